@@ -1,0 +1,46 @@
+//! The HTTP API: one module per resource, each a set of handlers annotated with both
+//! an actix route and `#[utoipa::path]`, registered through `utoipa_actix_web` so the
+//! OpenAPI document is built from the same calls that build the router.
+//!
+//! Invariant (checked by `tests/api/openapi.rs`): handlers are registered only with
+//! `.service(handler)`, never with actix's `route` method, and every path is written in
+//! full relative to its scope, so every route appears in `/api/v1/openapi.json`.
+
+pub mod health;
+pub mod openapi;
+pub mod system;
+
+use utoipa::OpenApi;
+use utoipa_actix_web::scope::{self, Scope};
+
+/// Everything under `/api/v1`.
+pub fn v1() -> Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    scope::scope("/api/v1")
+        .service(openapi::document)
+        .service(system::status)
+}
+
+/// The document's fixed parts; paths and schemas are collected from the handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Pulse API",
+        description = "Workforce monitoring for companies: people, agents, activity, alerts and billing.\n\n\
+            Errors are `application/problem+json` (RFC 9457). Lists use cursor pagination \
+            (`?cursor=&limit=`, answered as `{items, next_cursor}`). Times are RFC 3339 UTC.",
+        license(name = "AGPL-3.0-only"),
+    ),
+    components(schemas(pulse_shared::Problem, pulse_shared::FieldError)),
+    tags(
+        (name = "system", description = "Health and facts about the running service"),
+    )
+)]
+pub struct ApiDoc;

@@ -1,0 +1,62 @@
+//! `/api/v1/system`: what the service says about itself.
+
+use std::time::Duration;
+
+use actix_web::{get, web};
+use chrono::Utc;
+use pulse_shared::system::{ComponentStatus, Health, SystemStatusResponse};
+
+use crate::db;
+use crate::state::AppState;
+
+const CHECK_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// The server's version and the health of the parts it depends on.
+///
+/// Answers 200 even when a part is down, with that part marked `down`, so a dashboard
+/// can show what is wrong.
+#[utoipa::path(
+    tag = "system",
+    responses((status = OK, body = SystemStatusResponse, description = "The status of the service"))
+)]
+#[get("/system/status")]
+pub async fn status(state: web::Data<AppState>) -> web::Json<SystemStatusResponse> {
+    let (database, migrations) = match database_status(&state).await {
+        Ok((latency, migrations)) => (
+            ComponentStatus {
+                name: "database".into(),
+                health: Health::Up,
+                latency_ms: Some(latency.as_millis().try_into().unwrap_or(u64::MAX)),
+                detail: None,
+            },
+            migrations,
+        ),
+        Err(error) => (
+            ComponentStatus {
+                name: "database".into(),
+                health: Health::Down,
+                latency_ms: None,
+                detail: Some(error.to_string()),
+            },
+            Vec::new(),
+        ),
+    };
+    web::Json(SystemStatusResponse {
+        version: env!("CARGO_PKG_VERSION").into(),
+        started_at: state.started_at,
+        server_time: Utc::now(),
+        components: vec![database],
+        migrations,
+    })
+}
+
+async fn database_status(
+    state: &AppState,
+) -> Result<(Duration, Vec<pulse_shared::system::MigrationInfo>), db::DbError> {
+    let latency = db::ping(&state.pool, CHECK_TIMEOUT).await?;
+    let mut conn = db::conn(&state.pool).await?;
+    let rows = tokio::time::timeout(CHECK_TIMEOUT, db::applied_migrations(&mut conn))
+        .await
+        .map_err(|_| db::DbError::Timeout(CHECK_TIMEOUT))??;
+    Ok((latency, rows.into_iter().map(Into::into).collect()))
+}

@@ -1,0 +1,191 @@
+//! Typed configuration, read once from environment variables at start.
+//!
+//! Every variable has one parser; a bad value is reported as one line that names the
+//! variable, and the process exits without a panic trace.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything the server needs to know about its surroundings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: the Postgres database to use (required).
+    pub database_url: String,
+    /// `PULSE_BIND`: the address to listen on (default `127.0.0.1:8080`).
+    pub bind: SocketAddr,
+    /// `PULSE_DIST_DIR`: the SPA built by trunk (default `dist`).
+    pub dist_dir: PathBuf,
+    /// `PULSE_DB_POOL_SIZE`: the most database connections this process opens (default 16).
+    pub db_pool_size: usize,
+    /// `PULSE_DB_TIMEOUT_MS`: how long to wait for a database connection (default 1000 ms).
+    pub db_timeout: Duration,
+    /// `PULSE_WORKERS`: HTTP worker threads (default: one per core).
+    pub workers: Option<usize>,
+    /// `PULSE_MAX_BODY_BYTES`: the largest JSON body accepted (default 1 MiB).
+    pub max_body_bytes: usize,
+    /// `PULSE_LOG`: the tracing filter (default `info`).
+    pub log_filter: String,
+    /// `PULSE_LOG_FORMAT`: `text` or `json` (default `text`).
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A variable that is missing or cannot be understood.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests can supply their own variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let database_url = get("DATABASE_URL").ok_or(ConfigError {
+            variable: "DATABASE_URL",
+            message: "is not set; give a Postgres URL such as postgres://user@127.0.0.1:5432/pulse"
+                .into(),
+        })?;
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError {
+                variable: "DATABASE_URL",
+                message: "must start with postgres:// or postgresql://".into(),
+            });
+        }
+        Ok(Self {
+            database_url,
+            bind: parse(&get, "PULSE_BIND", "127.0.0.1:8080".parse().ok(), |v| {
+                v.parse::<SocketAddr>()
+                    .map_err(|_| "must be an address and port such as 127.0.0.1:8080".into())
+            })?,
+            dist_dir: get("PULSE_DIST_DIR").map_or_else(|| PathBuf::from("dist"), PathBuf::from),
+            db_pool_size: parse(&get, "PULSE_DB_POOL_SIZE", Some(16), |v| {
+                bounded(v, 1, 1000)
+            })?,
+            db_timeout: Duration::from_millis(parse(
+                &get,
+                "PULSE_DB_TIMEOUT_MS",
+                Some(1000),
+                |v| bounded(v, 50, 60_000).map(|ms| ms as u64),
+            )?),
+            workers: parse(&get, "PULSE_WORKERS", Some(None), |v| {
+                bounded(v, 1, 256).map(Some)
+            })?,
+            max_body_bytes: parse(&get, "PULSE_MAX_BODY_BYTES", Some(1024 * 1024), |v| {
+                bounded(v, 1024, 64 * 1024 * 1024)
+            })?,
+            log_filter: get("PULSE_LOG").unwrap_or_else(|| "info".into()),
+            log_format: parse(
+                &get,
+                "PULSE_LOG_FORMAT",
+                Some(LogFormat::Text),
+                |v| match v {
+                    "text" => Ok(LogFormat::Text),
+                    "json" => Ok(LogFormat::Json),
+                    _ => Err("must be text or json".into()),
+                },
+            )?,
+        })
+    }
+}
+
+/// Parses one variable, falling back to `default` when it is unset.
+fn parse<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: Option<T>,
+    parser: impl Fn(&str) -> Result<T, String>,
+) -> Result<T, ConfigError> {
+    match get(variable) {
+        Some(value) => parser(value.trim()).map_err(|message| ConfigError {
+            variable,
+            message: format!("{message} (got {value:?})"),
+        }),
+        None => default.ok_or(ConfigError {
+            variable,
+            message: "is not set".into(),
+        }),
+    }
+}
+
+fn bounded(value: &str, min: usize, max: usize) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("must be a whole number from {min} to {max}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    const DB: (&str, &str) = ("DATABASE_URL", "postgres://u@localhost/pulse");
+
+    #[test]
+    fn defaults_apply_when_only_the_database_is_given() {
+        let config = config(&[DB]).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.dist_dir, PathBuf::from("dist"));
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.workers, None);
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[], "DATABASE_URL"),
+            (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
+            (&[DB, ("PULSE_BIND", "8080")], "PULSE_BIND"),
+            (&[DB, ("PULSE_BIND", "127.0.0.1:99999")], "PULSE_BIND"),
+            (&[DB, ("PULSE_DB_POOL_SIZE", "0")], "PULSE_DB_POOL_SIZE"),
+            (
+                &[DB, ("PULSE_DB_TIMEOUT_MS", "soon")],
+                "PULSE_DB_TIMEOUT_MS",
+            ),
+            (&[DB, ("PULSE_WORKERS", "-1")], "PULSE_WORKERS"),
+            (&[DB, ("PULSE_MAX_BODY_BYTES", "1")], "PULSE_MAX_BODY_BYTES"),
+            (&[DB, ("PULSE_LOG_FORMAT", "xml")], "PULSE_LOG_FORMAT"),
+        ];
+        for (vars, variable) in cases {
+            let error = config(vars).unwrap_err();
+            assert_eq!(error.variable, *variable, "{vars:?}");
+            assert!(error.to_string().starts_with(variable), "{error}");
+        }
+    }
+
+    #[test]
+    fn given_values_are_used() {
+        let config = config(&[
+            DB,
+            ("PULSE_BIND", "0.0.0.0:9000"),
+            ("PULSE_WORKERS", "3"),
+            ("PULSE_LOG_FORMAT", "json"),
+        ])
+        .unwrap();
+        assert_eq!(config.bind.port(), 9000);
+        assert_eq!(config.workers, Some(3));
+        assert_eq!(config.log_format, LogFormat::Json);
+    }
+}

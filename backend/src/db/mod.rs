@@ -1,0 +1,139 @@
+//! The database layer: the connection pool, embedded migrations, and (per area) row
+//! structs and queries.
+
+pub mod schema;
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::Config;
+
+/// The migrations in `migrations/`, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
+
+/// Advisory lock key held while migrating, so that replicas starting together take turns.
+const MIGRATION_LOCK_KEY: i64 = 0x7075_6c73_655f_6d67; // "pulse_mg"
+
+pub type DbPool = Pool<AsyncPgConnection>;
+pub type DbConn = Object<AsyncPgConnection>;
+
+/// Why the database could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("no database connection is available: {0}")]
+    Pool(#[from] PoolError),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("the database did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+}
+
+/// Builds the pool. No connection is opened until one is needed, so the server starts
+/// (and `/readyz` answers 503) even while the database is down.
+pub fn pool(config: &Config) -> anyhow::Result<DbPool> {
+    let mut manager_config = ManagerConfig::default();
+    // Check each connection with a round trip before lending it out: a connection that
+    // died while Postgres restarted is dropped and replaced instead of failing a request.
+    manager_config.recycling_method = RecyclingMethod::Verified;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+        &config.database_url,
+        manager_config,
+    );
+    let pool = Pool::builder(manager)
+        .max_size(config.db_pool_size)
+        .wait_timeout(Some(config.db_timeout))
+        .create_timeout(Some(config.db_timeout))
+        .recycle_timeout(Some(config.db_timeout))
+        .runtime(deadpool_runtime())
+        .build()?;
+    Ok(pool)
+}
+
+// Timeouts need a runtime to measure them with.
+fn deadpool_runtime() -> deadpool::Runtime {
+    deadpool::Runtime::Tokio1
+}
+
+/// Applies every pending migration, holding an advisory lock so that replicas starting
+/// at the same time do not race. Returns the versions applied by this call.
+pub async fn migrate(database_url: &str) -> Result<Vec<String>, DbError> {
+    let url = database_url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)?;
+        let lock = diesel::sql_query("SELECT pg_advisory_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY);
+        diesel::RunQueryDsl::execute(lock, &mut conn)?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map(|versions| versions.iter().map(ToString::to_string).collect())
+            .map_err(|error| DbError::Migration(error.to_string()));
+        // Closing the connection releases the lock too; unlocking first keeps it short.
+        let unlock = diesel::sql_query("SELECT pg_advisory_unlock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY);
+        diesel::RunQueryDsl::execute(unlock, &mut conn)?;
+        applied
+    })
+    .await
+    .map_err(|error| DbError::Migration(error.to_string()))?
+}
+
+/// Takes a connection from the pool.
+pub async fn conn(pool: &DbPool) -> Result<DbConn, DbError> {
+    Ok(pool.get().await?)
+}
+
+/// One round trip to the database, bounded by `timeout`; returns how long it took.
+pub async fn ping(pool: &DbPool, timeout: Duration) -> Result<Duration, DbError> {
+    let started = Instant::now();
+    let check = async {
+        let mut conn = conn(pool).await?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+        Ok::<_, DbError>(())
+    };
+    tokio::time::timeout(timeout, check)
+        .await
+        .map_err(|_| DbError::Timeout(timeout))??;
+    Ok(started.elapsed())
+}
+
+/// One applied migration, as diesel records it.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = schema::__diesel_schema_migrations)]
+pub struct AppliedMigration {
+    pub version: String,
+    pub run_on: chrono::NaiveDateTime,
+}
+
+impl From<AppliedMigration> for pulse_shared::system::MigrationInfo {
+    fn from(row: AppliedMigration) -> Self {
+        Self {
+            version: row.version,
+            run_on: DateTime::<Utc>::from_naive_utc_and_offset(row.run_on, Utc),
+        }
+    }
+}
+
+/// The migrations applied to this database, newest first.
+pub async fn applied_migrations(
+    conn: &mut AsyncPgConnection,
+) -> Result<Vec<AppliedMigration>, DbError> {
+    use schema::__diesel_schema_migrations::dsl;
+    Ok(dsl::__diesel_schema_migrations
+        .select(AppliedMigration::as_select())
+        .order(dsl::version.desc())
+        .load(conn)
+        .await?)
+}

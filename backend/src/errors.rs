@@ -1,0 +1,264 @@
+//! The one error type of the HTTP boundary, and how it is rendered.
+//!
+//! Policy: every failure a client can see is an [`ApiError`] rendered as
+//! `application/problem+json` (RFC 9457) with a stable `type`. Lower layers return their
+//! own errors and `?` converts them here. Internal failures are logged with their cause
+//! and answered with a generic 500 that reveals nothing; client mistakes (bad JSON, a
+//! wrong query parameter, a body over the limit) name the field at fault and never
+//! become a 500.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use pulse_shared::problem::PROBLEM_JSON;
+use pulse_shared::{FieldError, Problem, ProblemType};
+
+use crate::db::DbError;
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported content type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("the database is unavailable: {0}")]
+    Unavailable(DbError),
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Pool(_) | DbError::Timeout(_) | DbError::Connect(_) => {
+                Self::Unavailable(error)
+            }
+            DbError::Query(diesel::result::Error::NotFound) => Self::NotFound,
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl ApiError {
+    fn kind(&self) -> ProblemType {
+        match self {
+            Self::NotFound => ProblemType::NotFound,
+            Self::BadRequest(_) => ProblemType::BadRequest,
+            Self::Validation(_) => ProblemType::Validation,
+            Self::PayloadTooLarge { .. } => ProblemType::PayloadTooLarge,
+            Self::UnsupportedMediaType(_) => ProblemType::UnsupportedMediaType,
+            Self::MethodNotAllowed => ProblemType::MethodNotAllowed,
+            Self::Unavailable(_) => ProblemType::Unavailable,
+            Self::Internal(_) => ProblemType::Internal,
+        }
+    }
+
+    /// The problem document sent to the client.
+    pub fn problem(&self) -> Problem {
+        let problem = Problem::new(self.kind());
+        match self {
+            Self::BadRequest(detail) | Self::UnsupportedMediaType(detail) => {
+                problem.with_detail(detail.clone())
+            }
+            Self::PayloadTooLarge { .. } => problem.with_detail(self.to_string()),
+            Self::Validation(errors) => Problem {
+                errors: errors.clone(),
+                ..problem
+            },
+            Self::Unavailable(_) => {
+                problem.with_detail("The database is not reachable; try again shortly.")
+            }
+            Self::NotFound | Self::MethodNotAllowed | Self::Internal(_) => problem,
+        }
+    }
+
+    /// A validation failure of one field.
+    pub fn field(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }])
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.kind().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "request failed")
+            }
+            Self::Unavailable(error) => tracing::warn!(%error, "database unavailable"),
+            _ => {}
+        }
+        problem_response(&self.problem())
+    }
+}
+
+/// Renders a problem document with its status and media type.
+pub fn problem_response(problem: &Problem) -> HttpResponse {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+    }
+    response.json(problem)
+}
+
+/// Turns actix's JSON body errors into problems that name the field at fault.
+pub fn json_error(
+    error: actix_web::error::JsonPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as E;
+    let api_error = match &error {
+        E::OverflowKnownLength { limit, .. } | E::Overflow { limit } => {
+            ApiError::PayloadTooLarge { limit: *limit }
+        }
+        E::ContentType => {
+            ApiError::UnsupportedMediaType("send the body as application/json".into())
+        }
+        E::Deserialize(serde_error) => json_field_error(serde_error),
+        _ => ApiError::BadRequest(format!("the request body could not be read: {error}")),
+    };
+    api_error.into()
+}
+
+/// Maps a serde error to a problem: a syntax error is a bad request, a wrong or missing
+/// field is a validation failure on that field.
+fn json_field_error(error: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Data => {
+            let message = error.to_string();
+            let field =
+                extract_field(&message).map_or_else(|| "/".to_owned(), |name| format!("/{name}"));
+            let code = if message.contains("missing field") {
+                "required"
+            } else if message.contains("unknown field") {
+                "unknown"
+            } else {
+                "invalid"
+            };
+            ApiError::field(field, code, strip_position(&message))
+        }
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::BadRequest(format!("the request body is not valid JSON: {error}"))
+        }
+    }
+}
+
+/// Turns actix's query-string errors into a validation problem.
+pub fn query_error(
+    error: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    let message = error.to_string();
+    let field = extract_field(&message).unwrap_or_else(|| "query".to_owned());
+    ApiError::field(field, "invalid", strip_position(&message)).into()
+}
+
+/// Turns actix's path-segment errors into a 404: a malformed id names nothing that exists.
+pub fn path_error(_error: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound.into()
+}
+
+/// Finds the field name in serde's messages about a field (`missing field `email``);
+/// messages about a value (`invalid value: integer `-1``) name no field.
+fn extract_field(message: &str) -> Option<String> {
+    let rest = ["missing field ", "unknown field ", "duplicate field "]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))?;
+    let start = rest.find('`')? + 1;
+    let end = start + rest[start..].find('`')?;
+    Some(rest[start..end].to_owned())
+}
+
+/// Drops serde's " at line 1 column 9" suffix, which means nothing to a person.
+fn strip_position(message: &str) -> String {
+    message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_maps_to_its_status() {
+        let cases = [
+            (ApiError::NotFound, 404),
+            (ApiError::BadRequest("x".into()), 400),
+            (ApiError::field("/a", "invalid", "bad"), 422),
+            (ApiError::PayloadTooLarge { limit: 10 }, 413),
+            (ApiError::UnsupportedMediaType("x".into()), 415),
+            (ApiError::MethodNotAllowed, 405),
+            (ApiError::Internal(anyhow::anyhow!("secret detail")), 500),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status_code().as_u16(), status, "{error:?}");
+            assert_eq!(error.problem().status, status);
+        }
+    }
+
+    #[test]
+    fn internal_errors_reveal_nothing() {
+        let problem = ApiError::Internal(anyhow::anyhow!("password=hunter2")).problem();
+        assert!(problem.detail.is_none());
+        assert!(!serde_json::to_string(&problem).unwrap().contains("hunter2"));
+    }
+
+    #[test]
+    fn serde_errors_name_the_field() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Body {
+            email: String,
+            limit: u32,
+        }
+        let cases = [
+            (r#"{"limit": 1}"#, "/email", "required"),
+            (r#"{"email": "a", "limit": -1}"#, "/", "invalid"),
+            (
+                r#"{"email": "a", "limit": 1, "role": "OWNER"}"#,
+                "/role",
+                "unknown",
+            ),
+        ];
+        for (body, field, code) in cases {
+            let error = serde_json::from_str::<Body>(body).unwrap_err();
+            match json_field_error(&error) {
+                ApiError::Validation(errors) => {
+                    assert_eq!(errors[0].field, field, "{body}");
+                    assert_eq!(errors[0].code, code, "{body}");
+                    assert!(
+                        !errors[0].message.contains("line 1"),
+                        "{}",
+                        errors[0].message
+                    );
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        let syntax = serde_json::from_str::<Body>("{").unwrap_err();
+        assert!(matches!(json_field_error(&syntax), ApiError::BadRequest(_)));
+    }
+}

@@ -1,0 +1,17 @@
+//! The Pulse server: configuration, the HTTP application, the database layer.
+//!
+//! `main.rs` is a thin command line over [`server::serve`] and [`db::migrate`]; the
+//! integration tests and the browser tests drive the same [`server`] through
+//! [`testing`].
+
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod errors;
+pub mod server;
+pub mod spa;
+pub mod state;
+pub mod telemetry;
+
+#[cfg(feature = "test-support")]
+pub mod testing;

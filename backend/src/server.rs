@@ -1,0 +1,147 @@
+//! Builds the actix application and runs the HTTP server.
+
+use std::net::TcpListener;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::{Compress, DefaultHeaders, Next, from_fn};
+use actix_web::{App, HttpMessage, HttpServer, web};
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
+
+use crate::api::openapi::OpenApiJson;
+use crate::api::{self, ApiDoc};
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::errors;
+use crate::spa::{self, Spa};
+use crate::state::AppState;
+
+/// Runs migrations, then serves until SIGINT/SIGTERM (graceful: in-flight requests finish).
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let applied = db::migrate(&config.database_url).await?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "migrations applied");
+    }
+    let listener = TcpListener::bind(config.bind)
+        .map_err(|error| anyhow::anyhow!("cannot listen on {}: {error}", config.bind))?;
+    let pool = db::pool(&config)?;
+    tracing::info!(address = %config.bind, "Pulse is listening on http://{}", config.bind);
+    run(&config, listener, pool)?.await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Starts serving on `listener`. The returned server is a future that ends on shutdown;
+/// its handle stops it.
+pub fn run(
+    config: &Config,
+    listener: TcpListener,
+    pool: DbPool,
+) -> std::io::Result<actix_web::dev::Server> {
+    let state = web::Data::new(AppState {
+        pool,
+        started_at: chrono::Utc::now(),
+    });
+    let spa = web::Data::new(Spa::new(config.dist_dir.clone()));
+    let max_body = config.max_body_bytes;
+    let mut server = HttpServer::new(move || {
+        let (app, openapi) = App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .app_data(state.clone())
+            .app_data(spa.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(max_body)
+                    .error_handler(errors::json_error),
+            )
+            .app_data(web::QueryConfig::default().error_handler(errors::query_error))
+            .app_data(web::PathConfig::default().error_handler(errors::path_error))
+            .app_data(web::PayloadConfig::new(max_body))
+            .service(api::health::healthz)
+            .service(api::health::readyz)
+            .service(api::v1())
+            .split_for_parts();
+        // The document is served by `api::openapi::document` inside the `/api/v1` scope;
+        // the docs page only points at it.
+        let openapi_json = openapi.to_json().unwrap_or_default();
+        app.app_data(web::Data::new(OpenApiJson(openapi_json)))
+            .service(
+                SwaggerUi::new("/api/docs/{_:.*}")
+                    .config(SwaggerConfig::from("/api/v1/openapi.json")),
+            )
+            .service(web::redirect("/api/docs", "/api/docs/"))
+            .default_service(web::to(spa::serve))
+            .wrap(Compress::default())
+            .wrap(from_fn(docs_page_csp))
+            .wrap(security_headers())
+            .wrap(from_fn(request_id_header))
+            .wrap(TracingLogger::default())
+    })
+    .shutdown_timeout(10)
+    .listen(listener)?;
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+/// Headers every answer carries. The SPA page sets its own, wider CSP.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::CONTENT_SECURITY_POLICY, spa::API_CSP))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
+        .add((
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ))
+        .add((
+            HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
+        ))
+        .add((
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ))
+}
+
+/// The API docs page (Swagger UI, served from the binary) sets styles inline.
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
+
+/// Gives the docs page its own policy; everything else keeps the default one.
+async fn docs_page_csp(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let is_docs = req.path().starts_with("/api/docs/");
+    let mut response = next.call(req).await?;
+    if is_docs {
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DOCS_CSP),
+        );
+    }
+    Ok(response)
+}
+
+/// Echoes the request id of the tracing span as `x-request-id`, so a client can quote it.
+async fn request_id_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
+    let mut response = next.call(req).await?;
+    if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(response)
+}

@@ -1,0 +1,237 @@
+//! Serves the single-page app built by trunk, and the fallback for unknown paths.
+//!
+//! - `/api/…` never falls back: an unknown API path is a problem+json 404.
+//! - A file that exists in the dist directory is served; hashed assets
+//!   (`name-<hex hash>.ext`) are cached for a year, everything else is revalidated.
+//! - Any other path without a file extension is a client-side route: it gets
+//!   `index.html` (never cached) so deep links and reloads work.
+//!
+//! The page's Content-Security-Policy allows the inline module script trunk writes
+//! into `index.html` by its SHA-256 hash, computed from the file being served, so
+//! no `'unsafe-inline'` is needed.
+
+use std::path::{Path, PathBuf};
+
+use actix_files::NamedFile;
+use actix_web::http::Method;
+use actix_web::http::header::{self, CacheControl, CacheDirective, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::errors::{ApiError, problem_response};
+
+/// Where the built app lives.
+#[derive(Debug, Clone)]
+pub struct Spa {
+    dist_dir: PathBuf,
+}
+
+impl Spa {
+    pub fn new(dist_dir: PathBuf) -> Self {
+        if !dist_dir.join("index.html").is_file() {
+            tracing::warn!(dir = %dist_dir.display(), "no index.html in PULSE_DIST_DIR; build the app with `trunk build --release`");
+        }
+        Self { dist_dir }
+    }
+}
+
+/// The default service: static files, the history fallback, and API 404s.
+pub async fn serve(req: HttpRequest, spa: web::Data<Spa>) -> HttpResponse {
+    let path = req.path();
+    if path == "/api" || path.starts_with("/api/") {
+        return problem_response(&ApiError::NotFound.problem());
+    }
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return problem_response(&ApiError::MethodNotAllowed.problem());
+    }
+    if let Some(file) = asset_path(&spa.dist_dir, path)
+        && tokio::fs::metadata(&file)
+            .await
+            .is_ok_and(|meta| meta.is_file())
+        && let Ok(named) = NamedFile::open_async(&file).await
+    {
+        let cache = if is_hashed_asset(&file) {
+            CacheControl(vec![
+                CacheDirective::Public,
+                CacheDirective::MaxAge(31_536_000),
+                CacheDirective::Extension("immutable".into(), None),
+            ])
+        } else {
+            CacheControl(vec![CacheDirective::NoCache])
+        };
+        let mut response = named
+            .use_etag(true)
+            .use_last_modified(true)
+            .into_response(&req);
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, cache_value(&cache));
+        return response;
+    }
+    if looks_like_file(path) {
+        return problem_response(&ApiError::NotFound.problem());
+    }
+    index(&spa.dist_dir).await
+}
+
+/// `index.html`, never cached, with a CSP that admits exactly its own inline scripts.
+async fn index(dist_dir: &Path) -> HttpResponse {
+    match tokio::fs::read_to_string(dist_dir.join("index.html")).await {
+        Ok(html) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+            .insert_header((header::CONTENT_SECURITY_POLICY, page_csp(&html)))
+            .body(html),
+        Err(error) => {
+            tracing::error!(%error, dir = %dist_dir.display(), "cannot read index.html");
+            problem_response(
+                &pulse_shared::Problem::new(pulse_shared::ProblemType::Unavailable)
+                    .with_detail("The web app is not built on this server."),
+            )
+        }
+    }
+}
+
+fn cache_value(cache: &CacheControl) -> HeaderValue {
+    HeaderValue::from_str(&cache.to_string())
+        .unwrap_or_else(|_| HeaderValue::from_static("no-cache"))
+}
+
+/// The policy for API answers and everything that is not the app's page.
+pub const API_CSP: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// The policy for the app's page: its own origin only, WASM allowed, inline scripts
+/// admitted by hash.
+pub fn page_csp(html: &str) -> String {
+    let hashes: String = inline_scripts(html)
+        .map(|script| {
+            let digest = Sha256::digest(script.as_bytes());
+            format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        })
+        .collect();
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
+         img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+         base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+    )
+}
+
+/// The bodies of `<script>` elements that have no `src`.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    let mut rest = html;
+    std::iter::from_fn(move || {
+        loop {
+            let start = rest.find("<script")?;
+            let after_tag = &rest[start..];
+            let tag_end = after_tag.find('>')?;
+            let tag = &after_tag[..tag_end];
+            let body_start = start + tag_end + 1;
+            let body_len = rest[body_start..].find("</script>")?;
+            let body = &rest[body_start..body_start + body_len];
+            rest = &rest[body_start + body_len..];
+            if !tag.contains(" src=") && !body.trim().is_empty() {
+                return Some(body);
+            }
+        }
+    })
+}
+
+/// The file a URL path names inside `dist_dir`, or `None` when the path could escape it
+/// or names no file (encoded characters, dot segments, hidden files).
+fn asset_path(dist_dir: &Path, url_path: &str) -> Option<PathBuf> {
+    let relative = url_path.trim_start_matches('/');
+    if relative.is_empty() || relative.contains('%') || relative.contains('\\') {
+        return None;
+    }
+    let mut file = dist_dir.to_path_buf();
+    for segment in relative.split('/') {
+        if segment.is_empty() || segment.starts_with('.') {
+            return None;
+        }
+        file.push(segment);
+    }
+    Some(file)
+}
+
+/// Whether the last segment has an extension, i.e. names a file rather than a route.
+fn looks_like_file(url_path: &str) -> bool {
+    url_path
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'))
+}
+
+/// Whether a file name carries a content hash (`app-1a2b3c4d5e6f7a8b_bg.wasm`), so its
+/// content never changes under that name.
+fn is_hashed_asset(file: &Path) -> bool {
+    let Some(stem) = file.file_stem().and_then(|s| s.to_str()) else {
+        return false;
+    };
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() >= 8 && hash.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_assets_are_recognised() {
+        let cases = [
+            ("pulse-frontend-9f86d081884c7d65_bg.wasm", true),
+            ("pulse-frontend-9f86d081884c7d65.js", true),
+            ("main-00ab12cd34ef5678.css", true),
+            ("index.html", false),
+            ("pulse-frontend.js", false),
+            ("favicon-dark.svg", false),
+        ];
+        for (name, hashed) in cases {
+            assert_eq!(is_hashed_asset(Path::new(name)), hashed, "{name}");
+        }
+    }
+
+    #[test]
+    fn paths_cannot_escape_the_dist_dir() {
+        let dist = Path::new("/srv/dist");
+        assert_eq!(
+            asset_path(dist, "/app.js"),
+            Some(PathBuf::from("/srv/dist/app.js"))
+        );
+        for path in [
+            "/",
+            "/../etc/passwd",
+            "/a/../../b",
+            "/%2e%2e/x",
+            "/.env",
+            "/a//b",
+            "/a\\b",
+        ] {
+            assert_eq!(asset_path(dist, path), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn routes_and_files_are_told_apart() {
+        assert!(looks_like_file("/favicon.ico"));
+        assert!(!looks_like_file("/status"));
+        assert!(!looks_like_file("/people/0193-abc"));
+    }
+
+    #[test]
+    fn csp_admits_exactly_the_inline_scripts() {
+        let html = r#"<html><head><script type="module">import init from '/a.js'; init();</script>
+            <script src="/b.js"></script></head></html>"#;
+        let csp = page_csp(html);
+        let expected = base64::engine::general_purpose::STANDARD
+            .encode(Sha256::digest(b"import init from '/a.js'; init();"));
+        assert!(csp.contains(&format!("'sha256-{expected}'")), "{csp}");
+        assert_eq!(csp.matches("'sha256-").count(), 1, "{csp}");
+        assert!(!csp.contains("unsafe-inline"));
+    }
+}

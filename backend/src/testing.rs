@@ -1,0 +1,289 @@
+//! The test harness shared by the API tests (`backend/tests/`) and the browser tests
+//! (`e2e/`): a fresh database per test, cloned from a migrated template, and the real
+//! application served over HTTP on a free port.
+//!
+//! The server to use comes from `PULSE_TEST_DATABASE_URL` (or `DATABASE_URL`): a URL
+//! whose role may create databases. `cargo xtask test` sets it.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use anyhow::Context;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::db;
+
+/// Serialises template creation across test processes.
+const TEMPLATE_LOCK_KEY: i64 = 0x7075_6c73_655f_7470; // "pulse_tp"
+
+static TEMPLATE: OnceLock<String> = OnceLock::new();
+
+/// A database of its own for one test, dropped with it.
+pub struct TestDb {
+    pub url: String,
+    name: String,
+    admin_url: String,
+}
+
+impl TestDb {
+    /// Creates an empty, migrated database by cloning the template (which is built
+    /// once per migration set and reused across runs).
+    pub async fn new() -> anyhow::Result<Self> {
+        let admin_url = admin_url()?;
+        let template = ensure_template(&admin_url).await?;
+        let name = format!("pulse_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = AsyncPgConnection::establish(&admin_url)
+            .await
+            .with_context(|| {
+                format!("cannot connect to the test database server at {admin_url}")
+            })?;
+        admin
+            .batch_execute(&format!(
+                r#"CREATE DATABASE "{name}" TEMPLATE "{template}""#
+            ))
+            .await?;
+        Ok(Self {
+            url: with_database(&admin_url, &name),
+            name,
+            admin_url,
+        })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime, which cannot be blocked on; a short-lived
+        // thread with its own runtime removes the database.
+        let dropper = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut admin = AsyncPgConnection::establish(&admin_url).await.ok()?;
+                admin
+                    .batch_execute(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                    .await
+                    .ok()
+            })
+        });
+        let _ = dropper.join();
+    }
+}
+
+/// The real application, served on `127.0.0.1` at a free port against its own database.
+/// The server stops when this is dropped.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    pub db: TestDb,
+    pub config: Config,
+    client: reqwest::Client,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    /// Serves the app with the SPA from `PULSE_DIST_DIR` (which may not exist for API tests).
+    pub async fn spawn() -> anyhow::Result<Self> {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Serves the app with the SPA from `dist_dir`.
+    pub async fn spawn_with_dist(dist_dir: PathBuf) -> anyhow::Result<Self> {
+        Self::spawn_with(|config| config.dist_dir = dist_dir).await
+    }
+
+    /// Serves the app after `adjust` has changed its configuration.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
+        let db = TestDb::new().await?;
+        let mut config = test_config(&db.url)?;
+        adjust(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let pool = db::pool(&config)?;
+        let server = crate::server::run(&config, listener, pool)?;
+        let handle = server.handle();
+        tokio::spawn(server);
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self {
+            base_url,
+            db,
+            config,
+            client,
+            handle,
+        })
+    }
+
+    /// The absolute URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// An HTTP client that does not follow redirects.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> reqwest::Result<reqwest::Response> {
+        self.client.get(self.url(path)).send().await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // `stop` sends the command at once; the returned future only waits for completion.
+        drop(self.handle.stop(false));
+    }
+}
+
+fn test_config(database_url: &str) -> anyhow::Result<Config> {
+    let dist = std::env::var("PULSE_DIST_DIR").unwrap_or_else(|_| "dist".into());
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", database_url.to_owned()),
+        ("PULSE_DIST_DIR", dist),
+        ("PULSE_WORKERS", "1".into()),
+        ("PULSE_DB_POOL_SIZE", "4".into()),
+        (
+            "PULSE_LOG",
+            std::env::var("PULSE_LOG").unwrap_or_else(|_| "warn".into()),
+        ),
+    ]);
+    Ok(Config::from_lookup(|name| vars.get(name).cloned())?)
+}
+
+fn admin_url() -> anyhow::Result<String> {
+    std::env::var("PULSE_TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .context("set PULSE_TEST_DATABASE_URL to a Postgres URL whose role may create databases (`cargo xtask test` does)")
+}
+
+/// Names the template after a hash of the migration files, building it when missing.
+async fn ensure_template(admin_url: &str) -> anyhow::Result<String> {
+    if let Some(name) = TEMPLATE.get() {
+        return Ok(name.clone());
+    }
+    let name = format!("pulse_template_{}", migrations_hash()?);
+    let mut admin = AsyncPgConnection::establish(admin_url)
+        .await
+        .with_context(|| format!("cannot connect to the test database server at {admin_url}"))?;
+    diesel::sql_query("SELECT pg_advisory_lock($1)")
+        .bind::<BigInt, _>(TEMPLATE_LOCK_KEY)
+        .execute(&mut admin)
+        .await?;
+    let built = build_template(&mut admin, admin_url, &name).await;
+    diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(TEMPLATE_LOCK_KEY)
+        .execute(&mut admin)
+        .await?;
+    built?;
+    Ok(TEMPLATE.get_or_init(|| name).clone())
+}
+
+async fn build_template(
+    admin: &mut AsyncPgConnection,
+    admin_url: &str,
+    name: &str,
+) -> anyhow::Result<()> {
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        datistemplate: bool,
+    }
+    let found: Vec<Found> =
+        diesel::sql_query("SELECT datistemplate FROM pg_database WHERE datname = $1")
+            .bind::<Text, _>(name)
+            .load(admin)
+            .await?;
+    match <[Found]>::first(&found) {
+        Some(found) if found.datistemplate => return Ok(()),
+        // A template left half-built by an interrupted run.
+        Some(_) => {
+            admin
+                .batch_execute(&format!(r#"DROP DATABASE "{name}" WITH (FORCE)"#))
+                .await?
+        }
+        None => {}
+    }
+    admin
+        .batch_execute(&format!(r#"CREATE DATABASE "{name}""#))
+        .await?;
+    db::migrate(&with_database(admin_url, name)).await?;
+    admin
+        .batch_execute(&format!(r#"ALTER DATABASE "{name}" IS_TEMPLATE true"#))
+        .await?;
+    Ok(())
+}
+
+/// A short hash of every file under `migrations/`, so a changed migration gets a new template.
+fn migrations_hash() -> anyhow::Result<String> {
+    fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(&path, files)?
+            } else {
+                files.push(path)
+            }
+        }
+        Ok(())
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let mut files = Vec::new();
+    walk(&root, &mut files).with_context(|| format!("cannot read {}", root.display()))?;
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(file.strip_prefix(&root)?.to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(&file)?);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .take(6)
+        .map(|byte| format!("{byte:02x}"))
+        .collect())
+}
+
+/// `url` with its database name replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(base, query)| (base, Some(query)));
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    let mut result = format!("{}/{name}", &base[..path_start]);
+    if let Some(query) = query {
+        result.push('?');
+        result.push_str(query);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn database_name_is_replaced() {
+        assert_eq!(
+            with_database("postgres://u@h:1/postgres", "x"),
+            "postgres://u@h:1/x"
+        );
+        assert_eq!(with_database("postgres://u@h:1", "x"), "postgres://u@h:1/x");
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+    }
+}

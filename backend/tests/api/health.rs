@@ -1,0 +1,165 @@
+//! `/healthz`, `/readyz` and the system status, with the database up, down and back.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use pulse_backend::testing::TestApp;
+use pulse_shared::system::{Health, SystemStatusResponse};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_answer_with_the_database_up() {
+    let app = TestApp::spawn().await.unwrap();
+    let healthz = app.get("/healthz").await.unwrap();
+    assert_eq!(healthz.status(), 200);
+    let readyz = app.get("/readyz").await.unwrap();
+    assert_eq!(readyz.status(), 200);
+    assert_eq!(readyz.text().await.unwrap(), "ready");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reports_the_database_and_applied_migrations() {
+    let app = TestApp::spawn().await.unwrap();
+    let response = app.get("/api/v1/system/status").await.unwrap();
+    assert_eq!(response.status(), 200);
+    let status: SystemStatusResponse = response.json().await.unwrap();
+    assert_eq!(status.version, env!("CARGO_PKG_VERSION"));
+    let database = status
+        .components
+        .iter()
+        .find(|c| c.name == "database")
+        .unwrap();
+    assert_eq!(database.health, Health::Up);
+    assert!(
+        status
+            .migrations
+            .iter()
+            .any(|m| m.version == "20261125000001"),
+        "{:?}",
+        status.migrations
+    );
+    assert!(status.started_at <= status.server_time);
+}
+
+/// A TCP proxy to Postgres that can be cut and restored, to play a database outage.
+struct Outage {
+    port: u16,
+    up: Arc<AtomicBool>,
+    connections: Arc<tokio::sync::Mutex<JoinSet<()>>>,
+}
+
+impl Outage {
+    async fn start(upstream: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let connections = Arc::new(tokio::sync::Mutex::new(JoinSet::new()));
+        let (flag, tasks) = (up.clone(), connections.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !flag.load(Ordering::SeqCst) {
+                    continue; // dropping the socket refuses the connection
+                }
+                let upstream = upstream.clone();
+                tasks.lock().await.spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        });
+        Self {
+            port,
+            up,
+            connections,
+        }
+    }
+
+    async fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.connections.lock().await.abort_all();
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// The `host:port` of a Postgres URL.
+fn host_port(url: &str) -> String {
+    let authority = url.split("://").nth(1).unwrap().split('/').next().unwrap();
+    authority.rsplit('@').next().unwrap().to_owned()
+}
+
+async fn readyz_status(app: &TestApp) -> u16 {
+    app.client()
+        .get(app.url("/readyz"))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_database_down_and_back_without_a_restart() {
+    let db_url = pulse_backend::testing::TestDb::new().await.unwrap();
+    let outage = Outage::start(host_port(&db_url.url)).await;
+    let proxied = db_url.url.replacen(
+        &host_port(&db_url.url),
+        &format!("127.0.0.1:{}", outage.port),
+        1,
+    );
+    let app = TestApp::spawn_with(|config| config.database_url = proxied)
+        .await
+        .unwrap();
+
+    assert_eq!(readyz_status(&app).await, 200);
+
+    outage.cut().await;
+    assert_eq!(readyz_status(&app).await, 503);
+    let status: SystemStatusResponse = app
+        .get("/api/v1/system/status")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let database = &status.components[0];
+    assert_eq!(database.health, Health::Down);
+    assert!(database.detail.is_some());
+
+    outage.restore();
+    let mut recovered = false;
+    for _ in 0..50 {
+        if readyz_status(&app).await == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        recovered,
+        "readyz did not recover after the database came back"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_fails_when_the_database_hangs() {
+    // A server that accepts connections and never answers, like a database behind a dead link.
+    let black_hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "postgres://postgres@{}/pulse",
+        black_hole.local_addr().unwrap()
+    );
+    let app = TestApp::spawn_with(|config| config.database_url = url)
+        .await
+        .unwrap();
+    assert_eq!(readyz_status(&app).await, 503);
+    let response = app.get("/api/v1/system/status").await.unwrap();
+    assert_eq!(response.status(), 200);
+    drop(black_hole);
+}

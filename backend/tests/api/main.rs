@@ -1,0 +1,8 @@
+//! API tests: real HTTP against the real app, each test on a database of its own.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod health;
+mod openapi;
+mod spa;

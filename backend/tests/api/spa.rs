@@ -1,0 +1,148 @@
+//! Serving the web app: history fallback, caching, compression, security headers, and
+//! API paths that never fall back.
+
+use std::path::PathBuf;
+
+use pulse_backend::testing::TestApp;
+use pulse_shared::Problem;
+
+const INDEX: &str = r#"<!doctype html><html><head><link rel="stylesheet" href="/main-0123456789abcdef.css">
+<script type="module">import init from '/app-0123456789abcdef.js'; init();</script></head><body></body></html>"#;
+
+fn dist() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pulse-dist-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), INDEX).unwrap();
+    std::fs::write(
+        dir.join("app-0123456789abcdef.js"),
+        "export default function init() {}\n".repeat(200),
+    )
+    .unwrap();
+    std::fs::write(dir.join("main-0123456789abcdef.css"), "body{}").unwrap();
+    std::fs::write(dir.join("robots.txt"), "User-agent: *\n").unwrap();
+    dir
+}
+
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_routes_fall_back_to_the_page_uncached() {
+    let app = TestApp::spawn_with_dist(dist()).await.unwrap();
+    for path in ["/", "/status", "/people/0193/edit"] {
+        let response = app.get(path).await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(header(&response, "cache-control"), "no-cache", "{path}");
+        assert!(header(&response, "content-type").starts_with("text/html"));
+        let csp = header(&response, "content-security-policy");
+        assert!(
+            csp.contains("'sha256-") && csp.contains("'wasm-unsafe-eval'"),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(response.text().await.unwrap(), INDEX);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hashed_assets_are_cached_for_a_year_and_others_revalidated() {
+    let app = TestApp::spawn_with_dist(dist()).await.unwrap();
+    let asset = app.get("/app-0123456789abcdef.js").await.unwrap();
+    assert_eq!(asset.status(), 200);
+    let cache = header(&asset, "cache-control");
+    assert!(
+        cache.contains("max-age=31536000") && cache.contains("immutable"),
+        "{cache}"
+    );
+    let robots = app.get("/robots.txt").await.unwrap();
+    assert_eq!(header(&robots, "cache-control"), "no-cache");
+    let missing = app.get("/missing-file.js").await.unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assets_are_compressed_when_the_client_accepts_it() {
+    let app = TestApp::spawn_with_dist(dist()).await.unwrap();
+    for encoding in ["gzip", "br"] {
+        let response = app
+            .client()
+            .get(app.url("/app-0123456789abcdef.js"))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(header(&response, "content-encoding"), encoding);
+        let compressed = response.bytes().await.unwrap().len();
+        assert!(compressed < 35 * 200 / 4, "{encoding}: {compressed} bytes");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_api_paths_are_json_404s_never_the_page() {
+    let app = TestApp::spawn_with_dist(dist()).await.unwrap();
+    for path in [
+        "/api/v1/nope",
+        "/api/v1/system/status/extra",
+        "/api",
+        "/api/v2/anything.js",
+    ] {
+        let response = app.get(path).await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        assert_eq!(
+            header(&response, "content-type"),
+            "application/problem+json",
+            "{path}"
+        );
+        let problem: Problem = response.json().await.unwrap();
+        assert_eq!(problem.status, 404);
+        assert_eq!(problem.kind, "/problems/not-found");
+    }
+    let post = app
+        .client()
+        .post(app.url("/api/v1/nope"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_carries_security_headers_and_a_request_id() {
+    let app = TestApp::spawn_with_dist(dist()).await.unwrap();
+    for path in ["/", "/api/v1/system/status", "/api/v1/nope"] {
+        let response = app.get(path).await.unwrap();
+        assert_eq!(
+            header(&response, "x-content-type-options"),
+            "nosniff",
+            "{path}"
+        );
+        assert_eq!(header(&response, "x-frame-options"), "DENY", "{path}");
+        assert!(
+            header(&response, "content-security-policy").contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert_eq!(header(&response, "x-request-id").len(), 36, "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn path_traversal_finds_nothing() {
+    let app = TestApp::spawn_with_dist(dist()).await.unwrap();
+    for path in [
+        "/../Cargo.toml",
+        "/%2e%2e/Cargo.toml",
+        "/..%2fCargo.toml",
+        "/.hidden.txt",
+    ] {
+        let response = app.get(path).await.unwrap();
+        let body = response.text().await.unwrap();
+        assert!(!body.contains("[package]"), "{path} leaked a file");
+    }
+}

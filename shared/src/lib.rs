@@ -1,0 +1,12 @@
+//! The vocabulary of Pulse: every request and response body, shared by the backend,
+//! the WASM app, the agent and the tests.
+//!
+//! Types here depend on serde only (plus `utoipa` behind the `openapi` feature, for the
+//! backend's OpenAPI document), so the WASM app and the agent stay light.
+
+pub mod page;
+pub mod problem;
+pub mod system;
+
+pub use page::{Page, PageQuery};
+pub use problem::{FieldError, Problem, ProblemType};

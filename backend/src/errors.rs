@@ -119,82 +119,22 @@ pub fn problem_response(problem: &Problem) -> HttpResponse {
     response.json(problem)
 }
 
-/// Turns actix's JSON body errors into problems that name the field at fault.
-pub fn json_error(
-    error: actix_web::error::JsonPayloadError,
-    _req: &HttpRequest,
-) -> actix_web::Error {
-    use actix_web::error::JsonPayloadError as E;
-    let api_error = match &error {
-        E::OverflowKnownLength { limit, .. } | E::Overflow { limit } => {
-            ApiError::PayloadTooLarge { limit: *limit }
-        }
-        E::ContentType => {
-            ApiError::UnsupportedMediaType("send the body as application/json".into())
-        }
-        E::Deserialize(serde_error) => json_field_error(serde_error),
-        _ => ApiError::BadRequest(format!("the request body could not be read: {error}")),
-    };
-    api_error.into()
-}
-
-/// Maps a serde error to a problem: a syntax error is a bad request, a wrong or missing
-/// field is a validation failure on that field.
-fn json_field_error(error: &serde_json::Error) -> ApiError {
-    use serde_json::error::Category;
-    match error.classify() {
-        Category::Data => {
-            let message = error.to_string();
-            let field =
-                extract_field(&message).map_or_else(|| "/".to_owned(), |name| format!("/{name}"));
-            let code = if message.contains("missing field") {
-                "required"
-            } else if message.contains("unknown field") {
-                "unknown"
-            } else {
-                "invalid"
-            };
-            ApiError::field(field, code, strip_position(&message))
-        }
-        Category::Syntax | Category::Eof | Category::Io => {
-            ApiError::BadRequest(format!("the request body is not valid JSON: {error}"))
-        }
-    }
-}
-
 /// Turns actix's query-string errors into a validation problem.
 pub fn query_error(
     error: actix_web::error::QueryPayloadError,
     _req: &HttpRequest,
 ) -> actix_web::Error {
-    let message = error.to_string();
-    let field = extract_field(&message).unwrap_or_else(|| "query".to_owned());
-    ApiError::field(field, "invalid", strip_position(&message)).into()
+    ApiError::field(
+        "query",
+        "invalid",
+        crate::api::extract::strip_position(&error.to_string()),
+    )
+    .into()
 }
 
 /// Turns actix's path-segment errors into a 404: a malformed id names nothing that exists.
 pub fn path_error(_error: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::NotFound.into()
-}
-
-/// Finds the field name in serde's messages about a field (`missing field `email``);
-/// messages about a value (`invalid value: integer `-1``) name no field.
-fn extract_field(message: &str) -> Option<String> {
-    let rest = ["missing field ", "unknown field ", "duplicate field "]
-        .iter()
-        .find_map(|prefix| message.strip_prefix(prefix))?;
-    let start = rest.find('`')? + 1;
-    let end = start + rest[start..].find('`')?;
-    Some(rest[start..end].to_owned())
-}
-
-/// Drops serde's " at line 1 column 9" suffix, which means nothing to a person.
-fn strip_position(message: &str) -> String {
-    message
-        .split(" at line ")
-        .next()
-        .unwrap_or(message)
-        .to_owned()
 }
 
 #[cfg(test)]
@@ -223,42 +163,5 @@ mod tests {
         let problem = ApiError::Internal(anyhow::anyhow!("password=hunter2")).problem();
         assert!(problem.detail.is_none());
         assert!(!serde_json::to_string(&problem).unwrap().contains("hunter2"));
-    }
-
-    #[test]
-    fn serde_errors_name_the_field() {
-        #[derive(Debug, serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        #[allow(dead_code)]
-        struct Body {
-            email: String,
-            limit: u32,
-        }
-        let cases = [
-            (r#"{"limit": 1}"#, "/email", "required"),
-            (r#"{"email": "a", "limit": -1}"#, "/", "invalid"),
-            (
-                r#"{"email": "a", "limit": 1, "role": "OWNER"}"#,
-                "/role",
-                "unknown",
-            ),
-        ];
-        for (body, field, code) in cases {
-            let error = serde_json::from_str::<Body>(body).unwrap_err();
-            match json_field_error(&error) {
-                ApiError::Validation(errors) => {
-                    assert_eq!(errors[0].field, field, "{body}");
-                    assert_eq!(errors[0].code, code, "{body}");
-                    assert!(
-                        !errors[0].message.contains("line 1"),
-                        "{}",
-                        errors[0].message
-                    );
-                }
-                other => panic!("{body}: {other:?}"),
-            }
-        }
-        let syntax = serde_json::from_str::<Body>("{").unwrap_err();
-        assert!(matches!(json_field_error(&syntax), ApiError::BadRequest(_)));
     }
 }

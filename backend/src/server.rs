@@ -12,6 +12,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
+use crate::api::extract::BodyLimit;
 use crate::api::openapi::OpenApiJson;
 use crate::api::{self, ApiDoc};
 use crate::config::Config;
@@ -54,11 +55,7 @@ pub fn run(
             .openapi(ApiDoc::openapi())
             .app_data(state.clone())
             .app_data(spa.clone())
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(max_body)
-                    .error_handler(errors::json_error),
-            )
+            .app_data(BodyLimit(max_body))
             .app_data(web::QueryConfig::default().error_handler(errors::query_error))
             .app_data(web::PathConfig::default().error_handler(errors::path_error))
             .app_data(web::PayloadConfig::new(max_body))

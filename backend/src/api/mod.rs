@@ -6,6 +6,7 @@
 //! `.service(handler)`, never with actix's `route` method, and every path is written in
 //! full relative to its scope, so every route appears in `/api/v1/openapi.json`.
 
+pub mod extract;
 pub mod health;
 pub mod openapi;
 pub mod system;

@@ -24,6 +24,14 @@ pub struct Config {
     pub workers: Option<usize>,
     /// `PULSE_MAX_BODY_BYTES`: the largest JSON body accepted (default 1 MiB).
     pub max_body_bytes: usize,
+    /// `PULSE_DATA_DIR`: where the server keeps generated local secrets (default `.pulse/data`).
+    pub data_dir: PathBuf,
+    /// `PULSE_JWT_SECRET`: the key that signs access tokens, at least 32 characters. When
+    /// unset, a random key is generated once into `PULSE_DATA_DIR/jwt.key`.
+    pub jwt_secret: Option<String>,
+    /// `PULSE_PUBLIC_URL`: the address people reach the app at, for links in invitations
+    /// and to decide whether cookies need `Secure` (default `http://` + `PULSE_BIND`).
+    pub public_url: String,
     /// `PULSE_LOG`: the tracing filter (default `info`).
     pub log_filter: String,
     /// `PULSE_LOG_FORMAT`: `text` or `json` (default `text`).
@@ -65,12 +73,36 @@ impl Config {
                 message: "must start with postgres:// or postgresql://".into(),
             });
         }
+        let bind = parse(&get, "PULSE_BIND", "127.0.0.1:8080".parse().ok(), |v| {
+            v.parse::<SocketAddr>()
+                .map_err(|_| "must be an address and port such as 127.0.0.1:8080".into())
+        })?;
+        let jwt_secret = get("PULSE_JWT_SECRET");
+        if jwt_secret.as_ref().is_some_and(|secret| secret.len() < 32) {
+            return Err(ConfigError {
+                variable: "PULSE_JWT_SECRET",
+                message: "must be at least 32 characters".into(),
+            });
+        }
+        let public_url = parse(
+            &get,
+            "PULSE_PUBLIC_URL",
+            Some(format!("http://{bind}")),
+            |v| {
+                if v.starts_with("http://") || v.starts_with("https://") {
+                    Ok(v.trim_end_matches('/').to_owned())
+                } else {
+                    Err("must start with http:// or https://".into())
+                }
+            },
+        )?;
         Ok(Self {
             database_url,
-            bind: parse(&get, "PULSE_BIND", "127.0.0.1:8080".parse().ok(), |v| {
-                v.parse::<SocketAddr>()
-                    .map_err(|_| "must be an address and port such as 127.0.0.1:8080".into())
-            })?,
+            bind,
+            data_dir: get("PULSE_DATA_DIR")
+                .map_or_else(|| PathBuf::from(".pulse/data"), PathBuf::from),
+            jwt_secret,
+            public_url,
             dist_dir: get("PULSE_DIST_DIR").map_or_else(|| PathBuf::from("dist"), PathBuf::from),
             db_pool_size: parse(&get, "PULSE_DB_POOL_SIZE", Some(16), |v| {
                 bounded(v, 1, 1000)
@@ -167,6 +199,11 @@ mod tests {
             (&[DB, ("PULSE_WORKERS", "-1")], "PULSE_WORKERS"),
             (&[DB, ("PULSE_MAX_BODY_BYTES", "1")], "PULSE_MAX_BODY_BYTES"),
             (&[DB, ("PULSE_LOG_FORMAT", "xml")], "PULSE_LOG_FORMAT"),
+            (&[DB, ("PULSE_JWT_SECRET", "short")], "PULSE_JWT_SECRET"),
+            (
+                &[DB, ("PULSE_PUBLIC_URL", "pulse.example.com")],
+                "PULSE_PUBLIC_URL",
+            ),
         ];
         for (vars, variable) in cases {
             let error = config(vars).unwrap_err();

@@ -20,6 +20,14 @@ use crate::db::DbError;
 pub enum ApiError {
     #[error("not found")]
     NotFound,
+    #[error("sign-in required")]
+    Unauthorized(&'static str),
+    #[error("forbidden")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
     BadRequest(String),
     #[error("validation failed")]
@@ -48,10 +56,20 @@ impl From<DbError> for ApiError {
     }
 }
 
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        DbError::from(error).into()
+    }
+}
+
 impl ApiError {
     fn kind(&self) -> ProblemType {
         match self {
             Self::NotFound => ProblemType::NotFound,
+            Self::Unauthorized(_) => ProblemType::Unauthorized,
+            Self::Forbidden(_) => ProblemType::Forbidden,
+            Self::Conflict(_) => ProblemType::Conflict,
+            Self::TooManyRequests { .. } => ProblemType::TooManyRequests,
             Self::BadRequest(_) => ProblemType::BadRequest,
             Self::Validation(_) => ProblemType::Validation,
             Self::PayloadTooLarge { .. } => ProblemType::PayloadTooLarge,
@@ -66,6 +84,11 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let problem = Problem::new(self.kind());
         match self {
+            Self::Unauthorized(detail) | Self::Forbidden(detail) => problem.with_detail(*detail),
+            Self::Conflict(detail) => problem.with_detail(detail.clone()),
+            Self::TooManyRequests { retry_after_secs } => problem.with_detail(format!(
+                "Too many attempts; try again in {retry_after_secs} s."
+            )),
             Self::BadRequest(detail) | Self::UnsupportedMediaType(detail) => {
                 problem.with_detail(detail.clone())
             }
@@ -79,6 +102,11 @@ impl ApiError {
             }
             Self::NotFound | Self::MethodNotAllowed | Self::Internal(_) => problem,
         }
+    }
+
+    /// A validation failure of one field from a shared rule.
+    pub fn invalid(field: &str, (code, message): pulse_shared::validate::Invalid) -> Self {
+        Self::field(field, code, message)
     }
 
     /// A validation failure of one field.
@@ -104,7 +132,18 @@ impl ResponseError for ApiError {
             Self::Unavailable(error) => tracing::warn!(%error, "database unavailable"),
             _ => {}
         }
-        problem_response(&self.problem())
+        let mut response = problem_response(&self.problem());
+        if let Self::TooManyRequests { retry_after_secs } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if let Self::Unauthorized(_) = self {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }
 
@@ -145,6 +184,15 @@ mod tests {
     fn every_error_maps_to_its_status() {
         let cases = [
             (ApiError::NotFound, 404),
+            (ApiError::Unauthorized("x"), 401),
+            (ApiError::Forbidden("x"), 403),
+            (ApiError::Conflict("x".into()), 409),
+            (
+                ApiError::TooManyRequests {
+                    retry_after_secs: 3,
+                },
+                429,
+            ),
             (ApiError::BadRequest("x".into()), 400),
             (ApiError::field("/a", "invalid", "bad"), 422),
             (ApiError::PayloadTooLarge { limit: 10 }, 413),

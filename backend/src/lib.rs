@@ -5,8 +5,10 @@
 //! [`testing`].
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod errors;
 pub mod server;
 pub mod spa;

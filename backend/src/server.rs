@@ -15,6 +15,9 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 use crate::api::extract::BodyLimit;
 use crate::api::openapi::OpenApiJson;
 use crate::api::{self, ApiDoc};
+use crate::auth::password::Passwords;
+use crate::auth::rate_limit::AuthRateLimits;
+use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::errors;
@@ -42,10 +45,24 @@ pub fn run(
     config: &Config,
     listener: TcpListener,
     pool: DbPool,
-) -> std::io::Result<actix_web::dev::Server> {
+) -> anyhow::Result<actix_web::dev::Server> {
+    let hashing_threads = std::thread::available_parallelism().map_or(2, usize::from);
     let state = web::Data::new(AppState {
         pool,
         started_at: chrono::Utc::now(),
+        tokens: TokenKeys::load(config.jwt_secret.as_deref(), &config.data_dir)?,
+        passwords: Passwords::new(hashing_threads)?,
+        auth_limits: AuthRateLimits::new(),
+        public_url: config.public_url.clone(),
+        secure_cookies: config.public_url.starts_with("https://"),
+    });
+    let limits = state.auth_limits.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            limits.prune();
+        }
     });
     let spa = web::Data::new(Spa::new(config.dist_dir.clone()));
     let max_body = config.max_body_bytes;

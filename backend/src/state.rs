@@ -1,7 +1,11 @@
-//! What every request handler can reach: the database pool and facts about this process.
+//! What every request handler can reach: the database pool, the identity services, and
+//! facts about this process.
 
 use chrono::{DateTime, Utc};
 
+use crate::auth::password::Passwords;
+use crate::auth::rate_limit::AuthRateLimits;
+use crate::auth::tokens::TokenKeys;
 use crate::db::DbPool;
 
 /// Shared by all workers; cheap to clone.
@@ -9,4 +13,11 @@ use crate::db::DbPool;
 pub struct AppState {
     pub pool: DbPool,
     pub started_at: DateTime<Utc>,
+    pub tokens: TokenKeys,
+    pub passwords: Passwords,
+    pub auth_limits: AuthRateLimits,
+    /// Where people reach the app, for links sent to them.
+    pub public_url: String,
+    /// Whether cookies carry `Secure` (everywhere but plain-HTTP local use).
+    pub secure_cookies: bool,
 }

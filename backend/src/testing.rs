@@ -152,6 +152,7 @@ fn test_config(database_url: &str) -> anyhow::Result<Config> {
         ("PULSE_DIST_DIR", dist),
         ("PULSE_WORKERS", "1".into()),
         ("PULSE_DB_POOL_SIZE", "4".into()),
+        ("PULSE_JWT_SECRET", crate::auth::secrets::random_token(48)?),
         (
             "PULSE_LOG",
             std::env::var("PULSE_LOG").unwrap_or_else(|_| "warn".into()),

@@ -4,9 +4,14 @@
 //! Types here depend on serde only (plus `utoipa` behind the `openapi` feature, for the
 //! backend's OpenAPI document), so the WASM app and the agent stay light.
 
+pub mod audit;
+pub mod auth;
+pub mod ids;
 pub mod page;
+pub mod people;
 pub mod problem;
 pub mod system;
+pub mod validate;
 
 pub use page::{Page, PageQuery};
 pub use problem::{FieldError, Problem, ProblemType};

@@ -6,8 +6,11 @@
 //! `.service(handler)`, never with actix's `route` method, and every path is written in
 //! full relative to its scope, so every route appears in `/api/v1/openapi.json`.
 
+pub mod audit;
+pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod me;
 pub mod openapi;
 pub mod system;
 
@@ -27,6 +30,15 @@ pub fn v1() -> Scope<
     scope::scope("/api/v1")
         .service(openapi::document)
         .service(system::status)
+        .service(auth::signup)
+        .service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(me::me)
+        .service(me::change_password)
+        .service(audit::list)
+        .service(audit::export_csv)
+        .service(audit::verify)
 }
 
 /// The document's fixed parts; paths and schemas are collected from the handlers.
@@ -40,8 +52,29 @@ pub fn v1() -> Scope<
         license(name = "AGPL-3.0-only"),
     ),
     components(schemas(pulse_shared::Problem, pulse_shared::FieldError)),
+    modifiers(&BearerAuth),
     tags(
         (name = "system", description = "Health and facts about the running service"),
+        (name = "auth", description = "Signing up, signing in and out, refreshing a session"),
+        (name = "me", description = "The signed-in person"),
+        (name = "audit", description = "The tamper-evident record of every change"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` scheme the protected operations name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("An access token from `POST /api/v1/auth/login`."))
+            .build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}

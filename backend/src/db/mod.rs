@@ -1,7 +1,10 @@
 //! The database layer: the connection pool, embedded migrations, and (per area) row
 //! structs and queries.
 
+pub mod audit;
+pub mod people;
 pub mod schema;
+pub mod sessions;
 
 use std::time::{Duration, Instant};
 

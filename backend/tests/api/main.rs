@@ -2,7 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit;
+mod auth;
 mod cli;
+mod common;
 mod health;
 mod openapi;
 mod spa;

@@ -1,0 +1,347 @@
+//! `/api/v1/auth`: sign up, sign in, refresh, sign out.
+//!
+//! Sessions are a 15-minute access token (returned in the body, kept in memory by the
+//! app) and an opaque refresh token in an `HttpOnly; SameSite=Strict` cookie scoped to
+//! this path, stored hashed and rotated on every use. Presenting a token that was
+//! already rotated revokes its whole family: someone else has a copy.
+
+use actix_web::cookie::{Cookie, SameSite, time};
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use diesel_async::AsyncConnection;
+use pulse_shared::audit::ActorKind;
+use pulse_shared::auth::{LoginRequest, SessionResponse, SignupRequest};
+use pulse_shared::ids::{CompanyId, UserId};
+use pulse_shared::people::{Role, UserStatus};
+use pulse_shared::{FieldError, validate};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::extract::Json;
+use crate::auth::principal::request_actor;
+use crate::auth::secrets::{random_token, token_hash};
+use crate::auth::tokens::ACCESS_TOKEN_SECONDS;
+use crate::db::audit::{self, Change};
+use crate::db::people::{self, CompanyRow, UserRow};
+use crate::db::{self, sessions};
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// The refresh cookie's name and path.
+pub const REFRESH_COOKIE: &str = "pulse_refresh";
+const REFRESH_PATH: &str = "/api/v1/auth";
+const BAD_CREDENTIALS: &str = "The e-mail address or password is not correct.";
+
+/// Creates a company and its owner, and signs the owner in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = SignupRequest,
+    responses(
+        (status = CREATED, body = SessionResponse, description = "Signed up and signed in; the refresh cookie is set"),
+        (status = CONFLICT, body = pulse_shared::Problem, description = "The address already has an account"),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem),
+    )
+)]
+#[post("/auth/signup")]
+pub async fn signup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Json(body): Json<SignupRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let email = body.email.trim().to_lowercase();
+    let mut errors = Vec::new();
+    check(
+        &mut errors,
+        "/company_name",
+        validate::name(&body.company_name, 120),
+    );
+    check(&mut errors, "/name", validate::name(&body.name, 120));
+    check(&mut errors, "/email", validate::email(&email));
+    check(&mut errors, "/password", validate::password(&body.password));
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    limit(&req, &state, &email)?;
+    let password_hash = state.passwords.hash(body.password).await?;
+    let now = chrono::Utc::now();
+    let company = CompanyRow {
+        id: Uuid::now_v7(),
+        name: body.company_name.trim().to_owned(),
+        created_at: now,
+        updated_at: now,
+    };
+    let user = UserRow {
+        company_id: company.id,
+        id: Uuid::now_v7(),
+        email,
+        name: body.name.trim().to_owned(),
+        role: Role::Owner.as_str().into(),
+        status: UserStatus::Active.as_str().into(),
+        team_id: None,
+        password_hash,
+        created_at: now,
+        updated_at: now,
+    };
+    let actor = request_actor(&req, ActorKind::User, Some(user.id));
+    let mut conn = db::conn(&state.pool).await?;
+    let refresh_token = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            if people::user_by_email(conn, &user.email).await?.is_some() {
+                return Err(ApiError::Validation(vec![FieldError {
+                    field: "/email".into(),
+                    code: "taken".into(),
+                    message: "This address already has an account; sign in instead.".into(),
+                }]));
+            }
+            people::insert_company(conn, &company).await?;
+            people::insert_user(conn, &user).await?;
+            let company_id = CompanyId(company.id);
+            let change = Change {
+                action: "company.created",
+                target_kind: "company",
+                target_id: Some(company.id),
+                summary: json!({"after": {"name": company.name, "owner_email": user.email}}),
+            };
+            audit::record(conn, company_id, &actor, change).await?;
+            start_session(conn, company_id, UserId(user.id)).await
+        })
+        .await?;
+    session_response(
+        &state,
+        HttpResponse::Created(),
+        user,
+        company,
+        &refresh_token,
+    )
+}
+
+/// Signs in with an e-mail address and password.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = OK, body = SessionResponse, description = "Signed in; the refresh cookie is set"),
+        (status = UNAUTHORIZED, body = pulse_shared::Problem, description = "Wrong address or password (which one is not said)"),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Json(body): Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let email = body.email.trim().to_lowercase();
+    limit(&req, &state, &email)?;
+    let mut conn = db::conn(&state.pool).await?;
+    let found = people::user_by_email(&mut conn, &email)
+        .await
+        .map_err(db::DbError::from)?;
+    // Unknown addresses are checked against a decoy hash: same work, same answer.
+    let matches = state
+        .passwords
+        .verify(
+            body.password,
+            found.as_ref().map(|user| user.password_hash.clone()),
+        )
+        .await?;
+    let user = match found {
+        Some(user) if matches && user.is_active() => user,
+        _ => return Err(ApiError::Unauthorized(BAD_CREDENTIALS)),
+    };
+    let company = people::company(&mut conn, CompanyId(user.company_id))
+        .await
+        .map_err(db::DbError::from)?;
+    let actor = request_actor(&req, ActorKind::User, Some(user.id));
+    let (company_id, user_id) = (CompanyId(user.company_id), UserId(user.id));
+    let refresh_token = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let change = Change {
+                action: "auth.login",
+                target_kind: "user",
+                target_id: Some(user_id.0),
+                summary: json!({}),
+            };
+            audit::record(conn, company_id, &actor, change).await?;
+            start_session(conn, company_id, user_id).await
+        })
+        .await?;
+    session_response(&state, HttpResponse::Ok(), user, company, &refresh_token)
+}
+
+/// Trades the refresh cookie for a new access token and a new refresh cookie.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = OK, body = SessionResponse, description = "A new access token; the refresh cookie is rotated"),
+        (status = UNAUTHORIZED, body = pulse_shared::Problem, description = "No valid refresh cookie; sign in again"),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let presented = req
+        .cookie(REFRESH_COOKIE)
+        .map(|cookie| cookie.value().to_owned());
+    let Some(presented) = presented else {
+        return Err(ApiError::Unauthorized("Sign in to continue."));
+    };
+    let hash = token_hash(&presented);
+    let actor = request_actor(&req, ActorKind::System, None);
+    let mut conn = db::conn(&state.pool).await?;
+    // `None`: refused (unknown, expired, revoked, reused, or the person was deactivated).
+    let rotation = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let Some(token) = sessions::find_for_update(conn, &hash).await? else {
+                return Ok(None);
+            };
+            let company = CompanyId(token.company_id);
+            if token.revoked_at.is_some() || token.expires_at <= chrono::Utc::now() {
+                return Ok(None);
+            }
+            if token.used_at.is_some() {
+                // A rotated token came back: it was copied. End every session of this sign-in.
+                sessions::revoke_family(conn, company, token.family_id).await?;
+                let change = Change {
+                    action: "auth.refresh_token_reused",
+                    target_kind: "user",
+                    target_id: Some(token.user_id),
+                    summary: json!({"family_id": token.family_id}),
+                };
+                audit::record(conn, company, &actor, change).await?;
+                return Ok(None);
+            }
+            let user = people::user(conn, company, UserId(token.user_id)).await?;
+            if !user.is_active() {
+                return Ok(None);
+            }
+            sessions::mark_used(conn, &hash).await?;
+            let next = random_token(32)?;
+            sessions::insert(
+                conn,
+                company,
+                UserId(user.id),
+                token.family_id,
+                token_hash(&next),
+            )
+            .await?;
+            Ok(Some((user, next)))
+        })
+        .await?;
+    match rotation {
+        Some((user, token)) => {
+            let company = people::company(&mut conn, CompanyId(user.company_id))
+                .await
+                .map_err(db::DbError::from)?;
+            session_response(&state, HttpResponse::Ok(), user, company, &token)
+        }
+        None => {
+            let mut response = actix_web::ResponseError::error_response(&ApiError::Unauthorized(
+                "Your session has ended; sign in again.",
+            ));
+            let _ = response.add_removal_cookie(&refresh_cookie(&state, String::new()));
+            Ok(response)
+        }
+    }
+}
+
+/// Ends this sign-in: revokes the refresh cookie's family and clears the cookie.
+#[utoipa::path(tag = "auth", responses((status = NO_CONTENT, description = "Signed out")))]
+#[post("/auth/logout")]
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(cookie) = req.cookie(REFRESH_COOKIE) {
+        let hash = token_hash(cookie.value());
+        let mut actor = request_actor(&req, ActorKind::User, None);
+        let mut conn = db::conn(&state.pool).await?;
+        conn.transaction::<_, ApiError, _>(async |conn| {
+            if let Some(token) = sessions::find_for_update(conn, &hash).await? {
+                let company = CompanyId(token.company_id);
+                if sessions::revoke_family(conn, company, token.family_id).await? > 0 {
+                    actor.id = Some(token.user_id);
+                    let change = Change {
+                        action: "auth.logout",
+                        target_kind: "user",
+                        target_id: Some(token.user_id),
+                        summary: json!({}),
+                    };
+                    audit::record(conn, company, &actor, change).await?;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    let mut response = HttpResponse::NoContent().finish();
+    let _ = response.add_removal_cookie(&refresh_cookie(&state, String::new()));
+    Ok(response)
+}
+
+/// Starts a new refresh-token family for `user`; returns the token to put in the cookie.
+pub(crate) async fn start_session(
+    conn: &mut diesel_async::AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+) -> Result<String, ApiError> {
+    let token = random_token(32)?;
+    sessions::insert(conn, company, user, Uuid::now_v7(), token_hash(&token)).await?;
+    Ok(token)
+}
+
+/// The session answer: an access token in the body, the refresh token in the cookie.
+pub(crate) fn session_response(
+    state: &AppState,
+    mut builder: actix_web::HttpResponseBuilder,
+    user: UserRow,
+    company: CompanyRow,
+    refresh_token: &str,
+) -> Result<HttpResponse, ApiError> {
+    let access_token = state
+        .tokens
+        .issue(UserId(user.id), CompanyId(user.company_id))?;
+    Ok(builder
+        .cookie(refresh_cookie(state, refresh_token.to_owned()))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(SessionResponse {
+            access_token,
+            expires_in: ACCESS_TOKEN_SECONDS,
+            me: pulse_shared::auth::MeResponse {
+                user: user.into(),
+                company: company.into(),
+            },
+        }))
+}
+
+fn refresh_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build(REFRESH_COOKIE, value)
+        .path(REFRESH_PATH)
+        .http_only(true)
+        .secure(state.secure_cookies)
+        .same_site(SameSite::Strict)
+        .max_age(time::Duration::days(sessions::REFRESH_TOKEN_DAYS))
+        .finish()
+}
+
+fn limit(req: &HttpRequest, state: &AppState, email: &str) -> Result<(), ApiError> {
+    let ip = req.peer_addr().map(|addr| addr.ip());
+    state
+        .auth_limits
+        .check(ip, email)
+        .map_err(|wait| ApiError::TooManyRequests {
+            retry_after_secs: wait.as_secs().max(1),
+        })
+}
+
+fn check(errors: &mut Vec<FieldError>, field: &str, result: Result<(), validate::Invalid>) {
+    if let Err((code, message)) = result {
+        errors.push(FieldError {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        });
+    }
+}

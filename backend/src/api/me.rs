@@ -1,0 +1,89 @@
+//! `/api/v1/me`: the signed-in person.
+
+use actix_web::{HttpResponse, get, post, web};
+use diesel_async::AsyncConnection;
+use pulse_shared::auth::{ChangePasswordRequest, MeResponse, SessionResponse};
+use pulse_shared::validate;
+use serde_json::json;
+
+use super::auth::{session_response, start_session};
+use super::extract::Json;
+use crate::auth::principal::Principal;
+use crate::db::audit::{self, Change};
+use crate::db::{self, people, sessions};
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// The signed-in person and their company.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    responses((status = OK, body = MeResponse), (status = UNAUTHORIZED, body = pulse_shared::Problem))
+)]
+#[get("/me")]
+pub async fn me(
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<web::Json<MeResponse>, ApiError> {
+    let mut conn = db::conn(&state.pool).await?;
+    let user = people::user(&mut conn, principal.company_id(), principal.user_id()).await?;
+    let company = people::company(&mut conn, principal.company_id()).await?;
+    Ok(web::Json(MeResponse {
+        user: user.into(),
+        company: company.into(),
+    }))
+}
+
+/// Changes the signed-in person's password. Every other sign-in of theirs ends; this
+/// one continues with a fresh session.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = OK, body = SessionResponse, description = "Changed; a new session replaces the old ones"),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem, description = "The current password is wrong or the new one too weak"),
+        (status = UNAUTHORIZED, body = pulse_shared::Problem),
+    )
+)]
+#[post("/me/password")]
+pub async fn change_password(
+    principal: Principal,
+    state: web::Data<AppState>,
+    Json(body): Json<ChangePasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    validate::password(&body.new_password)
+        .map_err(|invalid| ApiError::invalid("/new_password", invalid))?;
+    let (company_id, user_id) = (principal.company_id(), principal.user_id());
+    let mut conn = db::conn(&state.pool).await?;
+    let user = people::user(&mut conn, company_id, user_id).await?;
+    if !state
+        .passwords
+        .verify(body.current_password, Some(user.password_hash.clone()))
+        .await?
+    {
+        return Err(ApiError::field(
+            "/current_password",
+            "incorrect",
+            "This is not your current password.",
+        ));
+    }
+    let new_hash = state.passwords.hash(body.new_password).await?;
+    let refresh_token = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            people::set_password(conn, company_id, user_id, &new_hash).await?;
+            let ended = sessions::revoke_user(conn, company_id, user_id).await?;
+            let change = Change {
+                action: "user.password_changed",
+                target_kind: "user",
+                target_id: Some(user_id.0),
+                summary: json!({"sessions_ended": ended}),
+            };
+            audit::record(conn, company_id, principal.actor(), change).await?;
+            start_session(conn, company_id, user_id).await
+        })
+        .await?;
+    let user = people::user(&mut conn, company_id, user_id).await?;
+    let company = people::company(&mut conn, company_id).await?;
+    session_response(&state, HttpResponse::Ok(), user, company, &refresh_token)
+}

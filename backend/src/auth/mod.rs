@@ -1,0 +1,8 @@
+//! Identity: password hashing, access tokens, refresh tokens, API keys, and the
+//! [`Principal`](principal::Principal) extractor every protected handler takes.
+
+pub mod password;
+pub mod principal;
+pub mod rate_limit;
+pub mod secrets;
+pub mod tokens;

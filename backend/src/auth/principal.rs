@@ -1,0 +1,117 @@
+//! The authenticated principal of a request: who acts, for which company, with which
+//! role. Handlers take a [`Principal`] and pass `principal.company_id()` down; the
+//! company never comes from the request body or path.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use pulse_shared::audit::ActorKind;
+use pulse_shared::ids::{CompanyId, UserId};
+use pulse_shared::people::Role;
+
+use crate::db::audit::Actor;
+use crate::db::{self, people};
+use crate::domain::access::{self, Action, Reach};
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// A signed-in user (through the SPA's access token).
+#[derive(Debug, Clone)]
+pub struct Principal {
+    company_id: CompanyId,
+    user_id: UserId,
+    role: Role,
+    actor: Actor,
+}
+
+impl Principal {
+    pub fn company_id(&self) -> CompanyId {
+        self.company_id
+    }
+
+    pub fn user_id(&self) -> UserId {
+        self.user_id
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Who to name in audit events.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// How far this principal may do `action`; 403 when not at all.
+    pub fn require(&self, action: Action) -> Result<Reach, ApiError> {
+        match access::access(self.role, action) {
+            Reach::None => Err(ApiError::Forbidden("Your role does not allow this.")),
+            reach => Ok(reach),
+        }
+    }
+}
+
+/// The client's address and user agent, for audit events.
+pub fn request_actor(req: &HttpRequest, kind: ActorKind, id: Option<uuid::Uuid>) -> Actor {
+    Actor {
+        kind,
+        id,
+        ip: req.peer_addr().map(|addr| addr.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(|agent| agent.chars().take(512).collect()),
+    }
+}
+
+/// The bearer token of a request, if it has one.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+}
+
+const SIGN_IN: &str = "Sign in to continue.";
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+            let token = bearer(&req).ok_or(ApiError::Unauthorized(SIGN_IN))?;
+            let claims = state
+                .tokens
+                .verify(token)
+                .ok_or(ApiError::Unauthorized(SIGN_IN))?;
+            let mut conn = db::conn(&state.pool).await?;
+            // The role and status are read fresh, so a deactivation or demotion takes
+            // effect on the next request, not when the token expires.
+            let user = match people::user(&mut conn, claims.cid, claims.sub).await {
+                Ok(user) if user.is_active() => user,
+                Ok(_) | Err(diesel::result::Error::NotFound) => {
+                    return Err(ApiError::Unauthorized(SIGN_IN));
+                }
+                Err(error) => return Err(db::DbError::from(error).into()),
+            };
+            Ok(Principal {
+                company_id: claims.cid,
+                user_id: claims.sub,
+                role: user.role(),
+                actor: request_actor(&req, ActorKind::User, Some(claims.sub.0)),
+            })
+        })
+    }
+}

@@ -1,0 +1,108 @@
+//! Refresh tokens: one family per sign-in, rotated on every use.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use pulse_shared::ids::{CompanyId, UserId};
+use uuid::Uuid;
+
+use super::schema::refresh_tokens;
+
+/// How long a refresh token (and so a sign-in without activity) lasts.
+pub const REFRESH_TOKEN_DAYS: i64 = 30;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshTokenRow {
+    pub company_id: Uuid,
+    pub token_hash: Vec<u8>,
+    pub family_id: Uuid,
+    pub user_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Stores a new token of `family`.
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+    family: Uuid,
+    token_hash: Vec<u8>,
+) -> QueryResult<()> {
+    let now = Utc::now();
+    let row = RefreshTokenRow {
+        company_id: company.0,
+        token_hash,
+        family_id: family,
+        user_id: user.0,
+        created_at: now,
+        expires_at: now + Duration::days(REFRESH_TOKEN_DAYS),
+        used_at: None,
+        revoked_at: None,
+    };
+    diesel::insert_into(refresh_tokens::table)
+        .values(&row)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The token with this hash, locked for the rest of the transaction so that two
+/// concurrent refreshes cannot both rotate it.
+pub async fn find_for_update(
+    conn: &mut AsyncPgConnection,
+    token_hash: &[u8],
+) -> QueryResult<Option<RefreshTokenRow>> {
+    refresh_tokens::table
+        .find(token_hash)
+        .select(RefreshTokenRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn mark_used(conn: &mut AsyncPgConnection, token_hash: &[u8]) -> QueryResult<()> {
+    diesel::update(refresh_tokens::table.find(token_hash))
+        .set(refresh_tokens::used_at.eq(Utc::now()))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Revokes every token of a family; returns how many were still live.
+pub async fn revoke_family(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    family: Uuid,
+) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::company_id.eq(company.0))
+            .filter(refresh_tokens::family_id.eq(family))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Utc::now()))
+    .execute(conn)
+    .await
+}
+
+/// Revokes every sign-in of a user (after a password change or deactivation).
+pub async fn revoke_user(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::company_id.eq(company.0))
+            .filter(refresh_tokens::user_id.eq(user.0))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Utc::now()))
+    .execute(conn)
+    .await
+}

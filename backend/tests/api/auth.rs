@@ -1,0 +1,282 @@
+//! Signing up, in and out; refresh rotation and reuse; password changes; bad input.
+
+use pulse_backend::testing::TestApp;
+use pulse_shared::auth::MeResponse;
+use pulse_shared::people::Role;
+use reqwest::header::{AUTHORIZATION, COOKIE};
+use serde_json::{Value, json};
+
+use crate::common::{self, PASSWORD, fields, get, login, refresh, signup};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signup_creates_a_company_and_its_owner_and_signs_in() {
+    let app = TestApp::spawn().await.unwrap();
+    let response = app
+        .client()
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&json!({"company_name": "Acme", "name": "Ada", "email": " Ada@Example.com ", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let (_, header) = common::refresh_cookie(&response).unwrap();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/api/v1/auth"] {
+        assert!(header.contains(attribute), "{header}");
+    }
+    assert!(
+        !header.contains("Secure"),
+        "plain-HTTP local use must not set Secure: {header}"
+    );
+    let session = common::session_from(response).await;
+    assert_eq!(session.body.me.user.role, Role::Owner);
+    assert_eq!(session.body.me.user.email, "ada@example.com");
+    assert_eq!(session.body.expires_in, 900);
+
+    let me: MeResponse = get(&app, &session, "/api/v1/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me.company.name, "Acme");
+    assert_eq!(me.user.id, session.body.me.user.id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signup_names_every_field_at_fault() {
+    let app = TestApp::spawn().await.unwrap();
+    let response = app
+        .client()
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&json!({"company_name": " ", "name": "Ada", "email": "not-an-address", "password": "short"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(fields(&problem), ["/company_name", "/email", "/password"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_address_and_smuggled_fields_are_refused() {
+    let app = TestApp::spawn().await.unwrap();
+    signup(&app, "ada@example.com").await;
+    let again = app
+        .client()
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&json!({"company_name": "Other", "name": "Eve", "email": "ADA@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 422);
+    assert_eq!(fields(&again.json().await.unwrap()), ["/email"]);
+    for smuggled in ["role", "company_id", "id"] {
+        let mut body = json!({"company_name": "Other", "name": "Eve", "email": "eve@example.com", "password": PASSWORD});
+        body[smuggled] = json!("owner");
+        let response = app
+            .client()
+            .post(app.url("/api/v1/auth/signup"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "{smuggled}");
+        assert_eq!(
+            fields(&response.json().await.unwrap()),
+            [format!("/{smuggled}")]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_failures_do_not_say_whether_the_address_exists() {
+    let app = TestApp::spawn().await.unwrap();
+    signup(&app, "ada@example.com").await;
+    let wrong_password = login(&app, "ada@example.com", "not the password").await;
+    let unknown = login(&app, "nobody@example.com", "not the password").await;
+    assert_eq!(wrong_password.status(), 401);
+    assert_eq!(unknown.status(), 401);
+    let a: Value = wrong_password.json().await.unwrap();
+    let b: Value = unknown.json().await.unwrap();
+    assert_eq!(a, b);
+    let ok = login(&app, "ADA@example.com", PASSWORD).await;
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_attempts_on_one_address_are_slowed() {
+    let app = TestApp::spawn().await.unwrap();
+    // Sent at once, so the limiter's refill (one attempt per six seconds) cannot hide the limit.
+    let attempts = (0..12).map(|_| login(&app, "target@example.com", "guess"));
+    let responses = futures_util::future::join_all(attempts).await;
+    let refused: Vec<_> = responses.iter().filter(|r| r.status() == 429).collect();
+    assert!(
+        responses
+            .iter()
+            .all(|r| [401, 429].contains(&r.status().as_u16()))
+    );
+    assert!(
+        (1..=2).contains(&refused.len()),
+        "{} of 12 refused",
+        refused.len()
+    );
+    let retry_after: u64 = refused[0].headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_rotates_and_reuse_ends_the_whole_family() {
+    let app = TestApp::spawn().await.unwrap();
+    let first = signup(&app, "ada@example.com").await;
+    let second = common::session_from(refresh(&app, &first.refresh_cookie).await).await;
+    assert_ne!(second.refresh_cookie, first.refresh_cookie);
+    assert_eq!(get(&app, &second, "/api/v1/me").await.status(), 200);
+
+    // The first cookie was rotated: presenting it again means it was copied.
+    assert_eq!(refresh(&app, &first.refresh_cookie).await.status(), 401);
+    // …and the legitimate newer cookie of the same sign-in dies with it.
+    assert_eq!(refresh(&app, &second.refresh_cookie).await.status(), 401);
+
+    let audit = get(
+        &app,
+        &second,
+        "/api/v1/audit-events?action=auth.refresh_token_reused",
+    )
+    .await;
+    let page: Value = audit.json().await.unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_ends_the_session() {
+    let app = TestApp::spawn().await.unwrap();
+    let session = signup(&app, "ada@example.com").await;
+    let out = app
+        .client()
+        .post(app.url("/api/v1/auth/logout"))
+        .header(COOKIE, &session.refresh_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    let (cleared, _) = common::refresh_cookie(&out).unwrap();
+    assert_eq!(cleared, "pulse_refresh=");
+    assert_eq!(refresh(&app, &session.refresh_cookie).await.status(), 401);
+    assert_eq!(refresh(&app, "pulse_refresh=made-up").await.status(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_password_ends_other_sessions() {
+    let app = TestApp::spawn().await.unwrap();
+    let here = signup(&app, "ada@example.com").await;
+    let elsewhere = common::session_from(login(&app, "ada@example.com", PASSWORD).await).await;
+    let change = |current: &str, new: &str| {
+        app.client()
+            .post(app.url("/api/v1/me/password"))
+            .header(AUTHORIZATION, format!("Bearer {}", here.access_token))
+            .json(&json!({"current_password": current, "new_password": new}))
+            .send()
+    };
+    let wrong = change("not it", "a new long password").await.unwrap();
+    assert_eq!(wrong.status(), 422);
+    assert_eq!(fields(&wrong.json().await.unwrap()), ["/current_password"]);
+    let weak = change(PASSWORD, "short").await.unwrap();
+    assert_eq!(fields(&weak.json().await.unwrap()), ["/new_password"]);
+
+    let changed = change(PASSWORD, "a new long password").await.unwrap();
+    let renewed = common::session_from(changed).await;
+    assert_eq!(refresh(&app, &elsewhere.refresh_cookie).await.status(), 401);
+    assert_eq!(refresh(&app, &renewed.refresh_cookie).await.status(), 200);
+    assert_eq!(login(&app, "ada@example.com", PASSWORD).await.status(), 401);
+    assert_eq!(
+        login(&app, "ada@example.com", "a new long password")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_or_missing_tokens_and_deactivated_people_get_401() {
+    let app = TestApp::spawn().await.unwrap();
+    let session = signup(&app, "ada@example.com").await;
+    let no_token = app.get("/api/v1/me").await.unwrap();
+    assert_eq!(no_token.status(), 401);
+    assert_eq!(no_token.headers()["www-authenticate"], "Bearer");
+    for token in ["garbage", "a.b.c", &format!("{}x", session.access_token)] {
+        let response = app
+            .client()
+            .get(app.url("/api/v1/me"))
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{token}");
+    }
+    common::sql(&app, "UPDATE users SET status = 'deactivated'").await;
+    assert_eq!(get(&app, &session, "/api/v1/me").await.status(), 401);
+    assert_eq!(login(&app, "ada@example.com", PASSWORD).await.status(), 401);
+    assert_eq!(refresh(&app, &session.refresh_cookie).await.status(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_malformed_and_mistyped_bodies_are_problems_not_500s() {
+    let app = TestApp::spawn().await.unwrap();
+    let url = app.url("/api/v1/auth/login");
+    let big = format!(
+        r#"{{"email": "a@b.co", "password": "{}"}}"#,
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let cases = [
+        (
+            app.client()
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(big),
+            413,
+        ),
+        (
+            app.client()
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("{\"email\":"),
+            400,
+        ),
+        (
+            app.client()
+                .post(&url)
+                .header("content-type", "text/plain")
+                .body("{}"),
+            415,
+        ),
+        (
+            app.client()
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("{\"email\": 5, \"password\": \"x\"}"),
+            422,
+        ),
+        (
+            app.client()
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("[]"),
+            422,
+        ),
+    ];
+    for (request, status) in cases {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), status);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+    }
+}

@@ -1,0 +1,10 @@
+DROP TABLE audit_heads;
+DROP TABLE audit_events;
+DROP FUNCTION pulse_audit_is_append_only();
+DROP TABLE api_keys;
+DROP TABLE invitations;
+DROP TABLE refresh_tokens;
+DROP TABLE team_managers;
+DROP TABLE users;
+DROP TABLE teams;
+DROP TABLE companies;

@@ -1,0 +1,75 @@
+//! Signing up, signing in and the signed-in person.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::CompanyId;
+use crate::people::Person;
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// The longest password accepted (argon2 would take anything; this bounds the work).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// `POST /api/v1/auth/signup`: a new company and its owner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    /// The company's name, 1 to 120 characters.
+    pub company_name: String,
+    /// The owner's name, 1 to 120 characters.
+    pub name: String,
+    /// The owner's sign-in address.
+    pub email: String,
+    /// At least 10 characters.
+    pub password: String,
+}
+
+/// `POST /api/v1/auth/login`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// A signed-in session: a short-lived access token for the `Authorization: Bearer`
+/// header. The refresh token travels only in an `HttpOnly` cookie.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionResponse {
+    /// A JWT to send as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    /// Seconds until the access token expires; refresh before then.
+    pub expires_in: u64,
+    /// Who signed in.
+    pub me: MeResponse,
+}
+
+/// `GET /api/v1/me`: the signed-in person and their company.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MeResponse {
+    pub user: Person,
+    pub company: Company,
+}
+
+/// A company (tenant).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Company {
+    pub id: CompanyId,
+    pub name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `POST /api/v1/me/password`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    /// At least 10 characters.
+    pub new_password: String,
+}

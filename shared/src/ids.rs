@@ -1,0 +1,60 @@
+//! Typed ids: a `UserId` cannot be passed where a `CompanyId` is wanted.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A new, time-ordered id (UUID v7).
+            #[cfg(feature = "new-ids")]
+            pub fn generate() -> Self {
+                Self(Uuid::now_v7())
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+    };
+}
+
+id!(
+    /// A company (tenant).
+    CompanyId
+);
+id!(
+    /// A person in a company.
+    UserId
+);
+id!(
+    /// A team (department) of a company.
+    TeamId
+);
+id!(
+    /// An integrator's API key.
+    ApiKeyId
+);
+id!(
+    /// An invitation to join a company.
+    InvitationId
+);
+id!(
+    /// One audit event.
+    AuditEventId
+);

@@ -10,7 +10,10 @@ pub mod ids;
 pub mod page;
 pub mod people;
 pub mod problem;
+pub mod access;
+pub mod api_keys;
 pub mod system;
+pub mod teams;
 pub mod validate;
 
 pub use page::{Page, PageQuery};

@@ -119,3 +119,122 @@ mod tests {
         }
     }
 }
+
+/// Filters of `GET /api/v1/people`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct PeopleQuery {
+    /// Matches part of a name or e-mail address, case-insensitively.
+    pub q: Option<String>,
+    pub role: Option<Role>,
+    pub team_id: Option<TeamId>,
+    pub status: Option<UserStatus>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// `PATCH /api/v1/people/{id}`: only the fields present change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePersonRequest {
+    /// A new role. Only an owner makes or unmakes owners; the last owner keeps the role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// A new team; `null` takes them out of their team.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub team_id: Option<Option<TeamId>>,
+    /// `deactivated` ends their sessions and stops them signing in; `active` lets them back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<UserStatus>,
+}
+
+/// `POST /api/v1/invitations`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    pub email: String,
+    pub role: Role,
+    pub team_id: Option<TeamId>,
+}
+
+/// An open invitation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Invitation {
+    pub id: crate::ids::InvitationId,
+    pub email: String,
+    pub role: Role,
+    pub team_id: Option<TeamId>,
+    pub invited_by: UserId,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The answer of `POST /api/v1/invitations`: the link is shown once, to copy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InvitationCreatedResponse {
+    pub invitation: Invitation,
+    /// The link the invited person opens to join; it carries a one-time secret.
+    pub link: String,
+    /// Whether the link was also sent by e-mail.
+    pub emailed: bool,
+}
+
+/// `GET /api/v1/invitations/lookup?token=`: what an invitation link is for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InvitationPreview {
+    pub company_name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// `POST /api/v1/invitations/accept`: join with a name and password.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvitationRequest {
+    /// The secret from the invitation link.
+    pub token: String,
+    pub name: String,
+    pub password: String,
+}
+
+/// Serde for `Option<Option<T>>`: absent → `None`, `null` → `Some(None)`.
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(value: &Option<Option<T>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod update_tests {
+    use super::*;
+
+    #[test]
+    fn team_id_absent_null_and_set_are_three_things() {
+        let absent: UpdatePersonRequest = serde_json::from_str("{}").unwrap();
+        let null: UpdatePersonRequest = serde_json::from_str(r#"{"team_id": null}"#).unwrap();
+        let set: UpdatePersonRequest =
+            serde_json::from_str(r#"{"team_id": "0193a000-0000-7000-8000-000000000000"}"#).unwrap();
+        assert_eq!(absent.team_id, None);
+        assert_eq!(null.team_id, Some(None));
+        assert!(matches!(set.team_id, Some(Some(_))));
+    }
+}

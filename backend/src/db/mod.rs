@@ -5,6 +5,7 @@ pub mod audit;
 pub mod people;
 pub mod schema;
 pub mod sessions;
+pub mod teams;
 
 use std::time::{Duration, Instant};
 

@@ -136,3 +136,93 @@ pub async fn set_password(
         .await
         .map(drop)
 }
+
+/// Filters for listing people, already scoped to what the principal may see.
+#[derive(Debug, Clone, Default)]
+pub struct PeopleFilter {
+    pub q: Option<String>,
+    pub role: Option<Role>,
+    pub team_id: Option<Uuid>,
+    pub status: Option<UserStatus>,
+    /// Only these teams' people, plus `also_user` (a manager's reach).
+    pub within_teams: Option<Vec<Uuid>>,
+    /// Only this person (an employee's reach), or the one added to `within_teams`.
+    pub also_user: Option<Uuid>,
+    pub only_user: bool,
+    /// Only people after this id (the cursor).
+    pub after_id: Option<Uuid>,
+}
+
+/// `company`'s people matching `filter`, oldest first by id, at most `limit`.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    filter: &PeopleFilter,
+    limit: i64,
+) -> QueryResult<Vec<UserRow>> {
+    let mut query = users::table
+        .filter(users::company_id.eq(company.0))
+        .select(UserRow::as_select())
+        .order(users::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(q) = &filter.q {
+        let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        query = query.filter(users::name.ilike(pattern.clone()).or(users::email.ilike(pattern)));
+    }
+    if let Some(role) = filter.role {
+        query = query.filter(users::role.eq(role.as_str()));
+    }
+    if let Some(team) = filter.team_id {
+        query = query.filter(users::team_id.eq(team));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(users::status.eq(status.as_str()));
+    }
+    if filter.only_user {
+        query = query.filter(users::id.nullable().eq(filter.also_user));
+    } else if let Some(teams) = &filter.within_teams {
+        query = query.filter(users::team_id.eq_any(teams.clone()).or(users::id.nullable().eq(filter.also_user)));
+    }
+    if let Some(after) = filter.after_id {
+        query = query.filter(users::id.gt(after));
+    }
+    query.load(conn).await
+}
+
+/// How many active owners `company` has.
+pub async fn active_owner_count(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<i64> {
+    users::table
+        .filter(users::company_id.eq(company.0))
+        .filter(users::role.eq(Role::Owner.as_str()))
+        .filter(users::status.eq(UserStatus::Active.as_str()))
+        .count()
+        .get_result(conn)
+        .await
+}
+
+/// Applies the given changes to one person.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+    role: Option<Role>,
+    team_id: Option<Option<Uuid>>,
+    status: Option<UserStatus>,
+) -> QueryResult<UserRow> {
+    let target = users::table.find((company.0, user.0));
+    if let Some(role) = role {
+        diesel::update(target).set(users::role.eq(role.as_str())).execute(conn).await?;
+    }
+    if let Some(team_id) = team_id {
+        diesel::update(target).set(users::team_id.eq(team_id)).execute(conn).await?;
+    }
+    if let Some(status) = status {
+        diesel::update(target).set(users::status.eq(status.as_str())).execute(conn).await?;
+    }
+    target.select(UserRow::as_select()).first(conn).await
+}
+
+pub async fn delete(conn: &mut AsyncPgConnection, company: CompanyId, user: UserId) -> QueryResult<usize> {
+    diesel::delete(users::table.find((company.0, user.0))).execute(conn).await
+}

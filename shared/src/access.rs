@@ -1,7 +1,8 @@
 //! Who may do what: one `role × action` table. Every permission check in the server
-//! goes through [`access`]; the answer is how far the permission reaches.
+//! goes through [`access`]; the web app reads the same table to show only what a
+//! role may use.
 
-use pulse_shared::people::Role;
+use crate::people::Role;
 
 /// Something a principal may try to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

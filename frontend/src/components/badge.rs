@@ -1,0 +1,42 @@
+//! `Badge`: a short status label in one of five tones.
+
+use leptos::prelude::*;
+
+/// The meaning a badge's colour carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BadgeTone {
+    #[default]
+    Neutral,
+    Success,
+    Warning,
+    Danger,
+    Info,
+}
+
+impl BadgeTone {
+    fn class(self) -> &'static str {
+        match self {
+            Self::Neutral => "badge badge-neutral",
+            Self::Success => "badge badge-success",
+            Self::Warning => "badge badge-warning",
+            Self::Danger => "badge badge-danger",
+            Self::Info => "badge badge-info",
+        }
+    }
+}
+
+/// A pill with a coloured dot and text. The text must make sense without the colour.
+#[component]
+pub fn Badge(
+    /// The colour and dot of the badge.
+    #[prop(optional)]
+    tone: BadgeTone,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <span class=tone.class()>
+            <span class="badge-dot" aria-hidden="true"></span>
+            {children()}
+        </span>
+    }
+}

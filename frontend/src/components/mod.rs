@@ -1,0 +1,19 @@
+//! Shared widgets: small, styled by `style/main.css`, used by the pages.
+
+mod badge;
+mod button;
+mod card;
+mod data_table;
+mod error_card;
+mod form_field;
+mod skeleton;
+mod toast;
+
+pub use badge::{Badge, BadgeTone};
+pub use button::{Button, ButtonVariant};
+pub use card::{Card, CardActions};
+pub use data_table::{DataTable, Empty};
+pub use error_card::ErrorCard;
+pub use form_field::FormField;
+pub use skeleton::Skeleton;
+pub use toast::{ToastProvider, use_toasts};

@@ -1,0 +1,57 @@
+//! Turning API values into text for people: durations and timestamps.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+/// A duration as its two largest units, e.g. `3 d 4 h`, `2 h 5 min`, `45 s`.
+/// Negative durations (clock skew) read as `0 s`.
+pub fn duration(delta: TimeDelta) -> String {
+    let seconds = delta.num_seconds().max(0);
+    let (days, hours, minutes) = (seconds / 86_400, seconds / 3_600 % 24, seconds / 60 % 60);
+    match (days, hours, minutes) {
+        (0, 0, 0) => format!("{seconds} s"),
+        (0, 0, m) => format!("{m} min {} s", seconds % 60),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
+}
+
+/// A moment in UTC, e.g. `25 Nov 2026, 14:03:07 UTC`.
+///
+/// Rationale: UTC, labelled, because status data is compared with server logs.
+pub fn timestamp(moment: DateTime<Utc>) -> String {
+    moment.format("%-d %b %Y, %H:%M:%S UTC").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_two_units() {
+        let cases = [
+            (0, "0 s"),
+            (-5, "0 s"),
+            (45, "45 s"),
+            (125, "2 min 5 s"),
+            (2 * 3_600 + 5 * 60 + 9, "2 h 5 min"),
+            (3 * 86_400 + 4 * 3_600 + 59, "3 d 4 h"),
+        ];
+        for (seconds, expected) in cases {
+            assert_eq!(
+                duration(TimeDelta::seconds(seconds)),
+                expected,
+                "{seconds} s"
+            );
+        }
+    }
+
+    #[test]
+    fn timestamps_name_utc() {
+        let moment = DateTime::parse_from_rfc3339("2026-11-25T14:03:07.123Z")
+            .map(|moment| moment.with_timezone(&Utc));
+        assert_eq!(
+            moment.map(timestamp).ok().as_deref(),
+            Some("25 Nov 2026, 14:03:07 UTC")
+        );
+    }
+}

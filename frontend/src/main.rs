@@ -1,0 +1,13 @@
+//! The Pulse web app: a Leptos single-page app compiled to WASM by trunk.
+
+mod api;
+mod app;
+mod components;
+mod format;
+mod pages;
+mod theme;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -6,13 +6,18 @@
 //! `.service(handler)`, never with actix's `route` method, and every path is written in
 //! full relative to its scope, so every route appears in `/api/v1/openapi.json`.
 
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod invitations;
 pub mod me;
 pub mod openapi;
+pub mod people;
+pub mod reach;
 pub mod system;
+pub mod teams;
 
 use utoipa::OpenApi;
 use utoipa_actix_web::scope::{self, Scope};
@@ -39,6 +44,22 @@ pub fn v1() -> Scope<
         .service(audit::list)
         .service(audit::export_csv)
         .service(audit::verify)
+        .service(people::list)
+        .service(people::get_one)
+        .service(people::update)
+        .service(people::remove)
+        .service(invitations::lookup)
+        .service(invitations::accept)
+        .service(invitations::list)
+        .service(invitations::create)
+        .service(invitations::revoke)
+        .service(teams::list)
+        .service(teams::create)
+        .service(teams::update)
+        .service(teams::remove)
+        .service(api_keys::list)
+        .service(api_keys::create)
+        .service(api_keys::revoke)
 }
 
 /// The document's fixed parts; paths and schemas are collected from the handlers.
@@ -58,6 +79,9 @@ pub fn v1() -> Scope<
         (name = "auth", description = "Signing up, signing in and out, refreshing a session"),
         (name = "me", description = "The signed-in person"),
         (name = "audit", description = "The tamper-evident record of every change"),
+        (name = "people", description = "People, roles, invitations"),
+        (name = "teams", description = "Teams (departments) and their managers"),
+        (name = "api-keys", description = "Keys for integrators"),
     )
 )]
 pub struct ApiDoc;

@@ -9,16 +9,18 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use pulse_shared::audit::ActorKind;
-use pulse_shared::ids::{CompanyId, UserId};
+use pulse_shared::ids::{ApiKeyId, CompanyId, UserId};
 use pulse_shared::people::Role;
 
+use crate::auth::secrets::{constant_time_eq, token_hash};
 use crate::db::audit::Actor;
-use crate::db::{self, people};
+use crate::db::{self, api_keys, people};
 use crate::domain::access::{self, Action, Reach};
 use crate::errors::ApiError;
 use crate::state::AppState;
 
-/// A signed-in user (through the SPA's access token).
+/// Who acts: a signed-in user (through the app's access token) or an integrator's API
+/// key, which acts for the person who made it with the key's role at most.
 #[derive(Debug, Clone)]
 pub struct Principal {
     company_id: CompanyId,
@@ -92,6 +94,9 @@ impl FromRequest for Principal {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
             let token = bearer(&req).ok_or(ApiError::Unauthorized(SIGN_IN))?;
+            if token.starts_with("pk_") {
+                return api_key_principal(&req, state, token).await;
+            }
             let claims = state
                 .tokens
                 .verify(token)
@@ -114,4 +119,36 @@ impl FromRequest for Principal {
             })
         })
     }
+}
+
+/// The principal of an API key: the key's role, capped by its creator's current role,
+/// acting for the creator. Revoked keys and keys of people who left are refused.
+async fn api_key_principal(
+    req: &HttpRequest,
+    state: &AppState,
+    token: &str,
+) -> Result<Principal, ApiError> {
+    const REFUSED: ApiError = ApiError::Unauthorized("This API key is not valid.");
+    let prefix = token.splitn(3, '_').take(2).collect::<Vec<_>>().join("_");
+    let mut conn = db::conn(&state.pool).await?;
+    let key = api_keys::by_prefix(&mut conn, &prefix)
+        .await?
+        .ok_or(REFUSED)?;
+    if !constant_time_eq(&token_hash(token), &key.secret_hash) || key.revoked_at.is_some() {
+        return Err(REFUSED);
+    }
+    let company = CompanyId(key.company_id);
+    let creator = match people::user(&mut conn, company, UserId(key.created_by)).await {
+        Ok(creator) if creator.is_active() => creator,
+        Ok(_) | Err(diesel::result::Error::NotFound) => return Err(REFUSED),
+        Err(error) => return Err(db::DbError::from(error).into()),
+    };
+    api_keys::touch(&mut conn, company, ApiKeyId(key.id)).await?;
+    Ok(Principal {
+        company_id: company,
+        user_id: UserId(creator.id),
+        // The less powerful of the two: `Role` orders from owner down to employee.
+        role: std::cmp::max(key.role(), creator.role()),
+        actor: request_actor(req, ActorKind::ApiKey, Some(key.id)),
+    })
 }

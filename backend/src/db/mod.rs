@@ -1,7 +1,9 @@
 //! The database layer: the connection pool, embedded migrations, and (per area) row
 //! structs and queries.
 
+pub mod api_keys;
 pub mod audit;
+pub mod invitations;
 pub mod people;
 pub mod schema;
 pub mod sessions;

@@ -167,8 +167,17 @@ pub async fn list(
         .limit(limit)
         .into_boxed();
     if let Some(q) = &filter.q {
-        let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        query = query.filter(users::name.ilike(pattern.clone()).or(users::email.ilike(pattern)));
+        let pattern = format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        query = query.filter(
+            users::name
+                .ilike(pattern.clone())
+                .or(users::email.ilike(pattern)),
+        );
     }
     if let Some(role) = filter.role {
         query = query.filter(users::role.eq(role.as_str()));
@@ -182,7 +191,11 @@ pub async fn list(
     if filter.only_user {
         query = query.filter(users::id.nullable().eq(filter.also_user));
     } else if let Some(teams) = &filter.within_teams {
-        query = query.filter(users::team_id.eq_any(teams.clone()).or(users::id.nullable().eq(filter.also_user)));
+        query = query.filter(
+            users::team_id
+                .eq_any(teams.clone())
+                .or(users::id.nullable().eq(filter.also_user)),
+        );
     }
     if let Some(after) = filter.after_id {
         query = query.filter(users::id.gt(after));
@@ -191,7 +204,10 @@ pub async fn list(
 }
 
 /// How many active owners `company` has.
-pub async fn active_owner_count(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<i64> {
+pub async fn active_owner_count(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+) -> QueryResult<i64> {
     users::table
         .filter(users::company_id.eq(company.0))
         .filter(users::role.eq(Role::Owner.as_str()))
@@ -212,17 +228,32 @@ pub async fn update(
 ) -> QueryResult<UserRow> {
     let target = users::table.find((company.0, user.0));
     if let Some(role) = role {
-        diesel::update(target).set(users::role.eq(role.as_str())).execute(conn).await?;
+        diesel::update(target)
+            .set(users::role.eq(role.as_str()))
+            .execute(conn)
+            .await?;
     }
     if let Some(team_id) = team_id {
-        diesel::update(target).set(users::team_id.eq(team_id)).execute(conn).await?;
+        diesel::update(target)
+            .set(users::team_id.eq(team_id))
+            .execute(conn)
+            .await?;
     }
     if let Some(status) = status {
-        diesel::update(target).set(users::status.eq(status.as_str())).execute(conn).await?;
+        diesel::update(target)
+            .set(users::status.eq(status.as_str()))
+            .execute(conn)
+            .await?;
     }
     target.select(UserRow::as_select()).first(conn).await
 }
 
-pub async fn delete(conn: &mut AsyncPgConnection, company: CompanyId, user: UserId) -> QueryResult<usize> {
-    diesel::delete(users::table.find((company.0, user.0))).execute(conn).await
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+) -> QueryResult<usize> {
+    diesel::delete(users::table.find((company.0, user.0)))
+        .execute(conn)
+        .await
 }

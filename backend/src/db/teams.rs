@@ -20,7 +20,11 @@ pub struct TeamRow {
 }
 
 /// The ids of the teams `user` manages.
-pub async fn managed_by(conn: &mut AsyncPgConnection, company: CompanyId, user: UserId) -> QueryResult<Vec<Uuid>> {
+pub async fn managed_by(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+) -> QueryResult<Vec<Uuid>> {
     team_managers::table
         .filter(team_managers::company_id.eq(company.0))
         .filter(team_managers::user_id.eq(user.0))
@@ -29,13 +33,29 @@ pub async fn managed_by(conn: &mut AsyncPgConnection, company: CompanyId, user: 
         .await
 }
 
-pub async fn find(conn: &mut AsyncPgConnection, company: CompanyId, team: TeamId) -> QueryResult<TeamRow> {
-    teams::table.find((company.0, team.0)).select(TeamRow::as_select()).first(conn).await
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    team: TeamId,
+) -> QueryResult<TeamRow> {
+    teams::table
+        .find((company.0, team.0))
+        .select(TeamRow::as_select())
+        .first(conn)
+        .await
 }
 
 /// `company`'s teams (only `only` when given), by name, with managers and head counts.
-pub async fn list(conn: &mut AsyncPgConnection, company: CompanyId, only: Option<&[Uuid]>) -> QueryResult<Vec<Team>> {
-    let mut query = teams::table.filter(teams::company_id.eq(company.0)).select(TeamRow::as_select()).order(teams::name.asc()).into_boxed();
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    only: Option<&[Uuid]>,
+) -> QueryResult<Vec<Team>> {
+    let mut query = teams::table
+        .filter(teams::company_id.eq(company.0))
+        .select(TeamRow::as_select())
+        .order(teams::name.asc())
+        .into_boxed();
     if let Some(only) = only {
         query = query.filter(teams::id.eq_any(only.to_vec()));
     }
@@ -59,8 +79,15 @@ pub async fn list(conn: &mut AsyncPgConnection, company: CompanyId, only: Option
         .into_iter()
         .map(|row| Team {
             id: TeamId(row.id),
-            manager_ids: managers.iter().filter(|(team, _)| *team == row.id).map(|(_, user)| UserId(*user)).collect(),
-            member_count: counts.iter().find(|(team, _)| *team == Some(row.id)).map_or(0, |(_, n)| *n),
+            manager_ids: managers
+                .iter()
+                .filter(|(team, _)| *team == row.id)
+                .map(|(_, user)| UserId(*user))
+                .collect(),
+            member_count: counts
+                .iter()
+                .find(|(team, _)| *team == Some(row.id))
+                .map_or(0, |(_, n)| *n),
             name: row.name,
             created_at: row.created_at,
         })
@@ -68,37 +95,93 @@ pub async fn list(conn: &mut AsyncPgConnection, company: CompanyId, only: Option
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, row: &TeamRow) -> QueryResult<()> {
-    diesel::insert_into(teams::table).values(row).execute(conn).await.map(drop)
+    diesel::insert_into(teams::table)
+        .values(row)
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
-pub async fn rename(conn: &mut AsyncPgConnection, company: CompanyId, team: TeamId, name: &str) -> QueryResult<()> {
-    diesel::update(teams::table.find((company.0, team.0))).set(teams::name.eq(name)).execute(conn).await.map(drop)
+pub async fn rename(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    team: TeamId,
+    name: &str,
+) -> QueryResult<()> {
+    diesel::update(teams::table.find((company.0, team.0)))
+        .set(teams::name.eq(name))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// Replaces the team's managers.
-pub async fn set_managers(conn: &mut AsyncPgConnection, company: CompanyId, team: TeamId, managers: &[UserId]) -> QueryResult<()> {
-    diesel::delete(team_managers::table.filter(team_managers::company_id.eq(company.0)).filter(team_managers::team_id.eq(team.0)))
-        .execute(conn)
-        .await?;
+pub async fn set_managers(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    team: TeamId,
+    managers: &[UserId],
+) -> QueryResult<()> {
+    diesel::delete(
+        team_managers::table
+            .filter(team_managers::company_id.eq(company.0))
+            .filter(team_managers::team_id.eq(team.0)),
+    )
+    .execute(conn)
+    .await?;
     let rows: Vec<_> = managers
         .iter()
-        .map(|user| (team_managers::company_id.eq(company.0), team_managers::team_id.eq(team.0), team_managers::user_id.eq(user.0)))
+        .map(|user| {
+            (
+                team_managers::company_id.eq(company.0),
+                team_managers::team_id.eq(team.0),
+                team_managers::user_id.eq(user.0),
+            )
+        })
         .collect();
-    diesel::insert_into(team_managers::table).values(rows).execute(conn).await.map(drop)
+    diesel::insert_into(team_managers::table)
+        .values(rows)
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// Moves every member of `from` to `to` (or out of any team); returns how many moved.
-pub async fn move_members(conn: &mut AsyncPgConnection, company: CompanyId, from: TeamId, to: Option<TeamId>) -> QueryResult<usize> {
-    diesel::update(users::table.filter(users::company_id.eq(company.0)).filter(users::team_id.eq(from.0)))
-        .set(users::team_id.eq(to.map(|team| team.0)))
-        .execute(conn)
+pub async fn move_members(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    from: TeamId,
+    to: Option<TeamId>,
+) -> QueryResult<usize> {
+    diesel::update(
+        users::table
+            .filter(users::company_id.eq(company.0))
+            .filter(users::team_id.eq(from.0)),
+    )
+    .set(users::team_id.eq(to.map(|team| team.0)))
+    .execute(conn)
+    .await
+}
+
+pub async fn member_count(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    team: TeamId,
+) -> QueryResult<i64> {
+    users::table
+        .filter(users::company_id.eq(company.0))
+        .filter(users::team_id.eq(team.0))
+        .count()
+        .get_result(conn)
         .await
 }
 
-pub async fn member_count(conn: &mut AsyncPgConnection, company: CompanyId, team: TeamId) -> QueryResult<i64> {
-    users::table.filter(users::company_id.eq(company.0)).filter(users::team_id.eq(team.0)).count().get_result(conn).await
-}
-
-pub async fn delete(conn: &mut AsyncPgConnection, company: CompanyId, team: TeamId) -> QueryResult<usize> {
-    diesel::delete(teams::table.find((company.0, team.0))).execute(conn).await
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    team: TeamId,
+) -> QueryResult<usize> {
+    diesel::delete(teams::table.find((company.0, team.0)))
+        .execute(conn)
+        .await
 }

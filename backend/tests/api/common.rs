@@ -102,3 +102,168 @@ pub fn fields(problem: &Value) -> Vec<String> {
                 .collect()
         })
 }
+
+/// `POST` with the session's bearer token and a JSON body.
+pub async fn post(app: &TestApp, session: &Session, path: &str, body: &Value) -> reqwest::Response {
+    send(app, session, reqwest::Method::POST, path, Some(body)).await
+}
+
+pub async fn send(
+    app: &TestApp,
+    session: &Session,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&Value>,
+) -> reqwest::Response {
+    let mut request = app
+        .client()
+        .request(method, app.url(path))
+        .header(AUTHORIZATION, format!("Bearer {}", session.access_token));
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    request.send().await.unwrap()
+}
+
+/// Invites `email` as `role` into `team` and accepts the invitation; returns the new session.
+pub async fn invite_and_join(
+    app: &TestApp,
+    inviter: &Session,
+    email: &str,
+    role: &str,
+    team: Option<&str>,
+) -> Session {
+    let invited = post(
+        app,
+        inviter,
+        "/api/v1/invitations",
+        &serde_json::json!({"email": email, "role": role, "team_id": team}),
+    )
+    .await;
+    assert_eq!(
+        invited.status(),
+        201,
+        "inviting {email}: {}",
+        invited.text().await.unwrap_or_default()
+    );
+    let body: Value = invited.json().await.unwrap();
+    let token = body["link"]
+        .as_str()
+        .unwrap()
+        .split_once('#')
+        .unwrap()
+        .1
+        .to_owned();
+    let joined = app
+        .client()
+        .post(app.url("/api/v1/invitations/accept"))
+        .json(&serde_json::json!({"token": token, "name": email.split('@').next().unwrap(), "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), 201);
+    session_from(joined).await
+}
+
+/// A company with one person of each role, two teams and an admin API key.
+pub struct Org {
+    pub owner: Session,
+    pub admin: Session,
+    /// Manages team A.
+    pub manager: Session,
+    /// In team A.
+    pub employee: Session,
+    /// In team B.
+    pub outsider: Session,
+    pub team_a: String,
+    pub team_b: String,
+    pub api_key: Session,
+}
+
+impl Org {
+    pub async fn create(app: &TestApp, tag: &str) -> Org {
+        let owner = signup(app, &format!("owner@{tag}.test")).await;
+        let team = |name: &str| {
+            let owner = owner.clone();
+            let name = name.to_owned();
+            async move {
+                let response = post(
+                    app,
+                    &owner,
+                    "/api/v1/teams",
+                    &serde_json::json!({"name": name}),
+                )
+                .await;
+                assert_eq!(response.status(), 201);
+                response.json::<Value>().await.unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+        let team_a = team("Alpha").await;
+        let team_b = team("Beta").await;
+        let admin = invite_and_join(app, &owner, &format!("admin@{tag}.test"), "admin", None).await;
+        let manager = invite_and_join(
+            app,
+            &owner,
+            &format!("manager@{tag}.test"),
+            "manager",
+            Some(&team_a),
+        )
+        .await;
+        let managers = serde_json::json!({"manager_ids": [manager.body.me.user.id]});
+        let set = send(
+            app,
+            &owner,
+            reqwest::Method::PATCH,
+            &format!("/api/v1/teams/{team_a}"),
+            Some(&managers),
+        )
+        .await;
+        assert_eq!(set.status(), 200);
+        let employee = invite_and_join(
+            app,
+            &manager,
+            &format!("employee@{tag}.test"),
+            "employee",
+            Some(&team_a),
+        )
+        .await;
+        let outsider = invite_and_join(
+            app,
+            &admin,
+            &format!("outsider@{tag}.test"),
+            "employee",
+            Some(&team_b),
+        )
+        .await;
+        let key = post(
+            app,
+            &admin,
+            "/api/v1/api-keys",
+            &serde_json::json!({"name": "CI", "role": "admin"}),
+        )
+        .await;
+        assert_eq!(key.status(), 201);
+        let secret = key.json::<Value>().await.unwrap()["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let api_key = Session {
+            access_token: secret,
+            refresh_cookie: String::new(),
+            body: admin.body.clone(),
+        };
+        Org {
+            owner,
+            admin,
+            manager,
+            employee,
+            outsider,
+            team_a,
+            team_b,
+            api_key,
+        }
+    }
+}

@@ -7,5 +7,7 @@ mod auth;
 mod cli;
 mod common;
 mod health;
+mod isolation;
 mod openapi;
+mod people;
 mod spa;

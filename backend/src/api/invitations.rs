@@ -1,0 +1,316 @@
+//! `/api/v1/invitations`: inviting people, and joining through an invitation link.
+//!
+//! The link is `<public url>/join#<secret>`: the secret travels in the fragment, so it
+//! never reaches server logs or `Referer` headers. Only its hash is stored.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use chrono::{Duration, Utc};
+use diesel_async::AsyncConnection;
+use pulse_shared::audit::ActorKind;
+use pulse_shared::ids::{CompanyId, InvitationId, UserId};
+use pulse_shared::people::{
+    AcceptInvitationRequest, Invitation, InvitationCreatedResponse, InvitationPreview,
+    InviteRequest, Role, UserStatus,
+};
+use pulse_shared::{FieldError, Page, PageQuery, validate};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::auth::{session_response, start_session};
+use super::extract::Json;
+use super::people::page_size;
+use super::reach::Reachable;
+use crate::auth::principal::{Principal, request_actor};
+use crate::auth::secrets::{random_token, token_hash};
+use crate::db::audit::{self, Change};
+use crate::db::invitations::{self, INVITATION_DAYS, InvitationRow};
+use crate::db::people::{self, UserRow};
+use crate::db::{self, teams};
+use crate::domain::access::Action;
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// Invites someone by e-mail with a role and team. Answers the link to pass on; with no
+/// mail server configured, the message is written to the server log.
+#[utoipa::path(
+    tag = "people",
+    security(("bearer" = [])),
+    request_body = InviteRequest,
+    responses(
+        (status = CREATED, body = InvitationCreatedResponse),
+        (status = FORBIDDEN, body = pulse_shared::Problem),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+    )
+)]
+#[post("/invitations")]
+pub async fn create(
+    principal: Principal,
+    state: web::Data<AppState>,
+    Json(body): Json<InviteRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let company = principal.company_id();
+    let email = body.email.trim().to_lowercase();
+    validate::email(&email).map_err(|invalid| ApiError::invalid("/email", invalid))?;
+    let mut conn = db::conn(&state.pool).await?;
+    let reach = Reachable::resolve(&mut conn, &principal, Action::InvitePeople).await?;
+    if body.role == Role::Owner {
+        principal
+            .require(Action::GrantOwner)
+            .map_err(|_| ApiError::Forbidden("Only an owner invites owners."))?;
+    }
+    if !matches!(reach, Reachable::Company)
+        && (body.role != Role::Employee || !reach.includes_team(body.team_id.map(|t| t.0)))
+    {
+        return Err(ApiError::Forbidden(
+            "You may invite employees into the teams you manage.",
+        ));
+    }
+    if let Some(team) = body.team_id {
+        teams::find(&mut conn, company, team)
+            .await
+            .map_err(|_| ApiError::field("/team_id", "unknown", "There is no such team."))?;
+    }
+    if people::user_by_email(&mut conn, &email).await?.is_some() {
+        return Err(ApiError::field(
+            "/email",
+            "taken",
+            "This address already has a Pulse account.",
+        ));
+    }
+    let token = random_token(32)?;
+    let now = Utc::now();
+    let row = InvitationRow {
+        company_id: company.0,
+        id: Uuid::now_v7(),
+        email,
+        role: body.role.as_str().into(),
+        team_id: body.team_id.map(|t| t.0),
+        token_hash: token_hash(&token),
+        invited_by: principal.user_id().0,
+        created_at: now,
+        expires_at: now + Duration::days(INVITATION_DAYS),
+        accepted_at: None,
+        revoked_at: None,
+    };
+    let actor = principal.actor().clone();
+    let saved = row.clone();
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        invitations::revoke_open_for(conn, &saved.email).await?;
+        invitations::insert(conn, &saved).await?;
+        let change = Change {
+            action: "user.invited",
+            target_kind: "invitation",
+            target_id: Some(saved.id),
+            summary: json!({"after": {"email": saved.email, "role": saved.role, "team_id": saved.team_id}}),
+        };
+        audit::record(conn, company, &actor, change).await?;
+        Ok(())
+    })
+    .await?;
+    let link = format!("{}/join#{token}", state.public_url);
+    // No mail server is configured: the message goes to the log for the operator to pass on.
+    tracing::info!(to = %row.email, %link, "invitation to join Pulse");
+    Ok(HttpResponse::Created().json(InvitationCreatedResponse {
+        invitation: row.into(),
+        link,
+        emailed: false,
+    }))
+}
+
+/// The company's open invitations, newest first.
+#[utoipa::path(
+    tag = "people",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = OK, body = Page<Invitation>), (status = FORBIDDEN, body = pulse_shared::Problem))
+)]
+#[get("/invitations")]
+pub async fn list(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Page<Invitation>>, ApiError> {
+    let limit = page_size(query.limit)?;
+    let before = cursor_id(query.cursor.as_deref())?;
+    let mut conn = db::conn(&state.pool).await?;
+    let reach = Reachable::resolve(&mut conn, &principal, Action::InvitePeople).await?;
+    let rows = invitations::open(&mut conn, principal.company_id(), before, limit + 1).await?;
+    let mut rows: Vec<InvitationRow> = rows;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if has_more {
+        rows.last().map(|row| row.id.to_string())
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .filter(|row| reach.includes_team(row.team_id))
+        .map(Into::into)
+        .collect();
+    Ok(web::Json(Page { items, next_cursor }))
+}
+
+/// Withdraws an open invitation; its link stops working.
+#[utoipa::path(
+    tag = "people",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The invitation's id")),
+    responses((status = NO_CONTENT, description = "Withdrawn"), (status = NOT_FOUND, body = pulse_shared::Problem))
+)]
+#[delete("/invitations/{id}")]
+pub async fn revoke(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<InvitationId>,
+) -> Result<HttpResponse, ApiError> {
+    let (company, id) = (principal.company_id(), *id);
+    let mut conn = db::conn(&state.pool).await?;
+    let reach = Reachable::resolve(&mut conn, &principal, Action::InvitePeople).await?;
+    let invitation = invitations::find(&mut conn, company, id).await?;
+    if !invitation.is_open() || !reach.includes_team(invitation.team_id) {
+        return Err(ApiError::NotFound);
+    }
+    let actor = principal.actor().clone();
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        invitations::revoke(conn, company, id).await?;
+        let change = Change {
+            action: "invitation.revoked",
+            target_kind: "invitation",
+            target_id: Some(id.0),
+            summary: json!({"before": {"email": invitation.email}}),
+        };
+        audit::record(conn, company, &actor, change).await?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LookupQuery {
+    /// The secret from the invitation link.
+    token: String,
+}
+
+/// What an invitation link is for, to show before joining. No sign-in needed.
+#[utoipa::path(
+    tag = "people",
+    params(LookupQuery),
+    responses((status = OK, body = InvitationPreview), (status = NOT_FOUND, body = pulse_shared::Problem))
+)]
+#[get("/invitations/lookup")]
+pub async fn lookup(
+    state: web::Data<AppState>,
+    query: web::Query<LookupQuery>,
+) -> Result<web::Json<InvitationPreview>, ApiError> {
+    let mut conn = db::conn(&state.pool).await?;
+    let invitation = invitations::by_token(&mut conn, &token_hash(&query.token))
+        .await?
+        .filter(InvitationRow::is_open)
+        .ok_or(ApiError::NotFound)?;
+    let company = people::company(&mut conn, CompanyId(invitation.company_id)).await?;
+    Ok(web::Json(InvitationPreview {
+        company_name: company.name,
+        role: invitation.role(),
+        email: invitation.email,
+    }))
+}
+
+/// Joins a company through an invitation: creates the account and signs in.
+#[utoipa::path(
+    tag = "people",
+    request_body = AcceptInvitationRequest,
+    responses(
+        (status = CREATED, body = pulse_shared::auth::SessionResponse),
+        (status = NOT_FOUND, body = pulse_shared::Problem, description = "The link is unknown, used, withdrawn or expired"),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+    )
+)]
+#[post("/invitations/accept")]
+pub async fn accept(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Json(body): Json<AcceptInvitationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = Vec::new();
+    for (field, result) in [
+        ("/name", validate::name(&body.name, 120)),
+        ("/password", validate::password(&body.password)),
+    ] {
+        if let Err((code, message)) = result {
+            errors.push(FieldError {
+                field: field.into(),
+                code: code.into(),
+                message: message.into(),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let password_hash = state.passwords.hash(body.password).await?;
+    let hash = token_hash(&body.token);
+    let name = body.name.trim().to_owned();
+    let mut conn = db::conn(&state.pool).await?;
+    let actor_base = request_actor(&req, ActorKind::User, None);
+    let (user, refresh_token) = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let invitation = invitations::by_token_for_update(conn, &hash).await?.filter(InvitationRow::is_open);
+            let Some(invitation) = invitation else {
+                return Err(ApiError::NotFound);
+            };
+            let company = CompanyId(invitation.company_id);
+            let now = Utc::now();
+            let user = UserRow {
+                company_id: company.0,
+                id: Uuid::now_v7(),
+                email: invitation.email.clone(),
+                name,
+                role: invitation.role.clone(),
+                status: UserStatus::Active.as_str().into(),
+                team_id: invitation.team_id,
+                password_hash,
+                created_at: now,
+                updated_at: now,
+            };
+            people::insert_user(conn, &user).await?;
+            invitations::mark_accepted(conn, company, InvitationId(invitation.id)).await?;
+            let actor = crate::db::audit::Actor { id: Some(user.id), ..actor_base };
+            let change = Change {
+                action: "user.joined",
+                target_kind: "user",
+                target_id: Some(user.id),
+                summary: json!({"after": {"email": user.email, "name": user.name, "role": user.role, "team_id": user.team_id}, "invitation_id": invitation.id}),
+            };
+            audit::record(conn, company, &actor, change).await?;
+            let refresh_token = start_session(conn, company, UserId(user.id)).await?;
+            Ok((user, refresh_token))
+        })
+        .await?;
+    let company = people::company(&mut conn, CompanyId(user.company_id)).await?;
+    session_response(
+        &state,
+        HttpResponse::Created(),
+        user,
+        company,
+        &refresh_token,
+    )
+}
+
+/// A list cursor that is an id.
+pub fn cursor_id(cursor: Option<&str>) -> Result<Option<Uuid>, ApiError> {
+    cursor
+        .map(|cursor| {
+            cursor.parse().map_err(|_| {
+                ApiError::field(
+                    "cursor",
+                    "invalid",
+                    "This cursor is not one the API gave out.",
+                )
+            })
+        })
+        .transpose()
+}

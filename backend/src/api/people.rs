@@ -1,0 +1,278 @@
+//! `/api/v1/people`: the company's people, within the principal's reach.
+//!
+//! A person out of reach is answered with 404, the same as one that does not exist.
+
+use actix_web::{HttpResponse, delete, get, patch, web};
+use diesel_async::AsyncConnection;
+use pulse_shared::Page;
+use pulse_shared::ids::UserId;
+use pulse_shared::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use pulse_shared::people::{PeopleQuery, Person, Role, UpdatePersonRequest};
+use serde_json::json;
+
+use super::extract::Json;
+use super::reach::Reachable;
+use crate::auth::principal::Principal;
+use crate::db::audit::{self, Change};
+use crate::db::people::{self, PeopleFilter, UserRow};
+use crate::db::{self, sessions, teams};
+use crate::domain::access::Action;
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// The page size of a list query, checked.
+pub fn page_size(limit: Option<u32>) -> Result<i64, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    if (1..=MAX_PAGE_SIZE).contains(&limit) {
+        Ok(i64::from(limit))
+    } else {
+        Err(ApiError::field(
+            "limit",
+            "out_of_range",
+            "Use a page size from 1 to 200.",
+        ))
+    }
+}
+
+/// The company's people within reach, filtered, oldest first.
+#[utoipa::path(
+    tag = "people",
+    security(("bearer" = [])),
+    params(PeopleQuery),
+    responses((status = OK, body = Page<Person>), (status = UNAUTHORIZED, body = pulse_shared::Problem))
+)]
+#[get("/people")]
+pub async fn list(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<PeopleQuery>,
+) -> Result<web::Json<Page<Person>>, ApiError> {
+    let limit = page_size(query.limit)?;
+    let after_id = match &query.cursor {
+        Some(cursor) => Some(cursor.parse().map_err(|_| {
+            ApiError::field(
+                "cursor",
+                "invalid",
+                "This cursor is not one the API gave out.",
+            )
+        })?),
+        None => None,
+    };
+    if query.q.as_ref().is_some_and(|q| q.chars().count() > 100) {
+        return Err(ApiError::field(
+            "q",
+            "too_long",
+            "Search for at most 100 characters.",
+        ));
+    }
+    let mut conn = db::conn(&state.pool).await?;
+    let reach = Reachable::resolve(&mut conn, &principal, Action::ReadPeople).await?;
+    let mut filter = PeopleFilter {
+        q: query
+            .q
+            .clone()
+            .filter(|q| !q.trim().is_empty())
+            .map(|q| q.trim().to_owned()),
+        role: query.role,
+        team_id: query.team_id.map(|team| team.0),
+        status: query.status,
+        after_id,
+        ..PeopleFilter::default()
+    };
+    reach.narrow(&mut filter);
+    let rows = people::list(&mut conn, principal.company_id(), &filter, limit + 1).await?;
+    let has_more = rows.len() as i64 > limit;
+    let items: Vec<Person> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(Into::into)
+        .collect();
+    let next_cursor = if has_more {
+        items.last().map(|person| person.id.to_string())
+    } else {
+        None
+    };
+    Ok(web::Json(Page { items, next_cursor }))
+}
+
+/// One person within reach.
+#[utoipa::path(
+    tag = "people",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The person's id")),
+    responses((status = OK, body = Person), (status = NOT_FOUND, body = pulse_shared::Problem))
+)]
+#[get("/people/{id}")]
+pub async fn get_one(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<UserId>,
+) -> Result<web::Json<Person>, ApiError> {
+    let mut conn = db::conn(&state.pool).await?;
+    let reach = Reachable::resolve(&mut conn, &principal, Action::ReadPeople).await?;
+    let person = reachable_person(&mut conn, &principal, &reach, *id).await?;
+    Ok(web::Json(person.into()))
+}
+
+async fn reachable_person(
+    conn: &mut diesel_async::AsyncPgConnection,
+    principal: &Principal,
+    reach: &Reachable,
+    id: UserId,
+) -> Result<UserRow, ApiError> {
+    let person = people::user(conn, principal.company_id(), id).await?;
+    if reach.includes(&person) {
+        Ok(person)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// Changes a person's role, team or status.
+///
+/// Rules: only an owner makes or unmakes owners; the company always keeps an active
+/// owner; nobody changes their own role or status; a manager moves, deactivates and
+/// reactivates only their teams' employees, and only between their teams.
+#[utoipa::path(
+    tag = "people",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The person's id")),
+    request_body = UpdatePersonRequest,
+    responses(
+        (status = OK, body = Person),
+        (status = FORBIDDEN, body = pulse_shared::Problem),
+        (status = NOT_FOUND, body = pulse_shared::Problem),
+        (status = CONFLICT, body = pulse_shared::Problem, description = "The change would leave the company without an owner"),
+    )
+)]
+#[patch("/people/{id}")]
+pub async fn update(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<UserId>,
+    Json(body): Json<UpdatePersonRequest>,
+) -> Result<web::Json<Person>, ApiError> {
+    let id = *id;
+    let company = principal.company_id();
+    let mut conn = db::conn(&state.pool).await?;
+    let reach = Reachable::resolve(&mut conn, &principal, Action::ReadPeople).await?;
+    let before = reachable_person(&mut conn, &principal, &reach, id).await?;
+    let updates = if body.team_id.is_some() || body.status.is_some() {
+        Some(Reachable::resolve(&mut conn, &principal, Action::UpdatePeople).await?)
+    } else {
+        None
+    };
+    if let Some(updates) = &updates {
+        if !updates.includes(&before)
+            || (!matches!(updates, Reachable::Company) && before.role() != Role::Employee)
+        {
+            return Err(ApiError::Forbidden(
+                "You may change only the employees of your teams.",
+            ));
+        }
+        if let Some(team) = body.team_id
+            && !updates.includes_team(team.map(|t| t.0))
+        {
+            return Err(ApiError::Forbidden(
+                "You may move people only into teams you manage.",
+            ));
+        }
+    }
+    if let Some(Some(team)) = body.team_id {
+        teams::find(&mut conn, company, team)
+            .await
+            .map_err(|_| ApiError::field("/team_id", "unknown", "There is no such team."))?;
+    }
+    if let Some(role) = body.role {
+        principal.require(Action::ChangeRole)?;
+        if (role == Role::Owner || before.role() == Role::Owner) && role != before.role() {
+            principal
+                .require(Action::GrantOwner)
+                .map_err(|_| ApiError::Forbidden("Only an owner makes or unmakes owners."))?;
+        }
+    }
+    let changes_self = id == principal.user_id()
+        && (body.role.is_some_and(|r| r != before.role())
+            || body.status.is_some_and(|s| s != before.status()));
+    if changes_self {
+        return Err(ApiError::Forbidden(
+            "You cannot change your own role or status; ask another owner or admin.",
+        ));
+    }
+    let actor = principal.actor().clone();
+    let after = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let after = people::update(conn, company, id, body.role, body.team_id.map(|t| t.map(|t| t.0)), body.status).await?;
+            if before.role() == Role::Owner && before.is_active() && (after.role() != Role::Owner || !after.is_active()) && people::active_owner_count(conn, company).await? == 0 {
+                return Err(ApiError::Conflict("The company must keep at least one active owner.".into()));
+            }
+            if before.is_active() && !after.is_active() {
+                sessions::revoke_user(conn, company, id).await?;
+            }
+            let change = Change {
+                action: "user.updated",
+                target_kind: "user",
+                target_id: Some(id.0),
+                summary: json!({
+                    "before": {"role": before.role, "team_id": before.team_id, "status": before.status},
+                    "after": {"role": after.role, "team_id": after.team_id, "status": after.status},
+                }),
+            };
+            audit::record(conn, company, &actor, change).await?;
+            Ok(after)
+        })
+        .await?;
+    Ok(web::Json(after.into()))
+}
+
+/// Deletes a person. Their audit trail stays.
+#[utoipa::path(
+    tag = "people",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The person's id")),
+    responses(
+        (status = NO_CONTENT, description = "Deleted"),
+        (status = FORBIDDEN, body = pulse_shared::Problem),
+        (status = NOT_FOUND, body = pulse_shared::Problem),
+        (status = CONFLICT, body = pulse_shared::Problem),
+    )
+)]
+#[delete("/people/{id}")]
+pub async fn remove(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<UserId>,
+) -> Result<HttpResponse, ApiError> {
+    let id = *id;
+    let company = principal.company_id();
+    let mut conn = db::conn(&state.pool).await?;
+    let reach = Reachable::resolve(&mut conn, &principal, Action::ReadPeople).await?;
+    let person = reachable_person(&mut conn, &principal, &reach, id).await?;
+    principal.require(Action::DeletePeople)?;
+    if id == principal.user_id() {
+        return Err(ApiError::Forbidden("You cannot delete yourself."));
+    }
+    if person.role() == Role::Owner {
+        principal
+            .require(Action::GrantOwner)
+            .map_err(|_| ApiError::Forbidden("Only an owner removes an owner."))?;
+    }
+    let actor = principal.actor().clone();
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        people::delete(conn, company, id).await?;
+        if person.role() == Role::Owner && people::active_owner_count(conn, company).await? == 0 {
+            return Err(ApiError::Conflict("The company must keep at least one active owner.".into()));
+        }
+        crate::db::api_keys::revoke_created_by(conn, company, id).await?;
+        let change = Change {
+            action: "user.deleted",
+            target_kind: "user",
+            target_id: Some(id.0),
+            summary: json!({"before": {"email": person.email, "name": person.name, "role": person.role}}),
+        };
+        audit::record(conn, company, &actor, change).await?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,76 @@
+//! How far a principal reaches among the company's people, resolved once per request.
+
+use diesel_async::AsyncPgConnection;
+use pulse_shared::ids::UserId;
+use uuid::Uuid;
+
+use crate::auth::principal::Principal;
+use crate::db::people::{PeopleFilter, UserRow};
+use crate::db::teams;
+use crate::domain::access::{Action, Reach};
+use crate::errors::ApiError;
+
+/// The people a principal may act on for one action.
+#[derive(Debug, Clone)]
+pub enum Reachable {
+    Company,
+    /// The managed teams' people, and the principal.
+    Teams {
+        teams: Vec<Uuid>,
+        me: UserId,
+    },
+    Own(UserId),
+}
+
+impl Reachable {
+    /// Resolves `action` for `principal`; 403 when the role may not do it at all.
+    pub async fn resolve(
+        conn: &mut AsyncPgConnection,
+        principal: &Principal,
+        action: Action,
+    ) -> Result<Self, ApiError> {
+        Ok(match principal.require(action)? {
+            Reach::Company => Self::Company,
+            Reach::Teams => Self::Teams {
+                teams: teams::managed_by(conn, principal.company_id(), principal.user_id()).await?,
+                me: principal.user_id(),
+            },
+            Reach::Own | Reach::None => Self::Own(principal.user_id()),
+        })
+    }
+
+    /// Whether `person` is within reach.
+    pub fn includes(&self, person: &UserRow) -> bool {
+        match self {
+            Self::Company => true,
+            Self::Teams { teams, me } => {
+                person.id == me.0 || person.team_id.is_some_and(|team| teams.contains(&team))
+            }
+            Self::Own(me) => person.id == me.0,
+        }
+    }
+
+    /// Whether a team is within reach (for moving people into it or inviting to it).
+    pub fn includes_team(&self, team: Option<Uuid>) -> bool {
+        match self {
+            Self::Company => true,
+            Self::Teams { teams, .. } => team.is_some_and(|team| teams.contains(&team)),
+            Self::Own(_) => false,
+        }
+    }
+
+    /// Narrows a list filter to what is in reach.
+    pub fn narrow(&self, filter: &mut PeopleFilter) {
+        match self {
+            Self::Company => {}
+            Self::Teams { teams, me } => {
+                filter.within_teams = Some(teams.clone());
+                filter.also_user = Some(me.0);
+            }
+            Self::Own(me) => {
+                filter.only_user = true;
+                filter.also_user = Some(me.0);
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Invitations to join a company.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use pulse_shared::ids::{CompanyId, InvitationId, TeamId, UserId};
+use pulse_shared::people::{Invitation, Role};
+use uuid::Uuid;
+
+use super::schema::invitations;
+
+/// How long an invitation link works.
+pub const INVITATION_DAYS: i64 = 7;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = invitations)]
+pub struct InvitationRow {
+    pub company_id: Uuid,
+    pub id: Uuid,
+    pub email: String,
+    pub role: String,
+    pub team_id: Option<Uuid>,
+    pub token_hash: Vec<u8>,
+    pub invited_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl InvitationRow {
+    pub fn role(&self) -> Role {
+        self.role.parse().unwrap_or(Role::Employee)
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.accepted_at.is_none() && self.revoked_at.is_none() && self.expires_at > Utc::now()
+    }
+}
+
+impl From<InvitationRow> for Invitation {
+    fn from(row: InvitationRow) -> Self {
+        Self {
+            id: InvitationId(row.id),
+            role: row.role(),
+            email: row.email,
+            team_id: row.team_id.map(TeamId),
+            invited_by: UserId(row.invited_by),
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+        }
+    }
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, row: &InvitationRow) -> QueryResult<()> {
+    diesel::insert_into(invitations::table)
+        .values(row)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Closes any open invitation of `email` (a new one replaces it).
+pub async fn revoke_open_for(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<usize> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::email.eq(email))
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::revoked_at.is_null()),
+    )
+    .set(invitations::revoked_at.eq(Utc::now()))
+    .execute(conn)
+    .await
+}
+
+/// An invitation by the hash of its link's secret, locked for the transaction.
+pub async fn by_token_for_update(
+    conn: &mut AsyncPgConnection,
+    token_hash: &[u8],
+) -> QueryResult<Option<InvitationRow>> {
+    invitations::table
+        .filter(invitations::token_hash.eq(token_hash))
+        .select(InvitationRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn by_token(
+    conn: &mut AsyncPgConnection,
+    token_hash: &[u8],
+) -> QueryResult<Option<InvitationRow>> {
+    invitations::table
+        .filter(invitations::token_hash.eq(token_hash))
+        .select(InvitationRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// `company`'s open invitations, newest first.
+pub async fn open(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    before: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<InvitationRow>> {
+    let mut query = invitations::table
+        .filter(invitations::company_id.eq(company.0))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::revoked_at.is_null())
+        .filter(invitations::expires_at.gt(Utc::now()))
+        .select(InvitationRow::as_select())
+        .order(invitations::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(invitations::id.lt(before));
+    }
+    query.load(conn).await
+}
+
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    id: InvitationId,
+) -> QueryResult<InvitationRow> {
+    invitations::table
+        .find((company.0, id.0))
+        .select(InvitationRow::as_select())
+        .first(conn)
+        .await
+}
+
+pub async fn mark_accepted(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    id: InvitationId,
+) -> QueryResult<()> {
+    diesel::update(invitations::table.find((company.0, id.0)))
+        .set(invitations::accepted_at.eq(Utc::now()))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+pub async fn revoke(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    id: InvitationId,
+) -> QueryResult<usize> {
+    diesel::update(
+        invitations::table
+            .find((company.0, id.0))
+            .filter(invitations::revoked_at.is_null())
+            .filter(invitations::accepted_at.is_null()),
+    )
+    .set(invitations::revoked_at.eq(Utc::now()))
+    .execute(conn)
+    .await
+}

@@ -1,0 +1,290 @@
+//! Every protected route of the OpenAPI document, walked as principals of another
+//! company (never any data) and as every role (answers as the permission table says).
+//! Routes added later are picked up from the document; one without an entry in
+//! `ACTIONS` fails the test until it gets one.
+
+use std::collections::BTreeSet;
+
+use pulse_backend::testing::TestApp;
+use pulse_shared::access::{Action, Reach, access};
+use pulse_shared::people::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::common::{Org, Session, invite_and_join, post, send};
+
+/// What each protected operation needs; `None`: any signed-in principal.
+const ACTIONS: &[(&str, &str, Option<Action>)] = &[
+    ("GET", "/api/v1/me", None),
+    ("POST", "/api/v1/me/password", None),
+    ("GET", "/api/v1/audit-events", Some(Action::ReadAudit)),
+    ("GET", "/api/v1/audit-events.csv", Some(Action::ReadAudit)),
+    (
+        "GET",
+        "/api/v1/audit-events/verify",
+        Some(Action::ReadAudit),
+    ),
+    ("GET", "/api/v1/people", None),
+    ("GET", "/api/v1/people/{id}", Some(Action::ReadPeople)),
+    ("PATCH", "/api/v1/people/{id}", Some(Action::UpdatePeople)),
+    ("DELETE", "/api/v1/people/{id}", Some(Action::DeletePeople)),
+    ("GET", "/api/v1/invitations", Some(Action::InvitePeople)),
+    ("POST", "/api/v1/invitations", Some(Action::InvitePeople)),
+    (
+        "DELETE",
+        "/api/v1/invitations/{id}",
+        Some(Action::InvitePeople),
+    ),
+    ("GET", "/api/v1/teams", None),
+    ("POST", "/api/v1/teams", Some(Action::ManageTeams)),
+    ("PATCH", "/api/v1/teams/{id}", Some(Action::ManageTeams)),
+    ("DELETE", "/api/v1/teams/{id}", Some(Action::ManageTeams)),
+    ("GET", "/api/v1/api-keys", Some(Action::ManageApiKeys)),
+    ("POST", "/api/v1/api-keys", Some(Action::ManageApiKeys)),
+    (
+        "DELETE",
+        "/api/v1/api-keys/{id}",
+        Some(Action::ManageApiKeys),
+    ),
+];
+
+/// `(method, path)` of every operation that names a security requirement.
+async fn protected_operations(app: &TestApp) -> BTreeSet<(String, String)> {
+    let doc: Value = app
+        .get("/api/v1/openapi.json")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut operations = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if operation.get("security").is_some() {
+                operations.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    operations
+}
+
+/// Fresh objects of `org` for one call, so destructive calls never disturb the next.
+async fn target(app: &TestApp, org: &Org, path: &str, n: usize) -> String {
+    let owner = &org.owner;
+    if path.starts_with("/api/v1/people/") {
+        let fresh = invite_and_join(
+            app,
+            owner,
+            &format!("target{n}@{}", domain(org)),
+            "employee",
+            Some(&org.team_a),
+        )
+        .await;
+        return fresh.body.me.user.id.to_string();
+    }
+    let (create, body, id): (&str, Value, &str) = if path.starts_with("/api/v1/teams/") {
+        ("/api/v1/teams", json!({"name": format!("Team {n}")}), "/id")
+    } else if path.starts_with("/api/v1/invitations/") {
+        (
+            "/api/v1/invitations",
+            json!({"email": format!("pending{n}@{}", domain(org)), "role": "employee", "team_id": org.team_a}),
+            "/invitation/id",
+        )
+    } else {
+        (
+            "/api/v1/api-keys",
+            json!({"name": format!("Key {n}"), "role": "employee"}),
+            "/api_key/id",
+        )
+    };
+    let created: Value = post(app, owner, create, &body).await.json().await.unwrap();
+    created
+        .pointer(id)
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_owned()
+}
+
+fn domain(org: &Org) -> String {
+    org.owner
+        .body
+        .me
+        .user
+        .email
+        .split_once('@')
+        .unwrap()
+        .1
+        .to_owned()
+}
+
+/// A valid body for each operation that takes one.
+fn body(method: &str, path: &str, org: &Org, n: usize) -> Option<Value> {
+    Some(match (method, path) {
+        ("POST", "/api/v1/me/password") => {
+            json!({"current_password": "not it", "new_password": "irrelevant password"})
+        }
+        ("PATCH", "/api/v1/people/{id}") => json!({"status": "active"}),
+        ("POST", "/api/v1/invitations") => {
+            json!({"email": format!("invitee{n}@{}", domain(org)), "role": "employee", "team_id": org.team_a})
+        }
+        ("POST", "/api/v1/teams") => json!({"name": format!("New team {n}")}),
+        ("PATCH", "/api/v1/teams/{id}") => json!({"name": format!("Renamed {n}")}),
+        ("POST", "/api/v1/api-keys") => json!({"name": format!("New key {n}"), "role": "employee"}),
+        _ => return None,
+    })
+}
+
+async fn call(
+    app: &TestApp,
+    who: &Session,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> reqwest::Response {
+    send(
+        app,
+        who,
+        Method::from_bytes(method.as_bytes()).unwrap(),
+        path,
+        body,
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_route_gives_one_company_anything_of_another() {
+    let app = TestApp::spawn().await.unwrap();
+    let a = Org::create(&app, "a-corp").await;
+    let b = Org::create(&app, "b-corp").await;
+    let operations = protected_operations(&app).await;
+    let secrets: Vec<String> = vec![
+        "a-corp.test".into(),
+        a.owner.body.me.company.id.to_string(),
+        a.owner.body.me.user.id.to_string(),
+        a.employee.body.me.user.id.to_string(),
+        a.team_a.clone(),
+        a.team_b.clone(),
+    ];
+    let mut pairs = 0;
+    for (method, path) in &operations {
+        for (name, intruder) in [
+            ("owner", &b.owner),
+            ("admin", &b.admin),
+            ("manager", &b.manager),
+            ("employee", &b.employee),
+            ("api key", &b.api_key),
+        ] {
+            pairs += 1;
+            let mut url = path.clone();
+            if path.contains("{id}") {
+                url = path.replace("{id}", &target(&app, &a, path, pairs).await);
+            }
+            if method == "DELETE" && path == "/api/v1/teams/{id}" {
+                url.push_str(&format!("?move_to={}", b.team_b));
+            }
+            let response = call(
+                &app,
+                intruder,
+                method,
+                &url,
+                body(method, path, &b, pairs).as_ref(),
+            )
+            .await;
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            if path.contains("{id}") {
+                assert!(
+                    [403, 404].contains(&status),
+                    "{name} of B: {method} {url} answered {status}: {text}"
+                );
+            }
+            for secret in &secrets {
+                assert!(
+                    !text.contains(secret.as_str()),
+                    "{name} of B: {method} {url} revealed {secret}: {text}"
+                );
+            }
+        }
+    }
+    // Company A is untouched.
+    let people: Value = call(&app, &a.owner, "GET", "/api/v1/people", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let fresh_targets = operations
+        .iter()
+        .filter(|(_, p)| p == "/api/v1/people/{id}")
+        .count()
+        * 5;
+    assert_eq!(people["items"].as_array().unwrap().len(), 5 + fresh_targets);
+    println!(
+        "cross-tenant: {pairs} (route, principal) pairs tried over {} routes",
+        operations.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_gets_what_the_table_says() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "acme").await;
+    let operations = protected_operations(&app).await;
+    let listed: BTreeSet<(String, String)> = ACTIONS
+        .iter()
+        .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    let unlisted: Vec<_> = operations.difference(&listed).collect();
+    assert!(
+        unlisted.is_empty(),
+        "give these routes an entry in ACTIONS: {unlisted:?}"
+    );
+
+    let principals = [
+        ("owner", Role::Owner, &org.owner),
+        ("admin", Role::Admin, &org.admin),
+        ("manager", Role::Manager, &org.manager),
+        ("employee", Role::Employee, &org.employee),
+        ("admin API key", Role::Admin, &org.api_key),
+    ];
+    let mut pairs = 0;
+    for (method, path, action) in ACTIONS {
+        for (name, role, session) in &principals {
+            pairs += 1;
+            let mut url = (*path).to_owned();
+            if path.contains("{id}") {
+                url = path.replace("{id}", &target(&app, &org, path, pairs).await);
+            }
+            let allowed = match action.map(|action| access(*role, action)) {
+                None => true,
+                Some(Reach::None) => false,
+                // The targets are never the principal themself.
+                Some(Reach::Own) => !path.contains("{id}"),
+                // The targets are all in team A, which the manager manages.
+                Some(Reach::Teams | Reach::Company) => true,
+            };
+            let response = call(
+                &app,
+                session,
+                method,
+                &url,
+                body(method, path, &org, pairs).as_ref(),
+            )
+            .await;
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            if allowed {
+                assert!(
+                    !(status == 401 || status == 403 || status == 404),
+                    "{name}: {method} {url} should be allowed, answered {status}: {text}"
+                );
+                assert!(status < 500, "{name}: {method} {url} answered {status}");
+            } else {
+                assert!(
+                    status == 403 || status == 404,
+                    "{name}: {method} {url} should be refused, answered {status}: {text}"
+                );
+            }
+        }
+    }
+    println!("role matrix: {pairs} (route, principal) pairs tried");
+}

@@ -1,0 +1,518 @@
+//! People, invitations, teams and API keys, as each role sees them.
+
+use pulse_backend::testing::TestApp;
+use pulse_shared::Page;
+use pulse_shared::people::Person;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::common::{Org, PASSWORD, Session, fields, get, login, post, send};
+
+async fn emails(app: &TestApp, session: &Session, query: &str) -> Vec<String> {
+    let response = get(app, session, &format!("/api/v1/people{query}")).await;
+    assert_eq!(response.status(), 200);
+    let page: Page<Person> = response.json().await.unwrap();
+    let mut emails: Vec<_> = page.items.into_iter().map(|p| p.email).collect();
+    emails.sort();
+    emails
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_sees_whom_it_should() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "acme").await;
+    let everyone = [
+        "admin@acme.test",
+        "employee@acme.test",
+        "manager@acme.test",
+        "outsider@acme.test",
+        "owner@acme.test",
+    ];
+    assert_eq!(emails(&app, &org.owner, "").await, everyone);
+    assert_eq!(emails(&app, &org.admin, "").await, everyone);
+    assert_eq!(emails(&app, &org.api_key, "").await, everyone);
+    assert_eq!(
+        emails(&app, &org.manager, "").await,
+        ["employee@acme.test", "manager@acme.test"]
+    );
+    assert_eq!(
+        emails(&app, &org.employee, "").await,
+        ["employee@acme.test"]
+    );
+
+    assert_eq!(
+        emails(&app, &org.owner, "?q=OUTS").await,
+        ["outsider@acme.test"]
+    );
+    assert_eq!(
+        emails(&app, &org.owner, "?role=manager").await,
+        ["manager@acme.test"]
+    );
+    assert_eq!(
+        emails(&app, &org.owner, &format!("?team_id={}", org.team_b)).await,
+        ["outsider@acme.test"]
+    );
+    assert_eq!(
+        emails(&app, &org.owner, "?q=%25").await,
+        Vec::<String>::new(),
+        "% is matched literally"
+    );
+
+    let first: Page<Person> = get(&app, &org.owner, "/api/v1/people?limit=2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rest: Page<Person> = get(
+        &app,
+        &org.owner,
+        &format!(
+            "/api/v1/people?limit=10&cursor={}",
+            first.next_cursor.unwrap()
+        ),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(first.items.len() + rest.items.len(), 5);
+
+    let outsider = org.outsider.body.me.user.id;
+    assert_eq!(
+        get(&app, &org.manager, &format!("/api/v1/people/{outsider}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        get(&app, &org.employee, &format!("/api/v1/people/{outsider}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        get(&app, &org.admin, &format!("/api/v1/people/{outsider}"))
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owners_are_protected() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "acme").await;
+    let owner_id = org.owner.body.me.user.id;
+    let admin_id = org.admin.body.me.user.id;
+    let patch = |session: &Session, id, body: Value| {
+        let session = session.clone();
+        let app = &app;
+        async move {
+            send(
+                app,
+                &session,
+                Method::PATCH,
+                &format!("/api/v1/people/{id}"),
+                Some(&body),
+            )
+            .await
+        }
+    };
+    // Only an owner makes owners; nobody changes their own role; the last owner stays.
+    assert_eq!(
+        patch(&org.admin, admin_id, json!({"role": "owner"}))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        patch(&org.admin, owner_id, json!({"role": "employee"}))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        patch(&org.owner, owner_id, json!({"role": "admin"}))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        patch(&org.owner, owner_id, json!({"status": "deactivated"}))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        send(
+            &app,
+            &org.admin,
+            Method::DELETE,
+            &format!("/api/v1/people/{owner_id}"),
+            None
+        )
+        .await
+        .status(),
+        403
+    );
+
+    let promoted = patch(&org.owner, admin_id, json!({"role": "owner"})).await;
+    assert_eq!(promoted.status(), 200);
+    // With two owners, the second may demote the first.
+    let demoted = patch(&org.admin, owner_id, json!({"role": "admin"})).await;
+    assert_eq!(demoted.status(), 200);
+    assert_eq!(
+        demoted.json::<Person>().await.unwrap().role,
+        pulse_shared::people::Role::Admin
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn managers_act_on_their_teams_employees_only() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "acme").await;
+    let employee = org.employee.body.me.user.id;
+    let outsider = org.outsider.body.me.user.id;
+    let deactivate = json!({"status": "deactivated"});
+    let outside = send(
+        &app,
+        &org.manager,
+        Method::PATCH,
+        &format!("/api/v1/people/{outsider}"),
+        Some(&deactivate),
+    )
+    .await;
+    assert_eq!(outside.status(), 404);
+    let to_b = send(
+        &app,
+        &org.manager,
+        Method::PATCH,
+        &format!("/api/v1/people/{employee}"),
+        Some(&json!({"team_id": org.team_b})),
+    )
+    .await;
+    assert_eq!(to_b.status(), 403);
+    let role = send(
+        &app,
+        &org.manager,
+        Method::PATCH,
+        &format!("/api/v1/people/{employee}"),
+        Some(&json!({"role": "manager"})),
+    )
+    .await;
+    assert_eq!(role.status(), 403);
+    let ok = send(
+        &app,
+        &org.manager,
+        Method::PATCH,
+        &format!("/api/v1/people/{employee}"),
+        Some(&deactivate),
+    )
+    .await;
+    assert_eq!(ok.status(), 200);
+    // Deactivation ends their sessions at once and stops sign-in.
+    assert_eq!(get(&app, &org.employee, "/api/v1/me").await.status(), 401);
+    assert_eq!(
+        login(&app, "employee@acme.test", PASSWORD).await.status(),
+        401
+    );
+    let back = send(
+        &app,
+        &org.manager,
+        Method::PATCH,
+        &format!("/api/v1/people/{employee}"),
+        Some(&json!({"status": "active"})),
+    )
+    .await;
+    assert_eq!(back.status(), 200);
+    assert_eq!(
+        login(&app, "employee@acme.test", PASSWORD).await.status(),
+        200
+    );
+
+    let invite_admin = post(
+        &app,
+        &org.manager,
+        "/api/v1/invitations",
+        &json!({"email": "x@acme.test", "role": "admin", "team_id": org.team_a}),
+    )
+    .await;
+    assert_eq!(invite_admin.status(), 403);
+    let invite_b = post(
+        &app,
+        &org.manager,
+        "/api/v1/invitations",
+        &json!({"email": "x@acme.test", "role": "employee", "team_id": org.team_b}),
+    )
+    .await;
+    assert_eq!(invite_b.status(), 403);
+    let invite_employee = post(
+        &app,
+        &org.employee,
+        "/api/v1/invitations",
+        &json!({"email": "x@acme.test", "role": "employee", "team_id": org.team_a}),
+    )
+    .await;
+    assert_eq!(invite_employee.status(), 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitations_are_single_use_and_revocable() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "acme").await;
+    let invited: Value = post(
+        &app,
+        &org.owner,
+        "/api/v1/invitations",
+        &json!({"email": "new@acme.test", "role": "employee", "team_id": null}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let token = invited["link"]
+        .as_str()
+        .unwrap()
+        .split_once("/join#")
+        .unwrap()
+        .1
+        .to_owned();
+    let preview: Value = app
+        .get(&format!("/api/v1/invitations/lookup?token={token}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(preview["company_name"], "Acme");
+    assert_eq!(preview["email"], "new@acme.test");
+    let open: Value = get(&app, &org.owner, "/api/v1/invitations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(open["items"].as_array().unwrap().len(), 1);
+
+    let accept = |password: &str| {
+        app.client()
+            .post(app.url("/api/v1/invitations/accept"))
+            .json(&json!({"token": token, "name": "New", "password": password}))
+            .send()
+    };
+    let weak = accept("short").await.unwrap();
+    assert_eq!(fields(&weak.json().await.unwrap()), ["/password"]);
+    assert_eq!(accept(PASSWORD).await.unwrap().status(), 201);
+    assert_eq!(
+        accept(PASSWORD).await.unwrap().status(),
+        404,
+        "a used link does not work twice"
+    );
+
+    let again = post(
+        &app,
+        &org.owner,
+        "/api/v1/invitations",
+        &json!({"email": "new@acme.test", "role": "employee", "team_id": null}),
+    )
+    .await;
+    assert_eq!(fields(&again.json().await.unwrap()), ["/email"]);
+
+    let second: Value = post(
+        &app,
+        &org.owner,
+        "/api/v1/invitations",
+        &json!({"email": "later@acme.test", "role": "employee", "team_id": null}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = second["invitation"]["id"].as_str().unwrap();
+    let token = second["link"].as_str().unwrap().split_once('#').unwrap().1;
+    assert_eq!(
+        send(
+            &app,
+            &org.owner,
+            Method::DELETE,
+            &format!("/api/v1/invitations/{id}"),
+            None
+        )
+        .await
+        .status(),
+        204
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/invitations/lookup?token={token}"))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teams_are_renamed_managed_and_deleted_with_a_move() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "acme").await;
+    let teams: Value = get(&app, &org.owner, "/api/v1/teams")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<_> = teams["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Alpha", "Beta"]);
+    assert_eq!(teams["items"][0]["member_count"], 2);
+    let mine: Value = get(&app, &org.employee, "/api/v1/teams")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+
+    let dup = post(&app, &org.owner, "/api/v1/teams", &json!({"name": "alpha"})).await;
+    assert_eq!(fields(&dup.json().await.unwrap()), ["/name"]);
+    let employee_as_manager = send(
+        &app,
+        &org.owner,
+        Method::PATCH,
+        &format!("/api/v1/teams/{}", org.team_b),
+        Some(&json!({"manager_ids": [org.employee.body.me.user.id]})),
+    )
+    .await;
+    assert_eq!(
+        fields(&employee_as_manager.json().await.unwrap()),
+        ["/manager_ids/0"]
+    );
+
+    let blocked = send(
+        &app,
+        &org.owner,
+        Method::DELETE,
+        &format!("/api/v1/teams/{}", org.team_a),
+        None,
+    )
+    .await;
+    assert_eq!(blocked.status(), 409);
+    let moved = send(
+        &app,
+        &org.owner,
+        Method::DELETE,
+        &format!("/api/v1/teams/{}?move_to={}", org.team_a, org.team_b),
+        None,
+    )
+    .await;
+    assert_eq!(moved.status(), 204);
+    let beta: Value = get(&app, &org.owner, "/api/v1/teams")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(beta["items"][0]["member_count"], 3);
+    assert_eq!(
+        send(
+            &app,
+            &org.manager,
+            Method::POST,
+            "/api/v1/teams",
+            Some(&json!({"name": "Gamma"}))
+        )
+        .await
+        .status(),
+        403
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_act_within_their_role_until_revoked() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "acme").await;
+    let too_high = post(
+        &app,
+        &org.admin,
+        "/api/v1/api-keys",
+        &json!({"name": "x", "role": "owner"}),
+    )
+    .await;
+    assert_eq!(fields(&too_high.json().await.unwrap()), ["/role"]);
+    let created: Value = post(
+        &app,
+        &org.owner,
+        "/api/v1/api-keys",
+        &json!({"name": "Reports", "role": "employee"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let secret = created["secret"].as_str().unwrap();
+    assert!(secret.starts_with(created["api_key"]["prefix"].as_str().unwrap()));
+    let key = Session {
+        access_token: secret.to_owned(),
+        ..org.owner.clone()
+    };
+    assert_eq!(
+        get(&app, &key, "/api/v1/audit-events").await.status(),
+        403,
+        "an employee key cannot read the trail"
+    );
+    assert_eq!(
+        get(&app, &org.api_key, "/api/v1/audit-events")
+            .await
+            .status(),
+        200,
+        "an admin key can"
+    );
+
+    let listed: Value = get(&app, &org.owner, "/api/v1/api-keys")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        listed.to_string().find(secret).is_none(),
+        "the secret is never listed"
+    );
+    let admin_key = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "CI")
+        .unwrap();
+    assert!(!admin_key["last_used_at"].is_null());
+
+    let id = created["api_key"]["id"].as_str().unwrap();
+    assert_eq!(
+        send(
+            &app,
+            &org.owner,
+            Method::DELETE,
+            &format!("/api/v1/api-keys/{id}"),
+            None
+        )
+        .await
+        .status(),
+        204
+    );
+    assert_eq!(get(&app, &key, "/api/v1/me").await.status(), 401);
+    let forged = Session {
+        access_token: format!("{}x", org.api_key.access_token),
+        ..org.owner.clone()
+    };
+    assert_eq!(get(&app, &forged, "/api/v1/me").await.status(), 401);
+
+    let trail: Value = get(
+        &app,
+        &org.owner,
+        "/api/v1/audit-events?action=api_key.revoked",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(trail["items"][0]["target_id"], id);
+}

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use pulse_backend::config::Config;
-use pulse_backend::{db, server, telemetry};
+use pulse_backend::{db, seed, server, telemetry};
 
 #[derive(Parser)]
 #[command(name = "pulse", version, about = "Pulse: workforce monitoring server")]
@@ -19,6 +19,8 @@ enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Apply migrations, then create a demo company if the database has none.
+    SeedDemo,
 }
 
 #[tokio::main]
@@ -34,20 +36,8 @@ async fn main() -> ExitCode {
     telemetry::init(&config.log_filter, config.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => server::serve(config).await,
-        Command::Migrate => db::migrate(&config.database_url)
-            .await
-            .map_err(Into::into)
-            .map(|applied| {
-                println!(
-                    "applied {} migration(s){}",
-                    applied.len(),
-                    if applied.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", applied.join(", "))
-                    }
-                );
-            }),
+        Command::Migrate => migrate(&config).await,
+        Command::SeedDemo => seed_demo(&config).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,4 +46,26 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let applied = db::migrate(&config.database_url).await?;
+    println!("applied {} migration(s)", applied.len());
+    Ok(())
+}
+
+async fn seed_demo(config: &Config) -> anyhow::Result<()> {
+    use diesel_async::AsyncConnection;
+    db::migrate(&config.database_url).await?;
+    let mut conn = diesel_async::AsyncPgConnection::establish(&config.database_url).await?;
+    if seed::seed_demo(&mut conn).await? {
+        println!(
+            "created the demo company: sign in as {} / {}",
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD
+        );
+    } else {
+        println!("the database already has a company; nothing seeded");
+    }
+    Ok(())
 }

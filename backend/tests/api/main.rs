@@ -10,4 +10,5 @@ mod health;
 mod isolation;
 mod openapi;
 mod people;
+mod seed;
 mod spa;

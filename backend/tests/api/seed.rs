@@ -1,0 +1,57 @@
+//! The demo company: created once, signed in to, and audited like any other.
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use pulse_backend::seed::{DEMO_EMAIL, DEMO_PASSWORD, seed_demo};
+use pulse_backend::testing::TestApp;
+use serde_json::Value;
+
+use crate::common::{get, login, session_from};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_company_is_seeded_once_and_usable() {
+    let app = TestApp::spawn().await.unwrap();
+    let mut conn = AsyncPgConnection::establish(&app.db.url).await.unwrap();
+    assert!(seed_demo(&mut conn).await.unwrap());
+    assert!(
+        !seed_demo(&mut conn).await.unwrap(),
+        "a second run adds nothing"
+    );
+
+    let owner = session_from(login(&app, DEMO_EMAIL, DEMO_PASSWORD).await).await;
+    let people: Value = get(&app, &owner, "/api/v1/people?limit=200")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let roles: Vec<_> = people["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["role"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(roles.len(), 16);
+    assert_eq!(roles.iter().filter(|r| *r == "manager").count(), 2);
+    let teams: Value = get(&app, &owner, "/api/v1/teams")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        teams["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["manager_ids"].as_array().unwrap().len() == 1)
+    );
+    let verify: Value = get(&app, &owner, "/api/v1/audit-events/verify")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verify["valid"], true);
+    assert_eq!(
+        verify["checked"],
+        1 + 2 + 16 + 1,
+        "company, teams, people, and the sign-in"
+    );
+}

@@ -32,6 +32,11 @@ pub struct Config {
     /// `PULSE_PUBLIC_URL`: the address people reach the app at, for links in invitations
     /// and to decide whether cookies need `Secure` (default `http://` + `PULSE_BIND`).
     pub public_url: String,
+    /// `PULSE_SMTP_URL`: where e-mail goes, e.g. `smtp://user:pass@mail.example.com:587`;
+    /// unset, messages are written to the log.
+    pub smtp_url: Option<String>,
+    /// `PULSE_MAIL_FROM`: the sender of e-mail (default `Pulse <no-reply@localhost>`).
+    pub mail_from: String,
     /// `PULSE_LOG`: the tracing filter (default `info`).
     pub log_filter: String,
     /// `PULSE_LOG_FORMAT`: `text` or `json` (default `text`).
@@ -103,6 +108,17 @@ impl Config {
                 .map_or_else(|| PathBuf::from(".pulse/data"), PathBuf::from),
             jwt_secret,
             public_url,
+            smtp_url: match get("PULSE_SMTP_URL") {
+                Some(url) if !(url.starts_with("smtp://") || url.starts_with("smtps://")) => {
+                    return Err(ConfigError {
+                        variable: "PULSE_SMTP_URL",
+                        message: "must start with smtp:// or smtps://".into(),
+                    });
+                }
+                url => url,
+            },
+            mail_from: get("PULSE_MAIL_FROM")
+                .unwrap_or_else(|| "Pulse <no-reply@localhost>".into()),
             dist_dir: get("PULSE_DIST_DIR").map_or_else(|| PathBuf::from("dist"), PathBuf::from),
             db_pool_size: parse(&get, "PULSE_DB_POOL_SIZE", Some(16), |v| {
                 bounded(v, 1, 1000)

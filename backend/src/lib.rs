@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod errors;
+pub mod mail;
 pub mod seed;
 pub mod server;
 pub mod spa;

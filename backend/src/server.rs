@@ -21,6 +21,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::errors;
+use crate::mail::Mailer;
 use crate::spa::{self, Spa};
 use crate::state::AppState;
 
@@ -53,6 +54,7 @@ pub fn run(
         tokens: TokenKeys::load(config.jwt_secret.as_deref(), &config.data_dir)?,
         passwords: Passwords::new(hashing_threads)?,
         auth_limits: AuthRateLimits::new(),
+        mailer: Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?,
         public_url: config.public_url.clone(),
         secure_cookies: config.public_url.starts_with("https://"),
     });

@@ -7,6 +7,7 @@ use crate::auth::password::Passwords;
 use crate::auth::rate_limit::AuthRateLimits;
 use crate::auth::tokens::TokenKeys;
 use crate::db::DbPool;
+use crate::mail::Mailer;
 
 /// Shared by all workers; cheap to clone.
 #[derive(Clone)]
@@ -16,6 +17,7 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub passwords: Passwords,
     pub auth_limits: AuthRateLimits,
+    pub mailer: Mailer,
     /// Where people reach the app, for links sent to them.
     pub public_url: String,
     /// Whether cookies carry `Secure` (everywhere but plain-HTTP local use).

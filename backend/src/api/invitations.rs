@@ -31,8 +31,8 @@ use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
-/// Invites someone by e-mail with a role and team. Answers the link to pass on; with no
-/// mail server configured, the message is written to the server log.
+/// Invites someone by e-mail with a role and team. Answers the link to pass on, and
+/// e-mails it when a mail server is configured (else the message goes to the server log).
 #[utoipa::path(
     tag = "people",
     security(("bearer" = [])),
@@ -109,12 +109,19 @@ pub async fn create(
     })
     .await?;
     let link = format!("{}/join#{token}", state.public_url);
-    // No mail server is configured: the message goes to the log for the operator to pass on.
-    tracing::info!(to = %row.email, %link, "invitation to join Pulse");
+    let company_name = people::company(&mut conn, company).await?.name;
+    let body = format!(
+        "You are invited to join {company_name} on Pulse as {role}.\n\nOpen this link to choose your name and password:\n{link}\n\nThe link works once and expires in {INVITATION_DAYS} days.\n",
+        role = body.role.label().to_lowercase(),
+    );
+    let emailed = state
+        .mailer
+        .send(&row.email, &format!("Join {company_name} on Pulse"), body)
+        .await;
     Ok(HttpResponse::Created().json(InvitationCreatedResponse {
         invitation: row.into(),
         link,
-        emailed: false,
+        emailed,
     }))
 }
 

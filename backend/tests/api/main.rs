@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod health;
 mod isolation;
+mod mail;
 mod openapi;
 mod people;
 mod seed;

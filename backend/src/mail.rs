@@ -1,0 +1,67 @@
+//! Outgoing e-mail. With `PULSE_SMTP_URL` set, messages go out over SMTP (lettre);
+//! without it, they are written to the log so that a local operator can pass them on.
+
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+#[derive(Clone)]
+pub struct Mailer {
+    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    /// `smtp_url`: `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://…`
+    /// (TLS from the start), or `smtp://host:25` (plain, for a relay on the same
+    /// machine or network). `from`: the sender, e.g.
+    /// `Pulse <no-reply@example.com>`.
+    pub fn new(smtp_url: Option<&str>, from: &str) -> anyhow::Result<Self> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|error| anyhow::anyhow!("PULSE_MAIL_FROM is not an address: {error}"))?;
+        let transport = match smtp_url {
+            Some(url) => Some(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|error| anyhow::anyhow!("PULSE_SMTP_URL is not usable: {error}"))?
+                    .timeout(Some(Duration::from_secs(10)))
+                    .build(),
+            ),
+            None => None,
+        };
+        Ok(Self { transport, from })
+    }
+
+    /// Sends a plain-text message; answers whether it left by e-mail. A failure is
+    /// logged, never returned: the caller shows the content another way.
+    pub async fn send(&self, to: &str, subject: &str, body: String) -> bool {
+        let Some(transport) = &self.transport else {
+            tracing::info!(%to, %subject, %body, "e-mail (no PULSE_SMTP_URL configured, so logged instead)");
+            return false;
+        };
+        let message = match to
+            .parse::<Mailbox>()
+            .map_err(anyhow::Error::from)
+            .and_then(|to| {
+                Ok(Message::builder()
+                    .from(self.from.clone())
+                    .to(to)
+                    .subject(subject)
+                    .body(body)?)
+            }) {
+            Ok(message) => message,
+            Err(error) => {
+                tracing::warn!(%to, %error, "cannot build e-mail");
+                return false;
+            }
+        };
+        match transport.send(message).await {
+            Ok(_) => true,
+            Err(error) => {
+                tracing::warn!(%to, %error, "cannot send e-mail");
+                false
+            }
+        }
+    }
+}

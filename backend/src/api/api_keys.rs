@@ -11,8 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::extract::Json;
-use super::invitations::cursor_id;
-use super::people::page_size;
+use super::paging;
 use crate::auth::principal::Principal;
 use crate::auth::secrets::{random_token, token_hash};
 use crate::db;
@@ -91,21 +90,13 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<Page<ApiKey>>, ApiError> {
     principal.require(Action::ManageApiKeys)?;
-    let limit = page_size(query.limit)?;
-    let before = cursor_id(query.cursor.as_deref())?;
+    let limit = paging::page_size(query.limit)?;
+    let before = paging::cursor(query.cursor.as_deref())?;
     let mut conn = db::conn(&state.pool).await?;
-    let mut rows = api_keys::list(&mut conn, principal.company_id(), before, limit + 1).await?;
-    let has_more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = if has_more {
-        rows.last().map(|row| row.id.to_string())
-    } else {
-        None
-    };
-    Ok(web::Json(Page {
-        items: rows.into_iter().map(Into::into).collect(),
-        next_cursor,
-    }))
+    let rows = api_keys::list(&mut conn, principal.company_id(), before, limit + 1).await?;
+    Ok(web::Json(paging::page(rows, limit, |row| {
+        row.id.to_string()
+    })))
 }
 
 /// Revokes a key: its next use is refused. It stays listed as revoked.

@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, get, web};
 use pulse_shared::Page;
 use pulse_shared::audit::{AuditEvent, AuditQuery, AuditVerifyResponse};
 use pulse_shared::ids::AuditEventId;
-use pulse_shared::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
+use super::paging;
 use crate::auth::principal::Principal;
 use crate::db;
 use crate::db::audit::{self, AuditFilter};
@@ -17,24 +17,8 @@ use crate::state::AppState;
 const CSV_MAX_ROWS: i64 = 100_000;
 
 fn filter(query: &AuditQuery) -> Result<(AuditFilter, i64), ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
-    if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-        return Err(ApiError::field(
-            "limit",
-            "out_of_range",
-            "Use a page size from 1 to 200.",
-        ));
-    }
-    let before_seq = match &query.cursor {
-        Some(cursor) => Some(cursor.parse::<i64>().map_err(|_| {
-            ApiError::field(
-                "cursor",
-                "invalid",
-                "This cursor is not one the API gave out.",
-            )
-        })?),
-        None => None,
-    };
+    let limit = paging::page_size(query.limit)?;
+    let before_seq = paging::cursor(query.cursor.as_deref())?;
     if let (Some(from), Some(to)) = (query.from, query.to)
         && from >= to
     {
@@ -62,7 +46,7 @@ fn filter(query: &AuditQuery) -> Result<(AuditFilter, i64), ApiError> {
             to: query.to,
             before_seq,
         },
-        i64::from(limit),
+        limit,
     ))
 }
 
@@ -83,16 +67,9 @@ pub async fn list(
     let (filter, limit) = filter(&query)?;
     let mut conn = db::conn(&state.pool).await?;
     let rows = audit::list(&mut conn, principal.company_id(), &filter, limit + 1).await?;
-    let has_more = rows.len() as i64 > limit;
-    let items: Vec<AuditEvent> = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(Into::into)
-        .collect();
-    let next_cursor = has_more
-        .then(|| items.last().map(|event| event.seq.to_string()))
-        .flatten();
-    Ok(web::Json(Page { items, next_cursor }))
+    Ok(web::Json(paging::page(rows, limit, |row| {
+        row.seq.to_string()
+    })))
 }
 
 /// The same filter as a CSV file (at most 100,000 rows, newest first).

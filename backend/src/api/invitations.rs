@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::auth::{session_response, start_session};
 use super::extract::Json;
-use super::people::page_size;
+use super::paging;
 use super::reach::Reachable;
 use crate::auth::principal::{Principal, request_actor};
 use crate::auth::secrets::{random_token, token_hash};
@@ -138,25 +138,15 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<Page<Invitation>>, ApiError> {
-    let limit = page_size(query.limit)?;
-    let before = cursor_id(query.cursor.as_deref())?;
+    let limit = paging::page_size(query.limit)?;
+    let before = paging::cursor(query.cursor.as_deref())?;
     let mut conn = db::conn(&state.pool).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::InvitePeople).await?;
     let rows = invitations::open(&mut conn, principal.company_id(), before, limit + 1).await?;
-    let mut rows: Vec<InvitationRow> = rows;
-    let has_more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = if has_more {
-        rows.last().map(|row| row.id.to_string())
-    } else {
-        None
-    };
-    let items = rows
-        .into_iter()
-        .filter(|row| reach.includes_team(row.team_id))
-        .map(Into::into)
-        .collect();
-    Ok(web::Json(Page { items, next_cursor }))
+    let mut page: Page<Invitation> = paging::page(rows, limit, |row| row.id.to_string());
+    page.items
+        .retain(|invitation| reach.includes_team(invitation.team_id.map(|team| team.0)));
+    Ok(web::Json(page))
 }
 
 /// Withdraws an open invitation; its link stops working.
@@ -305,19 +295,4 @@ pub async fn accept(
         company,
         &refresh_token,
     )
-}
-
-/// A list cursor that is an id.
-pub fn cursor_id(cursor: Option<&str>) -> Result<Option<Uuid>, ApiError> {
-    cursor
-        .map(|cursor| {
-            cursor.parse().map_err(|_| {
-                ApiError::field(
-                    "cursor",
-                    "invalid",
-                    "This cursor is not one the API gave out.",
-                )
-            })
-        })
-        .transpose()
 }

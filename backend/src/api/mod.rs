@@ -14,6 +14,7 @@ pub mod health;
 pub mod invitations;
 pub mod me;
 pub mod openapi;
+pub mod paging;
 pub mod people;
 pub mod reach;
 pub mod system;

@@ -6,11 +6,11 @@ use actix_web::{HttpResponse, delete, get, patch, web};
 use diesel_async::AsyncConnection;
 use pulse_shared::Page;
 use pulse_shared::ids::UserId;
-use pulse_shared::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use pulse_shared::people::{PeopleQuery, Person, Role, UpdatePersonRequest};
 use serde_json::json;
 
 use super::extract::Json;
+use super::paging;
 use super::reach::Reachable;
 use crate::auth::principal::Principal;
 use crate::db::audit::{self, Change};
@@ -19,20 +19,6 @@ use crate::db::{self, sessions, teams};
 use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::state::AppState;
-
-/// The page size of a list query, checked.
-pub fn page_size(limit: Option<u32>) -> Result<i64, ApiError> {
-    let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
-    if (1..=MAX_PAGE_SIZE).contains(&limit) {
-        Ok(i64::from(limit))
-    } else {
-        Err(ApiError::field(
-            "limit",
-            "out_of_range",
-            "Use a page size from 1 to 200.",
-        ))
-    }
-}
 
 /// The company's people within reach, filtered, oldest first.
 #[utoipa::path(
@@ -47,17 +33,8 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<PeopleQuery>,
 ) -> Result<web::Json<Page<Person>>, ApiError> {
-    let limit = page_size(query.limit)?;
-    let after_id = match &query.cursor {
-        Some(cursor) => Some(cursor.parse().map_err(|_| {
-            ApiError::field(
-                "cursor",
-                "invalid",
-                "This cursor is not one the API gave out.",
-            )
-        })?),
-        None => None,
-    };
+    let limit = paging::page_size(query.limit)?;
+    let after_id = paging::cursor(query.cursor.as_deref())?;
     if query.q.as_ref().is_some_and(|q| q.chars().count() > 100) {
         return Err(ApiError::field(
             "q",
@@ -81,18 +58,9 @@ pub async fn list(
     };
     reach.narrow(&mut filter);
     let rows = people::list(&mut conn, principal.company_id(), &filter, limit + 1).await?;
-    let has_more = rows.len() as i64 > limit;
-    let items: Vec<Person> = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(Into::into)
-        .collect();
-    let next_cursor = if has_more {
-        items.last().map(|person| person.id.to_string())
-    } else {
-        None
-    };
-    Ok(web::Json(Page { items, next_cursor }))
+    Ok(web::Json(paging::page(rows, limit, |row| {
+        row.id.to_string()
+    })))
 }
 
 /// One person within reach.

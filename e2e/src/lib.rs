@@ -1,0 +1,544 @@
+//! The browser-test harness: the real Pulse server (through `pulse_backend::testing`)
+//! driven by headless Chromium over WebDriver (chromedriver + fantoccini).
+//!
+//! Every test goes through [`run`]: a fresh app on a free port with its own database, a
+//! fresh browser with its own profile, a `<name>-failure.png` screenshot when the test
+//! fails, and everything torn down afterwards. Tests call [`Browser::screenshot_both`] on
+//! each page they visit, so a run leaves desktop and phone pictures of every page under
+//! `PULSE_SCREENSHOT_DIR` (`cargo xtask test` points it at `<target>/e2e-screenshots`).
+//!
+//! Configuration (all set by `cargo xtask test`):
+//! `PULSE_DIST_DIR` (the built SPA, default `<workspace>/dist`),
+//! `PULSE_SCREENSHOT_DIR` (default `<workspace>/target/e2e-screenshots`),
+//! `PULSE_CHROMEDRIVER` (default `chromedriver`), `PULSE_CHROMIUM` (default `/usr/bin/chromium`).
+
+use std::cell::Cell;
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use fantoccini::elements::Element;
+use fantoccini::error::{CmdError, ErrorStatus};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use pulse_backend::testing::TestApp;
+use serde_json::json;
+use tokio::process::{Child, Command};
+
+/// How long a wait for something on the page may take before the test fails.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// How long layout gets to settle after a resize before a screenshot.
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// A browser viewport size, named for the screenshot files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewport {
+    pub name: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A laptop screen.
+pub const DESKTOP: Viewport = Viewport {
+    name: "desktop",
+    width: 1280,
+    height: 800,
+};
+/// A current phone held upright.
+pub const PHONE: Viewport = Viewport {
+    name: "phone",
+    width: 390,
+    height: 844,
+};
+
+/// Runs one browser test against its own app and browser; screenshots the page as
+/// `<name>-failure.png` (plus the page's HTML) when the test returns an error.
+pub async fn run(
+    name: &str,
+    test: impl AsyncFnOnce(&Browser) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let app = TestApp::spawn_with_dist(dist_dir()?).await?;
+    let browser = Browser::start(&app.base_url).await?;
+    let outcome = test(&browser).await;
+    if outcome.is_err() {
+        browser.record_failure(name).await;
+    }
+    if let Err(error) = browser.close().await {
+        eprintln!("warning: closing the browser: {error:#}");
+    }
+    drop(app);
+    outcome
+}
+
+/// The built SPA: `PULSE_DIST_DIR`, or `dist/` at the workspace root.
+pub fn dist_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::var_os("PULSE_DIST_DIR")
+        .map_or_else(|| workspace_root().join("dist"), PathBuf::from);
+    if !dir.join("index.html").is_file() {
+        bail!(
+            "the SPA is not built ({} is missing): run `cargo xtask test`, which builds the SPA first",
+            dir.join("index.html").display()
+        );
+    }
+    Ok(dir)
+}
+
+/// Where screenshots go: `PULSE_SCREENSHOT_DIR`, or `target/e2e-screenshots`.
+pub fn screenshot_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::var_os("PULSE_SCREENSHOT_DIR").map_or_else(
+        || workspace_root().join("target/e2e-screenshots"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Headless Chromium behind its own chromedriver, pointed at one app.
+///
+/// Close it with [`Browser::close`]; dropping it without closing still ends the session,
+/// chromedriver and any Chromium process of its profile, and removes the profile.
+pub struct Browser {
+    client: Client,
+    base_url: String,
+    screenshots: PathBuf,
+    viewport: Cell<Viewport>,
+    driver: Child,
+    driver_port: u16,
+    session_id: String,
+    closed: bool,
+    profile: ProfileDir,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and opens a Chromium session for `base_url`.
+    pub async fn start(base_url: &str) -> anyhow::Result<Self> {
+        let chromedriver =
+            std::env::var_os("PULSE_CHROMEDRIVER").unwrap_or_else(|| "chromedriver".into());
+        let chromium =
+            std::env::var("PULSE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let screenshots = screenshot_dir()?;
+        let profile = ProfileDir::create()?;
+        let driver_port = free_port()?;
+        let mut driver = Command::new(&chromedriver)
+            .arg(format!("--port={driver_port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| {
+                format!(
+                    "could not start {} (set PULSE_CHROMEDRIVER, or run `cargo xtask test`)",
+                    chromedriver.to_string_lossy()
+                )
+            })?;
+        let driver_url = format!("http://127.0.0.1:{driver_port}");
+        wait_until_ready(&mut driver, &driver_url).await?;
+
+        let args = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            &format!("--user-data-dir={}", profile.0.display()),
+            &format!("--window-size={},{}", DESKTOP.width, DESKTOP.height),
+        ];
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": chromium, "args": args },
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            bail!("capabilities must be a JSON object");
+        };
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(capabilities);
+        let client = builder.connect(&driver_url).await.with_context(|| {
+            format!("opening a Chromium session ({chromium}) through chromedriver")
+        })?;
+        let session_id = client.session_id().await?.unwrap_or_default();
+        let browser = Self {
+            client,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            screenshots,
+            viewport: Cell::new(DESKTOP),
+            driver,
+            driver_port,
+            session_id,
+            closed: false,
+            profile,
+        };
+        browser.set_viewport(DESKTOP).await?;
+        Ok(browser)
+    }
+
+    /// Ends the session (Chromium quits), then chromedriver; removes the profile.
+    pub async fn close(mut self) -> anyhow::Result<()> {
+        let closed = self.client.clone().close().await;
+        self.closed = closed.is_ok();
+        let _ = self.driver.start_kill();
+        let _ = self.driver.wait().await;
+        closed.context("closing the WebDriver session")
+        // Drop finishes the clean-up.
+    }
+
+    /// The WebDriver client, for anything the helpers do not cover.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The absolute URL of `path` on the app.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Opens `path` of the app.
+    pub async fn goto(&self, path: &str) -> anyhow::Result<()> {
+        self.client
+            .goto(&self.url(path))
+            .await
+            .with_context(|| format!("opening {path}"))
+    }
+
+    /// Reloads the current page.
+    pub async fn refresh(&self) -> anyhow::Result<()> {
+        self.client.refresh().await.context("reloading the page")
+    }
+
+    /// Waits (up to [`TIMEOUT`]) for an element matching `css`.
+    pub async fn wait_for(&self, css: &str) -> anyhow::Result<Element> {
+        self.wait_for_within(css, TIMEOUT).await
+    }
+
+    /// Waits up to `timeout` for an element matching `css`.
+    pub async fn wait_for_within(&self, css: &str, timeout: Duration) -> anyhow::Result<Element> {
+        match self
+            .client
+            .wait()
+            .at_most(timeout)
+            .every(Duration::from_millis(50))
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => Ok(element),
+            Err(CmdError::WaitTimeout) => {
+                bail!(
+                    "`{css}` did not appear within {timeout:?} on {}",
+                    self.location().await
+                )
+            }
+            Err(error) => Err(error).with_context(|| format!("looking for `{css}`")),
+        }
+    }
+
+    /// All elements matching `css` right now (possibly none).
+    pub async fn find_all(&self, css: &str) -> anyhow::Result<Vec<Element>> {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .with_context(|| format!("looking for `{css}`"))
+    }
+
+    /// Clicks the element matching `css` once it is there and clickable (it may still be
+    /// sliding in, or covered for a moment).
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.eventually(&format!("`{css}` to be clickable"), async || {
+            let element = self.wait_for(css).await?;
+            match element.click().await {
+                Ok(()) => Ok(Some(())),
+                Err(CmdError::Standard(error))
+                    if matches!(
+                        error.error,
+                        ErrorStatus::ElementNotInteractable
+                            | ErrorStatus::ElementClickIntercepted
+                            | ErrorStatus::StaleElementReference
+                    ) =>
+                {
+                    Ok(None)
+                }
+                Err(error) => Err(error).with_context(|| format!("clicking `{css}`")),
+            }
+        })
+        .await
+    }
+
+    /// Waits until the element matching `css` contains `needle` in its text; returns the text.
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> anyhow::Result<String> {
+        let last = std::cell::RefCell::new(String::new());
+        let found = self
+            .eventually(&format!("`{css}` to contain {needle:?}"), async || {
+                let Some(element) = self.find_all(css).await?.into_iter().next() else {
+                    return Ok(None);
+                };
+                let text = match element.text().await {
+                    Ok(text) => text,
+                    Err(CmdError::Standard(error))
+                        if error.error == ErrorStatus::StaleElementReference =>
+                    {
+                        return Ok(None);
+                    }
+                    Err(error) => return Err(error.into()),
+                };
+                let hit = text.contains(needle);
+                *last.borrow_mut() = text.clone();
+                Ok(hit.then_some(text))
+            })
+            .await;
+        found.map_err(|error| anyhow::anyhow!("{error:#} (its text was {:?})", last.borrow()))
+    }
+
+    /// The visible text of the whole page.
+    pub async fn page_text(&self) -> anyhow::Result<String> {
+        Ok(self.wait_for("body").await?.text().await?)
+    }
+
+    /// The path of the current URL, e.g. `/status`.
+    pub async fn path(&self) -> anyhow::Result<String> {
+        Ok(self.client.current_url().await?.path().to_owned())
+    }
+
+    /// Waits until the current URL's path is `path`.
+    pub async fn wait_for_path(&self, path: &str) -> anyhow::Result<()> {
+        self.eventually(&format!("the path to become {path}"), async || {
+            Ok((self.path().await? == path).then_some(()))
+        })
+        .await
+    }
+
+    /// An attribute of the element matching `css` (waiting for the element).
+    pub async fn attr(&self, css: &str, name: &str) -> anyhow::Result<Option<String>> {
+        Ok(self.wait_for(css).await?.attr(name).await?)
+    }
+
+    /// Polls `check` every 50 ms until it yields a value or [`TIMEOUT`] passes.
+    pub async fn eventually<T>(
+        &self,
+        what: &str,
+        mut check: impl AsyncFnMut() -> anyhow::Result<Option<T>>,
+    ) -> anyhow::Result<T> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(value) = check().await? {
+                return Ok(value);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "timed out after {TIMEOUT:?} waiting for {what} on {}",
+                    self.location().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Resizes the window so that the page's viewport is exactly `viewport`.
+    pub async fn set_viewport(&self, viewport: Viewport) -> anyhow::Result<()> {
+        let (width, height) = (viewport.width, viewport.height);
+        self.client
+            .set_window_size(width, height)
+            .await
+            .context("resizing the window")?;
+        // The window may be larger than its viewport (browser chrome): correct once.
+        let (inner_width, inner_height) = self.inner_size().await?;
+        if (inner_width, inner_height) != (width, height) {
+            let outer_width = (2 * width).saturating_sub(inner_width);
+            let outer_height = (2 * height).saturating_sub(inner_height);
+            self.client
+                .set_window_size(outer_width, outer_height)
+                .await
+                .context("resizing the window")?;
+        }
+        self.viewport.set(viewport);
+        Ok(())
+    }
+
+    /// The current viewport size in CSS pixels.
+    async fn inner_size(&self) -> anyhow::Result<(u32, u32)> {
+        let size = self
+            .client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .context("measuring the viewport")?;
+        let dimension = |i: usize| {
+            size.get(i)
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|v| u32::try_from(v).ok())
+        };
+        dimension(0)
+            .zip(dimension(1))
+            .context("the viewport size is not two numbers")
+    }
+
+    /// Saves a PNG of the viewport as `<screenshot dir>/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .context("taking a screenshot")?;
+        let path = self.screenshots.join(format!("{name}.png"));
+        std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    }
+
+    /// Saves `<name>-desktop.png` (1280×800) and `<name>-phone.png` (390×844), then restores
+    /// the viewport the test was using.
+    pub async fn screenshot_both(&self, name: &str) -> anyhow::Result<()> {
+        let before = self.viewport.get();
+        for viewport in [DESKTOP, PHONE] {
+            self.set_viewport(viewport).await?;
+            tokio::time::sleep(SETTLE).await;
+            self.screenshot(&format!("{name}-{}", viewport.name))
+                .await?;
+        }
+        self.set_viewport(before).await?;
+        tokio::time::sleep(SETTLE).await;
+        Ok(())
+    }
+
+    /// After a failure: saves `<name>-failure.png` and `<name>-failure.html` and says where,
+    /// best effort. [`run`] calls it; tests that drive several browsers call it themselves.
+    pub async fn record_failure(&self, name: &str) {
+        match self.screenshot(&format!("{name}-failure")).await {
+            Ok(path) => eprintln!(
+                "failure screenshot of {}: {}",
+                self.location().await,
+                path.display()
+            ),
+            Err(error) => eprintln!("warning: no failure screenshot: {error:#}"),
+        }
+        if let Ok(html) = self.client.source().await {
+            let _ = std::fs::write(self.screenshots.join(format!("{name}-failure.html")), html);
+        }
+    }
+
+    /// The current URL for messages.
+    async fn location(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .map_or_else(|_| "(unknown page)".to_owned(), |url| url.to_string())
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.closed {
+            delete_session(self.driver_port, &self.session_id);
+        }
+        let _ = self.driver.start_kill();
+        kill_processes_mentioning(&self.profile.0);
+    }
+}
+
+/// Waits until chromedriver answers `/status`, failing fast if it exits.
+async fn wait_until_ready(driver: &mut Child, driver_url: &str) -> anyhow::Result<()> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = driver.try_wait()? {
+            bail!("chromedriver exited at start ({status})");
+        }
+        if let Ok(response) = http.get(format!("{driver_url}/status")).send().await
+            && response.status().is_success()
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("chromedriver did not answer {driver_url}/status within 15 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A port that was free a moment ago (chromedriver binds it next).
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// `DELETE /session/<id>` over a blocking socket: Drop cannot await. Best effort.
+fn delete_session(port: u16, session_id: &str) {
+    if session_id.is_empty() {
+        return;
+    }
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_secs(1)) else {
+        return;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = format!(
+        "DELETE /session/{session_id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    if stream.write_all(request.as_bytes()).is_ok() {
+        let _ = stream.read_to_end(&mut Vec::new());
+    }
+}
+
+/// Kills leftover processes whose command line names `path` (our Chromium's profile):
+/// only processes this harness started carry that unique path.
+fn kill_processes_mentioning(path: &Path) {
+    let needle = path.to_string_lossy().into_owned();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if String::from_utf8_lossy(&cmdline).contains(&needle) {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", pid])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// A fresh Chromium profile directory, removed on drop.
+struct ProfileDir(PathBuf);
+
+impl ProfileDir {
+    fn create() -> anyhow::Result<Self> {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let dir = std::env::temp_dir().join(format!(
+            "pulse-e2e-{}-{}-{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for ProfileDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

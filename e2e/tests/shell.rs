@@ -1,0 +1,119 @@
+//! Browser tests of the app shell: it loads, navigates, survives reloads of deep links,
+//! shows a not-found page, switches themes; and the API answers JSON, never the SPA.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use pulse_backend::testing::TestApp;
+use pulse_e2e::{Browser, PHONE, dist_dir, run};
+
+#[tokio::test]
+async fn the_app_loads_on_the_overview() -> anyhow::Result<()> {
+    run("app-loads", async |b: &Browser| {
+        b.goto("/").await?;
+        b.wait_for(r#"[data-page="overview"] h1"#).await?;
+        b.screenshot_both("overview").await
+    })
+    .await
+}
+
+#[tokio::test]
+async fn navigation_reaches_the_status_page_on_desktop_and_phone() -> anyhow::Result<()> {
+    run("navigation", async |b: &Browser| {
+        b.goto("/").await?;
+        b.wait_for(r#"[data-page="overview"]"#).await?;
+
+        b.click(r#"[data-nav="status"]"#).await?;
+        b.wait_for(r#"[data-page="status"]"#).await?;
+        b.wait_for_path("/status").await?;
+        b.wait_for_text(r#"[data-component="database"]"#, "Up")
+            .await?;
+        let rows = b
+            .eventually("a migration row", async || {
+                let rows = b
+                    .find_all(r#"table[data-testid="migrations"] tbody tr"#)
+                    .await?;
+                Ok((!rows.is_empty()).then_some(rows.len()))
+            })
+            .await?;
+        assert!(
+            rows >= 1,
+            "the migrations table lists the applied migrations"
+        );
+        b.screenshot_both("status").await?;
+
+        // On a phone the navigation hides behind the menu button.
+        b.set_viewport(PHONE).await?;
+        b.click(r#"[data-testid="menu-button"]"#).await?;
+        b.click(r#"[data-nav="overview"]"#).await?;
+        b.wait_for(r#"[data-page="overview"]"#).await?;
+        b.wait_for_path("/").await
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_deep_link_reloads_to_the_same_page() -> anyhow::Result<()> {
+    run("deep-link", async |b: &Browser| {
+        b.goto("/status").await?;
+        b.wait_for(r#"[data-page="status"]"#).await?;
+        b.refresh().await?;
+        b.wait_for(r#"[data-page="status"]"#).await?;
+        assert_eq!(b.path().await?, "/status");
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_unknown_path_shows_the_not_found_page() -> anyhow::Result<()> {
+    run("not-found", async |b: &Browser| {
+        b.goto("/no/such/page").await?;
+        b.wait_for(r#"[data-page="not-found"]"#).await?;
+        let text = b.page_text().await?;
+        assert!(
+            text.contains("/no/such/page"),
+            "the page names the missing path: {text:?}"
+        );
+        b.screenshot_both("not-found").await
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_theme_toggle_reaches_dark() -> anyhow::Result<()> {
+    run("theme", async |b: &Browser| {
+        b.goto("/").await?;
+        b.wait_for(r#"[data-page="overview"]"#).await?;
+        // The toggle cycles light → dark → system; at most three clicks reach dark.
+        for _ in 0..3 {
+            if b.find_all(r#"html[data-theme="dark"]"#).await?.is_empty() {
+                b.click(r#"[data-testid="theme-toggle"]"#).await?;
+            }
+        }
+        b.wait_for(r#"html[data-theme="dark"]"#).await?;
+        b.screenshot_both("overview-dark").await
+    })
+    .await
+}
+
+#[tokio::test]
+async fn unknown_api_paths_are_json_problems_not_the_spa() -> anyhow::Result<()> {
+    let app = TestApp::spawn_with_dist(dist_dir()?).await?;
+    let http = reqwest::Client::new();
+
+    let response = http.get(app.url("/api/v1/nope")).send().await?;
+    assert_eq!(response.status(), 404);
+    let content_type = response.headers()["content-type"].to_str()?.to_owned();
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "content-type: {content_type}"
+    );
+    let problem: serde_json::Value = response.json().await?;
+    assert_eq!(problem["status"], 404, "problem: {problem}");
+
+    let response = http.get(app.url("/api/v1/openapi.json")).send().await?;
+    assert_eq!(response.status(), 200);
+    let document: serde_json::Value = response.json().await?;
+    let version = document["openapi"].as_str().unwrap_or_default();
+    assert!(version.starts_with("3.1"), "openapi version: {version:?}");
+    Ok(())
+}

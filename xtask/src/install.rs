@@ -1,0 +1,203 @@
+//! The install step shared by `run` and `test`: every tool the build and the tests need,
+//! each installed only when missing or at the wrong version.
+
+use anyhow::{Context as _, bail};
+
+use crate::lockfile;
+use crate::postgres::{self, Server};
+use crate::sh::{Ctx, local_npm_bin, run, step};
+
+/// The trunk line that builds offline on this toolchain (newer ones need a newer rustc).
+const TRUNK_SERIES: &str = "0.21";
+/// binaryen from npm: Debian's (108) emits WASM that fails in the browser.
+const BINARYEN_NPM: &str = "binaryen@132.0.0";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// What a command needs beyond the build tools.
+pub struct Needs {
+    /// The local Postgres server (not when `DATABASE_URL` points elsewhere).
+    pub postgres: bool,
+    /// Chromium and chromedriver, for the browser tests.
+    pub browser: bool,
+}
+
+/// What the install step found or installed.
+pub struct Installed {
+    /// The Postgres server, when it was asked for.
+    pub server: Option<Server>,
+    /// The SPA's build tools and their versions (part of its build fingerprint).
+    pub spa_tools: String,
+}
+
+/// Installs what is missing.
+pub fn install(ctx: &mut Ctx, needs: &Needs) -> anyhow::Result<Installed> {
+    let mut ready = Vec::new();
+    let server = if needs.postgres {
+        let server = postgres::ensure_installed(ctx)?;
+        ready.push(format!("postgres {}", server.major));
+        Some(server)
+    } else {
+        None
+    };
+    wasm_target(ctx)?;
+    ready.push("wasm32 target".to_owned());
+    let spa_tools = [trunk(ctx)?, wasm_bindgen(ctx)?, wasm_opt(ctx)?];
+    ready.extend(spa_tools.iter().cloned());
+    if needs.browser {
+        browser(ctx)?;
+        ready.push("chromium + chromedriver".to_owned());
+    }
+    step(format_args!("tools ready: {}", ready.join(", ")));
+    Ok(Installed {
+        server,
+        spa_tools: spa_tools.join(", "),
+    })
+}
+
+fn wasm_target(ctx: &Ctx) -> anyhow::Result<()> {
+    const TARGET: &str = "wasm32-unknown-unknown";
+    let Some(rustup) = ctx.which("rustup") else {
+        // A toolchain without rustup: the target's standard library must already be there.
+        let sysroot = crate::sh::capture(ctx.cmd("rustc").args(["--print", "sysroot"]))?;
+        let lib = std::path::Path::new(sysroot.trim())
+            .join("lib/rustlib")
+            .join(TARGET);
+        if lib.is_dir() {
+            return Ok(());
+        }
+        bail!(
+            "the {TARGET} target is missing and rustup is not installed; add the target to your Rust toolchain"
+        );
+    };
+    let installed = crate::sh::capture(ctx.cmd(&rustup).args(["target", "list", "--installed"]))?;
+    if !installed.lines().any(|line| line.trim() == TARGET) {
+        step(format_args!("rustup target add {TARGET} (a minute, once)"));
+        run(ctx.cmd(&rustup).args(["target", "add", TARGET]))?;
+    }
+    Ok(())
+}
+
+fn trunk(ctx: &Ctx) -> anyhow::Result<String> {
+    let current = ctx
+        .first_line_of("trunk", &["--version"])
+        .and_then(|line| second_word(&line));
+    if let Some(version) = current.as_deref().filter(|v| is_series(v, TRUNK_SERIES)) {
+        return Ok(format!("trunk {version}"));
+    }
+    step(format_args!(
+        "installing trunk {TRUNK_SERIES} (about 10 minutes, once; found: {})",
+        current.as_deref().unwrap_or("none")
+    ));
+    run(ctx
+        .cargo()
+        .args(["install", "--locked", "trunk", "--version"])
+        .arg(format!("~{TRUNK_SERIES}")))?;
+    let installed = ctx
+        .first_line_of("trunk", &["--version"])
+        .and_then(|line| second_word(&line))
+        .context(
+            "trunk was installed but `trunk --version` does not answer; is ~/.cargo/bin on PATH?",
+        )?;
+    Ok(format!("trunk {installed}"))
+}
+
+fn wasm_bindgen(ctx: &Ctx) -> anyhow::Result<String> {
+    let lock_path = ctx.root.join("Cargo.lock");
+    let lock = std::fs::read_to_string(&lock_path)
+        .with_context(|| format!("reading {}", lock_path.display()))?;
+    let wanted = lockfile::single_version(&lock, "wasm-bindgen")?;
+    let current = ctx
+        .first_line_of("wasm-bindgen", &["--version"])
+        .and_then(|line| second_word(&line));
+    if current.as_deref() != Some(wanted.as_str()) {
+        step(format_args!(
+            "installing wasm-bindgen-cli {wanted} to match Cargo.lock (about 5 minutes, once; found: {})",
+            current.as_deref().unwrap_or("none")
+        ));
+        // Not --locked: its lock file names a crate version the registry no longer has.
+        run(ctx
+            .cargo()
+            .args(["install", "wasm-bindgen-cli", "--force", "--version"])
+            .arg(&wanted))?;
+    }
+    Ok(format!("wasm-bindgen {wanted}"))
+}
+
+fn wasm_opt(ctx: &mut Ctx) -> anyhow::Result<String> {
+    let bin = local_npm_bin(&ctx.root).join("wasm-opt");
+    if let Some(version) = ctx.first_line_of(&bin, &["--version"]) {
+        return Ok(version);
+    }
+    if ctx.which("npm").is_none() {
+        ctx.apt_install(&["nodejs", "npm"], "npm (to install wasm-opt)")?;
+    }
+    step(format_args!(
+        "installing wasm-opt from npm {BINARYEN_NPM} into .pulse/tools (a minute, once)"
+    ));
+    let prefix = ctx.state_dir().join("tools");
+    std::fs::create_dir_all(&prefix).with_context(|| format!("creating {}", prefix.display()))?;
+    run(ctx
+        .cmd("npm")
+        .args([
+            "install",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+        ])
+        .arg(&prefix)
+        .arg(BINARYEN_NPM))?;
+    ctx.first_line_of(&bin, &["--version"]).with_context(|| {
+        format!(
+            "npm installed {BINARYEN_NPM} but {} --version fails",
+            bin.display()
+        )
+    })
+}
+
+fn browser(ctx: &mut Ctx) -> anyhow::Result<()> {
+    let missing = |path: &str| !std::path::Path::new(path).is_file();
+    if missing(CHROMIUM) || missing(CHROMEDRIVER) {
+        ctx.apt_install(
+            &["chromium", "chromium-driver"],
+            "Chromium and chromedriver (for the browser tests)",
+        )?;
+    }
+    Ok(())
+}
+
+/// `trunk 0.21.14` → `0.21.14`.
+fn second_word(line: &str) -> Option<String> {
+    line.split_whitespace().nth(1).map(str::to_owned)
+}
+
+/// Whether `version` is in the `series` line: `0.21.14` is in `0.21`, `0.210.0` is not.
+fn is_series(version: &str, series: &str) -> bool {
+    version
+        .strip_prefix(series)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_tool_versions() {
+        assert_eq!(second_word("trunk 0.21.14").as_deref(), Some("0.21.14"));
+        assert_eq!(
+            second_word("wasm-bindgen 0.2.130").as_deref(),
+            Some("0.2.130")
+        );
+        assert_eq!(second_word("trunk"), None);
+    }
+
+    #[test]
+    fn trunk_series_matches_whole_components() {
+        assert!(is_series("0.21.14", "0.21"));
+        assert!(is_series("0.21", "0.21"));
+        assert!(!is_series("0.210.1", "0.21"));
+        assert!(!is_series("0.22.0", "0.21"));
+    }
+}

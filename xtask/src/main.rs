@@ -1,0 +1,296 @@
+//! `cargo xtask run|test`: the one entry point for people and CI.
+//!
+//! Each command installs what is missing (see `install`), makes sure a database is there
+//! (see `postgres`), builds the SPA with trunk and then serves or tests. Every step is
+//! idempotent, so a second run only pays for what changed.
+
+mod install;
+mod lockfile;
+mod postgres;
+mod sh;
+mod spa;
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+
+use crate::install::Needs;
+use crate::sh::{Ctx, run, step};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Build, run and test Pulse")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install what is missing, start Postgres, build the SPA and serve on http://127.0.0.1:8080.
+    Run,
+    /// Install what is missing (incl. Chromium), start Postgres, build the SPA, run every test.
+    Test {
+        /// Passed to `cargo test`, e.g. `-- -p pulse-e2e shell` or `-- some_test_name`.
+        #[arg(last = true)]
+        args: Vec<OsString>,
+    },
+    /// Only start the local Postgres (installing it if missing) and print its URLs.
+    Db,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = Ctx::new().and_then(|mut ctx| match cli.command {
+        Command::Run => run_app(&mut ctx),
+        Command::Test { args } => test(&mut ctx, &args),
+        Command::Db => db(&mut ctx),
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("\nerror: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Where the database is: the caller's `DATABASE_URL`, or the local cluster.
+enum Database {
+    External(String),
+    Local,
+}
+
+impl Database {
+    fn from_env() -> Self {
+        match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.trim().is_empty() => Self::External(url),
+            _ => Self::Local,
+        }
+    }
+}
+
+/// What `run` and `test` share: tools, database, the SPA.
+struct Prepared {
+    database_url: String,
+    target_dir: PathBuf,
+}
+
+/// The install step, the database and the SPA build. The URL is that of database `name`
+/// (`None`: the cluster's maintenance database, where tests create their own).
+fn prepare(ctx: &mut Ctx, browser: bool, name: Option<&str>) -> anyhow::Result<Prepared> {
+    let database = Database::from_env();
+    let needs = Needs {
+        postgres: matches!(database, Database::Local),
+        browser,
+    };
+    let installed = install::install(ctx, &needs)?;
+    let database_url = match (database, installed.server) {
+        (Database::External(url), _) => {
+            step("DATABASE_URL is set: using that database, starting no Postgres");
+            url
+        }
+        (Database::Local, Some(server)) => {
+            postgres::ensure_running(ctx, &server, name)?;
+            postgres::local_url(name.unwrap_or("postgres"))
+        }
+        (Database::Local, None) => bail!("no Postgres server was found or installed"),
+    };
+    let target_dir = target_dir(ctx)?;
+    spa::build(ctx, &target_dir, &installed.spa_tools)?;
+    Ok(Prepared {
+        database_url,
+        target_dir,
+    })
+}
+
+fn run_app(ctx: &mut Ctx) -> anyhow::Result<ExitCode> {
+    let Prepared {
+        database_url,
+        target_dir: target,
+    } = prepare(ctx, false, Some("pulse"))?;
+    step("building the backend (cargo build -p pulse-backend)");
+    run(ctx.cargo().args(["build", "-p", "pulse-backend"]))?;
+    let dist = ctx.root.join("dist");
+    report_wasm_size(&dist)?;
+
+    let binary = target.join("debug/pulse");
+    let data_dir = ctx.root.join(".pulse/data");
+    // Migrates, and creates the demo company when the database has no company yet.
+    step("demo data (pulse seed-demo)");
+    run(ctx
+        .cmd(&binary)
+        .arg("seed-demo")
+        .env("DATABASE_URL", &database_url)
+        .env("PULSE_DATA_DIR", &data_dir))?;
+    let bind = std::env::var("PULSE_BIND").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
+    let mut server = ctx.cmd(&binary);
+    server
+        .arg("serve")
+        .env("DATABASE_URL", &database_url)
+        .env("PULSE_BIND", &bind);
+    if std::env::var_os("PULSE_DATA_DIR").is_none() {
+        server.env("PULSE_DATA_DIR", &data_dir);
+    }
+    if std::env::var_os("PULSE_DIST_DIR").is_none() {
+        server.env("PULSE_DIST_DIR", &dist);
+    }
+    step(format_args!(
+        "ready in {:.1}s; starting the server (Ctrl-C stops it)",
+        ctx.elapsed()
+    ));
+    println!("\n    Pulse is running at http://{}\n", browsable(&bind));
+    let _ = std::io::stdout().flush();
+    // Become the server: Ctrl-C reaches it directly, it shuts down gracefully, and its exit
+    // code is ours. `exec` only returns on failure.
+    let error = std::os::unix::process::CommandExt::exec(&mut server);
+    Err(error).with_context(|| format!("could not start {}", binary.display()))
+}
+
+fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
+    let Prepared {
+        database_url,
+        target_dir: target,
+    } = prepare(ctx, true, None)?;
+    let screenshots = target.join("e2e-screenshots");
+    std::fs::create_dir_all(&screenshots)
+        .with_context(|| format!("creating {}", screenshots.display()))?;
+
+    let mut cargo = ctx.cargo();
+    // Every test binary runs even after a failure, so one run shows all that is broken.
+    cargo.args(["test", "--no-fail-fast"]);
+    if !selects_packages(args) {
+        // The frontend only builds for wasm32; trunk has just built (and so checked) it.
+        cargo.args(["--workspace", "--exclude", "pulse-frontend"]);
+    }
+    cargo
+        .args(args)
+        .env("PULSE_TEST_DATABASE_URL", &database_url)
+        .env("PULSE_DIST_DIR", ctx.root.join("dist"))
+        .env("PULSE_SCREENSHOT_DIR", &screenshots)
+        .env("PULSE_CHROMEDRIVER", install::CHROMEDRIVER)
+        .env("PULSE_CHROMIUM", install::CHROMIUM);
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        // A failing test's anyhow error is clearer without a captured backtrace.
+        cargo.env("RUST_LIB_BACKTRACE", "0");
+    }
+    step(format_args!(
+        "{} (screenshots: {})",
+        sh::describe(&cargo),
+        screenshots.display()
+    ));
+    let status = cargo.status().context("could not start cargo test")?;
+    if status.success() {
+        step(format_args!("all tests passed in {:.1}s", ctx.elapsed()));
+        Ok(ExitCode::SUCCESS)
+    } else {
+        step(format_args!(
+            "tests failed ({status}); screenshots in {}",
+            screenshots.display()
+        ));
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+fn db(ctx: &mut Ctx) -> anyhow::Result<ExitCode> {
+    match Database::from_env() {
+        Database::External(url) => println!("DATABASE_URL is set, nothing to start: {url}"),
+        Database::Local => {
+            let server = postgres::ensure_installed(ctx)?;
+            postgres::ensure_running(ctx, &server, Some("pulse"))?;
+            println!("export DATABASE_URL={}", postgres::local_url("pulse"));
+            println!(
+                "export PULSE_TEST_DATABASE_URL={}",
+                postgres::local_url("postgres")
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the size of each shipped WASM file, raw and gzipped.
+fn report_wasm_size(dist: &Path) -> anyhow::Result<()> {
+    let mut found = false;
+    for entry in std::fs::read_dir(dist).with_context(|| format!("reading {}", dist.display()))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|ext| ext == "wasm") {
+            let bytes = std::fs::read(&path)?;
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gz.write_all(&bytes)?;
+            let gzipped = gz.finish()?;
+            step(format_args!(
+                "shipped WASM {}: {} raw, {} gzip",
+                path.file_name().unwrap_or_default().to_string_lossy(),
+                sh::human_bytes(bytes.len() as u64),
+                sh::human_bytes(gzipped.len() as u64),
+            ));
+            found = true;
+        }
+    }
+    if !found {
+        step(format_args!("warning: no .wasm file in {}", dist.display()));
+    }
+    Ok(())
+}
+
+/// Cargo's target directory (respects `CARGO_TARGET_DIR` and config).
+fn target_dir(ctx: &Ctx) -> anyhow::Result<PathBuf> {
+    let json = sh::capture(
+        ctx.cargo()
+            .args(["metadata", "--format-version", "1", "--no-deps"]),
+    )?;
+    let metadata: serde_json::Value =
+        serde_json::from_str(&json).context("parsing cargo metadata")?;
+    metadata["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .context("cargo metadata has no target_directory")
+}
+
+/// Whether the user's `cargo test` arguments already choose packages.
+fn selects_packages(args: &[OsString]) -> bool {
+    args.iter()
+        .map(|arg| arg.to_string_lossy())
+        .take_while(|arg| arg != "--")
+        .any(|arg| {
+            arg == "-p"
+                || arg.starts_with("--package")
+                || arg == "--workspace"
+                || arg == "--all"
+                || (arg.starts_with("-p") && !arg.starts_with("--"))
+        })
+}
+
+/// A bind address as a URL host: `0.0.0.0:8080` is browsed as `127.0.0.1:8080`.
+fn browsable(bind: &str) -> String {
+    bind.strip_prefix("0.0.0.0:")
+        .map_or_else(|| bind.to_owned(), |port| format!("127.0.0.1:{port}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn package_selection_replaces_the_default_workspace_run() {
+        assert!(!selects_packages(&args(&[])));
+        assert!(!selects_packages(&args(&["shell"])));
+        assert!(selects_packages(&args(&["-p", "pulse-e2e"])));
+        assert!(selects_packages(&args(&["-ppulse-e2e"])));
+        assert!(selects_packages(&args(&["--package=pulse-e2e"])));
+        assert!(!selects_packages(&args(&["--", "-p"])));
+    }
+
+    #[test]
+    fn wildcard_binds_are_browsed_on_localhost() {
+        assert_eq!(browsable("0.0.0.0:8080"), "127.0.0.1:8080");
+        assert_eq!(browsable("127.0.0.1:9000"), "127.0.0.1:9000");
+    }
+}

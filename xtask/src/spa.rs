@@ -1,0 +1,135 @@
+//! Building the SPA with trunk, skipped when none of its inputs changed since the last
+//! build (trunk itself always reruns wasm-bindgen and wasm-opt, which takes a while).
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash as _, Hasher as _};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use anyhow::Context as _;
+
+use crate::sh::{Ctx, run, step};
+
+/// Top-level entries that do not feed the WASM build. Everything else counts, so a new
+/// crate the frontend comes to depend on is picked up without editing this list.
+const NOT_INPUTS: &[&str] = &[
+    ".git",
+    ".pulse",
+    ".ci",
+    "target",
+    "dist",
+    "node_modules",
+    "backend",
+    "agent",
+    "e2e",
+    "xtask",
+    "migrations",
+];
+
+/// `trunk build --release` from the root (Trunk.toml says what and where), unless `dist/`
+/// was built by us from exactly the current inputs and tools.
+pub fn build(ctx: &Ctx, target_dir: &Path, tools: &str) -> anyhow::Result<()> {
+    let stamp = ctx.state_dir().join("spa-inputs");
+    let index = ctx.root.join("dist/index.html");
+    let inputs = inputs_fingerprint(&ctx.root, target_dir, tools)?;
+    let previous = std::fs::read_to_string(&stamp).unwrap_or_default();
+    if previous == format!("{inputs} {}", output_fingerprint(&index)) {
+        step("the SPA is up to date (no input changed since the last build)");
+        return Ok(());
+    }
+    step("building the SPA (trunk build --release)");
+    let mut trunk = ctx.cmd("trunk");
+    trunk.args(["build", "--release"]);
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        trunk.env("RUST_LIB_BACKTRACE", "0");
+    }
+    let _ = std::fs::remove_file(&stamp);
+    run(&mut trunk)?;
+    // The inputs are hashed before the build: a file saved during it forces the next one.
+    std::fs::create_dir_all(ctx.state_dir())?;
+    std::fs::write(&stamp, format!("{inputs} {}", output_fingerprint(&index)))
+        .with_context(|| format!("writing {}", stamp.display()))
+}
+
+/// A hash of the path, size and modification time of every input file, and the tools.
+fn inputs_fingerprint(root: &Path, target_dir: &Path, tools: &str) -> anyhow::Result<String> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(root).with_context(|| format!("reading {}", root.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if !NOT_INPUTS.contains(&name.as_ref()) && path != target_dir {
+            walk(&path, &mut files)?;
+        }
+    }
+    files.sort();
+    let mut hasher = DefaultHasher::new();
+    tools.hash(&mut hasher);
+    for file in &files {
+        file.strip_prefix(root).unwrap_or(file).hash(&mut hasher);
+        stat(file).hash(&mut hasher);
+    }
+    Ok(format!("{:016x}", hasher.finish()))
+}
+
+/// Whether `dist/` is still what we built (another trunk run, e.g. a debug build, may
+/// have replaced it).
+fn output_fingerprint(index: &Path) -> String {
+    let (len, modified) = stat(index);
+    format!("{len}-{modified}")
+}
+
+fn walk(path: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            walk(&entry?.path(), files)?;
+        }
+    } else {
+        files.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+/// (size, modification time in ns), zeros when unreadable.
+fn stat(path: &Path) -> (u64, u128) {
+    std::fs::metadata(path).map_or((0, 0), |meta| {
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |since| since.as_nanos());
+        (meta.len(), modified)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fingerprint_follows_inputs_and_ignores_other_crates() -> anyhow::Result<()> {
+        let root = std::env::temp_dir().join(format!("xtask-spa-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("frontend/src"))?;
+        std::fs::create_dir_all(root.join("backend/src"))?;
+        std::fs::write(root.join("frontend/src/main.rs"), "fn main() {}")?;
+        std::fs::write(root.join("backend/src/main.rs"), "fn main() {}")?;
+        let target = root.join("target");
+        let first = inputs_fingerprint(&root, &target, "trunk 0.21")?;
+
+        std::fs::write(
+            root.join("backend/src/main.rs"),
+            "fn main() { /* changed */ }",
+        )?;
+        assert_eq!(inputs_fingerprint(&root, &target, "trunk 0.21")?, first);
+        assert_ne!(inputs_fingerprint(&root, &target, "trunk 0.22")?, first);
+
+        std::fs::write(
+            root.join("frontend/src/main.rs"),
+            "fn main() { /* changed */ }",
+        )?;
+        assert_ne!(inputs_fingerprint(&root, &target, "trunk 0.21")?, first);
+        std::fs::remove_dir_all(&root)?;
+        Ok(())
+    }
+}

@@ -4,14 +4,14 @@
 //! Types here depend on serde only (plus `utoipa` behind the `openapi` feature, for the
 //! backend's OpenAPI document), so the WASM app and the agent stay light.
 
+pub mod access;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod ids;
 pub mod page;
 pub mod people;
 pub mod problem;
-pub mod access;
-pub mod api_keys;
 pub mod system;
 pub mod teams;
 pub mod validate;

@@ -1,11 +1,34 @@
 //! Every HTTP call of the app: typed with `pulse-shared`, errors folded into [`ApiError`].
+//!
+//! Calls that need a signed-in person take the [`Session`]: they send its access token as
+//! `Authorization: Bearer`, and on a 401 they renew the session once (the refresh token is
+//! an `HttpOnly` cookie the browser sends by itself) and retry once; when renewing fails
+//! the session ends and the app shows the sign-in page.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::rc::Rc;
 
-use gloo_net::http::{Request, Response};
-use pulse_shared::problem::{PROBLEM_JSON, Problem};
+use futures::lock::Mutex;
+use gloo_net::http::{Method, RequestBuilder, Response};
+use pulse_shared::Page;
+use pulse_shared::api_keys::{ApiKey, ApiKeyCreatedResponse, CreateApiKeyRequest};
+use pulse_shared::audit::{AuditEvent, AuditQuery, AuditVerifyResponse};
+use pulse_shared::auth::{
+    ChangePasswordRequest, LoginRequest, MeResponse, SessionResponse, SignupRequest,
+};
+use pulse_shared::ids::{ApiKeyId, InvitationId, TeamId, UserId};
+use pulse_shared::people::{
+    AcceptInvitationRequest, Invitation, InvitationCreatedResponse, InvitationPreview,
+    InviteRequest, PeopleQuery, Person, UpdatePersonRequest,
+};
+use pulse_shared::problem::{FieldError, PROBLEM_JSON, Problem};
 use pulse_shared::system::SystemStatusResponse;
+use pulse_shared::teams::{CreateTeamRequest, Team, UpdateTeamRequest};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use crate::session::{Phase, Session};
 
 /// Why a call to the API did not give the expected answer.
 ///
@@ -16,6 +39,8 @@ pub enum ApiError {
     Network(String),
     /// The server answered with `application/problem+json`.
     Problem(Problem),
+    /// The server refused because of too many attempts; `retry_after` is in seconds.
+    TooManyRequests { retry_after: Option<u64> },
     /// The server answered with an error status but no problem document
     /// (e.g. a proxy in between, or the API is not served at this address).
     Status { status: u16, text: String },
@@ -30,6 +55,16 @@ impl fmt::Display for ApiError {
                 "The Pulse server could not be reached. Check your connection and try again.",
             ),
             Self::Problem(problem) => f.write_str(&problem.message()),
+            Self::TooManyRequests {
+                retry_after: Some(seconds),
+            } => write!(
+                f,
+                "Too many attempts. Try again in {}.",
+                wait_in_words(*seconds)
+            ),
+            Self::TooManyRequests { retry_after: None } => {
+                f.write_str("Too many attempts. Wait a moment and try again.")
+            }
             Self::Status { status, text } if text.is_empty() => {
                 write!(f, "The server answered with an unexpected error (HTTP {status}).")
             }
@@ -54,21 +89,533 @@ impl ApiError {
             _ => None,
         }
     }
+
+    /// The HTTP status of the answer, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Problem(problem) => Some(problem.status),
+            Self::TooManyRequests { .. } => Some(429),
+            Self::Status { status, .. } => Some(*status),
+            Self::Network(_) | Self::Decode(_) => None,
+        }
+    }
+
+    /// The per-field errors of a validation problem (empty for anything else).
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            Self::Problem(problem) => &problem.errors,
+            _ => &[],
+        }
+    }
+
+    /// The sentence to show above a form whose fields already show their own errors:
+    /// the problem's detail or title without the field list.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Problem(problem) => problem
+                .detail
+                .clone()
+                .unwrap_or_else(|| problem.title.clone()),
+            other => other.to_string(),
+        }
+    }
 }
+
+/// `30` → `30 seconds`, `90` → `2 minutes`.
+fn wait_in_words(seconds: u64) -> String {
+    match seconds {
+        1 => "1 second".to_owned(),
+        0..=59 => format!("{seconds} seconds"),
+        _ => {
+            let minutes = seconds.div_ceil(60);
+            if minutes == 1 {
+                "1 minute".to_owned()
+            } else {
+                format!("{minutes} minutes")
+            }
+        }
+    }
+}
+
+// ---------- Public calls (no session) ----------
 
 /// `GET /api/v1/system/status`: the server's version, uptime and the health of its parts.
 pub async fn system_status() -> Result<SystemStatusResponse, ApiError> {
-    get_json("/api/v1/system/status").await
+    read_json(send(Method::GET, "/api/v1/system/status", &[], None, None).await?).await
 }
 
-/// Sends a same-origin `GET` and reads a JSON answer of type `T`.
-async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    let response = Request::get(path)
+/// `POST /api/v1/auth/signup`: a new company and its owner, signed in.
+pub async fn signup(request: &SignupRequest) -> Result<SessionResponse, ApiError> {
+    let body = to_json(request)?;
+    read_json(send(Method::POST, "/api/v1/auth/signup", &[], Some(body), None).await?).await
+}
+
+/// `POST /api/v1/auth/login`.
+pub async fn login(request: &LoginRequest) -> Result<SessionResponse, ApiError> {
+    let body = to_json(request)?;
+    read_json(send(Method::POST, "/api/v1/auth/login", &[], Some(body), None).await?).await
+}
+
+/// `POST /api/v1/auth/refresh`: trades the refresh cookie for a new session.
+async fn refresh() -> Result<SessionResponse, ApiError> {
+    read_json(send(Method::POST, "/api/v1/auth/refresh", &[], None, None).await?).await
+}
+
+/// `POST /api/v1/auth/logout`: revokes the refresh cookie and clears it.
+pub async fn logout() -> Result<(), ApiError> {
+    read_empty(send(Method::POST, "/api/v1/auth/logout", &[], None, None).await?).await
+}
+
+/// `GET /api/v1/invitations/lookup?token=`: what an invitation link is for.
+pub async fn invitation_lookup(token: &str) -> Result<InvitationPreview, ApiError> {
+    let query = [("token", token.to_owned())];
+    read_json(
+        send(
+            Method::GET,
+            "/api/v1/invitations/lookup",
+            &query,
+            None,
+            None,
+        )
+        .await?,
+    )
+    .await
+}
+
+/// `POST /api/v1/invitations/accept`: joins the company, signed in.
+pub async fn accept_invitation(
+    request: &AcceptInvitationRequest,
+) -> Result<SessionResponse, ApiError> {
+    let body = to_json(request)?;
+    read_json(
+        send(
+            Method::POST,
+            "/api/v1/invitations/accept",
+            &[],
+            Some(body),
+            None,
+        )
+        .await?,
+    )
+    .await
+}
+
+// ---------- The session ----------
+
+thread_local! {
+    /// Held while a refresh is under way, so that calls failing together renew once:
+    /// the refresh token rotates on every use, and presenting the old one again would
+    /// make the server revoke the whole sign-in.
+    static RENEWING: Rc<Mutex<()>> = Rc::new(Mutex::new(()));
+    /// Ids of the timers that renew the session before it expires.
+    static RENEW_TIMER: RefCell<Option<leptos::prelude::TimeoutHandle>> = const { RefCell::new(None) };
+}
+
+/// Restores the session from the refresh cookie when the app starts (a reload keeps the
+/// person signed in). Ends in the signed-in or the signed-out state.
+pub async fn restore_session(session: Session) {
+    // A sign-in that finished meanwhile wins over a failed restore.
+    if renew(session, None).await.is_err() && session.phase_untracked() == Phase::Restoring {
+        session.clear();
+    }
+}
+
+/// Replaces the session with `response` and plans its renewal shortly before it expires.
+pub fn start_session(session: Session, response: SessionResponse) {
+    let lifetime = response.expires_in;
+    session.set(response);
+    plan_renewal(session, lifetime);
+}
+
+/// Ends the session here, then on the server. The server's answer does not matter: the
+/// token is forgotten either way.
+pub async fn end_session(session: Session) {
+    cancel_renewal();
+    session.clear();
+    let _ = logout().await;
+}
+
+fn plan_renewal(session: Session, lifetime_secs: u64) {
+    cancel_renewal();
+    // A minute early, or at half-life for short sessions.
+    let early = if lifetime_secs > 120 {
+        lifetime_secs - 60
+    } else {
+        lifetime_secs / 2
+    };
+    let delay = std::time::Duration::from_secs(early.max(5));
+    let handle = leptos::prelude::set_timeout_with_handle(
+        move || {
+            leptos::task::spawn_local(async move {
+                let stale = session.token_untracked();
+                match renew(session, stale.as_deref()).await {
+                    Ok(_) => {}
+                    // The server said no: the sign-in is over.
+                    Err(error) if error.status() == Some(401) => session.expire(),
+                    // Offline for a moment: the next call's 401 will try again.
+                    Err(_) => {}
+                }
+            });
+        },
+        delay,
+    );
+    if let Ok(handle) = handle {
+        RENEW_TIMER.with(|timer| *timer.borrow_mut() = Some(handle));
+    }
+}
+
+fn cancel_renewal() {
+    RENEW_TIMER.with(|timer| {
+        if let Some(handle) = timer.borrow_mut().take() {
+            handle.clear();
+        }
+    });
+}
+
+/// Gets a fresh access token, at most one refresh at a time. When the token changed
+/// since `stale` (another call renewed it meanwhile) that token is returned without
+/// asking the server again.
+async fn renew(session: Session, stale: Option<&str>) -> Result<String, ApiError> {
+    let lock = RENEWING.with(Rc::clone);
+    let _guard = lock.lock().await;
+    if let Some(current) = session.token_untracked()
+        && Some(current.as_str()) != stale
+    {
+        return Ok(current);
+    }
+    let response = refresh().await?;
+    let token = response.access_token.clone();
+    start_session(session, response);
+    Ok(token)
+}
+
+/// Sends an authenticated request; on 401 renews once and retries once, and when that
+/// fails too the session ends (the app then shows the sign-in page).
+async fn send_authed(
+    session: Session,
+    method: Method,
+    path: &str,
+    query: &[(&str, String)],
+    body: Option<String>,
+) -> Result<Response, ApiError> {
+    let token = session.token_untracked();
+    let response = send(method.clone(), path, query, body.clone(), token.as_deref()).await?;
+    if response.status() != 401 {
+        return Ok(response);
+    }
+    match renew(session, token.as_deref()).await {
+        Ok(fresh) => {
+            let retried = send(method, path, query, body, Some(&fresh)).await?;
+            if retried.status() == 401 {
+                session.expire();
+            }
+            Ok(retried)
+        }
+        Err(error) if error.status() == Some(401) => {
+            session.expire();
+            Ok(response)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+// ---------- Calls as the signed-in person ----------
+
+/// `GET /api/v1/me`.
+pub async fn me(session: Session) -> Result<MeResponse, ApiError> {
+    read_json(send_authed(session, Method::GET, "/api/v1/me", &[], None).await?).await
+}
+
+/// `POST /api/v1/me/password`: answers with a new session that replaces the old one.
+pub async fn change_password(
+    session: Session,
+    request: &ChangePasswordRequest,
+) -> Result<SessionResponse, ApiError> {
+    let body = to_json(request)?;
+    read_json(
+        send_authed(
+            session,
+            Method::POST,
+            "/api/v1/me/password",
+            &[],
+            Some(body),
+        )
+        .await?,
+    )
+    .await
+}
+
+/// `GET /api/v1/people` with filters and a cursor.
+pub async fn people(session: Session, filter: &PeopleQuery) -> Result<Page<Person>, ApiError> {
+    let mut query = Vec::new();
+    push(
+        &mut query,
+        "q",
+        filter.q.clone().filter(|q| !q.trim().is_empty()),
+    );
+    push(
+        &mut query,
+        "role",
+        filter.role.map(|role| role.as_str().to_owned()),
+    );
+    push(
+        &mut query,
+        "team_id",
+        filter.team_id.map(|id| id.to_string()),
+    );
+    push(
+        &mut query,
+        "status",
+        filter.status.map(|status| status.as_str().to_owned()),
+    );
+    push(&mut query, "cursor", filter.cursor.clone());
+    push(
+        &mut query,
+        "limit",
+        filter.limit.map(|limit| limit.to_string()),
+    );
+    read_json(send_authed(session, Method::GET, "/api/v1/people", &query, None).await?).await
+}
+
+/// `PATCH /api/v1/people/{id}`.
+pub async fn update_person(
+    session: Session,
+    id: UserId,
+    request: &UpdatePersonRequest,
+) -> Result<Person, ApiError> {
+    let body = to_json(request)?;
+    let path = format!("/api/v1/people/{id}");
+    read_json(send_authed(session, Method::PATCH, &path, &[], Some(body)).await?).await
+}
+
+/// `DELETE /api/v1/people/{id}`.
+pub async fn delete_person(session: Session, id: UserId) -> Result<(), ApiError> {
+    let path = format!("/api/v1/people/{id}");
+    read_empty(send_authed(session, Method::DELETE, &path, &[], None).await?).await
+}
+
+/// `GET /api/v1/invitations`: the open invitations (every page).
+pub async fn invitations(session: Session) -> Result<Vec<Invitation>, ApiError> {
+    all_pages(session, "/api/v1/invitations").await
+}
+
+/// `POST /api/v1/invitations`: answers with the link to pass on.
+pub async fn invite(
+    session: Session,
+    request: &InviteRequest,
+) -> Result<InvitationCreatedResponse, ApiError> {
+    let body = to_json(request)?;
+    read_json(
+        send_authed(
+            session,
+            Method::POST,
+            "/api/v1/invitations",
+            &[],
+            Some(body),
+        )
+        .await?,
+    )
+    .await
+}
+
+/// `DELETE /api/v1/invitations/{id}`: revokes an open invitation.
+pub async fn revoke_invitation(session: Session, id: InvitationId) -> Result<(), ApiError> {
+    let path = format!("/api/v1/invitations/{id}");
+    read_empty(send_authed(session, Method::DELETE, &path, &[], None).await?).await
+}
+
+/// `GET /api/v1/teams`: every team the person may see (every page).
+pub async fn teams(session: Session) -> Result<Vec<Team>, ApiError> {
+    all_pages(session, "/api/v1/teams").await
+}
+
+/// `POST /api/v1/teams`.
+pub async fn create_team(session: Session, request: &CreateTeamRequest) -> Result<Team, ApiError> {
+    let body = to_json(request)?;
+    read_json(send_authed(session, Method::POST, "/api/v1/teams", &[], Some(body)).await?).await
+}
+
+/// `PATCH /api/v1/teams/{id}`.
+pub async fn update_team(
+    session: Session,
+    id: TeamId,
+    request: &UpdateTeamRequest,
+) -> Result<Team, ApiError> {
+    let body = to_json(request)?;
+    let path = format!("/api/v1/teams/{id}");
+    read_json(send_authed(session, Method::PATCH, &path, &[], Some(body)).await?).await
+}
+
+/// `DELETE /api/v1/teams/{id}?move_to=`: its people go to `move_to`.
+pub async fn delete_team(
+    session: Session,
+    id: TeamId,
+    move_to: Option<TeamId>,
+) -> Result<(), ApiError> {
+    let path = format!("/api/v1/teams/{id}");
+    let mut query = Vec::new();
+    push(&mut query, "move_to", move_to.map(|id| id.to_string()));
+    read_empty(send_authed(session, Method::DELETE, &path, &query, None).await?).await
+}
+
+/// `GET /api/v1/api-keys`: every key, revoked ones included (every page).
+pub async fn api_keys(session: Session) -> Result<Vec<ApiKey>, ApiError> {
+    all_pages(session, "/api/v1/api-keys").await
+}
+
+/// `POST /api/v1/api-keys`: the answer holds the secret, shown this once.
+pub async fn create_api_key(
+    session: Session,
+    request: &CreateApiKeyRequest,
+) -> Result<ApiKeyCreatedResponse, ApiError> {
+    let body = to_json(request)?;
+    read_json(send_authed(session, Method::POST, "/api/v1/api-keys", &[], Some(body)).await?).await
+}
+
+/// `DELETE /api/v1/api-keys/{id}`: revokes the key (it stays listed).
+pub async fn revoke_api_key(session: Session, id: ApiKeyId) -> Result<(), ApiError> {
+    let path = format!("/api/v1/api-keys/{id}");
+    read_empty(send_authed(session, Method::DELETE, &path, &[], None).await?).await
+}
+
+/// `GET /api/v1/audit-events` with filters and a cursor.
+pub async fn audit_events(
+    session: Session,
+    filter: &AuditQuery,
+) -> Result<Page<AuditEvent>, ApiError> {
+    let query = audit_query(filter);
+    read_json(send_authed(session, Method::GET, "/api/v1/audit-events", &query, None).await?).await
+}
+
+/// `GET /api/v1/audit-events.csv` with the same filters: the CSV text.
+pub async fn audit_csv(session: Session, filter: &AuditQuery) -> Result<String, ApiError> {
+    let query = audit_query(&AuditQuery {
+        cursor: None,
+        limit: None,
+        ..filter.clone()
+    });
+    let response = send_authed(
+        session,
+        Method::GET,
+        "/api/v1/audit-events.csv",
+        &query,
+        None,
+    )
+    .await?;
+    if !response.ok() {
+        return Err(error_of(response).await);
+    }
+    response
+        .text()
+        .await
+        .map_err(|error| ApiError::Decode(error.to_string()))
+}
+
+/// `GET /api/v1/audit-events/verify`: whether the hash chain holds.
+pub async fn audit_verify(session: Session) -> Result<AuditVerifyResponse, ApiError> {
+    read_json(
+        send_authed(
+            session,
+            Method::GET,
+            "/api/v1/audit-events/verify",
+            &[],
+            None,
+        )
+        .await?,
+    )
+    .await
+}
+
+fn audit_query(filter: &AuditQuery) -> Vec<(&'static str, String)> {
+    let mut query = Vec::new();
+    push(
+        &mut query,
+        "actor_id",
+        filter.actor_id.map(|id| id.to_string()),
+    );
+    push(
+        &mut query,
+        "action",
+        filter.action.clone().filter(|a| !a.trim().is_empty()),
+    );
+    push(
+        &mut query,
+        "target_kind",
+        filter.target_kind.clone().filter(|k| !k.trim().is_empty()),
+    );
+    push(
+        &mut query,
+        "target_id",
+        filter.target_id.map(|id| id.to_string()),
+    );
+    push(&mut query, "from", filter.from.map(|at| at.to_rfc3339()));
+    push(&mut query, "to", filter.to.map(|at| at.to_rfc3339()));
+    push(&mut query, "cursor", filter.cursor.clone());
+    push(
+        &mut query,
+        "limit",
+        filter.limit.map(|limit| limit.to_string()),
+    );
+    query
+}
+
+/// Every page of a list that takes only `cursor` and `limit`.
+async fn all_pages<T: DeserializeOwned>(session: Session, path: &str) -> Result<Vec<T>, ApiError> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    // A bound, so a server that keeps answering with a cursor cannot loop us forever.
+    for _ in 0..50 {
+        let mut query = vec![("limit", pulse_shared::page::MAX_PAGE_SIZE.to_string())];
+        push(&mut query, "cursor", cursor.take());
+        let page: Page<T> =
+            read_json(send_authed(session, Method::GET, path, &query, None).await?).await?;
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok(items)
+}
+
+// ---------- Plumbing ----------
+
+fn push(query: &mut Vec<(&'static str, String)>, name: &'static str, value: Option<String>) {
+    if let Some(value) = value {
+        query.push((name, value));
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
+    serde_json::to_string(value).map_err(|error| ApiError::Decode(error.to_string()))
+}
+
+/// Sends one same-origin request (cookies included, so the refresh cookie travels).
+async fn send(
+    method: Method,
+    path: &str,
+    query: &[(&str, String)],
+    body: Option<String>,
+    token: Option<&str>,
+) -> Result<Response, ApiError> {
+    let mut builder = RequestBuilder::new(path)
+        .method(method)
         .header("Accept", "application/json")
+        .query(query.iter().map(|(name, value)| (*name, value.as_str())));
+    if let Some(token) = token {
+        builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
+    let request = match body {
+        Some(body) => builder
+            .header("Content-Type", "application/json")
+            .body(body),
+        None => builder.build(),
+    }
+    .map_err(|error| ApiError::Network(error.to_string()))?;
+    request
         .send()
         .await
-        .map_err(|error| ApiError::Network(error.to_string()))?;
-    read_json(response).await
+        .map_err(|error| ApiError::Network(error.to_string()))
 }
 
 /// Turns a response into `T`, or into the most precise [`ApiError`] it carries.
@@ -79,6 +626,26 @@ async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T, ApiErro
             .await
             .map_err(|error| ApiError::Decode(error.to_string()));
     }
+    Err(error_of(response).await)
+}
+
+/// Accepts any success (usually 204), or turns the answer into an [`ApiError`].
+async fn read_empty(response: Response) -> Result<(), ApiError> {
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(error_of(response).await)
+    }
+}
+
+async fn error_of(response: Response) -> ApiError {
+    if response.status() == 429 {
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.trim().parse().ok());
+        return ApiError::TooManyRequests { retry_after };
+    }
     let is_problem = response
         .headers()
         .get("content-type")
@@ -86,11 +653,24 @@ async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T, ApiErro
     if is_problem {
         // A problem document that does not parse still has a status worth reporting.
         if let Ok(problem) = response.json::<Problem>().await {
-            return Err(ApiError::Problem(problem));
+            return ApiError::Problem(problem);
         }
     }
-    Err(ApiError::Status {
+    ApiError::Status {
         status: response.status(),
         text: response.status_text(),
-    })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_read_in_words() {
+        assert_eq!(wait_in_words(1), "1 second");
+        assert_eq!(wait_in_words(30), "30 seconds");
+        assert_eq!(wait_in_words(60), "1 minute");
+        assert_eq!(wait_in_words(61), "2 minutes");
+    }
 }

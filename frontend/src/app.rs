@@ -1,35 +1,110 @@
-//! The app shell: routes, and the layout around them (sidebar on desktop, top bar on phones).
+//! The app shell: routes, the guards in front of signed-in pages, and the layout around
+//! them (sidebar on desktop, top bar on phones).
 
 use leptos::prelude::*;
-use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::hooks::use_location;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::components::{A, Redirect, Route, Router, Routes};
+use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
+use pulse_shared::access::Action;
+use pulse_shared::people::Role;
 
-use crate::components::{Button, ButtonVariant, ToastProvider, use_toasts};
-use crate::pages::{NotFound, Overview, Status};
+use crate::api;
+use crate::components::{Button, ButtonVariant, Card, Skeleton, ToastProvider, use_toasts};
+use crate::format;
+use crate::pages::{
+    Account, ApiKeys, Audit, Forbidden, Join, Login, NotFound, Overview, People, Signup, Status,
+    Teams,
+};
+use crate::session::{Phase, SessionProvider, use_session};
 use crate::theme::{self, Theme};
 
-/// The root component: toasts, the router, the shell and the routes.
+/// The root component: toasts, the session, the router, the shell and the routes.
 /// Any path without a route renders [`NotFound`] (the server falls back to `index.html`).
+///
+/// Overview, System status and the sign-in pages are open to everyone; the other pages
+/// sit behind [`Gate`], which sends signed-out visitors to `/login?next=<page>`.
 #[component]
 pub fn App() -> impl IntoView {
     view! {
         <ToastProvider>
-            <Router>
-                <Shell>
-                    <Routes fallback=|| view! { <NotFound /> }>
-                        <Route path=path!("/") view=Overview />
-                        <Route path=path!("/status") view=Status />
-                    </Routes>
-                </Shell>
-            </Router>
+            <SessionProvider>
+                <Router>
+                    <Shell>
+                        <Routes fallback=|| view! { <NotFound /> }>
+                            <Route path=path!("/") view=Overview />
+                            <Route path=path!("/status") view=Status />
+                            <Route path=path!("/login") view=Login />
+                            <Route path=path!("/signup") view=Signup />
+                            <Route path=path!("/join") view=Join />
+                            <Route
+                                path=path!("/people")
+                                view=|| view! { <Gate needs=Action::ReadPeople><People /></Gate> }
+                            />
+                            <Route
+                                path=path!("/teams")
+                                view=|| view! { <Gate needs=Action::ReadTeams><Teams /></Gate> }
+                            />
+                            <Route
+                                path=path!("/api-keys")
+                                view=|| view! { <Gate needs=Action::ManageApiKeys><ApiKeys /></Gate> }
+                            />
+                            <Route
+                                path=path!("/audit")
+                                view=|| view! { <Gate needs=Action::ReadAudit><Audit /></Gate> }
+                            />
+                            <Route
+                                path=path!("/account")
+                                view=|| view! { <Gate><Account /></Gate> }
+                            />
+                        </Routes>
+                    </Shell>
+                </Router>
+            </SessionProvider>
         </ToastProvider>
+    }
+}
+
+/// Shows `children` to signed-in people whose role may do `needs` for others than
+/// themself; sends signed-out visitors to the sign-in page (which brings them back) and
+/// tells everyone else the page is not for their role.
+#[component]
+fn Gate(#[prop(optional)] needs: Option<Action>, children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    // Memos, so that renewing the token does not rebuild the page.
+    let phase = Memo::new(move |_| session.phase());
+    let allowed = Memo::new(move |_| needs.is_none_or(|action| session.reaches_others(action)));
+    move || match phase.get() {
+        Phase::Restoring => loading_page().into_any(),
+        Phase::SignedOut => {
+            let wanted =
+                untrack(|| format!("{}{}", location.pathname.get(), location.search.get()));
+            let path = format!("/login?next={}", js_sys::encode_uri_component(&wanted));
+            view! { <Redirect path=path options=NavigateOptions { replace: true, ..Default::default() } /> }
+                .into_any()
+        }
+        Phase::SignedIn if allowed.get() => children().into_any(),
+        Phase::SignedIn => view! { <Forbidden /> }.into_any(),
+    }
+}
+
+/// What a signed-in page shows while the app asks the server whether the session holds.
+fn loading_page() -> impl IntoView {
+    view! {
+        <div class="page" data-page="loading">
+            <Card title="Loading">
+                <Skeleton lines=4 />
+            </Card>
+        </div>
     }
 }
 
 /// Navigation plus the page. On phones the navigation folds behind the menu button.
 #[component]
 fn Shell(children: Children) -> impl IntoView {
+    let session = use_session();
     let menu_open = RwSignal::new(false);
     // Close the phone menu once a link was followed.
     let pathname = use_location().pathname;
@@ -44,6 +119,7 @@ fn Shell(children: Children) -> impl IntoView {
             menu_open.set(false);
         }
     };
+    let role = Memo::new(move |_| session.role());
 
     view! {
         <div class="shell" on:keydown=close_on_escape>
@@ -82,34 +158,175 @@ fn Shell(children: Children) -> impl IntoView {
                         </Button>
                     </div>
                 </div>
-                <nav id="primary-nav" class="nav" aria-label="Main">
-                    <A href="/" exact=true {..} class="nav-link" data-nav="overview">
-                        <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
-                            <path d="M4 13h6V4H4zM14 20h6v-9h-6zM4 20h6v-3H4zM14 7h6V4h-6z" />
-                        </svg>
-                        "Overview"
-                    </A>
-                    <A href="/status" {..} class="nav-link" data-nav="status">
-                        <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
-                            <path d="M3 12h4l3 7 4-14 3 7h4" />
-                        </svg>
-                        "System status"
-                    </A>
-                    <a href="/api/docs" rel="external" class="nav-link" data-nav="api-docs">
-                        <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
-                            <path d="M8 7l-5 5 5 5M16 7l5 5-5 5" />
-                        </svg>
-                        "API docs"
-                        <svg class="icon icon-trailing" viewBox="0 0 24 24" aria-hidden="true">
-                            <path d="M14 5h5v5M19 5l-8 8M17 14v5H5V7h5" />
-                        </svg>
-                    </a>
-                </nav>
+                <div class="sidebar-panel" id="primary-nav">
+                    <nav class="nav" aria-label="Main">
+                        {move || nav_links(role.get())}
+                        <a href="/api/docs" rel="external" class="nav-link" data-nav="api-docs">
+                            <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+                                <path d="M8 7l-5 5 5 5M16 7l5 5-5 5" />
+                            </svg>
+                            "API docs"
+                            <svg class="icon icon-trailing" viewBox="0 0 24 24" aria-hidden="true">
+                                <path d="M14 5h5v5M19 5l-8 8M17 14v5H5V7h5" />
+                            </svg>
+                        </a>
+                    </nav>
+                    <SidebarFooter />
+                </div>
             </header>
             <main id="main" class="content">
                 {children()}
             </main>
         </div>
+    }
+}
+
+/// One navigation link: where it goes, its `data-nav` name, its label and icon path.
+struct NavItem {
+    href: &'static str,
+    name: &'static str,
+    label: &'static str,
+    icon: &'static str,
+}
+
+const OVERVIEW: NavItem = NavItem {
+    href: "/",
+    name: "overview",
+    label: "Overview",
+    icon: "M4 13h6V4H4zM14 20h6v-9h-6zM4 20h6v-3H4zM14 7h6V4h-6z",
+};
+const PEOPLE: NavItem = NavItem {
+    href: "/people",
+    name: "people",
+    label: "Employees",
+    icon: "M9 11a3.5 3.5 0 1 0 0-7a3.5 3.5 0 0 0 0 7zM2.5 20a6.5 6.5 0 0 1 13 0M16 4.5a3.5 3.5 0 0 1 0 6.5M18 14.5a6.5 6.5 0 0 1 3.5 5.5",
+};
+const TEAMS: NavItem = NavItem {
+    href: "/teams",
+    name: "teams",
+    label: "Teams",
+    icon: "M4 6h16v4H4zM4 14h7v4H4zM14 14h6v4h-6zM12 10v4M7.5 12h9",
+};
+const API_KEYS: NavItem = NavItem {
+    href: "/api-keys",
+    name: "api-keys",
+    label: "API keys",
+    icon: "M14.5 9.5a4 4 0 1 0-3.2 3.9L13 15h2v2h2v2h3v-3l-5.6-5.6a4 4 0 0 0 .1-.9zM7.5 9.5h.01",
+};
+const AUDIT: NavItem = NavItem {
+    href: "/audit",
+    name: "audit",
+    label: "Audit log",
+    icon: "M7 3h8l4 4v14H7zM15 3v4h4M10 12h6M10 16h6",
+};
+const STATUS: NavItem = NavItem {
+    href: "/status",
+    name: "status",
+    label: "System status",
+    icon: "M3 12h4l3 7 4-14 3 7h4",
+};
+
+/// The pages the signed-in role may use (the permission table decides), or the public
+/// pages for visitors.
+fn nav_links(role: Option<Role>) -> impl IntoView {
+    use pulse_shared::access::{Reach, access};
+    let items: Vec<&NavItem> = match role {
+        None => vec![&OVERVIEW, &STATUS],
+        Some(role) => {
+            let beyond_self = |action| access(role, action) >= Reach::Teams;
+            let mut items = vec![&OVERVIEW];
+            if beyond_self(Action::ReadPeople) {
+                items.push(&PEOPLE);
+            }
+            if beyond_self(Action::ReadTeams) {
+                items.push(&TEAMS);
+            }
+            if beyond_self(Action::ManageApiKeys) {
+                items.push(&API_KEYS);
+            }
+            if beyond_self(Action::ReadAudit) {
+                items.push(&AUDIT);
+            }
+            if matches!(role, Role::Owner | Role::Admin) {
+                items.push(&STATUS);
+            }
+            items
+        }
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            view! {
+                <A href=item.href exact={true} {..} class="nav-link" data-nav=item.name>
+                    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+                        <path d=item.icon />
+                    </svg>
+                    {item.label}
+                </A>
+            }
+        })
+        .collect_view()
+}
+
+/// Who is signed in (a link to their account) and "Sign out"; for visitors, "Sign in"
+/// and "Create a company".
+#[component]
+fn SidebarFooter() -> impl IntoView {
+    let session = use_session();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let me = Memo::new(move |_| session.me());
+    let sign_out = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            api::end_session(session).await;
+            navigate("/login", NavigateOptions::default());
+            toasts.info("You are signed out.");
+        });
+    };
+    let sign_out = Callback::new(sign_out);
+    move || match me.get() {
+        Some(me) => {
+            let initials = format::initials(&me.user.name);
+            let meta = format!("{} · {}", me.user.role.label(), me.company.name);
+            view! {
+                <div class="sidebar-footer">
+                    <A href="/account" {..} class="user-menu" data-testid="user-menu" data-nav="account" title="Your account">
+                        <span class="avatar" aria-hidden="true">{initials}</span>
+                        <span class="user-text">
+                            <span class="user-name">{me.user.name.clone()}</span>
+                            <span class="user-meta">{meta}</span>
+                        </span>
+                    </A>
+                    <Button
+                        variant=ButtonVariant::Ghost
+                        on_click=move |event| sign_out.run(event)
+                        {..}
+                        class:btn-icon=true
+                        data-testid="sign-out"
+                        aria-label="Sign out"
+                        title="Sign out"
+                    >
+                        <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+                            <path d="M15 4h4v16h-4M10 8l-4 4 4 4M6 12h10" />
+                        </svg>
+                    </Button>
+                </div>
+            }
+            .into_any()
+        }
+        None if session.phase() == Phase::Restoring => ().into_any(),
+        None => view! {
+            <div class="sidebar-footer sidebar-footer-visitor">
+                <A href="/login" attr:class="btn btn-secondary" {..} data-nav="login">
+                    "Sign in"
+                </A>
+                <A href="/signup" attr:class="btn btn-primary" {..} data-nav="signup">
+                    "Create a company"
+                </A>
+            </div>
+        }
+        .into_any(),
     }
 }
 

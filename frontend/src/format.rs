@@ -1,4 +1,4 @@
-//! Turning API values into text for people: durations and timestamps.
+//! Turning API values into text for people: durations, dates, timestamps, initials.
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -22,6 +22,28 @@ pub fn timestamp(moment: DateTime<Utc>) -> String {
     moment.format("%-d %b %Y, %H:%M:%S UTC").to_string()
 }
 
+/// A day, e.g. `25 Nov 2026` (UTC, like [`timestamp`]).
+pub fn date(moment: DateTime<Utc>) -> String {
+    moment.format("%-d %b %Y").to_string()
+}
+
+/// A moment to the minute, e.g. `25 Nov 2026, 14:03 UTC`: for tables, where seconds are noise.
+pub fn minute(moment: DateTime<Utc>) -> String {
+    moment.format("%-d %b %Y, %H:%M UTC").to_string()
+}
+
+/// "Ada Lovelace" → "AL"; one letter for one name.
+pub fn initials(name: &str) -> String {
+    let mut words = name.split_whitespace();
+    let first = words.next().and_then(|word| word.chars().next());
+    let last = words.last().and_then(|word| word.chars().next());
+    first
+        .into_iter()
+        .chain(last)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,6 +65,14 @@ mod tests {
                 "{seconds} s"
             );
         }
+    }
+
+    #[test]
+    fn initials_take_first_and_last_names() {
+        assert_eq!(initials("Ada Lovelace"), "AL");
+        assert_eq!(initials("Ada Augusta King Lovelace"), "AL");
+        assert_eq!(initials("ada"), "A");
+        assert_eq!(initials("  "), "");
     }
 
     #[test]

@@ -2,9 +2,12 @@
 
 mod api;
 mod app;
+mod browser;
 mod components;
 mod format;
+mod forms;
 mod pages;
+mod session;
 mod theme;
 
 fn main() {

@@ -3,7 +3,8 @@
 //! Sessions are a 15-minute access token (returned in the body, kept in memory by the
 //! app) and an opaque refresh token in an `HttpOnly; SameSite=Strict` cookie scoped to
 //! this path, stored hashed and rotated on every use. Presenting a token that was
-//! already rotated revokes its whole family: someone else has a copy.
+//! rotated more than [`sessions::REUSE_GRACE`] ago revokes its whole family: someone
+//! else has a copy. (Within the grace, two tabs refreshing at once both succeed.)
 
 use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::{HttpRequest, HttpResponse, post, web};
@@ -201,7 +202,11 @@ pub async fn refresh(
             if token.revoked_at.is_some() || token.expires_at <= chrono::Utc::now() {
                 return Ok(None);
             }
-            if token.used_at.is_some() {
+            let now = chrono::Utc::now();
+            let reused = token
+                .used_at
+                .is_some_and(|used| now - used > sessions::REUSE_GRACE);
+            if reused {
                 // A rotated token came back: it was copied. End every session of this sign-in.
                 sessions::revoke_family(conn, company, token.family_id).await?;
                 let change = Change {
@@ -217,7 +222,11 @@ pub async fn refresh(
             if !user.is_active() {
                 return Ok(None);
             }
-            sessions::mark_used(conn, &hash).await?;
+            // Within the grace period a second use is a second tab racing the first, not
+            // a thief: it gets its own successor and the first use time stays.
+            if token.used_at.is_none() {
+                sessions::mark_used(conn, &hash).await?;
+            }
             let next = random_token(32)?;
             sessions::insert(
                 conn,

@@ -11,6 +11,11 @@ use super::schema::refresh_tokens;
 /// How long a refresh token (and so a sign-in without activity) lasts.
 pub const REFRESH_TOKEN_DAYS: i64 = 30;
 
+/// How long after its rotation a refresh token may be presented again without counting
+/// as stolen: long enough for tabs that refresh together, short enough to be useless to
+/// someone replaying a copied cookie later.
+pub const REUSE_GRACE: Duration = Duration::seconds(10);
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshTokenRow {

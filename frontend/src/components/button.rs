@@ -13,6 +13,8 @@ pub enum ButtonVariant {
     Secondary,
     /// Low-emphasis actions and icon buttons (toolbars, the menu).
     Ghost,
+    /// Actions that destroy something (delete, revoke); usually behind a confirmation.
+    Danger,
 }
 
 impl ButtonVariant {
@@ -21,11 +23,12 @@ impl ButtonVariant {
             Self::Primary => "btn btn-primary",
             Self::Secondary => "btn btn-secondary",
             Self::Ghost => "btn btn-ghost",
+            Self::Danger => "btn btn-danger",
         }
     }
 }
 
-/// A `<button type="button">`. While `loading` is true it shows a spinner, is disabled
+/// A `<button type="button">` (or `type="submit"` with `submit`). While `loading` is true it shows a spinner, is disabled
 /// and says so with `aria-busy`. Extra attributes (`aria-*`, `data-*`) can be spread on
 /// with `{..}`.
 #[component]
@@ -42,11 +45,14 @@ pub fn Button(
     /// What a click does.
     #[prop(optional, into)]
     on_click: Option<Callback<MouseEvent>>,
+    /// Submits its form instead of being a plain button.
+    #[prop(optional)]
+    submit: bool,
     children: Children,
 ) -> impl IntoView {
     view! {
         <button
-            type="button"
+            type=if submit { "submit" } else { "button" }
             class=variant.class()
             class:is-loading=move || loading.get()
             disabled=move || disabled.get() || loading.get()

@@ -1,4 +1,5 @@
-//! `FormField`: a labelled text input with a hint and an inline, announced error.
+//! Form controls: `FormField` (a labelled text input) and `SelectField` (a labelled
+//! `<select>`), each with a hint and an inline, announced error.
 
 use leptos::prelude::*;
 
@@ -12,6 +13,9 @@ pub fn FormField(
     label: &'static str,
     /// The text in the input, kept in sync both ways.
     value: RwSignal<String>,
+    /// The input's `name`: the JSON field it fills (browser tests find inputs by it).
+    #[prop(optional)]
+    name: Option<&'static str>,
     /// A short help line under the input.
     #[prop(optional)]
     hint: Option<&'static str>,
@@ -24,22 +28,22 @@ pub fn FormField(
     /// Shown in the empty input.
     #[prop(optional)]
     placeholder: Option<&'static str>,
+    /// The `autocomplete` token (`email`, `current-password`, `new-password`, …).
+    #[prop(default = "off")]
+    autocomplete: &'static str,
+    /// Marks the input as required (the form still validates in Rust, with messages).
+    #[prop(optional)]
+    required: bool,
+    /// Gives the input the focus when it appears.
+    #[prop(optional)]
+    autofocus: bool,
+    /// The `id` of a `<datalist>` of suggestions.
+    #[prop(optional)]
+    list: Option<&'static str>,
 ) -> impl IntoView {
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
-    let described_by = {
-        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
-        move || {
-            let mut ids = Vec::new();
-            if hint.is_some() {
-                ids.push(hint_id.clone());
-            }
-            if error.with(Option::is_some) {
-                ids.push(error_id.clone());
-            }
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
+    let described_by = described_by(hint.is_some(), hint_id.clone(), error_id.clone(), error);
     view! {
         <div class="field" class:field-invalid=move || error.with(Option::is_some)>
             <label class="field-label" for=id>
@@ -48,10 +52,14 @@ pub fn FormField(
             <input
                 class="field-input"
                 id=id
+                name=name
                 type=input_type
                 placeholder=placeholder
-                autocomplete="off"
+                autocomplete=autocomplete
                 spellcheck="false"
+                aria-required=required.then_some("true")
+                autofocus=autofocus
+                list=list
                 aria-invalid=move || error.with(Option::is_some).then_some("true")
                 aria-describedby=described_by
                 bind:value=value
@@ -61,5 +69,87 @@ pub fn FormField(
                 {move || error.get()}
             </p>
         </div>
+    }
+}
+
+/// One choice of a [`SelectField`]: the submitted value and the text shown.
+pub type SelectOption = (String, String);
+
+/// A `<label>` + `<select>` pair bound to `value` (the chosen option's value).
+#[component]
+pub fn SelectField(
+    /// The select's `id`; the hint and error ids derive from it.
+    id: &'static str,
+    /// The visible label.
+    label: &'static str,
+    /// The chosen option's value, kept in sync both ways.
+    value: RwSignal<String>,
+    /// The choices, in order; may change over time (e.g. once teams have loaded).
+    #[prop(into)]
+    options: Signal<Vec<SelectOption>>,
+    /// The select's `name`: the JSON field it fills.
+    #[prop(optional)]
+    name: Option<&'static str>,
+    /// A short help line under the select.
+    #[prop(optional)]
+    hint: Option<&'static str>,
+    /// The error to show under the select, if any.
+    #[prop(optional, into)]
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described_by = described_by(hint.is_some(), hint_id.clone(), error_id.clone(), error);
+    view! {
+        <div class="field" class:field-invalid=move || error.with(Option::is_some)>
+            <label class="field-label" for=id>
+                {label}
+            </label>
+            <select
+                class="field-input field-select"
+                id=id
+                name=name
+                aria-invalid=move || error.with(Option::is_some).then_some("true")
+                aria-describedby=described_by
+                // Set after the options so the browser finds the chosen one.
+                prop:value=move || { options.track(); value.get() }
+                on:change=move |event| value.set(event_target_value(&event))
+            >
+                {move || {
+                    let chosen = value.get_untracked();
+                    options
+                        .get()
+                        .into_iter()
+                        .map(|(option, text)| {
+                            let selected = option == chosen;
+                            view! { <option value=option selected=selected>{text}</option> }
+                        })
+                        .collect_view()
+                }}
+            </select>
+            {hint.map(|hint| view! { <p class="field-hint" id=hint_id>{hint}</p> })}
+            <p class="field-error" id=error_id aria-live="polite">
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// The `aria-describedby` of a control: its hint (when it has one) and its error (while shown).
+fn described_by(
+    has_hint: bool,
+    hint_id: String,
+    error_id: String,
+    error: Signal<Option<String>>,
+) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+    move || {
+        let mut ids = Vec::new();
+        if has_hint {
+            ids.push(hint_id.clone());
+        }
+        if error.with(Option::is_some) {
+            ids.push(error_id.clone());
+        }
+        (!ids.is_empty()).then(|| ids.join(" "))
     }
 }

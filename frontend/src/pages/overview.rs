@@ -1,26 +1,45 @@
-//! Overview (`/`): what Pulse is, what is available now, and live facts about the server.
+//! Overview (`/`): who you are and your company when signed in (an employee's own
+//! profile), what Pulse is, what is available now, and live facts about the server.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use pulse_shared::access::Action;
+use pulse_shared::auth::MeResponse;
+use pulse_shared::people::Role;
 use pulse_shared::system::{Health, SystemStatusResponse};
 
 use crate::api;
 use crate::components::{Badge, BadgeTone, Card, ErrorCard, Skeleton};
 use crate::format;
+use crate::session::{Phase, use_session};
 
 /// The landing page.
 #[component]
 pub fn Overview() -> impl IntoView {
     super::set_title("Overview");
+    let session = use_session();
     let status = LocalResource::new(api::system_status);
+    let me = Memo::new(move |_| session.me());
+    let phase = Memo::new(move |_| session.phase());
+    let lede = move || match me.get() {
+        Some(me) => format!("Welcome back, {}.", first_name(&me.user.name)),
+        None => "Welcome to Pulse.".to_owned(),
+    };
     view! {
         <div class="page" data-page="overview">
             <header class="page-header">
                 <div>
                     <h1 class="page-title">"Overview"</h1>
-                    <p class="page-lede">"Welcome to Pulse."</p>
+                    <p class="page-lede">{lede}</p>
                 </div>
+                <Show when=move || phase.get() == Phase::SignedOut>
+                    <div class="header-actions">
+                        <A href="/login" attr:class="btn btn-secondary">"Sign in"</A>
+                        <A href="/signup" attr:class="btn btn-primary">"Create a company"</A>
+                    </div>
+                </Show>
             </header>
+            {move || me.get().map(profile_card)}
             <div class="grid grid-2">
                 <Card title="What Pulse is">
                     <p class="prose">
@@ -30,10 +49,26 @@ pub fn Overview() -> impl IntoView {
                     </p>
                     <p class="prose">"Available now:"</p>
                     <ul class="link-list">
-                        <li>
-                            <A href="/status">"System status"</A>
-                            <span class="muted">" — the health of the server and its database."</span>
-                        </li>
+                        <Show when=move || session.reaches_others(Action::ReadPeople)>
+                            <li>
+                                <A href="/people">"Employees"</A>
+                                <span class="muted">" — invite people and manage their roles and teams."</span>
+                            </li>
+                        </Show>
+                        <Show when=move || session.may(Action::ReadAudit)>
+                            <li>
+                                <A href="/audit">"Audit log"</A>
+                                <span class="muted">" — every change, tamper-evident."</span>
+                            </li>
+                        </Show>
+                        <Show when=move || {
+                            !matches!(session.role(), Some(Role::Manager | Role::Employee))
+                        }>
+                            <li>
+                                <A href="/status">"System status"</A>
+                                <span class="muted">" — the health of the server and its database."</span>
+                            </li>
+                        </Show>
                         <li>
                             <a href="/api/docs" rel="external">"API documentation"</a>
                             <span class="muted">" — every REST endpoint, readable offline."</span>
@@ -66,6 +101,47 @@ pub fn Overview() -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// "My profile": the signed-in person and their company.
+fn profile_card(me: MeResponse) -> impl IntoView {
+    let MeResponse { user, company } = me;
+    let since = format::date(user.created_at);
+    view! {
+        <Card title="My profile" subtitle="How your colleagues see you in Pulse">
+            <div class="profile" data-testid="my-profile">
+                <span class="avatar avatar-lg" aria-hidden="true">{format::initials(&user.name)}</span>
+                <div class="profile-text">
+                    <p class="profile-name">{user.name}</p>
+                    <p class="muted">{user.email}</p>
+                </div>
+                <dl class="facts profile-facts">
+                    <div class="fact">
+                        <dt>"Role"</dt>
+                        <dd>
+                            <Badge tone=BadgeTone::Info>{user.role.label()}</Badge>
+                        </dd>
+                    </div>
+                    <div class="fact">
+                        <dt>"Company"</dt>
+                        <dd class="fact-value" data-testid="company-name">{company.name}</dd>
+                    </div>
+                    <div class="fact">
+                        <dt>"Member since"</dt>
+                        <dd>{since}</dd>
+                    </div>
+                </dl>
+            </div>
+            <p class="card-footnote">
+                <A href="/account">"Account settings and password →"</A>
+            </p>
+        </Card>
+    }
+}
+
+/// "Ada Lovelace" → "Ada".
+fn first_name(name: &str) -> &str {
+    name.split_whitespace().next().unwrap_or(name)
 }
 
 /// The server card: version, uptime, start time and database health.

@@ -1,0 +1,431 @@
+//! Browser journey of companies, people and access: an owner signs up, creates a team,
+//! invites a manager and an employee (copying each link from the UI), both join in their
+//! own browsers, the employee sees only their own profile and cannot open Employees, and
+//! the owner finds every step in the Audit log, filters it and exports it as CSV.
+//! Screenshots of every page, desktop and phone, light and (for some) dark.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use anyhow::{Context as _, bail, ensure};
+use pulse_backend::testing::TestApp;
+use pulse_e2e::{Browser, dist_dir};
+use pulse_shared::auth::SessionResponse;
+
+const COMPANY: &str = "Acme Robotics";
+const OWNER_NAME: &str = "Olivia Owner";
+const OWNER_EMAIL: &str = "olivia@acme.test";
+const OWNER_PASSWORD: &str = "owner-password-42";
+const MANAGER_NAME: &str = "Max Manager";
+const MANAGER_EMAIL: &str = "max@acme.test";
+const EMPLOYEE_NAME: &str = "Emma Employee";
+const EMPLOYEE_EMAIL: &str = "emma@acme.test";
+const JOIN_PASSWORD: &str = "joiner-password-42";
+const TEAM: &str = "Engineering";
+
+#[tokio::test]
+async fn signup_invite_join_and_audit() -> anyhow::Result<()> {
+    let app = TestApp::spawn_with_dist(dist_dir()?).await?;
+    let owner = Browser::start(&app.base_url).await?;
+    let outcome = journey(&app, &owner).await;
+    if outcome.is_err() {
+        let _ = owner.screenshot("identity-owner-failure").await;
+    }
+    if let Err(error) = owner.close().await {
+        eprintln!("warning: closing the browser: {error:#}");
+    }
+    outcome
+}
+
+async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
+    // A signed-out visitor to an app page is sent to sign in.
+    b.goto("/people").await?;
+    b.wait_for(r#"[data-page="login"]"#).await?;
+    b.wait_for_path("/login").await?;
+    b.screenshot_both("login").await?;
+
+    // Sign up: the shared validators answer inline before anything is sent.
+    b.goto("/signup").await?;
+    b.wait_for(r#"[data-page="signup"] form"#).await?;
+    b.click(r#"[data-page="signup"] button[type="submit"]"#)
+        .await?;
+    b.wait_for_text(r#"#signup-company-error"#, "cannot be empty")
+        .await?;
+    b.screenshot_both("signup-errors").await?;
+    fill(b, r#"input[name="company_name"]"#, COMPANY).await?;
+    fill(b, r#"input[name="name"]"#, OWNER_NAME).await?;
+    fill(b, r#"input[name="email"]"#, OWNER_EMAIL).await?;
+    fill(b, r#"input[name="password"]"#, OWNER_PASSWORD).await?;
+    b.click(r#"[data-page="signup"] button[type="submit"]"#)
+        .await?;
+    b.wait_for(r#"[data-page="overview"]"#).await?;
+    b.wait_for_text(r#"[data-testid="user-menu"]"#, OWNER_NAME)
+        .await?;
+    b.wait_for_text(r#"[data-testid="my-profile"]"#, COMPANY)
+        .await?;
+    b.screenshot_both("overview-owner").await?;
+
+    // The session survives a reload (the refresh cookie restores it).
+    b.refresh().await?;
+    b.wait_for_text(r#"[data-testid="user-menu"]"#, OWNER_NAME)
+        .await?;
+
+    // A team to invite into.
+    b.goto("/teams").await?;
+    b.click(r#"[data-testid="create-team"]"#).await?;
+    fill(b, r#"dialog[open] input[name="name"]"#, TEAM).await?;
+    b.click(r#"dialog[open] button[type="submit"]"#).await?;
+    b.wait_for(&format!(r#"tr[data-team-name="{TEAM}"]"#))
+        .await?;
+    wait_dialogs_closed(b).await?;
+    b.screenshot_both("teams").await?;
+
+    // Invite a manager and an employee; each link is read from the dialog.
+    b.goto("/people").await?;
+    b.wait_for(&format!(r#"tr[data-person-email="{OWNER_EMAIL}"]"#))
+        .await?;
+    let manager_link = invite(b, MANAGER_EMAIL, "manager").await?;
+    b.screenshot_both("invite-link").await?;
+    b.click(r#"[data-testid="invite-done"]"#).await?;
+    wait_dialogs_closed(b).await?;
+    let employee_link = invite(b, EMPLOYEE_EMAIL, "employee").await?;
+    b.click(r#"[data-testid="invite-done"]"#).await?;
+    wait_dialogs_closed(b).await?;
+    b.wait_for(&format!(
+        r#"[data-testid="invitations"] tr[data-invitation-email="{EMPLOYEE_EMAIL}"]"#
+    ))
+    .await?;
+    b.screenshot_both("people").await?;
+
+    // Each joins in a browser of their own (no shared cookies).
+    let manager = join(app, &manager_link, MANAGER_NAME, "Manager", "join").await?;
+    manager.wait_for(r#"[data-nav="people"]"#).await?;
+    ensure!(
+        manager.find_all(r#"[data-nav="audit"]"#).await?.is_empty(),
+        "a manager has no Audit log in the navigation"
+    );
+    manager.screenshot_both("overview-manager").await?;
+    manager.close().await?;
+
+    let employee = join(
+        app,
+        &employee_link,
+        EMPLOYEE_NAME,
+        "Employee",
+        "join-employee",
+    )
+    .await?;
+    let employee_checks = async {
+        employee
+            .wait_for_text(r#"[data-testid="my-profile"]"#, EMPLOYEE_NAME)
+            .await?;
+        ensure!(
+            employee
+                .find_all(r#"[data-nav="people"]"#)
+                .await?
+                .is_empty(),
+            "an employee has no Employees link"
+        );
+        employee.screenshot_both("overview-employee").await?;
+        employee.goto("/people").await?;
+        employee.wait_for(r#"[data-page="forbidden"] h1"#).await?;
+        let text = employee.page_text().await?;
+        ensure!(
+            !text.contains(OWNER_EMAIL),
+            "the forbidden page shows no one else: {text}"
+        );
+        employee.screenshot_both("forbidden").await?;
+        employee.goto("/account").await?;
+        employee
+            .wait_for_text(r#"[data-testid="profile"]"#, EMPLOYEE_EMAIL)
+            .await?;
+        employee.screenshot_both("account").await
+    }
+    .await;
+    if employee_checks.is_err() {
+        let _ = employee.screenshot("identity-employee-failure").await;
+    }
+    employee.close().await?;
+    employee_checks?;
+
+    // The owner sees both people joined.
+    b.goto("/people").await?;
+    for email in [MANAGER_EMAIL, EMPLOYEE_EMAIL] {
+        b.wait_for(&format!(r#"tr[data-person-email="{email}"]"#))
+            .await?;
+    }
+
+    // The Audit log shows every step, and the chain holds.
+    b.goto("/audit").await?;
+    b.wait_for(r#"[data-page="audit"]"#).await?;
+    b.wait_for_text(r#"[data-testid="audit-verify"]"#, "Chain intact")
+        .await?;
+    for (action, expected) in [
+        ("company.created", 1),
+        ("user.invited", 2),
+        ("user.joined", 2),
+    ] {
+        let rows = rows_of(b, action).await?;
+        ensure!(
+            rows == expected,
+            "{expected} × {action} in the audit log, saw {rows}"
+        );
+    }
+    b.screenshot_both("audit").await?;
+
+    // Filter by action.
+    fill(
+        b,
+        r#"form[data-testid="audit-filters"] input[name="action"]"#,
+        "user.invited",
+    )
+    .await?;
+    b.click(r#"[data-testid="audit-apply"]"#).await?;
+    b.eventually("only user.invited rows", async || {
+        let all = b.find_all("tr[data-audit-action]").await?.len();
+        let invited = b
+            .find_all(r#"tr[data-audit-action="user.invited"]"#)
+            .await?
+            .len();
+        Ok((all == 2 && invited == 2).then_some(()))
+    })
+    .await?;
+    b.screenshot_both("audit-filtered").await?;
+
+    // Export: the browser saves the file and says so.
+    b.click(r#"[data-testid="audit-export"]"#).await?;
+    wait_for_toast(b, "Exported 2 events").await?;
+
+    // The same export through the API holds the rows.
+    let http = reqwest::Client::new();
+    let token = api_login(&http, app).await?;
+    let csv = http
+        .get(app.url("/api/v1/audit-events.csv?action=user.invited"))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let invited_lines = csv
+        .lines()
+        .filter(|line| line.contains("user.invited"))
+        .count();
+    ensure!(
+        invited_lines == 2,
+        "two user.invited lines in the CSV:\n{csv}"
+    );
+    let csv = http
+        .get(app.url("/api/v1/audit-events.csv"))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    for action in ["company.created", "user.invited", "user.joined"] {
+        ensure!(csv.contains(action), "{action} in the full CSV:\n{csv}");
+    }
+
+    // An API key: its secret is shown once.
+    b.goto("/api-keys").await?;
+    b.click(r#"[data-testid="create-api-key"]"#).await?;
+    fill(b, r#"dialog[open] input[name="name"]"#, "Payroll export").await?;
+    b.wait_for(r#"dialog[open] select[name="role"]"#)
+        .await?
+        .select_by_value("manager")
+        .await?;
+    b.click(r#"dialog[open] button[type="submit"]"#).await?;
+    let secret = b
+        .wait_for(r#"[data-testid="api-key-secret"]"#)
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    ensure!(!secret.is_empty(), "the secret is shown");
+    b.screenshot_both("api-key-secret").await?;
+    b.click(r#"[data-testid="api-key-done"]"#).await?;
+    wait_dialogs_closed(b).await?;
+    b.wait_for(r#"tr[data-api-key-name="Payroll export"]"#)
+        .await?;
+    ensure!(
+        !b.page_text().await?.contains(&secret),
+        "the secret is gone once the dialog closes"
+    );
+    b.screenshot_both("api-keys").await?;
+    b.goto("/account").await?;
+    b.wait_for_text(r#"[data-testid="profile"]"#, OWNER_EMAIL)
+        .await?;
+    b.screenshot_both("account-owner").await?;
+
+    // Dark theme pictures of the busiest pages.
+    for _ in 0..3 {
+        if b.find_all(r#"html[data-theme="dark"]"#).await?.is_empty() {
+            b.click(r#"[data-testid="theme-toggle"]"#).await?;
+        }
+    }
+    b.wait_for(r#"html[data-theme="dark"]"#).await?;
+    b.goto("/people").await?;
+    b.wait_for(&format!(r#"tr[data-person-email="{EMPLOYEE_EMAIL}"]"#))
+        .await?;
+    b.screenshot_both("people-dark").await?;
+
+    // Per-row actions: deactivate the manager from the manage dialog.
+    b.click(&format!(
+        r#"tr[data-person-email="{MANAGER_EMAIL}"] [data-testid="manage-person"]"#
+    ))
+    .await?;
+    b.wait_for(r#"dialog[open] [data-testid="toggle-status"]"#)
+        .await?;
+    b.screenshot_both("manage-person-dark").await?;
+    b.click(r#"dialog[open] [data-testid="toggle-status"]"#)
+        .await?;
+    b.wait_for(&format!(
+        r#"tr[data-person-email="{MANAGER_EMAIL}"][data-person-status="deactivated"]"#
+    ))
+    .await?;
+    wait_dialogs_closed(b).await?;
+    b.goto("/audit").await?;
+    b.wait_for_text(r#"[data-testid="audit-verify"]"#, "Chain intact")
+        .await?;
+    b.screenshot_both("audit-dark").await?;
+
+    // Sign out, then sign in again through a deep link: back where we wanted to be.
+    b.click(r#"[data-testid="sign-out"]"#).await?;
+    b.wait_for(r#"[data-page="login"]"#).await?;
+    b.screenshot_both("login-dark").await?;
+    b.goto("/audit").await?;
+    b.wait_for(r#"[data-page="login"]"#).await?;
+    fill(b, r#"input[name="email"]"#, OWNER_EMAIL).await?;
+    fill(b, r#"input[name="password"]"#, "not the password").await?;
+    b.click(r#"[data-page="login"] button[type="submit"]"#)
+        .await?;
+    b.wait_for_text(r#"[data-page="login"] .form-message"#, "not correct")
+        .await?;
+    fill(b, r#"input[name="password"]"#, OWNER_PASSWORD).await?;
+    b.click(r#"[data-page="login"] button[type="submit"]"#)
+        .await?;
+    b.wait_for(r#"[data-page="audit"]"#).await?;
+    b.wait_for_path("/audit").await
+}
+
+/// Clears the input matching `css` and types `text`.
+async fn fill(b: &Browser, css: &str, text: &str) -> anyhow::Result<()> {
+    let input = b.wait_for(css).await?;
+    input.clear().await?;
+    input
+        .send_keys(text)
+        .await
+        .with_context(|| format!("typing into `{css}`"))
+}
+
+/// Opens the invite dialog, invites `email` as `role` into the team and returns the link.
+async fn invite(b: &Browser, email: &str, role: &str) -> anyhow::Result<String> {
+    b.click(r#"[data-testid="invite-button"]"#).await?;
+    fill(b, r#"dialog[open] input[name="email"]"#, email).await?;
+    b.wait_for(r#"dialog[open] select[name="role"]"#)
+        .await?
+        .select_by_value(role)
+        .await?;
+    // The team list loads with the page; wait for the team to be offered.
+    b.wait_for(r#"dialog[open] select[name="team_id"] option:not([value=""])"#)
+        .await?;
+    b.wait_for(r#"dialog[open] select[name="team_id"]"#)
+        .await?
+        .select_by_label(TEAM)
+        .await?;
+    b.click(r#"dialog[open] button[type="submit"]"#).await?;
+    let link = b
+        .wait_for(r#"[data-testid="invite-link"]"#)
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    ensure!(link.contains("/join#"), "an invitation link: {link:?}");
+    Ok(link)
+}
+
+/// Opens `link` in a fresh browser, checks what the invitation says, joins and lands
+/// signed in on the overview. The browser is returned open.
+async fn join(
+    app: &TestApp,
+    link: &str,
+    name: &str,
+    role_label: &str,
+    screenshot: &str,
+) -> anyhow::Result<Browser> {
+    let Some((_, token)) = link.split_once('#') else {
+        bail!("no token in {link:?}");
+    };
+    let browser = Browser::start(&app.base_url).await?;
+    let steps = async {
+        browser.goto(&format!("/join#{token}")).await?;
+        browser
+            .wait_for_text(r#"[data-testid="invitation"]"#, COMPANY)
+            .await?;
+        browser
+            .wait_for_text(r#"[data-testid="invitation"]"#, role_label)
+            .await?;
+        browser.screenshot_both(screenshot).await?;
+        fill(&browser, r#"input[name="name"]"#, name).await?;
+        fill(&browser, r#"input[name="password"]"#, JOIN_PASSWORD).await?;
+        browser
+            .click(r#"[data-page="join"] button[type="submit"]"#)
+            .await?;
+        browser.wait_for(r#"[data-page="overview"]"#).await?;
+        browser
+            .wait_for_text(r#"[data-testid="user-menu"]"#, name)
+            .await?;
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    if let Err(error) = steps {
+        let _ = browser.screenshot(&format!("{screenshot}-failure")).await;
+        let _ = browser.close().await;
+        return Err(error);
+    }
+    Ok(browser)
+}
+
+/// How many audit rows show `action`, once the count has settled.
+async fn rows_of(b: &Browser, action: &str) -> anyhow::Result<usize> {
+    let css = format!(r#"tr[data-audit-action="{action}"]"#);
+    b.wait_for(&css).await?;
+    // Rows arrive in one page; give a late render a moment.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    Ok(b.find_all(&css).await?.len())
+}
+
+/// Waits until some toast says `needle` (older toasts may still be showing).
+async fn wait_for_toast(b: &Browser, needle: &str) -> anyhow::Result<()> {
+    b.eventually(&format!("a toast saying {needle:?}"), async || {
+        for toast in b.find_all(r#"[data-testid="toast"]"#).await? {
+            if toast.text().await.is_ok_and(|text| text.contains(needle)) {
+                return Ok(Some(()));
+            }
+        }
+        Ok(None)
+    })
+    .await
+}
+
+/// Waits until no modal dialog is open (dialogs close after their request succeeds).
+async fn wait_dialogs_closed(b: &Browser) -> anyhow::Result<()> {
+    b.eventually("the dialog to close", async || {
+        Ok(b.find_all("dialog[open]").await?.is_empty().then_some(()))
+    })
+    .await
+}
+
+/// The owner's access token, through the API.
+async fn api_login(http: &reqwest::Client, app: &TestApp) -> anyhow::Result<String> {
+    let session: SessionResponse = http
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": OWNER_EMAIL, "password": OWNER_PASSWORD }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(session.access_token)
+}

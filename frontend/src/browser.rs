@@ -1,0 +1,81 @@
+//! Small wrappers over browser APIs the pages use: the clipboard, file downloads and the
+//! URL fragment.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
+
+/// Copies `text` to the clipboard. Fails where the browser refuses (no permission, page
+/// not focused, insecure context); callers then let the person copy by hand.
+pub async fn copy_text(text: &str) -> Result<(), String> {
+    let window = leptos::prelude::window();
+    let promise = window.navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map(|_| ())
+        .map_err(describe)
+}
+
+/// Offers `content` as a file download named `file_name`: a Blob behind an object URL,
+/// clicked through a temporary `<a download>` (no page navigation, no CSP change).
+pub fn save_file(file_name: &str, mime: &str, content: &str) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&JsValue::from_str(content));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob =
+        web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(describe)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(describe)?;
+    let document = leptos::prelude::document();
+    let link = document
+        .create_element("a")
+        .map_err(describe)?
+        .dyn_into::<web_sys::HtmlAnchorElement>()
+        .map_err(|_| "not an anchor".to_owned())?;
+    link.set_href(&url);
+    link.set_download(file_name);
+    link.set_hidden(true);
+    let body = document.body().ok_or("the page has no body")?;
+    body.append_child(&link).map_err(describe)?;
+    link.click();
+    link.remove();
+    // The download has started; the URL can go once the click has been handled.
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        },
+        std::time::Duration::from_secs(10),
+    );
+    Ok(())
+}
+
+/// The browser's clock as `2026-11-25T14-03-07` (UTC), for file names.
+///
+/// Rationale: `chrono::Utc::now()` panics on `wasm32-unknown-unknown` without chrono's
+/// `wasmbind` feature; the page's own `Date` is right here.
+pub fn file_stamp() -> String {
+    let iso = String::from(js_sys::Date::new_0().to_iso_string());
+    iso.chars()
+        .take(19)
+        .map(|c| if c == ':' { '-' } else { c })
+        .collect()
+}
+
+/// The URL fragment without its `#` (empty when there is none).
+pub fn location_hash() -> String {
+    leptos::prelude::window()
+        .location()
+        .hash()
+        .unwrap_or_default()
+        .trim_start_matches('#')
+        .to_owned()
+}
+
+fn describe(error: JsValue) -> String {
+    error
+        .as_string()
+        .or_else(|| {
+            error
+                .dyn_ref::<js_sys::Error>()
+                .map(|error| String::from(error.message()))
+        })
+        .unwrap_or_else(|| "the browser refused".to_owned())
+}

@@ -1,0 +1,148 @@
+//! `Dialog`: a modal dialog on the native `<dialog>` element, and `ConfirmDialog` for
+//! "are you sure?" questions before something is destroyed.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use leptos::html;
+use leptos::prelude::*;
+
+use super::{Button, ButtonVariant};
+
+/// A modal dialog shown while `open` is true.
+///
+/// Rationale: `<dialog>` opened with `showModal()` gives what a modal needs for free and
+/// right: the rest of the page becomes inert (focus cannot leave), focus moves into the
+/// dialog (to an `autofocus` control, else the first focusable one) and returns where it
+/// was on close, Escape closes it. The content is built each time the dialog opens, so
+/// forms inside start empty.
+#[component]
+pub fn Dialog(
+    /// Whether the dialog is shown; set to false when the person closes it.
+    open: RwSignal<bool>,
+    /// The heading, also the dialog's accessible name.
+    #[prop(into)]
+    title: Signal<String>,
+    /// A line under the heading, also the dialog's accessible description.
+    #[prop(optional, into)]
+    description: Option<Signal<String>>,
+    children: ChildrenFn,
+) -> impl IntoView {
+    static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let title_id = format!("dialog-{id}-title");
+    let description_id = format!("dialog-{id}-description");
+    let node = NodeRef::<html::Dialog>::new();
+    Effect::new(move || {
+        let want_open = open.get();
+        let Some(dialog) = node.get() else {
+            return;
+        };
+        if want_open && !dialog.open() {
+            let _ = dialog.show_modal();
+        } else if !want_open && dialog.open() {
+            dialog.close();
+        }
+    });
+    let has_description = description.is_some();
+    let (labelled_by, described_by) = (title_id.clone(), description_id.clone());
+    view! {
+        <dialog
+            class="dialog"
+            node_ref=node
+            aria-modal="true"
+            aria-labelledby=labelled_by
+            aria-describedby=has_description.then_some(described_by)
+            // Escape, or `close()` from anywhere: keep the signal in step.
+            on:close=move |_| open.set(false)
+        >
+            <div class="dialog-panel">
+                <header class="dialog-header">
+                    <div>
+                        <h2 class="dialog-title" id=title_id>
+                            {move || title.get()}
+                        </h2>
+                        {description
+                            .map(|description| {
+                                view! {
+                                    <p class="dialog-description" id=description_id>
+                                        {move || description.get()}
+                                    </p>
+                                }
+                            })}
+                    </div>
+                    <button
+                        type="button"
+                        class="btn btn-ghost btn-icon dialog-close"
+                        aria-label="Close"
+                        on:click=move |_| open.set(false)
+                    >
+                        <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+                            <path d="M7 7l10 10M17 7L7 17" />
+                        </svg>
+                    </button>
+                </header>
+                <Show when=move || open.get()>{children()}</Show>
+            </div>
+        </dialog>
+    }
+}
+
+/// A [`Dialog`] asking to confirm an action, with Cancel and a danger button labelled
+/// `confirm_label`. `on_confirm` runs the action; the dialog stays open (the button
+/// spinning) while `busy` is true, and the caller closes it when done.
+#[component]
+pub fn ConfirmDialog(
+    open: RwSignal<bool>,
+    #[prop(into)] title: Signal<String>,
+    /// What will happen, in a sentence or two.
+    #[prop(into)]
+    message: Signal<String>,
+    /// The text of the confirming button, e.g. "Delete".
+    #[prop(into)]
+    confirm_label: String,
+    /// Whether the action is under way.
+    #[prop(optional, into)]
+    busy: Signal<bool>,
+    /// Why the action failed, shown in the dialog.
+    #[prop(optional, into)]
+    error: Signal<Option<String>>,
+    on_confirm: Callback<()>,
+) -> impl IntoView {
+    let confirm_label = StoredValue::new(confirm_label);
+    view! {
+        <Dialog open=open title=title>
+            <div class="dialog-body">
+                <p class="prose">{move || message.get()}</p>
+                <FormMessage error=error />
+            </div>
+            <footer class="dialog-footer">
+                <Button variant=ButtonVariant::Secondary on_click=move |_| open.set(false)>
+                    "Cancel"
+                </Button>
+                <Button
+                    variant=ButtonVariant::Danger
+                    loading=busy
+                    on_click=move |_| on_confirm.run(())
+                    {..}
+                    data-testid="confirm"
+                >
+                    {confirm_label.get_value()}
+                </Button>
+            </footer>
+        </Dialog>
+    }
+}
+
+/// The message above or below a form when something failed that no field shows.
+#[component]
+pub fn FormMessage(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        error.get().map(|message| {
+            view! {
+                <p class="form-message" role="alert">
+                    {message}
+                </p>
+            }
+        })
+    }
+}

@@ -1,0 +1,102 @@
+//! Form state shared by the pages: per-field errors (from the shared validators before
+//! sending, and from a 422 problem after) and the message above the form.
+
+use leptos::prelude::*;
+use pulse_shared::validate::Invalid;
+
+use crate::api::ApiError;
+
+/// The errors of one form, keyed by the JSON field name (`email`, `new_password`, …).
+#[derive(Debug, Clone, Copy)]
+pub struct FormErrors {
+    fields: RwSignal<Vec<(String, String)>>,
+    /// What went wrong that no field shows.
+    general: RwSignal<Option<String>>,
+}
+
+impl FormErrors {
+    pub fn new() -> Self {
+        Self {
+            fields: RwSignal::new(Vec::new()),
+            general: RwSignal::new(None),
+        }
+    }
+
+    /// The error of `field`, tracked, for a [`FormField`](crate::components::FormField).
+    pub fn of(self, field: &'static str) -> Signal<Option<String>> {
+        Signal::derive(move || {
+            self.fields.with(|fields| {
+                fields
+                    .iter()
+                    .find(|(name, _)| name == field)
+                    .map(|(_, message)| message.clone())
+            })
+        })
+    }
+
+    /// The message above the form, tracked.
+    pub fn general(self) -> Signal<Option<String>> {
+        self.general.into()
+    }
+
+    /// Forgets every error (before a new attempt).
+    pub fn clear(self) {
+        self.fields.set(Vec::new());
+        self.general.set(None);
+    }
+
+    /// Records the outcome of a shared validator for `field`; returns whether it passed.
+    pub fn check(self, field: &'static str, outcome: Result<(), Invalid>) -> bool {
+        match outcome {
+            Ok(()) => true,
+            Err((_, message)) => {
+                self.set(field, message);
+                false
+            }
+        }
+    }
+
+    /// Shows `message` under `field`.
+    pub fn set(self, field: &str, message: impl Into<String>) {
+        let message = message.into();
+        self.fields.update(|fields| {
+            fields.retain(|(name, _)| name != field);
+            fields.push((field.to_owned(), message));
+        });
+    }
+
+    /// Shows `message` above the form.
+    pub fn set_general(self, message: impl Into<String>) {
+        self.general.set(Some(message.into()));
+    }
+
+    /// Shows a failed request: each field error of a validation problem under its field
+    /// when the form has it (`/email` → `email`, listed in `fields`), the rest above the form.
+    pub fn show(self, error: &ApiError, fields: &[&str]) {
+        let mut unplaced = Vec::new();
+        for field_error in error.field_errors() {
+            let name = field_error.field.trim_start_matches('/');
+            if fields.contains(&name) {
+                self.set(name, field_error.message.clone());
+            } else {
+                unplaced.push(format!("{name}: {}", field_error.message));
+            }
+        }
+        let mut message = if error.field_errors().is_empty() {
+            error.to_string()
+        } else {
+            error.summary()
+        };
+        for line in unplaced {
+            message.push('\n');
+            message.push_str(&line);
+        }
+        self.set_general(message);
+    }
+}
+
+impl Default for FormErrors {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,199 @@
+//! Account (`/account`): who you are, changing your password, signing out.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_navigate;
+use pulse_shared::auth::ChangePasswordRequest;
+use pulse_shared::validate;
+
+use crate::api;
+use crate::components::{
+    Badge, BadgeTone, Button, ButtonVariant, Card, FormField, FormMessage, use_toasts,
+};
+use crate::format;
+use crate::forms::FormErrors;
+use crate::session::use_session;
+
+/// The account page of the signed-in person.
+#[component]
+pub fn Account() -> impl IntoView {
+    super::set_title("Account");
+    let session = use_session();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let me = Memo::new(move |_| session.me());
+    // The session's copy may be minutes old (a role change by an admin): refresh it.
+    spawn_local(async move {
+        if let Ok(fresh) = api::me(session).await {
+            session.update_me(fresh);
+        }
+    });
+    let signing_out = RwSignal::new(false);
+    let sign_out = move |_| {
+        signing_out.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            api::end_session(session).await;
+            navigate("/login", NavigateOptions::default());
+            toasts.info("You are signed out.");
+        });
+    };
+
+    view! {
+        <div class="page" data-page="account">
+            <header class="page-header">
+                <div>
+                    <h1 class="page-title">"Account"</h1>
+                    <p class="page-lede">"Your profile and how you sign in."</p>
+                </div>
+            </header>
+            <div class="grid grid-2">
+                <Card title="Profile">
+                    {move || {
+                        me.get()
+                            .map(|me| {
+                                view! {
+                                    <dl class="facts" data-testid="profile">
+                                        <div class="fact">
+                                            <dt>"Name"</dt>
+                                            <dd class="fact-value">{me.user.name}</dd>
+                                        </div>
+                                        <div class="fact">
+                                            <dt>"E-mail address"</dt>
+                                            <dd class="fact-value">{me.user.email}</dd>
+                                        </div>
+                                        <div class="fact">
+                                            <dt>"Role"</dt>
+                                            <dd>
+                                                <Badge tone=BadgeTone::Info>{me.user.role.label()}</Badge>
+                                            </dd>
+                                        </div>
+                                        <div class="fact">
+                                            <dt>"Company"</dt>
+                                            <dd class="fact-value">{me.company.name}</dd>
+                                        </div>
+                                        <div class="fact">
+                                            <dt>"Member since"</dt>
+                                            <dd>{format::date(me.user.created_at)}</dd>
+                                        </div>
+                                    </dl>
+                                }
+                            })
+                    }}
+                    <div class="card-footnote card-footnote-actions">
+                        <p class="muted">"Signing out ends this browser's session."</p>
+                        <Button
+                            variant=ButtonVariant::Secondary
+                            loading=signing_out
+                            on_click={sign_out}
+                            {..}
+                            data-testid="account-sign-out"
+                        >
+                            "Sign out"
+                        </Button>
+                    </div>
+                </Card>
+                <PasswordCard />
+            </div>
+        </div>
+    }
+}
+
+/// Current and new password; the server answers with a fresh session.
+#[component]
+fn PasswordCard() -> impl IntoView {
+    let session = use_session();
+    let toasts = use_toasts();
+    let current_password = RwSignal::new(String::new());
+    let new_password = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        errors.clear();
+        let mut ok = true;
+        if current_password.with_untracked(String::is_empty) {
+            errors.set("current_password", "Enter your current password.");
+            ok = false;
+        }
+        ok &= errors.check(
+            "new_password",
+            validate::password(&new_password.get_untracked()),
+        );
+        if ok && current_password.get_untracked() == new_password.get_untracked() {
+            errors.set(
+                "new_password",
+                "Choose a password different from the current one.",
+            );
+            ok = false;
+        }
+        if !ok {
+            return;
+        }
+        let request = ChangePasswordRequest {
+            current_password: current_password.get_untracked(),
+            new_password: new_password.get_untracked(),
+        };
+        busy.set(true);
+        spawn_local(async move {
+            match api::change_password(session, &request).await {
+                Ok(response) => {
+                    api::start_session(session, response);
+                    current_password.set(String::new());
+                    new_password.set(String::new());
+                    toasts.success("Password changed. Other sessions are signed out.");
+                }
+                Err(error) => errors.show(&error, &["current_password", "new_password"]),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <Card title="Change password" subtitle="You stay signed in here; other sign-ins end.">
+            <form class="form" on:submit=submit novalidate=true>
+                <FormMessage error=errors.general() />
+                // Lets password managers tie the new password to the account.
+                <input
+                    type="email"
+                    name="username"
+                    class="visually-hidden"
+                    autocomplete="username"
+                    tabindex="-1"
+                    aria-hidden="true"
+                    readonly=true
+                    prop:value=move || session.me().map(|me| me.user.email).unwrap_or_default()
+                />
+                <FormField
+                    id="current-password"
+                    name="current_password"
+                    label="Current password"
+                    input_type="password"
+                    autocomplete="current-password"
+                    value=current_password
+                    error=errors.of("current_password")
+                    required=true
+                />
+                <FormField
+                    id="new-password"
+                    name="new_password"
+                    label="New password"
+                    input_type="password"
+                    autocomplete="new-password"
+                    hint="At least 10 characters."
+                    value=new_password
+                    error=errors.of("new_password")
+                    required=true
+                />
+                <div class="form-actions">
+                    <Button submit=true loading={busy}>
+                        "Change password"
+                    </Button>
+                </div>
+            </form>
+        </Card>
+    }
+}

@@ -1,0 +1,325 @@
+//! API keys (`/api-keys`): keys for integrators, each with a role; the secret is shown
+//! once, when the key is created; revoked keys stay listed.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use pulse_shared::api_keys::{ApiKey, ApiKeyCreatedResponse, CreateApiKeyRequest};
+use pulse_shared::people::Role;
+use pulse_shared::validate;
+
+use crate::api;
+use crate::components::{
+    Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, ConfirmDialog, CopyField,
+    DataTable, Dialog, Empty, ErrorCard, FormField, FormMessage, SelectField, Skeleton, use_toasts,
+};
+use crate::format;
+use crate::forms::FormErrors;
+use crate::session::use_session;
+
+/// The longest key name (the server's limit).
+const MAX_KEY_NAME: usize = 80;
+
+/// The page: the keys table, the create dialog and the revoke confirmation.
+#[component]
+pub fn ApiKeys() -> impl IntoView {
+    super::set_title("API keys");
+    let session = use_session();
+    let toasts = use_toasts();
+    let keys = LocalResource::new(move || api::api_keys(session));
+    let create_open = RwSignal::new(false);
+    let revoking = RwSignal::new(None::<ApiKey>);
+    let confirm_open = RwSignal::new(false);
+    let revoke_busy = RwSignal::new(false);
+    let revoke_error = RwSignal::new(None::<String>);
+    let ask_revoke = Callback::new(move |key: ApiKey| {
+        revoking.set(Some(key));
+        revoke_error.set(None);
+        confirm_open.set(true);
+    });
+    let revoke = Callback::new(move |()| {
+        let Some(key) = revoking.get_untracked() else {
+            return;
+        };
+        revoke_busy.set(true);
+        spawn_local(async move {
+            match api::revoke_api_key(session, key.id).await {
+                Ok(()) => {
+                    confirm_open.set(false);
+                    toasts.success(format!("Key {} revoked", key.name));
+                    keys.refetch();
+                }
+                Err(error) => revoke_error.set(Some(error.to_string())),
+            }
+            revoke_busy.set(false);
+        });
+    });
+    let revoke_message = Signal::derive(move || {
+        revoking.with(|key| {
+            key.as_ref()
+                .map(|key| {
+                    format!(
+                        "Anything using {} ({}…) stops working at once. This cannot be undone.",
+                        key.name, key.prefix
+                    )
+                })
+                .unwrap_or_default()
+        })
+    });
+
+    view! {
+        <div class="page" data-page="api-keys">
+            <header class="page-header">
+                <div>
+                    <h1 class="page-title">"API keys"</h1>
+                    <p class="page-lede">
+                        "Keys let scripts and integrations use the "
+                        <a href="/api/docs" rel="external">"Pulse API"</a>
+                        " with the role you give them."
+                    </p>
+                </div>
+                <Button on_click=move |_| create_open.set(true) {..} data-testid="create-api-key">
+                    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+                        <path d="M12 5v14M5 12h14" />
+                    </svg>
+                    "New API key"
+                </Button>
+            </header>
+            <Transition fallback=|| view! { <Card title="Keys"><Skeleton lines=4 /></Card> }>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Err(error) => {
+                            view! {
+                                <ErrorCard
+                                    title="API keys"
+                                    error=error
+                                    on_retry=Callback::new(move |()| keys.refetch())
+                                />
+                            }
+                                .into_any()
+                        }
+                        Ok(list) => view! { <KeysTable keys=list on_revoke=ask_revoke /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <CreateKeyDialog open=create_open on_created=Callback::new(move |()| keys.refetch()) />
+            <ConfirmDialog
+                open=confirm_open
+                title="Revoke this key?"
+                message=revoke_message
+                confirm_label="Revoke key"
+                busy=revoke_busy
+                error=revoke_error
+                on_confirm=revoke
+            />
+        </div>
+    }
+}
+
+#[component]
+fn KeysTable(keys: Vec<ApiKey>, on_revoke: Callback<ApiKey>) -> impl IntoView {
+    let active = keys.iter().filter(|key| key.revoked_at.is_none()).count();
+    let is_empty = keys.is_empty();
+    view! {
+        <Card title="Keys" flush=true>
+            <CardActions slot>
+                <Badge>{format!("{active} active")}</Badge>
+            </CardActions>
+            <div class="table-scroll">
+                <DataTable
+                    columns=&["Name", "Key", "Role", "Created", "Last used", "Status", ""]
+                    is_empty=Signal::stored(is_empty)
+                    {..}
+                    data-testid="api-keys"
+                >
+                    <Empty slot>"No API keys yet."</Empty>
+                    {keys.into_iter().map(|key| key_row(key, on_revoke)).collect_view()}
+                </DataTable>
+            </div>
+        </Card>
+    }
+}
+
+fn key_row(key: ApiKey, on_revoke: Callback<ApiKey>) -> impl IntoView {
+    let revoked = key.revoked_at.is_some();
+    let last_used = key
+        .last_used_at
+        .map_or_else(|| "Never".to_owned(), format::minute);
+    let created = format::date(key.created_at);
+    let name = key.name.clone();
+    let row_name = key.name.clone();
+    let prefix = format!("{}…", key.prefix);
+    let role = key.role.label();
+    let label = format!("Revoke {}", key.name);
+    let key = StoredValue::new(key);
+    view! {
+        <tr data-api-key-name=row_name class:is-revoked=revoked>
+            <td class="cell-title">{name}</td>
+            <td class="mono">{prefix}</td>
+            <td>{role}</td>
+            <td>{created}</td>
+            <td>{last_used}</td>
+            <td>
+                {if revoked {
+                    view! { <Badge tone=BadgeTone::Neutral>"Revoked"</Badge> }.into_any()
+                } else {
+                    view! { <Badge tone=BadgeTone::Success>"Active"</Badge> }.into_any()
+                }}
+            </td>
+            <td class="cell-actions">
+                <Show when=move || !revoked>
+                    <Button
+                        variant=ButtonVariant::Ghost
+                        on_click=move |_| on_revoke.run(key.get_value())
+                        {..}
+                        class:btn-ghost-danger=true
+                        aria-label=label.clone()
+                    >
+                        "Revoke"
+                    </Button>
+                </Show>
+            </td>
+        </tr>
+    }
+}
+
+/// Name and role; then the secret, once.
+#[component]
+fn CreateKeyDialog(open: RwSignal<bool>, on_created: Callback<()>) -> impl IntoView {
+    let created = RwSignal::new(None::<ApiKeyCreatedResponse>);
+    Effect::new(move || {
+        if open.get() {
+            created.set(None);
+        }
+    });
+    let title = Signal::derive(move || {
+        if created.with(Option::is_some) {
+            "Copy your new key".to_owned()
+        } else {
+            "New API key".to_owned()
+        }
+    });
+    view! {
+        <Dialog open=open title=title>
+            {move || match created.get() {
+                None => {
+                    view! {
+                        <CreateKeyForm
+                            close=Callback::new(move |()| open.set(false))
+                            on_created=Callback::new(move |response| {
+                                created.set(Some(response));
+                                on_created.run(());
+                            })
+                        />
+                    }
+                        .into_any()
+                }
+                Some(response) => {
+                    view! {
+                        <div class="dialog-body">
+                            <div class="notice notice-warning" role="note">
+                                <strong>"This is the only time the secret is shown."</strong>
+                                " Store it somewhere safe now; if it is lost, revoke the key and make a new one."
+                            </div>
+                            <CopyField
+                                id="api-key-secret"
+                                label="Secret"
+                                value=response.secret.clone()
+                                testid="api-key-secret"
+                            />
+                            <p class="field-hint">
+                                "Send it as " <code>"Authorization: Bearer <secret>"</code> "."
+                            </p>
+                        </div>
+                        <footer class="dialog-footer">
+                            <Button on_click=move |_| open.set(false) {..} data-testid="api-key-done">
+                                "I have stored it"
+                            </Button>
+                        </footer>
+                    }
+                        .into_any()
+                }
+            }}
+        </Dialog>
+    }
+}
+
+#[component]
+fn CreateKeyForm(
+    close: Callback<()>,
+    on_created: Callback<ApiKeyCreatedResponse>,
+) -> impl IntoView {
+    let session = use_session();
+    let name = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Employee.as_str().to_owned());
+    // A key never gets more than its maker, and never the owner role.
+    let role_options = Signal::derive(move || {
+        let mine = session.role();
+        let roles: Vec<Role> = [Role::Admin, Role::Manager, Role::Employee]
+            .into_iter()
+            .filter(|role| mine.is_some_and(|mine| mine.at_least(*role)))
+            .collect();
+        super::role_options(&roles)
+    });
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        errors.clear();
+        if !errors.check("name", validate::name(&name.get_untracked(), MAX_KEY_NAME)) {
+            return;
+        }
+        let Ok(chosen) = role.get_untracked().parse::<Role>() else {
+            errors.set("role", "Choose a role.");
+            return;
+        };
+        let request = CreateApiKeyRequest {
+            name: name.get_untracked().trim().to_owned(),
+            role: chosen,
+        };
+        busy.set(true);
+        spawn_local(async move {
+            match api::create_api_key(session, &request).await {
+                Ok(response) => on_created.run(response),
+                Err(error) => errors.show(&error, &["name", "role"]),
+            }
+            let _ = busy.try_set(false);
+        });
+    };
+    view! {
+        <form class="form" on:submit=submit novalidate=true>
+            <div class="dialog-body">
+                <FormMessage error=errors.general() />
+                <FormField
+                    id="api-key-name"
+                    name="name"
+                    label="Name"
+                    hint="What uses it, e.g. “Payroll export”."
+                    value=name
+                    error=errors.of("name")
+                    required=true
+                    autofocus=true
+                />
+                <SelectField
+                    id="api-key-role"
+                    name="role"
+                    label="Role"
+                    hint="The key may do what a person with this role may do."
+                    value=role
+                    options=role_options
+                    error=errors.of("role")
+                />
+            </div>
+            <footer class="dialog-footer">
+                <Button variant=ButtonVariant::Secondary on_click=move |_| close.run(())>
+                    "Cancel"
+                </Button>
+                <Button submit=true loading={busy}>
+                    "Create key"
+                </Button>
+            </footer>
+        </form>
+    }
+}

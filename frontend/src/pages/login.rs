@@ -1,0 +1,120 @@
+//! Sign in (`/login`): e-mail and password; then back to the page the person wanted.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use pulse_shared::auth::LoginRequest;
+use pulse_shared::validate;
+
+use crate::api;
+use crate::components::{Button, FormField, FormMessage};
+use crate::forms::FormErrors;
+use crate::session::{Phase, use_session};
+
+/// The sign-in form. Once signed in (here, or because the session was restored) it goes
+/// to `?next=` (a path of this app) or the overview.
+#[component]
+pub fn Login() -> impl IntoView {
+    super::set_title("Sign in");
+    let session = use_session();
+    let navigate = use_navigate();
+    let query = use_query_map();
+    let next = Memo::new(move |_| super::safe_next(query.read().get("next")));
+    let expired = session.take_expired();
+
+    // Signed in already, or just now: leave for the wanted page.
+    Effect::new({
+        let navigate = navigate.clone();
+        move || {
+            if session.phase() == Phase::SignedIn {
+                navigate(
+                    &next.get_untracked(),
+                    NavigateOptions {
+                        replace: true,
+                        ..Default::default()
+                    },
+                );
+            }
+        }
+    });
+
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+    if expired {
+        errors.set_general("Your session has ended. Sign in again to continue.");
+    }
+
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        errors.clear();
+        let mut ok = errors.check("email", validate::email(&email.get_untracked()));
+        if password.with_untracked(String::is_empty) {
+            errors.set("password", "Enter your password.");
+            ok = false;
+        }
+        if !ok {
+            return;
+        }
+        let request = LoginRequest {
+            email: email.get_untracked().trim().to_owned(),
+            password: password.get_untracked(),
+        };
+        busy.set(true);
+        spawn_local(async move {
+            match api::login(&request).await {
+                // The effect above navigates once the session is set.
+                Ok(response) => api::start_session(session, response),
+                Err(error) => errors.show(&error, &["email", "password"]),
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <div class="page page-auth" data-page="login">
+            <div class="auth-card card">
+                <header class="auth-header">
+                    <h1 class="page-title">"Sign in to Pulse"</h1>
+                    <p class="page-lede">"Welcome back."</p>
+                </header>
+                <form class="form" on:submit=submit novalidate=true>
+                    <FormMessage error=errors.general() />
+                    <FormField
+                        id="login-email"
+                        name="email"
+                        label="E-mail address"
+                        input_type="email"
+                        autocomplete="username"
+                        value=email
+                        error=errors.of("email")
+                        required=true
+                        autofocus=true
+                    />
+                    <FormField
+                        id="login-password"
+                        name="password"
+                        label="Password"
+                        input_type="password"
+                        autocomplete="current-password"
+                        value=password
+                        error=errors.of("password")
+                        required=true
+                    />
+                    <Button submit=true loading={busy} {..} class:btn-block=true>
+                        "Sign in"
+                    </Button>
+                </form>
+                <p class="auth-switch">
+                    "New to Pulse? " <A href="/signup">"Create a company"</A>
+                </p>
+            </div>
+        </div>
+    }
+}

@@ -38,7 +38,7 @@ pub enum ApiError {
     /// The request never got an answer (offline, server down, blocked by the browser).
     Network(String),
     /// The server answered with `application/problem+json`.
-    Problem(Problem),
+    Problem(Box<Problem>),
     /// The server refused because of too many attempts; `retry_after` is in seconds.
     TooManyRequests { retry_after: Option<u64> },
     /// The server answered with an error status but no problem document
@@ -653,7 +653,7 @@ async fn error_of(response: Response) -> ApiError {
     if is_problem {
         // A problem document that does not parse still has a status worth reporting.
         if let Ok(problem) = response.json::<Problem>().await {
-            return ApiError::Problem(problem);
+            return ApiError::Problem(Box::new(problem));
         }
     }
     ApiError::Status {

@@ -4,6 +4,7 @@ mod api;
 mod app;
 mod browser;
 mod components;
+mod cursor_list;
 mod format;
 mod forms;
 mod pages;

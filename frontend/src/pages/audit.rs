@@ -16,9 +16,10 @@ use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, ErrorCard,
     FormField, FormMessage, SelectField, SelectOption, Skeleton, use_toasts,
 };
+use crate::cursor_list::CursorList;
 use crate::format;
 use crate::forms::FormErrors;
-use crate::session::{Session, use_session};
+use crate::session::use_session;
 
 /// How many events one "Load more" brings.
 const PAGE_SIZE: u32 = 50;
@@ -59,8 +60,15 @@ pub fn Audit() -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let applied = RwSignal::new(AuditQuery::default());
-    let list = EventList::new(session);
-    Effect::new(move || list.load_first(applied.get()));
+    let list: EventList = CursorList::new(session, "events", |session, query| {
+        Box::pin(async move { api::audit_events(session, &query).await })
+    });
+    Effect::new(move || {
+        list.load(AuditQuery {
+            limit: Some(PAGE_SIZE),
+            ..applied.get()
+        })
+    });
     let verify = LocalResource::new(move || api::audit_verify(session));
     // Names for the actor and target columns, and the actor filter's choices.
     let people = LocalResource::new(move || async move {
@@ -219,89 +227,8 @@ fn verify_text(answer: &AuditVerifyResponse) -> (BadgeTone, String, String) {
     }
 }
 
-/// The rows and how to get more; answers to an older filter are dropped.
-#[derive(Debug, Clone, Copy)]
-struct EventList {
-    session: Session,
-    rows: RwSignal<Vec<AuditEvent>>,
-    next_cursor: RwSignal<Option<String>>,
-    query: StoredValue<AuditQuery>,
-    generation: StoredValue<u64>,
-    loading: RwSignal<bool>,
-    loading_more: RwSignal<bool>,
-    error: RwSignal<Option<ApiError>>,
-}
-
-impl EventList {
-    fn new(session: Session) -> Self {
-        Self {
-            session,
-            rows: RwSignal::new(Vec::new()),
-            next_cursor: RwSignal::new(None),
-            query: StoredValue::new(AuditQuery::default()),
-            generation: StoredValue::new(0),
-            loading: RwSignal::new(true),
-            loading_more: RwSignal::new(false),
-            error: RwSignal::new(None),
-        }
-    }
-
-    fn is_current(self, generation: u64) -> bool {
-        self.generation.try_get_value() == Some(generation)
-    }
-
-    fn load_first(self, filter: AuditQuery) {
-        let generation = self.generation.get_value() + 1;
-        self.generation.set_value(generation);
-        let query = AuditQuery {
-            cursor: None,
-            limit: Some(PAGE_SIZE),
-            ..filter
-        };
-        self.query.set_value(query.clone());
-        self.loading.set(true);
-        spawn_local(async move {
-            let result = api::audit_events(self.session, &query).await;
-            if !self.is_current(generation) {
-                return;
-            }
-            match result {
-                Ok(page) => {
-                    self.rows.set(page.items);
-                    self.next_cursor.set(page.next_cursor);
-                    self.error.set(None);
-                }
-                Err(error) => self.error.set(Some(error)),
-            }
-            self.loading.set(false);
-        });
-    }
-
-    fn load_more(self, toasts: crate::components::Toasts) {
-        let Some(cursor) = self.next_cursor.get_untracked() else {
-            return;
-        };
-        let generation = self.generation.get_value();
-        let query = AuditQuery {
-            cursor: Some(cursor),
-            ..self.query.get_value()
-        };
-        self.loading_more.set(true);
-        spawn_local(async move {
-            let result = api::audit_events(self.session, &query).await;
-            if self.is_current(generation) {
-                match result {
-                    Ok(page) => {
-                        self.rows.update(|rows| rows.extend(page.items));
-                        self.next_cursor.set(page.next_cursor);
-                    }
-                    Err(error) => toasts.error(format!("Could not load more events: {error}")),
-                }
-            }
-            let _ = self.loading_more.try_set(false);
-        });
-    }
-}
+/// The loaded events and how to get more.
+type EventList = CursorList<AuditEvent, AuditQuery>;
 
 /// The filter form; "Apply" replaces the applied filter, "Clear" empties it.
 #[component]
@@ -454,7 +381,7 @@ fn EventsTable(list: EventList, names: Memo<HashMap<String, String>>) -> impl In
                             <ErrorCard
                                 title="Events"
                                 error=error
-                                on_retry=Callback::new(move |()| list.load_first(list.query.get_value()))
+                                on_retry=Callback::new(move |()| list.reload())
                             />
                         </div>
                     }

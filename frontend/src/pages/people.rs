@@ -22,6 +22,7 @@ use crate::components::{
     DataTable, Dialog, Empty, ErrorCard, FormField, FormMessage, SelectField, SelectOption,
     Skeleton, use_toasts,
 };
+use crate::cursor_list::CursorList;
 use crate::format;
 use crate::forms::FormErrors;
 use crate::session::{Session, use_session};
@@ -41,7 +42,9 @@ pub fn People() -> impl IntoView {
     let team_list = Signal::derive(move || teams.get().and_then(Result::ok).unwrap_or_default());
 
     let filters = Filters::new();
-    let list = PeopleList::new(session);
+    let list: PeopleList = CursorList::new(session, "people", |session, query| {
+        Box::pin(async move { api::people(session, &query).await })
+    });
     // Reload from the first page whenever a filter changes; typing waits for a pause.
     Effect::new(move |previous: Option<()>| {
         let query = filters.query();
@@ -129,8 +132,8 @@ pub fn People() -> impl IntoView {
                 open=manage_open
                 person=managing
                 teams=team_list
-                on_changed=Callback::new(move |person: Person| list.replace(person))
-                on_deleted=Callback::new(move |id: UserId| list.remove(id))
+                on_changed=Callback::new(move |person: Person| replace(list, person))
+                on_deleted=Callback::new(move |id: UserId| remove(list, id))
             />
         </div>
     }
@@ -182,109 +185,20 @@ impl Filters {
     }
 }
 
-/// The loaded rows and how to get more. Answers to an older query are dropped.
-#[derive(Debug, Clone, Copy)]
-struct PeopleList {
-    session: Session,
-    rows: RwSignal<Vec<Person>>,
-    next_cursor: RwSignal<Option<String>>,
-    /// The query the rows answer (for "Load more").
-    query: StoredValue<PeopleQuery>,
-    generation: StoredValue<u64>,
-    loading: RwSignal<bool>,
-    loading_more: RwSignal<bool>,
-    error: RwSignal<Option<ApiError>>,
+/// The loaded people and how to get more.
+type PeopleList = CursorList<Person, PeopleQuery>;
+
+/// Puts a changed person in place of their old row.
+fn replace(list: PeopleList, person: Person) {
+    list.rows.update(|rows| {
+        if let Some(row) = rows.iter_mut().find(|row| row.id == person.id) {
+            *row = person;
+        }
+    });
 }
 
-impl PeopleList {
-    fn new(session: Session) -> Self {
-        Self {
-            session,
-            rows: RwSignal::new(Vec::new()),
-            next_cursor: RwSignal::new(None),
-            query: StoredValue::new(PeopleQuery::default()),
-            generation: StoredValue::new(0),
-            loading: RwSignal::new(true),
-            loading_more: RwSignal::new(false),
-            error: RwSignal::new(None),
-        }
-    }
-
-    /// Starts a new query; earlier answers will be ignored.
-    fn begin(self) -> u64 {
-        let generation = self.generation.get_value() + 1;
-        self.generation.set_value(generation);
-        generation
-    }
-
-    fn is_current(self, generation: u64) -> bool {
-        self.generation.try_get_value() == Some(generation)
-    }
-
-    fn load_first(self, generation: u64, query: PeopleQuery) {
-        if !self.is_current(generation) {
-            return;
-        }
-        self.loading.set(true);
-        self.query.set_value(query.clone());
-        spawn_local(async move {
-            let result = api::people(self.session, &query).await;
-            if !self.is_current(generation) {
-                return;
-            }
-            match result {
-                Ok(page) => {
-                    self.rows.set(page.items);
-                    self.next_cursor.set(page.next_cursor);
-                    self.error.set(None);
-                }
-                Err(error) => self.error.set(Some(error)),
-            }
-            self.loading.set(false);
-        });
-    }
-
-    fn reload(self) {
-        let generation = self.begin();
-        self.load_first(generation, self.query.get_value());
-    }
-
-    fn load_more(self, toasts: crate::components::Toasts) {
-        let Some(cursor) = self.next_cursor.get_untracked() else {
-            return;
-        };
-        let generation = self.generation.get_value();
-        let query = PeopleQuery {
-            cursor: Some(cursor),
-            ..self.query.get_value()
-        };
-        self.loading_more.set(true);
-        spawn_local(async move {
-            let result = api::people(self.session, &query).await;
-            if self.is_current(generation) {
-                match result {
-                    Ok(page) => {
-                        self.rows.update(|rows| rows.extend(page.items));
-                        self.next_cursor.set(page.next_cursor);
-                    }
-                    Err(error) => toasts.error(format!("Could not load more people: {error}")),
-                }
-            }
-            let _ = self.loading_more.try_set(false);
-        });
-    }
-
-    fn replace(self, person: Person) {
-        self.rows.update(|rows| {
-            if let Some(row) = rows.iter_mut().find(|row| row.id == person.id) {
-                *row = person;
-            }
-        });
-    }
-
-    fn remove(self, id: UserId) {
-        self.rows.update(|rows| rows.retain(|row| row.id != id));
-    }
+fn remove(list: PeopleList, id: UserId) {
+    list.rows.update(|rows| rows.retain(|row| row.id != id));
 }
 
 /// Search, role, team and status filters. Their `name`s are not JSON field names on

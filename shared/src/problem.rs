@@ -19,7 +19,8 @@ pub struct Problem {
     /// A human explanation of this occurrence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// The request id of this answer, as in the `x-request-id` header; quote it when reporting a problem.
+    /// RFC 9457's reference to this occurrence. Not sent by the server today: quote the
+    /// `x-request-id` response header when reporting a problem.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
     /// One entry per field at fault, for validation problems.

@@ -104,6 +104,28 @@ impl ApiError {
         }
     }
 
+    /// Every failed rule among `checks` as one validation problem, so a form shows all
+    /// its mistakes at once; `Ok` when all pass.
+    pub fn check_fields<'a>(
+        checks: impl IntoIterator<Item = (&'a str, Result<(), pulse_shared::validate::Invalid>)>,
+    ) -> Result<(), Self> {
+        let errors: Vec<FieldError> = checks
+            .into_iter()
+            .filter_map(|(field, result)| {
+                result.err().map(|(code, message)| FieldError {
+                    field: field.into(),
+                    code: code.into(),
+                    message: message.into(),
+                })
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Self::Validation(errors))
+        }
+    }
+
     /// A validation failure of one field from a shared rule.
     pub fn invalid(field: &str, (code, message): pulse_shared::validate::Invalid) -> Self {
         Self::field(field, code, message)

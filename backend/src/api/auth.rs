@@ -38,8 +38,7 @@ const BAD_CREDENTIALS: &str = "The e-mail address or password is not correct.";
     request_body = SignupRequest,
     responses(
         (status = CREATED, body = SessionResponse, description = "Signed up and signed in; the refresh cookie is set"),
-        (status = CONFLICT, body = pulse_shared::Problem, description = "The address already has an account"),
-        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem, description = "A field is not valid, or the address already has an account (`/email`, code `taken`)"),
         (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem),
     )
 )]
@@ -50,18 +49,12 @@ pub async fn signup(
     Json(body): Json<SignupRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = body.email.trim().to_lowercase();
-    let mut errors = Vec::new();
-    check(
-        &mut errors,
-        "/company_name",
-        validate::name(&body.company_name, 120),
-    );
-    check(&mut errors, "/name", validate::name(&body.name, 120));
-    check(&mut errors, "/email", validate::email(&email));
-    check(&mut errors, "/password", validate::password(&body.password));
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    ApiError::check_fields([
+        ("/company_name", validate::name(&body.company_name, 120)),
+        ("/name", validate::name(&body.name, 120)),
+        ("/email", validate::email(&email)),
+        ("/password", validate::password(&body.password)),
+    ])?;
     limit(&req, &state, &email)?;
     let password_hash = state.passwords.hash(body.password).await?;
     let now = chrono::Utc::now();
@@ -343,14 +336,4 @@ fn limit(req: &HttpRequest, state: &AppState, email: &str) -> Result<(), ApiErro
         .map_err(|wait| ApiError::TooManyRequests {
             retry_after_secs: wait.as_secs().max(1),
         })
-}
-
-fn check(errors: &mut Vec<FieldError>, field: &str, result: Result<(), validate::Invalid>) {
-    if let Err((code, message)) = result {
-        errors.push(FieldError {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        });
-    }
 }

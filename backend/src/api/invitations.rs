@@ -12,7 +12,7 @@ use pulse_shared::people::{
     AcceptInvitationRequest, Invitation, InvitationCreatedResponse, InvitationPreview,
     InviteRequest, Role, UserStatus,
 };
-use pulse_shared::{FieldError, Page, PageQuery, validate};
+use pulse_shared::{Page, PageQuery, validate};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -232,22 +232,10 @@ pub async fn accept(
     state: web::Data<AppState>,
     Json(body): Json<AcceptInvitationRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut errors = Vec::new();
-    for (field, result) in [
+    ApiError::check_fields([
         ("/name", validate::name(&body.name, 120)),
         ("/password", validate::password(&body.password)),
-    ] {
-        if let Err((code, message)) = result {
-            errors.push(FieldError {
-                field: field.into(),
-                code: code.into(),
-                message: message.into(),
-            });
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    ])?;
     let password_hash = state.passwords.hash(body.password).await?;
     let hash = token_hash(&body.token);
     let name = body.name.trim().to_owned();

@@ -146,3 +146,29 @@ pub fn FormMessage(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView
         })
     }
 }
+
+/// The footer of a dialog's form: Cancel, and the button that submits.
+#[component]
+pub fn FormFooter(
+    /// Closes the dialog.
+    close: Callback<()>,
+    /// True while the submission is under way.
+    #[prop(into)]
+    busy: Signal<bool>,
+    /// The submit button's weight (primary unless it destroys something).
+    #[prop(optional)]
+    variant: ButtonVariant,
+    /// The submit button's label.
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <footer class="dialog-footer">
+            <Button variant=ButtonVariant::Secondary on_click=move |_| close.run(())>
+                "Cancel"
+            </Button>
+            <Button variant=variant submit=true loading=busy>
+                {children()}
+            </Button>
+        </footer>
+    }
+}

@@ -16,7 +16,7 @@ pub use button::{Button, ButtonVariant};
 pub use card::{Card, CardActions};
 pub use copy_field::CopyField;
 pub use data_table::{DataTable, Empty};
-pub use dialog::{ConfirmDialog, Dialog, FormMessage};
+pub use dialog::{ConfirmDialog, Dialog, FormFooter, FormMessage};
 pub use error_card::ErrorCard;
 pub use form_field::{FormField, SelectField, SelectOption};
 pub use skeleton::Skeleton;

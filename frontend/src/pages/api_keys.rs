@@ -10,7 +10,8 @@ use pulse_shared::validate;
 use crate::api;
 use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, ConfirmDialog, CopyField,
-    DataTable, Dialog, Empty, ErrorCard, FormField, FormMessage, SelectField, Skeleton, use_toasts,
+    DataTable, Dialog, Empty, ErrorCard, FormField, FormFooter, FormMessage, SelectField, Skeleton,
+    use_toasts,
 };
 use crate::format;
 use crate::forms::FormErrors;
@@ -312,14 +313,9 @@ fn CreateKeyForm(
                     error=errors.of("role")
                 />
             </div>
-            <footer class="dialog-footer">
-                <Button variant=ButtonVariant::Secondary on_click=move |_| close.run(())>
-                    "Cancel"
-                </Button>
-                <Button submit=true loading={busy}>
-                    "Create key"
-                </Button>
-            </footer>
+            <FormFooter close=close busy=busy>
+                "Create key"
+            </FormFooter>
         </form>
     }
 }

@@ -19,8 +19,8 @@ use pulse_shared::validate;
 use crate::api::{self, ApiError};
 use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, ConfirmDialog, CopyField,
-    DataTable, Dialog, Empty, ErrorCard, FormField, FormMessage, SelectField, SelectOption,
-    Skeleton, use_toasts,
+    DataTable, Dialog, Empty, ErrorCard, FormField, FormFooter, FormMessage, SelectField,
+    SelectOption, Skeleton, use_toasts,
 };
 use crate::cursor_list::CursorList;
 use crate::format;
@@ -607,14 +607,9 @@ fn InviteForm(
                     />
                 </div>
             </div>
-            <footer class="dialog-footer">
-                <Button variant=ButtonVariant::Secondary on_click=move |_| close.run(())>
-                    "Cancel"
-                </Button>
-                <Button submit=true loading={busy}>
-                    "Create invitation"
-                </Button>
-            </footer>
+            <FormFooter close=close busy=busy>
+                "Create invitation"
+            </FormFooter>
         </form>
     }
 }
@@ -848,14 +843,9 @@ fn ManageForm(
                     </div>
                 </Show>
             </div>
-            <footer class="dialog-footer">
-                <Button variant=ButtonVariant::Secondary on_click=move |_| close.run(())>
-                    "Cancel"
-                </Button>
-                <Button submit=true loading={busy}>
-                    "Save changes"
-                </Button>
-            </footer>
+            <FormFooter close=close busy=busy>
+                "Save changes"
+            </FormFooter>
         </form>
         <ConfirmDialog
             open=confirming_delete

@@ -14,7 +14,7 @@ use pulse_shared::validate;
 use crate::api::{self, ApiError};
 use crate::components::{
     Badge, Button, ButtonVariant, Card, CardActions, DataTable, Dialog, Empty, ErrorCard,
-    FormField, FormMessage, SelectField, Skeleton, use_toasts,
+    FormField, FormFooter, FormMessage, SelectField, Skeleton, use_toasts,
 };
 use crate::format;
 use crate::forms::FormErrors;
@@ -307,14 +307,9 @@ fn NameForm(team: Option<Team>, close: Callback<()>, on_done: Callback<()>) -> i
                     autofocus=true
                 />
             </div>
-            <footer class="dialog-footer">
-                <Button variant=ButtonVariant::Secondary on_click=move |_| close.run(())>
-                    "Cancel"
-                </Button>
-                <Button submit=true loading={busy}>
-                    {if team_id.is_some() { "Rename" } else { "Create team" }}
-                </Button>
-            </footer>
+            <FormFooter close=close busy=busy>
+                {if team_id.is_some() { "Rename" } else { "Create team" }}
+            </FormFooter>
         </form>
     }
 }
@@ -403,14 +398,9 @@ fn ManagersForm(
                     </Show>
                 </fieldset>
             </div>
-            <footer class="dialog-footer">
-                <Button variant=ButtonVariant::Secondary on_click=move |_| close.run(())>
-                    "Cancel"
-                </Button>
-                <Button submit=true loading={busy}>
-                    "Save managers"
-                </Button>
-            </footer>
+            <FormFooter close=close busy=busy>
+                "Save managers"
+            </FormFooter>
         </form>
     }
 }
@@ -495,14 +485,9 @@ fn DeleteForm(
                     />
                 </Show>
             </div>
-            <footer class="dialog-footer">
-                <Button variant=ButtonVariant::Secondary on_click=move |_| close.run(())>
-                    "Cancel"
-                </Button>
-                <Button variant=ButtonVariant::Danger submit=true loading={busy}>
-                    "Delete team"
-                </Button>
-            </footer>
+            <FormFooter close=close busy=busy variant=ButtonVariant::Danger>
+                "Delete team"
+            </FormFooter>
         </form>
     }
 }

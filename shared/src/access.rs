@@ -25,6 +25,10 @@ pub enum Action {
     ReadAudit,
     ManagePolicies,
     ManageBilling,
+    /// Read one's own alerts, mark them read, choose which arrive.
+    ReadAlerts,
+    /// Register webhook endpoints, read their delivery log, replay deliveries.
+    ManageWebhooks,
 }
 
 /// How far a permission reaches.
@@ -61,6 +65,8 @@ const TABLE: &[(Action, [Reach; 4])] = &[
     (A::ReadAudit, [C, C, N, N]),
     (A::ManagePolicies, [C, C, N, N]),
     (A::ManageBilling, [C, C, N, N]),
+    (A::ReadAlerts, [O, O, O, O]),
+    (A::ManageWebhooks, [C, C, N, N]),
 ];
 
 /// How far `role` may do `action`.
@@ -109,6 +115,8 @@ mod tests {
             (Owner, A::ReadAudit, C), (Admin, A::ReadAudit, C), (Manager, A::ReadAudit, N), (Employee, A::ReadAudit, N),
             (Owner, A::ManagePolicies, C), (Admin, A::ManagePolicies, C), (Manager, A::ManagePolicies, N), (Employee, A::ManagePolicies, N),
             (Owner, A::ManageBilling, C), (Admin, A::ManageBilling, C), (Manager, A::ManageBilling, N), (Employee, A::ManageBilling, N),
+            (Owner, A::ReadAlerts, O), (Admin, A::ReadAlerts, O), (Manager, A::ReadAlerts, O), (Employee, A::ReadAlerts, O),
+            (Owner, A::ManageWebhooks, C), (Admin, A::ManageWebhooks, C), (Manager, A::ManageWebhooks, N), (Employee, A::ManageWebhooks, N),
         ];
         for (role, action, reach) in cells {
             assert_eq!(access(*role, *action), *reach, "{role:?} × {action:?}");

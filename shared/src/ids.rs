@@ -58,3 +58,23 @@ id!(
     /// One audit event.
     AuditEventId
 );
+id!(
+    /// One alert (shared by all its recipients).
+    AlertId
+);
+id!(
+    /// A desktop agent enrolled on one computer.
+    AgentId
+);
+id!(
+    /// A monitoring policy (company default, team or employee override).
+    PolicyId
+);
+id!(
+    /// An integrator's HTTPS endpoint that receives alerts.
+    WebhookEndpointId
+);
+id!(
+    /// One event sent (or to be sent) to one webhook endpoint.
+    WebhookDeliveryId
+);

@@ -5,6 +5,7 @@
 //! backend's OpenAPI document), so the WASM app and the agent stay light.
 
 pub mod access;
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -15,6 +16,7 @@ pub mod problem;
 pub mod system;
 pub mod teams;
 pub mod validate;
+pub mod webhooks;
 
 pub use page::{Page, PageQuery};
 pub use problem::{FieldError, Problem, ProblemType};

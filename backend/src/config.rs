@@ -37,6 +37,19 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// `PULSE_MAIL_FROM`: the sender of e-mail (default `Pulse <no-reply@localhost>`).
     pub mail_from: String,
+    /// `PULSE_WEBHOOKS_ALLOW_PRIVATE`: `true` lets webhook endpoints use plain `http://`
+    /// and loopback, private, link-local and metadata addresses. For local testing only
+    /// (default `false`).
+    pub webhooks_allow_private: bool,
+    /// `PULSE_WEBHOOK_RETRY_BASE_MS`: the wait before the second attempt of a failed
+    /// webhook delivery; each later wait doubles, with jitter, up to an hour (default 30 s).
+    pub webhook_retry_base: Duration,
+    /// `PULSE_OUTBOX_POLL_MS`: how often each replica looks for due webhook deliveries and
+    /// alert emails when nothing wakes it sooner (default 1000 ms).
+    pub outbox_poll: Duration,
+    /// `PULSE_SSE_HEARTBEAT_SECS`: the interval of keep-alive comments on alert streams
+    /// (default 15 s).
+    pub sse_heartbeat: Duration,
     /// `PULSE_LOG`: the tracing filter (default `info`).
     pub log_filter: String,
     /// `PULSE_LOG_FORMAT`: `text` or `json` (default `text`).
@@ -135,6 +148,24 @@ impl Config {
             max_body_bytes: parse(&get, "PULSE_MAX_BODY_BYTES", Some(1024 * 1024), |v| {
                 bounded(v, 1024, 64 * 1024 * 1024)
             })?,
+            webhooks_allow_private: parse(
+                &get,
+                "PULSE_WEBHOOKS_ALLOW_PRIVATE",
+                Some(false),
+                |v| match v {
+                    "true" | "1" => Ok(true),
+                    "false" | "0" => Ok(false),
+                    _ => Err("must be true or false".into()),
+                },
+            )?,
+            webhook_retry_base: millis(&get, "PULSE_WEBHOOK_RETRY_BASE_MS", 30_000, 10)?,
+            outbox_poll: millis(&get, "PULSE_OUTBOX_POLL_MS", 1000, 10)?,
+            sse_heartbeat: Duration::from_secs(parse(
+                &get,
+                "PULSE_SSE_HEARTBEAT_SECS",
+                Some(15),
+                |v| bounded(v, 1, 300).map(|secs| secs as u64),
+            )?),
             log_filter: get("PULSE_LOG").unwrap_or_else(|| "info".into()),
             log_format: parse(
                 &get,
@@ -167,6 +198,18 @@ fn parse<T>(
             message: "is not set".into(),
         }),
     }
+}
+
+/// A duration in milliseconds, from `min` to an hour.
+fn millis(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u64,
+    min: usize,
+) -> Result<Duration, ConfigError> {
+    parse(get, variable, Some(Duration::from_millis(default)), |v| {
+        bounded(v, min, 3_600_000).map(|ms| Duration::from_millis(ms as u64))
+    })
 }
 
 fn bounded(value: &str, min: usize, max: usize) -> Result<usize, String> {

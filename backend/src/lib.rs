@@ -4,6 +4,7 @@
 //! integration tests and the browser tests drive the same [`server`] through
 //! [`testing`].
 
+pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod errors;
 pub mod mail;
+pub mod outbox;
 pub mod seed;
 pub mod server;
 pub mod spa;

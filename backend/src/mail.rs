@@ -36,32 +36,36 @@ impl Mailer {
     /// Sends a plain-text message; answers whether it left by e-mail. A failure is
     /// logged, never returned: the caller shows the content another way.
     pub async fn send(&self, to: &str, subject: &str, body: String) -> bool {
-        let Some(transport) = &self.transport else {
-            tracing::info!(%to, %subject, %body, "e-mail (no PULSE_SMTP_URL configured, so logged instead)");
-            return false;
-        };
-        let message = match to
-            .parse::<Mailbox>()
-            .map_err(anyhow::Error::from)
-            .and_then(|to| {
-                Ok(Message::builder()
-                    .from(self.from.clone())
-                    .to(to)
-                    .subject(subject)
-                    .body(body)?)
-            }) {
-            Ok(message) => message,
-            Err(error) => {
-                tracing::warn!(%to, %error, "cannot build e-mail");
-                return false;
-            }
-        };
-        match transport.send(message).await {
-            Ok(_) => true,
+        match self.deliver(to, subject, body).await {
+            Ok(sent) => sent == Sent::Smtp,
             Err(error) => {
                 tracing::warn!(%to, %error, "cannot send e-mail");
                 false
             }
         }
     }
+
+    /// Sends a plain-text message, or logs it when no SMTP server is configured; the
+    /// error is for callers that retry.
+    pub async fn deliver(&self, to: &str, subject: &str, body: String) -> anyhow::Result<Sent> {
+        let Some(transport) = &self.transport else {
+            tracing::info!(%to, %subject, %body, "e-mail (no PULSE_SMTP_URL configured, so logged instead)");
+            return Ok(Sent::Logged);
+        };
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to.parse::<Mailbox>()?)
+            .subject(subject)
+            .body(body)?;
+        transport.send(message).await?;
+        Ok(Sent::Smtp)
+    }
+}
+
+/// How a message left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    Smtp,
+    /// Written to the log: no SMTP server is configured.
+    Logged,
 }

@@ -1,6 +1,7 @@
 //! Builds the actix application and runs the HTTP server.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -12,6 +13,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
+use crate::alerts::live::{self, Live};
 use crate::api::extract::BodyLimit;
 use crate::api::openapi::OpenApiJson;
 use crate::api::{self, ApiDoc};
@@ -22,8 +24,10 @@ use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::errors;
 use crate::mail::Mailer;
+use crate::outbox::Outbox;
 use crate::spa::{self, Spa};
-use crate::state::AppState;
+use crate::state::{AppState, Background};
+use tokio::sync::Notify;
 
 /// Runs migrations, then serves until SIGINT/SIGTERM (graceful: in-flight requests finish).
 pub async fn serve(config: Config) -> anyhow::Result<()> {
@@ -48,23 +52,41 @@ pub fn run(
     pool: DbPool,
 ) -> anyhow::Result<actix_web::dev::Server> {
     let hashing_threads = std::thread::available_parallelism().map_or(2, usize::from);
+    let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
+    let auth_limits = AuthRateLimits::new();
+    let live = Live::default();
+    let outbox_wake = Arc::new(Notify::new());
+    let outbox = Outbox::new(config, pool.clone(), mailer.clone(), outbox_wake.clone())?;
+    let limits = auth_limits.clone();
+    let background = Background(vec![
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                limits.prune();
+            }
+        }),
+        tokio::spawn(live::listen(
+            config.database_url.clone(),
+            pool.clone(),
+            live.clone(),
+            outbox_wake,
+        )),
+        tokio::spawn(outbox.run()),
+    ]);
     let state = web::Data::new(AppState {
         pool,
         started_at: chrono::Utc::now(),
         tokens: TokenKeys::load(config.jwt_secret.as_deref(), &config.data_dir)?,
         passwords: Passwords::new(hashing_threads)?,
-        auth_limits: AuthRateLimits::new(),
-        mailer: Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?,
+        auth_limits,
+        mailer,
         public_url: config.public_url.clone(),
         secure_cookies: config.public_url.starts_with("https://"),
-    });
-    let limits = state.auth_limits.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            every.tick().await;
-            limits.prune();
-        }
+        live,
+        webhooks_allow_private: config.webhooks_allow_private,
+        sse_heartbeat: config.sse_heartbeat,
+        background: Arc::new(background),
     });
     let spa = web::Data::new(Spa::new(config.dist_dir.clone()));
     let max_body = config.max_body_bytes;

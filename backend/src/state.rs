@@ -1,7 +1,12 @@
 //! What every request handler can reach: the database pool, the identity services, and
 //! facts about this process.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
+use tokio::task::JoinHandle;
+
+use crate::alerts::live::Live;
 
 use crate::auth::password::Passwords;
 use crate::auth::rate_limit::AuthRateLimits;
@@ -22,4 +27,24 @@ pub struct AppState {
     pub public_url: String,
     /// Whether cookies carry `Secure` (everywhere but plain-HTTP local use).
     pub secure_cookies: bool,
+    /// This replica's hub of open alert streams.
+    pub live: Live,
+    /// Whether webhook endpoints may be plain-HTTP or private addresses (local testing).
+    pub webhooks_allow_private: bool,
+    /// The keep-alive interval of alert streams.
+    pub sse_heartbeat: Duration,
+    /// The replica's background tasks, stopped when the last worker lets go of the state.
+    pub background: std::sync::Arc<Background>,
+}
+
+/// Tasks that live as long as the server: aborted on drop.
+#[derive(Default)]
+pub struct Background(pub Vec<JoinHandle<()>>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }

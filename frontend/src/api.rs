@@ -11,13 +11,17 @@ use std::rc::Rc;
 
 use futures::lock::Mutex;
 use gloo_net::http::{Method, RequestBuilder, Response};
-use pulse_shared::Page;
+use pulse_shared::alerts::{
+    Alert, AlertPreferences, AlertQuery, MarkedRead, StreamTicket, UnreadCount,
+};
 use pulse_shared::api_keys::{ApiKey, ApiKeyCreatedResponse, CreateApiKeyRequest};
 use pulse_shared::audit::{AuditEvent, AuditQuery, AuditVerifyResponse};
 use pulse_shared::auth::{
     ChangePasswordRequest, LoginRequest, MeResponse, SessionResponse, SignupRequest,
 };
-use pulse_shared::ids::{ApiKeyId, InvitationId, TeamId, UserId};
+use pulse_shared::ids::{
+    AlertId, ApiKeyId, InvitationId, TeamId, UserId, WebhookDeliveryId, WebhookEndpointId,
+};
 use pulse_shared::people::{
     AcceptInvitationRequest, Invitation, InvitationCreatedResponse, InvitationPreview,
     InviteRequest, PeopleQuery, Person, UpdatePersonRequest,
@@ -25,6 +29,11 @@ use pulse_shared::people::{
 use pulse_shared::problem::{FieldError, PROBLEM_JSON, Problem};
 use pulse_shared::system::SystemStatusResponse;
 use pulse_shared::teams::{CreateTeamRequest, Team, UpdateTeamRequest};
+use pulse_shared::webhooks::{
+    CreateWebhookRequest, UpdateWebhookRequest, WebhookCreatedResponse, WebhookDelivery,
+    WebhookDeliveryDetail, WebhookEndpoint,
+};
+use pulse_shared::{Page, PageQuery};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -524,6 +533,210 @@ pub async fn audit_verify(session: Session) -> Result<AuditVerifyResponse, ApiEr
         .await?,
     )
     .await
+}
+
+/// `GET /api/v1/alerts` with filters and a cursor: newest first.
+pub async fn alerts(session: Session, filter: &AlertQuery) -> Result<Page<Alert>, ApiError> {
+    let mut query = Vec::new();
+    push(
+        &mut query,
+        "kind",
+        filter.kind.map(|kind| kind.as_str().to_owned()),
+    );
+    push(
+        &mut query,
+        "severity",
+        filter.severity.map(|severity| severity.as_str().to_owned()),
+    );
+    push(&mut query, "read", filter.read.map(|read| read.to_string()));
+    push(&mut query, "cursor", filter.cursor.clone());
+    push(
+        &mut query,
+        "limit",
+        filter.limit.map(|limit| limit.to_string()),
+    );
+    read_json(send_authed(session, Method::GET, "/api/v1/alerts", &query, None).await?).await
+}
+
+/// `GET /api/v1/alerts/unread-count`.
+pub async fn unread_alerts(session: Session) -> Result<UnreadCount, ApiError> {
+    read_json(
+        send_authed(
+            session,
+            Method::GET,
+            "/api/v1/alerts/unread-count",
+            &[],
+            None,
+        )
+        .await?,
+    )
+    .await
+}
+
+/// `PUT /api/v1/alerts/{id}/read` (read) or `DELETE` on it (unread again).
+pub async fn mark_alert(session: Session, id: AlertId, read: bool) -> Result<(), ApiError> {
+    let path = format!("/api/v1/alerts/{id}/read");
+    let method = if read { Method::PUT } else { Method::DELETE };
+    read_empty(send_authed(session, method, &path, &[], None).await?).await
+}
+
+/// `POST /api/v1/alerts/read-all`: says how many alerts were unread.
+pub async fn mark_all_alerts_read(session: Session) -> Result<MarkedRead, ApiError> {
+    read_json(send_authed(session, Method::POST, "/api/v1/alerts/read-all", &[], None).await?).await
+}
+
+/// `POST /api/v1/alerts/test`: raises a test alert for the signed-in person.
+pub async fn send_test_alert(session: Session) -> Result<(), ApiError> {
+    read_empty(send_authed(session, Method::POST, "/api/v1/alerts/test", &[], None).await?).await
+}
+
+/// `POST /api/v1/alerts/stream-tickets`: a single-use ticket for [`open_alert_stream`].
+pub async fn alert_stream_ticket(session: Session) -> Result<StreamTicket, ApiError> {
+    read_json(
+        send_authed(
+            session,
+            Method::POST,
+            "/api/v1/alerts/stream-tickets",
+            &[],
+            None,
+        )
+        .await?,
+    )
+    .await
+}
+
+/// Opens `GET /api/v1/alerts/stream` as an `EventSource`. With `after`, the server first
+/// sends the alerts whose `seq` is greater (or a `resync` when it cannot).
+///
+/// Rationale: an `EventSource` cannot send an `Authorization` header, hence the ticket.
+pub fn open_alert_stream(
+    ticket: &str,
+    after: Option<i64>,
+) -> Result<web_sys::EventSource, ApiError> {
+    let mut url = format!(
+        "/api/v1/alerts/stream?ticket={}",
+        js_sys::encode_uri_component(ticket)
+    );
+    if let Some(seq) = after {
+        url.push_str(&format!("&last_event_id={seq}"));
+    }
+    web_sys::EventSource::new(&url).map_err(|error| {
+        ApiError::Network(
+            error
+                .as_string()
+                .unwrap_or_else(|| "the browser refused to open the stream".to_owned()),
+        )
+    })
+}
+
+/// `GET /api/v1/me/alert-preferences`: one entry per kind.
+pub async fn alert_preferences(session: Session) -> Result<AlertPreferences, ApiError> {
+    read_json(
+        send_authed(
+            session,
+            Method::GET,
+            "/api/v1/me/alert-preferences",
+            &[],
+            None,
+        )
+        .await?,
+    )
+    .await
+}
+
+/// `PUT /api/v1/me/alert-preferences`: answers with every kind's preference.
+pub async fn save_alert_preferences(
+    session: Session,
+    preferences: &AlertPreferences,
+) -> Result<AlertPreferences, ApiError> {
+    let body = to_json(preferences)?;
+    read_json(
+        send_authed(
+            session,
+            Method::PUT,
+            "/api/v1/me/alert-preferences",
+            &[],
+            Some(body),
+        )
+        .await?,
+    )
+    .await
+}
+
+/// `GET /api/v1/webhooks`: every endpoint of the company (every page).
+pub async fn webhooks(session: Session) -> Result<Vec<WebhookEndpoint>, ApiError> {
+    all_pages(session, "/api/v1/webhooks").await
+}
+
+/// `POST /api/v1/webhooks`: the answer holds the signing secret, shown this once.
+pub async fn create_webhook(
+    session: Session,
+    request: &CreateWebhookRequest,
+) -> Result<WebhookCreatedResponse, ApiError> {
+    let body = to_json(request)?;
+    read_json(send_authed(session, Method::POST, "/api/v1/webhooks", &[], Some(body)).await?).await
+}
+
+/// `PATCH /api/v1/webhooks/{id}`: changes the fields present, e.g. `enabled`.
+pub async fn update_webhook(
+    session: Session,
+    id: WebhookEndpointId,
+    request: &UpdateWebhookRequest,
+) -> Result<WebhookEndpoint, ApiError> {
+    let body = to_json(request)?;
+    let path = format!("/api/v1/webhooks/{id}");
+    read_json(send_authed(session, Method::PATCH, &path, &[], Some(body)).await?).await
+}
+
+/// `DELETE /api/v1/webhooks/{id}`.
+pub async fn delete_webhook(session: Session, id: WebhookEndpointId) -> Result<(), ApiError> {
+    let path = format!("/api/v1/webhooks/{id}");
+    read_empty(send_authed(session, Method::DELETE, &path, &[], None).await?).await
+}
+
+/// `POST /api/v1/webhooks/{id}/test`: queues a `webhook.test` event for the endpoint.
+pub async fn test_webhook(
+    session: Session,
+    id: WebhookEndpointId,
+) -> Result<WebhookDelivery, ApiError> {
+    let path = format!("/api/v1/webhooks/{id}/test");
+    read_json(send_authed(session, Method::POST, &path, &[], None).await?).await
+}
+
+/// `GET /api/v1/webhooks/{id}/deliveries` with a cursor: newest first.
+pub async fn webhook_deliveries(
+    session: Session,
+    id: WebhookEndpointId,
+    page: &PageQuery,
+) -> Result<Page<WebhookDelivery>, ApiError> {
+    let path = format!("/api/v1/webhooks/{id}/deliveries");
+    let mut query = Vec::new();
+    push(&mut query, "cursor", page.cursor.clone());
+    push(
+        &mut query,
+        "limit",
+        page.limit.map(|limit| limit.to_string()),
+    );
+    read_json(send_authed(session, Method::GET, &path, &query, None).await?).await
+}
+
+/// `GET /api/v1/webhooks/deliveries/{id}`: the delivery, its attempts and the body sent.
+pub async fn webhook_delivery(
+    session: Session,
+    id: WebhookDeliveryId,
+) -> Result<WebhookDeliveryDetail, ApiError> {
+    let path = format!("/api/v1/webhooks/deliveries/{id}");
+    read_json(send_authed(session, Method::GET, &path, &[], None).await?).await
+}
+
+/// `POST /api/v1/webhooks/deliveries/{id}/replay`: sends the same event again, as a new
+/// delivery.
+pub async fn replay_webhook_delivery(
+    session: Session,
+    id: WebhookDeliveryId,
+) -> Result<WebhookDelivery, ApiError> {
+    let path = format!("/api/v1/webhooks/deliveries/{id}/replay");
+    read_json(send_authed(session, Method::POST, &path, &[], None).await?).await
 }
 
 fn audit_query(filter: &AuditQuery) -> Vec<(&'static str, String)> {

@@ -10,9 +10,11 @@ use leptos_router::path;
 use pulse_shared::access::Action;
 use pulse_shared::people::Role;
 
+use crate::alert_bell::AlertBell;
 use crate::api;
 use crate::components::{Button, ButtonVariant, Card, Skeleton, ToastProvider, use_toasts};
 use crate::format;
+use crate::live_alerts::LiveAlertsProvider;
 use crate::pages::{
     Account, ApiKeys, Audit, Forbidden, Join, Login, NotFound, Overview, People, Signup, Status,
     Teams,
@@ -30,6 +32,7 @@ pub fn App() -> impl IntoView {
     view! {
         <ToastProvider>
             <SessionProvider>
+                <LiveAlertsProvider>
                 <Router>
                     <Shell>
                         <Routes fallback=|| view! { <NotFound /> }>
@@ -61,6 +64,7 @@ pub fn App() -> impl IntoView {
                         </Routes>
                     </Shell>
                 </Router>
+                </LiveAlertsProvider>
             </SessionProvider>
         </ToastProvider>
     }
@@ -120,6 +124,7 @@ fn Shell(children: Children) -> impl IntoView {
         }
     };
     let role = Memo::new(move |_| session.role());
+    let signed_in = Memo::new(move |_| session.phase() == Phase::SignedIn);
 
     view! {
         <div class="shell" on:keydown=close_on_escape>
@@ -132,6 +137,9 @@ fn Shell(children: Children) -> impl IntoView {
                         <span class="brand-name">"Pulse"</span>
                     </A>
                     <div class="sidebar-tools">
+                        <Show when=move || signed_in.get()>
+                            <AlertBell on_open=Callback::new(move |()| menu_open.set(false)) />
+                        </Show>
                         <ThemeToggle />
                         <Button
                             variant=ButtonVariant::Ghost

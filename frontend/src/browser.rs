@@ -1,5 +1,5 @@
-//! Small wrappers over browser APIs the pages use: the clipboard, file downloads and the
-//! URL fragment.
+//! Small wrappers over browser APIs the pages use: the clipboard, file downloads, the
+//! clock and the URL fragment.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
@@ -57,6 +57,14 @@ pub fn file_stamp() -> String {
         .take(19)
         .map(|c| if c == ':' { '-' } else { c })
         .collect()
+}
+
+/// The browser's clock.
+///
+/// Rationale: as for [`file_stamp`], `chrono::Utc::now()` would panic here.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    // Milliseconds since the epoch fit an i64 for the next 290 million years.
+    chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
 }
 
 /// The URL fragment without its `#` (empty when there is none).

@@ -8,6 +8,7 @@ use std::pin::Pin;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use pulse_shared::Page;
+use pulse_shared::alerts::AlertQuery;
 use pulse_shared::audit::AuditQuery;
 use pulse_shared::people::PeopleQuery;
 
@@ -21,6 +22,15 @@ pub trait CursorQuery: Clone + Send + Sync + 'static {
 }
 
 impl CursorQuery for PeopleQuery {
+    fn at(&self, cursor: Option<String>) -> Self {
+        Self {
+            cursor,
+            ..self.clone()
+        }
+    }
+}
+
+impl CursorQuery for AlertQuery {
     fn at(&self, cursor: Option<String>) -> Self {
         Self {
             cursor,

@@ -32,6 +32,20 @@ pub fn minute(moment: DateTime<Utc>) -> String {
     moment.format("%-d %b %Y, %H:%M UTC").to_string()
 }
 
+/// How long ago `moment` was, seen from `now`: `just now`, `5 min ago`, `3 h ago`,
+/// `2 d ago`, and the day (as [`date`]) after a week. A moment in the future (clock skew)
+/// reads as `just now`.
+pub fn ago(moment: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = (now - moment).num_seconds();
+    match seconds {
+        ..60 => "just now".to_owned(),
+        60..3_600 => format!("{} min ago", seconds / 60),
+        3_600..86_400 => format!("{} h ago", seconds / 3_600),
+        86_400..604_800 => format!("{} d ago", seconds / 86_400),
+        _ => date(moment),
+    }
+}
+
 /// "Ada Lovelace" → "AL"; one letter for one name.
 pub fn initials(name: &str) -> String {
     let mut words = name.split_whitespace();
@@ -73,6 +87,33 @@ mod tests {
         assert_eq!(initials("Ada Augusta King Lovelace"), "AL");
         assert_eq!(initials("ada"), "A");
         assert_eq!(initials("  "), "");
+    }
+
+    #[test]
+    fn ages_read_in_the_largest_unit() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let cases = [
+            (-30, "just now"),
+            (0, "just now"),
+            (59, "just now"),
+            (60, "1 min ago"),
+            (3_599, "59 min ago"),
+            (3_600, "1 h ago"),
+            (86_399, "23 h ago"),
+            (86_400, "1 d ago"),
+            (604_799, "6 d ago"),
+        ];
+        for (seconds, expected) in cases {
+            assert_eq!(
+                ago(now - TimeDelta::seconds(seconds), now),
+                expected,
+                "{seconds} s"
+            );
+        }
+        assert_eq!(
+            ago(now - TimeDelta::days(8), now),
+            date(now - TimeDelta::days(8))
+        );
     }
 
     #[test]

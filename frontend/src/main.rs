@@ -1,5 +1,6 @@
 //! The Pulse web app: a Leptos single-page app compiled to WASM by trunk.
 
+mod alert_bell;
 mod api;
 mod app;
 mod browser;
@@ -7,6 +8,7 @@ mod components;
 mod cursor_list;
 mod format;
 mod forms;
+mod live_alerts;
 mod pages;
 mod session;
 mod theme;

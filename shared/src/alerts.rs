@@ -70,9 +70,9 @@ impl AlertKind {
     /// How serious an alert of this kind is.
     pub fn severity(self) -> Severity {
         match self {
-            AlertKind::AgentOffline | AlertKind::SubscriptionExpiring | AlertKind::SeatUsageHigh => {
-                Severity::Warning
-            }
+            AlertKind::AgentOffline
+            | AlertKind::SubscriptionExpiring
+            | AlertKind::SeatUsageHigh => Severity::Warning,
             AlertKind::PaymentFailed => Severity::Critical,
             AlertKind::AgentOnline
             | AlertKind::PaymentSucceeded

@@ -6,6 +6,7 @@
 //! `.service(handler)`, never with actix's `route` method, and every path is written in
 //! full relative to its scope, so every route appears in `/api/v1/openapi.json`.
 
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -19,6 +20,7 @@ pub mod people;
 pub mod reach;
 pub mod system;
 pub mod teams;
+pub mod webhooks;
 
 use utoipa::OpenApi;
 use utoipa_actix_web::scope::{self, Scope};
@@ -61,6 +63,24 @@ pub fn v1() -> Scope<
         .service(api_keys::list)
         .service(api_keys::create)
         .service(api_keys::revoke)
+        .service(alerts::list)
+        .service(alerts::unread_count)
+        .service(alerts::mark_read)
+        .service(alerts::mark_unread)
+        .service(alerts::mark_all_read)
+        .service(alerts::send_test)
+        .service(alerts::stream_ticket)
+        .service(alerts::stream)
+        .service(alerts::preferences)
+        .service(alerts::update_preferences)
+        .service(webhooks::list)
+        .service(webhooks::create)
+        .service(webhooks::update)
+        .service(webhooks::remove)
+        .service(webhooks::send_test)
+        .service(webhooks::deliveries)
+        .service(webhooks::delivery)
+        .service(webhooks::replay)
 }
 
 /// The document's fixed parts; paths and schemas are collected from the handlers.
@@ -83,6 +103,8 @@ pub fn v1() -> Scope<
         (name = "people", description = "People, roles, invitations"),
         (name = "teams", description = "Teams (departments) and their managers"),
         (name = "api-keys", description = "Keys for integrators"),
+        (name = "alerts", description = "Alerts per recipient, their live stream (Server-Sent Events) and preferences"),
+        (name = "webhooks", description = "Signed outbound webhooks for alerts. Each request carries `Pulse-Signature: t=<unix seconds>,v1=<hex>`, where `<hex>` is HMAC-SHA256(endpoint secret, `<t>.<raw body>`); also `Pulse-Event-Id` (repeated on retries and replays), `Pulse-Event-Type` and `Pulse-Delivery-Id`. Non-2xx answers are retried with exponential backoff and jitter for a day; redirects are not followed."),
     )
 )]
 pub struct ApiDoc;

@@ -1,6 +1,7 @@
 //! The database layer: the connection pool, embedded migrations, and (per area) row
 //! structs and queries.
 
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod invitations;
@@ -8,6 +9,7 @@ pub mod people;
 pub mod schema;
 pub mod sessions;
 pub mod teams;
+pub mod webhooks;
 
 use std::time::{Duration, Instant};
 

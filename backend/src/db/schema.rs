@@ -122,6 +122,105 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    alerts (company_id, id) {
+        company_id -> Uuid,
+        id -> Uuid,
+        kind -> Text,
+        severity -> Text,
+        title -> Text,
+        body -> Text,
+        agent_id -> Nullable<Uuid>,
+        user_id -> Nullable<Uuid>,
+        invoice_id -> Nullable<Text>,
+        policy_id -> Nullable<Uuid>,
+        open_key -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    alert_recipients (seq) {
+        seq -> Int8,
+        company_id -> Uuid,
+        alert_id -> Uuid,
+        user_id -> Uuid,
+        in_app -> Bool,
+        read_at -> Nullable<Timestamptz>,
+        email_status -> Nullable<Text>,
+        email_attempts -> Int4,
+        email_next_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    alert_preferences (company_id, user_id, kind) {
+        company_id -> Uuid,
+        user_id -> Uuid,
+        kind -> Text,
+        in_app -> Bool,
+        email -> Bool,
+    }
+}
+
+diesel::table! {
+    stream_tickets (token_hash) {
+        token_hash -> Bytea,
+        company_id -> Uuid,
+        user_id -> Uuid,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (company_id, id) {
+        company_id -> Uuid,
+        id -> Uuid,
+        url -> Text,
+        description -> Text,
+        secret -> Text,
+        kinds -> Array<Text>,
+        enabled -> Bool,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (company_id, id) {
+        company_id -> Uuid,
+        id -> Uuid,
+        endpoint_id -> Uuid,
+        event_id -> Uuid,
+        event_type -> Text,
+        payload -> Jsonb,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Nullable<Timestamptz>,
+        give_up_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+        last_status_code -> Nullable<Int4>,
+        last_latency_ms -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        replay_of -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (company_id, delivery_id, number) {
+        company_id -> Uuid,
+        delivery_id -> Uuid,
+        number -> Int4,
+        attempted_at -> Timestamptz,
+        status_code -> Nullable<Int4>,
+        latency_ms -> Int4,
+        error -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     companies,
     teams,
@@ -131,5 +230,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     api_keys,
     audit_events,
-    audit_heads
+    audit_heads,
+    alerts,
+    alert_recipients,
+    alert_preferences,
+    stream_tickets,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_attempts
 );

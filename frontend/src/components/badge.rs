@@ -1,6 +1,7 @@
 //! `Badge`: a short status label in one of five tones.
 
 use leptos::prelude::*;
+use pulse_shared::alerts::Severity;
 
 /// The meaning a badge's colour carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -21,6 +22,17 @@ impl BadgeTone {
             Self::Warning => "badge badge-warning",
             Self::Danger => "badge badge-danger",
             Self::Info => "badge badge-info",
+        }
+    }
+}
+
+/// The colour of an alert's severity: the same everywhere alerts are shown.
+impl From<Severity> for BadgeTone {
+    fn from(severity: Severity) -> Self {
+        match severity {
+            Severity::Info => Self::Info,
+            Severity::Warning => Self::Warning,
+            Severity::Critical => Self::Danger,
         }
     }
 }

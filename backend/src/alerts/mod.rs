@@ -1,0 +1,186 @@
+//! Raising alerts. [`raise`] is the only way an alert comes to exist: it decides who
+//! receives it (and how, from their preferences), queues its emails and webhook
+//! deliveries, and wakes every replica's live streams, all inside the caller's
+//! transaction, so an alert exists exactly when the change that caused it does.
+
+pub mod live;
+
+use chrono::Utc;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use pulse_shared::alerts::{AlertKind, AlertSubject};
+use pulse_shared::ids::{AlertId, CompanyId, UserId};
+use pulse_shared::webhooks::WebhookEvent;
+use serde_json::json;
+
+use crate::db::alerts::{self as rows, AlertRow};
+use crate::db::webhooks::{self, DeliveryRow};
+use crate::outbox;
+
+/// Who an alert is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// The company's owners and admins, and, when the alert is about an employee
+    /// (`subject.user_id`), that employee's team managers.
+    Company,
+    /// One person only (a test alert they asked for).
+    Person(UserId),
+}
+
+/// An alert to raise.
+#[derive(Debug, Clone)]
+pub struct NewAlert {
+    pub kind: AlertKind,
+    pub title: String,
+    pub body: String,
+    pub subject: AlertSubject,
+    pub audience: Audience,
+}
+
+/// Raises `alert` for `company` on `conn` (inside the caller's transaction when there
+/// is one). A condition that is already open (the same agent already reported
+/// offline) is not raised again: the answer is then `None`. An alert that ends a
+/// condition (back online) resolves it, so the next occurrence is raised anew.
+pub async fn raise(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    alert: NewAlert,
+) -> diesel::QueryResult<Option<AlertId>> {
+    conn.transaction(async |conn| {
+        if let Some(condition) = alert.kind.resolves() {
+            rows::resolve(conn, company, &open_key(condition, &alert.subject)).await?;
+        }
+        let id = AlertId::generate();
+        let row = AlertRow {
+            company_id: company.0,
+            id: id.0,
+            kind: alert.kind.as_str().to_owned(),
+            severity: alert.kind.severity().as_str().to_owned(),
+            title: clip(&alert.title, 200),
+            body: clip(&alert.body, 2000),
+            agent_id: alert.subject.agent_id.map(|agent| agent.0),
+            user_id: alert.subject.user_id.map(|user| user.0),
+            invoice_id: alert.subject.invoice_id.clone(),
+            policy_id: alert.subject.policy_id.map(|policy| policy.0),
+            open_key: alert
+                .kind
+                .is_condition()
+                .then(|| open_key(alert.kind, &alert.subject)),
+            resolved_at: None,
+            created_at: Utc::now(),
+        };
+        if !rows::insert(conn, &row).await? {
+            return Ok(None);
+        }
+        let person = match alert.audience {
+            Audience::Person(user) => Some(user),
+            Audience::Company => None,
+        };
+        let reached =
+            rows::insert_recipients(conn, company, id, alert.kind, person, alert.subject.user_id)
+                .await?;
+        let deliveries = webhook_deliveries(conn, company, &row).await?;
+        if reached.iter().any(|recipient| recipient.in_app) {
+            rows::notify(conn, live::ALERTS_CHANNEL, &live::payload(company, id)).await?;
+        }
+        if deliveries > 0 || reached.iter().any(|recipient| recipient.by_email) {
+            rows::notify(conn, outbox::CHANNEL, "").await?;
+        }
+        Ok(Some(id))
+    })
+    .await
+}
+
+/// Queues the alert for every enabled endpoint that wants its kind; answers how many.
+async fn webhook_deliveries(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    row: &AlertRow,
+) -> diesel::QueryResult<usize> {
+    let endpoints = webhooks::subscribed(conn, company, row.kind()).await?;
+    if endpoints.is_empty() {
+        return Ok(0);
+    }
+    let event = event(company, row);
+    let payload = serde_json::to_value(&event).unwrap_or_default();
+    let deliveries: Vec<DeliveryRow> = endpoints
+        .iter()
+        .map(|endpoint| {
+            DeliveryRow::new(
+                company,
+                *endpoint,
+                event.id,
+                &event.event_type,
+                payload.clone(),
+                None,
+            )
+        })
+        .collect();
+    webhooks::insert_deliveries(conn, &deliveries).await?;
+    Ok(deliveries.len())
+}
+
+/// The webhook body announcing `row`.
+pub fn event(company: CompanyId, row: &AlertRow) -> WebhookEvent {
+    WebhookEvent {
+        id: row.id,
+        event_type: format!("alert.{}", row.kind),
+        company_id: company,
+        created_at: row.created_at,
+        data: json!({
+            "id": row.id,
+            "kind": row.kind,
+            "severity": row.severity,
+            "title": row.title,
+            "body": row.body,
+            "subject": row.subject(),
+            "created_at": row.created_at,
+        }),
+    }
+}
+
+/// What makes two alerts "the same open condition": the kind and what it is about.
+fn open_key(kind: AlertKind, subject: &AlertSubject) -> String {
+    let about = subject
+        .agent_id
+        .map(|agent| format!("agent:{agent}"))
+        .or_else(|| {
+            subject
+                .invoice_id
+                .as_ref()
+                .map(|invoice| format!("invoice:{invoice}"))
+        })
+        .or_else(|| subject.user_id.map(|user| format!("user:{user}")))
+        .or_else(|| subject.policy_id.map(|policy| format!("policy:{policy}")))
+        .unwrap_or_else(|| "company".to_owned());
+    format!("{kind}:{about}")
+}
+
+/// At most `max` characters of `text`.
+fn clip(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pulse_shared::ids::AgentId;
+
+    #[test]
+    fn a_condition_is_keyed_by_what_it_is_about() {
+        let agent = AgentId(uuid::Uuid::nil());
+        let subject = AlertSubject {
+            agent_id: Some(agent),
+            user_id: Some(UserId(uuid::Uuid::max())),
+            ..AlertSubject::default()
+        };
+        assert_eq!(
+            open_key(AlertKind::AgentOffline, &subject),
+            format!("agent_offline:agent:{agent}")
+        );
+        assert_eq!(
+            open_key(AlertKind::SeatUsageHigh, &AlertSubject::default()),
+            "seat_usage_high:company"
+        );
+        assert_eq!(clip("ééé", 2), "éé");
+    }
+}

@@ -1,0 +1,507 @@
+//! Alerts and their recipients: the statements behind [`crate::alerts::raise`], a
+//! person's inbox, read state, preferences and stream tickets.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use pulse_shared::alerts::{Alert, AlertKind, AlertPreference, AlertSubject, Severity};
+use pulse_shared::ids::{AgentId, AlertId, CompanyId, PolicyId, UserId};
+use uuid::Uuid;
+
+use super::schema::{alert_preferences, alert_recipients, alerts, stream_tickets};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = alerts)]
+pub struct AlertRow {
+    pub company_id: Uuid,
+    pub id: Uuid,
+    pub kind: String,
+    pub severity: String,
+    pub title: String,
+    pub body: String,
+    pub agent_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    pub invoice_id: Option<String>,
+    pub policy_id: Option<Uuid>,
+    pub open_key: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl AlertRow {
+    pub fn kind(&self) -> AlertKind {
+        self.kind.parse().unwrap_or(AlertKind::Test)
+    }
+
+    pub fn subject(&self) -> AlertSubject {
+        AlertSubject {
+            agent_id: self.agent_id.map(AgentId),
+            user_id: self.user_id.map(UserId),
+            invoice_id: self.invoice_id.clone(),
+            policy_id: self.policy_id.map(PolicyId),
+        }
+    }
+
+    /// The alert as recipient number `seq` sees it.
+    pub fn for_recipient(&self, seq: i64, read_at: Option<DateTime<Utc>>) -> Alert {
+        Alert {
+            id: AlertId(self.id),
+            seq,
+            kind: self.kind(),
+            severity: self.severity.parse().unwrap_or(Severity::Info),
+            title: self.title.clone(),
+            body: self.body.clone(),
+            subject: self.subject(),
+            created_at: self.created_at,
+            read_at,
+        }
+    }
+}
+
+/// Inserts the alert unless the same condition is already open (the partial unique
+/// index on `open_key` decides). Answers whether it was inserted.
+pub async fn insert(conn: &mut AsyncPgConnection, row: &AlertRow) -> QueryResult<bool> {
+    diesel::insert_into(alerts::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(|inserted| inserted > 0)
+}
+
+/// Closes the open condition `open_key`, if there is one.
+pub async fn resolve(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    open_key: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        alerts::table
+            .filter(alerts::company_id.eq(company.0))
+            .filter(alerts::open_key.eq(open_key))
+            .filter(alerts::resolved_at.is_null()),
+    )
+    .set(alerts::resolved_at.eq(Utc::now()))
+    .execute(conn)
+    .await
+}
+
+/// Who an alert reached and how.
+#[derive(Debug, QueryableByName)]
+pub struct Reached {
+    #[diesel(sql_type = Bool)]
+    pub in_app: bool,
+    #[diesel(sql_type = Bool)]
+    pub by_email: bool,
+}
+
+/// Writes one recipient row per active person in the alert's audience who wants the
+/// kind in the app or by email, in one statement. The audience is `person` alone when
+/// given; otherwise the owners and admins, plus the managers of the team of `about`
+/// (the employee the alert concerns).
+pub async fn insert_recipients(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    alert: AlertId,
+    kind: AlertKind,
+    person: Option<UserId>,
+    about: Option<UserId>,
+) -> QueryResult<Vec<Reached>> {
+    diesel::sql_query(
+        "INSERT INTO alert_recipients (company_id, alert_id, user_id, in_app, email_status, email_next_at)
+         SELECT u.company_id, $2, u.id, wants.in_app,
+                CASE WHEN wants.email THEN 'pending' END,
+                CASE WHEN wants.email THEN now() END
+           FROM users u
+           LEFT JOIN alert_preferences p
+                  ON p.company_id = u.company_id AND p.user_id = u.id AND p.kind = $3
+          CROSS JOIN LATERAL (SELECT coalesce(p.in_app, true) AS in_app,
+                                     coalesce(p.email, $4) AS email) wants
+          WHERE u.company_id = $1
+            AND u.status = 'active'
+            AND (wants.in_app OR wants.email)
+            AND CASE WHEN $5::uuid IS NOT NULL THEN u.id = $5
+                     ELSE u.role IN ('owner', 'admin')
+                          OR u.id IN (SELECT tm.user_id
+                                        FROM team_managers tm
+                                        JOIN users s ON s.company_id = tm.company_id
+                                                    AND s.team_id = tm.team_id
+                                       WHERE tm.company_id = $1 AND s.id = $6)
+                END
+         RETURNING in_app, email_status IS NOT NULL AS by_email",
+    )
+    .bind::<SqlUuid, _>(company.0)
+    .bind::<SqlUuid, _>(alert.0)
+    .bind::<Text, _>(kind.as_str())
+    .bind::<Bool, _>(kind.emailed_by_default())
+    .bind::<Nullable<SqlUuid>, _>(person.map(|user| user.0))
+    .bind::<Nullable<SqlUuid>, _>(about.map(|user| user.0))
+    .load(conn)
+    .await
+}
+
+/// Wakes the replicas: `channel` is [`crate::alerts::live::ALERTS_CHANNEL`] or
+/// [`crate::outbox::CHANNEL`]. Postgres delivers it when the transaction commits.
+pub async fn notify(conn: &mut AsyncPgConnection, channel: &str, payload: &str) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_notify($1, $2)")
+        .bind::<Text, _>(channel)
+        .bind::<Text, _>(payload)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Filters of a person's alert list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter {
+    pub kind: Option<AlertKind>,
+    pub severity: Option<Severity>,
+    pub read: Option<bool>,
+}
+
+/// `user`'s alerts, newest first, at most `limit`, before recipient seq `before`.
+pub async fn inbox(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+    filter: Filter,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Alert>> {
+    let mut query = alert_recipients::table
+        .inner_join(
+            alerts::table.on(alerts::company_id
+                .eq(alert_recipients::company_id)
+                .and(alerts::id.eq(alert_recipients::alert_id))),
+        )
+        .filter(alert_recipients::company_id.eq(company.0))
+        .filter(alert_recipients::user_id.eq(user.0))
+        .filter(alert_recipients::in_app)
+        .select((
+            alert_recipients::seq,
+            alert_recipients::read_at,
+            AlertRow::as_select(),
+        ))
+        .order(alert_recipients::seq.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(kind) = filter.kind {
+        query = query.filter(alerts::kind.eq(kind.as_str()));
+    }
+    if let Some(severity) = filter.severity {
+        query = query.filter(alerts::severity.eq(severity.as_str()));
+    }
+    match filter.read {
+        Some(true) => query = query.filter(alert_recipients::read_at.is_not_null()),
+        Some(false) => query = query.filter(alert_recipients::read_at.is_null()),
+        None => {}
+    }
+    if let Some(before) = before {
+        query = query.filter(alert_recipients::seq.lt(before));
+    }
+    let rows: Vec<(i64, Option<DateTime<Utc>>, AlertRow)> = query.load(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(seq, read_at, row)| row.for_recipient(seq, read_at))
+        .collect())
+}
+
+/// `user`'s alerts after seq `after`, oldest first: what a resuming stream missed.
+pub async fn since(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<Alert>> {
+    let rows: Vec<(i64, Option<DateTime<Utc>>, AlertRow)> = alert_recipients::table
+        .inner_join(
+            alerts::table.on(alerts::company_id
+                .eq(alert_recipients::company_id)
+                .and(alerts::id.eq(alert_recipients::alert_id))),
+        )
+        .filter(alert_recipients::company_id.eq(company.0))
+        .filter(alert_recipients::user_id.eq(user.0))
+        .filter(alert_recipients::in_app)
+        .filter(alert_recipients::seq.gt(after))
+        .select((
+            alert_recipients::seq,
+            alert_recipients::read_at,
+            AlertRow::as_select(),
+        ))
+        .order(alert_recipients::seq.asc())
+        .limit(limit)
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(seq, read_at, row)| row.for_recipient(seq, read_at))
+        .collect())
+}
+
+/// An alert and who sees it in the app, `(user, seq)`: what the live stream fans out.
+pub async fn with_recipients(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    alert: AlertId,
+) -> QueryResult<(AlertRow, Vec<(Uuid, i64)>)> {
+    let row = alerts::table
+        .find((company.0, alert.0))
+        .select(AlertRow::as_select())
+        .first(conn)
+        .await?;
+    let recipients = alert_recipients::table
+        .filter(alert_recipients::company_id.eq(company.0))
+        .filter(alert_recipients::alert_id.eq(alert.0))
+        .filter(alert_recipients::in_app)
+        .select((alert_recipients::user_id, alert_recipients::seq))
+        .load(conn)
+        .await?;
+    Ok((row, recipients))
+}
+
+pub async fn unread(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+) -> QueryResult<i64> {
+    alert_recipients::table
+        .filter(alert_recipients::company_id.eq(company.0))
+        .filter(alert_recipients::user_id.eq(user.0))
+        .filter(alert_recipients::in_app)
+        .filter(alert_recipients::read_at.is_null())
+        .count()
+        .get_result(conn)
+        .await
+}
+
+/// Marks one of `user`'s alerts read or unread; 0 when it is not theirs.
+pub async fn mark(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+    alert: AlertId,
+    read: bool,
+) -> QueryResult<usize> {
+    let target = alert_recipients::table
+        .filter(alert_recipients::company_id.eq(company.0))
+        .filter(alert_recipients::user_id.eq(user.0))
+        .filter(alert_recipients::alert_id.eq(alert.0))
+        .filter(alert_recipients::in_app);
+    if read {
+        // Keep the first time it was read.
+        diesel::update(target)
+            .set(alert_recipients::read_at.eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+            >("coalesce(read_at, now())")))
+            .execute(conn)
+            .await
+    } else {
+        diesel::update(target)
+            .set(alert_recipients::read_at.eq(None::<DateTime<Utc>>))
+            .execute(conn)
+            .await
+    }
+}
+
+/// Marks all of `user`'s unread alerts read; answers how many changed.
+pub async fn mark_all(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+) -> QueryResult<usize> {
+    diesel::update(
+        alert_recipients::table
+            .filter(alert_recipients::company_id.eq(company.0))
+            .filter(alert_recipients::user_id.eq(user.0))
+            .filter(alert_recipients::in_app)
+            .filter(alert_recipients::read_at.is_null()),
+    )
+    .set(alert_recipients::read_at.eq(Utc::now()))
+    .execute(conn)
+    .await
+}
+
+/// `user`'s preference for every kind, defaults filled in.
+pub async fn preferences(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+) -> QueryResult<Vec<AlertPreference>> {
+    let chosen: Vec<(String, bool, bool)> = alert_preferences::table
+        .filter(alert_preferences::company_id.eq(company.0))
+        .filter(alert_preferences::user_id.eq(user.0))
+        .select((
+            alert_preferences::kind,
+            alert_preferences::in_app,
+            alert_preferences::email,
+        ))
+        .load(conn)
+        .await?;
+    Ok(AlertKind::ALL
+        .into_iter()
+        .map(|kind| {
+            chosen
+                .iter()
+                .find(|(name, _, _)| name == kind.as_str())
+                .map_or_else(
+                    || AlertPreference::default_for(kind),
+                    |(_, in_app, email)| AlertPreference {
+                        kind,
+                        in_app: *in_app,
+                        email: *email,
+                    },
+                )
+        })
+        .collect())
+}
+
+pub async fn save_preferences(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+    items: &[AlertPreference],
+) -> QueryResult<()> {
+    use diesel::upsert::excluded;
+    let rows: Vec<_> = items
+        .iter()
+        .map(|item| {
+            (
+                alert_preferences::company_id.eq(company.0),
+                alert_preferences::user_id.eq(user.0),
+                alert_preferences::kind.eq(item.kind.as_str()),
+                alert_preferences::in_app.eq(item.in_app),
+                alert_preferences::email.eq(item.email),
+            )
+        })
+        .collect();
+    diesel::insert_into(alert_preferences::table)
+        .values(rows)
+        .on_conflict((
+            alert_preferences::company_id,
+            alert_preferences::user_id,
+            alert_preferences::kind,
+        ))
+        .do_update()
+        .set((
+            alert_preferences::in_app.eq(excluded(alert_preferences::in_app)),
+            alert_preferences::email.eq(excluded(alert_preferences::email)),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+pub async fn insert_ticket(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+    token_hash: Vec<u8>,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<()> {
+    // Expired tickets are dropped by the next one issued.
+    diesel::delete(stream_tickets::table.filter(stream_tickets::expires_at.lt(Utc::now())))
+        .execute(conn)
+        .await?;
+    diesel::insert_into(stream_tickets::table)
+        .values((
+            stream_tickets::token_hash.eq(token_hash),
+            stream_tickets::company_id.eq(company.0),
+            stream_tickets::user_id.eq(user.0),
+            stream_tickets::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Uses up a ticket: deleted as it is read, so it opens one stream at most, on any replica.
+pub async fn take_ticket(
+    conn: &mut AsyncPgConnection,
+    token_hash: &[u8],
+) -> QueryResult<Option<(CompanyId, UserId)>> {
+    let taken: Option<(Uuid, Uuid, DateTime<Utc>)> =
+        diesel::delete(stream_tickets::table.filter(stream_tickets::token_hash.eq(token_hash)))
+            .returning((
+                stream_tickets::company_id,
+                stream_tickets::user_id,
+                stream_tickets::expires_at,
+            ))
+            .get_result(conn)
+            .await
+            .optional()?;
+    Ok(taken
+        .filter(|(_, _, expires_at)| *expires_at > Utc::now())
+        .map(|(company, user, _)| (CompanyId(company), UserId(user))))
+}
+
+/// An alert email claimed for sending.
+#[derive(Debug, QueryableByName)]
+pub struct ClaimedEmail {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub attempts: i32,
+    #[diesel(sql_type = Text)]
+    pub email: String,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub severity: String,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Text)]
+    pub body: String,
+}
+
+/// Claims up to `limit` due alert emails for five minutes (a crashed sender's claim
+/// lapses), counting the attempt.
+pub async fn claim_emails(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+) -> QueryResult<Vec<ClaimedEmail>> {
+    diesel::sql_query(
+        "WITH claimed AS (
+             UPDATE alert_recipients
+                SET email_next_at = now() + interval '5 minutes',
+                    email_attempts = email_attempts + 1
+              WHERE seq IN (SELECT seq FROM alert_recipients
+                             WHERE email_status = 'pending' AND email_next_at <= now()
+                             ORDER BY email_next_at
+                             LIMIT $1
+                             FOR UPDATE SKIP LOCKED)
+          RETURNING seq, company_id, alert_id, user_id, email_attempts)
+         SELECT c.seq, c.email_attempts AS attempts, u.email::text AS email, u.name,
+                a.severity, a.title, a.body
+           FROM claimed c
+           JOIN users u ON u.company_id = c.company_id AND u.id = c.user_id
+           JOIN alerts a ON a.company_id = c.company_id AND a.id = c.alert_id",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)
+    .await
+}
+
+/// Records how sending an alert email went: `next` is when to try again, or `None`
+/// when it was sent (`sent`) or given up on.
+pub async fn finish_email(
+    conn: &mut AsyncPgConnection,
+    seq: i64,
+    sent: bool,
+    next: Option<DateTime<Utc>>,
+) -> QueryResult<()> {
+    let status = match (sent, next) {
+        (true, _) => "sent",
+        (false, Some(_)) => "pending",
+        (false, None) => "failed",
+    };
+    diesel::update(alert_recipients::table.find(seq))
+        .set((
+            alert_recipients::email_status.eq(status),
+            alert_recipients::email_next_at.eq(next),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}

@@ -1,0 +1,257 @@
+//! The outbox dispatcher: sends what transactions queued for after their commit —
+//! webhook deliveries and alert emails. Every replica runs one; rows are claimed with
+//! `FOR UPDATE SKIP LOCKED` and a lease, so replicas share the work, never send the
+//! same attempt twice at once, and pick up what a crashed replica left.
+//!
+//! It wakes on `NOTIFY pulse_outbox` (sent by the transactions that queue work, heard
+//! by [`crate::alerts::live::listen`]) and otherwise every `PULSE_OUTBOX_POLL_MS`,
+//! which is also when retries come due.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures_util::future::join_all;
+use pulse_shared::webhooks::{DeliveryStatus, SIGNATURE_HEADER};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::db::webhooks::{self, Claimed, Outcome};
+use crate::db::{self, DbPool, alerts};
+use crate::domain::webhooks::{self as rules, retry_wait};
+use crate::mail::Mailer;
+
+/// The channel that wakes dispatchers.
+pub const CHANNEL: &str = "pulse_outbox";
+
+/// How many rows one round claims of each kind.
+const BATCH: i64 = 16;
+/// How long a claim holds: longer than one attempt can take.
+const LEASE_SECS: i64 = 60;
+/// How long a receiver has to answer.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Tries of an alert email before it is given up.
+const EMAIL_TRIES: i32 = 5;
+/// The most of a failure's description kept in the log.
+const ERROR_CHARS: usize = 500;
+
+pub struct Outbox {
+    pool: DbPool,
+    mailer: Mailer,
+    client: reqwest::Client,
+    allow_private: bool,
+    retry_base: Duration,
+    poll: Duration,
+    public_url: String,
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn new(
+        config: &Config,
+        pool: DbPool,
+        mailer: Mailer,
+        wake: Arc<Notify>,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            client: webhook_client(config.webhooks_allow_private)?,
+            allow_private: config.webhooks_allow_private,
+            retry_base: config.webhook_retry_base,
+            poll: config.outbox_poll,
+            public_url: config.public_url.clone(),
+            pool,
+            mailer,
+            wake,
+        })
+    }
+
+    /// Runs until the process ends.
+    pub async fn run(self) {
+        loop {
+            let busy = match self.round().await {
+                Ok(busy) => busy,
+                Err(error) => {
+                    tracing::warn!(%error, "the outbox could not run a round");
+                    false
+                }
+            };
+            if !busy {
+                tokio::select! {
+                    () = self.wake.notified() => {}
+                    () = tokio::time::sleep(self.poll) => {}
+                }
+            }
+        }
+    }
+
+    /// One round: claims and sends what is due. Answers whether a batch was full, so
+    /// more may be waiting.
+    async fn round(&self) -> Result<bool, db::DbError> {
+        let mut conn = db::conn(&self.pool).await?;
+        let due = webhooks::claim_due(&mut conn, LEASE_SECS, BATCH).await?;
+        let emails = alerts::claim_emails(&mut conn, BATCH).await?;
+        drop(conn);
+        let full = due.len() as i64 == BATCH || emails.len() as i64 == BATCH;
+        let webhook_results = join_all(due.into_iter().map(|claimed| self.deliver(claimed)));
+        let email_results = join_all(emails.into_iter().map(|email| self.email(email)));
+        let (webhook_results, email_results) = tokio::join!(webhook_results, email_results);
+        for result in webhook_results.into_iter().chain(email_results) {
+            if let Err(error) = result {
+                tracing::warn!(%error, "cannot record an outbox result");
+            }
+        }
+        Ok(full)
+    }
+
+    /// One attempt of one webhook delivery, logged.
+    async fn deliver(&self, claimed: Claimed) -> Result<(), db::DbError> {
+        let number = claimed.attempts + 1;
+        let attempted_at = Utc::now();
+        let started = Instant::now();
+        let result = self.post(&claimed).await;
+        let latency_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+        let (status_code, error) = match result {
+            Ok(status) if status.is_success() => (Some(i32::from(status.as_u16())), None),
+            Ok(status) => (
+                Some(i32::from(status.as_u16())),
+                Some(format!("The endpoint answered {status}.")),
+            ),
+            Err(error) => (None, Some(error.chars().take(ERROR_CHARS).collect())),
+        };
+        let (status, next_attempt_at) = if error.is_none() {
+            (DeliveryStatus::Succeeded, None)
+        } else {
+            let wait = retry_wait(self.retry_base, number.unsigned_abs(), jitter());
+            let next = attempted_at + chrono::Duration::from_std(wait).unwrap_or_default();
+            if next > claimed.give_up_at {
+                (DeliveryStatus::Failed, None)
+            } else {
+                (DeliveryStatus::Pending, Some(next))
+            }
+        };
+        if status != DeliveryStatus::Succeeded {
+            tracing::info!(delivery = %claimed.id, number, ?status_code, ?error, "webhook attempt failed");
+        }
+        let outcome = Outcome {
+            number,
+            attempted_at,
+            status_code,
+            latency_ms,
+            error,
+            status,
+            next_attempt_at,
+        };
+        let mut conn = db::conn(&self.pool).await?;
+        webhooks::record_attempt(&mut conn, claimed.company_id, claimed.id, &outcome).await?;
+        Ok(())
+    }
+
+    /// Sends the signed request; the answer's status, or why there was none.
+    async fn post(&self, claimed: &Claimed) -> Result<reqwest::StatusCode, String> {
+        let url = rules::check_url(&claimed.url, self.allow_private)
+            .map_err(|refused| refused.0.to_owned())?;
+        let body = serde_json::to_vec(&claimed.payload).map_err(|error| error.to_string())?;
+        let signature = rules::signature(&claimed.secret, Utc::now().timestamp(), &body);
+        let response = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(SIGNATURE_HEADER, signature)
+            .header("Pulse-Event-Id", claimed.event_id.to_string())
+            .header("Pulse-Event-Type", &claimed.event_type)
+            .header("Pulse-Delivery-Id", claimed.id.to_string())
+            .body(body)
+            .send()
+            .await
+            .map_err(describe)?;
+        Ok(response.status())
+    }
+
+    /// One try of one alert email.
+    async fn email(&self, email: alerts::ClaimedEmail) -> Result<(), db::DbError> {
+        let subject = format!("[Pulse] {}", email.title);
+        let body = format!(
+            "Hello {},\n\n{} ({})\n\n{}\n\nSee your alerts: {}/alerts\n\nChoose which alerts you receive by email on the same page.\n",
+            email.name, email.title, email.severity, email.body, self.public_url
+        );
+        let sent = match self.mailer.deliver(&email.email, &subject, body).await {
+            Ok(_) => true,
+            Err(error) => {
+                tracing::warn!(%error, attempt = email.attempts, "cannot send an alert email");
+                false
+            }
+        };
+        let next = (!sent && email.attempts < EMAIL_TRIES).then(|| {
+            Utc::now()
+                + chrono::Duration::from_std(retry_wait(
+                    self.retry_base,
+                    email.attempts.unsigned_abs(),
+                    jitter(),
+                ))
+                .unwrap_or_default()
+        });
+        let mut conn = db::conn(&self.pool).await?;
+        alerts::finish_email(&mut conn, email.seq, sent, next).await?;
+        Ok(())
+    }
+}
+
+/// The HTTP client for webhooks: no redirects, no proxies, bounded times, and (unless
+/// private addresses are allowed) a resolver that only ever hands out public addresses,
+/// so a name that resolves to an internal address cannot be reached even if its DNS
+/// changes after the endpoint was registered.
+fn webhook_client(allow_private: bool) -> anyhow::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent(concat!("Pulse-Webhooks/", env!("CARGO_PKG_VERSION")));
+    if !allow_private {
+        builder = builder.dns_resolver(Arc::new(PublicOnly));
+    }
+    Ok(builder.build()?)
+}
+
+/// Resolves names with the system resolver and keeps only public addresses.
+struct PublicOnly;
+
+impl Resolve for PublicOnly {
+    fn resolve(&self, name: Name) -> Resolving {
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            let public: Vec<SocketAddr> =
+                found.filter(|addr| rules::is_public(addr.ip())).collect();
+            if public.is_empty() {
+                return Err(rules::PRIVATE.0.into());
+            }
+            let addrs: Addrs = Box::new(public.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// A transport error in words, with its causes (reqwest's own message is terse).
+fn describe(error: reqwest::Error) -> String {
+    let mut text = if error.is_timeout() {
+        "The endpoint did not answer within 10 seconds".to_owned()
+    } else if error.is_connect() {
+        "Cannot connect to the endpoint".to_owned()
+    } else {
+        "The request failed".to_owned()
+    };
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// A number in `[0, 1)` for spreading retries.
+fn jitter() -> f64 {
+    getrandom::u64().map_or(0.5, |bits| (bits >> 11) as f64 / (1u64 << 53) as f64)
+}

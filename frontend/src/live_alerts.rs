@@ -1,0 +1,608 @@
+//! The signed-in person's alerts as they happen: the unread count, the newest alerts
+//! (for the bell) and a numbered feed of changes (for lists), kept current by the
+//! Server-Sent Events stream that [`LiveAlertsProvider`] holds open while someone is
+//! signed in. Marking alerts read goes through here too, so every view agrees at once.
+//!
+//! Rationale for reconnecting by hand: the server ends each stream after 15 minutes and a
+//! stream ticket works once, so the browser's own `EventSource` reconnect (same URL, same
+//! ticket) cannot succeed. On any error the stream is closed and opened again with a
+//! fresh ticket, resuming after the last `seq` received, 1 s to 30 s later.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use pulse_shared::alerts::{Alert, AlertQuery};
+use pulse_shared::ids::AlertId;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+
+use crate::api::{self, ApiError};
+use crate::browser;
+use crate::session::{Session, use_session};
+
+/// How many of the newest alerts are kept for the bell menu.
+const RECENT: usize = 20;
+/// How many changes a list can catch up on before it has to load again.
+const KEPT_CHANGES: usize = 100;
+/// The wait before the first reconnect; it doubles with each failure in a row…
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+/// …up to this.
+const LAST_RETRY: Duration = Duration::from_secs(30);
+
+/// Something that happened to the person's alerts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlertChange {
+    /// A new alert came in over the stream.
+    Arrived(Alert),
+    /// One alert was marked read (`read_at` is when) or unread (`None`).
+    Marked {
+        id: AlertId,
+        read_at: Option<DateTime<Utc>>,
+    },
+    /// Every alert was marked read.
+    AllRead { at: DateTime<Utc> },
+    /// Some changes may have been missed: lists must load again.
+    Resync,
+}
+
+impl AlertChange {
+    /// Brings `rows` (newest first, the answer to `filter`) up to date with this change.
+    /// Returns false when that is not possible and the list must load again.
+    ///
+    /// A new alert goes on top when it matches the filter and is newer than every row;
+    /// rows whose read state changed stay in place even if the filter no longer matches,
+    /// so nothing moves under the pointer.
+    pub fn apply(&self, rows: &mut Vec<Alert>, filter: &AlertQuery) -> bool {
+        match self {
+            Self::Arrived(alert) => {
+                let newest = rows.first().map(|row| row.seq);
+                if matches(alert, filter)
+                    && newest.is_none_or(|seq| alert.seq > seq)
+                    && !rows.iter().any(|row| row.id == alert.id)
+                {
+                    rows.insert(0, alert.clone());
+                }
+                true
+            }
+            Self::Marked { id, read_at } => {
+                for row in rows.iter_mut().filter(|row| row.id == *id) {
+                    // Marking a read alert read again keeps when it was first read.
+                    row.read_at = read_at.map(|at| row.read_at.unwrap_or(at));
+                }
+                true
+            }
+            Self::AllRead { at } => {
+                for row in rows.iter_mut().filter(|row| row.read_at.is_none()) {
+                    row.read_at = Some(*at);
+                }
+                true
+            }
+            Self::Resync => false,
+        }
+    }
+}
+
+/// Whether `alert` is one of the alerts `filter` asks for.
+pub fn matches(alert: &Alert, filter: &AlertQuery) -> bool {
+    filter.kind.is_none_or(|kind| alert.kind == kind)
+        && filter
+            .severity
+            .is_none_or(|severity| alert.severity == severity)
+        && filter
+            .read
+            .is_none_or(|read| alert.read_at.is_some() == read)
+}
+
+/// The wait before reconnect attempt `failures` (0 after a stream that had opened): 1 s
+/// doubling to 30 s, each drawn between half and all of that with `random` in `0..1`, so
+/// that tabs which lost the server together do not all come back at the same moment.
+pub fn backoff(failures: u32, random: f64) -> Duration {
+    let ceiling = FIRST_RETRY
+        .saturating_mul(2_u32.saturating_pow(failures.min(16)))
+        .min(LAST_RETRY);
+    ceiling.mul_f64(0.5 + 0.5 * random.clamp(0.0, 1.0))
+}
+
+/// The stream and what it needs to resume.
+#[derive(Default)]
+struct Stream {
+    /// Which start this is: every start and stop bumps it, and tasks, timers and event
+    /// handlers of an earlier one find it changed and do nothing.
+    run: u64,
+    source: Option<web_sys::EventSource>,
+    /// The event handlers of `source`; they must live as long as it may call them.
+    handlers: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+    /// The planned reconnect, cancelled by a stop.
+    retry: Option<TimeoutHandle>,
+    /// Failed connections in a row, for the backoff.
+    failures: u32,
+    /// The `seq` of the newest alert seen, to resume after (and to drop repeats).
+    last_seq: Option<i64>,
+}
+
+impl Stream {
+    /// Closes the stream and forgets its handlers and planned reconnect.
+    fn close(&mut self) {
+        if let Some(source) = self.source.take() {
+            source.close();
+        }
+        self.handlers.clear();
+        if let Some(retry) = self.retry.take() {
+            retry.clear();
+        }
+    }
+}
+
+/// The handle views use; cheap to copy into closures.
+#[derive(Clone, Copy)]
+pub struct LiveAlerts {
+    session: Session,
+    unread: RwSignal<i64>,
+    recent: RwSignal<Vec<Alert>>,
+    /// The number of the latest change in `changes`.
+    version: RwSignal<u64>,
+    changes: StoredValue<VecDeque<(u64, AlertChange)>>,
+    /// How many alerts came in over the stream: a count fetched while this moved may
+    /// have missed one, so it is fetched again.
+    arrivals: StoredValue<u64>,
+    stream: StoredValue<Stream, LocalStorage>,
+}
+
+impl LiveAlerts {
+    fn new(session: Session) -> Self {
+        Self {
+            session,
+            unread: RwSignal::new(0),
+            recent: RwSignal::new(Vec::new()),
+            version: RwSignal::new(0),
+            changes: StoredValue::new(VecDeque::new()),
+            arrivals: StoredValue::new(0),
+            stream: StoredValue::new_local(Stream::default()),
+        }
+    }
+
+    /// How many alerts are unread, tracked.
+    pub fn unread(self) -> i64 {
+        self.unread.get()
+    }
+
+    /// The newest alerts, newest first, tracked.
+    pub fn recent(self) -> Vec<Alert> {
+        self.recent.get()
+    }
+
+    /// The number of the latest change, tracked: goes up with every change, so a list
+    /// that watches it can catch up with [`LiveAlerts::changes_since`].
+    pub fn changed(self) -> u64 {
+        self.version.get()
+    }
+
+    /// The number of the latest change, untracked.
+    pub fn changed_untracked(self) -> u64 {
+        self.version.get_untracked()
+    }
+
+    /// The changes after number `seen`, oldest first; `None` when some of them are no
+    /// longer kept (the list must load again).
+    pub fn changes_since(self, seen: u64) -> Option<Vec<AlertChange>> {
+        let latest = self.version.get_untracked();
+        if seen >= latest {
+            return Some(Vec::new());
+        }
+        self.changes.with_value(|log| {
+            let complete = log.front().is_some_and(|(first, _)| *first <= seen + 1);
+            complete.then(|| {
+                log.iter()
+                    .filter(|(number, _)| *number > seen)
+                    .map(|(_, change)| change.clone())
+                    .collect()
+            })
+        })
+    }
+
+    /// Marks `alert` read or unread on the server, then everywhere in the app.
+    pub async fn set_read(self, alert: &Alert, read: bool) -> Result<(), ApiError> {
+        api::mark_alert(self.session, alert.id, read).await?;
+        // The bell's copy is the freshest when it has one.
+        let was_read = self
+            .recent
+            .with_untracked(|recent| {
+                recent
+                    .iter()
+                    .find(|row| row.id == alert.id)
+                    .map(|row| row.read_at.is_some())
+            })
+            .unwrap_or(alert.read_at.is_some());
+        if was_read != read {
+            let step = if read { -1 } else { 1 };
+            self.unread
+                .update(|unread| *unread = (*unread + step).max(0));
+        }
+        self.record(AlertChange::Marked {
+            id: alert.id,
+            read_at: read.then(browser::now),
+        });
+        Ok(())
+    }
+
+    /// Marks every alert read; answers how many were unread.
+    pub async fn mark_all_read(self) -> Result<i64, ApiError> {
+        let marked = api::mark_all_alerts_read(self.session).await?.marked;
+        self.unread
+            .update(|unread| *unread = (*unread - marked).max(0));
+        self.record(AlertChange::AllRead { at: browser::now() });
+        Ok(marked)
+    }
+
+    /// Adds `change` to the feed and applies it to the bell's alerts.
+    fn record(self, change: AlertChange) {
+        self.recent.update(|recent| {
+            // A resync is not applied here: `refresh` loads the bell's alerts again.
+            let _ = change.apply(recent, &AlertQuery::default());
+            recent.truncate(RECENT);
+        });
+        let number = self.version.get_untracked() + 1;
+        self.changes.update_value(|log| {
+            log.push_back((number, change));
+            while log.len() > KEPT_CHANGES {
+                log.pop_front();
+            }
+        });
+        self.version.set(number);
+    }
+
+    /// Whether `run` is still the current start.
+    fn is_current(self, run: u64) -> bool {
+        self.stream
+            .try_with_value(|stream| stream.run == run)
+            .unwrap_or(false)
+    }
+
+    /// Loads the count and the newest alerts, then opens the stream.
+    fn start(self) {
+        let run = self.stop();
+        spawn_local(async move {
+            self.refresh(run).await;
+            self.connect(run).await;
+        });
+    }
+
+    /// Closes the stream and forgets the alerts; returns the new run number.
+    fn stop(self) -> u64 {
+        let run = self
+            .stream
+            .try_update_value(|stream| {
+                stream.close();
+                stream.run += 1;
+                stream.failures = 0;
+                stream.last_seq = None;
+                stream.run
+            })
+            .unwrap_or_default();
+        let _ = self.unread.try_set(0);
+        let _ = self.recent.try_set(Vec::new());
+        run
+    }
+
+    /// Fetches the unread count and the newest alerts. An alert that arrives meanwhile
+    /// may or may not be in the answers, so then they are fetched again.
+    async fn refresh(self, run: u64) {
+        let newest = AlertQuery {
+            limit: Some(RECENT as u32),
+            ..Default::default()
+        };
+        for _ in 0..3 {
+            let arrivals = self.arrivals.get_value();
+            let (count, page) = futures::future::join(
+                api::unread_alerts(self.session),
+                api::alerts(self.session, &newest),
+            )
+            .await;
+            if !self.is_current(run) {
+                return;
+            }
+            if self.arrivals.get_value() != arrivals {
+                continue;
+            }
+            if let Ok(count) = count {
+                self.unread.set(count.unread.max(0));
+            }
+            if let Ok(page) = page {
+                let top = page.items.first().map(|alert| alert.seq);
+                self.stream.update_value(|stream| {
+                    stream.last_seq = stream.last_seq.max(top);
+                });
+                self.recent.set(page.items);
+            }
+            return;
+        }
+    }
+
+    /// Gets a ticket and opens the stream, or plans another try.
+    async fn connect(self, run: u64) {
+        let ticket = api::alert_stream_ticket(self.session).await;
+        if !self.is_current(run) {
+            return;
+        }
+        let after = self.stream.with_value(|stream| stream.last_seq);
+        let source = ticket.and_then(|ticket| api::open_alert_stream(&ticket.ticket, after));
+        let Ok(source) = source else {
+            self.retry_later(run);
+            return;
+        };
+        let handlers = self.listen(&source, run);
+        self.stream.update_value(|stream| {
+            stream.close();
+            stream.source = Some(source);
+            stream.handlers = handlers;
+        });
+    }
+
+    /// Attaches the stream's event handlers.
+    fn listen(
+        self,
+        source: &web_sys::EventSource,
+        run: u64,
+    ) -> Vec<Closure<dyn FnMut(web_sys::Event)>> {
+        let on_open = move |_: web_sys::Event| {
+            self.stream.update_value(|stream| {
+                if stream.run == run {
+                    stream.failures = 0;
+                }
+            });
+        };
+        let on_alert = move |event: web_sys::Event| {
+            if !self.is_current(run) {
+                return;
+            }
+            let data = event
+                .dyn_ref::<web_sys::MessageEvent>()
+                .and_then(|message| message.data().as_string());
+            match data.and_then(|data| serde_json::from_str::<Alert>(&data).ok()) {
+                Some(alert) => self.receive(alert),
+                // An alert this version cannot read: load what the server has instead.
+                None => self.resync(run),
+            }
+        };
+        let on_resync = move |_: web_sys::Event| {
+            if self.is_current(run) {
+                self.resync(run);
+            }
+        };
+        let on_error = move |_: web_sys::Event| {
+            if !self.is_current(run) {
+                return;
+            }
+            // Stop the browser's own reconnect; the handlers stay until the next
+            // connect replaces them (dropping them here would free the running one).
+            self.stream.update_value(|stream| {
+                if let Some(source) = stream.source.take() {
+                    source.close();
+                }
+            });
+            self.retry_later(run);
+        };
+        let mut handlers = Vec::new();
+        let events: [(&str, Box<dyn FnMut(web_sys::Event)>); 4] = [
+            ("open", Box::new(on_open)),
+            ("alert", Box::new(on_alert)),
+            ("resync", Box::new(on_resync)),
+            ("error", Box::new(on_error)),
+        ];
+        for (name, handler) in events {
+            let closure = Closure::wrap(handler);
+            let _ = source.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
+            handlers.push(closure);
+        }
+        handlers
+    }
+
+    /// Plans a reconnect after the backoff, unless one is planned already.
+    fn retry_later(self, run: u64) {
+        let delay = self
+            .stream
+            .try_update_value(|stream| {
+                if stream.run != run || stream.retry.is_some() {
+                    return None;
+                }
+                let delay = backoff(stream.failures, js_sys::Math::random());
+                stream.failures = stream.failures.saturating_add(1);
+                Some(delay)
+            })
+            .flatten();
+        let Some(delay) = delay else {
+            return;
+        };
+        let planned = set_timeout_with_handle(
+            move || {
+                let _ = self.stream.try_update_value(|stream| stream.retry = None);
+                if self.is_current(run) {
+                    spawn_local(self.connect(run));
+                }
+            },
+            delay,
+        );
+        if let Ok(handle) = planned {
+            self.stream
+                .update_value(|stream| stream.retry = Some(handle));
+        }
+    }
+
+    /// Takes in an alert from the stream, once.
+    fn receive(self, alert: Alert) {
+        let fresh = self
+            .stream
+            .try_update_value(|stream| {
+                if stream.last_seq.is_some_and(|last| alert.seq <= last) {
+                    return false;
+                }
+                stream.last_seq = Some(alert.seq);
+                true
+            })
+            .unwrap_or(false);
+        if !fresh {
+            return;
+        }
+        self.arrivals.update_value(|arrivals| *arrivals += 1);
+        if alert.read_at.is_none() {
+            self.unread.update(|unread| *unread += 1);
+        }
+        self.record(AlertChange::Arrived(alert));
+    }
+
+    /// The server says something may have been missed: load the count and the newest
+    /// alerts again, and tell lists to do the same.
+    fn resync(self, run: u64) {
+        self.record(AlertChange::Resync);
+        spawn_local(self.refresh(run));
+    }
+}
+
+/// Provides [`LiveAlerts`] to its children, and streams the alerts of whoever is signed
+/// in: it connects on sign-in, and disconnects and forgets on sign-out.
+#[component]
+pub fn LiveAlertsProvider(children: Children) -> impl IntoView {
+    let session = use_session();
+    let live = LiveAlerts::new(session);
+    provide_context(live);
+    // Only a change of person restarts the stream, not each renewal of the token.
+    let person = Memo::new(move |_| session.me().map(|me| me.user.id));
+    Effect::watch(
+        move || person.get(),
+        move |person, _, _| {
+            if person.is_some() {
+                live.start();
+            } else {
+                live.stop();
+            }
+        },
+        true,
+    );
+    on_cleanup(move || {
+        live.stop();
+    });
+    children()
+}
+
+/// The alerts of the nearest [`LiveAlertsProvider`].
+///
+/// Calling it outside a provider is a wiring mistake in `app.rs`, caught on first render.
+pub fn use_live_alerts() -> LiveAlerts {
+    expect_context::<LiveAlerts>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pulse_shared::alerts::{AlertKind, Severity};
+
+    fn alert(seq: i64, kind: AlertKind, read: bool) -> Alert {
+        let json = serde_json::json!({
+            "id": format!("00000000-0000-7000-8000-{seq:012}"),
+            "seq": seq,
+            "kind": kind,
+            "severity": kind.severity(),
+            "title": kind.label(),
+            "body": "",
+            "subject": {"agent_id": null, "user_id": null, "invoice_id": null, "policy_id": null},
+            "created_at": "2026-11-25T10:00:00Z",
+            "read_at": if read { Some("2026-11-25T11:00:00Z") } else { None },
+        });
+        serde_json::from_value(json).expect("a valid alert")
+    }
+
+    fn seqs(rows: &[Alert]) -> Vec<i64> {
+        rows.iter().map(|row| row.seq).collect()
+    }
+
+    #[test]
+    fn new_alerts_go_on_top_when_they_match() {
+        let mut rows = vec![alert(2, AlertKind::Test, false)];
+        let all = AlertQuery::default();
+        assert!(AlertChange::Arrived(alert(3, AlertKind::Test, false)).apply(&mut rows, &all));
+        assert_eq!(seqs(&rows), [3, 2]);
+        // Again (a replay), or older than the top: no change.
+        AlertChange::Arrived(alert(3, AlertKind::Test, false)).apply(&mut rows, &all);
+        AlertChange::Arrived(alert(1, AlertKind::Test, false)).apply(&mut rows, &all);
+        assert_eq!(seqs(&rows), [3, 2]);
+
+        let critical_only = AlertQuery {
+            severity: Some(Severity::Critical),
+            ..Default::default()
+        };
+        AlertChange::Arrived(alert(4, AlertKind::Test, false)).apply(&mut rows, &critical_only);
+        assert_eq!(seqs(&rows), [3, 2]);
+        AlertChange::Arrived(alert(5, AlertKind::PaymentFailed, false))
+            .apply(&mut rows, &critical_only);
+        assert_eq!(seqs(&rows), [5, 3, 2]);
+
+        let read_only = AlertQuery {
+            read: Some(true),
+            ..Default::default()
+        };
+        let mut empty = Vec::new();
+        AlertChange::Arrived(alert(6, AlertKind::Test, false)).apply(&mut empty, &read_only);
+        assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn marks_change_rows_in_place() {
+        let mut rows = vec![
+            alert(3, AlertKind::Test, false),
+            alert(2, AlertKind::Test, true),
+        ];
+        let unread_only = AlertQuery {
+            read: Some(false),
+            ..Default::default()
+        };
+        let first_read = rows[1].read_at;
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        for row in [rows[0].id, rows[1].id] {
+            AlertChange::Marked {
+                id: row,
+                read_at: Some(now),
+            }
+            .apply(&mut rows, &unread_only);
+        }
+        assert_eq!(rows[0].read_at, Some(now));
+        assert_eq!(rows[1].read_at, first_read, "read stays read since then");
+        assert_eq!(
+            rows.len(),
+            2,
+            "rows stay although the filter no longer matches"
+        );
+
+        let id = rows[1].id;
+        AlertChange::Marked { id, read_at: None }.apply(&mut rows, &unread_only);
+        assert_eq!(rows[1].read_at, None);
+
+        AlertChange::AllRead { at: now }.apply(&mut rows, &unread_only);
+        assert!(rows.iter().all(|row| row.read_at.is_some()));
+        assert!(!AlertChange::Resync.apply(&mut rows, &unread_only));
+    }
+
+    #[test]
+    fn backoff_doubles_to_thirty_seconds_with_jitter() {
+        let cases = [
+            (0, 1.0, 1_000),
+            (0, 0.0, 500),
+            (1, 1.0, 2_000),
+            (3, 1.0, 8_000),
+            (4, 1.0, 16_000),
+            (5, 1.0, 30_000),
+            (5, 0.0, 15_000),
+            (40, 0.5, 22_500),
+            (u32::MAX, 2.0, 30_000),
+        ];
+        for (failures, random, millis) in cases {
+            assert_eq!(
+                backoff(failures, random),
+                Duration::from_millis(millis),
+                "{failures} failures, random {random}"
+            );
+        }
+    }
+}

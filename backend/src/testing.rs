@@ -104,12 +104,7 @@ impl TestApp {
         let db = TestDb::new().await?;
         let mut config = test_config(&db.url)?;
         adjust(&mut config);
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let base_url = format!("http://{}", listener.local_addr()?);
-        let pool = db::pool(&config)?;
-        let server = crate::server::run(&config, listener, pool)?;
-        let handle = server.handle();
-        tokio::spawn(server);
+        let (base_url, handle) = serve(&config)?;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
@@ -136,6 +131,42 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Result<reqwest::Response> {
         self.client.get(self.url(path)).send().await
     }
+
+    /// Another replica of the app: its own process state (pool, live hub, outbox),
+    /// the same database and signing key. It stops when dropped.
+    pub fn replica(&self) -> anyhow::Result<Replica> {
+        let (base_url, handle) = serve(&self.config)?;
+        Ok(Replica { base_url, handle })
+    }
+
+    /// A pool on this app's database, for driving the server's own functions directly.
+    pub fn pool(&self) -> anyhow::Result<db::DbPool> {
+        db::pool(&self.config)
+    }
+}
+
+/// A second server on a [`TestApp`]'s database.
+pub struct Replica {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+/// Serves the app with `config` on a free port.
+fn serve(config: &Config) -> anyhow::Result<(String, actix_web::dev::ServerHandle)> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+    let pool = db::pool(config)?;
+    let server = crate::server::run(config, listener, pool)?;
+    let handle = server.handle();
+    tokio::spawn(server);
+    Ok((base_url, handle))
 }
 
 impl Drop for TestApp {

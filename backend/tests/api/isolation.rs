@@ -46,6 +46,68 @@ const ACTIONS: &[(&str, &str, Option<Action>)] = &[
         "/api/v1/api-keys/{id}",
         Some(Action::ManageApiKeys),
     ),
+    ("GET", "/api/v1/alerts", Some(Action::ReadAlerts)),
+    (
+        "GET",
+        "/api/v1/alerts/unread-count",
+        Some(Action::ReadAlerts),
+    ),
+    ("PUT", "/api/v1/alerts/{id}/read", Some(Action::ReadAlerts)),
+    (
+        "DELETE",
+        "/api/v1/alerts/{id}/read",
+        Some(Action::ReadAlerts),
+    ),
+    ("POST", "/api/v1/alerts/read-all", Some(Action::ReadAlerts)),
+    ("POST", "/api/v1/alerts/test", Some(Action::ReadAlerts)),
+    (
+        "POST",
+        "/api/v1/alerts/stream-tickets",
+        Some(Action::ReadAlerts),
+    ),
+    ("GET", "/api/v1/alerts/stream", Some(Action::ReadAlerts)),
+    (
+        "GET",
+        "/api/v1/me/alert-preferences",
+        Some(Action::ReadAlerts),
+    ),
+    (
+        "PUT",
+        "/api/v1/me/alert-preferences",
+        Some(Action::ReadAlerts),
+    ),
+    ("GET", "/api/v1/webhooks", Some(Action::ManageWebhooks)),
+    ("POST", "/api/v1/webhooks", Some(Action::ManageWebhooks)),
+    (
+        "PATCH",
+        "/api/v1/webhooks/{id}",
+        Some(Action::ManageWebhooks),
+    ),
+    (
+        "DELETE",
+        "/api/v1/webhooks/{id}",
+        Some(Action::ManageWebhooks),
+    ),
+    (
+        "POST",
+        "/api/v1/webhooks/{id}/test",
+        Some(Action::ManageWebhooks),
+    ),
+    (
+        "GET",
+        "/api/v1/webhooks/{id}/deliveries",
+        Some(Action::ManageWebhooks),
+    ),
+    (
+        "GET",
+        "/api/v1/webhooks/deliveries/{id}",
+        Some(Action::ManageWebhooks),
+    ),
+    (
+        "POST",
+        "/api/v1/webhooks/deliveries/{id}/replay",
+        Some(Action::ManageWebhooks),
+    ),
 ];
 
 /// `(method, path)` of every operation that names a security requirement.
@@ -69,8 +131,49 @@ async fn protected_operations(app: &TestApp) -> BTreeSet<(String, String)> {
 }
 
 /// Fresh objects of `org` for one call, so destructive calls never disturb the next.
-async fn target(app: &TestApp, org: &Org, path: &str, n: usize) -> String {
+/// Alerts belong to the outsider (no principal under test); webhook endpoints are
+/// shared except by deletions, since a company may only have twenty.
+async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) -> String {
     let owner = &org.owner;
+    if path.starts_with("/api/v1/alerts/") {
+        let raised = post(app, &org.outsider, "/api/v1/alerts/test", &json!({})).await;
+        assert_eq!(raised.status(), 204);
+        let alerts: Value = crate::common::get(app, &org.outsider, "/api/v1/alerts?limit=1")
+            .await
+            .json()
+            .await
+            .unwrap();
+        return alerts["items"][0]["id"].as_str().unwrap().to_owned();
+    }
+    if path.starts_with("/api/v1/webhooks/") {
+        let existing: Value = crate::common::get(app, owner, "/api/v1/webhooks")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let endpoint = match existing["items"].as_array().unwrap().first() {
+            Some(endpoint) if method != "DELETE" => endpoint["id"].as_str().unwrap().to_owned(),
+            _ => {
+                let body = json!({"url": format!("https://hooks{n}.example.com/pulse"), "kinds": ["test"]});
+                let created: Value = post(app, owner, "/api/v1/webhooks", &body)
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                created["endpoint"]["id"].as_str().unwrap().to_owned()
+            }
+        };
+        if !path.starts_with("/api/v1/webhooks/deliveries/") {
+            return endpoint;
+        }
+        let test = format!("/api/v1/webhooks/{endpoint}/test");
+        let delivery: Value = post(app, owner, &test, &json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        return delivery["id"].as_str().unwrap().to_owned();
+    }
     if path.starts_with("/api/v1/people/") {
         let fresh = invite_and_join(
             app,
@@ -130,8 +233,24 @@ fn body(method: &str, path: &str, org: &Org, n: usize) -> Option<Value> {
         ("POST", "/api/v1/teams") => json!({"name": format!("New team {n}")}),
         ("PATCH", "/api/v1/teams/{id}") => json!({"name": format!("Renamed {n}")}),
         ("POST", "/api/v1/api-keys") => json!({"name": format!("New key {n}"), "role": "employee"}),
+        ("PUT", "/api/v1/me/alert-preferences") => {
+            json!({"items": [{"kind": "test", "in_app": true, "email": false}]})
+        }
+        ("POST", "/api/v1/webhooks") => {
+            json!({"url": format!("https://new{n}.example.com/hook"), "kinds": ["agent_offline"]})
+        }
+        ("PATCH", "/api/v1/webhooks/{id}") => json!({"enabled": true}),
         _ => return None,
     })
+}
+
+/// The answer's text; for the live stream, which never ends, the first event only.
+async fn body_text(path: &str, mut response: reqwest::Response) -> String {
+    if path == "/api/v1/alerts/stream" && response.status() == 200 {
+        let chunk = response.chunk().await.unwrap().unwrap_or_default();
+        return String::from_utf8_lossy(&chunk).into_owned();
+    }
+    response.text().await.unwrap()
 }
 
 async fn call(
@@ -177,7 +296,7 @@ async fn no_route_gives_one_company_anything_of_another() {
             pairs += 1;
             let mut url = path.clone();
             if path.contains("{id}") {
-                url = path.replace("{id}", &target(&app, &a, path, pairs).await);
+                url = path.replace("{id}", &target(&app, &a, method, path, pairs).await);
             }
             if method == "DELETE" && path == "/api/v1/teams/{id}" {
                 url.push_str(&format!("?move_to={}", b.team_b));
@@ -191,7 +310,7 @@ async fn no_route_gives_one_company_anything_of_another() {
             )
             .await;
             let status = response.status().as_u16();
-            let text = response.text().await.unwrap();
+            let text = body_text(path, response).await;
             if path.contains("{id}") {
                 assert!(
                     [403, 404].contains(&status),
@@ -252,7 +371,7 @@ async fn every_role_gets_what_the_table_says() {
             pairs += 1;
             let mut url = (*path).to_owned();
             if path.contains("{id}") {
-                url = path.replace("{id}", &target(&app, &org, path, pairs).await);
+                url = path.replace("{id}", &target(&app, &org, method, path, pairs).await);
             }
             let allowed = match action.map(|action| access(*role, action)) {
                 None => true,
@@ -271,7 +390,7 @@ async fn every_role_gets_what_the_table_says() {
             )
             .await;
             let status = response.status().as_u16();
-            let text = response.text().await.unwrap();
+            let text = body_text(path, response).await;
             if allowed {
                 assert!(
                     !(status == 401 || status == 403 || status == 404),

@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use crate::common::{post, signup};
 
 /// A minimal SMTP receiver: answers each command and keeps every message's DATA.
-async fn smtp_receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
+pub async fn smtp_receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let messages = Arc::new(Mutex::new(Vec::new()));

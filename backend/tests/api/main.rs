@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod alerts;
 mod audit;
 mod auth;
 mod cli;
@@ -13,3 +14,4 @@ mod openapi;
 mod people;
 mod seed;
 mod spa;
+mod webhooks;

@@ -1,0 +1,376 @@
+//! Outbound webhooks against a real receiver on loopback: signatures, retries with
+//! backoff, the delivery log, replay, and the refusal of private addresses.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use pulse_backend::domain::webhooks::verify;
+use pulse_backend::testing::TestApp;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::common::{Org, fields, get, post, send};
+
+/// What the receiver saw of one request.
+#[derive(Debug, Clone)]
+struct Received {
+    signature: String,
+    event_id: String,
+    event_type: String,
+    body: Vec<u8>,
+}
+
+/// A receiver that answers the queued statuses in turn, then 200.
+struct Receiver {
+    url: String,
+    seen: Arc<Mutex<Vec<Received>>>,
+    _handle: actix_web::dev::ServerHandle,
+}
+
+impl Receiver {
+    fn start(statuses: Vec<u16>) -> Self {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let queue = Arc::new(Mutex::new(statuses));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hooks/pulse", listener.local_addr().unwrap());
+        let (store, answers) = (seen.clone(), queue.clone());
+        let server = HttpServer::new(move || {
+            let (store, answers) = (store.clone(), answers.clone());
+            App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+                let (store, answers) = (store.clone(), answers.clone());
+                async move {
+                    let header = |name: &str| {
+                        req.headers()
+                            .get(name)
+                            .map(|v| v.to_str().unwrap().to_owned())
+                            .unwrap_or_default()
+                    };
+                    store.lock().unwrap().push(Received {
+                        signature: header("pulse-signature"),
+                        event_id: header("pulse-event-id"),
+                        event_type: header("pulse-event-type"),
+                        body: body.to_vec(),
+                    });
+                    let mut answers = answers.lock().unwrap();
+                    let status = if answers.is_empty() {
+                        200
+                    } else {
+                        answers.remove(0)
+                    };
+                    if status == 302 {
+                        return HttpResponse::Found()
+                            .insert_header(("location", "http://169.254.169.254/"))
+                            .finish();
+                    }
+                    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+                        .body("receiver says hi")
+                }
+            }))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Self {
+            url,
+            seen,
+            _handle: handle,
+        }
+    }
+
+    fn seen(&self) -> Vec<Received> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+async fn app_allowing_local() -> TestApp {
+    TestApp::spawn_with(|config| {
+        config.webhooks_allow_private = true;
+        config.webhook_retry_base = Duration::from_millis(100);
+        config.outbox_poll = Duration::from_millis(50);
+    })
+    .await
+    .unwrap()
+}
+
+async fn register(app: &TestApp, org: &Org, url: &str, kinds: Value) -> (String, String) {
+    let response = post(
+        app,
+        &org.admin,
+        "/api/v1/webhooks",
+        &json!({"url": url, "description": "Receiver", "kinds": kinds}),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    let secret = body["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    (body["endpoint"]["id"].as_str().unwrap().to_owned(), secret)
+}
+
+/// Polls a delivery until it is no longer pending.
+async fn settled(app: &TestApp, org: &Org, delivery: &str) -> Value {
+    for _ in 0..200 {
+        let detail: Value = get(
+            app,
+            &org.admin,
+            &format!("/api/v1/webhooks/deliveries/{delivery}"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        if detail["delivery"]["status"] != "pending" {
+            return detail;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("delivery {delivery} never settled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_receiver_gets_the_event_on_the_third_attempt_signed() {
+    let app = app_allowing_local().await;
+    let org = Org::create(&app, "hooks").await;
+    let receiver = Receiver::start(vec![500, 503]);
+    let (endpoint, secret) = register(&app, &org, &receiver.url, json!(["test"])).await;
+
+    let queued = post(
+        &app,
+        &org.admin,
+        &format!("/api/v1/webhooks/{endpoint}/test"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(queued.status(), 202);
+    let delivery: Value = queued.json().await.unwrap();
+    let detail = settled(&app, &org, delivery["id"].as_str().unwrap()).await;
+
+    assert_eq!(detail["delivery"]["status"], "succeeded", "{detail}");
+    assert_eq!(detail["delivery"]["attempts"], 3);
+    let attempts = detail["attempts"].as_array().unwrap();
+    let statuses: Vec<_> = attempts.iter().map(|a| a["status_code"].clone()).collect();
+    assert_eq!(statuses, vec![json!(500), json!(503), json!(200)]);
+    assert!(attempts[0]["error"].as_str().unwrap().contains("500"));
+    assert_eq!(attempts[2]["error"], Value::Null);
+    assert_eq!(detail["payload"]["type"], "webhook.test");
+
+    let seen = receiver.seen();
+    assert_eq!(seen.len(), 3);
+    let now = chrono::Utc::now().timestamp();
+    for request in &seen {
+        assert!(
+            verify(&secret, &request.signature, &request.body, now, 300),
+            "signature {} does not verify",
+            request.signature
+        );
+        assert!(!verify(
+            "whsec_wrong",
+            &request.signature,
+            &request.body,
+            now,
+            300
+        ));
+        assert_eq!(request.event_type, "webhook.test");
+        assert_eq!(
+            request.event_id, seen[0].event_id,
+            "retries keep the event id"
+        );
+    }
+    let body: Value = serde_json::from_slice(&seen[0].body).unwrap();
+    assert_eq!(body["id"].as_str().unwrap(), seen[0].event_id);
+
+    // The retries waited, with backoff: the third attempt came after the second's wait.
+    let at = |i: usize| {
+        chrono::DateTime::parse_from_rfc3339(attempts[i]["attempted_at"].as_str().unwrap()).unwrap()
+    };
+    assert!((at(1) - at(0)).num_milliseconds() >= 50);
+    assert!((at(2) - at(1)).num_milliseconds() >= 100);
+
+    // The log lists it, and a replay sends the same event again as a new delivery.
+    let log: Value = get(
+        &app,
+        &org.admin,
+        &format!("/api/v1/webhooks/{endpoint}/deliveries"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(log["items"].as_array().unwrap().len(), 1);
+    let replayed = post(
+        &app,
+        &org.admin,
+        &format!(
+            "/api/v1/webhooks/deliveries/{}/replay",
+            delivery["id"].as_str().unwrap()
+        ),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(replayed.status(), 202);
+    let replayed: Value = replayed.json().await.unwrap();
+    assert_eq!(replayed["replay_of"], delivery["id"]);
+    let detail = settled(&app, &org, replayed["id"].as_str().unwrap()).await;
+    assert_eq!(detail["delivery"]["status"], "succeeded");
+    assert_eq!(receiver.seen().len(), 4);
+    assert_eq!(receiver.seen()[3].event_id, seen[0].event_id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_go_to_the_endpoints_that_want_their_kind() {
+    let app = app_allowing_local().await;
+    let org = Org::create(&app, "kinds").await;
+    let offline = Receiver::start(vec![]);
+    let other = Receiver::start(vec![]);
+    register(
+        &app,
+        &org,
+        &offline.url,
+        json!(["agent_offline", "policy_changed"]),
+    )
+    .await;
+    let (disabled, _) = register(&app, &org, &other.url, json!(["agent_offline"])).await;
+    let off = send(
+        &app,
+        &org.admin,
+        Method::PATCH,
+        &format!("/api/v1/webhooks/{disabled}"),
+        Some(&json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!(off.status(), 200);
+
+    let pool = app.pool().unwrap();
+    let mut conn = pool.get().await.unwrap();
+    let alert = pulse_backend::alerts::NewAlert {
+        kind: pulse_shared::alerts::AlertKind::AgentOffline,
+        title: "Agent on LAPTOP-7 is offline".into(),
+        body: "Last seen 3 minutes ago.".into(),
+        subject: pulse_shared::alerts::AlertSubject::default(),
+        audience: pulse_backend::alerts::Audience::Company,
+    };
+    pulse_backend::alerts::raise(&mut conn, org.owner.body.me.company.id, alert)
+        .await
+        .unwrap();
+    // A personal test alert never leaves the company.
+    post(&app, &org.owner, "/api/v1/alerts/test", &json!({})).await;
+
+    for _ in 0..100 {
+        if !offline.seen().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let seen = offline.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].event_type, "alert.agent_offline");
+    let body: Value = serde_json::from_slice(&seen[0].body).unwrap();
+    assert_eq!(body["data"]["title"], "Agent on LAPTOP-7 is offline");
+    assert_eq!(body["data"]["severity"], "warning");
+    assert!(
+        other.seen().is_empty(),
+        "a disabled endpoint receives nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_are_not_followed() {
+    let app = app_allowing_local().await;
+    let org = Org::create(&app, "redirects").await;
+    let receiver = Receiver::start(vec![302]);
+    let (endpoint, _) = register(&app, &org, &receiver.url, json!(["test"])).await;
+    let delivery: Value = post(
+        &app,
+        &org.admin,
+        &format!("/api/v1/webhooks/{endpoint}/test"),
+        &json!({}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let detail = settled(&app, &org, delivery["id"].as_str().unwrap()).await;
+    let first = &detail["attempts"][0];
+    assert_eq!(first["status_code"], 302, "{detail}");
+    assert!(first["error"].as_str().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_and_metadata_addresses_are_refused_without_the_local_flag() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "ssrf").await;
+    for url in [
+        "http://127.0.0.1:9000/hook",
+        "https://127.0.0.1/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[::1]/hook",
+        "https://10.0.0.5/hook",
+        "https://localhost/hook",
+        "https://[::ffff:169.254.169.254]/",
+        "ftp://example.com/hook",
+    ] {
+        let response = post(
+            &app,
+            &org.admin,
+            "/api/v1/webhooks",
+            &json!({"url": url, "kinds": ["test"]}),
+        )
+        .await;
+        assert_eq!(response.status(), 422, "{url}");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(fields(&problem), vec!["/url"], "{url}: {problem}");
+    }
+    // A public HTTPS endpoint is fine; bad descriptions and empty kinds are named.
+    let ok = post(
+        &app,
+        &org.admin,
+        "/api/v1/webhooks",
+        &json!({"url": "https://hooks.example.com/pulse", "kinds": ["test"]}),
+    )
+    .await;
+    assert_eq!(ok.status(), 201);
+    let bad = post(
+        &app,
+        &org.admin,
+        "/api/v1/webhooks",
+        &json!({"url": "https://127.0.0.1/", "description": "x".repeat(201), "kinds": []}),
+    )
+    .await;
+    let problem: Value = bad.json().await.unwrap();
+    assert_eq!(
+        fields(&problem),
+        vec!["/url", "/description", "/kinds"],
+        "{problem}"
+    );
+    // Changing the URL later is checked the same way.
+    let id = ok.json::<Value>().await.unwrap()["endpoint"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let moved = send(
+        &app,
+        &org.admin,
+        Method::PATCH,
+        &format!("/api/v1/webhooks/{id}"),
+        Some(&json!({"url": "http://169.254.169.254/"})),
+    )
+    .await;
+    assert_eq!(moved.status(), 422);
+    // Every change is audited.
+    let audit: Value = get(
+        &app,
+        &org.owner,
+        "/api/v1/audit-events?action=webhook.created",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1);
+}

@@ -365,15 +365,13 @@ async fn endpoint_url(
 ) -> Result<String, pulse_shared::validate::Invalid> {
     let parsed =
         rules::check_url(url, allow_private).map_err(|refused| ("not_allowed", refused.0))?;
-    if !allow_private {
-        if let Some(url::Host::Domain(host)) = parsed.host() {
-            let port = parsed.port_or_known_default().unwrap_or(443);
-            let lookup = tokio::net::lookup_host((host.to_owned(), port));
-            if let Ok(Ok(addresses)) = tokio::time::timeout(Duration::from_secs(2), lookup).await {
-                let addresses: Vec<IpAddr> = addresses.map(|address| address.ip()).collect();
-                if addresses.iter().any(|ip| !rules::is_public(*ip)) {
-                    return Err(("not_allowed", rules::PRIVATE.0));
-                }
+    if !allow_private && let Some(url::Host::Domain(host)) = parsed.host() {
+        let port = parsed.port_or_known_default().unwrap_or(443);
+        let lookup = tokio::net::lookup_host((host.to_owned(), port));
+        if let Ok(Ok(addresses)) = tokio::time::timeout(Duration::from_secs(2), lookup).await {
+            let addresses: Vec<IpAddr> = addresses.map(|address| address.ip()).collect();
+            if addresses.iter().any(|ip| !rules::is_public(*ip)) {
+                return Err(("not_allowed", rules::PRIVATE.0));
             }
         }
     }

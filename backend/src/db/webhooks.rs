@@ -264,31 +264,36 @@ pub async fn attempts(
     company: CompanyId,
     delivery: WebhookDeliveryId,
 ) -> QueryResult<Vec<WebhookAttempt>> {
-    let rows: Vec<(i32, DateTime<Utc>, Option<i32>, i32, Option<String>)> = webhook_attempts::table
+    webhook_attempts::table
         .filter(webhook_attempts::company_id.eq(company.0))
         .filter(webhook_attempts::delivery_id.eq(delivery.0))
         .order(webhook_attempts::number.asc())
-        .select((
-            webhook_attempts::number,
-            webhook_attempts::attempted_at,
-            webhook_attempts::status_code,
-            webhook_attempts::latency_ms,
-            webhook_attempts::error,
-        ))
-        .load(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(number, attempted_at, status_code, latency_ms, error)| WebhookAttempt {
-                number,
-                attempted_at,
-                status_code,
-                latency_ms,
-                error,
-            },
-        )
-        .collect())
+        .select(AttemptRow::as_select())
+        .load::<AttemptRow>(conn)
+        .await
+        .map(|rows| rows.into_iter().map(WebhookAttempt::from).collect())
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = webhook_attempts)]
+struct AttemptRow {
+    number: i32,
+    attempted_at: DateTime<Utc>,
+    status_code: Option<i32>,
+    latency_ms: i32,
+    error: Option<String>,
+}
+
+impl From<AttemptRow> for WebhookAttempt {
+    fn from(row: AttemptRow) -> Self {
+        Self {
+            number: row.number,
+            attempted_at: row.attempted_at,
+            status_code: row.status_code,
+            latency_ms: row.latency_ms,
+            error: row.error,
+        }
+    }
 }
 
 /// A delivery claimed for one attempt, with where and how to send it.

@@ -16,8 +16,8 @@ use crate::components::{Button, ButtonVariant, Card, Skeleton, ToastProvider, us
 use crate::format;
 use crate::live_alerts::LiveAlertsProvider;
 use crate::pages::{
-    Account, ApiKeys, Audit, Forbidden, Join, Login, NotFound, Overview, People, Signup, Status,
-    Teams,
+    Account, Alerts, ApiKeys, Audit, Forbidden, Join, Login, NotFound, Overview, People, Signup,
+    Status, Teams, Webhooks,
 };
 use crate::session::{Phase, SessionProvider, use_session};
 use crate::theme::{self, Theme};
@@ -42,6 +42,10 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/signup") view=Signup />
                             <Route path=path!("/join") view=Join />
                             <Route
+                                path=path!("/alerts")
+                                view=|| view! { <Gate><Alerts /></Gate> }
+                            />
+                            <Route
                                 path=path!("/people")
                                 view=|| view! { <Gate needs=Action::ReadPeople><People /></Gate> }
                             />
@@ -52,6 +56,10 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/api-keys")
                                 view=|| view! { <Gate needs=Action::ManageApiKeys><ApiKeys /></Gate> }
+                            />
+                            <Route
+                                path=path!("/webhooks")
+                                view=|| view! { <Gate needs=Action::ManageWebhooks><Webhooks /></Gate> }
                             />
                             <Route
                                 path=path!("/audit")
@@ -203,6 +211,12 @@ const OVERVIEW: NavItem = NavItem {
     label: "Overview",
     icon: "M4 13h6V4H4zM14 20h6v-9h-6zM4 20h6v-3H4zM14 7h6V4h-6z",
 };
+const ALERTS: NavItem = NavItem {
+    href: "/alerts",
+    name: "alerts",
+    label: "Alerts",
+    icon: "M6 9a6 6 0 1 1 12 0c0 6 2.5 8 2.5 8h-17S6 15 6 9zM10 20.5a2.2 2.2 0 0 0 4 0",
+};
 const PEOPLE: NavItem = NavItem {
     href: "/people",
     name: "people",
@@ -221,6 +235,12 @@ const API_KEYS: NavItem = NavItem {
     label: "API keys",
     icon: "M14.5 9.5a4 4 0 1 0-3.2 3.9L13 15h2v2h2v2h3v-3l-5.6-5.6a4 4 0 0 0 .1-.9zM7.5 9.5h.01",
 };
+const WEBHOOKS: NavItem = NavItem {
+    href: "/webhooks",
+    name: "webhooks",
+    label: "Webhooks",
+    icon: "M10 14a4.5 4.5 0 0 0 6.4 0l3-3a4.5 4.5 0 0 0-6.4-6.4l-1.2 1.2M14 10a4.5 4.5 0 0 0-6.4 0l-3 3a4.5 4.5 0 0 0 6.4 6.4l1.2-1.2",
+};
 const AUDIT: NavItem = NavItem {
     href: "/audit",
     name: "audit",
@@ -237,12 +257,15 @@ const STATUS: NavItem = NavItem {
 /// The pages the signed-in role may use (the permission table decides), or the public
 /// pages for visitors.
 fn nav_links(role: Option<Role>) -> impl IntoView {
-    use pulse_shared::access::{Reach, access};
+    use pulse_shared::access::{Reach, access, allows};
     let items: Vec<&NavItem> = match role {
         None => vec![&OVERVIEW, &STATUS],
         Some(role) => {
             let beyond_self = |action| access(role, action) >= Reach::Teams;
             let mut items = vec![&OVERVIEW];
+            if allows(role, Action::ReadAlerts) {
+                items.push(&ALERTS);
+            }
             if beyond_self(Action::ReadPeople) {
                 items.push(&PEOPLE);
             }
@@ -251,6 +274,9 @@ fn nav_links(role: Option<Role>) -> impl IntoView {
             }
             if beyond_self(Action::ManageApiKeys) {
                 items.push(&API_KEYS);
+            }
+            if beyond_self(Action::ManageWebhooks) {
+                items.push(&WEBHOOKS);
             }
             if beyond_self(Action::ReadAudit) {
                 items.push(&AUDIT);

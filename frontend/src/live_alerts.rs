@@ -106,6 +106,21 @@ pub fn backoff(failures: u32, random: f64) -> Duration {
     ceiling.mul_f64(0.5 + 0.5 * random.clamp(0.0, 1.0))
 }
 
+/// An event handler handed to the browser.
+type Handler = Closure<dyn FnMut(web_sys::Event)>;
+
+/// Calls `handler` for each `event` of `source`; the handler works while the returned
+/// closure lives.
+fn listen_to(
+    source: &web_sys::EventSource,
+    event: &str,
+    handler: impl FnMut(web_sys::Event) + 'static,
+) -> Handler {
+    let closure = Handler::new(handler);
+    let _ = source.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+    closure
+}
+
 /// The stream and what it needs to resume.
 #[derive(Default)]
 struct Stream {
@@ -114,7 +129,7 @@ struct Stream {
     run: u64,
     source: Option<web_sys::EventSource>,
     /// The event handlers of `source`; they must live as long as it may call them.
-    handlers: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+    handlers: Vec<Handler>,
     /// The planned reconnect, cancelled by a stop.
     retry: Option<TimeoutHandle>,
     /// Failed connections in a row, for the backoff.
@@ -342,11 +357,7 @@ impl LiveAlerts {
     }
 
     /// Attaches the stream's event handlers.
-    fn listen(
-        self,
-        source: &web_sys::EventSource,
-        run: u64,
-    ) -> Vec<Closure<dyn FnMut(web_sys::Event)>> {
+    fn listen(self, source: &web_sys::EventSource, run: u64) -> Vec<Handler> {
         let on_open = move |_: web_sys::Event| {
             self.stream.update_value(|stream| {
                 if stream.run == run {
@@ -385,19 +396,12 @@ impl LiveAlerts {
             });
             self.retry_later(run);
         };
-        let mut handlers = Vec::new();
-        let events: [(&str, Box<dyn FnMut(web_sys::Event)>); 4] = [
-            ("open", Box::new(on_open)),
-            ("alert", Box::new(on_alert)),
-            ("resync", Box::new(on_resync)),
-            ("error", Box::new(on_error)),
-        ];
-        for (name, handler) in events {
-            let closure = Closure::wrap(handler);
-            let _ = source.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
-            handlers.push(closure);
-        }
-        handlers
+        vec![
+            listen_to(source, "open", on_open),
+            listen_to(source, "alert", on_alert),
+            listen_to(source, "resync", on_resync),
+            listen_to(source, "error", on_error),
+        ]
     }
 
     /// Plans a reconnect after the backoff, unless one is planned already.

@@ -81,7 +81,7 @@ pub fn Alerts() -> impl IntoView {
                     variant=ButtonVariant::Secondary
                     loading=marking_all
                     disabled=Signal::derive(move || live.unread() == 0)
-                    on_click=mark_all
+                    on_click={mark_all}
                     {..}
                     data-testid="alerts-mark-all-read"
                 >
@@ -96,7 +96,7 @@ pub fn Alerts() -> impl IntoView {
                     {move || {
                         let unread = live.unread();
                         view! {
-                            <Badge tone=if unread > 0 { BadgeTone::Info } else { BadgeTone::Neutral }>
+                            <Badge tone={if unread > 0 { BadgeTone::Info } else { BadgeTone::Neutral }}>
                                 {format!("{unread} unread")}
                             </Badge>
                         }
@@ -142,7 +142,9 @@ impl Filters {
     }
 
     fn any(self) -> bool {
-        !(self.kind.read().is_empty() && self.severity.read().is_empty() && self.read.read().is_empty())
+        !(self.kind.read().is_empty()
+            && self.severity.read().is_empty()
+            && self.read.read().is_empty())
     }
 
     fn clear(self) {
@@ -327,7 +329,7 @@ fn alert_row(alert: Alert) -> impl IntoView {
                 <Button
                     variant=ButtonVariant::Ghost
                     loading=busy
-                    on_click=toggle
+                    on_click={toggle}
                     {..}
                     aria-label=action_label
                     data-testid="alert-toggle-read"
@@ -348,7 +350,7 @@ fn PreferencesCard() -> impl IntoView {
         <Card
             title="Notification preferences"
             subtitle="How each kind of alert reaches you. Email goes to the address of your account."
-            flush=true
+            flush={true}
             {..}
             data-testid="alert-preferences"
         >
@@ -459,7 +461,9 @@ fn PreferencesForm(saved: AlertPreferences) -> impl IntoView {
         testing.set(true);
         spawn_local(async move {
             match api::send_test_alert(session).await {
-                Ok(()) => toasts.success("Test alert sent: it shows up under the bell in a moment."),
+                Ok(()) => {
+                    toasts.success("Test alert sent: it shows up under the bell in a moment.")
+                }
                 Err(error) => toasts.error(format!("Could not send a test alert: {error}")),
             }
             let _ = testing.try_set(false);
@@ -532,13 +536,13 @@ fn PreferencesForm(saved: AlertPreferences) -> impl IntoView {
                 <Button
                     variant=ButtonVariant::Secondary
                     loading=testing
-                    on_click=send_test
+                    on_click={send_test}
                     {..}
                     data-testid="send-test-alert"
                 >
                     "Send a test alert"
                 </Button>
-                <Button submit=true loading=saving {..} data-testid="alert-preferences-save">
+                <Button submit=true loading={saving} {..} data-testid="alert-preferences-save">
                     "Save preferences"
                 </Button>
             </div>

@@ -1,6 +1,7 @@
 //! One module per page; `app.rs` maps each to its route.
 
 mod account;
+mod alerts;
 mod api_keys;
 mod audit;
 mod forbidden;
@@ -12,8 +13,10 @@ mod people;
 mod signup;
 mod status;
 mod teams;
+mod webhooks;
 
 pub use account::Account;
+pub use alerts::Alerts;
 pub use api_keys::ApiKeys;
 pub use audit::Audit;
 pub use forbidden::Forbidden;
@@ -25,6 +28,7 @@ pub use people::People;
 pub use signup::Signup;
 pub use status::Status;
 pub use teams::Teams;
+pub use webhooks::Webhooks;
 
 /// Sets the browser tab's title to `<page> · Pulse`.
 fn set_title(page: &str) {

@@ -326,9 +326,10 @@ impl LiveAlerts {
                 self.unread.set(count.unread.max(0));
             }
             if let Ok(page) = page {
-                let top = page.items.first().map(|alert| alert.seq);
+                // With no alerts yet, resuming after 0 still brings any raised meanwhile.
+                let top = page.items.first().map_or(0, |alert| alert.seq);
                 self.stream.update_value(|stream| {
-                    stream.last_seq = stream.last_seq.max(top);
+                    stream.last_seq = stream.last_seq.max(Some(top));
                 });
                 self.recent.set(page.items);
             }

@@ -493,21 +493,15 @@ fn EditEndpointDialog(
     }
 }
 
-/// Why `url` cannot be an endpoint's address, if it cannot. The server also refuses
-/// addresses that resolve to private networks, which only it can check.
+/// Why `url` cannot be an endpoint's address, as far as can be told here. The rest
+/// (https only, no private or loopback address) is the server's to judge: only it can
+/// resolve the host, and a test server may allow more.
 fn check_url(url: &str) -> Result<(), &'static str> {
     let url = url.trim();
-    let scheme = url
-        .get(..8)
-        .filter(|scheme| scheme.eq_ignore_ascii_case("https://"));
     if url.is_empty() {
         Err("Enter the address that receives the alerts.")
-    } else if url.chars().count() > MAX_URL_LEN {
-        Err("An address has at most 2,048 characters.")
-    } else if scheme.is_none() || url.len() == 8 {
-        Err("Use an https:// address.")
-    } else if url.chars().any(char::is_whitespace) {
-        Err("An address cannot contain spaces.")
+    } else if url.len() > MAX_URL_LEN {
+        Err("Use a URL of at most 2,048 characters.")
     } else {
         Ok(())
     }
@@ -1153,20 +1147,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_https_addresses_pass() {
-        let cases = [
-            ("https://hooks.example.com/pulse", true),
-            ("  HTTPS://hooks.example.com  ", true),
-            ("", false),
-            ("   ", false),
-            ("http://hooks.example.com", false),
-            ("https://", false),
-            ("hooks.example.com", false),
-            ("https://hooks.example.com/a b", false),
-        ];
-        for (url, ok) in cases {
-            assert_eq!(check_url(url).is_ok(), ok, "{url:?}");
-        }
+    fn addresses_are_required_and_bounded() {
+        assert!(check_url("https://hooks.example.com/pulse").is_ok());
+        assert!(check_url("").is_err());
+        assert!(check_url("   ").is_err());
         let long = format!("https://example.com/{}", "a".repeat(MAX_URL_LEN));
         assert!(check_url(&long).is_err());
     }

@@ -225,7 +225,7 @@ fn EndpointsTable(
             </CardActions>
             <div class="table-scroll">
                 <DataTable
-                    columns=&["Endpoint", "Alerts", "Status", "Added", ""]
+                    columns=&["Endpoint", "Alerts", "Status", ""]
                     is_empty=Signal::stored(is_empty)
                     {..}
                     data-testid="webhooks"
@@ -261,7 +261,7 @@ fn EndpointRow(
     let url = endpoint.url.clone();
     let description = endpoint.description.clone();
     let kinds = kinds_summary(&endpoint.kinds);
-    let added = format::date(endpoint.created_at);
+    let added = format!("Added {}", format::date(endpoint.created_at));
     let testing = RwSignal::new(false);
     let toggling = RwSignal::new(false);
     let stored = StoredValue::new(endpoint);
@@ -314,6 +314,7 @@ fn EndpointRow(
                 <span class="stacked">
                     <span class="mono truncate" title=url.clone()>{url.clone()}</span>
                     {(!description.is_empty()).then(|| view! { <span class="cell-sub">{description}</span> })}
+                    <span class="cell-sub">{added}</span>
                 </span>
             </td>
             <td class="cell-wrap cell-kinds">{kinds}</td>
@@ -324,7 +325,6 @@ fn EndpointRow(
                     view! { <Badge tone=BadgeTone::Neutral>"Disabled"</Badge> }.into_any()
                 }}
             </td>
-            <td>{added}</td>
             <td class="cell-actions">
                 <div class="row-actions">
                     <Button
@@ -332,6 +332,7 @@ fn EndpointRow(
                         loading=testing
                         on_click={send_test}
                         {..}
+                        class:btn-small=true
                         data-testid="webhook-test"
                         aria-label=format!("Send a test event to {url}")
                     >
@@ -341,6 +342,7 @@ fn EndpointRow(
                         variant=ButtonVariant::Ghost
                         on_click=move |_| actions.edit.run(stored.get_value())
                         {..}
+                        class:btn-small=true
                         data-testid="webhook-edit"
                         aria-label=format!("Edit {url}")
                     >
@@ -351,6 +353,7 @@ fn EndpointRow(
                         loading=toggling
                         on_click={toggle}
                         {..}
+                        class:btn-small=true
                         data-testid="webhook-toggle"
                         aria-label=format!("{} {url}", if enabled { "Disable" } else { "Enable" })
                     >
@@ -361,6 +364,7 @@ fn EndpointRow(
                         on_click=move |_| actions.delete.run(stored.get_value())
                         {..}
                         class:btn-ghost-danger=true
+                        class:btn-small=true
                         data-testid="webhook-delete"
                         aria-label=format!("Delete {url}")
                     >
@@ -852,6 +856,7 @@ fn DeliveryLog(
                             columns=&["Event", "Status", "Attempts", "Response", "Latency", "Sent", ""]
                             is_empty=Signal::derive(move || list.rows.with(Vec::is_empty))
                             {..}
+                            class:table-compact=true
                             data-testid="webhook-deliveries"
                         >
                             <Empty slot>"Nothing sent to this endpoint yet. “Send test” sends a test event."</Empty>
@@ -905,7 +910,8 @@ fn response_code(code: Option<i32>) -> String {
 
 fn delivery_row(delivery: WebhookDelivery, on_open: Callback<WebhookDeliveryId>) -> impl IntoView {
     let id = delivery.id;
-    let sent = format::minute(delivery.created_at);
+    let day = format::date(delivery.created_at);
+    let time = delivery.created_at.format("%H:%M:%S UTC").to_string();
     let exact = format::timestamp(delivery.created_at);
     let iso = delivery.created_at.to_rfc3339();
     let error = delivery.last_error.clone().unwrap_or_default();
@@ -925,7 +931,10 @@ fn delivery_row(delivery: WebhookDelivery, on_open: Callback<WebhookDeliveryId>)
             <td class="mono" title=error>{response_code(delivery.last_status_code)}</td>
             <td>{latency(delivery.last_latency_ms)}</td>
             <td>
-                <time datetime=iso title=exact>{sent}</time>
+                <time class="stacked" datetime=iso title=exact>
+                    <span>{day}</span>
+                    <span class="cell-sub">{time}</span>
+                </time>
             </td>
             <td class="cell-actions">
                 // The row opens the details; the button makes that reachable by keyboard.

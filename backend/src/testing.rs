@@ -5,10 +5,10 @@
 //! The server to use comes from `PULSE_TEST_DATABASE_URL` (or `DATABASE_URL`): a URL
 //! whose role may create databases. `cargo xtask test` sets it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::Context;
 use diesel::sql_types::{BigInt, Text};
@@ -153,6 +153,90 @@ pub struct Replica {
 }
 
 impl Drop for Replica {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+/// What a [`Receiver`] saw of one request.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub signature: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub body: Vec<u8>,
+}
+
+/// A webhook receiver on loopback that answers the queued statuses in turn (a 302
+/// redirects to the metadata address), then 200. It stops when dropped.
+pub struct Receiver {
+    /// `http://127.0.0.1:<port>/hooks/pulse`.
+    pub url: String,
+    seen: Arc<Mutex<Vec<Received>>>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Receiver {
+    pub fn start(statuses: Vec<u16>) -> anyhow::Result<Self> {
+        use actix_web::{App, HttpRequest, HttpResponse, HttpServer, http::StatusCode, web};
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let answers = Arc::new(Mutex::new(VecDeque::from(statuses)));
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let url = format!("http://{}/hooks/pulse", listener.local_addr()?);
+        let store = seen.clone();
+        let server = HttpServer::new(move || {
+            let (store, answers) = (store.clone(), answers.clone());
+            App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+                let (store, answers) = (store.clone(), answers.clone());
+                async move {
+                    let header = |name: &str| {
+                        req.headers()
+                            .get(name)
+                            .and_then(|value| value.to_str().ok())
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    if let Ok(mut seen) = store.lock() {
+                        seen.push(Received {
+                            signature: header("pulse-signature"),
+                            event_id: header("pulse-event-id"),
+                            event_type: header("pulse-event-type"),
+                            body: body.to_vec(),
+                        });
+                    }
+                    let status = answers
+                        .lock()
+                        .ok()
+                        .and_then(|mut answers| answers.pop_front())
+                        .unwrap_or(200);
+                    if status == 302 {
+                        return HttpResponse::Found()
+                            .insert_header(("location", "http://169.254.169.254/"))
+                            .finish();
+                    }
+                    HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK))
+                        .body("received")
+                }
+            }))
+        })
+        .workers(1)
+        .listen(listener)?
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok(Self { url, seen, handle })
+    }
+
+    /// Every request so far, in order.
+    pub fn seen(&self) -> Vec<Received> {
+        self.seen
+            .lock()
+            .map(|seen| seen.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Receiver {
     fn drop(&mut self) {
         drop(self.handle.stop(false));
     }

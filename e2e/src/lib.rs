@@ -317,6 +317,41 @@ impl Browser {
         .await
     }
 
+    /// Replaces the text of the input matching `css` with `text`.
+    pub async fn fill(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let input = self.wait_for(css).await?;
+        input.clear().await?;
+        input
+            .send_keys(text)
+            .await
+            .with_context(|| format!("typing into `{css}`"))
+    }
+
+    /// Waits until no `<dialog>` is open.
+    pub async fn wait_dialogs_closed(&self) -> anyhow::Result<()> {
+        self.eventually("the dialog to close", async || {
+            Ok(self
+                .find_all("dialog[open]")
+                .await?
+                .is_empty()
+                .then_some(()))
+        })
+        .await
+    }
+
+    /// Signs in through the login page and waits for the overview.
+    pub async fn sign_in(&self, email: &str, password: &str) -> anyhow::Result<()> {
+        self.goto("/login").await?;
+        self.fill(r#"[data-page="login"] input[name="email"]"#, email)
+            .await?;
+        self.fill(r#"[data-page="login"] input[name="password"]"#, password)
+            .await?;
+        self.click(r#"[data-page="login"] button[type="submit"]"#)
+            .await?;
+        self.wait_for(r#"[data-page="overview"]"#).await?;
+        Ok(())
+    }
+
     /// An attribute of the element matching `css` (waiting for the element).
     pub async fn attr(&self, css: &str, name: &str) -> anyhow::Result<Option<String>> {
         Ok(self.wait_for(css).await?.attr(name).await?)

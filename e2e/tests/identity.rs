@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context as _, bail, ensure};
+use anyhow::{bail, ensure};
 use pulse_backend::testing::TestApp;
 use pulse_e2e::{Browser, dist_dir};
 use pulse_shared::auth::SessionResponse;
@@ -52,10 +52,10 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.wait_for_text(r#"#signup-company-error"#, "cannot be empty")
         .await?;
     b.screenshot_both("signup-errors").await?;
-    fill(b, r#"input[name="company_name"]"#, COMPANY).await?;
-    fill(b, r#"input[name="name"]"#, OWNER_NAME).await?;
-    fill(b, r#"input[name="email"]"#, OWNER_EMAIL).await?;
-    fill(b, r#"input[name="password"]"#, OWNER_PASSWORD).await?;
+    b.fill(r#"input[name="company_name"]"#, COMPANY).await?;
+    b.fill(r#"input[name="name"]"#, OWNER_NAME).await?;
+    b.fill(r#"input[name="email"]"#, OWNER_EMAIL).await?;
+    b.fill(r#"input[name="password"]"#, OWNER_PASSWORD).await?;
     b.click(r#"[data-page="signup"] button[type="submit"]"#)
         .await?;
     b.wait_for(r#"[data-page="overview"]"#).await?;
@@ -73,11 +73,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     // A team to invite into.
     b.goto("/teams").await?;
     b.click(r#"[data-testid="create-team"]"#).await?;
-    fill(b, r#"dialog[open] input[name="name"]"#, TEAM).await?;
+    b.fill(r#"dialog[open] input[name="name"]"#, TEAM).await?;
     b.click(r#"dialog[open] button[type="submit"]"#).await?;
     b.wait_for(&format!(r#"tr[data-team-name="{TEAM}"]"#))
         .await?;
-    wait_dialogs_closed(b).await?;
+    b.wait_dialogs_closed().await?;
     b.screenshot_both("teams").await?;
 
     // Invite a manager and an employee; each link is read from the dialog.
@@ -87,10 +87,10 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     let manager_link = invite(b, MANAGER_EMAIL, "manager").await?;
     b.screenshot_both("invite-link").await?;
     b.click(r#"[data-testid="invite-done"]"#).await?;
-    wait_dialogs_closed(b).await?;
+    b.wait_dialogs_closed().await?;
     let employee_link = invite(b, EMPLOYEE_EMAIL, "employee").await?;
     b.click(r#"[data-testid="invite-done"]"#).await?;
-    wait_dialogs_closed(b).await?;
+    b.wait_dialogs_closed().await?;
     b.wait_for(&format!(
         r#"[data-testid="invitations"] tr[data-invitation-email="{EMPLOYEE_EMAIL}"]"#
     ))
@@ -174,8 +174,7 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.screenshot_both("audit").await?;
 
     // Filter by action.
-    fill(
-        b,
+    b.fill(
         r#"form[data-testid="audit-filters"] input[name="action"]"#,
         "user.invited",
     )
@@ -230,7 +229,8 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     // An API key: its secret is shown once.
     b.goto("/api-keys").await?;
     b.click(r#"[data-testid="create-api-key"]"#).await?;
-    fill(b, r#"dialog[open] input[name="name"]"#, "Payroll export").await?;
+    b.fill(r#"dialog[open] input[name="name"]"#, "Payroll export")
+        .await?;
     b.wait_for(r#"dialog[open] select[name="role"]"#)
         .await?
         .select_by_value("manager")
@@ -245,7 +245,7 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     ensure!(!secret.is_empty(), "the secret is shown");
     b.screenshot_both("api-key-secret").await?;
     b.click(r#"[data-testid="api-key-done"]"#).await?;
-    wait_dialogs_closed(b).await?;
+    b.wait_dialogs_closed().await?;
     b.wait_for(r#"tr[data-api-key-name="Payroll export"]"#)
         .await?;
     ensure!(
@@ -284,7 +284,7 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
         r#"tr[data-person-email="{MANAGER_EMAIL}"][data-person-status="deactivated"]"#
     ))
     .await?;
-    wait_dialogs_closed(b).await?;
+    b.wait_dialogs_closed().await?;
     b.goto("/audit").await?;
     b.wait_for_text(r#"[data-testid="audit-verify"]"#, "Chain intact")
         .await?;
@@ -296,13 +296,14 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.screenshot_both("login-dark").await?;
     b.goto("/audit").await?;
     b.wait_for(r#"[data-page="login"]"#).await?;
-    fill(b, r#"input[name="email"]"#, OWNER_EMAIL).await?;
-    fill(b, r#"input[name="password"]"#, "not the password").await?;
+    b.fill(r#"input[name="email"]"#, OWNER_EMAIL).await?;
+    b.fill(r#"input[name="password"]"#, "not the password")
+        .await?;
     b.click(r#"[data-page="login"] button[type="submit"]"#)
         .await?;
     b.wait_for_text(r#"[data-page="login"] .form-message"#, "not correct")
         .await?;
-    fill(b, r#"input[name="password"]"#, OWNER_PASSWORD).await?;
+    b.fill(r#"input[name="password"]"#, OWNER_PASSWORD).await?;
     b.click(r#"[data-page="login"] button[type="submit"]"#)
         .await?;
     b.wait_for(r#"[data-page="audit"]"#).await?;
@@ -310,19 +311,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
 }
 
 /// Clears the input matching `css` and types `text`.
-async fn fill(b: &Browser, css: &str, text: &str) -> anyhow::Result<()> {
-    let input = b.wait_for(css).await?;
-    input.clear().await?;
-    input
-        .send_keys(text)
-        .await
-        .with_context(|| format!("typing into `{css}`"))
-}
 
 /// Opens the invite dialog, invites `email` as `role` into the team and returns the link.
 async fn invite(b: &Browser, email: &str, role: &str) -> anyhow::Result<String> {
     b.click(r#"[data-testid="invite-button"]"#).await?;
-    fill(b, r#"dialog[open] input[name="email"]"#, email).await?;
+    b.fill(r#"dialog[open] input[name="email"]"#, email).await?;
     b.wait_for(r#"dialog[open] select[name="role"]"#)
         .await?
         .select_by_value(role)
@@ -367,8 +360,10 @@ async fn join(
             .wait_for_text(r#"[data-testid="invitation"]"#, role_label)
             .await?;
         browser.screenshot_both(screenshot).await?;
-        fill(&browser, r#"input[name="name"]"#, name).await?;
-        fill(&browser, r#"input[name="password"]"#, JOIN_PASSWORD).await?;
+        browser.fill(r#"input[name="name"]"#, name).await?;
+        browser
+            .fill(r#"input[name="password"]"#, JOIN_PASSWORD)
+            .await?;
         browser
             .click(r#"[data-page="join"] button[type="submit"]"#)
             .await?;
@@ -410,12 +405,6 @@ async fn wait_for_toast(b: &Browser, needle: &str) -> anyhow::Result<()> {
 }
 
 /// Waits until no modal dialog is open (dialogs close after their request succeeds).
-async fn wait_dialogs_closed(b: &Browser) -> anyhow::Result<()> {
-    b.eventually("the dialog to close", async || {
-        Ok(b.find_all("dialog[open]").await?.is_empty().then_some(()))
-    })
-    .await
-}
 
 /// The owner's access token, through the API.
 async fn api_login(http: &reqwest::Client, app: &TestApp) -> anyhow::Result<String> {

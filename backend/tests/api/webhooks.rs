@@ -1,90 +1,14 @@
 //! Outbound webhooks against a real receiver on loopback: signatures, retries with
 //! backoff, the delivery log, replay, and the refusal of private addresses.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use pulse_backend::domain::webhooks::verify;
-use pulse_backend::testing::TestApp;
+use pulse_backend::testing::{Receiver, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::common::{Org, fields, get, post, send};
-
-/// What the receiver saw of one request.
-#[derive(Debug, Clone)]
-struct Received {
-    signature: String,
-    event_id: String,
-    event_type: String,
-    body: Vec<u8>,
-}
-
-/// A receiver that answers the queued statuses in turn, then 200.
-struct Receiver {
-    url: String,
-    seen: Arc<Mutex<Vec<Received>>>,
-    _handle: actix_web::dev::ServerHandle,
-}
-
-impl Receiver {
-    fn start(statuses: Vec<u16>) -> Self {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let queue = Arc::new(Mutex::new(statuses));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/hooks/pulse", listener.local_addr().unwrap());
-        let (store, answers) = (seen.clone(), queue.clone());
-        let server = HttpServer::new(move || {
-            let (store, answers) = (store.clone(), answers.clone());
-            App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-                let (store, answers) = (store.clone(), answers.clone());
-                async move {
-                    let header = |name: &str| {
-                        req.headers()
-                            .get(name)
-                            .map(|v| v.to_str().unwrap().to_owned())
-                            .unwrap_or_default()
-                    };
-                    store.lock().unwrap().push(Received {
-                        signature: header("pulse-signature"),
-                        event_id: header("pulse-event-id"),
-                        event_type: header("pulse-event-type"),
-                        body: body.to_vec(),
-                    });
-                    let mut answers = answers.lock().unwrap();
-                    let status = if answers.is_empty() {
-                        200
-                    } else {
-                        answers.remove(0)
-                    };
-                    if status == 302 {
-                        return HttpResponse::Found()
-                            .insert_header(("location", "http://169.254.169.254/"))
-                            .finish();
-                    }
-                    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
-                        .body("receiver says hi")
-                }
-            }))
-        })
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        Self {
-            url,
-            seen,
-            _handle: handle,
-        }
-    }
-
-    fn seen(&self) -> Vec<Received> {
-        self.seen.lock().unwrap().clone()
-    }
-}
 
 async fn app_allowing_local() -> TestApp {
     TestApp::spawn_with(|config| {
@@ -135,7 +59,7 @@ async fn settled(app: &TestApp, org: &Org, delivery: &str) -> Value {
 async fn a_failing_receiver_gets_the_event_on_the_third_attempt_signed() {
     let app = app_allowing_local().await;
     let org = Org::create(&app, "hooks").await;
-    let receiver = Receiver::start(vec![500, 503]);
+    let receiver = Receiver::start(vec![500, 503]).unwrap();
     let (endpoint, secret) = register(&app, &org, &receiver.url, json!(["test"])).await;
 
     let queued = post(
@@ -224,8 +148,8 @@ async fn a_failing_receiver_gets_the_event_on_the_third_attempt_signed() {
 async fn alerts_go_to_the_endpoints_that_want_their_kind() {
     let app = app_allowing_local().await;
     let org = Org::create(&app, "kinds").await;
-    let offline = Receiver::start(vec![]);
-    let other = Receiver::start(vec![]);
+    let offline = Receiver::start(vec![]).unwrap();
+    let other = Receiver::start(vec![]).unwrap();
     register(
         &app,
         &org,
@@ -282,7 +206,7 @@ async fn alerts_go_to_the_endpoints_that_want_their_kind() {
 async fn redirects_are_not_followed() {
     let app = app_allowing_local().await;
     let org = Org::create(&app, "redirects").await;
-    let receiver = Receiver::start(vec![302]);
+    let receiver = Receiver::start(vec![302]).unwrap();
     let (endpoint, _) = register(&app, &org, &receiver.url, json!(["test"])).await;
     let delivery: Value = post(
         &app,

@@ -1,0 +1,225 @@
+//! Alerts in the browser: the bell counts alerts raised in the background without a
+//! reload, on the replica that raised them and on another one; the time from raising to
+//! the bell changing is measured (printed, never asserted: machines are noisy). Then the
+//! dropdown, the Alerts page, preferences, and webhooks with a real receiver.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, ensure};
+use pulse_backend::testing::{Receiver, TestApp};
+use pulse_e2e::{Browser, dist_dir};
+use pulse_shared::auth::SessionResponse;
+use serde_json::json;
+
+const OWNER_EMAIL: &str = "olivia@alerts.test";
+const PASSWORD: &str = "owner-password-42";
+/// Alerts raised per replica for the latency figure.
+const SAMPLES: usize = 21;
+
+#[tokio::test]
+async fn the_bell_updates_live_across_replicas() -> anyhow::Result<()> {
+    let app = TestApp::spawn_with(|config| {
+        config.dist_dir = dist_dir().unwrap_or_default();
+        config.webhooks_allow_private = true;
+        config.webhook_retry_base = Duration::from_millis(200);
+        config.outbox_poll = Duration::from_millis(100);
+    })
+    .await?;
+    let replica = app.replica()?;
+    let token = signup(&app).await?;
+
+    let on_a = Browser::start(&app.base_url).await?;
+    let on_b = Browser::start(&replica.base_url).await?;
+    let outcome = journey(&app, &token, &on_a, &on_b).await;
+    if outcome.is_err() {
+        on_a.record_failure("alerts-a").await;
+        on_b.record_failure("alerts-b").await;
+    }
+    for browser in [on_a, on_b] {
+        if let Err(error) = browser.close().await {
+            eprintln!("warning: closing a browser: {error:#}");
+        }
+    }
+    outcome
+}
+
+async fn journey(app: &TestApp, token: &str, a: &Browser, b: &Browser) -> anyhow::Result<()> {
+    a.sign_in(OWNER_EMAIL, PASSWORD).await?;
+    b.sign_in(OWNER_EMAIL, PASSWORD).await?;
+    wait_unread(a, 0).await?;
+    wait_unread(b, 0).await?;
+
+    // Raised through replica A's API: A's own dashboard and B's both count it.
+    let http = reqwest::Client::new();
+    let same = measure(app, &http, token, a, 0).await?;
+    let across = measure(app, &http, token, b, SAMPLES).await?;
+    wait_unread(a, 2 * SAMPLES).await?;
+    report("same replica", same);
+    report("other replica", across);
+
+    // The dropdown shows the newest; marking all read empties the count on both.
+    a.click(r#"[data-testid="alert-bell"]"#).await?;
+    a.wait_for(r#"[data-testid="alert-menu"] [data-testid="alert-item"]"#)
+        .await?;
+    a.screenshot_both("alerts-menu").await?;
+    a.click(r#"[data-testid="alert-menu"] [data-testid="alert-mark-all-read"]"#)
+        .await?;
+    wait_unread(a, 0).await?;
+
+    // The Alerts page: the list, filters, preferences.
+    a.goto("/alerts").await?;
+    a.wait_for(r#"[data-page="alerts"] tr[data-alert-id]"#)
+        .await?;
+    a.wait_for(r#"[data-testid="alert-preferences"]"#).await?;
+    a.screenshot_both("alerts").await?;
+
+    // Webhooks: register the receiver, send a test, see it delivered in the log.
+    let receiver = Receiver::start(vec![500])?;
+    a.goto("/webhooks").await?;
+    a.wait_for(r#"[data-page="webhooks"]"#).await?;
+    a.screenshot_both("webhooks-empty").await?;
+    a.click(r#"[data-testid="add-webhook"]"#).await?;
+    a.fill(r#"dialog[open] input[name="url"]"#, &receiver.url)
+        .await?;
+    a.fill(r#"dialog[open] input[name="description"]"#, "Incident bot")
+        .await?;
+    a.click(r#"dialog[open] input[name="kinds"][value="agent_offline"]"#)
+        .await?;
+    a.click(r#"dialog[open] button[type="submit"]"#).await?;
+    a.wait_for_text(r#"dialog[open]"#, "whsec_").await?;
+    a.screenshot_both("webhooks-secret").await?;
+    a.click(r#"dialog[open] [data-testid="webhook-done"]"#)
+        .await?;
+    a.wait_dialogs_closed().await?;
+    a.wait_for_text(r#"[data-page="webhooks"]"#, "Incident bot")
+        .await?;
+    a.click(r#"[data-testid="webhook-test"]"#).await?;
+    // The receiver fails once; the retry succeeds and the log says so.
+    a.eventually("two requests at the receiver", async || {
+        Ok((receiver.seen().len() >= 2).then_some(()))
+    })
+    .await?;
+    a.wait_for_text(
+        r#"[data-testid="webhook-deliveries"] tr[data-delivery-status="succeeded"]"#,
+        "webhook.test",
+    )
+    .await?;
+    a.screenshot_both("webhooks").await?;
+    a.click(r#"[data-testid="delivery-details"]"#).await?;
+    a.wait_for_text(r#"dialog[open]"#, "500").await?;
+    a.screenshot_both("webhook-delivery").await?;
+    Ok(())
+}
+
+/// Raises `SAMPLES` test alerts through replica A's API while `browser` watches its
+/// bell (which shows `before` unread), and answers each one's milliseconds from just
+/// before the request to the bell's change, as the browser's own clock saw it.
+async fn measure(
+    app: &TestApp,
+    http: &reqwest::Client,
+    token: &str,
+    browser: &Browser,
+    before: usize,
+) -> anyhow::Result<Vec<f64>> {
+    browser
+        .client()
+        .execute(
+            r#"
+            window.__bell = [];
+            let last = null;
+            const note = () => {
+                const bell = document.querySelector('[data-testid="alert-bell"]');
+                const unread = bell && bell.getAttribute('data-unread');
+                if (unread !== null && unread !== last) {
+                    last = unread;
+                    window.__bell.push([Number(unread), Date.now()]);
+                }
+            };
+            new MutationObserver(note).observe(document.body,
+                { attributes: true, childList: true, subtree: true, attributeFilter: ['data-unread'] });
+            note();
+            "#,
+            vec![],
+        )
+        .await
+        .context("installing the bell observer")?;
+    let mut sent = Vec::new();
+    for i in 1..=SAMPLES {
+        sent.push(now_ms());
+        let raised = http
+            .post(app.url("/api/v1/alerts/test"))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        ensure!(
+            raised.status() == 204,
+            "raising answered {}",
+            raised.status()
+        );
+        wait_unread(browser, before + i).await?;
+    }
+    let seen = browser
+        .client()
+        .execute("return window.__bell;", vec![])
+        .await?;
+    let seen: Vec<(usize, f64)> = serde_json::from_value(seen)?;
+    (1..=SAMPLES)
+        .map(|i| {
+            let arrived = seen
+                .iter()
+                .find(|(unread, _)| *unread == before + i)
+                .map(|(_, at)| *at)
+                .with_context(|| format!("the bell never showed {}", before + i))?;
+            Ok(arrived - sent[i - 1])
+        })
+        .collect()
+}
+
+fn report(what: &str, mut samples: Vec<f64>) {
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "alert → bell, {what}: median {:.0} ms, p90 {:.0} ms, max {:.0} ms over {} alerts",
+        at(0.5),
+        at(0.9),
+        at(1.0),
+        samples.len()
+    );
+}
+
+async fn wait_unread(browser: &Browser, expected: usize) -> anyhow::Result<()> {
+    let expected = expected.to_string();
+    browser
+        .eventually(&format!("the bell to show {expected} unread"), async || {
+            let unread = browser
+                .attr(r#"[data-testid="alert-bell"]"#, "data-unread")
+                .await?;
+            Ok((unread.as_deref() == Some(expected.as_str())).then_some(()))
+        })
+        .await
+}
+
+fn now_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |elapsed| elapsed.as_secs_f64() * 1000.0)
+}
+
+/// Signs the owner up through the API; answers their access token.
+async fn signup(app: &TestApp) -> anyhow::Result<String> {
+    let session: SessionResponse = reqwest::Client::new()
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&json!({
+            "company_name": "Alerting Inc",
+            "name": "Olivia Owner",
+            "email": OWNER_EMAIL,
+            "password": PASSWORD,
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(session.access_token)
+}

@@ -87,7 +87,11 @@ async fn journey(app: &TestApp, token: &str, a: &Browser, b: &Browser) -> anyhow
     a.click(r#"dialog[open] input[name="kinds"][value="agent_offline"]"#)
         .await?;
     a.click(r#"dialog[open] button[type="submit"]"#).await?;
-    a.wait_for_text(r#"dialog[open]"#, "whsec_").await?;
+    let secret = a
+        .attr(r#"dialog[open] [data-testid="webhook-secret"]"#, "value")
+        .await?
+        .unwrap_or_default();
+    ensure!(secret.starts_with("whsec_"), "the secret shown was {secret:?}");
     a.screenshot_both("webhooks-secret").await?;
     a.click(r#"dialog[open] [data-testid="webhook-done"]"#)
         .await?;

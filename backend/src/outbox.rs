@@ -34,6 +34,10 @@ const LEASE_SECS: i64 = 60;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Tries of an alert email before it is given up.
 const EMAIL_TRIES: i32 = 5;
+/// How long the delivery log keeps finished deliveries.
+const KEEP_DELIVERIES: chrono::Duration = chrono::Duration::days(30);
+/// How often old deliveries are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 /// The most of a failure's description kept in the log.
 const ERROR_CHARS: usize = 500;
 
@@ -69,7 +73,12 @@ impl Outbox {
 
     /// Runs until the process ends.
     pub async fn run(self) {
+        let mut next_prune = Instant::now();
         loop {
+            if Instant::now() >= next_prune {
+                next_prune = Instant::now() + PRUNE_EVERY;
+                self.prune().await;
+            }
             let busy = match self.round().await {
                 Ok(busy) => busy,
                 Err(error) => {
@@ -83,6 +92,20 @@ impl Outbox {
                     () = tokio::time::sleep(self.poll) => {}
                 }
             }
+        }
+    }
+
+    /// Deletes finished deliveries (with their attempts) older than [`KEEP_DELIVERIES`].
+    /// Any replica may do it: deleting twice deletes nothing more.
+    async fn prune(&self) {
+        let pruned = async {
+            let mut conn = db::conn(&self.pool).await?;
+            Ok::<_, db::DbError>(webhooks::prune(&mut conn, KEEP_DELIVERIES).await?)
+        };
+        match pruned.await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "old webhook deliveries deleted"),
+            Err(error) => tracing::warn!(%error, "cannot delete old webhook deliveries"),
         }
     }
 

@@ -114,6 +114,9 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
     WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (company_id, endpoint_id, id DESC);
+-- For deleting finished deliveries once they are old.
+CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (created_at)
+    WHERE status <> 'pending';
 
 CREATE TABLE webhook_attempts (
     company_id    uuid NOT NULL,

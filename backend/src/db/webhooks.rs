@@ -396,3 +396,14 @@ pub async fn record_attempt(
         .await
         .map(drop)
 }
+
+/// Deletes finished deliveries created more than `age` ago; answers how many.
+pub async fn prune(conn: &mut AsyncPgConnection, age: chrono::Duration) -> QueryResult<usize> {
+    diesel::delete(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::status.ne(DeliveryStatus::Pending.as_str()))
+            .filter(webhook_deliveries::created_at.lt(Utc::now() - age)),
+    )
+    .execute(conn)
+    .await
+}

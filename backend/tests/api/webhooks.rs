@@ -298,3 +298,50 @@ async fn private_and_metadata_addresses_are_refused_without_the_local_flag() {
     .unwrap();
     assert_eq!(audit["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn old_finished_deliveries_are_pruned_and_pending_ones_kept() {
+    let app = app_allowing_local().await;
+    let org = Org::create(&app, "prune").await;
+    let receiver = Receiver::start(vec![]).unwrap();
+    let (endpoint, _) = register(&app, &org, &receiver.url, json!(["test"])).await;
+    let test = format!("/api/v1/webhooks/{endpoint}/test");
+    let done: Value = post(&app, &org.admin, &test, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    settled(&app, &org, done["id"].as_str().unwrap()).await;
+    crate::common::sql(
+        &app,
+        &format!(
+            "UPDATE webhook_deliveries SET created_at = now() - interval '31 days';
+             INSERT INTO webhook_deliveries (company_id, id, endpoint_id, event_id, event_type, payload, next_attempt_at, give_up_at, created_at)
+             SELECT company_id, gen_random_uuid(), id, gen_random_uuid(), 'webhook.test', '{{}}', now() + interval '1 hour', now() + interval '1 day', now() - interval '40 days'
+               FROM webhook_endpoints WHERE id = '{endpoint}';"
+        ),
+    )
+    .await;
+    let pool = app.pool().unwrap();
+    let mut conn = pool.get().await.unwrap();
+    let pruned = pulse_backend::db::webhooks::prune(&mut conn, chrono::Duration::days(30))
+        .await
+        .unwrap();
+    assert_eq!(pruned, 1, "only the finished delivery goes");
+    let log: Value = get(
+        &app,
+        &org.admin,
+        &format!("/api/v1/webhooks/{endpoint}/deliveries"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let statuses: Vec<_> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["status"].clone())
+        .collect();
+    assert_eq!(statuses, vec![json!("pending")]);
+}

@@ -126,6 +126,13 @@ impl ApiError {
         }
     }
 
+    /// Over a rate limit: try again after `wait`.
+    pub fn too_many(wait: std::time::Duration) -> Self {
+        Self::TooManyRequests {
+            retry_after_secs: wait.as_secs().max(1),
+        }
+    }
+
     /// A validation failure of one field from a shared rule.
     pub fn invalid(field: &str, (code, message): pulse_shared::validate::Invalid) -> Self {
         Self::field(field, code, message)

@@ -18,7 +18,7 @@ use crate::api::extract::BodyLimit;
 use crate::api::openapi::OpenApiJson;
 use crate::api::{self, ApiDoc};
 use crate::auth::password::Passwords;
-use crate::auth::rate_limit::AuthRateLimits;
+use crate::auth::rate_limit::{AuthRateLimits, PerPersonLimit};
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::db::{self, DbPool};
@@ -28,6 +28,9 @@ use crate::outbox::Outbox;
 use crate::spa::{self, Spa};
 use crate::state::{AppState, Background};
 use tokio::sync::Notify;
+
+/// Test alerts and test webhook deliveries one person may ask for per minute.
+const TEST_SENDS_PER_MINUTE: u32 = 60;
 
 /// Runs migrations, then serves until SIGINT/SIGTERM (graceful: in-flight requests finish).
 pub async fn serve(config: Config) -> anyhow::Result<()> {
@@ -57,13 +60,15 @@ pub fn run(
     let live = Live::default();
     let outbox_wake = Arc::new(Notify::new());
     let outbox = Outbox::new(config, pool.clone(), mailer.clone(), outbox_wake.clone())?;
-    let limits = auth_limits.clone();
+    let test_sends = PerPersonLimit::per_minute(TEST_SENDS_PER_MINUTE);
+    let (limits, sends) = (auth_limits.clone(), test_sends.clone());
     let background = Background(vec![
         tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
             loop {
                 every.tick().await;
                 limits.prune();
+                sends.prune();
             }
         }),
         tokio::spawn(live::listen(
@@ -83,6 +88,7 @@ pub fn run(
         mailer,
         public_url: config.public_url.clone(),
         secure_cookies: config.public_url.starts_with("https://"),
+        test_sends,
         live,
         webhooks_allow_private: config.webhooks_allow_private,
         sse_heartbeat: config.sse_heartbeat,

@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use crate::alerts::live::Live;
 
 use crate::auth::password::Passwords;
-use crate::auth::rate_limit::AuthRateLimits;
+use crate::auth::rate_limit::{AuthRateLimits, PerPersonLimit};
 use crate::auth::tokens::TokenKeys;
 use crate::db::DbPool;
 use crate::mail::Mailer;
@@ -27,6 +27,8 @@ pub struct AppState {
     pub public_url: String,
     /// Whether cookies carry `Secure` (everywhere but plain-HTTP local use).
     pub secure_cookies: bool,
+    /// Test alerts and test webhook deliveries per person.
+    pub test_sends: PerPersonLimit,
     /// This replica's hub of open alert streams.
     pub live: Live,
     /// Whether webhook endpoints may be plain-HTTP or private addresses (local testing).

@@ -175,6 +175,10 @@ pub async fn send_test(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ReadAlerts)?;
+    state
+        .test_sends
+        .check(principal.user_id().0)
+        .map_err(ApiError::too_many)?;
     let alert = NewAlert {
         kind: AlertKind::Test,
         title: "Test alert".to_owned(),

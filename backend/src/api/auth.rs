@@ -333,7 +333,5 @@ fn limit(req: &HttpRequest, state: &AppState, email: &str) -> Result<(), ApiErro
     state
         .auth_limits
         .check(ip, email)
-        .map_err(|wait| ApiError::TooManyRequests {
-            retry_after_secs: wait.as_secs().max(1),
-        })
+        .map_err(ApiError::too_many)
 }

@@ -249,6 +249,10 @@ pub async fn send_test(
     let mut conn = crate::db::conn(&state.pool).await?;
     webhooks::endpoint(&mut conn, company, id).await?;
     principal.require(Action::ManageWebhooks)?;
+    state
+        .test_sends
+        .check(principal.user_id().0)
+        .map_err(ApiError::too_many)?;
     let event = WebhookEvent {
         id: Uuid::now_v7(),
         event_type: "webhook.test".to_owned(),

@@ -59,6 +59,31 @@ impl Default for AuthRateLimits {
     }
 }
 
+/// A limit per person on actions that send something on their behalf (test alerts,
+/// test webhook deliveries), so a stuck button or a script cannot flood an inbox or an
+/// integrator's endpoint.
+#[derive(Clone)]
+pub struct PerPersonLimit(Arc<DefaultKeyedRateLimiter<uuid::Uuid>>);
+
+impl PerPersonLimit {
+    pub fn per_minute(count: u32) -> Self {
+        let quota = Quota::per_minute(NonZeroU32::new(count).unwrap_or(NonZeroU32::MIN));
+        Self(Arc::new(DefaultKeyedRateLimiter::keyed(quota)))
+    }
+
+    /// Counts one use; `Err` carries how long to wait.
+    pub fn check(&self, person: uuid::Uuid) -> Result<(), Duration> {
+        let clock = DefaultClock::default();
+        self.0
+            .check_key(&person)
+            .map_err(|not_until| not_until.wait_time_from(clock.now()))
+    }
+
+    pub fn prune(&self) {
+        self.0.retain_recent();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +100,14 @@ mod tests {
         assert!(limits.check(Some(ip), "b@example.com").is_ok());
         assert!(limits.check(Some(ip), "c@example.com").is_ok());
         assert!(limits.check(Some(ip), "d@example.com").is_err());
+    }
+
+    #[test]
+    fn limits_per_person() {
+        let limit = PerPersonLimit::per_minute(2);
+        let (ada, bob) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        assert!(limit.check(ada).is_ok() && limit.check(ada).is_ok());
+        assert!(limit.check(ada).is_err());
+        assert!(limit.check(bob).is_ok());
     }
 }

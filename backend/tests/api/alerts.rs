@@ -488,3 +488,26 @@ async fn an_alert_raised_on_one_replica_reaches_a_stream_on_another() {
     let alert: Value = serde_json::from_str(&event.data).unwrap();
     assert_eq!(alert["kind"], "test");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_alerts_are_limited_per_person() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "limits").await;
+    let mut statuses = Vec::new();
+    for _ in 0..61 {
+        let response = post(&app, &org.employee, "/api/v1/alerts/test", &json!({})).await;
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            assert!(response.headers().contains_key("retry-after"));
+        }
+    }
+    assert!(
+        statuses[..60].iter().all(|status| *status == 204),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[60], 429);
+    // Someone else is not held back.
+    let other = post(&app, &org.manager, "/api/v1/alerts/test", &json!({})).await;
+    assert_eq!(other.status(), 204);
+    assert_eq!(inbox(&app, &org.employee, "?limit=200").await.len(), 60);
+}

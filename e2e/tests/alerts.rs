@@ -91,7 +91,10 @@ async fn journey(app: &TestApp, token: &str, a: &Browser, b: &Browser) -> anyhow
         .attr(r#"dialog[open] [data-testid="webhook-secret"]"#, "value")
         .await?
         .unwrap_or_default();
-    ensure!(secret.starts_with("whsec_"), "the secret shown was {secret:?}");
+    ensure!(
+        secret.starts_with("whsec_"),
+        "the secret shown was {secret:?}"
+    );
     a.screenshot_both("webhooks-secret").await?;
     a.click(r#"dialog[open] [data-testid="webhook-done"]"#)
         .await?;

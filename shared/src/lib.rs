@@ -12,6 +12,7 @@ pub mod auth;
 pub mod ids;
 pub mod page;
 pub mod people;
+pub mod policies;
 pub mod problem;
 pub mod system;
 pub mod teams;

@@ -339,27 +339,24 @@ async fn build_template(
     Ok(())
 }
 
-/// A short hash of every file under `migrations/`, so a changed migration gets a new template.
+/// A short hash of the migrations compiled into this binary (their names) and of their
+/// files, so a changed migration gets a new template, and a binary built before a
+/// migration was added never builds (or uses) a template named after it.
 fn migrations_hash() -> anyhow::Result<String> {
-    fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-        for entry in std::fs::read_dir(dir)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                walk(&path, files)?
-            } else {
-                files.push(path)
-            }
-        }
-        Ok(())
-    }
+    let embedded =
+        diesel::migration::MigrationSource::<diesel::pg::Pg>::migrations(&db::MIGRATIONS)
+            .map_err(|error| anyhow::anyhow!("reading the embedded migrations: {error}"))?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
-    let mut files = Vec::new();
-    walk(&root, &mut files).with_context(|| format!("cannot read {}", root.display()))?;
-    files.sort();
     let mut hasher = Sha256::new();
-    for file in files {
-        hasher.update(file.strip_prefix(&root)?.to_string_lossy().as_bytes());
-        hasher.update(std::fs::read(&file)?);
+    for migration in embedded {
+        let name = migration.name().to_string();
+        hasher.update(name.as_bytes());
+        for file in ["up.sql", "down.sql"] {
+            let path = root.join(&name).join(file);
+            hasher.update(
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?,
+            );
+        }
     }
     Ok(hasher
         .finalize()

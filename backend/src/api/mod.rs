@@ -17,6 +17,7 @@ pub mod me;
 pub mod openapi;
 pub mod paging;
 pub mod people;
+pub mod policies;
 pub mod reach;
 pub mod system;
 pub mod teams;
@@ -81,6 +82,13 @@ pub fn v1() -> Scope<
         .service(webhooks::deliveries)
         .service(webhooks::delivery)
         .service(webhooks::replay)
+        .service(policies::overview)
+        .service(policies::put_company)
+        .service(policies::put_team)
+        .service(policies::remove_team)
+        .service(policies::put_employee)
+        .service(policies::remove_employee)
+        .service(policies::effective_for)
 }
 
 /// The document's fixed parts; paths and schemas are collected from the handlers.
@@ -103,6 +111,7 @@ pub fn v1() -> Scope<
         (name = "people", description = "People, roles, invitations"),
         (name = "teams", description = "Teams (departments) and their managers"),
         (name = "api-keys", description = "Keys for integrators"),
+        (name = "policies", description = "Monitoring policies: the company default, team and employee overrides, the effective policy"),
         (name = "alerts", description = "Alerts per recipient, their live stream (Server-Sent Events) and preferences"),
         (name = "webhooks", description = "Signed outbound webhooks for alerts. Each request carries `Pulse-Signature: t=<unix seconds>,v1=<hex>`, where `<hex>` is HMAC-SHA256(endpoint secret, `<t>.<raw body>`); also `Pulse-Event-Id` (repeated on retries and replays), `Pulse-Event-Type` and `Pulse-Delivery-Id`. Non-2xx answers are retried with exponential backoff and jitter for a day; redirects are not followed."),
     )

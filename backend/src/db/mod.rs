@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod invitations;
 pub mod people;
+pub mod policies;
 pub mod schema;
 pub mod sessions;
 pub mod teams;

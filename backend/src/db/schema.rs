@@ -221,6 +221,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    policies (company_id, id) {
+        company_id -> Uuid,
+        id -> Uuid,
+        team_id -> Nullable<Uuid>,
+        user_id -> Nullable<Uuid>,
+        settings -> Jsonb,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     companies,
     teams,
@@ -237,5 +248,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     stream_tickets,
     webhook_endpoints,
     webhook_deliveries,
-    webhook_attempts
+    webhook_attempts,
+    policies
 );

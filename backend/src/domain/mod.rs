@@ -4,4 +4,5 @@
 /// The permission table lives in `pulse-shared`, so the web app and the server read the same one.
 pub use pulse_shared::access;
 pub mod audit;
+pub mod policies;
 pub mod webhooks;

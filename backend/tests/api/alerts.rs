@@ -493,8 +493,9 @@ async fn an_alert_raised_on_one_replica_reaches_a_stream_on_another() {
 async fn test_alerts_are_limited_per_person() {
     let app = TestApp::spawn().await.unwrap();
     let org = Org::create(&app, "limits").await;
+    // The quota refills one a second, so a slow machine may get a few more through.
     let mut statuses = Vec::new();
-    for _ in 0..61 {
+    while statuses.len() < 120 && statuses.last() != Some(&429) {
         let response = post(&app, &org.employee, "/api/v1/alerts/test", &json!({})).await;
         statuses.push(response.status().as_u16());
         if response.status() == 429 {
@@ -505,9 +506,13 @@ async fn test_alerts_are_limited_per_person() {
         statuses[..60].iter().all(|status| *status == 204),
         "{statuses:?}"
     );
-    assert_eq!(statuses[60], 429);
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    let accepted = statuses.iter().filter(|status| **status == 204).count();
     // Someone else is not held back.
     let other = post(&app, &org.manager, "/api/v1/alerts/test", &json!({})).await;
     assert_eq!(other.status(), 204);
-    assert_eq!(inbox(&app, &org.employee, "?limit=200").await.len(), 60);
+    assert_eq!(
+        inbox(&app, &org.employee, "?limit=200").await.len(),
+        accepted
+    );
 }

@@ -76,6 +76,37 @@ const ACTIONS: &[(&str, &str, Option<Action>)] = &[
         "/api/v1/me/alert-preferences",
         Some(Action::ReadAlerts),
     ),
+    ("GET", "/api/v1/policies", Some(Action::ManagePolicies)),
+    (
+        "PUT",
+        "/api/v1/policies/company",
+        Some(Action::ManagePolicies),
+    ),
+    (
+        "PUT",
+        "/api/v1/policies/teams/{id}",
+        Some(Action::ManagePolicies),
+    ),
+    (
+        "DELETE",
+        "/api/v1/policies/teams/{id}",
+        Some(Action::ManagePolicies),
+    ),
+    (
+        "PUT",
+        "/api/v1/policies/employees/{id}",
+        Some(Action::ManagePolicies),
+    ),
+    (
+        "DELETE",
+        "/api/v1/policies/employees/{id}",
+        Some(Action::ManagePolicies),
+    ),
+    (
+        "GET",
+        "/api/v1/policies/effective/{id}",
+        Some(Action::ReadPeople),
+    ),
     ("GET", "/api/v1/webhooks", Some(Action::ManageWebhooks)),
     ("POST", "/api/v1/webhooks", Some(Action::ManageWebhooks)),
     (
@@ -174,7 +205,7 @@ async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) ->
             .unwrap();
         return delivery["id"].as_str().unwrap().to_owned();
     }
-    if path.starts_with("/api/v1/people/") {
+    if is_person_route(path) {
         let fresh = invite_and_join(
             app,
             owner,
@@ -185,7 +216,9 @@ async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) ->
         .await;
         return fresh.body.me.user.id.to_string();
     }
-    let (create, body, id): (&str, Value, &str) = if path.starts_with("/api/v1/teams/") {
+    let (create, body, id): (&str, Value, &str) = if path.starts_with("/api/v1/teams/")
+        || path.starts_with("/api/v1/policies/teams/")
+    {
         ("/api/v1/teams", json!({"name": format!("Team {n}")}), "/id")
     } else if path.starts_with("/api/v1/invitations/") {
         (
@@ -206,6 +239,17 @@ async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) ->
         .and_then(Value::as_str)
         .unwrap()
         .to_owned()
+}
+
+/// Routes whose `{id}` is a person: each call gets a fresh employee in team A.
+fn is_person_route(path: &str) -> bool {
+    [
+        "/api/v1/people/",
+        "/api/v1/policies/employees/",
+        "/api/v1/policies/effective/",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix))
 }
 
 fn domain(org: &Org) -> String {
@@ -240,6 +284,12 @@ fn body(method: &str, path: &str, org: &Org, n: usize) -> Option<Value> {
             json!({"url": format!("https://new{n}.example.com/hook"), "kinds": ["agent_offline"]})
         }
         ("PATCH", "/api/v1/webhooks/{id}") => json!({"enabled": true}),
+        ("PUT", "/api/v1/policies/company") => {
+            serde_json::to_value(pulse_shared::policies::PolicySettings::default()).unwrap()
+        }
+        ("PUT", "/api/v1/policies/teams/{id}" | "/api/v1/policies/employees/{id}") => {
+            json!({"heartbeat_secs": 60 + n % 100})
+        }
         _ => return None,
     })
 }
@@ -333,7 +383,7 @@ async fn no_route_gives_one_company_anything_of_another() {
         .unwrap();
     let fresh_targets = operations
         .iter()
-        .filter(|(_, p)| p == "/api/v1/people/{id}")
+        .filter(|(_, p)| is_person_route(p))
         .count()
         * 5;
     assert_eq!(people["items"].as_array().unwrap().len(), 5 + fresh_targets);

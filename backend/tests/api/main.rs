@@ -12,6 +12,7 @@ mod isolation;
 mod mail;
 mod openapi;
 mod people;
+mod policies;
 mod seed;
 mod spa;
 mod webhooks;

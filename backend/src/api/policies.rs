@@ -1,0 +1,335 @@
+//! `/api/v1/policies`: the company's monitoring policy, team and employee overrides, and
+//! the effective policy of one employee. Every change is audited and raises a "policy
+//! changed" alert in the same transaction.
+
+use actix_web::{HttpResponse, delete, get, put, web};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use pulse_shared::alerts::{AlertKind, AlertSubject};
+use pulse_shared::ids::{PolicyId, TeamId, UserId};
+use pulse_shared::policies::{
+    CompanyPolicy, EffectivePolicy, PolicyOverride, PolicyOverrideEntry, PolicyOverview,
+    PolicySettings,
+};
+use serde_json::json;
+
+use super::extract::Json;
+use super::reach::Reachable;
+use crate::alerts::{self, Audience, NewAlert};
+use crate::auth::principal::Principal;
+use crate::db::audit::{self, Change};
+use crate::db::policies::{self as rows, Level, PolicyRow};
+use crate::db::{self, people, teams};
+use crate::domain::access::Action;
+use crate::domain::policies::{changed_fields, effective, version};
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// The company default and every override.
+#[utoipa::path(tag = "policies", security(("bearer" = [])), responses((status = OK, body = PolicyOverview), (status = FORBIDDEN, body = pulse_shared::Problem)))]
+#[get("/policies")]
+pub async fn overview(
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<web::Json<PolicyOverview>, ApiError> {
+    principal.require(Action::ManagePolicies)?;
+    let company = principal.company_id();
+    let mut conn = db::conn(&state.pool).await?;
+    let default = rows::company(&mut conn, company).await?;
+    let (employees, teams): (Vec<PolicyRow>, Vec<PolicyRow>) = rows::overrides(&mut conn, company)
+        .await?
+        .into_iter()
+        .partition(|row| row.user_id.is_some());
+    Ok(web::Json(PolicyOverview {
+        company: default.into_company(),
+        teams: teams.into_iter().map(PolicyRow::into_entry).collect(),
+        employees: employees.into_iter().map(PolicyRow::into_entry).collect(),
+    }))
+}
+
+/// Replaces the company default.
+#[utoipa::path(
+    tag = "policies",
+    security(("bearer" = [])),
+    request_body = PolicySettings,
+    responses((status = OK, body = CompanyPolicy), (status = FORBIDDEN, body = pulse_shared::Problem), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
+)]
+#[put("/policies/company")]
+pub async fn put_company(
+    principal: Principal,
+    state: web::Data<AppState>,
+    Json(body): Json<PolicySettings>,
+) -> Result<web::Json<CompanyPolicy>, ApiError> {
+    principal.require(Action::ManagePolicies)?;
+    check(body.check())?;
+    let mut conn = db::conn(&state.pool).await?;
+    let row = change(
+        &mut conn,
+        &principal,
+        Level::Company,
+        Some(rows::to_json(&body)),
+        "the company",
+    )
+    .await?;
+    Ok(web::Json(
+        row.map(PolicyRow::into_company).ok_or(ApiError::NotFound)?,
+    ))
+}
+
+/// Sets a team's override (replacing any earlier one).
+#[utoipa::path(
+    tag = "policies",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The team's id")),
+    request_body = PolicyOverride,
+    responses((status = OK, body = PolicyOverrideEntry), (status = NOT_FOUND, body = pulse_shared::Problem), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
+)]
+#[put("/policies/teams/{id}")]
+pub async fn put_team(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<TeamId>,
+    Json(body): Json<PolicyOverride>,
+) -> Result<web::Json<PolicyOverrideEntry>, ApiError> {
+    let mut conn = db::conn(&state.pool).await?;
+    let team = teams::find(&mut conn, principal.company_id(), *id).await?;
+    principal.require(Action::ManagePolicies)?;
+    check(body.check())?;
+    let what = format!("team {}", team.name);
+    let row = change(
+        &mut conn,
+        &principal,
+        Level::Team(*id),
+        Some(rows::to_json(&body)),
+        &what,
+    )
+    .await?;
+    Ok(web::Json(
+        row.map(PolicyRow::into_entry).ok_or(ApiError::NotFound)?,
+    ))
+}
+
+/// Removes a team's override: the team follows the company default again.
+#[utoipa::path(
+    tag = "policies",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The team's id")),
+    responses((status = NO_CONTENT, description = "Removed"), (status = NOT_FOUND, body = pulse_shared::Problem))
+)]
+#[delete("/policies/teams/{id}")]
+pub async fn remove_team(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<TeamId>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = db::conn(&state.pool).await?;
+    let team = teams::find(&mut conn, principal.company_id(), *id).await?;
+    principal.require(Action::ManagePolicies)?;
+    let what = format!("team {}", team.name);
+    change(&mut conn, &principal, Level::Team(*id), None, &what).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sets an employee's own override (replacing any earlier one).
+#[utoipa::path(
+    tag = "policies",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The person's id")),
+    request_body = PolicyOverride,
+    responses((status = OK, body = PolicyOverrideEntry), (status = NOT_FOUND, body = pulse_shared::Problem), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
+)]
+#[put("/policies/employees/{id}")]
+pub async fn put_employee(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<UserId>,
+    Json(body): Json<PolicyOverride>,
+) -> Result<web::Json<PolicyOverrideEntry>, ApiError> {
+    let mut conn = db::conn(&state.pool).await?;
+    let person = people::user(&mut conn, principal.company_id(), *id).await?;
+    principal.require(Action::ManagePolicies)?;
+    check(body.check())?;
+    let level = Level::Employee(*id);
+    let row = change(
+        &mut conn,
+        &principal,
+        level,
+        Some(rows::to_json(&body)),
+        &person.name,
+    )
+    .await?;
+    Ok(web::Json(
+        row.map(PolicyRow::into_entry).ok_or(ApiError::NotFound)?,
+    ))
+}
+
+/// Removes an employee's override: their team's (or the company's) policy applies.
+#[utoipa::path(
+    tag = "policies",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The person's id")),
+    responses((status = NO_CONTENT, description = "Removed"), (status = NOT_FOUND, body = pulse_shared::Problem))
+)]
+#[delete("/policies/employees/{id}")]
+pub async fn remove_employee(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<UserId>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = db::conn(&state.pool).await?;
+    let person = people::user(&mut conn, principal.company_id(), *id).await?;
+    principal.require(Action::ManagePolicies)?;
+    change(
+        &mut conn,
+        &principal,
+        Level::Employee(*id),
+        None,
+        &person.name,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// What applies to one person: the default, their team's and their own override
+/// combined, with its version. Managers see their teams' people, employees themselves:
+/// everyone may know how they are monitored.
+#[utoipa::path(
+    tag = "policies",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The person's id")),
+    responses((status = OK, body = EffectivePolicy), (status = NOT_FOUND, body = pulse_shared::Problem))
+)]
+#[get("/policies/effective/{id}")]
+pub async fn effective_for(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<UserId>,
+) -> Result<web::Json<EffectivePolicy>, ApiError> {
+    let company = principal.company_id();
+    let mut conn = db::conn(&state.pool).await?;
+    let reach = Reachable::resolve(&mut conn, &principal, Action::ReadPeople).await?;
+    let person = people::user(&mut conn, company, *id).await?;
+    if !reach.includes(&person) {
+        return Err(ApiError::NotFound);
+    }
+    let default = rows::company(&mut conn, company).await?.company_settings();
+    let team = match person.team_id {
+        Some(team) => rows::find(&mut conn, company, Level::Team(TeamId(team)))
+            .await?
+            .map(|row| row.override_settings()),
+        None => None,
+    };
+    let own = rows::find(&mut conn, company, Level::Employee(*id))
+        .await?
+        .map(|row| row.override_settings());
+    let settings = effective(&default, team.as_ref(), own.as_ref());
+    Ok(web::Json(EffectivePolicy {
+        user_id: *id,
+        version: version(&settings),
+        settings,
+        team,
+        employee: own,
+    }))
+}
+
+/// Writes (`Some`) or removes (`None`) the policy at `level`, with its audit event and
+/// alert, in one transaction. `what` names the level for people ("team Support").
+/// Answers the row written; a removal of nothing, or a write that changes nothing,
+/// records and raises nothing.
+async fn change(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    level: Level,
+    settings: Option<serde_json::Value>,
+    what: &str,
+) -> Result<Option<PolicyRow>, ApiError> {
+    let company = principal.company_id();
+    let actor = principal.actor().clone();
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let default = rows::lock(conn, company).await?;
+        let before = match level {
+            Level::Company => Some(default),
+            _ => rows::find(conn, company, level).await?,
+        };
+        let before_json = before.as_ref().map(|row| row.settings.clone());
+        let after = match settings {
+            Some(settings) if before_json.as_ref() == Some(&settings) => return Ok(before),
+            Some(settings) => Some(rows::put(conn, company, level, settings).await?),
+            None if before.is_none() => return Ok(None),
+            None => {
+                rows::remove(conn, company, level).await?;
+                None
+            }
+        };
+        let after_json = after.as_ref().map(|row| row.settings.clone());
+        let changed = changed_fields(
+            before_json.as_ref().unwrap_or(&json!({})),
+            after_json.as_ref().unwrap_or(&json!({})),
+        );
+        let policy_id = after.as_ref().or(before.as_ref()).map(|row| row.id);
+        let (action, title) = match (&level, &after) {
+            (Level::Company, _) => ("policy.updated", "The company policy changed".to_owned()),
+            (_, Some(_)) => (
+                "policy.override_set",
+                format!("The policy of {what} changed"),
+            ),
+            (_, None) => (
+                "policy.override_removed",
+                format!("The policy of {what} follows the default again"),
+            ),
+        };
+        let target = Change {
+            action,
+            target_kind: "policy",
+            target_id: policy_id,
+            summary: json!({"level": describe(level), "before": before_json, "after": after_json}),
+        };
+        audit::record(conn, company, &actor, target).await?;
+        let body = if changed.is_empty() {
+            "No setting changed.".to_owned()
+        } else {
+            format!("Changed: {}.", changed.join(", ").replace('_', " "))
+        };
+        let alert = NewAlert {
+            kind: AlertKind::PolicyChanged,
+            title,
+            body,
+            subject: AlertSubject {
+                policy_id: policy_id.map(PolicyId),
+                user_id: match level {
+                    Level::Employee(user) => Some(user),
+                    _ => None,
+                },
+                ..AlertSubject::default()
+            },
+            audience: Audience::Company,
+        };
+        alerts::raise(conn, company, alert).await?;
+        Ok(after)
+    })
+    .await
+}
+
+fn describe(level: Level) -> serde_json::Value {
+    match level {
+        Level::Company => json!({"company": true}),
+        Level::Team(team) => json!({"team_id": team}),
+        Level::Employee(user) => json!({"user_id": user}),
+    }
+}
+
+/// 422 naming every field out of bounds.
+fn check(errors: Vec<(String, pulse_shared::validate::Invalid)>) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Validation(
+        errors
+            .into_iter()
+            .map(|(field, (code, message))| pulse_shared::FieldError {
+                field,
+                code: code.into(),
+                message: message.into(),
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,277 @@
+//! Policies: the default, team and employee overrides layered into the effective
+//! policy, bounds, and the audit event and alert every change brings.
+
+use pulse_backend::testing::TestApp;
+use pulse_shared::policies::PolicySettings;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::common::{Org, Session, fields, get, send};
+
+async fn effective(app: &TestApp, who: &Session, person: &Session) -> reqwest::Response {
+    let id = person.body.me.user.id;
+    get(app, who, &format!("/api/v1/policies/effective/{id}")).await
+}
+
+async fn effective_json(app: &TestApp, who: &Session, person: &Session) -> Value {
+    let response = effective(app, who, person).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn count(app: &TestApp, who: &Session, path: &str) -> usize {
+    let page: Value = get(app, who, path).await.json().await.unwrap();
+    page["items"].as_array().unwrap().len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overrides_layer_over_the_default_and_change_the_version() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "layers").await;
+    let overview: Value = get(&app, &org.admin, "/api/v1/policies")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        overview["company"]["settings"],
+        serde_json::to_value(PolicySettings::default()).unwrap()
+    );
+    let start = effective_json(&app, &org.admin, &org.employee).await;
+    assert_eq!(start["settings"]["heartbeat_secs"], 30);
+    assert_eq!(start["team"], Value::Null);
+
+    let team = format!("/api/v1/policies/teams/{}", org.team_a);
+    let set = send(
+        &app,
+        &org.admin,
+        Method::PUT,
+        &team,
+        Some(&json!({"heartbeat_secs": 60, "track_titles": true})),
+    )
+    .await;
+    assert_eq!(set.status(), 200);
+    let own = format!(
+        "/api/v1/policies/employees/{}",
+        org.employee.body.me.user.id
+    );
+    let set = send(
+        &app,
+        &org.admin,
+        Method::PUT,
+        &own,
+        Some(&json!({"heartbeat_secs": 20})),
+    )
+    .await;
+    assert_eq!(set.status(), 200);
+
+    let layered = effective_json(&app, &org.admin, &org.employee).await;
+    assert_eq!(
+        layered["settings"]["heartbeat_secs"], 20,
+        "the employee's own wins"
+    );
+    assert_eq!(
+        layered["settings"]["track_titles"], true,
+        "the team's applies"
+    );
+    assert_eq!(
+        layered["settings"]["idle_threshold_secs"], 300,
+        "the default fills the rest"
+    );
+    assert_ne!(layered["version"], start["version"]);
+    // The outsider (team B) still has the default, and the same version as before.
+    let outsider = effective_json(&app, &org.admin, &org.outsider).await;
+    assert_eq!(outsider["version"], start["version"]);
+
+    // Removing both brings the default back, with its old version.
+    assert_eq!(
+        send(&app, &org.admin, Method::DELETE, &own, None)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(
+        send(&app, &org.admin, Method::DELETE, &team, None)
+            .await
+            .status(),
+        204
+    );
+    let back = effective_json(&app, &org.admin, &org.employee).await;
+    assert_eq!(back["version"], start["version"]);
+    let overview: Value = get(&app, &org.admin, "/api/v1/policies")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(overview["teams"], json!([]));
+    assert_eq!(overview["employees"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_change_is_audited_and_alerted_once() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "policyalerts").await;
+    let mut settings = serde_json::to_value(PolicySettings::default()).unwrap();
+    settings["screenshot_mode"] = json!("interval");
+    settings["blur_screenshots"] = json!(true);
+    let put = send(
+        &app,
+        &org.owner,
+        Method::PUT,
+        "/api/v1/policies/company",
+        Some(&settings),
+    )
+    .await;
+    assert_eq!(put.status(), 200);
+    // The same again changes nothing, so records nothing.
+    let again = send(
+        &app,
+        &org.owner,
+        Method::PUT,
+        "/api/v1/policies/company",
+        Some(&settings),
+    )
+    .await;
+    assert_eq!(again.status(), 200);
+
+    let alerts: Value = get(&app, &org.admin, "/api/v1/alerts?kind=policy_changed")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = alerts["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["title"], "The company policy changed");
+    assert_eq!(
+        items[0]["body"],
+        "Changed: blur screenshots, screenshot mode."
+    );
+    assert_eq!(
+        count(
+            &app,
+            &org.owner,
+            "/api/v1/audit-events?action=policy.updated"
+        )
+        .await,
+        1
+    );
+
+    // An employee's override reaches their team's manager too, not other employees.
+    let own = format!(
+        "/api/v1/policies/employees/{}",
+        org.employee.body.me.user.id
+    );
+    send(
+        &app,
+        &org.admin,
+        Method::PUT,
+        &own,
+        Some(&json!({"track_urls": true})),
+    )
+    .await;
+    assert_eq!(
+        count(&app, &org.manager, "/api/v1/alerts?kind=policy_changed").await,
+        1
+    );
+    assert_eq!(count(&app, &org.employee, "/api/v1/alerts").await, 0);
+    assert_eq!(
+        count(
+            &app,
+            &org.owner,
+            "/api/v1/audit-events?action=policy.override_set"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_out_of_bounds_are_refused_field_by_field() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "bounds").await;
+    let mut settings = serde_json::to_value(PolicySettings::default()).unwrap();
+    settings["heartbeat_secs"] = json!(1);
+    settings["screenshot_retention_days"] = json!(0);
+    settings["excluded_domains"] = json!(["ok.example", ""]);
+    settings["working_hours"] = json!({"days": ["mon"], "start": "17:00", "end": "09:00"});
+    let refused = send(
+        &app,
+        &org.owner,
+        Method::PUT,
+        "/api/v1/policies/company",
+        Some(&settings),
+    )
+    .await;
+    assert_eq!(refused.status(), 422);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(
+        fields(&problem),
+        [
+            "/heartbeat_secs",
+            "/screenshot_retention_days",
+            "/excluded_domains/1",
+            "/working_hours/end"
+        ]
+    );
+    let team = format!("/api/v1/policies/teams/{}", org.team_a);
+    for (body, field) in [
+        (json!({"idle_threshold_secs": 10}), "/idle_threshold_secs"),
+        (json!({"volume": 11}), ""),
+        (json!({"time_zone": "Atlantis"}), "/time_zone"),
+        (json!({"screenshot_mode": "always"}), "/screenshot_mode"),
+    ] {
+        let response = send(&app, &org.owner, Method::PUT, &team, Some(&body)).await;
+        assert_eq!(response.status(), 422, "{body}");
+        let problem: Value = response.json().await.unwrap();
+        assert!(
+            fields(&problem)
+                .first()
+                .is_some_and(|got| got.starts_with(field)),
+            "{body}: {problem}"
+        );
+    }
+    // Nothing was written.
+    let overview: Value = get(&app, &org.owner, "/api/v1/policies")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(overview["teams"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_see_the_policy_that_applies_to_them_and_to_their_teams() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "transparency").await;
+    assert_eq!(
+        effective(&app, &org.employee, &org.employee).await.status(),
+        200
+    );
+    assert_eq!(
+        effective(&app, &org.employee, &org.manager).await.status(),
+        404
+    );
+    assert_eq!(
+        effective(&app, &org.manager, &org.employee).await.status(),
+        200
+    );
+    assert_eq!(
+        effective(&app, &org.manager, &org.outsider).await.status(),
+        404
+    );
+    // Only owners and admins change or list policies.
+    assert_eq!(
+        get(&app, &org.manager, "/api/v1/policies").await.status(),
+        403
+    );
+    let team = format!("/api/v1/policies/teams/{}", org.team_a);
+    let denied = send(
+        &app,
+        &org.manager,
+        Method::PUT,
+        &team,
+        Some(&json!({"track_urls": false})),
+    )
+    .await;
+    assert_eq!(denied.status(), 403);
+}

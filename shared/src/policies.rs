@@ -352,7 +352,10 @@ pub fn time_zone(name: &str) -> Result<(), Invalid> {
     if plausible {
         Ok(())
     } else {
-        Err(("invalid", "Use a time zone name such as Europe/Berlin or UTC."))
+        Err((
+            "invalid",
+            "Use a time zone name such as Europe/Berlin or UTC.",
+        ))
     }
 }
 

@@ -34,7 +34,7 @@ use crate::alerts::live::LiveEvent;
 use crate::alerts::{self, Audience, NewAlert};
 use crate::auth::principal::Principal;
 use crate::auth::secrets::{random_token, token_hash};
-use crate::db::alerts::{self as rows, Filter};
+use crate::db::alerts::{self as rows, Filter, Window};
 use crate::db::audit::{self, Change};
 use crate::db::{self, people};
 use crate::errors::ApiError;
@@ -75,7 +75,7 @@ pub async fn list(
         principal.company_id(),
         principal.user_id(),
         filter,
-        before,
+        Window::Before(before),
         limit + 1,
     )
     .await?;
@@ -289,7 +289,16 @@ pub async fn stream(
         greeting: true,
     };
     if let Some(after) = resume_after {
-        let missed = rows::since(&mut conn, company, user, after, RESUME_LIMIT + 1).await?;
+        let window = Window::After(after);
+        let missed = rows::inbox(
+            &mut conn,
+            company,
+            user,
+            Filter::default(),
+            window,
+            RESUME_LIMIT + 1,
+        )
+        .await?;
         if missed.len() as i64 > RESUME_LIMIT {
             feed.backlog.push_back(Event::Resync);
         } else {

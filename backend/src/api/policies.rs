@@ -90,22 +90,7 @@ pub async fn put_team(
     id: web::Path<TeamId>,
     Json(body): Json<PolicyOverride>,
 ) -> Result<web::Json<PolicyOverrideEntry>, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
-    let team = teams::find(&mut conn, principal.company_id(), *id).await?;
-    principal.require(Action::ManagePolicies)?;
-    check(body.check())?;
-    let what = format!("team {}", team.name);
-    let row = change(
-        &mut conn,
-        &principal,
-        Level::Team(*id),
-        Some(rows::to_json(&body)),
-        &what,
-    )
-    .await?;
-    Ok(web::Json(
-        row.map(PolicyRow::into_entry).ok_or(ApiError::NotFound)?,
-    ))
+    written(set_override(&principal, &state, Level::Team(*id), Some(body)).await?)
 }
 
 /// Removes a team's override: the team follows the company default again.
@@ -121,11 +106,7 @@ pub async fn remove_team(
     state: web::Data<AppState>,
     id: web::Path<TeamId>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
-    let team = teams::find(&mut conn, principal.company_id(), *id).await?;
-    principal.require(Action::ManagePolicies)?;
-    let what = format!("team {}", team.name);
-    change(&mut conn, &principal, Level::Team(*id), None, &what).await?;
+    set_override(&principal, &state, Level::Team(*id), None).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -144,22 +125,7 @@ pub async fn put_employee(
     id: web::Path<UserId>,
     Json(body): Json<PolicyOverride>,
 ) -> Result<web::Json<PolicyOverrideEntry>, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
-    let person = people::user(&mut conn, principal.company_id(), *id).await?;
-    principal.require(Action::ManagePolicies)?;
-    check(body.check())?;
-    let level = Level::Employee(*id);
-    let row = change(
-        &mut conn,
-        &principal,
-        level,
-        Some(rows::to_json(&body)),
-        &person.name,
-    )
-    .await?;
-    Ok(web::Json(
-        row.map(PolicyRow::into_entry).ok_or(ApiError::NotFound)?,
-    ))
+    written(set_override(&principal, &state, Level::Employee(*id), Some(body)).await?)
 }
 
 /// Removes an employee's override: their team's (or the company's) policy applies.
@@ -229,6 +195,36 @@ pub async fn effective_for(
         team,
         employee: own,
     }))
+}
+
+/// Sets (`Some`) or removes (`None`) the override of a team or an employee: 404 when
+/// the team or person is not the company's, 403 for roles that may not, 422 naming
+/// every field out of bounds. Answers the override written.
+async fn set_override(
+    principal: &Principal,
+    state: &AppState,
+    level: Level,
+    body: Option<PolicyOverride>,
+) -> Result<Option<PolicyRow>, ApiError> {
+    let company = principal.company_id();
+    let mut conn = db::conn(&state.pool).await?;
+    let what = match level {
+        Level::Team(team) => format!("team {}", teams::find(&mut conn, company, team).await?.name),
+        Level::Employee(user) => people::user(&mut conn, company, user).await?.name,
+        Level::Company => "the company".to_owned(),
+    };
+    principal.require(Action::ManagePolicies)?;
+    if let Some(body) = &body {
+        check(body.check())?;
+    }
+    let settings = body.as_ref().map(rows::to_json);
+    change(&mut conn, principal, level, settings, &what).await
+}
+
+/// The answer of a `PUT` of an override.
+fn written(row: Option<PolicyRow>) -> Result<web::Json<PolicyOverrideEntry>, ApiError> {
+    row.map(|row| web::Json(row.into_entry()))
+        .ok_or(ApiError::NotFound)
 }
 
 /// Writes (`Some`) or removes (`None`) the policy at `level`, with its audit event and

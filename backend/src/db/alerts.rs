@@ -160,13 +160,22 @@ pub struct Filter {
     pub read: Option<bool>,
 }
 
-/// `user`'s alerts, newest first, at most `limit`, before recipient seq `before`.
+/// Which part of a person's alerts to read.
+#[derive(Debug, Clone, Copy)]
+pub enum Window {
+    /// Newest first, before this seq (all when `None`): the list.
+    Before(Option<i64>),
+    /// Oldest first, after this seq: what a resuming stream missed.
+    After(i64),
+}
+
+/// `user`'s alerts matching `filter` in `window`, at most `limit`.
 pub async fn inbox(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     user: UserId,
     filter: Filter,
-    before: Option<i64>,
+    window: Window,
     limit: i64,
 ) -> QueryResult<Vec<Alert>> {
     let mut query = alert_recipients::table
@@ -183,7 +192,6 @@ pub async fn inbox(
             alert_recipients::read_at,
             AlertRow::as_select(),
         ))
-        .order(alert_recipients::seq.desc())
         .limit(limit)
         .into_boxed();
     if let Some(kind) = filter.kind {
@@ -197,43 +205,19 @@ pub async fn inbox(
         Some(false) => query = query.filter(alert_recipients::read_at.is_null()),
         None => {}
     }
-    if let Some(before) = before {
-        query = query.filter(alert_recipients::seq.lt(before));
-    }
+    query = match window {
+        Window::Before(before) => {
+            let query = query.order(alert_recipients::seq.desc());
+            match before {
+                Some(before) => query.filter(alert_recipients::seq.lt(before)),
+                None => query,
+            }
+        }
+        Window::After(after) => query
+            .order(alert_recipients::seq.asc())
+            .filter(alert_recipients::seq.gt(after)),
+    };
     let rows: Vec<(i64, Option<DateTime<Utc>>, AlertRow)> = query.load(conn).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(seq, read_at, row)| row.for_recipient(seq, read_at))
-        .collect())
-}
-
-/// `user`'s alerts after seq `after`, oldest first: what a resuming stream missed.
-pub async fn since(
-    conn: &mut AsyncPgConnection,
-    company: CompanyId,
-    user: UserId,
-    after: i64,
-    limit: i64,
-) -> QueryResult<Vec<Alert>> {
-    let rows: Vec<(i64, Option<DateTime<Utc>>, AlertRow)> = alert_recipients::table
-        .inner_join(
-            alerts::table.on(alerts::company_id
-                .eq(alert_recipients::company_id)
-                .and(alerts::id.eq(alert_recipients::alert_id))),
-        )
-        .filter(alert_recipients::company_id.eq(company.0))
-        .filter(alert_recipients::user_id.eq(user.0))
-        .filter(alert_recipients::in_app)
-        .filter(alert_recipients::seq.gt(after))
-        .select((
-            alert_recipients::seq,
-            alert_recipients::read_at,
-            AlertRow::as_select(),
-        ))
-        .order(alert_recipients::seq.asc())
-        .limit(limit)
-        .load(conn)
-        .await?;
     Ok(rows
         .into_iter()
         .map(|(seq, read_at, row)| row.for_recipient(seq, read_at))

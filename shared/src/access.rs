@@ -29,6 +29,10 @@ pub enum Action {
     ReadAlerts,
     /// Register webhook endpoints, read their delivery log, replay deliveries.
     ManageWebhooks,
+    /// See agents and their state.
+    ReadAgents,
+    /// Create and revoke enrollment tokens; revoke agents.
+    ManageAgents,
 }
 
 /// How far a permission reaches.
@@ -67,6 +71,8 @@ const TABLE: &[(Action, [Reach; 4])] = &[
     (A::ManageBilling, [C, C, N, N]),
     (A::ReadAlerts, [O, O, O, O]),
     (A::ManageWebhooks, [C, C, N, N]),
+    (A::ReadAgents, [C, C, T, O]),
+    (A::ManageAgents, [C, C, N, N]),
 ];
 
 /// How far `role` may do `action`.
@@ -117,6 +123,8 @@ mod tests {
             (Owner, A::ManageBilling, C), (Admin, A::ManageBilling, C), (Manager, A::ManageBilling, N), (Employee, A::ManageBilling, N),
             (Owner, A::ReadAlerts, O), (Admin, A::ReadAlerts, O), (Manager, A::ReadAlerts, O), (Employee, A::ReadAlerts, O),
             (Owner, A::ManageWebhooks, C), (Admin, A::ManageWebhooks, C), (Manager, A::ManageWebhooks, N), (Employee, A::ManageWebhooks, N),
+            (Owner, A::ReadAgents, C), (Admin, A::ReadAgents, C), (Manager, A::ReadAgents, T), (Employee, A::ReadAgents, O),
+            (Owner, A::ManageAgents, C), (Admin, A::ManageAgents, C), (Manager, A::ManageAgents, N), (Employee, A::ManageAgents, N),
         ];
         for (role, action, reach) in cells {
             assert_eq!(access(*role, *action), *reach, "{role:?} × {action:?}");

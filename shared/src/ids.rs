@@ -78,3 +78,7 @@ id!(
     /// One event sent (or to be sent) to one webhook endpoint.
     WebhookDeliveryId
 );
+id!(
+    /// A token that lets agents enroll computers into a company.
+    EnrollmentTokenId
+);

@@ -5,6 +5,7 @@
 //! backend's OpenAPI document), so the WASM app and the agent stay light.
 
 pub mod access;
+pub mod agents;
 pub mod alerts;
 pub mod api_keys;
 pub mod audit;

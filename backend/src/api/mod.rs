@@ -6,6 +6,8 @@
 //! `.service(handler)`, never with actix's `route` method, and every path is written in
 //! full relative to its scope, so every route appears in `/api/v1/openapi.json`.
 
+pub mod agent;
+pub mod agents;
 pub mod alerts;
 pub mod api_keys;
 pub mod audit;
@@ -89,6 +91,14 @@ pub fn v1() -> Scope<
         .service(policies::put_employee)
         .service(policies::remove_employee)
         .service(policies::effective_for)
+        .service(agents::create_token)
+        .service(agents::list_tokens)
+        .service(agents::revoke_token)
+        .service(agents::list)
+        .service(agents::revoke)
+        .service(agent::enroll)
+        .service(agent::heartbeat)
+        .service(agent::policy)
 }
 
 /// The document's fixed parts; paths and schemas are collected from the handlers.
@@ -111,6 +121,8 @@ pub fn v1() -> Scope<
         (name = "people", description = "People, roles, invitations"),
         (name = "teams", description = "Teams (departments) and their managers"),
         (name = "api-keys", description = "Keys for integrators"),
+        (name = "agents", description = "Enrollment tokens, and the agents admins see and revoke"),
+        (name = "agent", description = "What desktop agents call, with their device credential (`device`)"),
         (name = "policies", description = "Monitoring policies: the company default, team and employee overrides, the effective policy"),
         (name = "alerts", description = "Alerts per recipient, their live stream (Server-Sent Events) and preferences"),
         (name = "webhooks", description = "Signed outbound webhooks for alerts. Each request carries `Pulse-Signature: t=<unix seconds>,v1=<hex>`, where `<hex>` is HMAC-SHA256(endpoint secret, `<t>.<raw body>`); also `Pulse-Event-Id` (repeated on retries and replays), `Pulse-Event-Type` and `Pulse-Delivery-Id`. Non-2xx answers are retried with exponential backoff and jitter for a day; redirects are not followed."),
@@ -132,5 +144,15 @@ impl utoipa::Modify for BearerAuth {
             .components
             .get_or_insert_with(Default::default)
             .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        let device = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some(
+                "An agent's device credential (`pag_…`) from `POST /api/v1/agent/enroll`.",
+            ))
+            .build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("device", SecurityScheme::Http(device));
     }
 }

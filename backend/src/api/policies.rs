@@ -20,7 +20,7 @@ use crate::db::audit::{self, Change};
 use crate::db::policies::{self as rows, Level, PolicyRow};
 use crate::db::{self, people, teams};
 use crate::domain::access::Action;
-use crate::domain::policies::{changed_fields, effective, version};
+use crate::domain::policies::changed_fields;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -177,23 +177,13 @@ pub async fn effective_for(
     if !reach.includes(&person) {
         return Err(ApiError::NotFound);
     }
-    let default = rows::company(&mut conn, company).await?.company_settings();
-    let team = match person.team_id {
-        Some(team) => rows::find(&mut conn, company, Level::Team(TeamId(team)))
-            .await?
-            .map(|row| row.override_settings()),
-        None => None,
-    };
-    let own = rows::find(&mut conn, company, Level::Employee(*id))
-        .await?
-        .map(|row| row.override_settings());
-    let settings = effective(&default, team.as_ref(), own.as_ref());
+    let effective = rows::effective(&mut conn, company, *id, person.team_id).await?;
     Ok(web::Json(EffectivePolicy {
         user_id: *id,
-        version: version(&settings),
-        settings,
-        team,
-        employee: own,
+        settings: effective.settings,
+        version: effective.version,
+        team: effective.team,
+        employee: effective.employee,
     }))
 }
 

@@ -1,6 +1,7 @@
 //! Identity: password hashing, access tokens, refresh tokens, API keys, and the
 //! [`Principal`](principal::Principal) extractor every protected handler takes.
 
+pub mod device;
 pub mod password;
 pub mod principal;
 pub mod rate_limit;

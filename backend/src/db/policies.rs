@@ -192,3 +192,38 @@ pub async fn lock(conn: &mut AsyncPgConnection, company_id: CompanyId) -> QueryR
         .first(conn)
         .await
 }
+
+/// What applies to one person: the layers and the settings they combine into.
+#[derive(Debug, Clone)]
+pub struct Effective {
+    pub settings: PolicySettings,
+    pub version: String,
+    pub team: Option<PolicyOverride>,
+    pub employee: Option<PolicyOverride>,
+}
+
+/// The effective policy of `user`, who is in `team`.
+pub async fn effective(
+    conn: &mut AsyncPgConnection,
+    company_id: CompanyId,
+    user: UserId,
+    team: Option<Uuid>,
+) -> QueryResult<Effective> {
+    let default = company(conn, company_id).await?.company_settings();
+    let team = match team {
+        Some(team) => find(conn, company_id, Level::Team(TeamId(team)))
+            .await?
+            .map(|row| row.override_settings()),
+        None => None,
+    };
+    let employee = find(conn, company_id, Level::Employee(user))
+        .await?
+        .map(|row| row.override_settings());
+    let settings = crate::domain::policies::effective(&default, team.as_ref(), employee.as_ref());
+    Ok(Effective {
+        version: crate::domain::policies::version(&settings),
+        settings,
+        team,
+        employee,
+    })
+}

@@ -14,6 +14,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        seat_limit -> Int4,
     }
 }
 
@@ -232,6 +233,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    enrollment_tokens (company_id, id) {
+        company_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        token_hash -> Bytea,
+        user_id -> Nullable<Uuid>,
+        expires_at -> Timestamptz,
+        max_uses -> Int4,
+        uses -> Int4,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    agents (company_id, id) {
+        company_id -> Uuid,
+        id -> Uuid,
+        user_id -> Uuid,
+        hostname -> Text,
+        os -> Text,
+        agent_version -> Text,
+        secret_hash -> Bytea,
+        enrolled_with -> Nullable<Uuid>,
+        enrolled_at -> Timestamptz,
+        last_seen_at -> Nullable<Timestamptz>,
+        last_state -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     companies,
     teams,
@@ -249,5 +283,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,
-    policies
+    policies,
+    enrollment_tokens,
+    agents
 );

@@ -107,6 +107,23 @@ const ACTIONS: &[(&str, &str, Option<Action>)] = &[
         "/api/v1/policies/effective/{id}",
         Some(Action::ReadPeople),
     ),
+    ("GET", "/api/v1/agents", Some(Action::ReadAgents)),
+    ("DELETE", "/api/v1/agents/{id}", Some(Action::ManageAgents)),
+    (
+        "GET",
+        "/api/v1/enrollment-tokens",
+        Some(Action::ManageAgents),
+    ),
+    (
+        "POST",
+        "/api/v1/enrollment-tokens",
+        Some(Action::ManageAgents),
+    ),
+    (
+        "DELETE",
+        "/api/v1/enrollment-tokens/{id}",
+        Some(Action::ManageAgents),
+    ),
     ("GET", "/api/v1/webhooks", Some(Action::ManageWebhooks)),
     ("POST", "/api/v1/webhooks", Some(Action::ManageWebhooks)),
     (
@@ -141,7 +158,8 @@ const ACTIONS: &[(&str, &str, Option<Action>)] = &[
     ),
 ];
 
-/// `(method, path)` of every operation that names a security requirement.
+/// `(method, path)` of every operation that people's tokens and API keys may call
+/// (agents' device credentials are tested in `agents.rs`).
 async fn protected_operations(app: &TestApp) -> BTreeSet<(String, String)> {
     let doc: Value = app
         .get("/api/v1/openapi.json")
@@ -153,7 +171,10 @@ async fn protected_operations(app: &TestApp) -> BTreeSet<(String, String)> {
     let mut operations = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
-            if operation.get("security").is_some() {
+            let for_people = operation["security"]
+                .as_array()
+                .is_some_and(|schemes| schemes.iter().any(|scheme| scheme.get("bearer").is_some()));
+            if for_people {
                 operations.insert((method.to_uppercase(), path.clone()));
             }
         }
@@ -175,6 +196,14 @@ async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) ->
             .await
             .unwrap();
         return alerts["items"][0]["id"].as_str().unwrap().to_owned();
+    }
+    if path.starts_with("/api/v1/agents/") {
+        let agent = crate::agents::enroll(app, org, &org.outsider, &format!("host{n}")).await;
+        return agent["agent_id"].as_str().unwrap().to_owned();
+    }
+    if path.starts_with("/api/v1/enrollment-tokens/") {
+        let (id, _) = crate::agents::token(app, owner, None).await;
+        return id;
     }
     if path.starts_with("/api/v1/webhooks/") {
         let existing: Value = crate::common::get(app, owner, "/api/v1/webhooks")
@@ -284,6 +313,9 @@ fn body(method: &str, path: &str, org: &Org, n: usize) -> Option<Value> {
             json!({"url": format!("https://new{n}.example.com/hook"), "kinds": ["agent_offline"]})
         }
         ("PATCH", "/api/v1/webhooks/{id}") => json!({"enabled": true}),
+        ("POST", "/api/v1/enrollment-tokens") => {
+            json!({"name": format!("Laptops {n}"), "expires_in_hours": 24, "max_uses": 5})
+        }
         ("PUT", "/api/v1/policies/company") => {
             serde_json::to_value(pulse_shared::policies::PolicySettings::default()).unwrap()
         }

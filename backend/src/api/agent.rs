@@ -1,0 +1,249 @@
+//! `/api/v1/agent/*`: what desktop agents call. `enroll` trades an enrollment token for
+//! a device credential; every other call sends that credential as a bearer token.
+
+use actix_web::http::header::{self, ETag, EntityTag};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::Utc;
+use diesel_async::AsyncConnection;
+use pulse_shared::agents::{EnrollRequest, EnrollResponse, HeartbeatRequest, HeartbeatResponse};
+use pulse_shared::audit::ActorKind;
+use pulse_shared::ids::{AgentId, CompanyId, UserId};
+use pulse_shared::policies::EffectivePolicy;
+use serde_json::json;
+
+use super::extract::Json;
+use crate::auth::device::{CREDENTIAL_PREFIX, Device};
+use crate::auth::principal::request_actor;
+use crate::auth::secrets::{random_token, token_hash};
+use crate::db::agents::{self, AgentRow, Unusable};
+use crate::db::audit::{self, Change};
+use crate::db::{self, people, policies};
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// Enrolls this computer: checks the token (not revoked, not expired, not used up),
+/// finds the employee, takes a seat if the employee has none yet, and answers the
+/// device credential, once.
+#[utoipa::path(
+    tag = "agent",
+    request_body = EnrollRequest,
+    responses(
+        (status = CREATED, body = EnrollResponse),
+        (status = UNAUTHORIZED, description = "The token is unknown, revoked, expired or used up", body = pulse_shared::Problem),
+        (status = CONFLICT, description = "Every seat is taken", body = pulse_shared::Problem),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem)
+    )
+)]
+#[post("/agent/enroll")]
+pub async fn enroll(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Json(body): Json<EnrollRequest>,
+) -> Result<HttpResponse, ApiError> {
+    ApiError::check_fields([
+        ("/hostname", host_fact(&body.hostname)),
+        ("/os", host_fact(&body.os)),
+        ("/agent_version", host_fact(&body.agent_version)),
+    ])?;
+    let credential = format!("{CREDENTIAL_PREFIX}{}", random_token(32)?);
+    let agent_id = AgentId::generate();
+    let actor = request_actor(&req, ActorKind::Agent, Some(agent_id.0));
+    let mut conn = db::conn(&state.pool).await?;
+    let (company, user, team) = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let token = match agents::use_token(conn, &token_hash(body.token.trim())).await? {
+                Ok(token) => token,
+                Err(Unusable::Unknown) => {
+                    return Err(ApiError::Unauthorized("This enrollment token is not known."));
+                }
+                Err(Unusable::Revoked) => {
+                    return Err(ApiError::Unauthorized("This enrollment token was revoked."));
+                }
+                Err(Unusable::Expired) => {
+                    return Err(ApiError::Unauthorized("This enrollment token has expired."));
+                }
+                Err(Unusable::UsedUp) => {
+                    return Err(ApiError::Unauthorized(
+                        "This enrollment token has been used as often as it allows.",
+                    ));
+                }
+            };
+            let company = CompanyId(token.company_id);
+            let person = match (token.user_id, body.employee_email.as_deref()) {
+                (Some(user), _) => people::user(conn, company, UserId(user)).await?,
+                (None, Some(email)) => match people::user_by_email(conn, email.trim()).await? {
+                    Some(person) if person.company_id == company.0 => person,
+                    _ => {
+                        return Err(ApiError::field(
+                            "/employee_email",
+                            "unknown",
+                            "No employee of this company has this address.",
+                        ));
+                    }
+                },
+                (None, None) => {
+                    return Err(ApiError::field(
+                        "/employee_email",
+                        "required",
+                        "This token names no employee: give the employee's e-mail address.",
+                    ));
+                }
+            };
+            if !person.is_active() {
+                return Err(ApiError::field(
+                    "/employee_email",
+                    "inactive",
+                    "This employee is deactivated.",
+                ));
+            }
+            let seats = agents::lock_seats(conn, company).await?;
+            let seated = agents::seated(conn, company).await?;
+            if !seated.contains(&person.id) && seated.len() >= usize::try_from(seats).unwrap_or(0)
+            {
+                return Err(ApiError::Conflict(format!(
+                    "All {seats} seats are taken: revoke an agent or add seats to enroll another employee."
+                )));
+            }
+            let row = AgentRow {
+                company_id: company.0,
+                id: agent_id.0,
+                user_id: person.id,
+                hostname: body.hostname.trim().to_owned(),
+                os: body.os.trim().to_owned(),
+                agent_version: body.agent_version.trim().to_owned(),
+                secret_hash: token_hash(&credential),
+                enrolled_with: Some(token.id),
+                enrolled_at: Utc::now(),
+                last_seen_at: None,
+                last_state: None,
+                revoked_at: None,
+            };
+            agents::insert_agent(conn, &row).await?;
+            let change = Change {
+                action: "agent.enrolled",
+                target_kind: "agent",
+                target_id: Some(agent_id.0),
+                summary: json!({"after": {"hostname": row.hostname, "os": row.os, "agent_version": row.agent_version, "user_id": row.user_id, "enrollment_token_id": token.id}}),
+            };
+            audit::record(conn, company, &actor, change).await?;
+            Ok((company, UserId(person.id), person.team_id))
+        })
+        .await?;
+    let effective = policies::effective(&mut conn, company, user, team).await?;
+    Ok(HttpResponse::Created().json(EnrollResponse {
+        agent_id,
+        user_id: user,
+        credential,
+        policy_version: effective.version,
+    }))
+}
+
+/// "Still here": records when the agent was last heard from and in which state, and
+/// answers the current policy version. Cheap and idempotent.
+#[utoipa::path(
+    tag = "agent",
+    security(("device" = [])),
+    request_body = HeartbeatRequest,
+    responses((status = OK, body = HeartbeatResponse), (status = UNAUTHORIZED, body = pulse_shared::Problem))
+)]
+#[post("/agent/heartbeat")]
+pub async fn heartbeat(
+    device: Device,
+    state: web::Data<AppState>,
+    Json(body): Json<HeartbeatRequest>,
+) -> Result<web::Json<HeartbeatResponse>, ApiError> {
+    let now = Utc::now();
+    let mut conn = db::conn(&state.pool).await?;
+    agents::seen(
+        &mut conn,
+        device.company_id,
+        device.agent_id,
+        body.state,
+        now,
+    )
+    .await?;
+    let effective =
+        policies::effective(&mut conn, device.company_id, device.user_id, device.team_id).await?;
+    Ok(web::Json(HeartbeatResponse {
+        policy_version: effective.version,
+        server_time: now,
+    }))
+}
+
+/// The effective policy for this agent's employee. Send the `ETag` back as
+/// `If-None-Match`: an unchanged policy answers 304 with no body.
+#[utoipa::path(
+    tag = "agent",
+    security(("device" = [])),
+    responses(
+        (status = OK, body = EffectivePolicy, headers(("ETag" = String, description = "The policy version, quoted"))),
+        (status = NOT_MODIFIED, description = "The policy is the one named by If-None-Match"),
+        (status = UNAUTHORIZED, body = pulse_shared::Problem)
+    )
+)]
+#[get("/agent/policy")]
+pub async fn policy(
+    req: HttpRequest,
+    device: Device,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = db::conn(&state.pool).await?;
+    let effective =
+        policies::effective(&mut conn, device.company_id, device.user_id, device.team_id).await?;
+    let tag = EntityTag::new_strong(effective.version.clone());
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| matches_tag(value, &effective.version));
+    if unchanged {
+        return Ok(HttpResponse::NotModified()
+            .insert_header(ETag(tag))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header(ETag(tag))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .json(EffectivePolicy {
+            user_id: device.user_id,
+            settings: effective.settings,
+            version: effective.version,
+            team: effective.team,
+            employee: effective.employee,
+        }))
+}
+
+/// Whether an `If-None-Match` value names `version` (weakly, as RFC 9110 says for
+/// this header) or is `*`.
+fn matches_tag(header: &str, version: &str) -> bool {
+    header.split(',').map(str::trim).any(|candidate| {
+        candidate == "*" || candidate.trim_start_matches("W/").trim_matches('"') == version
+    })
+}
+
+/// A host fact: 1 to 255 printable characters.
+fn host_fact(value: &str) -> Result<(), pulse_shared::validate::Invalid> {
+    let value = value.trim();
+    if value.is_empty() {
+        Err(("required", "This cannot be empty."))
+    } else if value.chars().count() > pulse_shared::agents::MAX_HOST_FACT_CHARS {
+        Err(("too_long", "Use at most 255 characters."))
+    } else if value.chars().any(char::is_control) {
+        Err(("invalid", "This contains control characters."))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_names_the_version() {
+        assert!(matches_tag("\"abc\"", "abc"));
+        assert!(matches_tag("W/\"abc\", \"def\"", "def"));
+        assert!(matches_tag("*", "abc"));
+        assert!(!matches_tag("\"abd\"", "abc"));
+    }
+}

@@ -1,0 +1,239 @@
+//! `/api/v1/enrollment-tokens` and `/api/v1/agents`: what admins use to enroll
+//! computers and to see and revoke agents.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::Utc;
+use diesel_async::AsyncConnection;
+use pulse_shared::agents::{
+    Agent, CreateEnrollmentTokenRequest, EnrollmentToken, EnrollmentTokenCreated, MAX_TOKEN_HOURS,
+    MAX_TOKEN_USES,
+};
+use pulse_shared::ids::{AgentId, EnrollmentTokenId};
+use pulse_shared::{Page, PageQuery, validate};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::extract::Json;
+use super::paging;
+use super::reach::Reachable;
+use crate::auth::principal::Principal;
+use crate::auth::secrets::{random_token, token_hash};
+use crate::db::agents::{self, TokenRow};
+use crate::db::audit::{self, Change};
+use crate::db::{self, people, policies};
+use crate::domain::access::Action;
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// Creates an enrollment token. Its secret is in this answer only.
+#[utoipa::path(
+    tag = "agents",
+    security(("bearer" = [])),
+    request_body = CreateEnrollmentTokenRequest,
+    responses((status = CREATED, body = EnrollmentTokenCreated), (status = FORBIDDEN, body = pulse_shared::Problem), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
+)]
+#[post("/enrollment-tokens")]
+pub async fn create_token(
+    principal: Principal,
+    state: web::Data<AppState>,
+    Json(body): Json<CreateEnrollmentTokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Action::ManageAgents)?;
+    let bounded = |value: u32, max: u32, why| {
+        if (1..=max).contains(&value) {
+            Ok(())
+        } else {
+            Err(("out_of_range", why))
+        }
+    };
+    ApiError::check_fields([
+        ("/name", validate::name(&body.name, 80)),
+        (
+            "/expires_in_hours",
+            bounded(
+                body.expires_in_hours,
+                MAX_TOKEN_HOURS,
+                "Use 1 to 2,160 hours (90 days).",
+            ),
+        ),
+        (
+            "/max_uses",
+            bounded(body.max_uses, MAX_TOKEN_USES, "Use 1 to 10,000 uses."),
+        ),
+    ])?;
+    let company = principal.company_id();
+    let mut conn = db::conn(&state.pool).await?;
+    if let Some(user) = body.user_id {
+        match people::user(&mut conn, company, user).await {
+            Ok(person) if person.is_active() => {}
+            _ => {
+                return Err(ApiError::field(
+                    "/user_id",
+                    "unknown",
+                    "Choose an active employee of this company.",
+                ));
+            }
+        }
+    }
+    let secret = format!("pet_{}", random_token(32)?);
+    let now = Utc::now();
+    let row = TokenRow {
+        company_id: company.0,
+        id: Uuid::now_v7(),
+        name: body.name.trim().to_owned(),
+        token_hash: token_hash(&secret),
+        user_id: body.user_id.map(|user| user.0),
+        expires_at: now + chrono::Duration::hours(i64::from(body.expires_in_hours)),
+        max_uses: i32::try_from(body.max_uses).unwrap_or(i32::MAX),
+        uses: 0,
+        created_by: principal.user_id().0,
+        created_at: now,
+        revoked_at: None,
+    };
+    let actor = principal.actor().clone();
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        agents::insert_token(conn, &row).await?;
+        let change = Change {
+            action: "enrollment_token.created",
+            target_kind: "enrollment_token",
+            target_id: Some(row.id),
+            summary: json!({"after": {"name": row.name, "user_id": row.user_id, "expires_at": row.expires_at, "max_uses": row.max_uses}}),
+        };
+        audit::record(conn, company, &actor, change).await?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(EnrollmentTokenCreated {
+        token: row.into(),
+        secret,
+    }))
+}
+
+/// The company's enrollment tokens, newest first, revoked and expired ones included.
+#[utoipa::path(tag = "agents", security(("bearer" = [])), params(PageQuery), responses((status = OK, body = Page<EnrollmentToken>), (status = FORBIDDEN, body = pulse_shared::Problem)))]
+#[get("/enrollment-tokens")]
+pub async fn list_tokens(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Page<EnrollmentToken>>, ApiError> {
+    principal.require(Action::ManageAgents)?;
+    let limit = paging::page_size(query.limit)?;
+    let before = paging::cursor(query.cursor.as_deref())?;
+    let mut conn = db::conn(&state.pool).await?;
+    let rows = agents::tokens(&mut conn, principal.company_id(), before, limit + 1).await?;
+    Ok(web::Json(paging::page(rows, limit, |row| {
+        row.id.to_string()
+    })))
+}
+
+/// Revokes an enrollment token: no more computers enroll with it. Agents already
+/// enrolled keep working.
+#[utoipa::path(
+    tag = "agents",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The token's id")),
+    responses((status = NO_CONTENT, description = "Revoked"), (status = NOT_FOUND, body = pulse_shared::Problem))
+)]
+#[delete("/enrollment-tokens/{id}")]
+pub async fn revoke_token(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<EnrollmentTokenId>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Action::ManageAgents)?;
+    let (company, id) = (principal.company_id(), *id);
+    let actor = principal.actor().clone();
+    let mut conn = db::conn(&state.pool).await?;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let token = agents::revoke_token(conn, company, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let change = Change {
+            action: "enrollment_token.revoked",
+            target_kind: "enrollment_token",
+            target_id: Some(id.0),
+            summary: json!({"before": {"name": token.name, "uses": token.uses}}),
+        };
+        audit::record(conn, company, &actor, change).await?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The agents the principal may see (managers: their teams'; employees: their own),
+/// newest first, with their status now.
+#[utoipa::path(tag = "agents", security(("bearer" = [])), params(PageQuery), responses((status = OK, body = Page<Agent>)))]
+#[get("/agents")]
+pub async fn list(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Page<Agent>>, ApiError> {
+    let limit = paging::page_size(query.limit)?;
+    let before = paging::cursor(query.cursor.as_deref())?;
+    let company = principal.company_id();
+    let mut conn = db::conn(&state.pool).await?;
+    let people = match Reachable::resolve(&mut conn, &principal, Action::ReadAgents).await? {
+        Reachable::Company => None,
+        Reachable::Teams { teams, me } => {
+            let mut people = agents::people_in_teams(&mut conn, company, &teams).await?;
+            people.push(me.0);
+            Some(people)
+        }
+        Reachable::Own(me) => Some(vec![me.0]),
+    };
+    let rows = agents::list(&mut conn, company, people.as_deref(), before, limit + 1).await?;
+    // Status uses the company default's heartbeat interval.
+    let heartbeat = policies::company(&mut conn, company)
+        .await?
+        .company_settings()
+        .heartbeat_secs;
+    let heartbeat = chrono::Duration::seconds(i64::from(heartbeat));
+    let now = Utc::now();
+    let page: Page<agents::AgentRow> = paging::page(rows, limit, |row| row.id.to_string());
+    Ok(web::Json(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|row| row.view(now, heartbeat))
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Revokes an agent: its next call is refused, and its seat is free once its employee
+/// has no other agent.
+#[utoipa::path(
+    tag = "agents",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The agent's id")),
+    responses((status = NO_CONTENT, description = "Revoked"), (status = NOT_FOUND, body = pulse_shared::Problem))
+)]
+#[delete("/agents/{id}")]
+pub async fn revoke(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<AgentId>,
+) -> Result<HttpResponse, ApiError> {
+    let (company, id) = (principal.company_id(), *id);
+    let mut conn = db::conn(&state.pool).await?;
+    let agent = agents::find(&mut conn, company, id).await?;
+    principal.require(Action::ManageAgents)?;
+    let actor = principal.actor().clone();
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        if agents::revoke(conn, company, id).await? > 0 {
+            let change = Change {
+                action: "agent.revoked",
+                target_kind: "agent",
+                target_id: Some(id.0),
+                summary: json!({"before": {"hostname": agent.hostname, "user_id": agent.user_id}}),
+            };
+            audit::record(conn, company, &actor, change).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,63 @@
+//! The principal of agent calls: an enrolled computer, by its device credential.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use pulse_shared::ids::{AgentId, CompanyId, UserId};
+use uuid::Uuid;
+
+use super::principal::bearer;
+use super::secrets::token_hash;
+use crate::db::{self, agents, people};
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// Where every device credential starts.
+pub const CREDENTIAL_PREFIX: &str = "pag_";
+
+const ENROLL_AGAIN: &str =
+    "This agent's credential is not valid (revoked, or its employee left); enroll it again.";
+
+/// An enrolled, unrevoked agent whose employee is active.
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub company_id: CompanyId,
+    pub agent_id: AgentId,
+    pub user_id: UserId,
+    /// The employee's team, for their effective policy.
+    pub team_id: Option<Uuid>,
+}
+
+impl FromRequest for Device {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+            let credential = bearer(&req)
+                .filter(|token| token.starts_with(CREDENTIAL_PREFIX))
+                .ok_or(ApiError::Unauthorized(ENROLL_AGAIN))?;
+            let mut conn = db::conn(&state.pool).await?;
+            let agent = agents::by_secret(&mut conn, &token_hash(credential))
+                .await?
+                .ok_or(ApiError::Unauthorized(ENROLL_AGAIN))?;
+            let company = CompanyId(agent.company_id);
+            let person = match people::user(&mut conn, company, UserId(agent.user_id)).await {
+                Ok(person) if person.is_active() => person,
+                _ => return Err(ApiError::Unauthorized(ENROLL_AGAIN)),
+            };
+            Ok(Device {
+                company_id: company,
+                agent_id: AgentId(agent.id),
+                user_id: UserId(agent.user_id),
+                team_id: person.team_id,
+            })
+        })
+    }
+}

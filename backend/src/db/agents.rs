@@ -1,0 +1,304 @@
+//! Enrollment tokens and agents.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use pulse_shared::agents::{Agent, AgentState, AgentStatus, EnrollmentToken};
+use pulse_shared::ids::{AgentId, CompanyId, EnrollmentTokenId, UserId};
+use uuid::Uuid;
+
+use super::schema::{agents, companies, enrollment_tokens};
+
+/// Heard from within its heartbeat interval plus this counts as online.
+pub const ONLINE_GRACE: Duration = Duration::seconds(30);
+/// Not heard from for this long counts as missing.
+pub const MISSING_AFTER: Duration = Duration::days(30);
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = enrollment_tokens)]
+pub struct TokenRow {
+    pub company_id: Uuid,
+    pub id: Uuid,
+    pub name: String,
+    pub token_hash: Vec<u8>,
+    pub user_id: Option<Uuid>,
+    pub expires_at: DateTime<Utc>,
+    pub max_uses: i32,
+    pub uses: i32,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<TokenRow> for EnrollmentToken {
+    fn from(row: TokenRow) -> Self {
+        Self {
+            id: EnrollmentTokenId(row.id),
+            name: row.name,
+            user_id: row.user_id.map(UserId),
+            expires_at: row.expires_at,
+            max_uses: row.max_uses,
+            uses: row.uses,
+            created_by: UserId(row.created_by),
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+        }
+    }
+}
+
+pub async fn insert_token(conn: &mut AsyncPgConnection, row: &TokenRow) -> QueryResult<()> {
+    diesel::insert_into(enrollment_tokens::table)
+        .values(row)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+pub async fn tokens(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    before: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<TokenRow>> {
+    let mut query = enrollment_tokens::table
+        .filter(enrollment_tokens::company_id.eq(company.0))
+        .select(TokenRow::as_select())
+        .order(enrollment_tokens::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(enrollment_tokens::id.lt(before));
+    }
+    query.load(conn).await
+}
+
+pub async fn revoke_token(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    token: EnrollmentTokenId,
+) -> QueryResult<Option<TokenRow>> {
+    diesel::update(enrollment_tokens::table.find((company.0, token.0)))
+        .set(enrollment_tokens::revoked_at.eq(Utc::now()))
+        .returning(TokenRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+/// Why a token cannot enroll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unusable {
+    Unknown,
+    Revoked,
+    Expired,
+    UsedUp,
+}
+
+/// Counts one use of the token with hash `hash`, if it is usable; the row is locked
+/// until the transaction ends, so concurrent enrollments cannot overshoot its uses.
+pub async fn use_token(
+    conn: &mut AsyncPgConnection,
+    hash: &[u8],
+) -> QueryResult<Result<TokenRow, Unusable>> {
+    let Some(row) = enrollment_tokens::table
+        .filter(enrollment_tokens::token_hash.eq(hash))
+        .select(TokenRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+    else {
+        return Ok(Err(Unusable::Unknown));
+    };
+    if row.revoked_at.is_some() {
+        return Ok(Err(Unusable::Revoked));
+    }
+    if row.expires_at <= Utc::now() {
+        return Ok(Err(Unusable::Expired));
+    }
+    if row.uses >= row.max_uses {
+        return Ok(Err(Unusable::UsedUp));
+    }
+    diesel::update(enrollment_tokens::table.find((row.company_id, row.id)))
+        .set(enrollment_tokens::uses.eq(enrollment_tokens::uses + 1))
+        .returning(TokenRow::as_returning())
+        .get_result(conn)
+        .await
+        .map(Ok)
+}
+
+/// The company's seat limit, with its row locked until the transaction ends, so that
+/// enrollments of one company are counted one at a time.
+pub async fn lock_seats(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<i32> {
+    companies::table
+        .find(company.0)
+        .select(companies::seat_limit)
+        .for_update()
+        .first(conn)
+        .await
+}
+
+/// The people with at least one agent that is not revoked: the seats in use.
+pub async fn seated(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<Vec<Uuid>> {
+    agents::table
+        .filter(agents::company_id.eq(company.0))
+        .filter(agents::revoked_at.is_null())
+        .select(agents::user_id)
+        .distinct()
+        .load(conn)
+        .await
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = agents)]
+pub struct AgentRow {
+    pub company_id: Uuid,
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub hostname: String,
+    pub os: String,
+    pub agent_version: String,
+    pub secret_hash: Vec<u8>,
+    pub enrolled_with: Option<Uuid>,
+    pub enrolled_at: DateTime<Utc>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub last_state: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl AgentRow {
+    /// The agent as admins see it at `now`, for a heartbeat interval of `heartbeat`.
+    pub fn view(self, now: DateTime<Utc>, heartbeat: Duration) -> Agent {
+        let status = match (self.revoked_at, self.last_seen_at) {
+            (Some(_), _) => AgentStatus::Revoked,
+            (None, Some(seen)) if seen + heartbeat + ONLINE_GRACE > now => AgentStatus::Online,
+            (None, Some(seen)) if seen + MISSING_AFTER > now => AgentStatus::Offline,
+            (None, None) if self.enrolled_at + MISSING_AFTER > now => AgentStatus::Offline,
+            (None, _) => AgentStatus::Missing,
+        };
+        Agent {
+            id: AgentId(self.id),
+            user_id: UserId(self.user_id),
+            hostname: self.hostname,
+            os: self.os,
+            agent_version: self.agent_version,
+            status,
+            state: self
+                .last_state
+                .and_then(|state| state.parse::<AgentState>().ok()),
+            enrolled_at: self.enrolled_at,
+            last_seen_at: self.last_seen_at,
+            revoked_at: self.revoked_at,
+        }
+    }
+}
+
+pub async fn insert_agent(conn: &mut AsyncPgConnection, row: &AgentRow) -> QueryResult<()> {
+    diesel::insert_into(agents::table)
+        .values(row)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The agent holding the credential with hash `hash`, unless it is revoked.
+pub async fn by_secret(conn: &mut AsyncPgConnection, hash: &[u8]) -> QueryResult<Option<AgentRow>> {
+    agents::table
+        .filter(agents::secret_hash.eq(hash))
+        .filter(agents::revoked_at.is_null())
+        .select(AgentRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// `company`'s agents, newest first; only those of `people` when given.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    people: Option<&[Uuid]>,
+    before: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<AgentRow>> {
+    let mut query = agents::table
+        .filter(agents::company_id.eq(company.0))
+        .select(AgentRow::as_select())
+        .order(agents::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(people) = people {
+        query = query.filter(agents::user_id.eq_any(people.to_vec()));
+    }
+    if let Some(before) = before {
+        query = query.filter(agents::id.lt(before));
+    }
+    query.load(conn).await
+}
+
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    agent: AgentId,
+) -> QueryResult<AgentRow> {
+    agents::table
+        .find((company.0, agent.0))
+        .select(AgentRow::as_select())
+        .first(conn)
+        .await
+}
+
+pub async fn revoke(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    agent: AgentId,
+) -> QueryResult<usize> {
+    diesel::update(
+        agents::table
+            .find((company.0, agent.0))
+            .filter(agents::revoked_at.is_null()),
+    )
+    .set(agents::revoked_at.eq(Utc::now()))
+    .execute(conn)
+    .await
+}
+
+/// Records a heartbeat. Skipped when the stored `last_seen_at` is under five seconds
+/// old, so a chatty agent costs a read, not a write.
+pub async fn seen(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    agent: AgentId,
+    state: AgentState,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(
+        agents::table.find((company.0, agent.0)).filter(
+            agents::last_seen_at
+                .is_null()
+                .or(agents::last_seen_at.lt(at - Duration::seconds(5)))
+                .or(agents::last_state.ne(state.as_str())),
+        ),
+    )
+    .set((
+        agents::last_seen_at.eq(at),
+        agents::last_state.eq(state.as_str()),
+    ))
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// The people of `teams`.
+pub async fn people_in_teams(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    teams: &[Uuid],
+) -> QueryResult<Vec<Uuid>> {
+    use super::schema::users;
+    users::table
+        .filter(users::company_id.eq(company.0))
+        .filter(users::team_id.eq_any(teams.to_vec()))
+        .select(users::id)
+        .load(conn)
+        .await
+}

@@ -1,0 +1,375 @@
+//! Agents: enrollment with good and bad tokens, seats, heartbeats, the policy with its
+//! ETag, and revocation.
+
+use pulse_backend::testing::TestApp;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::common::{Org, Session, fields, get, post, send, sql};
+
+/// Creates an enrollment token (for `user` when given); answers its id and secret.
+pub async fn token(app: &TestApp, who: &Session, user: Option<&str>) -> (String, String) {
+    let response = post(
+        app,
+        who,
+        "/api/v1/enrollment-tokens",
+        &json!({"name": "Laptops", "user_id": user, "expires_in_hours": 24, "max_uses": 50}),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["secret"].as_str().unwrap().starts_with("pet_"));
+    (
+        body["token"]["id"].as_str().unwrap().to_owned(),
+        body["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn enroll_with(
+    app: &TestApp,
+    token: &str,
+    email: Option<&str>,
+    host: &str,
+) -> reqwest::Response {
+    app.client()
+        .post(app.url("/api/v1/agent/enroll"))
+        .json(&json!({
+            "token": token,
+            "hostname": host,
+            "os": "Ubuntu 24.04 (x86_64)",
+            "agent_version": "0.1.0",
+            "employee_email": email,
+        }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Enrolls a computer of `person` of `org`; answers the enrollment.
+pub async fn enroll(app: &TestApp, org: &Org, person: &Session, host: &str) -> Value {
+    let (_, secret) = token(app, &org.owner, None).await;
+    let email = person.body.me.user.email.clone();
+    let response = enroll_with(app, &secret, Some(&email), host).await;
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+async fn agent_call(
+    app: &TestApp,
+    credential: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = app
+        .client()
+        .request(method, app.url(path))
+        .bearer_auth(credential);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+async fn heartbeat(app: &TestApp, credential: &str, state: &str) -> reqwest::Response {
+    let body = json!({"state": state, "sent_at": chrono::Utc::now()});
+    agent_call(
+        app,
+        credential,
+        Method::POST,
+        "/api/v1/agent/heartbeat",
+        Some(body),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_that_are_unknown_revoked_expired_or_used_up_enroll_nothing() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "tokens").await;
+    let email = org.employee.body.me.user.email.clone();
+
+    let unknown = enroll_with(&app, "pet_made_up", Some(&email), "pc").await;
+    assert_eq!(unknown.status(), 401);
+
+    let (revoked, secret) = token(&app, &org.admin, None).await;
+    let gone = send(
+        &app,
+        &org.admin,
+        Method::DELETE,
+        &format!("/api/v1/enrollment-tokens/{revoked}"),
+        None,
+    )
+    .await;
+    assert_eq!(gone.status(), 204);
+    let refused = enroll_with(&app, &secret, Some(&email), "pc").await;
+    assert_eq!(refused.status(), 401);
+    assert!(refused.text().await.unwrap().contains("revoked"));
+
+    let (expired, secret) = token(&app, &org.admin, None).await;
+    sql(&app, &format!("UPDATE enrollment_tokens SET expires_at = now() - interval '1 minute' WHERE id = '{expired}'")).await;
+    let refused = enroll_with(&app, &secret, Some(&email), "pc").await;
+    assert_eq!(refused.status(), 401);
+    assert!(refused.text().await.unwrap().contains("expired"));
+
+    let once = post(
+        &app,
+        &org.admin,
+        "/api/v1/enrollment-tokens",
+        &json!({"name": "One laptop", "expires_in_hours": 1, "max_uses": 1}),
+    )
+    .await;
+    let secret = once.json::<Value>().await.unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        enroll_with(&app, &secret, Some(&email), "pc-1")
+            .await
+            .status(),
+        201
+    );
+    let refused = enroll_with(&app, &secret, Some(&email), "pc-2").await;
+    assert_eq!(refused.status(), 401);
+    assert!(refused.text().await.unwrap().contains("used"));
+
+    // Bad host facts and unknown employees are named; the token keeps its use.
+    let (id, secret) = token(&app, &org.admin, None).await;
+    let bad = enroll_with(&app, &secret, Some(&email), "").await;
+    assert_eq!(bad.status(), 422);
+    assert_eq!(fields(&bad.json().await.unwrap()), ["/hostname"]);
+    let stranger = enroll_with(&app, &secret, Some("nobody@elsewhere.test"), "pc").await;
+    assert_eq!(fields(&stranger.json().await.unwrap()), ["/employee_email"]);
+    let tokens: Value = get(&app, &org.admin, "/api/v1/enrollment-tokens")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let used = tokens["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id.as_str())
+        .unwrap()["uses"]
+        .clone();
+    assert_eq!(used, 0);
+
+    // A token made for one employee enrolls them without an address.
+    let employee = org.employee.body.me.user.id.to_string();
+    let (_, secret) = token(&app, &org.admin, Some(&employee)).await;
+    let enrolled = enroll_with(&app, &secret, None, "emma-laptop").await;
+    assert_eq!(enrolled.status(), 201);
+    let body: Value = enrolled.json().await.unwrap();
+    assert_eq!(body["user_id"], employee.as_str());
+    assert!(body["credential"].as_str().unwrap().starts_with("pag_"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrollment_stops_at_the_seat_limit_but_a_second_computer_is_free() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "seats").await;
+    sql(&app, "UPDATE companies SET seat_limit = 2").await;
+    enroll(&app, &org, &org.employee, "a").await;
+    enroll(&app, &org, &org.employee, "b").await;
+    enroll(&app, &org, &org.outsider, "c").await;
+    let (_, secret) = token(&app, &org.owner, None).await;
+    let email = org.manager.body.me.user.email.clone();
+    let full = enroll_with(&app, &secret, Some(&email), "d").await;
+    assert_eq!(full.status(), 409);
+    assert!(full.text().await.unwrap().contains("seats"));
+    // Revoking the outsider's only agent frees their seat.
+    let agents: Value = get(&app, &org.owner, "/api/v1/agents")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let outsiders = agents["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|agent| agent["hostname"] == "c")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = send(
+        &app,
+        &org.owner,
+        Method::DELETE,
+        &format!("/api/v1/agents/{outsiders}"),
+        None,
+    )
+    .await;
+    assert_eq!(revoked.status(), 204);
+    assert_eq!(
+        enroll_with(&app, &secret, Some(&email), "d").await.status(),
+        201
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_bring_agents_online_and_a_revoked_agent_is_refused() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "heartbeat").await;
+    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
+    let credential = enrolled["credential"].as_str().unwrap();
+
+    let agents: Value = get(&app, &org.admin, "/api/v1/agents")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        agents["items"][0]["status"], "offline",
+        "never heard from yet"
+    );
+
+    let beat = heartbeat(&app, credential, "active").await;
+    assert_eq!(beat.status(), 200);
+    let beat: Value = beat.json().await.unwrap();
+    assert_eq!(beat["policy_version"], enrolled["policy_version"]);
+    let agents: Value = get(&app, &org.admin, "/api/v1/agents")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(agents["items"][0]["status"], "online");
+    assert_eq!(agents["items"][0]["state"], "active");
+
+    // Who sees which agents: the manager of the employee's team and the employee do;
+    // another employee does not.
+    assert_eq!(
+        crate::common::get(&app, &org.manager, "/api/v1/agents")
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        crate::common::get(&app, &org.employee, "/api/v1/agents")
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        crate::common::get(&app, &org.outsider, "/api/v1/agents")
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    let bad = agent_call(
+        &app,
+        credential,
+        Method::POST,
+        "/api/v1/agent/heartbeat",
+        Some(json!({"state": "dancing", "sent_at": chrono::Utc::now()})),
+    )
+    .await;
+    assert_eq!(bad.status(), 422);
+
+    let id = enrolled["agent_id"].as_str().unwrap();
+    let revoked = send(
+        &app,
+        &org.admin,
+        Method::DELETE,
+        &format!("/api/v1/agents/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(revoked.status(), 204);
+    assert_eq!(heartbeat(&app, credential, "active").await.status(), 401);
+    let policy = agent_call(&app, credential, Method::GET, "/api/v1/agent/policy", None).await;
+    assert_eq!(policy.status(), 401);
+    // People's tokens are not device credentials, and the other way round.
+    assert_eq!(
+        heartbeat(&app, &org.admin.access_token, "active")
+            .await
+            .status(),
+        401
+    );
+    let as_person = app
+        .client()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(credential)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_person.status(), 401);
+    let agents: Value = get(&app, &org.admin, "/api/v1/agents")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(agents["items"][0]["status"], "revoked");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_policy_is_served_with_an_etag_and_304_while_unchanged() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "etag").await;
+    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
+    let credential = enrolled["credential"].as_str().unwrap();
+
+    let first = agent_call(&app, credential, Method::GET, "/api/v1/agent/policy", None).await;
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let policy: Value = first.json().await.unwrap();
+    assert_eq!(etag, format!("\"{}\"", policy["version"].as_str().unwrap()));
+    assert_eq!(policy["settings"]["heartbeat_secs"], 30);
+
+    let cached = app
+        .client()
+        .get(app.url("/api/v1/agent/policy"))
+        .bearer_auth(credential)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cached.status(), 304);
+    assert!(cached.bytes().await.unwrap().is_empty());
+
+    // A change for the employee's team changes the version, the heartbeat says so, and
+    // the old ETag no longer matches.
+    let team = format!("/api/v1/policies/teams/{}", org.team_a);
+    send(
+        &app,
+        &org.admin,
+        Method::PUT,
+        &team,
+        Some(&json!({"heartbeat_secs": 15})),
+    )
+    .await;
+    let beat: Value = heartbeat(&app, credential, "idle")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(beat["policy_version"], policy["version"]);
+    let fresh = app
+        .client()
+        .get(app.url("/api/v1/agent/policy"))
+        .bearer_auth(credential)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.status(), 200);
+    let fresh: Value = fresh.json().await.unwrap();
+    assert_eq!(fresh["settings"]["heartbeat_secs"], 15);
+    assert_eq!(fresh["version"], beat["policy_version"]);
+}

@@ -1,0 +1,3 @@
+DROP TABLE agents;
+DROP TABLE enrollment_tokens;
+ALTER TABLE companies DROP COLUMN seat_limit;

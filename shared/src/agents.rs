@@ -1,0 +1,170 @@
+//! Desktop agents: enrollment tokens, enrollment, heartbeats, and the agents as admins
+//! see them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{AgentId, EnrollmentTokenId, UserId};
+
+/// Longest host name, OS description and agent version accepted.
+pub const MAX_HOST_FACT_CHARS: usize = 255;
+/// Most uses one enrollment token may allow.
+pub const MAX_TOKEN_USES: u32 = 10_000;
+/// Longest validity of an enrollment token.
+pub const MAX_TOKEN_HOURS: u32 = 24 * 90;
+
+/// `POST /api/v1/enrollment-tokens`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateEnrollmentTokenRequest {
+    /// What the token is for, e.g. "Laptops of the support team", 1 to 80 characters.
+    pub name: String,
+    /// Enrolls every computer for this employee; absent: the agent names the employee
+    /// by email when it enrolls.
+    pub user_id: Option<UserId>,
+    /// How long the token works, 1 to 2,160 hours (90 days).
+    pub expires_in_hours: u32,
+    /// How many computers may enroll with it, 1 to 10,000.
+    pub max_uses: u32,
+}
+
+/// An enrollment token as listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnrollmentToken {
+    pub id: EnrollmentTokenId,
+    pub name: String,
+    pub user_id: Option<UserId>,
+    pub expires_at: DateTime<Utc>,
+    pub max_uses: i32,
+    pub uses: i32,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The answer of `POST /api/v1/enrollment-tokens`: the only time the secret is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnrollmentTokenCreated {
+    pub token: EnrollmentToken,
+    /// `pet_…`: give it to `pulse-agent enroll --token`.
+    pub secret: String,
+}
+
+/// `POST /api/v1/agent/enroll`: what an agent tells about its computer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    /// The enrollment token's secret.
+    pub token: String,
+    pub hostname: String,
+    /// e.g. `Ubuntu 24.04 (x86_64)`.
+    pub os: String,
+    pub agent_version: String,
+    /// The employee this computer belongs to, when the token does not name one.
+    pub employee_email: Option<String>,
+}
+
+/// The answer of `POST /api/v1/agent/enroll`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnrollResponse {
+    pub agent_id: AgentId,
+    pub user_id: UserId,
+    /// The device credential (`pag_…`): send it as `Authorization: Bearer` on every
+    /// agent call. Shown once; only its hash is kept.
+    pub credential: String,
+    /// The effective policy's version; fetch it from `GET /api/v1/agent/policy`.
+    pub policy_version: String,
+}
+
+/// What the person at the computer is doing, as the agent sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    Active,
+    Idle,
+    Locked,
+    /// Monitoring paused (outside working hours, or by the person where allowed).
+    Paused,
+}
+
+impl AgentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentState::Active => "active",
+            AgentState::Idle => "idle",
+            AgentState::Locked => "locked",
+            AgentState::Paused => "paused",
+        }
+    }
+}
+
+impl std::str::FromStr for AgentState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            AgentState::Active,
+            AgentState::Idle,
+            AgentState::Locked,
+            AgentState::Paused,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == s)
+        .ok_or_else(|| format!("unknown agent state {s:?}"))
+    }
+}
+
+/// `POST /api/v1/agent/heartbeat`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatRequest {
+    pub state: AgentState,
+    /// The agent's clock, to spot skew.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// The answer of a heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HeartbeatResponse {
+    /// When it differs from the version the agent holds, refetch the policy.
+    pub policy_version: String,
+    pub server_time: DateTime<Utc>,
+}
+
+/// Where an agent stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AgentStatus {
+    /// Heard from within its heartbeat interval and a grace period.
+    Online,
+    Offline,
+    /// Not heard from for 30 days.
+    Missing,
+    /// Its credential was revoked; it can no longer report.
+    Revoked,
+}
+
+/// An agent as admins see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Agent {
+    pub id: AgentId,
+    pub user_id: UserId,
+    pub hostname: String,
+    pub os: String,
+    pub agent_version: String,
+    pub status: AgentStatus,
+    /// The state it last reported.
+    pub state: Option<AgentState>,
+    pub enrolled_at: DateTime<Utc>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}

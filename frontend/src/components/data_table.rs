@@ -10,7 +10,9 @@ pub struct Empty {
 
 /// A table whose rows are the children (`<tr>`s). When `is_empty` is true the [`Empty`]
 /// slot is shown in a full-width row. Attributes spread with `{..}` land on the `<table>`;
-/// put the table in a flush [`Card`](super::Card) so it can scroll sideways on phones.
+/// put the table in a flush [`Card`](super::Card) inside a `.table-scroll` so it can scroll
+/// sideways on phones, or also `.table-stack` so that its rows become blocks when narrow
+/// (the table's own class then lays them out: see `.table-stack` in `main.css`).
 #[component]
 pub fn DataTable(
     /// The column headings, left to right.

@@ -177,7 +177,7 @@ fn FilterBar(filters: Filters) -> impl IntoView {
     });
     let read_options = Signal::derive(|| {
         vec![
-            (String::new(), "Read and unread".to_owned()),
+            (String::new(), "Any state".to_owned()),
             ("false".to_owned(), "Unread".to_owned()),
             ("true".to_owned(), "Read".to_owned()),
         ]
@@ -230,11 +230,14 @@ fn AlertsTable(list: AlertList, #[prop(into)] filtered: Signal<bool>) -> impl In
             when=move || !(list.loading.get() && list.rows.with(Vec::is_empty))
             fallback=|| view! { <div class="card-inset"><Skeleton lines=5 /></div> }
         >
-            <div class="table-scroll" class:is-refreshing=move || list.loading.get()>
+            // On a narrow card each alert becomes a block: title and text beside the
+            // read toggle, then severity, kind and time (see `.table-stack` in main.css).
+            <div class="table-scroll table-stack" class:is-refreshing=move || list.loading.get()>
                 <DataTable
                     columns=&["Severity", "Alert", "Kind", "Received", ""]
                     is_empty=Signal::derive(move || list.rows.with(Vec::is_empty))
                     {..}
+                    class:table-alerts=true
                     data-testid="alerts"
                 >
                     <Empty slot>
@@ -308,10 +311,10 @@ fn alert_row(alert: Alert) -> impl IntoView {
             data-alert-kind=kind.as_str()
             data-unread=unread.to_string()
         >
-            <td>
+            <td class="cell-severity">
                 <Badge tone=BadgeTone::from(severity)>{severity.label()}</Badge>
             </td>
-            <td class="cell-wrap">
+            <td class="cell-wrap cell-alert">
                 <span class="alert-text">
                     <span class="cell-title">
                         {unread.then(|| view! { <span class="unread-dot" title="Unread"></span> })}
@@ -321,8 +324,8 @@ fn alert_row(alert: Alert) -> impl IntoView {
                     {(!body.is_empty()).then(|| view! { <span class="cell-sub">{body}</span> })}
                 </span>
             </td>
-            <td>{kind.label()}</td>
-            <td>
+            <td class="cell-kind">{kind.label()}</td>
+            <td class="cell-received">
                 <time datetime=iso title=exact>{received}</time>
             </td>
             <td class="cell-actions">

@@ -223,11 +223,14 @@ fn EndpointsTable(
             <CardActions slot>
                 <Badge>{format!("{enabled} enabled")}</Badge>
             </CardActions>
-            <div class="table-scroll">
+            // Below 900 px of card, each endpoint becomes a block: its address and status,
+            // the alerts it gets, then its actions (see `.table-stack` in main.css).
+            <div class="table-scroll table-stack table-stack-wide">
                 <DataTable
                     columns=&["Endpoint", "Alerts", "Status", ""]
                     is_empty=Signal::stored(is_empty)
                     {..}
+                    class:table-endpoints=true
                     data-testid="webhooks"
                 >
                     <Empty slot>
@@ -310,15 +313,15 @@ fn EndpointRow(
             class:is-selected=is_selected
             class:is-revoked=!enabled
         >
-            <td class="cell-wrap">
+            <td class="cell-wrap cell-endpoint">
                 <span class="stacked">
-                    <span class="mono truncate" title=url.clone()>{url.clone()}</span>
+                    <span class="mono truncate endpoint-url" title=url.clone()>{url.clone()}</span>
                     {(!description.is_empty()).then(|| view! { <span class="cell-sub">{description}</span> })}
                     <span class="cell-sub">{added}</span>
                 </span>
             </td>
-            <td class="cell-wrap cell-kinds">{kinds}</td>
-            <td>
+            <td class="cell-wrap cell-kinds" data-label="Alerts">{kinds}</td>
+            <td class="cell-status">
                 {if enabled {
                     view! { <Badge tone=BadgeTone::Success>"Enabled"</Badge> }.into_any()
                 } else {
@@ -376,20 +379,26 @@ fn EndpointRow(
     }
 }
 
-/// "All alerts", or the kinds' names in [`AlertKind::ALL`] order.
+/// "All alerts"; "All except …" when fewer kinds are left out than chosen (the shorter
+/// line); otherwise the chosen kinds' names. Names follow [`AlertKind::ALL`] order.
 fn kinds_summary(kinds: &[AlertKind]) -> String {
-    if AlertKind::ALL.iter().all(|kind| kinds.contains(kind)) {
-        return "All alerts".to_owned();
-    }
-    let names: Vec<&str> = AlertKind::ALL
+    let (chosen, left_out): (Vec<AlertKind>, Vec<AlertKind>) = AlertKind::ALL
         .into_iter()
-        .filter(|kind| kinds.contains(kind))
-        .map(AlertKind::label)
-        .collect();
-    if names.is_empty() {
+        .partition(|kind| kinds.contains(kind));
+    let names = |list: &[AlertKind]| {
+        list.iter()
+            .map(|kind| kind.label())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if chosen.is_empty() {
         "None".to_owned()
+    } else if left_out.is_empty() {
+        "All alerts".to_owned()
+    } else if left_out.len() < chosen.len() {
+        format!("All except {}", names(&left_out))
     } else {
-        names.join(", ")
+        names(&chosen)
     }
 }
 
@@ -851,12 +860,13 @@ fn DeliveryLog(
                     when=move || !(list.loading.get() && list.rows.with(Vec::is_empty))
                     fallback=|| view! { <div class="card-inset"><Skeleton lines=4 /></div> }
                 >
-                    <div class="table-scroll" class:is-refreshing=move || list.loading.get()>
+                    <div class="table-scroll table-stack table-stack-wide" class:is-refreshing=move || list.loading.get()>
                         <DataTable
                             columns=&["Event", "Status", "Attempts", "Response", "Latency", "Sent", ""]
                             is_empty=Signal::derive(move || list.rows.with(Vec::is_empty))
                             {..}
                             class:table-compact=true
+                            class:table-deliveries=true
                             data-testid="webhook-deliveries"
                         >
                             <Empty slot>"Nothing sent to this endpoint yet. “Send test” sends a test event."</Empty>
@@ -922,15 +932,17 @@ fn delivery_row(delivery: WebhookDelivery, on_open: Callback<WebhookDeliveryId>)
             data-delivery-status=delivery.status.as_str()
             on:click=move |_| on_open.run(id)
         >
-            <td>
+            <td class="cell-event">
                 <code class="action">{delivery.event_type.clone()}</code>
                 {delivery.replay_of.map(|_| view! { <span class="cell-sub">" replay"</span> })}
             </td>
-            <td>{status_badge(delivery.status)}</td>
-            <td>{delivery.attempts}</td>
-            <td class="mono" title=error>{response_code(delivery.last_status_code)}</td>
-            <td>{latency(delivery.last_latency_ms)}</td>
-            <td>
+            <td class="cell-status">{status_badge(delivery.status)}</td>
+            <td class="cell-attempts" data-label="Attempts">{delivery.attempts}</td>
+            <td class="mono cell-response" data-label="Response" title=error>
+                {response_code(delivery.last_status_code)}
+            </td>
+            <td class="cell-latency" data-label="Latency">{latency(delivery.last_latency_ms)}</td>
+            <td class="cell-sent">
                 <time class="stacked" datetime=iso title=exact>
                     <span>{day}</span>
                     <span class="cell-sub">{time}</span>
@@ -938,8 +950,12 @@ fn delivery_row(delivery: WebhookDelivery, on_open: Callback<WebhookDeliveryId>)
             </td>
             <td class="cell-actions">
                 // The row opens the details; the button makes that reachable by keyboard.
+                // A stacked row shows only the chevron (its label stays for screen readers).
                 <Button variant={ButtonVariant::Ghost} {..} data-testid="delivery-details">
-                    "Details"
+                    <span class="details-label">"Details"</span>
+                    <svg class="icon details-chevron" viewBox="0 0 24 24" aria-hidden="true">
+                        <path d="M9 6l6 6-6 6" />
+                    </svg>
                 </Button>
             </td>
         </tr>
@@ -1093,11 +1109,12 @@ fn detail_body(detail: WebhookDeliveryDetail) -> impl IntoView {
         </dl>
         <section class="detail-section">
             <h3 class="detail-title">{format!("Attempts ({})", attempts.len())}</h3>
-            <div class="table-scroll table-boxed">
+            <div class="table-scroll table-boxed table-stack">
                 <DataTable
                     columns=&["#", "Time", "Response", "Latency", "Error"]
                     is_empty=Signal::stored(no_attempts)
                     {..}
+                    class:table-attempts=true
                     data-testid="delivery-attempts"
                 >
                     <Empty slot>"Not attempted yet."</Empty>
@@ -1113,13 +1130,16 @@ fn detail_body(detail: WebhookDeliveryDetail) -> impl IntoView {
 }
 
 fn attempt_row(attempt: WebhookAttempt) -> impl IntoView {
+    let no_error = attempt.error.is_none();
     view! {
         <tr data-attempt=attempt.number>
-            <td class="mono">{attempt.number}</td>
-            <td>{format::timestamp(attempt.attempted_at)}</td>
-            <td class="mono">{response_code(attempt.status_code)}</td>
-            <td>{latency(Some(attempt.latency_ms))}</td>
-            <td class="cell-details">{attempt.error.unwrap_or_else(|| "—".to_owned())}</td>
+            <td class="mono cell-number">{attempt.number}</td>
+            <td class="cell-time">{format::timestamp(attempt.attempted_at)}</td>
+            <td class="mono cell-response" data-label="Response">{response_code(attempt.status_code)}</td>
+            <td class="cell-latency" data-label="Latency">{latency(Some(attempt.latency_ms))}</td>
+            <td class="cell-details" class:cell-none=no_error>
+                {attempt.error.unwrap_or_else(|| "—".to_owned())}
+            </td>
         </tr>
     }
 }
@@ -1133,7 +1153,7 @@ fn SignatureHelp() -> impl IntoView {
                 <p class="prose">
                     "Each delivery is a " <code>"POST"</code> " with a JSON body and this header:"
                 </p>
-                <pre class="code-block">
+                <pre class="code-block code-block-wrap">
                     {format!("{SIGNATURE_HEADER}: t=<unix>,v1=<hex HMAC-SHA256(secret, \"<t>.<body>\")>")}
                 </pre>
                 <p class="prose">
@@ -1170,6 +1190,14 @@ mod tests {
         assert_eq!(
             kinds_summary(&[AlertKind::PaymentFailed, AlertKind::AgentOffline]),
             "Agent offline, Payment failed"
+        );
+        let all_but_two: Vec<AlertKind> = AlertKind::ALL
+            .into_iter()
+            .filter(|kind| !matches!(kind, AlertKind::AgentOffline | AlertKind::Test))
+            .collect();
+        assert_eq!(
+            kinds_summary(&all_but_two),
+            "All except Agent offline, Test alert"
         );
         assert_eq!(kinds_summary(&[]), "None");
     }

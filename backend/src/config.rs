@@ -50,6 +50,9 @@ pub struct Config {
     /// `PULSE_SSE_HEARTBEAT_SECS`: the interval of keep-alive comments on alert streams
     /// (default 15 s).
     pub sse_heartbeat: Duration,
+    /// `PULSE_PRESENCE_EVERY_SECS`: how often agents' presence (online, offline, missing)
+    /// is recomputed and its alerts raised (default 10 s).
+    pub presence_every: Duration,
     /// `PULSE_LOG`: the tracing filter (default `info`).
     pub log_filter: String,
     /// `PULSE_LOG_FORMAT`: `text` or `json` (default `text`).
@@ -165,6 +168,12 @@ impl Config {
                 "PULSE_SSE_HEARTBEAT_SECS",
                 Some(15),
                 |v| bounded(v, 1, 300).map(|secs| secs as u64),
+            )?),
+            presence_every: Duration::from_secs(parse(
+                &get,
+                "PULSE_PRESENCE_EVERY_SECS",
+                Some(10),
+                |v| bounded(v, 1, 3600).map(|secs| secs as u64),
             )?),
             log_filter: get("PULSE_LOG").unwrap_or_else(|| "info".into()),
             log_format: parse(

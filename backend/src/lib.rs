@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod errors;
+pub mod jobs;
 pub mod mail;
 pub mod outbox;
 pub mod seed;

@@ -23,6 +23,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::errors;
+use crate::jobs;
 use crate::mail::Mailer;
 use crate::outbox::Outbox;
 use crate::spa::{self, Spa};
@@ -78,6 +79,7 @@ pub fn run(
             outbox_wake,
         )),
         tokio::spawn(outbox.run()),
+        tokio::spawn(jobs::presence_loop(pool.clone(), config.presence_every)),
     ]);
     let state = web::Data::new(AppState {
         pool,

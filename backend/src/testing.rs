@@ -267,6 +267,8 @@ fn test_config(database_url: &str) -> anyhow::Result<Config> {
         ("PULSE_DIST_DIR", dist),
         ("PULSE_WORKERS", "1".into()),
         ("PULSE_DB_POOL_SIZE", "4".into()),
+        // Tests run the presence job themselves, with their own clock.
+        ("PULSE_PRESENCE_EVERY_SECS", "3600".into()),
         ("PULSE_JWT_SECRET", crate::auth::secrets::random_token(48)?),
         (
             "PULSE_LOG",

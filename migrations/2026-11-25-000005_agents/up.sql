@@ -33,6 +33,9 @@ CREATE TABLE agents (
     enrolled_at     timestamptz NOT NULL DEFAULT now(),
     last_seen_at    timestamptz,
     last_state      text CHECK (last_state IN ('active', 'idle', 'locked', 'paused')),
+    -- What the presence job last decided; a change is a transition, alerted once.
+    presence        text NOT NULL DEFAULT 'offline'
+                    CHECK (presence IN ('online', 'offline', 'missing')),
     revoked_at      timestamptz,
     PRIMARY KEY (company_id, id),
     UNIQUE (id),

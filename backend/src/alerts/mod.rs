@@ -90,6 +90,16 @@ pub async fn raise(
     .await
 }
 
+/// Whether the condition `kind` about `subject` is open (raised and not yet resolved).
+pub async fn is_open(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    kind: AlertKind,
+    subject: &AlertSubject,
+) -> diesel::QueryResult<bool> {
+    rows::is_open(conn, company, &open_key(kind, subject)).await
+}
+
 /// Queues the alert for every enabled endpoint that wants its kind; answers how many.
 async fn webhook_deliveries(
     conn: &mut AsyncPgConnection,

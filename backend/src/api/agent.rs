@@ -116,6 +116,7 @@ pub async fn enroll(
                 enrolled_at: Utc::now(),
                 last_seen_at: None,
                 last_state: None,
+                presence: "offline".to_owned(),
                 revoked_at: None,
             };
             agents::insert_agent(conn, &row).await?;

@@ -163,6 +163,7 @@ pub struct AgentRow {
     pub enrolled_at: DateTime<Utc>,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub last_state: Option<String>,
+    pub presence: String,
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -301,4 +302,60 @@ pub async fn people_in_teams(
         .select(users::id)
         .load(conn)
         .await
+}
+
+/// An agent whose presence the job just changed.
+#[derive(Debug, QueryableByName)]
+pub struct Transition {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub company_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub user_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub hostname: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub presence: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub previous: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// Moves every unrevoked agent to the presence it has at `now` (online while heard
+/// from within its company's heartbeat interval and the grace period; missing after 30
+/// days; offline between) and answers those that changed, in one statement.
+pub async fn update_presence(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<Transition>> {
+    diesel::sql_query(
+        "WITH computed AS (
+             SELECT a.company_id, a.id, a.presence AS previous,
+                    CASE
+                      WHEN a.last_seen_at IS NOT NULL
+                           AND a.last_seen_at + make_interval(secs =>
+                                 coalesce((p.settings->>'heartbeat_secs')::int, 30) + $2) > $1
+                        THEN 'online'
+                      WHEN coalesce(a.last_seen_at, a.enrolled_at) + make_interval(days => $3) <= $1
+                        THEN 'missing'
+                      ELSE 'offline'
+                    END AS presence
+               FROM agents a
+               LEFT JOIN policies p ON p.company_id = a.company_id
+                                   AND p.team_id IS NULL AND p.user_id IS NULL
+              WHERE a.revoked_at IS NULL)
+         UPDATE agents a
+            SET presence = c.presence
+           FROM computed c
+          WHERE a.company_id = c.company_id AND a.id = c.id AND a.presence <> c.presence
+      RETURNING a.company_id, a.id, a.user_id, a.hostname, a.presence, c.previous,
+                a.last_seen_at",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .bind::<diesel::sql_types::Double, _>(ONLINE_GRACE.num_seconds() as f64)
+    .bind::<diesel::sql_types::Integer, _>(i32::try_from(MISSING_AFTER.num_days()).unwrap_or(30))
+    .load(conn)
+    .await
 }

@@ -87,6 +87,22 @@ pub async fn resolve(
     .await
 }
 
+/// Whether an alert with `open_key` is open.
+pub async fn is_open(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    open_key: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        alerts::table
+            .filter(alerts::company_id.eq(company.0))
+            .filter(alerts::open_key.eq(open_key))
+            .filter(alerts::resolved_at.is_null()),
+    ))
+    .get_result(conn)
+    .await
+}
+
 /// Who an alert reached and how.
 #[derive(Debug, QueryableByName)]
 pub struct Reached {

@@ -262,6 +262,7 @@ diesel::table! {
         enrolled_at -> Timestamptz,
         last_seen_at -> Nullable<Timestamptz>,
         last_state -> Nullable<Text>,
+        presence -> Text,
         revoked_at -> Nullable<Timestamptz>,
     }
 }

@@ -373,3 +373,63 @@ async fn the_policy_is_served_with_an_etag_and_304_while_unchanged() {
     assert_eq!(fresh["settings"]["heartbeat_secs"], 15);
     assert_eq!(fresh["version"], beat["policy_version"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_alert_per_transition_between_online_and_offline() {
+    use pulse_backend::jobs::presence_round;
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "presence").await;
+    let pool = app.pool().unwrap();
+    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
+    let credential = enrolled["credential"].as_str().unwrap();
+    let alerts = async |who: &Session, kind: &str| {
+        let page: Value = get(&app, who, &format!("/api/v1/alerts?kind={kind}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        page["items"].as_array().unwrap().clone()
+    };
+    let now = chrono::Utc::now;
+
+    // Never heard from: stays offline, no alert. First contact: online, no alert.
+    assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(0));
+    heartbeat(&app, credential, "active").await;
+    assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(1));
+    assert!(alerts(&org.owner, "agent_online").await.is_empty());
+
+    // Silent past its heartbeat interval and the grace period: offline, alerted once,
+    // to admins and the employee's manager.
+    let later = now() + chrono::Duration::minutes(2);
+    assert_eq!(presence_round(&pool, later).await.unwrap(), Some(1));
+    assert_eq!(
+        presence_round(&pool, later + chrono::Duration::minutes(5))
+            .await
+            .unwrap(),
+        Some(0)
+    );
+    let offline = alerts(&org.manager, "agent_offline").await;
+    assert_eq!(offline.len(), 1);
+    assert_eq!(offline[0]["title"], "emma-laptop is offline");
+    assert_eq!(offline[0]["subject"]["agent_id"], enrolled["agent_id"]);
+    assert_eq!(alerts(&org.admin, "agent_offline").await.len(), 1);
+    assert!(alerts(&org.outsider, "agent_offline").await.is_empty());
+
+    // Back: one "back online", and the offline condition is closed.
+    heartbeat(&app, credential, "active").await;
+    assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(1));
+    assert_eq!(alerts(&org.owner, "agent_online").await.len(), 1);
+    // Thirty days of silence: missing (from online: also an offline alert, the second).
+    let month = now() + chrono::Duration::days(31);
+    assert_eq!(presence_round(&pool, month).await.unwrap(), Some(1));
+    assert_eq!(alerts(&org.owner, "agent_offline").await.len(), 2);
+    let agents: Value = get(&app, &org.owner, "/api/v1/agents")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        agents["items"][0]["status"], "online",
+        "the list uses the real clock"
+    );
+}

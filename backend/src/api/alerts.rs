@@ -247,9 +247,11 @@ pub async fn stream(
     state: web::Data<AppState>,
     query: web::Query<StreamQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    // Each step holds at most one database connection, and only while it runs: a
+    // burst of streams opening at once must not take the pool two at a time.
     let (company, user) = match &query.ticket {
         Some(ticket) => {
+            let mut conn = db::conn(&state.pool).await?;
             let (company, user) = rows::take_ticket(&mut conn, &token_hash(ticket))
                 .await?
                 .ok_or(ApiError::Unauthorized(
@@ -289,6 +291,7 @@ pub async fn stream(
         greeting: true,
     };
     if let Some(after) = resume_after {
+        let mut conn = db::conn(&state.pool).await?;
         let window = Window::After(after);
         let missed = rows::inbox(
             &mut conn,
@@ -306,7 +309,6 @@ pub async fn stream(
             feed.backlog.extend(missed.into_iter().map(Event::Alert));
         }
     }
-    drop(conn);
     let events = futures_util::stream::unfold(feed, Feed::next);
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")

@@ -1,9 +1,10 @@
-//! `cargo xtask run|test`: the one entry point for people and CI.
+//! `cargo xtask run|test|db|bench`: the one entry point for people and CI.
 //!
 //! Each command installs what is missing (see `install`), makes sure a database is there
 //! (see `postgres`), builds the SPA with trunk and then serves or tests. Every step is
 //! idempotent, so a second run only pays for what changed.
 
+mod bench;
 mod install;
 mod lockfile;
 mod postgres;
@@ -40,6 +41,9 @@ enum Command {
     },
     /// Only start the local Postgres (installing it if missing) and print its URLs.
     Db,
+    /// Measure release builds on this machine and record the figures in BENCHMARKS.md:
+    /// `alerts` (alert streams held, memory, fan-out); every part when none is named.
+    Bench(bench::Options),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
         Command::Run => run_app(&mut ctx),
         Command::Test { args } => test(&mut ctx, &args),
         Command::Db => db(&mut ctx),
+        Command::Bench(options) => bench::bench(&mut ctx, &options),
     });
     match result {
         Ok(code) => code,

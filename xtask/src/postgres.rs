@@ -228,6 +228,55 @@ pub fn ensure_running(ctx: &Ctx, server: &Server, database: Option<&str>) -> any
     Ok(())
 }
 
+/// `psql` connected to `url`, stopping at the first failing statement: the server's
+/// own when known, else the one on PATH.
+pub fn psql(ctx: &Ctx, server: Option<&Server>, url: &str) -> Command {
+    let program = server.map_or_else(
+        || ctx.which("psql").unwrap_or_else(|| PathBuf::from("psql")),
+        |server| server.client(ctx, "psql"),
+    );
+    let mut cmd = ctx.cmd(program);
+    cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url]);
+    cmd
+}
+
+/// Drops database `name`, closing its connections, and creates it empty, through the
+/// database at `admin_url` (which must be another one).
+pub fn recreate_database(
+    ctx: &Ctx,
+    server: Option<&Server>,
+    admin_url: &str,
+    name: &str,
+) -> anyhow::Result<()> {
+    step(format_args!("recreating database {name}"));
+    // Several -c run one after another in one session, none inside a transaction
+    // (which DROP DATABASE refuses).
+    run(psql(ctx, server, admin_url).args([
+        "-c",
+        "SET client_min_messages = warning",
+        "-c",
+        &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        "-c",
+        &format!("CREATE DATABASE \"{name}\""),
+    ]))
+}
+
+/// `url` naming database `name` instead of its own, keeping its parameters:
+/// `postgres://u@h:5432/app?sslmode=require` → `postgres://u@h:5432/other?sslmode=require`.
+pub fn with_database(url: &str, name: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let (location, query) = match rest.split_once('?') {
+        Some((location, query)) => (location, Some(query)),
+        None => (rest, None),
+    };
+    let authority = location.split_once('/').map_or(location, |(host, _)| host);
+    if authority.is_empty() {
+        return None;
+    }
+    let query = query.map(|query| format!("?{query}")).unwrap_or_default();
+    Some(format!("{scheme}://{authority}/{name}{query}"))
+}
+
 /// Runs the server tools: directly for a normal user; as root, as the `postgres` OS user
 /// (initdb and pg_ctl refuse to run as root).
 struct Runner {
@@ -315,6 +364,30 @@ mod tests {
             Some("9")
         );
         assert_eq!(major_version("nonsense").as_deref(), None);
+    }
+
+    #[test]
+    fn urls_can_name_another_database() {
+        let cases = [
+            (
+                "postgres://u:p@db:5432/app?sslmode=require",
+                Some("postgres://u:p@db:5432/pulse_bench?sslmode=require"),
+            ),
+            (
+                "postgresql://u@127.0.0.1:54329/pulse",
+                Some("postgresql://u@127.0.0.1:54329/pulse_bench"),
+            ),
+            ("postgres://db", Some("postgres://db/pulse_bench")),
+            ("postgres:///app", None),
+            ("not a url", None),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(
+                with_database(url, "pulse_bench").as_deref(),
+                expected,
+                "{url}"
+            );
+        }
     }
 
     #[test]

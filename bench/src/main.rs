@@ -1,0 +1,61 @@
+//! `pulse-bench`: load clients that measure a running Pulse server. Each subcommand
+//! drives one scenario and prints its figures as one JSON object on stdout; progress
+//! goes to stderr. `cargo xtask bench` starts the server and runs these.
+
+mod account;
+mod alerts;
+mod sse;
+mod stats;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "pulse-bench",
+    about = "Load clients that measure a running Pulse server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sign up a fresh company and print its owner's access token, for `--token`.
+    Signup {
+        /// The server's base URL, e.g. http://127.0.0.1:18080.
+        #[arg(long)]
+        server: String,
+    },
+    /// Hold many alert streams open and time how fast test alerts reach all of them.
+    Alerts(alerts::Options),
+}
+
+async fn sign_up(server: &str) -> anyhow::Result<String> {
+    let client = reqwest::Client::builder().build()?;
+    let signed_up = account::sign_up(&client, server.trim_end_matches('/')).await?;
+    Ok(serde_json::to_string(&signed_up)?)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Signup { server } => sign_up(&server).await,
+        Command::Alerts(options) => alerts::run(options)
+            .await
+            .and_then(|report| Ok(serde_json::to_string(&report)?)),
+    };
+    match result {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("pulse-bench: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

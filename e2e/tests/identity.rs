@@ -310,8 +310,6 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.wait_for_path("/audit").await
 }
 
-/// Clears the input matching `css` and types `text`.
-
 /// Opens the invite dialog, invites `email` as `role` into the team and returns the link.
 async fn invite(b: &Browser, email: &str, role: &str) -> anyhow::Result<String> {
     b.click(r#"[data-testid="invite-button"]"#).await?;
@@ -403,8 +401,6 @@ async fn wait_for_toast(b: &Browser, needle: &str) -> anyhow::Result<()> {
     })
     .await
 }
-
-/// Waits until no modal dialog is open (dialogs close after their request succeeds).
 
 /// The owner's access token, through the API.
 async fn api_login(http: &reqwest::Client, app: &TestApp) -> anyhow::Result<String> {

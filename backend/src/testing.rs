@@ -101,6 +101,13 @@ impl TestApp {
 
     /// Serves the app after `adjust` has changed its configuration.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
+        // `PULSE_TEST_LOG=info` (a tracing filter) prints the servers' logs, for debugging.
+        if let Ok(filter) = std::env::var("PULSE_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
         let db = TestDb::new().await?;
         let mut config = test_config(&db.url)?;
         adjust(&mut config);

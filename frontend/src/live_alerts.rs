@@ -486,8 +486,40 @@ pub fn LiveAlertsProvider(children: Children) -> impl IntoView {
         },
         true,
     );
+    // A page kept in the back-forward cache keeps its open requests: close the stream
+    // when the page is hidden (otherwise every page left behind holds a connection of
+    // the browser's six per server), and open it again if the page comes back.
+    let on_hide = Handler::new(move |_: web_sys::Event| {
+        live.stop();
+    });
+    let on_show = Handler::new(move |event: web_sys::Event| {
+        let restored = js_sys::Reflect::get(&event, &"persisted".into())
+            .ok()
+            .and_then(|persisted| persisted.as_bool())
+            .unwrap_or(false);
+        if restored && person.get_untracked().is_some() {
+            live.start();
+        }
+    });
+    let page_events = [("pagehide", on_hide), ("pageshow", on_show)];
+    if let Some(window) = web_sys::window() {
+        for (event, handler) in &page_events {
+            let _ =
+                window.add_event_listener_with_callback(event, handler.as_ref().unchecked_ref());
+        }
+    }
+    let page_events = StoredValue::new_local(page_events);
     on_cleanup(move || {
         live.stop();
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        page_events.with_value(|page_events| {
+            for (event, handler) in page_events {
+                let _ = window
+                    .remove_event_listener_with_callback(event, handler.as_ref().unchecked_ref());
+            }
+        });
     });
     children()
 }

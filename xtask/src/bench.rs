@@ -332,9 +332,8 @@ fn alerts_section(results: &Value) -> String {
             "\nOpening burst, as when every client reconnects at once: {} streams asked for \
              {} at a time on a fresh server opened in {} s, after {} attempts were refused \
              (503: no database connection in time) and retried; {} failed. Opening a stream \
-             takes two of the pool's 16 database connections at once (the stream handler's \
-             and the bearer-token check's), so more than 8 opening at once can take them all \
-             and wait on each other until the pool's 1 s limit; the rows above open 8 at a time.\n",
+             holds one database connection at a time, and none once it is open; the rows \
+             above open 8 at a time, so their opening times are not a burst.\n",
             thousands(burst["connections_requested"].as_u64().unwrap_or(0)),
             burst["in_flight"],
             figure(&burst["time_to_open_all_s"], 1),

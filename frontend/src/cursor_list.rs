@@ -13,7 +13,7 @@ use pulse_shared::audit::AuditQuery;
 use pulse_shared::people::PeopleQuery;
 
 use crate::api::ApiError;
-use crate::components::Toasts;
+use crate::components::{ErrorCard, Skeleton, Toasts};
 use crate::session::Session;
 
 /// A list query that can be pointed at a page.
@@ -164,5 +164,41 @@ impl<T: Clone + Send + Sync + 'static, Q: CursorQuery> CursorList<T, Q> {
             }
             let _ = self.loading_more.try_set(false);
         });
+    }
+}
+
+/// What every list page shows around its table (`children`): an error card with
+/// "Retry" when loading failed, and a skeleton of `lines` lines until the first page
+/// arrives. Later loads keep the rows on screen.
+#[component]
+pub fn CursorListBody<T: Clone + Send + Sync + 'static, Q: CursorQuery>(
+    list: CursorList<T, Q>,
+    /// Names the list in the error card.
+    title: &'static str,
+    lines: usize,
+    children: ChildrenFn,
+) -> impl IntoView {
+    view! {
+        {move || {
+            list.error
+                .get()
+                .map(|error| {
+                    view! {
+                        <div class="card-inset">
+                            <ErrorCard
+                                title=title
+                                error=error
+                                on_retry=Callback::new(move |()| list.reload())
+                            />
+                        </div>
+                    }
+                })
+        }}
+        <Show
+            when=move || !(list.loading.get() && list.rows.with(Vec::is_empty))
+            fallback=move || view! { <div class="card-inset"><Skeleton lines=lines /></div> }
+        >
+            {children()}
+        </Show>
     }
 }

@@ -14,7 +14,7 @@ use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, ErrorCard,
     SelectField, Skeleton, use_toasts,
 };
-use crate::cursor_list::CursorList;
+use crate::cursor_list::{CursorList, CursorListBody};
 use crate::format;
 use crate::live_alerts::use_live_alerts;
 use crate::session::use_session;
@@ -211,25 +211,7 @@ fn FilterBar(filters: Filters) -> impl IntoView {
 fn AlertsTable(list: AlertList, #[prop(into)] filtered: Signal<bool>) -> impl IntoView {
     let toasts = use_toasts();
     view! {
-        {move || {
-            list.error
-                .get()
-                .map(|error| {
-                    view! {
-                        <div class="card-inset">
-                            <ErrorCard
-                                title="Alerts"
-                                error=error
-                                on_retry=Callback::new(move |()| list.reload())
-                            />
-                        </div>
-                    }
-                })
-        }}
-        <Show
-            when=move || !(list.loading.get() && list.rows.with(Vec::is_empty))
-            fallback=|| view! { <div class="card-inset"><Skeleton lines=5 /></div> }
-        >
+        <CursorListBody list=list title="Alerts" lines=5>
             // On a narrow card each alert becomes a block: title and text beside the
             // read toggle, then severity, kind and time (see `.table-stack` in main.css).
             <div class="table-scroll table-stack" class:is-refreshing=move || list.loading.get()>
@@ -258,7 +240,7 @@ fn AlertsTable(list: AlertList, #[prop(into)] filtered: Signal<bool>) -> impl In
                     </For>
                 </DataTable>
             </div>
-        </Show>
+        </CursorListBody>
         <Show when=move || list.next_cursor.with(Option::is_some)>
             <div class="load-more">
                 <Button

@@ -13,10 +13,10 @@ use pulse_shared::people::PeopleQuery;
 use crate::api::{self, ApiError};
 use crate::browser;
 use crate::components::{
-    Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, ErrorCard,
-    FormField, FormMessage, SelectField, SelectOption, Skeleton, use_toasts,
+    Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, FormField,
+    FormMessage, SelectField, SelectOption, use_toasts,
 };
-use crate::cursor_list::CursorList;
+use crate::cursor_list::{CursorList, CursorListBody};
 use crate::format;
 use crate::forms::FormErrors;
 use crate::session::use_session;
@@ -372,25 +372,7 @@ fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
 fn EventsTable(list: EventList, names: Memo<HashMap<String, String>>) -> impl IntoView {
     let toasts = use_toasts();
     view! {
-        {move || {
-            list.error
-                .get()
-                .map(|error| {
-                    view! {
-                        <div class="card-inset">
-                            <ErrorCard
-                                title="Events"
-                                error=error
-                                on_retry=Callback::new(move |()| list.reload())
-                            />
-                        </div>
-                    }
-                })
-        }}
-        <Show
-            when=move || !(list.loading.get() && list.rows.with(Vec::is_empty))
-            fallback=|| view! { <div class="card-inset"><Skeleton lines=6 /></div> }
-        >
+        <CursorListBody list=list title="Events" lines=6>
             <div class="table-scroll" class:is-refreshing=move || list.loading.get()>
                 <DataTable
                     columns=&["#", "Time", "Actor", "Action", "Target", "Details"]
@@ -404,7 +386,7 @@ fn EventsTable(list: EventList, names: Memo<HashMap<String, String>>) -> impl In
                     </For>
                 </DataTable>
             </div>
-        </Show>
+        </CursorListBody>
         <Show when=move || list.next_cursor.with(Option::is_some)>
             <div class="load-more">
                 <Button

@@ -22,7 +22,7 @@ use crate::components::{
     DataTable, Dialog, Empty, ErrorCard, FormField, FormFooter, FormMessage, SelectField,
     SelectOption, Skeleton, use_toasts,
 };
-use crate::cursor_list::CursorList;
+use crate::cursor_list::{CursorList, CursorListBody};
 use crate::format;
 use crate::forms::FormErrors;
 use crate::session::{Session, use_session};
@@ -274,25 +274,7 @@ fn PeopleTable(
             || session.may(Action::DeletePeople)
     });
     view! {
-        {move || {
-            list.error
-                .get()
-                .map(|error| {
-                    view! {
-                        <div class="card-inset">
-                            <ErrorCard
-                                title="People"
-                                error=error
-                                on_retry=Callback::new(move |()| list.reload())
-                            />
-                        </div>
-                    }
-                })
-        }}
-        <Show
-            when=move || !(list.loading.get() && list.rows.with(Vec::is_empty))
-            fallback=|| view! { <div class="card-inset"><Skeleton lines=5 /></div> }
-        >
+        <CursorListBody list=list title="People" lines=5>
             <div class="table-scroll" class:is-refreshing=move || list.loading.get()>
                 <DataTable
                     columns=&["Name", "Role", "Team", "Status", "Joined", ""]
@@ -310,7 +292,7 @@ fn PeopleTable(
                     </For>
                 </DataTable>
             </div>
-        </Show>
+        </CursorListBody>
         <Show when=move || list.next_cursor.with(Option::is_some)>
             <div class="load-more">
                 <Button

@@ -20,7 +20,7 @@ use crate::components::{
     DataTable, Dialog, Empty, ErrorCard, FormField, FormFooter, FormMessage, SelectField, Skeleton,
     use_toasts,
 };
-use crate::cursor_list::{CursorList, CursorQuery};
+use crate::cursor_list::{CursorList, CursorListBody, CursorQuery};
 use crate::format;
 use crate::forms::FormErrors;
 use crate::session::{Session, use_session};
@@ -841,25 +841,7 @@ fn DeliveryLog(
                 <div class="card-toolbar">
                     <SelectField id="delivery-endpoint" name="endpoint" label="Endpoint" value=selected options=options />
                 </div>
-                {move || {
-                    list.error
-                        .get()
-                        .map(|error| {
-                            view! {
-                                <div class="card-inset">
-                                    <ErrorCard
-                                        title="Deliveries"
-                                        error=error
-                                        on_retry=Callback::new(move |()| list.reload())
-                                    />
-                                </div>
-                            }
-                        })
-                }}
-                <Show
-                    when=move || !(list.loading.get() && list.rows.with(Vec::is_empty))
-                    fallback=|| view! { <div class="card-inset"><Skeleton lines=4 /></div> }
-                >
+                <CursorListBody list=list title="Deliveries" lines=4>
                     <div class="table-scroll table-stack table-stack-wide" class:is-refreshing=move || list.loading.get()>
                         <DataTable
                             columns=&["Event", "Status", "Attempts", "Response", "Latency", "Sent", ""]
@@ -879,7 +861,7 @@ fn DeliveryLog(
                             </For>
                         </DataTable>
                     </div>
-                </Show>
+                </CursorListBody>
                 <Show when=move || list.next_cursor.with(Option::is_some)>
                     <div class="load-more">
                         <Button

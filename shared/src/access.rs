@@ -33,6 +33,10 @@ pub enum Action {
     ReadAgents,
     /// Create and revoke enrollment tokens; revoke agents.
     ManageAgents,
+    /// See activity, work sessions and screenshots.
+    ReadActivity,
+    /// Delete screenshots (employees: their own, where their policy allows).
+    DeleteScreenshots,
 }
 
 /// How far a permission reaches.
@@ -73,6 +77,8 @@ const TABLE: &[(Action, [Reach; 4])] = &[
     (A::ManageWebhooks, [C, C, N, N]),
     (A::ReadAgents, [C, C, T, O]),
     (A::ManageAgents, [C, C, N, N]),
+    (A::ReadActivity, [C, C, T, O]),
+    (A::DeleteScreenshots, [C, C, N, O]),
 ];
 
 /// How far `role` may do `action`.
@@ -125,6 +131,8 @@ mod tests {
             (Owner, A::ManageWebhooks, C), (Admin, A::ManageWebhooks, C), (Manager, A::ManageWebhooks, N), (Employee, A::ManageWebhooks, N),
             (Owner, A::ReadAgents, C), (Admin, A::ReadAgents, C), (Manager, A::ReadAgents, T), (Employee, A::ReadAgents, O),
             (Owner, A::ManageAgents, C), (Admin, A::ManageAgents, C), (Manager, A::ManageAgents, N), (Employee, A::ManageAgents, N),
+            (Owner, A::ReadActivity, C), (Admin, A::ReadActivity, C), (Manager, A::ReadActivity, T), (Employee, A::ReadActivity, O),
+            (Owner, A::DeleteScreenshots, C), (Admin, A::DeleteScreenshots, C), (Manager, A::DeleteScreenshots, N), (Employee, A::DeleteScreenshots, O),
         ];
         for (role, action, reach) in cells {
             assert_eq!(access(*role, *action), *reach, "{role:?} × {action:?}");

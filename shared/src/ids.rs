@@ -82,3 +82,11 @@ id!(
     /// A token that lets agents enroll computers into a company.
     EnrollmentTokenId
 );
+id!(
+    /// A work session: activity joined while the gaps stay short.
+    WorkSessionId
+);
+id!(
+    /// One uploaded screenshot.
+    ScreenshotId
+);

@@ -5,6 +5,7 @@
 //! backend's OpenAPI document), so the WASM app and the agent stay light.
 
 pub mod access;
+pub mod activity;
 pub mod agents;
 pub mod alerts;
 pub mod api_keys;
@@ -15,6 +16,7 @@ pub mod page;
 pub mod people;
 pub mod policies;
 pub mod problem;
+pub mod screenshots;
 pub mod system;
 pub mod teams;
 pub mod validate;

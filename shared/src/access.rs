@@ -35,7 +35,7 @@ pub enum Action {
     ManageAgents,
     /// See activity, work sessions and screenshots.
     ReadActivity,
-    /// Delete screenshots (employees: their own, where their policy allows).
+    /// Delete screenshots (others than admins: their own, where their policy allows).
     DeleteScreenshots,
 }
 
@@ -78,7 +78,7 @@ const TABLE: &[(Action, [Reach; 4])] = &[
     (A::ReadAgents, [C, C, T, O]),
     (A::ManageAgents, [C, C, N, N]),
     (A::ReadActivity, [C, C, T, O]),
-    (A::DeleteScreenshots, [C, C, N, O]),
+    (A::DeleteScreenshots, [C, C, O, O]),
 ];
 
 /// How far `role` may do `action`.
@@ -132,7 +132,7 @@ mod tests {
             (Owner, A::ReadAgents, C), (Admin, A::ReadAgents, C), (Manager, A::ReadAgents, T), (Employee, A::ReadAgents, O),
             (Owner, A::ManageAgents, C), (Admin, A::ManageAgents, C), (Manager, A::ManageAgents, N), (Employee, A::ManageAgents, N),
             (Owner, A::ReadActivity, C), (Admin, A::ReadActivity, C), (Manager, A::ReadActivity, T), (Employee, A::ReadActivity, O),
-            (Owner, A::DeleteScreenshots, C), (Admin, A::DeleteScreenshots, C), (Manager, A::DeleteScreenshots, N), (Employee, A::DeleteScreenshots, O),
+            (Owner, A::DeleteScreenshots, C), (Admin, A::DeleteScreenshots, C), (Manager, A::DeleteScreenshots, O), (Employee, A::DeleteScreenshots, O),
         ];
         for (role, action, reach) in cells {
             assert_eq!(access(*role, *action), *reach, "{role:?} × {action:?}");

@@ -202,12 +202,34 @@ pub async fn insert_agent(conn: &mut AsyncPgConnection, row: &AgentRow) -> Query
         .map(drop)
 }
 
-/// The agent holding the credential with hash `hash`, unless it is revoked.
-pub async fn by_secret(conn: &mut AsyncPgConnection, hash: &[u8]) -> QueryResult<Option<AgentRow>> {
+/// An agent calling with a credential: who it is and whom it reports for.
+#[derive(Debug, Clone, Queryable)]
+pub struct Caller {
+    pub company_id: Uuid,
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub team_id: Option<Uuid>,
+}
+
+/// The unrevoked agent holding the credential with hash `hash`, if its employee is
+/// active: one indexed lookup per agent call.
+pub async fn caller(conn: &mut AsyncPgConnection, hash: &[u8]) -> QueryResult<Option<Caller>> {
+    use super::schema::users;
     agents::table
+        .inner_join(
+            users::table.on(users::company_id
+                .eq(agents::company_id)
+                .and(users::id.eq(agents::user_id))),
+        )
         .filter(agents::secret_hash.eq(hash))
         .filter(agents::revoked_at.is_null())
-        .select(AgentRow::as_select())
+        .filter(users::status.eq(pulse_shared::people::UserStatus::Active.as_str()))
+        .select((
+            agents::company_id,
+            agents::id,
+            agents::user_id,
+            users::team_id,
+        ))
         .first(conn)
         .await
         .optional()
@@ -263,30 +285,27 @@ pub async fn revoke(
     .await
 }
 
-/// Records a heartbeat. Skipped when the stored `last_seen_at` is under five seconds
-/// old, so a chatty agent costs a read, not a write.
-pub async fn seen(
+/// Writes coalesced heartbeats in one statement: each agent's `last_seen_at` and state,
+/// unless the stored one is newer. Answers how many agents changed.
+pub async fn seen_many(
     conn: &mut AsyncPgConnection,
-    company: CompanyId,
-    agent: AgentId,
-    state: AgentState,
-    at: DateTime<Utc>,
-) -> QueryResult<()> {
-    diesel::update(
-        agents::table.find((company.0, agent.0)).filter(
-            agents::last_seen_at
-                .is_null()
-                .or(agents::last_seen_at.lt(at - Duration::seconds(5)))
-                .or(agents::last_state.ne(state.as_str())),
-        ),
+    seen: &[(CompanyId, AgentId, AgentState, DateTime<Utc>)],
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, Text, Timestamptz};
+    diesel::sql_query(
+        "UPDATE agents a
+            SET last_seen_at = s.at, last_state = s.state
+           FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[])
+                AS s(company_id, id, state, at)
+          WHERE a.company_id = s.company_id AND a.id = s.id
+            AND (a.last_seen_at IS NULL OR a.last_seen_at <= s.at)",
     )
-    .set((
-        agents::last_seen_at.eq(at),
-        agents::last_state.eq(state.as_str()),
-    ))
+    .bind::<Array<diesel::sql_types::Uuid>, _>(seen.iter().map(|s| s.0.0).collect::<Vec<_>>())
+    .bind::<Array<diesel::sql_types::Uuid>, _>(seen.iter().map(|s| s.1.0).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(seen.iter().map(|s| s.2.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(seen.iter().map(|s| s.3).collect::<Vec<_>>())
     .execute(conn)
     .await
-    .map(drop)
 }
 
 /// The people of `teams`.

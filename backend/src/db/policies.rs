@@ -202,23 +202,41 @@ pub struct Effective {
     pub employee: Option<PolicyOverride>,
 }
 
-/// The effective policy of `user`, who is in `team`.
+/// The effective policy of `user`, who is in `team`: the layers in one query (the
+/// company default is created when missing).
 pub async fn effective(
     conn: &mut AsyncPgConnection,
     company_id: CompanyId,
     user: UserId,
     team: Option<Uuid>,
 ) -> QueryResult<Effective> {
-    let default = company(conn, company_id).await?.company_settings();
-    let team = match team {
-        Some(team) => find(conn, company_id, Level::Team(TeamId(team)))
-            .await?
-            .map(|row| row.override_settings()),
-        None => None,
+    let rows: Vec<PolicyRow> = policies::table
+        .filter(policies::company_id.eq(company_id.0))
+        .filter(
+            policies::team_id
+                .is_null()
+                .and(policies::user_id.is_null())
+                .or(policies::team_id.eq(team))
+                .or(policies::user_id.eq(user.0)),
+        )
+        .select(PolicyRow::as_select())
+        .load(conn)
+        .await?;
+    let default = match rows
+        .iter()
+        .find(|row| row.team_id.is_none() && row.user_id.is_none())
+    {
+        Some(row) => row.company_settings(),
+        None => company(conn, company_id).await?.company_settings(),
     };
-    let employee = find(conn, company_id, Level::Employee(user))
-        .await?
-        .map(|row| row.override_settings());
+    let team = rows
+        .iter()
+        .find(|row| row.team_id.is_some() && row.team_id == team)
+        .map(PolicyRow::override_settings);
+    let employee = rows
+        .iter()
+        .find(|row| row.user_id == Some(user.0))
+        .map(PolicyRow::override_settings);
     let settings = crate::domain::policies::effective(&default, team.as_ref(), employee.as_ref());
     Ok(Effective {
         version: crate::domain::policies::version(&settings),

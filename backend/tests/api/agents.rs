@@ -54,7 +54,7 @@ pub async fn enroll(app: &TestApp, org: &Org, person: &Session, host: &str) -> V
     response.json().await.unwrap()
 }
 
-async fn agent_call(
+pub async fn agent_call(
     app: &TestApp,
     credential: &str,
     method: Method,
@@ -71,16 +71,46 @@ async fn agent_call(
     request.send().await.unwrap()
 }
 
-async fn heartbeat(app: &TestApp, credential: &str, state: &str) -> reqwest::Response {
-    let body = json!({"state": state, "sent_at": chrono::Utc::now()});
-    agent_call(
+/// Sends a heartbeat and, when it is accepted, waits until the server has written it
+/// (heartbeats are coalesced in memory and written in bulk).
+pub async fn heartbeat(app: &TestApp, credential: &str, state: &str) -> reqwest::Response {
+    let sent_at = chrono::Utc::now();
+    let body = json!({"state": state, "sent_at": sent_at});
+    let response = agent_call(
         app,
         credential,
         Method::POST,
         "/api/v1/agent/heartbeat",
         Some(body),
     )
-    .await
+    .await;
+    if response.status() == 200 {
+        written_since(app, credential, sent_at).await;
+    }
+    response
+}
+
+/// Waits until the agent holding `credential` has a `last_seen_at` from `since` on.
+async fn written_since(app: &TestApp, credential: &str, since: chrono::DateTime<chrono::Utc>) {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use pulse_backend::db::schema::agents;
+    let pool = app.pool().unwrap();
+    let hash = pulse_backend::auth::secrets::token_hash(credential);
+    for _ in 0..500 {
+        let mut conn = pool.get().await.unwrap();
+        let seen: Option<chrono::DateTime<chrono::Utc>> = agents::table
+            .filter(agents::secret_hash.eq(&hash))
+            .select(agents::last_seen_at)
+            .first(&mut conn)
+            .await
+            .unwrap();
+        if seen.is_some_and(|seen| seen >= since) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the heartbeat was not written within 5 s");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

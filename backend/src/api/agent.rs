@@ -102,9 +102,8 @@ pub async fn enroll(
                 ));
             }
             let seats = agents::lock_seats(conn, company).await?;
-            let seated = agents::seated(conn, company).await?;
-            if !seated.contains(&person.id) && seated.len() >= usize::try_from(seats).unwrap_or(0)
-            {
+            let (taken, seated) = agents::seats_taken(conn, company, UserId(person.id)).await?;
+            if !seated && taken >= i64::from(seats) {
                 return Err(ApiError::Conflict(format!(
                     "All {seats} seats are taken: revoke an agent or add seats to enroll another employee."
                 )));

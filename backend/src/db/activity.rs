@@ -11,6 +11,7 @@ use pulse_shared::activity::{ActivityEvent, ActivityRecord, WorkSession};
 use pulse_shared::ids::{AgentId, CompanyId, UserId, WorkSessionId};
 use uuid::Uuid;
 
+use super::policies;
 use super::schema::{activity_events, work_sessions};
 use crate::domain::sessions::{self, Span};
 
@@ -357,20 +358,6 @@ pub async fn events(
     query.load(conn).await
 }
 
-/// Each employee's retention in days for activity, from their effective policy (employee
-/// override, else team override, else the company default, else the built-in default).
-const RETENTION: &str = "
-    SELECT u.company_id, u.id AS user_id,
-           coalesce((pe.settings->>'activity_retention_days')::int,
-                    (pt.settings->>'activity_retention_days')::int,
-                    (pc.settings->>'activity_retention_days')::int,
-                    $2) AS days
-      FROM users u
-      LEFT JOIN policies pc ON pc.company_id = u.company_id
-                           AND pc.team_id IS NULL AND pc.user_id IS NULL
-      LEFT JOIN policies pt ON pt.company_id = u.company_id AND pt.team_id = u.team_id
-      LEFT JOIN policies pe ON pe.company_id = u.company_id AND pe.user_id = u.id";
-
 /// Deletes up to `batch` events and up to `batch` sessions that are past their
 /// employee's activity retention at `now`; answers how many rows went.
 pub async fn delete_expired(
@@ -381,8 +368,10 @@ pub async fn delete_expired(
     let default_days =
         i32::try_from(pulse_shared::policies::PolicySettings::default().activity_retention_days)
             .unwrap_or(i32::MAX);
+    let retention = policies::effective_setting_sql("activity_retention_days");
     let events = diesel::sql_query(format!(
-        "WITH retention AS ({RETENTION})
+        "WITH retention AS (SELECT company_id, user_id, coalesce(value::int, $2) AS days
+                              FROM ({retention}) s)
          DELETE FROM activity_events
           WHERE ctid IN (SELECT e.ctid FROM activity_events e
                            JOIN retention r ON r.company_id = e.company_id AND r.user_id = e.user_id
@@ -395,7 +384,8 @@ pub async fn delete_expired(
     .execute(conn)
     .await?;
     let sessions = diesel::sql_query(format!(
-        "WITH retention AS ({RETENTION})
+        "WITH retention AS (SELECT company_id, user_id, coalesce(value::int, $2) AS days
+                              FROM ({retention}) s)
          DELETE FROM work_sessions
           WHERE ctid IN (SELECT s.ctid FROM work_sessions s
                            JOIN retention r ON r.company_id = s.company_id AND r.user_id = s.user_id

@@ -138,14 +138,25 @@ pub async fn lock_seats(conn: &mut AsyncPgConnection, company: CompanyId) -> Que
         .await
 }
 
-/// The people with at least one agent that is not revoked: the seats in use.
-pub async fn seated(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<Vec<Uuid>> {
+/// The seats in use: how many people have at least one agent that is not revoked, and
+/// whether `user` is one of them.
+pub async fn seats_taken(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+) -> QueryResult<(i64, bool)> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Bool};
     agents::table
         .filter(agents::company_id.eq(company.0))
         .filter(agents::revoked_at.is_null())
-        .select(agents::user_id)
-        .distinct()
-        .load(conn)
+        .select((
+            sql::<BigInt>("count(DISTINCT user_id)"),
+            sql::<Bool>("coalesce(bool_or(user_id = ")
+                .bind::<diesel::sql_types::Uuid, _>(user.0)
+                .sql("), false)"),
+        ))
+        .get_result(conn)
         .await
 }
 
@@ -168,8 +179,9 @@ pub struct AgentRow {
 }
 
 impl AgentRow {
-    /// The agent as admins see it at `now`, for a heartbeat interval of `heartbeat`.
-    pub fn view(self, now: DateTime<Utc>, heartbeat: Duration) -> Agent {
+    /// The agent of employee `user_name` as admins see it at `now`, for a heartbeat
+    /// interval of `heartbeat`.
+    pub fn view(self, user_name: String, now: DateTime<Utc>, heartbeat: Duration) -> Agent {
         let status = match (self.revoked_at, self.last_seen_at) {
             (Some(_), _) => AgentStatus::Revoked,
             (None, Some(seen)) if seen + heartbeat + ONLINE_GRACE > now => AgentStatus::Online,
@@ -180,6 +192,7 @@ impl AgentRow {
         Agent {
             id: AgentId(self.id),
             user_id: UserId(self.user_id),
+            user_name,
             hostname: self.hostname,
             os: self.os,
             agent_version: self.agent_version,
@@ -233,6 +246,36 @@ pub async fn caller(conn: &mut AsyncPgConnection, hash: &[u8]) -> QueryResult<Op
         .first(conn)
         .await
         .optional()
+}
+
+/// The name and effective heartbeat interval (seconds; `None`: the built-in default)
+/// of each of `people`.
+pub async fn employees(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    people: &[Uuid],
+) -> QueryResult<Vec<Employee>> {
+    let heartbeat = super::policies::effective_setting_sql("heartbeat_secs");
+    diesel::sql_query(format!(
+        "SELECT u.id, u.name, h.value::int AS heartbeat_secs
+           FROM users u JOIN ({heartbeat}) h ON h.company_id = u.company_id AND h.user_id = u.id
+          WHERE u.company_id = $1 AND u.id = ANY($2)"
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(company.0)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(people)
+    .load(conn)
+    .await
+}
+
+/// An agent's employee, for the list of agents.
+#[derive(Debug, QueryableByName)]
+pub struct Employee {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub name: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
+    pub heartbeat_secs: Option<i32>,
 }
 
 /// `company`'s agents, newest first; only those of `people` when given.
@@ -349,32 +392,36 @@ pub async fn update_presence(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<Transition>> {
-    diesel::sql_query(
+    let heartbeat = super::policies::effective_setting_sql("heartbeat_secs");
+    diesel::sql_query(format!(
         "WITH computed AS (
              SELECT a.company_id, a.id, a.presence AS previous,
                     CASE
                       WHEN a.last_seen_at IS NOT NULL
                            AND a.last_seen_at + make_interval(secs =>
-                                 coalesce((p.settings->>'heartbeat_secs')::int, 30) + $2) > $1
+                                 coalesce(h.value::int, $4) + $2) > $1
                         THEN 'online'
                       WHEN coalesce(a.last_seen_at, a.enrolled_at) + make_interval(days => $3) <= $1
                         THEN 'missing'
                       ELSE 'offline'
                     END AS presence
                FROM agents a
-               LEFT JOIN policies p ON p.company_id = a.company_id
-                                   AND p.team_id IS NULL AND p.user_id IS NULL
+               LEFT JOIN ({heartbeat}) h ON h.company_id = a.company_id AND h.user_id = a.user_id
               WHERE a.revoked_at IS NULL)
          UPDATE agents a
             SET presence = c.presence
            FROM computed c
           WHERE a.company_id = c.company_id AND a.id = c.id AND a.presence <> c.presence
       RETURNING a.company_id, a.id, a.user_id, a.hostname, a.presence, c.previous,
-                a.last_seen_at",
-    )
+                a.last_seen_at"
+    ))
     .bind::<diesel::sql_types::Timestamptz, _>(now)
     .bind::<diesel::sql_types::Double, _>(ONLINE_GRACE.num_seconds() as f64)
     .bind::<diesel::sql_types::Integer, _>(i32::try_from(MISSING_AFTER.num_days()).unwrap_or(30))
+    .bind::<diesel::sql_types::Integer, _>(
+        i32::try_from(pulse_shared::policies::PolicySettings::default().heartbeat_secs)
+            .unwrap_or(30),
+    )
     .load(conn)
     .await
 }

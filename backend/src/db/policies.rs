@@ -193,6 +193,23 @@ pub async fn lock(conn: &mut AsyncPgConnection, company_id: CompanyId) -> QueryR
         .await
 }
 
+/// A query of every person's effective `setting` (a top-level field of the settings)
+/// as text, for statements over many people at once: the employee's override, else the
+/// team's, else the company default; `NULL` when no level sets it. Columns:
+/// `company_id`, `user_id`, `value`.
+pub fn effective_setting_sql(setting: &'static str) -> String {
+    format!(
+        "SELECT u.company_id, u.id AS user_id,
+                coalesce(pe.settings->>'{setting}', pt.settings->>'{setting}',
+                         pc.settings->>'{setting}') AS value
+           FROM users u
+           LEFT JOIN policies pc ON pc.company_id = u.company_id
+                                AND pc.team_id IS NULL AND pc.user_id IS NULL
+           LEFT JOIN policies pt ON pt.company_id = u.company_id AND pt.team_id = u.team_id
+           LEFT JOIN policies pe ON pe.company_id = u.company_id AND pe.user_id = u.id"
+    )
+}
+
 /// What applies to one person: the layers and the settings they combine into.
 #[derive(Debug, Clone)]
 pub struct Effective {

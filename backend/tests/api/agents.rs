@@ -463,3 +463,57 @@ async fn one_alert_per_transition_between_online_and_offline() {
         "the list uses the real clock"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_is_online_for_its_own_heartbeat_interval() {
+    use pulse_backend::jobs::presence_round;
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "interval").await;
+    let pool = app.pool().unwrap();
+    let slow = enroll(&app, &org, &org.employee, "emma-laptop").await;
+    let quick = enroll(&app, &org, &org.outsider, "otto-desktop").await;
+    let emma = org.employee.body.me.user.id;
+    let set = send(
+        &app,
+        &org.admin,
+        Method::PUT,
+        &format!("/api/v1/policies/employees/{emma}"),
+        Some(&json!({"heartbeat_secs": 300})),
+    )
+    .await;
+    assert_eq!(set.status(), 200);
+    for agent in [&slow, &quick] {
+        heartbeat(&app, agent["credential"].as_str().unwrap(), "active").await;
+    }
+    assert_eq!(
+        presence_round(&pool, chrono::Utc::now()).await.unwrap(),
+        Some(2)
+    );
+    // Two minutes on: past the company's 30 s + grace, within Emma's 300 s.
+    let later = chrono::Utc::now() + chrono::Duration::minutes(2);
+    assert_eq!(presence_round(&pool, later).await.unwrap(), Some(1));
+    let agents: Value = get(&app, &org.owner, "/api/v1/agents")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let status = |host: &str| {
+        agents["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|agent| agent["hostname"] == host)
+            .map(|agent| (agent["status"].clone(), agent["user_name"].clone()))
+            .unwrap()
+    };
+    assert_eq!(status("emma-laptop").0, "online");
+    assert_eq!(
+        status("emma-laptop").1,
+        org.employee.body.me.user.name.as_str()
+    );
+    assert_eq!(
+        status("otto-desktop").0,
+        "online",
+        "the list is computed now, not at `later`"
+    );
+}

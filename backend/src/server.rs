@@ -28,6 +28,7 @@ use crate::mail::Mailer;
 use crate::outbox::Outbox;
 use crate::spa::{self, Spa};
 use crate::state::{AppState, Background};
+use crate::storage;
 use tokio::sync::Notify;
 
 /// Test alerts and test webhook deliveries one person may ask for per minute.
@@ -62,6 +63,7 @@ pub fn run(
     let outbox_wake = Arc::new(Notify::new());
     let outbox = Outbox::new(config, pool.clone(), mailer.clone(), outbox_wake.clone())?;
     let test_sends = PerPersonLimit::per_minute(TEST_SENDS_PER_MINUTE);
+    let store = storage::open(&config.object_store)?;
     let (limits, sends) = (auth_limits.clone(), test_sends.clone());
     let background = Background(vec![
         tokio::spawn(async move {
@@ -80,6 +82,11 @@ pub fn run(
         )),
         tokio::spawn(outbox.run()),
         tokio::spawn(jobs::presence_loop(pool.clone(), config.presence_every)),
+        tokio::spawn(jobs::screenshot_retention_loop(
+            pool.clone(),
+            store.clone(),
+            config.screenshot_retention_every,
+        )),
     ]);
     let state = web::Data::new(AppState {
         pool,
@@ -94,6 +101,8 @@ pub fn run(
         live,
         webhooks_allow_private: config.webhooks_allow_private,
         sse_heartbeat: config.sse_heartbeat,
+        store,
+        image_work: Arc::new(tokio::sync::Semaphore::new(hashing_threads)),
         background: Arc::new(background),
     });
     let spa = web::Data::new(Spa::new(config.dist_dir.clone()));

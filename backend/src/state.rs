@@ -13,6 +13,7 @@ use crate::auth::rate_limit::{AuthRateLimits, PerPersonLimit};
 use crate::auth::tokens::TokenKeys;
 use crate::db::DbPool;
 use crate::mail::Mailer;
+use crate::storage::Store;
 
 /// Shared by all workers; cheap to clone.
 #[derive(Clone)]
@@ -35,6 +36,11 @@ pub struct AppState {
     pub webhooks_allow_private: bool,
     /// The keep-alive interval of alert streams.
     pub sse_heartbeat: Duration,
+    /// Where screenshots are kept.
+    pub store: Store,
+    /// Images decoded at once: decoding is CPU-bound and takes tens of MiB per image, so
+    /// uploads beyond one per core wait here instead of crowding memory.
+    pub image_work: std::sync::Arc<tokio::sync::Semaphore>,
     /// The replica's background tasks, stopped when the last worker lets go of the state.
     pub background: std::sync::Arc<Background>,
 }

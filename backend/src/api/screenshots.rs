@@ -54,6 +54,12 @@ const CACHE_CONTROL: &str = "private, max-age=3600";
 /// An upload's objects are queued for deletion this far ahead until its metadata is in.
 const UPLOAD_GRACE: Duration = Duration::hours(1);
 
+/// The bytes of an image.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct ImageBytes(Vec<u8>);
+
 /// Uploads one screenshot; the body is the image (`image/png`, `image/jpeg` or
 /// `image/webp`, at most 8 MiB and 2 × 3840 × 2160 pixels). Sending the same `id`
 /// again answers the stored screenshot with 200 and stores nothing. When the
@@ -66,7 +72,7 @@ const UPLOAD_GRACE: Duration = Duration::hours(1);
     params(ScreenshotUpload),
     request_body(
         description = "The image itself",
-        content(("image/png"), ("image/jpeg"), ("image/webp"))
+        content((inline(ImageBytes) = "image/png"), (inline(ImageBytes) = "image/jpeg"), (inline(ImageBytes) = "image/webp"))
     ),
     responses(
         (status = CREATED, body = Screenshot, description = "Stored"),
@@ -322,7 +328,7 @@ pub async fn list(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The screenshot's id")),
     responses(
-        (status = OK, description = "The image, with its own media type", content(("image/png"), ("image/jpeg"), ("image/webp"))),
+        (status = OK, description = "The image, with its own media type", content((inline(ImageBytes) = "image/png"), (inline(ImageBytes) = "image/jpeg"), (inline(ImageBytes) = "image/webp"))),
         (status = NOT_FOUND, body = pulse_shared::Problem)
     )
 )]
@@ -347,7 +353,7 @@ pub async fn image(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The screenshot's id")),
     responses(
-        (status = OK, description = "The thumbnail", content(("image/jpeg"))),
+        (status = OK, description = "The thumbnail", content((inline(ImageBytes) = "image/jpeg"))),
         (status = NOT_FOUND, body = pulse_shared::Problem)
     )
 )]

@@ -4,6 +4,7 @@
 //! integration tests and the browser tests drive the same [`server`] through
 //! [`testing`].
 
+pub mod agent_cache;
 pub mod alerts;
 pub mod api;
 pub mod auth;
@@ -15,7 +16,7 @@ pub mod heartbeats;
 pub mod jobs;
 pub mod mail;
 pub mod outbox;
-pub mod policy_cache;
+
 pub mod seed;
 pub mod server;
 pub mod spa;

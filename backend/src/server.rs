@@ -13,6 +13,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
+use crate::agent_cache::AgentCache;
 use crate::alerts::live::{self, Live};
 use crate::api::extract::BodyLimit;
 use crate::api::openapi::OpenApiJson;
@@ -27,7 +28,6 @@ use crate::heartbeats::{self, SeenBuffer};
 use crate::jobs;
 use crate::mail::Mailer;
 use crate::outbox::Outbox;
-use crate::policy_cache::PolicyCache;
 use crate::spa::{self, Spa};
 use crate::state::{AppState, Background};
 use crate::storage;
@@ -68,6 +68,7 @@ pub fn run(
     let store = storage::open(&config.object_store)?;
     let (limits, sends) = (auth_limits.clone(), test_sends.clone());
     let seen = SeenBuffer::default();
+    let agent_cache = AgentCache::default();
     let background = Background(vec![
         tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -82,6 +83,7 @@ pub fn run(
             pool.clone(),
             live.clone(),
             outbox_wake,
+            agent_cache.clone(),
         )),
         tokio::spawn(outbox.run()),
         tokio::spawn(jobs::presence_loop(pool.clone(), config.presence_every)),
@@ -111,7 +113,7 @@ pub fn run(
         webhooks_allow_private: config.webhooks_allow_private,
         sse_heartbeat: config.sse_heartbeat,
         seen,
-        policy_cache: PolicyCache::default(),
+        agent_cache: agent_cache.clone(),
         store,
         image_work: Arc::new(tokio::sync::Semaphore::new(hashing_threads)),
         background: Arc::new(background),

@@ -8,13 +8,13 @@ use tokio::task::JoinHandle;
 
 use crate::alerts::live::Live;
 
+use crate::agent_cache::AgentCache;
 use crate::auth::password::Passwords;
 use crate::auth::rate_limit::{AuthRateLimits, PerPersonLimit};
 use crate::auth::tokens::TokenKeys;
 use crate::db::DbPool;
 use crate::heartbeats::SeenBuffer;
 use crate::mail::Mailer;
-use crate::policy_cache::PolicyCache;
 use crate::storage::Store;
 
 /// Shared by all workers; cheap to clone.
@@ -40,8 +40,8 @@ pub struct AppState {
     pub sse_heartbeat: Duration,
     /// Heartbeats not yet written (see `heartbeats`).
     pub seen: SeenBuffer,
-    /// Effective policies of recent agent calls.
-    pub policy_cache: PolicyCache,
+    /// Device credentials and effective policies of recent agent calls.
+    pub agent_cache: AgentCache,
     /// Where screenshots are kept.
     pub store: Store,
     /// Images decoded at once: decoding is CPU-bound and takes tens of MiB per image, so

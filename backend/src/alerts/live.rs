@@ -17,6 +17,7 @@ use pulse_shared::ids::{AlertId, CompanyId, UserId};
 use tokio::sync::{Notify, broadcast};
 use uuid::Uuid;
 
+use crate::agent_cache::{self, AgentCache};
 use crate::db::alerts::{self as rows, AlertRow};
 use crate::db::{self, DbPool};
 use crate::outbox;
@@ -99,7 +100,13 @@ impl Live {
 
 /// Listens for alert and outbox notifications until the process ends, reconnecting
 /// with backoff (0.5 s doubling to 30 s) when the connection drops.
-pub async fn listen(database_url: String, pool: DbPool, live: Live, outbox_wake: Arc<Notify>) {
+pub async fn listen(
+    database_url: String,
+    pool: DbPool,
+    live: Live,
+    outbox_wake: Arc<Notify>,
+    agent_cache: AgentCache,
+) {
     const FIRST_WAIT: Duration = Duration::from_millis(500);
     let mut wait = FIRST_WAIT;
     let mut reconnecting = false;
@@ -110,6 +117,7 @@ pub async fn listen(database_url: String, pool: DbPool, live: Live, outbox_wake:
             &pool,
             &live,
             &outbox_wake,
+            &agent_cache,
             reconnecting,
             &mut connected,
         )
@@ -132,6 +140,7 @@ async fn listen_once(
     pool: &DbPool,
     live: &Live,
     outbox_wake: &Notify,
+    agent_cache: &AgentCache,
     reconnecting: bool,
     connected: &mut bool,
 ) -> Result<(), db::DbError> {
@@ -142,10 +151,14 @@ async fn listen_once(
     diesel::sql_query(format!("LISTEN {}", outbox::CHANNEL))
         .execute(&mut conn)
         .await?;
+    diesel::sql_query(format!("LISTEN {}", agent_cache::CHANNEL))
+        .execute(&mut conn)
+        .await?;
     *connected = true;
     if reconnecting {
         live.send(LiveEvent::Resync);
         outbox_wake.notify_one();
+        agent_cache.forget_all();
     }
     tracing::debug!("listening for alerts");
     let mut notifications = std::pin::pin!(conn.notifications_stream());
@@ -153,6 +166,13 @@ async fn listen_once(
         let notification = notification?;
         if notification.channel == outbox::CHANNEL {
             outbox_wake.notify_one();
+            continue;
+        }
+        if notification.channel == agent_cache::CHANNEL {
+            match notification.payload.parse() {
+                Ok(company) => agent_cache.forget_company(company),
+                Err(_) => agent_cache.forget_all(),
+            }
             continue;
         }
         let Some((company, alert)) = parse_payload(&notification.payload) else {

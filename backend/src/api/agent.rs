@@ -162,7 +162,7 @@ pub async fn heartbeat(
         .seen
         .record(device.company_id, device.agent_id, body.state, now);
     let effective = state
-        .policy_cache
+        .agent_cache
         .effective(
             &state.pool,
             device.company_id,
@@ -239,7 +239,7 @@ pub async fn upload_activity(
         return Err(ApiError::Validation(faults));
     }
     let effective = state
-        .policy_cache
+        .agent_cache
         .effective(
             &state.pool,
             device.company_id,
@@ -292,7 +292,7 @@ pub async fn policy(
     let mut conn = db::conn(&state.pool).await?;
     let effective =
         policies::effective(&mut conn, device.company_id, device.user_id, device.team_id).await?;
-    state.policy_cache.store(
+    state.agent_cache.store_policy(
         device.company_id,
         device.user_id,
         device.team_id,

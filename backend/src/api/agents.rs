@@ -251,5 +251,7 @@ pub async fn revoke(
         Ok(())
     })
     .await?;
+    // Other replicas hear of it from the database's notification.
+    state.agent_cache.forget_company(company);
     Ok(HttpResponse::NoContent().finish())
 }

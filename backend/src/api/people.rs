@@ -176,6 +176,7 @@ pub async fn update(
             Ok(after)
         })
         .await?;
+    state.agent_cache.forget_company(principal.company_id());
     Ok(web::Json(after.into()))
 }
 
@@ -228,5 +229,6 @@ pub async fn remove(
         Ok(())
     })
     .await?;
+    state.agent_cache.forget_company(principal.company_id());
     Ok(HttpResponse::NoContent().finish())
 }

@@ -70,7 +70,7 @@ pub async fn put_company(
         "the company",
     )
     .await?;
-    state.policy_cache.forget_company(principal.company_id());
+    state.agent_cache.forget_company(principal.company_id());
     Ok(web::Json(
         row.map(PolicyRow::into_company).ok_or(ApiError::NotFound)?,
     ))
@@ -210,7 +210,7 @@ async fn set_override(
     }
     let settings = body.as_ref().map(rows::to_json);
     let written = change(&mut conn, principal, level, settings, &what).await?;
-    state.policy_cache.forget_company(company);
+    state.agent_cache.forget_company(company);
     Ok(written)
 }
 

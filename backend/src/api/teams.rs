@@ -252,5 +252,6 @@ pub async fn remove(
         Ok(())
     })
     .await?;
+    state.agent_cache.forget_company(principal.company_id());
     Ok(HttpResponse::NoContent().finish())
 }

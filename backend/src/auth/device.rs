@@ -6,10 +6,10 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use pulse_shared::ids::{AgentId, CompanyId, UserId};
-use uuid::Uuid;
 
 use super::principal::bearer;
 use super::secrets::token_hash;
+pub use crate::agent_cache::Device;
 use crate::db::{self, agents};
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -20,16 +20,8 @@ pub const CREDENTIAL_PREFIX: &str = "pag_";
 const ENROLL_AGAIN: &str =
     "This agent's credential is not valid (revoked, or its employee left); enroll it again.";
 
-/// An enrolled, unrevoked agent whose employee is active.
-#[derive(Debug, Clone)]
-pub struct Device {
-    pub company_id: CompanyId,
-    pub agent_id: AgentId,
-    pub user_id: UserId,
-    /// The employee's team, for their effective policy.
-    pub team_id: Option<Uuid>,
-}
-
+/// An enrolled, unrevoked agent whose employee is active: from the replica's cache
+/// (see `agent_cache`), else one indexed query.
 impl FromRequest for Device {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -43,16 +35,22 @@ impl FromRequest for Device {
             let credential = bearer(&req)
                 .filter(|token| token.starts_with(CREDENTIAL_PREFIX))
                 .ok_or(ApiError::Unauthorized(ENROLL_AGAIN))?;
+            let hash = token_hash(credential);
+            if let Some(device) = state.agent_cache.device(&hash) {
+                return Ok(device);
+            }
             let mut conn = db::conn(&state.pool).await?;
-            let agent = agents::caller(&mut conn, &token_hash(credential))
+            let agent = agents::caller(&mut conn, &hash)
                 .await?
                 .ok_or(ApiError::Unauthorized(ENROLL_AGAIN))?;
-            Ok(Device {
+            let device = Device {
                 company_id: CompanyId(agent.company_id),
                 agent_id: AgentId(agent.id),
                 user_id: UserId(agent.user_id),
                 team_id: agent.team_id,
-            })
+            };
+            state.agent_cache.store_device(hash, device);
+            Ok(device)
         })
     }
 }

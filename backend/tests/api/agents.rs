@@ -517,3 +517,71 @@ async fn an_agent_is_online_for_its_own_heartbeat_interval() {
         "the list is computed now, not at `later`"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_replica_forgets_a_revoked_agent_and_an_old_policy() {
+    let app = TestApp::spawn().await.unwrap();
+    let replica = app.replica().unwrap();
+    let org = Org::create(&app, "replicas").await;
+    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
+    let credential = enrolled["credential"].as_str().unwrap().to_owned();
+    let beat_on_b = async || {
+        app.client()
+            .post(format!("{}/api/v1/agent/heartbeat", replica.base_url))
+            .bearer_auth(&credential)
+            .json(&json!({"state": "active", "sent_at": chrono::Utc::now()}))
+            .send()
+            .await
+            .unwrap()
+    };
+    // Replica B now holds the agent and its policy in memory.
+    let first: Value = beat_on_b().await.json().await.unwrap();
+    assert_eq!(first["policy_version"], enrolled["policy_version"]);
+
+    // A policy change through replica A reaches B's answers.
+    let changed = send(
+        &app,
+        &org.admin,
+        Method::PUT,
+        &format!(
+            "/api/v1/policies/employees/{}",
+            org.employee.body.me.user.id
+        ),
+        Some(&json!({"heartbeat_secs": 60})),
+    )
+    .await;
+    assert_eq!(changed.status(), 200);
+    let mut version = first["policy_version"].clone();
+    for _ in 0..100 {
+        version = beat_on_b().await.json::<Value>().await.unwrap()["policy_version"].clone();
+        if version != first["policy_version"] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_ne!(
+        version, first["policy_version"],
+        "B still answers the old policy"
+    );
+
+    // A revocation through replica A: B refuses the agent.
+    let id = enrolled["agent_id"].as_str().unwrap();
+    let revoked = send(
+        &app,
+        &org.admin,
+        Method::DELETE,
+        &format!("/api/v1/agents/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(revoked.status(), 204);
+    let mut status = 200;
+    for _ in 0..100 {
+        status = beat_on_b().await.status().as_u16();
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, 401, "B still accepts a revoked agent");
+}

@@ -56,11 +56,14 @@ impl<T> Entry<T> {
     }
 }
 
+/// An employee's effective policy, and the team it was resolved for.
+type TeamPolicy = (Option<Uuid>, Arc<Effective>);
+
 #[derive(Default)]
 struct Maps {
     /// By the SHA-256 of the credential.
     devices: HashMap<Vec<u8>, Entry<Device>>,
-    policies: HashMap<(CompanyId, UserId), Entry<(Option<Uuid>, Arc<Effective>)>>,
+    policies: HashMap<(CompanyId, UserId), Entry<TeamPolicy>>,
 }
 
 #[derive(Clone, Default)]

@@ -1,6 +1,7 @@
 //! One module per page; `app.rs` maps each to its route.
 
 mod account;
+mod agents;
 mod alerts;
 mod api_keys;
 mod audit;
@@ -16,6 +17,7 @@ mod teams;
 mod webhooks;
 
 pub use account::Account;
+pub use agents::Agents;
 pub use alerts::Alerts;
 pub use api_keys::ApiKeys;
 pub use audit::Audit;

@@ -16,7 +16,7 @@ use crate::components::{Button, ButtonVariant, Card, Skeleton, ToastProvider, us
 use crate::format;
 use crate::live_alerts::LiveAlertsProvider;
 use crate::pages::{
-    Account, Agents, Alerts, ApiKeys, Audit, Forbidden, Join, Login, NotFound, Overview, People, Signup,
+    Account, Agents, Alerts, ApiKeys, Audit, Forbidden, Join, Login, NotFound, Overview, People, Policies, Signup,
     Status, Teams, Webhooks,
 };
 use crate::session::{Phase, SessionProvider, use_session};
@@ -56,6 +56,10 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/teams")
                                 view=|| view! { <Gate needs=Action::ReadTeams><Teams /></Gate> }
+                            />
+                            <Route
+                                path=path!("/policies")
+                                view=|| view! { <Gate needs=Action::ManagePolicies><Policies /></Gate> }
                             />
                             <Route
                                 path=path!("/api-keys")

@@ -16,7 +16,7 @@ use crate::components::{Button, ButtonVariant, Card, Skeleton, ToastProvider, us
 use crate::format;
 use crate::live_alerts::LiveAlertsProvider;
 use crate::pages::{
-    Account, Agents, Alerts, ApiKeys, Audit, Forbidden, Join, Login, NotFound, Overview, People, Policies, Signup,
+    Account, Agents, Alerts, ApiKeys, Audit, Forbidden, Join, Login, NotFound, Overview, People, Policies, Sessions, Signup,
     Status, Teams, Webhooks,
 };
 use crate::session::{Phase, SessionProvider, use_session};
@@ -48,6 +48,10 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/agents")
                                 view=|| view! { <Gate needs=Action::ReadAgents own=true><Agents /></Gate> }
+                            />
+                            <Route
+                                path=path!("/sessions")
+                                view=|| view! { <Gate needs=Action::ReadActivity own=true><Sessions /></Gate> }
                             />
                             <Route
                                 path=path!("/people")

@@ -1608,8 +1608,8 @@ fn history_row(event: AuditEvent, names: Memo<HashMap<String, String>>) -> impl 
             <td class="cell-when">
                 <time datetime=iso title=exact>{when}</time>
             </td>
-            <td class="cell-who" data-label="Who">{who}</td>
-            <td class="cell-level" data-label="Level">{level_text}</td>
+            <td class="cell-who">{who}</td>
+            <td class="cell-level">{level_text}</td>
             <td class="cell-wrap cell-changes">{changed}</td>
         </tr>
     }

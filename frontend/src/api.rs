@@ -9,10 +9,13 @@ use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
+use chrono::{DateTime, Utc};
 use futures::lock::Mutex;
 use gloo_net::http::{Method, RequestBuilder, Response};
 use pulse_shared::activity::{SessionSummary, WorkSession};
-use pulse_shared::agents::{Agent, CreateEnrollmentTokenRequest, EnrollmentToken, EnrollmentTokenCreated};
+use pulse_shared::agents::{
+    Agent, CreateEnrollmentTokenRequest, EnrollmentToken, EnrollmentTokenCreated,
+};
 use pulse_shared::alerts::{
     Alert, AlertPreferences, AlertQuery, MarkedRead, StreamTicket, UnreadCount,
 };
@@ -42,7 +45,6 @@ use pulse_shared::webhooks::{
     WebhookDeliveryDetail, WebhookEndpoint,
 };
 use pulse_shared::{Page, PageQuery};
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -902,7 +904,11 @@ pub async fn screenshots(
         ("from", filter.from.to_rfc3339()),
         ("to", filter.to.to_rfc3339()),
     ];
-    push(&mut query, "user_id", filter.user_id.map(|id| id.to_string()));
+    push(
+        &mut query,
+        "user_id",
+        filter.user_id.map(|id| id.to_string()),
+    );
     push(&mut query, "cursor", filter.cursor.clone());
     push(
         &mut query,
@@ -919,8 +925,25 @@ pub enum Picture {
     Image,
 }
 
+/// A `blob:` URL of a picture held in the browser's memory; revoked (the memory freed)
+/// when the last handle to it is dropped.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ObjectUrl(String);
+
+impl ObjectUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for ObjectUrl {
+    fn drop(&mut self) {
+        let _ = web_sys::Url::revoke_object_url(&self.0);
+    }
+}
+
 /// `GET /api/v1/screenshots/{id}/thumbnail` or `…/image`, as a `blob:` URL the page can
-/// show. The caller revokes it (`Url.revokeObjectURL`) once it is no longer shown.
+/// show.
 ///
 /// Rationale: the pictures need the `Authorization` header, which an `<img src>` cannot
 /// send; the bytes stay in the browser's memory, never in a cache or a URL with a token.
@@ -928,7 +951,7 @@ pub async fn screenshot_picture(
     session: Session,
     id: ScreenshotId,
     picture: Picture,
-) -> Result<String, ApiError> {
+) -> Result<ObjectUrl, ApiError> {
     let path = match picture {
         Picture::Thumbnail => format!("/api/v1/screenshots/{id}/thumbnail"),
         Picture::Image => format!("/api/v1/screenshots/{id}/image"),
@@ -947,6 +970,7 @@ pub async fn screenshot_picture(
     let blob: web_sys::Blob = wasm_bindgen::JsCast::dyn_into(blob)
         .map_err(|_| ApiError::Decode("the answer is not a picture".to_owned()))?;
     web_sys::Url::create_object_url_with_blob(&blob)
+        .map(ObjectUrl)
         .map_err(|_| ApiError::Decode("the browser refused to show the picture".to_owned()))
 }
 

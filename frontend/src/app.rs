@@ -16,8 +16,8 @@ use crate::components::{Button, ButtonVariant, Card, Skeleton, ToastProvider, us
 use crate::format;
 use crate::live_alerts::LiveAlertsProvider;
 use crate::pages::{
-    Account, Agents, Alerts, ApiKeys, Audit, Forbidden, Join, Login, NotFound, Overview, People, Policies, Sessions, Signup,
-    Status, Teams, Webhooks,
+    Account, Agents, Alerts, ApiKeys, Audit, Forbidden, Join, Login, NotFound, Overview, People,
+    Policies, Screenshots, Sessions, Signup, Status, Teams, Webhooks,
 };
 use crate::session::{Phase, SessionProvider, use_session};
 use crate::theme::{self, Theme};
@@ -52,6 +52,10 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/sessions")
                                 view=|| view! { <Gate needs=Action::ReadActivity own=true><Sessions /></Gate> }
+                            />
+                            <Route
+                                path=path!("/screenshots")
+                                view=|| view! { <Gate needs=Action::ReadActivity own=true><Screenshots /></Gate> }
                             />
                             <Route
                                 path=path!("/people")

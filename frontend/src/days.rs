@@ -39,7 +39,7 @@ pub fn bounds(day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
 /// The browser's offset from UTC at `moment`.
 pub fn offset_at(moment: DateTime<Utc>) -> FixedOffset {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
-        moment.timestamp_millis() as f64,
+        moment.timestamp_millis() as f64
     ));
     // getTimezoneOffset is minutes *behind* UTC: -60 in Berlin in winter.
     let east = -(date.get_timezone_offset() as i32) * 60;
@@ -124,6 +124,9 @@ mod tests {
         assert_eq!(parse_input(""), None);
         assert_eq!(parse_input("09/03/2026"), None);
         assert_eq!(long(day), "Monday, 9 March 2026");
-        assert_eq!(shift(day, -9), NaiveDate::from_ymd_opt(2026, 2, 28).unwrap_or_default());
+        assert_eq!(
+            shift(day, -9),
+            NaiveDate::from_ymd_opt(2026, 2, 28).unwrap_or_default()
+        );
     }
 }

@@ -353,11 +353,12 @@ fn AgentsCard(
     };
     let status_options = Signal::derive(|| {
         let mut options = vec![(String::new(), "Any status".to_owned())];
-        options.extend(
-            STATUSES
-                .iter()
-                .map(|status| (status_name(*status).to_owned(), status_label(*status).to_owned())),
-        );
+        options.extend(STATUSES.iter().map(|status| {
+            (
+                status_name(*status).to_owned(),
+                status_label(*status).to_owned(),
+            )
+        }));
         options
     });
     view! {
@@ -468,9 +469,8 @@ fn agent_row(
     let enrolled = format!("Enrolled {}", format::date(agent.enrolled_at));
     let state = agent.state;
     let user = agent.user_id;
-    let employee = move || {
-        names.with(|names| names.get(&user).cloned().unwrap_or_else(|| "—".to_owned()))
-    };
+    let employee =
+        move || names.with(|names| names.get(&user).cloned().unwrap_or_else(|| "—".to_owned()));
     let host = agent.hostname.clone();
     let row_host = agent.hostname.clone();
     let label = format!("Revoke the agent on {}", agent.hostname);
@@ -844,12 +844,12 @@ fn CreateTokenForm(
             String::new(),
             "Any employee (named when the computer enrolls)".to_owned(),
         )];
-        options.extend(
-            people
-                .get()
-                .into_iter()
-                .map(|person| (person.id.to_string(), format!("{} ({})", person.name, person.email))),
-        );
+        options.extend(people.get().into_iter().map(|person| {
+            (
+                person.id.to_string(),
+                format!("{} ({})", person.name, person.email),
+            )
+        }));
         options
     });
     let errors = FormErrors::new();
@@ -864,7 +864,12 @@ fn CreateTokenForm(
             "name",
             validate::name(&name.get_untracked(), MAX_TOKEN_NAME),
         );
-        let hours = bounded(errors, "expires_in_hours", &hours.get_untracked(), MAX_TOKEN_HOURS);
+        let hours = bounded(
+            errors,
+            "expires_in_hours",
+            &hours.get_untracked(),
+            MAX_TOKEN_HOURS,
+        );
         let uses = bounded(errors, "max_uses", &uses.get_untracked(), MAX_TOKEN_USES);
         let (true, Some(expires_in_hours), Some(max_uses)) = (name_ok, hours, uses) else {
             return;
@@ -957,7 +962,7 @@ fn thousands(value: u32) -> String {
     let digits = value.to_string();
     let mut out = String::new();
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);

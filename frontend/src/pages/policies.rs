@@ -26,8 +26,8 @@ use serde_json::{Map, Value, json};
 use crate::api::{self, ApiError, OverrideOf};
 use crate::browser;
 use crate::components::{
-    Badge, BadgeTone, Button, ButtonVariant, Card, ConfirmDialog, DataTable, Empty,
-    ErrorCard, FormMessage, SelectField, SelectOption, Skeleton, use_toasts,
+    Badge, BadgeTone, Button, ButtonVariant, Card, ConfirmDialog, DataTable, Empty, ErrorCard,
+    FormMessage, SelectField, SelectOption, Skeleton, use_toasts,
 };
 use crate::cursor_list::{CursorList, CursorListBody};
 use crate::format;
@@ -62,7 +62,10 @@ impl Unit {
 /// The kind of control a setting gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    Number { bounds: (u32, u32), unit: Unit },
+    Number {
+        bounds: (u32, u32),
+        unit: Unit,
+    },
     Switch,
     /// `screenshot_mode`: `off` or `interval`.
     Mode,
@@ -304,11 +307,9 @@ fn describe(kind: Kind, value: &Value) -> String {
         }
         Kind::Zone => value.as_str().unwrap_or("—").to_owned(),
         Kind::Hours => {
-            let Ok(Some(hours)) =
-                serde_json::from_value::<Option<pulse_shared::policies::WorkingHours>>(
-                    value.clone(),
-                )
-            else {
+            let Ok(Some(hours)) = serde_json::from_value::<
+                Option<pulse_shared::policies::WorkingHours>,
+            >(value.clone()) else {
                 return "Always".to_owned();
             };
             let mut days = hours.days.clone();
@@ -384,7 +385,9 @@ impl Draft {
         let fields = settings()
             .map(|setting| {
                 let field = Field {
-                    set: RwSignal::new(company || own.get(setting.key).is_some_and(|v| !v.is_null())),
+                    set: RwSignal::new(
+                        company || own.get(setting.key).is_some_and(|v| !v.is_null()),
+                    ),
                     value: RwSignal::new(String::new()),
                 };
                 (setting.key, field)
@@ -523,13 +526,11 @@ enum Change {
     Remove(OverrideOf),
 }
 
-/// Checks the draft with the shared bounds and turns it into the request for `level`;
-/// errors are `(field, message)` for [`place`]d fields, or a general message.
-fn request(
-    draft: &Draft,
-    level: Level,
-    exists: bool,
-) -> Result<Change, (Vec<(&'static str, String)>, Option<String>)> {
+/// Why a draft cannot be sent: messages for [`place`]d fields, and one for above the form.
+type Refusal = (Vec<(&'static str, String)>, Option<String>);
+
+/// Checks the draft with the shared bounds and turns it into the request for `level`.
+fn request(draft: &Draft, level: Level, exists: bool) -> Result<Change, Refusal> {
     let fields = draft.read().map_err(|errors| (errors, None))?;
     let checked = match level {
         Level::Company => serde_json::from_value::<PolicySettings>(Value::Object(fields))
@@ -642,7 +643,8 @@ pub fn Policies() -> impl IntoView {
     // Choose the first team and person once they have loaded.
     Effect::new(move || {
         if choice.team.with_untracked(String::is_empty)
-            && let Some(first) = team_list.with(|teams| teams.first().map(|team| team.id.to_string()))
+            && let Some(first) =
+                team_list.with(|teams| teams.first().map(|team| team.id.to_string()))
         {
             choice.team.set(first);
         }
@@ -733,7 +735,10 @@ fn PolicyCard(
                 .get()
                 .into_iter()
                 .map(|team| {
-                    let has = overview.teams.iter().any(|entry| entry.team_id == Some(team.id));
+                    let has = overview
+                        .teams
+                        .iter()
+                        .any(|entry| entry.team_id == Some(team.id));
                     let text = if has {
                         format!("{} · has an override", team.name)
                     } else {
@@ -810,27 +815,30 @@ fn PolicyCard(
                         on_saved=on_saved
                     />
                 }
-                    .into_any()
+                .into_any()
             }
             "employee" => {
                 let Ok(id) = person.get().parse::<UserId>() else {
                     return view! { <div class="card-inset"><Skeleton lines=2 /></div> }.into_any();
                 };
-                let found = people.with_untracked(|people| {
-                    people.iter().find(|person| person.id == id).cloned()
-                });
+                let found = people
+                    .with_untracked(|people| people.iter().find(|person| person.id == id).cloned());
                 let (own, inherited, from) = overview.with_value(|overview| {
                     let own = overview
                         .employees
                         .iter()
                         .find(|entry| entry.user_id == Some(id))
                         .map(|entry| to_map(&entry.settings));
-                    let team_override = found
-                        .as_ref()
-                        .and_then(|person| person.team_id)
-                        .and_then(|team| {
-                            overview.teams.iter().find(|entry| entry.team_id == Some(team))
-                        });
+                    let team_override =
+                        found
+                            .as_ref()
+                            .and_then(|person| person.team_id)
+                            .and_then(|team| {
+                                overview
+                                    .teams
+                                    .iter()
+                                    .find(|entry| entry.team_id == Some(team))
+                            });
                     let inherited = match team_override {
                         Some(entry) => overview.company.settings.with(&entry.settings),
                         None => overview.company.settings.clone(),
@@ -853,21 +861,19 @@ fn PolicyCard(
                         on_saved=on_saved
                     />
                 }
-                    .into_any()
+                .into_any()
             }
-            _ => {
-                view! {
-                    <PolicyForm
-                        level=Level::Company
-                        name="the company".to_owned()
-                        own=Some(company.clone())
-                        inherited=company
-                        inherited_from=""
-                        on_saved=on_saved
-                    />
-                }
-                    .into_any()
+            _ => view! {
+                <PolicyForm
+                    level=Level::Company
+                    name="the company".to_owned()
+                    own=Some(company.clone())
+                    inherited=company
+                    inherited_from=""
+                    on_saved=on_saved
+                />
             }
+            .into_any(),
         }
     };
     let updated = overview.with_value(|overview| format::minute(overview.company.updated_at));
@@ -921,11 +927,7 @@ fn PolicyForm(
     let toasts = use_toasts();
     let company = level == Level::Company;
     let exists = own.is_some();
-    let draft = StoredValue::new(Draft::new(
-        &own.unwrap_or_default(),
-        inherited,
-        company,
-    ));
+    let draft = StoredValue::new(Draft::new(&own.unwrap_or_default(), inherited, company));
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
     let name = StoredValue::new(name);
@@ -1583,10 +1585,14 @@ fn history_row(event: AuditEvent, names: Memo<HashMap<String, String>>) -> impl 
     let level = event.summary.get("level").cloned().unwrap_or(Value::Null);
     let level_text = move || {
         let named = |field: &str| {
-            level
-                .get(field)
-                .and_then(Value::as_str)
-                .map(|id| names.with(|names| names.get(id).cloned().unwrap_or_else(|| "Someone".to_owned())))
+            level.get(field).and_then(Value::as_str).map(|id| {
+                names.with(|names| {
+                    names
+                        .get(id)
+                        .cloned()
+                        .unwrap_or_else(|| "Someone".to_owned())
+                })
+            })
         };
         named("team_id")
             .or_else(|| named("user_id"))

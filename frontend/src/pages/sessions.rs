@@ -13,8 +13,8 @@ use pulse_shared::people::Person;
 use crate::api::{self, ApiError};
 use crate::browser;
 use crate::components::{
-    Button, ButtonVariant, Card, CardActions, DataTable, DayPicker, Empty, ErrorCard,
-    SelectField, SelectOption, Skeleton,
+    Button, ButtonVariant, Card, CardActions, DataTable, DayPicker, Empty, ErrorCard, SelectField,
+    SelectOption, Skeleton,
 };
 use crate::days;
 use crate::format;
@@ -36,7 +36,8 @@ pub fn Sessions() -> impl IntoView {
     });
     let people_list = Signal::derive(move || people.get().and_then(Result::ok).unwrap_or_default());
     let me = Memo::new(move |_| session.me().map(|me| me.user));
-    let options = Signal::derive(move || super::person_options(&people_list.get(), me.get().as_ref()));
+    let options =
+        Signal::derive(move || super::person_options(&people_list.get(), me.get().as_ref()));
     let chosen: Memo<Option<UserId>> = Memo::new(move |_| person.get().parse().ok());
     let name = Memo::new(move |_| match chosen.get() {
         None => me.get().map(|me| me.name).unwrap_or_default(),

@@ -45,7 +45,14 @@ pub fn Agents() -> impl IntoView {
     super::set_title("Agents");
     let session = use_session();
     let may_manage = Memo::new(move |_| session.may(Action::ManageAgents));
-    let people = LocalResource::new(move || api::everyone(session));
+    // For the tokens card: whom a token names, and whom a new one may name.
+    let people = LocalResource::new(move || async move {
+        if may_manage.get() {
+            api::everyone(session).await
+        } else {
+            Ok(Vec::new())
+        }
+    });
     let names = Memo::new(move |_| {
         let mut names: HashMap<UserId, String> = people
             .get()
@@ -118,7 +125,7 @@ pub fn Agents() -> impl IntoView {
                     </p>
                 </div>
             </header>
-            <AgentsCard agents=agents names=names may_manage=may_manage on_revoke=ask_revoke />
+            <AgentsCard agents=agents may_manage=may_manage on_revoke=ask_revoke />
             <Show when=move || may_manage.get()>
                 <TokensCard people=people names=names />
             </Show>
@@ -261,8 +268,8 @@ impl Filters {
         self.status.set(String::new());
     }
 
-    /// Whether `agent` (of the employee named `name`) passes the filters, tracked.
-    fn matches(self, agent: &Agent, name: &str) -> bool {
+    /// Whether `agent` passes the filters, tracked.
+    fn matches(self, agent: &Agent) -> bool {
         let status = self.status.read();
         if !status.is_empty() && status_name(agent.status) != status.as_str() {
             return false;
@@ -270,7 +277,7 @@ impl Filters {
         let q = self.q.read().trim().to_lowercase();
         q.is_empty()
             || agent.hostname.to_lowercase().contains(&q)
-            || name.to_lowercase().contains(&q)
+            || agent.user_name.to_lowercase().contains(&q)
     }
 }
 
@@ -321,7 +328,6 @@ fn state_label(state: AgentState) -> &'static str {
 #[component]
 fn AgentsCard(
     agents: LiveAgents,
-    names: Memo<HashMap<UserId, String>>,
     may_manage: Memo<bool>,
     on_revoke: Callback<Agent>,
 ) -> impl IntoView {
@@ -329,15 +335,12 @@ fn AgentsCard(
         q: RwSignal::new(String::new()),
         status: RwSignal::new(String::new()),
     };
-    let name_of = move |id: UserId| {
-        names.with(|names| names.get(&id).cloned().unwrap_or_else(|| "—".to_owned()))
-    };
     let shown = Memo::new(move |_| {
         agents.rows.with(|rows| {
             rows.as_deref()
                 .unwrap_or_default()
                 .iter()
-                .filter(|agent| filters.matches(agent, &name_of(agent.user_id)))
+                .filter(|agent| filters.matches(agent))
                 .cloned()
                 .collect::<Vec<_>>()
         })
@@ -441,11 +444,18 @@ fn AgentsCard(
                         <For
                             each=move || shown.get()
                             key=|agent| {
-                                (agent.id, agent.status, agent.state, agent.last_seen_at, agent.agent_version.clone())
+                                (
+                                    agent.id,
+                                    agent.status,
+                                    agent.state,
+                                    agent.last_seen_at,
+                                    agent.agent_version.clone(),
+                                    agent.user_name.clone(),
+                                )
                             }
                             let:agent
                         >
-                            {agent_row(agent, names, agents.loaded_at, may_manage, on_revoke)}
+                            {agent_row(agent, agents.loaded_at, may_manage, on_revoke)}
                         </For>
                     </DataTable>
                 </div>
@@ -456,7 +466,6 @@ fn AgentsCard(
 
 fn agent_row(
     agent: Agent,
-    names: Memo<HashMap<UserId, String>>,
     now: RwSignal<DateTime<Utc>>,
     may_manage: Memo<bool>,
     on_revoke: Callback<Agent>,
@@ -468,9 +477,7 @@ fn agent_row(
     let seen_exact = last_seen.map(format::timestamp).unwrap_or_default();
     let enrolled = format!("Enrolled {}", format::date(agent.enrolled_at));
     let state = agent.state;
-    let user = agent.user_id;
-    let employee =
-        move || names.with(|names| names.get(&user).cloned().unwrap_or_else(|| "—".to_owned()));
+    let employee = agent.user_name.clone();
     let host = agent.hostname.clone();
     let row_host = agent.hostname.clone();
     let label = format!("Revoke the agent on {}", agent.hostname);

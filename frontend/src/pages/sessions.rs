@@ -442,7 +442,7 @@ fn summary_row(row: SessionSummary, email: String, show: Callback<UserId>) -> im
     let label = format!("Show the day of {}", row.name);
     let initials = format::initials(&row.name);
     view! {
-        <tr data-user-id=id.to_string() data-sessions=row.sessions>
+        <tr data-user-id=id.to_string() data-sessions=row.sessions class:is-revoked=row.sessions == 0>
             <td class="cell-person">
                 <div class="person-cell">
                     <span class="avatar avatar-sm" aria-hidden="true">{initials}</span>

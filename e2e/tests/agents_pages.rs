@@ -122,7 +122,7 @@ async fn journey(b: &Browser) -> anyhow::Result<()> {
     b.fill(r#"input[name="q"]"#, "nobody-here").await?;
     b.wait_for(r#"[data-testid="agents"] tr.table-empty"#)
         .await?;
-    b.fill(r#"input[name="q"]"#, "").await?;
+    b.click(r#"[data-page="agents"] .filter-clear"#).await?;
     b.wait_for(&row).await?;
 
     // Policies: a value out of bounds is refused under its field, before anything is sent.

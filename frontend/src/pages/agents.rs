@@ -127,7 +127,7 @@ pub fn Agents() -> impl IntoView {
             </header>
             <AgentsCard agents=agents may_manage=may_manage on_revoke=ask_revoke />
             <Show when=move || may_manage.get()>
-                <TokensCard people=people names=names />
+                <TokensCard people=people names=names agents=agents />
             </Show>
             <ConfirmDialog
                 open=confirm_open
@@ -547,10 +547,23 @@ fn agent_row(
 fn TokensCard(
     people: LocalResource<Result<Vec<Person>, ApiError>>,
     names: Memo<HashMap<UserId, String>>,
+    agents: LiveAgents,
 ) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let tokens = LocalResource::new(move || api::enrollment_tokens(session));
+    // A new computer used a token: show its count of uses.
+    let enrolled = Memo::new(move |_| agents.rows.with(|rows| rows.as_ref().map(Vec::len)));
+    Effect::watch(
+        move || enrolled.get(),
+        move |_, previous, _| {
+            // Not for the first answer: the tokens were just loaded with it.
+            if matches!(previous, Some(Some(_))) {
+                tokens.refetch();
+            }
+        },
+        false,
+    );
     let create_open = RwSignal::new(false);
     let revoking = RwSignal::new(None::<EnrollmentToken>);
     let confirm_open = RwSignal::new(false);

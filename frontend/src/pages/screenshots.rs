@@ -84,9 +84,14 @@ pub fn Screenshots() -> impl IntoView {
             viewing.set(None);
         }
     });
-    let open = Callback::new(move |index: usize| {
-        viewing.set(Some(index));
-        lightbox_open.set(true);
+    let open = Callback::new(move |id: ScreenshotId| {
+        let index = list
+            .rows
+            .with_untracked(|rows| rows.iter().position(|shot| shot.id == id));
+        if index.is_some() {
+            viewing.set(index);
+            lightbox_open.set(true);
+        }
     });
     let title = move || format!("{} · {}", name.get(), days::long(day.get()));
     let zone = move || days::zone_name(days::offset_at(days::start(day.get())));
@@ -138,13 +143,9 @@ pub fn Screenshots() -> impl IntoView {
                             }
                         >
                             <ul class="shot-grid" data-testid="screenshot-grid" class:is-refreshing=move || list.loading.get()>
-                                <For
-                                    each=move || list.rows.get().into_iter().enumerate()
-                                    key=|(index, shot)| (*index, shot.id)
-                                    let:item
-                                >
+                                <For each=move || list.rows.get() key=|shot| shot.id let:shot>
                                     <li>
-                                        <Thumb shot=item.1 index=item.0 on_open=open />
+                                        <Thumb shot=shot on_open=open />
                                     </li>
                                 </For>
                             </ul>
@@ -179,7 +180,7 @@ fn observer_supported() -> bool {
 /// One thumbnail: a button that opens the lightbox, its picture fetched once it is near
 /// the visible part of the page.
 #[component]
-fn Thumb(shot: Screenshot, index: usize, on_open: Callback<usize>) -> impl IntoView {
+fn Thumb(shot: Screenshot, on_open: Callback<ScreenshotId>) -> impl IntoView {
     let session = use_session();
     let id = shot.id;
     let node = NodeRef::<leptos::html::Button>::new();
@@ -263,7 +264,7 @@ fn Thumb(shot: Screenshot, index: usize, on_open: Callback<usize>) -> impl IntoV
             data-loaded=move || picture.with(Option::is_some).to_string()
             aria-label=label
             title=exact
-            on:click=move |_| on_open.run(index)
+            on:click=move |_| on_open.run(id)
         >
             <span class="shot-frame">
                 {move || match picture.get() {

@@ -70,10 +70,9 @@ async fn journey(b: &Browser) -> anyhow::Result<()> {
         "the secret shown was {secret:?}"
     );
     let command = b
-        .attr(
-            r#"dialog[open] [data-testid="enrollment-command"]"#,
-            "value",
-        )
+        .wait_for(r#"dialog[open] [data-testid="enrollment-command"]"#)
+        .await?
+        .prop("value")
         .await?
         .unwrap_or_default();
     ensure!(

@@ -370,7 +370,11 @@ fn AgentsCard(
                 <span class="live-dot" title="Updated every few seconds">
                     <span class="visually-hidden">"Live"</span>
                 </span>
-                <Badge tone=BadgeTone::Success>{move || format!("{} online", online())}</Badge>
+                {move || {
+                    let online = online();
+                    let tone = if online > 0 { BadgeTone::Success } else { BadgeTone::Neutral };
+                    view! { <Badge tone=tone>{format!("{online} online")}</Badge> }
+                }}
             </CardActions>
             <form class="filter-bar filter-bar-agents" role="search" on:submit=|event| event.prevent_default()>
                 <div class="filter-search">
@@ -821,6 +825,7 @@ fn CreateTokenDialog(
                                 label="Install command"
                                 value=command
                                 testid="enrollment-command"
+                                wrap=true
                             />
                             <p class="field-hint">
                                 {if named {

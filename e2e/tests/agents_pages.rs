@@ -136,7 +136,7 @@ async fn journey(b: &Browser) -> anyhow::Result<()> {
     b.click(r#"[data-testid="policy-save"]"#).await?;
     b.wait_for_text("#policy-heartbeat_secs-error", "Use 10 to 300 seconds.")
         .await?;
-    scroll_to(b, r#"[data-setting="heartbeat_secs"]"#).await?;
+    scroll_to(b, r#"[data-testid="policy-form"]"#).await?;
     b.screenshot_both("policies-invalid").await?;
     // A valid default, with screenshots on (the computer sends one below).
     b.fill(

@@ -769,17 +769,20 @@ fn PolicyCard(
                 .collect::<Vec<SelectOption>>()
         })
     });
-    let tab_button = move |name: &'static str, label: &'static str| {
+    // The label, and a shorter one for phones.
+    let tab_button = move |name: &'static str, label: &'static str, short: &'static str| {
         view! {
             <button
                 type="button"
                 role="tab"
                 class="segment"
                 data-level=name
+                aria-label=label
                 aria-selected=move || (tab.get() == name).to_string()
                 on:click=move |_| tab.set(name)
             >
-                {label}
+                <span class="segment-long" aria-hidden="true">{label}</span>
+                <span class="segment-short" aria-hidden="true">{short}</span>
             </button>
         }
     };
@@ -887,9 +890,9 @@ fn PolicyCard(
         >
             <div class="policy-levels">
                 <div class="segmented" role="tablist" aria-label="Level">
-                    {tab_button("company", "Company default")}
-                    {tab_button("team", "Team override")}
-                    {tab_button("employee", "Employee override")}
+                    {tab_button("company", "Company default", "Company")}
+                    {tab_button("team", "Team override", "Team")}
+                    {tab_button("employee", "Employee override", "Employee")}
                 </div>
                 <Show when=move || tab.get() == "team">
                     <SelectField id="policy-team" name="policy_team" label="Team" value=team options=team_options />
@@ -1118,7 +1121,7 @@ fn SettingControl(
         )
     });
     let locked = move || !field.set.get();
-    let wide = matches!(setting.kind, Kind::List | Kind::Hours);
+    let wide = setting.kind == Kind::Hours;
     let toggle = move |event: leptos::ev::Event| {
         if event_target_checked(&event) {
             field.set.set(true);
@@ -1227,6 +1230,7 @@ fn SettingControl(
             class="policy-setting"
             class:policy-setting-wide=wide
             class:is-inherited=locked
+            class:is-overridden=move || !company && field.set.get()
             class:field-invalid=invalid
             data-setting=key
         >

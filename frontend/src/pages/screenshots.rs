@@ -93,7 +93,7 @@ pub fn Screenshots() -> impl IntoView {
             lightbox_open.set(true);
         }
     });
-    let title = move || format!("{} · {}", name.get(), days::long(day.get()));
+    let subtitle = move || days::long(day.get());
     let zone = move || days::zone_name(days::offset_at(days::start(day.get())));
     let toasts = use_toasts();
 
@@ -118,7 +118,8 @@ pub fn Screenshots() -> impl IntoView {
             <section class="card" data-testid="screenshots-day">
                 <header class="card-header">
                     <div class="card-heading">
-                        <h2 class="card-title">{title}</h2>
+                        <h2 class="card-title">{move || name.get()}</h2>
+                        <p class="card-subtitle">{subtitle}</p>
                     </div>
                     <div class="card-actions">
                         {move || {
@@ -134,11 +135,13 @@ pub fn Screenshots() -> impl IntoView {
                     <CursorListBody list=list title="Screenshots" lines=4>
                         <Show
                             when=move || !list.rows.with(Vec::is_empty)
-                            fallback=|| {
+                            fallback=move || {
                                 view! {
-                                    <p class="empty-state" data-testid="screenshots-empty">
-                                        "No screenshots on this day. They are taken only when the policy turns them on."
-                                    </p>
+                                    <Show when=move || list.error.with(Option::is_none)>
+                                        <p class="empty-state" data-testid="screenshots-empty">
+                                            "No screenshots on this day. They are taken only when the policy turns them on."
+                                        </p>
+                                    </Show>
                                 }
                             }
                         >

@@ -76,7 +76,8 @@ pub fn Sessions() -> impl IntoView {
             </div>
             <Transition fallback=|| view! { <Card title="Sessions"><Skeleton lines=5 /></Card> }>
                 {move || Suspend::new(async move {
-                    let title = format!("{} · {}", name.get(), days::long(day.get_untracked()));
+                    let title = name.get();
+                    let subtitle = days::long(day.get_untracked());
                     match sessions.await {
                         Err(error) => {
                             view! {
@@ -89,7 +90,15 @@ pub fn Sessions() -> impl IntoView {
                                 .into_any()
                         }
                         Ok(list) => {
-                            view! { <DayCard title=title day=day.get_untracked() sessions=list person=person /> }
+                            view! {
+                                <DayCard
+                                    title=title
+                                    subtitle=subtitle
+                                    day=day.get_untracked()
+                                    sessions=list
+                                    person=person
+                                />
+                            }
                                 .into_any()
                         }
                     }
@@ -106,6 +115,7 @@ pub fn Sessions() -> impl IntoView {
 #[component]
 fn DayCard(
     title: String,
+    subtitle: String,
     day: NaiveDate,
     sessions: Vec<WorkSession>,
     person: RwSignal<String>,
@@ -132,7 +142,7 @@ fn DayCard(
     let mut ordered = sessions.clone();
     ordered.sort_by_key(|session| session.started_at);
     view! {
-        <Card title=title flush=true {..} data-testid="sessions-day">
+        <Card title=title subtitle=subtitle flush=true {..} data-testid="sessions-day">
             <CardActions slot>
                 <a class="btn btn-ghost" href=screenshots.clone() data-testid="sessions-to-screenshots">
                     "Screenshots"
@@ -214,7 +224,8 @@ fn active_share(session: &WorkSession) -> f64 {
 }
 
 /// The day from midnight to midnight, with each session as a bar whose darker part is
-/// its share of active time, hour marks, and "now" on today.
+/// its share of active time, hour marks, and "now" on today. Positions are set with
+/// `style:` (the CSSOM), since the page's CSP refuses `style` attributes.
 #[component]
 fn Timeline(day: NaiveDate, sessions: Vec<WorkSession>) -> impl IntoView {
     let (start, end) = days::bounds(day);
@@ -229,7 +240,7 @@ fn Timeline(day: NaiveDate, sessions: Vec<WorkSession>) -> impl IntoView {
                 days::time(at)
             };
             view! {
-                <span class="timeline-mark" class:timeline-mark-minor=step % 2 == 1 style=format!("left: {left:.3}%")>
+                <span class="timeline-mark" class:timeline-mark-minor=step % 2 == 1 style:left=format!("{left:.3}%")>
                     <span class="timeline-mark-label">{label}</span>
                 </span>
             }
@@ -237,7 +248,7 @@ fn Timeline(day: NaiveDate, sessions: Vec<WorkSession>) -> impl IntoView {
         .collect_view();
     let now_mark = (now > start && now < end).then(|| {
         let left = place(start, end, start, now).map_or(0.0, |(_, width)| width);
-        view! { <span class="timeline-now" style=format!("left: {left:.3}%") title="Now"></span> }
+        view! { <span class="timeline-now" style:left=format!("{left:.3}%") title="Now"></span> }
     });
     let bars = sessions
         .iter()
@@ -254,14 +265,15 @@ fn Timeline(day: NaiveDate, sessions: Vec<WorkSession>) -> impl IntoView {
             Some(view! {
                 <span
                     class="timeline-session"
-                    style=format!("left: {left:.3}%; width: {width:.3}%")
+                    style:left=format!("{left:.3}%")
+                    style:width=format!("{width:.3}%")
                     title=label.clone()
                     aria-label=label
                     role="img"
                     data-session-id=session.id.to_string()
                     data-active-percent=format!("{share:.0}")
                 >
-                    <span class="timeline-active" style=format!("width: {share:.1}%")></span>
+                    <span class="timeline-active" style:width=format!("{share:.1}%")></span>
                 </span>
             })
         })

@@ -194,20 +194,8 @@ async fn journey(b: &Browser) -> anyhow::Result<()> {
     heartbeat(b, &http, &credential).await?;
     let stored = send_activity(b, &http, &credential, now).await?;
     ensure!(stored.0 == 4, "the batch stored {stored:?}");
-    // Until the screenshot API is served, the page is visited without data.
-    let screenshots_served = http
-        .get(b.url("/api/v1/screenshots"))
-        .send()
-        .await?
-        .status()
-        != 404;
-    if screenshots_served {
-        send_screenshot(b, &http, &credential, now - Duration::minutes(5)).await?;
-    } else {
-        eprintln!(
-            "note: GET /api/v1/screenshots is not served yet; the Screenshots page is visited without data"
-        );
-    }
+    send_screenshot(b, &http, &credential, now - Duration::minutes(15)).await?;
+    send_screenshot(b, &http, &credential, now - Duration::minutes(5)).await?;
 
     // Sessions: the day's timeline and list, and the owner's totals in the team view.
     b.goto("/sessions").await?;
@@ -232,36 +220,54 @@ async fn journey(b: &Browser) -> anyhow::Result<()> {
     b.wait_for(r#"[data-testid="sessions"] tr[data-session-id]"#)
         .await?;
 
-    // Screenshots: the thumbnail loads, the lightbox shows the image; the owner's own
-    // screenshot opened by themself is no "view by someone else".
+    // Screenshots: thumbnails load as they come into view; the lightbox shows the full
+    // image, steps to the next one and deletes it. The owner opening their own
+    // screenshots is no "view by someone else".
     b.goto("/screenshots").await?;
-    if !screenshots_served {
-        b.wait_for(r#"[data-page="screenshots"] [data-testid="screenshots-day"]"#)
-            .await?;
-        b.screenshot_both("screenshots").await?;
-    }
-    if screenshots_served {
-        let thumb = r#"[data-testid="screenshot-grid"] .shot[data-loaded="true"] img"#;
-        b.wait_for(thumb).await?;
-        b.screenshot_both("screenshots").await?;
-        b.click(r#"[data-testid="screenshot-grid"] .shot"#).await?;
-        b.wait_for(r#"dialog[open] [data-testid="lightbox-image"]"#)
-            .await?;
-        b.wait_for_text(
-            r#"dialog[open] [data-testid="screenshot-views"]"#,
-            "Nobody else",
-        )
+    let loaded = r#"[data-testid="screenshot-grid"] .shot[data-loaded="true"] img"#;
+    b.eventually("two thumbnails", async || {
+        Ok((b.find_all(loaded).await?.len() == 2).then_some(()))
+    })
+    .await?;
+    b.screenshot_both("screenshots").await?;
+    b.click(r#"[data-testid="screenshot-grid"] li:first-child .shot"#)
         .await?;
-        b.wait_for(r#"dialog[open] [data-testid="screenshot-delete"]"#)
-            .await?;
-        b.screenshot_both("screenshots-lightbox").await?;
-        b.click(r#"dialog[open] .dialog-close"#).await?;
-        b.wait_dialogs_closed().await?;
-        scroll_to(b, r#"[data-testid="my-screenshot-views"]"#).await?;
-        b.wait_for_text(r#"[data-testid="my-screenshot-views"]"#, "Nobody else")
-            .await?;
-        b.screenshot_both("screenshots-views").await?;
-    }
+    b.wait_for(r#"dialog[open] [data-testid="lightbox-image"]"#)
+        .await?;
+    b.wait_for_text(r#"dialog[open] [data-testid="lightbox-facts"]"#, "1 of 2")
+        .await?;
+    b.wait_for_text(
+        r#"dialog[open] [data-testid="screenshot-views"]"#,
+        "Nobody else",
+    )
+    .await?;
+    b.screenshot_both("screenshots-lightbox").await?;
+    b.click(r#"dialog[open] [data-testid="lightbox-next"]"#)
+        .await?;
+    b.wait_for_text(r#"dialog[open] [data-testid="lightbox-facts"]"#, "2 of 2")
+        .await?;
+    b.wait_for(r#"dialog[open] [data-testid="lightbox-image"]"#)
+        .await?;
+    b.click(r#"dialog[open] [data-testid="screenshot-delete"]"#)
+        .await?;
+    b.click(r#"dialog[open] [data-testid="confirm"]"#).await?;
+    b.wait_for_text(r#"dialog[open] [data-testid="lightbox-facts"]"#, "1 of 1")
+        .await?;
+    b.click(r#"dialog[open] .dialog-close"#).await?;
+    b.wait_dialogs_closed().await?;
+    b.eventually("one thumbnail left", async || {
+        Ok((b
+            .find_all(r#"[data-testid="screenshot-grid"] .shot"#)
+            .await?
+            .len()
+            == 1)
+            .then_some(()))
+    })
+    .await?;
+    scroll_to(b, r#"[data-testid="my-screenshot-views"]"#).await?;
+    b.wait_for_text(r#"[data-testid="my-screenshot-views"]"#, "Nobody else")
+        .await?;
+    b.screenshot_both("screenshots-views").await?;
 
     // Revoking the agent, behind a confirmation; its next heartbeat is refused.
     b.goto("/agents").await?;

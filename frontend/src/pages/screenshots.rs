@@ -11,7 +11,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use pulse_shared::PageQuery;
-use pulse_shared::access::Action;
+use pulse_shared::access::{Action, Reach};
 use pulse_shared::ids::{ScreenshotId, UserId};
 use pulse_shared::screenshots::{Screenshot, ScreenshotQuery, ScreenshotView};
 use wasm_bindgen::JsCast;
@@ -329,12 +329,19 @@ fn Lightbox(open: RwSignal<bool>, index: RwSignal<Option<usize>>, list: ShotList
             }
         });
     });
-    // Who opened it, asked again once the image has loaded (opening it may be a view).
+    // Who opened it: for its subject, and for those who see everyone's. Asked again
+    // once the image has loaded (opening it may be a view).
+    let me = Memo::new(move |_| session.me().map(|me| me.user.id));
+    let sees_views = Memo::new(move |_| {
+        session.reach(Action::ReadScreenshotViews) == Reach::Company
+            || shot.with(|shot| shot.as_ref().map(|shot| shot.user_id)) == me.get()
+    });
     let views = LocalResource::new(move || {
         let id = shot.with(|shot| shot.as_ref().map(|shot| shot.id));
         let loaded = image.with(Option::is_some);
+        let wanted = sees_views.get();
         async move {
-            match (id, loaded) {
+            match (id, loaded && wanted) {
                 (Some(id), true) => api::screenshot_views(session, id).await.map(Some),
                 _ => Ok(None),
             }
@@ -462,6 +469,7 @@ fn Lightbox(open: RwSignal<bool>, index: RwSignal<Option<usize>>, list: ShotList
                     </Button>
                 </div>
                 {move || shot.get().map(|shot| view! { <ShotFacts shot=shot position=position() /> })}
+                <Show when=move || sees_views.get()>
                 <section class="detail-section" data-testid="screenshot-views">
                     <h3 class="detail-title">"Opened by"</h3>
                     <Transition fallback=|| view! { <Skeleton lines=2 /> }>
@@ -484,6 +492,7 @@ fn Lightbox(open: RwSignal<bool>, index: RwSignal<Option<usize>>, list: ShotList
                         })}
                     </Transition>
                 </section>
+                </Show>
             </div>
             <footer class="dialog-footer">
                 <Show when=move || shot.with(|shot| shot.as_ref().is_some_and(|shot| shot.deletable))>

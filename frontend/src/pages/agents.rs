@@ -511,8 +511,18 @@ fn agent_row(
             <td class="cell-status" data-testid="agent-status" data-status=status_name(status)>
                 <Badge tone=status_tone(status)>{status_label(status)}</Badge>
             </td>
-            <td class="cell-state" data-label="State" data-state=state.map(AgentState::as_str)>
-                {state.map_or("—", state_label)}
+            // What it last reported: current only while the agent is online.
+            <td
+                class="cell-state"
+                class:muted=status != AgentStatus::Online
+                data-label="State"
+                data-state=state.map(AgentState::as_str)
+            >
+                {match (state, status) {
+                    (None, _) => "—".to_owned(),
+                    (Some(state), AgentStatus::Online) => state_label(state).to_owned(),
+                    (Some(state), _) => format!("Last: {}", state_label(state)),
+                }}
             </td>
             <td class="mono cell-version" data-label="Version">{version}</td>
             <td class="cell-seen" data-label="Last seen">

@@ -1463,7 +1463,7 @@ fn EffectiveCard(
                                 })
                                 .collect_view();
                             view! {
-                                <div class="table-scroll">
+                                <div class="table-scroll table-stack">
                                     <table class="table table-effective">
                                         <thead>
                                             <tr>

@@ -468,6 +468,7 @@ fn Lightbox(open: RwSignal<bool>, index: RwSignal<Option<usize>>, list: ShotList
                         </svg>
                     </Button>
                 </div>
+                <div class="lightbox-side">
                 {move || shot.get().map(|shot| view! { <ShotFacts shot=shot position=position() /> })}
                 <Show when=move || sees_views.get()>
                 <section class="detail-section" data-testid="screenshot-views">
@@ -493,6 +494,7 @@ fn Lightbox(open: RwSignal<bool>, index: RwSignal<Option<usize>>, list: ShotList
                     </Transition>
                 </section>
                 </Show>
+                </div>
             </div>
             <footer class="dialog-footer">
                 <Show when=move || shot.with(|shot| shot.as_ref().is_some_and(|shot| shot.deletable))>

@@ -55,6 +55,9 @@ pub struct Config {
     pub presence_every: Duration,
     /// `PULSE_SEEN_FLUSH_MS`: how often coalesced heartbeats are written (default 2 s).
     pub seen_flush: Duration,
+    /// `PULSE_SESSIONS_EVERY_MS`: how often stored activity is folded into work sessions
+    /// (default 1 s).
+    pub sessions_every: Duration,
     /// `PULSE_RETENTION_EVERY_SECS`: how often expired activity and screenshots are
     /// deleted (default hourly).
     pub retention_every: Duration,
@@ -224,6 +227,7 @@ impl Config {
                 ObjectStoreConfig::parse,
             )?,
             seen_flush: millis(&get, "PULSE_SEEN_FLUSH_MS", 2000, 10)?,
+            sessions_every: millis(&get, "PULSE_SESSIONS_EVERY_MS", 1000, 10)?,
             retention_every: Duration::from_secs(parse(
                 &get,
                 "PULSE_RETENTION_EVERY_SECS",

@@ -74,6 +74,33 @@ pub async fn presence_loop(pool: DbPool, period: Duration) {
     .await;
 }
 
+/// Batches the session builder folds per transaction.
+const SESSION_ROUND: i64 = 1_000;
+
+/// Folds queued activity into work sessions every `period` until the process ends.
+pub async fn sessions_loop(pool: DbPool, period: Duration) {
+    every(period, "sessions", |_| {
+        let pool = pool.clone();
+        async move { Ok(sessions_round(&pool).await.map(drop)?) }
+    })
+    .await;
+}
+
+/// Folds everything queued so far into work sessions, a thousand batches per
+/// transaction; answers how many batches. Waits for a round another replica is doing,
+/// so when it returns, every batch stored before the call is in the sessions.
+pub async fn sessions_round(pool: &DbPool) -> Result<usize, db::DbError> {
+    let mut conn = db::conn(pool).await?;
+    let mut total = 0;
+    loop {
+        let folded = activity::build_sessions(&mut conn, SESSION_ROUND).await?;
+        total += folded;
+        if i64::try_from(folded).unwrap_or(0) < SESSION_ROUND {
+            return Ok(total);
+        }
+    }
+}
+
 /// Deletes expired activity and screenshots every `period` until the process ends.
 pub async fn retention_loop(pool: DbPool, store: Store, period: Duration) {
     every(period, "retention", |now| {

@@ -112,16 +112,19 @@ async fn seed_agent(
             at += chrono::Duration::seconds(i64::try_from(secs + gap).unwrap_or(600));
         }
     }
-    activity::store_batch(
+    activity::insert_events(
         conn,
-        company,
-        pulse_shared::ids::AgentId(agent.id),
-        UserId(user.id),
+        (
+            company,
+            pulse_shared::ids::AgentId(agent.id),
+            UserId(user.id),
+        ),
         &events,
         chrono::Duration::minutes(5),
         now,
     )
     .await?;
+    activity::build_sessions(conn, 1_000).await?;
     Ok(())
 }
 

@@ -90,6 +90,7 @@ pub fn run(
             store.clone(),
             config.retention_every,
         )),
+        tokio::spawn(jobs::sessions_loop(pool.clone(), config.sessions_every)),
         tokio::spawn(heartbeats::flush_loop(
             seen.clone(),
             pool.clone(),

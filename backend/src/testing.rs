@@ -311,6 +311,9 @@ fn test_config(database_url: &str, objects_dir: &Path) -> anyhow::Result<Config>
         ("PULSE_RETENTION_EVERY_SECS", "86400".into()),
         // Heartbeats reach the database within a few milliseconds.
         ("PULSE_SEEN_FLUSH_MS", "20".into()),
+        // Sessions follow stored activity within a few milliseconds; API tests also
+        // call `jobs::sessions_round` to be sure.
+        ("PULSE_SESSIONS_EVERY_MS", "20".into()),
         (
             "PULSE_OBJECT_STORE",
             objects_dir.to_string_lossy().into_owned(),

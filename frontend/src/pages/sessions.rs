@@ -20,6 +20,9 @@ use crate::days;
 use crate::format;
 use crate::session::use_session;
 
+/// How often today's sessions are loaded again while the page is visible.
+const REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The page: the chooser, the day card and (for managers and admins) the team card.
 #[component]
 pub fn Sessions() -> impl IntoView {
@@ -55,6 +58,23 @@ pub fn Sessions() -> impl IntoView {
         async move { api::work_sessions(session, from, to, user).await }
     });
     let zone = move || days::zone_name(days::offset_at(days::start(day.get())));
+    // Today is still being recorded: look again every minute while the page is seen.
+    let refresh = RwSignal::new(0_u32);
+    let tick = set_interval_with_handle(
+        move || {
+            if day.get_untracked() == days::today() && !document().hidden() {
+                sessions.refetch();
+                refresh.update(|count| *count += 1);
+            }
+        },
+        REFRESH,
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(tick) = tick {
+            tick.clear();
+        }
+    });
 
     view! {
         <div class="page" data-page="sessions">
@@ -105,7 +125,7 @@ pub fn Sessions() -> impl IntoView {
                 })}
             </Transition>
             <Show when=move || sees_others.get()>
-                <TeamCard day=day person=person people=people_list />
+                <TeamCard day=day person=person people=people_list refresh=refresh />
             </Show>
         </div>
     }
@@ -352,6 +372,8 @@ fn TeamCard(
     day: RwSignal<NaiveDate>,
     person: RwSignal<String>,
     #[prop(into)] people: Signal<Vec<Person>>,
+    /// Goes up when today's figures should be loaded again.
+    refresh: RwSignal<u32>,
 ) -> impl IntoView {
     let session = use_session();
     let teams = LocalResource::new(move || api::teams(session));
@@ -369,6 +391,7 @@ fn TeamCard(
         options
     });
     let summary = LocalResource::new(move || {
+        refresh.track();
         let (from, to) = days::bounds(day.get());
         let team: Option<TeamId> = team.get().parse().ok();
         async move { api::session_summary(session, from, to, team).await }

@@ -136,8 +136,7 @@ async fn journey(b: &Browser) -> anyhow::Result<()> {
     b.click(r#"[data-testid="policy-save"]"#).await?;
     b.wait_for_text("#policy-heartbeat_secs-error", "Use 10 to 300 seconds.")
         .await?;
-    scroll_to(b, r#"[data-testid="policy-form"]"#).await?;
-    b.screenshot_both("policies-invalid").await?;
+    screenshot_at(b, r#"[data-testid="policy-form"]"#, "policies-invalid").await?;
     // A valid default, with screenshots on (the computer sends one below).
     b.fill(
         &format!(r#"{company_form} input[name="heartbeat_secs"]"#),
@@ -158,8 +157,7 @@ async fn journey(b: &Browser) -> anyhow::Result<()> {
             .is_empty(),
         "the heartbeat error stayed after a valid save"
     );
-    scroll_to(b, r#"[data-testid="policy-history"]"#).await?;
-    b.screenshot_both("policies-history").await?;
+    screenshot_at(b, r#"[data-testid="policy-history"]"#, "policies-history").await?;
 
     // An override for the owner: web addresses recorded for them only.
     b.click(r#"button.segment[data-level="employee"]"#).await?;
@@ -173,8 +171,7 @@ async fn journey(b: &Browser) -> anyhow::Result<()> {
         r#"{employee_form} [data-setting="track_urls"] .switch"#
     ))
     .await?;
-    scroll_to(b, r#"[data-testid="policy-card"]"#).await?;
-    b.screenshot_both("policies-override").await?;
+    screenshot_at(b, r#"[data-testid="policy-card"]"#, "policies-override").await?;
     b.click(r#"[data-testid="policy-save"]"#).await?;
     b.wait_for(r#"[data-testid="policy-history"] tr[data-audit-action="policy.override_set"]"#)
         .await?;
@@ -186,8 +183,12 @@ async fn journey(b: &Browser) -> anyhow::Result<()> {
         r#"[data-testid="effective-policy"] tr[data-setting="heartbeat_secs"][data-source="Company default"]"#,
     )
     .await?;
-    scroll_to(b, r#"[data-testid="effective-policy"]"#).await?;
-    b.screenshot_both("policies-effective").await?;
+    screenshot_at(
+        b,
+        r#"[data-testid="effective-policy"]"#,
+        "policies-effective",
+    )
+    .await?;
 
     // The computer reports a stretch of work and a screenshot.
     let now = Utc::now();
@@ -264,10 +265,14 @@ async fn journey(b: &Browser) -> anyhow::Result<()> {
             .then_some(()))
     })
     .await?;
-    scroll_to(b, r#"[data-testid="my-screenshot-views"]"#).await?;
     b.wait_for_text(r#"[data-testid="my-screenshot-views"]"#, "Nobody else")
         .await?;
-    b.screenshot_both("screenshots-views").await?;
+    screenshot_at(
+        b,
+        r#"[data-testid="my-screenshot-views"]"#,
+        "screenshots-views",
+    )
+    .await?;
 
     // Revoking the agent, behind a confirmation; its next heartbeat is refused.
     b.goto("/agents").await?;
@@ -391,15 +396,22 @@ async fn send_screenshot(
     Ok(())
 }
 
-/// Scrolls the element matching `css` to the top of the viewport, for a screenshot of it.
-async fn scroll_to(b: &Browser, css: &str) -> anyhow::Result<()> {
+/// Like [`Browser::screenshot_both`], with the element matching `css` scrolled to the
+/// top at each width (a resize moves what the viewport shows).
+async fn screenshot_at(b: &Browser, css: &str, name: &str) -> anyhow::Result<()> {
     b.wait_for(css).await?;
-    b.client()
-        .execute(
-            "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});",
-            vec![json!(css)],
-        )
-        .await?;
+    for viewport in [pulse_e2e::DESKTOP, pulse_e2e::PHONE] {
+        b.set_viewport(viewport).await?;
+        b.client()
+            .execute(
+                "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});",
+                vec![json!(css)],
+            )
+            .await?;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        b.screenshot(&format!("{name}-{}", viewport.name)).await?;
+    }
+    b.set_viewport(pulse_e2e::DESKTOP).await?;
     Ok(())
 }
 

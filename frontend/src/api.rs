@@ -9,8 +9,13 @@ use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
+use chrono::{DateTime, Utc};
 use futures::lock::Mutex;
 use gloo_net::http::{Method, RequestBuilder, Response};
+use pulse_shared::activity::{SessionSummary, WorkSession};
+use pulse_shared::agents::{
+    Agent, CreateEnrollmentTokenRequest, EnrollmentToken, EnrollmentTokenCreated,
+};
 use pulse_shared::alerts::{
     Alert, AlertPreferences, AlertQuery, MarkedRead, StreamTicket, UnreadCount,
 };
@@ -20,13 +25,19 @@ use pulse_shared::auth::{
     ChangePasswordRequest, LoginRequest, MeResponse, SessionResponse, SignupRequest,
 };
 use pulse_shared::ids::{
-    AlertId, ApiKeyId, InvitationId, TeamId, UserId, WebhookDeliveryId, WebhookEndpointId,
+    AgentId, AlertId, ApiKeyId, EnrollmentTokenId, InvitationId, ScreenshotId, TeamId, UserId,
+    WebhookDeliveryId, WebhookEndpointId,
 };
 use pulse_shared::people::{
     AcceptInvitationRequest, Invitation, InvitationCreatedResponse, InvitationPreview,
     InviteRequest, PeopleQuery, Person, UpdatePersonRequest,
 };
+use pulse_shared::policies::{
+    CompanyPolicy, EffectivePolicy, PolicyOverride, PolicyOverrideEntry, PolicyOverview,
+    PolicySettings,
+};
 use pulse_shared::problem::{FieldError, PROBLEM_JSON, Problem};
+use pulse_shared::screenshots::{Screenshot, ScreenshotQuery, ScreenshotView};
 use pulse_shared::system::SystemStatusResponse;
 use pulse_shared::teams::{CreateTeamRequest, Team, UpdateTeamRequest};
 use pulse_shared::webhooks::{
@@ -737,6 +748,271 @@ pub async fn replay_webhook_delivery(
 ) -> Result<WebhookDelivery, ApiError> {
     let path = format!("/api/v1/webhooks/deliveries/{id}/replay");
     read_json(send_authed(session, Method::POST, &path, &[], None).await?).await
+}
+
+/// Every person the signed-in person may see, active or not (every page).
+pub async fn everyone(session: Session) -> Result<Vec<Person>, ApiError> {
+    all_pages(session, "/api/v1/people").await
+}
+
+/// `GET /api/v1/agents`: every agent the person may see, newest first (every page).
+pub async fn agents(session: Session) -> Result<Vec<Agent>, ApiError> {
+    all_pages(session, "/api/v1/agents").await
+}
+
+/// `DELETE /api/v1/agents/{id}`: revokes the agent (it stays listed).
+pub async fn revoke_agent(session: Session, id: AgentId) -> Result<(), ApiError> {
+    let path = format!("/api/v1/agents/{id}");
+    read_empty(send_authed(session, Method::DELETE, &path, &[], None).await?).await
+}
+
+/// `GET /api/v1/enrollment-tokens`: every token, revoked and expired ones included.
+pub async fn enrollment_tokens(session: Session) -> Result<Vec<EnrollmentToken>, ApiError> {
+    all_pages(session, "/api/v1/enrollment-tokens").await
+}
+
+/// `POST /api/v1/enrollment-tokens`: the answer holds the `pet_…` secret, shown this once.
+pub async fn create_enrollment_token(
+    session: Session,
+    request: &CreateEnrollmentTokenRequest,
+) -> Result<EnrollmentTokenCreated, ApiError> {
+    let body = to_json(request)?;
+    read_json(
+        send_authed(
+            session,
+            Method::POST,
+            "/api/v1/enrollment-tokens",
+            &[],
+            Some(body),
+        )
+        .await?,
+    )
+    .await
+}
+
+/// `DELETE /api/v1/enrollment-tokens/{id}`: no more computers enroll with it.
+pub async fn revoke_enrollment_token(
+    session: Session,
+    id: EnrollmentTokenId,
+) -> Result<(), ApiError> {
+    let path = format!("/api/v1/enrollment-tokens/{id}");
+    read_empty(send_authed(session, Method::DELETE, &path, &[], None).await?).await
+}
+
+/// `GET /api/v1/policies`: the company default and every override.
+pub async fn policies(session: Session) -> Result<PolicyOverview, ApiError> {
+    read_json(send_authed(session, Method::GET, "/api/v1/policies", &[], None).await?).await
+}
+
+/// `PUT /api/v1/policies/company`: replaces the company default.
+pub async fn put_company_policy(
+    session: Session,
+    settings: &PolicySettings,
+) -> Result<CompanyPolicy, ApiError> {
+    let body = to_json(settings)?;
+    read_json(
+        send_authed(
+            session,
+            Method::PUT,
+            "/api/v1/policies/company",
+            &[],
+            Some(body),
+        )
+        .await?,
+    )
+    .await
+}
+
+/// Whose override a policy call is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverrideOf {
+    Team(TeamId),
+    Employee(UserId),
+}
+
+impl OverrideOf {
+    fn path(self) -> String {
+        match self {
+            Self::Team(id) => format!("/api/v1/policies/teams/{id}"),
+            Self::Employee(id) => format!("/api/v1/policies/employees/{id}"),
+        }
+    }
+}
+
+/// `PUT /api/v1/policies/teams/{id}` or `…/employees/{id}`: replaces the override.
+pub async fn put_policy_override(
+    session: Session,
+    of: OverrideOf,
+    settings: &PolicyOverride,
+) -> Result<PolicyOverrideEntry, ApiError> {
+    let body = to_json(settings)?;
+    read_json(send_authed(session, Method::PUT, &of.path(), &[], Some(body)).await?).await
+}
+
+/// `DELETE /api/v1/policies/teams/{id}` or `…/employees/{id}`: the level above applies again.
+pub async fn remove_policy_override(session: Session, of: OverrideOf) -> Result<(), ApiError> {
+    read_empty(send_authed(session, Method::DELETE, &of.path(), &[], None).await?).await
+}
+
+/// `GET /api/v1/policies/effective/{id}`: what applies to one person.
+pub async fn effective_policy(session: Session, id: UserId) -> Result<EffectivePolicy, ApiError> {
+    let path = format!("/api/v1/policies/effective/{id}");
+    read_json(send_authed(session, Method::GET, &path, &[], None).await?).await
+}
+
+/// `GET /api/v1/sessions?from&to&user_id`: one person's work sessions overlapping the
+/// range (the caller's own without `user`).
+pub async fn work_sessions(
+    session: Session,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    user: Option<UserId>,
+) -> Result<Vec<WorkSession>, ApiError> {
+    let mut query = vec![("from", from.to_rfc3339()), ("to", to.to_rfc3339())];
+    push(&mut query, "user_id", user.map(|id| id.to_string()));
+    read_json(send_authed(session, Method::GET, "/api/v1/sessions", &query, None).await?).await
+}
+
+/// `GET /api/v1/sessions/summary?from&to&team_id`: each person's totals over the range.
+pub async fn session_summary(
+    session: Session,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    team: Option<TeamId>,
+) -> Result<Vec<SessionSummary>, ApiError> {
+    let mut query = vec![("from", from.to_rfc3339()), ("to", to.to_rfc3339())];
+    push(&mut query, "team_id", team.map(|id| id.to_string()));
+    read_json(
+        send_authed(
+            session,
+            Method::GET,
+            "/api/v1/sessions/summary",
+            &query,
+            None,
+        )
+        .await?,
+    )
+    .await
+}
+
+/// `GET /api/v1/screenshots?from&to&user_id` with a cursor: newest first.
+pub async fn screenshots(
+    session: Session,
+    filter: &ScreenshotQuery,
+) -> Result<Page<Screenshot>, ApiError> {
+    let mut query = vec![
+        ("from", filter.from.to_rfc3339()),
+        ("to", filter.to.to_rfc3339()),
+    ];
+    push(
+        &mut query,
+        "user_id",
+        filter.user_id.map(|id| id.to_string()),
+    );
+    push(&mut query, "cursor", filter.cursor.clone());
+    push(
+        &mut query,
+        "limit",
+        filter.limit.map(|limit| limit.to_string()),
+    );
+    read_json(send_authed(session, Method::GET, "/api/v1/screenshots", &query, None).await?).await
+}
+
+/// Which picture of a screenshot to fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Picture {
+    Thumbnail,
+    Image,
+}
+
+/// A `blob:` URL of a picture held in the browser's memory; revoked (the memory freed)
+/// when the last handle to it is dropped.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ObjectUrl(String);
+
+impl ObjectUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for ObjectUrl {
+    fn drop(&mut self) {
+        let _ = web_sys::Url::revoke_object_url(&self.0);
+    }
+}
+
+/// `GET /api/v1/screenshots/{id}/thumbnail` or `…/image`, as a `blob:` URL the page can
+/// show.
+///
+/// Rationale: the pictures need the `Authorization` header, which an `<img src>` cannot
+/// send; the bytes stay in the browser's memory, never in a cache or a URL with a token.
+pub async fn screenshot_picture(
+    session: Session,
+    id: ScreenshotId,
+    picture: Picture,
+) -> Result<ObjectUrl, ApiError> {
+    let path = match picture {
+        Picture::Thumbnail => format!("/api/v1/screenshots/{id}/thumbnail"),
+        Picture::Image => format!("/api/v1/screenshots/{id}/image"),
+    };
+    let response = send_authed(session, Method::GET, &path, &[], None).await?;
+    if !response.ok() {
+        return Err(error_of(response).await);
+    }
+    let raw: web_sys::Response = response.into();
+    let promise = raw
+        .blob()
+        .map_err(|_| ApiError::Decode("the answer has no body".to_owned()))?;
+    let blob = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|_| ApiError::Network("the picture could not be read".to_owned()))?;
+    let blob: web_sys::Blob = wasm_bindgen::JsCast::dyn_into(blob)
+        .map_err(|_| ApiError::Decode("the answer is not a picture".to_owned()))?;
+    web_sys::Url::create_object_url_with_blob(&blob)
+        .map(ObjectUrl)
+        .map_err(|_| ApiError::Decode("the browser refused to show the picture".to_owned()))
+}
+
+/// `DELETE /api/v1/screenshots/{id}`.
+pub async fn delete_screenshot(session: Session, id: ScreenshotId) -> Result<(), ApiError> {
+    let path = format!("/api/v1/screenshots/{id}");
+    read_empty(send_authed(session, Method::DELETE, &path, &[], None).await?).await
+}
+
+/// `GET /api/v1/screenshots/{id}/views`: who else opened it, newest first.
+pub async fn screenshot_views(
+    session: Session,
+    id: ScreenshotId,
+) -> Result<Vec<ScreenshotView>, ApiError> {
+    let path = format!("/api/v1/screenshots/{id}/views");
+    read_json(send_authed(session, Method::GET, &path, &[], None).await?).await
+}
+
+/// `GET /api/v1/me/screenshot-views` with a cursor: who opened the signed-in person's
+/// screenshots, newest first.
+pub async fn my_screenshot_views(
+    session: Session,
+    page: &PageQuery,
+) -> Result<Page<ScreenshotView>, ApiError> {
+    let mut query = Vec::new();
+    push(&mut query, "cursor", page.cursor.clone());
+    push(
+        &mut query,
+        "limit",
+        page.limit.map(|limit| limit.to_string()),
+    );
+    read_json(
+        send_authed(
+            session,
+            Method::GET,
+            "/api/v1/me/screenshot-views",
+            &query,
+            None,
+        )
+        .await?,
+    )
+    .await
 }
 
 fn audit_query(filter: &AuditQuery) -> Vec<(&'static str, String)> {

@@ -16,8 +16,8 @@ use crate::components::{Button, ButtonVariant, Card, Skeleton, ToastProvider, us
 use crate::format;
 use crate::live_alerts::LiveAlertsProvider;
 use crate::pages::{
-    Account, Alerts, ApiKeys, Audit, Forbidden, Join, Login, NotFound, Overview, People, Signup,
-    Status, Teams, Webhooks,
+    Account, Agents, Alerts, ApiKeys, Audit, Forbidden, Join, Login, NotFound, Overview, People,
+    Policies, Screenshots, Sessions, Signup, Status, Teams, Webhooks,
 };
 use crate::session::{Phase, SessionProvider, use_session};
 use crate::theme::{self, Theme};
@@ -46,12 +46,28 @@ pub fn App() -> impl IntoView {
                                 view=|| view! { <Gate><Alerts /></Gate> }
                             />
                             <Route
+                                path=path!("/agents")
+                                view=|| view! { <Gate needs=Action::ReadAgents own=true><Agents /></Gate> }
+                            />
+                            <Route
+                                path=path!("/sessions")
+                                view=|| view! { <Gate needs=Action::ReadActivity own=true><Sessions /></Gate> }
+                            />
+                            <Route
+                                path=path!("/screenshots")
+                                view=|| view! { <Gate needs=Action::ReadActivity own=true><Screenshots /></Gate> }
+                            />
+                            <Route
                                 path=path!("/people")
                                 view=|| view! { <Gate needs=Action::ReadPeople><People /></Gate> }
                             />
                             <Route
                                 path=path!("/teams")
                                 view=|| view! { <Gate needs=Action::ReadTeams><Teams /></Gate> }
+                            />
+                            <Route
+                                path=path!("/policies")
+                                view=|| view! { <Gate needs=Action::ManagePolicies><Policies /></Gate> }
                             />
                             <Route
                                 path=path!("/api-keys")
@@ -79,15 +95,30 @@ pub fn App() -> impl IntoView {
 }
 
 /// Shows `children` to signed-in people whose role may do `needs` for others than
-/// themself; sends signed-out visitors to the sign-in page (which brings them back) and
-/// tells everyone else the page is not for their role.
+/// themself (with `own`, also for themself only); sends signed-out visitors to the
+/// sign-in page (which brings them back) and tells everyone else the page is not for
+/// their role.
 #[component]
-fn Gate(#[prop(optional)] needs: Option<Action>, children: ChildrenFn) -> impl IntoView {
+fn Gate(
+    #[prop(optional)] needs: Option<Action>,
+    /// Pages that show a person their own records too (their computers, their time).
+    #[prop(optional)]
+    own: bool,
+    children: ChildrenFn,
+) -> impl IntoView {
     let session = use_session();
     let location = use_location();
     // Memos, so that renewing the token does not rebuild the page.
     let phase = Memo::new(move |_| session.phase());
-    let allowed = Memo::new(move |_| needs.is_none_or(|action| session.reaches_others(action)));
+    let allowed = Memo::new(move |_| {
+        needs.is_none_or(|action| {
+            if own {
+                session.may(action)
+            } else {
+                session.reaches_others(action)
+            }
+        })
+    });
     move || match phase.get() {
         Phase::Restoring => loading_page().into_any(),
         Phase::SignedOut => {
@@ -217,6 +248,30 @@ const ALERTS: NavItem = NavItem {
     label: "Alerts",
     icon: "M6 9a6 6 0 1 1 12 0c0 6 2.5 8 2.5 8h-17S6 15 6 9zM10 20.5a2.2 2.2 0 0 0 4 0",
 };
+const AGENTS: NavItem = NavItem {
+    href: "/agents",
+    name: "agents",
+    label: "Agents",
+    icon: "M3 5h18v11H3zM8 20h8M12 16v4M7 10.5l2.5 2 4-4.5",
+};
+const SESSIONS: NavItem = NavItem {
+    href: "/sessions",
+    name: "sessions",
+    label: "Sessions",
+    icon: "M12 21a9 9 0 1 0 0-18a9 9 0 0 0 0 18zM12 7v5l3 2",
+};
+const SCREENSHOTS: NavItem = NavItem {
+    href: "/screenshots",
+    name: "screenshots",
+    label: "Screenshots",
+    icon: "M3 6h18v13H3zM3 15l5-5 4 4 3-3 6 6M15.5 9.5h.01",
+};
+const POLICIES: NavItem = NavItem {
+    href: "/policies",
+    name: "policies",
+    label: "Policies",
+    icon: "M12 3l8 3v6c0 4.5-3.4 8.2-8 9-4.6-.8-8-4.5-8-9V6zM9 12l2 2 4-4",
+};
 const PEOPLE: NavItem = NavItem {
     href: "/people",
     name: "people",
@@ -266,11 +321,21 @@ fn nav_links(role: Option<Role>) -> impl IntoView {
             if allows(role, Action::ReadAlerts) {
                 items.push(&ALERTS);
             }
+            if allows(role, Action::ReadAgents) {
+                items.push(&AGENTS);
+            }
+            if allows(role, Action::ReadActivity) {
+                items.push(&SESSIONS);
+                items.push(&SCREENSHOTS);
+            }
             if beyond_self(Action::ReadPeople) {
                 items.push(&PEOPLE);
             }
             if beyond_self(Action::ReadTeams) {
                 items.push(&TEAMS);
+            }
+            if beyond_self(Action::ManagePolicies) {
+                items.push(&POLICIES);
             }
             if beyond_self(Action::ManageApiKeys) {
                 items.push(&API_KEYS);

@@ -67,6 +67,12 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
 }
 
+/// Scrolls the page back to its top (after choosing something further down that
+/// changes what the top shows).
+pub fn scroll_to_top() {
+    leptos::prelude::window().scroll_to_with_x_and_y(0.0, 0.0);
+}
+
 /// The URL fragment without its `#` (empty when there is none).
 pub fn location_hash() -> String {
     leptos::prelude::window()

@@ -7,10 +7,11 @@ use std::pin::Pin;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use pulse_shared::Page;
 use pulse_shared::alerts::AlertQuery;
 use pulse_shared::audit::AuditQuery;
 use pulse_shared::people::PeopleQuery;
+use pulse_shared::screenshots::ScreenshotQuery;
+use pulse_shared::{Page, PageQuery};
 
 use crate::api::ApiError;
 use crate::components::{ErrorCard, Skeleton, Toasts};
@@ -40,6 +41,24 @@ impl CursorQuery for AlertQuery {
 }
 
 impl CursorQuery for AuditQuery {
+    fn at(&self, cursor: Option<String>) -> Self {
+        Self {
+            cursor,
+            ..self.clone()
+        }
+    }
+}
+
+impl CursorQuery for ScreenshotQuery {
+    fn at(&self, cursor: Option<String>) -> Self {
+        Self {
+            cursor,
+            ..self.clone()
+        }
+    }
+}
+
+impl CursorQuery for PageQuery {
     fn at(&self, cursor: Option<String>) -> Self {
         Self {
             cursor,

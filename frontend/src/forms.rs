@@ -65,6 +65,12 @@ impl FormErrors {
         });
     }
 
+    /// Hides the error of `field`.
+    pub fn forget(self, field: &str) {
+        self.fields
+            .update(|fields| fields.retain(|(name, _)| name != field));
+    }
+
     /// Shows `message` above the form.
     pub fn set_general(self, message: impl Into<String>) {
         self.general.set(Some(message.into()));

@@ -6,6 +6,7 @@ mod app;
 mod browser;
 mod components;
 mod cursor_list;
+mod days;
 mod format;
 mod forms;
 mod live_alerts;

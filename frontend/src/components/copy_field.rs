@@ -20,14 +20,21 @@ pub fn CopyField(
     value: String,
     /// The input's `data-testid`.
     testid: &'static str,
+    /// Shows the value on as many lines as it needs (a command), not cut off on one.
+    #[prop(optional)]
+    wrap: bool,
 ) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
+    let area = NodeRef::<leptos::html::Textarea>::new();
     // "Copy" → "Copied" / "Press Ctrl+C": said on the button, since a toast would sit
     // under the modal dialog this usually lives in.
     let feedback = RwSignal::new(None::<&'static str>);
     let select_all = move || {
         if let Some(input) = input.get_untracked() {
             input.select();
+        }
+        if let Some(area) = area.get_untracked() {
+            area.select();
         }
     };
     let text = StoredValue::new(value.clone());
@@ -55,17 +62,37 @@ pub fn CopyField(
             <label class="field-label" for=id>
                 {label}
             </label>
-            <div class="copy-field">
-                <input
-                    class="field-input mono"
-                    id=id
-                    node_ref=input
-                    readonly=true
-                    value=value
-                    spellcheck="false"
-                    data-testid=testid
-                    on:focus=move |_| select_all()
-                />
+            <div class="copy-field" class:copy-field-wrap=wrap>
+                {if wrap {
+                    view! {
+                        <textarea
+                            class="field-input field-textarea mono"
+                            id=id
+                            node_ref=area
+                            readonly=true
+                            rows="3"
+                            spellcheck="false"
+                            data-testid=testid
+                            prop:value=value
+                            on:focus=move |_| select_all()
+                        ></textarea>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <input
+                            class="field-input mono"
+                            id=id
+                            node_ref=input
+                            readonly=true
+                            value=value
+                            spellcheck="false"
+                            data-testid=testid
+                            on:focus=move |_| select_all()
+                        />
+                    }
+                        .into_any()
+                }}
                 <Button variant=ButtonVariant::Secondary on_click={copy} {..} data-testid=format!("{testid}-copy")>
                     <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
                         <path d="M9 9h10v11H9zM5 15V4h10" />

@@ -1,0 +1,490 @@
+//! Browser journey of agents and what they record: an owner signs up, creates an
+//! enrollment token in the UI and enrolls a computer over HTTP with the secret shown
+//! there; the Agent Monitor shows it online after a heartbeat. The computer then reports
+//! activity and a screenshot, which the Sessions and Screenshots pages show. The owner
+//! saves a policy with a value out of bounds (the error shows under the field), then a
+//! valid one (the change history lists it), sets an employee override and sees where
+//! the effective values come from, and finally revokes the agent.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use anyhow::{Context as _, ensure};
+use chrono::{DateTime, Duration, Utc};
+use pulse_e2e::Browser;
+use pulse_shared::agents::EnrollResponse;
+use serde_json::json;
+
+const COMPANY: &str = "Northwind Devices";
+const OWNER_NAME: &str = "Olivia Owner";
+const OWNER_EMAIL: &str = "olivia@northwind.test";
+const PASSWORD: &str = "owner-password-42";
+const HOST: &str = "olivia-laptop";
+
+#[tokio::test]
+async fn agents_policies_sessions_and_screenshots() -> anyhow::Result<()> {
+    pulse_e2e::run("agents-pages", async |b| journey(b).await).await
+}
+
+async fn journey(b: &Browser) -> anyhow::Result<()> {
+    signup(b).await?;
+
+    // No computers yet; the nav offers the four new pages to an owner.
+    b.goto("/agents").await?;
+    b.wait_for(r#"[data-testid="agents"] tr.table-empty"#)
+        .await?;
+    for page in ["agents", "sessions", "screenshots", "policies"] {
+        b.wait_for(&format!(r#"a.nav-link[data-nav="{page}"]"#))
+            .await?;
+    }
+    b.screenshot_both("agents-empty").await?;
+
+    // An enrollment token for the owner's own computer, made in the UI.
+    b.click(r#"[data-testid="create-enrollment-token"]"#)
+        .await?;
+    b.fill(r#"dialog[open] input[name="name"]"#, "Olivia's laptop")
+        .await?;
+    let people = b
+        .find_all(r#"dialog[open] select[name="user_id"] option"#)
+        .await?;
+    ensure!(
+        people.len() == 2,
+        "the employee list has {} entries",
+        people.len()
+    );
+    b.wait_for(r#"dialog[open] select[name="user_id"]"#)
+        .await?
+        .select_by_index(1)
+        .await?;
+    b.fill(r#"dialog[open] input[name="max_uses"]"#, "0")
+        .await?;
+    b.click(r#"dialog[open] button[type="submit"]"#).await?;
+    b.wait_for_text("#token-uses-error", "1 to 10,000").await?;
+    b.fill(r#"dialog[open] input[name="max_uses"]"#, "2")
+        .await?;
+    b.click(r#"dialog[open] button[type="submit"]"#).await?;
+    let secret = b
+        .attr(r#"dialog[open] [data-testid="enrollment-secret"]"#, "value")
+        .await?
+        .unwrap_or_default();
+    ensure!(
+        secret.starts_with("pet_"),
+        "the secret shown was {secret:?}"
+    );
+    let command = b
+        .wait_for(r#"dialog[open] [data-testid="enrollment-command"]"#)
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    ensure!(
+        command.starts_with("pulse-agent enroll --server http://") && command.ends_with(&secret),
+        "the install command was {command:?}"
+    );
+    b.screenshot_both("agents-enroll").await?;
+    b.click(r#"dialog[open] [data-testid="enrollment-done"]"#)
+        .await?;
+    b.wait_dialogs_closed().await?;
+    b.wait_for(r#"[data-testid="enrollment-tokens"] tr[data-token-name="Olivia's laptop"]"#)
+        .await?;
+
+    // The computer enrolls with the secret from the page and says it is alive.
+    let http = reqwest::Client::new();
+    let enrolled: EnrollResponse = http
+        .post(b.url("/api/v1/agent/enroll"))
+        .json(&json!({
+            "token": secret,
+            "hostname": HOST,
+            "os": "Ubuntu 24.04 (x86_64)",
+            "agent_version": "0.1.0",
+            "employee_email": null,
+        }))
+        .send()
+        .await?
+        .error_for_status()
+        .context("enrolling with the secret shown in the UI")?
+        .json()
+        .await?;
+    let credential = enrolled.credential;
+    heartbeat(b, &http, &credential).await?;
+
+    // The monitor polls: the computer shows up online without a reload.
+    let row = format!(r#"tr[data-agent-host="{HOST}"]"#);
+    b.wait_for(&format!(r#"{row}[data-agent-status="online"]"#))
+        .await?;
+    b.wait_for_text(&format!(r#"{row} [data-testid="agent-status"]"#), "Online")
+        .await?;
+    b.wait_for_text(&format!("{row} .cell-employee"), OWNER_NAME)
+        .await?;
+    b.screenshot_both("agents").await?;
+    // The search filter finds it by employee and hides it for anything else.
+    b.fill(r#"input[name="q"]"#, "olivia").await?;
+    b.wait_for(&row).await?;
+    b.fill(r#"input[name="q"]"#, "nobody-here").await?;
+    b.wait_for(r#"[data-testid="agents"] tr.table-empty"#)
+        .await?;
+    b.click(r#"[data-page="agents"] .filter-clear"#).await?;
+    b.wait_for(&row).await?;
+
+    // Policies: a value out of bounds is refused under its field, before anything is sent.
+    b.goto("/policies").await?;
+    let company_form = r#"[data-testid="policy-form"][data-level="company"]"#;
+    b.wait_for(company_form).await?;
+    b.fill(
+        &format!(r#"{company_form} input[name="heartbeat_secs"]"#),
+        "5",
+    )
+    .await?;
+    b.click(r#"[data-testid="policy-save"]"#).await?;
+    b.wait_for_text("#policy-heartbeat_secs-error", "Use 10 to 300 seconds.")
+        .await?;
+    screenshot_at(b, r#"[data-testid="policy-form"]"#, "policies-invalid").await?;
+    // A valid default, with screenshots on (the computer sends one below).
+    b.fill(
+        &format!(r#"{company_form} input[name="heartbeat_secs"]"#),
+        "60",
+    )
+    .await?;
+    b.wait_for(&format!(r#"{company_form} select[name="screenshot_mode"]"#))
+        .await?
+        .select_by_value("interval")
+        .await?;
+    b.click(r#"[data-testid="policy-save"]"#).await?;
+    let history = r#"[data-testid="policy-history"] tr[data-audit-action="policy.updated"]"#;
+    b.wait_for_text(history, "Heartbeat").await?;
+    b.wait_for_text(history, "Screenshots").await?;
+    ensure!(
+        b.find_all("#policy-heartbeat_secs-error:not(:empty)")
+            .await?
+            .is_empty(),
+        "the heartbeat error stayed after a valid save"
+    );
+    screenshot_at(b, r#"[data-testid="policy-history"]"#, "policies-history").await?;
+
+    // An override for the owner: web addresses recorded for them only.
+    b.click(r#"button.segment[data-level="employee"]"#).await?;
+    let employee_form = r#"[data-testid="policy-form"][data-level="employee"]"#;
+    b.wait_for(employee_form).await?;
+    b.click(&format!(
+        r#"{employee_form} input[name="override-track_urls"]"#
+    ))
+    .await?;
+    b.click(&format!(
+        r#"{employee_form} [data-setting="track_urls"] .switch"#
+    ))
+    .await?;
+    screenshot_at(b, r#"[data-testid="policy-card"]"#, "policies-override").await?;
+    b.click(r#"[data-testid="policy-save"]"#).await?;
+    b.wait_for(r#"[data-testid="policy-history"] tr[data-audit-action="policy.override_set"]"#)
+        .await?;
+    b.wait_for(
+        r#"[data-testid="effective-policy"] tr[data-setting="track_urls"][data-source="Employee override"]"#,
+    )
+    .await?;
+    b.wait_for(
+        r#"[data-testid="effective-policy"] tr[data-setting="heartbeat_secs"][data-source="Company default"]"#,
+    )
+    .await?;
+    screenshot_at(
+        b,
+        r#"[data-testid="effective-policy"]"#,
+        "policies-effective",
+    )
+    .await?;
+
+    // The computer reports a stretch of work and a screenshot.
+    let now = Utc::now();
+    heartbeat(b, &http, &credential).await?;
+    let stored = send_activity(b, &http, &credential, now).await?;
+    ensure!(stored.0 == 4, "the batch stored {stored:?}");
+    send_screenshot(b, &http, &credential, now - Duration::minutes(15)).await?;
+    send_screenshot(b, &http, &credential, now - Duration::minutes(5)).await?;
+
+    // Sessions: the day's timeline and list, and the owner's totals in the team view.
+    b.goto("/sessions").await?;
+    b.wait_for(r#"[data-testid="sessions-timeline"] .timeline-session"#)
+        .await?;
+    b.wait_for_text(r#"[data-testid="sessions"] tr[data-session-id]"#, "code")
+        .await?;
+    b.wait_for_text(
+        r#"[data-testid="sessions-totals"] [data-total="sessions"]"#,
+        "1",
+    )
+    .await?;
+    b.wait_for_text(r#"[data-testid="sessions-summary"]"#, OWNER_NAME)
+        .await?;
+    b.screenshot_both("sessions").await?;
+    // The day before has nothing; "Today" comes back.
+    b.click(r#"[data-testid="day-prev"]"#).await?;
+    b.wait_for(r#"[data-testid="sessions"] tr.table-empty"#)
+        .await?;
+    b.screenshot_both("sessions-empty").await?;
+    b.click(r#"[data-testid="day-today"]"#).await?;
+    b.wait_for(r#"[data-testid="sessions"] tr[data-session-id]"#)
+        .await?;
+
+    // Screenshots: thumbnails load as they come into view; the lightbox shows the full
+    // image, steps to the next one and deletes it. The owner opening their own
+    // screenshots is no "view by someone else".
+    b.goto("/screenshots").await?;
+    let loaded = r#"[data-testid="screenshot-grid"] .shot[data-loaded="true"] img"#;
+    b.eventually("two thumbnails", async || {
+        Ok((b.find_all(loaded).await?.len() == 2).then_some(()))
+    })
+    .await?;
+    b.screenshot_both("screenshots").await?;
+    b.click(r#"[data-testid="screenshot-grid"] li:first-child .shot"#)
+        .await?;
+    b.wait_for(r#"dialog[open] [data-testid="lightbox-image"]"#)
+        .await?;
+    b.wait_for_text(r#"dialog[open] [data-testid="lightbox-facts"]"#, "1 of 2")
+        .await?;
+    b.wait_for_text(
+        r#"dialog[open] [data-testid="screenshot-views"]"#,
+        "Nobody else",
+    )
+    .await?;
+    b.screenshot_both("screenshots-lightbox").await?;
+    b.click(r#"dialog[open] [data-testid="lightbox-next"]"#)
+        .await?;
+    b.wait_for_text(r#"dialog[open] [data-testid="lightbox-facts"]"#, "2 of 2")
+        .await?;
+    b.wait_for(r#"dialog[open] [data-testid="lightbox-image"]"#)
+        .await?;
+    b.click(r#"dialog[open] [data-testid="screenshot-delete"]"#)
+        .await?;
+    b.click(r#"dialog[open] [data-testid="confirm"]"#).await?;
+    b.wait_for_text(r#"dialog[open] [data-testid="lightbox-facts"]"#, "1 of 1")
+        .await?;
+    b.click(r#"dialog[open] .dialog-close"#).await?;
+    b.wait_dialogs_closed().await?;
+    b.eventually("one thumbnail left", async || {
+        Ok((b
+            .find_all(r#"[data-testid="screenshot-grid"] .shot"#)
+            .await?
+            .len()
+            == 1)
+            .then_some(()))
+    })
+    .await?;
+    b.wait_for_text(r#"[data-testid="my-screenshot-views"]"#, "Nobody else")
+        .await?;
+    screenshot_at(
+        b,
+        r#"[data-testid="my-screenshot-views"]"#,
+        "screenshots-views",
+    )
+    .await?;
+
+    // Revoking the agent, behind a confirmation; its next heartbeat is refused.
+    b.goto("/agents").await?;
+    b.click(&format!(r#"{row} [data-testid="agent-revoke"]"#))
+        .await?;
+    b.wait_for_text("dialog[open]", HOST).await?;
+    b.screenshot_both("agents-revoke").await?;
+    b.click(r#"dialog[open] [data-testid="confirm"]"#).await?;
+    b.wait_dialogs_closed().await?;
+    b.wait_for(&format!(r#"{row}[data-agent-status="revoked"]"#))
+        .await?;
+    ensure!(
+        b.find_all(&format!(r#"{row} [data-testid="agent-revoke"]"#))
+            .await?
+            .is_empty(),
+        "a revoked agent still offers Revoke"
+    );
+    let refused = http
+        .post(b.url("/api/v1/agent/heartbeat"))
+        .bearer_auth(&credential)
+        .json(&json!({"state": "active", "sent_at": Utc::now()}))
+        .send()
+        .await?;
+    ensure!(
+        refused.status() == 401,
+        "a revoked agent's heartbeat answered {}",
+        refused.status()
+    );
+    b.screenshot_both("agents-revoked").await?;
+    Ok(())
+}
+
+/// Signs the owner up through the sign-up page.
+async fn signup(b: &Browser) -> anyhow::Result<()> {
+    b.goto("/signup").await?;
+    b.fill(r#"input[name="company_name"]"#, COMPANY).await?;
+    b.fill(r#"input[name="name"]"#, OWNER_NAME).await?;
+    b.fill(r#"input[name="email"]"#, OWNER_EMAIL).await?;
+    b.fill(r#"input[name="password"]"#, PASSWORD).await?;
+    b.click(r#"[data-page="signup"] button[type="submit"]"#)
+        .await?;
+    b.wait_for(r#"[data-page="overview"]"#).await?;
+    Ok(())
+}
+
+async fn heartbeat(b: &Browser, http: &reqwest::Client, credential: &str) -> anyhow::Result<()> {
+    http.post(b.url("/api/v1/agent/heartbeat"))
+        .bearer_auth(credential)
+        .json(&json!({"state": "active", "sent_at": Utc::now()}))
+        .send()
+        .await?
+        .error_for_status()
+        .context("sending a heartbeat")?;
+    Ok(())
+}
+
+/// Forty minutes of work ending a minute ago: three applications and an idle spell.
+/// Answers (stored, duplicates).
+async fn send_activity(
+    b: &Browser,
+    http: &reqwest::Client,
+    credential: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(u64, u64)> {
+    let start = now - Duration::minutes(41);
+    let event = |offset_mins: i64, secs: u32, app: &str, active: u32, idle: bool| {
+        json!({
+            "id": uuid::Uuid::new_v4(),
+            "app": app,
+            "title": null,
+            "url": null,
+            "started_at": start + Duration::minutes(offset_mins),
+            "duration_secs": secs,
+            "keystrokes": active * 2,
+            "mouse_events": active,
+            "active_secs": active,
+            "idle": idle,
+        })
+    };
+    let batch = json!({"events": [
+        event(0, 1_200, "code", 1_100, false),
+        event(20, 600, "firefox", 500, false),
+        event(30, 240, "code", 0, true),
+        event(34, 360, "slack", 300, false),
+    ]});
+    let receipt: serde_json::Value = http
+        .post(b.url("/api/v1/agent/activity"))
+        .bearer_auth(credential)
+        .json(&batch)
+        .send()
+        .await?
+        .error_for_status()
+        .context("sending activity")?
+        .json()
+        .await?;
+    Ok((
+        receipt["stored"].as_u64().unwrap_or_default(),
+        receipt["duplicates"].as_u64().unwrap_or_default(),
+    ))
+}
+
+async fn send_screenshot(
+    b: &Browser,
+    http: &reqwest::Client,
+    credential: &str,
+    captured_at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    http.post(b.url("/api/v1/agent/screenshots"))
+        .bearer_auth(credential)
+        .query(&[
+            ("id", uuid::Uuid::new_v4().to_string()),
+            ("captured_at", captured_at.to_rfc3339()),
+            ("monitor", "0".to_owned()),
+        ])
+        .header("content-type", "image/png")
+        .body(desktop_png(960, 600))
+        .send()
+        .await?
+        .error_for_status()
+        .context("uploading a screenshot")?;
+    Ok(())
+}
+
+/// Like [`Browser::screenshot_both`], with the element matching `css` scrolled to the
+/// top at each width (a resize moves what the viewport shows).
+async fn screenshot_at(b: &Browser, css: &str, name: &str) -> anyhow::Result<()> {
+    b.wait_for(css).await?;
+    for viewport in [pulse_e2e::DESKTOP, pulse_e2e::PHONE] {
+        b.set_viewport(viewport).await?;
+        b.client()
+            .execute(
+                "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});",
+                vec![json!(css)],
+            )
+            .await?;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        b.screenshot(&format!("{name}-{}", viewport.name)).await?;
+    }
+    b.set_viewport(pulse_e2e::DESKTOP).await?;
+    Ok(())
+}
+
+/// A PNG that looks a little like a desktop: a title bar, a sidebar and text lines.
+/// Encoded by hand (stored deflate blocks) to need no image crate in the tests.
+fn desktop_png(width: u32, height: u32) -> Vec<u8> {
+    let mut raw = Vec::with_capacity((height * (width * 3 + 1)) as usize);
+    for y in 0..height {
+        raw.push(0); // no filter
+        for x in 0..width {
+            let pixel: [u8; 3] = if y < 36 {
+                [40, 44, 52]
+            } else if x < 200 {
+                [230, 232, 240]
+            } else if (y - 36) % 28 < 10 && x > 240 && x < 240 + (y * 7 % 500) {
+                [120, 130, 160]
+            } else {
+                [250, 250, 252]
+            };
+            raw.extend_from_slice(&pixel);
+        }
+    }
+    let mut zlib = vec![0x78, 0x01];
+    for (index, block) in raw.chunks(65_535).enumerate() {
+        let last = index == raw.len().div_ceil(65_535) - 1;
+        zlib.push(u8::from(last));
+        let len = block.len() as u16;
+        zlib.extend_from_slice(&len.to_le_bytes());
+        zlib.extend_from_slice(&(!len).to_le_bytes());
+        zlib.extend_from_slice(block);
+    }
+    zlib.extend_from_slice(&adler32(&raw).to_be_bytes());
+
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut header = Vec::new();
+    header.extend_from_slice(&width.to_be_bytes());
+    header.extend_from_slice(&height.to_be_bytes());
+    header.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB
+    chunk(&mut png, b"IHDR", &header);
+    chunk(&mut png, b"IDAT", &zlib);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+fn chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    png.extend_from_slice(kind);
+    png.extend_from_slice(data);
+    let mut crc_input = kind.to_vec();
+    crc_input.extend_from_slice(data);
+    png.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffff_u32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn adler32(bytes: &[u8]) -> u32 {
+    let (mut a, mut b) = (1_u32, 0_u32);
+    for byte in bytes {
+        a = (a + u32::from(*byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    (b << 16) | a
+}

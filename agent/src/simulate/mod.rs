@@ -41,7 +41,8 @@ pub struct Options {
     /// How many agents to run.
     #[arg(long, default_value_t = 10)]
     pub agents: usize,
-    /// How long the agents report after enrolling, e.g. `90s`, `2m`, `1h30m`.
+    /// How long the agents report after enrolling, e.g. `90s`, `2m`, `1h30m`; `0`
+    /// only enrolls (with `--credentials`, to enroll ahead of later runs).
     #[arg(long, default_value = "2m", value_parser = parse_duration)]
     pub duration: Duration,
     /// The employee each agent enrolls for; `{n}` is the agent's number, from 1.
@@ -146,18 +147,22 @@ pub async fn run(server: &str, options: Options) -> anyhow::Result<Report> {
         ))
     });
 
+    let enrolling = Instant::now();
     let credentials = enroll_all(&shared, &server, &options).await?;
+    let enrolled_in = enrolling.elapsed();
     let mode = if options.flood { "flood" } else { "steady" };
-    if shared.is_stopped() {
+    if shared.is_stopped() || options.duration.is_zero() {
         progress.inspect(tokio::task::JoinHandle::abort);
-        return Ok(shared.stats.report(mode, options.agents, Duration::ZERO));
+        return Ok(shared
+            .stats
+            .report(mode, options.agents, enrolled_in, Duration::ZERO));
     }
     if credentials.is_empty() {
         bail!(
             "no agent could enroll: {}",
             shared
                 .stats
-                .report(mode, options.agents, Duration::ZERO)
+                .report(mode, options.agents, enrolled_in, Duration::ZERO)
                 .first_error
                 .unwrap_or_default()
         );
@@ -220,7 +225,9 @@ pub async fn run(server: &str, options: Options) -> anyhow::Result<Report> {
     let measured = started.elapsed();
     timer.abort();
     progress.inspect(tokio::task::JoinHandle::abort);
-    Ok(shared.stats.report(mode, credentials.len(), measured))
+    Ok(shared
+        .stats
+        .report(mode, credentials.len(), enrolled_in, measured))
 }
 
 /// The credential of every agent `1..=agents`: saved ones, and new enrollments for the

@@ -167,7 +167,13 @@ impl Stats {
 
     /// The report of a run of `agents` agents over `measured` (the steady phase, from
     /// the agents' start until the last one stopped).
-    pub fn report(&self, mode: &'static str, agents: usize, measured: Duration) -> Report {
+    pub fn report(
+        &self,
+        mode: &'static str,
+        agents: usize,
+        enrolling: Duration,
+        measured: Duration,
+    ) -> Report {
         let calls = Kind::ALL
             .iter()
             .map(|&kind| (kind.name(), self.summary(kind)))
@@ -189,6 +195,7 @@ impl Stats {
             mode,
             agents,
             enrolled: read(&self.enrolled),
+            enroll_s: (enrolling.as_secs_f64() * 10.0).round() / 10.0,
             measured_s: (seconds * 10.0).round() / 10.0,
             events_sent: sent,
             events_accepted: accepted,
@@ -255,6 +262,8 @@ pub struct Report {
     pub agents: usize,
     /// Agents with a credential (enrolled now or earlier).
     pub enrolled: u64,
+    /// The enrollment phase (agents without a saved credential).
+    pub enroll_s: f64,
     /// From the agents' start until the last one stopped.
     pub measured_s: f64,
     pub events_sent: u64,
@@ -285,7 +294,7 @@ impl Report {
     /// The report for people.
     pub fn text(&self) -> String {
         let mut out = format!(
-            "{} agents ({} mode) for {:.1} s\n\
+            "{} agents ({} mode) for {:.1} s, after {:.1} s enrolling\n\
              events: sent {}, accepted {} ({} stored, {} duplicates), rejected {}, lost {}\n\
              batches: sent {}, accepted {}; screenshots: sent {}, stored {}\n\
              throughput: {:.1} events/s accepted, {:.1} rows/s stored\n\
@@ -294,6 +303,7 @@ impl Report {
             self.agents,
             self.mode,
             self.measured_s,
+            self.enroll_s,
             self.events_sent,
             self.events_accepted,
             self.events_stored,
@@ -418,7 +428,7 @@ mod tests {
         stats.retried(Kind::Activity);
         stats.failed(Kind::Activity, || "422: invalid".to_owned());
         stats.failed(Kind::Heartbeat, || "later".to_owned());
-        let report = stats.report("steady", 3, Duration::from_secs(10));
+        let report = stats.report("steady", 3, Duration::ZERO, Duration::from_secs(10));
         assert_eq!(report.events_accepted, 90);
         assert_eq!(report.events_lost, 10);
         assert_eq!(report.rows_per_s, 7.0);

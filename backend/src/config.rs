@@ -53,6 +53,11 @@ pub struct Config {
     /// `PULSE_PRESENCE_EVERY_SECS`: how often agents' presence (online, offline, missing)
     /// is recomputed and its alerts raised (default 10 s).
     pub presence_every: Duration,
+    /// `PULSE_SEEN_FLUSH_MS`: how often coalesced heartbeats are written (default 2 s).
+    pub seen_flush: Duration,
+    /// `PULSE_RETENTION_EVERY_SECS`: how often expired activity and screenshots are
+    /// deleted (default hourly).
+    pub retention_every: Duration,
     /// `PULSE_LOG`: the tracing filter (default `info`).
     pub log_filter: String,
     /// `PULSE_LOG_FORMAT`: `text` or `json` (default `text`).
@@ -174,6 +179,13 @@ impl Config {
                 "PULSE_PRESENCE_EVERY_SECS",
                 Some(10),
                 |v| bounded(v, 1, 3600).map(|secs| secs as u64),
+            )?),
+            seen_flush: millis(&get, "PULSE_SEEN_FLUSH_MS", 2000, 10)?,
+            retention_every: Duration::from_secs(parse(
+                &get,
+                "PULSE_RETENTION_EVERY_SECS",
+                Some(3600),
+                |v| bounded(v, 1, 86_400).map(|secs| secs as u64),
             )?),
             log_filter: get("PULSE_LOG").unwrap_or_else(|| "info".into()),
             log_format: parse(

@@ -23,9 +23,11 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::errors;
+use crate::heartbeats::{self, SeenBuffer};
 use crate::jobs;
 use crate::mail::Mailer;
 use crate::outbox::Outbox;
+use crate::policy_cache::PolicyCache;
 use crate::spa::{self, Spa};
 use crate::state::{AppState, Background};
 use tokio::sync::Notify;
@@ -63,6 +65,7 @@ pub fn run(
     let outbox = Outbox::new(config, pool.clone(), mailer.clone(), outbox_wake.clone())?;
     let test_sends = PerPersonLimit::per_minute(TEST_SENDS_PER_MINUTE);
     let (limits, sends) = (auth_limits.clone(), test_sends.clone());
+    let seen = SeenBuffer::default();
     let background = Background(vec![
         tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -80,6 +83,12 @@ pub fn run(
         )),
         tokio::spawn(outbox.run()),
         tokio::spawn(jobs::presence_loop(pool.clone(), config.presence_every)),
+        tokio::spawn(jobs::retention_loop(pool.clone(), config.retention_every)),
+        tokio::spawn(heartbeats::flush_loop(
+            seen.clone(),
+            pool.clone(),
+            config.seen_flush,
+        )),
     ]);
     let state = web::Data::new(AppState {
         pool,
@@ -94,6 +103,8 @@ pub fn run(
         live,
         webhooks_allow_private: config.webhooks_allow_private,
         sse_heartbeat: config.sse_heartbeat,
+        seen,
+        policy_cache: PolicyCache::default(),
         background: Arc::new(background),
     });
     let spa = web::Data::new(Spa::new(config.dist_dir.clone()));

@@ -12,7 +12,9 @@ use crate::auth::password::Passwords;
 use crate::auth::rate_limit::{AuthRateLimits, PerPersonLimit};
 use crate::auth::tokens::TokenKeys;
 use crate::db::DbPool;
+use crate::heartbeats::SeenBuffer;
 use crate::mail::Mailer;
+use crate::policy_cache::PolicyCache;
 
 /// Shared by all workers; cheap to clone.
 #[derive(Clone)]
@@ -35,6 +37,10 @@ pub struct AppState {
     pub webhooks_allow_private: bool,
     /// The keep-alive interval of alert streams.
     pub sse_heartbeat: Duration,
+    /// Heartbeats not yet written (see `heartbeats`).
+    pub seen: SeenBuffer,
+    /// Effective policies of recent agent calls.
+    pub policy_cache: PolicyCache,
     /// The replica's background tasks, stopped when the last worker lets go of the state.
     pub background: std::sync::Arc<Background>,
 }

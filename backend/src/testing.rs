@@ -276,6 +276,9 @@ fn test_config(database_url: &str) -> anyhow::Result<Config> {
         ("PULSE_DB_POOL_SIZE", "4".into()),
         // Tests run the presence job themselves, with their own clock.
         ("PULSE_PRESENCE_EVERY_SECS", "3600".into()),
+        ("PULSE_RETENTION_EVERY_SECS", "86400".into()),
+        // Heartbeats reach the database within a few milliseconds.
+        ("PULSE_SEEN_FLUSH_MS", "20".into()),
         ("PULSE_JWT_SECRET", crate::auth::secrets::random_token(48)?),
         (
             "PULSE_LOG",

@@ -158,6 +158,8 @@ pub enum AgentStatus {
 pub struct Agent {
     pub id: AgentId,
     pub user_id: UserId,
+    /// The employee's name.
+    pub user_name: String,
     pub hostname: String,
     pub os: String,
     pub agent_version: String,

@@ -5,6 +5,10 @@ use actix_web::http::header::{self, ETag, EntityTag};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
 use diesel_async::AsyncConnection;
+use std::collections::HashSet;
+
+use pulse_shared::FieldError;
+use pulse_shared::activity::{ActivityBatch, ActivityReceipt, MAX_BATCH_EVENTS};
 use pulse_shared::agents::{EnrollRequest, EnrollResponse, HeartbeatRequest, HeartbeatResponse};
 use pulse_shared::audit::ActorKind;
 use pulse_shared::ids::{AgentId, CompanyId, UserId};
@@ -17,7 +21,8 @@ use crate::auth::principal::request_actor;
 use crate::auth::secrets::{random_token, token_hash};
 use crate::db::agents::{self, AgentRow, Unusable};
 use crate::db::audit::{self, Change};
-use crate::db::{self, people, policies};
+use crate::db::{self, activity, people, policies};
+use crate::domain::sessions;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -97,9 +102,8 @@ pub async fn enroll(
                 ));
             }
             let seats = agents::lock_seats(conn, company).await?;
-            let seated = agents::seated(conn, company).await?;
-            if !seated.contains(&person.id) && seated.len() >= usize::try_from(seats).unwrap_or(0)
-            {
+            let (taken, seated) = agents::seats_taken(conn, company, UserId(person.id)).await?;
+            if !seated && taken >= i64::from(seats) {
                 return Err(ApiError::Conflict(format!(
                     "All {seats} seats are taken: revoke an agent or add seats to enroll another employee."
                 )));
@@ -154,20 +158,118 @@ pub async fn heartbeat(
     Json(body): Json<HeartbeatRequest>,
 ) -> Result<web::Json<HeartbeatResponse>, ApiError> {
     let now = Utc::now();
+    state
+        .seen
+        .record(device.company_id, device.agent_id, body.state, now);
+    let effective = state
+        .policy_cache
+        .effective(
+            &state.pool,
+            device.company_id,
+            device.user_id,
+            device.team_id,
+        )
+        .await?;
+    Ok(web::Json(HeartbeatResponse {
+        policy_version: effective.version.clone(),
+        server_time: now,
+    }))
+}
+
+/// The largest activity batch body, once decompressed.
+const ACTIVITY_BODY_LIMIT: usize = 4 * 1024 * 1024;
+/// The most field errors one answer lists.
+const MAX_FIELD_ERRORS: usize = 100;
+
+/// Stores a batch of activity and updates the employee's work sessions. Every event is
+/// checked first; one bad event refuses the batch (422 naming each one, e.g.
+/// `/events/3/duration_secs`) and stores nothing. Events the policy does not allow are
+/// trimmed (titles, URLs, excluded apps and domains). Answers after the commit; sending
+/// the same events again stores nothing and says so.
+#[utoipa::path(
+    tag = "agent",
+    security(("device" = [])),
+    request_body(content = ActivityBatch, description = "Up to 1,000 events, at most 4 MiB (gzip accepted)"),
+    responses(
+        (status = OK, body = ActivityReceipt),
+        (status = UNAUTHORIZED, body = pulse_shared::Problem),
+        (status = PAYLOAD_TOO_LARGE, body = pulse_shared::Problem),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem)
+    )
+)]
+#[post("/agent/activity")]
+pub async fn upload_activity(
+    device: Device,
+    state: web::Data<AppState>,
+    Json(batch): Json<ActivityBatch, ACTIVITY_BODY_LIMIT>,
+) -> Result<web::Json<ActivityReceipt>, ApiError> {
+    let now = Utc::now();
+    let received = batch.events.len();
+    if received == 0 {
+        return Err(ApiError::field(
+            "/events",
+            "required",
+            "Send at least one event.",
+        ));
+    }
+    if received > MAX_BATCH_EVENTS {
+        return Err(ApiError::field(
+            "/events",
+            "too_many",
+            "Send at most 1,000 events per batch.",
+        ));
+    }
+    let faults: Vec<FieldError> = batch
+        .events
+        .iter()
+        .enumerate()
+        .flat_map(|(index, event)| {
+            event
+                .check(now)
+                .into_iter()
+                .map(move |(field, (code, message))| FieldError {
+                    field: format!("/events/{index}/{field}"),
+                    code: code.into(),
+                    message: message.into(),
+                })
+        })
+        .take(MAX_FIELD_ERRORS)
+        .collect();
+    if !faults.is_empty() {
+        return Err(ApiError::Validation(faults));
+    }
+    let effective = state
+        .policy_cache
+        .effective(
+            &state.pool,
+            device.company_id,
+            device.user_id,
+            device.team_id,
+        )
+        .await?;
+    let mut ids = HashSet::with_capacity(received);
+    let events: Vec<_> = batch
+        .events
+        .into_iter()
+        .filter(|event| ids.insert(event.id))
+        .map(|event| sessions::redact(event, &effective.settings))
+        .collect();
+    let idle_gap = chrono::Duration::seconds(i64::from(effective.settings.idle_threshold_secs));
     let mut conn = db::conn(&state.pool).await?;
-    agents::seen(
+    let stored = activity::store_batch(
         &mut conn,
         device.company_id,
         device.agent_id,
-        body.state,
+        device.user_id,
+        &events,
+        idle_gap,
         now,
     )
     .await?;
-    let effective =
-        policies::effective(&mut conn, device.company_id, device.user_id, device.team_id).await?;
-    Ok(web::Json(HeartbeatResponse {
-        policy_version: effective.version,
-        server_time: now,
+    let stored = u32::try_from(stored).unwrap_or(u32::MAX);
+    Ok(web::Json(ActivityReceipt {
+        stored,
+        duplicates: u32::try_from(received).unwrap_or(u32::MAX) - stored,
     }))
 }
 
@@ -191,6 +293,12 @@ pub async fn policy(
     let mut conn = db::conn(&state.pool).await?;
     let effective =
         policies::effective(&mut conn, device.company_id, device.user_id, device.team_id).await?;
+    state.policy_cache.store(
+        device.company_id,
+        device.user_id,
+        device.team_id,
+        std::sync::Arc::new(effective.clone()),
+    );
     let tag = EntityTag::new_strong(effective.version.clone());
     let unchanged = req
         .headers()

@@ -11,6 +11,9 @@ use pulse_shared::agents::{
 use pulse_shared::ids::{AgentId, EnrollmentTokenId};
 use pulse_shared::{Page, PageQuery, validate};
 use serde_json::json;
+use std::collections::HashMap;
+
+use pulse_shared::policies::PolicySettings;
 use uuid::Uuid;
 
 use super::extract::Json;
@@ -20,7 +23,7 @@ use crate::auth::principal::Principal;
 use crate::auth::secrets::{random_token, token_hash};
 use crate::db::agents::{self, TokenRow};
 use crate::db::audit::{self, Change};
-use crate::db::{self, people, policies};
+use crate::db::{self, people};
 use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -185,19 +188,32 @@ pub async fn list(
         Reachable::Own(me) => Some(vec![me.0]),
     };
     let rows = agents::list(&mut conn, company, people.as_deref(), before, limit + 1).await?;
-    // Status uses the company default's heartbeat interval.
-    let heartbeat = policies::company(&mut conn, company)
-        .await?
-        .company_settings()
-        .heartbeat_secs;
-    let heartbeat = chrono::Duration::seconds(i64::from(heartbeat));
-    let now = Utc::now();
     let page: Page<agents::AgentRow> = paging::page(rows, limit, |row| row.id.to_string());
+    let mut people: Vec<Uuid> = page.items.iter().map(|row| row.user_id).collect();
+    people.sort_unstable();
+    people.dedup();
+    // Status uses each employee's own heartbeat interval.
+    let employees: HashMap<Uuid, agents::Employee> = agents::employees(&mut conn, company, &people)
+        .await?
+        .into_iter()
+        .map(|employee| (employee.id, employee))
+        .collect();
+    let default_heartbeat = PolicySettings::default().heartbeat_secs;
+    let now = Utc::now();
     Ok(web::Json(Page {
         items: page
             .items
             .into_iter()
-            .map(|row| row.view(now, heartbeat))
+            .map(|row| {
+                let employee = employees.get(&row.user_id);
+                let heartbeat = employee
+                    .and_then(|employee| employee.heartbeat_secs)
+                    .map_or(i64::from(default_heartbeat), i64::from);
+                let name = employee
+                    .map(|employee| employee.name.clone())
+                    .unwrap_or_default();
+                row.view(name, now, chrono::Duration::seconds(heartbeat))
+            })
             .collect(),
         next_cursor: page.next_cursor,
     }))

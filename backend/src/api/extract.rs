@@ -22,18 +22,22 @@ use crate::errors::ApiError;
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
-/// A JSON request body of type `T`.
+/// A JSON request body of type `T`, at most `LIMIT` bytes once decompressed (`0`: the
+/// server's `PULSE_MAX_BODY_BYTES`).
 #[derive(Debug)]
-pub struct Json<T>(pub T);
+pub struct Json<T, const LIMIT: usize = 0>(pub T);
 
-impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for Json<T, LIMIT> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<BodyLimit>()
-            .map_or(1024 * 1024, |limit| limit.0);
+        let limit = match LIMIT {
+            0 => req
+                .app_data::<BodyLimit>()
+                .map_or(1024 * 1024, |limit| limit.0),
+            limit => limit,
+        };
         let is_json = req.mime_type().ok().flatten().is_some_and(|mime| {
             mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")
         });

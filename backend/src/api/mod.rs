@@ -6,6 +6,7 @@
 //! `.service(handler)`, never with actix's `route` method, and every path is written in
 //! full relative to its scope, so every route appears in `/api/v1/openapi.json`.
 
+pub mod activity;
 pub mod agent;
 pub mod agents;
 pub mod alerts;
@@ -21,6 +22,7 @@ pub mod paging;
 pub mod people;
 pub mod policies;
 pub mod reach;
+pub mod sessions;
 pub mod system;
 pub mod teams;
 pub mod webhooks;
@@ -99,6 +101,10 @@ pub fn v1() -> Scope<
         .service(agent::enroll)
         .service(agent::heartbeat)
         .service(agent::policy)
+        .service(agent::upload_activity)
+        .service(sessions::list)
+        .service(sessions::summary)
+        .service(activity::list)
 }
 
 /// The document's fixed parts; paths and schemas are collected from the handlers.
@@ -124,6 +130,7 @@ pub fn v1() -> Scope<
         (name = "agents", description = "Enrollment tokens, and the agents admins see and revoke"),
         (name = "agent", description = "What desktop agents call, with their device credential (`device`)"),
         (name = "policies", description = "Monitoring policies: the company default, team and employee overrides, the effective policy"),
+        (name = "activity", description = "What agents reported, and the work sessions built from it"),
         (name = "alerts", description = "Alerts per recipient, their live stream (Server-Sent Events) and preferences"),
         (name = "webhooks", description = "Signed outbound webhooks for alerts. Each request carries `Pulse-Signature: t=<unix seconds>,v1=<hex>`, where `<hex>` is HMAC-SHA256(endpoint secret, `<t>.<raw body>`); also `Pulse-Event-Id` (repeated on retries and replays), `Pulse-Event-Type` and `Pulse-Delivery-Id`. Non-2xx answers are retried with exponential backoff and jitter for a day; redirects are not followed."),
     )

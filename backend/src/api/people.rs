@@ -14,7 +14,7 @@ use super::paging;
 use super::reach::Reachable;
 use crate::auth::principal::Principal;
 use crate::db::audit::{self, Change};
-use crate::db::people::{self, PeopleFilter, UserRow};
+use crate::db::people::{self, PeopleFilter};
 use crate::db::{self, sessions, teams};
 use crate::domain::access::Action;
 use crate::errors::ApiError;
@@ -78,22 +78,8 @@ pub async fn get_one(
 ) -> Result<web::Json<Person>, ApiError> {
     let mut conn = db::conn(&state.pool).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::ReadPeople).await?;
-    let person = reachable_person(&mut conn, &principal, &reach, *id).await?;
+    let person = reach.person(&mut conn, &principal, *id).await?;
     Ok(web::Json(person.into()))
-}
-
-async fn reachable_person(
-    conn: &mut diesel_async::AsyncPgConnection,
-    principal: &Principal,
-    reach: &Reachable,
-    id: UserId,
-) -> Result<UserRow, ApiError> {
-    let person = people::user(conn, principal.company_id(), id).await?;
-    if reach.includes(&person) {
-        Ok(person)
-    } else {
-        Err(ApiError::NotFound)
-    }
 }
 
 /// Changes a person's role, team or status.
@@ -124,7 +110,7 @@ pub async fn update(
     let company = principal.company_id();
     let mut conn = db::conn(&state.pool).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::ReadPeople).await?;
-    let before = reachable_person(&mut conn, &principal, &reach, id).await?;
+    let before = reach.person(&mut conn, &principal, id).await?;
     let updates = if body.team_id.is_some() || body.status.is_some() {
         Some(Reachable::resolve(&mut conn, &principal, Action::UpdatePeople).await?)
     } else {
@@ -215,7 +201,7 @@ pub async fn remove(
     let company = principal.company_id();
     let mut conn = db::conn(&state.pool).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::ReadPeople).await?;
-    let person = reachable_person(&mut conn, &principal, &reach, id).await?;
+    let person = reach.person(&mut conn, &principal, id).await?;
     principal.require(Action::DeletePeople)?;
     if id == principal.user_id() {
         return Err(ApiError::Forbidden("You cannot delete yourself."));

@@ -70,6 +70,7 @@ pub async fn put_company(
         "the company",
     )
     .await?;
+    state.policy_cache.forget_company(principal.company_id());
     Ok(web::Json(
         row.map(PolicyRow::into_company).ok_or(ApiError::NotFound)?,
     ))
@@ -208,7 +209,9 @@ async fn set_override(
         check(body.check())?;
     }
     let settings = body.as_ref().map(rows::to_json);
-    change(&mut conn, principal, level, settings, &what).await
+    let written = change(&mut conn, principal, level, settings, &what).await?;
+    state.policy_cache.forget_company(company);
+    Ok(written)
 }
 
 /// The answer of a `PUT` of an override.

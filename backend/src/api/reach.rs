@@ -5,7 +5,7 @@ use pulse_shared::ids::UserId;
 use uuid::Uuid;
 
 use crate::auth::principal::Principal;
-use crate::db::people::{PeopleFilter, UserRow};
+use crate::db::people::{self, PeopleFilter, UserRow};
 use crate::db::teams;
 use crate::domain::access::{Action, Reach};
 use crate::errors::ApiError;
@@ -47,6 +47,22 @@ impl Reachable {
                 person.id == me.0 || person.team_id.is_some_and(|team| teams.contains(&team))
             }
             Self::Own(me) => person.id == me.0,
+        }
+    }
+
+    /// The company's person `id`, if within reach; 404 otherwise (whether they exist
+    /// or not is not told).
+    pub async fn person(
+        &self,
+        conn: &mut AsyncPgConnection,
+        principal: &Principal,
+        id: UserId,
+    ) -> Result<UserRow, ApiError> {
+        let person = people::user(conn, principal.company_id(), id).await?;
+        if self.includes(&person) {
+            Ok(person)
+        } else {
+            Err(ApiError::NotFound)
         }
     }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::principal::bearer;
 use super::secrets::token_hash;
-use crate::db::{self, agents, people};
+use crate::db::{self, agents};
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -44,19 +44,14 @@ impl FromRequest for Device {
                 .filter(|token| token.starts_with(CREDENTIAL_PREFIX))
                 .ok_or(ApiError::Unauthorized(ENROLL_AGAIN))?;
             let mut conn = db::conn(&state.pool).await?;
-            let agent = agents::by_secret(&mut conn, &token_hash(credential))
+            let agent = agents::caller(&mut conn, &token_hash(credential))
                 .await?
                 .ok_or(ApiError::Unauthorized(ENROLL_AGAIN))?;
-            let company = CompanyId(agent.company_id);
-            let person = match people::user(&mut conn, company, UserId(agent.user_id)).await {
-                Ok(person) if person.is_active() => person,
-                _ => return Err(ApiError::Unauthorized(ENROLL_AGAIN)),
-            };
             Ok(Device {
-                company_id: company,
+                company_id: CompanyId(agent.company_id),
                 agent_id: AgentId(agent.id),
                 user_id: UserId(agent.user_id),
-                team_id: person.team_id,
+                team_id: agent.team_id,
             })
         })
     }

@@ -138,14 +138,25 @@ pub async fn lock_seats(conn: &mut AsyncPgConnection, company: CompanyId) -> Que
         .await
 }
 
-/// The people with at least one agent that is not revoked: the seats in use.
-pub async fn seated(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<Vec<Uuid>> {
+/// The seats in use: how many people have at least one agent that is not revoked, and
+/// whether `user` is one of them.
+pub async fn seats_taken(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+) -> QueryResult<(i64, bool)> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Bool};
     agents::table
         .filter(agents::company_id.eq(company.0))
         .filter(agents::revoked_at.is_null())
-        .select(agents::user_id)
-        .distinct()
-        .load(conn)
+        .select((
+            sql::<BigInt>("count(DISTINCT user_id)"),
+            sql::<Bool>("coalesce(bool_or(user_id = ")
+                .bind::<diesel::sql_types::Uuid, _>(user.0)
+                .sql("), false)"),
+        ))
+        .get_result(conn)
         .await
 }
 
@@ -168,8 +179,9 @@ pub struct AgentRow {
 }
 
 impl AgentRow {
-    /// The agent as admins see it at `now`, for a heartbeat interval of `heartbeat`.
-    pub fn view(self, now: DateTime<Utc>, heartbeat: Duration) -> Agent {
+    /// The agent of employee `user_name` as admins see it at `now`, for a heartbeat
+    /// interval of `heartbeat`.
+    pub fn view(self, user_name: String, now: DateTime<Utc>, heartbeat: Duration) -> Agent {
         let status = match (self.revoked_at, self.last_seen_at) {
             (Some(_), _) => AgentStatus::Revoked,
             (None, Some(seen)) if seen + heartbeat + ONLINE_GRACE > now => AgentStatus::Online,
@@ -180,6 +192,7 @@ impl AgentRow {
         Agent {
             id: AgentId(self.id),
             user_id: UserId(self.user_id),
+            user_name,
             hostname: self.hostname,
             os: self.os,
             agent_version: self.agent_version,
@@ -202,15 +215,67 @@ pub async fn insert_agent(conn: &mut AsyncPgConnection, row: &AgentRow) -> Query
         .map(drop)
 }
 
-/// The agent holding the credential with hash `hash`, unless it is revoked.
-pub async fn by_secret(conn: &mut AsyncPgConnection, hash: &[u8]) -> QueryResult<Option<AgentRow>> {
+/// An agent calling with a credential: who it is and whom it reports for.
+#[derive(Debug, Clone, Queryable)]
+pub struct Caller {
+    pub company_id: Uuid,
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub team_id: Option<Uuid>,
+}
+
+/// The unrevoked agent holding the credential with hash `hash`, if its employee is
+/// active: one indexed lookup per agent call.
+pub async fn caller(conn: &mut AsyncPgConnection, hash: &[u8]) -> QueryResult<Option<Caller>> {
+    use super::schema::users;
     agents::table
+        .inner_join(
+            users::table.on(users::company_id
+                .eq(agents::company_id)
+                .and(users::id.eq(agents::user_id))),
+        )
         .filter(agents::secret_hash.eq(hash))
         .filter(agents::revoked_at.is_null())
-        .select(AgentRow::as_select())
+        .filter(users::status.eq(pulse_shared::people::UserStatus::Active.as_str()))
+        .select((
+            agents::company_id,
+            agents::id,
+            agents::user_id,
+            users::team_id,
+        ))
         .first(conn)
         .await
         .optional()
+}
+
+/// The name and effective heartbeat interval (seconds; `None`: the built-in default)
+/// of each of `people`.
+pub async fn employees(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    people: &[Uuid],
+) -> QueryResult<Vec<Employee>> {
+    let heartbeat = super::policies::effective_setting_sql("heartbeat_secs");
+    diesel::sql_query(format!(
+        "SELECT u.id, u.name, h.value::int AS heartbeat_secs
+           FROM users u JOIN ({heartbeat}) h ON h.company_id = u.company_id AND h.user_id = u.id
+          WHERE u.company_id = $1 AND u.id = ANY($2)"
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(company.0)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(people)
+    .load(conn)
+    .await
+}
+
+/// An agent's employee, for the list of agents.
+#[derive(Debug, QueryableByName)]
+pub struct Employee {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub name: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
+    pub heartbeat_secs: Option<i32>,
 }
 
 /// `company`'s agents, newest first; only those of `people` when given.
@@ -263,30 +328,27 @@ pub async fn revoke(
     .await
 }
 
-/// Records a heartbeat. Skipped when the stored `last_seen_at` is under five seconds
-/// old, so a chatty agent costs a read, not a write.
-pub async fn seen(
+/// Writes coalesced heartbeats in one statement: each agent's `last_seen_at` and state,
+/// unless the stored one is newer. Answers how many agents changed.
+pub async fn seen_many(
     conn: &mut AsyncPgConnection,
-    company: CompanyId,
-    agent: AgentId,
-    state: AgentState,
-    at: DateTime<Utc>,
-) -> QueryResult<()> {
-    diesel::update(
-        agents::table.find((company.0, agent.0)).filter(
-            agents::last_seen_at
-                .is_null()
-                .or(agents::last_seen_at.lt(at - Duration::seconds(5)))
-                .or(agents::last_state.ne(state.as_str())),
-        ),
+    seen: &[(CompanyId, AgentId, AgentState, DateTime<Utc>)],
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, Text, Timestamptz};
+    diesel::sql_query(
+        "UPDATE agents a
+            SET last_seen_at = s.at, last_state = s.state
+           FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[])
+                AS s(company_id, id, state, at)
+          WHERE a.company_id = s.company_id AND a.id = s.id
+            AND (a.last_seen_at IS NULL OR a.last_seen_at <= s.at)",
     )
-    .set((
-        agents::last_seen_at.eq(at),
-        agents::last_state.eq(state.as_str()),
-    ))
+    .bind::<Array<diesel::sql_types::Uuid>, _>(seen.iter().map(|s| s.0.0).collect::<Vec<_>>())
+    .bind::<Array<diesel::sql_types::Uuid>, _>(seen.iter().map(|s| s.1.0).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(seen.iter().map(|s| s.2.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(seen.iter().map(|s| s.3).collect::<Vec<_>>())
     .execute(conn)
     .await
-    .map(drop)
 }
 
 /// The people of `teams`.
@@ -330,32 +392,36 @@ pub async fn update_presence(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<Transition>> {
-    diesel::sql_query(
+    let heartbeat = super::policies::effective_setting_sql("heartbeat_secs");
+    diesel::sql_query(format!(
         "WITH computed AS (
              SELECT a.company_id, a.id, a.presence AS previous,
                     CASE
                       WHEN a.last_seen_at IS NOT NULL
                            AND a.last_seen_at + make_interval(secs =>
-                                 coalesce((p.settings->>'heartbeat_secs')::int, 30) + $2) > $1
+                                 coalesce(h.value::int, $4) + $2) > $1
                         THEN 'online'
                       WHEN coalesce(a.last_seen_at, a.enrolled_at) + make_interval(days => $3) <= $1
                         THEN 'missing'
                       ELSE 'offline'
                     END AS presence
                FROM agents a
-               LEFT JOIN policies p ON p.company_id = a.company_id
-                                   AND p.team_id IS NULL AND p.user_id IS NULL
+               LEFT JOIN ({heartbeat}) h ON h.company_id = a.company_id AND h.user_id = a.user_id
               WHERE a.revoked_at IS NULL)
          UPDATE agents a
             SET presence = c.presence
            FROM computed c
           WHERE a.company_id = c.company_id AND a.id = c.id AND a.presence <> c.presence
       RETURNING a.company_id, a.id, a.user_id, a.hostname, a.presence, c.previous,
-                a.last_seen_at",
-    )
+                a.last_seen_at"
+    ))
     .bind::<diesel::sql_types::Timestamptz, _>(now)
     .bind::<diesel::sql_types::Double, _>(ONLINE_GRACE.num_seconds() as f64)
     .bind::<diesel::sql_types::Integer, _>(i32::try_from(MISSING_AFTER.num_days()).unwrap_or(30))
+    .bind::<diesel::sql_types::Integer, _>(
+        i32::try_from(pulse_shared::policies::PolicySettings::default().heartbeat_secs)
+            .unwrap_or(30),
+    )
     .load(conn)
     .await
 }

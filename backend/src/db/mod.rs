@@ -1,6 +1,7 @@
 //! The database layer: the connection pool, embedded migrations, and (per area) row
 //! structs and queries.
 
+pub mod activity;
 pub mod agents;
 pub mod alerts;
 pub mod api_keys;

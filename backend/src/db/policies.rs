@@ -193,6 +193,23 @@ pub async fn lock(conn: &mut AsyncPgConnection, company_id: CompanyId) -> QueryR
         .await
 }
 
+/// A query of every person's effective `setting` (a top-level field of the settings)
+/// as text, for statements over many people at once: the employee's override, else the
+/// team's, else the company default; `NULL` when no level sets it. Columns:
+/// `company_id`, `user_id`, `value`.
+pub fn effective_setting_sql(setting: &'static str) -> String {
+    format!(
+        "SELECT u.company_id, u.id AS user_id,
+                coalesce(pe.settings->>'{setting}', pt.settings->>'{setting}',
+                         pc.settings->>'{setting}') AS value
+           FROM users u
+           LEFT JOIN policies pc ON pc.company_id = u.company_id
+                                AND pc.team_id IS NULL AND pc.user_id IS NULL
+           LEFT JOIN policies pt ON pt.company_id = u.company_id AND pt.team_id = u.team_id
+           LEFT JOIN policies pe ON pe.company_id = u.company_id AND pe.user_id = u.id"
+    )
+}
+
 /// What applies to one person: the layers and the settings they combine into.
 #[derive(Debug, Clone)]
 pub struct Effective {
@@ -202,23 +219,41 @@ pub struct Effective {
     pub employee: Option<PolicyOverride>,
 }
 
-/// The effective policy of `user`, who is in `team`.
+/// The effective policy of `user`, who is in `team`: the layers in one query (the
+/// company default is created when missing).
 pub async fn effective(
     conn: &mut AsyncPgConnection,
     company_id: CompanyId,
     user: UserId,
     team: Option<Uuid>,
 ) -> QueryResult<Effective> {
-    let default = company(conn, company_id).await?.company_settings();
-    let team = match team {
-        Some(team) => find(conn, company_id, Level::Team(TeamId(team)))
-            .await?
-            .map(|row| row.override_settings()),
-        None => None,
+    let rows: Vec<PolicyRow> = policies::table
+        .filter(policies::company_id.eq(company_id.0))
+        .filter(
+            policies::team_id
+                .is_null()
+                .and(policies::user_id.is_null())
+                .or(policies::team_id.eq(team))
+                .or(policies::user_id.eq(user.0)),
+        )
+        .select(PolicyRow::as_select())
+        .load(conn)
+        .await?;
+    let default = match rows
+        .iter()
+        .find(|row| row.team_id.is_none() && row.user_id.is_none())
+    {
+        Some(row) => row.company_settings(),
+        None => company(conn, company_id).await?.company_settings(),
     };
-    let employee = find(conn, company_id, Level::Employee(user))
-        .await?
-        .map(|row| row.override_settings());
+    let team = rows
+        .iter()
+        .find(|row| row.team_id.is_some() && row.team_id == team)
+        .map(PolicyRow::override_settings);
+    let employee = rows
+        .iter()
+        .find(|row| row.user_id == Some(user.0))
+        .map(PolicyRow::override_settings);
     let settings = crate::domain::policies::effective(&default, team.as_ref(), employee.as_ref());
     Ok(Effective {
         version: crate::domain::policies::version(&settings),

@@ -267,6 +267,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    activity_events (company_id, agent_id, id) {
+        company_id -> Uuid,
+        agent_id -> Uuid,
+        id -> Uuid,
+        user_id -> Uuid,
+        app -> Text,
+        title -> Nullable<Text>,
+        url -> Nullable<Text>,
+        started_at -> Timestamptz,
+        duration_secs -> Int4,
+        keystrokes -> Int4,
+        mouse_events -> Int4,
+        active_secs -> Int4,
+        idle -> Bool,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    work_sessions (company_id, id) {
+        company_id -> Uuid,
+        id -> Uuid,
+        user_id -> Uuid,
+        started_at -> Timestamptz,
+        ended_at -> Timestamptz,
+        active_secs -> Int8,
+        idle_secs -> Int8,
+        keystrokes -> Int8,
+        mouse_events -> Int8,
+        app_secs -> Jsonb,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     companies,
     teams,
@@ -286,5 +321,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_attempts,
     policies,
     enrollment_tokens,
-    agents
+    agents,
+    activity_events,
+    work_sessions
 );

@@ -5,4 +5,5 @@
 pub use pulse_shared::access;
 pub mod audit;
 pub mod policies;
+pub mod sessions;
 pub mod webhooks;

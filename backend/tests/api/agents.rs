@@ -54,7 +54,7 @@ pub async fn enroll(app: &TestApp, org: &Org, person: &Session, host: &str) -> V
     response.json().await.unwrap()
 }
 
-async fn agent_call(
+pub async fn agent_call(
     app: &TestApp,
     credential: &str,
     method: Method,
@@ -71,16 +71,46 @@ async fn agent_call(
     request.send().await.unwrap()
 }
 
-async fn heartbeat(app: &TestApp, credential: &str, state: &str) -> reqwest::Response {
-    let body = json!({"state": state, "sent_at": chrono::Utc::now()});
-    agent_call(
+/// Sends a heartbeat and, when it is accepted, waits until the server has written it
+/// (heartbeats are coalesced in memory and written in bulk).
+pub async fn heartbeat(app: &TestApp, credential: &str, state: &str) -> reqwest::Response {
+    let sent_at = chrono::Utc::now();
+    let body = json!({"state": state, "sent_at": sent_at});
+    let response = agent_call(
         app,
         credential,
         Method::POST,
         "/api/v1/agent/heartbeat",
         Some(body),
     )
-    .await
+    .await;
+    if response.status() == 200 {
+        written_since(app, credential, sent_at).await;
+    }
+    response
+}
+
+/// Waits until the agent holding `credential` has a `last_seen_at` from `since` on.
+async fn written_since(app: &TestApp, credential: &str, since: chrono::DateTime<chrono::Utc>) {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use pulse_backend::db::schema::agents;
+    let pool = app.pool().unwrap();
+    let hash = pulse_backend::auth::secrets::token_hash(credential);
+    for _ in 0..500 {
+        let mut conn = pool.get().await.unwrap();
+        let seen: Option<chrono::DateTime<chrono::Utc>> = agents::table
+            .filter(agents::secret_hash.eq(&hash))
+            .select(agents::last_seen_at)
+            .first(&mut conn)
+            .await
+            .unwrap();
+        if seen.is_some_and(|seen| seen >= since) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the heartbeat was not written within 5 s");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -431,5 +461,59 @@ async fn one_alert_per_transition_between_online_and_offline() {
     assert_eq!(
         agents["items"][0]["status"], "online",
         "the list uses the real clock"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_is_online_for_its_own_heartbeat_interval() {
+    use pulse_backend::jobs::presence_round;
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "interval").await;
+    let pool = app.pool().unwrap();
+    let slow = enroll(&app, &org, &org.employee, "emma-laptop").await;
+    let quick = enroll(&app, &org, &org.outsider, "otto-desktop").await;
+    let emma = org.employee.body.me.user.id;
+    let set = send(
+        &app,
+        &org.admin,
+        Method::PUT,
+        &format!("/api/v1/policies/employees/{emma}"),
+        Some(&json!({"heartbeat_secs": 300})),
+    )
+    .await;
+    assert_eq!(set.status(), 200);
+    for agent in [&slow, &quick] {
+        heartbeat(&app, agent["credential"].as_str().unwrap(), "active").await;
+    }
+    assert_eq!(
+        presence_round(&pool, chrono::Utc::now()).await.unwrap(),
+        Some(2)
+    );
+    // Two minutes on: past the company's 30 s + grace, within Emma's 300 s.
+    let later = chrono::Utc::now() + chrono::Duration::minutes(2);
+    assert_eq!(presence_round(&pool, later).await.unwrap(), Some(1));
+    let agents: Value = get(&app, &org.owner, "/api/v1/agents")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let status = |host: &str| {
+        agents["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|agent| agent["hostname"] == host)
+            .map(|agent| (agent["status"].clone(), agent["user_name"].clone()))
+            .unwrap()
+    };
+    assert_eq!(status("emma-laptop").0, "online");
+    assert_eq!(
+        status("emma-laptop").1,
+        org.employee.body.me.user.name.as_str()
+    );
+    assert_eq!(
+        status("otto-desktop").0,
+        "online",
+        "the list is computed now, not at `later`"
     );
 }

@@ -108,6 +108,13 @@ const ACTIONS: &[(&str, &str, Option<Action>)] = &[
         Some(Action::ReadPeople),
     ),
     ("GET", "/api/v1/agents", Some(Action::ReadAgents)),
+    ("GET", "/api/v1/sessions", Some(Action::ReadActivity)),
+    (
+        "GET",
+        "/api/v1/sessions/summary",
+        Some(Action::ReadActivity),
+    ),
+    ("GET", "/api/v1/activity", Some(Action::ReadActivity)),
     ("DELETE", "/api/v1/agents/{id}", Some(Action::ManageAgents)),
     (
         "GET",
@@ -270,6 +277,21 @@ async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) ->
         .to_owned()
 }
 
+/// The query of routes that need one: a day around now, about `person`.
+fn query(path: &str, person: &str) -> String {
+    let now = chrono::Utc::now();
+    let range = format!(
+        "from={}&to={}",
+        (now - chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ"),
+        (now + chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ"),
+    );
+    match path {
+        "/api/v1/sessions" | "/api/v1/activity" => format!("?{range}&user_id={person}"),
+        "/api/v1/sessions/summary" => format!("?{range}"),
+        _ => String::new(),
+    }
+}
+
 /// Routes whose `{id}` is a person: each call gets a fresh employee in team A.
 fn is_person_route(path: &str) -> bool {
     [
@@ -383,6 +405,8 @@ async fn no_route_gives_one_company_anything_of_another() {
             if method == "DELETE" && path == "/api/v1/teams/{id}" {
                 url.push_str(&format!("?move_to={}", b.team_b));
             }
+            let about_a = query(path, &a.employee.body.me.user.id.to_string());
+            url.push_str(&about_a);
             let response = call(
                 &app,
                 intruder,
@@ -393,7 +417,7 @@ async fn no_route_gives_one_company_anything_of_another() {
             .await;
             let status = response.status().as_u16();
             let text = body_text(path, response).await;
-            if path.contains("{id}") {
+            if path.contains("{id}") || about_a.contains("user_id") {
                 assert!(
                     [403, 404].contains(&status),
                     "{name} of B: {method} {url} answered {status}: {text}"
@@ -455,6 +479,7 @@ async fn every_role_gets_what_the_table_says() {
             if path.contains("{id}") {
                 url = path.replace("{id}", &target(&app, &org, method, path, pairs).await);
             }
+            url.push_str(&query(path, &org.employee.body.me.user.id.to_string()));
             let allowed = match action.map(|action| access(*role, action)) {
                 None => true,
                 Some(Reach::None) => false,

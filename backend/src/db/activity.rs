@@ -1,0 +1,417 @@
+//! Activity events and work sessions: the ingest statement, session upkeep, the reads
+//! people make, and retention.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use pulse_shared::activity::{ActivityEvent, ActivityRecord, WorkSession};
+use pulse_shared::ids::{AgentId, CompanyId, UserId, WorkSessionId};
+use uuid::Uuid;
+
+use super::policies;
+use super::schema::{activity_events, work_sessions};
+use crate::domain::sessions::{self, Span};
+
+/// The namespace of the per-employee advisory lock taken while their sessions change.
+const SESSION_LOCK_SPACE: i32 = 0x7073_6573; // "pses"
+
+#[derive(QueryableByName)]
+struct StoredId {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+}
+
+/// Inserts `events` of one agent in one statement (`UNNEST` of one array per column)
+/// and answers the ids actually stored: an id the agent already sent is skipped. This is
+/// the whole write cost of an activity batch apart from session upkeep, and the
+/// statement `cargo xtask bench` compares the API against.
+pub async fn insert_events(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    agent: AgentId,
+    user: UserId,
+    events: &[ActivityEvent],
+    received_at: DateTime<Utc>,
+) -> QueryResult<Vec<Uuid>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Counts are checked against their bounds before they get here.
+    let column = |f: fn(&ActivityEvent) -> u32| {
+        events
+            .iter()
+            .map(|event| i32::try_from(f(event)).unwrap_or(i32::MAX))
+            .collect::<Vec<i32>>()
+    };
+    let rows: Vec<StoredId> = diesel::sql_query(
+        "INSERT INTO activity_events (company_id, agent_id, id, user_id, app, title, url,
+                                      started_at, duration_secs, keystrokes, mouse_events,
+                                      active_secs, idle, received_at)
+         SELECT $1, $2, e.id, $3, e.app, e.title, e.url, e.started_at, e.duration_secs,
+                e.keystrokes, e.mouse_events, e.active_secs, e.idle, $4
+           FROM UNNEST($5::uuid[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
+                       $10::int[], $11::int[], $12::int[], $13::int[], $14::bool[])
+                AS e(id, app, title, url, started_at, duration_secs, keystrokes,
+                     mouse_events, active_secs, idle)
+         ON CONFLICT DO NOTHING
+         RETURNING id",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(company.0)
+    .bind::<diesel::sql_types::Uuid, _>(agent.0)
+    .bind::<diesel::sql_types::Uuid, _>(user.0)
+    .bind::<Timestamptz, _>(received_at)
+    .bind::<Array<diesel::sql_types::Uuid>, _>(events.iter().map(|e| e.id).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(events.iter().map(|e| e.app.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(
+        events
+            .iter()
+            .map(|e| e.title.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Nullable<Text>>, _>(events.iter().map(|e| e.url.as_deref()).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(events.iter().map(|e| e.started_at).collect::<Vec<_>>())
+    .bind::<Array<Integer>, _>(column(|e| e.duration_secs))
+    .bind::<Array<Integer>, _>(column(|e| e.keystrokes))
+    .bind::<Array<Integer>, _>(column(|e| e.mouse_events))
+    .bind::<Array<Integer>, _>(column(|e| e.active_secs))
+    .bind::<Array<Bool>, _>(events.iter().map(|e| e.idle).collect::<Vec<_>>())
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|row| row.id).collect())
+}
+
+/// Stores a batch and brings the employee's sessions up to date, in one transaction:
+/// only events stored by this call count towards sessions, so a re-sent batch changes
+/// nothing. Answers how many events were stored.
+pub async fn store_batch(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    agent: AgentId,
+    user: UserId,
+    events: &[ActivityEvent],
+    idle_gap: Duration,
+    received_at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    conn.transaction(async |conn| {
+        let stored = insert_events(conn, company, agent, user, events, received_at).await?;
+        if stored.is_empty() {
+            return Ok(0);
+        }
+        let fresh: Vec<ActivityEvent> = if stored.len() == events.len() {
+            events.to_vec()
+        } else {
+            let stored: std::collections::HashSet<Uuid> = stored.iter().copied().collect();
+            events
+                .iter()
+                .filter(|event| stored.contains(&event.id))
+                .cloned()
+                .collect()
+        };
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2::text))")
+            .bind::<Integer, _>(SESSION_LOCK_SPACE)
+            .bind::<diesel::sql_types::Uuid, _>(user.0)
+            .execute(conn)
+            .await?;
+        for run in sessions::runs(&fresh, idle_gap) {
+            merge_run(conn, company, user, run, idle_gap).await?;
+        }
+        Ok(stored.len())
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = work_sessions)]
+pub struct SessionRow {
+    pub company_id: Uuid,
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub active_secs: i64,
+    pub idle_secs: i64,
+    pub keystrokes: i64,
+    pub mouse_events: i64,
+    pub app_secs: serde_json::Value,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl SessionRow {
+    /// Active seconds per application.
+    pub fn apps(&self) -> BTreeMap<String, i64> {
+        serde_json::from_value(self.app_secs.clone()).unwrap_or_default()
+    }
+
+    fn span(&self) -> Span {
+        Span {
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+            active_secs: self.active_secs,
+            idle_secs: self.idle_secs,
+            keystrokes: self.keystrokes,
+            mouse_events: self.mouse_events,
+            app_secs: self.apps(),
+        }
+    }
+
+    fn new(company: CompanyId, id: Uuid, user: UserId, span: &Span) -> Self {
+        Self {
+            company_id: company.0,
+            id,
+            user_id: user.0,
+            started_at: span.started_at,
+            ended_at: span.ended_at,
+            active_secs: span.active_secs,
+            idle_secs: span.idle_secs,
+            keystrokes: span.keystrokes,
+            mouse_events: span.mouse_events,
+            app_secs: serde_json::to_value(&span.app_secs).unwrap_or_default(),
+            updated_at: Utc::now(),
+        }
+    }
+}
+
+impl From<SessionRow> for WorkSession {
+    fn from(row: SessionRow) -> Self {
+        Self {
+            id: WorkSessionId(row.id),
+            user_id: UserId(row.user_id),
+            started_at: row.started_at,
+            ended_at: row.ended_at,
+            active_secs: row.active_secs,
+            idle_secs: row.idle_secs,
+            keystrokes: row.keystrokes,
+            mouse_events: row.mouse_events,
+            top_apps: sessions::top_apps(&row.apps()),
+        }
+    }
+}
+
+/// Joins `run` with the sessions it touches (one row remains, the earliest), or starts
+/// a session with it. The caller holds the employee's session lock.
+async fn merge_run(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+    mut run: Span,
+    gap: Duration,
+) -> QueryResult<()> {
+    let touching: Vec<SessionRow> = work_sessions::table
+        .filter(work_sessions::company_id.eq(company.0))
+        .filter(work_sessions::user_id.eq(user.0))
+        .filter(work_sessions::ended_at.gt(run.started_at - gap))
+        .filter(work_sessions::started_at.lt(run.ended_at + gap))
+        .order(work_sessions::started_at.asc())
+        .select(SessionRow::as_select())
+        .load(conn)
+        .await?;
+    let Some((kept, merged)) = touching.split_first() else {
+        let row = SessionRow::new(company, Uuid::now_v7(), user, &run);
+        return diesel::insert_into(work_sessions::table)
+            .values(&row)
+            .execute(conn)
+            .await
+            .map(drop);
+    };
+    for row in &touching {
+        run.absorb(row.span());
+    }
+    let row = SessionRow::new(company, kept.id, user, &run);
+    diesel::update(work_sessions::table.find((company.0, kept.id)))
+        .set((
+            work_sessions::started_at.eq(row.started_at),
+            work_sessions::ended_at.eq(row.ended_at),
+            work_sessions::active_secs.eq(row.active_secs),
+            work_sessions::idle_secs.eq(row.idle_secs),
+            work_sessions::keystrokes.eq(row.keystrokes),
+            work_sessions::mouse_events.eq(row.mouse_events),
+            work_sessions::app_secs.eq(&row.app_secs),
+            work_sessions::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)
+        .await?;
+    if !merged.is_empty() {
+        diesel::delete(
+            work_sessions::table
+                .filter(work_sessions::company_id.eq(company.0))
+                .filter(
+                    work_sessions::id.eq_any(merged.iter().map(|row| row.id).collect::<Vec<_>>()),
+                ),
+        )
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The sessions of `people` overlapping `[from, to)`, in time order.
+pub async fn sessions(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    people: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<Vec<SessionRow>> {
+    work_sessions::table
+        .filter(work_sessions::company_id.eq(company.0))
+        .filter(work_sessions::user_id.eq_any(people.to_vec()))
+        .filter(work_sessions::ended_at.gt(from))
+        .filter(work_sessions::started_at.lt(to))
+        .order((work_sessions::started_at.asc(), work_sessions::id.asc()))
+        .select(SessionRow::as_select())
+        .load(conn)
+        .await
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = activity_events)]
+pub struct EventRow {
+    pub agent_id: Uuid,
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub app: String,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub duration_secs: i32,
+    pub keystrokes: i32,
+    pub mouse_events: i32,
+    pub active_secs: i32,
+    pub idle: bool,
+}
+
+impl From<EventRow> for ActivityRecord {
+    fn from(row: EventRow) -> Self {
+        Self {
+            id: row.id,
+            agent_id: AgentId(row.agent_id),
+            user_id: UserId(row.user_id),
+            app: row.app,
+            title: row.title,
+            url: row.url,
+            started_at: row.started_at,
+            duration_secs: row.duration_secs,
+            keystrokes: row.keystrokes,
+            mouse_events: row.mouse_events,
+            active_secs: row.active_secs,
+            idle: row.idle,
+        }
+    }
+}
+
+/// Where a page of events continues: after this start time and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventCursor {
+    pub started_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+impl std::str::FromStr for EventCursor {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (micros, id) = s.split_once('_').ok_or(())?;
+        let started_at =
+            DateTime::<Utc>::from_timestamp_micros(micros.parse().map_err(drop)?).ok_or(())?;
+        Ok(Self {
+            started_at,
+            id: id.parse().map_err(drop)?,
+        })
+    }
+}
+
+impl std::fmt::Display for EventCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}_{}", self.started_at.timestamp_micros(), self.id)
+    }
+}
+
+/// One employee's events starting in `[from, to)`, oldest first, after `cursor`.
+pub async fn events(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    cursor: Option<EventCursor>,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    let mut query = activity_events::table
+        .filter(activity_events::company_id.eq(company.0))
+        .filter(activity_events::user_id.eq(user.0))
+        .filter(activity_events::started_at.ge(from))
+        .filter(activity_events::started_at.lt(to))
+        .order((activity_events::started_at.asc(), activity_events::id.asc()))
+        .limit(limit)
+        .select(EventRow::as_select())
+        .into_boxed();
+    if let Some(cursor) = cursor {
+        query = query.filter(
+            activity_events::started_at
+                .gt(cursor.started_at)
+                .or(activity_events::started_at
+                    .eq(cursor.started_at)
+                    .and(activity_events::id.gt(cursor.id))),
+        );
+    }
+    query.load(conn).await
+}
+
+/// Deletes up to `batch` events and up to `batch` sessions that are past their
+/// employee's activity retention at `now`; answers how many rows went.
+pub async fn delete_expired(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    batch: i64,
+) -> QueryResult<usize> {
+    let default_days =
+        i32::try_from(pulse_shared::policies::PolicySettings::default().activity_retention_days)
+            .unwrap_or(i32::MAX);
+    let retention = policies::effective_setting_sql("activity_retention_days");
+    let events = diesel::sql_query(format!(
+        "WITH retention AS (SELECT company_id, user_id, coalesce(value::int, $2) AS days
+                              FROM ({retention}) s)
+         DELETE FROM activity_events
+          WHERE ctid IN (SELECT e.ctid FROM activity_events e
+                           JOIN retention r ON r.company_id = e.company_id AND r.user_id = e.user_id
+                          WHERE e.started_at < $1 - make_interval(days => r.days)
+                          LIMIT $3)"
+    ))
+    .bind::<Timestamptz, _>(now)
+    .bind::<Integer, _>(default_days)
+    .bind::<diesel::sql_types::BigInt, _>(batch)
+    .execute(conn)
+    .await?;
+    let sessions = diesel::sql_query(format!(
+        "WITH retention AS (SELECT company_id, user_id, coalesce(value::int, $2) AS days
+                              FROM ({retention}) s)
+         DELETE FROM work_sessions
+          WHERE ctid IN (SELECT s.ctid FROM work_sessions s
+                           JOIN retention r ON r.company_id = s.company_id AND r.user_id = s.user_id
+                          WHERE s.ended_at < $1 - make_interval(days => r.days)
+                          LIMIT $3)"
+    ))
+    .bind::<Timestamptz, _>(now)
+    .bind::<Integer, _>(default_days)
+    .bind::<diesel::sql_types::BigInt, _>(batch)
+    .execute(conn)
+    .await?;
+    Ok(events + sessions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_cursors_round_trip() {
+        let cursor = EventCursor {
+            started_at: DateTime::<Utc>::from_timestamp_micros(1_800_000_000_123_456)
+                .unwrap_or_default(),
+            id: Uuid::from_u128(7),
+        };
+        assert_eq!(cursor.to_string().parse::<EventCursor>(), Ok(cursor));
+        assert!("nonsense".parse::<EventCursor>().is_err());
+    }
+}

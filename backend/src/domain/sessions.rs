@@ -1,0 +1,260 @@
+//! Work sessions over values: how reported events join into sessions, how a new stretch
+//! merges with the sessions it touches, and what an event keeps under its policy.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use pulse_shared::activity::{ActivityEvent, AppUsage, TOP_APPS};
+use pulse_shared::policies::PolicySettings;
+
+/// The app name stored when the policy does not track applications.
+pub const UNTRACKED_APP: &str = "Untracked";
+/// The app name stored for an excluded application or domain.
+pub const PRIVATE_APP: &str = "Private";
+
+/// A stretch of activity with its totals: a session, or a run of new events that will
+/// become one or join one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub active_secs: i64,
+    pub idle_secs: i64,
+    pub keystrokes: i64,
+    pub mouse_events: i64,
+    /// Active seconds per application.
+    pub app_secs: BTreeMap<String, i64>,
+}
+
+impl Span {
+    /// The span of one event: idle events count as idle time, the rest as active time
+    /// in their application.
+    pub fn of(event: &ActivityEvent) -> Self {
+        let secs = i64::from(event.duration_secs);
+        let mut app_secs = BTreeMap::new();
+        if !event.idle {
+            app_secs.insert(event.app.clone(), secs);
+        }
+        Self {
+            started_at: event.started_at,
+            ended_at: event.ended_at(),
+            active_secs: if event.idle { 0 } else { secs },
+            idle_secs: if event.idle { secs } else { 0 },
+            keystrokes: i64::from(event.keystrokes),
+            mouse_events: i64::from(event.mouse_events),
+            app_secs,
+        }
+    }
+
+    /// Whether `other` belongs to the same session: the gap between them (if any) is
+    /// shorter than `gap`.
+    pub fn touches(&self, other: &Span, gap: Duration) -> bool {
+        other.started_at < self.ended_at + gap && self.started_at < other.ended_at + gap
+    }
+
+    /// Takes `other` in: the union of the two stretches, their totals added.
+    pub fn absorb(&mut self, other: Span) {
+        self.started_at = self.started_at.min(other.started_at);
+        self.ended_at = self.ended_at.max(other.ended_at);
+        self.active_secs += other.active_secs;
+        self.idle_secs += other.idle_secs;
+        self.keystrokes += other.keystrokes;
+        self.mouse_events += other.mouse_events;
+        for (app, secs) in other.app_secs {
+            *self.app_secs.entry(app).or_default() += secs;
+        }
+    }
+
+    /// The applications used longest, longest first (ties by name).
+    pub fn top_apps(&self) -> Vec<AppUsage> {
+        top_apps(&self.app_secs)
+    }
+}
+
+/// The `TOP_APPS` longest-used applications of a seconds-per-app map.
+pub fn top_apps(app_secs: &BTreeMap<String, i64>) -> Vec<AppUsage> {
+    let mut apps: Vec<AppUsage> = app_secs
+        .iter()
+        .filter(|(_, secs)| **secs > 0)
+        .map(|(app, secs)| AppUsage {
+            app: app.clone(),
+            secs: *secs,
+        })
+        .collect();
+    apps.sort_by(|a, b| b.secs.cmp(&a.secs).then_with(|| a.app.cmp(&b.app)));
+    apps.truncate(TOP_APPS);
+    apps
+}
+
+/// The events joined into runs, in time order: an event starting less than `gap` after
+/// the run so far ends joins it.
+pub fn runs(events: &[ActivityEvent], gap: Duration) -> Vec<Span> {
+    let mut spans: Vec<Span> = events.iter().map(Span::of).collect();
+    spans.sort_by_key(|span| span.started_at);
+    let mut runs: Vec<Span> = Vec::new();
+    for span in spans {
+        match runs.last_mut() {
+            Some(run) if run.touches(&span, gap) => run.absorb(span),
+            _ => runs.push(span),
+        }
+    }
+    runs
+}
+
+/// What of `event` may be stored under `policy`: titles and URLs only where tracked,
+/// the application's name only where tracked, and nothing that names an excluded
+/// application or domain.
+pub fn redact(mut event: ActivityEvent, policy: &PolicySettings) -> ActivityEvent {
+    let excluded_app = policy
+        .excluded_apps
+        .iter()
+        .any(|app| app.eq_ignore_ascii_case(event.app.trim()));
+    let excluded_domain = event
+        .url
+        .as_deref()
+        .and_then(domain_of)
+        .is_some_and(|domain| {
+            policy
+                .excluded_domains
+                .iter()
+                .any(|excluded| domain_matches(&domain, excluded))
+        });
+    if excluded_app || excluded_domain {
+        event.app = PRIVATE_APP.to_owned();
+        event.title = None;
+        event.url = None;
+        return event;
+    }
+    if !policy.track_apps {
+        event.app = UNTRACKED_APP.to_owned();
+    }
+    if !policy.track_titles {
+        event.title = None;
+    }
+    if !policy.track_urls {
+        event.url = None;
+    }
+    event
+}
+
+/// The host of a URL (`https://mail.example.com/inbox` → `mail.example.com`) or of a
+/// bare domain, lowercased.
+fn domain_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    let host = host.split(':').next()?.trim().trim_end_matches('.');
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Whether `domain` is `excluded` or one of its subdomains.
+fn domain_matches(domain: &str, excluded: &str) -> bool {
+    let excluded = excluded
+        .trim()
+        .trim_start_matches("*.")
+        .to_ascii_lowercase();
+    !excluded.is_empty() && (domain == excluded || domain.ends_with(&format!(".{excluded}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn at(minute: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap_or_default()
+            + Duration::minutes(minute)
+    }
+
+    fn event(app: &str, minute: i64, secs: u32, idle: bool) -> ActivityEvent {
+        ActivityEvent {
+            id: Uuid::new_v4(),
+            app: app.into(),
+            title: Some("title".into()),
+            url: Some("https://mail.example.com/inbox".into()),
+            started_at: at(minute),
+            duration_secs: secs,
+            keystrokes: 10,
+            mouse_events: 5,
+            active_secs: if idle { 0 } else { secs },
+            idle,
+        }
+    }
+
+    #[test]
+    fn events_join_while_the_gap_is_under_the_threshold() {
+        let gap = Duration::minutes(5);
+        let events = [
+            event("code", 10, 60, false),    // 10:00–11:00
+            event("slack", 0, 120, false),   // 0:00–2:00, sent out of order
+            event("code", 2, 60, true),      // 2:00–3:00 idle
+            event("code", 15, 60, false),    // 4 min after 11:00: joins
+            event("firefox", 21, 60, false), // 5 min after 16:00: a new session
+        ];
+        let runs = runs(&events, gap);
+        assert_eq!(runs.len(), 3, "{runs:#?}");
+        assert_eq!((runs[0].started_at, runs[0].ended_at), (at(0), at(3)));
+        assert_eq!((runs[0].active_secs, runs[0].idle_secs), (120, 60));
+        assert_eq!((runs[1].started_at, runs[1].ended_at), (at(10), at(16)));
+        assert_eq!(runs[1].app_secs.get("code"), Some(&120));
+        assert_eq!(runs[2].started_at, at(21));
+        assert_eq!(runs[0].keystrokes, 20);
+    }
+
+    #[test]
+    fn a_run_bridging_two_sessions_merges_them() {
+        let gap = Duration::minutes(5);
+        let mut morning = Span::of(&event("code", 0, 600, false));
+        let afternoon = Span::of(&event("slack", 20, 600, false));
+        let bridge = Span::of(&event("firefox", 13, 240, false));
+        assert!(!morning.touches(&afternoon, gap));
+        assert!(morning.touches(&bridge, gap) && afternoon.touches(&bridge, gap));
+        morning.absorb(bridge);
+        morning.absorb(afternoon);
+        assert_eq!((morning.started_at, morning.ended_at), (at(0), at(30)));
+        assert_eq!(morning.active_secs, 1440);
+        let top: Vec<_> = morning.top_apps().into_iter().map(|a| a.app).collect();
+        assert_eq!(top, ["code", "slack", "firefox"]);
+    }
+
+    #[test]
+    fn the_policy_decides_what_an_event_keeps() {
+        let mut policy = PolicySettings {
+            track_titles: false,
+            track_urls: true,
+            ..PolicySettings::default()
+        };
+        let kept = redact(event("code", 0, 60, false), &policy);
+        assert_eq!((kept.app.as_str(), kept.title), ("code", None));
+        assert!(kept.url.is_some());
+
+        policy.excluded_domains = vec!["example.com".into()];
+        let private = redact(event("firefox", 0, 60, false), &policy);
+        assert_eq!(private.app, PRIVATE_APP);
+        assert_eq!((private.title, private.url), (None, None));
+
+        policy.excluded_domains = vec![];
+        policy.excluded_apps = vec!["KeePassXC".into()];
+        assert_eq!(
+            redact(event("keepassxc", 0, 60, false), &policy).app,
+            PRIVATE_APP
+        );
+
+        policy.excluded_apps = vec![];
+        policy.track_apps = false;
+        policy.track_urls = false;
+        let bare = redact(event("code", 0, 60, false), &policy);
+        assert_eq!((bare.app.as_str(), bare.url), (UNTRACKED_APP, None));
+    }
+
+    #[test]
+    fn domains_are_read_from_urls_and_bare_names() {
+        assert_eq!(
+            domain_of("https://u:p@Mail.Example.com:8443/x?y").as_deref(),
+            Some("mail.example.com")
+        );
+        assert_eq!(domain_of("example.org").as_deref(), Some("example.org"));
+        assert!(domain_matches("mail.example.com", "*.example.com"));
+        assert!(!domain_matches("notexample.com", "example.com"));
+    }
+}

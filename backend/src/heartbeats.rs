@@ -1,0 +1,106 @@
+//! Heartbeats coalesced in memory. A heartbeat only notes the agent's time and state in
+//! this replica's buffer; a loop writes the buffer in one statement every
+//! `PULSE_SEEN_FLUSH_MS` (default 2 s), and once more when the process is told to stop.
+//! A crash loses at most that long of `last_seen_at` — never activity, which is written
+//! before its request is answered. Presence allows a 30-second grace, far above the lag.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use pulse_shared::agents::AgentState;
+use pulse_shared::ids::{AgentId, CompanyId};
+
+use crate::db::{self, DbPool, agents};
+
+/// The most agents one statement updates.
+const FLUSH_CHUNK: usize = 5_000;
+
+/// An agent's latest heartbeat: its state, and when.
+type Seen = (AgentState, DateTime<Utc>);
+
+/// The latest heartbeat of each agent not yet written.
+#[derive(Clone, Default)]
+pub struct SeenBuffer(Arc<Mutex<HashMap<(CompanyId, AgentId), Seen>>>);
+
+impl SeenBuffer {
+    /// Notes a heartbeat; a later one of the same agent replaces it.
+    pub fn record(&self, company: CompanyId, agent: AgentId, state: AgentState, at: DateTime<Utc>) {
+        let mut pending = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = pending.entry((company, agent)).or_insert((state, at));
+        if entry.1 <= at {
+            *entry = (state, at);
+        }
+    }
+
+    /// Writes what is pending; on failure it goes back into the buffer (unless a newer
+    /// heartbeat arrived meanwhile) for the next flush. Answers how many agents changed.
+    pub async fn flush(&self, pool: &DbPool) -> Result<usize, db::DbError> {
+        let pending: Vec<_> = {
+            let mut pending = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            std::mem::take(&mut *pending)
+                .into_iter()
+                .map(|((company, agent), (state, at))| (company, agent, state, at))
+                .collect()
+        };
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let mut written = 0;
+        let mut chunks = pending.chunks(FLUSH_CHUNK);
+        while let Some(chunk) = chunks.next() {
+            let result = match db::conn(pool).await {
+                Ok(mut conn) => agents::seen_many(&mut conn, chunk)
+                    .await
+                    .map_err(db::DbError::from),
+                Err(error) => Err(error),
+            };
+            match result {
+                Ok(changed) => written += changed,
+                Err(error) => {
+                    for unwritten in std::iter::once(chunk).chain(chunks) {
+                        for &(company, agent, state, at) in unwritten {
+                            self.record(company, agent, state, at);
+                        }
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        Ok(written)
+    }
+
+    /// How many agents wait to be written.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Flushes `buffer` every `period`, and at once when the process gets SIGTERM or
+/// Ctrl-C (the server then drains its requests and stops).
+pub async fn flush_loop(buffer: SeenBuffer, pool: DbPool, period: Duration) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut every = tokio::time::interval(period);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut terminate = signal(SignalKind::terminate()).ok();
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            Some(()) = async {
+                match terminate.as_mut() {
+                    Some(terminate) => terminate.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {}
+            Ok(()) = tokio::signal::ctrl_c() => {}
+        }
+        if let Err(error) = buffer.flush(&pool).await {
+            tracing::warn!(%error, pending = buffer.len(), "heartbeats could not be written; retrying");
+        }
+    }
+}

@@ -1,0 +1,473 @@
+//! Activity: batches stored once however often they are sent, every validation rule,
+//! work sessions built from the events, who sees whose, and retention.
+
+use chrono::{DateTime, Duration, Utc};
+use pulse_backend::testing::TestApp;
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::agents::{agent_call, enroll};
+use crate::common::{Org, fields, get, send};
+
+/// An event of `app` starting `minutes_ago` minutes ago, lasting `secs`.
+fn event(app: &str, minutes_ago: i64, secs: u32) -> Value {
+    json!({
+        "id": Uuid::new_v4(),
+        "app": app,
+        "title": format!("{app} window"),
+        "url": "https://docs.example.com/guide",
+        "started_at": Utc::now() - Duration::minutes(minutes_ago),
+        "duration_secs": secs,
+        "keystrokes": secs * 2,
+        "mouse_events": secs,
+        "active_secs": secs,
+        "idle": false,
+    })
+}
+
+async fn upload(app: &TestApp, credential: &str, events: &[Value]) -> reqwest::Response {
+    agent_call(
+        app,
+        credential,
+        Method::POST,
+        "/api/v1/agent/activity",
+        Some(json!({"events": events})),
+    )
+    .await
+}
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    use diesel::QueryableByName;
+    use diesel_async::RunQueryDsl;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let pool = app.pool().unwrap();
+    let mut conn = pool.get().await.unwrap();
+    diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+        .get_result::<Count>(&mut conn)
+        .await
+        .unwrap()
+        .n
+}
+
+fn day_around_now() -> String {
+    let now = Utc::now();
+    format!(
+        "from={}&to={}",
+        (now - Duration::hours(12)).format("%Y-%m-%dT%H:%M:%SZ"),
+        (now + Duration::hours(12)).format("%Y-%m-%dT%H:%M:%SZ")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_is_stored_once_however_often_it_is_sent() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "batch").await;
+    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
+    let credential = enrolled["credential"].as_str().unwrap();
+    let events: Vec<Value> = (0..20).map(|i| event("code", 60 - i * 2, 100)).collect();
+
+    let first = upload(&app, credential, &events).await;
+    assert_eq!(first.status(), 200);
+    let receipt: Value = first.json().await.unwrap();
+    assert_eq!(receipt, json!({"stored": 20, "duplicates": 0}));
+    let (events_before, sessions_before) = (
+        count(&app, "activity_events").await,
+        count(&app, "work_sessions").await,
+    );
+    assert_eq!((events_before, sessions_before), (20, 1));
+    let session: Value = get(
+        &app,
+        &org.employee,
+        &format!("/api/v1/sessions?{}", day_around_now()),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let active_before = session[0]["active_secs"].clone();
+
+    // The same batch again (a lost answer, a retry): nothing changes, and it says so.
+    let again: Value = upload(&app, credential, &events)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again, json!({"stored": 0, "duplicates": 20}));
+    // Half old, half new; and one id twice in the same batch.
+    let mut mixed: Vec<Value> = events[10..].to_vec();
+    mixed.extend((0..10).map(|i| event("firefox", 20 - i, 30)));
+    mixed.push(mixed[12].clone());
+    let mixed: Value = upload(&app, credential, &mixed).await.json().await.unwrap();
+    assert_eq!(mixed, json!({"stored": 10, "duplicates": 11}));
+    assert_eq!(count(&app, "activity_events").await, 30);
+    let sessions: Value = get(
+        &app,
+        &org.employee,
+        &format!("/api/v1/sessions?{}", day_around_now()),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(sessions.as_array().unwrap().len(), 1);
+    assert_eq!(
+        sessions[0]["active_secs"].as_i64().unwrap(),
+        active_before.as_i64().unwrap() + 300,
+        "only the new events count"
+    );
+
+    // Gzip is accepted.
+    let body = serde_json::to_vec(&json!({"events": [event("slack", 5, 60)]})).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &body).unwrap();
+    let zipped = app
+        .client()
+        .post(app.url("/api/v1/agent/activity"))
+        .bearer_auth(credential)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(gz.finish().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zipped.status(), 200);
+    assert_eq!(count(&app, "activity_events").await, 31);
+
+    // A revoked agent is refused, and stores nothing.
+    let id = enrolled["agent_id"].as_str().unwrap();
+    send(
+        &app,
+        &org.admin,
+        Method::DELETE,
+        &format!("/api/v1/agents/{id}"),
+        None,
+    )
+    .await;
+    let refused = upload(&app, credential, &[event("code", 1, 10)]).await;
+    assert_eq!(refused.status(), 401);
+    assert_eq!(count(&app, "activity_events").await, 31);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rule_refuses_the_batch_naming_the_event_and_field() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "rules").await;
+    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
+    let credential = enrolled["credential"].as_str().unwrap();
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("app", json!(""), "required"),
+        ("app", json!("x".repeat(201)), "too_long"),
+        ("title", json!("t".repeat(1001)), "too_long"),
+        ("title", json!("bell\u{7}"), "invalid"),
+        ("url", json!("u".repeat(2049)), "too_long"),
+        ("duration_secs", json!(0), "too_small"),
+        ("duration_secs", json!(3601), "too_large"),
+        ("duration_secs", json!(-5), "invalid"),
+        (
+            "started_at",
+            json!(Utc::now() + Duration::minutes(10)),
+            "in_future",
+        ),
+        (
+            "started_at",
+            json!(Utc::now() - Duration::days(31)),
+            "too_old",
+        ),
+        ("started_at", json!("yesterday"), "invalid"),
+        ("active_secs", json!(101), "too_large"),
+        ("keystrokes", json!(100 * 100 + 1), "too_large"),
+        ("mouse_events", json!(100 * 100 + 1), "too_large"),
+        ("idle", json!("no"), "invalid"),
+    ];
+    for (field, value, code) in cases {
+        let mut bad = event("code", 30, 100);
+        bad[field] = value;
+        let response = upload(&app, credential, &[event("code", 40, 100), bad]).await;
+        assert_eq!(response.status(), 422, "{field} {code}");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(
+            fields(&problem),
+            [format!("/events/1/{field}")],
+            "{field} {code}: {problem}"
+        );
+        assert_eq!(problem["errors"][0]["code"], code, "{field}: {problem}");
+    }
+    let mut unknown = event("code", 30, 100);
+    unknown["secret"] = json!(true);
+    let problem: Value = upload(&app, credential, &[unknown])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fields(&problem), ["/events/0/secret"]);
+    let empty = upload(&app, credential, &[]).await;
+    assert_eq!(empty.status(), 422);
+    assert_eq!(fields(&empty.json().await.unwrap()), ["/events"]);
+    let many: Vec<Value> = (0..1001).map(|i| event("code", 60, 1 + i % 3)).collect();
+    let too_many = upload(&app, credential, &many).await;
+    assert_eq!(too_many.status(), 422);
+    assert_eq!(fields(&too_many.json().await.unwrap()), ["/events"]);
+    // A thousand events with the longest titles and URLs fit; a body past 4 MiB does not.
+    let mut full = event("code", 60, 1);
+    full["title"] = json!("t".repeat(1000));
+    full["url"] = json!("u".repeat(2048));
+    let huge = json!({"events": vec![full; 1300]});
+    let too_big = app
+        .client()
+        .post(app.url("/api/v1/agent/activity"))
+        .bearer_auth(credential)
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_big.status(), 413);
+    assert_eq!(
+        count(&app, "activity_events").await,
+        0,
+        "nothing was stored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_become_sessions_split_by_the_idle_threshold() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "sessions").await;
+    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
+    let credential = enrolled["credential"].as_str().unwrap();
+    // The default idle threshold is 5 minutes. Morning: 09:00–10:00 with a 4-minute
+    // gap inside; then 20 minutes away; 10:20–10:40 with an idle stretch.
+    let three_hours_ago = (Utc::now() - Duration::hours(3)).timestamp();
+    let base = DateTime::<Utc>::from_timestamp(three_hours_ago - three_hours_ago % 60, 0).unwrap();
+    let at = |minute: i64, app_name: &str, secs: u32, idle: bool| {
+        let mut e = event(app_name, 0, secs);
+        e["started_at"] = json!(base + Duration::minutes(minute));
+        e["idle"] = json!(idle);
+        e["active_secs"] = json!(if idle { 0 } else { secs });
+        e
+    };
+    let first = vec![at(0, "code", 1800, false), at(34, "slack", 1560, false)];
+    let second = vec![
+        at(80, "firefox", 600, false),
+        at(90, "firefox", 300, true),
+        at(95, "code", 300, false),
+    ];
+    assert_eq!(upload(&app, credential, &second).await.status(), 200);
+    assert_eq!(upload(&app, credential, &first).await.status(), 200);
+    let range = format!(
+        "from={}&to={}",
+        (base - Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        (base + Duration::hours(3)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    let sessions: Value = get(&app, &org.employee, &format!("/api/v1/sessions?{range}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sessions = sessions.as_array().unwrap();
+    assert_eq!(sessions.len(), 2, "{sessions:#?}");
+    let parse = |v: &Value| v.as_str().unwrap().parse::<DateTime<Utc>>().unwrap();
+    assert_eq!(parse(&sessions[0]["started_at"]), base);
+    assert_eq!(
+        parse(&sessions[0]["ended_at"]),
+        base + Duration::minutes(60)
+    );
+    assert_eq!(sessions[0]["active_secs"], 3360);
+    assert_eq!(sessions[0]["idle_secs"], 0);
+    assert_eq!(
+        sessions[0]["top_apps"][0],
+        json!({"app": "code", "secs": 1800})
+    );
+    assert_eq!(sessions[1]["active_secs"], 900);
+    assert_eq!(sessions[1]["idle_secs"], 300);
+    assert_eq!(sessions[1]["top_apps"][0]["app"], "firefox");
+
+    // An event filling the 20-minute gap joins the two into one.
+    assert_eq!(
+        upload(&app, credential, &[at(61, "terminal", 1140, false)])
+            .await
+            .status(),
+        200
+    );
+    let merged: Value = get(&app, &org.employee, &format!("/api/v1/sessions?{range}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(merged.as_array().unwrap().len(), 1, "{merged:#?}");
+    assert_eq!(merged[0]["active_secs"], 3360 + 900 + 1140);
+    assert_eq!(count(&app, "work_sessions").await, 1);
+
+    // The team view: the manager sees their team with totals; the outsider is not in it.
+    let team: Value = get(
+        &app,
+        &org.manager,
+        &format!("/api/v1/sessions/summary?{range}"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let team = team.as_array().unwrap();
+    assert!(
+        team.iter()
+            .all(|row| row["user_id"] != org.outsider.body.me.user.id.to_string())
+    );
+    let emma = team
+        .iter()
+        .find(|row| row["user_id"] == org.employee.body.me.user.id.to_string())
+        .unwrap();
+    assert_eq!(emma["sessions"], 1);
+    assert_eq!(emma["active_secs"], 5400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_see_their_own_activity_and_managers_their_teams() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "seeing").await;
+    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
+    let credential = enrolled["credential"].as_str().unwrap();
+    assert_eq!(
+        upload(
+            &app,
+            credential,
+            &[event("code", 30, 60), event("code", 29, 60)]
+        )
+        .await
+        .status(),
+        200
+    );
+    let emma = org.employee.body.me.user.id.to_string();
+    let path = |who: &str| {
+        format!(
+            "/api/v1/activity?{}&user_id={who}&limit=1",
+            day_around_now()
+        )
+    };
+    for (session, visible) in [
+        (&org.employee, true),
+        (&org.manager, true),
+        (&org.admin, true),
+        (&org.owner, true),
+        (&org.outsider, false),
+    ] {
+        let response = get(&app, session, &path(&emma)).await;
+        assert_eq!(response.status(), if visible { 200 } else { 404 });
+        let sessions = get(
+            &app,
+            session,
+            &format!("/api/v1/sessions?{}&user_id={emma}", day_around_now()),
+        )
+        .await;
+        assert_eq!(sessions.status(), if visible { 200 } else { 404 });
+    }
+    // Paging: one event per page, oldest first.
+    let first: Value = get(&app, &org.employee, &path(&emma))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["items"].as_array().unwrap().len(), 1);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second: Value = get(
+        &app,
+        &org.employee,
+        &format!("{}&cursor={cursor}", path(&emma)),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert!(second["next_cursor"].is_null());
+    assert!(
+        first["items"][0]["started_at"].as_str().unwrap()
+            < second["items"][0]["started_at"].as_str().unwrap()
+    );
+    // Ranges are bounded and ordered.
+    let backwards = get(
+        &app,
+        &org.employee,
+        "/api/v1/sessions?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z",
+    )
+    .await;
+    assert_eq!(backwards.status(), 422);
+    let too_long = get(
+        &app,
+        &org.employee,
+        "/api/v1/activity?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z",
+    )
+    .await;
+    assert_eq!(fields(&too_long.json().await.unwrap()), ["to"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_policy_decides_what_is_kept_and_for_how_long() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "keep").await;
+    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
+    let credential = enrolled["credential"].as_str().unwrap();
+    let emma = org.employee.body.me.user.id.to_string();
+    let set = send(
+        &app,
+        &org.admin,
+        Method::PUT,
+        &format!("/api/v1/policies/employees/{emma}"),
+        Some(&json!({
+            "track_titles": false,
+            "track_urls": true,
+            "excluded_domains": ["bank.example"],
+            "activity_retention_days": 7
+        })),
+    )
+    .await;
+    assert_eq!(set.status(), 200);
+    let mut banking = event("firefox", 20, 60);
+    banking["url"] = json!("https://online.bank.example/accounts");
+    assert_eq!(
+        upload(&app, credential, &[event("code", 30, 60), banking])
+            .await
+            .status(),
+        200
+    );
+    let page: Value = get(
+        &app,
+        &org.admin,
+        &format!("/api/v1/activity?{}&user_id={emma}", day_around_now()),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items[0]["app"], "code");
+    assert!(items[0]["title"].is_null(), "titles are not tracked");
+    assert_eq!(items[0]["url"], "https://docs.example.com/guide");
+    assert_eq!(items[1]["app"], "Private");
+    assert!(items[1]["url"].is_null() && items[1]["title"].is_null());
+
+    // Retention: eight days on, Emma's activity (7 days) goes; the outsider's (the
+    // company's 180) stays.
+    let outsider = enroll(&app, &org, &org.outsider, "otto-desktop").await;
+    upload(
+        &app,
+        outsider["credential"].as_str().unwrap(),
+        &[event("code", 30, 60)],
+    )
+    .await;
+    let pool = app.pool().unwrap();
+    let week = Utc::now() + Duration::days(8);
+    assert_eq!(
+        pulse_backend::jobs::retention_round(&pool, week)
+            .await
+            .unwrap(),
+        Some(4),
+        "two events, and their two sessions (ten minutes apart)"
+    );
+    assert_eq!(count(&app, "activity_events").await, 1);
+    assert_eq!(count(&app, "work_sessions").await, 1);
+}

@@ -1,0 +1,2 @@
+DROP TABLE work_sessions;
+DROP TABLE activity_events;

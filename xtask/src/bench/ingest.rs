@@ -1,7 +1,7 @@
 //! The `ingest` part of `cargo xtask bench`: how many agents one server carries, and
 //! how fast it stores activity next to Postgres on its own.
 //!
-//! One server on a fresh `pulse_bench_ingest` database, one company
+//! One server on a fresh `pulse_bench_ingest` database (dropped at the end), one company
 //! (`pulse-bench ingest-setup`), then, in this order so that no agent goes offline
 //! (and raises alerts) during a measurement:
 //! 1. every agent of the largest step enrolls through the API (`pulse-agent simulate
@@ -192,6 +192,14 @@ pub(super) fn ingest(
         }
     }
     running.stop();
+    // Millions of rows nobody reads again: give the space back.
+    step(format_args!("ingest: dropping database {DATABASE}"));
+    crate::sh::run(postgres::psql(ctx, server, admin_url).args([
+        "-c",
+        "SET client_min_messages = warning",
+        "-c",
+        &format!("DROP DATABASE IF EXISTS \"{DATABASE}\" WITH (FORCE)"),
+    ]))?;
 
     let sustained = steps
         .iter()
@@ -263,6 +271,8 @@ struct Sampled {
     postgres_cpu: f64,
     client_cpu: f64,
     client_peak_kib: u64,
+    /// Cores the whole machine kept busy on average, whoever used them.
+    machine_busy: f64,
 }
 
 impl Sampled {
@@ -286,6 +296,12 @@ impl Sampled {
         step["server_cpu_cores"] = json!(round2(self.server_cpu / wall));
         step["postgres_cpu_cores"] = json!(round2(self.postgres_cpu / wall));
         step["client_cpu_cores"] = json!(round2(self.client_cpu / wall));
+        step["machine_busy_cores"] = json!(round2(self.machine_busy));
+        // Everything else on the machine: other people's builds and tests compete too.
+        step["other_cpu_cores"] = json!(round2(
+            (self.machine_busy - (self.server_cpu + self.postgres_cpu + self.client_cpu) / wall)
+                .max(0.0)
+        ));
         step
     }
 }
@@ -295,6 +311,7 @@ impl Sampled {
 fn sampled(cmd: &mut Command, server_pid: u32) -> anyhow::Result<Sampled> {
     let started = Instant::now();
     let (server_before, postgres_before) = (cpu_seconds(server_pid), postgres_cpu_seconds());
+    let machine_before = machine_ticks();
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -316,6 +333,13 @@ fn sampled(cmd: &mut Command, server_pid: u32) -> anyhow::Result<Sampled> {
         .zip(server_before)
         .map_or(0.0, |(a, b)| a - b);
     let postgres_cpu = postgres_cpu_seconds() - postgres_before;
+    let machine_busy =
+        machine_ticks()
+            .zip(machine_before)
+            .map_or(0.0, |((busy, total), (busy0, total0))| {
+                let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
+                (busy - busy0) as f64 / (total - total0).max(1) as f64 * cores
+            });
     let output = child.wait_with_output()?;
     if !output.status.success() {
         bail!("pulse-agent simulate failed ({})", output.status);
@@ -331,7 +355,27 @@ fn sampled(cmd: &mut Command, server_pid: u32) -> anyhow::Result<Sampled> {
         postgres_cpu,
         client_cpu,
         client_peak_kib,
+        machine_busy,
     })
+}
+
+/// (busy, total) CPU ticks of the whole machine so far, from `/proc/stat`.
+fn machine_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    stat_machine_ticks(&stat)
+}
+
+/// The `cpu` line of `/proc/stat`: idle and iowait are idle, the rest busy.
+fn stat_machine_ticks(stat: &str) -> Option<(u64, u64)> {
+    let line = stat.lines().find(|line| line.starts_with("cpu "))?;
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let total: u64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3)? + ticks.get(4).copied().unwrap_or(0);
+    Some((total - idle, total))
 }
 
 /// User plus system CPU seconds of process `pid` so far.
@@ -394,7 +438,7 @@ fn shortfall(step: &Value, agents: usize) -> Option<String> {
 
 fn one_line(step: &Value) -> String {
     format!(
-        "{} heartbeats/s, {} batches/s, {} events/s; p50 {} ms, p99 {} ms, max {} ms; {} retried, {} of {} events lost; CPU cores: server {}, Postgres {}, client {}",
+        "{} heartbeats/s, {} batches/s, {} events/s; p50 {} ms, p99 {} ms, max {} ms; {} retried, {} of {} events lost; CPU cores: server {}, Postgres {}, client {}, other {}",
         step["heartbeats_per_s"],
         step["batches_per_s"],
         step["events_per_s"],
@@ -407,6 +451,7 @@ fn one_line(step: &Value) -> String {
         step["server_cpu_cores"],
         step["postgres_cpu_cores"],
         step["client_cpu_cores"],
+        step["other_cpu_cores"],
     )
 }
 
@@ -426,7 +471,8 @@ fn section(results: &Value) -> String {
          carried when its p99 is under {} ms and no event was lost (every batch stored\n\
          by the end, retries included). Stepping up stops at the first row that is not.\n\
          CPU is the cores each process kept busy on average (user + system time over the\n\
-         row's wall time); the machine has {}.\n\n",
+         row's wall time); the machine has {}. \"Other\" is everything else that ran on it\n\
+         meanwhile (the machine is shared: other builds and tests compete for the cores).\n\n",
         results["step_secs"],
         results["heartbeat_secs"],
         results["batch_events"],
@@ -435,13 +481,13 @@ fn section(results: &Value) -> String {
         results["machine"]["cores"],
     );
     out.push_str(
-        "| agents | heartbeats/s | batches/s | events/s | p50 | p90 | p99 | max | retried | lost | server CPU | Postgres CPU | simulator CPU | server RSS | carried |\n\
-         | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |\n",
+        "| agents | heartbeats/s | batches/s | events/s | p50 | p90 | p99 | max | retried | lost | server CPU | Postgres CPU | simulator CPU | other CPU | server RSS | carried |\n\
+         | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |\n",
     );
     let empty = Vec::new();
     for step in results["steps"].as_array().unwrap_or(&empty) {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} ms | {} ms | {} ms | {} ms | {} | {} / {} | {} | {} | {} | {} MiB | {} |\n",
+            "| {} | {} | {} | {} | {} ms | {} ms | {} ms | {} ms | {} | {} / {} | {} | {} | {} | {} | {} MiB | {} |\n",
             thousands(step["agents"].as_u64().unwrap_or(0)),
             figure(&step["heartbeats_per_s"], 0),
             figure(&step["batches_per_s"], 0),
@@ -456,6 +502,7 @@ fn section(results: &Value) -> String {
             figure(&step["server_cpu_cores"], 2),
             figure(&step["postgres_cpu_cores"], 2),
             figure(&step["client_cpu_cores"], 2),
+            figure(&step["other_cpu_cores"], 2),
             figure(&step["server_rss_peak_mib"], 1),
             if step["within_target"] == json!(true) { "yes" } else { "no" },
         ));
@@ -541,6 +588,8 @@ mod tests {
         assert_eq!(stat_command(stat), Some("pulse worker 1"));
         assert_eq!(stat_cpu_ticks(stat), Some(425));
         assert_eq!(stat_cpu_ticks("garbage"), None);
+        let machine = "cpu  100 5 50 800 20 1 4 0 0 0\ncpu0 50 2 25 400 10 0 2 0 0 0\n";
+        assert_eq!(stat_machine_ticks(machine), Some((160, 980)));
     }
 
     #[test]

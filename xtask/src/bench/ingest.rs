@@ -559,6 +559,19 @@ fn section(results: &Value) -> String {
         figure(&enrollment["p50_ms"], 1),
         figure(&enrollment["p99_ms"], 1),
     ));
+    let others = results["steps"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .chain([flood])
+        .filter_map(|step| step["other_cpu_cores"].as_f64())
+        .fold(0.0, f64::max);
+    if others >= 0.25 {
+        out.push_str(&format!(
+            "\nOther work on the machine took up to {others:.2} cores during this run, so every \
+             figure here is a lower bound for a machine of its own.\n"
+        ));
+    }
     let machine = &results["machine"];
     out.push_str(&format!(
         "\nMeasured {} at commit `{}` on {}; the server, Postgres {} and the simulator all ran on this one machine. Raw figures: `bench/results/ingest.json`.\n",
@@ -580,6 +593,8 @@ fn round2(value: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]
@@ -590,6 +605,23 @@ mod tests {
         assert_eq!(stat_cpu_ticks("garbage"), None);
         let machine = "cpu  100 5 50 800 20 1 4 0 0 0\ncpu0 50 2 25 400 10 0 2 0 0 0\n";
         assert_eq!(stat_machine_ticks(machine), Some((160, 980)));
+    }
+
+    /// The committed section is what the committed results render to, so neither is
+    /// edited by hand.
+    #[test]
+    fn the_benchmarks_section_renders_the_results_file() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let Ok(results) = std::fs::read_to_string(root.join("bench/results/ingest.json")) else {
+            return;
+        };
+        let results: Value = serde_json::from_str(&results).unwrap_or_default();
+        let doc = std::fs::read_to_string(root.join("BENCHMARKS.md")).unwrap_or_default();
+        let rendered = section(&results);
+        assert!(
+            doc.contains(rendered.trim_end()),
+            "BENCHMARKS.md's ingest section differs from bench/results/ingest.json rendered:\n{rendered}"
+        );
     }
 
     #[test]

@@ -55,13 +55,53 @@ pub struct Config {
     pub presence_every: Duration,
     /// `PULSE_SEEN_FLUSH_MS`: how often coalesced heartbeats are written (default 2 s).
     pub seen_flush: Duration,
+    /// `PULSE_SESSIONS_EVERY_MS`: how often stored activity is folded into work sessions
+    /// (default 1 s).
+    pub sessions_every: Duration,
     /// `PULSE_RETENTION_EVERY_SECS`: how often expired activity and screenshots are
     /// deleted (default hourly).
     pub retention_every: Duration,
+    /// `PULSE_OBJECT_STORE`: where screenshots are stored: a directory (default
+    /// `.pulse/objects`) or `s3://bucket[/prefix]`, with credentials, region and endpoint
+    /// from the standard `AWS_*` variables.
+    pub object_store: ObjectStoreConfig,
     /// `PULSE_LOG`: the tracing filter (default `info`).
     pub log_filter: String,
     /// `PULSE_LOG_FORMAT`: `text` or `json` (default `text`).
     pub log_format: LogFormat,
+}
+
+/// Where objects (screenshots) are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectStoreConfig {
+    /// A directory of the local file system.
+    Local(PathBuf),
+    /// An S3 bucket (or an S3-compatible service named by `AWS_ENDPOINT`), with keys
+    /// under `prefix` (empty: the bucket's root).
+    S3 { bucket: String, prefix: String },
+}
+
+impl ObjectStoreConfig {
+    fn parse(value: &str) -> Result<Self, String> {
+        if let Some(rest) = value.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let valid_bucket = (3..=63).contains(&bucket.len())
+                && bucket
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+            if !valid_bucket {
+                return Err("must name a bucket: s3://bucket or s3://bucket/prefix".into());
+            }
+            return Ok(Self::S3 {
+                bucket: bucket.to_owned(),
+                prefix: prefix.trim_matches('/').to_owned(),
+            });
+        }
+        if value.contains("://") {
+            return Err("must be a directory or s3://bucket/prefix".into());
+        }
+        Ok(Self::Local(PathBuf::from(value)))
+    }
 }
 
 /// How log lines are written.
@@ -180,7 +220,14 @@ impl Config {
                 Some(10),
                 |v| bounded(v, 1, 3600).map(|secs| secs as u64),
             )?),
+            object_store: parse(
+                &get,
+                "PULSE_OBJECT_STORE",
+                Some(ObjectStoreConfig::Local(PathBuf::from(".pulse/objects"))),
+                ObjectStoreConfig::parse,
+            )?,
             seen_flush: millis(&get, "PULSE_SEEN_FLUSH_MS", 2000, 10)?,
+            sessions_every: millis(&get, "PULSE_SESSIONS_EVERY_MS", 1000, 10)?,
             retention_every: Duration::from_secs(parse(
                 &get,
                 "PULSE_RETENTION_EVERY_SECS",
@@ -262,6 +309,38 @@ mod tests {
         assert_eq!(config.dist_dir, PathBuf::from("dist"));
         assert_eq!(config.log_format, LogFormat::Text);
         assert_eq!(config.workers, None);
+        assert_eq!(
+            config.object_store,
+            ObjectStoreConfig::Local(PathBuf::from(".pulse/objects"))
+        );
+    }
+
+    #[test]
+    fn object_stores_are_directories_or_s3_buckets() {
+        let cases = [
+            (
+                "/var/lib/pulse",
+                ObjectStoreConfig::Local("/var/lib/pulse".into()),
+            ),
+            (
+                "s3://pulse-shots",
+                ObjectStoreConfig::S3 {
+                    bucket: "pulse-shots".into(),
+                    prefix: String::new(),
+                },
+            ),
+            (
+                "s3://pulse-shots/prod/eu/",
+                ObjectStoreConfig::S3 {
+                    bucket: "pulse-shots".into(),
+                    prefix: "prod/eu".into(),
+                },
+            ),
+        ];
+        for (value, expected) in cases {
+            let config = config(&[DB, ("PULSE_OBJECT_STORE", value)]).unwrap();
+            assert_eq!(config.object_store, expected, "{value}");
+        }
     }
 
     #[test]
@@ -279,6 +358,15 @@ mod tests {
             (&[DB, ("PULSE_WORKERS", "-1")], "PULSE_WORKERS"),
             (&[DB, ("PULSE_MAX_BODY_BYTES", "1")], "PULSE_MAX_BODY_BYTES"),
             (&[DB, ("PULSE_LOG_FORMAT", "xml")], "PULSE_LOG_FORMAT"),
+            (&[DB, ("PULSE_OBJECT_STORE", "s3://")], "PULSE_OBJECT_STORE"),
+            (
+                &[DB, ("PULSE_OBJECT_STORE", "gs://bucket")],
+                "PULSE_OBJECT_STORE",
+            ),
+            (
+                &[DB, ("PULSE_RETENTION_EVERY_SECS", "0")],
+                "PULSE_RETENTION_EVERY_SECS",
+            ),
             (&[DB, ("PULSE_JWT_SECRET", "short")], "PULSE_JWT_SECRET"),
             (
                 &[DB, ("PULSE_PUBLIC_URL", "pulse.example.com")],

@@ -12,7 +12,8 @@ use pulse_shared::alerts::{AlertKind, AlertSubject};
 use pulse_shared::ids::{AgentId, CompanyId, UserId};
 
 use crate::alerts::{self, Audience, NewAlert};
-use crate::db::{self, DbPool, activity, agents};
+use crate::db::{self, DbPool, activity, agents, screenshots};
+use crate::storage::{self, Store};
 
 /// The advisory lock of the presence job.
 const PRESENCE_LOCK: i64 = 0x7075_6c73_655f_7072; // "pulse_pr"
@@ -22,18 +23,29 @@ const RETENTION_LOCK: i64 = 0x7075_6c73_655f_7265; // "pulse_re"
 
 /// Rows the retention job deletes per table and transaction.
 const RETENTION_BATCH: i64 = 10_000;
+/// The advisory lock of the screenshot retention job.
+const SCREENSHOT_RETENTION_LOCK: i64 = 0x7075_6c73_655f_7372; // "pulse_sr"
+/// Screenshots deleted per transaction, and objects deleted per transaction.
+pub const SCREENSHOT_BATCH: i64 = 500;
+/// Batches one round does at most, so a backlog is worked off over several rounds
+/// instead of holding a replica for long.
+const SCREENSHOT_MAX_BATCHES: usize = 40;
 
 /// Runs `round` at the current time every `period` until the process ends.
 async fn every<F>(period: Duration, job: &'static str, mut round: impl FnMut(DateTime<Utc>) -> F)
 where
-    F: Future<Output = Result<(), db::DbError>>,
+    F: Future<Output = anyhow::Result<()>>,
 {
     let mut every = tokio::time::interval(period);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
         if let Err(error) = round(Utc::now()).await {
-            tracing::warn!(%error, job, "a periodic job could not run");
+            tracing::warn!(
+                error = format!("{error:#}"),
+                job,
+                "a periodic job could not run"
+            );
         }
     }
 }
@@ -57,16 +69,55 @@ async fn try_lock(conn: &mut AsyncPgConnection, lock: i64) -> Result<bool, db::D
 pub async fn presence_loop(pool: DbPool, period: Duration) {
     every(period, "presence", |now| {
         let pool = pool.clone();
-        async move { presence_round(&pool, now).await.map(drop) }
+        async move { Ok(presence_round(&pool, now).await.map(drop)?) }
     })
     .await;
 }
 
-/// Deletes expired activity every `period` until the process ends.
-pub async fn retention_loop(pool: DbPool, period: Duration) {
-    every(period, "retention", |now| {
+/// Batches the session builder folds per transaction.
+const SESSION_ROUND: i64 = 1_000;
+
+/// Folds queued activity into work sessions every `period` until the process ends.
+pub async fn sessions_loop(pool: DbPool, period: Duration) {
+    every(period, "sessions", |_| {
         let pool = pool.clone();
-        async move { retention_round(&pool, now).await.map(drop) }
+        async move { Ok(sessions_round(&pool).await.map(drop)?) }
+    })
+    .await;
+}
+
+/// Folds everything queued so far into work sessions, a thousand batches per
+/// transaction; answers how many batches. Waits for a round another replica is doing,
+/// so when it returns, every batch stored before the call is in the sessions.
+pub async fn sessions_round(pool: &DbPool) -> Result<usize, db::DbError> {
+    let mut conn = db::conn(pool).await?;
+    let mut total = 0;
+    loop {
+        let folded = activity::build_sessions(&mut conn, SESSION_ROUND).await?;
+        total += folded;
+        if i64::try_from(folded).unwrap_or(0) < SESSION_ROUND {
+            return Ok(total);
+        }
+    }
+}
+
+/// Deletes expired activity and screenshots every `period` until the process ends.
+pub async fn retention_loop(pool: DbPool, store: Store, period: Duration) {
+    every(period, "retention", |now| {
+        let (pool, store) = (pool.clone(), store.clone());
+        async move {
+            let activity = retention_round(&pool, now).await?;
+            let screenshots = screenshot_retention_round(&pool, &store, now).await?;
+            if let (Some(rows), Some(shots)) = (activity, screenshots) {
+                tracing::info!(
+                    activity_rows = rows,
+                    screenshots = shots.screenshots,
+                    objects = shots.objects,
+                    "retention"
+                );
+            }
+            Ok(())
+        }
     })
     .await;
 }
@@ -154,4 +205,62 @@ pub async fn presence_round(
         Ok(Some(transitions.len()))
     })
     .await
+}
+
+/// What one retention round removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScreenshotRetention {
+    /// Screenshots (with their views) deleted.
+    pub screenshots: usize,
+    /// Objects deleted from the store: those screenshots' images and thumbnails, and
+    /// any other queued deletion that was due.
+    pub objects: usize,
+}
+
+/// One round at `now` (a parameter, so tests can move the clock): deletes the
+/// screenshots captured longer ago than their person's effective
+/// `screenshot_retention_days`, in batches of [`SCREENSHOT_BATCH`], each batch in a
+/// transaction under the job's advisory lock; then deletes the queued objects that are
+/// due. `None` when another replica holds the lock.
+pub async fn screenshot_retention_round(
+    pool: &DbPool,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<ScreenshotRetention>> {
+    let default_days =
+        i32::try_from(pulse_shared::policies::PolicySettings::default().screenshot_retention_days)
+            .unwrap_or(30);
+    let mut round = ScreenshotRetention::default();
+    let mut conn = db::conn(pool).await?;
+    for _ in 0..SCREENSHOT_MAX_BATCHES {
+        let expired = conn
+            .transaction::<_, db::DbError, _>(async |conn| {
+                if !try_lock(conn, SCREENSHOT_RETENTION_LOCK).await? {
+                    return Ok(None);
+                }
+                Ok(Some(
+                    screenshots::expire(conn, now, SCREENSHOT_BATCH, default_days).await?,
+                ))
+            })
+            .await?;
+        let Some(expired) = expired else {
+            return Ok(None);
+        };
+        round.screenshots += expired;
+        if i64::try_from(expired).unwrap_or(0) < SCREENSHOT_BATCH {
+            break;
+        }
+    }
+    drop(conn);
+    // Deletions are queued at the database's clock; a `now` set back by a test must
+    // still see those due by the wall clock.
+    let due = now.max(Utc::now());
+    for _ in 0..SCREENSHOT_MAX_BATCHES {
+        let deleted = storage::drain(pool, store.as_ref(), due, SCREENSHOT_BATCH).await?;
+        round.objects += deleted;
+        if i64::try_from(deleted).unwrap_or(0) < SCREENSHOT_BATCH {
+            break;
+        }
+    }
+    Ok(Some(round))
 }

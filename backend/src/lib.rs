@@ -20,6 +20,7 @@ pub mod seed;
 pub mod server;
 pub mod spa;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 
 #[cfg(feature = "test-support")]

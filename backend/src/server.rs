@@ -30,6 +30,7 @@ use crate::outbox::Outbox;
 use crate::policy_cache::PolicyCache;
 use crate::spa::{self, Spa};
 use crate::state::{AppState, Background};
+use crate::storage;
 use tokio::sync::Notify;
 
 /// Test alerts and test webhook deliveries one person may ask for per minute.
@@ -64,6 +65,7 @@ pub fn run(
     let outbox_wake = Arc::new(Notify::new());
     let outbox = Outbox::new(config, pool.clone(), mailer.clone(), outbox_wake.clone())?;
     let test_sends = PerPersonLimit::per_minute(TEST_SENDS_PER_MINUTE);
+    let store = storage::open(&config.object_store)?;
     let (limits, sends) = (auth_limits.clone(), test_sends.clone());
     let seen = SeenBuffer::default();
     let background = Background(vec![
@@ -83,7 +85,12 @@ pub fn run(
         )),
         tokio::spawn(outbox.run()),
         tokio::spawn(jobs::presence_loop(pool.clone(), config.presence_every)),
-        tokio::spawn(jobs::retention_loop(pool.clone(), config.retention_every)),
+        tokio::spawn(jobs::retention_loop(
+            pool.clone(),
+            store.clone(),
+            config.retention_every,
+        )),
+        tokio::spawn(jobs::sessions_loop(pool.clone(), config.sessions_every)),
         tokio::spawn(heartbeats::flush_loop(
             seen.clone(),
             pool.clone(),
@@ -105,6 +112,8 @@ pub fn run(
         sse_heartbeat: config.sse_heartbeat,
         seen,
         policy_cache: PolicyCache::default(),
+        store,
+        image_work: Arc::new(tokio::sync::Semaphore::new(hashing_threads)),
         background: Arc::new(background),
     });
     let spa = web::Data::new(Spa::new(config.dist_dir.clone()));

@@ -15,6 +15,7 @@ use crate::db::DbPool;
 use crate::heartbeats::SeenBuffer;
 use crate::mail::Mailer;
 use crate::policy_cache::PolicyCache;
+use crate::storage::Store;
 
 /// Shared by all workers; cheap to clone.
 #[derive(Clone)]
@@ -41,6 +42,11 @@ pub struct AppState {
     pub seen: SeenBuffer,
     /// Effective policies of recent agent calls.
     pub policy_cache: PolicyCache,
+    /// Where screenshots are kept.
+    pub store: Store,
+    /// Images decoded at once: decoding is CPU-bound and takes tens of MiB per image, so
+    /// uploads beyond one per core wait here instead of crowding memory.
+    pub image_work: std::sync::Arc<tokio::sync::Semaphore>,
     /// The replica's background tasks, stopped when the last worker lets go of the state.
     pub background: std::sync::Arc<Background>,
 }

@@ -84,6 +84,8 @@ pub struct TestApp {
     pub base_url: String,
     pub db: TestDb,
     pub config: Config,
+    /// The object store's directory, this app's own, removed with it.
+    pub objects_dir: PathBuf,
     client: reqwest::Client,
     handle: actix_web::dev::ServerHandle,
 }
@@ -109,7 +111,9 @@ impl TestApp {
                 .try_init();
         }
         let db = TestDb::new().await?;
-        let mut config = test_config(&db.url)?;
+        let objects_dir =
+            std::env::temp_dir().join(format!("pulse-objects-{}", uuid::Uuid::new_v4().simple()));
+        let mut config = test_config(&db.url, &objects_dir)?;
         adjust(&mut config);
         let (base_url, handle) = serve(&config)?;
         let client = reqwest::Client::builder()
@@ -119,6 +123,7 @@ impl TestApp {
             base_url,
             db,
             config,
+            objects_dir,
             client,
             handle,
         })
@@ -149,6 +154,32 @@ impl TestApp {
     /// A pool on this app's database, for driving the server's own functions directly.
     pub fn pool(&self) -> anyhow::Result<db::DbPool> {
         db::pool(&self.config)
+    }
+
+    /// This app's object store, for driving the server's own functions directly.
+    pub fn store(&self) -> anyhow::Result<crate::storage::Store> {
+        crate::storage::open(&self.config.object_store)
+    }
+
+    /// The paths of every object stored, relative to the store's directory, sorted.
+    pub fn stored_objects(&self) -> Vec<String> {
+        fn walk(dir: &Path, root: &Path, found: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, root, found);
+                } else if let Ok(relative) = path.strip_prefix(root) {
+                    found.push(relative.to_string_lossy().into_owned());
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&self.objects_dir, &self.objects_dir, &mut found);
+        found.sort();
+        found
     }
 }
 
@@ -264,21 +295,29 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // `stop` sends the command at once; the returned future only waits for completion.
         drop(self.handle.stop(false));
+        let _ = std::fs::remove_dir_all(&self.objects_dir);
     }
 }
 
-fn test_config(database_url: &str) -> anyhow::Result<Config> {
+fn test_config(database_url: &str, objects_dir: &Path) -> anyhow::Result<Config> {
     let dist = std::env::var("PULSE_DIST_DIR").unwrap_or_else(|_| "dist".into());
     let vars: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", database_url.to_owned()),
         ("PULSE_DIST_DIR", dist),
         ("PULSE_WORKERS", "1".into()),
         ("PULSE_DB_POOL_SIZE", "4".into()),
-        // Tests run the presence job themselves, with their own clock.
+        // Tests run the presence and retention jobs themselves, with their own clock.
         ("PULSE_PRESENCE_EVERY_SECS", "3600".into()),
         ("PULSE_RETENTION_EVERY_SECS", "86400".into()),
         // Heartbeats reach the database within a few milliseconds.
         ("PULSE_SEEN_FLUSH_MS", "20".into()),
+        // Sessions follow stored activity within a few milliseconds; API tests also
+        // call `jobs::sessions_round` to be sure.
+        ("PULSE_SESSIONS_EVERY_MS", "20".into()),
+        (
+            "PULSE_OBJECT_STORE",
+            objects_dir.to_string_lossy().into_owned(),
+        ),
         ("PULSE_JWT_SECRET", crate::auth::secrets::random_token(48)?),
         (
             "PULSE_LOG",

@@ -4,9 +4,9 @@
 //! sign-up and enrollment tokens through the API, then seats and employees in bulk
 //! straight in SQL (one statement, where inviting 25,000 people through the API would
 //! take longer than the benchmark). `pulse-bench ingest-direct` writes activity rows
-//! with `pulse_backend::db::activity::insert_events`, the statement the API runs, with
-//! the same batch size and concurrency as the API flood, to show what Postgres itself
-//! takes on this machine.
+//! with `pulse_backend::db::activity::insert_events`, the statement the API runs (the
+//! rows and their entry in the session builder's queue), with the same batch size and
+//! concurrency as the API flood, to show what Postgres itself takes on this machine.
 
 use std::time::{Duration, Instant};
 
@@ -202,6 +202,10 @@ pub async fn direct(options: DirectOptions) -> anyhow::Result<Direct> {
             .collect();
         let url = options.database_url.clone();
         let count = options.batch_events;
+        // The default policy's, which these employees have.
+        let idle_gap = chrono::Duration::seconds(i64::from(
+            pulse_shared::policies::PolicySettings::default().idle_threshold_secs,
+        ));
         writers.spawn(async move {
             let mut conn = AsyncPgConnection::establish(&url).await?;
             let mut latencies = Vec::new();
@@ -219,10 +223,13 @@ pub async fn direct(options: DirectOptions) -> anyhow::Result<Direct> {
                 let begun = Instant::now();
                 let stored = pulse_backend::db::activity::insert_events(
                     &mut conn,
-                    CompanyId(owner.company),
-                    AgentId(owner.agent),
-                    UserId(owner.user),
+                    (
+                        CompanyId(owner.company),
+                        AgentId(owner.agent),
+                        UserId(owner.user),
+                    ),
                     &events,
+                    idle_gap,
                     Utc::now(),
                 )
                 .await

@@ -37,6 +37,8 @@ pub enum Action {
     ReadActivity,
     /// Delete screenshots (others than admins: their own, where their policy allows).
     DeleteScreenshots,
+    /// See who opened a screenshot (others than admins: of their own screenshots).
+    ReadScreenshotViews,
 }
 
 /// How far a permission reaches.
@@ -79,6 +81,7 @@ const TABLE: &[(Action, [Reach; 4])] = &[
     (A::ManageAgents, [C, C, N, N]),
     (A::ReadActivity, [C, C, T, O]),
     (A::DeleteScreenshots, [C, C, O, O]),
+    (A::ReadScreenshotViews, [C, C, O, O]),
 ];
 
 /// How far `role` may do `action`.
@@ -133,6 +136,7 @@ mod tests {
             (Owner, A::ManageAgents, C), (Admin, A::ManageAgents, C), (Manager, A::ManageAgents, N), (Employee, A::ManageAgents, N),
             (Owner, A::ReadActivity, C), (Admin, A::ReadActivity, C), (Manager, A::ReadActivity, T), (Employee, A::ReadActivity, O),
             (Owner, A::DeleteScreenshots, C), (Admin, A::DeleteScreenshots, C), (Manager, A::DeleteScreenshots, O), (Employee, A::DeleteScreenshots, O),
+            (Owner, A::ReadScreenshotViews, C), (Admin, A::ReadScreenshotViews, C), (Manager, A::ReadScreenshotViews, O), (Employee, A::ReadScreenshotViews, O),
         ];
         for (role, action, reach) in cells {
             assert_eq!(access(*role, *action), *reach, "{role:?} × {action:?}");

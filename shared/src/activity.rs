@@ -281,10 +281,13 @@ mod tests {
         assert!(event(now).check(now).is_empty());
     }
 
+    /// A way to break an event, and the field it should be refused for.
+    type Case = (fn(&mut ActivityEvent), &'static str);
+
     #[test]
     fn each_rule_names_its_field() {
         let now = Utc::now();
-        let cases: Vec<(fn(&mut ActivityEvent), &str)> = vec![
+        let cases: Vec<Case> = vec![
             (|e| e.app = " ".into(), "app"),
             (|e| e.app = "a".repeat(201), "app"),
             (|e| e.title = Some("t\u{7}".into()), "title"),

@@ -181,8 +181,8 @@ const ACTIVITY_BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// The most field errors one answer lists.
 const MAX_FIELD_ERRORS: usize = 100;
 
-/// Stores a batch of activity and updates the employee's work sessions. Every event is
-/// checked first; one bad event refuses the batch (422 naming each one, e.g.
+/// Stores a batch of activity, and queues it for the employee's work sessions (built
+/// within about a second, `PULSE_SESSIONS_EVERY_MS`). Every event is checked first; one bad event refuses the batch (422 naming each one, e.g.
 /// `/events/3/duration_secs`) and stores nothing. Events the policy does not allow are
 /// trimmed (titles, URLs, excluded apps and domains). Answers after the commit; sending
 /// the same events again stores nothing and says so.
@@ -256,16 +256,15 @@ pub async fn upload_activity(
         .collect();
     let idle_gap = chrono::Duration::seconds(i64::from(effective.settings.idle_threshold_secs));
     let mut conn = db::conn(&state.pool).await?;
-    let stored = activity::store_batch(
+    let stored = activity::insert_events(
         &mut conn,
-        device.company_id,
-        device.agent_id,
-        device.user_id,
+        (device.company_id, device.agent_id, device.user_id),
         &events,
         idle_gap,
         now,
     )
-    .await?;
+    .await?
+    .len();
     let stored = u32::try_from(stored).unwrap_or(u32::MAX);
     Ok(web::Json(ActivityReceipt {
         stored,

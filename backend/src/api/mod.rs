@@ -22,6 +22,7 @@ pub mod paging;
 pub mod people;
 pub mod policies;
 pub mod reach;
+pub mod screenshots;
 pub mod sessions;
 pub mod system;
 pub mod teams;
@@ -105,6 +106,13 @@ pub fn v1() -> Scope<
         .service(sessions::list)
         .service(sessions::summary)
         .service(activity::list)
+        .service(screenshots::upload)
+        .service(screenshots::list)
+        .service(screenshots::image)
+        .service(screenshots::thumbnail)
+        .service(screenshots::remove)
+        .service(screenshots::views)
+        .service(screenshots::my_views)
 }
 
 /// The document's fixed parts; paths and schemas are collected from the handlers.
@@ -131,6 +139,7 @@ pub fn v1() -> Scope<
         (name = "agent", description = "What desktop agents call, with their device credential (`device`)"),
         (name = "policies", description = "Monitoring policies: the company default, team and employee overrides, the effective policy"),
         (name = "activity", description = "What agents reported, and the work sessions built from it"),
+        (name = "screenshots", description = "Screenshots agents took: listed per person within reach, opened (every opening of the full image by someone other than its subject is recorded, and the subject sees who), deleted"),
         (name = "alerts", description = "Alerts per recipient, their live stream (Server-Sent Events) and preferences"),
         (name = "webhooks", description = "Signed outbound webhooks for alerts. Each request carries `Pulse-Signature: t=<unix seconds>,v1=<hex>`, where `<hex>` is HMAC-SHA256(endpoint secret, `<t>.<raw body>`); also `Pulse-Event-Id` (repeated on retries and replays), `Pulse-Event-Type` and `Pulse-Delivery-Id`. Non-2xx answers are retried with exponential backoff and jitter for a day; redirects are not followed."),
     )

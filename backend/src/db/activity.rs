@@ -15,8 +15,8 @@ use super::policies;
 use super::schema::{activity_events, work_sessions};
 use crate::domain::sessions::{self, Span};
 
-/// The namespace of the per-employee advisory lock taken while their sessions change.
-const SESSION_LOCK_SPACE: i32 = 0x7073_6573; // "pses"
+/// The advisory lock of the session builder: one round at a time, across replicas.
+const SESSION_BUILDER_LOCK: i64 = 0x7075_6c73_655f_7362; // "pulse_sb"
 
 #[derive(QueryableByName)]
 struct StoredId {
@@ -24,16 +24,17 @@ struct StoredId {
     id: Uuid,
 }
 
-/// Inserts `events` of one agent in one statement (`UNNEST` of one array per column)
-/// and answers the ids actually stored: an id the agent already sent is skipped. This is
-/// the whole write cost of an activity batch apart from session upkeep, and the
-/// statement `cargo xtask bench` compares the API against.
+/// Stores `events` of one agent in one statement (`UNNEST` of one array per column)
+/// and answers the ids actually stored: an id the agent already sent is skipped. The
+/// same statement queues the stored ids for the session builder, with the employee's
+/// idle threshold `idle_gap`, so a batch is stored and queued or neither. This is the
+/// whole write of an activity batch, and the statement `cargo xtask bench` compares
+/// the API against.
 pub async fn insert_events(
     conn: &mut AsyncPgConnection,
-    company: CompanyId,
-    agent: AgentId,
-    user: UserId,
+    (company, agent, user): (CompanyId, AgentId, UserId),
     events: &[ActivityEvent],
+    idle_gap: Duration,
     received_at: DateTime<Utc>,
 ) -> QueryResult<Vec<Uuid>> {
     if events.is_empty() {
@@ -47,17 +48,22 @@ pub async fn insert_events(
             .collect::<Vec<i32>>()
     };
     let rows: Vec<StoredId> = diesel::sql_query(
-        "INSERT INTO activity_events (company_id, agent_id, id, user_id, app, title, url,
-                                      started_at, duration_secs, keystrokes, mouse_events,
-                                      active_secs, idle, received_at)
-         SELECT $1, $2, e.id, $3, e.app, e.title, e.url, e.started_at, e.duration_secs,
-                e.keystrokes, e.mouse_events, e.active_secs, e.idle, $4
-           FROM UNNEST($5::uuid[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
-                       $10::int[], $11::int[], $12::int[], $13::int[], $14::bool[])
-                AS e(id, app, title, url, started_at, duration_secs, keystrokes,
-                     mouse_events, active_secs, idle)
-         ON CONFLICT DO NOTHING
-         RETURNING id",
+        "WITH stored AS (
+             INSERT INTO activity_events (company_id, agent_id, id, user_id, app, title, url,
+                                          started_at, duration_secs, keystrokes, mouse_events,
+                                          active_secs, idle, received_at)
+             SELECT $1, $2, e.id, $3, e.app, e.title, e.url, e.started_at, e.duration_secs,
+                    e.keystrokes, e.mouse_events, e.active_secs, e.idle, $4
+               FROM UNNEST($5::uuid[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
+                           $10::int[], $11::int[], $12::int[], $13::int[], $14::bool[])
+                    AS e(id, app, title, url, started_at, duration_secs, keystrokes,
+                         mouse_events, active_secs, idle)
+             ON CONFLICT DO NOTHING
+             RETURNING id),
+         queued AS (
+             INSERT INTO session_queue (company_id, agent_id, user_id, event_ids, idle_gap_secs)
+             SELECT $1, $2, $3, array_agg(id), $15 FROM stored HAVING count(*) > 0)
+         SELECT id FROM stored",
     )
     .bind::<diesel::sql_types::Uuid, _>(company.0)
     .bind::<diesel::sql_types::Uuid, _>(agent.0)
@@ -78,52 +84,13 @@ pub async fn insert_events(
     .bind::<Array<Integer>, _>(column(|e| e.mouse_events))
     .bind::<Array<Integer>, _>(column(|e| e.active_secs))
     .bind::<Array<Bool>, _>(events.iter().map(|e| e.idle).collect::<Vec<_>>())
+    .bind::<Integer, _>(i32::try_from(idle_gap.num_seconds().max(1)).unwrap_or(i32::MAX))
     .load(conn)
     .await?;
     Ok(rows.into_iter().map(|row| row.id).collect())
 }
 
-/// Stores a batch and brings the employee's sessions up to date, in one transaction:
-/// only events stored by this call count towards sessions, so a re-sent batch changes
-/// nothing. Answers how many events were stored.
-pub async fn store_batch(
-    conn: &mut AsyncPgConnection,
-    company: CompanyId,
-    agent: AgentId,
-    user: UserId,
-    events: &[ActivityEvent],
-    idle_gap: Duration,
-    received_at: DateTime<Utc>,
-) -> QueryResult<usize> {
-    conn.transaction(async |conn| {
-        let stored = insert_events(conn, company, agent, user, events, received_at).await?;
-        if stored.is_empty() {
-            return Ok(0);
-        }
-        let fresh: Vec<ActivityEvent> = if stored.len() == events.len() {
-            events.to_vec()
-        } else {
-            let stored: std::collections::HashSet<Uuid> = stored.iter().copied().collect();
-            events
-                .iter()
-                .filter(|event| stored.contains(&event.id))
-                .cloned()
-                .collect()
-        };
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2::text))")
-            .bind::<Integer, _>(SESSION_LOCK_SPACE)
-            .bind::<diesel::sql_types::Uuid, _>(user.0)
-            .execute(conn)
-            .await?;
-        for run in sessions::runs(&fresh, idle_gap) {
-            merge_run(conn, company, user, run, idle_gap).await?;
-        }
-        Ok(stored.len())
-    })
-    .await
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = work_sessions)]
 pub struct SessionRow {
     pub company_id: Uuid,
@@ -190,61 +157,229 @@ impl From<SessionRow> for WorkSession {
     }
 }
 
-/// Joins `run` with the sessions it touches (one row remains, the earliest), or starts
-/// a session with it. The caller holds the employee's session lock.
-async fn merge_run(
-    conn: &mut AsyncPgConnection,
-    company: CompanyId,
-    user: UserId,
-    mut run: Span,
+/// A batch waiting to be folded into sessions.
+#[derive(QueryableByName)]
+struct Queued {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    company_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    agent_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    user_id: Uuid,
+    #[diesel(sql_type = Array<diesel::sql_types::Uuid>)]
+    event_ids: Vec<Uuid>,
+    #[diesel(sql_type = Integer)]
+    idle_gap_secs: i32,
+}
+
+/// One employee's share of a round of the session builder.
+#[derive(Default)]
+struct Pending {
+    events: Vec<ActivityEvent>,
     gap: Duration,
-) -> QueryResult<()> {
-    let touching: Vec<SessionRow> = work_sessions::table
-        .filter(work_sessions::company_id.eq(company.0))
-        .filter(work_sessions::user_id.eq(user.0))
-        .filter(work_sessions::ended_at.gt(run.started_at - gap))
-        .filter(work_sessions::started_at.lt(run.ended_at + gap))
-        .order(work_sessions::started_at.asc())
-        .select(SessionRow::as_select())
+}
+
+/// Folds up to `limit` queued batches into work sessions, in one transaction under the
+/// builder's advisory lock (a second replica waits, then finds less or nothing): their
+/// events are read back, joined into runs per employee, and merged with the sessions
+/// near them, all in a handful of statements however many employees the round covers.
+/// Answers how many batches it took.
+pub async fn build_sessions(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<usize> {
+    conn.transaction(async |conn| {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(SESSION_BUILDER_LOCK)
+            .execute(conn)
+            .await?;
+        let queued: Vec<Queued> = diesel::sql_query(
+            "DELETE FROM session_queue
+              WHERE id IN (SELECT id FROM session_queue ORDER BY id LIMIT $1)
+          RETURNING company_id, agent_id, user_id, event_ids, idle_gap_secs",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(limit)
         .load(conn)
         .await?;
-    let Some((kept, merged)) = touching.split_first() else {
-        let row = SessionRow::new(company, Uuid::now_v7(), user, &run);
-        return diesel::insert_into(work_sessions::table)
-            .values(&row)
-            .execute(conn)
-            .await
-            .map(drop);
-    };
-    for row in &touching {
-        run.absorb(row.span());
-    }
-    let row = SessionRow::new(company, kept.id, user, &run);
-    diesel::update(work_sessions::table.find((company.0, kept.id)))
-        .set((
-            work_sessions::started_at.eq(row.started_at),
-            work_sessions::ended_at.eq(row.ended_at),
-            work_sessions::active_secs.eq(row.active_secs),
-            work_sessions::idle_secs.eq(row.idle_secs),
-            work_sessions::keystrokes.eq(row.keystrokes),
-            work_sessions::mouse_events.eq(row.mouse_events),
-            work_sessions::app_secs.eq(&row.app_secs),
-            work_sessions::updated_at.eq(row.updated_at),
-        ))
-        .execute(conn)
-        .await?;
-    if !merged.is_empty() {
-        diesel::delete(
-            work_sessions::table
-                .filter(work_sessions::company_id.eq(company.0))
-                .filter(
-                    work_sessions::id.eq_any(merged.iter().map(|row| row.id).collect::<Vec<_>>()),
-                ),
+        if queued.is_empty() {
+            return Ok(0);
+        }
+        let mut pending: BTreeMap<(Uuid, Uuid), Pending> = BTreeMap::new();
+        let (mut companies, mut agents, mut ids) = (Vec::new(), Vec::new(), Vec::new());
+        for batch in &queued {
+            let entry = pending
+                .entry((batch.company_id, batch.user_id))
+                .or_default();
+            entry.gap = Duration::seconds(i64::from(batch.idle_gap_secs));
+            for id in &batch.event_ids {
+                companies.push(batch.company_id);
+                agents.push(batch.agent_id);
+                ids.push(*id);
+            }
+        }
+        let events: Vec<QueuedEvent> = diesel::sql_query(
+            "SELECT e.company_id, e.user_id, e.app, e.started_at, e.duration_secs,
+                    e.keystrokes, e.mouse_events, e.idle
+               FROM activity_events e
+               JOIN UNNEST($1::uuid[], $2::uuid[], $3::uuid[]) AS k(company_id, agent_id, id)
+                 ON e.company_id = k.company_id AND e.agent_id = k.agent_id AND e.id = k.id",
         )
-        .execute(conn)
+        .bind::<Array<diesel::sql_types::Uuid>, _>(&companies)
+        .bind::<Array<diesel::sql_types::Uuid>, _>(&agents)
+        .bind::<Array<diesel::sql_types::Uuid>, _>(&ids)
+        .load(conn)
         .await?;
+        for event in events {
+            if let Some(entry) = pending.get_mut(&(event.company_id, event.user_id)) {
+                entry.events.push(event.into());
+            }
+        }
+        let runs: Vec<((Uuid, Uuid), Vec<Span>, Duration)> = pending
+            .into_iter()
+            .filter(|(_, entry)| !entry.events.is_empty())
+            .map(|(key, entry)| (key, sessions::runs(&entry.events, entry.gap), entry.gap))
+            .collect();
+        let near = sessions_near(conn, &runs).await?;
+        let (mut written, mut absorbed) = (Vec::new(), Vec::new());
+        for ((company, user), runs, gap) in runs {
+            let existing = near
+                .iter()
+                .filter(|row| row.company_id == company && row.user_id == user)
+                .map(|row| (row.id, row.span()))
+                .collect();
+            let (folded, gone) = sessions::fold(existing, runs, gap);
+            written.extend(folded.into_iter().map(|session| {
+                let id = session.id.unwrap_or_else(Uuid::now_v7);
+                SessionRow::new(CompanyId(company), id, UserId(user), &session.span)
+            }));
+            absorbed.extend(gone.into_iter().map(|id| (company, id)));
+        }
+        write_sessions(conn, &written).await?;
+        if !absorbed.is_empty() {
+            diesel::sql_query(
+                "DELETE FROM work_sessions w
+                  USING UNNEST($1::uuid[], $2::uuid[]) AS d(company_id, id)
+                  WHERE w.company_id = d.company_id AND w.id = d.id",
+            )
+            .bind::<Array<diesel::sql_types::Uuid>, _>(
+                absorbed
+                    .iter()
+                    .map(|(company, _)| *company)
+                    .collect::<Vec<_>>(),
+            )
+            .bind::<Array<diesel::sql_types::Uuid>, _>(
+                absorbed.iter().map(|(_, id)| *id).collect::<Vec<_>>(),
+            )
+            .execute(conn)
+            .await?;
+        }
+        Ok(queued.len())
+    })
+    .await
+}
+
+/// A queued event, as much of it as sessions need.
+#[derive(QueryableByName)]
+struct QueuedEvent {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    company_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    user_id: Uuid,
+    #[diesel(sql_type = Text)]
+    app: String,
+    #[diesel(sql_type = Timestamptz)]
+    started_at: DateTime<Utc>,
+    #[diesel(sql_type = Integer)]
+    duration_secs: i32,
+    #[diesel(sql_type = Integer)]
+    keystrokes: i32,
+    #[diesel(sql_type = Integer)]
+    mouse_events: i32,
+    #[diesel(sql_type = Bool)]
+    idle: bool,
+}
+
+impl From<QueuedEvent> for ActivityEvent {
+    fn from(row: QueuedEvent) -> Self {
+        let count = |value: i32| u32::try_from(value).unwrap_or(0);
+        Self {
+            id: Uuid::nil(),
+            app: row.app,
+            title: None,
+            url: None,
+            started_at: row.started_at,
+            duration_secs: count(row.duration_secs),
+            keystrokes: count(row.keystrokes),
+            mouse_events: count(row.mouse_events),
+            active_secs: 0,
+            idle: row.idle,
+        }
     }
-    Ok(())
+}
+
+/// Every session within the gap of each employee's runs, in one query.
+async fn sessions_near(
+    conn: &mut AsyncPgConnection,
+    runs: &[((Uuid, Uuid), Vec<Span>, Duration)],
+) -> QueryResult<Vec<SessionRow>> {
+    let windows: Vec<_> = runs
+        .iter()
+        .filter_map(|((company, user), runs, gap)| {
+            let from = runs.iter().map(|run| run.started_at).min()? - *gap;
+            let to = runs.iter().map(|run| run.ended_at).max()? + *gap;
+            Some((*company, *user, from, to))
+        })
+        .collect();
+    diesel::sql_query(
+        "SELECT s.company_id, s.id, s.user_id, s.started_at, s.ended_at, s.active_secs,
+                s.idle_secs, s.keystrokes, s.mouse_events, s.app_secs, s.updated_at
+           FROM work_sessions s
+           JOIN UNNEST($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[])
+                AS w(company_id, user_id, from_at, to_at)
+             ON s.company_id = w.company_id AND s.user_id = w.user_id
+            AND s.ended_at > w.from_at AND s.started_at < w.to_at
+          ORDER BY s.started_at",
+    )
+    .bind::<Array<diesel::sql_types::Uuid>, _>(windows.iter().map(|w| w.0).collect::<Vec<_>>())
+    .bind::<Array<diesel::sql_types::Uuid>, _>(windows.iter().map(|w| w.1).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(windows.iter().map(|w| w.2).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(windows.iter().map(|w| w.3).collect::<Vec<_>>())
+    .load(conn)
+    .await
+}
+
+/// Inserts or replaces `rows` in one statement.
+async fn write_sessions(conn: &mut AsyncPgConnection, rows: &[SessionRow]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let uuids = |f: fn(&SessionRow) -> Uuid| rows.iter().map(f).collect::<Vec<_>>();
+    let times = |f: fn(&SessionRow) -> DateTime<Utc>| rows.iter().map(f).collect::<Vec<_>>();
+    let counts = |f: fn(&SessionRow) -> i64| rows.iter().map(f).collect::<Vec<_>>();
+    diesel::sql_query(
+        "INSERT INTO work_sessions (company_id, id, user_id, started_at, ended_at, active_secs,
+                                    idle_secs, keystrokes, mouse_events, app_secs, updated_at)
+         SELECT s.*, now()
+           FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[],
+                       $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::jsonb[]) AS s
+         ON CONFLICT (company_id, id) DO UPDATE
+            SET started_at = excluded.started_at, ended_at = excluded.ended_at,
+                active_secs = excluded.active_secs, idle_secs = excluded.idle_secs,
+                keystrokes = excluded.keystrokes, mouse_events = excluded.mouse_events,
+                app_secs = excluded.app_secs, updated_at = excluded.updated_at",
+    )
+    .bind::<Array<diesel::sql_types::Uuid>, _>(uuids(|r| r.company_id))
+    .bind::<Array<diesel::sql_types::Uuid>, _>(uuids(|r| r.id))
+    .bind::<Array<diesel::sql_types::Uuid>, _>(uuids(|r| r.user_id))
+    .bind::<Array<Timestamptz>, _>(times(|r| r.started_at))
+    .bind::<Array<Timestamptz>, _>(times(|r| r.ended_at))
+    .bind::<Array<diesel::sql_types::BigInt>, _>(counts(|r| r.active_secs))
+    .bind::<Array<diesel::sql_types::BigInt>, _>(counts(|r| r.idle_secs))
+    .bind::<Array<diesel::sql_types::BigInt>, _>(counts(|r| r.keystrokes))
+    .bind::<Array<diesel::sql_types::BigInt>, _>(counts(|r| r.mouse_events))
+    .bind::<Array<diesel::sql_types::Jsonb>, _>(
+        rows.iter().map(|r| r.app_secs.clone()).collect::<Vec<_>>(),
+    )
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// The sessions of `people` overlapping `[from, to)`, in time order.

@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod people;
 pub mod policies;
 pub mod schema;
+pub mod screenshots;
 pub mod sessions;
 pub mod teams;
 pub mod webhooks;

@@ -287,6 +287,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    screenshots (company_id, id) {
+        company_id -> Uuid,
+        id -> Uuid,
+        agent_id -> Uuid,
+        user_id -> Uuid,
+        client_id -> Uuid,
+        captured_at -> Timestamptz,
+        monitor -> Int4,
+        format -> Text,
+        width -> Int4,
+        height -> Int4,
+        bytes -> Int8,
+        blurred -> Bool,
+        original_key -> Text,
+        thumbnail_key -> Text,
+        uploaded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     work_sessions (company_id, id) {
         company_id -> Uuid,
         id -> Uuid,
@@ -299,6 +319,25 @@ diesel::table! {
         mouse_events -> Int8,
         app_secs -> Jsonb,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    screenshot_views (company_id, id) {
+        company_id -> Uuid,
+        id -> Uuid,
+        screenshot_id -> Uuid,
+        subject_id -> Uuid,
+        viewer_id -> Uuid,
+        viewed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    object_deletions (company_id, key) {
+        company_id -> Uuid,
+        key -> Text,
+        due_at -> Timestamptz,
     }
 }
 
@@ -323,5 +362,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrollment_tokens,
     agents,
     activity_events,
-    work_sessions
+    work_sessions,
+    screenshots,
+    screenshot_views,
+    object_deletions
 );

@@ -5,5 +5,6 @@
 pub use pulse_shared::access;
 pub mod audit;
 pub mod policies;
+pub mod screenshots;
 pub mod sessions;
 pub mod webhooks;

@@ -101,6 +101,61 @@ pub fn runs(events: &[ActivityEvent], gap: Duration) -> Vec<Span> {
     runs
 }
 
+/// A session after folding: `id` is `None` for one that is new.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Folded<Id> {
+    pub id: Option<Id>,
+    pub span: Span,
+}
+
+/// Folds new `runs` of one employee into their `sessions` that lie near them: a run
+/// absorbs every session within `gap` of it (the earliest keeps its id), and again
+/// while the grown session reaches further ones. Answers the sessions to write (new or
+/// changed, in time order) and the ids of those absorbed, to delete.
+pub fn fold<Id: Copy>(
+    sessions: Vec<(Id, Span)>,
+    runs: Vec<Span>,
+    gap: Duration,
+) -> (Vec<Folded<Id>>, Vec<Id>) {
+    let mut current: Vec<(Folded<Id>, bool)> = sessions
+        .into_iter()
+        .map(|(id, span)| (Folded { id: Some(id), span }, false))
+        .collect();
+    let mut absorbed = Vec::new();
+    for run in runs {
+        let mut merged = Folded {
+            id: None,
+            span: run,
+        };
+        while let Some(index) = current
+            .iter()
+            .position(|(session, _)| session.span.touches(&merged.span, gap))
+        {
+            let (session, _) = current.swap_remove(index);
+            let keep_theirs = match merged.id {
+                None => true,
+                Some(_) => session.span.started_at < merged.span.started_at,
+            };
+            let (kept_id, other_id) = if keep_theirs {
+                (session.id, merged.id)
+            } else {
+                (merged.id, session.id)
+            };
+            absorbed.extend(other_id);
+            merged.id = kept_id;
+            merged.span.absorb(session.span);
+        }
+        current.push((merged, true));
+    }
+    let mut written: Vec<_> = current
+        .into_iter()
+        .filter(|(_, changed)| *changed)
+        .map(|(session, _)| session)
+        .collect();
+    written.sort_by_key(|session| session.span.started_at);
+    (written, absorbed)
+}
+
 /// What of `event` may be stored under `policy`: titles and URLs only where tracked,
 /// the application's name only where tracked, and nothing that names an excluded
 /// application or domain.
@@ -215,6 +270,40 @@ mod tests {
         assert_eq!(morning.active_secs, 1440);
         let top: Vec<_> = morning.top_apps().into_iter().map(|a| a.app).collect();
         assert_eq!(top, ["code", "slack", "firefox"]);
+    }
+
+    #[test]
+    fn folding_joins_runs_with_the_sessions_they_reach() {
+        let gap = Duration::minutes(5);
+        let morning = Span::of(&event("code", 0, 600, false)); // 0:00–0:10
+        let noon = Span::of(&event("slack", 20, 600, false)); // 0:20–0:30
+        let evening = Span::of(&event("code", 120, 600, false)); // 2:00–2:10
+        let sessions = vec![(1, morning), (2, noon), (3, evening)];
+        // One run bridging morning and noon, one far away, one next to the evening.
+        let runs = vec![
+            Span::of(&event("firefox", 13, 240, false)), // 0:13–0:17
+            Span::of(&event("zoom", 300, 60, false)),    // 5:00–5:01
+            Span::of(&event("code", 132, 60, false)),    // 2:12–2:13
+        ];
+        let (written, absorbed) = fold(sessions, runs, gap);
+        assert_eq!(
+            absorbed,
+            vec![2],
+            "noon joined the morning, which keeps its id"
+        );
+        let ids: Vec<_> = written.iter().map(|session| session.id).collect();
+        assert_eq!(ids, [Some(1), Some(3), None]);
+        assert_eq!(written[0].span.ended_at, at(30));
+        assert_eq!(written[0].span.active_secs, 600 + 240 + 600);
+        assert_eq!(written[1].span.ended_at, at(133));
+        assert_eq!(written[2].span.started_at, at(300));
+        // Untouched sessions are not written again.
+        let (written, absorbed) = fold(
+            vec![(9, Span::of(&event("code", 0, 60, false)))],
+            vec![],
+            gap,
+        );
+        assert!(written.is_empty() && absorbed.is_empty());
     }
 
     #[test]

@@ -37,6 +37,14 @@ async fn upload(app: &TestApp, credential: &str, events: &[Value]) -> reqwest::R
     .await
 }
 
+/// Folds every stored batch into sessions (the server does it within milliseconds in
+/// tests; this makes it certain).
+async fn settle(app: &TestApp) {
+    pulse_backend::jobs::sessions_round(&app.pool().unwrap())
+        .await
+        .unwrap();
+}
+
 async fn count(app: &TestApp, table: &str) -> i64 {
     use diesel::QueryableByName;
     use diesel_async::RunQueryDsl;
@@ -75,6 +83,7 @@ async fn a_batch_is_stored_once_however_often_it_is_sent() {
     assert_eq!(first.status(), 200);
     let receipt: Value = first.json().await.unwrap();
     assert_eq!(receipt, json!({"stored": 20, "duplicates": 0}));
+    settle(&app).await;
     let (events_before, sessions_before) = (
         count(&app, "activity_events").await,
         count(&app, "work_sessions").await,
@@ -105,6 +114,7 @@ async fn a_batch_is_stored_once_however_often_it_is_sent() {
     let mixed: Value = upload(&app, credential, &mixed).await.json().await.unwrap();
     assert_eq!(mixed, json!({"stored": 10, "duplicates": 11}));
     assert_eq!(count(&app, "activity_events").await, 30);
+    settle(&app).await;
     let sessions: Value = get(
         &app,
         &org.employee,
@@ -258,6 +268,7 @@ async fn events_become_sessions_split_by_the_idle_threshold() {
     ];
     assert_eq!(upload(&app, credential, &second).await.status(), 200);
     assert_eq!(upload(&app, credential, &first).await.status(), 200);
+    settle(&app).await;
     let range = format!(
         "from={}&to={}",
         (base - Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -293,6 +304,7 @@ async fn events_become_sessions_split_by_the_idle_threshold() {
             .status(),
         200
     );
+    settle(&app).await;
     let merged: Value = get(&app, &org.employee, &format!("/api/v1/sessions?{range}"))
         .await
         .json()
@@ -341,6 +353,7 @@ async fn people_see_their_own_activity_and_managers_their_teams() {
         .status(),
         200
     );
+    settle(&app).await;
     let emma = org.employee.body.me.user.id.to_string();
     let path = |who: &str| {
         format!(
@@ -459,6 +472,7 @@ async fn the_policy_decides_what_is_kept_and_for_how_long() {
         &[event("code", 30, 60)],
     )
     .await;
+    settle(&app).await;
     let pool = app.pool().unwrap();
     let week = Utc::now() + Duration::days(8);
     assert_eq!(

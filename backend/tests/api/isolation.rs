@@ -163,6 +163,28 @@ const ACTIONS: &[(&str, &str, Option<Action>)] = &[
         "/api/v1/webhooks/deliveries/{id}/replay",
         Some(Action::ManageWebhooks),
     ),
+    ("GET", "/api/v1/screenshots", Some(Action::ReadActivity)),
+    (
+        "GET",
+        "/api/v1/screenshots/{id}/image",
+        Some(Action::ReadActivity),
+    ),
+    (
+        "GET",
+        "/api/v1/screenshots/{id}/thumbnail",
+        Some(Action::ReadActivity),
+    ),
+    (
+        "DELETE",
+        "/api/v1/screenshots/{id}",
+        Some(Action::DeleteScreenshots),
+    ),
+    (
+        "GET",
+        "/api/v1/screenshots/{id}/views",
+        Some(Action::ReadScreenshotViews),
+    ),
+    ("GET", "/api/v1/me/screenshot-views", None),
 ];
 
 /// `(method, path)` of every operation that people's tokens and API keys may call
@@ -191,7 +213,8 @@ async fn protected_operations(app: &TestApp) -> BTreeSet<(String, String)> {
 
 /// Fresh objects of `org` for one call, so destructive calls never disturb the next.
 /// Alerts belong to the outsider (no principal under test); webhook endpoints are
-/// shared except by deletions, since a company may only have twenty.
+/// shared except by deletions, since a company may only have twenty; screenshots are
+/// of one extra person in team A (made on first use), none of the principals.
 async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) -> String {
     let owner = &org.owner;
     if path.starts_with("/api/v1/alerts/") {
@@ -207,6 +230,9 @@ async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) ->
     if path.starts_with("/api/v1/agents/") {
         let agent = crate::agents::enroll(app, org, &org.outsider, &format!("host{n}")).await;
         return agent["agent_id"].as_str().unwrap().to_owned();
+    }
+    if path.starts_with("/api/v1/screenshots/") {
+        return crate::screenshots::target_screenshot(app, org, n).await;
     }
     if path.starts_with("/api/v1/enrollment-tokens/") {
         let (id, _) = crate::agents::token(app, owner, None).await;
@@ -348,6 +374,20 @@ fn body(method: &str, path: &str, org: &Org, n: usize) -> Option<Value> {
     })
 }
 
+/// `path` with the query a list needs to answer more than a validation problem.
+fn with_query(path: &str) -> String {
+    if path == "/api/v1/screenshots" {
+        let now = chrono::Utc::now();
+        let time = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%dT%H:%M:%SZ");
+        return format!(
+            "{path}?from={}&to={}",
+            time(now - chrono::Duration::days(1)),
+            time(now + chrono::Duration::hours(1))
+        );
+    }
+    path.to_owned()
+}
+
 /// The answer's text; for the live stream, which never ends, the first event only.
 async fn body_text(path: &str, mut response: reqwest::Response) -> String {
     if path == "/api/v1/alerts/stream" && response.status() == 200 {
@@ -398,7 +438,7 @@ async fn no_route_gives_one_company_anything_of_another() {
             ("api key", &b.api_key),
         ] {
             pairs += 1;
-            let mut url = path.clone();
+            let mut url = with_query(path);
             if path.contains("{id}") {
                 url = path.replace("{id}", &target(&app, &a, method, path, pairs).await);
             }
@@ -442,7 +482,15 @@ async fn no_route_gives_one_company_anything_of_another() {
         .filter(|(_, p)| is_person_route(p))
         .count()
         * 5;
-    assert_eq!(people["items"].as_array().unwrap().len(), 5 + fresh_targets);
+    let photographed = usize::from(
+        operations
+            .iter()
+            .any(|(_, p)| p.starts_with("/api/v1/screenshots/")),
+    );
+    assert_eq!(
+        people["items"].as_array().unwrap().len(),
+        5 + fresh_targets + photographed
+    );
     println!(
         "cross-tenant: {pairs} (route, principal) pairs tried over {} routes",
         operations.len()
@@ -475,7 +523,7 @@ async fn every_role_gets_what_the_table_says() {
     for (method, path, action) in ACTIONS {
         for (name, role, session) in &principals {
             pairs += 1;
-            let mut url = (*path).to_owned();
+            let mut url = with_query(path);
             if path.contains("{id}") {
                 url = path.replace("{id}", &target(&app, &org, method, path, pairs).await);
             }

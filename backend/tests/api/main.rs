@@ -15,6 +15,7 @@ mod mail;
 mod openapi;
 mod people;
 mod policies;
+mod screenshots;
 mod seed;
 mod spa;
 mod webhooks;

@@ -43,6 +43,37 @@ async fn the_demo_company_is_seeded_once_and_usable() {
             .iter()
             .all(|t| t["manager_ids"].as_array().unwrap().len() == 1)
     );
+    // Every manager and employee has a computer, most online, with yesterday's work.
+    let agents: Value = get(&app, &owner, "/api/v1/agents?limit=200")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let statuses: Vec<_> = agents["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(statuses.len(), 14);
+    assert!(statuses.iter().filter(|s| *s == "online").count() >= 10);
+    let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+    let summary: Value = get(
+        &app,
+        &owner,
+        &format!("/api/v1/sessions/summary?from={yesterday}T00:00:00Z&to={yesterday}T23:59:59Z"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let worked = summary
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["active_secs"].as_i64().unwrap() > 3 * 3600)
+        .count();
+    assert_eq!(worked, 14, "{summary:#}");
     let verify: Value = get(&app, &owner, "/api/v1/audit-events/verify")
         .await
         .json()

@@ -1,18 +1,20 @@
 //! The `ingest` part of `cargo xtask bench`: how many agents one server carries, and
 //! how fast it stores activity next to Postgres on its own.
 //!
-//! One server on a fresh `pulse_bench_ingest` database (dropped at the end), one company
-//! (`pulse-bench ingest-setup`), then, in this order so that no agent goes offline
-//! (and raises alerts) during a measurement:
-//! 1. every agent of the largest step enrolls through the API (`pulse-agent simulate
-//!    --duration 0`), keeping its credential in a file the later runs reuse;
-//! 2. `direct`: `pulse-bench ingest-direct` writes batches with the API's own
-//!    `insert_events`, `--in-flight` at a time, for `--flood-secs`;
-//! 3. `flood`: `pulse-agent simulate --flood`, the same batches through the API, the same
-//!    number at a time, for as long;
-//! 4. the steps: `pulse-agent simulate` with N agents (heartbeat every 30 s, a batch of
-//!    20 events every 60 s) for `--step-secs`, N stepping up until a step misses the
-//!    target (p99 of agent calls under 100 ms, no event lost).
+//! Two stages, each on a fresh `pulse_bench_ingest` database (dropped at the end) with
+//! its own server and one company (`pulse-bench ingest-setup`) whose agents enroll
+//! through the API first (`pulse-agent simulate --duration 0`, credentials kept in a
+//! file the later runs reuse):
+//! 1. capacity, `--flood-agents` agents: `pulse-bench ingest-direct` writes batches with
+//!    the API's own `insert_events`, `--in-flight` at a time, for `--flood-secs`; then
+//!    `pulse-agent simulate --flood` sends the same batches through the API, the same
+//!    number at a time, for as long. After each, the wait for the session builder to
+//!    empty its queue, so one run's backlog does not load the next;
+//! 2. steps, as many agents as the largest step: `pulse-agent simulate` with N agents
+//!    (a heartbeat every 30 s, a batch of 20 events every 60 s) for `--step-secs`, N
+//!    stepping up until a step misses the target (p99 of agent calls under 100 ms, no
+//!    event lost). Capacity runs on its own database so that its agents, quiet
+//!    afterwards, never go offline (an alert each) while the steps are measured.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -34,6 +36,8 @@ const P99_TARGET_MS: f64 = 100.0;
 const HEARTBEAT_SECS: u64 = 30;
 const BATCH_SECS: u64 = 60;
 const BATCH_EVENTS: usize = 20;
+/// The longest wait for the session builder to catch up after a capacity run.
+const SESSIONS_CATCH_UP: Duration = Duration::from_secs(120);
 /// How often memory and CPU are sampled while a load runs.
 const SAMPLE_EVERY: Duration = Duration::from_millis(200);
 /// Linux reports CPU time in `/proc/<pid>/stat` in these ticks per second (`USER_HZ`,
@@ -55,98 +59,38 @@ pub(super) fn ingest(
         bail!("--agents names no step");
     };
     let flood_agents = options.flood_agents.min(most).max(1);
-    let url = postgres::with_database(admin_url, DATABASE)
-        .with_context(|| format!("not a postgres://host/… URL: {admin_url}"))?;
-    postgres::recreate_database(ctx, server, admin_url, DATABASE)?;
     let work = ctx.state_dir().join("bench/ingest");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-    let credentials = work.join("credentials.json");
 
-    step("ingest: starting the server (log: .pulse/bench/ingest/server/server.log)");
-    let mut running = Running::start(ctx, &binaries.server, &url, &work.join("server"))?;
-    let server_url = running.url();
-    step(format_args!(
-        "ingest: a company with {} employees and seats (pulse-bench ingest-setup)",
-        thousands(most as u64)
-    ));
-    let out = capture(
-        ctx.cmd(&binaries.client)
-            .args([
-                "ingest-setup",
-                "--server",
-                &server_url,
-                "--database-url",
-                &url,
-            ])
-            .args(["--employees", &most.to_string()]),
+    // Capacity first, on a database of its own: its agents then never go quiet
+    // (offline, with an alert each) while the stepped runs are measured.
+    let mut stage = Stage::prepare(
+        ctx,
+        binaries,
+        server,
+        admin_url,
+        &work.join("capacity"),
+        flood_agents,
     )?;
-    let setup: Value = serde_json::from_str(out.trim())
-        .with_context(|| format!("pulse-bench ingest-setup printed no JSON: {out}"))?;
-    let tokens: Vec<&str> = setup["tokens"]
-        .as_array()
-        .context("pulse-bench ingest-setup printed no tokens")?
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    let tokens = tokens.join(",");
-
-    let simulate = |agents: usize| {
-        let mut cmd = ctx.cmd(&binaries.agent);
-        cmd.args([
-            "simulate",
-            "--server",
-            &server_url,
-            "--enroll-token",
-            &tokens,
-        ])
-        .args(["--agents", &agents.to_string()])
-        .arg("--credentials")
-        .arg(&credentials)
-        .args(["--heartbeat-secs", &HEARTBEAT_SECS.to_string()])
-        .args(["--batch-secs", &BATCH_SECS.to_string()])
-        .args(["--batch-events", &BATCH_EVENTS.to_string()])
-        .args(["--progress-secs", "10", "--json"]);
-        cmd
-    };
-
-    step(format_args!(
-        "ingest: enrolling {} agents through the API",
-        thousands(most as u64)
-    ));
-    let enrolled = sampled(simulate(most).args(["--duration", "0"]), running.pid())?;
-    let enrollment = &enrolled.report;
-    if enrollment["enrolled"].as_u64() != Some(most as u64) {
-        bail!(
-            "only {} of {most} agents enrolled: {}",
-            enrollment["enrolled"],
-            enrollment["first_error"]
-        );
-    }
-    step(format_args!(
-        "ingest: enrolled in {} s (p50 {} ms, p99 {} ms)",
-        enrollment["enroll_s"],
-        enrollment["calls"]["enroll"]["p50_ms"],
-        enrollment["calls"]["enroll"]["p99_ms"]
-    ));
-
     step(format_args!(
         "ingest: direct: insert_events straight into Postgres, {} batches of {BATCH_EVENTS} in flight, {} s",
         options.in_flight, options.flood_secs
     ));
     let out = capture(
         ctx.cmd(&binaries.client)
-            .args(["ingest-direct", "--database-url", &url])
+            .args(["ingest-direct", "--database-url", &stage.url])
             .args(["--in-flight", &options.in_flight.to_string()])
             .args(["--agents", &flood_agents.to_string()])
             .args(["--batch-events", &BATCH_EVENTS.to_string()])
             .args(["--duration-secs", &options.flood_secs.to_string()]),
     )?;
-    let direct: Value = serde_json::from_str(out.trim())
+    let mut direct: Value = serde_json::from_str(out.trim())
         .with_context(|| format!("pulse-bench ingest-direct printed no JSON: {out}"))?;
+    direct["sessions_caught_up_s"] = json!(stage.sessions_caught_up(ctx, server)?);
     step(format_args!(
-        "ingest: direct: {} rows/s",
-        direct["rows_per_s"]
+        "ingest: direct: {} rows/s; sessions caught up {} s later",
+        direct["rows_per_s"], direct["sessions_caught_up_s"]
     ));
 
     step(format_args!(
@@ -156,18 +100,23 @@ pub(super) fn ingest(
         options.flood_secs
     ));
     let flood = sampled(
-        simulate(flood_agents)
+        stage
+            .simulate(flood_agents)
             .arg("--flood")
             .args(["--in-flight", &options.in_flight.to_string()])
             .args(["--duration", &format!("{}s", options.flood_secs)]),
-        running.pid(),
+        stage.running.pid(),
     )?;
-    let flood = flood.into_step();
+    let mut flood = flood.into_step();
+    flood["sessions_caught_up_s"] = json!(stage.sessions_caught_up(ctx, server)?);
     step(format_args!(
-        "ingest: flood: {} rows/s, p99 {} ms, {} events lost",
-        flood["rows_per_s"], flood["p99_ms"], flood["events_lost"]
+        "ingest: flood: {} rows/s, p99 {} ms, {} events lost; sessions caught up {} s later",
+        flood["rows_per_s"], flood["p99_ms"], flood["events_lost"], flood["sessions_caught_up_s"]
     ));
+    stage.running.stop();
 
+    let mut stage = Stage::prepare(ctx, binaries, server, admin_url, &work.join("steps"), most)?;
+    let enrollment = stage.enrollment.clone();
     let mut steps = Vec::new();
     let mut stopped = None;
     for &agents in &steps_wanted {
@@ -177,8 +126,10 @@ pub(super) fn ingest(
             options.step_secs
         ));
         let measured = sampled(
-            simulate(agents).args(["--duration", &format!("{}s", options.step_secs)]),
-            running.pid(),
+            stage
+                .simulate(agents)
+                .args(["--duration", &format!("{}s", options.step_secs)]),
+            stage.running.pid(),
         )?;
         let mut result = measured.into_step();
         let shortfall = shortfall(&result, agents);
@@ -187,11 +138,14 @@ pub(super) fn ingest(
         steps.push(result);
         if let Some(reason) = shortfall {
             step(format_args!("ingest: not stepping up further: {reason}"));
-            stopped = Some(format!("stepping up stopped at {agents} agents: {reason}"));
+            stopped = Some(format!(
+                "stepping up stopped at {} agents: {reason}",
+                thousands(agents as u64)
+            ));
             break;
         }
     }
-    running.stop();
+    stage.running.stop();
     // Millions of rows nobody reads again: give the space back.
     step(format_args!("ingest: dropping database {DATABASE}"));
     crate::sh::run(postgres::psql(ctx, server, admin_url).args([
@@ -260,6 +214,131 @@ pub(super) fn ingest(
     )?;
     step("ingest: wrote bench/results/ingest.json and the ingest section of BENCHMARKS.md");
     Ok(())
+}
+
+/// A fresh database, a server on it, one company with `agents` employees, and that
+/// many agents enrolled through the API, their credentials kept for the runs.
+struct Stage {
+    url: String,
+    running: Running,
+    tokens: String,
+    credentials: std::path::PathBuf,
+    agent_binary: std::path::PathBuf,
+    /// The enrolling run's report.
+    enrollment: Value,
+}
+
+impl Stage {
+    fn prepare(
+        ctx: &Ctx,
+        binaries: &Binaries,
+        server: Option<&Server>,
+        admin_url: &str,
+        dir: &std::path::Path,
+        agents: usize,
+    ) -> anyhow::Result<Self> {
+        let url = postgres::with_database(admin_url, DATABASE)
+            .with_context(|| format!("not a postgres://host/… URL: {admin_url}"))?;
+        postgres::recreate_database(ctx, server, admin_url, DATABASE)?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        step(format_args!(
+            "ingest: starting the server (log: {})",
+            dir.join("server.log").display()
+        ));
+        let running = Running::start(ctx, &binaries.server, &url, dir)?;
+        step(format_args!(
+            "ingest: a company with {} employees and seats (pulse-bench ingest-setup)",
+            thousands(agents as u64)
+        ));
+        let out = capture(
+            ctx.cmd(&binaries.client)
+                .args([
+                    "ingest-setup",
+                    "--server",
+                    &running.url(),
+                    "--database-url",
+                    &url,
+                ])
+                .args(["--employees", &agents.to_string()]),
+        )?;
+        let setup: Value = serde_json::from_str(out.trim())
+            .with_context(|| format!("pulse-bench ingest-setup printed no JSON: {out}"))?;
+        let tokens: Vec<&str> = setup["tokens"]
+            .as_array()
+            .context("pulse-bench ingest-setup printed no tokens")?
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let mut stage = Self {
+            url,
+            running,
+            tokens: tokens.join(","),
+            credentials: dir.join("credentials.json"),
+            agent_binary: binaries.agent.clone(),
+            enrollment: Value::Null,
+        };
+        step(format_args!(
+            "ingest: enrolling {} agents through the API",
+            thousands(agents as u64)
+        ));
+        let enrolled = sampled(
+            stage.simulate(agents).args(["--duration", "0"]),
+            stage.running.pid(),
+        )?;
+        let report = enrolled.report;
+        if report["enrolled"].as_u64() != Some(agents as u64) {
+            bail!(
+                "only {} of {agents} agents enrolled: {}",
+                report["enrolled"],
+                report["first_error"]
+            );
+        }
+        step(format_args!(
+            "ingest: enrolled in {} s (p50 {} ms, p99 {} ms)",
+            report["enroll_s"],
+            report["calls"]["enroll"]["p50_ms"],
+            report["calls"]["enroll"]["p99_ms"]
+        ));
+        stage.enrollment = report;
+        Ok(stage)
+    }
+
+    /// `pulse-agent simulate` for the first `agents` agents of this stage.
+    fn simulate(&self, agents: usize) -> Command {
+        let mut cmd = Command::new(&self.agent_binary);
+        cmd.args(["simulate", "--server", &self.running.url()])
+            .args(["--enroll-token", &self.tokens])
+            .args(["--agents", &agents.to_string()])
+            .arg("--credentials")
+            .arg(&self.credentials)
+            .args(["--heartbeat-secs", &HEARTBEAT_SECS.to_string()])
+            .args(["--batch-secs", &BATCH_SECS.to_string()])
+            .args(["--batch-events", &BATCH_EVENTS.to_string()])
+            .args(["--progress-secs", "10", "--json"]);
+        cmd
+    }
+
+    /// Seconds until the server's session builder has folded every queued batch into
+    /// work sessions (`None`: not within two minutes), so one run's backlog does not
+    /// load the next.
+    fn sessions_caught_up(
+        &self,
+        ctx: &Ctx,
+        server: Option<&Server>,
+    ) -> anyhow::Result<Option<f64>> {
+        let started = Instant::now();
+        while started.elapsed() < SESSIONS_CATCH_UP {
+            let queued = capture(
+                postgres::psql(ctx, server, &self.url)
+                    .args(["-tAc", "SELECT count(*) FROM session_queue"]),
+            )?;
+            if queued.trim() == "0" {
+                return Ok(Some(round1(started.elapsed().as_secs_f64())));
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        Ok(None)
+    }
 }
 
 /// What one simulator run printed, with what the machine's processes spent meanwhile.
@@ -526,15 +605,19 @@ fn section(results: &Value) -> String {
         &results["enrollment"],
     );
     out.push_str(&format!(
-        "\nIngest capacity: {in_flight} batches of {events} events in flight at once for {secs} s, \
-         replaying days-old events of {agents} agents in turn (as agents catching up after an \
-         outage do). Through the API (`pulse-agent simulate --flood`: HTTP, device credential \
-         check, validation, the insert, work sessions, commit) **{api} rows/s** (batch p50 {fp50} ms, \
-         p99 {fp99} ms; {lost} events lost); straight into Postgres with the API's own statement \
-         (`pulse-bench ingest-direct`: `db::activity::insert_events`, one connection per batch in \
-         flight, no transaction around it) **{direct} rows/s** (p50 {dp50} ms, p99 {dp99} ms): the \
-         API reaches {ratio} of what Postgres takes alone. The direct run comes first, so the API \
-         writes into the larger table.\n",
+        "\nIngest capacity, on a database of its own: {in_flight} batches of {events} events in \
+         flight at once for {secs} s, replaying days-old events of {agents} agents in turn (as \
+         agents catching up after an outage do). Straight into Postgres with the API's own \
+         statement (`pulse-bench ingest-direct`: `db::activity::insert_events`, which stores \
+         the rows and queues them for the session builder, one connection per batch in \
+         flight) **{direct} rows/s** (p50 {dp50} ms, p99 {dp99} ms); through the API \
+         (`pulse-agent simulate --flood`: HTTP, device credential, validation, policy \
+         trimming, the same statement) **{api} rows/s** (batch p50 {fp50} ms, p99 {fp99} ms; \
+         {lost} events lost): the API reaches {ratio} of what Postgres takes alone. Work \
+         sessions are built off the request path by the server's session builder, which \
+         runs during both and emptied its queue {ddrain} after the direct run and {fdrain} \
+         after the flood. The direct run comes first, so the API writes into the larger \
+         table.\n",
         in_flight = results["in_flight"],
         events = results["batch_events"],
         secs = results["flood_secs"],
@@ -549,6 +632,8 @@ fn section(results: &Value) -> String {
         ratio = results["api_to_direct_ratio"]
             .as_f64()
             .map_or_else(|| "–".to_owned(), |r| format!("{:.0} %", r * 100.0)),
+        ddrain = caught_up(&direct["sessions_caught_up_s"]),
+        fdrain = caught_up(&flood["sessions_caught_up_s"]),
     ));
     out.push_str(&format!(
         "\nEnrollment: {} agents through `POST /api/v1/agent/enroll`, 8 at a time, in {} s \
@@ -581,6 +666,14 @@ fn section(results: &Value) -> String {
         machine["postgres"].as_str().unwrap_or("(version unknown)"),
     ));
     out
+}
+
+/// `12.5 s later`-style words for a catch-up time (`null`: not within the wait).
+fn caught_up(seconds: &Value) -> String {
+    seconds.as_f64().map_or_else(
+        || format!("not within {} s", SESSIONS_CATCH_UP.as_secs()),
+        |s| format!("{s:.1} s"),
+    )
 }
 
 fn round1(value: f64) -> f64 {

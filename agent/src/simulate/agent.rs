@@ -207,7 +207,14 @@ impl Agent {
             } else if let (Some(at), Some(every)) = (next_shot, plan.screenshot_every) {
                 debug_assert!(now >= at);
                 next_shot = Some(now + jittered(every, &mut self.rng));
-                self.screenshot(&shared).await
+                let taken = self.screenshot(&shared).await;
+                if let Err(Failure::Refused(StatusCode::FORBIDDEN)) = taken {
+                    // The policy takes no screenshots of this employee: stop, and fetch
+                    // the policy again with the next heartbeat.
+                    next_shot = None;
+                    self.policy_version = None;
+                }
+                taken
             } else {
                 Ok(())
             };

@@ -1,14 +1,14 @@
 //! `pulse-agent`: the desktop agent's command line.
 //!
-//! For now it can check that a Pulse server is reachable and healthy; enrollment,
-//! reporting and the load simulator come with the agent API.
+//! `check` verifies a server is reachable and healthy; `simulate` drives many fake
+//! agents against it (see `pulse_agent::simulate`).
+
+mod check;
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use pulse_shared::system::{Health, SystemStatusResponse};
+use pulse_agent::simulate;
 
 #[derive(Parser)]
 #[command(name = "pulse-agent", version, about = "Pulse desktop agent")]
@@ -29,13 +29,28 @@ struct Cli {
 enum Command {
     /// Check that the server answers and its database is up.
     Check,
+    /// Run many simulated agents against the server and report what happened.
+    Simulate(Box<simulate::Options>),
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check => check(&cli.server).await,
+        Command::Check => check::check(&cli.server).await,
+        Command::Simulate(options) => {
+            let json = options.json;
+            simulate::run(&cli.server, *options)
+                .await
+                .and_then(|report| {
+                    if json {
+                        println!("{}", serde_json::to_string(&report)?);
+                    } else {
+                        print!("{}", report.text());
+                    }
+                    Ok(true)
+                })
+        }
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -45,41 +60,4 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Prints the server's status; `Ok(false)` when a part of it is down.
-async fn check(server: &str) -> anyhow::Result<bool> {
-    let url = format!("{}/api/v1/system/status", server.trim_end_matches('/'));
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()?;
-    let response = client
-        .get(&url)
-        .send()
-        .await
-        .with_context(|| format!("cannot reach {url}"))?;
-    let response = response
-        .error_for_status()
-        .with_context(|| format!("{url} answered with an error"))?;
-    let status: SystemStatusResponse = response
-        .json()
-        .await
-        .context("the server's answer is not a Pulse status")?;
-    println!("Pulse {} at {server}", status.version);
-    for component in &status.components {
-        let health = match component.health {
-            Health::Up => "up",
-            Health::Down => "down",
-        };
-        println!(
-            "  {:<10} {health}{}",
-            component.name,
-            component
-                .detail
-                .as_deref()
-                .map(|d| format!(" ({d})"))
-                .unwrap_or_default()
-        );
-    }
-    Ok(status.components.iter().all(|c| c.health == Health::Up))
 }

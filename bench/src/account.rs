@@ -17,14 +17,24 @@ pub struct SignedUp {
 /// Signs up a fresh company, with a unique address, at the server at `base`
 /// (`http://host:port`). The server allows 30 sign-ups a minute from one address.
 pub async fn sign_up(client: &Client, base: &str) -> anyhow::Result<SignedUp> {
+    sign_up_as(client, base, &unique_address()).await
+}
+
+/// A sign-in address no other run has used.
+pub fn unique_address() -> String {
     let stamp = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_nanos();
+    format!("bench-{stamp}-{}@example.com", std::process::id())
+}
+
+/// Signs up a fresh company whose owner signs in as `email`.
+pub async fn sign_up_as(client: &Client, base: &str, email: &str) -> anyhow::Result<SignedUp> {
     let body = json!({
-        "company_name": format!("Bench {stamp}"),
+        "company_name": "Bench company",
         "name": "Bench Client",
-        "email": format!("bench-{stamp}-{}@example.com", std::process::id()),
+        "email": email,
         "password": "bench-password-not-secret",
     });
     let response = client

@@ -4,6 +4,7 @@
 
 mod account;
 mod alerts;
+mod ingest;
 mod sse;
 mod stats;
 
@@ -31,6 +32,11 @@ enum Command {
     },
     /// Hold many alert streams open and time how fast test alerts reach all of them.
     Alerts(alerts::Options),
+    /// Make a company for the ingest benchmark: tokens through the API, then seats and
+    /// employees in bulk in SQL.
+    IngestSetup(ingest::SetupOptions),
+    /// Write activity rows straight into Postgres with the API's own statement.
+    IngestDirect(ingest::DirectOptions),
 }
 
 async fn sign_up(server: &str) -> anyhow::Result<String> {
@@ -47,6 +53,12 @@ async fn main() -> ExitCode {
         Command::Alerts(options) => alerts::run(options)
             .await
             .and_then(|report| Ok(serde_json::to_string(&report)?)),
+        Command::IngestSetup(options) => ingest::setup(options)
+            .await
+            .and_then(|setup| Ok(serde_json::to_string(&setup)?)),
+        Command::IngestDirect(options) => ingest::direct(options)
+            .await
+            .and_then(|direct| Ok(serde_json::to_string(&direct)?)),
     };
     match result {
         Ok(json) => {

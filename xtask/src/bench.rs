@@ -3,7 +3,11 @@
 //! `BENCHMARKS.md`. The server, Postgres and the load client (`pulse-bench`) share the
 //! machine, so each figure is for all three on it.
 //!
-//! Parts: `alerts` (alert streams held open, server memory, alert fan-out latency).
+//! Parts: `alerts` (alert streams held open, server memory, alert fan-out latency) and
+//! `ingest` (agents one server carries, activity rows per second through the API next
+//! to Postgres alone; see `bench/ingest.rs`).
+
+mod ingest;
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -38,10 +42,12 @@ const BURST_OPENING: usize = 256;
 pub enum Part {
     /// Alert streams (SSE) one server holds, its memory, and alert fan-out latency.
     Alerts,
+    /// Simulated agents one server carries, and activity ingest next to Postgres alone.
+    Ingest,
 }
 
 impl Part {
-    const ALL: [Part; 1] = [Part::Alerts];
+    const ALL: [Part; 2] = [Part::Alerts, Part::Ingest];
 }
 
 #[derive(clap::Args)]
@@ -61,12 +67,29 @@ pub struct Options {
     /// every client reconnects at once); 0 skips it.
     #[arg(long, default_value_t = 1000)]
     burst: usize,
+    /// Agent counts the `ingest` part steps through (all enroll first). It stops
+    /// stepping up after a step whose p99 is 100 ms or more or that lost an event.
+    #[arg(long, value_delimiter = ',', default_values_t = [2500, 5000, 10000, 15000, 20000, 25000])]
+    agents: Vec<usize>,
+    /// Seconds each `ingest` step runs: at least one whole batch interval (60 s).
+    #[arg(long, default_value_t = 90)]
+    step_secs: u64,
+    /// Seconds of the `ingest` flood through the API, and of the direct writes.
+    #[arg(long, default_value_t = 60)]
+    flood_secs: u64,
+    /// Batches in flight at once in the flood and the direct writes.
+    #[arg(long, default_value_t = 16)]
+    in_flight: usize,
+    /// Agents whose batches the flood and the direct writes take in turn.
+    #[arg(long, default_value_t = 2500)]
+    flood_agents: usize,
 }
 
-/// The two release binaries.
+/// The release binaries.
 struct Binaries {
     server: PathBuf,
     client: PathBuf,
+    agent: PathBuf,
 }
 
 pub fn bench(ctx: &mut Ctx, options: &Options) -> anyhow::Result<ExitCode> {
@@ -89,7 +112,10 @@ pub fn bench(ctx: &mut Ctx, options: &Options) -> anyhow::Result<ExitCode> {
             )
         }
     };
-    step("building release binaries (cargo build --release -p pulse-backend -p pulse-bench)");
+    raise_open_files_limit(ctx);
+    step(
+        "building release binaries (cargo build --release -p pulse-backend -p pulse-bench -p pulse-agent)",
+    );
     run(ctx.cargo().args([
         "build",
         "--release",
@@ -97,11 +123,14 @@ pub fn bench(ctx: &mut Ctx, options: &Options) -> anyhow::Result<ExitCode> {
         "pulse-backend",
         "-p",
         "pulse-bench",
+        "-p",
+        "pulse-agent",
     ]))?;
     let release = crate::target_dir(ctx)?.join("release");
     let binaries = Binaries {
         server: release.join("pulse"),
         client: release.join("pulse-bench"),
+        agent: release.join("pulse-agent"),
     };
     postgres::recreate_database(ctx, server.as_ref(), &admin_url, DATABASE)?;
     let machine = Machine::describe(ctx, server.as_ref(), &admin_url);
@@ -114,6 +143,14 @@ pub fn bench(ctx: &mut Ctx, options: &Options) -> anyhow::Result<ExitCode> {
     for part in parts {
         match part {
             Part::Alerts => alerts(ctx, &binaries, &bench_url, &machine, options)?,
+            Part::Ingest => ingest::ingest(
+                ctx,
+                &binaries,
+                server.as_ref(),
+                &admin_url,
+                &machine,
+                options,
+            )?,
         }
     }
     step(format_args!(
@@ -121,6 +158,40 @@ pub fn bench(ctx: &mut Ctx, options: &Options) -> anyhow::Result<ExitCode> {
         ctx.elapsed()
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Raises this process's soft limit of open files to its hard limit (children inherit
+/// it): the server and the load clients hold a descriptor per connection. `prlimit`
+/// from util-linux does it, since this crate forbids the `unsafe` a direct
+/// `setrlimit` would take; without it the limit stays as it is.
+fn raise_open_files_limit(ctx: &Ctx) {
+    let hard = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| hard_open_files_limit(&limits))
+        .map_or_else(|| "unlimited".to_owned(), |hard| hard.to_string());
+    let pid = std::process::id().to_string();
+    if let Err(error) =
+        capture(
+            ctx.cmd("prlimit")
+                .args(["--pid", &pid, &format!("--nofile={hard}:")]),
+        )
+    {
+        step(format_args!(
+            "could not raise the open-files limit to {hard}: {error:#}"
+        ));
+    }
+}
+
+/// The hard `Max open files` of `/proc/<pid>/limits` (`None` when unlimited).
+fn hard_open_files_limit(limits: &str) -> Option<u64> {
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// The `alerts` part: for each stream count, a fresh server, a warm-up, the idle
@@ -822,6 +893,7 @@ mod tests {
         assert_eq!(cpu_model(""), None);
         let limits = "Limit                     Soft Limit           Hard Limit           Units     \nMax processes             unlimited            unlimited            processes \nMax open files            20000                40000                files     \n";
         assert_eq!(open_files_limit(limits), Some(20_000));
+        assert_eq!(hard_open_files_limit(limits), Some(40_000));
         assert_eq!(
             open_files_limit("Max open files  unlimited  unlimited  files\n"),
             None

@@ -504,35 +504,29 @@ pub async fn delete_expired(
         i32::try_from(pulse_shared::policies::PolicySettings::default().activity_retention_days)
             .unwrap_or(i32::MAX);
     let retention = policies::effective_setting_sql("activity_retention_days");
-    let events = diesel::sql_query(format!(
-        "WITH retention AS (SELECT company_id, user_id, coalesce(value::int, $2) AS days
-                              FROM ({retention}) s)
-         DELETE FROM activity_events
-          WHERE ctid IN (SELECT e.ctid FROM activity_events e
-                           JOIN retention r ON r.company_id = e.company_id AND r.user_id = e.user_id
-                          WHERE e.started_at < $1 - make_interval(days => r.days)
-                          LIMIT $3)"
-    ))
-    .bind::<Timestamptz, _>(now)
-    .bind::<Integer, _>(default_days)
-    .bind::<diesel::sql_types::BigInt, _>(batch)
-    .execute(conn)
-    .await?;
-    let sessions = diesel::sql_query(format!(
-        "WITH retention AS (SELECT company_id, user_id, coalesce(value::int, $2) AS days
-                              FROM ({retention}) s)
-         DELETE FROM work_sessions
-          WHERE ctid IN (SELECT s.ctid FROM work_sessions s
-                           JOIN retention r ON r.company_id = s.company_id AND r.user_id = s.user_id
-                          WHERE s.ended_at < $1 - make_interval(days => r.days)
-                          LIMIT $3)"
-    ))
-    .bind::<Timestamptz, _>(now)
-    .bind::<Integer, _>(default_days)
-    .bind::<diesel::sql_types::BigInt, _>(batch)
-    .execute(conn)
-    .await?;
-    Ok(events + sessions)
+    let mut deleted = 0;
+    // Events by their start, sessions by their end.
+    for (table, time) in [
+        ("activity_events", "started_at"),
+        ("work_sessions", "ended_at"),
+    ] {
+        deleted += diesel::sql_query(format!(
+            "WITH retention AS (SELECT company_id, user_id, coalesce(value::int, $2) AS days
+                                  FROM ({retention}) s)
+             DELETE FROM {table}
+              WHERE ctid IN (SELECT t.ctid FROM {table} t
+                               JOIN retention r ON r.company_id = t.company_id
+                                               AND r.user_id = t.user_id
+                              WHERE t.{time} < $1 - make_interval(days => r.days)
+                              LIMIT $3)"
+        ))
+        .bind::<Timestamptz, _>(now)
+        .bind::<Integer, _>(default_days)
+        .bind::<diesel::sql_types::BigInt, _>(batch)
+        .execute(conn)
+        .await?;
+    }
+    Ok(deleted)
 }
 
 #[cfg(test)]

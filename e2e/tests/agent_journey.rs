@@ -1,0 +1,167 @@
+//! The agent journey end to end: a simulated agent (the `pulse-agent simulate` code,
+//! run in process) enrolls with a token and reports; the Agent Monitor shows it online
+//! without a reload. The agent stops; the presence job turns it offline, the Agent
+//! Monitor follows and the "agent offline" alert reaches the bell. Its work then shows
+//! on the Sessions page and its screenshots on the Screenshots page.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use anyhow::{Context as _, ensure};
+use pulse_backend::testing::TestApp;
+use pulse_e2e::{Browser, dist_dir};
+use serde_json::{Value, json};
+
+const OWNER_EMAIL: &str = "sim1@journey.test";
+const PASSWORD: &str = "journey-password-42";
+
+#[tokio::test]
+async fn a_simulated_agent_goes_online_then_offline_with_an_alert() -> anyhow::Result<()> {
+    let app = TestApp::spawn_with(|config| {
+        config.dist_dir = dist_dir().unwrap_or_default();
+        // Presence is recomputed every second, as a live server does every ten.
+        config.presence_every = Duration::from_secs(1);
+    })
+    .await?;
+    let token = prepare(&app).await?;
+    let browser = Browser::start(&app.base_url).await?;
+    let outcome = journey(&app, &token, &browser).await;
+    if outcome.is_err() {
+        browser.record_failure("agent-journey").await;
+    }
+    if let Err(error) = browser.close().await {
+        eprintln!("warning: closing the browser: {error:#}");
+    }
+    outcome
+}
+
+/// Signs the owner up (they will be the monitored employee too), makes their policy
+/// quick (10 s heartbeats, screenshots on) and answers an enrollment token.
+async fn prepare(app: &TestApp) -> anyhow::Result<String> {
+    let http = app.client();
+    let signed_up: Value = http
+        .post(app.url("/api/v1/auth/signup"))
+        .json(&json!({
+            "company_name": "Journey Ltd",
+            "name": "Sam Sim",
+            "email": OWNER_EMAIL,
+            "password": PASSWORD,
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let access = signed_up["access_token"]
+        .as_str()
+        .context("no access token")?
+        .to_owned();
+    let me = signed_up["me"]["user"]["id"]
+        .as_str()
+        .context("no user id")?;
+    http.put(app.url(&format!("/api/v1/policies/employees/{me}")))
+        .bearer_auth(&access)
+        .json(&json!({"heartbeat_secs": 10, "screenshot_mode": "interval"}))
+        .send()
+        .await?
+        .error_for_status()
+        .context("setting the policy")?;
+    let token: Value = http
+        .post(app.url("/api/v1/enrollment-tokens"))
+        .bearer_auth(&access)
+        .json(&json!({"name": "Journey", "expires_in_hours": 1, "max_uses": 5}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(token["secret"].as_str().context("no secret")?.to_owned())
+}
+
+async fn journey(app: &TestApp, token: &str, b: &Browser) -> anyhow::Result<()> {
+    b.sign_in(OWNER_EMAIL, PASSWORD).await?;
+    b.goto("/agents").await?;
+    b.wait_for(r#"[data-testid="agents"] tr.table-empty"#)
+        .await?;
+
+    // The simulator: one agent, quick heartbeats, a batch every 2 s, a screenshot every 3 s.
+    let options = pulse_agent::simulate::Options {
+        enroll_tokens: vec![token.to_owned()],
+        agents: 1,
+        duration: Duration::from_secs(600),
+        employees_email_pattern: "sim{n}@journey.test".into(),
+        heartbeat_secs: 10,
+        batch_secs: 2,
+        batch_events: 5,
+        screenshot_every: Some(Duration::from_secs(3)),
+        gzip: true,
+        json: false,
+        progress_secs: 0,
+        enroll_concurrency: 1,
+        credentials: None,
+        flood: false,
+        in_flight: 1,
+        drain: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(10),
+        seed: 7,
+    };
+    let server = app.base_url.clone();
+    let simulator = tokio::spawn(async move { pulse_agent::simulate::run(&server, options).await });
+
+    // Online in the Agent Monitor, without a reload.
+    let row = r#"[data-testid="agents"] tr[data-agent-host]"#;
+    b.wait_for_within(
+        &format!(r#"{row}[data-agent-status="online"]"#),
+        Duration::from_secs(30),
+    )
+    .await
+    .context("the simulated agent never showed online")?;
+    b.screenshot_both("journey-agent-online").await?;
+    // Let it report a few batches and screenshots, then stop it.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    simulator.abort();
+    let unread_before = unread(b).await?;
+
+    // Silent past its 10 s heartbeat and the 30 s grace: offline, and alerted once.
+    b.wait_for_within(
+        &format!(r#"{row}[data-agent-status="offline"]"#),
+        Duration::from_secs(90),
+    )
+    .await
+    .context("the stopped agent never showed offline")?;
+    b.eventually("the offline alert reaching the bell", async || {
+        Ok((unread(b).await? > unread_before).then_some(()))
+    })
+    .await?;
+    b.screenshot_both("journey-agent-offline").await?;
+    b.click(r#"[data-testid="alert-bell"]"#).await?;
+    b.wait_for_text(r#"[data-testid="alert-menu"]"#, "is offline")
+        .await?;
+    b.screenshot_both("journey-alert").await?;
+
+    // Its work, as sessions and screenshots.
+    b.goto("/sessions").await?;
+    b.wait_for(r#"[data-testid="sessions-timeline"] .timeline-session"#)
+        .await?;
+    b.screenshot_both("journey-sessions").await?;
+    b.goto("/screenshots").await?;
+    let thumbs = b
+        .eventually("screenshot thumbnails", async || {
+            let shots = b
+                .find_all(r#"[data-testid="screenshot-grid"] .shot[data-loaded="true"]"#)
+                .await?;
+            Ok((!shots.is_empty()).then_some(shots.len()))
+        })
+        .await?;
+    ensure!(thumbs >= 1, "no screenshot shown");
+    b.screenshot_both("journey-screenshots").await?;
+    Ok(())
+}
+
+/// The bell's unread count.
+async fn unread(b: &Browser) -> anyhow::Result<u64> {
+    Ok(b.attr(r#"[data-testid="alert-bell"]"#, "data-unread")
+        .await?
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0))
+}

@@ -11,7 +11,6 @@ use super::sessions::check_range;
 use crate::auth::principal::Principal;
 use crate::db;
 use crate::db::activity::{self, EventCursor};
-use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -33,14 +32,7 @@ pub async fn list(
     let limit = paging::page_size(query.limit)?;
     let cursor = paging::cursor::<EventCursor>(query.cursor.as_deref())?;
     let mut conn = db::conn(&state.pool).await?;
-    let reach = Reachable::resolve(&mut conn, &principal, Action::ReadActivity).await?;
-    let person = reach
-        .person(
-            &mut conn,
-            &principal,
-            query.user_id.unwrap_or(principal.user_id()),
-        )
-        .await?;
+    let person = Reachable::activity_subject(&mut conn, &principal, query.user_id).await?;
     let rows = activity::events(
         &mut conn,
         principal.company_id(),

@@ -66,6 +66,19 @@ impl Reachable {
         }
     }
 
+    /// The person whose activity, sessions or screenshots are asked for (`user`, else
+    /// the principal), if within the principal's reach for them; 404 otherwise.
+    pub async fn activity_subject(
+        conn: &mut AsyncPgConnection,
+        principal: &Principal,
+        user: Option<UserId>,
+    ) -> Result<UserRow, ApiError> {
+        Self::resolve(conn, principal, Action::ReadActivity)
+            .await?
+            .person(conn, principal, user.unwrap_or(principal.user_id()))
+            .await
+    }
+
     /// Whether a team is within reach (for moving people into it or inviting to it).
     pub fn includes_team(&self, team: Option<Uuid>) -> bool {
         match self {

@@ -31,10 +31,11 @@ use serde_json::json;
 
 use super::paging;
 use super::reach::Reachable;
+use super::sessions::check_range;
 use crate::auth::device::Device;
 use crate::auth::principal::Principal;
 use crate::db::audit::{self, Change};
-use crate::db::people::{self, UserRow};
+use crate::db::people::UserRow;
 use crate::db::screenshots::{self as rows, ListCursor, ScreenshotRow};
 use crate::db::{self, policies};
 use crate::domain::screenshots::{self as images, Refusal};
@@ -46,8 +47,6 @@ use crate::storage;
 const CLOCK_SKEW: Duration = Duration::minutes(5);
 /// How old a screenshot may be when it arrives (an agent spools while offline).
 const MAX_AGE: Duration = Duration::days(30);
-/// The widest `[from, to)` one list covers.
-const MAX_RANGE: Duration = Duration::days(31);
 /// How long browsers may keep an image or thumbnail (they never change; deletion
 /// reaches caches only after this).
 const CACHE_CONTROL: &str = "private, max-age=3600";
@@ -279,19 +278,10 @@ pub async fn list(
 ) -> Result<web::Json<Page<Screenshot>>, ApiError> {
     let limit = paging::page_size(query.limit)?;
     let before = paging::cursor::<ListCursor>(query.cursor.as_deref())?;
-    if query.to <= query.from {
-        return Err(ApiError::field("to", "before_from", "End after the start."));
-    }
-    if query.to - query.from > MAX_RANGE {
-        return Err(ApiError::field(
-            "to",
-            "range_too_long",
-            "List at most 31 days at a time.",
-        ));
-    }
-    let subject_id = query.user_id.unwrap_or(principal.user_id());
+    check_range(query.from, query.to)?;
     let mut conn = db::conn(&state.pool).await?;
-    let subject = subject_within_reach(&mut conn, &principal, subject_id).await?;
+    let subject = Reachable::activity_subject(&mut conn, &principal, query.user_id).await?;
+    let subject_id = UserId(subject.id);
     let deletable = deletion_refused(&mut conn, &principal, &subject)
         .await?
         .is_none();
@@ -490,22 +480,6 @@ pub async fn my_views(
     })))
 }
 
-/// The person `id` if the principal may see their screenshots; 404 otherwise, as for a
-/// person who does not exist.
-async fn subject_within_reach(
-    conn: &mut AsyncPgConnection,
-    principal: &Principal,
-    id: UserId,
-) -> Result<UserRow, ApiError> {
-    let reach = Reachable::resolve(conn, principal, Action::ReadActivity).await?;
-    let person = people::user(conn, principal.company_id(), id).await?;
-    if reach.includes(&person) {
-        Ok(person)
-    } else {
-        Err(ApiError::NotFound)
-    }
-}
-
 /// The screenshot `id` and its subject, if the principal may see it; 404 otherwise.
 async fn screenshot_within_reach(
     conn: &mut AsyncPgConnection,
@@ -513,7 +487,7 @@ async fn screenshot_within_reach(
     id: ScreenshotId,
 ) -> Result<(ScreenshotRow, UserRow), ApiError> {
     let shot = rows::find(conn, principal.company_id(), id).await?;
-    let subject = subject_within_reach(conn, principal, UserId(shot.user_id)).await?;
+    let subject = Reachable::activity_subject(conn, principal, Some(UserId(shot.user_id))).await?;
     Ok((shot, subject))
 }
 

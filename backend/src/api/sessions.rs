@@ -38,14 +38,7 @@ pub async fn list(
 ) -> Result<web::Json<Vec<WorkSession>>, ApiError> {
     check_range(query.from, query.to)?;
     let mut conn = db::conn(&state.pool).await?;
-    let reach = Reachable::resolve(&mut conn, &principal, Action::ReadActivity).await?;
-    let person = reach
-        .person(
-            &mut conn,
-            &principal,
-            query.user_id.unwrap_or(principal.user_id()),
-        )
-        .await?;
+    let person = Reachable::activity_subject(&mut conn, &principal, query.user_id).await?;
     let rows = activity::sessions(
         &mut conn,
         principal.company_id(),

@@ -21,8 +21,10 @@ use crate::db::{self, DbPool};
 
 /// The channel the triggers announce changed companies on.
 pub const CHANNEL: &str = "pulse_agent_facts";
-/// How long an entry is used at most.
-pub const FRESH_FOR: Duration = Duration::from_secs(30);
+/// How long an entry is used at most: a safety net only, since notifications drop
+/// changed entries within milliseconds. Well above the heartbeat interval, so that a
+/// heartbeat rarely finds its agent's entry gone.
+pub const FRESH_FOR: Duration = Duration::from_secs(300);
 /// Past this many entries, stale ones are dropped on the next insert.
 const PRUNE_ABOVE: usize = 100_000;
 

@@ -321,6 +321,7 @@ async fn stop_on_ctrl_c(stop: Arc<watch::Sender<Option<Instant>>>) {
 async fn print_progress(shared: Arc<Shared>, agents: usize, every: Duration) {
     let started = Instant::now();
     let mut ticker = tokio::time::interval(every);
+    let mut marks = [0; 5];
     ticker.tick().await;
     loop {
         ticker.tick().await;
@@ -330,7 +331,7 @@ async fn print_progress(shared: Arc<Shared>, agents: usize, every: Duration) {
             .load(std::sync::atomic::Ordering::Relaxed);
         progress_line(format_args!(
             "enrolled {enrolled}/{agents}  {}",
-            shared.stats.progress_line(started.elapsed())
+            shared.stats.progress_line(started.elapsed(), &mut marks)
         ));
     }
 }

@@ -41,7 +41,14 @@ pub fn v1() -> Scope<
         InitError = (),
     >,
 > {
+    // Routes are tried in order: the agents' calls, by far the most frequent, come
+    // first, so they never wait on the pattern matching of the routes with parameters.
     scope::scope("/api/v1")
+        .service(agent::enroll)
+        .service(agent::heartbeat)
+        .service(agent::policy)
+        .service(agent::upload_activity)
+        .service(screenshots::upload)
         .service(openapi::document)
         .service(system::status)
         .service(auth::signup)
@@ -99,14 +106,9 @@ pub fn v1() -> Scope<
         .service(agents::revoke_token)
         .service(agents::list)
         .service(agents::revoke)
-        .service(agent::enroll)
-        .service(agent::heartbeat)
-        .service(agent::policy)
-        .service(agent::upload_activity)
         .service(sessions::list)
         .service(sessions::summary)
         .service(activity::list)
-        .service(screenshots::upload)
         .service(screenshots::list)
         .service(screenshots::image)
         .service(screenshots::thumbnail)

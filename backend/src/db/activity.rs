@@ -214,12 +214,18 @@ pub async fn build_sessions(conn: &mut AsyncPgConnection, limit: i64) -> QueryRe
                 ids.push(*id);
             }
         }
+        // One primary-key probe per event: the `LIMIT` keeps the planner from turning
+        // the lateral lookup into a join, which it answers with a hash of the whole
+        // table once the key list is long (a scan that grows with every event stored).
         let events: Vec<QueuedEvent> = diesel::sql_query(
             "SELECT e.company_id, e.user_id, e.app, e.started_at, e.duration_secs,
                     e.keystrokes, e.mouse_events, e.idle
-               FROM activity_events e
-               JOIN UNNEST($1::uuid[], $2::uuid[], $3::uuid[]) AS k(company_id, agent_id, id)
-                 ON e.company_id = k.company_id AND e.agent_id = k.agent_id AND e.id = k.id",
+               FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[]) AS k(company_id, agent_id, id)
+              CROSS JOIN LATERAL (
+                    SELECT * FROM activity_events e
+                     WHERE e.company_id = k.company_id AND e.agent_id = k.agent_id
+                       AND e.id = k.id
+                     LIMIT 1) e",
         )
         .bind::<Array<diesel::sql_types::Uuid>, _>(&companies)
         .bind::<Array<diesel::sql_types::Uuid>, _>(&agents)
@@ -314,7 +320,9 @@ impl From<QueuedEvent> for ActivityEvent {
     }
 }
 
-/// Every session within the gap of each employee's runs, in one query.
+/// Every session within the gap of each employee's runs, in one query: one index range
+/// scan per employee (`OFFSET 0` keeps the lateral lookup from becoming a hash join
+/// over every session stored).
 async fn sessions_near(
     conn: &mut AsyncPgConnection,
     runs: &[((Uuid, Uuid), Vec<Span>, Duration)],
@@ -330,11 +338,13 @@ async fn sessions_near(
     diesel::sql_query(
         "SELECT s.company_id, s.id, s.user_id, s.started_at, s.ended_at, s.active_secs,
                 s.idle_secs, s.keystrokes, s.mouse_events, s.app_secs, s.updated_at
-           FROM work_sessions s
-           JOIN UNNEST($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[])
+           FROM UNNEST($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[])
                 AS w(company_id, user_id, from_at, to_at)
-             ON s.company_id = w.company_id AND s.user_id = w.user_id
-            AND s.ended_at > w.from_at AND s.started_at < w.to_at
+          CROSS JOIN LATERAL (
+                SELECT * FROM work_sessions s
+                 WHERE s.company_id = w.company_id AND s.user_id = w.user_id
+                   AND s.ended_at > w.from_at AND s.started_at < w.to_at
+                OFFSET 0) s
           ORDER BY s.started_at",
     )
     .bind::<Array<diesel::sql_types::Uuid>, _>(windows.iter().map(|w| w.0).collect::<Vec<_>>())

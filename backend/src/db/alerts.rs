@@ -115,7 +115,8 @@ pub struct Reached {
 /// Writes one recipient row per active person in the alert's audience who wants the
 /// kind in the app or by email, in one statement. The audience is `person` alone when
 /// given; otherwise the owners and admins, plus the managers of the team of `about`
-/// (the employee the alert concerns).
+/// (the employee the alert concerns). Only the audience's rows are read, however many
+/// people the company has.
 pub async fn insert_recipients(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
@@ -125,26 +126,28 @@ pub async fn insert_recipients(
     about: Option<UserId>,
 ) -> QueryResult<Vec<Reached>> {
     diesel::sql_query(
-        "INSERT INTO alert_recipients (company_id, alert_id, user_id, in_app, email_status, email_next_at)
+        "WITH audience AS (
+             SELECT $5::uuid AS id WHERE $5::uuid IS NOT NULL
+             UNION
+             SELECT a.id FROM users a
+              WHERE $5::uuid IS NULL AND a.company_id = $1 AND a.role IN ('owner', 'admin')
+             UNION
+             SELECT tm.user_id
+               FROM users s
+               JOIN team_managers tm ON tm.company_id = s.company_id AND tm.team_id = s.team_id
+              WHERE $5::uuid IS NULL AND s.company_id = $1 AND s.id = $6)
+         INSERT INTO alert_recipients (company_id, alert_id, user_id, in_app, email_status, email_next_at)
          SELECT u.company_id, $2, u.id, wants.in_app,
                 CASE WHEN wants.email THEN 'pending' END,
                 CASE WHEN wants.email THEN now() END
-           FROM users u
+           FROM audience
+           JOIN users u ON u.company_id = $1 AND u.id = audience.id
            LEFT JOIN alert_preferences p
                   ON p.company_id = u.company_id AND p.user_id = u.id AND p.kind = $3
           CROSS JOIN LATERAL (SELECT coalesce(p.in_app, true) AS in_app,
                                      coalesce(p.email, $4) AS email) wants
-          WHERE u.company_id = $1
-            AND u.status = 'active'
+          WHERE u.status = 'active'
             AND (wants.in_app OR wants.email)
-            AND CASE WHEN $5::uuid IS NOT NULL THEN u.id = $5
-                     ELSE u.role IN ('owner', 'admin')
-                          OR u.id IN (SELECT tm.user_id
-                                        FROM team_managers tm
-                                        JOIN users s ON s.company_id = tm.company_id
-                                                    AND s.team_id = tm.team_id
-                                       WHERE tm.company_id = $1 AND s.id = $6)
-                END
          RETURNING in_app, email_status IS NOT NULL AS by_email",
     )
     .bind::<SqlUuid, _>(company.0)

@@ -18,11 +18,11 @@ pub mod webhooks;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use deadpool::managed::{Metrics, Object, Pool, RecycleResult};
 use diesel::prelude::*;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
 use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+    AsyncDieselConnectionManager, ManagerConfig, PoolableConnection, RecyclingMethod,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -35,8 +35,9 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 /// Advisory lock key held while migrating, so that replicas starting together take turns.
 const MIGRATION_LOCK_KEY: i64 = 0x7075_6c73_655f_6d67; // "pulse_mg"
 
-pub type DbPool = Pool<AsyncPgConnection>;
-pub type DbConn = Object<AsyncPgConnection>;
+pub type DbPool = Pool<Connections>;
+pub type DbConn = Object<Connections>;
+pub type PoolError = deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>;
 
 /// Why the database could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -57,13 +58,11 @@ pub enum DbError {
 /// (and `/readyz` answers 503) even while the database is down.
 pub fn pool(config: &Config) -> anyhow::Result<DbPool> {
     let mut manager_config = ManagerConfig::default();
-    // Check each connection with a round trip before lending it out: a connection that
-    // died while Postgres restarted is dropped and replaced instead of failing a request.
     manager_config.recycling_method = RecyclingMethod::Verified;
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+    let manager = Connections(AsyncDieselConnectionManager::new_with_config(
         &config.database_url,
         manager_config,
-    );
+    ));
     let pool = Pool::builder(manager)
         .max_size(config.db_pool_size)
         .wait_timeout(Some(config.db_timeout))
@@ -72,6 +71,37 @@ pub fn pool(config: &Config) -> anyhow::Result<DbPool> {
         .runtime(deadpool_runtime())
         .build()?;
     Ok(pool)
+}
+
+/// A connection lent out again within this long of its last loan is not checked with
+/// a round trip first.
+const TRUSTED_FOR: Duration = Duration::from_secs(5);
+
+/// The pool's connections: opened by diesel-async's manager, and checked before each
+/// loan. A connection that was idle for [`TRUSTED_FOR`] or more is checked with a round
+/// trip (`SELECT 1`), so one that died while Postgres restarted is replaced instead of
+/// failing a request; a busy one only for a closed socket or a broken transaction,
+/// which spares the round trip that would otherwise precede every query under load.
+pub struct Connections(AsyncDieselConnectionManager<AsyncPgConnection>);
+
+impl deadpool::managed::Manager for Connections {
+    type Type = AsyncPgConnection;
+    type Error = diesel_async::pooled_connection::PoolError;
+
+    async fn create(&self) -> Result<AsyncPgConnection, Self::Error> {
+        self.0.create().await
+    }
+
+    async fn recycle(
+        &self,
+        conn: &mut AsyncPgConnection,
+        metrics: &Metrics,
+    ) -> RecycleResult<Self::Error> {
+        if metrics.last_used() < TRUSTED_FOR && !conn.is_broken() {
+            return Ok(());
+        }
+        self.0.recycle(conn, metrics).await
+    }
 }
 
 // Timeouts need a runtime to measure them with.

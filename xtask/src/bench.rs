@@ -69,7 +69,7 @@ pub struct Options {
     burst: usize,
     /// Agent counts the `ingest` part steps through (all enroll first). It stops
     /// stepping up after a step whose p99 is 100 ms or more or that lost an event.
-    #[arg(long, value_delimiter = ',', default_values_t = [2500, 5000, 10000, 15000, 20000, 25000])]
+    #[arg(long, value_delimiter = ',', default_values_t = [2500, 5000, 10000, 15000, 20000, 25000, 30000])]
     agents: Vec<usize>,
     /// Seconds each `ingest` step runs: at least one whole batch interval (60 s).
     #[arg(long, default_value_t = 90)]

@@ -101,9 +101,8 @@ pub async fn enroll(
                     "This employee is deactivated.",
                 ));
             }
-            let seats = agents::lock_seats(conn, company).await?;
-            let (taken, seated) = agents::seats_taken(conn, company, UserId(person.id)).await?;
-            if !seated && taken >= i64::from(seats) {
+            let (seats, taken) = agents::lock_seats(conn, company).await?;
+            if taken >= seats && !agents::holds_seat(conn, company, UserId(person.id)).await? {
                 return Err(ApiError::Conflict(format!(
                     "All {seats} seats are taken: revoke an agent or add seats to enroll another employee."
                 )));

@@ -127,37 +127,35 @@ pub async fn use_token(
         .map(Ok)
 }
 
-/// The company's seat limit, with its row locked until the transaction ends, so that
-/// enrollments of one company are counted one at a time.
-pub async fn lock_seats(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<i32> {
+/// The company's seat limit and the seats in use (people with at least one unrevoked
+/// agent, kept by triggers on `agents`), with its row locked until the transaction
+/// ends, so that enrollments of one company are counted one at a time.
+pub async fn lock_seats(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+) -> QueryResult<(i32, i32)> {
     companies::table
         .find(company.0)
-        .select(companies::seat_limit)
+        .select((companies::seat_limit, companies::seats_used))
         .for_update()
         .first(conn)
         .await
 }
 
-/// The seats in use: how many people have at least one agent that is not revoked, and
-/// whether `user` is one of them.
-pub async fn seats_taken(
+/// Whether `user` holds a seat already: an unrevoked agent of theirs.
+pub async fn holds_seat(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     user: UserId,
-) -> QueryResult<(i64, bool)> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::{BigInt, Bool};
-    agents::table
-        .filter(agents::company_id.eq(company.0))
-        .filter(agents::revoked_at.is_null())
-        .select((
-            sql::<BigInt>("count(DISTINCT user_id)"),
-            sql::<Bool>("coalesce(bool_or(user_id = ")
-                .bind::<diesel::sql_types::Uuid, _>(user.0)
-                .sql("), false)"),
-        ))
-        .get_result(conn)
-        .await
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        agents::table
+            .filter(agents::company_id.eq(company.0))
+            .filter(agents::user_id.eq(user.0))
+            .filter(agents::revoked_at.is_null()),
+    ))
+    .get_result(conn)
+    .await
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -15,6 +15,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         seat_limit -> Int4,
+        seats_used -> Int4,
     }
 }
 

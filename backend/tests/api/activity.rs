@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::agents::{agent_call, enroll};
-use crate::common::{Org, fields, get, send};
+use crate::common::{Org, fields, get, scalar, send};
 
 /// An event of `app` starting `minutes_ago` minutes ago, lasting `secs`.
 fn event(app: &str, minutes_ago: i64, secs: u32) -> Value {
@@ -46,20 +46,7 @@ async fn settle(app: &TestApp) {
 }
 
 async fn count(app: &TestApp, table: &str) -> i64 {
-    use diesel::QueryableByName;
-    use diesel_async::RunQueryDsl;
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let pool = app.pool().unwrap();
-    let mut conn = pool.get().await.unwrap();
-    diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
-        .get_result::<Count>(&mut conn)
-        .await
-        .unwrap()
-        .n
+    scalar(app, &format!("SELECT count(*) FROM {table}")).await
 }
 
 fn day_around_now() -> String {

@@ -5,7 +5,7 @@ use pulse_backend::testing::TestApp;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{Org, Session, fields, get, post, send, sql};
+use crate::common::{Org, Session, fields, get, post, scalar, send, sql};
 
 /// Creates an enrollment token (for `user` when given); answers its id and secret.
 pub async fn token(app: &TestApp, who: &Session, user: Option<&str>) -> (String, String) {
@@ -192,6 +192,52 @@ async fn tokens_that_are_unknown_revoked_expired_or_used_up_enroll_nothing() {
     let body: Value = enrolled.json().await.unwrap();
     assert_eq!(body["user_id"], employee.as_str());
     assert!(body["credential"].as_str().unwrap().starts_with("pag_"));
+}
+
+/// The seats in use, kept by triggers, follow every way agents come and go, however
+/// many of one person's agents a statement touches, and always equal a recount.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seats_in_use_follow_enrollments_revocations_and_deletions() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "seat-count").await;
+    let used = async || {
+        let kept = scalar(&app, "SELECT sum(seats_used) FROM companies").await;
+        let recount = scalar(
+            &app,
+            "SELECT count(DISTINCT user_id) FROM agents WHERE revoked_at IS NULL",
+        )
+        .await;
+        assert_eq!(kept, recount, "the kept count drifted from a recount");
+        kept
+    };
+    assert_eq!(used().await, 0);
+    enroll(&app, &org, &org.employee, "a").await;
+    enroll(&app, &org, &org.employee, "b").await;
+    assert_eq!(used().await, 1, "a second computer takes no seat");
+    enroll(&app, &org, &org.outsider, "c").await;
+    assert_eq!(used().await, 2);
+    sql(
+        &app,
+        "UPDATE agents SET last_seen_at = now(), presence = 'online'",
+    )
+    .await;
+    assert_eq!(used().await, 2, "heartbeats and presence change no seat");
+    sql(
+        &app,
+        "UPDATE agents SET revoked_at = now() WHERE hostname = 'a'",
+    )
+    .await;
+    assert_eq!(used().await, 2, "the employee still has computer b");
+    sql(
+        &app,
+        "UPDATE agents SET revoked_at = now() WHERE hostname IN ('b', 'c')",
+    )
+    .await;
+    assert_eq!(used().await, 0, "one statement freed two people's seats");
+    enroll(&app, &org, &org.employee, "d").await;
+    enroll(&app, &org, &org.employee, "e").await;
+    sql(&app, "DELETE FROM agents WHERE hostname IN ('d', 'e')").await;
+    assert_eq!(used().await, 0, "deleting both computers freed one seat");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -91,6 +91,24 @@ pub async fn sql(app: &TestApp, statement: &str) {
     conn.batch_execute(statement).await.unwrap();
 }
 
+/// The number one SQL query answers, e.g. `SELECT count(*) FROM agents`.
+pub async fn scalar(app: &TestApp, query: &str) -> i64 {
+    use diesel::QueryableByName;
+    use diesel_async::RunQueryDsl;
+    #[derive(QueryableByName)]
+    struct Number {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let pool = app.pool().unwrap();
+    let mut conn = pool.get().await.unwrap();
+    diesel::sql_query(format!("SELECT ({query})::bigint AS n"))
+        .get_result::<Number>(&mut conn)
+        .await
+        .unwrap()
+        .n
+}
+
 /// The `errors[].field` values of a problem document.
 pub fn fields(problem: &Value) -> Vec<String> {
     problem["errors"]

@@ -65,11 +65,21 @@ async fn try_lock(conn: &mut AsyncPgConnection, lock: i64) -> Result<bool, db::D
     Ok(taken.locked)
 }
 
-/// Recomputes presence every `period` until the process ends.
+/// Transitions one presence round takes at most. When a whole company goes offline at
+/// once, its alerts are raised over several short transactions rather than one that
+/// holds every agent row (and the heartbeat writes waiting on them) until the last
+/// alert is written.
+const PRESENCE_BATCH: usize = 1_000;
+
+/// Recomputes presence every `period` until the process ends; a round that found a
+/// full batch of transitions is followed at once by another.
 pub async fn presence_loop(pool: DbPool, period: Duration) {
     every(period, "presence", |now| {
         let pool = pool.clone();
-        async move { Ok(presence_round(&pool, now).await.map(drop)?) }
+        async move {
+            while presence_round(&pool, now).await? == Some(PRESENCE_BATCH) {}
+            Ok(())
+        }
     })
     .await;
 }
@@ -153,8 +163,8 @@ pub async fn retention_round(
 /// One round at `now` (a parameter, so tests can move the clock): moves agents between
 /// online, offline and missing, and raises "agent offline" when an online agent stops
 /// reporting and "agent back online" when one with an open offline alert reports
-/// again, once per transition. Answers how many agents changed, or `None` when another
-/// replica holds the lock.
+/// again, once per transition. Takes at most [`PRESENCE_BATCH`] agents; answers how many
+/// changed, or `None` when another replica holds the lock.
 pub async fn presence_round(
     pool: &DbPool,
     now: DateTime<Utc>,
@@ -164,7 +174,7 @@ pub async fn presence_round(
         if !try_lock(conn, PRESENCE_LOCK).await? {
             return Ok(None);
         }
-        let transitions = agents::update_presence(conn, now).await?;
+        let transitions = agents::update_presence(conn, now, PRESENCE_BATCH).await?;
         for agent in &transitions {
             let company = CompanyId(agent.company_id);
             let subject = AlertSubject {

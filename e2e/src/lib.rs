@@ -61,7 +61,13 @@ pub async fn run(
     name: &str,
     test: impl AsyncFnOnce(&Browser) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let app = TestApp::spawn_with_dist(dist_dir()?).await?;
+    let dist = dist_dir()?;
+    let app = TestApp::spawn_with(|config| {
+        config.dist_dir = dist;
+        // The presence job runs as on a live server (every ten seconds there).
+        config.presence_every = std::time::Duration::from_secs(1);
+    })
+    .await?;
     let browser = Browser::start(&app.base_url).await?;
     let outcome = test(&browser).await;
     if outcome.is_err() {

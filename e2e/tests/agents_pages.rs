@@ -114,11 +114,23 @@ async fn journey(b: &Browser) -> anyhow::Result<()> {
         .await?;
     b.wait_for_text(&format!("{row} .cell-employee"), OWNER_NAME)
         .await?;
+    // The totals follow within a round of the presence job.
+    b.wait_for_text(r#"[data-testid="agents-card"] .card-header"#, "1 online")
+        .await?;
     b.screenshot_both("agents").await?;
-    // The search filter finds it by employee and hides it for anything else.
+    // The search (answered by the server) finds it by employee and hides it for
+    // anything else; so does the status filter.
     b.fill(r#"input[name="q"]"#, "olivia").await?;
     b.wait_for(&row).await?;
     b.fill(r#"input[name="q"]"#, "nobody-here").await?;
+    b.wait_for(r#"[data-testid="agents"] tr.table-empty"#)
+        .await?;
+    b.click(r#"[data-page="agents"] .filter-clear"#).await?;
+    b.wait_for(&row).await?;
+    b.wait_for(r#"select[name="status_filter"]"#)
+        .await?
+        .select_by_value("revoked")
+        .await?;
     b.wait_for(r#"[data-testid="agents"] tr.table-empty"#)
         .await?;
     b.click(r#"[data-page="agents"] .filter-clear"#).await?;

@@ -14,7 +14,8 @@ use futures::lock::Mutex;
 use gloo_net::http::{Method, RequestBuilder, Response};
 use pulse_shared::activity::{SessionSummary, WorkSession};
 use pulse_shared::agents::{
-    Agent, CreateEnrollmentTokenRequest, EnrollmentToken, EnrollmentTokenCreated,
+    Agent, AgentCounts, AgentQuery, CreateEnrollmentTokenRequest, EnrollmentToken,
+    EnrollmentTokenCreated,
 };
 use pulse_shared::alerts::{
     Alert, AlertPreferences, AlertQuery, MarkedRead, StreamTicket, UnreadCount,
@@ -368,11 +369,7 @@ pub async fn change_password(
 /// `GET /api/v1/people` with filters and a cursor.
 pub async fn people(session: Session, filter: &PeopleQuery) -> Result<Page<Person>, ApiError> {
     let mut query = Vec::new();
-    push(
-        &mut query,
-        "q",
-        filter.q.clone().filter(|q| !q.trim().is_empty()),
-    );
+    push(&mut query, "q", search(filter.q.as_deref()));
     push(
         &mut query,
         "role",
@@ -388,12 +385,7 @@ pub async fn people(session: Session, filter: &PeopleQuery) -> Result<Page<Perso
         "status",
         filter.status.map(|status| status.as_str().to_owned()),
     );
-    push(&mut query, "cursor", filter.cursor.clone());
-    push(
-        &mut query,
-        "limit",
-        filter.limit.map(|limit| limit.to_string()),
-    );
+    push_page(&mut query, filter.cursor.clone(), filter.limit);
     read_json(send_authed(session, Method::GET, "/api/v1/people", &query, None).await?).await
 }
 
@@ -560,12 +552,7 @@ pub async fn alerts(session: Session, filter: &AlertQuery) -> Result<Page<Alert>
         filter.severity.map(|severity| severity.as_str().to_owned()),
     );
     push(&mut query, "read", filter.read.map(|read| read.to_string()));
-    push(&mut query, "cursor", filter.cursor.clone());
-    push(
-        &mut query,
-        "limit",
-        filter.limit.map(|limit| limit.to_string()),
-    );
+    push_page(&mut query, filter.cursor.clone(), filter.limit);
     read_json(send_authed(session, Method::GET, "/api/v1/alerts", &query, None).await?).await
 }
 
@@ -722,12 +709,7 @@ pub async fn webhook_deliveries(
 ) -> Result<Page<WebhookDelivery>, ApiError> {
     let path = format!("/api/v1/webhooks/{id}/deliveries");
     let mut query = Vec::new();
-    push(&mut query, "cursor", page.cursor.clone());
-    push(
-        &mut query,
-        "limit",
-        page.limit.map(|limit| limit.to_string()),
-    );
+    push_page(&mut query, page.cursor.clone(), page.limit);
     read_json(send_authed(session, Method::GET, &path, &query, None).await?).await
 }
 
@@ -755,9 +737,22 @@ pub async fn everyone(session: Session) -> Result<Vec<Person>, ApiError> {
     all_pages(session, "/api/v1/people").await
 }
 
-/// `GET /api/v1/agents`: every agent the person may see, newest first (every page).
-pub async fn agents(session: Session) -> Result<Vec<Agent>, ApiError> {
-    all_pages(session, "/api/v1/agents").await
+/// `GET /api/v1/agents`: one page of the agents the person may see, newest first, filtered.
+pub async fn agents(session: Session, filter: &AgentQuery) -> Result<Page<Agent>, ApiError> {
+    let mut query = Vec::new();
+    push(&mut query, "q", search(filter.q.as_deref()));
+    push(
+        &mut query,
+        "status",
+        filter.status.map(|status| status.as_str().to_owned()),
+    );
+    push_page(&mut query, filter.cursor.clone(), filter.limit);
+    read_json(send_authed(session, Method::GET, "/api/v1/agents", &query, None).await?).await
+}
+
+/// `GET /api/v1/agents/counts`: the agents within reach per status.
+pub async fn agent_counts(session: Session) -> Result<AgentCounts, ApiError> {
+    read_json(send_authed(session, Method::GET, "/api/v1/agents/counts", &[], None).await?).await
 }
 
 /// `DELETE /api/v1/agents/{id}`: revokes the agent (it stays listed).
@@ -909,12 +904,7 @@ pub async fn screenshots(
         "user_id",
         filter.user_id.map(|id| id.to_string()),
     );
-    push(&mut query, "cursor", filter.cursor.clone());
-    push(
-        &mut query,
-        "limit",
-        filter.limit.map(|limit| limit.to_string()),
-    );
+    push_page(&mut query, filter.cursor.clone(), filter.limit);
     read_json(send_authed(session, Method::GET, "/api/v1/screenshots", &query, None).await?).await
 }
 
@@ -996,12 +986,7 @@ pub async fn my_screenshot_views(
     page: &PageQuery,
 ) -> Result<Page<ScreenshotView>, ApiError> {
     let mut query = Vec::new();
-    push(&mut query, "cursor", page.cursor.clone());
-    push(
-        &mut query,
-        "limit",
-        page.limit.map(|limit| limit.to_string()),
-    );
+    push_page(&mut query, page.cursor.clone(), page.limit);
     read_json(
         send_authed(
             session,
@@ -1039,12 +1024,7 @@ fn audit_query(filter: &AuditQuery) -> Vec<(&'static str, String)> {
     );
     push(&mut query, "from", filter.from.map(|at| at.to_rfc3339()));
     push(&mut query, "to", filter.to.map(|at| at.to_rfc3339()));
-    push(&mut query, "cursor", filter.cursor.clone());
-    push(
-        &mut query,
-        "limit",
-        filter.limit.map(|limit| limit.to_string()),
-    );
+    push_page(&mut query, filter.cursor.clone(), filter.limit);
     query
 }
 
@@ -1073,6 +1053,17 @@ fn push(query: &mut Vec<(&'static str, String)>, name: &'static str, value: Opti
     if let Some(value) = value {
         query.push((name, value));
     }
+}
+
+/// A list's `cursor` and `limit`, when given.
+fn push_page(query: &mut Vec<(&'static str, String)>, cursor: Option<String>, limit: Option<u32>) {
+    push(query, "cursor", cursor);
+    push(query, "limit", limit.map(|limit| limit.to_string()));
+}
+
+/// A search text worth sending: not blank.
+fn search(q: Option<&str>) -> Option<String> {
+    q.filter(|q| !q.trim().is_empty()).map(str::to_owned)
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {

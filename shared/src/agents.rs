@@ -152,6 +152,52 @@ pub enum AgentStatus {
     Revoked,
 }
 
+impl AgentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentStatus::Online => "online",
+            AgentStatus::Offline => "offline",
+            AgentStatus::Missing => "missing",
+            AgentStatus::Revoked => "revoked",
+        }
+    }
+}
+
+/// Filters of `GET /api/v1/agents`. A status filter uses the status the presence job
+/// last recorded (every `PULSE_PRESENCE_EVERY_SECS`, 10 s by default), so around a
+/// change an agent may be listed under its previous status for that long.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct AgentQuery {
+    /// Matches part of the host name, or of the employee's name or e-mail address,
+    /// case-insensitively.
+    pub q: Option<String>,
+    pub status: Option<AgentStatus>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// `GET /api/v1/agents/counts`: the agents within reach per status (as the presence job
+/// last recorded it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentCounts {
+    pub online: u64,
+    pub offline: u64,
+    pub missing: u64,
+    pub revoked: u64,
+}
+
+impl AgentCounts {
+    /// Every agent counted.
+    pub fn total(&self) -> u64 {
+        self.online + self.offline + self.missing + self.revoked
+    }
+}
+
 /// An agent as admins see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::Utc;
 use diesel_async::AsyncConnection;
 use pulse_shared::agents::{
-    Agent, CreateEnrollmentTokenRequest, EnrollmentToken, EnrollmentTokenCreated, MAX_TOKEN_HOURS,
-    MAX_TOKEN_USES,
+    Agent, AgentCounts, AgentQuery, CreateEnrollmentTokenRequest, EnrollmentToken,
+    EnrollmentTokenCreated, MAX_TOKEN_HOURS, MAX_TOKEN_USES,
 };
 use pulse_shared::ids::{AgentId, EnrollmentTokenId};
 use pulse_shared::{Page, PageQuery, validate};
@@ -21,7 +21,7 @@ use super::paging;
 use super::reach::Reachable;
 use crate::auth::principal::Principal;
 use crate::auth::secrets::{random_token, token_hash};
-use crate::db::agents::{self, TokenRow};
+use crate::db::agents::{self, AgentFilter, TokenRow};
 use crate::db::audit::{self, Change};
 use crate::db::{self, people};
 use crate::domain::access::Action;
@@ -165,29 +165,57 @@ pub async fn revoke_token(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The people whose agents the principal may see: `None` for the whole company
+/// (admins), else managers' teams and themselves, or employees themselves.
+async fn agents_reach(
+    conn: &mut diesel_async::AsyncPgConnection,
+    principal: &Principal,
+) -> Result<Option<Vec<Uuid>>, ApiError> {
+    Ok(
+        match Reachable::resolve(conn, principal, Action::ReadAgents).await? {
+            Reachable::Company => None,
+            Reachable::Teams { teams, me } => {
+                let mut people =
+                    agents::people_in_teams(conn, principal.company_id(), &teams).await?;
+                people.push(me.0);
+                Some(people)
+            }
+            Reachable::Own(me) => Some(vec![me.0]),
+        },
+    )
+}
+
+/// The longest search text.
+const MAX_SEARCH_CHARS: usize = 100;
+
 /// The agents the principal may see (managers: their teams'; employees: their own),
-/// newest first, with their status now.
-#[utoipa::path(tag = "agents", security(("bearer" = [])), params(PageQuery), responses((status = OK, body = Page<Agent>)))]
+/// newest first, with their status now; filtered by host or employee, and by the status
+/// the presence job last recorded.
+#[utoipa::path(tag = "agents", security(("bearer" = [])), params(AgentQuery), responses((status = OK, body = Page<Agent>), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem)))]
 #[get("/agents")]
 pub async fn list(
     principal: Principal,
     state: web::Data<AppState>,
-    query: web::Query<PageQuery>,
+    query: web::Query<AgentQuery>,
 ) -> Result<web::Json<Page<Agent>>, ApiError> {
     let limit = paging::page_size(query.limit)?;
     let before = paging::cursor(query.cursor.as_deref())?;
+    let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    if q.is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS) {
+        return Err(ApiError::field(
+            "q",
+            "too_long",
+            "Search for at most 100 characters.",
+        ));
+    }
     let company = principal.company_id();
     let mut conn = db::conn(&state.pool).await?;
-    let people = match Reachable::resolve(&mut conn, &principal, Action::ReadAgents).await? {
-        Reachable::Company => None,
-        Reachable::Teams { teams, me } => {
-            let mut people = agents::people_in_teams(&mut conn, company, &teams).await?;
-            people.push(me.0);
-            Some(people)
-        }
-        Reachable::Own(me) => Some(vec![me.0]),
+    let filter = AgentFilter {
+        people: agents_reach(&mut conn, &principal).await?,
+        q: q.map(str::to_owned),
+        status: query.status,
     };
-    let rows = agents::list(&mut conn, company, people.as_deref(), before, limit + 1).await?;
+    let rows = agents::list(&mut conn, company, &filter, before, limit + 1).await?;
     let page: Page<agents::AgentRow> = paging::page(rows, limit, |row| row.id.to_string());
     let mut people: Vec<Uuid> = page.items.iter().map(|row| row.user_id).collect();
     people.sort_unstable();
@@ -217,6 +245,20 @@ pub async fn list(
             .collect(),
         next_cursor: page.next_cursor,
     }))
+}
+
+/// How many agents within reach are online, offline, missing and revoked (as the
+/// presence job last recorded it), for the Agent Monitor's totals.
+#[utoipa::path(tag = "agents", security(("bearer" = [])), responses((status = OK, body = AgentCounts)))]
+#[get("/agents/counts")]
+pub async fn counts(
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<web::Json<AgentCounts>, ApiError> {
+    let mut conn = db::conn(&state.pool).await?;
+    let people = agents_reach(&mut conn, &principal).await?;
+    let counts = agents::counts(&mut conn, principal.company_id(), people.as_deref()).await?;
+    Ok(web::Json(counts))
 }
 
 /// Revokes an agent: its next call is refused, and its seat is free once its employee

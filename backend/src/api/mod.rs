@@ -104,6 +104,7 @@ pub fn v1() -> Scope<
         .service(agents::create_token)
         .service(agents::list_tokens)
         .service(agents::revoke_token)
+        .service(agents::counts)
         .service(agents::list)
         .service(agents::revoke)
         .service(sessions::list)

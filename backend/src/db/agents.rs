@@ -3,11 +3,11 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use pulse_shared::agents::{Agent, AgentState, AgentStatus, EnrollmentToken};
+use pulse_shared::agents::{Agent, AgentCounts, AgentState, AgentStatus, EnrollmentToken};
 use pulse_shared::ids::{AgentId, CompanyId, EnrollmentTokenId, UserId};
 use uuid::Uuid;
 
-use super::schema::{agents, companies, enrollment_tokens};
+use super::schema::{agents, companies, enrollment_tokens, users};
 
 /// Heard from within its heartbeat interval plus this counts as online.
 pub const ONLINE_GRACE: Duration = Duration::seconds(30);
@@ -277,10 +277,23 @@ pub struct Employee {
 }
 
 /// `company`'s agents, newest first; only those of `people` when given.
+/// Which agents [`list`] and [`counts`] take.
+#[derive(Debug, Clone, Default)]
+pub struct AgentFilter {
+    /// Only these people's agents (a manager's or an employee's reach).
+    pub people: Option<Vec<Uuid>>,
+    /// Part of the host name, or of the employee's name or e-mail address.
+    pub q: Option<String>,
+    /// The status the presence job last recorded (or revoked).
+    pub status: Option<AgentStatus>,
+}
+
+/// `company`'s agents matching `filter`, newest first, before the cursor `before`, at
+/// most `limit`.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
-    people: Option<&[Uuid]>,
+    filter: &AgentFilter,
     before: Option<Uuid>,
     limit: i64,
 ) -> QueryResult<Vec<AgentRow>> {
@@ -290,13 +303,73 @@ pub async fn list(
         .order(agents::id.desc())
         .limit(limit)
         .into_boxed();
-    if let Some(people) = people {
-        query = query.filter(agents::user_id.eq_any(people.to_vec()));
+    if let Some(people) = &filter.people {
+        query = query.filter(agents::user_id.eq_any(people.clone()));
+    }
+    if let Some(q) = &filter.q {
+        let pattern = super::contains_pattern(q);
+        let named = users::table
+            .filter(users::company_id.eq(company.0))
+            .filter(
+                users::name
+                    .ilike(pattern.clone())
+                    .or(users::email.ilike(pattern.clone())),
+            )
+            .select(users::id);
+        query = query.filter(
+            agents::hostname
+                .ilike(pattern)
+                .or(agents::user_id.eq_any(named)),
+        );
+    }
+    match filter.status {
+        Some(AgentStatus::Revoked) => query = query.filter(agents::revoked_at.is_not_null()),
+        Some(status) => {
+            query = query
+                .filter(agents::revoked_at.is_null())
+                .filter(agents::presence.eq(status.as_str()));
+        }
+        None => {}
     }
     if let Some(before) = before {
         query = query.filter(agents::id.lt(before));
     }
     query.load(conn).await
+}
+
+/// How many of `company`'s agents (only `people`'s, when given) are in each status.
+pub async fn counts(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    people: Option<&[Uuid]>,
+) -> QueryResult<AgentCounts> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    let count = |status: &str| {
+        sql::<BigInt>(&format!(
+            "count(*) FILTER (WHERE revoked_at IS NULL AND presence = '{status}')"
+        ))
+    };
+    let mut query = agents::table
+        .filter(agents::company_id.eq(company.0))
+        .select((
+            count("online"),
+            count("offline"),
+            count("missing"),
+            sql::<BigInt>("count(*) FILTER (WHERE revoked_at IS NOT NULL)"),
+        ))
+        .into_boxed();
+    if let Some(people) = people {
+        query = query.filter(agents::user_id.eq_any(people.to_vec()));
+    }
+    let (online, offline, missing, revoked): (i64, i64, i64, i64) = query.get_result(conn).await?;
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    Ok(AgentCounts {
+        online: count(online),
+        offline: count(offline),
+        missing: count(missing),
+        revoked: count(revoked),
+    })
 }
 
 pub async fn find(
@@ -383,12 +456,14 @@ pub struct Transition {
     pub last_seen_at: Option<DateTime<Utc>>,
 }
 
-/// Moves every unrevoked agent to the presence it has at `now` (online while heard
-/// from within its company's heartbeat interval and the grace period; missing after 30
-/// days; offline between) and answers those that changed, in one statement.
+/// Moves unrevoked agents to the presence they have at `now` (online while heard from
+/// within their employee's heartbeat interval and the grace period; missing after 30
+/// days; offline between), at most `limit` of those whose presence changes, and
+/// answers them, in one statement.
 pub async fn update_presence(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
+    limit: usize,
 ) -> QueryResult<Vec<Transition>> {
     let heartbeat = super::policies::effective_setting_sql("heartbeat_secs");
     diesel::sql_query(format!(
@@ -405,11 +480,13 @@ pub async fn update_presence(
                     END AS presence
                FROM agents a
                LEFT JOIN ({heartbeat}) h ON h.company_id = a.company_id AND h.user_id = a.user_id
-              WHERE a.revoked_at IS NULL)
+              WHERE a.revoked_at IS NULL),
+         changed AS (
+             SELECT * FROM computed WHERE presence <> previous LIMIT $5)
          UPDATE agents a
             SET presence = c.presence
-           FROM computed c
-          WHERE a.company_id = c.company_id AND a.id = c.id AND a.presence <> c.presence
+           FROM changed c
+          WHERE a.company_id = c.company_id AND a.id = c.id
       RETURNING a.company_id, a.id, a.user_id, a.hostname, a.presence, c.previous,
                 a.last_seen_at"
     ))
@@ -420,6 +497,7 @@ pub async fn update_presence(
         i32::try_from(pulse_shared::policies::PolicySettings::default().heartbeat_secs)
             .unwrap_or(30),
     )
+    .bind::<diesel::sql_types::BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
     .load(conn)
     .await
 }

@@ -132,6 +132,16 @@ pub async fn migrate(database_url: &str) -> Result<Vec<String>, DbError> {
     .map_err(|error| DbError::Migration(error.to_string()))?
 }
 
+/// An `ILIKE` pattern matching `text` anywhere, its wildcards taken literally.
+pub fn contains_pattern(text: &str) -> String {
+    format!(
+        "%{}%",
+        text.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
+
 /// Takes a connection from the pool.
 pub async fn conn(pool: &DbPool) -> Result<DbConn, DbError> {
     Ok(pool.get().await?)

@@ -167,12 +167,7 @@ pub async fn list(
         .limit(limit)
         .into_boxed();
     if let Some(q) = &filter.q {
-        let pattern = format!(
-            "%{}%",
-            q.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = super::contains_pattern(q);
         query = query.filter(
             users::name
                 .ilike(pattern.clone())

@@ -283,6 +283,119 @@ async fn enrollment_stops_at_the_seat_limit_but_a_second_computer_is_free() {
     );
 }
 
+/// The hosts an agent list answers, in its order.
+async fn hosts(app: &TestApp, who: &Session, query: &str) -> Vec<String> {
+    let page: Value = get(app, who, &format!("/api/v1/agents?{query}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items for ?{query}: {page}"))
+        .iter()
+        .map(|agent| agent["hostname"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// With thousands of computers the Agent Monitor asks the server, not the page, for
+/// what it looks for: by host, by employee, by status, and the totals per status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_are_filtered_by_host_employee_and_status_and_counted_within_reach() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "monitor").await;
+    let laptop = enroll(&app, &org, &org.employee, "emma-laptop").await;
+    enroll(&app, &org, &org.employee, "emma-desktop").await;
+    enroll(&app, &org, &org.manager, "mgr-mac").await;
+    let other = enroll(&app, &org, &org.outsider, "other-pc").await;
+    let credential = laptop["credential"].as_str().unwrap();
+    assert_eq!(heartbeat(&app, credential, "active").await.status(), 200);
+    pulse_backend::jobs::presence_round(&app.pool().unwrap(), chrono::Utc::now())
+        .await
+        .unwrap();
+    let revoked = send(
+        &app,
+        &org.owner,
+        Method::DELETE,
+        &format!("/api/v1/agents/{}", other["agent_id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(revoked.status(), 204);
+
+    let admin = &org.admin;
+    assert_eq!(hosts(&app, admin, "q=LAPTOP").await, ["emma-laptop"]);
+    let employee = org.employee.body.me.user.name.clone();
+    assert_eq!(
+        hosts(&app, admin, &format!("q={employee}")).await,
+        ["emma-desktop", "emma-laptop"],
+        "an employee's name finds their computers"
+    );
+    assert_eq!(hosts(&app, admin, "q=%25").await, Vec::<String>::new());
+    assert_eq!(hosts(&app, admin, "status=online").await, ["emma-laptop"]);
+    assert_eq!(
+        hosts(&app, admin, "status=offline").await,
+        ["mgr-mac", "emma-desktop"]
+    );
+    assert_eq!(hosts(&app, admin, "status=revoked").await, ["other-pc"]);
+    assert_eq!(
+        hosts(&app, admin, "status=offline&q=emma").await,
+        ["emma-desktop"]
+    );
+    // Paging keeps the filter.
+    let first: Value = get(&app, admin, "/api/v1/agents?status=offline&limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cursor = first["next_cursor"].as_str().unwrap();
+    assert_eq!(
+        hosts(
+            &app,
+            admin,
+            &format!("status=offline&limit=1&cursor={cursor}")
+        )
+        .await,
+        ["emma-desktop"]
+    );
+    // A filter never widens reach: the employee's search finds only their own.
+    assert_eq!(
+        hosts(&app, &org.employee, "q=mac").await,
+        Vec::<String>::new()
+    );
+
+    let counts = async |who: &Session| -> Value {
+        get(&app, who, "/api/v1/agents/counts")
+            .await
+            .json()
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        counts(admin).await,
+        json!({"online": 1, "offline": 2, "missing": 0, "revoked": 1})
+    );
+    assert_eq!(
+        counts(&org.employee).await,
+        json!({"online": 1, "offline": 1, "missing": 0, "revoked": 0})
+    );
+    assert_eq!(
+        counts(&org.outsider).await,
+        json!({"online": 0, "offline": 0, "missing": 0, "revoked": 1})
+    );
+
+    let long = get(
+        &app,
+        admin,
+        &format!("/api/v1/agents?q={}", "x".repeat(101)),
+    )
+    .await;
+    assert_eq!(long.status(), 422);
+    assert_eq!(fields(&long.json().await.unwrap()), ["q"]);
+    let unknown = get(&app, admin, "/api/v1/agents?status=asleep").await;
+    assert_eq!(unknown.status(), 422);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heartbeats_bring_agents_online_and_a_revoked_agent_is_refused() {
     let app = TestApp::spawn().await.unwrap();
@@ -507,6 +620,53 @@ async fn one_alert_per_transition_between_online_and_offline() {
     assert_eq!(
         agents["items"][0]["status"], "online",
         "the list uses the real clock"
+    );
+}
+
+/// A fleet changing at once is taken a batch per transaction, each with its alerts, so
+/// no transaction holds every agent row until the last alert is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_going_offline_at_once_is_taken_in_batches_with_one_alert_each() {
+    use pulse_backend::jobs::presence_round;
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "fleet").await;
+    let pool = app.pool().unwrap();
+    let email = org.employee.body.me.user.email.clone();
+    sql(
+        &app,
+        &format!(
+            "INSERT INTO agents (company_id, id, user_id, hostname, os, agent_version,
+                                 secret_hash, last_seen_at)
+             SELECT u.company_id, gen_random_uuid(), u.id, 'pc-' || n, 'Linux', '1.0',
+                    sha256(('fleet' || n)::bytea), now()
+               FROM users u, generate_series(1, 1200) n
+              WHERE u.email = '{email}'"
+        ),
+    )
+    .await;
+    let now = chrono::Utc::now;
+    assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(1000));
+    assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(200));
+    assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(0));
+    let later = now() + chrono::Duration::minutes(2);
+    assert_eq!(presence_round(&pool, later).await.unwrap(), Some(1000));
+    assert_eq!(presence_round(&pool, later).await.unwrap(), Some(200));
+    assert_eq!(presence_round(&pool, later).await.unwrap(), Some(0));
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM alerts WHERE kind = 'agent_offline'"
+        )
+        .await,
+        1200
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM agents WHERE presence = 'offline'"
+        )
+        .await,
+        1200
     );
 }
 

@@ -108,6 +108,7 @@ const ACTIONS: &[(&str, &str, Option<Action>)] = &[
         Some(Action::ReadPeople),
     ),
     ("GET", "/api/v1/agents", Some(Action::ReadAgents)),
+    ("GET", "/api/v1/agents/counts", Some(Action::ReadAgents)),
     ("GET", "/api/v1/sessions", Some(Action::ReadActivity)),
     (
         "GET",

@@ -1,6 +1,8 @@
-//! Agents (`/agents`): every desktop agent the person may see with its status, kept
-//! current (every few seconds while the page is visible, and at once when an "agent
-//! offline" or "agent back online" alert arrives), filters, and revoking an agent. For
+//! Agents (`/agents`): the desktop agents the person may see with their status (the
+//! newest 200 matching the search and status filters, which the server answers, and
+//! the totals per status), kept current (every few seconds while the page is visible,
+//! and at once when an "agent offline" or "agent back online" alert arrives), and
+//! revoking an agent. For
 //! admins, the enrollment tokens computers join with: creating one (its `pet_…` secret
 //! and the install command are shown once) and revoking it.
 
@@ -12,8 +14,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use pulse_shared::access::Action;
 use pulse_shared::agents::{
-    Agent, AgentState, AgentStatus, CreateEnrollmentTokenRequest, EnrollmentToken,
-    EnrollmentTokenCreated, MAX_TOKEN_HOURS, MAX_TOKEN_USES,
+    Agent, AgentCounts, AgentQuery, AgentState, AgentStatus, CreateEnrollmentTokenRequest,
+    EnrollmentToken, EnrollmentTokenCreated, MAX_TOKEN_HOURS, MAX_TOKEN_USES,
 };
 use pulse_shared::alerts::AlertKind;
 use pulse_shared::ids::UserId;
@@ -36,6 +38,11 @@ use crate::session::{Session, use_session};
 
 /// How often the list is loaded again while the page is visible.
 const POLL: Duration = Duration::from_secs(5);
+/// The most computers listed at once; past it, the search and status filters (answered
+/// by the server) narrow the list.
+const SHOWN: u32 = 200;
+/// How long typing in the search pauses before the list is asked for again.
+const SEARCH_PAUSE: Duration = Duration::from_millis(250);
 /// The longest token name (the server's limit).
 const MAX_TOKEN_NAME: usize = 80;
 
@@ -142,13 +149,18 @@ pub fn Agents() -> impl IntoView {
     }
 }
 
-/// The agents as last loaded, reloaded every [`POLL`] while the page is visible, when it
-/// becomes visible again, and when an agent alert arrives.
+/// The agents matching the filters as last loaded (the newest [`SHOWN`]), and the
+/// totals per status; reloaded every [`POLL`] while the page is visible, when it becomes
+/// visible again, when the filters change, and when an agent alert arrives.
 #[derive(Clone, Copy)]
 struct LiveAgents {
     session: Session,
+    filters: Filters,
     /// `None` until the first answer.
     rows: RwSignal<Option<Vec<Agent>>>,
+    /// Whether more agents match than [`SHOWN`].
+    more: RwSignal<bool>,
+    counts: RwSignal<Option<AgentCounts>>,
     /// Why the last load failed (the rows of an earlier one stay shown).
     error: RwSignal<Option<ApiError>>,
     /// When the rows were loaded, for "last seen" ages.
@@ -161,12 +173,41 @@ impl LiveAgents {
     fn start(session: Session) -> Self {
         let live = Self {
             session,
+            filters: Filters {
+                q: RwSignal::new(String::new()),
+                status: RwSignal::new(String::new()),
+            },
             rows: RwSignal::new(None),
+            more: RwSignal::new(false),
+            counts: RwSignal::new(None),
             error: RwSignal::new(None),
             loaded_at: RwSignal::new(browser::now()),
             generation: StoredValue::new(0),
         };
         live.load();
+
+        // A changed filter asks again, once typing pauses.
+        let pending = StoredValue::new(0_u64);
+        Effect::watch(
+            move || (live.filters.q.get(), live.filters.status.get()),
+            move |_, _, _| {
+                let Some(ticket) = pending.try_update_value(|ticket| {
+                    *ticket += 1;
+                    *ticket
+                }) else {
+                    return;
+                };
+                set_timeout(
+                    move || {
+                        if pending.try_get_value() == Some(ticket) {
+                            live.load();
+                        }
+                    },
+                    SEARCH_PAUSE,
+                );
+            },
+            false,
+        );
 
         let poll = set_interval_with_handle(
             move || {
@@ -222,6 +263,7 @@ impl LiveAgents {
         live
     }
 
+    /// Asks for the agents matching the filters, and the totals.
     fn load(self) {
         let Some(generation) = self.generation.try_update_value(|generation| {
             *generation += 1;
@@ -229,14 +271,25 @@ impl LiveAgents {
         }) else {
             return;
         };
+        let query = AgentQuery {
+            q: Some(self.filters.q.get_untracked().trim().to_owned()).filter(|q| !q.is_empty()),
+            status: self.filters.status(),
+            cursor: None,
+            limit: Some(SHOWN),
+        };
         spawn_local(async move {
-            let result = api::agents(self.session).await;
+            let (page, counts) = futures::join!(
+                api::agents(self.session, &query),
+                api::agent_counts(self.session)
+            );
             if self.generation.try_get_value() != Some(generation) {
                 return;
             }
-            match result {
-                Ok(rows) => {
-                    self.rows.set(Some(rows));
+            match page.and_then(|page| Ok((page, counts?))) {
+                Ok((page, counts)) => {
+                    self.more.set(page.next_cursor.is_some());
+                    self.rows.set(Some(page.items));
+                    self.counts.set(Some(counts));
                     self.error.set(None);
                     self.loaded_at.set(browser::now());
                 }
@@ -268,16 +321,19 @@ impl Filters {
         self.status.set(String::new());
     }
 
-    /// Whether `agent` passes the filters, tracked.
-    fn matches(self, agent: &Agent) -> bool {
+    /// The chosen status, untracked.
+    fn status(self) -> Option<AgentStatus> {
+        let chosen = self.status.get_untracked();
+        STATUSES
+            .into_iter()
+            .find(|status| status_name(*status) == chosen)
+    }
+
+    /// Whether `agent`, as the server found it for the filters, shows the chosen status
+    /// (tracked): the server filters by the status last recorded, the row shows it now.
+    fn shows(self, agent: &Agent) -> bool {
         let status = self.status.read();
-        if !status.is_empty() && status_name(agent.status) != status.as_str() {
-            return false;
-        }
-        let q = self.q.read().trim().to_lowercase();
-        q.is_empty()
-            || agent.hostname.to_lowercase().contains(&q)
-            || agent.user_name.to_lowercase().contains(&q)
+        status.is_empty() || status_name(agent.status) == status.as_str()
     }
 }
 
@@ -331,28 +387,21 @@ fn AgentsCard(
     may_manage: Memo<bool>,
     on_revoke: Callback<Agent>,
 ) -> impl IntoView {
-    let filters = Filters {
-        q: RwSignal::new(String::new()),
-        status: RwSignal::new(String::new()),
-    };
+    let filters = agents.filters;
     let shown = Memo::new(move |_| {
         agents.rows.with(|rows| {
             rows.as_deref()
                 .unwrap_or_default()
                 .iter()
-                .filter(|agent| filters.matches(agent))
+                .filter(|agent| filters.shows(agent))
                 .cloned()
                 .collect::<Vec<_>>()
         })
     });
     let online = move || {
-        agents.rows.with(|rows| {
-            rows.as_deref()
-                .unwrap_or_default()
-                .iter()
-                .filter(|agent| agent.status == AgentStatus::Online)
-                .count()
-        })
+        agents
+            .counts
+            .with(|counts| counts.map_or(0, |counts| counts.online))
     };
     let status_options = Signal::derive(|| {
         let mut options = vec![(String::new(), "Any status".to_owned())];
@@ -463,6 +512,15 @@ fn AgentsCard(
                         </For>
                     </DataTable>
                 </div>
+                <Show when=move || agents.more.get()>
+                    <div class="card-inset">
+                        <p class="card-footnote muted" data-testid="agents-more">
+                            {format!(
+                                "Showing the newest {SHOWN} matching computers. Search by computer or employee, or choose a status, to find others."
+                            )}
+                        </p>
+                    </div>
+                </Show>
             </Show>
         </Card>
     }
@@ -567,7 +625,7 @@ fn TokensCard(
     let toasts = use_toasts();
     let tokens = LocalResource::new(move || api::enrollment_tokens(session));
     // A new computer used a token: show its count of uses.
-    let enrolled = Memo::new(move |_| agents.rows.with(|rows| rows.as_ref().map(Vec::len)));
+    let enrolled = Memo::new(move |_| agents.counts.with(|counts| counts.map(|c| c.total())));
     Effect::watch(
         move || enrolled.get(),
         move |_, previous, _| {

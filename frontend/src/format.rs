@@ -32,13 +32,15 @@ pub fn minute(moment: DateTime<Utc>) -> String {
     moment.format("%-d %b %Y, %H:%M UTC").to_string()
 }
 
-/// How long ago `moment` was, seen from `now`: `just now`, `5 min ago`, `3 h ago`,
-/// `2 d ago`, and the day (as [`date`]) after a week. A moment in the future (clock skew)
-/// reads as `just now`.
+/// How long ago `moment` was, seen from `now`: `just now` (under ten seconds),
+/// `40 s ago`, `5 min ago`, `3 h ago`, `2 d ago`, and the day (as [`date`]) after a
+/// week. A moment in the future (clock skew) reads as `just now`. Seconds count: an
+/// agent turns offline about forty seconds after it was last heard from.
 pub fn ago(moment: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let seconds = (now - moment).num_seconds();
     match seconds {
-        ..60 => "just now".to_owned(),
+        ..10 => "just now".to_owned(),
+        10..60 => format!("{seconds} s ago"),
         60..3_600 => format!("{} min ago", seconds / 60),
         3_600..86_400 => format!("{} h ago", seconds / 3_600),
         86_400..604_800 => format!("{} d ago", seconds / 86_400),
@@ -95,7 +97,9 @@ mod tests {
         let cases = [
             (-30, "just now"),
             (0, "just now"),
-            (59, "just now"),
+            (9, "just now"),
+            (10, "10 s ago"),
+            (59, "59 s ago"),
             (60, "1 min ago"),
             (3_599, "59 min ago"),
             (3_600, "1 h ago"),

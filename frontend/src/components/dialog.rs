@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use leptos::html;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use super::{Button, ButtonVariant};
 
@@ -130,6 +131,79 @@ pub fn ConfirmDialog(
                 </Button>
             </footer>
         </Dialog>
+    }
+}
+
+/// What a [`ConfirmDialog`] about one item holds: the item asked about, whether the
+/// dialog is open, whether the action is under way, and why it failed.
+pub struct Confirmation<T: Send + Sync + 'static> {
+    pub item: RwSignal<Option<T>>,
+    pub open: RwSignal<bool>,
+    pub busy: RwSignal<bool>,
+    pub error: RwSignal<Option<String>>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Confirmation<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for Confirmation<T> {}
+
+impl<T: Clone + Send + Sync + 'static> Confirmation<T> {
+    pub fn new() -> Self {
+        Self {
+            item: RwSignal::new(None),
+            open: RwSignal::new(false),
+            busy: RwSignal::new(false),
+            error: RwSignal::new(None),
+        }
+    }
+
+    /// Opens the question about `item`.
+    pub fn ask(self, item: T) {
+        self.item.set(Some(item));
+        self.error.set(None);
+        self.open.set(true);
+    }
+
+    /// The dialog's message: `describe` of the item asked about.
+    pub fn message(
+        self,
+        describe: impl Fn(&T) -> String + Send + Sync + 'static,
+    ) -> Signal<String> {
+        Signal::derive(move || {
+            self.item
+                .with(|item| item.as_ref().map(&describe).unwrap_or_default())
+        })
+    }
+
+    /// Runs `action` on the item asked about: when it succeeds the dialog closes and
+    /// `done` gets the item; when it fails the dialog stays open with the error.
+    pub fn confirm<Fut, E>(
+        self,
+        action: impl FnOnce(T) -> Fut + 'static,
+        done: impl FnOnce(T) + 'static,
+    ) where
+        Fut: Future<Output = Result<(), E>> + 'static,
+        E: std::fmt::Display,
+    {
+        let Some(item) = self.item.get_untracked() else {
+            return;
+        };
+        self.busy.set(true);
+        self.error.set(None);
+        spawn_local(async move {
+            match action(item.clone()).await {
+                Ok(()) => {
+                    self.open.set(false);
+                    done(item);
+                }
+                Err(error) => self.error.set(Some(error.to_string())),
+            }
+            self.busy.set(false);
+        });
     }
 }
 

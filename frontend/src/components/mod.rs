@@ -18,7 +18,7 @@ pub use card::{Card, CardActions};
 pub use copy_field::CopyField;
 pub use data_table::{DataTable, Empty};
 pub use day_picker::DayPicker;
-pub use dialog::{ConfirmDialog, Dialog, FormFooter, FormMessage};
+pub use dialog::{ConfirmDialog, Confirmation, Dialog, FormFooter, FormMessage};
 pub use error_card::ErrorCard;
 pub use form_field::{FormField, SelectField, SelectOption};
 pub use skeleton::Skeleton;

@@ -27,9 +27,9 @@ use wasm_bindgen::closure::Closure;
 use crate::api::{self, ApiError};
 use crate::browser;
 use crate::components::{
-    Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, ConfirmDialog, CopyField,
-    DataTable, Dialog, Empty, ErrorCard, FormField, FormFooter, FormMessage, SelectField, Skeleton,
-    use_toasts,
+    Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, ConfirmDialog, Confirmation,
+    CopyField, DataTable, Dialog, Empty, ErrorCard, FormField, FormFooter, FormMessage,
+    SelectField, Skeleton, use_toasts,
 };
 use crate::format;
 use crate::forms::FormErrors;
@@ -75,45 +75,23 @@ pub fn Agents() -> impl IntoView {
     });
     let agents = LiveAgents::start(session);
 
-    let revoking = RwSignal::new(None::<Agent>);
-    let confirm_open = RwSignal::new(false);
-    let revoke_busy = RwSignal::new(false);
-    let revoke_error = RwSignal::new(None::<String>);
-    let ask_revoke = Callback::new(move |agent: Agent| {
-        revoking.set(Some(agent));
-        revoke_error.set(None);
-        confirm_open.set(true);
-    });
+    let revoking = Confirmation::<Agent>::new();
+    let ask_revoke = Callback::new(move |agent: Agent| revoking.ask(agent));
     let toasts = use_toasts();
     let revoke = Callback::new(move |()| {
-        let Some(agent) = revoking.get_untracked() else {
-            return;
-        };
-        revoke_busy.set(true);
-        spawn_local(async move {
-            match api::revoke_agent(session, agent.id).await {
-                Ok(()) => {
-                    confirm_open.set(false);
-                    toasts.success(format!("The agent on {} is revoked", agent.hostname));
-                    agents.load();
-                }
-                Err(error) => revoke_error.set(Some(error.to_string())),
-            }
-            revoke_busy.set(false);
-        });
+        revoking.confirm(
+            move |agent: Agent| api::revoke_agent(session, agent.id),
+            move |agent| {
+                toasts.success(format!("The agent on {} is revoked", agent.hostname));
+                agents.load();
+            },
+        );
     });
-    let revoke_message = Signal::derive(move || {
-        revoking.with(|agent| {
-            agent
-                .as_ref()
-                .map(|agent| {
-                    format!(
-                        "The agent on {} stops reporting at once and its seat is freed once its employee has no other computer. To monitor this computer again, enroll it with a new token.",
-                        agent.hostname
-                    )
-                })
-                .unwrap_or_default()
-        })
+    let revoke_message = revoking.message(|agent| {
+        format!(
+            "The agent on {} stops reporting at once and its seat is freed once its employee has no other computer. To monitor this computer again, enroll it with a new token.",
+            agent.hostname
+        )
     });
 
     view! {
@@ -137,12 +115,12 @@ pub fn Agents() -> impl IntoView {
                 <TokensCard people=people names=names agents=agents />
             </Show>
             <ConfirmDialog
-                open=confirm_open
+                open=revoking.open
                 title="Revoke this agent?"
                 message=revoke_message
                 confirm_label="Revoke agent"
-                busy=revoke_busy
-                error=revoke_error
+                busy=revoking.busy
+                error=revoking.error
                 on_confirm=revoke
             />
         </div>
@@ -637,44 +615,22 @@ fn TokensCard(
         false,
     );
     let create_open = RwSignal::new(false);
-    let revoking = RwSignal::new(None::<EnrollmentToken>);
-    let confirm_open = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let ask_revoke = Callback::new(move |token: EnrollmentToken| {
-        revoking.set(Some(token));
-        error.set(None);
-        confirm_open.set(true);
-    });
+    let revoking = Confirmation::<EnrollmentToken>::new();
+    let ask_revoke = Callback::new(move |token: EnrollmentToken| revoking.ask(token));
     let revoke = Callback::new(move |()| {
-        let Some(token) = revoking.get_untracked() else {
-            return;
-        };
-        busy.set(true);
-        spawn_local(async move {
-            match api::revoke_enrollment_token(session, token.id).await {
-                Ok(()) => {
-                    confirm_open.set(false);
-                    toasts.success(format!("Token {} revoked", token.name));
-                    tokens.refetch();
-                }
-                Err(failure) => error.set(Some(failure.to_string())),
-            }
-            busy.set(false);
-        });
+        revoking.confirm(
+            move |token: EnrollmentToken| api::revoke_enrollment_token(session, token.id),
+            move |token| {
+                toasts.success(format!("Token {} revoked", token.name));
+                tokens.refetch();
+            },
+        );
     });
-    let message = Signal::derive(move || {
-        revoking.with(|token| {
-            token
-                .as_ref()
-                .map(|token| {
-                    format!(
-                        "No more computers can enroll with {}. Computers already enrolled with it keep working.",
-                        token.name
-                    )
-                })
-                .unwrap_or_default()
-        })
+    let message = revoking.message(|token| {
+        format!(
+            "No more computers can enroll with {}. Computers already enrolled with it keep working.",
+            token.name
+        )
     });
     let active_people = Signal::derive(move || {
         people
@@ -748,12 +704,12 @@ fn TokensCard(
             on_created=Callback::new(move |()| tokens.refetch())
         />
         <ConfirmDialog
-            open=confirm_open
+            open=revoking.open
             title="Revoke this token?"
             message=message
             confirm_label="Revoke token"
-            busy=busy
-            error=error
+            busy=revoking.busy
+            error=revoking.error
             on_confirm=revoke
         />
     }

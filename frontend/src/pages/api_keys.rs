@@ -9,9 +9,9 @@ use pulse_shared::validate;
 
 use crate::api;
 use crate::components::{
-    Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, ConfirmDialog, CopyField,
-    DataTable, Dialog, Empty, ErrorCard, FormField, FormFooter, FormMessage, SelectField, Skeleton,
-    use_toasts,
+    Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, ConfirmDialog, Confirmation,
+    CopyField, DataTable, Dialog, Empty, ErrorCard, FormField, FormFooter, FormMessage,
+    SelectField, Skeleton, use_toasts,
 };
 use crate::format;
 use crate::forms::FormErrors;
@@ -28,43 +28,22 @@ pub fn ApiKeys() -> impl IntoView {
     let toasts = use_toasts();
     let keys = LocalResource::new(move || api::api_keys(session));
     let create_open = RwSignal::new(false);
-    let revoking = RwSignal::new(None::<ApiKey>);
-    let confirm_open = RwSignal::new(false);
-    let revoke_busy = RwSignal::new(false);
-    let revoke_error = RwSignal::new(None::<String>);
-    let ask_revoke = Callback::new(move |key: ApiKey| {
-        revoking.set(Some(key));
-        revoke_error.set(None);
-        confirm_open.set(true);
-    });
+    let revoking = Confirmation::<ApiKey>::new();
+    let ask_revoke = Callback::new(move |key: ApiKey| revoking.ask(key));
     let revoke = Callback::new(move |()| {
-        let Some(key) = revoking.get_untracked() else {
-            return;
-        };
-        revoke_busy.set(true);
-        spawn_local(async move {
-            match api::revoke_api_key(session, key.id).await {
-                Ok(()) => {
-                    confirm_open.set(false);
-                    toasts.success(format!("Key {} revoked", key.name));
-                    keys.refetch();
-                }
-                Err(error) => revoke_error.set(Some(error.to_string())),
-            }
-            revoke_busy.set(false);
-        });
+        revoking.confirm(
+            move |key: ApiKey| api::revoke_api_key(session, key.id),
+            move |key| {
+                toasts.success(format!("Key {} revoked", key.name));
+                keys.refetch();
+            },
+        );
     });
-    let revoke_message = Signal::derive(move || {
-        revoking.with(|key| {
-            key.as_ref()
-                .map(|key| {
-                    format!(
-                        "Anything using {} ({}…) stops working at once. This cannot be undone.",
-                        key.name, key.prefix
-                    )
-                })
-                .unwrap_or_default()
-        })
+    let revoke_message = revoking.message(|key| {
+        format!(
+            "Anything using {} ({}…) stops working at once. This cannot be undone.",
+            key.name, key.prefix
+        )
     });
 
     view! {
@@ -104,12 +83,12 @@ pub fn ApiKeys() -> impl IntoView {
             </Transition>
             <CreateKeyDialog open=create_open on_created=Callback::new(move |()| keys.refetch()) />
             <ConfirmDialog
-                open=confirm_open
+                open=revoking.open
                 title="Revoke this key?"
                 message=revoke_message
                 confirm_label="Revoke key"
-                busy=revoke_busy
-                error=revoke_error
+                busy=revoking.busy
+                error=revoking.error
                 on_confirm=revoke
             />
         </div>

@@ -18,9 +18,9 @@ use pulse_shared::validate;
 
 use crate::api::{self, ApiError};
 use crate::components::{
-    Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, ConfirmDialog, CopyField,
-    DataTable, Dialog, Empty, ErrorCard, FormField, FormFooter, FormMessage, SelectField,
-    SelectOption, Skeleton, use_toasts,
+    Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, ConfirmDialog, Confirmation,
+    CopyField, DataTable, Dialog, Empty, ErrorCard, FormField, FormFooter, FormMessage,
+    SelectField, SelectOption, Skeleton, use_toasts,
 };
 use crate::cursor_list::{CursorList, CursorListBody};
 use crate::format;
@@ -850,40 +850,21 @@ fn InvitationsCard(
     let session = use_session();
     let toasts = use_toasts();
     let team_names = Memo::new(move |_| team_names(&teams.get()));
-    let revoking = RwSignal::new(None::<Invitation>);
-    let confirm_open = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let revoking = Confirmation::<Invitation>::new();
     let revoke = Callback::new(move |()| {
-        let Some(invitation) = revoking.get_untracked() else {
-            return;
-        };
-        busy.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match api::revoke_invitation(session, invitation.id).await {
-                Ok(()) => {
-                    confirm_open.set(false);
-                    toasts.success(format!("Invitation for {} revoked", invitation.email));
-                    invitations.refetch();
-                }
-                Err(failure) => error.set(Some(failure.to_string())),
-            }
-            busy.set(false);
-        });
+        revoking.confirm(
+            move |invitation: Invitation| api::revoke_invitation(session, invitation.id),
+            move |invitation| {
+                toasts.success(format!("Invitation for {} revoked", invitation.email));
+                invitations.refetch();
+            },
+        );
     });
-    let message = Signal::derive(move || {
-        revoking.with(|invitation| {
-            invitation
-                .as_ref()
-                .map(|invitation| {
-                    format!(
-                        "The link sent to {} will stop working. You can invite them again later.",
-                        invitation.email
-                    )
-                })
-                .unwrap_or_default()
-        })
+    let message = revoking.message(|invitation| {
+        format!(
+            "The link sent to {} will stop working. You can invite them again later.",
+            invitation.email
+        )
     });
     view! {
         <Card title="Open invitations" subtitle="Links that have not been used yet" flush=true>
@@ -933,11 +914,7 @@ fn InvitationsCard(
                                                         <td class="cell-actions">
                                                             <Button
                                                                 variant=ButtonVariant::Ghost
-                                                                on_click=move |_| {
-                                                                    revoking.set(Some(invitation.get_value()));
-                                                                    error.set(None);
-                                                                    confirm_open.set(true);
-                                                                }
+                                                                on_click=move |_| revoking.ask(invitation.get_value())
                                                                 {..}
                                                                 aria-label=format!("Revoke the invitation for {email}")
                                                             >
@@ -958,12 +935,12 @@ fn InvitationsCard(
             </Transition>
         </Card>
         <ConfirmDialog
-            open=confirm_open
+            open=revoking.open
             title="Revoke this invitation?"
             message=message
             confirm_label="Revoke"
-            busy=busy
-            error=error
+            busy=revoking.busy
+            error=revoking.error
             on_confirm=revoke
         />
     }

@@ -16,9 +16,9 @@ use pulse_shared::webhooks::{
 
 use crate::api::{self, ApiError};
 use crate::components::{
-    Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, ConfirmDialog, CopyField,
-    DataTable, Dialog, Empty, ErrorCard, FormField, FormFooter, FormMessage, SelectField, Skeleton,
-    use_toasts,
+    Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, ConfirmDialog, Confirmation,
+    CopyField, DataTable, Dialog, Empty, ErrorCard, FormField, FormFooter, FormMessage,
+    SelectField, Skeleton, use_toasts,
 };
 use crate::cursor_list::{CursorList, CursorListBody, CursorQuery};
 use crate::format;
@@ -88,52 +88,30 @@ pub fn Webhooks() -> impl IntoView {
     let create_open = RwSignal::new(false);
     let editing = RwSignal::new(None::<WebhookEndpoint>);
     let edit_open = RwSignal::new(false);
-    let deleting = RwSignal::new(None::<WebhookEndpoint>);
-    let confirm_open = RwSignal::new(false);
-    let delete_busy = RwSignal::new(false);
-    let delete_error = RwSignal::new(None::<String>);
+    let deleting = Confirmation::<WebhookEndpoint>::new();
     let actions = RowActions {
         edit: Callback::new(move |endpoint| {
             editing.set(Some(endpoint));
             edit_open.set(true);
         }),
-        delete: Callback::new(move |endpoint| {
-            deleting.set(Some(endpoint));
-            delete_error.set(None);
-            confirm_open.set(true);
-        }),
+        delete: Callback::new(move |endpoint| deleting.ask(endpoint)),
         changed: Callback::new(move |()| endpoints.refetch()),
         tested: show_delivery,
     };
     let delete = Callback::new(move |()| {
-        let Some(endpoint) = deleting.get_untracked() else {
-            return;
-        };
-        delete_busy.set(true);
-        spawn_local(async move {
-            match api::delete_webhook(session, endpoint.id).await {
-                Ok(()) => {
-                    confirm_open.set(false);
-                    toasts.success(format!("Endpoint {} deleted", endpoint.url));
-                    endpoints.refetch();
-                }
-                Err(error) => delete_error.set(Some(error.to_string())),
-            }
-            delete_busy.set(false);
-        });
+        deleting.confirm(
+            move |endpoint: WebhookEndpoint| api::delete_webhook(session, endpoint.id),
+            move |endpoint| {
+                toasts.success(format!("Endpoint {} deleted", endpoint.url));
+                endpoints.refetch();
+            },
+        );
     });
-    let delete_message = Signal::derive(move || {
-        deleting.with(|endpoint| {
-            endpoint
-                .as_ref()
-                .map(|endpoint| {
-                    format!(
-                        "Pulse stops sending alerts to {} at once. This cannot be undone.",
-                        endpoint.url
-                    )
-                })
-                .unwrap_or_default()
-        })
+    let delete_message = deleting.message(|endpoint| {
+        format!(
+            "Pulse stops sending alerts to {} at once. This cannot be undone.",
+            endpoint.url
+        )
     });
 
     view! {
@@ -187,12 +165,12 @@ pub fn Webhooks() -> impl IntoView {
                 on_saved=Callback::new(move |()| endpoints.refetch())
             />
             <ConfirmDialog
-                open=confirm_open
+                open=deleting.open
                 title="Delete this endpoint?"
                 message=delete_message
                 confirm_label="Delete endpoint"
-                busy=delete_busy
-                error=delete_error
+                busy=deleting.busy
+                error=deleting.error
                 on_confirm=delete
             />
         </div>

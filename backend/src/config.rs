@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::clock::Clock;
+
 /// Everything the server needs to know about its surroundings.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -69,6 +71,9 @@ pub struct Config {
     pub log_filter: String,
     /// `PULSE_LOG_FORMAT`: `text` or `json` (default `text`).
     pub log_format: LogFormat,
+    /// What "now" is: the system clock. Not read from the environment; tests start it
+    /// at an instant of their choosing.
+    pub clock: Clock,
 }
 
 /// Where objects (screenshots) are kept.
@@ -245,6 +250,7 @@ impl Config {
                     _ => Err("must be text or json".into()),
                 },
             )?,
+            clock: Clock::system(),
         })
     }
 }

@@ -12,6 +12,7 @@ use pulse_shared::alerts::{AlertKind, AlertSubject};
 use pulse_shared::ids::{AgentId, CompanyId, UserId};
 
 use crate::alerts::{self, Audience, NewAlert};
+use crate::clock::Clock;
 use crate::db::{self, DbPool, activity, agents, screenshots};
 use crate::storage::{self, Store};
 
@@ -31,16 +32,20 @@ pub const SCREENSHOT_BATCH: i64 = 500;
 /// instead of holding a replica for long.
 const SCREENSHOT_MAX_BATCHES: usize = 40;
 
-/// Runs `round` at the current time every `period` until the process ends.
-async fn every<F>(period: Duration, job: &'static str, mut round: impl FnMut(DateTime<Utc>) -> F)
-where
+/// Runs `round` at the clock's current time every `period` until the process ends.
+async fn every<F>(
+    clock: Clock,
+    period: Duration,
+    job: &'static str,
+    mut round: impl FnMut(DateTime<Utc>) -> F,
+) where
     F: Future<Output = anyhow::Result<()>>,
 {
     let mut every = tokio::time::interval(period);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        if let Err(error) = round(Utc::now()).await {
+        if let Err(error) = round(clock.now()).await {
             tracing::warn!(
                 error = format!("{error:#}"),
                 job,
@@ -73,8 +78,8 @@ const PRESENCE_BATCH: usize = 1_000;
 
 /// Recomputes presence every `period` until the process ends; a round that found a
 /// full batch of transitions is followed at once by another.
-pub async fn presence_loop(pool: DbPool, period: Duration) {
-    every(period, "presence", |now| {
+pub async fn presence_loop(pool: DbPool, clock: Clock, period: Duration) {
+    every(clock, period, "presence", |now| {
         let pool = pool.clone();
         async move {
             while presence_round(&pool, now).await? == Some(PRESENCE_BATCH) {}
@@ -88,22 +93,23 @@ pub async fn presence_loop(pool: DbPool, period: Duration) {
 const SESSION_ROUND: i64 = 1_000;
 
 /// Folds queued activity into work sessions every `period` until the process ends.
-pub async fn sessions_loop(pool: DbPool, period: Duration) {
-    every(period, "sessions", |_| {
+pub async fn sessions_loop(pool: DbPool, clock: Clock, period: Duration) {
+    every(clock, period, "sessions", |now| {
         let pool = pool.clone();
-        async move { Ok(sessions_round(&pool).await.map(drop)?) }
+        async move { Ok(sessions_round(&pool, now).await.map(drop)?) }
     })
     .await;
 }
 
 /// Folds everything queued so far into work sessions, a thousand batches per
 /// transaction; answers how many batches. Waits for a round another replica is doing,
-/// so when it returns, every batch stored before the call is in the sessions.
-pub async fn sessions_round(pool: &DbPool) -> Result<usize, db::DbError> {
+/// so when it returns, every batch stored before the call is in the sessions. `now`
+/// stamps the sessions it writes.
+pub async fn sessions_round(pool: &DbPool, now: DateTime<Utc>) -> Result<usize, db::DbError> {
     let mut conn = db::conn(pool).await?;
     let mut total = 0;
     loop {
-        let folded = activity::build_sessions(&mut conn, SESSION_ROUND).await?;
+        let folded = activity::build_sessions(&mut conn, SESSION_ROUND, now).await?;
         total += folded;
         if i64::try_from(folded).unwrap_or(0) < SESSION_ROUND {
             return Ok(total);
@@ -112,8 +118,8 @@ pub async fn sessions_round(pool: &DbPool) -> Result<usize, db::DbError> {
 }
 
 /// Deletes expired activity and screenshots every `period` until the process ends.
-pub async fn retention_loop(pool: DbPool, store: Store, period: Duration) {
-    every(period, "retention", |now| {
+pub async fn retention_loop(pool: DbPool, store: Store, clock: Clock, period: Duration) {
+    every(clock, period, "retention", |now| {
         let (pool, store) = (pool.clone(), store.clone());
         async move {
             let activity = retention_round(&pool, now).await?;
@@ -210,7 +216,7 @@ pub async fn presence_round(
                 }
                 _ => continue,
             };
-            alerts::raise(conn, company, alert).await?;
+            alerts::raise(conn, company, alert, now).await?;
         }
         Ok(Some(transitions.len()))
     })
@@ -264,7 +270,7 @@ pub async fn screenshot_retention_round(
     drop(conn);
     // Deletions are queued at the database's clock; a `now` set back by a test must
     // still see those due by the wall clock.
-    let due = now.max(Utc::now());
+    let due = now.max(Clock::system().now());
     for _ in 0..SCREENSHOT_MAX_BATCHES {
         let deleted = storage::drain(pool, store.as_ref(), due, SCREENSHOT_BATCH).await?;
         round.objects += deleted;

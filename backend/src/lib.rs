@@ -8,6 +8,7 @@ pub mod agent_cache;
 pub mod alerts;
 pub mod api;
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;

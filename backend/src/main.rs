@@ -58,7 +58,7 @@ async fn seed_demo(config: &Config) -> anyhow::Result<()> {
     use diesel_async::AsyncConnection;
     db::migrate(&config.database_url).await?;
     let mut conn = diesel_async::AsyncPgConnection::establish(&config.database_url).await?;
-    if seed::seed_demo(&mut conn).await? {
+    if seed::seed_demo(&mut conn, config.clock.now()).await? {
         println!(
             "created the demo company: sign in as {} / {}",
             seed::DEMO_EMAIL,

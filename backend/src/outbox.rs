@@ -11,12 +11,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use futures_util::future::join_all;
 use pulse_shared::webhooks::{DeliveryStatus, SIGNATURE_HEADER};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use tokio::sync::Notify;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::webhooks::{self, Claimed, Outcome};
 use crate::db::{self, DbPool, alerts};
@@ -49,6 +49,7 @@ pub struct Outbox {
     retry_base: Duration,
     poll: Duration,
     public_url: String,
+    clock: Clock,
     wake: Arc<Notify>,
 }
 
@@ -65,6 +66,7 @@ impl Outbox {
             retry_base: config.webhook_retry_base,
             poll: config.outbox_poll,
             public_url: config.public_url.clone(),
+            clock: config.clock,
             pool,
             mailer,
             wake,
@@ -100,7 +102,9 @@ impl Outbox {
     async fn prune(&self) {
         let pruned = async {
             let mut conn = db::conn(&self.pool).await?;
-            Ok::<_, db::DbError>(webhooks::prune(&mut conn, KEEP_DELIVERIES).await?)
+            Ok::<_, db::DbError>(
+                webhooks::prune(&mut conn, KEEP_DELIVERIES, self.clock.now()).await?,
+            )
         };
         match pruned.await {
             Ok(0) => {}
@@ -113,8 +117,9 @@ impl Outbox {
     /// more may be waiting.
     async fn round(&self) -> Result<bool, db::DbError> {
         let mut conn = db::conn(&self.pool).await?;
-        let due = webhooks::claim_due(&mut conn, LEASE_SECS, BATCH).await?;
-        let emails = alerts::claim_emails(&mut conn, BATCH).await?;
+        let now = self.clock.now();
+        let due = webhooks::claim_due(&mut conn, LEASE_SECS, BATCH, now).await?;
+        let emails = alerts::claim_emails(&mut conn, BATCH, now).await?;
         drop(conn);
         let full = due.len() as i64 == BATCH || emails.len() as i64 == BATCH;
         let webhook_results = join_all(due.into_iter().map(|claimed| self.deliver(claimed)));
@@ -131,7 +136,7 @@ impl Outbox {
     /// One attempt of one webhook delivery, logged.
     async fn deliver(&self, claimed: Claimed) -> Result<(), db::DbError> {
         let number = claimed.attempts + 1;
-        let attempted_at = Utc::now();
+        let attempted_at = self.clock.now();
         let started = Instant::now();
         let result = self.post(&claimed).await;
         let latency_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
@@ -176,7 +181,7 @@ impl Outbox {
         let url = rules::check_url(&claimed.url, self.allow_private)
             .map_err(|refused| refused.0.to_owned())?;
         let body = serde_json::to_vec(&claimed.payload).map_err(|error| error.to_string())?;
-        let signature = rules::signature(&claimed.secret, Utc::now().timestamp(), &body);
+        let signature = rules::signature(&claimed.secret, self.clock.now().timestamp(), &body);
         let response = self
             .client
             .post(url)
@@ -207,7 +212,7 @@ impl Outbox {
             }
         };
         let next = (!sent && email.attempts < EMAIL_TRIES).then(|| {
-            Utc::now()
+            self.clock.now()
                 + chrono::Duration::from_std(retry_wait(
                     self.retry_base,
                     email.attempts.unsigned_abs(),

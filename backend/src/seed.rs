@@ -1,10 +1,11 @@
 //! `pulse seed-demo`: a demo company to look around in, created only in an empty database.
 
-use chrono::{Datelike, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use pulse_shared::activity::ActivityEvent;
 use pulse_shared::audit::ActorKind;
-use pulse_shared::ids::{CompanyId, TeamId, UserId};
+use pulse_shared::ids::{AgentId, CompanyId, TeamId, UserId};
 use pulse_shared::people::{Role, UserStatus};
 use serde_json::json;
 use uuid::Uuid;
@@ -38,22 +39,100 @@ fn mix(seed: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// Working days of activity the demo holds before today.
+const PAST_WORKING_DAYS: usize = 5;
+
+/// Whether people work on `day`: Monday to Friday.
+pub fn is_working_day(day: NaiveDate) -> bool {
+    !matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+/// The days the demo has activity on: the last [`PAST_WORKING_DAYS`] working days before
+/// today, oldest first, then today when it is a working day (up to `now`). Nobody works
+/// at weekends, so on a Sunday the demo shows Friday's work and nothing today.
+pub fn demo_days(now: DateTime<Utc>) -> Vec<NaiveDate> {
+    let today = now.date_naive();
+    let mut days: Vec<NaiveDate> = today
+        .iter_days()
+        .rev()
+        .skip(1)
+        .filter(|day| is_working_day(*day))
+        .take(PAST_WORKING_DAYS)
+        .collect();
+    days.reverse();
+    if is_working_day(today) {
+        days.push(today);
+    }
+    days
+}
+
+/// One person's activity on `day` (UTC), ending no later than `until`: from about
+/// 08:30 for nine hours, with a 45-minute lunch, short breaks now and then and some
+/// idle minutes. Every full day has hours of active time, whatever the date.
+pub fn demo_day(index: usize, day: NaiveDate, until: DateTime<Utc>) -> Vec<ActivityEvent> {
+    let mut events = Vec::new();
+    let Some(start) = day.and_hms_opt(8, 30, 0).map(|start| start.and_utc()) else {
+        return events;
+    };
+    let offset = i64::try_from(index % 8).unwrap_or(0) * 5;
+    let mut at = start + Duration::minutes(offset);
+    let end = (start + Duration::hours(9)).min(until);
+    let lunch = start + Duration::minutes(210 + offset);
+    let mut lunched = false;
+    let mut n = (index as u64) << 32 | u64::try_from(day.num_days_from_ce()).unwrap_or(0);
+    while at + Duration::minutes(5) < end {
+        if !lunched && at >= lunch {
+            lunched = true;
+            at += Duration::minutes(45);
+            continue;
+        }
+        n += 1;
+        let roll = mix(n);
+        let (app, title, url) = APPS[(roll % APPS.len() as u64) as usize];
+        let secs =
+            (60 + (roll >> 8) % 540).min(u64::try_from((end - at).num_seconds()).unwrap_or(0));
+        let duration = u32::try_from(secs).unwrap_or(60);
+        let idle = (roll >> 20).is_multiple_of(12);
+        // A coffee now and then: a gap past the idle threshold ends a session.
+        let gap = if (roll >> 24).is_multiple_of(14) {
+            60 * 8
+        } else {
+            (roll >> 32) % 60
+        };
+        events.push(ActivityEvent {
+            id: Uuid::new_v4(),
+            app: app.into(),
+            title: Some(title.into()),
+            url: url.map(str::to_owned),
+            started_at: at,
+            duration_secs: duration,
+            keystrokes: if idle { 0 } else { duration * 2 },
+            mouse_events: if idle { 0 } else { duration },
+            active_secs: if idle { 0 } else { duration * 9 / 10 },
+            idle,
+        });
+        at += Duration::seconds(i64::try_from(secs + gap).unwrap_or(600));
+    }
+    events
+}
+
 /// An enrolled computer for `user`, heard from just now (every fifth one went quiet an
-/// hour ago), with yesterday's and today's working hours of activity.
+/// hour ago), with the activity of the demo's days built into sessions.
 async fn seed_agent(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     user: &UserRow,
     index: usize,
-    now: chrono::DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let first = user.name.split(' ').next().unwrap_or("demo").to_lowercase();
     let quiet = index % 5 == 4;
-    let last_seen = if quiet {
-        now - chrono::Duration::hours(1)
-    } else {
-        now
-    };
+    let last_seen = if quiet { now - Duration::hours(1) } else { now };
+    let days = demo_days(now);
+    let working_now = days.last() == Some(&now.date_naive())
+        && demo_day(index, now.date_naive(), last_seen)
+            .last()
+            .is_some_and(|event| now - event.started_at < Duration::minutes(15));
     let agent = agents::AgentRow {
         company_id: company.0,
         id: Uuid::now_v7(),
@@ -68,63 +147,31 @@ async fn seed_agent(
         agent_version: "0.1.0".into(),
         secret_hash: crate::auth::secrets::token_hash(&format!("demo-{}", Uuid::new_v4())),
         enrolled_with: None,
-        enrolled_at: now - chrono::Duration::days(3),
+        enrolled_at: days
+            .iter()
+            .next()
+            .and_then(|day| day.and_hms_opt(8, 0, 0))
+            .map_or(now, |at| at.and_utc() - Duration::days(1)),
         last_seen_at: Some(last_seen),
-        last_state: Some(if quiet { "locked" } else { "active" }.into()),
+        // Computers stay on out of hours, locked.
+        last_state: Some(if working_now { "active" } else { "locked" }.into()),
         presence: if quiet { "offline" } else { "online" }.into(),
         revoked_at: None,
     };
     agents::insert_agent(conn, &agent).await?;
-    let mut events = Vec::new();
-    let today = now.date_naive();
-    for day in [today - chrono::Duration::days(1), today] {
-        let Some(start) = day.and_hms_opt(8, 30, 0) else {
-            continue;
-        };
-        let mut at = start.and_utc() + chrono::Duration::minutes((index as i64 * 7) % 40);
-        let end = (start.and_utc() + chrono::Duration::hours(9)).min(last_seen);
-        let mut n = index as u64 * 1_000 + day.ordinal() as u64;
-        while at + chrono::Duration::minutes(5) < end {
-            n += 1;
-            let roll = mix(n);
-            let (app, title, url) = APPS[(roll % APPS.len() as u64) as usize];
-            let secs = 60 + (roll >> 8) % 540;
-            let idle = (roll >> 20).is_multiple_of(9);
-            // A lunch break, and now and then a coffee: gaps past the idle threshold.
-            let gap = match (roll >> 24) % 14 {
-                0 => 60 * 45,
-                1 => 60 * 8,
-                _ => (roll >> 32) % 90,
-            };
-            let duration = u32::try_from(secs).unwrap_or(60);
-            events.push(pulse_shared::activity::ActivityEvent {
-                id: Uuid::new_v4(),
-                app: app.into(),
-                title: Some(title.into()),
-                url: url.map(str::to_owned),
-                started_at: at,
-                duration_secs: duration,
-                keystrokes: if idle { 0 } else { duration * 2 },
-                mouse_events: if idle { 0 } else { duration },
-                active_secs: if idle { 0 } else { duration * 4 / 5 },
-                idle,
-            });
-            at += chrono::Duration::seconds(i64::try_from(secs + gap).unwrap_or(600));
-        }
-    }
+    let events: Vec<ActivityEvent> = days
+        .iter()
+        .flat_map(|day| demo_day(index, *day, last_seen))
+        .collect();
     activity::insert_events(
         conn,
-        (
-            company,
-            pulse_shared::ids::AgentId(agent.id),
-            UserId(user.id),
-        ),
+        (company, AgentId(agent.id), UserId(user.id)),
         &events,
-        chrono::Duration::minutes(5),
+        Duration::minutes(5),
         now,
     )
     .await?;
-    activity::build_sessions(conn, 1_000).await?;
+    activity::build_sessions(conn, 1_000, now).await?;
     Ok(())
 }
 
@@ -151,8 +198,9 @@ const EMPLOYEES: [(&str, usize); 12] = [
     ("Adele Goldberg", 1),
 ];
 
-/// Creates the demo company unless the database already has a company. Returns whether it did.
-pub async fn seed_demo(conn: &mut AsyncPgConnection) -> anyhow::Result<bool> {
+/// Creates the demo company, as it is at `now`, unless the database already has a
+/// company. Returns whether it did.
+pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyhow::Result<bool> {
     let existing: i64 = companies::table.count().get_result(conn).await?;
     if existing > 0 {
         return Ok(false);
@@ -160,7 +208,6 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection) -> anyhow::Result<bool> {
     let passwords = Passwords::new(1)?;
     // Everyone shares the demo password; hash it once.
     let password_hash = passwords.hash(DEMO_PASSWORD.into()).await?;
-    let now = Utc::now();
     let company = CompanyRow {
         id: Uuid::now_v7(),
         name: "Demo Co".into(),
@@ -173,6 +220,7 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection) -> anyhow::Result<bool> {
         id: None,
         ip: None,
         user_agent: None,
+        at: now,
     };
     let person = |name: &str, role: Role, team: Option<Uuid>| {
         let email = format!(
@@ -287,4 +335,72 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection) -> anyhow::Result<bool> {
     })
     .await?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(rfc3339: &str) -> DateTime<Utc> {
+        rfc3339.parse().unwrap()
+    }
+
+    fn date(ymd: &str) -> NaiveDate {
+        ymd.parse().unwrap()
+    }
+
+    #[test]
+    fn the_demo_holds_the_last_working_week_and_today_when_people_work() {
+        // Sunday night: Monday to Friday before it, nothing on the weekend.
+        let sunday = demo_days(at("2026-12-06T23:59:00Z"));
+        assert_eq!(sunday[0], date("2026-11-30"));
+        assert_eq!(sunday.last(), Some(&date("2026-12-04")));
+        assert_eq!(sunday.len(), 5);
+        // Monday morning: last week, and today.
+        let monday = demo_days(at("2026-12-07T08:00:00Z"));
+        assert_eq!(monday[0], date("2026-11-30"));
+        assert_eq!(monday[4], date("2026-12-04"));
+        assert_eq!(monday.last(), Some(&date("2026-12-07")));
+        // Across a leap day and a year's end.
+        assert!(demo_days(at("2028-03-01T12:00:00Z")).contains(&date("2028-02-29")));
+        assert_eq!(
+            demo_days(at("2027-01-01T00:01:00Z")).last(),
+            Some(&date("2027-01-01"))
+        );
+        assert!(demo_days(at("2027-01-01T00:01:00Z")).contains(&date("2026-12-31")));
+    }
+
+    /// Every person works over four hours on every working day of four years (a leap
+    /// year among them), in events that follow each other without overlapping.
+    #[test]
+    fn every_demo_day_has_hours_of_active_time_whatever_the_date() {
+        let mut day = date("2026-01-01");
+        let far = at("2100-01-01T00:00:00Z");
+        while day < date("2030-01-01") {
+            for index in 0..14 {
+                let events = demo_day(index, day, far);
+                let active: u32 = events.iter().map(|e| e.active_secs).sum();
+                assert!(active > 4 * 3600, "{day} #{index}: {active} s active");
+                for pair in events.windows(2) {
+                    let end = pair[0].started_at + Duration::seconds(pair[0].duration_secs.into());
+                    assert!(end <= pair[1].started_at, "{day} #{index} overlaps");
+                }
+                assert!(events.iter().all(|e| e.started_at.date_naive() == day));
+            }
+            day = day.succ_opt().unwrap();
+        }
+    }
+
+    #[test]
+    fn today_ends_at_the_time_given() {
+        let until = at("2027-03-15T11:00:00Z");
+        let events = demo_day(3, until.date_naive(), until);
+        assert!(!events.is_empty());
+        assert!(
+            events
+                .iter()
+                .all(|e| e.started_at + Duration::seconds(e.duration_secs.into()) <= until)
+        );
+        assert!(demo_day(3, until.date_naive(), at("2027-03-15T08:00:00Z")).is_empty());
+    }
 }

@@ -86,13 +86,22 @@ pub fn run(
             agent_cache.clone(),
         )),
         tokio::spawn(outbox.run()),
-        tokio::spawn(jobs::presence_loop(pool.clone(), config.presence_every)),
+        tokio::spawn(jobs::presence_loop(
+            pool.clone(),
+            config.clock,
+            config.presence_every,
+        )),
         tokio::spawn(jobs::retention_loop(
             pool.clone(),
             store.clone(),
+            config.clock,
             config.retention_every,
         )),
-        tokio::spawn(jobs::sessions_loop(pool.clone(), config.sessions_every)),
+        tokio::spawn(jobs::sessions_loop(
+            pool.clone(),
+            config.clock,
+            config.sessions_every,
+        )),
         tokio::spawn(heartbeats::flush_loop(
             seen.clone(),
             pool.clone(),
@@ -101,8 +110,9 @@ pub fn run(
     ]);
     let state = web::Data::new(AppState {
         pool,
-        started_at: chrono::Utc::now(),
-        tokens: TokenKeys::load(config.jwt_secret.as_deref(), &config.data_dir)?,
+        clock: config.clock,
+        started_at: config.clock.now(),
+        tokens: TokenKeys::load(config.jwt_secret.as_deref(), &config.data_dir, config.clock)?,
         passwords: Passwords::new(hashing_threads)?,
         auth_limits,
         mailer,

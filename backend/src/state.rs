@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use tokio::task::JoinHandle;
 
 use crate::alerts::live::Live;
+use crate::clock::Clock;
 
 use crate::agent_cache::AgentCache;
 use crate::auth::password::Passwords;
@@ -21,6 +22,8 @@ use crate::storage::Store;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
+    /// What "now" is (see `clock`).
+    pub clock: Clock,
     pub started_at: DateTime<Utc>,
     pub tokens: TokenKeys,
     pub passwords: Passwords,

@@ -4,6 +4,10 @@
 //!
 //! The server to use comes from `PULSE_TEST_DATABASE_URL` (or `DATABASE_URL`): a URL
 //! whose role may create databases. `cargo xtask test` sets it.
+//!
+//! Each app's clock starts at `PULSE_TEST_NOW` (RFC 3339) when it is set, so the whole
+//! suite can be run as if on another day: `PULSE_TEST_NOW=2028-02-29T23:59:00Z cargo
+//! xtask test`. Tests ask the app for the time ([`TestApp::now`]), never the system.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::TcpListener;
@@ -15,6 +19,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use sha2::{Digest, Sha256};
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::db;
 
@@ -114,6 +119,7 @@ impl TestApp {
         let objects_dir =
             std::env::temp_dir().join(format!("pulse-objects-{}", uuid::Uuid::new_v4().simple()));
         let mut config = test_config(&db.url, &objects_dir)?;
+        config.clock = test_clock()?;
         adjust(&mut config);
         let (base_url, handle) = serve(&config)?;
         let client = reqwest::Client::builder()
@@ -127,6 +133,11 @@ impl TestApp {
             client,
             handle,
         })
+    }
+
+    /// The time on this app's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.config.clock.now()
     }
 
     /// The absolute URL of `path` on this server.
@@ -325,6 +336,20 @@ fn test_config(database_url: &str, objects_dir: &Path) -> anyhow::Result<Config>
         ),
     ]);
     Ok(Config::from_lookup(|name| vars.get(name).cloned())?)
+}
+
+/// The clock test apps run on: started at `PULSE_TEST_NOW` when it is set, else the
+/// system clock.
+pub fn test_clock() -> anyhow::Result<Clock> {
+    match std::env::var("PULSE_TEST_NOW") {
+        Ok(at) if !at.trim().is_empty() => {
+            let at = chrono::DateTime::parse_from_rfc3339(at.trim()).with_context(|| {
+                format!("PULSE_TEST_NOW={at} is not an RFC 3339 time such as 2028-02-29T23:59:00Z")
+            })?;
+            Ok(Clock::starting_at(at.to_utc()))
+        }
+        _ => Ok(Clock::system()),
+    }
 }
 
 fn admin_url() -> anyhow::Result<String> {

@@ -7,6 +7,10 @@
 //! each page they visit, so a run leaves desktop and phone pictures of every page under
 //! `PULSE_SCREENSHOT_DIR` (`cargo xtask test` points it at `<target>/e2e-screenshots`).
 //!
+//! Browser tests run on the system clock, whatever `PULSE_TEST_NOW` says: the page
+//! reads the browser's clock, which cannot be moved. Each starts its app through
+//! [`serve`], which sees to that.
+//!
 //! Configuration (all set by `cargo xtask test`):
 //! `PULSE_DIST_DIR` (the built SPA, default `<workspace>/dist`),
 //! `PULSE_SCREENSHOT_DIR` (default `<workspace>/target/e2e-screenshots`),
@@ -25,6 +29,8 @@ use fantoccini::elements::Element;
 use fantoccini::error::{CmdError, ErrorStatus};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+use pulse_backend::clock::Clock;
+use pulse_backend::config::Config;
 use pulse_backend::testing::TestApp;
 use serde_json::json;
 use tokio::process::{Child, Command};
@@ -55,15 +61,25 @@ pub const PHONE: Viewport = Viewport {
     height: 844,
 };
 
+/// The app a browser test drives: the built SPA, on the system clock (the browser's),
+/// after `adjust` has changed the rest of its configuration.
+pub async fn serve(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<TestApp> {
+    let dist = dist_dir()?;
+    TestApp::spawn_with(|config| {
+        config.dist_dir = dist;
+        config.clock = Clock::system();
+        adjust(config);
+    })
+    .await
+}
+
 /// Runs one browser test against its own app and browser; screenshots the page as
 /// `<name>-failure.png` (plus the page's HTML) when the test returns an error.
 pub async fn run(
     name: &str,
     test: impl AsyncFnOnce(&Browser) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let dist = dist_dir()?;
-    let app = TestApp::spawn_with(|config| {
-        config.dist_dir = dist;
+    let app = serve(|config| {
         // The presence job runs as on a live server (every ten seconds there).
         config.presence_every = std::time::Duration::from_secs(1);
     })
@@ -103,6 +119,22 @@ pub fn screenshot_dir() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+/// A time zone (fixed offset, no daylight saving) in which `now` is around noon.
+///
+/// Rationale: pages show local days, and a test that sends a stretch of activity and then
+/// looks at "today" fails when local midnight falls in between. In this zone the day in
+/// the browser has hours behind and ahead of it, whenever the suite runs.
+pub fn midday_zone(now: chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::Timelike;
+    // UTC+12 at 00:xx UTC down to UTC-11 at 23:xx; the `Etc` names count west as plus.
+    let east = 12 - i64::from(now.hour());
+    match east {
+        0 => "Etc/UTC".to_owned(),
+        east if east > 0 => format!("Etc/GMT-{east}"),
+        west => format!("Etc/GMT+{}", -west),
+    }
+}
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -135,6 +167,8 @@ impl Browser {
         let driver_port = free_port()?;
         let mut driver = Command::new(&chromedriver)
             .arg(format!("--port={driver_port}"))
+            // Chromium inherits the zone: the browser's day is never about to end.
+            .env("TZ", midday_zone(chrono::Utc::now()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -581,5 +615,27 @@ impl ProfileDir {
 impl Drop for ProfileDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browsers_zone_puts_every_hour_of_the_day_at_noon() {
+        for hour in 0..24 {
+            let now = chrono::DateTime::parse_from_rfc3339(&format!("2027-03-28T{hour:02}:30:00Z"))
+                .unwrap()
+                .to_utc();
+            let zone = midday_zone(now);
+            // `Etc/GMT-5` is five hours east of UTC.
+            let east = match zone.strip_prefix("Etc/GMT") {
+                Some(offset) => -offset.parse::<i64>().unwrap(),
+                None => 0,
+            };
+            assert!((-12..=14).contains(&east), "{zone}");
+            assert_eq!(i64::from(hour) + east, 12, "{hour}:30 UTC in {zone}");
+        }
     }
 }

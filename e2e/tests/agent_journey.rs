@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
 use pulse_backend::testing::TestApp;
-use pulse_e2e::{Browser, dist_dir};
+use pulse_e2e::{Browser, serve};
 use serde_json::{Value, json};
 
 const OWNER_EMAIL: &str = "sim1@journey.test";
@@ -17,8 +17,7 @@ const PASSWORD: &str = "journey-password-42";
 
 #[tokio::test]
 async fn a_simulated_agent_goes_online_then_offline_with_an_alert() -> anyhow::Result<()> {
-    let app = TestApp::spawn_with(|config| {
-        config.dist_dir = dist_dir().unwrap_or_default();
+    let app = serve(|config| {
         // Presence is recomputed every second, as a live server does every ten.
         config.presence_every = Duration::from_secs(1);
     })

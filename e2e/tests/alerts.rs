@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, ensure};
 use pulse_backend::testing::{Receiver, TestApp};
-use pulse_e2e::{Browser, dist_dir};
+use pulse_e2e::{Browser, serve};
 use pulse_shared::auth::SessionResponse;
 use serde_json::json;
 
@@ -19,8 +19,7 @@ const SAMPLES: usize = 21;
 
 #[tokio::test]
 async fn the_bell_updates_live_across_replicas() -> anyhow::Result<()> {
-    let app = TestApp::spawn_with(|config| {
-        config.dist_dir = dist_dir().unwrap_or_default();
+    let app = serve(|config| {
         config.webhooks_allow_private = true;
         config.webhook_retry_base = Duration::from_millis(200);
         config.outbox_poll = Duration::from_millis(100);

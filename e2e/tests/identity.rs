@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, ensure};
 use pulse_backend::testing::TestApp;
-use pulse_e2e::{Browser, dist_dir};
+use pulse_e2e::{Browser, serve};
 use pulse_shared::auth::SessionResponse;
 
 const COMPANY: &str = "Acme Robotics";
@@ -25,7 +25,7 @@ const TEAM: &str = "Engineering";
 
 #[tokio::test]
 async fn signup_invite_join_and_audit() -> anyhow::Result<()> {
-    let app = TestApp::spawn_with_dist(dist_dir()?).await?;
+    let app = serve(|_| {}).await?;
     let owner = Browser::start(&app.base_url).await?;
     let outcome = journey(&app, &owner).await;
     if outcome.is_err() {

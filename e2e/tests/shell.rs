@@ -2,8 +2,7 @@
 //! shows a not-found page, switches themes; and the API answers JSON, never the SPA.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use pulse_backend::testing::TestApp;
-use pulse_e2e::{Browser, PHONE, dist_dir, run};
+use pulse_e2e::{Browser, PHONE, run, serve};
 
 #[tokio::test]
 async fn the_app_loads_on_the_overview() -> anyhow::Result<()> {
@@ -97,7 +96,7 @@ async fn the_theme_toggle_reaches_dark() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn unknown_api_paths_are_json_problems_not_the_spa() -> anyhow::Result<()> {
-    let app = TestApp::spawn_with_dist(dist_dir()?).await?;
+    let app = serve(|_| {}).await?;
     let http = reqwest::Client::new();
 
     let response = http.get(app.url("/api/v1/nope")).send().await?;

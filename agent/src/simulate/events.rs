@@ -370,7 +370,7 @@ mod tests {
 
     #[test]
     fn live_batches_fill_their_span_without_gaps_and_pass_the_servers_checks() {
-        let now = Utc::now();
+        let now = instant();
         for n in 0..200 {
             let start = now - Duration::seconds(60);
             let mut day = Workday::new(n, 7, start);
@@ -390,7 +390,7 @@ mod tests {
 
     #[test]
     fn replayed_events_are_valid_and_ids_unique() {
-        let now = Utc::now();
+        let now = instant();
         let mut day = Workday::new(3, 1, now - Duration::days(29));
         let mut ids = std::collections::HashSet::new();
         let mut idle = 0;
@@ -443,7 +443,7 @@ mod tests {
 
     #[test]
     fn a_span_that_is_not_ahead_gives_nothing() {
-        let now = Utc::now();
+        let now = instant();
         let mut day = Workday::new(1, 1, now);
         assert!(day.fill_until(now - Duration::seconds(5), 20).is_empty());
         assert_eq!(day.cursor(), now);

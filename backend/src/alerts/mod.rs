@@ -5,7 +5,7 @@
 
 pub mod live;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use pulse_shared::alerts::{AlertKind, AlertSubject};
 use pulse_shared::ids::{AlertId, CompanyId, UserId};
@@ -44,10 +44,11 @@ pub async fn raise(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     alert: NewAlert,
+    now: DateTime<Utc>,
 ) -> diesel::QueryResult<Option<AlertId>> {
     conn.transaction(async |conn| {
         if let Some(condition) = alert.kind.resolves() {
-            rows::resolve(conn, company, &open_key(condition, &alert.subject)).await?;
+            rows::resolve(conn, company, &open_key(condition, &alert.subject), now).await?;
         }
         let id = AlertId::generate();
         let row = AlertRow {
@@ -66,7 +67,7 @@ pub async fn raise(
                 .is_condition()
                 .then(|| open_key(alert.kind, &alert.subject)),
             resolved_at: None,
-            created_at: Utc::now(),
+            created_at: now,
         };
         if !rows::insert(conn, &row).await? {
             return Ok(None);
@@ -75,9 +76,16 @@ pub async fn raise(
             Audience::Person(user) => Some(user),
             Audience::Company => None,
         };
-        let reached =
-            rows::insert_recipients(conn, company, id, alert.kind, person, alert.subject.user_id)
-                .await?;
+        let reached = rows::insert_recipients(
+            conn,
+            company,
+            id,
+            alert.kind,
+            person,
+            alert.subject.user_id,
+            now,
+        )
+        .await?;
         let deliveries = webhook_deliveries(conn, company, &row).await?;
         if reached.iter().any(|recipient| recipient.in_app) {
             rows::notify(conn, live::ALERTS_CHANNEL, &live::payload(company, id)).await?;
@@ -122,6 +130,7 @@ async fn webhook_deliveries(
                 &event.event_type,
                 payload.clone(),
                 None,
+                row.created_at,
             )
         })
         .collect();

@@ -3,7 +3,6 @@
 
 use actix_web::http::header::{self, ETag, EntityTag};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::Utc;
 use diesel_async::AsyncConnection;
 use std::collections::HashSet;
 
@@ -56,7 +55,7 @@ pub async fn enroll(
     let mut conn = db::conn(&state.pool).await?;
     let (company, user, team) = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            let token = match agents::use_token(conn, &token_hash(body.token.trim())).await? {
+            let token = match agents::use_token(conn, &token_hash(body.token.trim()), actor.at).await? {
                 Ok(token) => token,
                 Err(Unusable::Unknown) => {
                     return Err(ApiError::Unauthorized("This enrollment token is not known."));
@@ -116,7 +115,7 @@ pub async fn enroll(
                 agent_version: body.agent_version.trim().to_owned(),
                 secret_hash: token_hash(&credential),
                 enrolled_with: Some(token.id),
-                enrolled_at: Utc::now(),
+                enrolled_at: state.clock.now(),
                 last_seen_at: None,
                 last_state: None,
                 presence: "offline".to_owned(),
@@ -156,7 +155,7 @@ pub async fn heartbeat(
     state: web::Data<AppState>,
     Json(body): Json<HeartbeatRequest>,
 ) -> Result<web::Json<HeartbeatResponse>, ApiError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     state
         .seen
         .record(device.company_id, device.agent_id, body.state, now);
@@ -202,7 +201,7 @@ pub async fn upload_activity(
     state: web::Data<AppState>,
     Json(batch): Json<ActivityBatch, ACTIVITY_BODY_LIMIT>,
 ) -> Result<web::Json<ActivityReceipt>, ApiError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let received = batch.events.len();
     if received == 0 {
         return Err(ApiError::field(

@@ -2,7 +2,6 @@
 //! computers and to see and revoke agents.
 
 use actix_web::{HttpResponse, delete, get, post, web};
-use chrono::Utc;
 use diesel_async::AsyncConnection;
 use pulse_shared::agents::{
     Agent, AgentCounts, AgentQuery, CreateEnrollmentTokenRequest, EnrollmentToken,
@@ -79,7 +78,7 @@ pub async fn create_token(
         }
     }
     let secret = format!("pet_{}", random_token(32)?);
-    let now = Utc::now();
+    let now = state.clock.now();
     let row = TokenRow {
         company_id: company.0,
         id: Uuid::now_v7(),
@@ -149,7 +148,7 @@ pub async fn revoke_token(
     let actor = principal.actor().clone();
     let mut conn = db::conn(&state.pool).await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let token = agents::revoke_token(conn, company, id)
+        let token = agents::revoke_token(conn, company, id, principal.actor().at)
             .await?
             .ok_or(ApiError::NotFound)?;
         let change = Change {
@@ -227,7 +226,7 @@ pub async fn list(
         .map(|employee| (employee.id, employee))
         .collect();
     let default_heartbeat = PolicySettings::default().heartbeat_secs;
-    let now = Utc::now();
+    let now = state.clock.now();
     Ok(web::Json(Page {
         items: page
             .items
@@ -281,7 +280,7 @@ pub async fn revoke(
     principal.require(Action::ManageAgents)?;
     let actor = principal.actor().clone();
     conn.transaction::<_, ApiError, _>(async |conn| {
-        if agents::revoke(conn, company, id).await? > 0 {
+        if agents::revoke(conn, company, id, principal.actor().at).await? > 0 {
             let change = Change {
                 action: "agent.revoked",
                 target_kind: "agent",

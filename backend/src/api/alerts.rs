@@ -14,7 +14,6 @@ use actix_web::dev::Payload;
 use actix_web::http::header::{self, ContentEncoding};
 use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, get, post, put, web};
-use chrono::Utc;
 use diesel_async::AsyncConnection;
 use pulse_shared::Page;
 use pulse_shared::access::Action;
@@ -143,6 +142,7 @@ async fn mark(
         principal.user_id(),
         alert,
         read,
+        state.clock.now(),
     )
     .await?
     {
@@ -160,7 +160,13 @@ pub async fn mark_all_read(
 ) -> Result<web::Json<MarkedRead>, ApiError> {
     principal.require(Action::ReadAlerts)?;
     let mut conn = db::conn(&state.pool).await?;
-    let marked = rows::mark_all(&mut conn, principal.company_id(), principal.user_id()).await?;
+    let marked = rows::mark_all(
+        &mut conn,
+        principal.company_id(),
+        principal.user_id(),
+        state.clock.now(),
+    )
+    .await?;
     Ok(web::Json(MarkedRead {
         marked: i64::try_from(marked).unwrap_or(i64::MAX),
     }))
@@ -190,7 +196,7 @@ pub async fn send_test(
         audience: Audience::Person(principal.user_id()),
     };
     let mut conn = db::conn(&state.pool).await?;
-    alerts::raise(&mut conn, principal.company_id(), alert).await?;
+    alerts::raise(&mut conn, principal.company_id(), alert, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -203,7 +209,7 @@ pub async fn stream_ticket(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ReadAlerts)?;
     let ticket = random_token(32)?;
-    let expires_at = Utc::now() + chrono::Duration::seconds(TICKET_TTL_SECS);
+    let expires_at = state.clock.now() + chrono::Duration::seconds(TICKET_TTL_SECS);
     let mut conn = db::conn(&state.pool).await?;
     rows::insert_ticket(
         &mut conn,
@@ -211,6 +217,7 @@ pub async fn stream_ticket(
         principal.user_id(),
         token_hash(&ticket),
         expires_at,
+        state.clock.now(),
     )
     .await?;
     Ok(HttpResponse::Created().json(StreamTicket { ticket, expires_at }))
@@ -252,11 +259,12 @@ pub async fn stream(
     let (company, user) = match &query.ticket {
         Some(ticket) => {
             let mut conn = db::conn(&state.pool).await?;
-            let (company, user) = rows::take_ticket(&mut conn, &token_hash(ticket))
-                .await?
-                .ok_or(ApiError::Unauthorized(
-                    "This stream ticket is unknown, used or expired; ask for a new one.",
-                ))?;
+            let (company, user) =
+                rows::take_ticket(&mut conn, &token_hash(ticket), state.clock.now())
+                    .await?
+                    .ok_or(ApiError::Unauthorized(
+                        "This stream ticket is unknown, used or expired; ask for a new one.",
+                    ))?;
             match people::user(&mut conn, company, user).await {
                 Ok(person) if person.is_active() => (company, user),
                 _ => return Err(ApiError::Unauthorized("Sign in to continue.")),

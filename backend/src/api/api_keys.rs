@@ -1,7 +1,6 @@
 //! `/api/v1/api-keys`: keys for integrators. The secret is shown once; only its hash is kept.
 
 use actix_web::{HttpResponse, delete, get, post, web};
-use chrono::Utc;
 use diesel_async::AsyncConnection;
 use pulse_shared::api_keys::{ApiKey, ApiKeyCreatedResponse, CreateApiKeyRequest};
 use pulse_shared::ids::ApiKeyId;
@@ -57,7 +56,7 @@ pub async fn create(
         prefix,
         secret_hash: token_hash(&secret),
         created_by: principal.user_id().0,
-        created_at: Utc::now(),
+        created_at: state.clock.now(),
         last_used_at: None,
         revoked_at: None,
     };
@@ -118,7 +117,7 @@ pub async fn revoke(
     principal.require(Action::ManageApiKeys)?;
     let actor = principal.actor().clone();
     conn.transaction::<_, ApiError, _>(async |conn| {
-        if api_keys::revoke(conn, company, id).await? > 0 {
+        if api_keys::revoke(conn, company, id, principal.actor().at).await? > 0 {
             let change = Change {
                 action: "api_key.revoked",
                 target_kind: "api_key",

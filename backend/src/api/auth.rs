@@ -8,6 +8,7 @@
 
 use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use pulse_shared::audit::ActorKind;
 use pulse_shared::auth::{LoginRequest, SessionResponse, SignupRequest};
@@ -57,7 +58,7 @@ pub async fn signup(
     ])?;
     limit(&req, &state, &email)?;
     let password_hash = state.passwords.hash(body.password).await?;
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     let company = CompanyRow {
         id: Uuid::now_v7(),
         name: body.company_name.trim().to_owned(),
@@ -97,7 +98,7 @@ pub async fn signup(
                 summary: json!({"after": {"name": company.name, "owner_email": user.email}}),
             };
             audit::record(conn, company_id, &actor, change).await?;
-            start_session(conn, company_id, UserId(user.id)).await
+            start_session(conn, company_id, UserId(user.id), actor.at).await
         })
         .await?;
     session_response(
@@ -157,7 +158,7 @@ pub async fn login(
                 summary: json!({}),
             };
             audit::record(conn, company_id, &actor, change).await?;
-            start_session(conn, company_id, user_id).await
+            start_session(conn, company_id, user_id, actor.at).await
         })
         .await?;
     session_response(&state, HttpResponse::Ok(), user, company, &refresh_token)
@@ -192,16 +193,16 @@ pub async fn refresh(
                 return Ok(None);
             };
             let company = CompanyId(token.company_id);
-            if token.revoked_at.is_some() || token.expires_at <= chrono::Utc::now() {
+            let now = actor.at;
+            if token.revoked_at.is_some() || token.expires_at <= now {
                 return Ok(None);
             }
-            let now = chrono::Utc::now();
             let reused = token
                 .used_at
                 .is_some_and(|used| now - used > sessions::REUSE_GRACE);
             if reused {
                 // A rotated token came back: it was copied. End every session of this sign-in.
-                sessions::revoke_family(conn, company, token.family_id).await?;
+                sessions::revoke_family(conn, company, token.family_id, now).await?;
                 let change = Change {
                     action: "auth.refresh_token_reused",
                     target_kind: "user",
@@ -218,7 +219,7 @@ pub async fn refresh(
             // Within the grace period a second use is a second tab racing the first, not
             // a thief: it gets its own successor and the first use time stays.
             if token.used_at.is_none() {
-                sessions::mark_used(conn, &hash).await?;
+                sessions::mark_used(conn, &hash, now).await?;
             }
             let next = random_token(32)?;
             sessions::insert(
@@ -227,6 +228,7 @@ pub async fn refresh(
                 UserId(user.id),
                 token.family_id,
                 token_hash(&next),
+                now,
             )
             .await?;
             Ok(Some((user, next)))
@@ -263,7 +265,7 @@ pub async fn logout(
         conn.transaction::<_, ApiError, _>(async |conn| {
             if let Some(token) = sessions::find_for_update(conn, &hash).await? {
                 let company = CompanyId(token.company_id);
-                if sessions::revoke_family(conn, company, token.family_id).await? > 0 {
+                if sessions::revoke_family(conn, company, token.family_id, actor.at).await? > 0 {
                     actor.id = Some(token.user_id);
                     let change = Change {
                         action: "auth.logout",
@@ -288,9 +290,10 @@ pub(crate) async fn start_session(
     conn: &mut diesel_async::AsyncPgConnection,
     company: CompanyId,
     user: UserId,
+    now: DateTime<Utc>,
 ) -> Result<String, ApiError> {
     let token = random_token(32)?;
-    sessions::insert(conn, company, user, Uuid::now_v7(), token_hash(&token)).await?;
+    sessions::insert(conn, company, user, Uuid::now_v7(), token_hash(&token), now).await?;
     Ok(token)
 }
 

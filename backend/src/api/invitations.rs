@@ -4,7 +4,7 @@
 //! never reaches server logs or `Referer` headers. Only its hash is stored.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use diesel_async::AsyncConnection;
 use pulse_shared::audit::ActorKind;
 use pulse_shared::ids::{CompanyId, InvitationId, UserId};
@@ -79,7 +79,7 @@ pub async fn create(
         ));
     }
     let token = random_token(32)?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let row = InvitationRow {
         company_id: company.0,
         id: Uuid::now_v7(),
@@ -96,7 +96,7 @@ pub async fn create(
     let actor = principal.actor().clone();
     let saved = row.clone();
     conn.transaction::<_, ApiError, _>(async |conn| {
-        invitations::revoke_open_for(conn, &saved.email).await?;
+        invitations::revoke_open_for(conn, &saved.email, now).await?;
         invitations::insert(conn, &saved).await?;
         let change = Change {
             action: "user.invited",
@@ -142,7 +142,14 @@ pub async fn list(
     let before = paging::cursor(query.cursor.as_deref())?;
     let mut conn = db::conn(&state.pool).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::InvitePeople).await?;
-    let rows = invitations::open(&mut conn, principal.company_id(), before, limit + 1).await?;
+    let rows = invitations::open(
+        &mut conn,
+        principal.company_id(),
+        before,
+        limit + 1,
+        state.clock.now(),
+    )
+    .await?;
     let mut page: Page<Invitation> = paging::page(rows, limit, |row| row.id.to_string());
     page.items
         .retain(|invitation| reach.includes_team(invitation.team_id.map(|team| team.0)));
@@ -166,12 +173,12 @@ pub async fn revoke(
     let mut conn = db::conn(&state.pool).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::InvitePeople).await?;
     let invitation = invitations::find(&mut conn, company, id).await?;
-    if !invitation.is_open() || !reach.includes_team(invitation.team_id) {
+    if !invitation.is_open(state.clock.now()) || !reach.includes_team(invitation.team_id) {
         return Err(ApiError::NotFound);
     }
     let actor = principal.actor().clone();
     conn.transaction::<_, ApiError, _>(async |conn| {
-        invitations::revoke(conn, company, id).await?;
+        invitations::revoke(conn, company, id, actor.at).await?;
         let change = Change {
             action: "invitation.revoked",
             target_kind: "invitation",
@@ -206,7 +213,7 @@ pub async fn lookup(
     let mut conn = db::conn(&state.pool).await?;
     let invitation = invitations::by_token(&mut conn, &token_hash(&query.token))
         .await?
-        .filter(InvitationRow::is_open)
+        .filter(|invitation| invitation.is_open(state.clock.now()))
         .ok_or(ApiError::NotFound)?;
     let company = people::company(&mut conn, CompanyId(invitation.company_id)).await?;
     Ok(web::Json(InvitationPreview {
@@ -241,14 +248,16 @@ pub async fn accept(
     let name = body.name.trim().to_owned();
     let mut conn = db::conn(&state.pool).await?;
     let actor_base = request_actor(&req, ActorKind::User, None);
+    let now = actor_base.at;
     let (user, refresh_token) = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            let invitation = invitations::by_token_for_update(conn, &hash).await?.filter(InvitationRow::is_open);
+            let invitation = invitations::by_token_for_update(conn, &hash)
+                .await?
+                .filter(|invitation| invitation.is_open(now));
             let Some(invitation) = invitation else {
                 return Err(ApiError::NotFound);
             };
             let company = CompanyId(invitation.company_id);
-            let now = Utc::now();
             let user = UserRow {
                 company_id: company.0,
                 id: Uuid::now_v7(),
@@ -262,7 +271,7 @@ pub async fn accept(
                 updated_at: now,
             };
             people::insert_user(conn, &user).await?;
-            invitations::mark_accepted(conn, company, InvitationId(invitation.id)).await?;
+            invitations::mark_accepted(conn, company, InvitationId(invitation.id), now).await?;
             let actor = crate::db::audit::Actor { id: Some(user.id), ..actor_base };
             let change = Change {
                 action: "user.joined",
@@ -271,7 +280,7 @@ pub async fn accept(
                 summary: json!({"after": {"email": user.email, "name": user.name, "role": user.role, "team_id": user.team_id}, "invitation_id": invitation.id}),
             };
             audit::record(conn, company, &actor, change).await?;
-            let refresh_token = start_session(conn, company, UserId(user.id)).await?;
+            let refresh_token = start_session(conn, company, UserId(user.id), now).await?;
             Ok((user, refresh_token))
         })
         .await?;

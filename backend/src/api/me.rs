@@ -72,7 +72,8 @@ pub async fn change_password(
     let refresh_token = conn
         .transaction::<_, ApiError, _>(async |conn| {
             people::set_password(conn, company_id, user_id, &new_hash).await?;
-            let ended = sessions::revoke_user(conn, company_id, user_id).await?;
+            let ended =
+                sessions::revoke_user(conn, company_id, user_id, principal.actor().at).await?;
             let change = Change {
                 action: "user.password_changed",
                 target_kind: "user",
@@ -80,7 +81,7 @@ pub async fn change_password(
                 summary: json!({"sessions_ended": ended}),
             };
             audit::record(conn, company_id, principal.actor(), change).await?;
-            start_session(conn, company_id, user_id).await
+            start_session(conn, company_id, user_id, principal.actor().at).await
         })
         .await?;
     let user = people::user(&mut conn, company_id, user_id).await?;

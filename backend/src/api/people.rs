@@ -161,7 +161,7 @@ pub async fn update(
                 return Err(ApiError::Conflict("The company must keep at least one active owner.".into()));
             }
             if before.is_active() && !after.is_active() {
-                sessions::revoke_user(conn, company, id).await?;
+                sessions::revoke_user(conn, company, id, actor.at).await?;
             }
             let change = Change {
                 action: "user.updated",
@@ -218,7 +218,7 @@ pub async fn remove(
         if person.role() == Role::Owner && people::active_owner_count(conn, company).await? == 0 {
             return Err(ApiError::Conflict("The company must keep at least one active owner.".into()));
         }
-        crate::db::api_keys::revoke_created_by(conn, company, id).await?;
+        crate::db::api_keys::revoke_created_by(conn, company, id, actor.at).await?;
         let change = Change {
             action: "user.deleted",
             target_kind: "user",

@@ -34,7 +34,7 @@ pub async fn overview(
     principal.require(Action::ManagePolicies)?;
     let company = principal.company_id();
     let mut conn = db::conn(&state.pool).await?;
-    let default = rows::company(&mut conn, company).await?;
+    let default = rows::company(&mut conn, company, state.clock.now()).await?;
     let (employees, teams): (Vec<PolicyRow>, Vec<PolicyRow>) = rows::overrides(&mut conn, company)
         .await?
         .into_iter()
@@ -233,8 +233,9 @@ async fn change(
 ) -> Result<Option<PolicyRow>, ApiError> {
     let company = principal.company_id();
     let actor = principal.actor().clone();
+    let now = actor.at;
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let default = rows::lock(conn, company).await?;
+        let default = rows::lock(conn, company, now).await?;
         let before = match level {
             Level::Company => Some(default),
             _ => rows::find(conn, company, level).await?,
@@ -242,7 +243,7 @@ async fn change(
         let before_json = before.as_ref().map(|row| row.settings.clone());
         let after = match settings {
             Some(settings) if before_json.as_ref() == Some(&settings) => return Ok(before),
-            Some(settings) => Some(rows::put(conn, company, level, settings).await?),
+            Some(settings) => Some(rows::put(conn, company, level, settings, now).await?),
             None if before.is_none() => return Ok(None),
             None => {
                 rows::remove(conn, company, level).await?;
@@ -292,7 +293,7 @@ async fn change(
             },
             audience: Audience::Company,
         };
-        alerts::raise(conn, company, alert).await?;
+        alerts::raise(conn, company, alert, now).await?;
         Ok(after)
     })
     .await

@@ -16,7 +16,7 @@
 use actix_web::dev::Decompress;
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, post, web};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures_util::StreamExt;
 use pulse_shared::access::{Action, Reach, access};
@@ -111,7 +111,7 @@ pub async fn upload(
             limit: MAX_SCREENSHOT_BYTES,
         });
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     let upload = query.into_inner();
     ApiError::check_fields([
         (
@@ -332,7 +332,7 @@ pub async fn image(
     let (shot, _) = screenshot_within_reach(&mut conn, &principal, *id).await?;
     let bytes = fetch(&state, &shot.original_key).await?;
     if shot.user_id != principal.user_id().0 {
-        rows::record_view(&mut conn, &shot, principal.user_id(), Utc::now()).await?;
+        rows::record_view(&mut conn, &shot, principal.user_id(), state.clock.now()).await?;
     }
     Ok(image_response(shot.format(), bytes))
 }

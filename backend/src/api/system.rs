@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use actix_web::{get, web};
-use chrono::Utc;
 use pulse_shared::system::{ComponentStatus, Health, SystemStatusResponse};
 
 use crate::db;
@@ -44,7 +43,7 @@ pub async fn status(state: web::Data<AppState>) -> web::Json<SystemStatusRespons
     web::Json(SystemStatusResponse {
         version: env!("CARGO_PKG_VERSION").into(),
         started_at: state.started_at,
-        server_time: Utc::now(),
+        server_time: state.clock.now(),
         components: vec![database],
         migrations,
     })

@@ -1,7 +1,6 @@
 //! `/api/v1/teams`: teams (departments) and their managers.
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::Utc;
 use diesel_async::AsyncConnection;
 use pulse_shared::ids::{TeamId, UserId};
 use pulse_shared::people::Role;
@@ -79,7 +78,7 @@ pub async fn create(
     principal.require(Action::ManageTeams)?;
     validate::name(&body.name, 80).map_err(|invalid| ApiError::invalid("/name", invalid))?;
     let company = principal.company_id();
-    let now = Utc::now();
+    let now = state.clock.now();
     let row = TeamRow {
         company_id: company.0,
         id: Uuid::now_v7(),

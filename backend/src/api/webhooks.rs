@@ -60,7 +60,7 @@ pub async fn create(
     let url = url.map_err(|invalid| ApiError::invalid("/url", invalid))?;
     let company = principal.company_id();
     let secret = format!("whsec_{}", random_token(32)?);
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     let mut kinds: Vec<String> = body
         .kinds
         .iter()
@@ -257,11 +257,19 @@ pub async fn send_test(
         id: Uuid::now_v7(),
         event_type: "webhook.test".to_owned(),
         company_id: company,
-        created_at: chrono::Utc::now(),
+        created_at: state.clock.now(),
         data: json!({"message": "A test event from Pulse. If you can read this, your endpoint works."}),
     };
     let payload = serde_json::to_value(&event).unwrap_or_default();
-    let row = DeliveryRow::new(company, id.0, event.id, &event.event_type, payload, None);
+    let row = DeliveryRow::new(
+        company,
+        id.0,
+        event.id,
+        &event.event_type,
+        payload,
+        None,
+        event.created_at,
+    );
     queue(&mut conn, &row).await?;
     Ok(HttpResponse::Accepted().json(WebhookDelivery::from(row)))
 }
@@ -344,6 +352,7 @@ pub async fn replay(
         &original.event_type,
         original.payload,
         Some(original.id),
+        state.clock.now(),
     );
     queue(&mut conn, &row).await?;
     Ok(HttpResponse::Accepted().json(WebhookDelivery::from(row)))

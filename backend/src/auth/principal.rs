@@ -13,6 +13,7 @@ use pulse_shared::ids::{ApiKeyId, CompanyId, UserId};
 use pulse_shared::people::Role;
 
 use crate::auth::secrets::{constant_time_eq, token_hash};
+use crate::clock::Clock;
 use crate::db::audit::Actor;
 use crate::db::{self, api_keys, people};
 use crate::domain::access::{self, Action, Reach};
@@ -56,11 +57,15 @@ impl Principal {
     }
 }
 
-/// The client's address and user agent, for audit events.
+/// The client's address and user agent, and the server's time, for audit events.
 pub fn request_actor(req: &HttpRequest, kind: ActorKind, id: Option<uuid::Uuid>) -> Actor {
+    let clock = req
+        .app_data::<web::Data<AppState>>()
+        .map_or_else(Clock::system, |state| state.clock);
     Actor {
         kind,
         id,
+        at: clock.now(),
         ip: req.peer_addr().map(|addr| addr.ip().to_string()),
         user_agent: req
             .headers()
@@ -143,7 +148,7 @@ async fn api_key_principal(
         Ok(_) | Err(diesel::result::Error::NotFound) => return Err(REFUSED),
         Err(error) => return Err(db::DbError::from(error).into()),
     };
-    api_keys::touch(&mut conn, company, ApiKeyId(key.id)).await?;
+    api_keys::touch(&mut conn, company, ApiKeyId(key.id), state.clock.now()).await?;
     Ok(Principal {
         company_id: company,
         user_id: UserId(creator.id),

@@ -8,6 +8,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use pulse_shared::ids::{CompanyId, UserId};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
+
 /// How long an access token lives.
 pub const ACCESS_TOKEN_SECONDS: u64 = 15 * 60;
 const ISSUER: &str = "pulse";
@@ -24,41 +26,50 @@ pub struct Claims {
     pub exp: u64,
     pub iss: String,
     pub aud: String,
+    /// Not before: never issued by us, honoured when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
 }
 
-/// The signing key and the rules a token must meet.
+/// Seconds a token's times may be off by, for clocks that differ a little.
+const LEEWAY_SECONDS: u64 = 30;
+
+/// The signing key and the rules a token must meet. Times are read from the server's
+/// clock (the library's own checks would read the system's).
 #[derive(Clone)]
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    clock: Clock,
 }
 
 impl TokenKeys {
-    pub fn new(secret: &[u8]) -> Self {
+    pub fn new(secret: &[u8], clock: Clock) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        validation.leeway = 30;
+        // `exp`, `nbf` and `iat` are checked in `verify`, against `clock`.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            clock,
         }
     }
 
     /// The key from `PULSE_JWT_SECRET`, or else one generated once into `data_dir/jwt.key`.
-    pub fn load(secret: Option<&str>, data_dir: &Path) -> anyhow::Result<Self> {
+    pub fn load(secret: Option<&str>, data_dir: &Path, clock: Clock) -> anyhow::Result<Self> {
         if let Some(secret) = secret {
-            return Ok(Self::new(secret.as_bytes()));
+            return Ok(Self::new(secret.as_bytes(), clock));
         }
         let path = data_dir.join("jwt.key");
         if let Ok(existing) = std::fs::read_to_string(&path) {
-            return Ok(Self::new(existing.trim().as_bytes()));
+            return Ok(Self::new(existing.trim().as_bytes(), clock));
         }
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("cannot create {}", data_dir.display()))?;
@@ -66,12 +77,12 @@ impl TokenKeys {
         write_private(&path, &generated)
             .with_context(|| format!("cannot write {}", path.display()))?;
         tracing::info!(path = %path.display(), "generated a signing key for access tokens");
-        Ok(Self::new(generated.as_bytes()))
+        Ok(Self::new(generated.as_bytes(), clock))
     }
 
     /// A signed token for `user` of `company`, valid for [`ACCESS_TOKEN_SECONDS`].
     pub fn issue(&self, user: UserId, company: CompanyId) -> anyhow::Result<String> {
-        let now = now();
+        let now = self.clock.unix_seconds();
         let claims = Claims {
             sub: user,
             cid: company,
@@ -79,6 +90,7 @@ impl TokenKeys {
             exp: now + ACCESS_TOKEN_SECONDS,
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
+            nbf: None,
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -92,13 +104,13 @@ impl TokenKeys {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()?
             .claims;
+        let now = self.clock.unix_seconds();
+        let expired = claims.exp.saturating_add(LEEWAY_SECONDS) <= now;
+        let early = claims.nbf.is_some_and(|nbf| nbf > now + LEEWAY_SECONDS);
         // A token issued in the future was not issued by us.
-        (claims.iat <= now() + 30).then_some(claims)
+        let from_the_future = claims.iat > now + LEEWAY_SECONDS;
+        (!expired && !early && !from_the_future).then_some(claims)
     }
-}
-
-fn now() -> u64 {
-    chrono::Utc::now().timestamp().try_into().unwrap_or(0)
 }
 
 #[cfg(unix)]
@@ -163,6 +175,10 @@ mod tests {
             .to_vec()
     }
 
+    fn now() -> u64 {
+        Clock::system().unix_seconds()
+    }
+
     fn claims(user: UserId, company: CompanyId) -> serde_json::Value {
         let now = now();
         serde_json::json!({"sub": user, "cid": company, "iat": now, "exp": now + 600, "iss": ISSUER, "aud": AUDIENCE})
@@ -170,7 +186,7 @@ mod tests {
 
     #[test]
     fn a_fresh_token_verifies() {
-        let keys = TokenKeys::new(SECRET);
+        let keys = TokenKeys::new(SECRET, Clock::system());
         let (user, company) = ids();
         let token = keys.issue(user, company).unwrap();
         let claims = keys.verify(&token).unwrap();
@@ -186,7 +202,7 @@ mod tests {
 
     #[test]
     fn every_kind_of_bad_token_is_refused() {
-        let keys = TokenKeys::new(SECRET);
+        let keys = TokenKeys::new(SECRET, Clock::system());
         let (user, company) = ids();
         let hs256 = serde_json::json!({"alg": "HS256", "typ": "JWT"});
         let now = now();
@@ -259,7 +275,7 @@ mod tests {
             keys.verify(&altered).is_none(),
             "an altered signature was accepted"
         );
-        let other = TokenKeys::new(b"another secret of thirty-two bytes!!");
+        let other = TokenKeys::new(b"another secret of thirty-two bytes!!", Clock::system());
         assert!(other.verify(&keys.issue(user, company).unwrap()).is_none());
     }
 
@@ -267,13 +283,34 @@ mod tests {
     fn a_key_is_generated_once_and_reused() {
         let dir = std::env::temp_dir().join(format!("pulse-key-{}", uuid::Uuid::new_v4().simple()));
         let (user, company) = ids();
-        let first = TokenKeys::load(None, &dir).unwrap();
-        let second = TokenKeys::load(None, &dir).unwrap();
+        let first = TokenKeys::load(None, &dir, Clock::system()).unwrap();
+        let second = TokenKeys::load(None, &dir, Clock::system()).unwrap();
         assert!(
             second
                 .verify(&first.issue(user, company).unwrap())
                 .is_some()
         );
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn tokens_live_by_the_servers_clock_not_the_systems() {
+        let (user, company) = ids();
+        let at = |rfc3339: &str| {
+            let instant = chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap();
+            TokenKeys::new(SECRET, Clock::starting_at(instant.to_utc()))
+        };
+        // Issued on a day far from today, valid on that day for fifteen minutes.
+        let token = at("2028-02-29T23:59:00Z").issue(user, company).unwrap();
+        assert!(at("2028-02-29T23:59:00Z").verify(&token).is_some());
+        assert!(at("2028-03-01T00:13:00Z").verify(&token).is_some());
+        assert!(at("2028-03-01T00:15:00Z").verify(&token).is_none());
+        assert!(at("2028-02-29T23:50:00Z").verify(&token).is_none());
+        let earlier = at("2025-06-01T12:00:00Z");
+        assert!(
+            earlier
+                .verify(&earlier.issue(user, company).unwrap())
+                .is_some()
+        );
     }
 }

@@ -124,7 +124,7 @@ impl SessionRow {
         }
     }
 
-    fn new(company: CompanyId, id: Uuid, user: UserId, span: &Span) -> Self {
+    fn new(company: CompanyId, id: Uuid, user: UserId, span: &Span, now: DateTime<Utc>) -> Self {
         Self {
             company_id: company.0,
             id,
@@ -136,7 +136,7 @@ impl SessionRow {
             keystrokes: span.keystrokes,
             mouse_events: span.mouse_events,
             app_secs: serde_json::to_value(&span.app_secs).unwrap_or_default(),
-            updated_at: Utc::now(),
+            updated_at: now,
         }
     }
 }
@@ -183,8 +183,12 @@ struct Pending {
 /// builder's advisory lock (a second replica waits, then finds less or nothing): their
 /// events are read back, joined into runs per employee, and merged with the sessions
 /// near them, all in a handful of statements however many employees the round covers.
-/// Answers how many batches it took.
-pub async fn build_sessions(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<usize> {
+/// Answers how many batches it took; the sessions it writes are stamped `now`.
+pub async fn build_sessions(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
     conn.transaction(async |conn| {
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
             .bind::<diesel::sql_types::BigInt, _>(SESSION_BUILDER_LOCK)
@@ -253,7 +257,7 @@ pub async fn build_sessions(conn: &mut AsyncPgConnection, limit: i64) -> QueryRe
             let (folded, gone) = sessions::fold(existing, runs, gap);
             written.extend(folded.into_iter().map(|session| {
                 let id = session.id.unwrap_or_else(Uuid::now_v7);
-                SessionRow::new(CompanyId(company), id, UserId(user), &session.span)
+                SessionRow::new(CompanyId(company), id, UserId(user), &session.span, now)
             }));
             absorbed.extend(gone.into_iter().map(|id| (company, id)));
         }
@@ -366,9 +370,10 @@ async fn write_sessions(conn: &mut AsyncPgConnection, rows: &[SessionRow]) -> Qu
     diesel::sql_query(
         "INSERT INTO work_sessions (company_id, id, user_id, started_at, ended_at, active_secs,
                                     idle_secs, keystrokes, mouse_events, app_secs, updated_at)
-         SELECT s.*, now()
+         SELECT *
            FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[],
-                       $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::jsonb[]) AS s
+                       $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::jsonb[],
+                       $11::timestamptz[]) AS s
          ON CONFLICT (company_id, id) DO UPDATE
             SET started_at = excluded.started_at, ended_at = excluded.ended_at,
                 active_secs = excluded.active_secs, idle_secs = excluded.idle_secs,
@@ -387,6 +392,7 @@ async fn write_sessions(conn: &mut AsyncPgConnection, rows: &[SessionRow]) -> Qu
     .bind::<Array<diesel::sql_types::Jsonb>, _>(
         rows.iter().map(|r| r.app_secs.clone()).collect::<Vec<_>>(),
     )
+    .bind::<Array<Timestamptz>, _>(times(|r| r.updated_at))
     .execute(conn)
     .await
     .map(drop)

@@ -76,9 +76,10 @@ pub async fn revoke_token(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     token: EnrollmentTokenId,
+    now: DateTime<Utc>,
 ) -> QueryResult<Option<TokenRow>> {
     diesel::update(enrollment_tokens::table.find((company.0, token.0)))
-        .set(enrollment_tokens::revoked_at.eq(Utc::now()))
+        .set(enrollment_tokens::revoked_at.eq(now))
         .returning(TokenRow::as_returning())
         .get_result(conn)
         .await
@@ -99,6 +100,7 @@ pub enum Unusable {
 pub async fn use_token(
     conn: &mut AsyncPgConnection,
     hash: &[u8],
+    now: DateTime<Utc>,
 ) -> QueryResult<Result<TokenRow, Unusable>> {
     let Some(row) = enrollment_tokens::table
         .filter(enrollment_tokens::token_hash.eq(hash))
@@ -113,7 +115,7 @@ pub async fn use_token(
     if row.revoked_at.is_some() {
         return Ok(Err(Unusable::Revoked));
     }
-    if row.expires_at <= Utc::now() {
+    if row.expires_at <= now {
         return Ok(Err(Unusable::Expired));
     }
     if row.uses >= row.max_uses {
@@ -388,13 +390,14 @@ pub async fn revoke(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     agent: AgentId,
+    now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     diesel::update(
         agents::table
             .find((company.0, agent.0))
             .filter(agents::revoked_at.is_null()),
     )
-    .set(agents::revoked_at.eq(Utc::now()))
+    .set(agents::revoked_at.eq(now))
     .execute(conn)
     .await
 }

@@ -75,6 +75,7 @@ pub async fn resolve(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     open_key: &str,
+    now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     diesel::update(
         alerts::table
@@ -82,7 +83,7 @@ pub async fn resolve(
             .filter(alerts::open_key.eq(open_key))
             .filter(alerts::resolved_at.is_null()),
     )
-    .set(alerts::resolved_at.eq(Utc::now()))
+    .set(alerts::resolved_at.eq(now))
     .execute(conn)
     .await
 }
@@ -124,6 +125,7 @@ pub async fn insert_recipients(
     kind: AlertKind,
     person: Option<UserId>,
     about: Option<UserId>,
+    now: DateTime<Utc>,
 ) -> QueryResult<Vec<Reached>> {
     diesel::sql_query(
         "WITH audience AS (
@@ -139,7 +141,7 @@ pub async fn insert_recipients(
          INSERT INTO alert_recipients (company_id, alert_id, user_id, in_app, email_status, email_next_at)
          SELECT u.company_id, $2, u.id, wants.in_app,
                 CASE WHEN wants.email THEN 'pending' END,
-                CASE WHEN wants.email THEN now() END
+                CASE WHEN wants.email THEN $7::timestamptz END
            FROM audience
            JOIN users u ON u.company_id = $1 AND u.id = audience.id
            LEFT JOIN alert_preferences p
@@ -156,6 +158,7 @@ pub async fn insert_recipients(
     .bind::<Bool, _>(kind.emailed_by_default())
     .bind::<Nullable<SqlUuid>, _>(person.map(|user| user.0))
     .bind::<Nullable<SqlUuid>, _>(about.map(|user| user.0))
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
     .load(conn)
     .await
 }
@@ -279,13 +282,14 @@ pub async fn unread(
         .await
 }
 
-/// Marks one of `user`'s alerts read or unread; 0 when it is not theirs.
+/// Marks one of `user`'s alerts read (at `now`) or unread; 0 when it is not theirs.
 pub async fn mark(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     user: UserId,
     alert: AlertId,
     read: bool,
+    now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     let target = alert_recipients::table
         .filter(alert_recipients::company_id.eq(company.0))
@@ -295,9 +299,13 @@ pub async fn mark(
     if read {
         // Keep the first time it was read.
         diesel::update(target)
-            .set(alert_recipients::read_at.eq(diesel::dsl::sql::<
-                diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
-            >("coalesce(read_at, now())")))
+            .set(
+                alert_recipients::read_at.eq(diesel::dsl::sql::<
+                    diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+                >("coalesce(read_at, ")
+                .bind::<diesel::sql_types::Timestamptz, _>(now)
+                .sql(")")),
+            )
             .execute(conn)
             .await
     } else {
@@ -313,6 +321,7 @@ pub async fn mark_all(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     user: UserId,
+    now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     diesel::update(
         alert_recipients::table
@@ -321,7 +330,7 @@ pub async fn mark_all(
             .filter(alert_recipients::in_app)
             .filter(alert_recipients::read_at.is_null()),
     )
-    .set(alert_recipients::read_at.eq(Utc::now()))
+    .set(alert_recipients::read_at.eq(now))
     .execute(conn)
     .await
 }
@@ -402,9 +411,10 @@ pub async fn insert_ticket(
     user: UserId,
     token_hash: Vec<u8>,
     expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> QueryResult<()> {
     // Expired tickets are dropped by the next one issued.
-    diesel::delete(stream_tickets::table.filter(stream_tickets::expires_at.lt(Utc::now())))
+    diesel::delete(stream_tickets::table.filter(stream_tickets::expires_at.lt(now)))
         .execute(conn)
         .await?;
     diesel::insert_into(stream_tickets::table)
@@ -423,6 +433,7 @@ pub async fn insert_ticket(
 pub async fn take_ticket(
     conn: &mut AsyncPgConnection,
     token_hash: &[u8],
+    now: DateTime<Utc>,
 ) -> QueryResult<Option<(CompanyId, UserId)>> {
     let taken: Option<(Uuid, Uuid, DateTime<Utc>)> =
         diesel::delete(stream_tickets::table.filter(stream_tickets::token_hash.eq(token_hash)))
@@ -435,7 +446,7 @@ pub async fn take_ticket(
             .await
             .optional()?;
     Ok(taken
-        .filter(|(_, _, expires_at)| *expires_at > Utc::now())
+        .filter(|(_, _, expires_at)| *expires_at > now)
         .map(|(company, user, _)| (CompanyId(company), UserId(user))))
 }
 
@@ -459,18 +470,19 @@ pub struct ClaimedEmail {
 }
 
 /// Claims up to `limit` due alert emails for five minutes (a crashed sender's claim
-/// lapses), counting the attempt.
+/// lapses), counting the attempt. `now` decides what is due.
 pub async fn claim_emails(
     conn: &mut AsyncPgConnection,
     limit: i64,
+    now: DateTime<Utc>,
 ) -> QueryResult<Vec<ClaimedEmail>> {
     diesel::sql_query(
         "WITH claimed AS (
              UPDATE alert_recipients
-                SET email_next_at = now() + interval '5 minutes',
+                SET email_next_at = $2 + interval '5 minutes',
                     email_attempts = email_attempts + 1
               WHERE seq IN (SELECT seq FROM alert_recipients
-                             WHERE email_status = 'pending' AND email_next_at <= now()
+                             WHERE email_status = 'pending' AND email_next_at <= $2
                              ORDER BY email_next_at
                              LIMIT $1
                              FOR UPDATE SKIP LOCKED)
@@ -482,6 +494,7 @@ pub async fn claim_emails(
            JOIN alerts a ON a.company_id = c.company_id AND a.id = c.alert_id",
     )
     .bind::<diesel::sql_types::BigInt, _>(limit)
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
     .load(conn)
     .await
 }

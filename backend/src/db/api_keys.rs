@@ -102,13 +102,14 @@ pub async fn revoke(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     key: ApiKeyId,
+    now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     diesel::update(
         api_keys::table
             .find((company.0, key.0))
             .filter(api_keys::revoked_at.is_null()),
     )
-    .set(api_keys::revoked_at.eq(Utc::now()))
+    .set(api_keys::revoked_at.eq(now))
     .execute(conn)
     .await
 }
@@ -118,6 +119,7 @@ pub async fn revoke_created_by(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     user: UserId,
+    now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     diesel::update(
         api_keys::table
@@ -125,7 +127,7 @@ pub async fn revoke_created_by(
             .filter(api_keys::created_by.eq(user.0))
             .filter(api_keys::revoked_at.is_null()),
     )
-    .set(api_keys::revoked_at.eq(Utc::now()))
+    .set(api_keys::revoked_at.eq(now))
     .execute(conn)
     .await
 }
@@ -135,8 +137,8 @@ pub async fn touch(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     key: ApiKeyId,
+    now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    let now = Utc::now();
     diesel::update(
         api_keys::table.find((company.0, key.0)).filter(
             api_keys::last_used_at

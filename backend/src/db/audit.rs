@@ -11,13 +11,15 @@ use uuid::Uuid;
 use super::schema::{audit_events, audit_heads};
 use crate::domain::audit::{ChainedEvent, GENESIS, event_hash};
 
-/// Who acted, and from where.
+/// Who acted, from where, and when.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Actor {
     pub kind: ActorKind,
     pub id: Option<Uuid>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The time of the change, from the server's clock.
+    pub at: DateTime<Utc>,
 }
 
 /// A change to record.
@@ -112,7 +114,7 @@ pub async fn record(
         company_id: company.0,
         seq: last_seq + 1,
         id: Uuid::now_v7(),
-        occurred_at: Utc::now().trunc_subsecs(6),
+        occurred_at: actor.at.trunc_subsecs(6),
         actor_kind: actor.kind.as_str().to_owned(),
         actor_id: actor.id,
         action: change.action.to_owned(),

@@ -33,8 +33,8 @@ impl InvitationRow {
         self.role.parse().unwrap_or(Role::Employee)
     }
 
-    pub fn is_open(&self) -> bool {
-        self.accepted_at.is_none() && self.revoked_at.is_none() && self.expires_at > Utc::now()
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+        self.accepted_at.is_none() && self.revoked_at.is_none() && self.expires_at > now
     }
 }
 
@@ -61,14 +61,18 @@ pub async fn insert(conn: &mut AsyncPgConnection, row: &InvitationRow) -> QueryR
 }
 
 /// Closes any open invitation of `email` (a new one replaces it).
-pub async fn revoke_open_for(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<usize> {
+pub async fn revoke_open_for(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
     diesel::update(
         invitations::table
             .filter(invitations::email.eq(email))
             .filter(invitations::accepted_at.is_null())
             .filter(invitations::revoked_at.is_null()),
     )
-    .set(invitations::revoked_at.eq(Utc::now()))
+    .set(invitations::revoked_at.eq(now))
     .execute(conn)
     .await
 }
@@ -105,12 +109,13 @@ pub async fn open(
     company: CompanyId,
     before: Option<Uuid>,
     limit: i64,
+    now: DateTime<Utc>,
 ) -> QueryResult<Vec<InvitationRow>> {
     let mut query = invitations::table
         .filter(invitations::company_id.eq(company.0))
         .filter(invitations::accepted_at.is_null())
         .filter(invitations::revoked_at.is_null())
-        .filter(invitations::expires_at.gt(Utc::now()))
+        .filter(invitations::expires_at.gt(now))
         .select(InvitationRow::as_select())
         .order(invitations::id.desc())
         .limit(limit)
@@ -137,9 +142,10 @@ pub async fn mark_accepted(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     id: InvitationId,
+    now: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::update(invitations::table.find((company.0, id.0)))
-        .set(invitations::accepted_at.eq(Utc::now()))
+        .set(invitations::accepted_at.eq(now))
         .execute(conn)
         .await
         .map(drop)
@@ -149,6 +155,7 @@ pub async fn revoke(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     id: InvitationId,
+    now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     diesel::update(
         invitations::table
@@ -156,7 +163,7 @@ pub async fn revoke(
             .filter(invitations::revoked_at.is_null())
             .filter(invitations::accepted_at.is_null()),
     )
-    .set(invitations::revoked_at.eq(Utc::now()))
+    .set(invitations::revoked_at.eq(now))
     .execute(conn)
     .await
 }

@@ -69,7 +69,11 @@ pub fn to_json(value: &impl serde::Serialize) -> serde_json::Value {
 }
 
 /// The company default, created with the built-in settings when missing.
-pub async fn company(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<PolicyRow> {
+pub async fn company(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    now: DateTime<Utc>,
+) -> QueryResult<PolicyRow> {
     let defaults = to_json(&PolicySettings::default());
     diesel::insert_into(policies::table)
         .values(PolicyRow {
@@ -78,7 +82,7 @@ pub async fn company(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryR
             team_id: None,
             user_id: None,
             settings: defaults,
-            updated_at: Utc::now(),
+            updated_at: now,
         })
         .on_conflict_do_nothing()
         .execute(conn)
@@ -136,12 +140,13 @@ pub async fn put(
     company: CompanyId,
     level: Level,
     settings: serde_json::Value,
+    now: DateTime<Utc>,
 ) -> QueryResult<PolicyRow> {
     if let Some(existing) = find(conn, company, level).await? {
         return diesel::update(policies::table.find((company.0, existing.id)))
             .set((
                 policies::settings.eq(settings),
-                policies::updated_at.eq(Utc::now()),
+                policies::updated_at.eq(now),
             ))
             .returning(PolicyRow::as_returning())
             .get_result(conn)
@@ -159,7 +164,7 @@ pub async fn put(
             team_id,
             user_id,
             settings,
-            updated_at: Utc::now(),
+            updated_at: now,
         })
         .returning(PolicyRow::as_returning())
         .get_result(conn)
@@ -183,8 +188,12 @@ pub async fn remove(
 
 /// The company default, locked until the transaction ends: every policy change of a
 /// company takes it first, so changes to one company's policies happen one at a time.
-pub async fn lock(conn: &mut AsyncPgConnection, company_id: CompanyId) -> QueryResult<PolicyRow> {
-    let row = company(conn, company_id).await?;
+pub async fn lock(
+    conn: &mut AsyncPgConnection,
+    company_id: CompanyId,
+    now: DateTime<Utc>,
+) -> QueryResult<PolicyRow> {
+    let row = company(conn, company_id, now).await?;
     policies::table
         .find((company_id.0, row.id))
         .select(PolicyRow::as_select())
@@ -220,7 +229,7 @@ pub struct Effective {
 }
 
 /// The effective policy of `user`, who is in `team`: the layers in one query (the
-/// company default is created when missing).
+/// built-in settings stand for a company default not yet written).
 pub async fn effective(
     conn: &mut AsyncPgConnection,
     company_id: CompanyId,
@@ -244,7 +253,7 @@ pub async fn effective(
         .find(|row| row.team_id.is_none() && row.user_id.is_none())
     {
         Some(row) => row.company_settings(),
-        None => company(conn, company_id).await?.company_settings(),
+        None => PolicySettings::default(),
     };
     let team = rows
         .iter()

@@ -36,8 +36,8 @@ pub async fn insert(
     user: UserId,
     family: Uuid,
     token_hash: Vec<u8>,
+    now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    let now = Utc::now();
     let row = RefreshTokenRow {
         company_id: company.0,
         token_hash,
@@ -70,9 +70,13 @@ pub async fn find_for_update(
         .optional()
 }
 
-pub async fn mark_used(conn: &mut AsyncPgConnection, token_hash: &[u8]) -> QueryResult<()> {
+pub async fn mark_used(
+    conn: &mut AsyncPgConnection,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
     diesel::update(refresh_tokens::table.find(token_hash))
-        .set(refresh_tokens::used_at.eq(Utc::now()))
+        .set(refresh_tokens::used_at.eq(now))
         .execute(conn)
         .await
         .map(drop)
@@ -83,6 +87,7 @@ pub async fn revoke_family(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     family: Uuid,
+    now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
@@ -90,7 +95,7 @@ pub async fn revoke_family(
             .filter(refresh_tokens::family_id.eq(family))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
-    .set(refresh_tokens::revoked_at.eq(Utc::now()))
+    .set(refresh_tokens::revoked_at.eq(now))
     .execute(conn)
     .await
 }
@@ -100,6 +105,7 @@ pub async fn revoke_user(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     user: UserId,
+    now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
@@ -107,7 +113,7 @@ pub async fn revoke_user(
             .filter(refresh_tokens::user_id.eq(user.0))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
-    .set(refresh_tokens::revoked_at.eq(Utc::now()))
+    .set(refresh_tokens::revoked_at.eq(now))
     .execute(conn)
     .await
 }

@@ -168,8 +168,8 @@ impl DeliveryRow {
         event_type: &str,
         payload: serde_json::Value,
         replay_of: Option<Uuid>,
+        now: DateTime<Utc>,
     ) -> Self {
-        let now = Utc::now();
         Self {
             company_id: company.0,
             id: Uuid::now_v7(),
@@ -321,18 +321,19 @@ pub struct Claimed {
 
 /// Claims up to `limit` due deliveries for `lease_secs` by moving them that far into
 /// the future: rows another dispatcher is claiming are skipped, and a claim whose
-/// dispatcher died comes due again when the lease ends.
+/// dispatcher died comes due again when the lease ends. `now` decides what is due.
 pub async fn claim_due(
     conn: &mut AsyncPgConnection,
     lease_secs: i64,
     limit: i64,
+    now: DateTime<Utc>,
 ) -> QueryResult<Vec<Claimed>> {
     diesel::sql_query(
         "WITH claimed AS (
              UPDATE webhook_deliveries
-                SET next_attempt_at = now() + make_interval(secs => $1)
+                SET next_attempt_at = $3 + make_interval(secs => $1)
               WHERE id IN (SELECT id FROM webhook_deliveries
-                            WHERE status = 'pending' AND next_attempt_at <= now()
+                            WHERE status = 'pending' AND next_attempt_at <= $3
                             ORDER BY next_attempt_at
                             LIMIT $2
                             FOR UPDATE SKIP LOCKED)
@@ -345,6 +346,7 @@ pub async fn claim_due(
     )
     .bind::<diesel::sql_types::Double, _>(lease_secs as f64)
     .bind::<diesel::sql_types::BigInt, _>(limit)
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
     .load(conn)
     .await
 }
@@ -398,11 +400,15 @@ pub async fn record_attempt(
 }
 
 /// Deletes finished deliveries created more than `age` ago; answers how many.
-pub async fn prune(conn: &mut AsyncPgConnection, age: chrono::Duration) -> QueryResult<usize> {
+pub async fn prune(
+    conn: &mut AsyncPgConnection,
+    age: chrono::Duration,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
     diesel::delete(
         webhook_deliveries::table
             .filter(webhook_deliveries::status.ne(DeliveryStatus::Pending.as_str()))
-            .filter(webhook_deliveries::created_at.lt(Utc::now() - age)),
+            .filter(webhook_deliveries::created_at.lt(now - age)),
     )
     .execute(conn)
     .await

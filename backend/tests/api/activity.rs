@@ -10,14 +10,14 @@ use uuid::Uuid;
 use crate::agents::{agent_call, enroll};
 use crate::common::{Org, fields, get, scalar, send};
 
-/// An event of `app` starting `minutes_ago` minutes ago, lasting `secs`.
-fn event(app: &str, minutes_ago: i64, secs: u32) -> Value {
+/// An event of `app` starting `minutes_ago` minutes before `server`'s now, lasting `secs`.
+fn event(server: &TestApp, app: &str, minutes_ago: i64, secs: u32) -> Value {
     json!({
         "id": Uuid::new_v4(),
         "app": app,
         "title": format!("{app} window"),
         "url": "https://docs.example.com/guide",
-        "started_at": Utc::now() - Duration::minutes(minutes_ago),
+        "started_at": server.now() - Duration::minutes(minutes_ago),
         "duration_secs": secs,
         "keystrokes": secs * 2,
         "mouse_events": secs,
@@ -40,7 +40,7 @@ async fn upload(app: &TestApp, credential: &str, events: &[Value]) -> reqwest::R
 /// Folds every stored batch into sessions (the server does it within milliseconds in
 /// tests; this makes it certain).
 async fn settle(app: &TestApp) {
-    pulse_backend::jobs::sessions_round(&app.pool().unwrap())
+    pulse_backend::jobs::sessions_round(&app.pool().unwrap(), app.now())
         .await
         .unwrap();
 }
@@ -49,8 +49,8 @@ async fn count(app: &TestApp, table: &str) -> i64 {
     scalar(app, &format!("SELECT count(*) FROM {table}")).await
 }
 
-fn day_around_now() -> String {
-    let now = Utc::now();
+fn day_around_now(app: &TestApp) -> String {
+    let now = app.now();
     format!(
         "from={}&to={}",
         (now - Duration::hours(12)).format("%Y-%m-%dT%H:%M:%SZ"),
@@ -64,7 +64,9 @@ async fn a_batch_is_stored_once_however_often_it_is_sent() {
     let org = Org::create(&app, "batch").await;
     let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
     let credential = enrolled["credential"].as_str().unwrap();
-    let events: Vec<Value> = (0..20).map(|i| event("code", 60 - i * 2, 100)).collect();
+    let events: Vec<Value> = (0..20)
+        .map(|i| event(&app, "code", 60 - i * 2, 100))
+        .collect();
 
     let first = upload(&app, credential, &events).await;
     assert_eq!(first.status(), 200);
@@ -79,7 +81,7 @@ async fn a_batch_is_stored_once_however_often_it_is_sent() {
     let session: Value = get(
         &app,
         &org.employee,
-        &format!("/api/v1/sessions?{}", day_around_now()),
+        &format!("/api/v1/sessions?{}", day_around_now(&app)),
     )
     .await
     .json()
@@ -96,7 +98,7 @@ async fn a_batch_is_stored_once_however_often_it_is_sent() {
     assert_eq!(again, json!({"stored": 0, "duplicates": 20}));
     // Half old, half new; and one id twice in the same batch.
     let mut mixed: Vec<Value> = events[10..].to_vec();
-    mixed.extend((0..10).map(|i| event("firefox", 20 - i, 30)));
+    mixed.extend((0..10).map(|i| event(&app, "firefox", 20 - i, 30)));
     mixed.push(mixed[12].clone());
     let mixed: Value = upload(&app, credential, &mixed).await.json().await.unwrap();
     assert_eq!(mixed, json!({"stored": 10, "duplicates": 11}));
@@ -105,7 +107,7 @@ async fn a_batch_is_stored_once_however_often_it_is_sent() {
     let sessions: Value = get(
         &app,
         &org.employee,
-        &format!("/api/v1/sessions?{}", day_around_now()),
+        &format!("/api/v1/sessions?{}", day_around_now(&app)),
     )
     .await
     .json()
@@ -119,7 +121,7 @@ async fn a_batch_is_stored_once_however_often_it_is_sent() {
     );
 
     // Gzip is accepted.
-    let body = serde_json::to_vec(&json!({"events": [event("slack", 5, 60)]})).unwrap();
+    let body = serde_json::to_vec(&json!({"events": [event(&app, "slack", 5, 60)]})).unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut gz, &body).unwrap();
     let zipped = app
@@ -145,7 +147,7 @@ async fn a_batch_is_stored_once_however_often_it_is_sent() {
         None,
     )
     .await;
-    let refused = upload(&app, credential, &[event("code", 1, 10)]).await;
+    let refused = upload(&app, credential, &[event(&app, "code", 1, 10)]).await;
     assert_eq!(refused.status(), 401);
     assert_eq!(count(&app, "activity_events").await, 31);
 }
@@ -167,12 +169,12 @@ async fn every_rule_refuses_the_batch_naming_the_event_and_field() {
         ("duration_secs", json!(-5), "invalid"),
         (
             "started_at",
-            json!(Utc::now() + Duration::minutes(10)),
+            json!(app.now() + Duration::minutes(10)),
             "in_future",
         ),
         (
             "started_at",
-            json!(Utc::now() - Duration::days(31)),
+            json!(app.now() - Duration::days(31)),
             "too_old",
         ),
         ("started_at", json!("yesterday"), "invalid"),
@@ -182,9 +184,9 @@ async fn every_rule_refuses_the_batch_naming_the_event_and_field() {
         ("idle", json!("no"), "invalid"),
     ];
     for (field, value, code) in cases {
-        let mut bad = event("code", 30, 100);
+        let mut bad = event(&app, "code", 30, 100);
         bad[field] = value;
-        let response = upload(&app, credential, &[event("code", 40, 100), bad]).await;
+        let response = upload(&app, credential, &[event(&app, "code", 40, 100), bad]).await;
         assert_eq!(response.status(), 422, "{field} {code}");
         let problem: Value = response.json().await.unwrap();
         assert_eq!(
@@ -194,7 +196,7 @@ async fn every_rule_refuses_the_batch_naming_the_event_and_field() {
         );
         assert_eq!(problem["errors"][0]["code"], code, "{field}: {problem}");
     }
-    let mut unknown = event("code", 30, 100);
+    let mut unknown = event(&app, "code", 30, 100);
     unknown["secret"] = json!(true);
     let problem: Value = upload(&app, credential, &[unknown])
         .await
@@ -205,12 +207,14 @@ async fn every_rule_refuses_the_batch_naming_the_event_and_field() {
     let empty = upload(&app, credential, &[]).await;
     assert_eq!(empty.status(), 422);
     assert_eq!(fields(&empty.json().await.unwrap()), ["/events"]);
-    let many: Vec<Value> = (0..1001).map(|i| event("code", 60, 1 + i % 3)).collect();
+    let many: Vec<Value> = (0..1001)
+        .map(|i| event(&app, "code", 60, 1 + i % 3))
+        .collect();
     let too_many = upload(&app, credential, &many).await;
     assert_eq!(too_many.status(), 422);
     assert_eq!(fields(&too_many.json().await.unwrap()), ["/events"]);
     // A thousand events with the longest titles and URLs fit; a body past 4 MiB does not.
-    let mut full = event("code", 60, 1);
+    let mut full = event(&app, "code", 60, 1);
     full["title"] = json!("t".repeat(1000));
     full["url"] = json!("u".repeat(2048));
     let huge = json!({"events": vec![full; 1300]});
@@ -238,10 +242,10 @@ async fn events_become_sessions_split_by_the_idle_threshold() {
     let credential = enrolled["credential"].as_str().unwrap();
     // The default idle threshold is 5 minutes. Morning: 09:00–10:00 with a 4-minute
     // gap inside; then 20 minutes away; 10:20–10:40 with an idle stretch.
-    let three_hours_ago = (Utc::now() - Duration::hours(3)).timestamp();
+    let three_hours_ago = (app.now() - Duration::hours(3)).timestamp();
     let base = DateTime::<Utc>::from_timestamp(three_hours_ago - three_hours_ago % 60, 0).unwrap();
     let at = |minute: i64, app_name: &str, secs: u32, idle: bool| {
-        let mut e = event(app_name, 0, secs);
+        let mut e = event(&app, app_name, 0, secs);
         e["started_at"] = json!(base + Duration::minutes(minute));
         e["idle"] = json!(idle);
         e["active_secs"] = json!(if idle { 0 } else { secs });
@@ -334,7 +338,7 @@ async fn people_see_their_own_activity_and_managers_their_teams() {
         upload(
             &app,
             credential,
-            &[event("code", 30, 60), event("code", 29, 60)]
+            &[event(&app, "code", 30, 60), event(&app, "code", 29, 60)]
         )
         .await
         .status(),
@@ -345,7 +349,7 @@ async fn people_see_their_own_activity_and_managers_their_teams() {
     let path = |who: &str| {
         format!(
             "/api/v1/activity?{}&user_id={who}&limit=1",
-            day_around_now()
+            day_around_now(&app)
         )
     };
     for (session, visible) in [
@@ -360,7 +364,7 @@ async fn people_see_their_own_activity_and_managers_their_teams() {
         let sessions = get(
             &app,
             session,
-            &format!("/api/v1/sessions?{}&user_id={emma}", day_around_now()),
+            &format!("/api/v1/sessions?{}&user_id={emma}", day_around_now(&app)),
         )
         .await;
         assert_eq!(sessions.status(), if visible { 200 } else { 404 });
@@ -426,10 +430,10 @@ async fn the_policy_decides_what_is_kept_and_for_how_long() {
     )
     .await;
     assert_eq!(set.status(), 200);
-    let mut banking = event("firefox", 20, 60);
+    let mut banking = event(&app, "firefox", 20, 60);
     banking["url"] = json!("https://online.bank.example/accounts");
     assert_eq!(
-        upload(&app, credential, &[event("code", 30, 60), banking])
+        upload(&app, credential, &[event(&app, "code", 30, 60), banking])
             .await
             .status(),
         200
@@ -437,7 +441,7 @@ async fn the_policy_decides_what_is_kept_and_for_how_long() {
     let page: Value = get(
         &app,
         &org.admin,
-        &format!("/api/v1/activity?{}&user_id={emma}", day_around_now()),
+        &format!("/api/v1/activity?{}&user_id={emma}", day_around_now(&app)),
     )
     .await
     .json()
@@ -456,12 +460,12 @@ async fn the_policy_decides_what_is_kept_and_for_how_long() {
     upload(
         &app,
         outsider["credential"].as_str().unwrap(),
-        &[event("code", 30, 60)],
+        &[event(&app, "code", 30, 60)],
     )
     .await;
     settle(&app).await;
     let pool = app.pool().unwrap();
-    let week = Utc::now() + Duration::days(8);
+    let week = app.now() + Duration::days(8);
     assert_eq!(
         pulse_backend::jobs::retention_round(&pool, week)
             .await

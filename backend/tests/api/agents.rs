@@ -74,7 +74,7 @@ pub async fn agent_call(
 /// Sends a heartbeat and, when it is accepted, waits until the server has written it
 /// (heartbeats are coalesced in memory and written in bulk).
 pub async fn heartbeat(app: &TestApp, credential: &str, state: &str) -> reqwest::Response {
-    let sent_at = chrono::Utc::now();
+    let sent_at = app.now();
     let body = json!({"state": state, "sent_at": sent_at});
     let response = agent_call(
         app,
@@ -137,7 +137,15 @@ async fn tokens_that_are_unknown_revoked_expired_or_used_up_enroll_nothing() {
     assert!(refused.text().await.unwrap().contains("revoked"));
 
     let (expired, secret) = token(&app, &org.admin, None).await;
-    sql(&app, &format!("UPDATE enrollment_tokens SET expires_at = now() - interval '1 minute' WHERE id = '{expired}'")).await;
+    sql(
+        &app,
+        &format!(
+            "UPDATE enrollment_tokens SET expires_at = '{}'::timestamptz - interval '1 minute'
+              WHERE id = '{expired}'",
+            app.now().to_rfc3339()
+        ),
+    )
+    .await;
     let refused = enroll_with(&app, &secret, Some(&email), "pc").await;
     assert_eq!(refused.status(), 401);
     assert!(refused.text().await.unwrap().contains("expired"));
@@ -310,7 +318,7 @@ async fn agents_are_filtered_by_host_employee_and_status_and_counted_within_reac
     let other = enroll(&app, &org, &org.outsider, "other-pc").await;
     let credential = laptop["credential"].as_str().unwrap();
     assert_eq!(heartbeat(&app, credential, "active").await.status(), 200);
-    pulse_backend::jobs::presence_round(&app.pool().unwrap(), chrono::Utc::now())
+    pulse_backend::jobs::presence_round(&app.pool().unwrap(), app.now())
         .await
         .unwrap();
     let revoked = send(
@@ -466,7 +474,7 @@ async fn heartbeats_bring_agents_online_and_a_revoked_agent_is_refused() {
         credential,
         Method::POST,
         "/api/v1/agent/heartbeat",
-        Some(json!({"state": "dancing", "sent_at": chrono::Utc::now()})),
+        Some(json!({"state": "dancing", "sent_at": app.now()})),
     )
     .await;
     assert_eq!(bad.status(), 422);
@@ -579,7 +587,7 @@ async fn one_alert_per_transition_between_online_and_offline() {
             .unwrap();
         page["items"].as_array().unwrap().clone()
     };
-    let now = chrono::Utc::now;
+    let now = || app.now();
 
     // Never heard from: stays offline, no alert. First contact: online, no alert.
     assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(0));
@@ -619,7 +627,7 @@ async fn one_alert_per_transition_between_online_and_offline() {
         .unwrap();
     assert_eq!(
         agents["items"][0]["status"], "online",
-        "the list uses the real clock"
+        "the list uses the server's clock, not the rounds' moved one"
     );
 }
 
@@ -638,13 +646,14 @@ async fn a_fleet_going_offline_at_once_is_taken_in_batches_with_one_alert_each()
             "INSERT INTO agents (company_id, id, user_id, hostname, os, agent_version,
                                  secret_hash, last_seen_at)
              SELECT u.company_id, gen_random_uuid(), u.id, 'pc-' || n, 'Linux', '1.0',
-                    sha256(('fleet' || n)::bytea), now()
+                    sha256(('fleet' || n)::bytea), '{now}'::timestamptz
                FROM users u, generate_series(1, 1200) n
-              WHERE u.email = '{email}'"
+              WHERE u.email = '{email}'",
+            now = app.now().to_rfc3339(),
         ),
     )
     .await;
-    let now = chrono::Utc::now;
+    let now = || app.now();
     assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(1000));
     assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(200));
     assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(0));
@@ -691,12 +700,9 @@ async fn an_agent_is_online_for_its_own_heartbeat_interval() {
     for agent in [&slow, &quick] {
         heartbeat(&app, agent["credential"].as_str().unwrap(), "active").await;
     }
-    assert_eq!(
-        presence_round(&pool, chrono::Utc::now()).await.unwrap(),
-        Some(2)
-    );
+    assert_eq!(presence_round(&pool, app.now()).await.unwrap(), Some(2));
     // Two minutes on: past the company's 30 s + grace, within Emma's 300 s.
-    let later = chrono::Utc::now() + chrono::Duration::minutes(2);
+    let later = app.now() + chrono::Duration::minutes(2);
     assert_eq!(presence_round(&pool, later).await.unwrap(), Some(1));
     let agents: Value = get(&app, &org.owner, "/api/v1/agents")
         .await
@@ -735,7 +741,7 @@ async fn another_replica_forgets_a_revoked_agent_and_an_old_policy() {
         app.client()
             .post(format!("{}/api/v1/agent/heartbeat", replica.base_url))
             .bearer_auth(&credential)
-            .json(&json!({"state": "active", "sent_at": chrono::Utc::now()}))
+            .json(&json!({"state": "active", "sent_at": app.now()}))
             .send()
             .await
             .unwrap()

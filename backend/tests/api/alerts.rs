@@ -32,7 +32,7 @@ async fn raise(app: &TestApp, org: &Org, kind: AlertKind, subject: AlertSubject)
         subject,
         audience: Audience::Company,
     };
-    alerts::raise(&mut conn, company(org), alert)
+    alerts::raise(&mut conn, company(org), alert, app.now())
         .await
         .unwrap()
         .is_some()

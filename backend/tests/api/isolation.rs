@@ -304,9 +304,8 @@ async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) ->
         .to_owned()
 }
 
-/// The query of routes that need one: a day around now, about `person`.
-fn query(path: &str, person: &str) -> String {
-    let now = chrono::Utc::now();
+/// The query of routes that need one: a day around `now`, about `person`.
+fn query(path: &str, person: &str, now: chrono::DateTime<chrono::Utc>) -> String {
     let range = format!(
         "from={}&to={}",
         (now - chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ"),
@@ -376,9 +375,8 @@ fn body(method: &str, path: &str, org: &Org, n: usize) -> Option<Value> {
 }
 
 /// `path` with the query a list needs to answer more than a validation problem.
-fn with_query(path: &str) -> String {
+fn with_query(path: &str, now: chrono::DateTime<chrono::Utc>) -> String {
     if path == "/api/v1/screenshots" {
-        let now = chrono::Utc::now();
         let time = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%dT%H:%M:%SZ");
         return format!(
             "{path}?from={}&to={}",
@@ -439,14 +437,14 @@ async fn no_route_gives_one_company_anything_of_another() {
             ("api key", &b.api_key),
         ] {
             pairs += 1;
-            let mut url = with_query(path);
+            let mut url = with_query(path, app.now());
             if path.contains("{id}") {
                 url = path.replace("{id}", &target(&app, &a, method, path, pairs).await);
             }
             if method == "DELETE" && path == "/api/v1/teams/{id}" {
                 url.push_str(&format!("?move_to={}", b.team_b));
             }
-            let about_a = query(path, &a.employee.body.me.user.id.to_string());
+            let about_a = query(path, &a.employee.body.me.user.id.to_string(), app.now());
             url.push_str(&about_a);
             let response = call(
                 &app,
@@ -524,11 +522,15 @@ async fn every_role_gets_what_the_table_says() {
     for (method, path, action) in ACTIONS {
         for (name, role, session) in &principals {
             pairs += 1;
-            let mut url = with_query(path);
+            let mut url = with_query(path, app.now());
             if path.contains("{id}") {
                 url = path.replace("{id}", &target(&app, &org, method, path, pairs).await);
             }
-            url.push_str(&query(path, &org.employee.body.me.user.id.to_string()));
+            url.push_str(&query(
+                path,
+                &org.employee.body.me.user.id.to_string(),
+                app.now(),
+            ));
             let allowed = match action.map(|action| access(*role, action)) {
                 None => true,
                 Some(Reach::None) => false,

@@ -1,7 +1,7 @@
 //! The demo company: created once, signed in to, and audited like any other.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use pulse_backend::seed::{DEMO_EMAIL, DEMO_PASSWORD, seed_demo};
+use pulse_backend::seed::{DEMO_EMAIL, DEMO_PASSWORD, demo_days, is_working_day, seed_demo};
 use pulse_backend::testing::TestApp;
 use serde_json::Value;
 
@@ -11,9 +11,10 @@ use crate::common::{get, login, session_from};
 async fn the_demo_company_is_seeded_once_and_usable() {
     let app = TestApp::spawn().await.unwrap();
     let mut conn = AsyncPgConnection::establish(&app.db.url).await.unwrap();
-    assert!(seed_demo(&mut conn).await.unwrap());
+    let now = app.now();
+    assert!(seed_demo(&mut conn, now).await.unwrap());
     assert!(
-        !seed_demo(&mut conn).await.unwrap(),
+        !seed_demo(&mut conn, now).await.unwrap(),
         "a second run adds nothing"
     );
 
@@ -43,7 +44,8 @@ async fn the_demo_company_is_seeded_once_and_usable() {
             .iter()
             .all(|t| t["manager_ids"].as_array().unwrap().len() == 1)
     );
-    // Every manager and employee has a computer, most online, with yesterday's work.
+    // Every manager and employee has a computer, most online, with the last working
+    // week's work (nobody works at weekends).
     let agents: Value = get(&app, &owner, "/api/v1/agents?limit=200")
         .await
         .json()
@@ -57,23 +59,42 @@ async fn the_demo_company_is_seeded_once_and_usable() {
         .collect();
     assert_eq!(statuses.len(), 14);
     assert!(statuses.iter().filter(|s| *s == "online").count() >= 10);
-    let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
-    let summary: Value = get(
-        &app,
-        &owner,
-        &format!("/api/v1/sessions/summary?from={yesterday}T00:00:00Z&to={yesterday}T23:59:59Z"),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let worked = summary
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|row| row["active_secs"].as_i64().unwrap() > 3 * 3600)
-        .count();
-    assert_eq!(worked, 14, "{summary:#}");
+    let today = now.date_naive();
+    let summary = async |day: chrono::NaiveDate| -> Vec<i64> {
+        let rows: Value = get(
+            &app,
+            &owner,
+            &format!("/api/v1/sessions/summary?from={day}T00:00:00Z&to={day}T23:59:59Z"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["active_secs"].as_i64().unwrap())
+            .collect()
+    };
+    let days = demo_days(now);
+    let past: Vec<_> = days.iter().filter(|day| **day < today).collect();
+    assert_eq!(past.len(), 5, "{days:?}");
+    for day in past {
+        let worked = summary(*day).await;
+        assert_eq!(
+            worked.iter().filter(|secs| **secs > 3 * 3600).count(),
+            14,
+            "{day}: {worked:?}"
+        );
+    }
+    let weekend = today
+        .pred_opt()
+        .into_iter()
+        .chain([today])
+        .filter(|day| !is_working_day(*day));
+    for day in weekend {
+        assert!(summary(day).await.iter().all(|secs| *secs == 0), "{day}");
+    }
     let verify: Value = get(&app, &owner, "/api/v1/audit-events/verify")
         .await
         .json()

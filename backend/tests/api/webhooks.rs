@@ -84,7 +84,7 @@ async fn a_failing_receiver_gets_the_event_on_the_third_attempt_signed() {
 
     let seen = receiver.seen();
     assert_eq!(seen.len(), 3);
-    let now = chrono::Utc::now().timestamp();
+    let now = app.now().timestamp();
     for request in &seen {
         assert!(
             verify(&secret, &request.signature, &request.body, now, 300),
@@ -177,7 +177,7 @@ async fn alerts_go_to_the_endpoints_that_want_their_kind() {
         subject: pulse_shared::alerts::AlertSubject::default(),
         audience: pulse_backend::alerts::Audience::Company,
     };
-    pulse_backend::alerts::raise(&mut conn, org.owner.body.me.company.id, alert)
+    pulse_backend::alerts::raise(&mut conn, org.owner.body.me.company.id, alert, app.now())
         .await
         .unwrap();
     // A personal test alert never leaves the company.
@@ -312,21 +312,23 @@ async fn old_finished_deliveries_are_pruned_and_pending_ones_kept() {
         .await
         .unwrap();
     settled(&app, &org, done["id"].as_str().unwrap()).await;
+    let now = format!("'{}'::timestamptz", app.now().to_rfc3339());
     crate::common::sql(
         &app,
         &format!(
-            "UPDATE webhook_deliveries SET created_at = now() - interval '31 days';
+            "UPDATE webhook_deliveries SET created_at = {now} - interval '31 days';
              INSERT INTO webhook_deliveries (company_id, id, endpoint_id, event_id, event_type, payload, next_attempt_at, give_up_at, created_at)
-             SELECT company_id, gen_random_uuid(), id, gen_random_uuid(), 'webhook.test', '{{}}', now() + interval '1 hour', now() + interval '1 day', now() - interval '40 days'
+             SELECT company_id, gen_random_uuid(), id, gen_random_uuid(), 'webhook.test', '{{}}', {now} + interval '1 hour', {now} + interval '1 day', {now} - interval '40 days'
                FROM webhook_endpoints WHERE id = '{endpoint}';"
         ),
     )
     .await;
     let pool = app.pool().unwrap();
     let mut conn = pool.get().await.unwrap();
-    let pruned = pulse_backend::db::webhooks::prune(&mut conn, chrono::Duration::days(30))
-        .await
-        .unwrap();
+    let pruned =
+        pulse_backend::db::webhooks::prune(&mut conn, chrono::Duration::days(30), app.now())
+            .await
+            .unwrap();
     assert_eq!(pruned, 1, "only the finished delivery goes");
     let log: Value = get(
         &app,

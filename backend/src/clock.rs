@@ -33,11 +33,6 @@ impl Clock {
     pub fn unix_seconds(&self) -> u64 {
         u64::try_from(self.now().timestamp()).unwrap_or(0)
     }
-
-    /// Whether this is the system clock.
-    pub fn is_system(&self) -> bool {
-        self.offset.is_zero()
-    }
 }
 
 #[cfg(test)]
@@ -53,7 +48,35 @@ mod tests {
         let first = clock.now();
         assert!((first - at).abs() < TimeDelta::seconds(5), "{first}");
         assert!(clock.now() >= first);
-        assert!(!clock.is_system());
-        assert!(Clock::system().is_system());
+        assert!((Clock::system().now() - Utc::now()).abs() < TimeDelta::seconds(5));
+    }
+
+    /// Tidy check: the server's code asks its [`Clock`]; only this file reads the system's.
+    #[test]
+    fn nothing_else_reads_the_system_clock() {
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if path.extension().is_some_and(|ext| ext == "rs")
+                    && !path.ends_with("clock.rs")
+                {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    if ["Utc::now()", "Local::now()", "SystemTime::now()"]
+                        .iter()
+                        .any(|call| text.contains(call))
+                    {
+                        found.push(path.display().to_string());
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        assert!(found.is_empty(), "read the time from a Clock in {found:?}");
     }
 }

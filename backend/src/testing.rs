@@ -167,6 +167,21 @@ impl TestApp {
         db::pool(&self.config)
     }
 
+    /// The number one SQL query answers in this app's database, e.g.
+    /// `SELECT count(*) FROM agents`.
+    pub async fn scalar(&self, query: &str) -> anyhow::Result<i64> {
+        #[derive(diesel::QueryableByName)]
+        struct Number {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let mut conn = AsyncPgConnection::establish(&self.db.url).await?;
+        let number: Number = diesel::sql_query(format!("SELECT ({query})::bigint AS n"))
+            .get_result(&mut conn)
+            .await?;
+        Ok(number.n)
+    }
+
     /// This app's object store, for driving the server's own functions directly.
     pub fn store(&self) -> anyhow::Result<crate::storage::Store> {
         crate::storage::open(&self.config.object_store)

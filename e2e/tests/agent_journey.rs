@@ -117,7 +117,14 @@ async fn journey(app: &TestApp, token: &str, b: &Browser) -> anyhow::Result<()> 
     .context("the simulated agent never showed online")?;
     b.screenshot_both("journey-agent-online").await?;
     // Let it report a few batches and screenshots, then stop it.
-    tokio::time::sleep(Duration::from_secs(8)).await;
+    b.eventually("three batches and a screenshot stored", async || {
+        let batches = app
+            .scalar("SELECT count(DISTINCT received_at) FROM activity_events")
+            .await?;
+        let shots = app.scalar("SELECT count(*) FROM screenshots").await?;
+        Ok((batches >= 3 && shots >= 1).then_some(()))
+    })
+    .await?;
     simulator.abort();
     let unread_before = unread(b).await?;
 

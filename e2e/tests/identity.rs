@@ -5,8 +5,6 @@
 //! Screenshots of every page, desktop and phone, light and (for some) dark.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
-
 use anyhow::{bail, ensure};
 use pulse_backend::testing::TestApp;
 use pulse_e2e::{Browser, serve};
@@ -165,11 +163,12 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
         ("user.invited", 2),
         ("user.joined", 2),
     ] {
-        let rows = rows_of(b, action).await?;
-        ensure!(
-            rows == expected,
-            "{expected} × {action} in the audit log, saw {rows}"
-        );
+        let css = format!(r#"tr[data-audit-action="{action}"]"#);
+        b.eventually(
+            &format!("{expected} × {action} in the audit log"),
+            async || Ok((b.find_all(&css).await?.len() == expected).then_some(())),
+        )
+        .await?;
     }
     b.screenshot_both("audit").await?;
 
@@ -378,15 +377,6 @@ async fn join(
         return Err(error);
     }
     Ok(browser)
-}
-
-/// How many audit rows show `action`, once the count has settled.
-async fn rows_of(b: &Browser, action: &str) -> anyhow::Result<usize> {
-    let css = format!(r#"tr[data-audit-action="{action}"]"#);
-    b.wait_for(&css).await?;
-    // Rows arrive in one page; give a late render a moment.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    Ok(b.find_all(&css).await?.len())
 }
 
 /// Waits until some toast says `needle` (older toasts may still be showing).

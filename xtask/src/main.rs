@@ -156,6 +156,7 @@ fn run_app(ctx: &mut Ctx) -> anyhow::Result<ExitCode> {
 }
 
 fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
+    let test_now = test_now()?;
     let Prepared {
         database_url,
         target_dir: target,
@@ -179,6 +180,12 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
         .env("PULSE_SCREENSHOT_DIR", &screenshots)
         .env("PULSE_CHROMEDRIVER", install::CHROMEDRIVER)
         .env("PULSE_CHROMIUM", install::CHROMIUM);
+    if let Some(at) = test_now {
+        step(format_args!(
+            "the servers of the API tests start their clocks at {at} (PULSE_TEST_NOW); \
+             browser tests keep the system clock, which the browser reads"
+        ));
+    }
     if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
         // A failing test's anyhow error is clearer without a captured backtrace.
         cargo.env("RUST_LIB_BACKTRACE", "0");
@@ -198,6 +205,21 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
             screenshots.display()
         ));
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// `PULSE_TEST_NOW`, checked before anything is built: the instant the test servers'
+/// clocks start at (the tests read it themselves).
+fn test_now() -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    match std::env::var("PULSE_TEST_NOW") {
+        Ok(at) if !at.trim().is_empty() => chrono::DateTime::parse_from_rfc3339(at.trim())
+            .map(|at| Some(at.to_utc()))
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "PULSE_TEST_NOW={at} is not an RFC 3339 time such as 2028-02-29T23:59:00Z"
+                )
+            }),
+        _ => Ok(None),
     }
 }
 

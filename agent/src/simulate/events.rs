@@ -368,6 +368,11 @@ pub fn split_span(rng: &mut fastrand::Rng, span: u32, count: usize) -> Vec<u32> 
 mod tests {
     use super::*;
 
+    /// A fixed instant: what is checked is relative to it, never the calendar.
+    fn instant() -> DateTime<Utc> {
+        "2028-02-29T23:59:30Z".parse().unwrap()
+    }
+
     #[test]
     fn live_batches_fill_their_span_without_gaps_and_pass_the_servers_checks() {
         let now = instant();

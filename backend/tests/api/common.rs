@@ -93,20 +93,7 @@ pub async fn sql(app: &TestApp, statement: &str) {
 
 /// The number one SQL query answers, e.g. `SELECT count(*) FROM agents`.
 pub async fn scalar(app: &TestApp, query: &str) -> i64 {
-    use diesel::QueryableByName;
-    use diesel_async::RunQueryDsl;
-    #[derive(QueryableByName)]
-    struct Number {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let pool = app.pool().unwrap();
-    let mut conn = pool.get().await.unwrap();
-    diesel::sql_query(format!("SELECT ({query})::bigint AS n"))
-        .get_result::<Number>(&mut conn)
-        .await
-        .unwrap()
-        .n
+    app.scalar(query).await.unwrap()
 }
 
 /// The `errors[].field` values of a problem document.

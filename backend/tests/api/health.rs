@@ -4,10 +4,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use pulse_backend::clock::Clock;
 use pulse_backend::testing::TestApp;
 use pulse_shared::system::{Health, SystemStatusResponse};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
+
+use crate::common::{Org, get};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_answer_with_the_database_up() {
@@ -41,6 +44,40 @@ async fn status_reports_the_database_and_applied_migrations() {
         status.migrations
     );
     assert!(status.started_at <= status.server_time);
+}
+
+/// The server, its access tokens and its audit trail read one clock, which a test can
+/// start on any day (`PULSE_TEST_NOW` does it for the whole suite).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_runs_on_the_clock_it_is_given() {
+    let at: chrono::DateTime<chrono::Utc> = "2031-07-04T23:59:50Z".parse().unwrap();
+    let app = TestApp::spawn_with(|config| config.clock = Clock::starting_at(at))
+        .await
+        .unwrap();
+    let status: SystemStatusResponse = app
+        .get("/api/v1/system/status")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!((status.server_time - at).abs() < chrono::Duration::minutes(1));
+    // Signed in on that day (the token's times are that day's), and audited then.
+    let org = Org::create(&app, "clock").await;
+    let events: serde_json::Value = get(&app, &org.owner, "/api/v1/audit-events?limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let occurred: chrono::DateTime<chrono::Utc> = events["items"][0]["occurred_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (occurred - at).abs() < chrono::Duration::minutes(1),
+        "{events:#}"
+    );
 }
 
 /// A TCP proxy to Postgres that can be cut and restored, to play a database outage.

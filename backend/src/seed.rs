@@ -147,9 +147,8 @@ async fn seed_agent(
         agent_version: "0.1.0".into(),
         secret_hash: crate::auth::secrets::token_hash(&format!("demo-{}", Uuid::new_v4())),
         enrolled_with: None,
-        enrolled_at: days
-            .iter()
-            .next()
+        // (`<[_]>::first`: diesel's prelude has a `first` too.)
+        enrolled_at: <[NaiveDate]>::first(&days)
             .and_then(|day| day.and_hms_opt(8, 0, 0))
             .map_or(now, |at| at.and_utc() - Duration::days(1)),
         last_seen_at: Some(last_seen),

@@ -14,7 +14,7 @@ use pulse_shared::ids::{AgentId, CompanyId, UserId};
 use pulse_shared::policies::EffectivePolicy;
 use serde_json::json;
 
-use super::extract::Json;
+use super::extract::{CompressedJson, Json};
 use crate::auth::device::{CREDENTIAL_PREFIX, Device};
 use crate::auth::principal::request_actor;
 use crate::auth::secrets::{random_token, token_hash};
@@ -187,7 +187,7 @@ const MAX_FIELD_ERRORS: usize = 100;
 #[utoipa::path(
     tag = "agent",
     security(("device" = [])),
-    request_body(content = ActivityBatch, description = "Up to 1,000 events, at most 4 MiB (gzip accepted)"),
+    request_body(content = ActivityBatch, description = "Up to 1,000 events, at most 4 MiB once decoded (Content-Encoding gzip or br accepted)"),
     responses(
         (status = OK, body = ActivityReceipt),
         (status = UNAUTHORIZED, body = pulse_shared::Problem),
@@ -199,7 +199,7 @@ const MAX_FIELD_ERRORS: usize = 100;
 pub async fn upload_activity(
     device: Device,
     state: web::Data<AppState>,
-    Json(batch): Json<ActivityBatch, ACTIVITY_BODY_LIMIT>,
+    CompressedJson(batch): CompressedJson<ActivityBatch, ACTIVITY_BODY_LIMIT>,
 ) -> Result<web::Json<ActivityReceipt>, ApiError> {
     let now = state.clock.now();
     let received = batch.events.len();

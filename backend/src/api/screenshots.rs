@@ -13,12 +13,10 @@
 //! the same request, so employees can see who looked. Thumbnails are not recorded: a
 //! list shows dozens, and at 320 pixels they show the layout of a screen, not its text.
 
-use actix_web::dev::Decompress;
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::Duration;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use futures_util::StreamExt;
 use pulse_shared::access::{Action, Reach, access};
 use pulse_shared::ids::{CompanyId, ScreenshotId, UserId};
 use pulse_shared::policies::ScreenshotMode;
@@ -29,6 +27,7 @@ use pulse_shared::screenshots::{
 use pulse_shared::{Page, PageQuery};
 use serde_json::json;
 
+use super::extract::{Encoding, read_raw};
 use super::paging;
 use super::reach::Reachable;
 use super::sessions::check_range;
@@ -238,23 +237,11 @@ pub async fn upload(
     }
 }
 
-/// The request body, at most [`MAX_SCREENSHOT_BYTES`] (counted while it streams in,
-/// after any `Content-Encoding` is undone).
+/// The request body as sent (images are compressed already: no `Content-Encoding` is
+/// taken), at most [`MAX_SCREENSHOT_BYTES`] counted while it streams in.
 async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ApiError> {
-    let mut body = Decompress::from_headers(payload.into_inner(), req.headers());
-    let mut bytes = web::BytesMut::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|error| {
-            ApiError::BadRequest(format!("the request body could not be read: {error}"))
-        })?;
-        if bytes.len() + chunk.len() > MAX_SCREENSHOT_BYTES {
-            return Err(ApiError::PayloadTooLarge {
-                limit: MAX_SCREENSHOT_BYTES,
-            });
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes.freeze())
+    Encoding::of(req, false)?;
+    read_raw(payload.into_inner(), MAX_SCREENSHOT_BYTES).await
 }
 
 /// One person's screenshots captured in `[from, to)` (at most 31 days), newest first.

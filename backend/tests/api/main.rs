@@ -7,6 +7,7 @@ mod agents;
 mod alerts;
 mod audit;
 mod auth;
+mod bodies;
 mod cli;
 mod common;
 mod health;

@@ -1,0 +1,209 @@
+//! Request bodies that expand when decoded: refused without the server's memory
+//! following them. The server runs as its own process, so its peak memory (`VmHWM`)
+//! is its own.
+
+use std::io::Write as _;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use pulse_backend::testing::TestDb;
+use serde_json::{Value, json};
+
+/// What a bomb expands to: 256 MiB of zeros.
+const EXPANDED: usize = 256 * 1024 * 1024;
+/// The most the server's peak memory may grow while refusing one.
+const MAX_GROWTH_KIB: u64 = 64 * 1024;
+
+/// `pulse serve` on a free port against its own database, stopped when dropped.
+struct Server {
+    child: Child,
+    base_url: String,
+    _db: TestDb,
+    data_dir: std::path::PathBuf,
+}
+
+impl Server {
+    async fn start() -> Self {
+        let db = TestDb::new().await.unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let data_dir = std::env::temp_dir().join(format!("pulse-bodies-{}", uuid::Uuid::new_v4()));
+        let child = Command::new(env!("CARGO_BIN_EXE_pulse"))
+            .arg("serve")
+            .env("DATABASE_URL", &db.url)
+            .env("PULSE_BIND", format!("127.0.0.1:{port}"))
+            .env("PULSE_WORKERS", "1")
+            .env("PULSE_DATA_DIR", &data_dir)
+            .env("PULSE_OBJECT_STORE", data_dir.join("objects"))
+            .env("PULSE_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Self {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+            _db: db,
+            data_dir,
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            let ready = client
+                .get(format!("{}/readyz", server.base_url))
+                .send()
+                .await;
+            if ready.is_ok_and(|answer| answer.status() == 200) {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not become ready");
+    }
+
+    /// The server's peak resident memory so far, in KiB.
+    fn peak_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// [`EXPANDED`] zeros, gzip-encoded: a few hundred KiB.
+fn gzip_bomb() -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..EXPANDED / zeros.len() {
+        encoder.write_all(&zeros).unwrap();
+    }
+    encoder.finish().unwrap()
+}
+
+/// [`EXPANDED`] zeros, brotli-encoded: a few hundred bytes.
+fn brotli_bomb() -> Vec<u8> {
+    let mut encoder = brotli::CompressorWriter::new(Vec::new(), 1 << 16, 5, 22);
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..EXPANDED / zeros.len() {
+        encoder.write_all(&zeros).unwrap();
+    }
+    encoder.into_inner()
+}
+
+/// Signs up, makes an enrollment token and enrolls a computer: its device credential.
+async fn agent_credential(server: &Server, client: &reqwest::Client) -> String {
+    let signed_up: Value = client
+        .post(server.url("/api/v1/auth/signup"))
+        .json(&json!({"company_name": "Bombs", "name": "Bo Owner",
+                      "email": "bo@bombs.test", "password": "a long password 1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = signed_up["access_token"].as_str().unwrap();
+    let token: Value = client
+        .post(server.url("/api/v1/enrollment-tokens"))
+        .bearer_auth(access)
+        .json(&json!({"name": "bombs", "expires_in_hours": 1, "max_uses": 1}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let enrolled: Value = client
+        .post(server.url("/api/v1/agent/enroll"))
+        .json(
+            &json!({"token": token["secret"], "hostname": "bomb-pc", "os": "Linux",
+                      "agent_version": "1.0", "employee_email": "bo@bombs.test"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    enrolled["credential"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compressed_bombs_are_refused_without_the_memory_they_expand_to() {
+    let server = Server::start().await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let credential = agent_credential(&server, &client).await;
+    let bombs = [("gzip", gzip_bomb()), ("br", brotli_bomb())];
+    for (encoding, bomb) in &bombs {
+        assert!(bomb.len() < 1024 * 1024, "{encoding}: {} bytes", bomb.len());
+    }
+    let before = server.peak_kib();
+    for (encoding, bomb) in &bombs {
+        // Sign-in takes no compressed body at all.
+        let login = client
+            .post(server.url("/api/v1/auth/login"))
+            .header("content-type", "application/json")
+            .header("content-encoding", *encoding)
+            .body(bomb.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 415, "{encoding} to login");
+        assert_eq!(login.headers()["content-type"], "application/problem+json");
+        // Activity takes them, and stops inflating at its 4 MiB.
+        let activity = client
+            .post(server.url("/api/v1/agent/activity"))
+            .bearer_auth(&credential)
+            .header("content-type", "application/json")
+            .header("content-encoding", *encoding)
+            .body(bomb.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(activity.status(), 413, "{encoding} to activity");
+    }
+    let grown = server.peak_kib().saturating_sub(before);
+    assert!(
+        grown < MAX_GROWTH_KIB,
+        "the server's peak memory grew by {grown} KiB"
+    );
+    // A real compressed batch still goes in.
+    let batch = json!({"events": [{
+        "id": uuid::Uuid::new_v4(), "app": "code", "title": "main.rs",
+        // (This server runs on the system clock: it is a process of its own.)
+        "started_at": chrono::Utc::now() - chrono::Duration::minutes(5),
+        "duration_secs": 60, "keystrokes": 10, "mouse_events": 5, "active_secs": 50,
+        "idle": false,
+    }]});
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(batch.to_string().as_bytes()).unwrap();
+    let stored = client
+        .post(server.url("/api/v1/agent/activity"))
+        .bearer_auth(&credential)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(encoder.finish().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 200);
+}

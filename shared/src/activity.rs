@@ -56,8 +56,12 @@ pub struct ActivityEvent {
 }
 
 impl ActivityEvent {
+    /// When the event ended; the end of time for a start so late it has none (such an
+    /// event fails [`ActivityEvent::check`] as being in the future).
     pub fn ended_at(&self) -> DateTime<Utc> {
-        self.started_at + chrono::Duration::seconds(i64::from(self.duration_secs))
+        self.started_at
+            .checked_add_signed(chrono::Duration::seconds(i64::from(self.duration_secs)))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     /// Every rule an event must meet, as `(field, why)`; `now` is the server's clock.
@@ -278,6 +282,18 @@ mod tests {
     /// A fixed instant: the rules are relative to the server's clock, never the calendar.
     fn instant() -> DateTime<Utc> {
         "2028-02-29T23:59:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn the_last_instant_chrono_knows_is_refused_not_overflowed() {
+        let mut late = event(instant());
+        late.started_at = DateTime::<Utc>::MAX_UTC;
+        assert_eq!(late.ended_at(), DateTime::<Utc>::MAX_UTC);
+        assert!(
+            late.check(instant())
+                .iter()
+                .any(|(field, _)| *field == "started_at")
+        );
     }
 
     #[test]

@@ -178,6 +178,8 @@ async fn every_rule_refuses_the_batch_naming_the_event_and_field() {
             "too_old",
         ),
         ("started_at", json!("yesterday"), "invalid"),
+        // The last second chrono can hold: no end to add a duration to, and no panic.
+        ("started_at", json!("+262142-12-31T23:59:59Z"), "in_future"),
         ("active_secs", json!(101), "too_large"),
         ("keystrokes", json!(100 * 100 + 1), "too_large"),
         ("mouse_events", json!(100 * 100 + 1), "too_large"),

@@ -110,7 +110,18 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         let [.., high, low] = segments;
         return is_public_v4(Ipv4Addr::from((u32::from(high) << 16) | u32::from(low)));
     }
-    !(ip.is_unspecified()
+    // 6to4 (2002::/16) reaches the IPv4 address in its second and third segments.
+    if segments[0] == 0x2002 {
+        let (high, low) = (segments[1], segments[2]);
+        return is_public_v4(Ipv4Addr::from((u32::from(high) << 16) | u32::from(low)));
+    }
+    // Local-use NAT64 (64:ff9b:1::/48) may translate to anything a network likes, and
+    // Teredo (2001::/32) tunnels to an address it hides: neither names a public host.
+    let local_nat64 = segments[..3] == [0x64, 0xff9b, 1];
+    let teredo = segments[..2] == [0x2001, 0];
+    !(local_nat64
+        || teredo
+        || ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
         || ip.is_unique_local()
@@ -240,6 +251,12 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
             "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::808:808",
+            "64:ff9b:1:ffff::a00:1",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::1",
+            "2002:c0a8:101::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
             "2001:db8::1",
         ];
         for ip in refused {
@@ -251,6 +268,7 @@ mod tests {
             "1.1.1.1",
             "2606:4700:4700::1111",
             "::ffff:8.8.8.8",
+            "2002:808:808::1",
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(is_public(ip), "{ip} is public");

@@ -40,6 +40,9 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("the database is unavailable: {0}")]
     Unavailable(DbError),
+    /// A bounded queue (password hashing) is full: try again in a moment.
+    #[error("busy: {0}")]
+    Busy(&'static str),
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
@@ -52,6 +55,18 @@ impl From<DbError> for ApiError {
             }
             DbError::Query(diesel::result::Error::NotFound) => Self::NotFound,
             other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<crate::auth::password::PasswordError> for ApiError {
+    fn from(error: crate::auth::password::PasswordError) -> Self {
+        use crate::auth::password::PasswordError;
+        match error {
+            PasswordError::Busy => {
+                Self::Busy("The server is busy checking passwords; try again in a few seconds.")
+            }
+            PasswordError::Failed(error) => Self::Internal(error),
         }
     }
 }
@@ -75,7 +90,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => ProblemType::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => ProblemType::UnsupportedMediaType,
             Self::MethodNotAllowed => ProblemType::MethodNotAllowed,
-            Self::Unavailable(_) => ProblemType::Unavailable,
+            Self::Unavailable(_) | Self::Busy(_) => ProblemType::Unavailable,
             Self::Internal(_) => ProblemType::Internal,
         }
     }
@@ -84,7 +99,9 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let problem = Problem::new(self.kind());
         match self {
-            Self::Unauthorized(detail) | Self::Forbidden(detail) => problem.with_detail(*detail),
+            Self::Unauthorized(detail) | Self::Forbidden(detail) | Self::Busy(detail) => {
+                problem.with_detail(*detail)
+            }
             Self::Conflict(detail) => problem.with_detail(detail.clone()),
             Self::TooManyRequests { retry_after_secs } => problem.with_detail(format!(
                 "Too many attempts; try again in {retry_after_secs} s."

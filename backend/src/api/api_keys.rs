@@ -34,6 +34,7 @@ pub async fn create(
     Json(body): Json<CreateApiKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ManageApiKeys)?;
+    principal.require_signed_in_person()?;
     validate::name(&body.name, 80).map_err(|invalid| ApiError::invalid("/name", invalid))?;
     if body.role == Role::Owner || !principal.role().at_least(body.role) {
         return Err(ApiError::field(

@@ -128,8 +128,8 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let email = body.email.trim().to_lowercase();
     limit(&req, &state, &email)?;
-    let mut conn = db::conn(&state.pool).await?;
-    let found = people::user_by_email(&mut conn, &email)
+    // No connection is held while the password is checked: hashing waits for a slot.
+    let found = people::user_by_email(&mut *db::conn(&state.pool).await?, &email)
         .await
         .map_err(db::DbError::from)?;
     // Unknown addresses are checked against a decoy hash: same work, same answer.
@@ -144,6 +144,7 @@ pub async fn login(
         Some(user) if matches && user.is_active() => user,
         _ => return Err(ApiError::Unauthorized(BAD_CREDENTIALS)),
     };
+    let mut conn = db::conn(&state.pool).await?;
     let company = people::company(&mut conn, CompanyId(user.company_id))
         .await
         .map_err(db::DbError::from)?;

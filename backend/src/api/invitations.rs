@@ -96,7 +96,7 @@ pub async fn create(
     let actor = principal.actor().clone();
     let saved = row.clone();
     conn.transaction::<_, ApiError, _>(async |conn| {
-        invitations::revoke_open_for(conn, &saved.email, now).await?;
+        invitations::revoke_open_for(conn, company, &saved.email, now).await?;
         invitations::insert(conn, &saved).await?;
         let change = Change {
             action: "user.invited",
@@ -223,6 +223,11 @@ pub async fn lookup(
     }))
 }
 
+/// What accepting says when the address joined Pulse since it was invited (through
+/// another company's invitation, or by signing up).
+const ALREADY_JOINED: &str =
+    "This address already has a Pulse account; sign in, or ask to be invited at another address.";
+
 /// Joins a company through an invitation: creates the account and signs in.
 #[utoipa::path(
     tag = "people",
@@ -230,7 +235,10 @@ pub async fn lookup(
     responses(
         (status = CREATED, body = pulse_shared::auth::SessionResponse),
         (status = NOT_FOUND, body = pulse_shared::Problem, description = "The link is unknown, used, withdrawn or expired"),
+        (status = CONFLICT, body = pulse_shared::Problem, description = "The address has an account already"),
         (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem),
+        (status = SERVICE_UNAVAILABLE, body = pulse_shared::Problem, description = "Busy checking passwords; try again after `Retry-After`"),
     )
 )]
 #[post("/invitations/accept")]
@@ -243,17 +251,41 @@ pub async fn accept(
         ("/name", validate::name(&body.name, 120)),
         ("/password", validate::password(&body.password)),
     ])?;
-    let password_hash = state.passwords.hash(body.password).await?;
     let hash = token_hash(&body.token);
     let name = body.name.trim().to_owned();
-    let mut conn = db::conn(&state.pool).await?;
     let actor_base = request_actor(&req, ActorKind::User, None);
     let now = actor_base.at;
+    // The link first: an unknown, used or expired one costs an indexed lookup, never a
+    // password hash. No connection is held while hashing.
+    let open = {
+        let mut conn = db::conn(&state.pool).await?;
+        let Some(invitation) = invitations::by_token(&mut conn, &hash)
+            .await?
+            .filter(|invitation| invitation.is_open(now))
+        else {
+            // Misses are counted per address: past the budget, 429 instead of 404.
+            state
+                .auth_limits
+                .check_accept_miss(req.peer_addr().map(|addr| addr.ip()))
+                .map_err(ApiError::too_many)?;
+            return Err(ApiError::NotFound);
+        };
+        if people::user_by_email(&mut conn, &invitation.email)
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::Conflict(ALREADY_JOINED.into()));
+        }
+        invitation.id
+    };
+    let password_hash = state.passwords.hash(body.password).await?;
+    let mut conn = db::conn(&state.pool).await?;
     let (user, refresh_token) = conn
         .transaction::<_, ApiError, _>(async |conn| {
+            // Locked and checked again: it may have been used or withdrawn meanwhile.
             let invitation = invitations::by_token_for_update(conn, &hash)
                 .await?
-                .filter(|invitation| invitation.is_open(now));
+                .filter(|invitation| invitation.id == open && invitation.is_open(now));
             let Some(invitation) = invitation else {
                 return Err(ApiError::NotFound);
             };
@@ -270,7 +302,14 @@ pub async fn accept(
                 created_at: now,
                 updated_at: now,
             };
-            people::insert_user(conn, &user).await?;
+            people::insert_user(conn, &user).await.map_err(|error| match error {
+                // Another company's invitation of the address was accepted meanwhile.
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                ) => ApiError::Conflict(ALREADY_JOINED.into()),
+                other => other.into(),
+            })?;
             invitations::mark_accepted(conn, company, InvitationId(invitation.id), now).await?;
             let actor = crate::db::audit::Actor { id: Some(user.id), ..actor_base };
             let change = Change {

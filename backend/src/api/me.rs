@@ -44,6 +44,8 @@ pub async fn me(
         (status = OK, body = SessionResponse, description = "Changed; a new session replaces the old ones"),
         (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem, description = "The current password is wrong or the new one too weak"),
         (status = UNAUTHORIZED, body = pulse_shared::Problem),
+        (status = FORBIDDEN, body = pulse_shared::Problem, description = "Sent with an API key: only the person signed in changes their password"),
+        (status = SERVICE_UNAVAILABLE, body = pulse_shared::Problem, description = "Busy checking passwords; try again after `Retry-After`"),
     )
 )]
 #[post("/me/password")]
@@ -52,11 +54,12 @@ pub async fn change_password(
     state: web::Data<AppState>,
     Json(body): Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    principal.require_signed_in_person()?;
     validate::password(&body.new_password)
         .map_err(|invalid| ApiError::invalid("/new_password", invalid))?;
     let (company_id, user_id) = (principal.company_id(), principal.user_id());
-    let mut conn = db::conn(&state.pool).await?;
-    let user = people::user(&mut conn, company_id, user_id).await?;
+    // No connection is held while passwords are hashed: hashing waits for a slot.
+    let user = people::user(&mut *db::conn(&state.pool).await?, company_id, user_id).await?;
     if !state
         .passwords
         .verify(body.current_password, Some(user.password_hash.clone()))
@@ -69,6 +72,7 @@ pub async fn change_password(
         ));
     }
     let new_hash = state.passwords.hash(body.new_password).await?;
+    let mut conn = db::conn(&state.pool).await?;
     let refresh_token = conn
         .transaction::<_, ApiError, _>(async |conn| {
             people::set_password(conn, company_id, user_id, &new_hash).await?;

@@ -1,23 +1,42 @@
 //! Password hashing with argon2id at OWASP's parameters (19 MiB, t=2, p=1), run off the
 //! async threads and capped in concurrency so a burst of sign-ins cannot exhaust memory
-//! or starve other requests.
+//! or starve other requests. The queue for a hashing slot is bounded too: past
+//! [`MAX_WAITING`] callers, a hash is refused at once ([`PasswordError::Busy`], a 503
+//! with `Retry-After`) rather than left to pile up.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// OWASP's minimum for argon2id: 19 MiB of memory, two passes, one lane.
 const MEMORY_KIB: u32 = 19 * 1024;
 const PASSES: u32 = 2;
 const LANES: u32 = 1;
 
+/// Hashes that may wait for a slot; more are refused. At tens of milliseconds a hash on
+/// each core, the last of them waits well under a second.
+pub const MAX_WAITING: usize = 32;
+
+/// Why a password could not be hashed or checked.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    /// Every hashing slot is taken and the queue is full: try again shortly.
+    #[error("too many passwords are being checked; try again shortly")]
+    Busy,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
 /// Hashes and verifies passwords.
 #[derive(Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    /// Callers waiting for a permit.
+    waiting: Arc<AtomicUsize>,
     /// A real hash to verify against when an address is unknown, so that the answer
     /// takes as long as for a known address.
     decoy: Arc<String>,
@@ -29,20 +48,44 @@ impl Passwords {
         let decoy = hash_blocking("decoy password for unknown addresses")?;
         Ok(Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            waiting: Arc::new(AtomicUsize::new(0)),
             decoy: Arc::new(decoy),
         })
     }
 
+    /// A hashing slot: at once when one is free, after a wait when fewer than
+    /// [`MAX_WAITING`] wait already, else [`PasswordError::Busy`].
+    async fn slot(&self) -> Result<SemaphorePermit<'_>, PasswordError> {
+        if let Ok(permit) = self.permits.try_acquire() {
+            return Ok(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(PasswordError::Busy);
+        }
+        let permit = self.permits.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        permit.map_err(|closed| PasswordError::Failed(closed.into()))
+    }
+
     /// The PHC string of a new salted hash of `password`.
-    pub async fn hash(&self, password: String) -> anyhow::Result<String> {
-        let _permit = self.permits.acquire().await?;
-        tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
+    pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
+        let _permit = self.slot().await?;
+        Ok(
+            tokio::task::spawn_blocking(move || hash_blocking(&password))
+                .await
+                .map_err(anyhow::Error::from)??,
+        )
     }
 
     /// Whether `password` matches `hash`. With `hash` absent (unknown address) the work
     /// is done against a decoy and the answer is `false`.
-    pub async fn verify(&self, password: String, hash: Option<String>) -> anyhow::Result<bool> {
-        let _permit = self.permits.acquire().await?;
+    pub async fn verify(
+        &self,
+        password: String,
+        hash: Option<String>,
+    ) -> Result<bool, PasswordError> {
+        let _permit = self.slot().await?;
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.decoy.as_ref().clone());
         let matches = tokio::task::spawn_blocking(move || {
@@ -54,7 +97,8 @@ impl Passwords {
                     .is_ok(),
             )
         })
-        .await??;
+        .await
+        .map_err(anyhow::Error::from)??;
         Ok(known && matches)
     }
 }
@@ -101,5 +145,29 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_refuses_at_once_instead_of_piling_up() {
+        let passwords = Passwords::new(1).unwrap();
+        let slot = passwords.permits.acquire().await.unwrap();
+        let waiting: Vec<_> = (0..MAX_WAITING)
+            .map(|_| {
+                let passwords = passwords.clone();
+                tokio::spawn(async move { passwords.hash("queued password".into()).await })
+            })
+            .collect();
+        while passwords.waiting.load(Ordering::Acquire) < MAX_WAITING {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(
+            passwords.hash("one too many".into()).await,
+            Err(PasswordError::Busy)
+        ));
+        drop(slot);
+        for queued in waiting {
+            assert!(queued.await.unwrap().is_ok(), "a queued hash is served");
+        }
+        assert_eq!(passwords.waiting.load(Ordering::Acquire), 0);
     }
 }

@@ -48,6 +48,17 @@ impl Principal {
         &self.actor
     }
 
+    /// 403 unless a person signed in: an API key may not make credentials or change
+    /// a password, so a leaked key cannot turn itself into more keys or an account.
+    pub fn require_signed_in_person(&self) -> Result<(), ApiError> {
+        match self.actor.kind {
+            ActorKind::User => Ok(()),
+            _ => Err(ApiError::Forbidden(
+                "An API key cannot do this; sign in to the app as yourself.",
+            )),
+        }
+    }
+
     /// How far this principal may do `action`; 403 when not at all.
     pub fn require(&self, action: Action) -> Result<Reach, ApiError> {
         match access::access(self.role, action) {

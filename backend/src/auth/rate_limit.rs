@@ -13,11 +13,16 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 const PER_IP_PER_MINUTE: u32 = 30;
 /// Attempts allowed per minute against one e-mail address.
 const PER_EMAIL_PER_MINUTE: u32 = 10;
+/// Unknown or closed invitation links tried per minute from one client address: people
+/// joining are never slowed down, a guesser is (on a budget of its own, so it does not
+/// lock sign-ins out).
+const ACCEPT_MISSES_PER_IP_PER_MINUTE: u32 = 20;
 
 #[derive(Clone)]
 pub struct AuthRateLimits {
     by_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     by_email: Arc<DefaultKeyedRateLimiter<String>>,
+    accept_misses_by_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
 impl AuthRateLimits {
@@ -30,6 +35,22 @@ impl AuthRateLimits {
         Self {
             by_ip: Arc::new(DefaultKeyedRateLimiter::keyed(quota(per_ip))),
             by_email: Arc::new(DefaultKeyedRateLimiter::keyed(quota(per_email))),
+            accept_misses_by_ip: Arc::new(DefaultKeyedRateLimiter::keyed(quota(
+                ACCEPT_MISSES_PER_IP_PER_MINUTE,
+            ))),
+        }
+    }
+
+    /// Counts one try of an unknown or closed invitation link; `Err` carries how long
+    /// to wait.
+    pub fn check_accept_miss(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
+        let clock = DefaultClock::default();
+        match ip {
+            Some(ip) => self
+                .accept_misses_by_ip
+                .check_key(&ip)
+                .map_err(|not_until| not_until.wait_time_from(clock.now())),
+            None => Ok(()),
         }
     }
 
@@ -50,6 +71,7 @@ impl AuthRateLimits {
     pub fn prune(&self) {
         self.by_ip.retain_recent();
         self.by_email.retain_recent();
+        self.accept_misses_by_ip.retain_recent();
     }
 }
 

@@ -60,14 +60,17 @@ pub async fn insert(conn: &mut AsyncPgConnection, row: &InvitationRow) -> QueryR
         .map(drop)
 }
 
-/// Closes any open invitation of `email` (a new one replaces it).
+/// Closes `company`'s open invitation of `email`, if any (a new one replaces it). Other
+/// companies' invitations of the address stay open.
 pub async fn revoke_open_for(
     conn: &mut AsyncPgConnection,
+    company: CompanyId,
     email: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     diesel::update(
         invitations::table
+            .filter(invitations::company_id.eq(company.0))
             .filter(invitations::email.eq(email))
             .filter(invitations::accepted_at.is_null())
             .filter(invitations::revoked_at.is_null()),

@@ -350,6 +350,149 @@ async fn invitations_are_single_use_and_revocable() {
     );
 }
 
+/// An invitation's secret, from the link it was sent as.
+async fn invite(app: &TestApp, who: &Session, email: &str) -> String {
+    let invited: Value = post(
+        app,
+        who,
+        "/api/v1/invitations",
+        &json!({"email": email, "role": "employee", "team_id": null}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let link = invited["link"].as_str().unwrap();
+    link.split_once('#').unwrap().1.to_owned()
+}
+
+async fn accept(app: &TestApp, token: &str) -> reqwest::Response {
+    app.client()
+        .post(app.url("/api/v1/invitations/accept"))
+        .json(&json!({"token": token, "name": "Sam Twice", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Inviting an address replaces the inviting company's open invitation of it, never
+/// another company's; whichever is accepted first makes the account, and the other
+/// then says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_company_cannot_cancel_anothers_invitation() {
+    let app = TestApp::spawn().await.unwrap();
+    let (acme, rival) = (
+        Org::create(&app, "acme").await,
+        Org::create(&app, "rival").await,
+    );
+    let acmes = invite(&app, &acme.owner, "sam@shared.test").await;
+    let rivals = invite(&app, &rival.owner, "sam@shared.test").await;
+    let lookup = async |token: &str| {
+        app.get(&format!("/api/v1/invitations/lookup?token={token}"))
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(lookup(&acmes).await, 200, "Acme's invitation is still open");
+    assert_eq!(lookup(&rivals).await, 200);
+    let open: Value = get(&app, &acme.owner, "/api/v1/invitations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(open["items"][0]["email"], "sam@shared.test");
+    // A company's second invitation of the address does replace its first.
+    let again = invite(&app, &acme.owner, "sam@shared.test").await;
+    assert_eq!(lookup(&acmes).await, 404);
+
+    assert_eq!(accept(&app, &again).await.status(), 201);
+    let late = accept(&app, &rivals).await;
+    assert_eq!(late.status(), 409);
+    let problem: Value = late.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("already has a Pulse account"),
+        "{problem}"
+    );
+}
+
+/// Accepting checks the link before any password is hashed, and is rate limited on
+/// its own budget: a flood of made-up links neither starves sign-ins nor agents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_bogus_invitation_links_starves_nobody() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "flood").await;
+    let agent = crate::agents::enroll(&app, &org, &org.employee, "flood-pc").await;
+    let credential = agent["credential"].as_str().unwrap().to_owned();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let flooders: Vec<_> = (0..24)
+        .map(|n| {
+            let (client, url) = (app.client().clone(), app.url("/api/v1/invitations/accept"));
+            tokio::spawn(async move {
+                let mut answers = std::collections::BTreeMap::<u16, u32>::new();
+                while std::time::Instant::now() < until {
+                    let status = client
+                        .post(&url)
+                        .json(&json!({"token": format!("bogus-{n}"), "name": "Flood",
+                                      "password": "a long enough password"}))
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16();
+                    *answers.entry(status).or_default() += 1;
+                }
+                answers
+            })
+        })
+        .collect();
+    // A heartbeat every half second, a sign-in every three (under the sign-in limits).
+    let (mut sign_ins, mut heartbeats) = (0, 0);
+    while std::time::Instant::now() < until {
+        if heartbeats % 6 == 0 {
+            let signed_in = app
+                .client()
+                .post(app.url("/api/v1/auth/login"))
+                .json(&json!({"email": org.employee.body.me.user.email, "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(signed_in.status(), 200, "a sign-in during the flood");
+            sign_ins += 1;
+        }
+        let beat = crate::agents::agent_call(
+            &app,
+            &credential,
+            Method::POST,
+            "/api/v1/agent/heartbeat",
+            Some(json!({"state": "active", "sent_at": app.now()})),
+        )
+        .await;
+        assert!(beat.status().is_success(), "{}", beat.status());
+        heartbeats += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let mut answers = std::collections::BTreeMap::<u16, u32>::new();
+    for flooder in flooders {
+        for (status, count) in flooder.await.unwrap() {
+            *answers.entry(status).or_default() += count;
+        }
+    }
+    assert!(
+        sign_ins >= 5 && heartbeats >= 30,
+        "{sign_ins} sign-ins, {heartbeats} heartbeats"
+    );
+    // Made-up links are not found, then the address is told to slow down; nothing
+    // ever waited for a password hash, so nothing was refused as busy.
+    assert!(
+        answers.keys().all(|status| [404, 429].contains(status)),
+        "{answers:?}"
+    );
+    assert!(answers.get(&429).is_some_and(|n| *n > 0), "{answers:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn teams_are_renamed_managed_and_deleted_with_a_move() {
     let app = TestApp::spawn().await.unwrap();
@@ -467,6 +610,23 @@ async fn api_keys_act_within_their_role_until_revoked() {
         200,
         "an admin key can"
     );
+    // A key makes no credentials: no further keys, no password change.
+    let more = post(
+        &app,
+        &org.api_key,
+        "/api/v1/api-keys",
+        &json!({"name": "Another", "role": "employee"}),
+    )
+    .await;
+    assert_eq!(more.status(), 403, "a key cannot make keys");
+    let password = post(
+        &app,
+        &org.api_key,
+        "/api/v1/me/password",
+        &json!({"current_password": PASSWORD, "new_password": "a brand new password"}),
+    )
+    .await;
+    assert_eq!(password.status(), 403, "a key cannot change the password");
 
     let listed: Value = get(&app, &org.owner, "/api/v1/api-keys")
         .await

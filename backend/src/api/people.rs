@@ -139,11 +139,17 @@ pub async fn update(
     }
     if let Some(role) = body.role {
         principal.require(Action::ChangeRole)?;
-        if (role == Role::Owner || before.role() == Role::Owner) && role != before.role() {
+        if role == Role::Owner && role != before.role() {
             principal
                 .require(Action::GrantOwner)
                 .map_err(|_| ApiError::Forbidden("Only an owner makes or unmakes owners."))?;
         }
+    }
+    // Any change to an owner (role, team or status) is an owner's to make.
+    if before.role() == Role::Owner {
+        principal
+            .require(Action::GrantOwner)
+            .map_err(|_| ApiError::Forbidden("Only an owner changes an owner."))?;
     }
     let changes_self = id == principal.user_id()
         && (body.role.is_some_and(|r| r != before.role())
@@ -156,6 +162,11 @@ pub async fn update(
     let actor = principal.actor().clone();
     let after = conn
         .transaction::<_, ApiError, _>(async |conn| {
+            if before.role() == Role::Owner {
+                // Owners change one at a time per company, so two owners demoting each
+                // other at once cannot leave none: the second sees the first's change.
+                people::lock_company(conn, company).await?;
+            }
             let after = people::update(conn, company, id, body.role, body.team_id.map(|t| t.map(|t| t.0)), body.status).await?;
             if before.role() == Role::Owner && before.is_active() && (after.role() != Role::Owner || !after.is_active()) && people::active_owner_count(conn, company).await? == 0 {
                 return Err(ApiError::Conflict("The company must keep at least one active owner.".into()));
@@ -214,6 +225,9 @@ pub async fn remove(
     }
     let actor = principal.actor().clone();
     conn.transaction::<_, ApiError, _>(async |conn| {
+        if person.role() == Role::Owner {
+            people::lock_company(conn, company).await?;
+        }
         people::delete(conn, company, id).await?;
         if person.role() == Role::Owner && people::active_owner_count(conn, company).await? == 0 {
             return Err(ApiError::Conflict("The company must keep at least one active owner.".into()));

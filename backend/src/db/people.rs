@@ -98,6 +98,18 @@ pub async fn company(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryR
         .await
 }
 
+/// Locks `company`'s row until the transaction ends: changes that could leave the
+/// company without an active owner take it first, so they happen one after another.
+pub async fn lock_company(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<()> {
+    companies::table
+        .find(company.0)
+        .select(companies::id)
+        .for_update()
+        .first::<Uuid>(conn)
+        .await
+        .map(drop)
+}
+
 /// A user of `company`; `NotFound` for a user of any other company.
 pub async fn user(
     conn: &mut AsyncPgConnection,

@@ -13,7 +13,7 @@ use pulse_shared::ids::{AgentId, CompanyId, UserId};
 
 use crate::alerts::{self, Audience, NewAlert};
 use crate::clock::Clock;
-use crate::db::{self, DbPool, activity, agents, screenshots};
+use crate::db::{self, DbPool, activity, agents, screenshots, sessions};
 use crate::storage::{self, Store};
 
 /// The advisory lock of the presence job.
@@ -124,11 +124,13 @@ pub async fn retention_loop(pool: DbPool, store: Store, clock: Clock, period: Du
         async move {
             let activity = retention_round(&pool, now).await?;
             let screenshots = screenshot_retention_round(&pool, &store, now).await?;
+            let refresh_tokens = purge_refresh_tokens(&pool, now).await?;
             if let (Some(rows), Some(shots)) = (activity, screenshots) {
                 tracing::info!(
                     activity_rows = rows,
                     screenshots = shots.screenshots,
                     objects = shots.objects,
+                    refresh_tokens,
                     "retention"
                 );
             }
@@ -162,6 +164,20 @@ pub async fn retention_round(
             None if total == 0 => return Ok(None),
             Some(deleted) if deleted > 0 => total += deleted,
             _ => return Ok(Some(total)),
+        }
+    }
+}
+
+/// Deletes refresh tokens that ended (expired, or revoked) a day before `now`, in
+/// batches; answers how many. Any replica may do it: deleting twice deletes no more.
+pub async fn purge_refresh_tokens(pool: &DbPool, now: DateTime<Utc>) -> Result<usize, db::DbError> {
+    let mut conn = db::conn(pool).await?;
+    let mut total = 0;
+    loop {
+        let purged = sessions::purge(&mut conn, now, RETENTION_BATCH).await?;
+        total += purged;
+        if i64::try_from(purged).unwrap_or(0) < RETENTION_BATCH {
+            return Ok(total);
         }
     }
 }

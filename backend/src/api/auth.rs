@@ -227,7 +227,10 @@ pub async fn refresh(
                 conn,
                 company,
                 UserId(user.id),
-                token.family_id,
+                sessions::Family {
+                    id: token.family_id,
+                    started: token.family_started_at,
+                },
                 token_hash(&next),
                 now,
             )
@@ -294,7 +297,11 @@ pub(crate) async fn start_session(
     now: DateTime<Utc>,
 ) -> Result<String, ApiError> {
     let token = random_token(32)?;
-    sessions::insert(conn, company, user, Uuid::now_v7(), token_hash(&token), now).await?;
+    let family = sessions::Family {
+        id: Uuid::now_v7(),
+        started: now,
+    };
+    sessions::insert(conn, company, user, family, token_hash(&token), now).await?;
     Ok(token)
 }
 

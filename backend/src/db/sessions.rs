@@ -11,6 +11,14 @@ use super::schema::refresh_tokens;
 /// How long a refresh token (and so a sign-in without activity) lasts.
 pub const REFRESH_TOKEN_DAYS: i64 = 30;
 
+/// The longest a sign-in lasts, however often it is refreshed: then the person signs in
+/// again, so a stolen and kept-alive cookie does not work forever.
+pub const MAX_FAMILY_DAYS: i64 = 90;
+
+/// How long expired and revoked tokens are kept (a revoked family's tokens still show
+/// a replay as such for this long) before the purge deletes them.
+pub const KEEP_ENDED: Duration = Duration::days(1);
+
 /// How long after its rotation a refresh token may be presented again without counting
 /// as stolen: long enough for tabs that refresh together, short enough to be useless to
 /// someone replaying a copied cookie later.
@@ -27,26 +35,37 @@ pub struct RefreshTokenRow {
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    pub family_started_at: DateTime<Utc>,
 }
 
-/// Stores a new token of `family`.
+/// A sign-in: a new family, or the next token of one that began at `started`.
+#[derive(Debug, Clone, Copy)]
+pub struct Family {
+    pub id: Uuid,
+    pub started: DateTime<Utc>,
+}
+
+/// Stores a new token of `family`, which expires [`REFRESH_TOKEN_DAYS`] from `now` or
+/// when the family reaches [`MAX_FAMILY_DAYS`], whichever comes first.
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     user: UserId,
-    family: Uuid,
+    family: Family,
     token_hash: Vec<u8>,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     let row = RefreshTokenRow {
         company_id: company.0,
         token_hash,
-        family_id: family,
+        family_id: family.id,
         user_id: user.0,
         created_at: now,
-        expires_at: now + Duration::days(REFRESH_TOKEN_DAYS),
+        expires_at: (now + Duration::days(REFRESH_TOKEN_DAYS))
+            .min(family.started + Duration::days(MAX_FAMILY_DAYS)),
         used_at: None,
         revoked_at: None,
+        family_started_at: family.started,
     };
     diesel::insert_into(refresh_tokens::table)
         .values(&row)
@@ -114,6 +133,25 @@ pub async fn revoke_user(
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(now))
+    .execute(conn)
+    .await
+}
+
+/// Deletes up to `limit` tokens that expired, or were revoked, more than [`KEEP_ENDED`]
+/// before `now`; answers how many.
+pub async fn purge(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM refresh_tokens
+          WHERE token_hash IN (SELECT token_hash FROM refresh_tokens
+                                WHERE expires_at < $1 OR revoked_at < $1
+                                LIMIT $2)",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(now - KEEP_ENDED)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
     .execute(conn)
     .await
 }

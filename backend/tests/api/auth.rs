@@ -159,6 +159,66 @@ async fn refresh_rotates_and_reuse_ends_the_whole_family() {
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
 }
 
+/// A sign-in refreshed every day still ends 90 days after it began; tokens that ended
+/// are purged a day later, live ones stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_end_after_ninety_days_and_ended_tokens_are_purged() {
+    let app = TestApp::spawn().await.unwrap();
+    let first = signup(&app, "ada@example.com").await;
+    let at = |shift: &str| format!("'{}'::timestamptz {shift}", app.now().to_rfc3339());
+    // This sign-in began 89 days and 23 hours ago: its next token lives an hour.
+    common::sql(
+        &app,
+        &format!(
+            "UPDATE refresh_tokens SET family_started_at = {}",
+            at("- interval '89 days 23 hours'")
+        ),
+    )
+    .await;
+    let renewed = common::session_from(refresh(&app, &first.refresh_cookie).await).await;
+    let capped = common::scalar(
+        &app,
+        &format!(
+            "SELECT count(*) FROM refresh_tokens
+              WHERE used_at IS NULL AND expires_at <= {}",
+            at("+ interval '1 hour 1 minute'")
+        ),
+    )
+    .await;
+    assert_eq!(capped, 1, "the renewed token ends with its sign-in");
+
+    // Another sign-in, then signed out: its token is revoked.
+    let other = login(&app, "ada@example.com", PASSWORD).await;
+    let other = common::session_from(other).await;
+    let out = app
+        .client()
+        .post(app.url("/api/v1/auth/logout"))
+        .header(COOKIE, &other.refresh_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    assert_eq!(
+        common::scalar(&app, "SELECT count(*) FROM refresh_tokens").await,
+        3
+    );
+    let pool = app.pool().unwrap();
+    let purge = async |days: i64| {
+        pulse_backend::jobs::purge_refresh_tokens(&pool, app.now() + chrono::Duration::days(days))
+            .await
+            .unwrap()
+    };
+    assert_eq!(purge(0).await, 0, "nothing ended a day ago yet");
+    // Two days on: the revoked sign-in and the renewed token (expired after an hour) go;
+    // the rotated first token, kept to catch its replay, lives out its own 30 days.
+    assert_eq!(purge(2).await, 2);
+    assert_eq!(
+        common::scalar(&app, "SELECT count(*) FROM refresh_tokens").await,
+        1
+    );
+    assert_eq!(refresh(&app, &renewed.refresh_cookie).await.status(), 401);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_ends_the_session() {
     let app = TestApp::spawn().await.unwrap();

@@ -52,6 +52,11 @@ pub struct Config {
     /// `PULSE_SSE_HEARTBEAT_SECS`: the interval of keep-alive comments on alert streams
     /// (default 15 s).
     pub sse_heartbeat: Duration,
+    /// `PULSE_MAX_STREAMS`: alert streams one replica holds open at most (default 20,000).
+    pub max_streams: usize,
+    /// `PULSE_MAX_STREAMS_PER_PERSON`: alert streams one person may hold open on one
+    /// replica (default 20: tabs and devices).
+    pub max_streams_per_person: usize,
     /// `PULSE_PRESENCE_EVERY_SECS`: how often agents' presence (online, offline, missing)
     /// is recomputed and its alerts raised (default 10 s).
     pub presence_every: Duration,
@@ -219,6 +224,12 @@ impl Config {
                 Some(15),
                 |v| bounded(v, 1, 300).map(|secs| secs as u64),
             )?),
+            max_streams: parse(&get, "PULSE_MAX_STREAMS", Some(20_000), |v| {
+                bounded(v, 1, 1_000_000)
+            })?,
+            max_streams_per_person: parse(&get, "PULSE_MAX_STREAMS_PER_PERSON", Some(20), |v| {
+                bounded(v, 1, 1_000_000)
+            })?,
             presence_every: Duration::from_secs(parse(
                 &get,
                 "PULSE_PRESENCE_EVERY_SECS",

@@ -28,6 +28,12 @@ pub enum ApiError {
     Conflict(String),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// A limit other than a rate (open streams, say), with what to do about it.
+    #[error("limit reached: {detail}")]
+    LimitReached {
+        detail: &'static str,
+        retry_after_secs: u64,
+    },
     #[error("{0}")]
     BadRequest(String),
     #[error("validation failed")]
@@ -84,7 +90,9 @@ impl ApiError {
             Self::Unauthorized(_) => ProblemType::Unauthorized,
             Self::Forbidden(_) => ProblemType::Forbidden,
             Self::Conflict(_) => ProblemType::Conflict,
-            Self::TooManyRequests { .. } => ProblemType::TooManyRequests,
+            Self::TooManyRequests { .. } | Self::LimitReached { .. } => {
+                ProblemType::TooManyRequests
+            }
             Self::BadRequest(_) => ProblemType::BadRequest,
             Self::Validation(_) => ProblemType::Validation,
             Self::PayloadTooLarge { .. } => ProblemType::PayloadTooLarge,
@@ -106,6 +114,7 @@ impl ApiError {
             Self::TooManyRequests { retry_after_secs } => problem.with_detail(format!(
                 "Too many attempts; try again in {retry_after_secs} s."
             )),
+            Self::LimitReached { detail, .. } => problem.with_detail(*detail),
             Self::BadRequest(detail) | Self::UnsupportedMediaType(detail) => {
                 problem.with_detail(detail.clone())
             }
@@ -179,7 +188,10 @@ impl ResponseError for ApiError {
             _ => {}
         }
         let mut response = problem_response(&self.problem());
-        if let Self::TooManyRequests { retry_after_secs } = self
+        if let Self::TooManyRequests { retry_after_secs }
+        | Self::LimitReached {
+            retry_after_secs, ..
+        } = self
             && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);

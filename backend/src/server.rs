@@ -14,7 +14,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::agent_cache::AgentCache;
-use crate::alerts::live::{self, Live};
+use crate::alerts::live::{self, Live, StreamSlots};
 use crate::api::extract::BodyLimit;
 use crate::api::openapi::OpenApiJson;
 use crate::api::{self, ApiDoc};
@@ -35,6 +35,9 @@ use tokio::sync::Notify;
 
 /// Test alerts and test webhook deliveries one person may ask for per minute.
 const TEST_SENDS_PER_MINUTE: u32 = 60;
+/// Alert stream tickets one person may ask for per minute (a browser takes one per
+/// connection, every 15 minutes or after a network change).
+const STREAM_TICKETS_PER_MINUTE: u32 = 60;
 
 /// Runs migrations, then serves until SIGINT/SIGTERM (graceful: in-flight requests finish).
 pub async fn serve(config: Config) -> anyhow::Result<()> {
@@ -65,8 +68,9 @@ pub fn run(
     let outbox_wake = Arc::new(Notify::new());
     let outbox = Outbox::new(config, pool.clone(), mailer.clone(), outbox_wake.clone())?;
     let test_sends = PerPersonLimit::per_minute(TEST_SENDS_PER_MINUTE);
+    let tickets = PerPersonLimit::per_minute(STREAM_TICKETS_PER_MINUTE);
     let store = storage::open(&config.object_store)?;
-    let (limits, sends) = (auth_limits.clone(), test_sends.clone());
+    let (limits, sends, issued) = (auth_limits.clone(), test_sends.clone(), tickets.clone());
     let seen = SeenBuffer::default();
     let agent_cache = AgentCache::default();
     let background = Background(vec![
@@ -76,6 +80,7 @@ pub fn run(
                 every.tick().await;
                 limits.prune();
                 sends.prune();
+                issued.prune();
             }
         }),
         tokio::spawn(live::listen(
@@ -120,6 +125,8 @@ pub fn run(
         secure_cookies: config.public_url.starts_with("https://"),
         test_sends,
         live,
+        streams: StreamSlots::new(config.max_streams, config.max_streams_per_person),
+        stream_tickets: tickets,
         webhooks_allow_private: config.webhooks_allow_private,
         sse_heartbeat: config.sse_heartbeat,
         seen,

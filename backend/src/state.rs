@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::task::JoinHandle;
 
-use crate::alerts::live::Live;
+use crate::alerts::live::{Live, StreamSlots};
 use crate::clock::Clock;
 
 use crate::agent_cache::AgentCache;
@@ -37,6 +37,10 @@ pub struct AppState {
     pub test_sends: PerPersonLimit,
     /// This replica's hub of open alert streams.
     pub live: Live,
+    /// Places for alert streams on this replica, in all and per person.
+    pub streams: StreamSlots,
+    /// Stream tickets per person.
+    pub stream_tickets: PerPersonLimit,
     /// Whether webhook endpoints may be plain-HTTP or private addresses (local testing).
     pub webhooks_allow_private: bool,
     /// The keep-alive interval of alert streams.

@@ -35,6 +35,13 @@ const WARM_UP_STREAMS: usize = 64;
 /// every connection with each request waiting for its second, until the pool's time
 /// limit answers 503: the opening burst measures that separately.
 const OPENING: usize = 8;
+/// The alerts part holds every stream as one person, far past the per-person cap that
+/// protects a real server: both caps are raised for it.
+const ALERT_STREAM_CAPS: &[(&str, &str)] = &[
+    ("PULSE_MAX_STREAMS", "100000"),
+    ("PULSE_MAX_STREAMS_PER_PERSON", "100000"),
+];
+
 /// Streams opening at once in the opening burst, like clients reconnecting together.
 const BURST_OPENING: usize = 256;
 
@@ -218,6 +225,7 @@ fn alerts(
             &binaries.server,
             database_url,
             &work.join(connections.to_string()),
+            ALERT_STREAM_CAPS,
         )?;
         let client = LoadClient::sign_up(ctx, &binaries.client, &server)?;
         step(format_args!(
@@ -248,7 +256,13 @@ fn alerts(
             "alerts: opening burst, {} streams {BURST_OPENING} at a time (server log: .pulse/bench/alerts/burst/server.log)",
             options.burst
         ));
-        let mut server = Running::start(ctx, &binaries.server, database_url, &work.join("burst"))?;
+        let mut server = Running::start(
+            ctx,
+            &binaries.server,
+            database_url,
+            &work.join("burst"),
+            ALERT_STREAM_CAPS,
+        )?;
         let client = LoadClient::sign_up(ctx, &binaries.client, &server)?;
         let mut report = client.alerts(options.burst, 1, BURST_OPENING, None)?.report;
         server.stop();
@@ -270,7 +284,7 @@ fn alerts(
         "date": machine.date,
         "commit": machine.commit,
         "machine": machine.to_json(),
-        "server": "pulse serve, release build, PULSE_* settings at their defaults (HTTP workers: one per core; database pool: 16)",
+        "server": "pulse serve, release build, PULSE_* settings at their defaults (HTTP workers: one per core; database pool: 16) but for the stream caps, raised to 100,000 (every stream is one person's)",
         "alerts_per_step": options.alerts,
         "warm_up_streams": WARM_UP_STREAMS,
         "in_flight": OPENING,
@@ -639,7 +653,14 @@ struct Running {
 impl Running {
     /// Starts the server on a free port with its own data directory under `dir` and
     /// waits until `/readyz` answers 200.
-    fn start(ctx: &Ctx, binary: &Path, database_url: &str, dir: &Path) -> anyhow::Result<Self> {
+    /// `settings`: `PULSE_*` variables that differ from the defaults for this part.
+    fn start(
+        ctx: &Ctx,
+        binary: &Path,
+        database_url: &str,
+        dir: &Path,
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let data = dir.join("data");
         std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
         let log = dir.join("server.log");
@@ -660,6 +681,7 @@ impl Running {
             // No SPA is served: the benchmarks only call the API.
             .env("PULSE_DIST_DIR", dir.join("no-spa"))
             .env("PULSE_LOG", "warn")
+            .envs(settings.iter().copied())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file);

@@ -215,3 +215,109 @@ mod tests {
         assert_eq!(parse_payload("a/b"), None);
     }
 }
+
+/// The alert streams this replica holds open, bounded in all and per person: a stream
+/// costs a socket and memory for as long as it lasts, so neither a script nor one
+/// person's hundred tabs may take them all.
+#[derive(Clone)]
+pub struct StreamSlots {
+    open: Arc<std::sync::Mutex<std::collections::HashMap<UserId, usize>>>,
+    total: Arc<std::sync::atomic::AtomicUsize>,
+    max: usize,
+    max_per_person: usize,
+}
+
+/// Why a stream could not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoSlot {
+    /// The person has `max_per_person` streams open already.
+    Person,
+    /// The replica holds `max` streams.
+    Replica,
+}
+
+impl StreamSlots {
+    pub fn new(max: usize, max_per_person: usize) -> Self {
+        Self {
+            open: Arc::default(),
+            total: Arc::default(),
+            max,
+            max_per_person,
+        }
+    }
+
+    /// A slot for one more stream of `user`, given back when the slot is dropped.
+    pub fn take(&self, user: UserId) -> Result<StreamSlot, NoSlot> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mine = open.entry(user).or_default();
+        if *mine >= self.max_per_person {
+            return Err(NoSlot::Person);
+        }
+        if AtomicUsize::load(&self.total, Ordering::Acquire) >= self.max {
+            return Err(NoSlot::Replica);
+        }
+        *mine += 1;
+        AtomicUsize::fetch_add(&self.total, 1, Ordering::AcqRel);
+        Ok(StreamSlot {
+            slots: self.clone(),
+            user,
+        })
+    }
+
+    /// Streams open on this replica.
+    pub fn total(&self) -> usize {
+        // (Named in full: diesel-async's `RunQueryDsl::load` is in scope here.)
+        std::sync::atomic::AtomicUsize::load(&self.total, std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+/// One open stream's place; dropping it frees the place.
+pub struct StreamSlot {
+    slots: StreamSlots,
+    user: UserId,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .slots
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(mine) = open.get_mut(&self.user) {
+            *mine = mine.saturating_sub(1);
+            if *mine == 0 {
+                open.remove(&self.user);
+            }
+        }
+        self.slots
+            .total
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod slot_tests {
+    use super::*;
+
+    #[test]
+    fn streams_are_bounded_per_person_and_per_replica_and_given_back() {
+        let slots = StreamSlots::new(3, 2);
+        let (ada, bob) = (UserId(Uuid::now_v7()), UserId(Uuid::now_v7()));
+        let first = slots.take(ada).unwrap();
+        let _second = slots.take(ada).unwrap();
+        assert_eq!(slots.take(ada).err(), Some(NoSlot::Person));
+        let _third = slots.take(bob).unwrap();
+        assert_eq!(slots.take(bob).err(), Some(NoSlot::Replica));
+        drop(first);
+        assert_eq!(slots.total(), 2);
+        assert!(
+            slots.take(ada).is_ok(),
+            "a closed stream gives its place back"
+        );
+    }
+}

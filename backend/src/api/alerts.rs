@@ -29,7 +29,7 @@ use tokio::time::Instant;
 
 use super::extract::Json;
 use super::paging;
-use crate::alerts::live::LiveEvent;
+use crate::alerts::live::{LiveEvent, NoSlot, StreamSlot};
 use crate::alerts::{self, Audience, NewAlert};
 use crate::auth::principal::Principal;
 use crate::auth::secrets::{random_token, token_hash};
@@ -201,13 +201,24 @@ pub async fn send_test(
 }
 
 /// A single-use ticket for opening the alert stream from a browser.
-#[utoipa::path(tag = "alerts", security(("bearer" = [])), responses((status = CREATED, body = StreamTicket)))]
+#[utoipa::path(
+    tag = "alerts",
+    security(("bearer" = [])),
+    responses(
+        (status = CREATED, body = StreamTicket),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "More than 60 tickets in a minute")
+    )
+)]
 #[post("/alerts/stream-tickets")]
 pub async fn stream_ticket(
     principal: Principal,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ReadAlerts)?;
+    state
+        .stream_tickets
+        .check(principal.user_id().0)
+        .map_err(ApiError::too_many)?;
     let ticket = random_token(32)?;
     let expires_at = state.clock.now() + chrono::Duration::seconds(TICKET_TTL_SECS);
     let mut conn = db::conn(&state.pool).await?;
@@ -245,7 +256,9 @@ pub struct StreamQuery {
     params(StreamQuery),
     responses(
         (status = OK, description = "The event stream", content_type = "text/event-stream", body = String),
-        (status = UNAUTHORIZED, body = pulse_shared::Problem)
+        (status = UNAUTHORIZED, body = pulse_shared::Problem),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "This person holds as many streams open as allowed (`PULSE_MAX_STREAMS_PER_PERSON`)"),
+        (status = SERVICE_UNAVAILABLE, body = pulse_shared::Problem, description = "The replica holds `PULSE_MAX_STREAMS` streams")
     )
 )]
 #[get("/alerts/stream")]
@@ -282,10 +295,20 @@ pub async fn stream(
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse().ok())
     });
+    let slot = state.streams.take(user).map_err(|full| match full {
+        NoSlot::Person => ApiError::LimitReached {
+            detail: "You have as many alert streams open as one person may; close a tab or two.",
+            retry_after_secs: 60,
+        },
+        NoSlot::Replica => {
+            ApiError::Busy("This server holds all the alert streams it can; try again shortly.")
+        }
+    })?;
     // Subscribe before reading the backlog, so nothing raised in between is lost; the
     // stream skips what the backlog already held.
     let receiver = state.live.subscribe();
     let mut feed = Feed {
+        _slot: slot,
         receiver,
         company,
         user,
@@ -329,6 +352,8 @@ pub async fn stream(
 
 /// One stream's state.
 struct Feed {
+    /// This stream's place among the replica's, given back when the stream ends.
+    _slot: StreamSlot,
     receiver: broadcast::Receiver<LiveEvent>,
     company: CompanyId,
     user: UserId,

@@ -421,6 +421,70 @@ async fn the_stream_pushes_new_alerts_to_their_recipients() {
     assert_eq!(with_bearer.status(), 200);
 }
 
+/// Streams are bounded per person and per replica; a closed one gives its place back.
+/// Tickets are bounded per person too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alert_streams_and_tickets_are_capped() {
+    let app = TestApp::spawn_with(|config| {
+        config.max_streams_per_person = 2;
+        config.max_streams = 3;
+        // A closed stream is noticed at the next keep-alive.
+        config.sse_heartbeat = Duration::from_secs(1);
+    })
+    .await
+    .unwrap();
+    let org = Org::create(&app, "caps").await;
+    let url = format!("{}/api/v1/alerts/stream", app.base_url);
+    let open = async |who: &Session| {
+        reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&who.access_token)
+            .send()
+            .await
+            .unwrap()
+    };
+    let first = open(&org.owner).await;
+    let second = open(&org.owner).await;
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    let third = open(&org.owner).await;
+    assert_eq!(third.status(), 429, "a third stream of one person");
+    assert!(third.headers().contains_key("retry-after"));
+    assert_eq!(third.headers()["content-type"], "application/problem+json");
+    let admins = open(&org.admin).await;
+    assert_eq!(admins.status(), 200);
+    let full = open(&org.admin).await;
+    assert_eq!(full.status(), 503, "the replica holds three");
+    drop(first);
+    let mut reopened = 0;
+    for _ in 0..100 {
+        reopened = open(&org.owner).await.status().as_u16();
+        if reopened == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(reopened, 200, "a closed stream gives its place back");
+    drop((second, admins));
+
+    // Sixty a minute, refilled one a second: a quick seventy meet a refusal.
+    let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+    for _ in 0..70 {
+        let issued = reqwest::Client::new()
+            .post(format!("{}/api/v1/alerts/stream-tickets", app.base_url))
+            .bearer_auth(&org.employee.access_token)
+            .send()
+            .await
+            .unwrap();
+        *statuses.entry(issued.status().as_u16()).or_default() += 1;
+    }
+    assert!(statuses.get(&201).is_some_and(|n| *n >= 60), "{statuses:?}");
+    assert!(statuses.get(&429).is_some_and(|n| *n >= 1), "{statuses:?}");
+    assert_eq!(statuses.len(), 2, "{statuses:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reconnecting_stream_resumes_after_the_last_event_id() {
     let app = TestApp::spawn().await.unwrap();

@@ -245,7 +245,7 @@ impl Stage {
             "ingest: starting the server (log: {})",
             dir.join("server.log").display()
         ));
-        let running = Running::start(ctx, &binaries.server, &url, dir)?;
+        let running = Running::start(ctx, &binaries.server, &url, dir, &[])?;
         step(format_args!(
             "ingest: a company with {} employees and seats (pulse-bench ingest-setup)",
             thousands(agents as u64)

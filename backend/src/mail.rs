@@ -1,5 +1,8 @@
 //! Outgoing e-mail. With `PULSE_SMTP_URL` set, messages go out over SMTP (lettre);
-//! without it, they are written to the log so that a local operator can pass them on.
+//! without it, the log says a message was not sent (to whom, about what), never what it
+//! says: messages carry links with secrets, and logs are read by more people than
+//! mailboxes. Callers show what matters another way (an invitation's link is in the
+//! answer to the person who invited).
 
 use std::time::Duration;
 
@@ -45,11 +48,11 @@ impl Mailer {
         }
     }
 
-    /// Sends a plain-text message, or logs it when no SMTP server is configured; the
-    /// error is for callers that retry.
+    /// Sends a plain-text message, or logs that it was not sent when no SMTP server is
+    /// configured; the error is for callers that retry.
     pub async fn deliver(&self, to: &str, subject: &str, body: String) -> anyhow::Result<Sent> {
         let Some(transport) = &self.transport else {
-            tracing::info!(%to, %subject, %body, "e-mail (no PULSE_SMTP_URL configured, so logged instead)");
+            tracing::info!(%to, %subject, "e-mail not sent: no PULSE_SMTP_URL is configured");
             return Ok(Sent::Logged);
         };
         let message = Message::builder()
@@ -68,4 +71,47 @@ pub enum Sent {
     Smtp,
     /// Written to the log: no SMTP server is configured.
     Logged,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Log output, kept for the test to read.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn without_smtp_the_log_names_a_message_but_never_holds_its_secrets() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let mailer = Mailer::new(None, "Pulse <no-reply@localhost>").unwrap();
+        let body = "Join here: https://pulse.example/join#the-secret-token".to_owned();
+        let sent = mailer
+            .deliver("grace@example.com", "You are invited", body)
+            .await
+            .unwrap();
+        assert_eq!(sent, Sent::Logged);
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(log.contains("grace@example.com"), "{log}");
+        assert!(!log.contains("the-secret-token"), "{log}");
+    }
 }

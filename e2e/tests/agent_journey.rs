@@ -68,7 +68,8 @@ async fn prepare(app: &TestApp) -> anyhow::Result<String> {
     let token: Value = http
         .post(app.url("/api/v1/enrollment-tokens"))
         .bearer_auth(&access)
-        .json(&json!({"name": "Journey", "expires_in_hours": 1, "max_uses": 5}))
+        // Made for the owner: a company-wide token enrolls no owner.
+        .json(&json!({"name": "Journey", "user_id": me, "expires_in_hours": 1, "max_uses": 5}))
         .send()
         .await?
         .error_for_status()?

@@ -30,8 +30,8 @@ use pulse_shared::ids::{
     WebhookDeliveryId, WebhookEndpointId,
 };
 use pulse_shared::people::{
-    AcceptInvitationRequest, Invitation, InvitationCreatedResponse, InvitationPreview,
-    InviteRequest, PeopleQuery, Person, UpdatePersonRequest,
+    AcceptInvitationRequest, Invitation, InvitationCreatedResponse, InvitationLookupRequest,
+    InvitationPreview, InviteRequest, PeopleQuery, Person, UpdatePersonRequest,
 };
 use pulse_shared::policies::{
     CompanyPolicy, EffectivePolicy, PolicyOverride, PolicyOverrideEntry, PolicyOverview,
@@ -187,15 +187,17 @@ pub async fn logout() -> Result<(), ApiError> {
     read_empty(send(Method::POST, "/api/v1/auth/logout", &[], None, None).await?).await
 }
 
-/// `GET /api/v1/invitations/lookup?token=`: what an invitation link is for.
+/// `POST /api/v1/invitations/lookup`: what an invitation link is for.
 pub async fn invitation_lookup(token: &str) -> Result<InvitationPreview, ApiError> {
-    let query = [("token", token.to_owned())];
+    let body = to_json(&InvitationLookupRequest {
+        token: token.to_owned(),
+    })?;
     read_json(
         send(
-            Method::GET,
+            Method::POST,
             "/api/v1/invitations/lookup",
-            &query,
-            None,
+            &[],
+            Some(body),
             None,
         )
         .await?,

@@ -191,7 +191,17 @@ pub struct InvitationCreatedResponse {
     pub emailed: bool,
 }
 
-/// `GET /api/v1/invitations/lookup?token=`: what an invitation link is for.
+/// `POST /api/v1/invitations/lookup`: the secret of an invitation link, in the body
+/// (a URL would leave it in logs and proxies on the way).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InvitationLookupRequest {
+    /// The secret from the invitation link.
+    pub token: String,
+}
+
+/// `POST /api/v1/invitations/lookup`: what an invitation link is for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvitationPreview {

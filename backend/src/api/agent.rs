@@ -11,6 +11,7 @@ use pulse_shared::activity::{ActivityBatch, ActivityReceipt, MAX_BATCH_EVENTS};
 use pulse_shared::agents::{EnrollRequest, EnrollResponse, HeartbeatRequest, HeartbeatResponse};
 use pulse_shared::audit::ActorKind;
 use pulse_shared::ids::{AgentId, CompanyId, UserId};
+use pulse_shared::people::Role;
 use pulse_shared::policies::EffectivePolicy;
 use serde_json::json;
 
@@ -98,6 +99,15 @@ pub async fn enroll(
                     "/employee_email",
                     "inactive",
                     "This employee is deactivated.",
+                ));
+            }
+            // A token for anyone in the company does not reach the people who run it: a
+            // computer is enrolled as an owner or admin only with a token made for them.
+            if token.user_id.is_none() && matches!(person.role(), Role::Owner | Role::Admin) {
+                return Err(ApiError::field(
+                    "/employee_email",
+                    "not_allowed",
+                    "A company-wide token enrolls employees and managers; make a token for this person.",
                 ));
             }
             let (seats, taken) = agents::lock_seats(conn, company).await?;

@@ -9,11 +9,10 @@ use diesel_async::AsyncConnection;
 use pulse_shared::audit::ActorKind;
 use pulse_shared::ids::{CompanyId, InvitationId, UserId};
 use pulse_shared::people::{
-    AcceptInvitationRequest, Invitation, InvitationCreatedResponse, InvitationPreview,
-    InviteRequest, Role, UserStatus,
+    AcceptInvitationRequest, Invitation, InvitationCreatedResponse, InvitationLookupRequest,
+    InvitationPreview, InviteRequest, Role, UserStatus,
 };
 use pulse_shared::{Page, PageQuery, validate};
-use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -192,29 +191,35 @@ pub async fn revoke(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct LookupQuery {
-    /// The secret from the invitation link.
-    token: String,
-}
-
-/// What an invitation link is for, to show before joining. No sign-in needed.
+/// What an invitation link is for, to show before joining. No sign-in needed; the
+/// secret travels in the body, never in the URL. Unknown links count against the
+/// caller's address like unknown links accepted.
 #[utoipa::path(
     tag = "people",
-    params(LookupQuery),
-    responses((status = OK, body = InvitationPreview), (status = NOT_FOUND, body = pulse_shared::Problem))
+    request_body = InvitationLookupRequest,
+    responses(
+        (status = OK, body = InvitationPreview),
+        (status = NOT_FOUND, body = pulse_shared::Problem),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem),
+    )
 )]
-#[get("/invitations/lookup")]
+#[post("/invitations/lookup")]
 pub async fn lookup(
+    req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<LookupQuery>,
+    Json(body): Json<InvitationLookupRequest>,
 ) -> Result<web::Json<InvitationPreview>, ApiError> {
     let mut conn = db::conn(&state.pool).await?;
-    let invitation = invitations::by_token(&mut conn, &token_hash(&query.token))
+    let Some(invitation) = invitations::by_token(&mut conn, &token_hash(&body.token))
         .await?
         .filter(|invitation| invitation.is_open(state.clock.now()))
-        .ok_or(ApiError::NotFound)?;
+    else {
+        state
+            .auth_limits
+            .check_accept_miss(req.peer_addr().map(|addr| addr.ip()))
+            .map_err(ApiError::too_many)?;
+        return Err(ApiError::NotFound);
+    };
     let company = people::company(&mut conn, CompanyId(invitation.company_id)).await?;
     Ok(web::Json(InvitationPreview {
         company_name: company.name,

@@ -113,6 +113,41 @@ async fn written_since(app: &TestApp, credential: &str, since: chrono::DateTime<
     panic!("the heartbeat was not written within 5 s");
 }
 
+/// A company-wide token enrolls employees and managers; the people who run the company
+/// are enrolled only with a token made for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_company_wide_token_enrolls_no_owner_or_admin() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "reach").await;
+    let (_, anyone) = token(&app, &org.admin, None).await;
+    for person in [&org.owner, &org.admin] {
+        let email = person.body.me.user.email.clone();
+        let refused = enroll_with(&app, &anyone, Some(&email), "boss-pc").await;
+        assert_eq!(refused.status(), 422, "{email}");
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "/employee_email");
+        assert_eq!(problem["errors"][0]["code"], "not_allowed");
+    }
+    let manager = org.manager.body.me.user.email.clone();
+    assert_eq!(
+        enroll_with(&app, &anyone, Some(&manager), "mgr-pc")
+            .await
+            .status(),
+        201
+    );
+    let admin = org.admin.body.me.user.id.to_string();
+    let (_, named) = token(&app, &org.owner, Some(&admin)).await;
+    assert_eq!(
+        enroll_with(&app, &named, None, "admin-pc").await.status(),
+        201
+    );
+    assert_eq!(
+        crate::common::scalar(&app, "SELECT count(*) FROM agents").await,
+        2,
+        "nothing enrolled by the refusals"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_that_are_unknown_revoked_expired_or_used_up_enroll_nothing() {
     let app = TestApp::spawn().await.unwrap();

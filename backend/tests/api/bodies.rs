@@ -119,10 +119,11 @@ async fn agent_credential(server: &Server, client: &reqwest::Client) -> String {
         .await
         .unwrap();
     let access = signed_up["access_token"].as_str().unwrap();
+    let owner = &signed_up["me"]["user"]["id"];
     let token: Value = client
         .post(server.url("/api/v1/enrollment-tokens"))
         .bearer_auth(access)
-        .json(&json!({"name": "bombs", "expires_in_hours": 1, "max_uses": 1}))
+        .json(&json!({"name": "bombs", "user_id": owner, "expires_in_hours": 1, "max_uses": 1}))
         .send()
         .await
         .unwrap()
@@ -133,7 +134,7 @@ async fn agent_credential(server: &Server, client: &reqwest::Client) -> String {
         .post(server.url("/api/v1/agent/enroll"))
         .json(
             &json!({"token": token["secret"], "hostname": "bomb-pc", "os": "Linux",
-                      "agent_version": "1.0", "employee_email": "bo@bombs.test"}),
+                      "agent_version": "1.0"}),
         )
         .send()
         .await

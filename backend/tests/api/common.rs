@@ -84,6 +84,16 @@ pub async fn refresh(app: &TestApp, cookie: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// `POST /api/v1/invitations/lookup` with an invitation link's secret.
+pub async fn lookup_invitation(app: &TestApp, token: &str) -> reqwest::Response {
+    app.client()
+        .post(app.url("/api/v1/invitations/lookup"))
+        .json(&serde_json::json!({ "token": token }))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Runs SQL on the test's database as its owner.
 pub async fn sql(app: &TestApp, statement: &str) {
     use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};

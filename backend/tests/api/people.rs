@@ -155,6 +155,20 @@ async fn owners_are_protected() {
         .status(),
         403
     );
+    // Nor may an admin deactivate an owner, or move one between teams.
+    for change in [
+        json!({"status": "deactivated"}),
+        json!({"team_id": org.team_a}),
+    ] {
+        let refused = patch(&org.admin, owner_id, change.clone()).await;
+        assert_eq!(refused.status(), 403, "an admin changed an owner: {change}");
+    }
+    let owner: Value = get(&app, &org.owner, "/api/v1/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(owner["user"]["status"], "active");
 
     let promoted = patch(&org.owner, admin_id, json!({"role": "owner"})).await;
     assert_eq!(promoted.status(), 200);
@@ -165,6 +179,54 @@ async fn owners_are_protected() {
         demoted.json::<Person>().await.unwrap().role,
         pulse_shared::people::Role::Admin
     );
+}
+
+/// Two owners demoting (or deactivating) each other at the same moment leave one
+/// owner, never none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_owners_demoting_each_other_at_once_leave_one() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "race").await;
+    for round in 0..5 {
+        let other = crate::common::invite_and_join(
+            &app,
+            &org.owner,
+            &format!("owner{round}@race.test"),
+            "owner",
+            None,
+        )
+        .await;
+        let (first, second) = (org.owner.body.me.user.id, other.body.me.user.id);
+        let change = if round % 2 == 0 {
+            json!({"role": "admin"})
+        } else {
+            json!({"status": "deactivated"})
+        };
+        let (to_second, to_first) = (
+            format!("/api/v1/people/{second}"),
+            format!("/api/v1/people/{first}"),
+        );
+        let (a, b) = tokio::join!(
+            send(&app, &org.owner, Method::PATCH, &to_second, Some(&change)),
+            send(&app, &other, Method::PATCH, &to_first, Some(&change)),
+        );
+        let statuses = [a.status().as_u16(), b.status().as_u16()];
+        assert!(statuses.contains(&200), "round {round}: {statuses:?}");
+        let owners = crate::common::scalar(
+            &app,
+            "SELECT count(*) FROM users WHERE role = 'owner' AND status = 'active'",
+        )
+        .await;
+        assert!(
+            owners >= 1,
+            "round {round}: no active owner left ({statuses:?})"
+        );
+        if statuses[1] == 200 {
+            // The original owner lost: the rounds go on with the newcomer as `org.owner`
+            // cannot act any more; stop here, the point is made.
+            break;
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -277,10 +339,8 @@ async fn invitations_are_single_use_and_revocable() {
         .unwrap()
         .1
         .to_owned();
-    let preview: Value = app
-        .get(&format!("/api/v1/invitations/lookup?token={token}"))
+    let preview: Value = crate::common::lookup_invitation(&app, &token)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -342,10 +402,7 @@ async fn invitations_are_single_use_and_revocable() {
         204
     );
     assert_eq!(
-        app.get(&format!("/api/v1/invitations/lookup?token={token}"))
-            .await
-            .unwrap()
-            .status(),
+        crate::common::lookup_invitation(&app, token).await.status(),
         404
     );
 }
@@ -387,12 +444,7 @@ async fn one_company_cannot_cancel_anothers_invitation() {
     );
     let acmes = invite(&app, &acme.owner, "sam@shared.test").await;
     let rivals = invite(&app, &rival.owner, "sam@shared.test").await;
-    let lookup = async |token: &str| {
-        app.get(&format!("/api/v1/invitations/lookup?token={token}"))
-            .await
-            .unwrap()
-            .status()
-    };
+    let lookup = async |token: &str| crate::common::lookup_invitation(&app, token).await.status();
     assert_eq!(lookup(&acmes).await, 200, "Acme's invitation is still open");
     assert_eq!(lookup(&rivals).await, 200);
     let open: Value = get(&app, &acme.owner, "/api/v1/invitations")

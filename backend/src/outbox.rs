@@ -4,21 +4,26 @@
 //! same attempt twice at once, and pick up what a crashed replica left.
 //!
 //! It wakes on `NOTIFY pulse_outbox` (sent by the transactions that queue work, heard
-//! by [`crate::alerts::live::listen`]) and otherwise every `PULSE_OUTBOX_POLL_MS`,
-//! which is also when retries come due.
+//! by [`crate::alerts::live::listen`]), when one of its sends finishes, and otherwise
+//! every `PULSE_OUTBOX_POLL_MS`, which is also when retries come due.
+//!
+//! Sends run as tasks of their own, so a round never waits for the slowest receiver.
+//! What one replica has in flight is bounded in all ([`MAX_IN_FLIGHT`]), per company
+//! ([`PER_COMPANY`]) and per endpoint ([`PER_ENDPOINT`]): one tenant's slow or dead
+//! endpoints take a few places, never everyone's.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use futures_util::future::join_all;
 use pulse_shared::webhooks::{DeliveryStatus, SIGNATURE_HEADER};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::db::webhooks::{self, Claimed, Outcome};
+use crate::db::webhooks::{self, Claim, Claimed, Outcome};
 use crate::db::{self, DbPool, alerts};
 use crate::domain::webhooks::{self as rules, retry_wait};
 use crate::mail::Mailer;
@@ -28,6 +33,14 @@ pub const CHANNEL: &str = "pulse_outbox";
 
 /// How many rows one round claims of each kind.
 const BATCH: i64 = 16;
+/// Webhook deliveries one replica sends at once.
+pub const MAX_IN_FLIGHT: usize = 64;
+/// Deliveries of one company in flight at once on one replica.
+pub const PER_COMPANY: usize = 8;
+/// Deliveries to one endpoint in flight at once on one replica.
+pub const PER_ENDPOINT: usize = 2;
+/// Alert e-mails one replica sends at once.
+const EMAILS_IN_FLIGHT: usize = 16;
 /// How long a claim holds: longer than one attempt can take.
 const LEASE_SECS: i64 = 60;
 /// How long a receiver has to answer.
@@ -51,6 +64,90 @@ pub struct Outbox {
     public_url: String,
     clock: Clock,
     wake: Arc<Notify>,
+    in_flight: Mutex<InFlight>,
+}
+
+/// What this replica is sending now.
+#[derive(Debug, Default)]
+struct InFlight {
+    webhooks: usize,
+    companies: HashMap<uuid::Uuid, usize>,
+    endpoints: HashMap<uuid::Uuid, usize>,
+    emails: usize,
+}
+
+impl InFlight {
+    /// What the next claim may take.
+    fn claim(&self) -> Claim {
+        let at = |counts: &HashMap<uuid::Uuid, usize>, cap: usize| {
+            counts
+                .iter()
+                .filter(|(_, n)| **n >= cap)
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        Claim {
+            limit: i64::try_from(MAX_IN_FLIGHT.saturating_sub(self.webhooks))
+                .unwrap_or(0)
+                .min(BATCH),
+            // An endpoint with anything in flight waits for it: its deliveries go one
+            // batch of at most `PER_ENDPOINT` after the other.
+            busy: at(&self.endpoints, 1),
+            full: at(&self.companies, PER_COMPANY),
+            per_endpoint: PER_ENDPOINT as i64,
+            per_company: PER_COMPANY as i64,
+        }
+    }
+
+    fn count(counts: &mut HashMap<uuid::Uuid, usize>, id: uuid::Uuid, up: bool) {
+        let n = counts.entry(id).or_default();
+        *n = if up { *n + 1 } else { n.saturating_sub(1) };
+        if *n == 0 {
+            counts.remove(&id);
+        }
+    }
+}
+
+/// One send's place in [`InFlight`], given back (and the dispatcher woken) when the
+/// send ends.
+struct Slot {
+    outbox: Arc<Outbox>,
+    webhook: Option<(uuid::Uuid, uuid::Uuid)>,
+}
+
+impl Slot {
+    fn take(outbox: &Arc<Outbox>, webhook: Option<(uuid::Uuid, uuid::Uuid)>) -> Self {
+        let mut in_flight = outbox.in_flight();
+        match webhook {
+            Some((company, endpoint)) => {
+                in_flight.webhooks += 1;
+                InFlight::count(&mut in_flight.companies, company, true);
+                InFlight::count(&mut in_flight.endpoints, endpoint, true);
+            }
+            None => in_flight.emails += 1,
+        }
+        Self {
+            outbox: outbox.clone(),
+            webhook,
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        {
+            let mut in_flight = self.outbox.in_flight();
+            match self.webhook {
+                Some((company, endpoint)) => {
+                    in_flight.webhooks = in_flight.webhooks.saturating_sub(1);
+                    InFlight::count(&mut in_flight.companies, company, false);
+                    InFlight::count(&mut in_flight.endpoints, endpoint, false);
+                }
+                None => in_flight.emails = in_flight.emails.saturating_sub(1),
+            }
+        }
+        self.outbox.wake.notify_one();
+    }
 }
 
 impl Outbox {
@@ -70,18 +167,26 @@ impl Outbox {
             pool,
             mailer,
             wake,
+            in_flight: Mutex::default(),
         })
+    }
+
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, InFlight> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Runs until the process ends.
     pub async fn run(self) {
+        let this = Arc::new(self);
         let mut next_prune = Instant::now();
         loop {
             if Instant::now() >= next_prune {
                 next_prune = Instant::now() + PRUNE_EVERY;
-                self.prune().await;
+                this.prune().await;
             }
-            let busy = match self.round().await {
+            let busy = match this.round().await {
                 Ok(busy) => busy,
                 Err(error) => {
                     tracing::warn!(%error, "the outbox could not run a round");
@@ -90,8 +195,8 @@ impl Outbox {
             };
             if !busy {
                 tokio::select! {
-                    () = self.wake.notified() => {}
-                    () = tokio::time::sleep(self.poll) => {}
+                    () = this.wake.notified() => {}
+                    () = tokio::time::sleep(this.poll) => {}
                 }
             }
         }
@@ -113,22 +218,40 @@ impl Outbox {
         }
     }
 
-    /// One round: claims and sends what is due. Answers whether a batch was full, so
-    /// more may be waiting.
-    async fn round(&self) -> Result<bool, db::DbError> {
+    /// One round: claims what is due and may be sent now, and starts sending it, each
+    /// send a task of its own. Answers whether a claim was full, so more may be waiting.
+    async fn round(self: &Arc<Self>) -> Result<bool, db::DbError> {
+        let (claim, email_room) = {
+            let in_flight = self.in_flight();
+            let room = EMAILS_IN_FLIGHT.saturating_sub(in_flight.emails);
+            (in_flight.claim(), i64::try_from(room).unwrap_or(0))
+        };
         let mut conn = db::conn(&self.pool).await?;
         let now = self.clock.now();
-        let due = webhooks::claim_due(&mut conn, LEASE_SECS, BATCH, now).await?;
-        let emails = alerts::claim_emails(&mut conn, BATCH, now).await?;
+        let due = webhooks::claim_due(&mut conn, LEASE_SECS, &claim, now).await?;
+        let emails = if email_room > 0 {
+            alerts::claim_emails(&mut conn, email_room, now).await?
+        } else {
+            Vec::new()
+        };
         drop(conn);
-        let full = due.len() as i64 == BATCH || emails.len() as i64 == BATCH;
-        let webhook_results = join_all(due.into_iter().map(|claimed| self.deliver(claimed)));
-        let email_results = join_all(emails.into_iter().map(|email| self.email(email)));
-        let (webhook_results, email_results) = tokio::join!(webhook_results, email_results);
-        for result in webhook_results.into_iter().chain(email_results) {
-            if let Err(error) = result {
-                tracing::warn!(%error, "cannot record an outbox result");
-            }
+        let full = (claim.limit > 0 && due.len() as i64 == claim.limit)
+            || (email_room > 0 && emails.len() as i64 == email_room);
+        for claimed in due {
+            let slot = Slot::take(self, Some((claimed.company_id, claimed.endpoint_id)));
+            tokio::spawn(async move {
+                if let Err(error) = slot.outbox.deliver(claimed).await {
+                    tracing::warn!(%error, "cannot record a webhook attempt");
+                }
+            });
+        }
+        for email in emails {
+            let slot = Slot::take(self, None);
+            tokio::spawn(async move {
+                if let Err(error) = slot.outbox.email(email).await {
+                    tracing::warn!(%error, "cannot record an alert e-mail");
+                }
+            });
         }
         Ok(full)
     }

@@ -241,6 +241,11 @@ pub struct Receiver {
 }
 
 impl Receiver {
+    /// A status that is never sent: the receiver holds the request a minute, like an
+    /// endpoint that hangs.
+    pub const HANG: u16 = 0;
+
+    /// Answers the requests with `statuses` in turn (then 200); [`Self::HANG`] holds one.
     pub fn start(statuses: Vec<u16>) -> anyhow::Result<Self> {
         use actix_web::{App, HttpRequest, HttpResponse, HttpServer, http::StatusCode, web};
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -273,6 +278,9 @@ impl Receiver {
                         .ok()
                         .and_then(|mut answers| answers.pop_front())
                         .unwrap_or(200);
+                    if status == Self::HANG {
+                        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    }
                     if status == 302 {
                         return HttpResponse::Found()
                             .insert_header(("location", "http://169.254.169.254/"))

@@ -160,11 +160,6 @@ fn wait_in_words(seconds: u64) -> String {
 
 // ---------- Public calls (no session) ----------
 
-/// `GET /api/v1/system/status`: the server's version, uptime and the health of its parts.
-pub async fn system_status() -> Result<SystemStatusResponse, ApiError> {
-    read_json(send(Method::GET, "/api/v1/system/status", &[], None, None).await?).await
-}
-
 /// `POST /api/v1/auth/signup`: a new company and its owner, signed in.
 pub async fn signup(request: &SignupRequest) -> Result<SessionResponse, ApiError> {
     let body = to_json(request)?;
@@ -345,6 +340,12 @@ async fn send_authed(
 // ---------- Calls as the signed-in person ----------
 
 /// `GET /api/v1/me`.
+/// `GET /api/v1/system/status`: the server's version, uptime and the health of its
+/// parts; with details (latencies, errors, migrations) for owners and admins.
+pub async fn system_status(session: Session) -> Result<SystemStatusResponse, ApiError> {
+    read_json(send_authed(session, Method::GET, "/api/v1/system/status", &[], None).await?).await
+}
+
 pub async fn me(session: Session) -> Result<MeResponse, ApiError> {
     read_json(send_authed(session, Method::GET, "/api/v1/me", &[], None).await?).await
 }

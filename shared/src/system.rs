@@ -15,8 +15,11 @@ pub struct SystemStatusResponse {
     pub server_time: DateTime<Utc>,
     /// One entry per part the service depends on.
     pub components: Vec<ComponentStatus>,
-    /// The database migrations applied, newest first.
+    /// The database migrations applied, newest first; empty unless `detailed`.
     pub migrations: Vec<MigrationInfo>,
+    /// Whether the answer holds the details (each part's latency and error, the
+    /// migrations): only for a signed-in owner or admin. Anyone else learns up or down.
+    pub detailed: bool,
 }
 
 /// The health of one part of the service.

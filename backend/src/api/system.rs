@@ -2,9 +2,12 @@
 
 use std::time::Duration;
 
-use actix_web::{get, web};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, get, web};
+use pulse_shared::people::Role;
 use pulse_shared::system::{ComponentStatus, Health, SystemStatusResponse};
 
+use crate::auth::principal::{Principal, bearer};
 use crate::db;
 use crate::state::AppState;
 
@@ -13,13 +16,26 @@ const CHECK_TIMEOUT: Duration = Duration::from_millis(1500);
 /// The server's version and the health of the parts it depends on.
 ///
 /// Answers 200 even when a part is down, with that part marked `down`, so a dashboard
-/// can show what is wrong.
+/// can show what is wrong. Anyone learns whether each part is up; a signed-in owner or
+/// admin (bearer token) also gets latencies, errors and the applied migrations.
 #[utoipa::path(
     tag = "system",
+    security((), ("bearer" = [])),
     responses((status = OK, body = SystemStatusResponse, description = "The status of the service"))
 )]
 #[get("/system/status")]
-pub async fn status(state: web::Data<AppState>) -> web::Json<SystemStatusResponse> {
+pub async fn status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> web::Json<SystemStatusResponse> {
+    // A missing, bad or expired token, or a database too far gone to say who it is,
+    // gets the public answer: never a 401 from a health page.
+    let detailed = match bearer(&req) {
+        Some(_) => Principal::from_request(&req, &mut Payload::None)
+            .await
+            .is_ok_and(|principal| principal.role().at_least(Role::Admin)),
+        None => false,
+    };
     let (database, migrations) = match database_status(&state).await {
         Ok((latency, migrations)) => (
             ComponentStatus {
@@ -40,12 +56,20 @@ pub async fn status(state: web::Data<AppState>) -> web::Json<SystemStatusRespons
             Vec::new(),
         ),
     };
+    let mut components = vec![database];
+    if !detailed {
+        for component in &mut components {
+            component.latency_ms = None;
+            component.detail = None;
+        }
+    }
     web::Json(SystemStatusResponse {
         version: env!("CARGO_PKG_VERSION").into(),
         started_at: state.started_at,
         server_time: state.clock.now(),
-        components: vec![database],
-        migrations,
+        components,
+        migrations: if detailed { migrations } else { Vec::new() },
+        detailed,
     })
 }
 

@@ -333,7 +333,11 @@ pub async fn delivery(
     tag = "webhooks",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The delivery's id")),
-    responses((status = ACCEPTED, body = WebhookDelivery), (status = NOT_FOUND, body = pulse_shared::Problem))
+    responses(
+        (status = ACCEPTED, body = WebhookDelivery),
+        (status = NOT_FOUND, body = pulse_shared::Problem),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "More than 60 test sends and replays in a minute")
+    )
 )]
 #[post("/webhooks/deliveries/{id}/replay")]
 pub async fn replay(
@@ -345,6 +349,10 @@ pub async fn replay(
     let mut conn = crate::db::conn(&state.pool).await?;
     let original = webhooks::delivery(&mut conn, company, id).await?;
     principal.require(Action::ManageWebhooks)?;
+    state
+        .test_sends
+        .check(principal.user_id().0)
+        .map_err(ApiError::too_many)?;
     let row = DeliveryRow::new(
         company,
         original.endpoint_id,

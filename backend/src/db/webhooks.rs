@@ -304,6 +304,8 @@ pub struct Claimed {
     #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
     #[diesel(sql_type = SqlUuid)]
+    pub endpoint_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
     pub event_id: Uuid,
     #[diesel(sql_type = Text)]
     pub event_type: String,
@@ -319,34 +321,63 @@ pub struct Claimed {
     pub secret: String,
 }
 
-/// Claims up to `limit` due deliveries for `lease_secs` by moving them that far into
-/// the future: rows another dispatcher is claiming are skipped, and a claim whose
-/// dispatcher died comes due again when the lease ends. `now` decides what is due.
+/// Which due deliveries a dispatcher may take: at most `limit`, none of the `busy`
+/// endpoints or `full` companies (this replica is sending to them already), at most
+/// `per_endpoint` of one endpoint and `per_company` of one company.
+#[derive(Debug, Clone, Default)]
+pub struct Claim {
+    pub limit: i64,
+    pub busy: Vec<Uuid>,
+    pub full: Vec<Uuid>,
+    pub per_endpoint: i64,
+    pub per_company: i64,
+}
+
+/// Claims due deliveries for `lease_secs` by moving them that far into the future, as
+/// `claim` allows: a claim whose dispatcher died comes due again when the lease ends.
+/// Another dispatcher's claim made meanwhile is seen when the row is locked (it is no
+/// longer due), so no delivery is claimed twice. `now` decides what is due.
 pub async fn claim_due(
     conn: &mut AsyncPgConnection,
     lease_secs: i64,
-    limit: i64,
+    claim: &Claim,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<Claimed>> {
+    if claim.limit <= 0 {
+        return Ok(Vec::new());
+    }
     diesel::sql_query(
         "WITH claimed AS (
-             UPDATE webhook_deliveries
+             UPDATE webhook_deliveries d
                 SET next_attempt_at = $3 + make_interval(secs => $1)
-              WHERE id IN (SELECT id FROM webhook_deliveries
-                            WHERE status = 'pending' AND next_attempt_at <= $3
-                            ORDER BY next_attempt_at
-                            LIMIT $2
-                            FOR UPDATE SKIP LOCKED)
+              WHERE (d.company_id, d.id) IN (
+                    SELECT company_id, id FROM (
+                        SELECT company_id, id, next_attempt_at,
+                               row_number() OVER (PARTITION BY company_id, endpoint_id
+                                                  ORDER BY next_attempt_at) AS of_endpoint,
+                               row_number() OVER (PARTITION BY company_id
+                                                  ORDER BY next_attempt_at) AS of_company
+                          FROM webhook_deliveries
+                         WHERE status = 'pending' AND next_attempt_at <= $3
+                           AND endpoint_id <> ALL($4) AND company_id <> ALL($5)) due
+                     WHERE of_endpoint <= $6 AND of_company <= $7
+                     ORDER BY next_attempt_at
+                     LIMIT $2)
+                AND d.status = 'pending' AND d.next_attempt_at <= $3
           RETURNING company_id, id, endpoint_id, event_id, event_type, payload, attempts,
                     give_up_at)
-         SELECT c.company_id, c.id, c.event_id, c.event_type, c.payload, c.attempts,
-                c.give_up_at, e.url, e.secret
+         SELECT c.company_id, c.id, c.endpoint_id, c.event_id, c.event_type, c.payload,
+                c.attempts, c.give_up_at, e.url, e.secret
            FROM claimed c
            JOIN webhook_endpoints e ON e.company_id = c.company_id AND e.id = c.endpoint_id",
     )
     .bind::<diesel::sql_types::Double, _>(lease_secs as f64)
-    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .bind::<diesel::sql_types::BigInt, _>(claim.limit)
     .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(&claim.busy)
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(&claim.full)
+    .bind::<diesel::sql_types::BigInt, _>(claim.per_endpoint)
+    .bind::<diesel::sql_types::BigInt, _>(claim.per_company)
     .load(conn)
     .await
 }

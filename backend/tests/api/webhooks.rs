@@ -347,3 +347,54 @@ async fn old_finished_deliveries_are_pruned_and_pending_ones_kept() {
         .collect();
     assert_eq!(statuses, vec![json!("pending")]);
 }
+
+/// An endpoint that hangs holds a couple of its own deliveries, never anyone else's:
+/// sends do not wait for one another, and one endpoint has few in flight at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_endpoint_holds_up_nobody_else() {
+    let app = app_allowing_local().await;
+    let (slow, quick) = (
+        Org::create(&app, "slow").await,
+        Org::create(&app, "quick").await,
+    );
+    let hanging = Receiver::start(vec![Receiver::HANG; 8]).unwrap();
+    let answering = Receiver::start(vec![]).unwrap();
+    let (stuck, _) = register(&app, &slow, &hanging.url, json!(["test"])).await;
+    let (fine, _) = register(&app, &quick, &answering.url, json!(["test"])).await;
+    for _ in 0..5 {
+        let queued = post(
+            &app,
+            &slow.admin,
+            &format!("/api/v1/webhooks/{stuck}/test"),
+            &json!({}),
+        )
+        .await;
+        assert_eq!(queued.status(), 202);
+    }
+    let mut waited = 0;
+    while hanging.seen().is_empty() && waited < 100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    assert!(
+        !hanging.seen().is_empty(),
+        "the hanging endpoint was called"
+    );
+    let queued = post(
+        &app,
+        &quick.admin,
+        &format!("/api/v1/webhooks/{fine}/test"),
+        &json!({}),
+    )
+    .await;
+    let delivery: Value = queued.json().await.unwrap();
+    // Settles while the hanging requests still wait for their 10 s timeout.
+    let detail = settled(&app, &quick, delivery["id"].as_str().unwrap()).await;
+    assert_eq!(detail["delivery"]["status"], "succeeded");
+    assert_eq!(answering.seen().len(), 1);
+    assert!(
+        hanging.seen().len() <= pulse_backend::outbox::PER_ENDPOINT,
+        "{} requests in flight to one endpoint",
+        hanging.seen().len()
+    );
+}

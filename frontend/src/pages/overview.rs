@@ -18,7 +18,7 @@ use crate::session::{Phase, use_session};
 pub fn Overview() -> impl IntoView {
     super::set_title("Overview");
     let session = use_session();
-    let status = LocalResource::new(api::system_status);
+    let status = LocalResource::new(move || api::system_status(session));
     let me = Memo::new(move |_| session.me());
     let phase = Memo::new(move |_| session.phase());
     let lede = move || match me.get() {

@@ -10,6 +10,7 @@ use crate::components::{
     FormField, Skeleton, use_toasts,
 };
 use crate::format;
+use crate::session::use_session;
 
 /// The status page. "Refresh" refetches in place (the page stays, the button spins) and
 /// reports the outcome in a toast.
@@ -17,7 +18,8 @@ use crate::format;
 pub fn Status() -> impl IntoView {
     super::set_title("System status");
     let toasts = use_toasts();
-    let status = LocalResource::new(api::system_status);
+    let session = use_session();
+    let status = LocalResource::new(move || api::system_status(session));
     let refreshing = RwSignal::new(false);
     // Set by the Transition while the resource (re)loads, e.g. after "Retry".
     let pending = RwSignal::new(false);
@@ -27,7 +29,7 @@ pub fn Status() -> impl IntoView {
     let refresh = move |_| {
         refreshing.set(true);
         spawn_local(async move {
-            let result = api::system_status().await;
+            let result = api::system_status(session).await;
             match &result {
                 Ok(_) => toasts.success("Status refreshed"),
                 Err(error) => toasts.error(format!("Could not refresh: {error}")),
@@ -99,6 +101,7 @@ fn status_view(status: SystemStatusResponse, filter: RwSignal<String>) -> impl I
         server_time,
         components,
         migrations,
+        detailed,
     } = status;
     let checked = format::timestamp(server_time);
     let uptime = format::duration(server_time - started_at);
@@ -114,7 +117,16 @@ fn status_view(status: SystemStatusResponse, filter: RwSignal<String>) -> impl I
             <div class="grid grid-3">
                 {components.into_iter().map(component_card).collect_view()}
             </div>
-            <MigrationsCard migrations=migrations filter=filter />
+            {if detailed {
+                view! { <MigrationsCard migrations=migrations filter=filter /> }.into_any()
+            } else {
+                view! {
+                    <p class="meta-line" data-testid="status-details-hidden">
+                        "Latencies, errors and the database migrations are shown to owners and admins."
+                    </p>
+                }
+                    .into_any()
+            }}
         </div>
     }
 }

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::auth::rate_limit::TrustedProxies;
 use crate::clock::Clock;
 
 /// Everything the server needs to know about its surroundings.
@@ -31,6 +32,10 @@ pub struct Config {
     /// `PULSE_JWT_SECRET`: the key that signs access tokens, at least 32 characters. When
     /// unset, a random key is generated once into `PULSE_DATA_DIR/jwt.key`.
     pub jwt_secret: Option<String>,
+    /// `PULSE_TRUSTED_PROXIES`: addresses and networks (`10.0.0.0/8, ::1`) of the proxies
+    /// in front of the server, whose `X-Forwarded-For` names the client (default: none,
+    /// the peer is the client).
+    pub trusted_proxies: TrustedProxies,
     /// `PULSE_PUBLIC_URL`: the address people reach the app at, for links in invitations
     /// and to decide whether cookies need `Secure` (default `http://` + `PULSE_BIND`).
     pub public_url: String,
@@ -224,6 +229,12 @@ impl Config {
                 Some(15),
                 |v| bounded(v, 1, 300).map(|secs| secs as u64),
             )?),
+            trusted_proxies: parse(
+                &get,
+                "PULSE_TRUSTED_PROXIES",
+                Some(TrustedProxies::default()),
+                TrustedProxies::parse,
+            )?,
             max_streams: parse(&get, "PULSE_MAX_STREAMS", Some(20_000), |v| {
                 bounded(v, 1, 1_000_000)
             })?,

@@ -125,12 +125,14 @@ pub async fn retention_loop(pool: DbPool, store: Store, clock: Clock, period: Du
             let activity = retention_round(&pool, now).await?;
             let screenshots = screenshot_retention_round(&pool, &store, now).await?;
             let refresh_tokens = purge_refresh_tokens(&pool, now).await?;
+            let counters = crate::auth::rate_limit::prune(&pool, now).await?;
             if let (Some(rows), Some(shots)) = (activity, screenshots) {
                 tracing::info!(
                     activity_rows = rows,
                     screenshots = shots.screenshots,
                     objects = shots.objects,
                     refresh_tokens,
+                    counters,
                     "retention"
                 );
             }

@@ -19,7 +19,7 @@ use crate::api::extract::BodyLimit;
 use crate::api::openapi::OpenApiJson;
 use crate::api::{self, ApiDoc};
 use crate::auth::password::Passwords;
-use crate::auth::rate_limit::{AuthRateLimits, PerPersonLimit};
+use crate::auth::rate_limit::RateLimits;
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::db::{self, DbPool};
@@ -32,12 +32,6 @@ use crate::spa::{self, Spa};
 use crate::state::{AppState, Background};
 use crate::storage;
 use tokio::sync::Notify;
-
-/// Test alerts and test webhook deliveries one person may ask for per minute.
-const TEST_SENDS_PER_MINUTE: u32 = 60;
-/// Alert stream tickets one person may ask for per minute (a browser takes one per
-/// connection, every 15 minutes or after a network change).
-const STREAM_TICKETS_PER_MINUTE: u32 = 60;
 
 /// Runs migrations, then serves until SIGINT/SIGTERM (graceful: in-flight requests finish).
 pub async fn serve(config: Config) -> anyhow::Result<()> {
@@ -63,26 +57,13 @@ pub fn run(
 ) -> anyhow::Result<actix_web::dev::Server> {
     let hashing_threads = std::thread::available_parallelism().map_or(2, usize::from);
     let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
-    let auth_limits = AuthRateLimits::new();
     let live = Live::default();
     let outbox_wake = Arc::new(Notify::new());
     let outbox = Outbox::new(config, pool.clone(), mailer.clone(), outbox_wake.clone())?;
-    let test_sends = PerPersonLimit::per_minute(TEST_SENDS_PER_MINUTE);
-    let tickets = PerPersonLimit::per_minute(STREAM_TICKETS_PER_MINUTE);
     let store = storage::open(&config.object_store)?;
-    let (limits, sends, issued) = (auth_limits.clone(), test_sends.clone(), tickets.clone());
     let seen = SeenBuffer::default();
     let agent_cache = AgentCache::default();
     let background = Background(vec![
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
-            loop {
-                every.tick().await;
-                limits.prune();
-                sends.prune();
-                issued.prune();
-            }
-        }),
         tokio::spawn(live::listen(
             config.database_url.clone(),
             pool.clone(),
@@ -113,20 +94,20 @@ pub fn run(
             config.seen_flush,
         )),
     ]);
+    let limits = RateLimits::new(pool.clone(), config.clock);
     let state = web::Data::new(AppState {
         pool,
         clock: config.clock,
         started_at: config.clock.now(),
         tokens: TokenKeys::load(config.jwt_secret.as_deref(), &config.data_dir, config.clock)?,
         passwords: Passwords::new(hashing_threads)?,
-        auth_limits,
+        limits,
+        trusted_proxies: config.trusted_proxies.clone(),
         mailer,
         public_url: config.public_url.clone(),
         secure_cookies: config.public_url.starts_with("https://"),
-        test_sends,
         live,
         streams: StreamSlots::new(config.max_streams, config.max_streams_per_person),
-        stream_tickets: tickets,
         webhooks_allow_private: config.webhooks_allow_private,
         sse_heartbeat: config.sse_heartbeat,
         seen,

@@ -11,7 +11,7 @@ use crate::clock::Clock;
 
 use crate::agent_cache::AgentCache;
 use crate::auth::password::Passwords;
-use crate::auth::rate_limit::{AuthRateLimits, PerPersonLimit};
+use crate::auth::rate_limit::{RateLimits, TrustedProxies};
 use crate::auth::tokens::TokenKeys;
 use crate::db::DbPool;
 use crate::heartbeats::SeenBuffer;
@@ -27,20 +27,19 @@ pub struct AppState {
     pub started_at: DateTime<Utc>,
     pub tokens: TokenKeys,
     pub passwords: Passwords,
-    pub auth_limits: AuthRateLimits,
+    /// Rate limits, counted in the database for every replica.
+    pub limits: RateLimits,
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
     pub mailer: Mailer,
     /// Where people reach the app, for links sent to them.
     pub public_url: String,
     /// Whether cookies carry `Secure` (everywhere but plain-HTTP local use).
     pub secure_cookies: bool,
-    /// Test alerts and test webhook deliveries per person.
-    pub test_sends: PerPersonLimit,
     /// This replica's hub of open alert streams.
     pub live: Live,
     /// Places for alert streams on this replica, in all and per person.
     pub streams: StreamSlots,
-    /// Stream tickets per person.
-    pub stream_tickets: PerPersonLimit,
     /// Whether webhook endpoints may be plain-HTTP or private addresses (local testing).
     pub webhooks_allow_private: bool,
     /// The keep-alive interval of alert streams.
@@ -56,6 +55,16 @@ pub struct AppState {
     pub image_work: std::sync::Arc<tokio::sync::Semaphore>,
     /// The replica's background tasks, stopped when the last worker lets go of the state.
     pub background: std::sync::Arc<Background>,
+}
+
+impl AppState {
+    /// The client's address, through the trusted proxies; empty when unknown.
+    pub fn client_address(&self, req: &actix_web::HttpRequest) -> String {
+        self.trusted_proxies
+            .client(req)
+            .map(|address| address.to_string())
+            .unwrap_or_default()
+    }
 }
 
 /// Tasks that live as long as the server: aborted on drop.

@@ -18,6 +18,7 @@ use serde_json::json;
 use super::extract::{CompressedJson, Json};
 use crate::auth::device::{CREDENTIAL_PREFIX, Device};
 use crate::auth::principal::request_actor;
+use crate::auth::rate_limit::SECRET_MISSES_PER_ADDRESS;
 use crate::auth::secrets::{random_token, token_hash};
 use crate::db::agents::{self, AgentRow, Unusable};
 use crate::db::audit::{self, Change};
@@ -25,6 +26,9 @@ use crate::db::{self, activity, people, policies};
 use crate::domain::sessions;
 use crate::errors::ApiError;
 use crate::state::AppState;
+
+/// What enrolling with a token nobody made says.
+const UNKNOWN_TOKEN: &str = "This enrollment token is not known.";
 
 /// Enrolls this computer: checks the token (not revoked, not expired, not used up),
 /// finds the employee, takes a seat if the employee has none yet, and answers the
@@ -53,14 +57,16 @@ pub async fn enroll(
     let credential = format!("{CREDENTIAL_PREFIX}{}", random_token(32)?);
     let agent_id = AgentId::generate();
     let actor = request_actor(&req, ActorKind::Agent, Some(agent_id.0));
+    let address = state.client_address(&req);
+    state
+        .limits
+        .refuse_known(SECRET_MISSES_PER_ADDRESS, &address)?;
     let mut conn = db::conn(&state.pool).await?;
-    let (company, user, team) = conn
+    let enrolled = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let token = match agents::use_token(conn, &token_hash(body.token.trim()), actor.at).await? {
                 Ok(token) => token,
-                Err(Unusable::Unknown) => {
-                    return Err(ApiError::Unauthorized("This enrollment token is not known."));
-                }
+                Err(Unusable::Unknown) => return Err(ApiError::Unauthorized(UNKNOWN_TOKEN)),
                 Err(Unusable::Revoked) => {
                     return Err(ApiError::Unauthorized("This enrollment token was revoked."));
                 }
@@ -141,7 +147,20 @@ pub async fn enroll(
             audit::record(conn, company, &actor, change).await?;
             Ok((company, UserId(person.id), person.team_id))
         })
-        .await?;
+        .await;
+    let (company, user, team) = match enrolled {
+        Err(ApiError::Unauthorized(message)) if message == UNKNOWN_TOKEN => {
+            // Guessed tokens count against the address: past the budget, 429. The
+            // connection goes back first: counting takes one of its own.
+            drop(conn);
+            state
+                .limits
+                .hit(SECRET_MISSES_PER_ADDRESS, &address)
+                .await?;
+            return Err(ApiError::Unauthorized(UNKNOWN_TOKEN));
+        }
+        enrolled => enrolled?,
+    };
     let effective = policies::effective(&mut conn, company, user, team).await?;
     Ok(HttpResponse::Created().json(EnrollResponse {
         agent_id,

@@ -32,6 +32,7 @@ use super::paging;
 use crate::alerts::live::{LiveEvent, NoSlot, StreamSlot};
 use crate::alerts::{self, Audience, NewAlert};
 use crate::auth::principal::Principal;
+use crate::auth::rate_limit::{SENDS_PER_PERSON, STREAM_TICKETS_PER_PERSON};
 use crate::auth::secrets::{random_token, token_hash};
 use crate::db::alerts::{self as rows, Filter, Window};
 use crate::db::audit::{self, Change};
@@ -182,9 +183,9 @@ pub async fn send_test(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ReadAlerts)?;
     state
-        .test_sends
-        .check(principal.user_id().0)
-        .map_err(ApiError::too_many)?;
+        .limits
+        .hit(SENDS_PER_PERSON, &principal.user_id().to_string())
+        .await?;
     let alert = NewAlert {
         kind: AlertKind::Test,
         title: "Test alert".to_owned(),
@@ -216,9 +217,9 @@ pub async fn stream_ticket(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ReadAlerts)?;
     state
-        .stream_tickets
-        .check(principal.user_id().0)
-        .map_err(ApiError::too_many)?;
+        .limits
+        .hit(STREAM_TICKETS_PER_PERSON, &principal.user_id().to_string())
+        .await?;
     let ticket = random_token(32)?;
     let expires_at = state.clock.now() + chrono::Duration::seconds(TICKET_TTL_SECS);
     let mut conn = db::conn(&state.pool).await?;

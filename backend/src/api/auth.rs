@@ -20,6 +20,10 @@ use uuid::Uuid;
 
 use super::extract::Json;
 use crate::auth::principal::request_actor;
+use crate::auth::rate_limit::{
+    LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS, LOGIN_FAILURES_PER_ADDRESS,
+    Limit, SECRET_MISSES_PER_ADDRESS, SIGNUPS_PER_ADDRESS,
+};
 use crate::auth::secrets::{random_token, token_hash};
 use crate::auth::tokens::ACCESS_TOKEN_SECONDS;
 use crate::db::audit::{self, Change};
@@ -56,7 +60,10 @@ pub async fn signup(
         ("/email", validate::email(&email)),
         ("/password", validate::password(&body.password)),
     ])?;
-    limit(&req, &state, &email)?;
+    state
+        .limits
+        .hit(SIGNUPS_PER_ADDRESS, &state.client_address(&req))
+        .await?;
     let password_hash = state.passwords.hash(body.password).await?;
     let now = state.clock.now();
     let company = CompanyRow {
@@ -127,7 +134,12 @@ pub async fn login(
     Json(body): Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = body.email.trim().to_lowercase();
-    limit(&req, &state, &email)?;
+    let address = state.client_address(&req);
+    let account_here = format!("{email} {address}");
+    let limits = login_limits(&address, &account_here, &email);
+    // Counted before, given back on success: only failures stay, and attempts sent at
+    // once cannot all slip under the limit.
+    state.limits.attempt(&limits).await?;
     // No connection is held while the password is checked: hashing waits for a slot.
     let found = people::user_by_email(&mut *db::conn(&state.pool).await?, &email)
         .await
@@ -144,6 +156,7 @@ pub async fn login(
         Some(user) if matches && user.is_active() => user,
         _ => return Err(ApiError::Unauthorized(BAD_CREDENTIALS)),
     };
+    state.limits.refund(&limits).await?;
     let mut conn = db::conn(&state.pool).await?;
     let company = people::company(&mut conn, CompanyId(user.company_id))
         .await
@@ -185,6 +198,10 @@ pub async fn refresh(
         return Err(ApiError::Unauthorized("Sign in to continue."));
     };
     let hash = token_hash(&presented);
+    let address = state.client_address(&req);
+    state
+        .limits
+        .refuse_known(SECRET_MISSES_PER_ADDRESS, &address)?;
     let actor = request_actor(&req, ActorKind::System, None);
     let mut conn = db::conn(&state.pool).await?;
     // `None`: refused (unknown, expired, revoked, reused, or the person was deactivated).
@@ -246,6 +263,11 @@ pub async fn refresh(
             session_response(&state, HttpResponse::Ok(), user, company, &token)
         }
         None => {
+            drop(conn);
+            state
+                .limits
+                .failed(&[(SECRET_MISSES_PER_ADDRESS, &address)])
+                .await?;
             let mut response = actix_web::ResponseError::error_response(&ApiError::Unauthorized(
                 "Your session has ended; sign in again.",
             ));
@@ -339,10 +361,16 @@ fn refresh_cookie(state: &AppState, value: String) -> Cookie<'static> {
         .finish()
 }
 
-fn limit(req: &HttpRequest, state: &AppState, email: &str) -> Result<(), ApiError> {
-    let ip = req.peer_addr().map(|addr| addr.ip());
-    state
-        .auth_limits
-        .check(ip, email)
-        .map_err(ApiError::too_many)
+/// The failure counters of a sign-in to `email` from `address`: per address, per
+/// account and address, per account.
+fn login_limits<'a>(
+    address: &'a str,
+    account_here: &'a str,
+    email: &'a str,
+) -> [(Limit, &'a str); 3] {
+    [
+        (LOGIN_FAILURES_PER_ADDRESS, address),
+        (LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS, account_here),
+        (LOGIN_FAILURES_PER_ACCOUNT, email),
+    ]
 }

@@ -21,6 +21,7 @@ use super::extract::Json;
 use super::paging;
 use super::reach::Reachable;
 use crate::auth::principal::{Principal, request_actor};
+use crate::auth::rate_limit::{INVITATIONS_PER_PERSON, SECRET_MISSES_PER_ADDRESS};
 use crate::auth::secrets::{random_token, token_hash};
 use crate::db::audit::{self, Change};
 use crate::db::invitations::{self, INVITATION_DAYS, InvitationRow};
@@ -51,6 +52,10 @@ pub async fn create(
     let company = principal.company_id();
     let email = body.email.trim().to_lowercase();
     validate::email(&email).map_err(|invalid| ApiError::invalid("/email", invalid))?;
+    state
+        .limits
+        .hit(INVITATIONS_PER_PERSON, &principal.user_id().to_string())
+        .await?;
     let mut conn = db::conn(&state.pool).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::InvitePeople).await?;
     if body.role == Role::Owner {
@@ -209,15 +214,21 @@ pub async fn lookup(
     state: web::Data<AppState>,
     Json(body): Json<InvitationLookupRequest>,
 ) -> Result<web::Json<InvitationPreview>, ApiError> {
+    let address = state.client_address(&req);
+    state
+        .limits
+        .refuse_known(SECRET_MISSES_PER_ADDRESS, &address)?;
     let mut conn = db::conn(&state.pool).await?;
     let Some(invitation) = invitations::by_token(&mut conn, &token_hash(&body.token))
         .await?
         .filter(|invitation| invitation.is_open(state.clock.now()))
     else {
+        // The connection goes back first: counting takes one of its own.
+        drop(conn);
         state
-            .auth_limits
-            .check_accept_miss(req.peer_addr().map(|addr| addr.ip()))
-            .map_err(ApiError::too_many)?;
+            .limits
+            .hit(SECRET_MISSES_PER_ADDRESS, &address)
+            .await?;
         return Err(ApiError::NotFound);
     };
     let company = people::company(&mut conn, CompanyId(invitation.company_id)).await?;
@@ -256,6 +267,10 @@ pub async fn accept(
         ("/name", validate::name(&body.name, 120)),
         ("/password", validate::password(&body.password)),
     ])?;
+    let address = state.client_address(&req);
+    state
+        .limits
+        .refuse_known(SECRET_MISSES_PER_ADDRESS, &address)?;
     let hash = token_hash(&body.token);
     let name = body.name.trim().to_owned();
     let actor_base = request_actor(&req, ActorKind::User, None);
@@ -268,11 +283,13 @@ pub async fn accept(
             .await?
             .filter(|invitation| invitation.is_open(now))
         else {
-            // Misses are counted per address: past the budget, 429 instead of 404.
+            // Misses are counted per address: past the budget, 429 instead of 404. The
+            // connection goes back first: counting takes one of its own.
+            drop(conn);
             state
-                .auth_limits
-                .check_accept_miss(req.peer_addr().map(|addr| addr.ip()))
-                .map_err(ApiError::too_many)?;
+                .limits
+                .hit(SECRET_MISSES_PER_ADDRESS, &address)
+                .await?;
             return Err(ApiError::NotFound);
         };
         if people::user_by_email(&mut conn, &invitation.email)

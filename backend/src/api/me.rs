@@ -9,6 +9,7 @@ use serde_json::json;
 use super::auth::{session_response, start_session};
 use super::extract::Json;
 use crate::auth::principal::Principal;
+use crate::auth::rate_limit::PASSWORD_FAILURES_PER_PERSON;
 use crate::db::audit::{self, Change};
 use crate::db::{self, people, sessions};
 use crate::errors::ApiError;
@@ -58,6 +59,11 @@ pub async fn change_password(
     validate::password(&body.new_password)
         .map_err(|invalid| ApiError::invalid("/new_password", invalid))?;
     let (company_id, user_id) = (principal.company_id(), principal.user_id());
+    let person = user_id.to_string();
+    state
+        .limits
+        .check(PASSWORD_FAILURES_PER_PERSON, &person)
+        .await?;
     // No connection is held while passwords are hashed: hashing waits for a slot.
     let user = people::user(&mut *db::conn(&state.pool).await?, company_id, user_id).await?;
     if !state
@@ -65,6 +71,10 @@ pub async fn change_password(
         .verify(body.current_password, Some(user.password_hash.clone()))
         .await?
     {
+        state
+            .limits
+            .failed(&[(PASSWORD_FAILURES_PER_PERSON, &person)])
+            .await?;
         return Err(ApiError::field(
             "/current_password",
             "incorrect",

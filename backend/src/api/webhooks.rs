@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::extract::Json;
 use super::paging;
 use crate::auth::principal::Principal;
+use crate::auth::rate_limit::SENDS_PER_PERSON;
 use crate::auth::secrets::random_token;
 use crate::db::alerts as alert_rows;
 use crate::db::audit::{self, Change};
@@ -246,13 +247,14 @@ pub async fn send_test(
     id: web::Path<WebhookEndpointId>,
 ) -> Result<HttpResponse, ApiError> {
     let (company, id) = (principal.company_id(), *id);
-    let mut conn = crate::db::conn(&state.pool).await?;
-    webhooks::endpoint(&mut conn, company, id).await?;
+    // Each step takes a connection of its own: the limit counts through the pool too.
+    webhooks::endpoint(&mut *crate::db::conn(&state.pool).await?, company, id).await?;
     principal.require(Action::ManageWebhooks)?;
     state
-        .test_sends
-        .check(principal.user_id().0)
-        .map_err(ApiError::too_many)?;
+        .limits
+        .hit(SENDS_PER_PERSON, &principal.user_id().to_string())
+        .await?;
+    let mut conn = crate::db::conn(&state.pool).await?;
     let event = WebhookEvent {
         id: Uuid::now_v7(),
         event_type: "webhook.test".to_owned(),
@@ -346,13 +348,15 @@ pub async fn replay(
     id: web::Path<WebhookDeliveryId>,
 ) -> Result<HttpResponse, ApiError> {
     let (company, id) = (principal.company_id(), *id);
-    let mut conn = crate::db::conn(&state.pool).await?;
-    let original = webhooks::delivery(&mut conn, company, id).await?;
+    // Each step takes a connection of its own: the limit counts through the pool too.
+    let original =
+        webhooks::delivery(&mut *crate::db::conn(&state.pool).await?, company, id).await?;
     principal.require(Action::ManageWebhooks)?;
     state
-        .test_sends
-        .check(principal.user_id().0)
-        .map_err(ApiError::too_many)?;
+        .limits
+        .hit(SENDS_PER_PERSON, &principal.user_id().to_string())
+        .await?;
+    let mut conn = crate::db::conn(&state.pool).await?;
     let row = DeliveryRow::new(
         company,
         original.endpoint_id,

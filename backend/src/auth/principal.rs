@@ -70,14 +70,18 @@ impl Principal {
 
 /// The client's address and user agent, and the server's time, for audit events.
 pub fn request_actor(req: &HttpRequest, kind: ActorKind, id: Option<uuid::Uuid>) -> Actor {
-    let clock = req
-        .app_data::<web::Data<AppState>>()
-        .map_or_else(Clock::system, |state| state.clock);
+    let state = req.app_data::<web::Data<AppState>>();
+    let clock = state.map_or_else(Clock::system, |state| state.clock);
+    // Through the trusted proxies, as every rate limit sees it.
+    let ip = match state {
+        Some(state) => state.trusted_proxies.client(req),
+        None => req.peer_addr().map(|addr| addr.ip()),
+    };
     Actor {
         kind,
         id,
         at: clock.now(),
-        ip: req.peer_addr().map(|addr| addr.ip().to_string()),
+        ip: ip.map(|address| address.to_string()),
         user_agent: req
             .headers()
             .get(header::USER_AGENT)

@@ -131,6 +131,71 @@ async fn repeated_attempts_on_one_address_are_slowed() {
     assert!((1..=60).contains(&retry_after), "{retry_after}");
 }
 
+/// A wrong password sent with `X-Forwarded-For: from`; the status.
+async fn guess(app: &TestApp, base_url: &str, email: &str, from: &str) -> u16 {
+    app.client()
+        .post(format!("{base_url}/api/v1/auth/login"))
+        .header("x-forwarded-for", from)
+        .json(&json!({"email": email, "password": "a wrong guess"}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Only failures count, every replica counts into the same budget, and one client's
+/// failures do not lock the account for others; without trusted proxies, a forwarded
+/// address is not believed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_limits_count_failures_share_replicas_and_follow_trusted_proxies() {
+    let app = TestApp::spawn_with(|config| {
+        config.trusted_proxies =
+            pulse_backend::auth::rate_limit::TrustedProxies::parse("127.0.0.1, ::1").unwrap();
+    })
+    .await
+    .unwrap();
+    signup(&app, "ada@example.com").await;
+    for n in 0..15 {
+        let right = login(&app, "ada@example.com", PASSWORD).await;
+        assert_eq!(
+            right.status(),
+            200,
+            "sign-in {n}: successes are not counted"
+        );
+    }
+    let replica = app.replica().unwrap();
+    let mut statuses = Vec::new();
+    for n in 0..11 {
+        let base = if n % 2 == 0 {
+            &app.base_url
+        } else {
+            &replica.base_url
+        };
+        statuses.push(guess(&app, base, "ada@example.com", "203.0.113.7").await);
+    }
+    assert_eq!(&statuses[..10], &[401; 10], "{statuses:?}");
+    assert_eq!(
+        statuses[10], 429,
+        "ten failures across two replicas: {statuses:?}"
+    );
+    // Another client of the same account is not locked out.
+    assert_eq!(
+        guess(&app, &replica.base_url, "ada@example.com", "198.51.100.2").await,
+        401
+    );
+
+    // A server that trusts no proxy ignores the header: every guess is the peer's.
+    let plain = TestApp::spawn().await.unwrap();
+    signup(&plain, "bob@example.com").await;
+    let mut statuses = Vec::new();
+    for n in 0..11 {
+        let from = format!("203.0.113.{n}");
+        statuses.push(guess(&plain, &plain.base_url, "bob@example.com", &from).await);
+    }
+    assert_eq!(statuses[10], 429, "{statuses:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_rotates_and_reuse_ends_the_whole_family() {
     let app = TestApp::spawn().await.unwrap();

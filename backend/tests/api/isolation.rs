@@ -24,6 +24,8 @@ const NOT_FOR_KEYS: &[(&str, &str)] = &[
 const ACTIONS: &[(&str, &str, Option<Action>)] = &[
     ("GET", "/api/v1/me", None),
     ("POST", "/api/v1/me/password", None),
+    // Public, with details for owners and admins: no principal is refused.
+    ("GET", "/api/v1/system/status", None),
     ("GET", "/api/v1/audit-events", Some(Action::ReadAudit)),
     ("GET", "/api/v1/audit-events.csv", Some(Action::ReadAudit)),
     (

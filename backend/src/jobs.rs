@@ -171,10 +171,11 @@ pub async fn retention_round(
 }
 
 /// Deletes refresh tokens that ended (expired, or revoked) a day before `now`, in
-/// batches; answers how many. Any replica may do it: deleting twice deletes no more.
+/// batches, and password-reset links expired as long; answers how many. Any replica
+/// may do it: deleting twice deletes no more.
 pub async fn purge_refresh_tokens(pool: &DbPool, now: DateTime<Utc>) -> Result<usize, db::DbError> {
     let mut conn = db::conn(pool).await?;
-    let mut total = 0;
+    let mut total = db::password_resets::purge(&mut conn, now).await?;
     loop {
         let purged = sessions::purge(&mut conn, now, RETENTION_BATCH).await?;
         total += purged;

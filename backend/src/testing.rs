@@ -482,6 +482,64 @@ pub fn with_database(url: &str, name: &str) -> String {
     result
 }
 
+/// A minimal SMTP receiver on loopback: answers each command and keeps every message's
+/// DATA. Answers its port and the messages so far.
+pub async fn smtp_receiver() -> anyhow::Result<(u16, Arc<Mutex<Vec<String>>>)> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    let messages = Arc::new(Mutex::new(Vec::new()));
+    let store = messages.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 receiver ready\r\n").await?;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let command = line.to_uppercase();
+                    let reply: &[u8] = if command.starts_with("EHLO") {
+                        b"250-receiver\r\n250 OK\r\n"
+                    } else if command.starts_with("DATA") {
+                        write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+                        let mut data = String::new();
+                        while let Ok(Some(line)) = lines.next_line().await {
+                            if line == "." {
+                                break;
+                            }
+                            data.push_str(&line);
+                            data.push('\n');
+                        }
+                        if let Ok(mut stored) = store.lock() {
+                            stored.push(data);
+                        }
+                        b"250 queued\r\n"
+                    } else if command.starts_with("QUIT") {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        b"250 OK\r\n"
+                    };
+                    write.write_all(reply).await?;
+                }
+                Ok::<_, std::io::Error>(())
+            });
+        }
+    });
+    Ok((port, messages))
+}
+
+/// The first link in `message` whose address contains `marker` (such as `/reset#`).
+pub fn link_in(message: &str, marker: &str) -> Option<String> {
+    let at = message.find(marker)?;
+    let start = message[..at].rfind("http")?;
+    let end = message[at..]
+        .find(|c: char| c.is_whitespace())
+        .map_or(message.len(), |end| at + end);
+    Some(message[start..end].to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

@@ -23,7 +23,8 @@ use pulse_shared::alerts::{
 use pulse_shared::api_keys::{ApiKey, ApiKeyCreatedResponse, CreateApiKeyRequest};
 use pulse_shared::audit::{AuditEvent, AuditQuery, AuditVerifyResponse};
 use pulse_shared::auth::{
-    ChangePasswordRequest, LoginRequest, MeResponse, SessionResponse, SignupRequest,
+    ChangePasswordRequest, LoginRequest, MeResponse, PasswordResetConfirm, PasswordResetRequest,
+    SessionResponse, SignupRequest,
 };
 use pulse_shared::ids::{
     AgentId, AlertId, ApiKeyId, EnrollmentTokenId, InvitationId, ScreenshotId, TeamId, UserId,
@@ -191,6 +192,42 @@ pub async fn invitation_lookup(token: &str) -> Result<InvitationPreview, ApiErro
         send(
             Method::POST,
             "/api/v1/invitations/lookup",
+            &[],
+            Some(body),
+            None,
+        )
+        .await?,
+    )
+    .await
+}
+
+/// `POST /api/v1/auth/password-reset`: a reset link for the address, if it has an account.
+pub async fn request_password_reset(email: &str) -> Result<(), ApiError> {
+    let body = to_json(&PasswordResetRequest {
+        email: email.to_owned(),
+    })?;
+    read_empty(
+        send(
+            Method::POST,
+            "/api/v1/auth/password-reset",
+            &[],
+            Some(body),
+            None,
+        )
+        .await?,
+    )
+    .await
+}
+
+/// `POST /api/v1/auth/password-reset/confirm`: the new password; signed in.
+pub async fn confirm_password_reset(
+    request: &PasswordResetConfirm,
+) -> Result<SessionResponse, ApiError> {
+    let body = to_json(request)?;
+    read_json(
+        send(
+            Method::POST,
+            "/api/v1/auth/password-reset/confirm",
             &[],
             Some(body),
             None,

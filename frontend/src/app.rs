@@ -16,8 +16,9 @@ use crate::components::{Button, ButtonVariant, Card, Skeleton, ToastProvider, us
 use crate::format;
 use crate::live_alerts::LiveAlertsProvider;
 use crate::pages::{
-    Account, Agents, Alerts, ApiKeys, Audit, Forbidden, Join, Login, NotFound, Overview, People,
-    Policies, Screenshots, Sessions, Signup, Status, Teams, Webhooks,
+    Account, Agents, Alerts, ApiKeys, Audit, Forbidden, ForgotPassword, Join, Login, NotFound,
+    Overview, People, Policies, ResetPassword, Screenshots, Sessions, Signup, Status, Teams,
+    Webhooks,
 };
 use crate::session::{Phase, SessionProvider, use_session};
 use crate::theme::{self, Theme};
@@ -41,6 +42,8 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/login") view=Login />
                             <Route path=path!("/signup") view=Signup />
                             <Route path=path!("/join") view=Join />
+                            <Route path=path!("/forgot") view=ForgotPassword />
+                            <Route path=path!("/reset") view=ResetPassword />
                             <Route
                                 path=path!("/alerts")
                                 view=|| view! { <Gate><Alerts /></Gate> }

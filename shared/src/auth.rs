@@ -34,6 +34,27 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+/// `POST /api/v1/auth/password-reset`: send a link to reset the password of the
+/// account with this address, if there is one (the answer is the same either way).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    pub email: String,
+}
+
+/// `POST /api/v1/auth/password-reset/confirm`: the link's secret and the new password.
+/// Signs in, and ends every other session of the account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    /// The secret from the link.
+    pub token: String,
+    /// At least 10 characters.
+    pub password: String,
+}
+
 /// A signed-in session: a short-lived access token for the `Authorization: Bearer`
 /// header. The refresh token travels only in an `HttpOnly` cookie.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

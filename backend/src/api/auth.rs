@@ -11,7 +11,9 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use pulse_shared::audit::ActorKind;
-use pulse_shared::auth::{LoginRequest, SessionResponse, SignupRequest};
+use pulse_shared::auth::{
+    LoginRequest, PasswordResetConfirm, PasswordResetRequest, SessionResponse, SignupRequest,
+};
 use pulse_shared::ids::{CompanyId, UserId};
 use pulse_shared::people::{Role, UserStatus};
 use pulse_shared::{FieldError, validate};
@@ -22,11 +24,12 @@ use super::extract::Json;
 use crate::auth::principal::request_actor;
 use crate::auth::rate_limit::{
     LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS, LOGIN_FAILURES_PER_ADDRESS,
-    Limit, SECRET_MISSES_PER_ADDRESS, SIGNUPS_PER_ADDRESS,
+    Limit, RESETS_PER_ACCOUNT, RESETS_PER_ADDRESS, SECRET_MISSES_PER_ADDRESS, SIGNUPS_PER_ADDRESS,
 };
 use crate::auth::secrets::{random_token, token_hash};
 use crate::auth::tokens::ACCESS_TOKEN_SECONDS;
-use crate::db::audit::{self, Change};
+use crate::db::audit::{self, Actor, Change};
+use crate::db::password_resets::{self, PasswordResetRow};
 use crate::db::people::{self, CompanyRow, UserRow};
 use crate::db::{self, sessions};
 use crate::errors::ApiError;
@@ -325,6 +328,155 @@ pub(crate) async fn start_session(
     };
     sessions::insert(conn, company, user, family, token_hash(&token), now).await?;
     Ok(token)
+}
+
+/// Sends a link to reset the password of the account with this address, if there is
+/// an active one. The answer is the same whether there is or not, and comes before the
+/// e-mail is sent, so neither its words nor its timing say whether an address has an
+/// account. The link works once, for 30 minutes; a newer one replaces it.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = ACCEPTED, description = "If the address has an account, a link is on its way"),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem),
+    )
+)]
+#[post("/auth/password-reset")]
+pub async fn request_password_reset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Json(body): Json<PasswordResetRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let email = body.email.trim().to_lowercase();
+    validate::email(&email).map_err(|invalid| ApiError::invalid("/email", invalid))?;
+    state
+        .limits
+        .hit(RESETS_PER_ADDRESS, &state.client_address(&req))
+        .await?;
+    let accepted = HttpResponse::Accepted().finish();
+    if state.limits.hit(RESETS_PER_ACCOUNT, &email).await.is_err() {
+        // Said the same way: the answer never tells whether the address has an account.
+        return Ok(accepted);
+    }
+    let mut conn = db::conn(&state.pool).await?;
+    let Some(user) = people::user_by_email(&mut conn, &email)
+        .await
+        .map_err(db::DbError::from)?
+        .filter(UserRow::is_active)
+    else {
+        return Ok(accepted);
+    };
+    let token = random_token(32)?;
+    let company = CompanyId(user.company_id);
+    let mut actor = request_actor(&req, ActorKind::User, None);
+    actor.id = Some(user.id);
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let row = PasswordResetRow::new(company, UserId(user.id), token_hash(&token), actor.at);
+        password_resets::insert(conn, &row).await?;
+        let change = Change {
+            action: "auth.password_reset_requested",
+            target_kind: "user",
+            target_id: Some(user.id),
+            summary: json!({}),
+        };
+        audit::record(conn, company, &actor, change).await?;
+        Ok(())
+    })
+    .await?;
+    let link = format!("{}/reset#{token}", state.public_url);
+    let message = format!(
+        "Hello {},\n\nSomeone, probably you, asked to reset your Pulse password. Choose a new one here (the link works once, for {} minutes):\n\n{link}\n\nIf it was not you, ignore this message: your password stays as it is.\n",
+        user.name,
+        password_resets::RESET_MINUTES
+    );
+    let mailer = state.mailer.clone();
+    tokio::spawn(async move {
+        mailer
+            .send(&user.email, "[Pulse] Reset your password", message)
+            .await
+    });
+    Ok(accepted)
+}
+
+/// Sets a new password with the secret from a reset link: signs in, and ends every
+/// other session of the account.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordResetConfirm,
+    responses(
+        (status = OK, body = SessionResponse, description = "Changed and signed in; the refresh cookie is set"),
+        (status = NOT_FOUND, body = pulse_shared::Problem, description = "The link is unknown, used or expired"),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem),
+        (status = SERVICE_UNAVAILABLE, body = pulse_shared::Problem, description = "Busy checking passwords; try again after `Retry-After`"),
+    )
+)]
+#[post("/auth/password-reset/confirm")]
+pub async fn confirm_password_reset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Json(body): Json<PasswordResetConfirm>,
+) -> Result<HttpResponse, ApiError> {
+    validate::password(&body.password)
+        .map_err(|invalid| ApiError::invalid("/password", invalid))?;
+    let address = state.client_address(&req);
+    state
+        .limits
+        .refuse_known(SECRET_MISSES_PER_ADDRESS, &address)?;
+    let hash = token_hash(&body.token);
+    let actor_base = request_actor(&req, ActorKind::User, None);
+    let now = actor_base.at;
+    // The link first, without a password hash for a made-up one.
+    let open = password_resets::find(&mut *db::conn(&state.pool).await?, &hash, false)
+        .await?
+        .filter(|reset| reset.is_open(now));
+    if open.is_none() {
+        state
+            .limits
+            .hit(SECRET_MISSES_PER_ADDRESS, &address)
+            .await?;
+        return Err(ApiError::NotFound);
+    }
+    let password_hash = state.passwords.hash(body.password).await?;
+    let mut conn = db::conn(&state.pool).await?;
+    let (user, refresh_token) = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            // Locked and checked again: it may have been used meanwhile.
+            let Some(reset) = password_resets::find(conn, &hash, true)
+                .await?
+                .filter(|reset| reset.is_open(now))
+            else {
+                return Err(ApiError::NotFound);
+            };
+            let (company, user_id) = (CompanyId(reset.company_id), UserId(reset.user_id));
+            let user = people::user(conn, company, user_id).await?;
+            if !user.is_active() {
+                return Err(ApiError::NotFound);
+            }
+            people::set_password(conn, company, user_id, &password_hash).await?;
+            password_resets::mark_used(conn, &hash, now).await?;
+            let ended = sessions::revoke_user(conn, company, user_id, now).await?;
+            let actor = Actor {
+                id: Some(user.id),
+                ..actor_base
+            };
+            let change = Change {
+                action: "user.password_reset",
+                target_kind: "user",
+                target_id: Some(user.id),
+                summary: json!({"sessions_ended": ended}),
+            };
+            audit::record(conn, company, &actor, change).await?;
+            let refresh_token = start_session(conn, company, user_id, now).await?;
+            Ok((user, refresh_token))
+        })
+        .await?;
+    let company = people::company(&mut conn, CompanyId(user.company_id))
+        .await
+        .map_err(db::DbError::from)?;
+    session_response(&state, HttpResponse::Ok(), user, company, &refresh_token)
 }
 
 /// The session answer: an access token in the body, the refresh token in the cookie.

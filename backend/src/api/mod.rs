@@ -55,6 +55,8 @@ pub fn v1() -> Scope<
         .service(auth::login)
         .service(auth::refresh)
         .service(auth::logout)
+        .service(auth::request_password_reset)
+        .service(auth::confirm_password_reset)
         .service(me::me)
         .service(me::change_password)
         .service(audit::list)

@@ -68,6 +68,18 @@ pub const SECRET_MISSES_PER_ADDRESS: Limit = Limit {
     hits: 20,
     window: MINUTE,
 };
+/// Password-reset e-mails asked for from one client address.
+pub const RESETS_PER_ADDRESS: Limit = Limit {
+    name: "resets/address",
+    hits: 10,
+    window: MINUTE,
+};
+/// Password-reset e-mails asked for one account: a mailbox is not flooded.
+pub const RESETS_PER_ACCOUNT: Limit = Limit {
+    name: "resets/account",
+    hits: 3,
+    window: Duration::from_secs(15 * 60),
+};
 /// Wrong current passwords given by one person changing theirs.
 pub const PASSWORD_FAILURES_PER_PERSON: Limit = Limit {
     name: "password-failures/person",

@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod invitations;
+pub mod password_resets;
 pub mod people;
 pub mod policies;
 pub mod schema;

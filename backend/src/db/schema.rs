@@ -168,6 +168,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    password_resets (token_hash) {
+        token_hash -> Bytea,
+        company_id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     stream_tickets (token_hash) {
         token_hash -> Bytea,
         company_id -> Uuid,
@@ -357,6 +368,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     alert_recipients,
     alert_preferences,
     stream_tickets,
+    password_resets,
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,

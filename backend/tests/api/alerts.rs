@@ -204,7 +204,7 @@ async fn alerts_are_read_and_unread_per_recipient() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preferences_decide_what_arrives_in_the_app_and_by_email() {
-    let (port, messages) = crate::mail::smtp_receiver().await;
+    let (port, messages) = pulse_backend::testing::smtp_receiver().await.unwrap();
     let app = TestApp::spawn_with(|config| {
         config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
         config.outbox_poll = Duration::from_millis(50);

@@ -284,6 +284,121 @@ async fn sign_ins_end_after_ninety_days_and_ended_tokens_are_purged() {
     assert_eq!(refresh(&app, &renewed.refresh_cookie).await.status(), 401);
 }
 
+/// A forgotten password: a link by e-mail (the answer the same for an unknown address),
+/// which works once, within its 30 minutes, and ends every other session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_password_is_reset_through_a_link_sent_by_e_mail() {
+    let (port, messages) = pulse_backend::testing::smtp_receiver().await.unwrap();
+    let app = TestApp::spawn_with(|config| {
+        config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+    })
+    .await
+    .unwrap();
+    let before = signup(&app, "ada@example.com").await;
+    let ask = async |email: &str| {
+        let response = app
+            .client()
+            .post(app.url("/api/v1/auth/password-reset"))
+            .json(&json!({ "email": email }))
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    };
+    assert_eq!(
+        ask("ada@example.com").await,
+        ask("nobody@example.com").await
+    );
+    assert_eq!(ask("ada@example.com").await.0, 202);
+    let mut mails = Vec::new();
+    for _ in 0..100 {
+        mails = messages.lock().unwrap().clone();
+        if mails.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        mails.len(),
+        2,
+        "one e-mail per ask for the account, none for nobody"
+    );
+    assert!(
+        mails
+            .iter()
+            .all(|mail| mail.contains("To: ada@example.com"))
+    );
+    let token_of = |mail: &str| {
+        let link = pulse_backend::testing::link_in(mail, "/reset#").unwrap();
+        link.split_once('#').unwrap().1.to_owned()
+    };
+    let (first, second) = (token_of(&mails[0]), token_of(&mails[1]));
+    let confirm = async |token: &str, password: &str| {
+        app.client()
+            .post(app.url("/api/v1/auth/password-reset/confirm"))
+            .json(&json!({ "token": token, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        confirm(&first, "a brand new password").await.status(),
+        404,
+        "a newer link replaces the first"
+    );
+    let weak = confirm(&second, "short").await;
+    assert_eq!(fields(&weak.json().await.unwrap()), ["/password"]);
+    let reset = confirm(&second, "a brand new password").await;
+    assert_eq!(reset.status(), 200);
+    let session = common::session_from(reset).await;
+    assert_eq!(get(&app, &session, "/api/v1/me").await.status(), 200);
+    assert_eq!(
+        confirm(&second, "another new password").await.status(),
+        404,
+        "once"
+    );
+    assert_eq!(login(&app, "ada@example.com", PASSWORD).await.status(), 401);
+    assert_eq!(
+        login(&app, "ada@example.com", "a brand new password")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        refresh(&app, &before.refresh_cookie).await.status(),
+        401,
+        "the sessions from before are ended"
+    );
+    // A link past its 30 minutes does not work.
+    ask("ada@example.com").await;
+    for _ in 0..100 {
+        if messages.lock().unwrap().len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let late = token_of(&messages.lock().unwrap()[2]);
+    common::sql(
+        &app,
+        &format!(
+            "UPDATE password_resets SET expires_at = '{}'::timestamptz - interval '1 second'",
+            app.now().to_rfc3339()
+        ),
+    )
+    .await;
+    assert_eq!(confirm(&late, "a third new password").await.status(), 404);
+    let trail: Value = get(
+        &app,
+        &session,
+        "/api/v1/audit-events?action=user.password_reset",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(trail["items"].as_array().unwrap().len(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_ends_the_session() {
     let app = TestApp::spawn().await.unwrap();

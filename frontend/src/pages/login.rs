@@ -112,6 +112,9 @@ pub fn Login() -> impl IntoView {
                     </Button>
                 </form>
                 <p class="auth-switch">
+                    <A href="/forgot" {..} data-testid="forgot-password">"Forgot your password?"</A>
+                </p>
+                <p class="auth-switch">
                     "New to Pulse? " <A href="/signup">"Create a company"</A>
                 </p>
             </div>

@@ -1,0 +1,176 @@
+//! A forgotten password: ask for a link (`/forgot`), then choose a new password with it
+//! (`/reset#<token>`). The token travels in the URL fragment, so it never reaches server
+//! logs or the `Referer` header.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+use pulse_shared::auth::PasswordResetConfirm;
+use pulse_shared::validate;
+
+use crate::api;
+use crate::browser;
+use crate::components::{Button, FormField, FormMessage, use_toasts};
+use crate::forms::FormErrors;
+use crate::session::use_session;
+
+/// Asks for a reset link; says the same whether the address has an account or not.
+#[component]
+pub fn ForgotPassword() -> impl IntoView {
+    super::set_title("Reset your password");
+    let email = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+    let sent_to = RwSignal::new(None::<String>);
+
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        errors.clear();
+        let address = email.get_untracked().trim().to_owned();
+        if !errors.check("email", validate::email(&address)) {
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            match api::request_password_reset(&address).await {
+                Ok(()) => sent_to.set(Some(address)),
+                Err(error) => errors.show(&error, &["email"]),
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <div class="page page-auth" data-page="forgot">
+            <div class="auth-card card">
+                <header class="auth-header">
+                    <h1 class="page-title">"Reset your password"</h1>
+                    <p class="page-lede">"We will send a link to choose a new one."</p>
+                </header>
+                <Show
+                    when=move || sent_to.get().is_some()
+                    fallback=move || {
+                        view! {
+                            <form class="form" on:submit=submit novalidate=true>
+                                <FormMessage error=errors.general() />
+                                <FormField
+                                    id="forgot-email"
+                                    name="email"
+                                    label="E-mail address"
+                                    input_type="email"
+                                    autocomplete="username"
+                                    value=email
+                                    error=errors.of("email")
+                                    required=true
+                                    autofocus=true
+                                />
+                                <Button submit=true loading={busy} {..} class:btn-block=true>
+                                    "Send the link"
+                                </Button>
+                            </form>
+                        }
+                    }
+                >
+                    <p class="form-message form-message-success" role="status" data-testid="reset-sent">
+                        "If " <strong>{move || sent_to.get().unwrap_or_default()}</strong>
+                        " has a Pulse account, a link to reset its password is on its way. It works once, for 30 minutes."
+                    </p>
+                </Show>
+                <p class="auth-switch">
+                    "Remembered it? " <A href="/login">"Sign in"</A>
+                </p>
+            </div>
+        </div>
+    }
+}
+
+/// Chooses a new password with the link's secret; signs in.
+#[component]
+pub fn ResetPassword() -> impl IntoView {
+    super::set_title("Choose a new password");
+    let session = use_session();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let token = StoredValue::new(browser::location_hash());
+    let password = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+    if token.with_value(String::is_empty) {
+        errors.set_general("This link is incomplete. Open the whole link from the e-mail.");
+    }
+
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        errors.clear();
+        if !errors.check("password", validate::password(&password.get_untracked())) {
+            return;
+        }
+        let request = PasswordResetConfirm {
+            token: token.get_value(),
+            password: password.get_untracked(),
+        };
+        busy.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match api::confirm_password_reset(&request).await {
+                Ok(response) => {
+                    api::start_session(session, response);
+                    toasts.success("Your password is changed; other sessions are signed out.");
+                    // Leaving the page drops the token from the address bar too.
+                    navigate(
+                        "/",
+                        NavigateOptions {
+                            replace: true,
+                            ..Default::default()
+                        },
+                    );
+                }
+                Err(error) if error.status() == Some(404) => errors.set_general(
+                    "This link no longer works: it was used, or is over 30 minutes old, or a newer one was sent. Ask for a new one.",
+                ),
+                Err(error) => errors.show(&error, &["password"]),
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <div class="page page-auth" data-page="reset">
+            <div class="auth-card card">
+                <header class="auth-header">
+                    <h1 class="page-title">"Choose a new password"</h1>
+                    <p class="page-lede">"Every other session of your account will be signed out."</p>
+                </header>
+                <form class="form" on:submit=submit novalidate=true>
+                    <FormMessage error=errors.general() />
+                    <FormField
+                        id="reset-password"
+                        name="password"
+                        label="New password"
+                        input_type="password"
+                        autocomplete="new-password"
+                        hint="At least 10 characters."
+                        value=password
+                        error=errors.of("password")
+                        required=true
+                        autofocus=true
+                    />
+                    <Button submit=true loading={busy} {..} class:btn-block=true>
+                        "Change the password"
+                    </Button>
+                </form>
+                <p class="auth-switch">
+                    <A href="/forgot">"Ask for a new link"</A>
+                </p>
+            </div>
+        </div>
+    }
+}

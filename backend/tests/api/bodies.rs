@@ -157,30 +157,37 @@ async fn compressed_bombs_are_refused_without_the_memory_they_expand_to() {
     for (encoding, bomb) in &bombs {
         assert!(bomb.len() < 1024 * 1024, "{encoding}: {} bytes", bomb.len());
     }
+    // A compressed JSON body to `path`, as the agent (`credential`) or anyone; the status.
+    let send = async |path: &str, credential: Option<&str>, encoding: &str, body: &[u8]| {
+        let mut request = client
+            .post(server.url(path))
+            .header("content-type", "application/json")
+            .header("content-encoding", encoding)
+            .body(body.to_vec());
+        if let Some(credential) = credential {
+            request = request.bearer_auth(credential);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        response.status().as_u16()
+    };
     let before = server.peak_kib();
     for (encoding, bomb) in &bombs {
-        // Sign-in takes no compressed body at all.
-        let login = client
-            .post(server.url("/api/v1/auth/login"))
-            .header("content-type", "application/json")
-            .header("content-encoding", *encoding)
-            .body(bomb.clone())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(login.status(), 415, "{encoding} to login");
-        assert_eq!(login.headers()["content-type"], "application/problem+json");
-        // Activity takes them, and stops inflating at its 4 MiB.
-        let activity = client
-            .post(server.url("/api/v1/agent/activity"))
-            .bearer_auth(&credential)
-            .header("content-type", "application/json")
-            .header("content-encoding", *encoding)
-            .body(bomb.clone())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(activity.status(), 413, "{encoding} to activity");
+        // Sign-in takes no compressed body at all; activity takes them, and stops
+        // inflating at its 4 MiB.
+        assert_eq!(
+            send("/api/v1/auth/login", None, encoding, bomb).await,
+            415,
+            "{encoding}"
+        );
+        assert_eq!(
+            send("/api/v1/agent/activity", Some(&credential), encoding, bomb).await,
+            413,
+            "{encoding}"
+        );
     }
     let grown = server.peak_kib().saturating_sub(before);
     assert!(

@@ -119,7 +119,7 @@ pub fn run(
     let spa = web::Data::new(Spa::new(config.dist_dir.clone()));
     let max_body = config.max_body_bytes;
     let mut server = HttpServer::new(move || {
-        let (app, openapi) = App::new()
+        let (app, mut openapi) = App::new()
             .into_utoipa_app()
             .openapi(ApiDoc::openapi())
             .app_data(state.clone())
@@ -134,6 +134,7 @@ pub fn run(
             .split_for_parts();
         // The document is served by `api::openapi::document` inside the `/api/v1` scope;
         // the docs page only points at it.
+        api::openapi::describe_problems(&mut openapi);
         let openapi_json = openapi.to_json().unwrap_or_default();
         app.app_data(web::Data::new(OpenApiJson(openapi_json)))
             .service(

@@ -67,6 +67,43 @@ async fn document_is_openapi_3_1_with_problem_schema() {
     assert!(doc["components"]["schemas"]["SystemStatusResponse"].is_object());
 }
 
+/// Errors are documented as what is sent (`application/problem+json`), and every route
+/// that takes a body documents 413 and 415.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn problems_and_body_refusals_are_documented_as_sent() {
+    let doc = document().await;
+    let mut bodies = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            for (status, response) in responses {
+                let Some(content) = response["content"].as_object() else {
+                    continue;
+                };
+                for (media, body) in content {
+                    let is_problem = body["schema"]["$ref"]
+                        .as_str()
+                        .is_some_and(|reference| reference.ends_with("/Problem"));
+                    assert!(
+                        !is_problem || media == "application/problem+json",
+                        "{method} {path} {status}: a problem documented as {media}"
+                    );
+                }
+            }
+            if operation.get("requestBody").is_some() {
+                bodies += 1;
+                for status in ["413", "415"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} takes a body but does not document {status}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(bodies > 20, "{bodies} operations with a body");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_registered_route_is_documented() {
     let registered = registered();

@@ -157,15 +157,22 @@ fn component_card(component: ComponentStatus) -> impl IntoView {
         detail,
     } = component;
     let title = capitalize(&name);
+    // The public answer has neither (only owners and admins see them): no empty row.
+    let detailed = latency_ms.is_some() || detail.is_some();
     let latency = latency_ms.map_or_else(|| "—".to_owned(), |ms| format!("{ms} ms"));
     view! {
         <Card title={title} {..} data-component=name>
             <CardActions slot>{health_badge(health)}</CardActions>
             <dl class="facts facts-compact">
-                <div class="fact">
-                    <dt>"Latency"</dt>
-                    <dd class="fact-value">{latency}</dd>
-                </div>
+                {detailed
+                    .then(|| {
+                        view! {
+                            <div class="fact">
+                                <dt>"Latency"</dt>
+                                <dd class="fact-value">{latency}</dd>
+                            </div>
+                        }
+                    })}
                 {detail
                     .map(|detail| {
                         view! {

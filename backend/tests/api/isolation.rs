@@ -574,3 +574,90 @@ async fn every_role_gets_what_the_table_says() {
     }
     println!("role matrix: {pairs} (route, principal) pairs tried");
 }
+
+/// What is keyed by an address or a person rather than a route: another company's
+/// invitations of the same address, enrollment by address, and rate-limit buckets
+/// leave this company's untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn addresses_and_limits_of_one_company_do_not_reach_another() {
+    let app = TestApp::spawn().await.unwrap();
+    let a = Org::create(&app, "a-corp").await;
+    let b = Org::create(&app, "b-corp").await;
+
+    // B invites the address A invited: A's invitation stays open.
+    let invite = async |who: &Session| -> String {
+        let invited: Value = post(
+            &app,
+            who,
+            "/api/v1/invitations",
+            &json!({"email": "sam@shared.test", "role": "employee", "team_id": null}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        invited["link"]
+            .as_str()
+            .unwrap()
+            .split_once('#')
+            .unwrap()
+            .1
+            .to_owned()
+    };
+    let a_link = invite(&a.owner).await;
+    invite(&b.owner).await;
+    assert_eq!(
+        crate::common::lookup_invitation(&app, &a_link)
+            .await
+            .status(),
+        200
+    );
+
+    // B's enrollment token cannot enroll a computer as A's employee, by address.
+    let token: Value = post(
+        &app,
+        &b.admin,
+        "/api/v1/enrollment-tokens",
+        &json!({"name": "b laptops", "expires_in_hours": 1, "max_uses": 5}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let enrolled = app
+        .client()
+        .post(app.url("/api/v1/agent/enroll"))
+        .json(
+            &json!({"token": token["secret"], "hostname": "pc", "os": "Linux",
+                      "agent_version": "1", "employee_email": a.employee.body.me.user.email}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(enrolled.status(), 422);
+    assert_eq!(
+        crate::common::scalar(&app, "SELECT count(*) FROM agents").await,
+        0
+    );
+
+    // B's owner using up their sends leaves A's owner theirs.
+    let mut exhausted = false;
+    for _ in 0..80 {
+        if post(&app, &b.owner, "/api/v1/alerts/test", &json!({}))
+            .await
+            .status()
+            == 429
+        {
+            exhausted = true;
+            break;
+        }
+    }
+    assert!(exhausted, "B's owner reached the limit");
+    assert_eq!(
+        post(&app, &a.owner, "/api/v1/alerts/test", &json!({}))
+            .await
+            .status(),
+        204,
+        "A's owner is not limited by B's sends"
+    );
+}

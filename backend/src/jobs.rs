@@ -124,14 +124,14 @@ pub async fn retention_loop(pool: DbPool, store: Store, clock: Clock, period: Du
         async move {
             let activity = retention_round(&pool, now).await?;
             let screenshots = screenshot_retention_round(&pool, &store, now).await?;
-            let refresh_tokens = purge_refresh_tokens(&pool, now).await?;
+            let credentials = purge_ended_credentials(&pool, now).await?;
             let counters = crate::auth::rate_limit::prune(&pool, now).await?;
             if let (Some(rows), Some(shots)) = (activity, screenshots) {
                 tracing::info!(
                     activity_rows = rows,
                     screenshots = shots.screenshots,
                     objects = shots.objects,
-                    refresh_tokens,
+                    credentials,
                     counters,
                     "retention"
                 );
@@ -170,10 +170,13 @@ pub async fn retention_round(
     }
 }
 
-/// Deletes refresh tokens that ended (expired, or revoked) a day before `now`, in
-/// batches, and password-reset links expired as long; answers how many. Any replica
-/// may do it: deleting twice deletes no more.
-pub async fn purge_refresh_tokens(pool: &DbPool, now: DateTime<Utc>) -> Result<usize, db::DbError> {
+/// Deletes the credentials that ended a day before `now`: refresh tokens (expired or
+/// revoked, in batches) and password-reset links (expired); answers how many. Any
+/// replica may do it: deleting twice deletes no more.
+pub async fn purge_ended_credentials(
+    pool: &DbPool,
+    now: DateTime<Utc>,
+) -> Result<usize, db::DbError> {
     let mut conn = db::conn(pool).await?;
     let mut total = db::password_resets::purge(&mut conn, now).await?;
     loop {

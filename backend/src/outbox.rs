@@ -67,14 +67,17 @@ pub struct Outbox {
     in_flight: Mutex<InFlight>,
 }
 
-/// What this replica is sending now.
+/// What this replica is sending now: webhook deliveries per company and per endpoint,
+/// and e-mails.
 #[derive(Debug, Default)]
 struct InFlight {
-    webhooks: usize,
     companies: HashMap<uuid::Uuid, usize>,
     endpoints: HashMap<uuid::Uuid, usize>,
     emails: usize,
 }
+
+/// A send: a webhook delivery of `(company, endpoint)`, or an e-mail (`None`).
+type Send = Option<(uuid::Uuid, uuid::Uuid)>;
 
 impl InFlight {
     /// What the next claim may take.
@@ -86,8 +89,9 @@ impl InFlight {
                 .map(|(id, _)| *id)
                 .collect()
         };
+        let webhooks: usize = self.companies.values().sum();
         Claim {
-            limit: i64::try_from(MAX_IN_FLIGHT.saturating_sub(self.webhooks))
+            limit: i64::try_from(MAX_IN_FLIGHT.saturating_sub(webhooks))
                 .unwrap_or(0)
                 .min(BATCH),
             // An endpoint with anything in flight waits for it: its deliveries go one
@@ -99,11 +103,22 @@ impl InFlight {
         }
     }
 
-    fn count(counts: &mut HashMap<uuid::Uuid, usize>, id: uuid::Uuid, up: bool) {
-        let n = counts.entry(id).or_default();
-        *n = if up { *n + 1 } else { n.saturating_sub(1) };
-        if *n == 0 {
-            counts.remove(&id);
+    /// Counts `send` in (`up`) or out.
+    fn count(&mut self, send: Send, up: bool) {
+        let step = |n: usize| if up { n + 1 } else { n.saturating_sub(1) };
+        let count = |counts: &mut HashMap<uuid::Uuid, usize>, id| {
+            let n = counts.entry(id).or_default();
+            *n = step(*n);
+            if *n == 0 {
+                counts.remove(&id);
+            }
+        };
+        match send {
+            Some((company, endpoint)) => {
+                count(&mut self.companies, company);
+                count(&mut self.endpoints, endpoint);
+            }
+            None => self.emails = step(self.emails),
         }
     }
 }
@@ -112,40 +127,22 @@ impl InFlight {
 /// send ends.
 struct Slot {
     outbox: Arc<Outbox>,
-    webhook: Option<(uuid::Uuid, uuid::Uuid)>,
+    send: Send,
 }
 
 impl Slot {
-    fn take(outbox: &Arc<Outbox>, webhook: Option<(uuid::Uuid, uuid::Uuid)>) -> Self {
-        let mut in_flight = outbox.in_flight();
-        match webhook {
-            Some((company, endpoint)) => {
-                in_flight.webhooks += 1;
-                InFlight::count(&mut in_flight.companies, company, true);
-                InFlight::count(&mut in_flight.endpoints, endpoint, true);
-            }
-            None => in_flight.emails += 1,
-        }
+    fn take(outbox: &Arc<Outbox>, send: Send) -> Self {
+        outbox.in_flight().count(send, true);
         Self {
             outbox: outbox.clone(),
-            webhook,
+            send,
         }
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        {
-            let mut in_flight = self.outbox.in_flight();
-            match self.webhook {
-                Some((company, endpoint)) => {
-                    in_flight.webhooks = in_flight.webhooks.saturating_sub(1);
-                    InFlight::count(&mut in_flight.companies, company, false);
-                    InFlight::count(&mut in_flight.endpoints, endpoint, false);
-                }
-                None => in_flight.emails = in_flight.emails.saturating_sub(1),
-            }
-        }
+        self.outbox.in_flight().count(self.send, false);
         self.outbox.wake.notify_one();
     }
 }

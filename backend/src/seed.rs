@@ -129,10 +129,14 @@ async fn seed_agent(
     let quiet = index % 5 == 4;
     let last_seen = if quiet { now - Duration::hours(1) } else { now };
     let days = demo_days(now);
-    let working_now = days.last() == Some(&now.date_naive())
-        && demo_day(index, now.date_naive(), last_seen)
-            .last()
-            .is_some_and(|event| now - event.started_at < Duration::minutes(15));
+    let events: Vec<ActivityEvent> = days
+        .iter()
+        .flat_map(|day| demo_day(index, *day, last_seen))
+        .collect();
+    // At work now: the last event began within the quarter hour (today, so).
+    let working_now = events
+        .last()
+        .is_some_and(|event| now - event.started_at < Duration::minutes(15));
     let agent = agents::AgentRow {
         company_id: company.0,
         id: Uuid::now_v7(),
@@ -158,10 +162,6 @@ async fn seed_agent(
         revoked_at: None,
     };
     agents::insert_agent(conn, &agent).await?;
-    let events: Vec<ActivityEvent> = days
-        .iter()
-        .flat_map(|day| demo_day(index, *day, last_seen))
-        .collect();
     activity::insert_events(
         conn,
         (company, AgentId(agent.id), UserId(user.id)),

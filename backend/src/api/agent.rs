@@ -40,7 +40,8 @@ const UNKNOWN_TOKEN: &str = "This enrollment token is not known.";
         (status = CREATED, body = EnrollResponse),
         (status = UNAUTHORIZED, description = "The token is unknown, revoked, expired or used up", body = pulse_shared::Problem),
         (status = CONFLICT, description = "Every seat is taken", body = pulse_shared::Problem),
-        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem)
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+        (status = TOO_MANY_REQUESTS, description = "Too many unknown tokens from this address", body = pulse_shared::Problem)
     )
 )]
 #[post("/agent/enroll")]

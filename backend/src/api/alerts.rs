@@ -175,7 +175,14 @@ pub async fn mark_all_read(
 
 /// Sends the signed-in person a test alert through every channel they chose for the
 /// `test` kind (the app, email), to check that alerts reach them.
-#[utoipa::path(tag = "alerts", security(("bearer" = [])), responses((status = NO_CONTENT, description = "Raised")))]
+#[utoipa::path(
+    tag = "alerts",
+    security(("bearer" = [])),
+    responses(
+        (status = NO_CONTENT, description = "Raised"),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "More than 60 test sends and replays in a minute")
+    )
+)]
 #[post("/alerts/test")]
 pub async fn send_test(
     principal: Principal,

@@ -48,6 +48,7 @@ const BAD_CREDENTIALS: &str = "The e-mail address or password is not correct.";
         (status = CREATED, body = SessionResponse, description = "Signed up and signed in; the refresh cookie is set"),
         (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem, description = "A field is not valid, or the address already has an account (`/email`, code `taken`)"),
         (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem),
+        (status = SERVICE_UNAVAILABLE, body = pulse_shared::Problem, description = "Busy checking passwords; try again after `Retry-After`"),
     )
 )]
 #[post("/auth/signup")]
@@ -128,6 +129,7 @@ pub async fn signup(
         (status = OK, body = SessionResponse, description = "Signed in; the refresh cookie is set"),
         (status = UNAUTHORIZED, body = pulse_shared::Problem, description = "Wrong address or password (which one is not said)"),
         (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem),
+        (status = SERVICE_UNAVAILABLE, body = pulse_shared::Problem, description = "Busy checking passwords; try again after `Retry-After`"),
     )
 )]
 #[post("/auth/login")]
@@ -187,6 +189,7 @@ pub async fn login(
     responses(
         (status = OK, body = SessionResponse, description = "A new access token; the refresh cookie is rotated"),
         (status = UNAUTHORIZED, body = pulse_shared::Problem, description = "No valid refresh cookie; sign in again"),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "Too many unknown refresh cookies from this address"),
     )
 )]
 #[post("/auth/refresh")]
@@ -356,9 +359,10 @@ pub async fn request_password_reset(
         .hit(RESETS_PER_ADDRESS, &state.client_address(&req))
         .await?;
     let accepted = HttpResponse::Accepted().finish();
-    if state.limits.hit(RESETS_PER_ACCOUNT, &email).await.is_err() {
+    match state.limits.hit(RESETS_PER_ACCOUNT, &email).await {
         // Said the same way: the answer never tells whether the address has an account.
-        return Ok(accepted);
+        Err(ApiError::TooManyRequests { .. }) => return Ok(accepted),
+        counted => counted?,
     }
     let mut conn = db::conn(&state.pool).await?;
     let Some(user) = people::user_by_email(&mut conn, &email)

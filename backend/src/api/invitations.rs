@@ -41,6 +41,7 @@ use crate::state::AppState;
         (status = CREATED, body = InvitationCreatedResponse),
         (status = FORBIDDEN, body = pulse_shared::Problem),
         (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "More than 60 invitations in a minute"),
     )
 )]
 #[post("/invitations")]

@@ -46,6 +46,7 @@ pub async fn me(
         (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem, description = "The current password is wrong or the new one too weak"),
         (status = UNAUTHORIZED, body = pulse_shared::Problem),
         (status = FORBIDDEN, body = pulse_shared::Problem, description = "Sent with an API key: only the person signed in changes their password"),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "Ten wrong current passwords in a minute"),
         (status = SERVICE_UNAVAILABLE, body = pulse_shared::Problem, description = "Busy checking passwords; try again after `Retry-After`"),
     )
 )]
@@ -60,10 +61,9 @@ pub async fn change_password(
         .map_err(|invalid| ApiError::invalid("/new_password", invalid))?;
     let (company_id, user_id) = (principal.company_id(), principal.user_id());
     let person = user_id.to_string();
-    state
-        .limits
-        .check(PASSWORD_FAILURES_PER_PERSON, &person)
-        .await?;
+    let limits = [(PASSWORD_FAILURES_PER_PERSON, person.as_str())];
+    // Counted before, given back on success, as for sign-ins: only wrong ones stay.
+    state.limits.attempt(&limits).await?;
     // No connection is held while passwords are hashed: hashing waits for a slot.
     let user = people::user(&mut *db::conn(&state.pool).await?, company_id, user_id).await?;
     if !state
@@ -71,16 +71,13 @@ pub async fn change_password(
         .verify(body.current_password, Some(user.password_hash.clone()))
         .await?
     {
-        state
-            .limits
-            .failed(&[(PASSWORD_FAILURES_PER_PERSON, &person)])
-            .await?;
         return Err(ApiError::field(
             "/current_password",
             "incorrect",
             "This is not your current password.",
         ));
     }
+    state.limits.refund(&limits).await?;
     let new_hash = state.passwords.hash(body.new_password).await?;
     let mut conn = db::conn(&state.pool).await?;
     let refresh_token = conn

@@ -238,7 +238,11 @@ pub async fn remove(
     tag = "webhooks",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The endpoint's id")),
-    responses((status = ACCEPTED, body = WebhookDelivery), (status = NOT_FOUND, body = pulse_shared::Problem))
+    responses(
+        (status = ACCEPTED, body = WebhookDelivery),
+        (status = NOT_FOUND, body = pulse_shared::Problem),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "More than 60 test sends and replays in a minute")
+    )
 )]
 #[post("/webhooks/{id}/test")]
 pub async fn send_test(

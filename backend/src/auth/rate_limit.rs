@@ -17,7 +17,6 @@ use std::time::Duration;
 use actix_web::HttpRequest;
 use actix_web::http::header::HeaderName;
 use chrono::{DateTime, Utc};
-use diesel::OptionalExtension;
 use diesel::sql_types::{Bytea, Integer, Interval, Timestamptz};
 use diesel_async::RunQueryDsl;
 use sha2::{Digest, Sha256};
@@ -185,51 +184,16 @@ impl RateLimits {
         .await
         .map_err(db::DbError::from)?;
         drop(conn);
-        self.judge(counter, limit, limit.hits, key, now)
-    }
-
-    /// 429 past `allowed` hits, remembered until the window ends.
-    fn judge(
-        &self,
-        counter: Counter,
-        limit: Limit,
-        allowed: i32,
-        key: Vec<u8>,
-        now: DateTime<Utc>,
-    ) -> Result<(), ApiError> {
-        if counter.hits <= allowed {
+        if counter.hits <= limit.hits {
             return Ok(());
         }
         let ends =
             counter.window_start + chrono::Duration::from_std(limit.window).unwrap_or_default();
+        // Past the limit: remembered until the window ends.
         self.remember_over(key, ends, now);
         Err(ApiError::too_many(
             (ends - now).to_std().unwrap_or(Duration::from_secs(1)),
         ))
-    }
-
-    /// 429 when `key` has had `limit` hits already in its window; counts nothing (for
-    /// limits on failures, which [`RateLimits::hit`] counts once they happen).
-    pub async fn check(&self, limit: Limit, key: &str) -> Result<(), ApiError> {
-        let now = self.clock.now();
-        let key = counter_key(limit, key);
-        self.known_over(&key, now)?;
-        let mut conn = db::conn(&self.pool).await?;
-        let counter: Option<Counter> = diesel::sql_query(
-            "SELECT hits, window_start FROM rate_limits
-              WHERE key = $1 AND window_start > $2 - $3",
-        )
-        .bind::<Bytea, _>(&key)
-        .bind::<Timestamptz, _>(now)
-        .bind::<Interval, _>(interval(limit.window))
-        .get_result(&mut conn)
-        .await
-        .optional()
-        .map_err(db::DbError::from)?;
-        drop(conn);
-        counter.map_or(Ok(()), |counter| {
-            self.judge(counter, limit, limit.hits - 1, key, now)
-        })
     }
 
     /// Counts a failure under each of `limits` (a failure past a limit is counted

@@ -269,9 +269,12 @@ async fn sign_ins_end_after_ninety_days_and_ended_tokens_are_purged() {
     );
     let pool = app.pool().unwrap();
     let purge = async |days: i64| {
-        pulse_backend::jobs::purge_refresh_tokens(&pool, app.now() + chrono::Duration::days(days))
-            .await
-            .unwrap()
+        pulse_backend::jobs::purge_ended_credentials(
+            &pool,
+            app.now() + chrono::Duration::days(days),
+        )
+        .await
+        .unwrap()
     };
     assert_eq!(purge(0).await, 0, "nothing ended a day ago yet");
     // Two days on: the revoked sign-in and the renewed token (expired after an hour) go;

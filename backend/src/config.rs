@@ -73,6 +73,9 @@ pub struct Config {
     /// `PULSE_RETENTION_EVERY_SECS`: how often expired activity and screenshots are
     /// deleted (default hourly).
     pub retention_every: Duration,
+    /// `PULSE_DELETION_GRACE_DAYS`: how long a deleted person, with their activity and
+    /// screenshots, is kept so that an owner can restore them (default 7 days).
+    pub deletion_grace: chrono::Duration,
     /// `PULSE_OBJECT_STORE`: where screenshots are stored: a directory (default
     /// `.pulse/objects`) or `s3://bucket[/prefix]`, with credentials, region and endpoint
     /// from the standard `AWS_*` variables.
@@ -255,6 +258,12 @@ impl Config {
             )?,
             seen_flush: millis(&get, "PULSE_SEEN_FLUSH_MS", 2000, 10)?,
             sessions_every: millis(&get, "PULSE_SESSIONS_EVERY_MS", 1000, 10)?,
+            deletion_grace: chrono::Duration::days(parse(
+                &get,
+                "PULSE_DELETION_GRACE_DAYS",
+                Some(7),
+                |v| bounded(v, 1, 365).map(|days| days as i64),
+            )?),
             retention_every: Duration::from_secs(parse(
                 &get,
                 "PULSE_RETENTION_EVERY_SECS",

@@ -117,11 +117,19 @@ pub async fn sessions_round(pool: &DbPool, now: DateTime<Utc>) -> Result<usize, 
     }
 }
 
-/// Deletes expired activity and screenshots every `period` until the process ends.
-pub async fn retention_loop(pool: DbPool, store: Store, clock: Clock, period: Duration) {
+/// Deletes expired activity and screenshots, and the people deleted more than `grace`
+/// ago, every `period` until the process ends.
+pub async fn retention_loop(
+    pool: DbPool,
+    store: Store,
+    clock: Clock,
+    period: Duration,
+    grace: chrono::Duration,
+) {
     every(clock, period, "retention", |now| {
         let (pool, store) = (pool.clone(), store.clone());
         async move {
+            let people = purge_deleted_people(&pool, now - grace).await?;
             let activity = retention_round(&pool, now).await?;
             let screenshots = screenshot_retention_round(&pool, &store, now).await?;
             let credentials = purge_ended_credentials(&pool, now).await?;
@@ -133,6 +141,7 @@ pub async fn retention_loop(pool: DbPool, store: Store, clock: Clock, period: Du
                     objects = shots.objects,
                     credentials,
                     counters,
+                    people,
                     "retention"
                 );
             }
@@ -170,15 +179,27 @@ pub async fn retention_round(
     }
 }
 
-/// Deletes the credentials that ended a day before `now`: refresh tokens (expired or
-/// revoked, in batches) and password-reset links (expired); answers how many. Any
+/// Removes the people deleted before `before`, with everything recorded about them;
+/// answers how many. Any replica may do it: deleting twice deletes no more.
+pub async fn purge_deleted_people(
+    pool: &DbPool,
+    before: DateTime<Utc>,
+) -> Result<usize, db::DbError> {
+    let mut conn = db::conn(pool).await?;
+    Ok(db::people::purge_deleted(&mut conn, before).await?)
+}
+
+/// Deletes the credentials that ended before `now`: refresh tokens (expired or revoked
+/// a day before, in batches), password-reset links (expired a day before) and sign-up
+/// links (expired); answers how many. Any
 /// replica may do it: deleting twice deletes no more.
 pub async fn purge_ended_credentials(
     pool: &DbPool,
     now: DateTime<Utc>,
 ) -> Result<usize, db::DbError> {
     let mut conn = db::conn(pool).await?;
-    let mut total = db::password_resets::purge(&mut conn, now).await?;
+    let mut total = db::password_resets::purge(&mut conn, now).await?
+        + db::signups::purge(&mut conn, now).await?;
     loop {
         let purged = sessions::purge(&mut conn, now, RETENTION_BATCH).await?;
         total += purged;

@@ -241,6 +241,7 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
             password_hash: password_hash.clone(),
             created_at: now,
             updated_at: now,
+            deleted_at: None,
         }
     };
     conn.transaction::<_, anyhow::Error, _>(async |conn| {

@@ -82,6 +82,7 @@ pub fn run(
             store.clone(),
             config.clock,
             config.retention_every,
+            config.deletion_grace,
         )),
         tokio::spawn(jobs::sessions_loop(
             pool.clone(),
@@ -113,6 +114,7 @@ pub fn run(
         seen,
         agent_cache: agent_cache.clone(),
         store,
+        deletion_grace: config.deletion_grace,
         image_work: Arc::new(tokio::sync::Semaphore::new(hashing_threads)),
         background: Arc::new(background),
     });

@@ -50,6 +50,8 @@ pub struct AppState {
     pub agent_cache: AgentCache,
     /// Where screenshots are kept.
     pub store: Store,
+    /// How long a deleted person stays restorable.
+    pub deletion_grace: chrono::Duration,
     /// Images decoded at once: decoding is CPU-bound and takes tens of MiB per image, so
     /// uploads beyond one per core wait here instead of crowding memory.
     pub image_work: std::sync::Arc<tokio::sync::Semaphore>,

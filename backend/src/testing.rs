@@ -91,6 +91,8 @@ pub struct TestApp {
     pub config: Config,
     /// The object store's directory, this app's own, removed with it.
     pub objects_dir: PathBuf,
+    /// Where the app's e-mail goes (unless `spawn_with` pointed it elsewhere).
+    pub mailbox: Mailbox,
     client: reqwest::Client,
     handle: actix_web::dev::ServerHandle,
 }
@@ -120,6 +122,8 @@ impl TestApp {
             std::env::temp_dir().join(format!("pulse-objects-{}", uuid::Uuid::new_v4().simple()));
         let mut config = test_config(&db.url, &objects_dir)?;
         config.clock = test_clock()?;
+        let mailbox = Mailbox::start().await?;
+        config.smtp_url = Some(mailbox.smtp_url());
         adjust(&mut config);
         let (base_url, handle) = serve(&config)?;
         let client = reqwest::Client::builder()
@@ -130,6 +134,7 @@ impl TestApp {
             db,
             config,
             objects_dir,
+            mailbox,
             client,
             handle,
         })
@@ -158,8 +163,45 @@ impl TestApp {
     /// Another replica of the app: its own process state (pool, live hub, outbox),
     /// the same database and signing key. It stops when dropped.
     pub fn replica(&self) -> anyhow::Result<Replica> {
-        let (base_url, handle) = serve(&self.config)?;
+        self.replica_with(|_| {})
+    }
+
+    /// Another replica whose configuration `adjust` has changed.
+    pub fn replica_with(&self, adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Replica> {
+        let mut config = self.config.clone();
+        adjust(&mut config);
+        let (base_url, handle) = serve(&config)?;
         Ok(Replica { base_url, handle })
+    }
+
+    /// Signs up as a person does: asks for the link, reads it from the mailbox and
+    /// opens it. Answers the answer to opening it (`201` with the session when all
+    /// went well).
+    pub async fn sign_up(
+        &self,
+        request: &pulse_shared::auth::SignupRequest,
+    ) -> anyhow::Result<reqwest::Response> {
+        let asked = self
+            .client
+            .post(self.url("/api/v1/auth/signup"))
+            .json(request)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            asked.status() == reqwest::StatusCode::ACCEPTED,
+            "signing up answered {}: {}",
+            asked.status(),
+            asked.text().await.unwrap_or_default()
+        );
+        let email = request.email.trim().to_lowercase();
+        let link = self.mailbox.link_to(&email, "/verify#").await?;
+        let token = link.split_once('#').map(|(_, token)| token).unwrap_or("");
+        Ok(self
+            .client
+            .post(self.url("/api/v1/auth/signup/verify"))
+            .json(&serde_json::json!({ "token": token }))
+            .send()
+            .await?)
     }
 
     /// A pool on this app's database, for driving the server's own functions directly.
@@ -482,52 +524,96 @@ pub fn with_database(url: &str, name: &str) -> String {
     result
 }
 
-/// A minimal SMTP receiver on loopback: answers each command and keeps every message's
-/// DATA. Answers its port and the messages so far.
-pub async fn smtp_receiver() -> anyhow::Result<(u16, Arc<Mutex<Vec<String>>>)> {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let port = listener.local_addr()?.port();
-    let messages = Arc::new(Mutex::new(Vec::new()));
-    let store = messages.clone();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = socket.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 receiver ready\r\n").await?;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let command = line.to_uppercase();
-                    let reply: &[u8] = if command.starts_with("EHLO") {
-                        b"250-receiver\r\n250 OK\r\n"
-                    } else if command.starts_with("DATA") {
-                        write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
-                        let mut data = String::new();
-                        while let Ok(Some(line)) = lines.next_line().await {
-                            if line == "." {
-                                break;
+/// A minimal SMTP receiver on loopback: answers each command and keeps every message
+/// (headers and body, as sent). Every [`TestApp`] has one and sends its mail there.
+#[derive(Clone)]
+pub struct Mailbox {
+    port: u16,
+    messages: Arc<Mutex<Vec<String>>>,
+}
+
+impl Mailbox {
+    /// Listens on a free port of loopback until the runtime ends.
+    pub async fn start() -> anyhow::Result<Self> {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let store = messages.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = socket.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    write.write_all(b"220 receiver ready\r\n").await?;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        let command = line.to_uppercase();
+                        let reply: &[u8] = if command.starts_with("EHLO") {
+                            b"250-receiver\r\n250 OK\r\n"
+                        } else if command.starts_with("DATA") {
+                            write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+                            let mut data = String::new();
+                            while let Ok(Some(line)) = lines.next_line().await {
+                                if line == "." {
+                                    break;
+                                }
+                                data.push_str(&line);
+                                data.push('\n');
                             }
-                            data.push_str(&line);
-                            data.push('\n');
-                        }
-                        if let Ok(mut stored) = store.lock() {
-                            stored.push(data);
-                        }
-                        b"250 queued\r\n"
-                    } else if command.starts_with("QUIT") {
-                        let _ = write.write_all(b"221 bye\r\n").await;
-                        break;
-                    } else {
-                        b"250 OK\r\n"
-                    };
-                    write.write_all(reply).await?;
-                }
-                Ok::<_, std::io::Error>(())
-            });
+                            if let Ok(mut stored) = store.lock() {
+                                stored.push(data);
+                            }
+                            b"250 queued\r\n"
+                        } else if command.starts_with("QUIT") {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            break;
+                        } else {
+                            b"250 OK\r\n"
+                        };
+                        write.write_all(reply).await?;
+                    }
+                    Ok::<_, std::io::Error>(())
+                });
+            }
+        });
+        Ok(Self { port, messages })
+    }
+
+    /// The `PULSE_SMTP_URL` that delivers here.
+    pub fn smtp_url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received so far, oldest first.
+    pub fn messages(&self) -> Vec<String> {
+        self.messages.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// The messages received so far addressed to `to`, oldest first.
+    pub fn messages_to(&self, to: &str) -> Vec<String> {
+        let header = format!("To: {to}\n");
+        let mut found = self.messages();
+        found.retain(|message| message.contains(&header));
+        found
+    }
+
+    /// Waits up to ten seconds for a message to `to` with a link whose address contains
+    /// `marker` (such as `/verify#`); answers the newest such link.
+    pub async fn link_to(&self, to: &str, marker: &str) -> anyhow::Result<String> {
+        for _ in 0..200 {
+            let newest = self
+                .messages_to(to)
+                .iter()
+                .rev()
+                .find_map(|message| link_in(message, marker));
+            if let Some(link) = newest {
+                return Ok(link);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-    });
-    Ok((port, messages))
+        anyhow::bail!("no message to {to} with a {marker} link arrived in 10 s")
+    }
 }
 
 /// The first link in `message` whose address contains `marker` (such as `/reset#`).

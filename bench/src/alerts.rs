@@ -31,6 +31,9 @@ pub struct Options {
     /// up first (`pulse-bench signup`).
     #[arg(long)]
     token: Option<String>,
+    /// Where the server sends its mail, for signing up (see `pulse-bench signup`).
+    #[arg(long, default_value_t = account::MAIL_PORT)]
+    mail_port: u16,
     /// How many streams to hold open.
     #[arg(long, default_value_t = 1000)]
     connections: usize,
@@ -128,7 +131,11 @@ pub async fn run(options: Options) -> anyhow::Result<Report> {
     let control = Client::builder().build()?;
     let token = match options.token {
         Some(token) => token,
-        None => account::sign_up(&control, &base).await?.access_token,
+        None => {
+            account::sign_up(&control, &base, options.mail_port)
+                .await?
+                .access_token
+        }
     };
     progress(format_args!(
         "opening {wanted} streams, {} at a time",

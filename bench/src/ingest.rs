@@ -33,6 +33,9 @@ pub struct SetupOptions {
     /// The server's database, for the bulk part.
     #[arg(long)]
     database_url: String,
+    /// Where the server sends its mail, for signing up (see `pulse-bench signup`).
+    #[arg(long, default_value_t = account::MAIL_PORT)]
+    mail_port: u16,
     /// Employees to create (and seats to allow).
     #[arg(long)]
     employees: u32,
@@ -55,7 +58,7 @@ pub async fn setup(options: SetupOptions) -> anyhow::Result<Setup> {
     let base = options.server.trim_end_matches('/');
     let client = Client::new();
     let owner = account::unique_address();
-    let token = account::sign_up_as(&client, base, &owner)
+    let token = account::sign_up_as(&client, base, &owner, options.mail_port)
         .await?
         .access_token;
 

@@ -24,11 +24,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Sign up a fresh company and print its owner's access token, for `--token`.
+    /// Sign up a fresh company and print its owner's access token, for `--token`. The
+    /// server must send its mail to `--mail-port` on loopback, where the link is read.
     Signup {
         /// The server's base URL, e.g. http://127.0.0.1:18080.
         #[arg(long)]
         server: String,
+        /// The port the server's `PULSE_SMTP_URL` names.
+        #[arg(long, default_value_t = account::MAIL_PORT)]
+        mail_port: u16,
     },
     /// Hold many alert streams open and time how fast test alerts reach all of them.
     Alerts(alerts::Options),
@@ -39,9 +43,9 @@ enum Command {
     IngestDirect(ingest::DirectOptions),
 }
 
-async fn sign_up(server: &str) -> anyhow::Result<String> {
+async fn sign_up(server: &str, mail_port: u16) -> anyhow::Result<String> {
     let client = reqwest::Client::builder().build()?;
-    let signed_up = account::sign_up(&client, server.trim_end_matches('/')).await?;
+    let signed_up = account::sign_up(&client, server.trim_end_matches('/'), mail_port).await?;
     Ok(serde_json::to_string(&signed_up)?)
 }
 
@@ -49,7 +53,7 @@ async fn sign_up(server: &str) -> anyhow::Result<String> {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Signup { server } => sign_up(&server).await,
+        Command::Signup { server, mail_port } => sign_up(&server, mail_port).await,
         Command::Alerts(options) => alerts::run(options)
             .await
             .and_then(|report| Ok(serde_json::to_string(&report)?)),

@@ -77,7 +77,7 @@ pub async fn serve(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<TestApp> 
 /// `<name>-failure.png` (plus the page's HTML) when the test returns an error.
 pub async fn run(
     name: &str,
-    test: impl AsyncFnOnce(&Browser) -> anyhow::Result<()>,
+    test: impl AsyncFnOnce(&TestApp, &Browser) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let app = serve(|config| {
         // The presence job runs as on a live server (every ten seconds there).
@@ -85,7 +85,7 @@ pub async fn run(
     })
     .await?;
     let browser = Browser::start(&app.base_url).await?;
-    let outcome = test(&browser).await;
+    let outcome = test(&app, &browser).await;
     if outcome.is_err() {
         browser.record_failure(name).await;
     }
@@ -94,6 +94,41 @@ pub async fn run(
     }
     drop(app);
     outcome
+}
+
+/// What the sign-up form is filled with.
+pub struct SignupForm<'a> {
+    pub company: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+}
+
+/// Signs up through the pages as a person does: fills the form, follows the link the
+/// app e-mailed (read from its mailbox) and confirms; ends on the overview, signed in.
+pub async fn sign_up(app: &TestApp, b: &Browser, form: &SignupForm<'_>) -> anyhow::Result<()> {
+    b.goto("/signup").await?;
+    b.fill(r#"input[name="company_name"]"#, form.company)
+        .await?;
+    b.fill(r#"input[name="name"]"#, form.name).await?;
+    b.fill(r#"input[name="email"]"#, form.email).await?;
+    b.fill(r#"input[name="password"]"#, form.password).await?;
+    b.click(r#"[data-page="signup"] button[type="submit"]"#)
+        .await?;
+    b.wait_for_text(r#"[data-testid="signup-sent"]"#, form.email)
+        .await?;
+    b.screenshot_both("signup-sent").await?;
+    let link = app.mailbox.link_to(form.email, "/verify#").await?;
+    let path = link
+        .strip_prefix(&app.config.public_url)
+        .context("the sign-up link points at this app")?;
+    b.goto(path).await?;
+    b.wait_for(r#"[data-page="verify"]"#).await?;
+    b.screenshot_both("verify").await?;
+    b.click(r#"[data-page="verify"] button[type="submit"]"#)
+        .await?;
+    b.wait_for(r#"[data-page="overview"]"#).await?;
+    Ok(())
 }
 
 /// The built SPA: `PULSE_DIST_DIR`, or `dist/` at the workspace root.

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{Context as _, ensure};
 use pulse_backend::testing::TestApp;
 use pulse_e2e::{Browser, serve};
+use pulse_shared::auth::SignupRequest;
 use serde_json::{Value, json};
 
 const OWNER_EMAIL: &str = "sim1@journey.test";
@@ -38,15 +39,13 @@ async fn a_simulated_agent_goes_online_then_offline_with_an_alert() -> anyhow::R
 /// quick (10 s heartbeats, screenshots on) and answers an enrollment token.
 async fn prepare(app: &TestApp) -> anyhow::Result<String> {
     let http = app.client();
-    let signed_up: Value = http
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&json!({
-            "company_name": "Journey Ltd",
-            "name": "Sam Sim",
-            "email": OWNER_EMAIL,
-            "password": PASSWORD,
-        }))
-        .send()
+    let signed_up: Value = app
+        .sign_up(&SignupRequest {
+            company_name: "Journey Ltd".into(),
+            name: "Sam Sim".into(),
+            email: OWNER_EMAIL.into(),
+            password: PASSWORD.into(),
+        })
         .await?
         .error_for_status()?
         .json()

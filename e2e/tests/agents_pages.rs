@@ -9,7 +9,8 @@
 
 use anyhow::{Context as _, ensure};
 use chrono::{DateTime, Duration, Utc};
-use pulse_e2e::Browser;
+use pulse_backend::testing::TestApp;
+use pulse_e2e::{Browser, SignupForm};
 use pulse_shared::agents::EnrollResponse;
 use serde_json::json;
 
@@ -21,11 +22,17 @@ const HOST: &str = "olivia-laptop";
 
 #[tokio::test]
 async fn agents_policies_sessions_and_screenshots() -> anyhow::Result<()> {
-    pulse_e2e::run("agents-pages", async |b| journey(b).await).await
+    pulse_e2e::run("agents-pages", async |app, b| journey(app, b).await).await
 }
 
-async fn journey(b: &Browser) -> anyhow::Result<()> {
-    signup(b).await?;
+async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
+    let owner = SignupForm {
+        company: COMPANY,
+        name: OWNER_NAME,
+        email: OWNER_EMAIL,
+        password: PASSWORD,
+    };
+    pulse_e2e::sign_up(app, b, &owner).await?;
 
     // No computers yet; the nav offers the four new pages to an owner.
     b.goto("/agents").await?;
@@ -314,19 +321,6 @@ async fn journey(b: &Browser) -> anyhow::Result<()> {
         refused.status()
     );
     b.screenshot_both("agents-revoked").await?;
-    Ok(())
-}
-
-/// Signs the owner up through the sign-up page.
-async fn signup(b: &Browser) -> anyhow::Result<()> {
-    b.goto("/signup").await?;
-    b.fill(r#"input[name="company_name"]"#, COMPANY).await?;
-    b.fill(r#"input[name="name"]"#, OWNER_NAME).await?;
-    b.fill(r#"input[name="email"]"#, OWNER_EMAIL).await?;
-    b.fill(r#"input[name="password"]"#, PASSWORD).await?;
-    b.click(r#"[data-page="signup"] button[type="submit"]"#)
-        .await?;
-    b.wait_for(r#"[data-page="overview"]"#).await?;
     Ok(())
 }
 

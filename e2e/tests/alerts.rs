@@ -9,8 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, ensure};
 use pulse_backend::testing::{Receiver, TestApp};
 use pulse_e2e::{Browser, serve};
-use pulse_shared::auth::SessionResponse;
-use serde_json::json;
+use pulse_shared::auth::{SessionResponse, SignupRequest};
 
 const OWNER_EMAIL: &str = "olivia@alerts.test";
 const PASSWORD: &str = "owner-password-42";
@@ -214,15 +213,13 @@ fn now_ms() -> f64 {
 
 /// Signs the owner up through the API; answers their access token.
 async fn signup(app: &TestApp) -> anyhow::Result<String> {
-    let session: SessionResponse = reqwest::Client::new()
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&json!({
-            "company_name": "Alerting Inc",
-            "name": "Olivia Owner",
-            "email": OWNER_EMAIL,
-            "password": PASSWORD,
-        }))
-        .send()
+    let session: SessionResponse = app
+        .sign_up(&SignupRequest {
+            company_name: "Alerting Inc".into(),
+            name: "Olivia Owner".into(),
+            email: OWNER_EMAIL.into(),
+            password: PASSWORD.into(),
+        })
         .await?
         .error_for_status()?
         .json()

@@ -7,7 +7,7 @@
 
 use anyhow::{bail, ensure};
 use pulse_backend::testing::TestApp;
-use pulse_e2e::{Browser, serve};
+use pulse_e2e::{Browser, SignupForm, serve};
 use pulse_shared::auth::SessionResponse;
 
 const COMPANY: &str = "Acme Robotics";
@@ -50,13 +50,14 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.wait_for_text(r#"#signup-company-error"#, "cannot be empty")
         .await?;
     b.screenshot_both("signup-errors").await?;
-    b.fill(r#"input[name="company_name"]"#, COMPANY).await?;
-    b.fill(r#"input[name="name"]"#, OWNER_NAME).await?;
-    b.fill(r#"input[name="email"]"#, OWNER_EMAIL).await?;
-    b.fill(r#"input[name="password"]"#, OWNER_PASSWORD).await?;
-    b.click(r#"[data-page="signup"] button[type="submit"]"#)
-        .await?;
-    b.wait_for(r#"[data-page="overview"]"#).await?;
+    // Then sign up for real: the link from the e-mail creates the company.
+    let owner = SignupForm {
+        company: COMPANY,
+        name: OWNER_NAME,
+        email: OWNER_EMAIL,
+        password: OWNER_PASSWORD,
+    };
+    pulse_e2e::sign_up(app, b, &owner).await?;
     b.wait_for_text(r#"[data-testid="user-menu"]"#, OWNER_NAME)
         .await?;
     b.wait_for_text(r#"[data-testid="my-profile"]"#, COMPANY)
@@ -284,6 +285,54 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     ))
     .await?;
     b.wait_dialogs_closed().await?;
+
+    // Deleting asks for the name typed out; the owner restores from "Deleted".
+    let employee_row = format!(r#"tr[data-person-email="{EMPLOYEE_EMAIL}"]"#);
+    b.click(&format!(r#"{employee_row} [data-testid="manage-person"]"#))
+        .await?;
+    b.click(r#"dialog[open] [data-testid="delete-person"]"#)
+        .await?;
+    b.wait_for(r#"dialog[open] #confirm-typed"#).await?;
+    let armed = r#"dialog[open] [data-testid="confirm"]:enabled"#;
+    ensure!(
+        b.find_all(armed).await?.is_empty(),
+        "Delete works before the name is typed"
+    );
+    b.fill(r#"dialog[open] #confirm-typed"#, "Emma").await?;
+    ensure!(
+        b.find_all(armed).await?.is_empty(),
+        "Delete works with part of the name"
+    );
+    b.fill(r#"dialog[open] #confirm-typed"#, EMPLOYEE_NAME)
+        .await?;
+    b.screenshot_both("delete-person-dark").await?;
+    b.click(armed).await?;
+    b.wait_dialogs_closed().await?;
+    b.eventually("the deleted employee leaves the list", async || {
+        Ok(b.find_all(&employee_row).await?.is_empty().then_some(()))
+    })
+    .await?;
+    b.wait_for(r#"select[name="status_filter"]"#)
+        .await?
+        .select_by_value("deleted")
+        .await?;
+    b.wait_for(&format!(r#"{employee_row} [data-testid="restore-person"]"#))
+        .await?;
+    b.screenshot_both("people-deleted-dark").await?;
+    b.click(&format!(r#"{employee_row} [data-testid="restore-person"]"#))
+        .await?;
+    b.eventually(
+        "the restored employee leaves the deleted list",
+        async || Ok(b.find_all(&employee_row).await?.is_empty().then_some(())),
+    )
+    .await?;
+    b.wait_for(r#"select[name="status_filter"]"#)
+        .await?
+        .select_by_value("active")
+        .await?;
+    b.wait_for(&format!(r#"{employee_row}[data-person-status="active"]"#))
+        .await?;
+
     b.goto("/audit").await?;
     b.wait_for_text(r#"[data-testid="audit-verify"]"#, "Chain intact")
         .await?;

@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use pulse_backend::testing::{TestApp, link_in, smtp_receiver};
+use pulse_backend::testing::TestApp;
 use pulse_e2e::{Browser, serve};
+use pulse_shared::auth::SignupRequest;
 use serde_json::json;
 
 const EMAIL: &str = "rosa@reset.test";
@@ -16,17 +17,17 @@ const NEW_PASSWORD: &str = "the-new-password-42";
 
 #[tokio::test]
 async fn a_forgotten_password_is_reset_from_the_e_mail() -> anyhow::Result<()> {
-    let (port, messages) = smtp_receiver().await?;
-    let app = serve(|config| config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await?;
-    app.client()
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&json!({"company_name": "Reset & Co", "name": "Rosa Reset",
-                      "email": EMAIL, "password": OLD_PASSWORD}))
-        .send()
-        .await?
-        .error_for_status()?;
+    let app = serve(|_| {}).await?;
+    app.sign_up(&SignupRequest {
+        company_name: "Reset & Co".into(),
+        name: "Rosa Reset".into(),
+        email: EMAIL.into(),
+        password: OLD_PASSWORD.into(),
+    })
+    .await?
+    .error_for_status()?;
     let b = Browser::start(&app.base_url).await?;
-    let outcome = journey(&app, &b, &messages).await;
+    let outcome = journey(&app, &b).await;
     if outcome.is_err() {
         b.record_failure("password-reset").await;
     }
@@ -36,11 +37,7 @@ async fn a_forgotten_password_is_reset_from_the_e_mail() -> anyhow::Result<()> {
     outcome
 }
 
-async fn journey(
-    app: &TestApp,
-    b: &Browser,
-    messages: &std::sync::Mutex<Vec<String>>,
-) -> anyhow::Result<()> {
+async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.goto("/login").await?;
     b.click(r#"[data-testid="forgot-password"]"#).await?;
     b.wait_for(r#"[data-page="forgot"]"#).await?;
@@ -51,12 +48,7 @@ async fn journey(
         .await?;
     b.screenshot_both("forgot-sent").await?;
 
-    let link = b
-        .eventually("the reset e-mail", async || {
-            let mails = messages.lock().map(|m| m.clone()).unwrap_or_default();
-            Ok(mails.iter().find_map(|mail| link_in(mail, "/reset#")))
-        })
-        .await?;
+    let link = app.mailbox.link_to(EMAIL, "/reset#").await?;
     let path = link
         .strip_prefix(&app.config.public_url)
         .context("the link points at this app")?;

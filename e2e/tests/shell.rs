@@ -2,11 +2,12 @@
 //! shows a not-found page, switches themes; and the API answers JSON, never the SPA.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use pulse_backend::testing::TestApp;
 use pulse_e2e::{Browser, PHONE, run, serve};
 
 #[tokio::test]
 async fn the_app_loads_on_the_overview() -> anyhow::Result<()> {
-    run("app-loads", async |b: &Browser| {
+    run("app-loads", async |_: &TestApp, b: &Browser| {
         b.goto("/").await?;
         b.wait_for(r#"[data-page="overview"] h1"#).await?;
         b.screenshot_both("overview").await
@@ -16,7 +17,7 @@ async fn the_app_loads_on_the_overview() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn navigation_reaches_the_status_page_on_desktop_and_phone() -> anyhow::Result<()> {
-    run("navigation", async |b: &Browser| {
+    run("navigation", async |_: &TestApp, b: &Browser| {
         b.goto("/").await?;
         b.wait_for(r#"[data-page="overview"]"#).await?;
 
@@ -45,7 +46,7 @@ async fn navigation_reaches_the_status_page_on_desktop_and_phone() -> anyhow::Re
 
 #[tokio::test]
 async fn a_deep_link_reloads_to_the_same_page() -> anyhow::Result<()> {
-    run("deep-link", async |b: &Browser| {
+    run("deep-link", async |_: &TestApp, b: &Browser| {
         b.goto("/status").await?;
         b.wait_for(r#"[data-page="status"]"#).await?;
         b.refresh().await?;
@@ -58,7 +59,7 @@ async fn a_deep_link_reloads_to_the_same_page() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn an_unknown_path_shows_the_not_found_page() -> anyhow::Result<()> {
-    run("not-found", async |b: &Browser| {
+    run("not-found", async |_: &TestApp, b: &Browser| {
         b.goto("/no/such/page").await?;
         b.wait_for(r#"[data-page="not-found"]"#).await?;
         let text = b.page_text().await?;
@@ -73,7 +74,7 @@ async fn an_unknown_path_shows_the_not_found_page() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn the_theme_toggle_reaches_dark() -> anyhow::Result<()> {
-    run("theme", async |b: &Browser| {
+    run("theme", async |_: &TestApp, b: &Browser| {
         b.goto("/").await?;
         b.wait_for(r#"[data-page="overview"]"#).await?;
         // The toggle cycles light → dark → system; at most three clicks reach dark.

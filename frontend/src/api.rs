@@ -24,7 +24,7 @@ use pulse_shared::api_keys::{ApiKey, ApiKeyCreatedResponse, CreateApiKeyRequest}
 use pulse_shared::audit::{AuditEvent, AuditQuery, AuditVerifyResponse};
 use pulse_shared::auth::{
     ChangePasswordRequest, LoginRequest, MeResponse, PasswordResetConfirm, PasswordResetRequest,
-    SessionResponse, SignupRequest,
+    SessionResponse, SignupPending, SignupRequest, SignupVerifyRequest,
 };
 use pulse_shared::ids::{
     AgentId, AlertId, ApiKeyId, EnrollmentTokenId, InvitationId, ScreenshotId, TeamId, UserId,
@@ -161,10 +161,28 @@ fn wait_in_words(seconds: u64) -> String {
 
 // ---------- Public calls (no session) ----------
 
-/// `POST /api/v1/auth/signup`: a new company and its owner, signed in.
-pub async fn signup(request: &SignupRequest) -> Result<SessionResponse, ApiError> {
+/// `POST /api/v1/auth/signup`: a link to create the company is sent to the address.
+pub async fn signup(request: &SignupRequest) -> Result<SignupPending, ApiError> {
     let body = to_json(request)?;
     read_json(send(Method::POST, "/api/v1/auth/signup", &[], Some(body), None).await?).await
+}
+
+/// `POST /api/v1/auth/signup/verify`: opens the sign-up link; the new owner, signed in.
+pub async fn verify_signup(token: &str) -> Result<SessionResponse, ApiError> {
+    let body = to_json(&SignupVerifyRequest {
+        token: token.to_owned(),
+    })?;
+    read_json(
+        send(
+            Method::POST,
+            "/api/v1/auth/signup/verify",
+            &[],
+            Some(body),
+            None,
+        )
+        .await?,
+    )
+    .await
 }
 
 /// `POST /api/v1/auth/login`.
@@ -444,6 +462,13 @@ pub async fn update_person(
 pub async fn delete_person(session: Session, id: UserId) -> Result<(), ApiError> {
     let path = format!("/api/v1/people/{id}");
     read_empty(send_authed(session, Method::DELETE, &path, &[], None).await?).await
+}
+
+/// `POST /api/v1/people/{id}/restore`: brings back a person deleted within the grace
+/// period (owners).
+pub async fn restore_person(session: Session, id: UserId) -> Result<Person, ApiError> {
+    let path = format!("/api/v1/people/{id}/restore");
+    read_json(send_authed(session, Method::POST, &path, &[], None).await?).await
 }
 
 /// `GET /api/v1/invitations`: the open invitations (every page).

@@ -18,7 +18,7 @@ use crate::live_alerts::LiveAlertsProvider;
 use crate::pages::{
     Account, Agents, Alerts, ApiKeys, Audit, Forbidden, ForgotPassword, Join, Login, NotFound,
     Overview, People, Policies, ResetPassword, Screenshots, Sessions, Signup, Status, Teams,
-    Webhooks,
+    VerifySignup, Webhooks,
 };
 use crate::session::{Phase, SessionProvider, use_session};
 use crate::theme::{self, Theme};
@@ -41,6 +41,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/status") view=Status />
                             <Route path=path!("/login") view=Login />
                             <Route path=path!("/signup") view=Signup />
+                            <Route path=path!("/verify") view=VerifySignup />
                             <Route path=path!("/join") view=Join />
                             <Route path=path!("/forgot") view=ForgotPassword />
                             <Route path=path!("/reset") view=ResetPassword />

@@ -19,6 +19,8 @@ pub enum Action {
     /// Make someone an owner, or stop them being one.
     GrantOwner,
     DeletePeople,
+    /// Bring back a person deleted within the grace period, with what was recorded.
+    RestorePeople,
     ReadTeams,
     ManageTeams,
     ManageApiKeys,
@@ -69,6 +71,7 @@ const TABLE: &[(Action, [Reach; 4])] = &[
     (A::ChangeRole, [C, C, N, N]),
     (A::GrantOwner, [C, N, N, N]),
     (A::DeletePeople, [C, C, N, N]),
+    (A::RestorePeople, [C, N, N, N]),
     (A::ReadTeams, [C, C, T, O]),
     (A::ManageTeams, [C, C, N, N]),
     (A::ManageApiKeys, [C, C, N, N]),
@@ -124,6 +127,7 @@ mod tests {
             (Owner, A::ChangeRole, C), (Admin, A::ChangeRole, C), (Manager, A::ChangeRole, N), (Employee, A::ChangeRole, N),
             (Owner, A::GrantOwner, C), (Admin, A::GrantOwner, N), (Manager, A::GrantOwner, N), (Employee, A::GrantOwner, N),
             (Owner, A::DeletePeople, C), (Admin, A::DeletePeople, C), (Manager, A::DeletePeople, N), (Employee, A::DeletePeople, N),
+            (Owner, A::RestorePeople, C), (Admin, A::RestorePeople, N), (Manager, A::RestorePeople, N), (Employee, A::RestorePeople, N),
             (Owner, A::ReadTeams, C), (Admin, A::ReadTeams, C), (Manager, A::ReadTeams, T), (Employee, A::ReadTeams, O),
             (Owner, A::ManageTeams, C), (Admin, A::ManageTeams, C), (Manager, A::ManageTeams, N), (Employee, A::ManageTeams, N),
             (Owner, A::ManageApiKeys, C), (Admin, A::ManageApiKeys, C), (Manager, A::ManageApiKeys, N), (Employee, A::ManageApiKeys, N),

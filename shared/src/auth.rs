@@ -10,7 +10,8 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 /// The longest password accepted (argon2 would take anything; this bounds the work).
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
-/// `POST /api/v1/auth/signup`: a new company and its owner.
+/// `POST /api/v1/auth/signup`: a new company and its owner, created once the address
+/// is proven by the link sent to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -23,6 +24,24 @@ pub struct SignupRequest {
     pub email: String,
     /// At least 10 characters.
     pub password: String,
+}
+
+/// The answer to a sign-up: a link is on its way to `email`. The answer is the same
+/// whether the address has an account or not (then the message says so instead).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignupPending {
+    pub email: String,
+    /// When the link stops working; nothing is created until it is opened.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `POST /api/v1/auth/signup/verify`: the secret from the sign-up link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SignupVerifyRequest {
+    pub token: String,
 }
 
 /// `POST /api/v1/auth/login`.

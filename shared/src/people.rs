@@ -102,6 +102,10 @@ pub struct Person {
     /// The team they belong to, if any.
     pub team_id: Option<TeamId>,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When they were deleted: they and what was recorded about them are kept for the
+    /// grace period after, in which an owner may restore them. Absent for everyone else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[cfg(test)]
@@ -130,6 +134,9 @@ pub struct PeopleQuery {
     pub role: Option<Role>,
     pub team_id: Option<TeamId>,
     pub status: Option<UserStatus>,
+    /// `true`: only the people deleted within the grace period, whom an owner may
+    /// restore (owners and admins); otherwise only people not deleted.
+    pub deleted: Option<bool>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).

@@ -576,7 +576,12 @@ impl<'a> LoadClient<'a> {
     /// takes the server's memory for a moment, so it happens before any memory sample.
     fn sign_up(ctx: &'a Ctx, binary: &'a Path, server: &Running) -> anyhow::Result<Self> {
         let url = server.url();
-        let out = capture(ctx.cmd(binary).args(["signup", "--server", &url]))?;
+        let mail_port = server.mail_port.to_string();
+        let out =
+            capture(
+                ctx.cmd(binary)
+                    .args(["signup", "--server", &url, "--mail-port", &mail_port]),
+            )?;
         let signed_up: Value = serde_json::from_str(out.trim())
             .with_context(|| format!("pulse-bench signup printed no JSON: {out}"))?;
         let token = signed_up["access_token"]
@@ -647,6 +652,8 @@ impl<'a> LoadClient<'a> {
 struct Running {
     child: Child,
     address: SocketAddr,
+    /// Where the server sends its mail (`pulse-bench` listens there while signing up).
+    mail_port: u16,
     log: PathBuf,
 }
 
@@ -667,6 +674,8 @@ impl Running {
         let log_file =
             std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         let address = SocketAddr::from(([127, 0, 0, 1], free_port()?));
+        // Sign-ups prove their address by e-mail: `pulse-bench` receives it here.
+        let mail_port = free_port()?;
         let mut cmd = ctx.cmd(binary);
         // The figures are for the default settings, whatever this shell has set.
         for (name, _) in std::env::vars_os() {
@@ -681,6 +690,7 @@ impl Running {
             // No SPA is served: the benchmarks only call the API.
             .env("PULSE_DIST_DIR", dir.join("no-spa"))
             .env("PULSE_LOG", "warn")
+            .env("PULSE_SMTP_URL", format!("smtp://127.0.0.1:{mail_port}"))
             .envs(settings.iter().copied())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
@@ -691,6 +701,7 @@ impl Running {
         let mut server = Self {
             child,
             address,
+            mail_port,
             log,
         };
         server.wait_ready(Duration::from_secs(60))?;

@@ -1,4 +1,5 @@
-//! `/api/v1/auth`: sign up, sign in, refresh, sign out.
+//! `/api/v1/auth`: sign up (proven by a link sent to the address), sign in, refresh,
+//! sign out, and reset a forgotten password.
 //!
 //! Sessions are a 15-minute access token (returned in the body, kept in memory by the
 //! app) and an opaque refresh token in an `HttpOnly; SameSite=Strict` cookie scoped to
@@ -12,11 +13,12 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use pulse_shared::audit::ActorKind;
 use pulse_shared::auth::{
-    LoginRequest, PasswordResetConfirm, PasswordResetRequest, SessionResponse, SignupRequest,
+    LoginRequest, PasswordResetConfirm, PasswordResetRequest, SessionResponse, SignupPending,
+    SignupRequest, SignupVerifyRequest,
 };
 use pulse_shared::ids::{CompanyId, UserId};
 use pulse_shared::people::{Role, UserStatus};
-use pulse_shared::{FieldError, validate};
+use pulse_shared::validate;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -25,12 +27,14 @@ use crate::auth::principal::request_actor;
 use crate::auth::rate_limit::{
     LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS, LOGIN_FAILURES_PER_ADDRESS,
     Limit, RESETS_PER_ACCOUNT, RESETS_PER_ADDRESS, SECRET_MISSES_PER_ADDRESS, SIGNUPS_PER_ADDRESS,
+    SIGNUPS_PER_EMAIL,
 };
 use crate::auth::secrets::{random_token, token_hash};
 use crate::auth::tokens::ACCESS_TOKEN_SECONDS;
 use crate::db::audit::{self, Actor, Change};
 use crate::db::password_resets::{self, PasswordResetRow};
 use crate::db::people::{self, CompanyRow, UserRow};
+use crate::db::signups::{self, SignupRow};
 use crate::db::{self, sessions};
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -40,13 +44,18 @@ pub const REFRESH_COOKIE: &str = "pulse_refresh";
 const REFRESH_PATH: &str = "/api/v1/auth";
 const BAD_CREDENTIALS: &str = "The e-mail address or password is not correct.";
 
-/// Creates a company and its owner, and signs the owner in.
+/// Starts a sign-up: sends the address a link that creates the company and its owner
+/// when opened (`POST /auth/signup/verify`). Nothing is created and the address stays
+/// free until then, so nobody can hold an address they cannot read. The answer is the
+/// same whether the address has an account or not (its owner is sent a message saying
+/// so instead of a link) and comes before the e-mail is sent, so neither its words nor
+/// its timing tell.
 #[utoipa::path(
     tag = "auth",
     request_body = SignupRequest,
     responses(
-        (status = CREATED, body = SessionResponse, description = "Signed up and signed in; the refresh cookie is set"),
-        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem, description = "A field is not valid, or the address already has an account (`/email`, code `taken`)"),
+        (status = ACCEPTED, body = SignupPending, description = "A link is on its way to the address"),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem, description = "A field is not valid"),
         (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem),
         (status = SERVICE_UNAVAILABLE, body = pulse_shared::Problem, description = "Busy checking passwords; try again after `Retry-After`"),
     )
@@ -68,40 +77,140 @@ pub async fn signup(
         .limits
         .hit(SIGNUPS_PER_ADDRESS, &state.client_address(&req))
         .await?;
+    // Hashed whatever follows: the time taken says nothing about the address.
     let password_hash = state.passwords.hash(body.password).await?;
     let now = state.clock.now();
-    let company = CompanyRow {
-        id: Uuid::now_v7(),
-        name: body.company_name.trim().to_owned(),
-        created_at: now,
-        updated_at: now,
-    };
-    let user = UserRow {
-        company_id: company.id,
-        id: Uuid::now_v7(),
-        email,
-        name: body.name.trim().to_owned(),
-        role: Role::Owner.as_str().into(),
-        status: UserStatus::Active.as_str().into(),
-        team_id: None,
-        password_hash,
-        created_at: now,
-        updated_at: now,
-    };
-    let actor = request_actor(&req, ActorKind::User, Some(user.id));
+    let accepted = HttpResponse::Accepted().json(SignupPending {
+        email: email.clone(),
+        expires_at: SignupRow::expiry(now),
+    });
+    match state.limits.hit(SIGNUPS_PER_EMAIL, &email).await {
+        // Said the same way: the answer never tells whether a message went.
+        Err(ApiError::TooManyRequests { .. }) => return Ok(accepted),
+        counted => counted?,
+    }
     let mut conn = db::conn(&state.pool).await?;
-    let refresh_token = conn
+    let existing = people::user_by_email(&mut conn, &email)
+        .await
+        .map_err(db::DbError::from)?;
+    let (subject, message) = match existing {
+        Some(user) => (
+            "[Pulse] You already have an account",
+            format!(
+                "Hello {},\n\nSomeone, probably you, tried to create a Pulse company with this address, which already has an account. Sign in here:\n\n{url}/login\n\nForgot your password? Choose a new one here:\n\n{url}/forgot\n\nTo create another company, sign up with another address. If it was not you, ignore this message: nothing has changed.\n",
+                user.name,
+                url = state.public_url,
+            ),
+        ),
+        None => {
+            let token = random_token(32)?;
+            let row = SignupRow {
+                token_hash: token_hash(&token),
+                email: email.clone(),
+                name: body.name.trim().to_owned(),
+                company_name: body.company_name.trim().to_owned(),
+                password_hash,
+                created_at: now,
+                expires_at: SignupRow::expiry(now),
+            };
+            signups::insert(&mut conn, &row)
+                .await
+                .map_err(db::DbError::from)?;
+            (
+                "[Pulse] Confirm your address",
+                format!(
+                    "Hello {},\n\nOpen this link to confirm your address and create {} on Pulse (it works for {} hours):\n\n{}/verify#{token}\n\nIf it was not you, ignore this message: nothing is created without the link.\n",
+                    row.name,
+                    row.company_name,
+                    signups::SIGNUP_HOURS,
+                    state.public_url,
+                ),
+            )
+        }
+    };
+    drop(conn);
+    let mailer = state.mailer.clone();
+    tokio::spawn(async move { mailer.send(&email, subject, message).await });
+    Ok(accepted)
+}
+
+/// What opening a sign-up link says when the address got an account meanwhile.
+const ALREADY_HAS_ACCOUNT: &str =
+    "This address has a Pulse account already; sign in, or sign up with another address.";
+
+/// Opens a sign-up link: creates the company and its owner, and signs the owner in.
+/// The link works once; the address's other pending sign-ups end with it.
+#[utoipa::path(
+    tag = "auth",
+    request_body = SignupVerifyRequest,
+    responses(
+        (status = CREATED, body = SessionResponse, description = "The company is created and its owner signed in; the refresh cookie is set"),
+        (status = NOT_FOUND, body = pulse_shared::Problem, description = "The link is unknown, used or expired"),
+        (status = CONFLICT, body = pulse_shared::Problem, description = "The address got an account since the link was sent"),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem),
+    )
+)]
+#[post("/auth/signup/verify")]
+pub async fn verify_signup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Json(body): Json<SignupVerifyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let address = state.client_address(&req);
+    state
+        .limits
+        .refuse_known(SECRET_MISSES_PER_ADDRESS, &address)?;
+    let hash = token_hash(&body.token);
+    let actor_base = request_actor(&req, ActorKind::User, None);
+    let now = actor_base.at;
+    let mut conn = db::conn(&state.pool).await?;
+    let created = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            if people::user_by_email(conn, &user.email).await?.is_some() {
-                return Err(ApiError::Validation(vec![FieldError {
-                    field: "/email".into(),
-                    code: "taken".into(),
-                    message: "This address already has an account; sign in instead.".into(),
-                }]));
+            let Some(pending) = signups::find(conn, &hash, true)
+                .await?
+                .filter(|pending| pending.is_open(now))
+            else {
+                return Ok(None);
+            };
+            if people::user_by_email(conn, &pending.email).await?.is_some() {
+                return Err(ApiError::Conflict(ALREADY_HAS_ACCOUNT.into()));
             }
+            signups::delete_for(conn, &pending.email).await?;
+            let company = CompanyRow {
+                id: Uuid::now_v7(),
+                name: pending.company_name,
+                created_at: now,
+                updated_at: now,
+            };
+            let user = UserRow {
+                company_id: company.id,
+                id: Uuid::now_v7(),
+                email: pending.email,
+                name: pending.name,
+                role: Role::Owner.as_str().into(),
+                status: UserStatus::Active.as_str().into(),
+                team_id: None,
+                password_hash: pending.password_hash,
+                created_at: now,
+                updated_at: now,
+                deleted_at: None,
+            };
             people::insert_company(conn, &company).await?;
-            people::insert_user(conn, &user).await?;
+            people::insert_user(conn, &user)
+                .await
+                .map_err(|error| match error {
+                    // Another company's invitation of the address was accepted meanwhile.
+                    diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _,
+                    ) => ApiError::Conflict(ALREADY_HAS_ACCOUNT.into()),
+                    other => other.into(),
+                })?;
             let company_id = CompanyId(company.id);
+            let actor = Actor {
+                id: Some(user.id),
+                ..actor_base
+            };
             let change = Change {
                 action: "company.created",
                 target_kind: "company",
@@ -109,9 +218,18 @@ pub async fn signup(
                 summary: json!({"after": {"name": company.name, "owner_email": user.email}}),
             };
             audit::record(conn, company_id, &actor, change).await?;
-            start_session(conn, company_id, UserId(user.id), actor.at).await
+            let refresh_token = start_session(conn, company_id, UserId(user.id), now).await?;
+            Ok(Some((user, company, refresh_token)))
         })
         .await?;
+    let Some((user, company, refresh_token)) = created else {
+        drop(conn);
+        state
+            .limits
+            .hit(SECRET_MISSES_PER_ADDRESS, &address)
+            .await?;
+        return Err(ApiError::NotFound);
+    };
     session_response(
         &state,
         HttpResponse::Created(),

@@ -76,12 +76,16 @@ pub async fn create(
             .await
             .map_err(|_| ApiError::field("/team_id", "unknown", "There is no such team."))?;
     }
-    if people::user_by_email(&mut conn, &email).await?.is_some() {
-        return Err(ApiError::field(
-            "/email",
-            "taken",
-            "This address already has a Pulse account.",
-        ));
+    // Only this company's people are named: whether an address has an account with
+    // another company is not said (accepting tells the address's owner instead).
+    let member = people::user_by_email(&mut conn, &email).await?;
+    if let Some(member) = member.filter(|user| user.company_id == company.0) {
+        let message = if member.deleted_at.is_some() {
+            "This person was deleted recently; an owner can restore them."
+        } else {
+            "This person is already in your company."
+        };
+        return Err(ApiError::field("/email", "taken", message));
     }
     let token = random_token(32)?;
     let now = state.clock.now();
@@ -324,6 +328,7 @@ pub async fn accept(
                 password_hash,
                 created_at: now,
                 updated_at: now,
+                deleted_at: None,
             };
             people::insert_user(conn, &user).await.map_err(|error| match error {
                 // Another company's invitation of the address was accepted meanwhile.

@@ -2,7 +2,7 @@
 //!
 //! A person out of reach is answered with 404, the same as one that does not exist.
 
-use actix_web::{HttpResponse, delete, get, patch, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use diesel_async::AsyncConnection;
 use pulse_shared::Page;
 use pulse_shared::ids::UserId;
@@ -53,9 +53,13 @@ pub async fn list(
         role: query.role,
         team_id: query.team_id.map(|team| team.0),
         status: query.status,
+        deleted: query.deleted == Some(true),
         after_id,
         ..PeopleFilter::default()
     };
+    if filter.deleted {
+        principal.require(Action::DeletePeople)?;
+    }
     reach.narrow(&mut filter);
     let rows = people::list(&mut conn, principal.company_id(), &filter, limit + 1).await?;
     Ok(web::Json(paging::page(rows, limit, |row| {
@@ -191,13 +195,16 @@ pub async fn update(
     Ok(web::Json(after.into()))
 }
 
-/// Deletes a person. Their audit trail stays.
+/// Deletes a person: they lose access at once (sessions, API keys they made, their
+/// computers' agents), and disappear from every list. They and what was recorded about
+/// them are kept for the grace period (`PULSE_DELETION_GRACE_DAYS`, 7 days by default),
+/// in which an owner may restore them; then they are removed. Their audit trail stays.
 #[utoipa::path(
     tag = "people",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The person's id")),
     responses(
-        (status = NO_CONTENT, description = "Deleted"),
+        (status = NO_CONTENT, description = "Deleted; restorable by an owner until the grace period ends"),
         (status = FORBIDDEN, body = pulse_shared::Problem),
         (status = NOT_FOUND, body = pulse_shared::Problem),
         (status = CONFLICT, body = pulse_shared::Problem),
@@ -228,16 +235,22 @@ pub async fn remove(
         if person.role() == Role::Owner {
             people::lock_company(conn, company).await?;
         }
-        people::delete(conn, company, id).await?;
+        people::mark_deleted(conn, company, id, actor.at).await?;
         if person.role() == Role::Owner && people::active_owner_count(conn, company).await? == 0 {
             return Err(ApiError::Conflict("The company must keep at least one active owner.".into()));
         }
         crate::db::api_keys::revoke_created_by(conn, company, id, actor.at).await?;
+        sessions::revoke_user(conn, company, id, actor.at).await?;
+        let agents = crate::db::agents::revoke_for_user(conn, company, id, actor.at).await?;
         let change = Change {
             action: "user.deleted",
             target_kind: "user",
             target_id: Some(id.0),
-            summary: json!({"before": {"email": person.email, "name": person.name, "role": person.role}}),
+            summary: json!({
+                "before": {"email": person.email, "name": person.name, "role": person.role, "status": person.status},
+                "agents_revoked": agents,
+                "restorable_until": actor.at + state.deletion_grace,
+            }),
         };
         audit::record(conn, company, &actor, change).await?;
         Ok(())
@@ -245,4 +258,48 @@ pub async fn remove(
     .await?;
     state.agent_cache.forget_company(principal.company_id());
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Restores a person deleted within the grace period, with everything recorded about
+/// them: they are active again, in their team with their role. Their computers were
+/// revoked when they were deleted and must enroll again.
+#[utoipa::path(
+    tag = "people",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The person's id")),
+    responses(
+        (status = OK, body = Person, description = "Restored"),
+        (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only an owner restores people"),
+        (status = NOT_FOUND, body = pulse_shared::Problem, description = "No such deleted person: never deleted, or removed after the grace period"),
+    )
+)]
+#[post("/people/{id}/restore")]
+pub async fn restore(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<UserId>,
+) -> Result<web::Json<Person>, ApiError> {
+    principal
+        .require(Action::RestorePeople)
+        .map_err(|_| ApiError::Forbidden("Only an owner restores people."))?;
+    let (id, company) = (*id, principal.company_id());
+    let actor = principal.actor().clone();
+    let mut conn = db::conn(&state.pool).await?;
+    let restored = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            if people::restore(conn, company, id, actor.at).await? == 0 {
+                return Err(ApiError::NotFound);
+            }
+            let person = people::user(conn, company, id).await?;
+            let change = Change {
+                action: "user.restored",
+                target_kind: "user",
+                target_id: Some(id.0),
+                summary: json!({"after": {"email": person.email, "name": person.name, "role": person.role, "status": person.status}}),
+            };
+            audit::record(conn, company, &actor, change).await?;
+            Ok(person)
+        })
+        .await?;
+    Ok(web::Json(restored.into()))
 }

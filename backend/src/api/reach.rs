@@ -59,7 +59,8 @@ impl Reachable {
         id: UserId,
     ) -> Result<UserRow, ApiError> {
         let person = people::user(conn, principal.company_id(), id).await?;
-        if self.includes(&person) {
+        // A deleted person is gone from every view until an owner restores them.
+        if self.includes(&person) && person.deleted_at.is_none() {
             Ok(person)
         } else {
             Err(ApiError::NotFound)

@@ -60,6 +60,12 @@ pub const SIGNUPS_PER_ADDRESS: Limit = Limit {
     hits: 30,
     window: MINUTE,
 };
+/// Sign-up e-mails sent to one address: a mailbox is not flooded.
+pub const SIGNUPS_PER_EMAIL: Limit = Limit {
+    name: "signups/email",
+    hits: 3,
+    window: Duration::from_secs(15 * 60),
+};
 /// Secrets that named nothing (invitation links, enrollment tokens, refresh cookies)
 /// from one client address.
 pub const SECRET_MISSES_PER_ADDRESS: Limit = Limit {

@@ -402,6 +402,24 @@ pub async fn revoke(
     .await
 }
 
+/// Revokes every agent of `user` at `now` (their seat goes with them); answers how many.
+pub async fn revoke_for_user(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        agents::table
+            .filter(agents::company_id.eq(company.0))
+            .filter(agents::user_id.eq(user.0))
+            .filter(agents::revoked_at.is_null()),
+    )
+    .set(agents::revoked_at.eq(now))
+    .execute(conn)
+    .await
+}
+
 /// Writes coalesced heartbeats in one statement: each agent's `last_seen_at` and state,
 /// unless the stored one is newer. Answers how many agents changed.
 pub async fn seen_many(

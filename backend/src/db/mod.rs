@@ -13,6 +13,7 @@ pub mod policies;
 pub mod schema;
 pub mod screenshots;
 pub mod sessions;
+pub mod signups;
 pub mod teams;
 pub mod webhooks;
 

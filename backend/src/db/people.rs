@@ -42,6 +42,8 @@ pub struct UserRow {
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set while deleted and restorable; the retention job removes the row after.
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 impl UserRow {
@@ -70,6 +72,7 @@ impl From<UserRow> for Person {
             name: row.name,
             team_id: row.team_id.map(TeamId),
             created_at: row.created_at,
+            deleted_at: row.deleted_at,
         }
     }
 }
@@ -161,6 +164,8 @@ pub struct PeopleFilter {
     /// Only this person (an employee's reach), or the one added to `within_teams`.
     pub also_user: Option<Uuid>,
     pub only_user: bool,
+    /// Only the deleted (restorable) people instead of the others.
+    pub deleted: bool,
     /// Only people after this id (the cursor).
     pub after_id: Option<Uuid>,
 }
@@ -178,6 +183,11 @@ pub async fn list(
         .order(users::id.asc())
         .limit(limit)
         .into_boxed();
+    query = if filter.deleted {
+        query.filter(users::deleted_at.is_not_null())
+    } else {
+        query.filter(users::deleted_at.is_null())
+    };
     if let Some(q) = &filter.q {
         let pattern = super::contains_pattern(q);
         query = query.filter(
@@ -255,12 +265,57 @@ pub async fn update(
     target.select(UserRow::as_select()).first(conn).await
 }
 
-pub async fn delete(
+/// Deletes `user` at `now`, restorably: they are deactivated and marked, and stay
+/// (with everything recorded about them) until [`purge_deleted`] removes them.
+pub async fn mark_deleted(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     user: UserId,
+    now: DateTime<Utc>,
 ) -> QueryResult<usize> {
-    diesel::delete(users::table.find((company.0, user.0)))
+    diesel::update(
+        users::table
+            .find((company.0, user.0))
+            .filter(users::deleted_at.is_null()),
+    )
+    .set((
+        users::deleted_at.eq(now),
+        users::status.eq(UserStatus::Deactivated.as_str()),
+        users::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await
+}
+
+/// Brings back a deleted `user`, active again.
+pub async fn restore(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        users::table
+            .find((company.0, user.0))
+            .filter(users::deleted_at.is_not_null()),
+    )
+    .set((
+        users::deleted_at.eq(None::<DateTime<Utc>>),
+        users::status.eq(UserStatus::Active.as_str()),
+        users::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await
+}
+
+/// Removes the people deleted before `before`, with everything recorded about them
+/// (their rows cascade; screenshot objects go through the deletion queue); answers
+/// how many people went. Their audit trail stays.
+pub async fn purge_deleted(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::delete(users::table.filter(users::deleted_at.lt(before)))
         .execute(conn)
         .await
 }

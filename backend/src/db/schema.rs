@@ -42,6 +42,7 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -175,6 +176,18 @@ diesel::table! {
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    signups (token_hash) {
+        token_hash -> Bytea,
+        email -> Text,
+        name -> Text,
+        company_name -> Text,
+        password_hash -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
     }
 }
 
@@ -369,6 +382,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     alert_preferences,
     stream_tickets,
     password_resets,
+    signups,
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,

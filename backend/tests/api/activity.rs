@@ -11,7 +11,7 @@ use crate::agents::{agent_call, enroll};
 use crate::common::{Org, fields, get, scalar, send};
 
 /// An event of `app` starting `minutes_ago` minutes before `server`'s now, lasting `secs`.
-fn event(server: &TestApp, app: &str, minutes_ago: i64, secs: u32) -> Value {
+pub fn event(server: &TestApp, app: &str, minutes_ago: i64, secs: u32) -> Value {
     json!({
         "id": Uuid::new_v4(),
         "app": app,
@@ -26,7 +26,7 @@ fn event(server: &TestApp, app: &str, minutes_ago: i64, secs: u32) -> Value {
     })
 }
 
-async fn upload(app: &TestApp, credential: &str, events: &[Value]) -> reqwest::Response {
+pub async fn upload(app: &TestApp, credential: &str, events: &[Value]) -> reqwest::Response {
     agent_call(
         app,
         credential,

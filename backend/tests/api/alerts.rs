@@ -204,9 +204,7 @@ async fn alerts_are_read_and_unread_per_recipient() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preferences_decide_what_arrives_in_the_app_and_by_email() {
-    let (port, messages) = pulse_backend::testing::smtp_receiver().await.unwrap();
     let app = TestApp::spawn_with(|config| {
-        config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
         config.outbox_poll = Duration::from_millis(50);
     })
     .await
@@ -235,12 +233,10 @@ async fn preferences_decide_what_arrives_in_the_app_and_by_email() {
     assert_eq!(inbox(&app, &org.owner, "").await.len(), 0);
     // Invitations went out by email too; wait for the alert's.
     let alert_mail = || {
-        messages
-            .lock()
-            .unwrap()
-            .iter()
+        app.mailbox
+            .messages()
+            .into_iter()
             .find(|message| message.contains("[Pulse] Test alert"))
-            .cloned()
     };
     let mut waited = 0;
     while alert_mail().is_none() && waited < 100 {

@@ -8,16 +8,34 @@ use serde_json::{Value, json};
 
 use crate::common::{self, PASSWORD, fields, get, login, refresh, signup};
 
+/// Signing up creates nothing until the link e-mailed to the address is opened; then
+/// the company and its owner exist and the owner is signed in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signup_creates_a_company_and_its_owner_and_signs_in() {
+async fn signup_creates_a_company_and_its_owner_once_the_address_is_proven() {
     let app = TestApp::spawn().await.unwrap();
-    let response = app
-        .client()
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&json!({"company_name": "Acme", "name": "Ada", "email": " Ada@Example.com ", "password": PASSWORD}))
-        .send()
+    let request = json!({"company_name": "Acme", "name": "Ada", "email": " Ada@Example.com ", "password": PASSWORD});
+    let asked = signup_request(&app, &request).await;
+    assert_eq!(asked.status(), 202);
+    let pending: Value = asked.json().await.unwrap();
+    assert_eq!(pending["email"], "ada@example.com");
+    assert_eq!(
+        common::scalar(&app, "SELECT count(*) FROM companies").await,
+        0
+    );
+    assert_eq!(
+        login(&app, "ada@example.com", PASSWORD).await.status(),
+        401,
+        "no account before the link is opened"
+    );
+
+    let link = app
+        .mailbox
+        .link_to("ada@example.com", "/verify#")
         .await
         .unwrap();
+    assert!(link.starts_with(&format!("{}/verify#", app.config.public_url)));
+    let token = link.split_once('#').unwrap().1;
+    let response = verify(&app, token).await;
     assert_eq!(response.status(), 201);
     let (_, header) = common::refresh_cookie(&response).unwrap();
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/api/v1/auth"] {
@@ -39,6 +57,87 @@ async fn signup_creates_a_company_and_its_owner_and_signs_in() {
         .unwrap();
     assert_eq!(me.company.name, "Acme");
     assert_eq!(me.user.id, session.body.me.user.id);
+    assert_eq!(login(&app, "ada@example.com", PASSWORD).await.status(), 200);
+    // The link worked once.
+    assert_eq!(verify(&app, token).await.status(), 404);
+    assert_eq!(
+        common::scalar(&app, "SELECT count(*) FROM companies").await,
+        1
+    );
+}
+
+/// Someone who cannot read an address cannot hold it: their sign-up waits on a link
+/// sent to the address's owner, who can still be invited by their employer, or sign up
+/// themselves; unopened sign-ups expire after a day and are purged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_cannot_be_squatted_and_unopened_signups_expire() {
+    let app = TestApp::spawn().await.unwrap();
+    let squat = json!({"company_name": "Squat", "name": "Mallory", "email": "sam@corp.test", "password": PASSWORD});
+    assert_eq!(signup_request(&app, &squat).await.status(), 202);
+    let squatters_link = app
+        .mailbox
+        .link_to("sam@corp.test", "/verify#")
+        .await
+        .unwrap();
+
+    // Sam's employer invites Sam, who joins: the address was never taken.
+    let corp = signup(&app, "boss@corp.test").await;
+    let invited: Value = common::post(
+        &app,
+        &corp,
+        "/api/v1/invitations",
+        &json!({"email": "sam@corp.test", "role": "employee", "team_id": null}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let invitation = invited["link"].as_str().unwrap().split_once('#').unwrap().1;
+    let joined = app
+        .client()
+        .post(app.url("/api/v1/invitations/accept"))
+        .json(&json!({"token": invitation, "name": "Sam", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), 201);
+    // The squatter's link, had it been read, creates nothing now.
+    let late = verify(&app, squatters_link.split_once('#').unwrap().1).await;
+    assert_eq!(late.status(), 409);
+    assert_eq!(
+        common::scalar(&app, "SELECT count(*) FROM companies WHERE name = 'Squat'").await,
+        0
+    );
+
+    // An unopened sign-up stops working after its day, and the purge removes it.
+    let other = json!({"company_name": "Later", "name": "Lee", "email": "lee@corp.test", "password": PASSWORD});
+    assert_eq!(signup_request(&app, &other).await.status(), 202);
+    let link = app
+        .mailbox
+        .link_to("lee@corp.test", "/verify#")
+        .await
+        .unwrap();
+    let day_later = app.now() + chrono::Duration::hours(24);
+    common::sql(
+        &app,
+        &format!(
+            "UPDATE signups SET expires_at = '{}' WHERE email = 'lee@corp.test'",
+            app.now().to_rfc3339()
+        ),
+    )
+    .await;
+    assert_eq!(
+        verify(&app, link.split_once('#').unwrap().1).await.status(),
+        404
+    );
+    let pool = app.pool().unwrap();
+    pulse_backend::jobs::purge_ended_credentials(&pool, day_later)
+        .await
+        .unwrap();
+    assert_eq!(
+        common::scalar(&app, "SELECT count(*) FROM signups").await,
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,35 +159,82 @@ async fn signup_names_every_field_at_fault() {
     assert_eq!(fields(&problem), ["/company_name", "/email", "/password"]);
 }
 
+/// Signing up with an address that has an account answers exactly as for a new one;
+/// the address's owner is told by e-mail instead. A mailbox gets at most three sign-up
+/// messages in a quarter of an hour, and fields a client may not set are refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_taken_address_and_smuggled_fields_are_refused() {
+async fn a_taken_address_is_not_revealed_and_smuggled_fields_are_refused() {
     let app = TestApp::spawn().await.unwrap();
     signup(&app, "ada@example.com").await;
-    let again = app
-        .client()
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&json!({"company_name": "Other", "name": "Eve", "email": "ADA@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), 422);
-    assert_eq!(fields(&again.json().await.unwrap()), ["/email"]);
+    let answer = async |email: &str| {
+        let body =
+            json!({"company_name": "Other", "name": "Eve", "email": email, "password": PASSWORD});
+        let response = signup_request(&app, &body).await;
+        let status = response.status().as_u16();
+        let mut body: Value = response.json().await.unwrap();
+        let expires = body["expires_at"].take();
+        assert!(expires.is_string(), "{body}");
+        (
+            status,
+            body.as_object()
+                .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        )
+    };
+    assert_eq!(
+        answer("ADA@example.com").await,
+        answer("new@example.com").await
+    );
+    let mut told = Vec::new();
+    for _ in 0..100 {
+        told = app.mailbox.messages_to("ada@example.com");
+        if told.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(told.len(), 2, "the sign-up link, then the notice");
+    assert!(told[1].contains("already has an account"), "{}", told[1]);
+    assert!(told[1].contains("/forgot"), "{}", told[1]);
+    assert!(!told[1].contains("/verify#"), "{}", told[1]);
+
+    for _ in 0..3 {
+        assert_eq!(answer("ADA@example.com").await.0, 202);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        app.mailbox.messages_to("ada@example.com").len(),
+        3,
+        "three messages to one address in the window (the link and two notices)"
+    );
+
     for smuggled in ["role", "company_id", "id"] {
         let mut body = json!({"company_name": "Other", "name": "Eve", "email": "eve@example.com", "password": PASSWORD});
         body[smuggled] = json!("owner");
-        let response = app
-            .client()
-            .post(app.url("/api/v1/auth/signup"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = signup_request(&app, &body).await;
         assert_eq!(response.status(), 422, "{smuggled}");
         assert_eq!(
             fields(&response.json().await.unwrap()),
             [format!("/{smuggled}")]
         );
     }
+}
+
+async fn signup_request(app: &TestApp, body: &Value) -> reqwest::Response {
+    app.client()
+        .post(app.url("/api/v1/auth/signup"))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn verify(app: &TestApp, token: &str) -> reqwest::Response {
+    app.client()
+        .post(app.url("/api/v1/auth/signup/verify"))
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -291,12 +437,7 @@ async fn sign_ins_end_after_ninety_days_and_ended_tokens_are_purged() {
 /// which works once, within its 30 minutes, and ends every other session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forgotten_password_is_reset_through_a_link_sent_by_e_mail() {
-    let (port, messages) = pulse_backend::testing::smtp_receiver().await.unwrap();
-    let app = TestApp::spawn_with(|config| {
-        config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
-    })
-    .await
-    .unwrap();
+    let app = TestApp::spawn().await.unwrap();
     let before = signup(&app, "ada@example.com").await;
     let ask = async |email: &str| {
         let response = app
@@ -315,7 +456,8 @@ async fn a_forgotten_password_is_reset_through_a_link_sent_by_e_mail() {
     assert_eq!(ask("ada@example.com").await.0, 202);
     let mut mails = Vec::new();
     for _ in 0..100 {
-        mails = messages.lock().unwrap().clone();
+        mails = app.mailbox.messages_to("ada@example.com");
+        mails.retain(|mail| mail.contains("/reset#"));
         if mails.len() >= 2 {
             break;
         }
@@ -326,11 +468,7 @@ async fn a_forgotten_password_is_reset_through_a_link_sent_by_e_mail() {
         2,
         "one e-mail per ask for the account, none for nobody"
     );
-    assert!(
-        mails
-            .iter()
-            .all(|mail| mail.contains("To: ada@example.com"))
-    );
+    assert!(app.mailbox.messages_to("nobody@example.com").is_empty());
     let token_of = |mail: &str| {
         let link = pulse_backend::testing::link_in(mail, "/reset#").unwrap();
         link.split_once('#').unwrap().1.to_owned()
@@ -375,12 +513,14 @@ async fn a_forgotten_password_is_reset_through_a_link_sent_by_e_mail() {
     // A link past its 30 minutes does not work.
     ask("ada@example.com").await;
     for _ in 0..100 {
-        if messages.lock().unwrap().len() >= 3 {
+        mails = app.mailbox.messages_to("ada@example.com");
+        mails.retain(|mail| mail.contains("/reset#"));
+        if mails.len() >= 3 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let late = token_of(&messages.lock().unwrap()[2]);
+    let late = token_of(&mails[2]);
     common::sql(
         &app,
         &format!(

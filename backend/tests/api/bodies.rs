@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use pulse_backend::testing::TestDb;
+use pulse_backend::testing::{Mailbox, TestDb};
 use serde_json::{Value, json};
 
 /// What a bomb expands to: 256 MiB of zeros.
@@ -20,11 +20,13 @@ struct Server {
     base_url: String,
     _db: TestDb,
     data_dir: std::path::PathBuf,
+    mailbox: Mailbox,
 }
 
 impl Server {
     async fn start() -> Self {
         let db = TestDb::new().await.unwrap();
+        let mailbox = Mailbox::start().await.unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -39,6 +41,7 @@ impl Server {
             .env("PULSE_DATA_DIR", &data_dir)
             .env("PULSE_OBJECT_STORE", data_dir.join("objects"))
             .env("PULSE_LOG", "warn")
+            .env("PULSE_SMTP_URL", mailbox.smtp_url())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -48,6 +51,7 @@ impl Server {
             base_url: format!("http://127.0.0.1:{port}"),
             _db: db,
             data_dir,
+            mailbox,
         };
         let client = reqwest::Client::new();
         for _ in 0..200 {
@@ -108,10 +112,23 @@ fn brotli_bomb() -> Vec<u8> {
 
 /// Signs up, makes an enrollment token and enrolls a computer: its device credential.
 async fn agent_credential(server: &Server, client: &reqwest::Client) -> String {
-    let signed_up: Value = client
+    client
         .post(server.url("/api/v1/auth/signup"))
         .json(&json!({"company_name": "Bombs", "name": "Bo Owner",
                       "email": "bo@bombs.test", "password": "a long password 1"}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let link = server
+        .mailbox
+        .link_to("bo@bombs.test", "/verify#")
+        .await
+        .unwrap();
+    let signed_up: Value = client
+        .post(server.url("/api/v1/auth/signup/verify"))
+        .json(&json!({ "token": link.split_once('#').unwrap().1 }))
         .send()
         .await
         .unwrap()

@@ -40,17 +40,16 @@ pub async fn session_from(response: reqwest::Response) -> Session {
     }
 }
 
+/// Signs up a company "Acme" owned by "Ada Owner" at `email`, through the link e-mailed
+/// to it, and answers the owner's session.
 pub async fn signup(app: &TestApp, email: &str) -> Session {
     let response = app
-        .client()
-        .post(app.url("/api/v1/auth/signup"))
-        .json(&SignupRequest {
+        .sign_up(&SignupRequest {
             company_name: "Acme".into(),
             name: "Ada Owner".into(),
             email: email.into(),
             password: PASSWORD.into(),
         })
-        .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 201);

@@ -1,15 +1,13 @@
 //! Invitations by e-mail: a real SMTP conversation with a receiver on loopback.
 
-use pulse_backend::testing::{TestApp, smtp_receiver};
+use pulse_backend::testing::TestApp;
 use serde_json::{Value, json};
 
 use crate::common::{post, signup};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invitations_are_emailed_when_smtp_is_configured() {
-    let (port, messages) = smtp_receiver().await.unwrap();
     let app = TestApp::spawn_with(|config| {
-        config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
         config.mail_from = "Pulse <no-reply@pulse.test>".into();
     })
     .await
@@ -25,7 +23,7 @@ async fn invitations_are_emailed_when_smtp_is_configured() {
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["emailed"], true);
-    let messages = messages.lock().unwrap().clone();
+    let messages = app.mailbox.messages_to("grace@example.com");
     assert_eq!(messages.len(), 1);
     let message = &messages[0];
     assert!(message.contains("To: grace@example.com"), "{message}");
@@ -40,16 +38,19 @@ async fn invitations_are_emailed_when_smtp_is_configured() {
 async fn without_smtp_the_link_is_still_given() {
     let app = TestApp::spawn().await.unwrap();
     let owner = signup(&app, "ada@example.com").await;
-    let body: Value = post(
-        &app,
-        &owner,
-        "/api/v1/invitations",
-        &json!({"email": "grace@example.com", "role": "employee", "team_id": null}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    // A server of the same deployment with no mail server configured.
+    let unmailed = app.replica_with(|config| config.smtp_url = None).unwrap();
+    let body: Value = app
+        .client()
+        .post(format!("{}/api/v1/invitations", unmailed.base_url))
+        .bearer_auth(&owner.access_token)
+        .json(&json!({"email": "grace@example.com", "role": "employee", "team_id": null}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["emailed"], false);
     assert!(
         body["link"]

@@ -468,6 +468,20 @@ async fn one_company_cannot_cancel_anothers_invitation() {
             .contains("already has a Pulse account"),
         "{problem}"
     );
+    // Whether an address has an account with another company is not said: Rival may
+    // still invite Sam (accepting will tell Sam), while Acme is told Sam is its own.
+    let invite_status = async |owner: &Session| {
+        post(
+            &app,
+            owner,
+            "/api/v1/invitations",
+            &json!({"email": "sam@shared.test", "role": "employee", "team_id": null}),
+        )
+        .await
+        .status()
+    };
+    assert_eq!(invite_status(&rival.owner).await, 201);
+    assert_eq!(invite_status(&acme.owner).await, 422);
 }
 
 /// Accepting checks the link before any password is hashed, and is rate limited on
@@ -727,4 +741,141 @@ async fn api_keys_act_within_their_role_until_revoked() {
     .await
     .unwrap();
     assert_eq!(trail["items"][0]["target_id"], id);
+}
+
+/// Deleting a person takes away their access and hides them at once, but keeps them and
+/// what was recorded about them for the grace period: an owner (only) restores them with
+/// their activity; after the grace period the retention job removes everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_person_is_restorable_until_the_grace_period_ends() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "grace").await;
+    let employee = org.employee.body.me.user.id.to_string();
+    let agent = crate::agents::enroll(&app, &org, &org.employee, "emma-pc").await;
+    let credential = agent["credential"].as_str().unwrap().to_owned();
+    let events = [crate::activity::event(&app, "Editor", 30, 600)];
+    assert!(
+        crate::activity::upload(&app, &credential, &events)
+            .await
+            .status()
+            .is_success()
+    );
+    let recorded = "SELECT count(*) FROM activity_events";
+    assert_eq!(crate::common::scalar(&app, recorded).await, 1);
+
+    let person = format!("/api/v1/people/{employee}");
+    let deleted = send(&app, &org.admin, Method::DELETE, &person, None).await;
+    assert_eq!(deleted.status(), 204);
+    // Gone from view and access at once: not listed, 404 alone, no sign-in, no session,
+    // the computer refused; what was recorded is still there.
+    assert_eq!(get(&app, &org.owner, &person).await.status(), 404);
+    let listed: Page<Person> = get(&app, &org.owner, "/api/v1/people")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(listed.items.iter().all(|p| p.id.to_string() != employee));
+    assert_eq!(
+        login(&app, &org.employee.body.me.user.email, PASSWORD)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(get(&app, &org.employee, "/api/v1/me").await.status(), 401);
+    let beat = crate::agents::heartbeat(&app, &credential, "active").await;
+    assert_eq!(beat.status(), 401);
+    assert_eq!(crate::common::scalar(&app, recorded).await, 1);
+    assert_eq!(
+        send(&app, &org.owner, Method::DELETE, &person, None)
+            .await
+            .status(),
+        404
+    );
+
+    // Owners and admins see the deleted; only an owner restores.
+    let bin: Page<Person> = get(&app, &org.admin, "/api/v1/people?deleted=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bin.items.len(), 1);
+    assert!(bin.items[0].deleted_at.is_some());
+    assert_eq!(
+        get(&app, &org.manager, "/api/v1/people?deleted=true")
+            .await
+            .status(),
+        403
+    );
+    let restore = format!("{person}/restore");
+    assert_eq!(
+        post(&app, &org.admin, &restore, &json!({})).await.status(),
+        403
+    );
+    let restored = post(&app, &org.owner, &restore, &json!({})).await;
+    assert_eq!(restored.status(), 200);
+    let restored: Person = restored.json().await.unwrap();
+    assert_eq!(restored.status, pulse_shared::people::UserStatus::Active);
+    assert_eq!(restored.deleted_at, None);
+    assert_eq!(
+        login(&app, &org.employee.body.me.user.email, PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    let activity = format!(
+        "/api/v1/activity?user_id={employee}&from={}&to={}",
+        (app.now() - chrono::Duration::hours(2)).format("%Y-%m-%dT%H:%M:%SZ"),
+        (app.now() + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ"),
+    );
+    let kept: Value = get(&app, &org.owner, &activity).await.json().await.unwrap();
+    assert_eq!(kept["items"].as_array().unwrap().len(), 1, "{kept}");
+    assert_eq!(
+        post(&app, &org.owner, &restore, &json!({})).await.status(),
+        404
+    );
+    let trail: Value = get(
+        &app,
+        &org.owner,
+        "/api/v1/audit-events?action=user.restored",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(trail["items"].as_array().unwrap().len(), 1);
+
+    // Deleted again, then the grace period passes: everything about them goes.
+    assert_eq!(
+        send(&app, &org.owner, Method::DELETE, &person, None)
+            .await
+            .status(),
+        204
+    );
+    let pool = app.pool().unwrap();
+    let grace = app.config.deletion_grace;
+    let purge = async |at| {
+        pulse_backend::jobs::purge_deleted_people(&pool, at - grace)
+            .await
+            .unwrap()
+    };
+    assert_eq!(purge(app.now() + chrono::Duration::days(6)).await, 0);
+    assert_eq!(
+        purge(app.now() + grace + chrono::Duration::minutes(1)).await,
+        1
+    );
+    assert_eq!(crate::common::scalar(&app, recorded).await, 0);
+    assert_eq!(
+        post(&app, &org.owner, &restore, &json!({})).await.status(),
+        404
+    );
+    let trail: Value = get(&app, &org.owner, "/api/v1/audit-events?action=user.deleted")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        trail["items"].as_array().unwrap().len(),
+        2,
+        "the trail stays"
+    );
 }

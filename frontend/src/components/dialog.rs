@@ -90,7 +90,8 @@ pub fn Dialog(
 
 /// A [`Dialog`] asking to confirm an action, with Cancel and a danger button labelled
 /// `confirm_label`. `on_confirm` runs the action; the dialog stays open (the button
-/// spinning) while `busy` is true, and the caller closes it when done.
+/// spinning) while `busy` is true, and the caller closes it when done. With
+/// `type_to_confirm`, the button works only once that text (a name) is typed.
 #[component]
 pub fn ConfirmDialog(
     open: RwSignal<bool>,
@@ -107,13 +108,52 @@ pub fn ConfirmDialog(
     /// Why the action failed, shown in the dialog.
     #[prop(optional, into)]
     error: Signal<Option<String>>,
+    /// Text the person must type before the action is allowed.
+    #[prop(optional, into)]
+    type_to_confirm: Option<String>,
     on_confirm: Callback<()>,
 ) -> impl IntoView {
     let confirm_label = StoredValue::new(confirm_label);
+    let expected = StoredValue::new(type_to_confirm);
+    let typed = RwSignal::new(String::new());
+    // Each opening starts with nothing typed.
+    Effect::new(move |_| {
+        if open.get() {
+            typed.set(String::new());
+        }
+    });
+    let unconfirmed = Signal::derive(move || {
+        expected.with_value(|expected| {
+            expected
+                .as_deref()
+                .is_some_and(|expected| typed.with(|typed| typed.trim() != expected.trim()))
+        })
+    });
     view! {
         <Dialog open=open title=title>
             <div class="dialog-body">
                 <p class="prose">{move || message.get()}</p>
+                {move || {
+                    expected
+                        .get_value()
+                        .map(|expected| {
+                            let label = format!("Type \u{201c}{expected}\u{201d} to confirm");
+                            view! {
+                                <div class="field">
+                                    <label class="field-label" for="confirm-typed">{label}</label>
+                                    <input
+                                        class="field-input"
+                                        id="confirm-typed"
+                                        name="confirm_typed"
+                                        autocomplete="off"
+                                        spellcheck="false"
+                                        autofocus=true
+                                        bind:value=typed
+                                    />
+                                </div>
+                            }
+                        })
+                }}
                 <FormMessage error=error />
             </div>
             <footer class="dialog-footer">
@@ -123,6 +163,7 @@ pub fn ConfirmDialog(
                 <Button
                     variant=ButtonVariant::Danger
                     loading=busy
+                    disabled=unconfirmed
                     on_click=move |_| on_confirm.run(())
                     {..}
                     data-testid="confirm"

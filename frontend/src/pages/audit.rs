@@ -32,6 +32,7 @@ const KNOWN_ACTIONS: &[&str] = &[
     "user.joined",
     "user.updated",
     "user.deleted",
+    "user.restored",
     "user.password_changed",
     "invitation.revoked",
     "team.created",

@@ -35,7 +35,7 @@ pub use people::People;
 pub use policies::Policies;
 pub use screenshots::Screenshots;
 pub use sessions::Sessions;
-pub use signup::Signup;
+pub use signup::{Signup, VerifySignup};
 pub use status::Status;
 pub use teams::Teams;
 pub use webhooks::Webhooks;
@@ -56,7 +56,9 @@ fn safe_next(next: Option<String>) -> String {
                 && !next.starts_with("/\\")
                 && !next.starts_with("/login")
                 && !next.starts_with("/signup")
-                && !next.starts_with("/join") =>
+                && !next.starts_with("/join")
+                && !next.starts_with("/verify")
+                && !next.starts_with("/reset") =>
         {
             next
         }

@@ -158,13 +158,16 @@ impl Filters {
         }
     }
 
-    /// The query of the first page, tracked.
+    /// The query of the first page, tracked. The status "deleted" asks for the deleted
+    /// people still restorable instead of the others.
     fn query(self) -> PeopleQuery {
+        let status = self.status.get();
         PeopleQuery {
             q: Some(self.q.get().trim().to_owned()).filter(|q| !q.is_empty()),
             role: self.role.get().parse().ok(),
             team_id: self.team.get().parse().ok(),
-            status: self.status.get().parse().ok(),
+            status: status.parse().ok(),
+            deleted: (status == DELETED).then_some(true),
             cursor: None,
             limit: Some(PAGE_SIZE),
         }
@@ -184,6 +187,9 @@ impl Filters {
         self.status.set(String::new());
     }
 }
+
+/// The status filter's value for deleted people.
+const DELETED: &str = "deleted";
 
 /// The loaded people and how to get more.
 type PeopleList = CursorList<Person, PeopleQuery>;
@@ -220,12 +226,17 @@ fn FilterBar(filters: Filters, #[prop(into)] teams: Signal<Vec<Team>>) -> impl I
         );
         options
     });
-    let status_options = Signal::derive(|| {
-        vec![
+    let session = use_session();
+    let status_options = Signal::derive(move || {
+        let mut options = vec![
             (String::new(), "Any status".to_owned()),
             ("active".to_owned(), "Active".to_owned()),
             ("deactivated".to_owned(), "Deactivated".to_owned()),
-        ]
+        ];
+        if session.may(Action::DeletePeople) {
+            options.push((DELETED.to_owned(), "Deleted (restorable)".to_owned()));
+        }
+        options
     });
     view! {
         <form class="filter-bar" role="search" on:submit=|event| event.prevent_default()>
@@ -288,7 +299,7 @@ fn PeopleTable(
                         key=|person| (person.id, person.role, person.status, person.team_id, person.name.clone())
                         let:person
                     >
-                        {person_row(person, team_names, me, may_act, on_manage)}
+                        {person_row(person, team_names, me, may_act, on_manage, list)}
                     </For>
                 </DataTable>
             </div>
@@ -315,8 +326,29 @@ fn person_row(
     me: Memo<Option<UserId>>,
     may_act: Memo<bool>,
     on_manage: Callback<Person>,
+    list: PeopleList,
 ) -> impl IntoView {
+    let session = use_session();
+    let toasts = use_toasts();
     let team = person.team_id;
+    let deleted_at = person.deleted_at;
+    let restoring = RwSignal::new(false);
+    let (id, restored_name) = (person.id, StoredValue::new(person.name.clone()));
+    let restore = move |_| {
+        let name = restored_name.get_value();
+        restoring.set(true);
+        spawn_local(async move {
+            match api::restore_person(session, id).await {
+                Ok(_) => {
+                    remove(list, id);
+                    toasts.success(format!("{name} is restored, with their activity"));
+                }
+                Err(error) => toasts.error(error.to_string()),
+            }
+            let _ = restoring.try_set(false);
+        });
+    };
+    let restore_label = format!("Restore {}", person.name);
     let is_me = move || me.get() == Some(person.id);
     let joined = format::date(person.created_at);
     let joined_iso = person.created_at.to_rfc3339();
@@ -349,12 +381,35 @@ fn person_row(
                         .unwrap_or_else(|| "—".to_owned())
                 }}
             </td>
-            <td>{status_badge(person.with_value(|p| p.status))}</td>
+            <td>
+                {match deleted_at {
+                    Some(at) => {
+                        view! {
+                            <Badge tone=BadgeTone::Danger>"Deleted"</Badge>
+                            <span class="cell-sub">{format::date(at)}</span>
+                        }
+                            .into_any()
+                    }
+                    None => status_badge(person.with_value(|p| p.status)).into_any(),
+                }}
+            </td>
             <td>
                 <time datetime=joined_iso>{joined}</time>
             </td>
             <td class="cell-actions">
-                <Show when=move || may_act.get() && !is_me()>
+                <Show when=move || deleted_at.is_some() && session.may(Action::RestorePeople)>
+                    <Button
+                        variant=ButtonVariant::Secondary
+                        loading={restoring}
+                        on_click={restore}
+                        {..}
+                        aria-label=restore_label.clone()
+                        data-testid="restore-person"
+                    >
+                        "Restore"
+                    </Button>
+                </Show>
+                <Show when=move || deleted_at.is_none() && may_act.get() && !is_me()>
                     <Button
                         variant=ButtonVariant::Ghost
                         on_click=move |_| on_manage.run(person.get_value())
@@ -750,9 +805,10 @@ fn ManageForm(
 
     let is_active = person.status == UserStatus::Active;
     let delete_message = format!(
-        "Delete {} ({})? They lose access at once and their account is removed. Their audit history stays.",
+        "Delete {} ({})? They lose access at once, their computers stop reporting, and they disappear from Pulse. Their activity and screenshots are kept for a week, in which an owner can restore them; then everything about them is removed. Their audit history stays.",
         person.name, person.email
     );
+    let delete_name = person.name.clone();
     view! {
         <form class="form" on:submit=save novalidate=true>
             <div class="dialog-body">
@@ -810,7 +866,7 @@ fn ManageForm(
                             <div class="danger-row">
                                 <div>
                                     <p class="danger-title">"Delete"</p>
-                                    <p class="field-hint">"Removes them for good."</p>
+                                    <p class="field-hint">"An owner can restore them for a week."</p>
                                 </div>
                                 <Button
                                     variant=ButtonVariant::Danger
@@ -836,6 +892,7 @@ fn ManageForm(
             confirm_label="Delete"
             busy=deleting
             error=delete_error
+            type_to_confirm=delete_name
             on_confirm=delete
         />
     }

@@ -1,14 +1,17 @@
-//! Sign up (`/signup`): a new company and its owner, signed in at once.
+//! Sign up (`/signup`): a link goes to the address; opening it (`/verify#<token>`)
+//! creates the company and its owner and signs in. The token travels in the URL
+//! fragment, so it never reaches server logs or the `Referer` header.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
-use pulse_shared::auth::SignupRequest;
+use pulse_shared::auth::{SignupPending, SignupRequest};
 use pulse_shared::validate;
 
 use crate::api;
+use crate::browser;
 use crate::components::{Button, FormField, FormMessage, use_toasts};
 use crate::forms::FormErrors;
 use crate::session::use_session;
@@ -16,22 +19,20 @@ use crate::session::use_session;
 /// The longest company or person name (the server's limit).
 const MAX_NAME: usize = 120;
 
-/// The signup form: company name, your name, e-mail and password.
+/// The signup form: company name, your name, e-mail and password; then where the link
+/// went.
 #[component]
 pub fn Signup() -> impl IntoView {
     super::set_title("Create a company");
-    let session = use_session();
-    let toasts = use_toasts();
-    let navigate = use_navigate();
     let company_name = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
+    let sent = RwSignal::new(None::<SignupPending>);
 
-    let submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
+    let send_link = move || {
         if busy.get_untracked() {
             return;
         }
@@ -55,20 +56,19 @@ pub fn Signup() -> impl IntoView {
             password: password.get_untracked(),
         };
         busy.set(true);
-        let navigate = navigate.clone();
         spawn_local(async move {
             match api::signup(&request).await {
-                Ok(response) => {
-                    let company = response.me.company.name.clone();
-                    api::start_session(session, response);
-                    toasts.success(format!("Welcome to Pulse, {company}!"));
-                    navigate("/", NavigateOptions::default());
-                }
+                Ok(pending) => sent.set(Some(pending)),
                 Err(error) => errors.show(&error, &["company_name", "name", "email", "password"]),
             }
             busy.set(false);
         });
     };
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        send_link();
+    };
+    let sent_to = move || sent.with(|sent| sent.as_ref().map(|s| s.email.clone()));
 
     view! {
         <div class="page page-auth" data-page="signup">
@@ -77,54 +77,152 @@ pub fn Signup() -> impl IntoView {
                     <h1 class="page-title">"Create your company"</h1>
                     <p class="page-lede">"You will be its owner; invite your team next."</p>
                 </header>
+                <Show
+                    when=move || sent.with(Option::is_some)
+                    fallback=move || {
+                        view! {
+                            <form class="form" on:submit=submit novalidate=true>
+                                <FormMessage error=errors.general() />
+                                <FormField
+                                    id="signup-company"
+                                    name="company_name"
+                                    label="Company name"
+                                    autocomplete="organization"
+                                    value=company_name
+                                    error=errors.of("company_name")
+                                    required=true
+                                    autofocus=true
+                                />
+                                <FormField
+                                    id="signup-name"
+                                    name="name"
+                                    label="Your name"
+                                    autocomplete="name"
+                                    value=name
+                                    error=errors.of("name")
+                                    required=true
+                                />
+                                <FormField
+                                    id="signup-email"
+                                    name="email"
+                                    label="Work e-mail address"
+                                    input_type="email"
+                                    autocomplete="username"
+                                    value=email
+                                    error=errors.of("email")
+                                    required=true
+                                />
+                                <FormField
+                                    id="signup-password"
+                                    name="password"
+                                    label="Password"
+                                    input_type="password"
+                                    autocomplete="new-password"
+                                    hint="At least 10 characters."
+                                    value=password
+                                    error=errors.of("password")
+                                    required=true
+                                />
+                                <Button submit=true loading={busy} {..} class:btn-block=true>
+                                    "Create company"
+                                </Button>
+                            </form>
+                        }
+                    }
+                >
+                    <div class="form" data-testid="signup-sent">
+                        <FormMessage error=errors.general() />
+                        <p class="form-message form-message-success" role="status">
+                            "We sent a link to " <strong>{sent_to}</strong>
+                            ". Open it within 24 hours to confirm the address and create "
+                            <strong>{move || company_name.get()}</strong> "."
+                        </p>
+                        <p class="page-lede">
+                            "Nothing is created until then. No e-mail? Check the spam folder, or "
+                            <button
+                                type="button"
+                                class="btn-link"
+                                data-testid="signup-resend"
+                                on:click=move |_| send_link()
+                            >
+                                "send it again"
+                            </button>
+                            "."
+                        </p>
+                    </div>
+                </Show>
+                <p class="auth-switch">
+                    "Already use Pulse? " <A href="/login">"Sign in"</A>
+                </p>
+            </div>
+        </div>
+    }
+}
+
+/// Opens a sign-up link: one click creates the company and signs its owner in. (A click,
+/// not on load: mail scanners that open links must not use them up.)
+#[component]
+pub fn VerifySignup() -> impl IntoView {
+    super::set_title("Confirm your address");
+    let session = use_session();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let token = StoredValue::new(browser::location_hash());
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+    if token.with_value(String::is_empty) {
+        errors.set_general("This link is incomplete. Open the whole link from the e-mail.");
+    }
+
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if busy.get_untracked() || token.with_value(String::is_empty) {
+            return;
+        }
+        errors.clear();
+        busy.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match api::verify_signup(&token.get_value()).await {
+                Ok(response) => {
+                    let company = response.me.company.name.clone();
+                    api::start_session(session, response);
+                    toasts.success(format!("Welcome to Pulse, {company}!"));
+                    // Leaving the page drops the token from the address bar too.
+                    navigate(
+                        "/",
+                        NavigateOptions {
+                            replace: true,
+                            ..Default::default()
+                        },
+                    );
+                }
+                Err(error) if error.status() == Some(404) => errors.set_general(
+                    "This link no longer works: it was used already, or is over 24 hours old. Sign in if you used it, or sign up again.",
+                ),
+                Err(error) => errors.show(&error, &[]),
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <div class="page page-auth" data-page="verify">
+            <div class="auth-card card">
+                <header class="auth-header">
+                    <h1 class="page-title">"Confirm your address"</h1>
+                    <p class="page-lede">
+                        "Your address is proven by this link. Create the company to start; you will be its owner."
+                    </p>
+                </header>
                 <form class="form" on:submit=submit novalidate=true>
                     <FormMessage error=errors.general() />
-                    <FormField
-                        id="signup-company"
-                        name="company_name"
-                        label="Company name"
-                        autocomplete="organization"
-                        value=company_name
-                        error=errors.of("company_name")
-                        required=true
-                        autofocus=true
-                    />
-                    <FormField
-                        id="signup-name"
-                        name="name"
-                        label="Your name"
-                        autocomplete="name"
-                        value=name
-                        error=errors.of("name")
-                        required=true
-                    />
-                    <FormField
-                        id="signup-email"
-                        name="email"
-                        label="Work e-mail address"
-                        input_type="email"
-                        autocomplete="username"
-                        value=email
-                        error=errors.of("email")
-                        required=true
-                    />
-                    <FormField
-                        id="signup-password"
-                        name="password"
-                        label="Password"
-                        input_type="password"
-                        autocomplete="new-password"
-                        hint="At least 10 characters."
-                        value=password
-                        error=errors.of("password")
-                        required=true
-                    />
                     <Button submit=true loading={busy} {..} class:btn-block=true>
-                        "Create company"
+                        "Create my company"
                     </Button>
                 </form>
                 <p class="auth-switch">
-                    "Already use Pulse? " <A href="/login">"Sign in"</A>
+                    "Already used it? " <A href="/login">"Sign in"</A>
                 </p>
             </div>
         </div>

@@ -258,6 +258,8 @@ impl Stage {
                     &running.url(),
                     "--database-url",
                     &url,
+                    "--mail-port",
+                    &running.mail_port.to_string(),
                 ])
                 .args(["--employees", &agents.to_string()]),
         )?;

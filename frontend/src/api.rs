@@ -443,6 +443,11 @@ pub async fn people(session: Session, filter: &PeopleQuery) -> Result<Page<Perso
         "status",
         filter.status.map(|status| status.as_str().to_owned()),
     );
+    push(
+        &mut query,
+        "deleted",
+        filter.deleted.map(|deleted| deleted.to_string()),
+    );
     push_page(&mut query, filter.cursor.clone(), filter.limit);
     read_json(send_authed(session, Method::GET, "/api/v1/people", &query, None).await?).await
 }

@@ -71,6 +71,7 @@ pub async fn list(
     let counts: Vec<(Option<Uuid>, i64)> = users::table
         .filter(users::company_id.eq(company.0))
         .filter(users::team_id.eq_any(ids))
+        .filter(users::deleted_at.is_null())
         .group_by(users::team_id)
         .select((users::team_id, diesel::dsl::count_star()))
         .load(conn)
@@ -163,6 +164,8 @@ pub async fn move_members(
     .await
 }
 
+/// The people of `team`, not counting the deleted (who move with the others, or leave
+/// the team when it goes).
 pub async fn member_count(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
@@ -171,6 +174,7 @@ pub async fn member_count(
     users::table
         .filter(users::company_id.eq(company.0))
         .filter(users::team_id.eq(team.0))
+        .filter(users::deleted_at.is_null())
         .count()
         .get_result(conn)
         .await

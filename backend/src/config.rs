@@ -74,7 +74,8 @@ pub struct Config {
     /// deleted (default hourly).
     pub retention_every: Duration,
     /// `PULSE_DELETION_GRACE_DAYS`: how long a deleted person, with their activity and
-    /// screenshots, is kept so that an owner can restore them (default 7 days).
+    /// screenshots, is kept so that an owner can restore them, and how long a lowered
+    /// retention waits before it deletes anything (default 7 days).
     pub deletion_grace: chrono::Duration,
     /// `PULSE_OBJECT_STORE`: where screenshots are stored: a directory (default
     /// `.pulse/objects`) or `s3://bucket[/prefix]`, with credentials, region and endpoint

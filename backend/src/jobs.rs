@@ -130,6 +130,7 @@ pub async fn retention_loop(
         let (pool, store) = (pool.clone(), store.clone());
         async move {
             let people = purge_deleted_people(&pool, now - grace).await?;
+            let holds = purge_retention_holds(&pool, now).await?;
             let activity = retention_round(&pool, now).await?;
             let screenshots = screenshot_retention_round(&pool, &store, now).await?;
             let credentials = purge_ended_credentials(&pool, now).await?;
@@ -142,6 +143,7 @@ pub async fn retention_loop(
                     credentials,
                     counters,
                     people,
+                    holds,
                     "retention"
                 );
             }
@@ -187,6 +189,15 @@ pub async fn purge_deleted_people(
 ) -> Result<usize, db::DbError> {
     let mut conn = db::conn(pool).await?;
     Ok(db::people::purge_deleted(&mut conn, before).await?)
+}
+
+/// Deletes the retention holds that ended before `now`; answers how many.
+pub async fn purge_retention_holds(
+    pool: &DbPool,
+    now: DateTime<Utc>,
+) -> Result<usize, db::DbError> {
+    let mut conn = db::conn(pool).await?;
+    Ok(db::policies::purge_retention_holds(&mut conn, now).await?)
 }
 
 /// Deletes the credentials that ended before `now`: refresh tokens (expired or revoked
@@ -286,9 +297,6 @@ pub async fn screenshot_retention_round(
     store: &Store,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<ScreenshotRetention>> {
-    let default_days =
-        i32::try_from(pulse_shared::policies::PolicySettings::default().screenshot_retention_days)
-            .unwrap_or(30);
     let mut round = ScreenshotRetention::default();
     let mut conn = db::conn(pool).await?;
     for _ in 0..SCREENSHOT_MAX_BATCHES {
@@ -298,7 +306,7 @@ pub async fn screenshot_retention_round(
                     return Ok(None);
                 }
                 Ok(Some(
-                    screenshots::expire(conn, now, SCREENSHOT_BATCH, default_days).await?,
+                    screenshots::expire(conn, now, SCREENSHOT_BATCH).await?,
                 ))
             })
             .await?;

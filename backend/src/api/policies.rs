@@ -68,6 +68,7 @@ pub async fn put_company(
         Level::Company,
         Some(rows::to_json(&body)),
         "the company",
+        state.deletion_grace,
     )
     .await?;
     state.agent_cache.forget_company(principal.company_id());
@@ -151,6 +152,7 @@ pub async fn remove_employee(
         Level::Employee(*id),
         None,
         &person.name,
+        state.deletion_grace,
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -209,7 +211,15 @@ async fn set_override(
         check(body.check())?;
     }
     let settings = body.as_ref().map(rows::to_json);
-    let written = change(&mut conn, principal, level, settings, &what).await?;
+    let written = change(
+        &mut conn,
+        principal,
+        level,
+        settings,
+        &what,
+        state.deletion_grace,
+    )
+    .await?;
     state.agent_cache.forget_company(company);
     Ok(written)
 }
@@ -221,7 +231,8 @@ fn written(row: Option<PolicyRow>) -> Result<web::Json<PolicyOverrideEntry>, Api
 }
 
 /// Writes (`Some`) or removes (`None`) the policy at `level`, with its audit event and
-/// alert, in one transaction. `what` names the level for people ("team Support").
+/// alert, in one transaction. Where the change lowers someone's retention, the old one
+/// holds for `grace` (nothing is deleted because of the change before then). `what` names the level for people ("team Support").
 /// Answers the row written; a removal of nothing, or a write that changes nothing,
 /// records and raises nothing.
 async fn change(
@@ -230,12 +241,14 @@ async fn change(
     level: Level,
     settings: Option<serde_json::Value>,
     what: &str,
+    grace: chrono::Duration,
 ) -> Result<Option<PolicyRow>, ApiError> {
     let company = principal.company_id();
     let actor = principal.actor().clone();
     let now = actor.at;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let default = rows::lock(conn, company, now).await?;
+        rows::note_retention(conn, company).await?;
         let before = match level {
             Level::Company => Some(default),
             _ => rows::find(conn, company, level).await?,
@@ -250,6 +263,7 @@ async fn change(
                 None
             }
         };
+        rows::hold_lowered_retention(conn, company, now, now + grace).await?;
         let after_json = after.as_ref().map(|row| row.settings.clone());
         let changed = changed_fields(
             before_json.as_ref().unwrap_or(&json!({})),

@@ -516,10 +516,7 @@ pub async fn delete_expired(
     now: DateTime<Utc>,
     batch: i64,
 ) -> QueryResult<usize> {
-    let default_days =
-        i32::try_from(pulse_shared::policies::PolicySettings::default().activity_retention_days)
-            .unwrap_or(i32::MAX);
-    let retention = policies::effective_setting_sql("activity_retention_days");
+    let retention = policies::retention_days_sql("activity_retention_days", "$1");
     let mut deleted = 0;
     // Events by their start, sessions by their end.
     for (table, time) in [
@@ -527,17 +524,15 @@ pub async fn delete_expired(
         ("work_sessions", "ended_at"),
     ] {
         deleted += diesel::sql_query(format!(
-            "WITH retention AS (SELECT company_id, user_id, coalesce(value::int, $2) AS days
-                                  FROM ({retention}) s)
+            "WITH retention AS ({retention})
              DELETE FROM {table}
               WHERE ctid IN (SELECT t.ctid FROM {table} t
                                JOIN retention r ON r.company_id = t.company_id
                                                AND r.user_id = t.user_id
                               WHERE t.{time} < $1 - make_interval(days => r.days)
-                              LIMIT $3)"
+                              LIMIT $2)"
         ))
         .bind::<Timestamptz, _>(now)
-        .bind::<Integer, _>(default_days)
         .bind::<diesel::sql_types::BigInt, _>(batch)
         .execute(conn)
         .await?;

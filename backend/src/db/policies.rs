@@ -219,6 +219,117 @@ pub fn effective_setting_sql(setting: &'static str) -> String {
     )
 }
 
+/// The retention settings, with the value that applies when no level sets them.
+fn retention_settings() -> [(&'static str, i32); 2] {
+    let defaults = PolicySettings::default();
+    let days = |days: u32| i32::try_from(days).unwrap_or(i32::MAX);
+    [
+        (
+            "activity_retention_days",
+            days(defaults.activity_retention_days),
+        ),
+        (
+            "screenshot_retention_days",
+            days(defaults.screenshot_retention_days),
+        ),
+    ]
+}
+
+/// A query of every person's retention in days for `setting` at the time bound to
+/// `now` (a placeholder such as `$1`): the effective policy, else the built-in default,
+/// but never less than a hold still running (see [`hold_lowered_retention`]). Columns:
+/// `company_id`, `user_id`, `days`.
+pub fn retention_days_sql(setting: &'static str, now: &str) -> String {
+    let effective = effective_setting_sql(setting);
+    let default = retention_settings()
+        .iter()
+        .find(|(name, _)| *name == setting)
+        .map_or(i32::MAX, |(_, days)| *days);
+    format!(
+        "SELECT e.company_id, e.user_id,
+                greatest(coalesce(e.value::int, {default}), h.days) AS days
+           FROM ({effective}) e
+           LEFT JOIN retention_holds h ON h.company_id = e.company_id
+                                      AND h.user_id = e.user_id
+                                      AND h.setting = '{setting}' AND h.until > {now}"
+    )
+}
+
+/// Every person's policy retention per setting in `company` (holds aside), as
+/// `user_id`, `setting`, `days`, with the company bound to `$1`.
+fn retention_by_person_sql() -> String {
+    retention_settings()
+        .iter()
+        .map(|(setting, default)| {
+            let effective = effective_setting_sql(setting);
+            format!(
+                "SELECT e.user_id, '{setting}'::text AS setting,
+                        coalesce(e.value::int, {default}) AS days
+                   FROM ({effective}) e WHERE e.company_id = $1"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
+/// Notes everyone's retention in `company` before a policy change, for
+/// [`hold_lowered_retention`] after it, within the same transaction.
+pub async fn note_retention(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<()> {
+    diesel::sql_query(format!(
+        "CREATE TEMP TABLE retention_before ON COMMIT DROP AS {}",
+        retention_by_person_sql()
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(company.0)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// After a policy change: where someone's retention went down since
+/// [`note_retention`], the old retention holds until `until`, so nothing is deleted
+/// because of the change before then (a running hold keeps the longer of the two).
+/// Answers how many holds were placed.
+pub async fn hold_lowered_retention(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Timestamptz, Uuid as SqlUuid};
+    let held = diesel::sql_query(format!(
+        "INSERT INTO retention_holds AS h (company_id, user_id, setting, days, until)
+         SELECT $1, b.user_id, b.setting, b.days, $3
+           FROM retention_before b
+           JOIN ({}) a ON a.user_id = b.user_id AND a.setting = b.setting
+          WHERE a.days < b.days
+         ON CONFLICT (company_id, user_id, setting) DO UPDATE
+            SET days = CASE WHEN h.until > $2 THEN greatest(h.days, excluded.days)
+                            ELSE excluded.days END,
+                until = excluded.until",
+        retention_by_person_sql()
+    ))
+    .bind::<SqlUuid, _>(company.0)
+    .bind::<Timestamptz, _>(now)
+    .bind::<Timestamptz, _>(until)
+    .execute(conn)
+    .await?;
+    diesel::sql_query("DROP TABLE retention_before")
+        .execute(conn)
+        .await?;
+    Ok(held)
+}
+
+/// Deletes the holds that ended before `now`; answers how many.
+pub async fn purge_retention_holds(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::sql_query("DELETE FROM retention_holds WHERE until <= $1")
+        .bind::<diesel::sql_types::Timestamptz, _>(now)
+        .execute(conn)
+        .await
+}
+
 /// What applies to one person: the layers and the settings they combine into.
 #[derive(Debug, Clone)]
 pub struct Effective {

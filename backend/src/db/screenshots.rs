@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Timestamptz};
+use diesel::sql_types::{BigInt, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use pulse_shared::ids::{AgentId, CompanyId, ScreenshotId, UserId};
 use pulse_shared::people::Role;
@@ -296,20 +296,18 @@ pub async fn views_of_subject(
 
 /// Deletes up to `limit` screenshots captured longer ago than their person's effective
 /// `screenshot_retention_days` (employee override, else team override, else company
-/// default, else `default_days`); answers how many. Their objects are queued by the
+/// default, else the built-in default; never less than a running retention hold);
+/// answers how many. Their objects are queued by the
 /// trigger, their views go with them.
 pub async fn expire(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
     limit: i64,
-    default_days: i32,
 ) -> QueryResult<usize> {
     // Per person, so each deletion walks the (company, user, captured_at) index.
-    let retention = super::policies::effective_setting_sql("screenshot_retention_days");
+    let retention = super::policies::retention_days_sql("screenshot_retention_days", "$1");
     diesel::sql_query(format!(
-        "WITH kept AS (
-             SELECT company_id, user_id, coalesce(value::int, $3) AS days
-               FROM ({retention}) r),
+        "WITH kept AS ({retention}),
          doomed AS (
              SELECT s.company_id, s.id
                FROM kept k
@@ -327,7 +325,6 @@ pub async fn expire(
     ))
     .bind::<Timestamptz, _>(now)
     .bind::<BigInt, _>(limit)
-    .bind::<Integer, _>(default_days)
     .execute(conn)
     .await
 }

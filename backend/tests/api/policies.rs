@@ -275,3 +275,55 @@ async fn people_see_the_policy_that_applies_to_them_and_to_their_teams() {
     .await;
     assert_eq!(denied.status(), 403);
 }
+
+/// Lowering a retention (at any level) holds the retention that applied before for the
+/// grace period, for exactly the people whose retention went down; raising holds
+/// nothing, and a running hold keeps the longest retention.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lowered_retention_holds_the_old_one_for_the_grace_period() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "holds").await;
+    let holds =
+        async |setting: &str| {
+            crate::common::scalar(
+            &app,
+            &format!(
+                "SELECT count(*) FROM retention_holds WHERE setting = '{setting}' AND days = {}",
+                if setting.starts_with("activity") { 180 } else { 30 }
+            ),
+        )
+        .await
+        };
+    let put = async |path: &str, body: Value| {
+        let response = send(&app, &org.owner, Method::PUT, path, Some(&body)).await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    };
+    let emma = org.employee.body.me.user.id;
+    put(
+        &format!("/api/v1/policies/employees/{emma}"),
+        json!({"screenshot_retention_days": 5}),
+    )
+    .await;
+    assert_eq!(holds("screenshot_retention_days").await, 1, "Emma's only");
+    assert_eq!(holds("activity_retention_days").await, 0);
+
+    let mut settings = serde_json::to_value(PolicySettings::default()).unwrap();
+    settings["activity_retention_days"] = json!(90);
+    put("/api/v1/policies/company", settings.clone()).await;
+    let people = crate::common::scalar(&app, "SELECT count(*) FROM users").await;
+    assert_eq!(holds("activity_retention_days").await, people, "everyone's");
+    // Raising back, and lowering again below the held value, keep the longest.
+    settings["activity_retention_days"] = json!(365);
+    put("/api/v1/policies/company", settings.clone()).await;
+    settings["activity_retention_days"] = json!(30);
+    put("/api/v1/policies/company", settings).await;
+    assert_eq!(
+        crate::common::scalar(
+            &app,
+            "SELECT count(*) FROM retention_holds WHERE setting = 'activity_retention_days' AND days = 365"
+        )
+        .await,
+        people,
+        "the change from 365 to 30 holds 365"
+    );
+}

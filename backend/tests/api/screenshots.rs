@@ -806,7 +806,22 @@ async fn retention_removes_old_screenshots_with_their_files_and_views() {
 
     let pool = app.pool().unwrap();
     let store = app.store().unwrap();
-    // Now: only the employee's 10-day-old one is past their 5 days; the outsider keeps 30.
+    // Lowering the employee's retention from 30 days to 5 deletes nothing during the
+    // grace period: the old retention holds.
+    let round = pulse_backend::jobs::screenshot_retention_round(&pool, &store, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((round.screenshots, round.objects), (0, 0));
+    let grace_ended = now + app.config.deletion_grace;
+    assert_eq!(
+        pulse_backend::jobs::purge_retention_holds(&pool, grace_ended)
+            .await
+            .unwrap(),
+        1
+    );
+    // Once it has ended: only the employee's 10-day-old one is past their 5 days; the
+    // outsider keeps 30.
     let round = pulse_backend::jobs::screenshot_retention_round(&pool, &store, now)
         .await
         .unwrap()

@@ -139,7 +139,7 @@ const GROUPS: &[Group] = &[
             Setting {
                 key: "activity_retention_days",
                 label: "Keep activity for",
-                hint: "1 to 3,650 days.",
+                hint: "1 to 3,650 days. A shorter time deletes nothing for a week.",
                 kind: Kind::Number {
                     bounds: RETENTION_DAYS,
                     unit: Unit::Days,
@@ -189,7 +189,7 @@ const GROUPS: &[Group] = &[
             Setting {
                 key: "screenshot_retention_days",
                 label: "Keep screenshots for",
-                hint: "1 to 3,650 days.",
+                hint: "1 to 3,650 days. A shorter time deletes nothing for a week.",
                 kind: Kind::Number {
                     bounds: RETENTION_DAYS,
                     unit: Unit::Days,

@@ -73,6 +73,10 @@ pub struct Config {
     /// `PULSE_RETENTION_EVERY_SECS`: how often expired activity and screenshots are
     /// deleted (default hourly).
     pub retention_every: Duration,
+    /// `PULSE_SCREENSHOT_QUOTA_GB`: the most screenshot bytes one company may store
+    /// (default 50 GB); past it, uploads are refused until retention or deletions free
+    /// room.
+    pub screenshot_quota_bytes: i64,
     /// `PULSE_DELETION_GRACE_DAYS`: how long a deleted person, with their activity and
     /// screenshots, is kept so that an owner can restore them, and how long a lowered
     /// retention waits before it deletes anything (default 7 days).
@@ -259,6 +263,12 @@ impl Config {
             )?,
             seen_flush: millis(&get, "PULSE_SEEN_FLUSH_MS", 2000, 10)?,
             sessions_every: millis(&get, "PULSE_SESSIONS_EVERY_MS", 1000, 10)?,
+            screenshot_quota_bytes: parse(
+                &get,
+                "PULSE_SCREENSHOT_QUOTA_GB",
+                Some(50_000_000_000),
+                |v| bounded(v, 1, 1_000_000).map(|gb| gb as i64 * 1_000_000_000),
+            )?,
             deletion_grace: chrono::Duration::days(parse(
                 &get,
                 "PULSE_DELETION_GRACE_DAYS",
@@ -351,6 +361,8 @@ mod tests {
             config.object_store,
             ObjectStoreConfig::Local(PathBuf::from(".pulse/objects"))
         );
+        assert_eq!(config.screenshot_quota_bytes, 50_000_000_000);
+        assert_eq!(config.deletion_grace, chrono::Duration::days(7));
     }
 
     #[test]
@@ -425,9 +437,13 @@ mod tests {
             ("PULSE_BIND", "0.0.0.0:9000"),
             ("PULSE_WORKERS", "3"),
             ("PULSE_LOG_FORMAT", "json"),
+            ("PULSE_SCREENSHOT_QUOTA_GB", "2"),
+            ("PULSE_DELETION_GRACE_DAYS", "30"),
         ])
         .unwrap();
         assert_eq!(config.bind.port(), 9000);
+        assert_eq!(config.screenshot_quota_bytes, 2_000_000_000);
+        assert_eq!(config.deletion_grace, chrono::Duration::days(30));
         assert_eq!(config.workers, Some(3));
         assert_eq!(config.log_format, LogFormat::Json);
     }

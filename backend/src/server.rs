@@ -115,6 +115,10 @@ pub fn run(
         agent_cache: agent_cache.clone(),
         store,
         deletion_grace: config.deletion_grace,
+        screenshot_quota_bytes: config.screenshot_quota_bytes,
+        upload_slots: Arc::new(tokio::sync::Semaphore::new(
+            hashing_threads * UPLOADS_PER_IMAGE_THREAD,
+        )),
         image_work: Arc::new(tokio::sync::Semaphore::new(hashing_threads)),
         background: Arc::new(background),
     });
@@ -181,6 +185,10 @@ fn security_headers() -> DefaultHeaders {
 }
 
 /// The API docs page (Swagger UI, served from the binary) sets styles inline.
+/// Screenshot bodies in memory at once per image thread: enough to keep the threads
+/// busy while bodies stream in, few enough that memory stays bounded (8 MiB each).
+const UPLOADS_PER_IMAGE_THREAD: usize = 4;
+
 const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
 

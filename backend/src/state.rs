@@ -50,6 +50,11 @@ pub struct AppState {
     pub agent_cache: AgentCache,
     /// Where screenshots are kept.
     pub store: Store,
+    /// The most screenshot bytes one company may store.
+    pub screenshot_quota_bytes: i64,
+    /// Screenshot bodies that may be in memory at once (each up to 8 MiB): an upload
+    /// takes a slot before its body is read and holds it until the image is stored.
+    pub upload_slots: std::sync::Arc<tokio::sync::Semaphore>,
     /// How long a deleted person stays restorable.
     pub deletion_grace: chrono::Duration,
     /// Images decoded at once: decoding is CPU-bound and takes tens of MiB per image, so

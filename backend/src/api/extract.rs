@@ -154,8 +154,18 @@ impl Encoding {
 }
 
 /// The body as sent, refused (413) as soon as more than `limit` bytes have arrived.
-pub async fn read_raw(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
-    let mut bytes = BytesMut::new();
+pub async fn read_raw(payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
+    read_raw_sized(payload, limit, 0).await
+}
+
+/// [`read_raw`] into a buffer of `expected` bytes (the declared length, at most
+/// `limit`), so a large body is not copied as its buffer grows.
+pub async fn read_raw_sized(
+    mut payload: Payload,
+    limit: usize,
+    expected: usize,
+) -> Result<Bytes, ApiError> {
+    let mut bytes = BytesMut::with_capacity(expected.min(limit));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|error| {
             ApiError::BadRequest(format!("the request body could not be read: {error}"))

@@ -27,7 +27,7 @@ use pulse_shared::screenshots::{
 use pulse_shared::{Page, PageQuery};
 use serde_json::json;
 
-use super::extract::{Encoding, read_raw};
+use super::extract::{Encoding, read_raw_sized};
 use super::paging;
 use super::reach::Reachable;
 use super::sessions::check_range;
@@ -51,6 +51,12 @@ const MAX_AGE: Duration = Duration::days(30);
 const CACHE_CONTROL: &str = "private, max-age=3600";
 /// An upload's objects are queued for deletion this far ahead until its metadata is in.
 const UPLOAD_GRACE: Duration = Duration::hours(1);
+/// Screenshots of one monitor an agent may have stored within half an interval of a new
+/// one's capture time (either side): the policy's pace (jitter may bring two close)
+/// with slack for a restart; a flood beyond it is refused.
+const MAX_PER_INTERVAL: i64 = 3;
+/// How long an upload waits for a slot to bring its body into memory.
+const UPLOAD_SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The bytes of an image.
 #[derive(utoipa::ToSchema)]
@@ -79,7 +85,9 @@ pub struct ImageBytes(Vec<u8>);
         (status = FORBIDDEN, body = pulse_shared::Problem, description = "The employee's policy has screenshots off"),
         (status = PAYLOAD_TOO_LARGE, body = pulse_shared::Problem),
         (status = UNSUPPORTED_MEDIA_TYPE, body = pulse_shared::Problem),
-        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem, description = "Not an image of the declared type, too many pixels, or a capture time out of range")
+        (status = CONFLICT, body = pulse_shared::Problem, description = "The company's screenshot storage is full"),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem, description = "Not an image of the declared type, too many pixels, a capture time out of range, or more screenshots of this monitor around this time than the policy takes (`captured_at`, code `too_frequent`): drop it"),
+        (status = SERVICE_UNAVAILABLE, body = pulse_shared::Problem, description = "Busy with other uploads; try again after `Retry-After`")
     )
 )]
 #[post("/agent/screenshots")]
@@ -135,8 +143,8 @@ pub async fn upload(
             },
         ),
     ])?;
-    let body = read_body(&req, payload).await?;
 
+    // Everything that can refuse the upload is checked before its body is read.
     let company = device.company_id;
     let mut conn = db::conn(&state.pool).await?;
     if let Some(existing) =
@@ -150,8 +158,43 @@ pub async fn upload(
             "This employee's policy has screenshots off; drop this one and fetch the policy again.",
         ));
     }
+    let interval =
+        chrono::Duration::minutes(i64::from(effective.settings.screenshot_interval_mins));
+    let monitor = i32::try_from(upload.monitor).unwrap_or(0);
+    let near = rows::captured_near(
+        &mut conn,
+        company,
+        device.agent_id,
+        monitor,
+        upload.captured_at,
+        interval / 2,
+    )
+    .await?;
+    if near >= MAX_PER_INTERVAL {
+        return Err(ApiError::field(
+            "captured_at",
+            "too_frequent",
+            format!(
+                "This computer already sent {near} screenshots of this monitor taken within half an interval of this one; its policy takes one every {} minutes. Drop it.",
+                effective.settings.screenshot_interval_mins
+            ),
+        ));
+    }
+    if rows::stored_bytes(&mut conn, company).await? >= state.screenshot_quota_bytes {
+        return Err(ApiError::Conflict(format!(
+            "The company's screenshot storage is full ({} GB): no more are stored until retention or deletions free room.",
+            state.screenshot_quota_bytes / 1_000_000_000
+        )));
+    }
     let blur = effective.settings.blur_screenshots;
     drop(conn);
+
+    // Bodies in memory are bounded: a slot is taken before reading, held until stored.
+    let _slot = tokio::time::timeout(UPLOAD_SLOT_WAIT, state.upload_slots.acquire())
+        .await
+        .map_err(|_| ApiError::Busy("The server is busy with other uploads; try again shortly."))?
+        .map_err(|error| ApiError::Internal(error.into()))?;
+    let body = read_body(&req, payload, declared_length).await?;
 
     let (header, rendered, body) = {
         let _permit = state
@@ -239,9 +282,18 @@ pub async fn upload(
 
 /// The request body as sent (images are compressed already: no `Content-Encoding` is
 /// taken), at most [`MAX_SCREENSHOT_BYTES`] counted while it streams in.
-async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ApiError> {
+async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    declared_length: Option<usize>,
+) -> Result<web::Bytes, ApiError> {
     Encoding::of(req, false)?;
-    read_raw(payload.into_inner(), MAX_SCREENSHOT_BYTES).await
+    read_raw_sized(
+        payload.into_inner(),
+        MAX_SCREENSHOT_BYTES,
+        declared_length.unwrap_or(0),
+    )
+    .await
 }
 
 /// One person's screenshots captured in `[from, to)` (at most 31 days), newest first.

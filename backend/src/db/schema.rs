@@ -16,6 +16,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         seat_limit -> Int4,
         seats_used -> Int4,
+        screenshot_bytes -> Int8,
     }
 }
 

@@ -102,6 +102,36 @@ pub async fn by_client_id(
         .optional()
 }
 
+/// How many screenshots `agent` stored of `monitor` captured within `window` of `at`
+/// (either side).
+pub async fn captured_near(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    agent: AgentId,
+    monitor: i32,
+    at: DateTime<Utc>,
+    window: chrono::Duration,
+) -> QueryResult<i64> {
+    screenshots::table
+        .filter(screenshots::company_id.eq(company.0))
+        .filter(screenshots::agent_id.eq(agent.0))
+        .filter(screenshots::monitor.eq(monitor))
+        .filter(screenshots::captured_at.gt(at - window))
+        .filter(screenshots::captured_at.lt(at + window))
+        .count()
+        .get_result(conn)
+        .await
+}
+
+/// The bytes of `company`'s stored screenshots (kept by triggers).
+pub async fn stored_bytes(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<i64> {
+    super::schema::companies::table
+        .find(company.0)
+        .select(super::schema::companies::screenshot_bytes)
+        .first(conn)
+        .await
+}
+
 /// A screenshot of `company`; `NotFound` for any other company's.
 pub async fn find(
     conn: &mut AsyncPgConnection,

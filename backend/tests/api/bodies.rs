@@ -110,7 +110,8 @@ fn brotli_bomb() -> Vec<u8> {
     encoder.into_inner()
 }
 
-/// Signs up, makes an enrollment token and enrolls a computer: its device credential.
+/// Signs up, turns screenshots on, makes an enrollment token and enrolls a computer:
+/// its device credential.
 async fn agent_credential(server: &Server, client: &reqwest::Client) -> String {
     client
         .post(server.url("/api/v1/auth/signup"))
@@ -137,6 +138,18 @@ async fn agent_credential(server: &Server, client: &reqwest::Client) -> String {
         .unwrap();
     let access = signed_up["access_token"].as_str().unwrap();
     let owner = &signed_up["me"]["user"]["id"];
+    let mut policy =
+        serde_json::to_value(pulse_shared::policies::PolicySettings::default()).unwrap();
+    policy["screenshot_mode"] = json!("interval");
+    client
+        .put(server.url("/api/v1/policies/company"))
+        .bearer_auth(access)
+        .json(&policy)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
     let token: Value = client
         .post(server.url("/api/v1/enrollment-tokens"))
         .bearer_auth(access)
@@ -231,4 +244,53 @@ async fn compressed_bombs_are_refused_without_the_memory_they_expand_to() {
         .await
         .unwrap();
     assert_eq!(stored.status(), 200);
+}
+
+/// Screenshot bodies wait for one of the server's upload slots (four per core) before
+/// they are read, so many large uploads at once hold only the slots' worth in memory,
+/// not one body per connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_large_uploads_at_once_hold_only_their_slots_in_memory() {
+    const BODY: usize = 8 * 1024 * 1024;
+    let server = Server::start().await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let credential = agent_credential(&server, &client).await;
+    let slots = std::thread::available_parallelism().map_or(2, usize::from) * 4;
+    let uploads = slots * 3;
+    // A PNG signature, then nothing an image decoder accepts: read whole, then refused.
+    let mut body = b"\x89PNG\r\n\x1a\n".to_vec();
+    body.resize(BODY, 0);
+    // The slots' bodies, and room for what every open connection buffers.
+    let allowed_kib = ((slots + 6) * BODY / 1024) as u64;
+    assert!((uploads * BODY / 1024) as u64 > allowed_kib);
+    let before = server.peak_kib();
+    let sent = (0..uploads).map(|n| {
+        client
+            .post(server.url("/api/v1/agent/screenshots"))
+            .query(&[
+                ("id", uuid::Uuid::new_v4().to_string()),
+                (
+                    "captured_at",
+                    (chrono::Utc::now() - chrono::Duration::hours(n as i64)).to_rfc3339(),
+                ),
+                ("monitor", "0".to_owned()),
+            ])
+            .bearer_auth(&credential)
+            .header("content-type", "image/png")
+            .body(body.clone())
+            .send()
+    });
+    for answer in futures_util::future::join_all(sent).await {
+        let status = answer.unwrap().status().as_u16();
+        assert!([422, 503].contains(&status), "{status}");
+    }
+    let grown = server.peak_kib().saturating_sub(before);
+    println!("{uploads} uploads of 8 MiB at once: peak memory +{grown} KiB ({slots} slots)");
+    assert!(
+        grown < allowed_kib,
+        "{uploads} uploads of 8 MiB grew the server's peak memory by {grown} KiB"
+    );
 }

@@ -895,3 +895,62 @@ async fn a_revoked_agent_uploads_nothing() {
     assert_eq!(refused.status(), 401);
     assert_eq!(app.stored_objects().len(), 2);
 }
+
+/// An agent cannot store screenshots faster than its policy takes them (one every
+/// interval, with slack for jitter and a restart): a flood with made-up ids is refused
+/// as `too_frequent`, while a backlog spread over its capture times is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_stores_screenshots_at_its_policys_pace() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "pace").await;
+    company_policy(&app, &org, json!({"screenshot_interval_mins": 10})).await;
+    let agent = credential(&enroll(&app, &org, &org.employee, "emma-laptop").await);
+    let now = app.now();
+    for _ in 0..3 {
+        upload_png(&app, &agent, now).await;
+    }
+    let flood = upload_as(&app, &agent, Uuid::new_v4(), now, "image/png", png(64, 40)).await;
+    assert_eq!(flood.status(), 422);
+    let problem: Value = flood.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "captured_at");
+    assert_eq!(problem["errors"][0]["code"], "too_frequent");
+    // A day spooled while offline, one every ten minutes, is all stored.
+    for minutes in (1..=24).map(|n| n * 10) {
+        upload_png(&app, &agent, now - Duration::minutes(minutes)).await;
+    }
+    let stored = crate::common::scalar(&app, "SELECT count(*) FROM screenshots").await;
+    assert_eq!(stored, 27);
+}
+
+/// A company stores screenshots up to its quota; past it uploads are refused (409)
+/// and nothing is kept, until deleting frees room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_screenshot_store_refuses_uploads_until_room_is_freed() {
+    let app = TestApp::spawn_with(|config| config.screenshot_quota_bytes = 1)
+        .await
+        .unwrap();
+    let org = Org::create(&app, "quota").await;
+    company_policy(&app, &org, json!({})).await;
+    let agent = credential(&enroll(&app, &org, &org.employee, "emma-laptop").await);
+    let now = app.now();
+    let first = upload_png(&app, &agent, now - Duration::hours(1)).await;
+    let refused = upload_as(&app, &agent, Uuid::new_v4(), now, "image/png", png(64, 40)).await;
+    assert_eq!(refused.status(), 409);
+    let problem: Value = refused.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("storage is full"),
+        "{problem}"
+    );
+    assert_eq!(app.stored_objects().len(), 2, "only the first one's files");
+    let path = format!("/api/v1/screenshots/{}", first["id"].as_str().unwrap());
+    assert_eq!(
+        send(&app, &org.admin, Method::DELETE, &path, None)
+            .await
+            .status(),
+        204
+    );
+    upload_png(&app, &agent, now).await;
+}

@@ -172,6 +172,10 @@ pub struct ActivityReceipt {
     pub stored: u32,
     /// Events already stored by an earlier call (same ids): nothing changed for them.
     pub duplicates: u32,
+    /// Events that covered time this computer had reported already: shortened to the
+    /// time not covered (and stored), or dropped when none was left.
+    #[serde(default)]
+    pub overlapping: u32,
 }
 
 /// Time spent in one application.

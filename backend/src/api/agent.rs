@@ -283,20 +283,27 @@ pub async fn upload_activity(
         .map(|event| sessions::redact(event, &effective.settings))
         .collect();
     let idle_gap = chrono::Duration::seconds(i64::from(effective.settings.idle_threshold_secs));
+    let device_key = (device.company_id, device.agent_id, device.user_id);
     let mut conn = db::conn(&state.pool).await?;
-    let stored = activity::insert_events(
-        &mut conn,
-        (device.company_id, device.agent_id, device.user_id),
-        &events,
-        idle_gap,
-        now,
-    )
-    .await?
-    .len();
-    let stored = u32::try_from(stored).unwrap_or(u32::MAX);
+    // One computer covers no time twice: events overlapping what it reported are cut.
+    let span = (
+        events.iter().map(|e| e.started_at).min().unwrap_or(now),
+        events.iter().map(|e| e.ended_at()).max().unwrap_or(now),
+    );
+    let ids: Vec<_> = events.iter().map(|event| event.id).collect();
+    let reported = activity::reported_stretches(&mut conn, device_key, span, &ids).await?;
+    let trimmed = sessions::without_overlap(events, reported);
+    let stored = activity::insert_events(&mut conn, device_key, &trimmed.kept, idle_gap, now)
+        .await?
+        .len();
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let stored = count(stored);
     Ok(web::Json(ActivityReceipt {
         stored,
-        duplicates: u32::try_from(received).unwrap_or(u32::MAX) - stored,
+        duplicates: count(received)
+            .saturating_sub(stored)
+            .saturating_sub(count(trimmed.dropped)),
+        overlapping: count(trimmed.shortened + trimmed.dropped),
     }))
 }
 

@@ -509,6 +509,33 @@ pub async fn events(
     query.load(conn).await
 }
 
+/// The stretches of time `agent`'s stored events cover that may overlap `[from, to)`,
+/// leaving out the events with ids in `except` (a resent batch is not compared with
+/// its own stored copy).
+pub async fn reported_stretches(
+    conn: &mut AsyncPgConnection,
+    (company, agent, user): (CompanyId, AgentId, UserId),
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    except: &[Uuid],
+) -> QueryResult<Vec<sessions::Stretch>> {
+    let longest = Duration::seconds(i64::from(pulse_shared::activity::MAX_EVENT_SECS));
+    let rows: Vec<(DateTime<Utc>, i32)> = activity_events::table
+        .filter(activity_events::company_id.eq(company.0))
+        .filter(activity_events::user_id.eq(user.0))
+        .filter(activity_events::agent_id.eq(agent.0))
+        .filter(activity_events::started_at.gt(from - longest))
+        .filter(activity_events::started_at.lt(to))
+        .filter(activity_events::id.ne_all(except))
+        .select((activity_events::started_at, activity_events::duration_secs))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(start, secs)| (start, start + Duration::seconds(i64::from(secs))))
+        .filter(|(_, end)| *end > from)
+        .collect())
+}
+
 /// Deletes up to `batch` events and up to `batch` sessions that are past their
 /// employee's activity retention at `now`; answers how many rows went.
 pub async fn delete_expired(

@@ -52,7 +52,9 @@ impl Span {
         other.started_at < self.ended_at + gap && self.started_at < other.ended_at + gap
     }
 
-    /// Takes `other` in: the union of the two stretches, their totals added.
+    /// Takes `other` in: the union of the two stretches, their totals added, but never
+    /// more active and idle time than the stretch lasts (two computers of one person
+    /// can report the same minutes; one computer cannot, see [`without_overlap`]).
     pub fn absorb(&mut self, other: Span) {
         self.started_at = self.started_at.min(other.started_at);
         self.ended_at = self.ended_at.max(other.ended_at);
@@ -63,6 +65,10 @@ impl Span {
         for (app, secs) in other.app_secs {
             *self.app_secs.entry(app).or_default() += secs;
         }
+        // To the nearest second, as event times are microseconds and durations seconds.
+        let wall = ((self.ended_at - self.started_at).num_milliseconds() + 500).max(0) / 1000;
+        self.active_secs = self.active_secs.min(wall);
+        self.idle_secs = self.idle_secs.min(wall - self.active_secs);
     }
 
     /// The applications used longest, longest first (ties by name).
@@ -99,6 +105,93 @@ pub fn runs(events: &[ActivityEvent], gap: Duration) -> Vec<Span> {
         }
     }
     runs
+}
+
+/// A stretch of time `[start, end)` one computer has reported.
+pub type Stretch = (DateTime<Utc>, DateTime<Utc>);
+
+/// What [`without_overlap`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trimmed {
+    /// The events to store, in time order.
+    pub kept: Vec<ActivityEvent>,
+    /// Kept events that were shortened.
+    pub shortened: usize,
+    /// Events dropped: the time they cover was reported already.
+    pub dropped: usize,
+}
+
+/// One computer's `events` made to cover no time twice: not each other's, and not the
+/// `reported` stretches of its events stored before. An event that overlaps keeps its
+/// longest uncovered stretch, with its input counts scaled to it; one with less than
+/// a second uncovered is dropped. (One computer cannot be busy twice at once: without
+/// this, a faulty or forged agent adds up more active time than the day has.)
+pub fn without_overlap(mut events: Vec<ActivityEvent>, mut reported: Vec<Stretch>) -> Trimmed {
+    events.sort_by_key(|event| (event.started_at, event.id));
+    reported.sort();
+    let mut trimmed = Trimmed::default();
+    for mut event in events {
+        let (start, end) = (event.started_at, event.ended_at());
+        let Some(free) = longest_free(start, end, &reported) else {
+            trimmed.dropped += 1;
+            continue;
+        };
+        // Less than a second covered twice is rounding (stored times are microseconds).
+        if (end - start) - (free.1 - free.0) >= Duration::seconds(1) {
+            shorten(&mut event, free);
+            trimmed.shortened += 1;
+        }
+        let stretch = (event.started_at, event.ended_at());
+        let at = reported.partition_point(|other| *other < stretch);
+        reported.insert(at, stretch);
+        trimmed.kept.push(event);
+    }
+    trimmed
+}
+
+/// The longest part of `[start, end)` outside every sorted stretch of `taken`, if it
+/// lasts a second or more.
+fn longest_free(start: DateTime<Utc>, end: DateTime<Utc>, taken: &[Stretch]) -> Option<Stretch> {
+    let mut best: Option<Stretch> = None;
+    let mut consider = |free: Stretch| {
+        let longer = best.is_none_or(|best| free.1 - free.0 > best.1 - best.0);
+        if free.1 - free.0 >= Duration::seconds(1) && longer {
+            best = Some(free);
+        }
+    };
+    let mut cursor = start;
+    for &(from, to) in taken.iter().filter(|(from, to)| *from < end && *to > start) {
+        if from > cursor {
+            consider((cursor, from.min(end)));
+        }
+        cursor = cursor.max(to);
+        if cursor >= end {
+            break;
+        }
+    }
+    if cursor < end {
+        consider((cursor, end));
+    }
+    best
+}
+
+/// Narrows `event` to `free`, a part of it, scaling its counts to the time kept.
+fn shorten(event: &mut ActivityEvent, free: Stretch) {
+    // To the nearest second: stored times are rounded to microseconds, so a boundary
+    // read back may sit a hair before the one sent.
+    let millis = (free.1 - free.0).num_milliseconds();
+    let kept = u32::try_from((millis + 500) / 1000)
+        .unwrap_or(event.duration_secs)
+        .min(event.duration_secs);
+    let scale = |count: u32| {
+        let scaled = u64::from(count) * u64::from(kept) / u64::from(event.duration_secs.max(1));
+        u32::try_from(scaled).unwrap_or(count)
+    };
+    event.keystrokes = scale(event.keystrokes);
+    event.mouse_events = scale(event.mouse_events);
+    event.active_secs = scale(event.active_secs).min(kept);
+    event.started_at = free.0;
+    event.duration_secs = kept;
 }
 
 /// A session after folding: `id` is `None` for one that is new.
@@ -254,6 +347,65 @@ mod tests {
         assert_eq!(runs[1].app_secs.get("code"), Some(&120));
         assert_eq!(runs[2].started_at, at(21));
         assert_eq!(runs[0].keystrokes, 20);
+    }
+
+    #[test]
+    fn one_computer_covers_no_time_twice() {
+        // Stored before: 0:00–2:00.
+        let reported = vec![(at(0), at(2))];
+        let mut inside = event("code", 5, 600, false); // 5:00–15:00
+        inside.keystrokes = 600;
+        let events = vec![
+            event("slack", 1, 120, false), // 1:00–3:00: keeps 2:00–3:00
+            inside.clone(),
+            event("mail", 7, 120, false), // 7:00–9:00, inside the one above: dropped
+            event("code", 0, 60, false),  // 0:00–1:00, stored already: dropped
+            event("term", 14, 300, false), // 14:00–19:00: keeps 15:00–19:00
+        ];
+        let trimmed = without_overlap(events, reported);
+        assert_eq!((trimmed.shortened, trimmed.dropped), (2, 2));
+        let kept: Vec<_> = trimmed
+            .kept
+            .iter()
+            .map(|e| (e.app.as_str(), e.started_at, e.ended_at()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("slack", at(2), at(3)),
+                ("code", at(5), at(15)),
+                ("term", at(15), at(19)),
+            ]
+        );
+        let slack = &trimmed.kept[0];
+        assert_eq!(
+            (slack.active_secs, slack.keystrokes, slack.mouse_events),
+            (60, 5, 2)
+        );
+        assert_eq!(trimmed.kept[1].keystrokes, 600, "untouched");
+        // Active time now fits the wall time.
+        let total: u32 = trimmed.kept.iter().map(|e| e.active_secs).sum();
+        assert_eq!(total, 60 + 600 + 240);
+    }
+
+    #[test]
+    fn an_event_with_time_stored_inside_it_keeps_its_longest_free_part() {
+        let reported = vec![(at(3), at(4))];
+        let trimmed = without_overlap(vec![event("code", 0, 600, false)], reported);
+        assert_eq!(trimmed.shortened, 1);
+        let kept = &trimmed.kept[0];
+        assert_eq!((kept.started_at, kept.ended_at()), (at(4), at(10)));
+        assert_eq!(kept.active_secs, 360);
+    }
+
+    #[test]
+    fn two_computers_never_make_a_session_longer_than_it_lasts() {
+        let gap = Duration::minutes(5);
+        // The same hour from two computers of one person.
+        let events = [event("code", 0, 3600, false), event("mail", 0, 3600, false)];
+        let runs = runs(&events, gap);
+        assert_eq!(runs.len(), 1);
+        assert_eq!((runs[0].active_secs, runs[0].idle_secs), (3600, 0));
     }
 
     #[test]

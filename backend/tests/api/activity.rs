@@ -58,6 +58,58 @@ fn day_around_now(app: &TestApp) -> String {
     )
 }
 
+/// One computer cannot be busy twice at once: events covering minutes it reported
+/// already are cut to the minutes not yet covered (or dropped), so its sessions never
+/// hold more active time than they last; a resent batch is still a duplicate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_computer_cannot_report_the_same_minutes_twice() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "overlap").await;
+    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
+    let credential = enrolled["credential"].as_str().unwrap();
+    let hour = [event(&app, "code", 60, 3600)];
+    let first: Value = upload(&app, credential, &hour).await.json().await.unwrap();
+    assert_eq!(
+        first,
+        json!({"stored": 1, "duplicates": 0, "overlapping": 0})
+    );
+    // The same hour again under new ids, and an hour reaching half an hour into it.
+    let forged = [event(&app, "mail", 60, 3600), event(&app, "chat", 90, 3600)];
+    let second: Value = upload(&app, credential, &forged)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        second,
+        json!({"stored": 1, "duplicates": 0, "overlapping": 2})
+    );
+    let again: Value = upload(&app, credential, &hour).await.json().await.unwrap();
+    assert_eq!(
+        again,
+        json!({"stored": 0, "duplicates": 1, "overlapping": 0})
+    );
+    settle(&app).await;
+    let sessions: Value = get(
+        &app,
+        &org.employee,
+        &format!("/api/v1/sessions?{}", day_around_now(&app)),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let sessions = sessions.as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    assert_eq!(sessions[0]["active_secs"], 5400, "90 minutes, counted once");
+    let chat = scalar(
+        &app,
+        "SELECT duration_secs FROM activity_events WHERE app = 'chat'",
+    )
+    .await;
+    assert_eq!(chat, 1800, "cut to the half hour before the code hour");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_is_stored_once_however_often_it_is_sent() {
     let app = TestApp::spawn().await.unwrap();
@@ -71,7 +123,10 @@ async fn a_batch_is_stored_once_however_often_it_is_sent() {
     let first = upload(&app, credential, &events).await;
     assert_eq!(first.status(), 200);
     let receipt: Value = first.json().await.unwrap();
-    assert_eq!(receipt, json!({"stored": 20, "duplicates": 0}));
+    assert_eq!(
+        receipt,
+        json!({"stored": 20, "duplicates": 0, "overlapping": 0})
+    );
     settle(&app).await;
     let (events_before, sessions_before) = (
         count(&app, "activity_events").await,
@@ -95,13 +150,19 @@ async fn a_batch_is_stored_once_however_often_it_is_sent() {
         .json()
         .await
         .unwrap();
-    assert_eq!(again, json!({"stored": 0, "duplicates": 20}));
+    assert_eq!(
+        again,
+        json!({"stored": 0, "duplicates": 20, "overlapping": 0})
+    );
     // Half old, half new; and one id twice in the same batch.
     let mut mixed: Vec<Value> = events[10..].to_vec();
     mixed.extend((0..10).map(|i| event(&app, "firefox", 20 - i, 30)));
     mixed.push(mixed[12].clone());
     let mixed: Value = upload(&app, credential, &mixed).await.json().await.unwrap();
-    assert_eq!(mixed, json!({"stored": 10, "duplicates": 11}));
+    assert_eq!(
+        mixed,
+        json!({"stored": 10, "duplicates": 11, "overlapping": 0})
+    );
     assert_eq!(count(&app, "activity_events").await, 30);
     settle(&app).await;
     let sessions: Value = get(

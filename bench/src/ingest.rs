@@ -193,7 +193,10 @@ pub async fn direct(options: DirectOptions) -> anyhow::Result<Direct> {
     let in_flight = options.in_flight.max(1);
     let started = Instant::now();
     let until = started + Duration::from_secs(options.duration_secs);
-    let replay_from = Utc::now() - chrono::Duration::days(28);
+    // Two weeks later in the agents' days than the API flood (`pulse-agent simulate
+    // --flood` replays from 28 days ago): one computer cannot report the same minutes
+    // twice, so the two runs must not cover the same time.
+    let replay_from = Utc::now() - chrono::Duration::days(14);
     let mut writers = tokio::task::JoinSet::new();
     for writer in 0..in_flight {
         // Writer w takes agents w, w + in_flight, … in turn, like the simulator's senders.

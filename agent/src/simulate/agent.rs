@@ -267,6 +267,9 @@ impl Agent {
                 Stats::add(&stats.batches_accepted, 1);
                 Stats::add(&stats.events_stored, receipt.stored as usize);
                 Stats::add(&stats.events_duplicate, receipt.duplicates as usize);
+                let answered = receipt.stored as usize + receipt.duplicates as usize;
+                Stats::add(&stats.events_dropped, count.saturating_sub(answered));
+                Stats::add(&stats.events_overlapping, receipt.overlapping as usize);
                 Ok(())
             }
             Err(failure) => {

@@ -64,6 +64,10 @@ pub struct Stats {
     pub events_sent: AtomicU64,
     pub events_stored: AtomicU64,
     pub events_duplicate: AtomicU64,
+    /// Answered but not stored: the minutes they covered were reported already.
+    pub events_dropped: AtomicU64,
+    /// Cut short or dropped by the server for covering reported minutes.
+    pub events_overlapping: AtomicU64,
     pub events_rejected: AtomicU64,
     pub batches_sent: AtomicU64,
     pub batches_accepted: AtomicU64,
@@ -112,9 +116,10 @@ impl Stats {
         add(counter, u64::try_from(n).unwrap_or(u64::MAX));
     }
 
-    /// Events accepted so far (stored now or already before).
+    /// Events accepted so far (stored now or already before, or dropped as covering
+    /// minutes reported already: answered, and not to be sent again).
     pub fn events_accepted(&self) -> u64 {
-        read(&self.events_stored) + read(&self.events_duplicate)
+        read(&self.events_stored) + read(&self.events_duplicate) + read(&self.events_dropped)
     }
 
     /// A one-line summary for the progress output: totals so far, and the p99 of the
@@ -211,6 +216,7 @@ impl Stats {
             events_accepted: accepted,
             events_stored: read(&self.events_stored),
             events_duplicate: read(&self.events_duplicate),
+            events_overlapping: read(&self.events_overlapping),
             events_rejected: read(&self.events_rejected),
             events_lost: sent.saturating_sub(accepted),
             batches_sent: read(&self.batches_sent),
@@ -279,6 +285,9 @@ pub struct Report {
     pub events_accepted: u64,
     pub events_stored: u64,
     pub events_duplicate: u64,
+    /// Cut short or dropped by the server: they covered minutes this computer had
+    /// reported already (none, unless runs of one agent's credential overlap in time).
+    pub events_overlapping: u64,
     /// Refused as invalid (422) or otherwise for good.
     pub events_rejected: u64,
     /// Sent but never accepted by the end: rejected, or given up on.
@@ -303,7 +312,7 @@ impl Report {
     pub fn text(&self) -> String {
         let mut out = format!(
             "{} agents ({} mode) for {:.1} s, after {:.1} s enrolling\n\
-             events: sent {}, accepted {} ({} stored, {} duplicates), rejected {}, lost {}\n\
+             events: sent {}, accepted {} ({} stored, {} duplicates), {} overlapping, rejected {}, lost {}\n\
              batches: sent {}, accepted {}; screenshots: sent {}, stored {}\n\
              throughput: {:.1} events/s accepted, {:.1} rows/s stored\n\
              latency of agent calls: p50 {} ms, p90 {} ms, p99 {} ms, max {} ms over {} answers\n\n\
@@ -316,6 +325,7 @@ impl Report {
             self.events_accepted,
             self.events_stored,
             self.events_duplicate,
+            self.events_overlapping,
             self.events_rejected,
             self.events_lost,
             self.batches_sent,

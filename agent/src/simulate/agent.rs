@@ -180,10 +180,10 @@ impl Agent {
         let mut next_beat = started + plan.heartbeat.mul_f64(self.rng.f64());
         let first_batch = plan.batch.mul_f64(self.rng.f64());
         let mut next_batch = started + first_batch;
-        // The first batch covers one whole interval, ending when it is sent.
-        let shift = chrono::Duration::from_std(first_batch).unwrap_or_default()
-            - chrono::Duration::from_std(plan.batch).unwrap_or_default();
-        self.workday.jump_to(Utc::now() + shift);
+        // The first batch covers the time since the run began: an earlier run of the
+        // same agent may have reported up to a moment ago, and one computer does not
+        // report the same minutes twice.
+        self.workday.jump_to(Utc::now());
         let mut next_shot = plan
             .screenshot_every
             .map(|every| started + every.mul_f64(self.rng.f64()));

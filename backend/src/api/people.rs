@@ -15,7 +15,7 @@ use super::reach::Reachable;
 use crate::auth::principal::Principal;
 use crate::db::audit::{self, Change};
 use crate::db::people::{self, PeopleFilter};
-use crate::db::{self, sessions, teams};
+use crate::db::{self, policies, sessions, teams};
 use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -171,7 +171,16 @@ pub async fn update(
                 // other at once cannot leave none: the second sees the first's change.
                 people::lock_company(conn, company).await?;
             }
+            // A move to another team may shorten what is kept of them: the old
+            // retention holds for the grace period, as for a policy change.
+            let moves = body.team_id.is_some_and(|team| team.map(|t| t.0) != before.team_id);
+            if moves {
+                policies::note_retention(conn, company).await?;
+            }
             let after = people::update(conn, company, id, body.role, body.team_id.map(|t| t.map(|t| t.0)), body.status).await?;
+            if moves {
+                policies::hold_lowered_retention(conn, company, actor.at, actor.at + state.deletion_grace).await?;
+            }
             if before.role() == Role::Owner && before.is_active() && (after.role() != Role::Owner || !after.is_active()) && people::active_owner_count(conn, company).await? == 0 {
                 return Err(ApiError::Conflict("The company must keep at least one active owner.".into()));
             }

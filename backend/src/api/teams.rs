@@ -14,7 +14,7 @@ use super::reach::Reachable;
 use crate::auth::principal::Principal;
 use crate::db::audit::{self, Change};
 use crate::db::teams::{self, TeamRow};
-use crate::db::{self, people};
+use crate::db::{self, people, policies};
 use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -239,8 +239,12 @@ pub async fn remove(
         if members > 0 && query.move_to.is_none() {
             return Err(ApiError::Conflict(format!("{members} people belong to this team; choose a team to move them to.")));
         }
+        // Its members leave its policy: what shortens their retention waits the grace.
+        policies::note_retention(conn, company).await?;
         let moved = teams::move_members(conn, company, id, query.move_to).await?;
         teams::delete(conn, company, id).await?;
+        policies::hold_lowered_retention(conn, company, actor.at, actor.at + state.deletion_grace)
+            .await?;
         let change = Change {
             action: "team.deleted",
             target_kind: "team",

@@ -327,3 +327,68 @@ async fn a_lowered_retention_holds_the_old_one_for_the_grace_period() {
         "the change from 365 to 30 holds 365"
     );
 }
+
+/// Moving someone into a team whose policy keeps less, and deleting the team whose
+/// policy kept more, hold their old retention too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn team_moves_and_deleted_teams_hold_a_lowered_retention() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "moves").await;
+    let held = async |person: &Session| {
+        crate::common::scalar(
+            &app,
+            &format!(
+                "SELECT coalesce(max(days), 0) FROM retention_holds
+                  WHERE user_id = '{}' AND setting = 'activity_retention_days'",
+                person.body.me.user.id
+            ),
+        )
+        .await
+    };
+    let call = async |method: Method, path: String, body: Option<Value>| {
+        let response = send(&app, &org.owner, method, &path, body.as_ref()).await;
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+    };
+    let (team_a, team_b) = (&org.team_a, &org.team_b);
+    let keep = |days: u32| Some(json!({ "activity_retention_days": days }));
+    call(
+        Method::PUT,
+        format!("/api/v1/policies/teams/{team_b}"),
+        keep(30),
+    )
+    .await;
+    assert_eq!(held(&org.outsider).await, 180, "team B's own people");
+    assert_eq!(held(&org.employee).await, 0);
+
+    let employee = org.employee.body.me.user.id;
+    let moved = Some(json!({ "team_id": team_b }));
+    call(Method::PATCH, format!("/api/v1/people/{employee}"), moved).await;
+    assert_eq!(
+        held(&org.employee).await,
+        180,
+        "moved from A (180) into B (30)"
+    );
+
+    call(
+        Method::PUT,
+        format!("/api/v1/policies/teams/{team_a}"),
+        keep(400),
+    )
+    .await;
+    assert_eq!(held(&org.manager).await, 0, "raising holds nothing");
+    call(
+        Method::DELETE,
+        format!("/api/v1/teams/{team_a}?move_to={team_b}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        held(&org.manager).await,
+        400,
+        "team A (400) went; now in B (30)"
+    );
+}

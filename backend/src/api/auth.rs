@@ -196,16 +196,10 @@ pub async fn verify_signup(
                 deleted_at: None,
             };
             people::insert_company(conn, &company).await?;
-            people::insert_user(conn, &user)
-                .await
-                .map_err(|error| match error {
-                    // Another company's invitation of the address was accepted meanwhile.
-                    diesel::result::Error::DatabaseError(
-                        diesel::result::DatabaseErrorKind::UniqueViolation,
-                        _,
-                    ) => ApiError::Conflict(ALREADY_HAS_ACCOUNT.into()),
-                    other => other.into(),
-                })?;
+            // An invitation of the address may have been accepted meanwhile.
+            if !people::insert_user_if_new(conn, &user).await? {
+                return Err(ApiError::Conflict(ALREADY_HAS_ACCOUNT.into()));
+            }
             let company_id = CompanyId(company.id);
             let actor = Actor {
                 id: Some(user.id),

@@ -330,14 +330,10 @@ pub async fn accept(
                 updated_at: now,
                 deleted_at: None,
             };
-            people::insert_user(conn, &user).await.map_err(|error| match error {
-                // Another company's invitation of the address was accepted meanwhile.
-                diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _,
-                ) => ApiError::Conflict(ALREADY_JOINED.into()),
-                other => other.into(),
-            })?;
+            // Another company's invitation of the address was accepted meanwhile.
+            if !people::insert_user_if_new(conn, &user).await? {
+                return Err(ApiError::Conflict(ALREADY_JOINED.into()));
+            }
             invitations::mark_accepted(conn, company, InvitationId(invitation.id), now).await?;
             let actor = crate::db::audit::Actor { id: Some(user.id), ..actor_base };
             let change = Change {

@@ -93,6 +93,18 @@ pub async fn insert_user(conn: &mut AsyncPgConnection, row: &UserRow) -> QueryRe
         .map(drop)
 }
 
+/// Inserts a new account unless its address has one already (then `false`): the
+/// unique index decides, so two sign-ups or acceptances of one address at once make
+/// one account, and the transaction stays usable either way.
+pub async fn insert_user_if_new(conn: &mut AsyncPgConnection, row: &UserRow) -> QueryResult<bool> {
+    diesel::insert_into(users::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(|inserted| inserted == 1)
+}
+
 pub async fn company(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<CompanyRow> {
     companies::table
         .find(company.0)

@@ -286,11 +286,14 @@ fn PeopleTable(
     });
     view! {
         <CursorListBody list=list title="People" lines=5>
-            <div class="table-scroll" class:is-refreshing=move || list.loading.get()>
+            // Stacked on phones: the person and their role, team and status, then when
+            // they joined and the row's action (see `.table-people` in main.css).
+            <div class="table-scroll table-stack" class:is-refreshing=move || list.loading.get()>
                 <DataTable
                     columns=&["Name", "Role", "Team", "Status", "Joined", ""]
                     is_empty=Signal::derive(move || list.rows.with(Vec::is_empty))
                     {..}
+                    class:table-people=true
                     data-testid="people"
                 >
                     <Empty slot>"No one matches these filters."</Empty>
@@ -360,7 +363,7 @@ fn person_row(
     let person = StoredValue::new(person.clone());
     view! {
         <tr data-person-email=row_email data-person-status=person.with_value(|p| p.status.as_str())>
-            <td>
+            <td class="cell-person">
                 <div class="person-cell">
                     <span class="avatar avatar-sm" aria-hidden="true">{initials}</span>
                     <div class="person-text">
@@ -374,26 +377,28 @@ fn person_row(
                     </div>
                 </div>
             </td>
-            <td>{role_badge(person.with_value(|p| p.role))}</td>
-            <td>
+            <td class="cell-role">{role_badge(person.with_value(|p| p.role))}</td>
+            <td class="cell-team" data-label="Team">
                 {move || {
                     team.and_then(|id| team_names.with(|names| names.get(&id).cloned()))
                         .unwrap_or_else(|| "—".to_owned())
                 }}
             </td>
-            <td>
+            <td class="cell-status">
                 {match deleted_at {
                     Some(at) => {
                         view! {
-                            <Badge tone=BadgeTone::Danger>"Deleted"</Badge>
-                            <span class="cell-sub">{format::date(at)}</span>
+                            <div class="deleted-status">
+                                <Badge tone=BadgeTone::Danger>"Deleted"</Badge>
+                                <span class="cell-sub">{format::date(at)}</span>
+                            </div>
                         }
                             .into_any()
                     }
                     None => status_badge(person.with_value(|p| p.status)).into_any(),
                 }}
             </td>
-            <td>
+            <td class="cell-joined" data-label="Joined">
                 <time datetime=joined_iso>{joined}</time>
             </td>
             <td class="cell-actions">

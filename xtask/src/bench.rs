@@ -10,7 +10,7 @@
 mod ingest;
 
 use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::Database;
 use crate::postgres::{self, Server};
-use crate::sh::{Ctx, capture, run, step};
+use crate::sh::{Ctx, capture, free_port, run, step};
 
 /// The database the benchmarks use, recreated empty at every run.
 const DATABASE: &str = "pulse_bench";
@@ -765,12 +765,6 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// A port nobody listens on now (the server binds it a moment later).
-fn free_port() -> anyhow::Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
 }
 
 /// The status code of `GET path`: enough HTTP for a readiness probe.

@@ -7,6 +7,7 @@
 mod bench;
 mod install;
 mod lockfile;
+mod mail;
 mod postgres;
 mod sh;
 mod spa;
@@ -44,6 +45,15 @@ enum Command {
     /// Measure release builds on this machine and record the figures in BENCHMARKS.md:
     /// `alerts` (alert streams held, memory, fan-out); every part when none is named.
     Bench(bench::Options),
+    /// Receive the local server's e-mail and print it (started by `run`).
+    #[command(hide = true)]
+    MailCatcher {
+        #[arg(long)]
+        port: u16,
+        /// The server's process id: the catcher ends with it.
+        #[arg(long)]
+        server: u32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -53,6 +63,9 @@ fn main() -> ExitCode {
         Command::Test { args } => test(&mut ctx, &args),
         Command::Db => db(&mut ctx),
         Command::Bench(options) => bench::bench(&mut ctx, &options),
+        Command::MailCatcher { port, server } => {
+            mail::catch(port, server).map(|()| ExitCode::SUCCESS)
+        }
     });
     match result {
         Ok(code) => code,
@@ -142,6 +155,20 @@ fn run_app(ctx: &mut Ctx) -> anyhow::Result<ExitCode> {
     }
     if std::env::var_os("PULSE_DIST_DIR").is_none() {
         server.env("PULSE_DIST_DIR", &dist);
+    }
+    if std::env::var_os("PULSE_SMTP_URL").is_none() {
+        // No mail server: a catcher prints the messages here, links included, so that
+        // signing up and the other e-mailed links work locally.
+        let port = sh::free_port()?;
+        std::process::Command::new(std::env::current_exe()?)
+            .args(["mail-catcher", "--port", &port.to_string()])
+            .args(["--server", &std::process::id().to_string()])
+            .spawn()
+            .context("could not start the mail catcher")?;
+        server.env("PULSE_SMTP_URL", format!("smtp://127.0.0.1:{port}"));
+        step(format_args!(
+            "e-mail (sign-up links, invitations, resets) is printed here (no PULSE_SMTP_URL)"
+        ));
     }
     step(format_args!(
         "ready in {:.1}s; starting the server (Ctrl-C stops it)",

@@ -224,6 +224,12 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// A port of loopback nobody listens on now (the caller's child binds it a moment later).
+pub fn free_port() -> anyhow::Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -948,11 +948,13 @@ fn InvitationsCard(
                         Ok(list) => {
                             let is_empty = list.is_empty();
                             view! {
-                                <div class="table-scroll">
+                                // Stacked on phones like the people above.
+                                <div class="table-scroll table-stack">
                                     <DataTable
                                         columns=&["E-mail address", "Role", "Team", "Expires", ""]
                                         is_empty=Signal::stored(is_empty)
                                         {..}
+                                        class:table-invitations=true
                                         data-testid="invitations"
                                     >
                                         <Empty slot>"No open invitations."</Empty>
@@ -969,10 +971,10 @@ fn InvitationsCard(
                                                 let invitation = StoredValue::new(invitation);
                                                 view! {
                                                     <tr data-invitation-email=email.clone()>
-                                                        <td>{email.clone()}</td>
-                                                        <td>{role_badge(role)}</td>
-                                                        <td>{team}</td>
-                                                        <td>{expires}</td>
+                                                        <td class="cell-person">{email.clone()}</td>
+                                                        <td class="cell-role">{role_badge(role)}</td>
+                                                        <td class="cell-team" data-label="Team">{team}</td>
+                                                        <td class="cell-joined" data-label="Expires">{expires}</td>
                                                         <td class="cell-actions">
                                                             <Button
                                                                 variant=ButtonVariant::Ghost

@@ -99,7 +99,10 @@ impl Live {
 }
 
 /// Listens for alert and outbox notifications until the process ends, reconnecting
-/// with backoff (0.5 s doubling to 30 s) when the connection drops.
+/// with backoff (0.5 s doubling to 30 s) when the connection drops. New alerts are
+/// loaded by a task of their own, in the order they came, so that a slow load (a busy
+/// pool) never holds up the notifications behind it: outbox wake-ups and agent-cache
+/// invalidations take effect as they arrive.
 pub async fn listen(
     database_url: String,
     pool: DbPool,
@@ -108,14 +111,15 @@ pub async fn listen(
     agent_cache: AgentCache,
 ) {
     const FIRST_WAIT: Duration = Duration::from_millis(500);
+    let (pending, queue) = tokio::sync::mpsc::unbounded_channel();
+    let loader = tokio::spawn(load_in_order(queue, pool, live));
     let mut wait = FIRST_WAIT;
     let mut reconnecting = false;
     loop {
         let mut connected = false;
         let result = listen_once(
             &database_url,
-            &pool,
-            &live,
+            &pending,
             &outbox_wake,
             &agent_cache,
             reconnecting,
@@ -126,6 +130,10 @@ pub async fn listen(
             Ok(()) => tracing::warn!("the alert listener's connection closed; reconnecting"),
             Err(error) => tracing::warn!(%error, "the alert listener lost its connection"),
         }
+        if loader.is_finished() {
+            tracing::error!("the alert loader stopped; live alerts stop with it");
+            return;
+        }
         if connected {
             wait = FIRST_WAIT;
             reconnecting = true;
@@ -135,10 +143,18 @@ pub async fn listen(
     }
 }
 
+/// What the alert loader does next, in the order the notifications came.
+enum Pending {
+    /// Load this new alert and send it to the streams.
+    Alert(CompanyId, AlertId),
+    /// Tell the streams to catch up from the database (notifications may have been
+    /// missed).
+    Resync,
+}
+
 async fn listen_once(
     database_url: &str,
-    pool: &DbPool,
-    live: &Live,
+    pending: &tokio::sync::mpsc::UnboundedSender<Pending>,
     outbox_wake: &Notify,
     agent_cache: &AgentCache,
     reconnecting: bool,
@@ -156,7 +172,7 @@ async fn listen_once(
         .await?;
     *connected = true;
     if reconnecting {
-        live.send(LiveEvent::Resync);
+        let _ = pending.send(Pending::Resync);
         outbox_wake.notify_one();
         agent_cache.forget_all();
     }
@@ -179,15 +195,30 @@ async fn listen_once(
             tracing::warn!(payload = %notification.payload, "unreadable alert notification");
             continue;
         };
-        match load(pool, company, alert).await {
-            Ok(event) => live.send(LiveEvent::Alert(Arc::new(event))),
-            Err(error) => {
-                tracing::warn!(%error, %alert, "cannot load a new alert; streams will resync");
-                live.send(LiveEvent::Resync);
-            }
-        }
+        let _ = pending.send(Pending::Alert(company, alert));
     }
     Ok(())
+}
+
+/// Loads each new alert with its recipients and sends it to the streams, one after
+/// another, until the listener goes away.
+async fn load_in_order(
+    mut queue: tokio::sync::mpsc::UnboundedReceiver<Pending>,
+    pool: DbPool,
+    live: Live,
+) {
+    while let Some(next) = queue.recv().await {
+        match next {
+            Pending::Resync => live.send(LiveEvent::Resync),
+            Pending::Alert(company, alert) => match load(&pool, company, alert).await {
+                Ok(event) => live.send(LiveEvent::Alert(Arc::new(event))),
+                Err(error) => {
+                    tracing::warn!(%error, %alert, "cannot load a new alert; streams will resync");
+                    live.send(LiveEvent::Resync);
+                }
+            },
+        }
+    }
 }
 
 async fn load(pool: &DbPool, company: CompanyId, alert: AlertId) -> Result<LiveAlert, db::DbError> {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use pulse_shared::activity::ActivityEvent;
-use pulse_shared::audit::ActorKind;
+use pulse_shared::audit::{ActorKind, AuditAction};
 use pulse_shared::ids::{AgentId, CompanyId, TeamId, UserId};
 use pulse_shared::people::{Role, UserStatus};
 use serde_json::json;
@@ -247,7 +247,7 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
     conn.transaction::<_, anyhow::Error, _>(async |conn| {
         people::insert_company(conn, &company).await?;
         let record = async |conn: &mut AsyncPgConnection,
-                            action: &str,
+                            action: AuditAction,
                             kind: &str,
                             id: Uuid,
                             summary: serde_json::Value| {
@@ -266,7 +266,7 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
         };
         record(
             conn,
-            "company.created",
+            AuditAction::CompanyCreated,
             "company",
             company.id,
             json!({"after": {"name": company.name}, "seed": "demo"}),
@@ -288,7 +288,7 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
             teams::insert(conn, &team).await?;
             record(
                 conn,
-                "team.created",
+                AuditAction::TeamCreated,
                 "team",
                 team.id,
                 json!({"after": {"name": name}}),
@@ -304,7 +304,7 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
             people::insert_user(conn, user).await?;
             record(
                 conn,
-                "user.created",
+                AuditAction::UserCreated,
                 "user",
                 user.id,
                 json!({"after": {"email": user.email, "role": user.role}}),

@@ -6,6 +6,126 @@ use uuid::Uuid;
 
 use crate::ids::AuditEventId;
 
+/// What an audit event records: the change's kind, `area.verb` on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AuditAction {
+    AgentEnrolled,
+    AgentRevoked,
+    AlertPreferencesUpdated,
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    AuthLogin,
+    AuthLogout,
+    AuthPasswordResetRequested,
+    AuthRefreshTokenReused,
+    CompanyCreated,
+    EnrollmentTokenCreated,
+    EnrollmentTokenRevoked,
+    InvitationRevoked,
+    PolicyOverrideRemoved,
+    PolicyOverrideSet,
+    PolicyUpdated,
+    ScreenshotDeleted,
+    TeamCreated,
+    TeamDeleted,
+    TeamUpdated,
+    UserCreated,
+    UserDeleted,
+    UserInvited,
+    UserJoined,
+    UserPasswordChanged,
+    UserPasswordReset,
+    UserRestored,
+    UserUpdated,
+    WebhookCreated,
+    WebhookDeleted,
+    WebhookUpdated,
+}
+
+impl AuditAction {
+    /// Every action the server records, in name order: the audit page's filter lists them.
+    pub const ALL: [AuditAction; 31] = [
+        AuditAction::AgentEnrolled,
+        AuditAction::AgentRevoked,
+        AuditAction::AlertPreferencesUpdated,
+        AuditAction::ApiKeyCreated,
+        AuditAction::ApiKeyRevoked,
+        AuditAction::AuthLogin,
+        AuditAction::AuthLogout,
+        AuditAction::AuthPasswordResetRequested,
+        AuditAction::AuthRefreshTokenReused,
+        AuditAction::CompanyCreated,
+        AuditAction::EnrollmentTokenCreated,
+        AuditAction::EnrollmentTokenRevoked,
+        AuditAction::InvitationRevoked,
+        AuditAction::PolicyOverrideRemoved,
+        AuditAction::PolicyOverrideSet,
+        AuditAction::PolicyUpdated,
+        AuditAction::ScreenshotDeleted,
+        AuditAction::TeamCreated,
+        AuditAction::TeamDeleted,
+        AuditAction::TeamUpdated,
+        AuditAction::UserCreated,
+        AuditAction::UserDeleted,
+        AuditAction::UserInvited,
+        AuditAction::UserJoined,
+        AuditAction::UserPasswordChanged,
+        AuditAction::UserPasswordReset,
+        AuditAction::UserRestored,
+        AuditAction::UserUpdated,
+        AuditAction::WebhookCreated,
+        AuditAction::WebhookDeleted,
+        AuditAction::WebhookUpdated,
+    ];
+
+    /// The stored and filtered name, e.g. `user.invited`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::AgentEnrolled => "agent.enrolled",
+            AuditAction::AgentRevoked => "agent.revoked",
+            AuditAction::AlertPreferencesUpdated => "alert_preferences.updated",
+            AuditAction::ApiKeyCreated => "api_key.created",
+            AuditAction::ApiKeyRevoked => "api_key.revoked",
+            AuditAction::AuthLogin => "auth.login",
+            AuditAction::AuthLogout => "auth.logout",
+            AuditAction::AuthPasswordResetRequested => "auth.password_reset_requested",
+            AuditAction::AuthRefreshTokenReused => "auth.refresh_token_reused",
+            AuditAction::CompanyCreated => "company.created",
+            AuditAction::EnrollmentTokenCreated => "enrollment_token.created",
+            AuditAction::EnrollmentTokenRevoked => "enrollment_token.revoked",
+            AuditAction::InvitationRevoked => "invitation.revoked",
+            AuditAction::PolicyOverrideRemoved => "policy.override_removed",
+            AuditAction::PolicyOverrideSet => "policy.override_set",
+            AuditAction::PolicyUpdated => "policy.updated",
+            AuditAction::ScreenshotDeleted => "screenshot.deleted",
+            AuditAction::TeamCreated => "team.created",
+            AuditAction::TeamDeleted => "team.deleted",
+            AuditAction::TeamUpdated => "team.updated",
+            AuditAction::UserCreated => "user.created",
+            AuditAction::UserDeleted => "user.deleted",
+            AuditAction::UserInvited => "user.invited",
+            AuditAction::UserJoined => "user.joined",
+            AuditAction::UserPasswordChanged => "user.password_changed",
+            AuditAction::UserPasswordReset => "user.password_reset",
+            AuditAction::UserRestored => "user.restored",
+            AuditAction::UserUpdated => "user.updated",
+            AuditAction::WebhookCreated => "webhook.created",
+            AuditAction::WebhookDeleted => "webhook.deleted",
+            AuditAction::WebhookUpdated => "webhook.updated",
+        }
+    }
+}
+
+impl std::str::FromStr for AuditAction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AuditAction::ALL
+            .into_iter()
+            .find(|action| action.as_str() == s)
+            .ok_or_else(|| format!("unknown audit action {s:?}"))
+    }
+}
+
 /// Who made a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -102,4 +222,20 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
     pub limit: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_actions_have_one_name_each_and_read_back() {
+        let mut names: Vec<_> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        names.dedup();
+        assert_eq!(names.len(), AuditAction::ALL.len(), "sorted and unique");
+        for action in AuditAction::ALL {
+            assert_eq!(action.as_str().parse::<AuditAction>(), Ok(action));
+        }
+        assert!("user.vanished".parse::<AuditAction>().is_err());
+    }
 }

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use pulse_shared::FieldError;
 use pulse_shared::activity::{ActivityBatch, ActivityReceipt, MAX_BATCH_EVENTS};
 use pulse_shared::agents::{EnrollRequest, EnrollResponse, HeartbeatRequest, HeartbeatResponse};
-use pulse_shared::audit::ActorKind;
+use pulse_shared::audit::{ActorKind, AuditAction};
 use pulse_shared::ids::{AgentId, CompanyId, UserId};
 use pulse_shared::people::Role;
 use pulse_shared::policies::EffectivePolicy;
@@ -140,7 +140,7 @@ pub async fn enroll(
             };
             agents::insert_agent(conn, &row).await?;
             let change = Change {
-                action: "agent.enrolled",
+                action: AuditAction::AgentEnrolled,
                 target_kind: "agent",
                 target_id: Some(agent_id.0),
                 summary: json!({"after": {"hostname": row.hostname, "os": row.os, "agent_version": row.agent_version, "user_id": row.user_id, "enrollment_token_id": token.id}}),

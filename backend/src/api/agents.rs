@@ -7,6 +7,7 @@ use pulse_shared::agents::{
     Agent, AgentCounts, AgentQuery, CreateEnrollmentTokenRequest, EnrollmentToken,
     EnrollmentTokenCreated, MAX_TOKEN_HOURS, MAX_TOKEN_USES,
 };
+use pulse_shared::audit::AuditAction;
 use pulse_shared::ids::{AgentId, EnrollmentTokenId};
 use pulse_shared::{Page, PageQuery, validate};
 use serde_json::json;
@@ -96,7 +97,7 @@ pub async fn create_token(
     conn.transaction::<_, ApiError, _>(async |conn| {
         agents::insert_token(conn, &row).await?;
         let change = Change {
-            action: "enrollment_token.created",
+            action: AuditAction::EnrollmentTokenCreated,
             target_kind: "enrollment_token",
             target_id: Some(row.id),
             summary: json!({"after": {"name": row.name, "user_id": row.user_id, "expires_at": row.expires_at, "max_uses": row.max_uses}}),
@@ -152,7 +153,7 @@ pub async fn revoke_token(
             .await?
             .ok_or(ApiError::NotFound)?;
         let change = Change {
-            action: "enrollment_token.revoked",
+            action: AuditAction::EnrollmentTokenRevoked,
             target_kind: "enrollment_token",
             target_id: Some(id.0),
             summary: json!({"before": {"name": token.name, "uses": token.uses}}),
@@ -282,7 +283,7 @@ pub async fn revoke(
     conn.transaction::<_, ApiError, _>(async |conn| {
         if agents::revoke(conn, company, id, principal.actor().at).await? > 0 {
             let change = Change {
-                action: "agent.revoked",
+                action: AuditAction::AgentRevoked,
                 target_kind: "agent",
                 target_id: Some(id.0),
                 summary: json!({"before": {"hostname": agent.hostname, "user_id": agent.user_id}}),

@@ -7,6 +7,7 @@
 //! deleted when a stream opens with it. A ticket in a URL therefore cannot be replayed
 //! from a log or history. Other clients may send the bearer token instead.
 
+use pulse_shared::audit::AuditAction;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -478,7 +479,7 @@ pub async fn update_preferences(
             let after = rows::preferences(conn, company, user).await?;
             if before != after {
                 let change = Change {
-                    action: "alert_preferences.updated",
+                    action: AuditAction::AlertPreferencesUpdated,
                     target_kind: "user",
                     target_id: Some(user.0),
                     summary: json!({"before": before, "after": after}),

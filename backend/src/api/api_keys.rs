@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, delete, get, post, web};
 use diesel_async::AsyncConnection;
 use pulse_shared::api_keys::{ApiKey, ApiKeyCreatedResponse, CreateApiKeyRequest};
+use pulse_shared::audit::AuditAction;
 use pulse_shared::ids::ApiKeyId;
 use pulse_shared::people::Role;
 use pulse_shared::{Page, PageQuery, validate};
@@ -66,7 +67,7 @@ pub async fn create(
     conn.transaction::<_, ApiError, _>(async |conn| {
         api_keys::insert(conn, &row).await?;
         let change = Change {
-            action: "api_key.created",
+            action: AuditAction::ApiKeyCreated,
             target_kind: "api_key",
             target_id: Some(row.id),
             summary: json!({"after": {"name": row.name, "role": row.role, "prefix": row.prefix}}),
@@ -120,7 +121,7 @@ pub async fn revoke(
     conn.transaction::<_, ApiError, _>(async |conn| {
         if api_keys::revoke(conn, company, id, principal.actor().at).await? > 0 {
             let change = Change {
-                action: "api_key.revoked",
+                action: AuditAction::ApiKeyRevoked,
                 target_kind: "api_key",
                 target_id: Some(id.0),
                 summary: json!({"before": {"name": key.name, "prefix": key.prefix}}),

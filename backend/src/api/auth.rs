@@ -11,7 +11,7 @@ use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
-use pulse_shared::audit::ActorKind;
+use pulse_shared::audit::{ActorKind, AuditAction};
 use pulse_shared::auth::{
     LoginRequest, PasswordResetConfirm, PasswordResetRequest, SessionResponse, SignupPending,
     SignupRequest, SignupVerifyRequest,
@@ -206,7 +206,7 @@ pub async fn verify_signup(
                 ..actor_base
             };
             let change = Change {
-                action: "company.created",
+                action: AuditAction::CompanyCreated,
                 target_kind: "company",
                 target_id: Some(company.id),
                 summary: json!({"after": {"name": company.name, "owner_email": user.email}}),
@@ -283,7 +283,7 @@ pub async fn login(
     let refresh_token = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let change = Change {
-                action: "auth.login",
+                action: AuditAction::AuthLogin,
                 target_kind: "user",
                 target_id: Some(user_id.0),
                 summary: json!({}),
@@ -340,7 +340,7 @@ pub async fn refresh(
                 // A rotated token came back: it was copied. End every session of this sign-in.
                 sessions::revoke_family(conn, company, token.family_id, now).await?;
                 let change = Change {
-                    action: "auth.refresh_token_reused",
+                    action: AuditAction::AuthRefreshTokenReused,
                     target_kind: "user",
                     target_id: Some(token.user_id),
                     summary: json!({"family_id": token.family_id}),
@@ -412,7 +412,7 @@ pub async fn logout(
                 if sessions::revoke_family(conn, company, token.family_id, actor.at).await? > 0 {
                     actor.id = Some(token.user_id);
                     let change = Change {
-                        action: "auth.logout",
+                        action: AuditAction::AuthLogout,
                         target_kind: "user",
                         target_id: Some(token.user_id),
                         summary: json!({}),
@@ -492,7 +492,7 @@ pub async fn request_password_reset(
         let row = PasswordResetRow::new(company, UserId(user.id), token_hash(&token), actor.at);
         password_resets::insert(conn, &row).await?;
         let change = Change {
-            action: "auth.password_reset_requested",
+            action: AuditAction::AuthPasswordResetRequested,
             target_kind: "user",
             target_id: Some(user.id),
             summary: json!({}),
@@ -579,7 +579,7 @@ pub async fn confirm_password_reset(
                 ..actor_base
             };
             let change = Change {
-                action: "user.password_reset",
+                action: AuditAction::UserPasswordReset,
                 target_kind: "user",
                 target_id: Some(user.id),
                 summary: json!({"sessions_ended": ended}),

@@ -6,7 +6,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::Duration;
 use diesel_async::AsyncConnection;
-use pulse_shared::audit::ActorKind;
+use pulse_shared::audit::{ActorKind, AuditAction};
 use pulse_shared::ids::{CompanyId, InvitationId, UserId};
 use pulse_shared::people::{
     AcceptInvitationRequest, Invitation, InvitationCreatedResponse, InvitationLookupRequest,
@@ -108,7 +108,7 @@ pub async fn create(
         invitations::revoke_open_for(conn, company, &saved.email, now).await?;
         invitations::insert(conn, &saved).await?;
         let change = Change {
-            action: "user.invited",
+            action: AuditAction::UserInvited,
             target_kind: "invitation",
             target_id: Some(saved.id),
             summary: json!({"after": {"email": saved.email, "role": saved.role, "team_id": saved.team_id}}),
@@ -189,7 +189,7 @@ pub async fn revoke(
     conn.transaction::<_, ApiError, _>(async |conn| {
         invitations::revoke(conn, company, id, actor.at).await?;
         let change = Change {
-            action: "invitation.revoked",
+            action: AuditAction::InvitationRevoked,
             target_kind: "invitation",
             target_id: Some(id.0),
             summary: json!({"before": {"email": invitation.email}}),
@@ -337,7 +337,7 @@ pub async fn accept(
             invitations::mark_accepted(conn, company, InvitationId(invitation.id), now).await?;
             let actor = crate::db::audit::Actor { id: Some(user.id), ..actor_base };
             let change = Change {
-                action: "user.joined",
+                action: AuditAction::UserJoined,
                 target_kind: "user",
                 target_id: Some(user.id),
                 summary: json!({"after": {"email": user.email, "name": user.name, "role": user.role, "team_id": user.team_id}, "invitation_id": invitation.id}),

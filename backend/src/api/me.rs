@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use diesel_async::AsyncConnection;
+use pulse_shared::audit::AuditAction;
 use pulse_shared::auth::{ChangePasswordRequest, MeResponse, SessionResponse};
 use pulse_shared::validate;
 use serde_json::json;
@@ -86,7 +87,7 @@ pub async fn change_password(
             let ended =
                 sessions::revoke_user(conn, company_id, user_id, principal.actor().at).await?;
             let change = Change {
-                action: "user.password_changed",
+                action: AuditAction::UserPasswordChanged,
                 target_kind: "user",
                 target_id: Some(user_id.0),
                 summary: json!({"sessions_ended": ended}),

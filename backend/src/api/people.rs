@@ -5,6 +5,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use diesel_async::AsyncConnection;
 use pulse_shared::Page;
+use pulse_shared::audit::AuditAction;
 use pulse_shared::ids::UserId;
 use pulse_shared::people::{PeopleQuery, Person, Role, UpdatePersonRequest};
 use serde_json::json;
@@ -188,7 +189,7 @@ pub async fn update(
                 sessions::revoke_user(conn, company, id, actor.at).await?;
             }
             let change = Change {
-                action: "user.updated",
+                action: AuditAction::UserUpdated,
                 target_kind: "user",
                 target_id: Some(id.0),
                 summary: json!({
@@ -252,7 +253,7 @@ pub async fn remove(
         sessions::revoke_user(conn, company, id, actor.at).await?;
         let agents = crate::db::agents::revoke_for_user(conn, company, id, actor.at).await?;
         let change = Change {
-            action: "user.deleted",
+            action: AuditAction::UserDeleted,
             target_kind: "user",
             target_id: Some(id.0),
             summary: json!({
@@ -301,7 +302,7 @@ pub async fn restore(
             }
             let person = people::user(conn, company, id).await?;
             let change = Change {
-                action: "user.restored",
+                action: AuditAction::UserRestored,
                 target_kind: "user",
                 target_id: Some(id.0),
                 summary: json!({"after": {"email": person.email, "name": person.name, "role": person.role, "status": person.status}}),

@@ -5,6 +5,7 @@
 use actix_web::{HttpResponse, delete, get, put, web};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use pulse_shared::alerts::{AlertKind, AlertSubject};
+use pulse_shared::audit::AuditAction;
 use pulse_shared::ids::{PolicyId, TeamId, UserId};
 use pulse_shared::policies::{
     CompanyPolicy, EffectivePolicy, PolicyOverride, PolicyOverrideEntry, PolicyOverview,
@@ -271,13 +272,16 @@ async fn change(
         );
         let policy_id = after.as_ref().or(before.as_ref()).map(|row| row.id);
         let (action, title) = match (&level, &after) {
-            (Level::Company, _) => ("policy.updated", "The company policy changed".to_owned()),
+            (Level::Company, _) => (
+                AuditAction::PolicyUpdated,
+                "The company policy changed".to_owned(),
+            ),
             (_, Some(_)) => (
-                "policy.override_set",
+                AuditAction::PolicyOverrideSet,
                 format!("The policy of {what} changed"),
             ),
             (_, None) => (
-                "policy.override_removed",
+                AuditAction::PolicyOverrideRemoved,
                 format!("The policy of {what} follows the default again"),
             ),
         };

@@ -18,6 +18,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::Duration;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use pulse_shared::access::{Action, Reach, access};
+use pulse_shared::audit::AuditAction;
 use pulse_shared::ids::{CompanyId, ScreenshotId, UserId};
 use pulse_shared::policies::ScreenshotMode;
 use pulse_shared::screenshots::{
@@ -430,7 +431,7 @@ pub async fn remove(
                 return Ok(None);
             };
             let change = Change {
-                action: "screenshot.deleted",
+                action: AuditAction::ScreenshotDeleted,
                 target_kind: "screenshot",
                 target_id: Some(deleted.id),
                 summary: json!({"before": {

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use diesel_async::AsyncConnection;
+use pulse_shared::audit::AuditAction;
 use pulse_shared::ids::{TeamId, UserId};
 use pulse_shared::people::Role;
 use pulse_shared::teams::{CreateTeamRequest, DeleteTeamQuery, Team, UpdateTeamRequest};
@@ -96,7 +97,7 @@ pub async fn create(
     conn.transaction::<_, ApiError, _>(async |conn| {
         teams::insert(conn, &row).await.map_err(unique_name)?;
         let change = Change {
-            action: "team.created",
+            action: AuditAction::TeamCreated,
             target_kind: "team",
             target_id: Some(row.id),
             summary: json!({"after": {"name": row.name}}),
@@ -179,7 +180,7 @@ pub async fn update(
             teams::set_managers(conn, company, id, &managers).await?;
         }
         let change = Change {
-            action: "team.updated",
+            action: AuditAction::TeamUpdated,
             target_kind: "team",
             target_id: Some(id.0),
             summary: json!({
@@ -246,7 +247,7 @@ pub async fn remove(
         policies::hold_lowered_retention(conn, company, actor.at, actor.at + state.deletion_grace)
             .await?;
         let change = Change {
-            action: "team.deleted",
+            action: AuditAction::TeamDeleted,
             target_kind: "team",
             target_id: Some(id.0),
             summary: json!({"before": {"name": team.name}, "moved_to": query.move_to, "moved": moved}),

@@ -2,6 +2,7 @@
 //! test deliveries and replays. The signature format is documented on
 //! [`pulse_shared::webhooks`].
 
+use pulse_shared::audit::AuditAction;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -91,7 +92,7 @@ pub async fn create(
         }
         webhooks::insert_endpoint(conn, &row).await?;
         let change = Change {
-            action: "webhook.created",
+            action: AuditAction::WebhookCreated,
             target_kind: "webhook",
             target_id: Some(row.id),
             summary: json!({"after": {"url": row.url, "description": row.description, "kinds": row.kinds}}),
@@ -184,7 +185,7 @@ pub async fn update(
         .transaction::<_, ApiError, _>(async |conn| {
             let after = webhooks::update_endpoint(conn, company, id, &changes).await?;
             let change = Change {
-                action: "webhook.updated",
+                action: AuditAction::WebhookUpdated,
                 target_kind: "webhook",
                 target_id: Some(id.0),
                 summary: json!({
@@ -220,7 +221,7 @@ pub async fn remove(
     conn.transaction::<_, ApiError, _>(async |conn| {
         webhooks::delete_endpoint(conn, company, id).await?;
         let change = Change {
-            action: "webhook.deleted",
+            action: AuditAction::WebhookDeleted,
             target_kind: "webhook",
             target_id: Some(id.0),
             summary: json!({"before": {"url": endpoint.url, "kinds": endpoint.kinds}}),

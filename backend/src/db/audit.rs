@@ -25,7 +25,7 @@ pub struct Actor {
 /// A change to record.
 #[derive(Debug, Clone)]
 pub struct Change<'a> {
-    pub action: &'a str,
+    pub action: pulse_shared::audit::AuditAction,
     pub target_kind: &'a str,
     pub target_id: Option<Uuid>,
     pub summary: serde_json::Value,
@@ -117,7 +117,7 @@ pub async fn record(
         occurred_at: actor.at.trunc_subsecs(6),
         actor_kind: actor.kind.as_str().to_owned(),
         actor_id: actor.id,
-        action: change.action.to_owned(),
+        action: change.action.as_str().to_owned(),
         target_kind: change.target_kind.to_owned(),
         target_id: change.target_id,
         summary: change.summary,

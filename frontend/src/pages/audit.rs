@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use pulse_shared::audit::{ActorKind, AuditEvent, AuditQuery, AuditVerifyResponse};
+use pulse_shared::audit::{ActorKind, AuditAction, AuditEvent, AuditQuery, AuditVerifyResponse};
 use pulse_shared::people::PeopleQuery;
 
 use crate::api::{self, ApiError};
@@ -23,27 +23,6 @@ use crate::session::use_session;
 
 /// How many events one "Load more" brings.
 const PAGE_SIZE: u32 = 50;
-
-/// Actions the server records, offered as suggestions in the action filter.
-const KNOWN_ACTIONS: &[&str] = &[
-    "company.created",
-    "user.created",
-    "user.invited",
-    "user.joined",
-    "user.updated",
-    "user.deleted",
-    "user.restored",
-    "user.password_changed",
-    "invitation.revoked",
-    "team.created",
-    "team.updated",
-    "team.deleted",
-    "api_key.created",
-    "api_key.revoked",
-    "auth.login",
-    "auth.logout",
-    "auth.refresh_token_reused",
-];
 
 /// Kinds of target the server records.
 const TARGET_KINDS: &[(&str, &str)] = &[
@@ -325,7 +304,7 @@ fn AuditFilters(
                     list="audit-actions"
                 />
                 <datalist id="audit-actions">
-                    {KNOWN_ACTIONS.iter().map(|action| view! { <option value=*action></option> }).collect_view()}
+                    {AuditAction::ALL.iter().map(|action| view! { <option value=action.as_str()></option> }).collect_view()}
                 </datalist>
             </div>
             <SelectField

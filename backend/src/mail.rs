@@ -48,6 +48,13 @@ impl Mailer {
         }
     }
 
+    /// Sends a plain-text message in the background: the caller answers first, so
+    /// neither its answer nor its timing says whether a message went out.
+    pub fn send_later(&self, to: String, subject: &'static str, body: String) {
+        let mailer = self.clone();
+        tokio::spawn(async move { mailer.send(&to, subject, body).await });
+    }
+
     /// Sends a plain-text message, or logs that it was not sent when no SMTP server is
     /// configured; the error is for callers that retry.
     pub async fn deliver(&self, to: &str, subject: &str, body: String) -> anyhow::Result<Sent> {

@@ -129,8 +129,7 @@ pub async fn signup(
         }
     };
     drop(conn);
-    let mailer = state.mailer.clone();
-    tokio::spawn(async move { mailer.send(&email, subject, message).await });
+    state.mailer.send_later(email, subject, message);
     Ok(accepted)
 }
 
@@ -507,12 +506,9 @@ pub async fn request_password_reset(
         user.name,
         password_resets::RESET_MINUTES
     );
-    let mailer = state.mailer.clone();
-    tokio::spawn(async move {
-        mailer
-            .send(&user.email, "[Pulse] Reset your password", message)
-            .await
-    });
+    state
+        .mailer
+        .send_later(user.email, "[Pulse] Reset your password", message);
     Ok(accepted)
 }
 

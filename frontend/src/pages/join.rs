@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use pulse_shared::people::{AcceptInvitationRequest, InvitationPreview};
@@ -117,14 +116,7 @@ fn JoinForm(preview: InvitationPreview, token: String) -> impl IntoView {
                     let company = response.me.company.name.clone();
                     api::start_session(session, response);
                     toasts.success(format!("Welcome to {company}!"));
-                    // Leaving the page drops the token from the address bar too.
-                    navigate(
-                        "/",
-                        NavigateOptions {
-                            replace: true,
-                            ..Default::default()
-                        },
-                    );
+                    super::leave_link_page(navigate);
                 }
                 Err(error) => errors.show(&error, &["name", "password"]),
             }

@@ -45,6 +45,28 @@ fn set_title(page: &str) {
     leptos::prelude::document().set_title(&format!("{page} · Pulse"));
 }
 
+/// The secret of an e-mailed link (`/reset#…`, `/verify#…`), from the URL fragment so it
+/// never reaches server logs or the `Referer` header; an empty one is said in `errors`.
+fn link_secret(errors: crate::forms::FormErrors) -> leptos::prelude::StoredValue<String> {
+    let secret = crate::browser::location_hash();
+    if secret.is_empty() {
+        errors.set_general("This link is incomplete. Open the whole link from the e-mail.");
+    }
+    leptos::prelude::StoredValue::new(secret)
+}
+
+/// Leaves a page opened from an e-mailed link for the overview, replacing it in the
+/// history, so the link's secret leaves the address bar too.
+fn leave_link_page(navigate: impl Fn(&str, leptos_router::NavigateOptions)) {
+    navigate(
+        "/",
+        leptos_router::NavigateOptions {
+            replace: true,
+            ..Default::default()
+        },
+    );
+}
+
 /// Where to go after signing in: the `next` page when it is a path of this app, else
 /// the overview. Rationale: `next` comes from the URL, so anything that could lead to
 /// another site (`//evil.example`, `https:…`, `/\evil`) is refused.

@@ -4,14 +4,12 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use pulse_shared::auth::PasswordResetConfirm;
 use pulse_shared::validate;
 
 use crate::api;
-use crate::browser;
 use crate::components::{Button, FormField, FormMessage, use_toasts};
 use crate::forms::FormErrors;
 use crate::session::use_session;
@@ -96,13 +94,10 @@ pub fn ResetPassword() -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let navigate = use_navigate();
-    let token = StoredValue::new(browser::location_hash());
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
-    if token.with_value(String::is_empty) {
-        errors.set_general("This link is incomplete. Open the whole link from the e-mail.");
-    }
+    let token = super::link_secret(errors);
 
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -124,14 +119,7 @@ pub fn ResetPassword() -> impl IntoView {
                 Ok(response) => {
                     api::start_session(session, response);
                     toasts.success("Your password is changed; other sessions are signed out.");
-                    // Leaving the page drops the token from the address bar too.
-                    navigate(
-                        "/",
-                        NavigateOptions {
-                            replace: true,
-                            ..Default::default()
-                        },
-                    );
+                    super::leave_link_page(navigate);
                 }
                 Err(error) if error.status() == Some(404) => errors.set_general(
                     "This link no longer works: it was used, or is over 30 minutes old, or a newer one was sent. Ask for a new one.",

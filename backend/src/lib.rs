@@ -4,8 +4,7 @@
 //! integration tests and the browser tests drive the same [`server`] through
 //! [`testing`].
 
-pub mod agent_cache;
-pub mod alerts;
+pub mod alerting;
 pub mod api;
 pub mod auth;
 pub mod clock;
@@ -13,17 +12,14 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod errors;
-pub mod heartbeats;
-pub mod jobs;
 pub mod mail;
-pub mod outbox;
-
 pub mod seed;
 pub mod server;
 pub mod spa;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod worker;
 
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -170,7 +170,7 @@ async fn seed_agent(
         now,
     )
     .await?;
-    activity::build_sessions(conn, 1_000, now).await?;
+    crate::worker::sessions::build(conn, 1_000, now).await?;
     Ok(())
 }
 

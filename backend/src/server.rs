@@ -13,24 +13,24 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
-use crate::agent_cache::AgentCache;
-use crate::alerts::live::{self, Live, StreamSlots};
+use crate::alerting::live::{self, Live, StreamSlots};
 use crate::api::extract::BodyLimit;
 use crate::api::openapi::OpenApiJson;
 use crate::api::{self, ApiDoc};
+use crate::auth::device_cache::AgentCache;
 use crate::auth::password::Passwords;
 use crate::auth::rate_limit::RateLimits;
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::errors;
-use crate::heartbeats::{self, SeenBuffer};
-use crate::jobs;
 use crate::mail::Mailer;
-use crate::outbox::Outbox;
 use crate::spa::{self, Spa};
 use crate::state::{AppState, Background};
 use crate::storage;
+use crate::worker;
+use crate::worker::heartbeats::SeenBuffer;
+use crate::worker::outbox::Outbox;
 use tokio::sync::Notify;
 
 /// Runs migrations, then serves until SIGINT/SIGTERM (graceful: in-flight requests finish).
@@ -72,24 +72,24 @@ pub fn run(
             agent_cache.clone(),
         )),
         tokio::spawn(outbox.run()),
-        tokio::spawn(jobs::presence_loop(
+        tokio::spawn(worker::presence::run(
             pool.clone(),
             config.clock,
             config.presence_every,
         )),
-        tokio::spawn(jobs::retention_loop(
+        tokio::spawn(worker::retention::run(
             pool.clone(),
             store.clone(),
             config.clock,
             config.retention_every,
             config.deletion_grace,
         )),
-        tokio::spawn(jobs::sessions_loop(
+        tokio::spawn(worker::sessions::run(
             pool.clone(),
             config.clock,
             config.sessions_every,
         )),
-        tokio::spawn(heartbeats::flush_loop(
+        tokio::spawn(worker::heartbeats::flush_loop(
             seen.clone(),
             pool.clone(),
             config.seen_flush,

@@ -6,17 +6,17 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::task::JoinHandle;
 
-use crate::alerts::live::{Live, StreamSlots};
+use crate::alerting::live::{Live, StreamSlots};
 use crate::clock::Clock;
 
-use crate::agent_cache::AgentCache;
+use crate::auth::device_cache::AgentCache;
 use crate::auth::password::Passwords;
 use crate::auth::rate_limit::{RateLimits, TrustedProxies};
 use crate::auth::tokens::TokenKeys;
 use crate::db::DbPool;
-use crate::heartbeats::SeenBuffer;
 use crate::mail::Mailer;
 use crate::storage::Store;
+use crate::worker::heartbeats::SeenBuffer;
 
 /// Shared by all workers; cheap to clone.
 #[derive(Clone)]

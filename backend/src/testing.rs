@@ -388,7 +388,7 @@ fn test_config(database_url: &str, objects_dir: &Path) -> anyhow::Result<Config>
         // Heartbeats reach the database within a few milliseconds.
         ("PULSE_SEEN_FLUSH_MS", "20".into()),
         // Sessions follow stored activity within a few milliseconds; API tests also
-        // call `jobs::sessions_round` to be sure.
+        // call `worker::sessions::round` to be sure.
         ("PULSE_SESSIONS_EVERY_MS", "20".into()),
         (
             "PULSE_OBJECT_STORE",

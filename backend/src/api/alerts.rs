@@ -30,12 +30,12 @@ use tokio::time::Instant;
 
 use super::extract::Json;
 use super::paging;
-use crate::alerts::live::{LiveEvent, NoSlot, StreamSlot};
-use crate::alerts::{self, Audience, NewAlert};
+use crate::alerting::live::{LiveEvent, NoSlot, StreamSlot};
+use crate::alerting::{self, Audience, NewAlert};
 use crate::auth::principal::Principal;
 use crate::auth::rate_limit::{SENDS_PER_PERSON, STREAM_TICKETS_PER_PERSON};
 use crate::auth::secrets::{random_token, token_hash};
-use crate::db::alerts::{self as rows, Filter, Window};
+use crate::db::alerts::{self, Filter, Window};
 use crate::db::audit::{self, Change};
 use crate::db::{self, people};
 use crate::errors::ApiError;
@@ -71,7 +71,7 @@ pub async fn list(
         read: query.read,
     };
     let mut conn = db::conn(&state.pool).await?;
-    let rows = rows::inbox(
+    let rows = alerts::inbox(
         &mut conn,
         principal.company_id(),
         principal.user_id(),
@@ -94,7 +94,7 @@ pub async fn unread_count(
 ) -> Result<web::Json<UnreadCount>, ApiError> {
     principal.require(Action::ReadAlerts)?;
     let mut conn = db::conn(&state.pool).await?;
-    let unread = rows::unread(&mut conn, principal.company_id(), principal.user_id()).await?;
+    let unread = alerts::unread(&mut conn, principal.company_id(), principal.user_id()).await?;
     Ok(web::Json(UnreadCount { unread }))
 }
 
@@ -138,7 +138,7 @@ async fn mark(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ReadAlerts)?;
     let mut conn = db::conn(&state.pool).await?;
-    match rows::mark(
+    match alerts::mark(
         &mut conn,
         principal.company_id(),
         principal.user_id(),
@@ -162,7 +162,7 @@ pub async fn mark_all_read(
 ) -> Result<web::Json<MarkedRead>, ApiError> {
     principal.require(Action::ReadAlerts)?;
     let mut conn = db::conn(&state.pool).await?;
-    let marked = rows::mark_all(
+    let marked = alerts::mark_all(
         &mut conn,
         principal.company_id(),
         principal.user_id(),
@@ -205,7 +205,7 @@ pub async fn send_test(
         audience: Audience::Person(principal.user_id()),
     };
     let mut conn = db::conn(&state.pool).await?;
-    alerts::raise(&mut conn, principal.company_id(), alert, state.clock.now()).await?;
+    alerting::raise(&mut conn, principal.company_id(), alert, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -231,7 +231,7 @@ pub async fn stream_ticket(
     let ticket = random_token(32)?;
     let expires_at = state.clock.now() + chrono::Duration::seconds(TICKET_TTL_SECS);
     let mut conn = db::conn(&state.pool).await?;
-    rows::insert_ticket(
+    alerts::insert_ticket(
         &mut conn,
         principal.company_id(),
         principal.user_id(),
@@ -282,7 +282,7 @@ pub async fn stream(
         Some(ticket) => {
             let mut conn = db::conn(&state.pool).await?;
             let (company, user) =
-                rows::take_ticket(&mut conn, &token_hash(ticket), state.clock.now())
+                alerts::take_ticket(&mut conn, &token_hash(ticket), state.clock.now())
                     .await?
                     .ok_or(ApiError::Unauthorized(
                         "This stream ticket is unknown, used or expired; ask for a new one.",
@@ -333,7 +333,7 @@ pub async fn stream(
     if let Some(after) = resume_after {
         let mut conn = db::conn(&state.pool).await?;
         let window = Window::After(after);
-        let missed = rows::inbox(
+        let missed = alerts::inbox(
             &mut conn,
             company,
             user,
@@ -437,7 +437,7 @@ pub async fn preferences(
 ) -> Result<web::Json<AlertPreferences>, ApiError> {
     principal.require(Action::ReadAlerts)?;
     let mut conn = db::conn(&state.pool).await?;
-    let items = rows::preferences(&mut conn, principal.company_id(), principal.user_id()).await?;
+    let items = alerts::preferences(&mut conn, principal.company_id(), principal.user_id()).await?;
     Ok(web::Json(AlertPreferences { items }))
 }
 
@@ -472,11 +472,11 @@ pub async fn update_preferences(
     let mut conn = db::conn(&state.pool).await?;
     let items = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            let before = rows::preferences(conn, company, user).await?;
+            let before = alerts::preferences(conn, company, user).await?;
             if !body.items.is_empty() {
-                rows::save_preferences(conn, company, user, &body.items).await?;
+                alerts::save_preferences(conn, company, user, &body.items).await?;
             }
-            let after = rows::preferences(conn, company, user).await?;
+            let after = alerts::preferences(conn, company, user).await?;
             if before != after {
                 let change = Change {
                     action: AuditAction::AlertPreferencesUpdated,

@@ -4,7 +4,7 @@
 //! Sessions are a 15-minute access token (returned in the body, kept in memory by the
 //! app) and an opaque refresh token in an `HttpOnly; SameSite=Strict` cookie scoped to
 //! this path, stored hashed and rotated on every use. Presenting a token that was
-//! rotated more than [`sessions::REUSE_GRACE`] ago revokes its whole family: someone
+//! rotated more than [`refresh_tokens::REUSE_GRACE`] ago revokes its whole family: someone
 //! else has a copy. (Within the grace, two tabs refreshing at once both succeed.)
 
 use actix_web::cookie::{Cookie, SameSite, time};
@@ -35,7 +35,7 @@ use crate::db::audit::{self, Actor, Change};
 use crate::db::password_resets::{self, PasswordResetRow};
 use crate::db::people::{self, CompanyRow, UserRow};
 use crate::db::signups::{self, SignupRow};
-use crate::db::{self, sessions};
+use crate::db::{self, refresh_tokens};
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -324,7 +324,7 @@ pub async fn refresh(
     // `None`: refused (unknown, expired, revoked, reused, or the person was deactivated).
     let rotation = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            let Some(token) = sessions::find_for_update(conn, &hash).await? else {
+            let Some(token) = refresh_tokens::find_for_update(conn, &hash).await? else {
                 return Ok(None);
             };
             let company = CompanyId(token.company_id);
@@ -334,10 +334,10 @@ pub async fn refresh(
             }
             let reused = token
                 .used_at
-                .is_some_and(|used| now - used > sessions::REUSE_GRACE);
+                .is_some_and(|used| now - used > refresh_tokens::REUSE_GRACE);
             if reused {
                 // A rotated token came back: it was copied. End every session of this sign-in.
-                sessions::revoke_family(conn, company, token.family_id, now).await?;
+                refresh_tokens::revoke_family(conn, company, token.family_id, now).await?;
                 let change = Change {
                     action: AuditAction::AuthRefreshTokenReused,
                     target_kind: "user",
@@ -354,14 +354,14 @@ pub async fn refresh(
             // Within the grace period a second use is a second tab racing the first, not
             // a thief: it gets its own successor and the first use time stays.
             if token.used_at.is_none() {
-                sessions::mark_used(conn, &hash, now).await?;
+                refresh_tokens::mark_used(conn, &hash, now).await?;
             }
             let next = random_token(32)?;
-            sessions::insert(
+            refresh_tokens::insert(
                 conn,
                 company,
                 UserId(user.id),
-                sessions::Family {
+                refresh_tokens::Family {
                     id: token.family_id,
                     started: token.family_started_at,
                 },
@@ -406,9 +406,11 @@ pub async fn logout(
         let mut actor = request_actor(&req, ActorKind::User, None);
         let mut conn = db::conn(&state.pool).await?;
         conn.transaction::<_, ApiError, _>(async |conn| {
-            if let Some(token) = sessions::find_for_update(conn, &hash).await? {
+            if let Some(token) = refresh_tokens::find_for_update(conn, &hash).await? {
                 let company = CompanyId(token.company_id);
-                if sessions::revoke_family(conn, company, token.family_id, actor.at).await? > 0 {
+                if refresh_tokens::revoke_family(conn, company, token.family_id, actor.at).await?
+                    > 0
+                {
                     actor.id = Some(token.user_id);
                     let change = Change {
                         action: AuditAction::AuthLogout,
@@ -436,11 +438,11 @@ pub(crate) async fn start_session(
     now: DateTime<Utc>,
 ) -> Result<String, ApiError> {
     let token = random_token(32)?;
-    let family = sessions::Family {
+    let family = refresh_tokens::Family {
         id: Uuid::now_v7(),
         started: now,
     };
-    sessions::insert(conn, company, user, family, token_hash(&token), now).await?;
+    refresh_tokens::insert(conn, company, user, family, token_hash(&token), now).await?;
     Ok(token)
 }
 
@@ -569,7 +571,7 @@ pub async fn confirm_password_reset(
             }
             people::set_password(conn, company, user_id, &password_hash).await?;
             password_resets::mark_used(conn, &hash, now).await?;
-            let ended = sessions::revoke_user(conn, company, user_id, now).await?;
+            let ended = refresh_tokens::revoke_user(conn, company, user_id, now).await?;
             let actor = Actor {
                 id: Some(user.id),
                 ..actor_base
@@ -621,7 +623,7 @@ fn refresh_cookie(state: &AppState, value: String) -> Cookie<'static> {
         .http_only(true)
         .secure(state.secure_cookies)
         .same_site(SameSite::Strict)
-        .max_age(time::Duration::days(sessions::REFRESH_TOKEN_DAYS))
+        .max_age(time::Duration::days(refresh_tokens::REFRESH_TOKEN_DAYS))
         .finish()
 }
 

@@ -12,7 +12,7 @@ use super::extract::Json;
 use crate::auth::principal::Principal;
 use crate::auth::rate_limit::PASSWORD_FAILURES_PER_PERSON;
 use crate::db::audit::{self, Change};
-use crate::db::{self, people, sessions};
+use crate::db::{self, people, refresh_tokens};
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -85,7 +85,8 @@ pub async fn change_password(
         .transaction::<_, ApiError, _>(async |conn| {
             people::set_password(conn, company_id, user_id, &new_hash).await?;
             let ended =
-                sessions::revoke_user(conn, company_id, user_id, principal.actor().at).await?;
+                refresh_tokens::revoke_user(conn, company_id, user_id, principal.actor().at)
+                    .await?;
             let change = Change {
                 action: AuditAction::UserPasswordChanged,
                 target_kind: "user",

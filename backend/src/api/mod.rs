@@ -7,12 +7,12 @@
 //! full relative to its scope, so every route appears in `/api/v1/openapi.json`.
 
 pub mod activity;
-pub mod agent;
 pub mod agents;
 pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod device;
 pub mod extract;
 pub mod health;
 pub mod invitations;
@@ -44,11 +44,11 @@ pub fn v1() -> Scope<
     // Routes are tried in order: the agents' calls, by far the most frequent, come
     // first, so they never wait on the pattern matching of the routes with parameters.
     scope::scope("/api/v1")
-        .service(agent::enroll)
-        .service(agent::heartbeat)
-        .service(agent::policy)
-        .service(agent::upload_activity)
-        .service(screenshots::upload)
+        .service(device::enroll)
+        .service(device::heartbeat)
+        .service(device::policy)
+        .service(device::upload_activity)
+        .service(device::screenshots::upload)
         .service(openapi::document)
         .service(system::status)
         .service(auth::signup)

@@ -16,7 +16,7 @@ use super::reach::Reachable;
 use crate::auth::principal::Principal;
 use crate::db::audit::{self, Change};
 use crate::db::people::{self, PeopleFilter};
-use crate::db::{self, policies, sessions, teams};
+use crate::db::{self, policies, refresh_tokens, teams};
 use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -186,7 +186,7 @@ pub async fn update(
                 return Err(ApiError::Conflict("The company must keep at least one active owner.".into()));
             }
             if before.is_active() && !after.is_active() {
-                sessions::revoke_user(conn, company, id, actor.at).await?;
+                refresh_tokens::revoke_user(conn, company, id, actor.at).await?;
             }
             let change = Change {
                 action: AuditAction::UserUpdated,
@@ -250,7 +250,7 @@ pub async fn remove(
             return Err(ApiError::Conflict("The company must keep at least one active owner.".into()));
         }
         crate::db::api_keys::revoke_created_by(conn, company, id, actor.at).await?;
-        sessions::revoke_user(conn, company, id, actor.at).await?;
+        refresh_tokens::revoke_user(conn, company, id, actor.at).await?;
         let agents = crate::db::agents::revoke_for_user(conn, company, id, actor.at).await?;
         let change = Change {
             action: AuditAction::UserDeleted,

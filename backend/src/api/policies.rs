@@ -15,10 +15,10 @@ use serde_json::json;
 
 use super::extract::Json;
 use super::reach::Reachable;
-use crate::alerts::{self, Audience, NewAlert};
+use crate::alerting::{self, Audience, NewAlert};
 use crate::auth::principal::Principal;
 use crate::db::audit::{self, Change};
-use crate::db::policies::{self as rows, Level, PolicyRow};
+use crate::db::policies::{self, Level, PolicyRow};
 use crate::db::{self, people, teams};
 use crate::domain::access::Action;
 use crate::domain::policies::changed_fields;
@@ -35,11 +35,12 @@ pub async fn overview(
     principal.require(Action::ManagePolicies)?;
     let company = principal.company_id();
     let mut conn = db::conn(&state.pool).await?;
-    let default = rows::company(&mut conn, company, state.clock.now()).await?;
-    let (employees, teams): (Vec<PolicyRow>, Vec<PolicyRow>) = rows::overrides(&mut conn, company)
-        .await?
-        .into_iter()
-        .partition(|row| row.user_id.is_some());
+    let default = policies::company(&mut conn, company, state.clock.now()).await?;
+    let (employees, teams): (Vec<PolicyRow>, Vec<PolicyRow>) =
+        policies::overrides(&mut conn, company)
+            .await?
+            .into_iter()
+            .partition(|row| row.user_id.is_some());
     Ok(web::Json(PolicyOverview {
         company: default.into_company(),
         teams: teams.into_iter().map(PolicyRow::into_entry).collect(),
@@ -67,7 +68,7 @@ pub async fn put_company(
         &mut conn,
         &principal,
         Level::Company,
-        Some(rows::to_json(&body)),
+        Some(policies::to_json(&body)),
         "the company",
         state.deletion_grace,
     )
@@ -181,7 +182,7 @@ pub async fn effective_for(
     if !reach.includes(&person) {
         return Err(ApiError::NotFound);
     }
-    let effective = rows::effective(&mut conn, company, *id, person.team_id).await?;
+    let effective = policies::effective(&mut conn, company, *id, person.team_id).await?;
     Ok(web::Json(EffectivePolicy {
         user_id: *id,
         settings: effective.settings,
@@ -211,7 +212,7 @@ async fn set_override(
     if let Some(body) = &body {
         check(body.check())?;
     }
-    let settings = body.as_ref().map(rows::to_json);
+    let settings = body.as_ref().map(policies::to_json);
     let written = change(
         &mut conn,
         principal,
@@ -248,23 +249,23 @@ async fn change(
     let actor = principal.actor().clone();
     let now = actor.at;
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let default = rows::lock(conn, company, now).await?;
-        rows::note_retention(conn, company).await?;
+        let default = policies::lock(conn, company, now).await?;
+        policies::note_retention(conn, company).await?;
         let before = match level {
             Level::Company => Some(default),
-            _ => rows::find(conn, company, level).await?,
+            _ => policies::find(conn, company, level).await?,
         };
         let before_json = before.as_ref().map(|row| row.settings.clone());
         let after = match settings {
             Some(settings) if before_json.as_ref() == Some(&settings) => return Ok(before),
-            Some(settings) => Some(rows::put(conn, company, level, settings, now).await?),
+            Some(settings) => Some(policies::put(conn, company, level, settings, now).await?),
             None if before.is_none() => return Ok(None),
             None => {
-                rows::remove(conn, company, level).await?;
+                policies::remove(conn, company, level).await?;
                 None
             }
         };
-        rows::hold_lowered_retention(conn, company, now, now + grace).await?;
+        policies::hold_lowered_retention(conn, company, now, now + grace).await?;
         let after_json = after.as_ref().map(|row| row.settings.clone());
         let changed = changed_fields(
             before_json.as_ref().unwrap_or(&json!({})),
@@ -311,7 +312,7 @@ async fn change(
             },
             audience: Audience::Company,
         };
-        alerts::raise(conn, company, alert, now).await?;
+        alerting::raise(conn, company, alert, now).await?;
         Ok(after)
     })
     .await

@@ -22,14 +22,14 @@ use super::paging;
 use crate::auth::principal::Principal;
 use crate::auth::rate_limit::SENDS_PER_PERSON;
 use crate::auth::secrets::random_token;
-use crate::db::alerts as alert_rows;
+
 use crate::db::audit::{self, Change};
 use crate::db::webhooks::{self, DeliveryRow, EndpointChanges, EndpointRow};
 use crate::domain::access::Action;
 use crate::domain::webhooks as rules;
 use crate::errors::ApiError;
-use crate::outbox;
 use crate::state::AppState;
+use crate::worker::outbox;
 
 /// The most characters of a description.
 const DESCRIPTION_CHARS: usize = 200;
@@ -379,7 +379,7 @@ pub async fn replay(
 async fn queue(conn: &mut AsyncPgConnection, row: &DeliveryRow) -> Result<(), ApiError> {
     conn.transaction::<_, ApiError, _>(async |conn| {
         webhooks::insert_deliveries(conn, std::slice::from_ref(row)).await?;
-        alert_rows::notify(conn, outbox::CHANNEL, "").await?;
+        crate::db::alerts::notify(conn, outbox::CHANNEL, "").await?;
         Ok(())
     })
     .await

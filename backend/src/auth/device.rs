@@ -9,7 +9,7 @@ use pulse_shared::ids::{AgentId, CompanyId, UserId};
 
 use super::principal::bearer;
 use super::secrets::token_hash;
-pub use crate::agent_cache::Device;
+pub use crate::auth::device_cache::Device;
 use crate::db::{self, agents};
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -21,7 +21,7 @@ const ENROLL_AGAIN: &str =
     "This agent's credential is not valid (revoked, or its employee left); enroll it again.";
 
 /// An enrolled, unrevoked agent whose employee is active: from the replica's cache
-/// (see `agent_cache`), else one indexed query.
+/// (see [`super::device_cache`]), else one indexed query.
 impl FromRequest for Device {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;

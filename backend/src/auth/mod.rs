@@ -2,6 +2,7 @@
 //! [`Principal`](principal::Principal) extractor every protected handler takes.
 
 pub mod device;
+pub mod device_cache;
 pub mod password;
 pub mod principal;
 pub mod rate_limit;

@@ -1,4 +1,4 @@
-//! Alerts and their recipients: the statements behind [`crate::alerts::raise`], a
+//! Alerts and their recipients: the statements behind [`crate::alerting::raise`], a
 //! person's inbox, read state, preferences and stream tickets.
 
 use chrono::{DateTime, Utc};
@@ -163,8 +163,8 @@ pub async fn insert_recipients(
     .await
 }
 
-/// Wakes the replicas: `channel` is [`crate::alerts::live::ALERTS_CHANNEL`] or
-/// [`crate::outbox::CHANNEL`]. Postgres delivers it when the transaction commits.
+/// Wakes the replicas: `channel` is [`crate::alerting::live::ALERTS_CHANNEL`] or
+/// [`crate::worker::outbox::CHANNEL`]. Postgres delivers it when the transaction commits.
 pub async fn notify(conn: &mut AsyncPgConnection, channel: &str, payload: &str) -> QueryResult<()> {
     diesel::sql_query("SELECT pg_notify($1, $2)")
         .bind::<Text, _>(channel)

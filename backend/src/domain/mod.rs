@@ -4,7 +4,7 @@
 /// The permission table lives in `pulse-shared`, so the web app and the server read the same one.
 pub use pulse_shared::access;
 pub mod audit;
+pub mod images;
 pub mod policies;
-pub mod screenshots;
 pub mod sessions;
 pub mod webhooks;

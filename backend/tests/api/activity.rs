@@ -40,7 +40,7 @@ pub async fn upload(app: &TestApp, credential: &str, events: &[Value]) -> reqwes
 /// Folds every stored batch into sessions (the server does it within milliseconds in
 /// tests; this makes it certain).
 async fn settle(app: &TestApp) {
-    pulse_backend::jobs::sessions_round(&app.pool().unwrap(), app.now())
+    pulse_backend::worker::sessions::round(&app.pool().unwrap(), app.now())
         .await
         .unwrap();
 }
@@ -530,7 +530,7 @@ async fn the_policy_decides_what_is_kept_and_for_how_long() {
     let pool = app.pool().unwrap();
     let week = app.now() + Duration::days(8);
     assert_eq!(
-        pulse_backend::jobs::retention_round(&pool, week)
+        pulse_backend::worker::retention::activity_round(&pool, week)
             .await
             .unwrap(),
         Some(4),

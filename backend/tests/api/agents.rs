@@ -353,7 +353,7 @@ async fn agents_are_filtered_by_host_employee_and_status_and_counted_within_reac
     let other = enroll(&app, &org, &org.outsider, "other-pc").await;
     let credential = laptop["credential"].as_str().unwrap();
     assert_eq!(heartbeat(&app, credential, "active").await.status(), 200);
-    pulse_backend::jobs::presence_round(&app.pool().unwrap(), app.now())
+    pulse_backend::worker::presence::round(&app.pool().unwrap(), app.now())
         .await
         .unwrap();
     let revoked = send(
@@ -608,7 +608,7 @@ async fn the_policy_is_served_with_an_etag_and_304_while_unchanged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_alert_per_transition_between_online_and_offline() {
-    use pulse_backend::jobs::presence_round;
+    use pulse_backend::worker::presence::round as presence_round;
     let app = TestApp::spawn().await.unwrap();
     let org = Org::create(&app, "presence").await;
     let pool = app.pool().unwrap();
@@ -670,7 +670,7 @@ async fn one_alert_per_transition_between_online_and_offline() {
 /// no transaction holds every agent row until the last alert is written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fleet_going_offline_at_once_is_taken_in_batches_with_one_alert_each() {
-    use pulse_backend::jobs::presence_round;
+    use pulse_backend::worker::presence::round as presence_round;
     let app = TestApp::spawn().await.unwrap();
     let org = Org::create(&app, "fleet").await;
     let pool = app.pool().unwrap();
@@ -716,7 +716,7 @@ async fn a_fleet_going_offline_at_once_is_taken_in_batches_with_one_alert_each()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_is_online_for_its_own_heartbeat_interval() {
-    use pulse_backend::jobs::presence_round;
+    use pulse_backend::worker::presence::round as presence_round;
     let app = TestApp::spawn().await.unwrap();
     let org = Org::create(&app, "interval").await;
     let pool = app.pool().unwrap();

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use pulse_backend::alerts::{self, Audience, NewAlert};
+use pulse_backend::alerting::{self, Audience, NewAlert};
 use pulse_backend::testing::TestApp;
 use pulse_shared::alerts::{AlertKind, AlertSubject};
 use pulse_shared::ids::{AgentId, CompanyId, UserId};
@@ -32,7 +32,7 @@ async fn raise(app: &TestApp, org: &Org, kind: AlertKind, subject: AlertSubject)
         subject,
         audience: Audience::Company,
     };
-    alerts::raise(&mut conn, company(org), alert, app.now())
+    alerting::raise(&mut conn, company(org), alert, app.now())
         .await
         .unwrap()
         .is_some()

@@ -131,7 +131,7 @@ async fn an_address_cannot_be_squatted_and_unopened_signups_expire() {
         404
     );
     let pool = app.pool().unwrap();
-    pulse_backend::jobs::purge_ended_credentials(&pool, day_later)
+    pulse_backend::worker::retention::purge_ended_credentials(&pool, day_later)
         .await
         .unwrap();
     assert_eq!(
@@ -415,7 +415,7 @@ async fn sign_ins_end_after_ninety_days_and_ended_tokens_are_purged() {
     );
     let pool = app.pool().unwrap();
     let purge = async |days: i64| {
-        pulse_backend::jobs::purge_ended_credentials(
+        pulse_backend::worker::retention::purge_ended_credentials(
             &pool,
             app.now() + chrono::Duration::days(days),
         )

@@ -170,14 +170,14 @@ async fn alerts_go_to_the_endpoints_that_want_their_kind() {
 
     let pool = app.pool().unwrap();
     let mut conn = pool.get().await.unwrap();
-    let alert = pulse_backend::alerts::NewAlert {
+    let alert = pulse_backend::alerting::NewAlert {
         kind: pulse_shared::alerts::AlertKind::AgentOffline,
         title: "Agent on LAPTOP-7 is offline".into(),
         body: "Last seen 3 minutes ago.".into(),
         subject: pulse_shared::alerts::AlertSubject::default(),
-        audience: pulse_backend::alerts::Audience::Company,
+        audience: pulse_backend::alerting::Audience::Company,
     };
-    pulse_backend::alerts::raise(&mut conn, org.owner.body.me.company.id, alert, app.now())
+    pulse_backend::alerting::raise(&mut conn, org.owner.body.me.company.id, alert, app.now())
         .await
         .unwrap();
     // A personal test alert never leaves the company.
@@ -393,7 +393,7 @@ async fn a_hanging_endpoint_holds_up_nobody_else() {
     assert_eq!(detail["delivery"]["status"], "succeeded");
     assert_eq!(answering.seen().len(), 1);
     assert!(
-        hanging.seen().len() <= pulse_backend::outbox::PER_ENDPOINT,
+        hanging.seen().len() <= pulse_backend::worker::outbox::PER_ENDPOINT,
         "{} requests in flight to one endpoint",
         hanging.seen().len()
     );

@@ -12,9 +12,9 @@ use pulse_shared::ids::{AlertId, CompanyId, UserId};
 use pulse_shared::webhooks::WebhookEvent;
 use serde_json::json;
 
-use crate::db::alerts::{self as rows, AlertRow};
+use crate::db::alerts::{self, AlertRow};
 use crate::db::webhooks::{self, DeliveryRow};
-use crate::outbox;
+use crate::worker::outbox;
 
 /// Who an alert is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +48,7 @@ pub async fn raise(
 ) -> diesel::QueryResult<Option<AlertId>> {
     conn.transaction(async |conn| {
         if let Some(condition) = alert.kind.resolves() {
-            rows::resolve(conn, company, &open_key(condition, &alert.subject), now).await?;
+            alerts::resolve(conn, company, &open_key(condition, &alert.subject), now).await?;
         }
         let id = AlertId::generate();
         let row = AlertRow {
@@ -69,14 +69,14 @@ pub async fn raise(
             resolved_at: None,
             created_at: now,
         };
-        if !rows::insert(conn, &row).await? {
+        if !alerts::insert(conn, &row).await? {
             return Ok(None);
         }
         let person = match alert.audience {
             Audience::Person(user) => Some(user),
             Audience::Company => None,
         };
-        let reached = rows::insert_recipients(
+        let reached = alerts::insert_recipients(
             conn,
             company,
             id,
@@ -88,10 +88,10 @@ pub async fn raise(
         .await?;
         let deliveries = webhook_deliveries(conn, company, &row).await?;
         if reached.iter().any(|recipient| recipient.in_app) {
-            rows::notify(conn, live::ALERTS_CHANNEL, &live::payload(company, id)).await?;
+            alerts::notify(conn, live::ALERTS_CHANNEL, &live::payload(company, id)).await?;
         }
         if deliveries > 0 || reached.iter().any(|recipient| recipient.by_email) {
-            rows::notify(conn, outbox::CHANNEL, "").await?;
+            alerts::notify(conn, outbox::CHANNEL, "").await?;
         }
         Ok(Some(id))
     })
@@ -105,7 +105,7 @@ pub async fn is_open(
     kind: AlertKind,
     subject: &AlertSubject,
 ) -> diesel::QueryResult<bool> {
-    rows::is_open(conn, company, &open_key(kind, subject)).await
+    alerts::is_open(conn, company, &open_key(kind, subject)).await
 }
 
 /// Queues the alert for every enabled endpoint that wants its kind; answers how many.

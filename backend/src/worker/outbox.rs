@@ -4,7 +4,7 @@
 //! same attempt twice at once, and pick up what a crashed replica left.
 //!
 //! It wakes on `NOTIFY pulse_outbox` (sent by the transactions that queue work, heard
-//! by [`crate::alerts::live::listen`]), when one of its sends finishes, and otherwise
+//! by [`crate::alerting::live::listen`]), when one of its sends finishes, and otherwise
 //! every `PULSE_OUTBOX_POLL_MS`, which is also when retries come due.
 //!
 //! Sends run as tasks of their own, so a round never waits for the slowest receiver.

@@ -1,5 +1,8 @@
-//! `/api/v1/agent/*`: what desktop agents call. `enroll` trades an enrollment token for
-//! a device credential; every other call sends that credential as a bearer token.
+//! `/api/v1/agent/*`: every call desktop agents make. `enroll` trades an enrollment
+//! token for a device credential; every other call (heartbeat, activity, policy, and
+//! the screenshot upload in [`screenshots`]) sends that credential as a bearer token.
+
+pub mod screenshots;
 
 use actix_web::http::header::{self, ETag, EntityTag};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};

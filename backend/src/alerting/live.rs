@@ -17,10 +17,10 @@ use pulse_shared::ids::{AlertId, CompanyId, UserId};
 use tokio::sync::{Notify, broadcast};
 use uuid::Uuid;
 
-use crate::agent_cache::{self, AgentCache};
-use crate::db::alerts::{self as rows, AlertRow};
+use crate::auth::device_cache::{self, AgentCache};
+use crate::db::alerts::{self, AlertRow};
 use crate::db::{self, DbPool};
-use crate::outbox;
+use crate::worker::outbox;
 
 /// The channel new alerts are announced on.
 pub const ALERTS_CHANNEL: &str = "pulse_alerts";
@@ -167,7 +167,7 @@ async fn listen_once(
     diesel::sql_query(format!("LISTEN {}", outbox::CHANNEL))
         .execute(&mut conn)
         .await?;
-    diesel::sql_query(format!("LISTEN {}", agent_cache::CHANNEL))
+    diesel::sql_query(format!("LISTEN {}", device_cache::CHANNEL))
         .execute(&mut conn)
         .await?;
     *connected = true;
@@ -184,7 +184,7 @@ async fn listen_once(
             outbox_wake.notify_one();
             continue;
         }
-        if notification.channel == agent_cache::CHANNEL {
+        if notification.channel == device_cache::CHANNEL {
             match notification.payload.parse() {
                 Ok(company) => agent_cache.forget_company(company),
                 Err(_) => agent_cache.forget_all(),
@@ -223,7 +223,7 @@ async fn load_in_order(
 
 async fn load(pool: &DbPool, company: CompanyId, alert: AlertId) -> Result<LiveAlert, db::DbError> {
     let mut conn = db::conn(pool).await?;
-    let (alert, recipients) = rows::with_recipients(&mut conn, company, alert).await?;
+    let (alert, recipients) = alerts::with_recipients(&mut conn, company, alert).await?;
     Ok(LiveAlert {
         company,
         alert,

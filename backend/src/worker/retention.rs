@@ -1,0 +1,182 @@
+//! Retention: activity, sessions and screenshots past their person's retention, people
+//! past their deletion grace, ended retention holds and credentials, and old rate-limit
+//! counters are deleted.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+
+use crate::clock::Clock;
+use crate::db::{self, DbPool, activity, refresh_tokens, screenshots};
+use crate::storage::{self, Store};
+
+/// The advisory lock of the retention job.
+const RETENTION_LOCK: i64 = 0x7075_6c73_655f_7265; // "pulse_re"
+/// Rows the retention job deletes per table and transaction.
+const RETENTION_BATCH: i64 = 10_000;
+/// The advisory lock of the screenshot retention job.
+const SCREENSHOT_RETENTION_LOCK: i64 = 0x7075_6c73_655f_7372; // "pulse_sr"
+/// Screenshots deleted per transaction, and objects deleted per transaction.
+pub const SCREENSHOT_BATCH: i64 = 500;
+/// Batches one round does at most, so a backlog is worked off over several rounds
+/// instead of holding a replica for long.
+const SCREENSHOT_MAX_BATCHES: usize = 40;
+
+/// Deletes expired activity and screenshots, and the people deleted more than `grace`
+/// ago, every `period` until the process ends.
+pub async fn run(
+    pool: DbPool,
+    store: Store,
+    clock: Clock,
+    period: Duration,
+    grace: chrono::Duration,
+) {
+    super::every(clock, period, "retention", |now| {
+        let (pool, store) = (pool.clone(), store.clone());
+        async move {
+            let people = purge_deleted_people(&pool, now - grace).await?;
+            let holds = purge_retention_holds(&pool, now).await?;
+            let activity = activity_round(&pool, now).await?;
+            let screenshots = screenshots_round(&pool, &store, now).await?;
+            let credentials = purge_ended_credentials(&pool, now).await?;
+            let counters = crate::auth::rate_limit::prune(&pool, now).await?;
+            if let (Some(rows), Some(shots)) = (activity, screenshots) {
+                tracing::info!(
+                    activity_rows = rows,
+                    screenshots = shots.screenshots,
+                    objects = shots.objects,
+                    credentials,
+                    counters,
+                    people,
+                    holds,
+                    "retention"
+                );
+            }
+            Ok(())
+        }
+    })
+    .await;
+}
+
+/// Deletes the activity events and work sessions past each employee's retention at
+/// `now`, a batch per transaction until none is left. Answers how many rows went, or
+/// `None` when another replica holds the job's lock.
+pub async fn activity_round(
+    pool: &DbPool,
+    now: DateTime<Utc>,
+) -> Result<Option<usize>, db::DbError> {
+    let mut conn = db::conn(pool).await?;
+    let mut total = 0;
+    loop {
+        let deleted = conn
+            .transaction::<_, db::DbError, _>(async |conn| {
+                if !super::try_lock(conn, RETENTION_LOCK).await? {
+                    return Ok(None);
+                }
+                Ok(Some(
+                    activity::delete_expired(conn, now, RETENTION_BATCH).await?,
+                ))
+            })
+            .await?;
+        match deleted {
+            None if total == 0 => return Ok(None),
+            Some(deleted) if deleted > 0 => total += deleted,
+            _ => return Ok(Some(total)),
+        }
+    }
+}
+
+/// Removes the people deleted before `before`, with everything recorded about them;
+/// answers how many. Any replica may do it: deleting twice deletes no more.
+pub async fn purge_deleted_people(
+    pool: &DbPool,
+    before: DateTime<Utc>,
+) -> Result<usize, db::DbError> {
+    let mut conn = db::conn(pool).await?;
+    Ok(db::people::purge_deleted(&mut conn, before).await?)
+}
+
+/// Deletes the retention holds that ended before `now`; answers how many.
+pub async fn purge_retention_holds(
+    pool: &DbPool,
+    now: DateTime<Utc>,
+) -> Result<usize, db::DbError> {
+    let mut conn = db::conn(pool).await?;
+    Ok(db::policies::purge_retention_holds(&mut conn, now).await?)
+}
+
+/// Deletes the credentials that ended before `now`: refresh tokens (expired or revoked
+/// a day before, in batches), password-reset links (expired a day before) and sign-up
+/// links (expired); answers how many. Any
+/// replica may do it: deleting twice deletes no more.
+pub async fn purge_ended_credentials(
+    pool: &DbPool,
+    now: DateTime<Utc>,
+) -> Result<usize, db::DbError> {
+    let mut conn = db::conn(pool).await?;
+    let mut total = db::password_resets::purge(&mut conn, now).await?
+        + db::signups::purge(&mut conn, now).await?;
+    loop {
+        let purged = refresh_tokens::purge(&mut conn, now, RETENTION_BATCH).await?;
+        total += purged;
+        if i64::try_from(purged).unwrap_or(0) < RETENTION_BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// What one retention round removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScreenshotRetention {
+    /// Screenshots (with their views) deleted.
+    pub screenshots: usize,
+    /// Objects deleted from the store: those screenshots' images and thumbnails, and
+    /// any other queued deletion that was due.
+    pub objects: usize,
+}
+
+/// One round at `now` (a parameter, so tests can move the clock): deletes the
+/// screenshots captured longer ago than their person's effective
+/// `screenshot_retention_days`, in batches of [`SCREENSHOT_BATCH`], each batch in a
+/// transaction under the job's advisory lock; then deletes the queued objects that are
+/// due. `None` when another replica holds the lock.
+pub async fn screenshots_round(
+    pool: &DbPool,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<ScreenshotRetention>> {
+    let mut round = ScreenshotRetention::default();
+    let mut conn = db::conn(pool).await?;
+    for _ in 0..SCREENSHOT_MAX_BATCHES {
+        let expired = conn
+            .transaction::<_, db::DbError, _>(async |conn| {
+                if !super::try_lock(conn, SCREENSHOT_RETENTION_LOCK).await? {
+                    return Ok(None);
+                }
+                Ok(Some(
+                    screenshots::expire(conn, now, SCREENSHOT_BATCH).await?,
+                ))
+            })
+            .await?;
+        let Some(expired) = expired else {
+            return Ok(None);
+        };
+        round.screenshots += expired;
+        if i64::try_from(expired).unwrap_or(0) < SCREENSHOT_BATCH {
+            break;
+        }
+    }
+    drop(conn);
+    // Deletions are queued at the database's clock; a `now` set back by a test must
+    // still see those due by the wall clock.
+    let due = now.max(Clock::system().now());
+    for _ in 0..SCREENSHOT_MAX_BATCHES {
+        let deleted = storage::drain(pool, store.as_ref(), due, SCREENSHOT_BATCH).await?;
+        round.objects += deleted;
+        if i64::try_from(deleted).unwrap_or(0) < SCREENSHOT_BATCH {
+            break;
+        }
+    }
+    Ok(Some(round))
+}

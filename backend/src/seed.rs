@@ -4,7 +4,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use pulse_shared::activity::ActivityEvent;
-use pulse_shared::audit::{ActorKind, AuditAction};
+use pulse_shared::agents::{AgentState, AgentStatus};
+use pulse_shared::audit::{ActorKind, AuditAction, TargetKind};
 use pulse_shared::ids::{AgentId, CompanyId, TeamId, UserId};
 use pulse_shared::people::{Role, UserStatus};
 use serde_json::json;
@@ -138,8 +139,8 @@ async fn seed_agent(
         .last()
         .is_some_and(|event| now - event.started_at < Duration::minutes(15));
     let agent = agents::AgentRow {
-        company_id: company.0,
-        id: Uuid::now_v7(),
+        company_id: company,
+        id: AgentId(Uuid::now_v7()),
         user_id: user.id,
         hostname: format!("{first}-{}", ["laptop", "desktop", "mbp"][index % 3]),
         os: [
@@ -157,14 +158,22 @@ async fn seed_agent(
             .map_or(now, |at| at.and_utc() - Duration::days(1)),
         last_seen_at: Some(last_seen),
         // Computers stay on out of hours, locked.
-        last_state: Some(if working_now { "active" } else { "locked" }.into()),
-        presence: if quiet { "offline" } else { "online" }.into(),
+        last_state: Some(if working_now {
+            AgentState::Active
+        } else {
+            AgentState::Locked
+        }),
+        presence: if quiet {
+            AgentStatus::Offline
+        } else {
+            AgentStatus::Online
+        },
         revoked_at: None,
     };
     agents::insert_agent(conn, &agent).await?;
     activity::insert_events(
         conn,
-        (company, AgentId(agent.id), UserId(user.id)),
+        (company, agent.id, user.id),
         &events,
         Duration::minutes(5),
         now,
@@ -208,12 +217,12 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
     // Everyone shares the demo password; hash it once.
     let password_hash = passwords.hash(DEMO_PASSWORD.into()).await?;
     let company = CompanyRow {
-        id: Uuid::now_v7(),
+        id: CompanyId(Uuid::now_v7()),
         name: "Demo Co".into(),
         created_at: now,
         updated_at: now,
     };
-    let company_id = CompanyId(company.id);
+    let company_id = company.id;
     let system = Actor {
         kind: ActorKind::System,
         id: None,
@@ -221,22 +230,22 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
         user_agent: None,
         at: now,
     };
-    let person = |name: &str, role: Role, team: Option<Uuid>| {
+    let person = |name: &str, role: Role, team: Option<TeamId>| {
         let email = format!(
             "{}@demo.pulse.test",
             name.split(' ').next().unwrap_or(name).to_lowercase()
         );
         UserRow {
             company_id: company.id,
-            id: Uuid::now_v7(),
+            id: UserId(Uuid::now_v7()),
             email: if role == Role::Owner {
                 DEMO_EMAIL.into()
             } else {
                 email
             },
             name: name.into(),
-            role: role.as_str().into(),
-            status: UserStatus::Active.as_str().into(),
+            role,
+            status: UserStatus::Active,
             team_id: team,
             password_hash: password_hash.clone(),
             created_at: now,
@@ -248,7 +257,7 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
         people::insert_company(conn, &company).await?;
         let record = async |conn: &mut AsyncPgConnection,
                             action: AuditAction,
-                            kind: &str,
+                            kind: TargetKind,
                             id: Uuid,
                             summary: serde_json::Value| {
             audit::record(
@@ -267,8 +276,8 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
         record(
             conn,
             AuditAction::CompanyCreated,
-            "company",
-            company.id,
+            TargetKind::Company,
+            company.id.0,
             json!({"after": {"name": company.name}, "seed": "demo"}),
         )
         .await?;
@@ -280,7 +289,7 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
         for (name, manager) in TEAMS {
             let team = TeamRow {
                 company_id: company.id,
-                id: Uuid::now_v7(),
+                id: TeamId(Uuid::now_v7()),
                 name: name.into(),
                 created_at: now,
                 updated_at: now,
@@ -289,8 +298,8 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
             record(
                 conn,
                 AuditAction::TeamCreated,
-                "team",
-                team.id,
+                TargetKind::Team,
+                team.id.0,
                 json!({"after": {"name": name}}),
             )
             .await?;
@@ -305,8 +314,8 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
             record(
                 conn,
                 AuditAction::UserCreated,
-                "user",
-                user.id,
+                TargetKind::User,
+                user.id.0,
                 json!({"after": {"email": user.email, "role": user.role}}),
             )
             .await?;
@@ -322,11 +331,11 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
             let manager = everyone
                 .iter()
                 .find(|user| user.name == TEAMS[index].1)
-                .map(|user| UserId(user.id));
+                .map(|user| user.id);
             teams::set_managers(
                 conn,
                 company_id,
-                TeamId(*team),
+                *team,
                 &manager.into_iter().collect::<Vec<_>>(),
             )
             .await?;

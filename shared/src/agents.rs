@@ -85,6 +85,7 @@ pub struct EnrollResponse {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow), diesel(sql_type = diesel::sql_types::Text))]
 pub enum AgentState {
     Active,
     Idle,
@@ -142,6 +143,7 @@ pub struct HeartbeatResponse {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow), diesel(sql_type = diesel::sql_types::Text))]
 pub enum AgentStatus {
     /// Heard from within its heartbeat interval and a grace period.
     Online,
@@ -160,6 +162,21 @@ impl AgentStatus {
             AgentStatus::Missing => "missing",
             AgentStatus::Revoked => "revoked",
         }
+    }
+}
+
+impl std::str::FromStr for AgentStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            AgentStatus::Online,
+            AgentStatus::Offline,
+            AgentStatus::Missing,
+            AgentStatus::Revoked,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+        .ok_or_else(|| format!("unknown agent status {s:?}"))
     }
 }
 
@@ -216,3 +233,9 @@ pub struct Agent {
     pub last_seen_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
+
+#[cfg(feature = "diesel")]
+crate::sql::text_column!(AgentState);
+
+#[cfg(feature = "diesel")]
+crate::sql::text_column!(AgentStatus);

@@ -10,6 +10,7 @@ use crate::ids::{AgentId, AlertId, PolicyId, UserId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow), diesel(sql_type = diesel::sql_types::Text))]
 pub enum AlertKind {
     /// An agent stopped reporting.
     AgentOffline,
@@ -132,6 +133,7 @@ impl std::str::FromStr for AlertKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow), diesel(sql_type = diesel::sql_types::Text))]
 pub enum Severity {
     Info,
     Warning,
@@ -298,3 +300,9 @@ mod tests {
         }
     }
 }
+
+#[cfg(feature = "diesel")]
+crate::sql::text_column!(AlertKind);
+
+#[cfg(feature = "diesel")]
+crate::sql::text_column!(Severity);

@@ -8,6 +8,7 @@ use crate::ids::AuditEventId;
 
 /// What an audit event records: the change's kind, `area.verb` on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow), diesel(sql_type = diesel::sql_types::Text))]
 pub enum AuditAction {
     AgentEnrolled,
     AgentRevoked,
@@ -130,6 +131,7 @@ impl std::str::FromStr for AuditAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow), diesel(sql_type = diesel::sql_types::Text))]
 pub enum ActorKind {
     User,
     ApiKey,
@@ -163,6 +165,64 @@ impl std::str::FromStr for ActorKind {
         .into_iter()
         .find(|kind| kind.as_str() == s)
         .ok_or_else(|| format!("unknown actor kind {s:?}"))
+    }
+}
+
+/// What a change was made to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow), diesel(sql_type = diesel::sql_types::Text))]
+pub enum TargetKind {
+    Company,
+    User,
+    Team,
+    Invitation,
+    ApiKey,
+    Agent,
+    EnrollmentToken,
+    Policy,
+    Screenshot,
+    Webhook,
+}
+
+impl TargetKind {
+    pub const ALL: [TargetKind; 10] = [
+        TargetKind::Company,
+        TargetKind::User,
+        TargetKind::Team,
+        TargetKind::Invitation,
+        TargetKind::ApiKey,
+        TargetKind::Agent,
+        TargetKind::EnrollmentToken,
+        TargetKind::Policy,
+        TargetKind::Screenshot,
+        TargetKind::Webhook,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Company => "company",
+            TargetKind::User => "user",
+            TargetKind::Team => "team",
+            TargetKind::Invitation => "invitation",
+            TargetKind::ApiKey => "api_key",
+            TargetKind::Agent => "agent",
+            TargetKind::EnrollmentToken => "enrollment_token",
+            TargetKind::Policy => "policy",
+            TargetKind::Screenshot => "screenshot",
+            TargetKind::Webhook => "webhook",
+        }
+    }
+}
+
+impl std::str::FromStr for TargetKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TargetKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| format!("unknown target kind {s:?}"))
     }
 }
 
@@ -239,3 +299,12 @@ mod tests {
         assert!("user.vanished".parse::<AuditAction>().is_err());
     }
 }
+
+#[cfg(feature = "diesel")]
+crate::sql::text_column!(AuditAction);
+
+#[cfg(feature = "diesel")]
+crate::sql::text_column!(ActorKind);
+
+#[cfg(feature = "diesel")]
+crate::sql::text_column!(TargetKind);

@@ -8,8 +8,12 @@ macro_rules! id {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
+        #[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow), diesel(sql_type = diesel::sql_types::Uuid))]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
+
+        #[cfg(feature = "diesel")]
+        crate::sql::uuid_column!($name);
 
         impl $name {
             /// A new, time-ordered id (UUID v7).

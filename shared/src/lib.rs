@@ -2,7 +2,8 @@
 //! the WASM app, the agent and the tests.
 //!
 //! Types here depend on serde only (plus `utoipa` behind the `openapi` feature, for the
-//! backend's OpenAPI document), so the WASM app and the agent stay light.
+//! backend's OpenAPI document, and `diesel` behind the `diesel` feature, for the
+//! backend's rows), so the WASM app and the agent stay light.
 
 pub mod access;
 pub mod activity;
@@ -17,6 +18,8 @@ pub mod people;
 pub mod policies;
 pub mod problem;
 pub mod screenshots;
+#[cfg(feature = "diesel")]
+mod sql;
 pub mod system;
 pub mod teams;
 pub mod validate;

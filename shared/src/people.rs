@@ -8,6 +8,7 @@ use crate::ids::{CompanyId, TeamId, UserId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow), diesel(sql_type = diesel::sql_types::Text))]
 pub enum Role {
     /// Everything, including ownership transfer and company deletion. At least one per company.
     Owner,
@@ -62,6 +63,7 @@ impl std::str::FromStr for Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow), diesel(sql_type = diesel::sql_types::Text))]
 pub enum UserStatus {
     Active,
     Deactivated,
@@ -264,3 +266,9 @@ mod update_tests {
         assert!(matches!(set.team_id, Some(Some(_))));
     }
 }
+
+#[cfg(feature = "diesel")]
+crate::sql::text_column!(Role);
+
+#[cfg(feature = "diesel")]
+crate::sql::text_column!(UserStatus);

@@ -78,6 +78,7 @@ pub struct WebhookCreatedResponse {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow), diesel(sql_type = diesel::sql_types::Text))]
 pub enum DeliveryStatus {
     /// Waiting for its first or next attempt.
     Pending,
@@ -174,3 +175,6 @@ pub struct WebhookEvent {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: serde_json::Value,
 }
+
+#[cfg(feature = "diesel")]
+crate::sql::text_column!(DeliveryStatus);

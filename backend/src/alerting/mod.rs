@@ -52,16 +52,16 @@ pub async fn raise(
         }
         let id = AlertId::generate();
         let row = AlertRow {
-            company_id: company.0,
-            id: id.0,
-            kind: alert.kind.as_str().to_owned(),
-            severity: alert.kind.severity().as_str().to_owned(),
+            company_id: company,
+            id,
+            kind: alert.kind,
+            severity: alert.kind.severity(),
             title: clip(&alert.title, 200),
             body: clip(&alert.body, 2000),
-            agent_id: alert.subject.agent_id.map(|agent| agent.0),
-            user_id: alert.subject.user_id.map(|user| user.0),
+            agent_id: alert.subject.agent_id,
+            user_id: alert.subject.user_id,
             invoice_id: alert.subject.invoice_id.clone(),
-            policy_id: alert.subject.policy_id.map(|policy| policy.0),
+            policy_id: alert.subject.policy_id,
             open_key: alert
                 .kind
                 .is_condition()
@@ -141,7 +141,7 @@ async fn webhook_deliveries(
 /// The webhook body announcing `row`.
 pub fn event(company: CompanyId, row: &AlertRow) -> WebhookEvent {
     WebhookEvent {
-        id: row.id,
+        id: row.id.0,
         event_type: format!("alert.{}", row.kind),
         company_id: company,
         created_at: row.created_at,

@@ -3,7 +3,6 @@
 use actix_web::{get, web};
 use pulse_shared::Page;
 use pulse_shared::activity::{ActivityQuery, ActivityRecord};
-use pulse_shared::ids::UserId;
 
 use super::paging;
 use super::reach::Reachable;
@@ -36,7 +35,7 @@ pub async fn list(
     let rows = activity::events(
         &mut conn,
         principal.company_id(),
-        UserId(person.id),
+        person.id,
         (query.from, query.to),
         cursor,
         limit + 1,

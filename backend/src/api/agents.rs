@@ -7,8 +7,8 @@ use pulse_shared::agents::{
     Agent, AgentCounts, AgentQuery, CreateEnrollmentTokenRequest, EnrollmentToken,
     EnrollmentTokenCreated, MAX_TOKEN_HOURS, MAX_TOKEN_USES,
 };
-use pulse_shared::audit::AuditAction;
-use pulse_shared::ids::{AgentId, EnrollmentTokenId};
+use pulse_shared::audit::{AuditAction, TargetKind};
+use pulse_shared::ids::{AgentId, EnrollmentTokenId, UserId};
 use pulse_shared::{Page, PageQuery, validate};
 use serde_json::json;
 use std::collections::HashMap;
@@ -81,15 +81,15 @@ pub async fn create_token(
     let secret = format!("pet_{}", random_token(32)?);
     let now = state.clock.now();
     let row = TokenRow {
-        company_id: company.0,
-        id: Uuid::now_v7(),
+        company_id: company,
+        id: EnrollmentTokenId(Uuid::now_v7()),
         name: body.name.trim().to_owned(),
         token_hash: token_hash(&secret),
-        user_id: body.user_id.map(|user| user.0),
+        user_id: body.user_id,
         expires_at: now + chrono::Duration::hours(i64::from(body.expires_in_hours)),
         max_uses: i32::try_from(body.max_uses).unwrap_or(i32::MAX),
         uses: 0,
-        created_by: principal.user_id().0,
+        created_by: principal.user_id(),
         created_at: now,
         revoked_at: None,
     };
@@ -98,8 +98,8 @@ pub async fn create_token(
         agents::insert_token(conn, &row).await?;
         let change = Change {
             action: AuditAction::EnrollmentTokenCreated,
-            target_kind: "enrollment_token",
-            target_id: Some(row.id),
+            target_kind: TargetKind::EnrollmentToken,
+            target_id: Some(row.id.0),
             summary: json!({"after": {"name": row.name, "user_id": row.user_id, "expires_at": row.expires_at, "max_uses": row.max_uses}}),
         };
         audit::record(conn, company, &actor, change).await?;
@@ -154,7 +154,7 @@ pub async fn revoke_token(
             .ok_or(ApiError::NotFound)?;
         let change = Change {
             action: AuditAction::EnrollmentTokenRevoked,
-            target_kind: "enrollment_token",
+            target_kind: TargetKind::EnrollmentToken,
             target_id: Some(id.0),
             summary: json!({"before": {"name": token.name, "uses": token.uses}}),
         };
@@ -170,17 +170,17 @@ pub async fn revoke_token(
 async fn agents_reach(
     conn: &mut diesel_async::AsyncPgConnection,
     principal: &Principal,
-) -> Result<Option<Vec<Uuid>>, ApiError> {
+) -> Result<Option<Vec<UserId>>, ApiError> {
     Ok(
         match Reachable::resolve(conn, principal, Action::ReadAgents).await? {
             Reachable::Company => None,
             Reachable::Teams { teams, me } => {
                 let mut people =
                     agents::people_in_teams(conn, principal.company_id(), &teams).await?;
-                people.push(me.0);
+                people.push(me);
                 Some(people)
             }
-            Reachable::Own(me) => Some(vec![me.0]),
+            Reachable::Own(me) => Some(vec![me]),
         },
     )
 }
@@ -217,15 +217,16 @@ pub async fn list(
     };
     let rows = agents::list(&mut conn, company, &filter, before, limit + 1).await?;
     let page: Page<agents::AgentRow> = paging::page(rows, limit, |row| row.id.to_string());
-    let mut people: Vec<Uuid> = page.items.iter().map(|row| row.user_id).collect();
+    let mut people: Vec<UserId> = page.items.iter().map(|row| row.user_id).collect();
     people.sort_unstable();
     people.dedup();
     // Status uses each employee's own heartbeat interval.
-    let employees: HashMap<Uuid, agents::Employee> = agents::employees(&mut conn, company, &people)
-        .await?
-        .into_iter()
-        .map(|employee| (employee.id, employee))
-        .collect();
+    let employees: HashMap<UserId, agents::Employee> =
+        agents::employees(&mut conn, company, &people)
+            .await?
+            .into_iter()
+            .map(|employee| (employee.id, employee))
+            .collect();
     let default_heartbeat = PolicySettings::default().heartbeat_secs;
     let now = state.clock.now();
     Ok(web::Json(Page {
@@ -284,7 +285,7 @@ pub async fn revoke(
         if agents::revoke(conn, company, id, principal.actor().at).await? > 0 {
             let change = Change {
                 action: AuditAction::AgentRevoked,
-                target_kind: "agent",
+                target_kind: TargetKind::Agent,
                 target_id: Some(id.0),
                 summary: json!({"before": {"hostname": agent.hostname, "user_id": agent.user_id}}),
             };

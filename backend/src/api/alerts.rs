@@ -7,7 +7,7 @@
 //! deleted when a stream opens with it. A ticket in a URL therefore cannot be replayed
 //! from a log or history. Other clients may send the bearer token instead.
 
-use pulse_shared::audit::AuditAction;
+use pulse_shared::audit::{AuditAction, TargetKind};
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -480,7 +480,7 @@ pub async fn update_preferences(
             if before != after {
                 let change = Change {
                     action: AuditAction::AlertPreferencesUpdated,
-                    target_kind: "user",
+                    target_kind: TargetKind::User,
                     target_id: Some(user.0),
                     summary: json!({"before": before, "after": after}),
                 };

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, delete, get, post, web};
 use diesel_async::AsyncConnection;
 use pulse_shared::api_keys::{ApiKey, ApiKeyCreatedResponse, CreateApiKeyRequest};
-use pulse_shared::audit::AuditAction;
+use pulse_shared::audit::{AuditAction, TargetKind};
 use pulse_shared::ids::ApiKeyId;
 use pulse_shared::people::Role;
 use pulse_shared::{Page, PageQuery, validate};
@@ -51,13 +51,13 @@ pub async fn create(
     );
     let secret = format!("{prefix}_{}", random_token(32)?);
     let row = ApiKeyRow {
-        company_id: company.0,
-        id: Uuid::now_v7(),
+        company_id: company,
+        id: ApiKeyId(Uuid::now_v7()),
         name: body.name.trim().to_owned(),
-        role: body.role.as_str().into(),
+        role: body.role,
         prefix,
         secret_hash: token_hash(&secret),
-        created_by: principal.user_id().0,
+        created_by: principal.user_id(),
         created_at: state.clock.now(),
         last_used_at: None,
         revoked_at: None,
@@ -68,8 +68,8 @@ pub async fn create(
         api_keys::insert(conn, &row).await?;
         let change = Change {
             action: AuditAction::ApiKeyCreated,
-            target_kind: "api_key",
-            target_id: Some(row.id),
+            target_kind: TargetKind::ApiKey,
+            target_id: Some(row.id.0),
             summary: json!({"after": {"name": row.name, "role": row.role, "prefix": row.prefix}}),
         };
         audit::record(conn, company, &actor, change).await?;
@@ -122,7 +122,7 @@ pub async fn revoke(
         if api_keys::revoke(conn, company, id, principal.actor().at).await? > 0 {
             let change = Change {
                 action: AuditAction::ApiKeyRevoked,
-                target_kind: "api_key",
+                target_kind: TargetKind::ApiKey,
                 target_id: Some(id.0),
                 summary: json!({"before": {"name": key.name, "prefix": key.prefix}}),
             };

@@ -11,7 +11,7 @@ use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
-use pulse_shared::audit::{ActorKind, AuditAction};
+use pulse_shared::audit::{ActorKind, AuditAction, TargetKind};
 use pulse_shared::auth::{
     LoginRequest, PasswordResetConfirm, PasswordResetRequest, SessionResponse, SignupPending,
     SignupRequest, SignupVerifyRequest,
@@ -176,18 +176,18 @@ pub async fn verify_signup(
             }
             signups::delete_for(conn, &pending.email).await?;
             let company = CompanyRow {
-                id: Uuid::now_v7(),
+                id: CompanyId(Uuid::now_v7()),
                 name: pending.company_name,
                 created_at: now,
                 updated_at: now,
             };
             let user = UserRow {
                 company_id: company.id,
-                id: Uuid::now_v7(),
+                id: UserId(Uuid::now_v7()),
                 email: pending.email,
                 name: pending.name,
-                role: Role::Owner.as_str().into(),
-                status: UserStatus::Active.as_str().into(),
+                role: Role::Owner,
+                status: UserStatus::Active,
                 team_id: None,
                 password_hash: pending.password_hash,
                 created_at: now,
@@ -199,19 +199,19 @@ pub async fn verify_signup(
             if !people::insert_user_if_new(conn, &user).await? {
                 return Err(ApiError::Conflict(ALREADY_HAS_ACCOUNT.into()));
             }
-            let company_id = CompanyId(company.id);
+            let company_id = company.id;
             let actor = Actor {
-                id: Some(user.id),
+                id: Some(user.id.0),
                 ..actor_base
             };
             let change = Change {
                 action: AuditAction::CompanyCreated,
-                target_kind: "company",
-                target_id: Some(company.id),
+                target_kind: TargetKind::Company,
+                target_id: Some(company.id.0),
                 summary: json!({"after": {"name": company.name, "owner_email": user.email}}),
             };
             audit::record(conn, company_id, &actor, change).await?;
-            let refresh_token = start_session(conn, company_id, UserId(user.id), now).await?;
+            let refresh_token = start_session(conn, company_id, user.id, now).await?;
             Ok(Some((user, company, refresh_token)))
         })
         .await?;
@@ -274,16 +274,16 @@ pub async fn login(
     };
     state.limits.refund(&limits).await?;
     let mut conn = db::conn(&state.pool).await?;
-    let company = people::company(&mut conn, CompanyId(user.company_id))
+    let company = people::company(&mut conn, user.company_id)
         .await
         .map_err(db::DbError::from)?;
-    let actor = request_actor(&req, ActorKind::User, Some(user.id));
-    let (company_id, user_id) = (CompanyId(user.company_id), UserId(user.id));
+    let actor = request_actor(&req, ActorKind::User, Some(user.id.0));
+    let (company_id, user_id) = (user.company_id, user.id);
     let refresh_token = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let change = Change {
                 action: AuditAction::AuthLogin,
-                target_kind: "user",
+                target_kind: TargetKind::User,
                 target_id: Some(user_id.0),
                 summary: json!({}),
             };
@@ -327,7 +327,7 @@ pub async fn refresh(
             let Some(token) = refresh_tokens::find_for_update(conn, &hash).await? else {
                 return Ok(None);
             };
-            let company = CompanyId(token.company_id);
+            let company = token.company_id;
             let now = actor.at;
             if token.revoked_at.is_some() || token.expires_at <= now {
                 return Ok(None);
@@ -340,14 +340,14 @@ pub async fn refresh(
                 refresh_tokens::revoke_family(conn, company, token.family_id, now).await?;
                 let change = Change {
                     action: AuditAction::AuthRefreshTokenReused,
-                    target_kind: "user",
-                    target_id: Some(token.user_id),
+                    target_kind: TargetKind::User,
+                    target_id: Some(token.user_id.0),
                     summary: json!({"family_id": token.family_id}),
                 };
                 audit::record(conn, company, &actor, change).await?;
                 return Ok(None);
             }
-            let user = people::user(conn, company, UserId(token.user_id)).await?;
+            let user = people::user(conn, company, token.user_id).await?;
             if !user.is_active() {
                 return Ok(None);
             }
@@ -360,7 +360,7 @@ pub async fn refresh(
             refresh_tokens::insert(
                 conn,
                 company,
-                UserId(user.id),
+                user.id,
                 refresh_tokens::Family {
                     id: token.family_id,
                     started: token.family_started_at,
@@ -374,7 +374,7 @@ pub async fn refresh(
         .await?;
     match rotation {
         Some((user, token)) => {
-            let company = people::company(&mut conn, CompanyId(user.company_id))
+            let company = people::company(&mut conn, user.company_id)
                 .await
                 .map_err(db::DbError::from)?;
             session_response(&state, HttpResponse::Ok(), user, company, &token)
@@ -407,15 +407,15 @@ pub async fn logout(
         let mut conn = db::conn(&state.pool).await?;
         conn.transaction::<_, ApiError, _>(async |conn| {
             if let Some(token) = refresh_tokens::find_for_update(conn, &hash).await? {
-                let company = CompanyId(token.company_id);
+                let company = token.company_id;
                 if refresh_tokens::revoke_family(conn, company, token.family_id, actor.at).await?
                     > 0
                 {
-                    actor.id = Some(token.user_id);
+                    actor.id = Some(token.user_id.0);
                     let change = Change {
                         action: AuditAction::AuthLogout,
-                        target_kind: "user",
-                        target_id: Some(token.user_id),
+                        target_kind: TargetKind::User,
+                        target_id: Some(token.user_id.0),
                         summary: json!({}),
                     };
                     audit::record(conn, company, &actor, change).await?;
@@ -486,16 +486,16 @@ pub async fn request_password_reset(
         return Ok(accepted);
     };
     let token = random_token(32)?;
-    let company = CompanyId(user.company_id);
+    let company = user.company_id;
     let mut actor = request_actor(&req, ActorKind::User, None);
-    actor.id = Some(user.id);
+    actor.id = Some(user.id.0);
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let row = PasswordResetRow::new(company, UserId(user.id), token_hash(&token), actor.at);
+        let row = PasswordResetRow::new(company, user.id, token_hash(&token), actor.at);
         password_resets::insert(conn, &row).await?;
         let change = Change {
             action: AuditAction::AuthPasswordResetRequested,
-            target_kind: "user",
-            target_id: Some(user.id),
+            target_kind: TargetKind::User,
+            target_id: Some(user.id.0),
             summary: json!({}),
         };
         audit::record(conn, company, &actor, change).await?;
@@ -564,7 +564,7 @@ pub async fn confirm_password_reset(
             else {
                 return Err(ApiError::NotFound);
             };
-            let (company, user_id) = (CompanyId(reset.company_id), UserId(reset.user_id));
+            let (company, user_id) = (reset.company_id, reset.user_id);
             let user = people::user(conn, company, user_id).await?;
             if !user.is_active() {
                 return Err(ApiError::NotFound);
@@ -573,13 +573,13 @@ pub async fn confirm_password_reset(
             password_resets::mark_used(conn, &hash, now).await?;
             let ended = refresh_tokens::revoke_user(conn, company, user_id, now).await?;
             let actor = Actor {
-                id: Some(user.id),
+                id: Some(user.id.0),
                 ..actor_base
             };
             let change = Change {
                 action: AuditAction::UserPasswordReset,
-                target_kind: "user",
-                target_id: Some(user.id),
+                target_kind: TargetKind::User,
+                target_id: Some(user.id.0),
                 summary: json!({"sessions_ended": ended}),
             };
             audit::record(conn, company, &actor, change).await?;
@@ -587,7 +587,7 @@ pub async fn confirm_password_reset(
             Ok((user, refresh_token))
         })
         .await?;
-    let company = people::company(&mut conn, CompanyId(user.company_id))
+    let company = people::company(&mut conn, user.company_id)
         .await
         .map_err(db::DbError::from)?;
     session_response(&state, HttpResponse::Ok(), user, company, &refresh_token)
@@ -601,9 +601,7 @@ pub(crate) fn session_response(
     company: CompanyRow,
     refresh_token: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let access_token = state
-        .tokens
-        .issue(UserId(user.id), CompanyId(user.company_id))?;
+    let access_token = state.tokens.issue(user.id, user.company_id)?;
     Ok(builder
         .cookie(refresh_cookie(state, refresh_token.to_owned()))
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))

@@ -6,8 +6,8 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::Duration;
 use diesel_async::AsyncConnection;
-use pulse_shared::audit::{ActorKind, AuditAction};
-use pulse_shared::ids::{CompanyId, InvitationId, UserId};
+use pulse_shared::audit::{ActorKind, AuditAction, TargetKind};
+use pulse_shared::ids::{InvitationId, UserId};
 use pulse_shared::people::{
     AcceptInvitationRequest, Invitation, InvitationCreatedResponse, InvitationLookupRequest,
     InvitationPreview, InviteRequest, Role, UserStatus,
@@ -65,7 +65,7 @@ pub async fn create(
             .map_err(|_| ApiError::Forbidden("Only an owner invites owners."))?;
     }
     if !matches!(reach, Reachable::Company)
-        && (body.role != Role::Employee || !reach.includes_team(body.team_id.map(|t| t.0)))
+        && (body.role != Role::Employee || !reach.includes_team(body.team_id))
     {
         return Err(ApiError::Forbidden(
             "You may invite employees into the teams you manage.",
@@ -79,7 +79,7 @@ pub async fn create(
     // Only this company's people are named: whether an address has an account with
     // another company is not said (accepting tells the address's owner instead).
     let member = people::user_by_email(&mut conn, &email).await?;
-    if let Some(member) = member.filter(|user| user.company_id == company.0) {
+    if let Some(member) = member.filter(|user| user.company_id == company) {
         let message = if member.deleted_at.is_some() {
             "This person was deleted recently; an owner can restore them."
         } else {
@@ -90,13 +90,13 @@ pub async fn create(
     let token = random_token(32)?;
     let now = state.clock.now();
     let row = InvitationRow {
-        company_id: company.0,
-        id: Uuid::now_v7(),
+        company_id: company,
+        id: InvitationId(Uuid::now_v7()),
         email,
-        role: body.role.as_str().into(),
-        team_id: body.team_id.map(|t| t.0),
+        role: body.role,
+        team_id: body.team_id,
         token_hash: token_hash(&token),
-        invited_by: principal.user_id().0,
+        invited_by: principal.user_id(),
         created_at: now,
         expires_at: now + Duration::days(INVITATION_DAYS),
         accepted_at: None,
@@ -109,8 +109,8 @@ pub async fn create(
         invitations::insert(conn, &saved).await?;
         let change = Change {
             action: AuditAction::UserInvited,
-            target_kind: "invitation",
-            target_id: Some(saved.id),
+            target_kind: TargetKind::Invitation,
+            target_id: Some(saved.id.0),
             summary: json!({"after": {"email": saved.email, "role": saved.role, "team_id": saved.team_id}}),
         };
         audit::record(conn, company, &actor, change).await?;
@@ -161,7 +161,7 @@ pub async fn list(
     .await?;
     let mut page: Page<Invitation> = paging::page(rows, limit, |row| row.id.to_string());
     page.items
-        .retain(|invitation| reach.includes_team(invitation.team_id.map(|team| team.0)));
+        .retain(|invitation| reach.includes_team(invitation.team_id));
     Ok(web::Json(page))
 }
 
@@ -190,7 +190,7 @@ pub async fn revoke(
         invitations::revoke(conn, company, id, actor.at).await?;
         let change = Change {
             action: AuditAction::InvitationRevoked,
-            target_kind: "invitation",
+            target_kind: TargetKind::Invitation,
             target_id: Some(id.0),
             summary: json!({"before": {"email": invitation.email}}),
         };
@@ -236,7 +236,7 @@ pub async fn lookup(
             .await?;
         return Err(ApiError::NotFound);
     };
-    let company = people::company(&mut conn, CompanyId(invitation.company_id)).await?;
+    let company = people::company(&mut conn, invitation.company_id).await?;
     Ok(web::Json(InvitationPreview {
         company_name: company.name,
         role: invitation.role(),
@@ -316,14 +316,14 @@ pub async fn accept(
             let Some(invitation) = invitation else {
                 return Err(ApiError::NotFound);
             };
-            let company = CompanyId(invitation.company_id);
+            let company = invitation.company_id;
             let user = UserRow {
-                company_id: company.0,
-                id: Uuid::now_v7(),
+                company_id: company,
+                id: UserId(Uuid::now_v7()),
                 email: invitation.email.clone(),
                 name,
-                role: invitation.role.clone(),
-                status: UserStatus::Active.as_str().into(),
+                role: invitation.role,
+                status: UserStatus::Active,
                 team_id: invitation.team_id,
                 password_hash,
                 created_at: now,
@@ -334,20 +334,20 @@ pub async fn accept(
             if !people::insert_user_if_new(conn, &user).await? {
                 return Err(ApiError::Conflict(ALREADY_JOINED.into()));
             }
-            invitations::mark_accepted(conn, company, InvitationId(invitation.id), now).await?;
-            let actor = crate::db::audit::Actor { id: Some(user.id), ..actor_base };
+            invitations::mark_accepted(conn, company, invitation.id, now).await?;
+            let actor = crate::db::audit::Actor { id: Some(user.id.0), ..actor_base };
             let change = Change {
                 action: AuditAction::UserJoined,
-                target_kind: "user",
-                target_id: Some(user.id),
+                target_kind: TargetKind::User,
+                target_id: Some(user.id.0),
                 summary: json!({"after": {"email": user.email, "name": user.name, "role": user.role, "team_id": user.team_id}, "invitation_id": invitation.id}),
             };
             audit::record(conn, company, &actor, change).await?;
-            let refresh_token = start_session(conn, company, UserId(user.id), now).await?;
+            let refresh_token = start_session(conn, company, user.id, now).await?;
             Ok((user, refresh_token))
         })
         .await?;
-    let company = people::company(&mut conn, CompanyId(user.company_id)).await?;
+    let company = people::company(&mut conn, user.company_id).await?;
     session_response(
         &state,
         HttpResponse::Created(),

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use diesel_async::AsyncConnection;
-use pulse_shared::audit::AuditAction;
+use pulse_shared::audit::{AuditAction, TargetKind};
 use pulse_shared::auth::{ChangePasswordRequest, MeResponse, SessionResponse};
 use pulse_shared::validate;
 use serde_json::json;
@@ -89,7 +89,7 @@ pub async fn change_password(
                     .await?;
             let change = Change {
                 action: AuditAction::UserPasswordChanged,
-                target_kind: "user",
+                target_kind: TargetKind::User,
                 target_id: Some(user_id.0),
                 summary: json!({"sessions_ended": ended}),
             };

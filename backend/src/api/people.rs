@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use diesel_async::AsyncConnection;
 use pulse_shared::Page;
-use pulse_shared::audit::AuditAction;
+use pulse_shared::audit::{AuditAction, TargetKind};
 use pulse_shared::ids::UserId;
 use pulse_shared::people::{PeopleQuery, Person, Role, UpdatePersonRequest};
 use serde_json::json;
@@ -52,7 +52,7 @@ pub async fn list(
             .filter(|q| !q.trim().is_empty())
             .map(|q| q.trim().to_owned()),
         role: query.role,
-        team_id: query.team_id.map(|team| team.0),
+        team_id: query.team_id,
         status: query.status,
         deleted: query.deleted == Some(true),
         after_id,
@@ -130,7 +130,7 @@ pub async fn update(
             ));
         }
         if let Some(team) = body.team_id
-            && !updates.includes_team(team.map(|t| t.0))
+            && !updates.includes_team(team)
         {
             return Err(ApiError::Forbidden(
                 "You may move people only into teams you manage.",
@@ -174,11 +174,11 @@ pub async fn update(
             }
             // A move to another team may shorten what is kept of them: the old
             // retention holds for the grace period, as for a policy change.
-            let moves = body.team_id.is_some_and(|team| team.map(|t| t.0) != before.team_id);
+            let moves = body.team_id.is_some_and(|team| team != before.team_id);
             if moves {
                 policies::note_retention(conn, company).await?;
             }
-            let after = people::update(conn, company, id, body.role, body.team_id.map(|t| t.map(|t| t.0)), body.status).await?;
+            let after = people::update(conn, company, id, body.role, body.team_id, body.status).await?;
             if moves {
                 policies::hold_lowered_retention(conn, company, actor.at, actor.at + state.deletion_grace).await?;
             }
@@ -190,7 +190,7 @@ pub async fn update(
             }
             let change = Change {
                 action: AuditAction::UserUpdated,
-                target_kind: "user",
+                target_kind: TargetKind::User,
                 target_id: Some(id.0),
                 summary: json!({
                     "before": {"role": before.role, "team_id": before.team_id, "status": before.status},
@@ -254,7 +254,7 @@ pub async fn remove(
         let agents = crate::db::agents::revoke_for_user(conn, company, id, actor.at).await?;
         let change = Change {
             action: AuditAction::UserDeleted,
-            target_kind: "user",
+            target_kind: TargetKind::User,
             target_id: Some(id.0),
             summary: json!({
                 "before": {"email": person.email, "name": person.name, "role": person.role, "status": person.status},
@@ -303,7 +303,7 @@ pub async fn restore(
             let person = people::user(conn, company, id).await?;
             let change = Change {
                 action: AuditAction::UserRestored,
-                target_kind: "user",
+                target_kind: TargetKind::User,
                 target_id: Some(id.0),
                 summary: json!({"after": {"email": person.email, "name": person.name, "role": person.role, "status": person.status}}),
             };

@@ -5,8 +5,8 @@
 use actix_web::{HttpResponse, delete, get, put, web};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use pulse_shared::alerts::{AlertKind, AlertSubject};
-use pulse_shared::audit::AuditAction;
-use pulse_shared::ids::{PolicyId, TeamId, UserId};
+use pulse_shared::audit::{AuditAction, TargetKind};
+use pulse_shared::ids::{TeamId, UserId};
 use pulse_shared::policies::{
     CompanyPolicy, EffectivePolicy, PolicyOverride, PolicyOverrideEntry, PolicyOverview,
     PolicySettings,
@@ -288,8 +288,8 @@ async fn change(
         };
         let target = Change {
             action,
-            target_kind: "policy",
-            target_id: policy_id,
+            target_kind: TargetKind::Policy,
+            target_id: policy_id.map(|id| id.0),
             summary: json!({"level": describe(level), "before": before_json, "after": after_json}),
         };
         audit::record(conn, company, &actor, target).await?;
@@ -303,7 +303,7 @@ async fn change(
             title,
             body,
             subject: AlertSubject {
-                policy_id: policy_id.map(PolicyId),
+                policy_id,
                 user_id: match level {
                     Level::Employee(user) => Some(user),
                     _ => None,

@@ -1,8 +1,7 @@
 //! How far a principal reaches among the company's people, resolved once per request.
 
 use diesel_async::AsyncPgConnection;
-use pulse_shared::ids::UserId;
-use uuid::Uuid;
+use pulse_shared::ids::{TeamId, UserId};
 
 use crate::auth::principal::Principal;
 use crate::db::people::{self, PeopleFilter, UserRow};
@@ -16,7 +15,7 @@ pub enum Reachable {
     Company,
     /// The managed teams' people, and the principal.
     Teams {
-        teams: Vec<Uuid>,
+        teams: Vec<TeamId>,
         me: UserId,
     },
     Own(UserId),
@@ -44,9 +43,9 @@ impl Reachable {
         match self {
             Self::Company => true,
             Self::Teams { teams, me } => {
-                person.id == me.0 || person.team_id.is_some_and(|team| teams.contains(&team))
+                person.id == *me || person.team_id.is_some_and(|team| teams.contains(&team))
             }
-            Self::Own(me) => person.id == me.0,
+            Self::Own(me) => person.id == *me,
         }
     }
 
@@ -81,7 +80,7 @@ impl Reachable {
     }
 
     /// Whether a team is within reach (for moving people into it or inviting to it).
-    pub fn includes_team(&self, team: Option<Uuid>) -> bool {
+    pub fn includes_team(&self, team: Option<TeamId>) -> bool {
         match self {
             Self::Company => true,
             Self::Teams { teams, .. } => team.is_some_and(|team| teams.contains(&team)),

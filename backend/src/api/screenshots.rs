@@ -10,8 +10,8 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, web};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use pulse_shared::access::{Action, Reach, access};
-use pulse_shared::audit::AuditAction;
-use pulse_shared::ids::{CompanyId, ScreenshotId, UserId};
+use pulse_shared::audit::{AuditAction, TargetKind};
+use pulse_shared::ids::ScreenshotId;
 use pulse_shared::screenshots::{ImageFormat, Screenshot, ScreenshotQuery, ScreenshotView};
 use pulse_shared::{Page, PageQuery};
 use serde_json::json;
@@ -62,7 +62,7 @@ pub async fn list(
     check_range(query.from, query.to)?;
     let mut conn = db::conn(&state.pool).await?;
     let subject = Reachable::activity_subject(&mut conn, &principal, query.user_id).await?;
-    let subject_id = UserId(subject.id);
+    let subject_id = subject.id;
     let deletable = deletion_refused(&mut conn, &principal, &subject)
         .await?
         .is_none();
@@ -78,7 +78,7 @@ pub async fn list(
     let page: Page<ScreenshotRow> = paging::page(found, limit, |row| {
         ListCursor {
             captured_at: row.captured_at,
-            id: row.id,
+            id: row.id.0,
         }
         .to_string()
     });
@@ -112,7 +112,7 @@ pub async fn image(
     let mut conn = db::conn(&state.pool).await?;
     let (shot, _) = screenshot_within_reach(&mut conn, &principal, *id).await?;
     let bytes = fetch(&state, &shot.original_key).await?;
-    if shot.user_id != principal.user_id().0 {
+    if shot.user_id != principal.user_id() {
         screenshots::record_view(&mut conn, &shot, principal.user_id(), state.clock.now()).await?;
     }
     Ok(image_response(shot.format(), bytes))
@@ -173,8 +173,8 @@ pub async fn remove(
             };
             let change = Change {
                 action: AuditAction::ScreenshotDeleted,
-                target_kind: "screenshot",
-                target_id: Some(deleted.id),
+                target_kind: TargetKind::Screenshot,
+                target_id: Some(deleted.id.0),
                 summary: json!({"before": {
                     "user_id": deleted.user_id,
                     "agent_id": deleted.agent_id,
@@ -221,7 +221,7 @@ pub async fn views(
     let (shot, _) = screenshot_within_reach(&mut conn, &principal, *id).await?;
     match principal.require(Action::ReadScreenshotViews)? {
         Reach::Company => {}
-        _ if shot.user_id == principal.user_id().0 => {}
+        _ if shot.user_id == principal.user_id() => {}
         _ => {
             return Err(ApiError::Forbidden(
                 "Only its subject, owners and admins see who opened a screenshot.",
@@ -268,7 +268,7 @@ async fn screenshot_within_reach(
     id: ScreenshotId,
 ) -> Result<(ScreenshotRow, UserRow), ApiError> {
     let shot = screenshots::find(conn, principal.company_id(), id).await?;
-    let subject = Reachable::activity_subject(conn, principal, Some(UserId(shot.user_id))).await?;
+    let subject = Reachable::activity_subject(conn, principal, Some(shot.user_id)).await?;
     Ok((shot, subject))
 }
 
@@ -283,17 +283,12 @@ async fn deletion_refused(
     Ok(match access(principal.role(), Action::DeleteScreenshots) {
         Reach::Company => None,
         Reach::None => Some("Your role does not allow this."),
-        Reach::Own | Reach::Teams if subject.id != principal.user_id().0 => {
+        Reach::Own | Reach::Teams if subject.id != principal.user_id() => {
             Some("You may delete only your own screenshots.")
         }
         Reach::Own | Reach::Teams => {
-            let effective = policies::effective(
-                conn,
-                CompanyId(subject.company_id),
-                UserId(subject.id),
-                subject.team_id,
-            )
-            .await?;
+            let effective =
+                policies::effective(conn, subject.company_id, subject.id, subject.team_id).await?;
             if effective.settings.employees_may_delete_screenshots {
                 None
             } else {

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use pulse_shared::activity::{MAX_RANGE_DAYS, SessionQuery, SessionSummary, WorkSession};
-use pulse_shared::ids::{TeamId, UserId};
-use uuid::Uuid;
+use pulse_shared::ids::UserId;
 
 use super::reach::Reachable;
 use crate::auth::principal::Principal;
@@ -70,17 +69,17 @@ pub async fn summary(
     let mut conn = db::conn(&state.pool).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::ReadActivity).await?;
     let mut filter = PeopleFilter {
-        team_id: query.team_id.map(|team| team.0),
+        team_id: query.team_id,
         ..PeopleFilter::default()
     };
     reach.narrow(&mut filter);
     let mut everyone = people::list(&mut conn, company, &filter, MAX_SUMMARY_PEOPLE).await?;
     if let Some(user) = query.user_id {
-        everyone.retain(|person| person.id == user.0);
+        everyone.retain(|person| person.id == user);
     }
-    let ids: Vec<Uuid> = everyone.iter().map(|person| person.id).collect();
+    let ids: Vec<UserId> = everyone.iter().map(|person| person.id).collect();
     let rows = activity::sessions(&mut conn, company, &ids, query.from, query.to).await?;
-    let mut totals: BTreeMap<Uuid, Totals> = BTreeMap::new();
+    let mut totals: BTreeMap<UserId, Totals> = BTreeMap::new();
     for row in rows {
         totals.entry(row.user_id).or_default().add(row);
     }
@@ -89,9 +88,9 @@ pub async fn summary(
         .map(|person| {
             let totals = totals.remove(&person.id).unwrap_or_default();
             SessionSummary {
-                user_id: UserId(person.id),
+                user_id: person.id,
                 name: person.name,
-                team_id: person.team_id.map(TeamId),
+                team_id: person.team_id,
                 sessions: totals.sessions,
                 active_secs: totals.active_secs,
                 idle_secs: totals.idle_secs,

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use diesel_async::AsyncConnection;
-use pulse_shared::audit::AuditAction;
+use pulse_shared::audit::{AuditAction, TargetKind};
 use pulse_shared::ids::{TeamId, UserId};
 use pulse_shared::people::Role;
 use pulse_shared::teams::{CreateTeamRequest, DeleteTeamQuery, Team, UpdateTeamRequest};
@@ -38,7 +38,7 @@ pub async fn list(
             teams::list(&mut conn, company, Some(&managed)).await?
         }
         Reachable::Own(me) => {
-            let own: Vec<Uuid> = people::user(&mut conn, company, me)
+            let own: Vec<TeamId> = people::user(&mut conn, company, me)
                 .await?
                 .team_id
                 .into_iter()
@@ -81,8 +81,8 @@ pub async fn create(
     let company = principal.company_id();
     let now = state.clock.now();
     let row = TeamRow {
-        company_id: company.0,
-        id: Uuid::now_v7(),
+        company_id: company,
+        id: TeamId(Uuid::now_v7()),
         name: body.name.trim().to_owned(),
         created_at: now,
         updated_at: now,
@@ -98,8 +98,8 @@ pub async fn create(
         teams::insert(conn, &row).await.map_err(unique_name)?;
         let change = Change {
             action: AuditAction::TeamCreated,
-            target_kind: "team",
-            target_id: Some(row.id),
+            target_kind: TargetKind::Team,
+            target_id: Some(row.id.0),
             summary: json!({"after": {"name": row.name}}),
         };
         audit::record(conn, company, &actor, change).await?;
@@ -107,7 +107,7 @@ pub async fn create(
     })
     .await?;
     Ok(HttpResponse::Created().json(Team {
-        id: TeamId(row.id),
+        id: row.id,
         name: row.name,
         manager_ids: Vec::new(),
         member_count: 0,
@@ -165,7 +165,7 @@ pub async fn update(
             ));
         }
     }
-    let before_managers = teams::list(&mut conn, company, Some(&[id.0]))
+    let before_managers = teams::list(&mut conn, company, Some(&[id]))
         .await?
         .into_iter()
         .next()
@@ -181,7 +181,7 @@ pub async fn update(
         }
         let change = Change {
             action: AuditAction::TeamUpdated,
-            target_kind: "team",
+            target_kind: TargetKind::Team,
             target_id: Some(id.0),
             summary: json!({
                 "before": {"name": before.name, "manager_ids": before_managers},
@@ -192,7 +192,7 @@ pub async fn update(
         Ok(())
     })
     .await?;
-    let team = teams::list(&mut conn, company, Some(&[id.0]))
+    let team = teams::list(&mut conn, company, Some(&[id]))
         .await?
         .into_iter()
         .next()
@@ -248,7 +248,7 @@ pub async fn remove(
             .await?;
         let change = Change {
             action: AuditAction::TeamDeleted,
-            target_kind: "team",
+            target_kind: TargetKind::Team,
             target_id: Some(id.0),
             summary: json!({"before": {"name": team.name}, "moved_to": query.move_to, "moved": moved}),
         };

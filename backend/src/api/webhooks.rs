@@ -2,7 +2,7 @@
 //! test deliveries and replays. The signature format is documented on
 //! [`pulse_shared::webhooks`].
 
-use pulse_shared::audit::AuditAction;
+use pulse_shared::audit::{AuditAction, TargetKind};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -71,14 +71,14 @@ pub async fn create(
     kinds.sort();
     kinds.dedup();
     let row = EndpointRow {
-        company_id: company.0,
-        id: Uuid::now_v7(),
+        company_id: company,
+        id: WebhookEndpointId(Uuid::now_v7()),
         url,
         description: body.description.trim().to_owned(),
         secret: secret.clone(),
         kinds,
         enabled: true,
-        created_by: principal.user_id().0,
+        created_by: principal.user_id(),
         created_at: now,
         updated_at: now,
     };
@@ -93,8 +93,8 @@ pub async fn create(
         webhooks::insert_endpoint(conn, &row).await?;
         let change = Change {
             action: AuditAction::WebhookCreated,
-            target_kind: "webhook",
-            target_id: Some(row.id),
+            target_kind: TargetKind::Webhook,
+            target_id: Some(row.id.0),
             summary: json!({"after": {"url": row.url, "description": row.description, "kinds": row.kinds}}),
         };
         audit::record(conn, company, &actor, change).await?;
@@ -186,7 +186,7 @@ pub async fn update(
             let after = webhooks::update_endpoint(conn, company, id, &changes).await?;
             let change = Change {
                 action: AuditAction::WebhookUpdated,
-                target_kind: "webhook",
+                target_kind: TargetKind::Webhook,
                 target_id: Some(id.0),
                 summary: json!({
                     "before": {"url": before.url, "description": before.description, "kinds": before.kinds, "enabled": before.enabled},
@@ -222,7 +222,7 @@ pub async fn remove(
         webhooks::delete_endpoint(conn, company, id).await?;
         let change = Change {
             action: AuditAction::WebhookDeleted,
-            target_kind: "webhook",
+            target_kind: TargetKind::Webhook,
             target_id: Some(id.0),
             summary: json!({"before": {"url": endpoint.url, "kinds": endpoint.kinds}}),
         };
@@ -270,7 +270,7 @@ pub async fn send_test(
     let payload = serde_json::to_value(&event).unwrap_or_default();
     let row = DeliveryRow::new(
         company,
-        id.0,
+        id,
         event.id,
         &event.event_type,
         payload,

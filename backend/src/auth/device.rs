@@ -5,7 +5,6 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use pulse_shared::ids::{AgentId, CompanyId, UserId};
 
 use super::principal::bearer;
 use super::secrets::token_hash;
@@ -44,9 +43,9 @@ impl FromRequest for Device {
                 .await?
                 .ok_or(ApiError::Unauthorized(ENROLL_AGAIN))?;
             let device = Device {
-                company_id: CompanyId(agent.company_id),
-                agent_id: AgentId(agent.id),
-                user_id: UserId(agent.user_id),
+                company_id: agent.company_id,
+                agent_id: agent.id,
+                user_id: agent.user_id,
                 team_id: agent.team_id,
             };
             state.agent_cache.store_device(hash, device);

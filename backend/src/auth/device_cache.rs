@@ -13,8 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use pulse_shared::ids::{AgentId, CompanyId, UserId};
-use uuid::Uuid;
+use pulse_shared::ids::{AgentId, CompanyId, TeamId, UserId};
 
 use crate::db::policies::{self, Effective};
 use crate::db::{self, DbPool};
@@ -35,7 +34,7 @@ pub struct Device {
     pub agent_id: AgentId,
     pub user_id: UserId,
     /// The employee's team, for their effective policy.
-    pub team_id: Option<Uuid>,
+    pub team_id: Option<TeamId>,
 }
 
 struct Entry<T> {
@@ -59,7 +58,7 @@ impl<T> Entry<T> {
 }
 
 /// An employee's effective policy, and the team it was resolved for.
-type TeamPolicy = (Option<Uuid>, Arc<Effective>);
+type TeamPolicy = (Option<TeamId>, Arc<Effective>);
 
 #[derive(Default)]
 struct Maps {
@@ -96,7 +95,7 @@ impl AgentCache {
         pool: &DbPool,
         company: CompanyId,
         user: UserId,
-        team: Option<Uuid>,
+        team: Option<TeamId>,
     ) -> Result<Arc<Effective>, db::DbError> {
         let cached = self
             .lock()
@@ -118,7 +117,7 @@ impl AgentCache {
         &self,
         company: CompanyId,
         user: UserId,
-        team: Option<Uuid>,
+        team: Option<TeamId>,
         effective: Arc<Effective>,
     ) {
         let mut maps = self.lock();
@@ -151,6 +150,7 @@ impl AgentCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
 
     #[test]
     fn a_company_is_forgotten_alone() {

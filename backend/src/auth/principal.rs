@@ -9,7 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use pulse_shared::audit::ActorKind;
-use pulse_shared::ids::{ApiKeyId, CompanyId, UserId};
+use pulse_shared::ids::{CompanyId, UserId};
 use pulse_shared::people::Role;
 
 use crate::auth::secrets::{constant_time_eq, token_hash};
@@ -157,18 +157,18 @@ async fn api_key_principal(
     if !constant_time_eq(&token_hash(token), &key.secret_hash) || key.revoked_at.is_some() {
         return Err(REFUSED);
     }
-    let company = CompanyId(key.company_id);
-    let creator = match people::user(&mut conn, company, UserId(key.created_by)).await {
+    let company = key.company_id;
+    let creator = match people::user(&mut conn, company, key.created_by).await {
         Ok(creator) if creator.is_active() => creator,
         Ok(_) | Err(diesel::result::Error::NotFound) => return Err(REFUSED),
         Err(error) => return Err(db::DbError::from(error).into()),
     };
-    api_keys::touch(&mut conn, company, ApiKeyId(key.id), state.clock.now()).await?;
+    api_keys::touch(&mut conn, company, key.id, state.clock.now()).await?;
     Ok(Principal {
         company_id: company,
-        user_id: UserId(creator.id),
+        user_id: creator.id,
         // The less powerful of the two: `Role` orders from owner down to employee.
         role: std::cmp::max(key.role(), creator.role()),
-        actor: request_actor(req, ActorKind::ApiKey, Some(key.id)),
+        actor: request_actor(req, ActorKind::ApiKey, Some(key.id.0)),
     })
 }

@@ -91,9 +91,9 @@ pub async fn insert_events(
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = work_sessions)]
 pub struct SessionRow {
-    pub company_id: Uuid,
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub company_id: CompanyId,
+    pub id: WorkSessionId,
+    pub user_id: UserId,
     pub started_at: DateTime<Utc>,
     pub ended_at: DateTime<Utc>,
     pub active_secs: i64,
@@ -124,15 +124,15 @@ impl SessionRow {
 
     pub(crate) fn new(
         company: CompanyId,
-        id: Uuid,
+        id: WorkSessionId,
         user: UserId,
         span: &Span,
         now: DateTime<Utc>,
     ) -> Self {
         Self {
-            company_id: company.0,
+            company_id: company,
             id,
-            user_id: user.0,
+            user_id: user,
             started_at: span.started_at,
             ended_at: span.ended_at,
             active_secs: span.active_secs,
@@ -148,8 +148,8 @@ impl SessionRow {
 impl From<SessionRow> for WorkSession {
     fn from(row: SessionRow) -> Self {
         Self {
-            id: WorkSessionId(row.id),
-            user_id: UserId(row.user_id),
+            id: row.id,
+            user_id: row.user_id,
             started_at: row.started_at,
             ended_at: row.ended_at,
             active_secs: row.active_secs,
@@ -165,12 +165,12 @@ impl From<SessionRow> for WorkSession {
 pub async fn sessions(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
-    people: &[Uuid],
+    people: &[UserId],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> QueryResult<Vec<SessionRow>> {
     work_sessions::table
-        .filter(work_sessions::company_id.eq(company.0))
+        .filter(work_sessions::company_id.eq(company))
         .filter(work_sessions::user_id.eq_any(people.to_vec()))
         .filter(work_sessions::ended_at.gt(from))
         .filter(work_sessions::started_at.lt(to))
@@ -183,9 +183,9 @@ pub async fn sessions(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = activity_events)]
 pub struct EventRow {
-    pub agent_id: Uuid,
+    pub agent_id: AgentId,
     pub id: Uuid,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub app: String,
     pub title: Option<String>,
     pub url: Option<String>,
@@ -201,8 +201,8 @@ impl From<EventRow> for ActivityRecord {
     fn from(row: EventRow) -> Self {
         Self {
             id: row.id,
-            agent_id: AgentId(row.agent_id),
-            user_id: UserId(row.user_id),
+            agent_id: row.agent_id,
+            user_id: row.user_id,
             app: row.app,
             title: row.title,
             url: row.url,
@@ -252,8 +252,8 @@ pub async fn events(
     limit: i64,
 ) -> QueryResult<Vec<EventRow>> {
     let mut query = activity_events::table
-        .filter(activity_events::company_id.eq(company.0))
-        .filter(activity_events::user_id.eq(user.0))
+        .filter(activity_events::company_id.eq(company))
+        .filter(activity_events::user_id.eq(user))
         .filter(activity_events::started_at.ge(from))
         .filter(activity_events::started_at.lt(to))
         .order((activity_events::started_at.asc(), activity_events::id.asc()))
@@ -283,9 +283,9 @@ pub async fn reported_stretches(
 ) -> QueryResult<Vec<sessions::Stretch>> {
     let longest = Duration::seconds(i64::from(pulse_shared::activity::MAX_EVENT_SECS));
     let rows: Vec<(DateTime<Utc>, i32)> = activity_events::table
-        .filter(activity_events::company_id.eq(company.0))
-        .filter(activity_events::user_id.eq(user.0))
-        .filter(activity_events::agent_id.eq(agent.0))
+        .filter(activity_events::company_id.eq(company))
+        .filter(activity_events::user_id.eq(user))
+        .filter(activity_events::agent_id.eq(agent))
         .filter(activity_events::started_at.gt(from - longest))
         .filter(activity_events::started_at.lt(to))
         .filter(activity_events::id.ne_all(except))

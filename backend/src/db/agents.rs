@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use pulse_shared::agents::{Agent, AgentCounts, AgentState, AgentStatus, EnrollmentToken};
-use pulse_shared::ids::{AgentId, CompanyId, EnrollmentTokenId, UserId};
+use pulse_shared::ids::{AgentId, CompanyId, EnrollmentTokenId, TeamId, UserId};
 use uuid::Uuid;
 
 use super::schema::{agents, companies, enrollment_tokens, users};
@@ -17,15 +17,15 @@ pub const MISSING_AFTER: Duration = Duration::days(30);
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = enrollment_tokens)]
 pub struct TokenRow {
-    pub company_id: Uuid,
-    pub id: Uuid,
+    pub company_id: CompanyId,
+    pub id: EnrollmentTokenId,
     pub name: String,
     pub token_hash: Vec<u8>,
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<UserId>,
     pub expires_at: DateTime<Utc>,
     pub max_uses: i32,
     pub uses: i32,
-    pub created_by: Uuid,
+    pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
@@ -33,13 +33,13 @@ pub struct TokenRow {
 impl From<TokenRow> for EnrollmentToken {
     fn from(row: TokenRow) -> Self {
         Self {
-            id: EnrollmentTokenId(row.id),
+            id: row.id,
             name: row.name,
-            user_id: row.user_id.map(UserId),
+            user_id: row.user_id,
             expires_at: row.expires_at,
             max_uses: row.max_uses,
             uses: row.uses,
-            created_by: UserId(row.created_by),
+            created_by: row.created_by,
             created_at: row.created_at,
             revoked_at: row.revoked_at,
         }
@@ -61,7 +61,7 @@ pub async fn tokens(
     limit: i64,
 ) -> QueryResult<Vec<TokenRow>> {
     let mut query = enrollment_tokens::table
-        .filter(enrollment_tokens::company_id.eq(company.0))
+        .filter(enrollment_tokens::company_id.eq(company))
         .select(TokenRow::as_select())
         .order(enrollment_tokens::id.desc())
         .limit(limit)
@@ -78,7 +78,7 @@ pub async fn revoke_token(
     token: EnrollmentTokenId,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<TokenRow>> {
-    diesel::update(enrollment_tokens::table.find((company.0, token.0)))
+    diesel::update(enrollment_tokens::table.find((company, token)))
         .set(enrollment_tokens::revoked_at.eq(now))
         .returning(TokenRow::as_returning())
         .get_result(conn)
@@ -152,8 +152,8 @@ pub async fn holds_seat(
 ) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         agents::table
-            .filter(agents::company_id.eq(company.0))
-            .filter(agents::user_id.eq(user.0))
+            .filter(agents::company_id.eq(company))
+            .filter(agents::user_id.eq(user))
             .filter(agents::revoked_at.is_null()),
     ))
     .get_result(conn)
@@ -163,18 +163,18 @@ pub async fn holds_seat(
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = agents)]
 pub struct AgentRow {
-    pub company_id: Uuid,
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub company_id: CompanyId,
+    pub id: AgentId,
+    pub user_id: UserId,
     pub hostname: String,
     pub os: String,
     pub agent_version: String,
     pub secret_hash: Vec<u8>,
-    pub enrolled_with: Option<Uuid>,
+    pub enrolled_with: Option<EnrollmentTokenId>,
     pub enrolled_at: DateTime<Utc>,
     pub last_seen_at: Option<DateTime<Utc>>,
-    pub last_state: Option<String>,
-    pub presence: String,
+    pub last_state: Option<AgentState>,
+    pub presence: AgentStatus,
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -190,16 +190,14 @@ impl AgentRow {
             (None, _) => AgentStatus::Missing,
         };
         Agent {
-            id: AgentId(self.id),
-            user_id: UserId(self.user_id),
+            id: self.id,
+            user_id: self.user_id,
             user_name,
             hostname: self.hostname,
             os: self.os,
             agent_version: self.agent_version,
             status,
-            state: self
-                .last_state
-                .and_then(|state| state.parse::<AgentState>().ok()),
+            state: self.last_state,
             enrolled_at: self.enrolled_at,
             last_seen_at: self.last_seen_at,
             revoked_at: self.revoked_at,
@@ -218,10 +216,10 @@ pub async fn insert_agent(conn: &mut AsyncPgConnection, row: &AgentRow) -> Query
 /// An agent calling with a credential: who it is and whom it reports for.
 #[derive(Debug, Clone, Queryable)]
 pub struct Caller {
-    pub company_id: Uuid,
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub team_id: Option<Uuid>,
+    pub company_id: CompanyId,
+    pub id: AgentId,
+    pub user_id: UserId,
+    pub team_id: Option<TeamId>,
 }
 
 /// The unrevoked agent holding the credential with hash `hash`, if its employee is
@@ -253,7 +251,7 @@ pub async fn caller(conn: &mut AsyncPgConnection, hash: &[u8]) -> QueryResult<Op
 pub async fn employees(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
-    people: &[Uuid],
+    people: &[UserId],
 ) -> QueryResult<Vec<Employee>> {
     let heartbeat = super::policies::effective_setting_sql("heartbeat_secs");
     diesel::sql_query(format!(
@@ -271,7 +269,7 @@ pub async fn employees(
 #[derive(Debug, QueryableByName)]
 pub struct Employee {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
-    pub id: Uuid,
+    pub id: UserId,
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub name: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
@@ -283,7 +281,7 @@ pub struct Employee {
 #[derive(Debug, Clone, Default)]
 pub struct AgentFilter {
     /// Only these people's agents (a manager's or an employee's reach).
-    pub people: Option<Vec<Uuid>>,
+    pub people: Option<Vec<UserId>>,
     /// Part of the host name, or of the employee's name or e-mail address.
     pub q: Option<String>,
     /// The status the presence job last recorded (or revoked).
@@ -300,7 +298,7 @@ pub async fn list(
     limit: i64,
 ) -> QueryResult<Vec<AgentRow>> {
     let mut query = agents::table
-        .filter(agents::company_id.eq(company.0))
+        .filter(agents::company_id.eq(company))
         .select(AgentRow::as_select())
         .order(agents::id.desc())
         .limit(limit)
@@ -311,7 +309,7 @@ pub async fn list(
     if let Some(q) = &filter.q {
         let pattern = super::contains_pattern(q);
         let named = users::table
-            .filter(users::company_id.eq(company.0))
+            .filter(users::company_id.eq(company))
             .filter(
                 users::name
                     .ilike(pattern.clone())
@@ -343,21 +341,22 @@ pub async fn list(
 pub async fn counts(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
-    people: Option<&[Uuid]>,
+    people: Option<&[UserId]>,
 ) -> QueryResult<AgentCounts> {
     use diesel::dsl::sql;
     use diesel::sql_types::BigInt;
-    let count = |status: &str| {
+    let count = |status: AgentStatus| {
         sql::<BigInt>(&format!(
-            "count(*) FILTER (WHERE revoked_at IS NULL AND presence = '{status}')"
+            "count(*) FILTER (WHERE revoked_at IS NULL AND presence = '{}')",
+            status.as_str()
         ))
     };
     let mut query = agents::table
-        .filter(agents::company_id.eq(company.0))
+        .filter(agents::company_id.eq(company))
         .select((
-            count("online"),
-            count("offline"),
-            count("missing"),
+            count(AgentStatus::Online),
+            count(AgentStatus::Offline),
+            count(AgentStatus::Missing),
             sql::<BigInt>("count(*) FILTER (WHERE revoked_at IS NOT NULL)"),
         ))
         .into_boxed();
@@ -380,7 +379,7 @@ pub async fn find(
     agent: AgentId,
 ) -> QueryResult<AgentRow> {
     agents::table
-        .find((company.0, agent.0))
+        .find((company, agent))
         .select(AgentRow::as_select())
         .first(conn)
         .await
@@ -394,7 +393,7 @@ pub async fn revoke(
 ) -> QueryResult<usize> {
     diesel::update(
         agents::table
-            .find((company.0, agent.0))
+            .find((company, agent))
             .filter(agents::revoked_at.is_null()),
     )
     .set(agents::revoked_at.eq(now))
@@ -411,8 +410,8 @@ pub async fn revoke_for_user(
 ) -> QueryResult<usize> {
     diesel::update(
         agents::table
-            .filter(agents::company_id.eq(company.0))
-            .filter(agents::user_id.eq(user.0))
+            .filter(agents::company_id.eq(company))
+            .filter(agents::user_id.eq(user))
             .filter(agents::revoked_at.is_null()),
     )
     .set(agents::revoked_at.eq(now))
@@ -447,11 +446,11 @@ pub async fn seen_many(
 pub async fn people_in_teams(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
-    teams: &[Uuid],
-) -> QueryResult<Vec<Uuid>> {
+    teams: &[TeamId],
+) -> QueryResult<Vec<UserId>> {
     use super::schema::users;
     users::table
-        .filter(users::company_id.eq(company.0))
+        .filter(users::company_id.eq(company))
         .filter(users::team_id.eq_any(teams.to_vec()))
         .select(users::id)
         .load(conn)
@@ -462,17 +461,17 @@ pub async fn people_in_teams(
 #[derive(Debug, QueryableByName)]
 pub struct Transition {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
-    pub company_id: Uuid,
+    pub company_id: CompanyId,
     #[diesel(sql_type = diesel::sql_types::Uuid)]
-    pub id: Uuid,
+    pub id: AgentId,
     #[diesel(sql_type = diesel::sql_types::Uuid)]
-    pub user_id: Uuid,
+    pub user_id: UserId,
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub hostname: String,
     #[diesel(sql_type = diesel::sql_types::Text)]
-    pub presence: String,
+    pub presence: AgentStatus,
     #[diesel(sql_type = diesel::sql_types::Text)]
-    pub previous: String,
+    pub previous: AgentStatus,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
     pub last_seen_at: Option<DateTime<Utc>>,
 }
@@ -494,10 +493,10 @@ pub async fn update_presence(
                       WHEN a.last_seen_at IS NOT NULL
                            AND a.last_seen_at + make_interval(secs =>
                                  coalesce(h.value::int, $4) + $2) > $1
-                        THEN 'online'
+                        THEN '{online}'
                       WHEN coalesce(a.last_seen_at, a.enrolled_at) + make_interval(days => $3) <= $1
-                        THEN 'missing'
-                      ELSE 'offline'
+                        THEN '{missing}'
+                      ELSE '{offline}'
                     END AS presence
                FROM agents a
                LEFT JOIN ({heartbeat}) h ON h.company_id = a.company_id AND h.user_id = a.user_id
@@ -509,7 +508,10 @@ pub async fn update_presence(
            FROM changed c
           WHERE a.company_id = c.company_id AND a.id = c.id
       RETURNING a.company_id, a.id, a.user_id, a.hostname, a.presence, c.previous,
-                a.last_seen_at"
+                a.last_seen_at",
+        online = AgentStatus::Online.as_str(),
+        missing = AgentStatus::Missing.as_str(),
+        offline = AgentStatus::Offline.as_str(),
     ))
     .bind::<diesel::sql_types::Timestamptz, _>(now)
     .bind::<diesel::sql_types::Double, _>(ONLINE_GRACE.num_seconds() as f64)

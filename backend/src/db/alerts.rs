@@ -7,6 +7,7 @@ use diesel::sql_types::{Bool, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use pulse_shared::alerts::{Alert, AlertKind, AlertPreference, AlertSubject, Severity};
 use pulse_shared::ids::{AgentId, AlertId, CompanyId, PolicyId, UserId};
+use pulse_shared::people::{Role, UserStatus};
 use uuid::Uuid;
 
 use super::schema::{alert_preferences, alert_recipients, alerts, stream_tickets};
@@ -14,16 +15,16 @@ use super::schema::{alert_preferences, alert_recipients, alerts, stream_tickets}
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = alerts)]
 pub struct AlertRow {
-    pub company_id: Uuid,
-    pub id: Uuid,
-    pub kind: String,
-    pub severity: String,
+    pub company_id: CompanyId,
+    pub id: AlertId,
+    pub kind: AlertKind,
+    pub severity: Severity,
     pub title: String,
     pub body: String,
-    pub agent_id: Option<Uuid>,
-    pub user_id: Option<Uuid>,
+    pub agent_id: Option<AgentId>,
+    pub user_id: Option<UserId>,
     pub invoice_id: Option<String>,
-    pub policy_id: Option<Uuid>,
+    pub policy_id: Option<PolicyId>,
     pub open_key: Option<String>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -31,25 +32,25 @@ pub struct AlertRow {
 
 impl AlertRow {
     pub fn kind(&self) -> AlertKind {
-        self.kind.parse().unwrap_or(AlertKind::Test)
+        self.kind
     }
 
     pub fn subject(&self) -> AlertSubject {
         AlertSubject {
-            agent_id: self.agent_id.map(AgentId),
-            user_id: self.user_id.map(UserId),
+            agent_id: self.agent_id,
+            user_id: self.user_id,
             invoice_id: self.invoice_id.clone(),
-            policy_id: self.policy_id.map(PolicyId),
+            policy_id: self.policy_id,
         }
     }
 
     /// The alert as recipient number `seq` sees it.
     pub fn for_recipient(&self, seq: i64, read_at: Option<DateTime<Utc>>) -> Alert {
         Alert {
-            id: AlertId(self.id),
+            id: self.id,
             seq,
             kind: self.kind(),
-            severity: self.severity.parse().unwrap_or(Severity::Info),
+            severity: self.severity,
             title: self.title.clone(),
             body: self.body.clone(),
             subject: self.subject(),
@@ -79,7 +80,7 @@ pub async fn resolve(
 ) -> QueryResult<usize> {
     diesel::update(
         alerts::table
-            .filter(alerts::company_id.eq(company.0))
+            .filter(alerts::company_id.eq(company))
             .filter(alerts::open_key.eq(open_key))
             .filter(alerts::resolved_at.is_null()),
     )
@@ -96,7 +97,7 @@ pub async fn is_open(
 ) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         alerts::table
-            .filter(alerts::company_id.eq(company.0))
+            .filter(alerts::company_id.eq(company))
             .filter(alerts::open_key.eq(open_key))
             .filter(alerts::resolved_at.is_null()),
     ))
@@ -127,12 +128,12 @@ pub async fn insert_recipients(
     about: Option<UserId>,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<Reached>> {
-    diesel::sql_query(
+    diesel::sql_query(format!(
         "WITH audience AS (
              SELECT $5::uuid AS id WHERE $5::uuid IS NOT NULL
              UNION
              SELECT a.id FROM users a
-              WHERE $5::uuid IS NULL AND a.company_id = $1 AND a.role IN ('owner', 'admin')
+              WHERE $5::uuid IS NULL AND a.company_id = $1 AND a.role IN ('{owner}', '{admin}')
              UNION
              SELECT tm.user_id
                FROM users s
@@ -148,9 +149,13 @@ pub async fn insert_recipients(
                   ON p.company_id = u.company_id AND p.user_id = u.id AND p.kind = $3
           CROSS JOIN LATERAL (SELECT coalesce(p.in_app, true) AS in_app,
                                      coalesce(p.email, $4) AS email) wants
-          WHERE u.status = 'active'
+          WHERE u.status = '{active}'
             AND (wants.in_app OR wants.email)
          RETURNING in_app, email_status IS NOT NULL AS by_email",
+            owner = Role::Owner.as_str(),
+            admin = Role::Admin.as_str(),
+            active = UserStatus::Active.as_str(),
+        ),
     )
     .bind::<SqlUuid, _>(company.0)
     .bind::<SqlUuid, _>(alert.0)
@@ -206,8 +211,8 @@ pub async fn inbox(
                 .eq(alert_recipients::company_id)
                 .and(alerts::id.eq(alert_recipients::alert_id))),
         )
-        .filter(alert_recipients::company_id.eq(company.0))
-        .filter(alert_recipients::user_id.eq(user.0))
+        .filter(alert_recipients::company_id.eq(company))
+        .filter(alert_recipients::user_id.eq(user))
         .filter(alert_recipients::in_app)
         .select((
             alert_recipients::seq,
@@ -253,13 +258,13 @@ pub async fn with_recipients(
     alert: AlertId,
 ) -> QueryResult<(AlertRow, Vec<(Uuid, i64)>)> {
     let row = alerts::table
-        .find((company.0, alert.0))
+        .find((company, alert))
         .select(AlertRow::as_select())
         .first(conn)
         .await?;
     let recipients = alert_recipients::table
-        .filter(alert_recipients::company_id.eq(company.0))
-        .filter(alert_recipients::alert_id.eq(alert.0))
+        .filter(alert_recipients::company_id.eq(company))
+        .filter(alert_recipients::alert_id.eq(alert))
         .filter(alert_recipients::in_app)
         .select((alert_recipients::user_id, alert_recipients::seq))
         .load(conn)
@@ -273,8 +278,8 @@ pub async fn unread(
     user: UserId,
 ) -> QueryResult<i64> {
     alert_recipients::table
-        .filter(alert_recipients::company_id.eq(company.0))
-        .filter(alert_recipients::user_id.eq(user.0))
+        .filter(alert_recipients::company_id.eq(company))
+        .filter(alert_recipients::user_id.eq(user))
         .filter(alert_recipients::in_app)
         .filter(alert_recipients::read_at.is_null())
         .count()
@@ -292,9 +297,9 @@ pub async fn mark(
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     let target = alert_recipients::table
-        .filter(alert_recipients::company_id.eq(company.0))
-        .filter(alert_recipients::user_id.eq(user.0))
-        .filter(alert_recipients::alert_id.eq(alert.0))
+        .filter(alert_recipients::company_id.eq(company))
+        .filter(alert_recipients::user_id.eq(user))
+        .filter(alert_recipients::alert_id.eq(alert))
         .filter(alert_recipients::in_app);
     if read {
         // Keep the first time it was read.
@@ -325,8 +330,8 @@ pub async fn mark_all(
 ) -> QueryResult<usize> {
     diesel::update(
         alert_recipients::table
-            .filter(alert_recipients::company_id.eq(company.0))
-            .filter(alert_recipients::user_id.eq(user.0))
+            .filter(alert_recipients::company_id.eq(company))
+            .filter(alert_recipients::user_id.eq(user))
             .filter(alert_recipients::in_app)
             .filter(alert_recipients::read_at.is_null()),
     )
@@ -342,8 +347,8 @@ pub async fn preferences(
     user: UserId,
 ) -> QueryResult<Vec<AlertPreference>> {
     let chosen: Vec<(String, bool, bool)> = alert_preferences::table
-        .filter(alert_preferences::company_id.eq(company.0))
-        .filter(alert_preferences::user_id.eq(user.0))
+        .filter(alert_preferences::company_id.eq(company))
+        .filter(alert_preferences::user_id.eq(user))
         .select((
             alert_preferences::kind,
             alert_preferences::in_app,
@@ -380,8 +385,8 @@ pub async fn save_preferences(
         .iter()
         .map(|item| {
             (
-                alert_preferences::company_id.eq(company.0),
-                alert_preferences::user_id.eq(user.0),
+                alert_preferences::company_id.eq(company),
+                alert_preferences::user_id.eq(user),
                 alert_preferences::kind.eq(item.kind.as_str()),
                 alert_preferences::in_app.eq(item.in_app),
                 alert_preferences::email.eq(item.email),
@@ -420,8 +425,8 @@ pub async fn insert_ticket(
     diesel::insert_into(stream_tickets::table)
         .values((
             stream_tickets::token_hash.eq(token_hash),
-            stream_tickets::company_id.eq(company.0),
-            stream_tickets::user_id.eq(user.0),
+            stream_tickets::company_id.eq(company),
+            stream_tickets::user_id.eq(user),
             stream_tickets::expires_at.eq(expires_at),
         ))
         .execute(conn)

@@ -13,13 +13,13 @@ use super::schema::api_keys;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_keys)]
 pub struct ApiKeyRow {
-    pub company_id: Uuid,
-    pub id: Uuid,
+    pub company_id: CompanyId,
+    pub id: ApiKeyId,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub prefix: String,
     pub secret_hash: Vec<u8>,
-    pub created_by: Uuid,
+    pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -27,18 +27,18 @@ pub struct ApiKeyRow {
 
 impl ApiKeyRow {
     pub fn role(&self) -> Role {
-        self.role.parse().unwrap_or(Role::Employee)
+        self.role
     }
 }
 
 impl From<ApiKeyRow> for ApiKey {
     fn from(row: ApiKeyRow) -> Self {
         Self {
-            id: ApiKeyId(row.id),
+            id: row.id,
             role: row.role(),
             name: row.name,
             prefix: row.prefix,
-            created_by: UserId(row.created_by),
+            created_by: row.created_by,
             created_at: row.created_at,
             last_used_at: row.last_used_at,
             revoked_at: row.revoked_at,
@@ -75,7 +75,7 @@ pub async fn list(
     limit: i64,
 ) -> QueryResult<Vec<ApiKeyRow>> {
     let mut query = api_keys::table
-        .filter(api_keys::company_id.eq(company.0))
+        .filter(api_keys::company_id.eq(company))
         .select(ApiKeyRow::as_select())
         .order(api_keys::id.desc())
         .limit(limit)
@@ -92,7 +92,7 @@ pub async fn find(
     key: ApiKeyId,
 ) -> QueryResult<ApiKeyRow> {
     api_keys::table
-        .find((company.0, key.0))
+        .find((company, key))
         .select(ApiKeyRow::as_select())
         .first(conn)
         .await
@@ -106,7 +106,7 @@ pub async fn revoke(
 ) -> QueryResult<usize> {
     diesel::update(
         api_keys::table
-            .find((company.0, key.0))
+            .find((company, key))
             .filter(api_keys::revoked_at.is_null()),
     )
     .set(api_keys::revoked_at.eq(now))
@@ -123,8 +123,8 @@ pub async fn revoke_created_by(
 ) -> QueryResult<usize> {
     diesel::update(
         api_keys::table
-            .filter(api_keys::company_id.eq(company.0))
-            .filter(api_keys::created_by.eq(user.0))
+            .filter(api_keys::company_id.eq(company))
+            .filter(api_keys::created_by.eq(user))
             .filter(api_keys::revoked_at.is_null()),
     )
     .set(api_keys::revoked_at.eq(now))
@@ -140,7 +140,7 @@ pub async fn touch(
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::update(
-        api_keys::table.find((company.0, key.0)).filter(
+        api_keys::table.find((company, key)).filter(
             api_keys::last_used_at
                 .is_null()
                 .or(api_keys::last_used_at.lt(now - Duration::minutes(1))),

@@ -4,7 +4,7 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use pulse_shared::audit::{ActorKind, AuditEvent};
+use pulse_shared::audit::{ActorKind, AuditAction, AuditEvent, TargetKind};
 use pulse_shared::ids::{AuditEventId, CompanyId};
 use uuid::Uuid;
 
@@ -24,9 +24,9 @@ pub struct Actor {
 
 /// A change to record.
 #[derive(Debug, Clone)]
-pub struct Change<'a> {
-    pub action: pulse_shared::audit::AuditAction,
-    pub target_kind: &'a str,
+pub struct Change {
+    pub action: AuditAction,
+    pub target_kind: TargetKind,
     pub target_id: Option<Uuid>,
     pub summary: serde_json::Value,
 }
@@ -34,14 +34,14 @@ pub struct Change<'a> {
 #[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_events)]
 pub struct AuditRow {
-    pub company_id: Uuid,
+    pub company_id: CompanyId,
     pub seq: i64,
-    pub id: Uuid,
+    pub id: AuditEventId,
     pub occurred_at: DateTime<Utc>,
-    pub actor_kind: String,
+    pub actor_kind: ActorKind,
     pub actor_id: Option<Uuid>,
-    pub action: String,
-    pub target_kind: String,
+    pub action: AuditAction,
+    pub target_kind: TargetKind,
     pub target_id: Option<Uuid>,
     pub summary: serde_json::Value,
     pub ip: Option<String>,
@@ -53,14 +53,14 @@ pub struct AuditRow {
 impl AuditRow {
     fn chained(&self) -> ChainedEvent<'_> {
         ChainedEvent {
-            company_id: self.company_id,
+            company_id: self.company_id.0,
             seq: self.seq,
-            id: self.id,
+            id: self.id.0,
             occurred_at: self.occurred_at,
-            actor_kind: &self.actor_kind,
+            actor_kind: self.actor_kind,
             actor_id: self.actor_id,
-            action: &self.action,
-            target_kind: &self.target_kind,
+            action: self.action,
+            target_kind: self.target_kind,
             target_id: self.target_id,
             summary: &self.summary,
             ip: self.ip.as_deref(),
@@ -72,13 +72,13 @@ impl AuditRow {
 impl From<AuditRow> for AuditEvent {
     fn from(row: AuditRow) -> Self {
         Self {
-            id: AuditEventId(row.id),
+            id: row.id,
             seq: row.seq,
             occurred_at: row.occurred_at,
-            actor_kind: row.actor_kind.parse().unwrap_or(ActorKind::System),
+            actor_kind: row.actor_kind,
             actor_id: row.actor_id,
-            action: row.action,
-            target_kind: row.target_kind,
+            action: row.action.as_str().to_owned(),
+            target_kind: row.target_kind.as_str().to_owned(),
             target_id: row.target_id,
             summary: row.summary,
             ip: row.ip,
@@ -93,11 +93,11 @@ pub async fn record(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     actor: &Actor,
-    change: Change<'_>,
+    change: Change,
 ) -> QueryResult<AuditEventId> {
     diesel::insert_into(audit_heads::table)
         .values((
-            audit_heads::company_id.eq(company.0),
+            audit_heads::company_id.eq(company),
             audit_heads::seq.eq(0),
             audit_heads::hash.eq(GENESIS.to_vec()),
         ))
@@ -111,14 +111,14 @@ pub async fn record(
         .first(conn)
         .await?;
     let mut row = AuditRow {
-        company_id: company.0,
+        company_id: company,
         seq: last_seq + 1,
-        id: Uuid::now_v7(),
+        id: AuditEventId(Uuid::now_v7()),
         occurred_at: actor.at.trunc_subsecs(6),
-        actor_kind: actor.kind.as_str().to_owned(),
+        actor_kind: actor.kind,
         actor_id: actor.id,
-        action: change.action.as_str().to_owned(),
-        target_kind: change.target_kind.to_owned(),
+        action: change.action,
+        target_kind: change.target_kind,
         target_id: change.target_id,
         summary: change.summary,
         ip: actor.ip.clone(),
@@ -141,7 +141,7 @@ pub async fn record(
         ))
         .execute(conn)
         .await?;
-    Ok(AuditEventId(row.id))
+    Ok(row.id)
 }
 
 /// Filters of the audit viewer.
@@ -165,7 +165,7 @@ pub async fn list(
     limit: i64,
 ) -> QueryResult<Vec<AuditRow>> {
     let mut query = audit_events::table
-        .filter(audit_events::company_id.eq(company.0))
+        .filter(audit_events::company_id.eq(company))
         .select(AuditRow::as_select())
         .order(audit_events::seq.desc())
         .limit(limit)
@@ -210,7 +210,7 @@ pub async fn verify(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryRe
     let mut checked = 0;
     loop {
         let rows: Vec<AuditRow> = audit_events::table
-            .filter(audit_events::company_id.eq(company.0))
+            .filter(audit_events::company_id.eq(company))
             .filter(audit_events::seq.ge(expected_seq))
             .order(audit_events::seq.asc())
             .limit(PAGE)
@@ -226,7 +226,7 @@ pub async fn verify(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryRe
             if !intact {
                 return Ok(Verification {
                     checked,
-                    first_broken: Some((row.seq, row.id)),
+                    first_broken: Some((row.seq, row.id.0)),
                 });
             }
             prev_hash = row.hash;

@@ -15,13 +15,13 @@ pub const INVITATION_DAYS: i64 = 7;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = invitations)]
 pub struct InvitationRow {
-    pub company_id: Uuid,
-    pub id: Uuid,
+    pub company_id: CompanyId,
+    pub id: InvitationId,
     pub email: String,
-    pub role: String,
-    pub team_id: Option<Uuid>,
+    pub role: Role,
+    pub team_id: Option<TeamId>,
     pub token_hash: Vec<u8>,
-    pub invited_by: Uuid,
+    pub invited_by: UserId,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,
@@ -30,7 +30,7 @@ pub struct InvitationRow {
 
 impl InvitationRow {
     pub fn role(&self) -> Role {
-        self.role.parse().unwrap_or(Role::Employee)
+        self.role
     }
 
     pub fn is_open(&self, now: DateTime<Utc>) -> bool {
@@ -41,11 +41,11 @@ impl InvitationRow {
 impl From<InvitationRow> for Invitation {
     fn from(row: InvitationRow) -> Self {
         Self {
-            id: InvitationId(row.id),
+            id: row.id,
             role: row.role(),
             email: row.email,
-            team_id: row.team_id.map(TeamId),
-            invited_by: UserId(row.invited_by),
+            team_id: row.team_id,
+            invited_by: row.invited_by,
             created_at: row.created_at,
             expires_at: row.expires_at,
         }
@@ -70,7 +70,7 @@ pub async fn revoke_open_for(
 ) -> QueryResult<usize> {
     diesel::update(
         invitations::table
-            .filter(invitations::company_id.eq(company.0))
+            .filter(invitations::company_id.eq(company))
             .filter(invitations::email.eq(email))
             .filter(invitations::accepted_at.is_null())
             .filter(invitations::revoked_at.is_null()),
@@ -115,7 +115,7 @@ pub async fn open(
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<InvitationRow>> {
     let mut query = invitations::table
-        .filter(invitations::company_id.eq(company.0))
+        .filter(invitations::company_id.eq(company))
         .filter(invitations::accepted_at.is_null())
         .filter(invitations::revoked_at.is_null())
         .filter(invitations::expires_at.gt(now))
@@ -135,7 +135,7 @@ pub async fn find(
     id: InvitationId,
 ) -> QueryResult<InvitationRow> {
     invitations::table
-        .find((company.0, id.0))
+        .find((company, id))
         .select(InvitationRow::as_select())
         .first(conn)
         .await
@@ -147,7 +147,7 @@ pub async fn mark_accepted(
     id: InvitationId,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    diesel::update(invitations::table.find((company.0, id.0)))
+    diesel::update(invitations::table.find((company, id)))
         .set(invitations::accepted_at.eq(now))
         .execute(conn)
         .await
@@ -162,7 +162,7 @@ pub async fn revoke(
 ) -> QueryResult<usize> {
     diesel::update(
         invitations::table
-            .find((company.0, id.0))
+            .find((company, id))
             .filter(invitations::revoked_at.is_null())
             .filter(invitations::accepted_at.is_null()),
     )

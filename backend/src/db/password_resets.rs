@@ -4,7 +4,6 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use pulse_shared::ids::{CompanyId, UserId};
-use uuid::Uuid;
 
 use super::schema::password_resets;
 
@@ -15,8 +14,8 @@ pub const RESET_MINUTES: i64 = 30;
 #[diesel(table_name = password_resets)]
 pub struct PasswordResetRow {
     pub token_hash: Vec<u8>,
-    pub company_id: Uuid,
-    pub user_id: Uuid,
+    pub company_id: CompanyId,
+    pub user_id: UserId,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
@@ -27,8 +26,8 @@ impl PasswordResetRow {
     pub fn new(company: CompanyId, user: UserId, token_hash: Vec<u8>, now: DateTime<Utc>) -> Self {
         Self {
             token_hash,
-            company_id: company.0,
-            user_id: user.0,
+            company_id: company,
+            user_id: user,
             created_at: now,
             expires_at: now + Duration::minutes(RESET_MINUTES),
             used_at: None,

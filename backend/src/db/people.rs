@@ -13,7 +13,7 @@ use super::schema::{companies, users};
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = companies)]
 pub struct CompanyRow {
-    pub id: Uuid,
+    pub id: CompanyId,
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -22,7 +22,7 @@ pub struct CompanyRow {
 impl From<CompanyRow> for Company {
     fn from(row: CompanyRow) -> Self {
         Self {
-            id: CompanyId(row.id),
+            id: row.id,
             name: row.name,
             created_at: row.created_at,
         }
@@ -32,13 +32,13 @@ impl From<CompanyRow> for Company {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
-    pub company_id: Uuid,
-    pub id: Uuid,
+    pub company_id: CompanyId,
+    pub id: UserId,
     pub email: String,
     pub name: String,
-    pub role: String,
-    pub status: String,
-    pub team_id: Option<Uuid>,
+    pub role: Role,
+    pub status: UserStatus,
+    pub team_id: Option<TeamId>,
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -49,11 +49,11 @@ pub struct UserRow {
 impl UserRow {
     /// The stored role; the database's CHECK constraint admits only known names.
     pub fn role(&self) -> Role {
-        self.role.parse().unwrap_or(Role::Employee)
+        self.role
     }
 
     pub fn status(&self) -> UserStatus {
-        self.status.parse().unwrap_or(UserStatus::Deactivated)
+        self.status
     }
 
     pub fn is_active(&self) -> bool {
@@ -64,13 +64,13 @@ impl UserRow {
 impl From<UserRow> for Person {
     fn from(row: UserRow) -> Self {
         Self {
-            id: UserId(row.id),
-            company_id: CompanyId(row.company_id),
+            id: row.id,
+            company_id: row.company_id,
             role: row.role(),
             status: row.status(),
             email: row.email,
             name: row.name,
-            team_id: row.team_id.map(TeamId),
+            team_id: row.team_id,
             created_at: row.created_at,
             deleted_at: row.deleted_at,
         }
@@ -132,7 +132,7 @@ pub async fn user(
     user: UserId,
 ) -> QueryResult<UserRow> {
     users::table
-        .find((company.0, user.0))
+        .find((company, user))
         .select(UserRow::as_select())
         .first(conn)
         .await
@@ -157,7 +157,7 @@ pub async fn set_password(
     user: UserId,
     password_hash: &str,
 ) -> QueryResult<()> {
-    diesel::update(users::table.find((company.0, user.0)))
+    diesel::update(users::table.find((company, user)))
         .set(users::password_hash.eq(password_hash))
         .execute(conn)
         .await
@@ -169,10 +169,10 @@ pub async fn set_password(
 pub struct PeopleFilter {
     pub q: Option<String>,
     pub role: Option<Role>,
-    pub team_id: Option<Uuid>,
+    pub team_id: Option<TeamId>,
     pub status: Option<UserStatus>,
     /// Only these teams' people, plus `also_user` (a manager's reach).
-    pub within_teams: Option<Vec<Uuid>>,
+    pub within_teams: Option<Vec<TeamId>>,
     /// Only this person (an employee's reach), or the one added to `within_teams`.
     pub also_user: Option<Uuid>,
     pub only_user: bool,
@@ -190,7 +190,7 @@ pub async fn list(
     limit: i64,
 ) -> QueryResult<Vec<UserRow>> {
     let mut query = users::table
-        .filter(users::company_id.eq(company.0))
+        .filter(users::company_id.eq(company))
         .select(UserRow::as_select())
         .order(users::id.asc())
         .limit(limit)
@@ -238,7 +238,7 @@ pub async fn active_owner_count(
     company: CompanyId,
 ) -> QueryResult<i64> {
     users::table
-        .filter(users::company_id.eq(company.0))
+        .filter(users::company_id.eq(company))
         .filter(users::role.eq(Role::Owner.as_str()))
         .filter(users::status.eq(UserStatus::Active.as_str()))
         .count()
@@ -252,10 +252,10 @@ pub async fn update(
     company: CompanyId,
     user: UserId,
     role: Option<Role>,
-    team_id: Option<Option<Uuid>>,
+    team_id: Option<Option<TeamId>>,
     status: Option<UserStatus>,
 ) -> QueryResult<UserRow> {
-    let target = users::table.find((company.0, user.0));
+    let target = users::table.find((company, user));
     if let Some(role) = role {
         diesel::update(target)
             .set(users::role.eq(role.as_str()))
@@ -287,7 +287,7 @@ pub async fn mark_deleted(
 ) -> QueryResult<usize> {
     diesel::update(
         users::table
-            .find((company.0, user.0))
+            .find((company, user))
             .filter(users::deleted_at.is_null()),
     )
     .set((
@@ -308,7 +308,7 @@ pub async fn restore(
 ) -> QueryResult<usize> {
     diesel::update(
         users::table
-            .find((company.0, user.0))
+            .find((company, user))
             .filter(users::deleted_at.is_not_null()),
     )
     .set((

@@ -20,10 +20,10 @@ pub enum Level {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = policies)]
 pub struct PolicyRow {
-    pub company_id: Uuid,
-    pub id: Uuid,
-    pub team_id: Option<Uuid>,
-    pub user_id: Option<Uuid>,
+    pub company_id: CompanyId,
+    pub id: PolicyId,
+    pub team_id: Option<TeamId>,
+    pub user_id: Option<UserId>,
     pub settings: serde_json::Value,
     pub updated_at: DateTime<Utc>,
 }
@@ -41,7 +41,7 @@ impl PolicyRow {
 
     pub fn into_company(self) -> CompanyPolicy {
         CompanyPolicy {
-            id: PolicyId(self.id),
+            id: self.id,
             settings: self.company_settings(),
             updated_at: self.updated_at,
         }
@@ -49,9 +49,9 @@ impl PolicyRow {
 
     pub fn into_entry(self) -> PolicyOverrideEntry {
         PolicyOverrideEntry {
-            id: PolicyId(self.id),
-            team_id: self.team_id.map(TeamId),
-            user_id: self.user_id.map(UserId),
+            id: self.id,
+            team_id: self.team_id,
+            user_id: self.user_id,
             settings: self.override_settings(),
             updated_at: self.updated_at,
         }
@@ -77,8 +77,8 @@ pub async fn company(
     let defaults = to_json(&PolicySettings::default());
     diesel::insert_into(policies::table)
         .values(PolicyRow {
-            company_id: company.0,
-            id: Uuid::now_v7(),
+            company_id: company,
+            id: PolicyId(Uuid::now_v7()),
             team_id: None,
             user_id: None,
             settings: defaults,
@@ -88,7 +88,7 @@ pub async fn company(
         .execute(conn)
         .await?;
     policies::table
-        .filter(policies::company_id.eq(company.0))
+        .filter(policies::company_id.eq(company))
         .filter(policies::team_id.is_null())
         .filter(policies::user_id.is_null())
         .select(PolicyRow::as_select())
@@ -102,7 +102,7 @@ pub async fn overrides(
     company: CompanyId,
 ) -> QueryResult<Vec<PolicyRow>> {
     policies::table
-        .filter(policies::company_id.eq(company.0))
+        .filter(policies::company_id.eq(company))
         .filter(
             policies::team_id
                 .is_not_null()
@@ -121,15 +121,15 @@ pub async fn find(
     level: Level,
 ) -> QueryResult<Option<PolicyRow>> {
     let query = policies::table
-        .filter(policies::company_id.eq(company.0))
+        .filter(policies::company_id.eq(company))
         .select(PolicyRow::as_select())
         .into_boxed();
     let query = match level {
         Level::Company => query
             .filter(policies::team_id.is_null())
             .filter(policies::user_id.is_null()),
-        Level::Team(team) => query.filter(policies::team_id.eq(team.0)),
-        Level::Employee(user) => query.filter(policies::user_id.eq(user.0)),
+        Level::Team(team) => query.filter(policies::team_id.eq(team)),
+        Level::Employee(user) => query.filter(policies::user_id.eq(user)),
     };
     query.first(conn).await.optional()
 }
@@ -154,13 +154,13 @@ pub async fn put(
     }
     let (team_id, user_id) = match level {
         Level::Company => (None, None),
-        Level::Team(team) => (Some(team.0), None),
-        Level::Employee(user) => (None, Some(user.0)),
+        Level::Team(team) => (Some(team), None),
+        Level::Employee(user) => (None, Some(user)),
     };
     diesel::insert_into(policies::table)
         .values(PolicyRow {
-            company_id: company.0,
-            id: Uuid::now_v7(),
+            company_id: company,
+            id: PolicyId(Uuid::now_v7()),
             team_id,
             user_id,
             settings,
@@ -345,16 +345,16 @@ pub async fn effective(
     conn: &mut AsyncPgConnection,
     company_id: CompanyId,
     user: UserId,
-    team: Option<Uuid>,
+    team: Option<TeamId>,
 ) -> QueryResult<Effective> {
     let rows: Vec<PolicyRow> = policies::table
-        .filter(policies::company_id.eq(company_id.0))
+        .filter(policies::company_id.eq(company_id))
         .filter(
             policies::team_id
                 .is_null()
                 .and(policies::user_id.is_null())
                 .or(policies::team_id.eq(team))
-                .or(policies::user_id.eq(user.0)),
+                .or(policies::user_id.eq(user)),
         )
         .select(PolicyRow::as_select())
         .load(conn)
@@ -372,7 +372,7 @@ pub async fn effective(
         .map(PolicyRow::override_settings);
     let employee = rows
         .iter()
-        .find(|row| row.user_id == Some(user.0))
+        .find(|row| row.user_id == Some(user))
         .map(PolicyRow::override_settings);
     let settings = crate::domain::policies::effective(&default, team.as_ref(), employee.as_ref());
     Ok(Effective {

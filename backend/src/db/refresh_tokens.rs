@@ -27,10 +27,10 @@ pub const REUSE_GRACE: Duration = Duration::seconds(10);
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshTokenRow {
-    pub company_id: Uuid,
+    pub company_id: CompanyId,
     pub token_hash: Vec<u8>,
     pub family_id: Uuid,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
@@ -56,10 +56,10 @@ pub async fn insert(
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     let row = RefreshTokenRow {
-        company_id: company.0,
+        company_id: company,
         token_hash,
         family_id: family.id,
-        user_id: user.0,
+        user_id: user,
         created_at: now,
         expires_at: (now + Duration::days(REFRESH_TOKEN_DAYS))
             .min(family.started + Duration::days(MAX_FAMILY_DAYS)),
@@ -110,7 +110,7 @@ pub async fn revoke_family(
 ) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
-            .filter(refresh_tokens::company_id.eq(company.0))
+            .filter(refresh_tokens::company_id.eq(company))
             .filter(refresh_tokens::family_id.eq(family))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
@@ -128,8 +128,8 @@ pub async fn revoke_user(
 ) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
-            .filter(refresh_tokens::company_id.eq(company.0))
-            .filter(refresh_tokens::user_id.eq(user.0))
+            .filter(refresh_tokens::company_id.eq(company))
+            .filter(refresh_tokens::user_id.eq(user))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(now))

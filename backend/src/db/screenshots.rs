@@ -15,10 +15,10 @@ use super::schema::{object_deletions, screenshot_views, screenshots, users};
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = screenshots)]
 pub struct ScreenshotRow {
-    pub company_id: Uuid,
-    pub id: Uuid,
-    pub agent_id: Uuid,
-    pub user_id: Uuid,
+    pub company_id: CompanyId,
+    pub id: ScreenshotId,
+    pub agent_id: AgentId,
+    pub user_id: UserId,
     pub client_id: Uuid,
     pub captured_at: DateTime<Utc>,
     pub monitor: i32,
@@ -54,9 +54,9 @@ impl ScreenshotRow {
     /// The metadata as `deletable` says the caller may treat it.
     pub fn view(self, deletable: bool) -> Screenshot {
         Screenshot {
-            id: ScreenshotId(self.id),
-            agent_id: AgentId(self.agent_id),
-            user_id: UserId(self.user_id),
+            id: self.id,
+            agent_id: self.agent_id,
+            user_id: self.user_id,
             captured_at: self.captured_at,
             monitor: self.monitor,
             format: self.format(),
@@ -93,8 +93,8 @@ pub async fn by_client_id(
     client: Uuid,
 ) -> QueryResult<Option<ScreenshotRow>> {
     screenshots::table
-        .filter(screenshots::company_id.eq(company.0))
-        .filter(screenshots::agent_id.eq(agent.0))
+        .filter(screenshots::company_id.eq(company))
+        .filter(screenshots::agent_id.eq(agent))
         .filter(screenshots::client_id.eq(client))
         .select(ScreenshotRow::as_select())
         .first(conn)
@@ -113,8 +113,8 @@ pub async fn captured_near(
     window: chrono::Duration,
 ) -> QueryResult<i64> {
     screenshots::table
-        .filter(screenshots::company_id.eq(company.0))
-        .filter(screenshots::agent_id.eq(agent.0))
+        .filter(screenshots::company_id.eq(company))
+        .filter(screenshots::agent_id.eq(agent))
         .filter(screenshots::monitor.eq(monitor))
         .filter(screenshots::captured_at.gt(at - window))
         .filter(screenshots::captured_at.lt(at + window))
@@ -139,7 +139,7 @@ pub async fn find(
     id: ScreenshotId,
 ) -> QueryResult<ScreenshotRow> {
     screenshots::table
-        .find((company.0, id.0))
+        .find((company, id))
         .select(ScreenshotRow::as_select())
         .first(conn)
         .await
@@ -180,8 +180,8 @@ pub async fn list(
     limit: i64,
 ) -> QueryResult<Vec<ScreenshotRow>> {
     let mut query = screenshots::table
-        .filter(screenshots::company_id.eq(company.0))
-        .filter(screenshots::user_id.eq(user.0))
+        .filter(screenshots::company_id.eq(company))
+        .filter(screenshots::user_id.eq(user))
         .filter(screenshots::captured_at.ge(from))
         .filter(screenshots::captured_at.lt(to))
         .select(ScreenshotRow::as_select())
@@ -207,7 +207,7 @@ pub async fn delete(
     company: CompanyId,
     id: ScreenshotId,
 ) -> QueryResult<Option<ScreenshotRow>> {
-    diesel::delete(screenshots::table.find((company.0, id.0)))
+    diesel::delete(screenshots::table.find((company, id)))
         .returning(ScreenshotRow::as_returning())
         .get_result(conn)
         .await
@@ -227,7 +227,7 @@ pub async fn record_view(
             screenshot_views::id.eq(Uuid::now_v7()),
             screenshot_views::screenshot_id.eq(shot.id),
             screenshot_views::subject_id.eq(shot.user_id),
-            screenshot_views::viewer_id.eq(viewer.0),
+            screenshot_views::viewer_id.eq(viewer),
             screenshot_views::viewed_at.eq(at),
         ))
         .execute(conn)
@@ -239,8 +239,8 @@ pub async fn record_view(
 #[derive(Debug, Clone, Queryable)]
 pub struct ViewRow {
     pub id: Uuid,
-    pub screenshot_id: Uuid,
-    pub viewer_id: Uuid,
+    pub screenshot_id: ScreenshotId,
+    pub viewer_id: UserId,
     pub viewer_name: String,
     pub viewer_role: String,
     pub viewed_at: DateTime<Utc>,
@@ -249,8 +249,8 @@ pub struct ViewRow {
 impl From<ViewRow> for ScreenshotView {
     fn from(row: ViewRow) -> Self {
         Self {
-            screenshot_id: ScreenshotId(row.screenshot_id),
-            viewer_id: UserId(row.viewer_id),
+            screenshot_id: row.screenshot_id,
+            viewer_id: row.viewer_id,
             viewer_name: row.viewer_name,
             viewer_role: row.viewer_role.parse().unwrap_or(Role::Employee),
             viewed_at: row.viewed_at,
@@ -289,8 +289,8 @@ pub async fn views_of(
                 .eq(screenshot_views::company_id)
                 .and(users::id.eq(screenshot_views::viewer_id))),
         )
-        .filter(screenshot_views::company_id.eq(company.0))
-        .filter(screenshot_views::screenshot_id.eq(shot.0))
+        .filter(screenshot_views::company_id.eq(company))
+        .filter(screenshot_views::screenshot_id.eq(shot))
         .order(screenshot_views::id.desc())
         .limit(1000)
         .select(VIEW_COLUMNS)
@@ -312,8 +312,8 @@ pub async fn views_of_subject(
                 .eq(screenshot_views::company_id)
                 .and(users::id.eq(screenshot_views::viewer_id))),
         )
-        .filter(screenshot_views::company_id.eq(company.0))
-        .filter(screenshot_views::subject_id.eq(subject.0))
+        .filter(screenshot_views::company_id.eq(company))
+        .filter(screenshot_views::subject_id.eq(subject))
         .order(screenshot_views::id.desc())
         .limit(limit)
         .select(VIEW_COLUMNS)
@@ -370,7 +370,7 @@ pub async fn queue_deletions(
         .iter()
         .map(|key| {
             (
-                object_deletions::company_id.eq(company.0),
+                object_deletions::company_id.eq(company),
                 object_deletions::key.eq(key),
                 object_deletions::due_at.eq(due_at),
             )
@@ -394,7 +394,7 @@ pub async fn unqueue_deletions(
 ) -> QueryResult<()> {
     diesel::delete(
         object_deletions::table
-            .filter(object_deletions::company_id.eq(company.0))
+            .filter(object_deletions::company_id.eq(company))
             .filter(object_deletions::key.eq_any(keys)),
     )
     .execute(conn)

@@ -5,15 +5,14 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use pulse_shared::ids::{CompanyId, TeamId, UserId};
 use pulse_shared::teams::Team;
-use uuid::Uuid;
 
 use super::schema::{team_managers, teams, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = teams)]
 pub struct TeamRow {
-    pub company_id: Uuid,
-    pub id: Uuid,
+    pub company_id: CompanyId,
+    pub id: TeamId,
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -24,10 +23,10 @@ pub async fn managed_by(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     user: UserId,
-) -> QueryResult<Vec<Uuid>> {
+) -> QueryResult<Vec<TeamId>> {
     team_managers::table
-        .filter(team_managers::company_id.eq(company.0))
-        .filter(team_managers::user_id.eq(user.0))
+        .filter(team_managers::company_id.eq(company))
+        .filter(team_managers::user_id.eq(user))
         .select(team_managers::team_id)
         .load(conn)
         .await
@@ -39,7 +38,7 @@ pub async fn find(
     team: TeamId,
 ) -> QueryResult<TeamRow> {
     teams::table
-        .find((company.0, team.0))
+        .find((company, team))
         .select(TeamRow::as_select())
         .first(conn)
         .await
@@ -49,10 +48,10 @@ pub async fn find(
 pub async fn list(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
-    only: Option<&[Uuid]>,
+    only: Option<&[TeamId]>,
 ) -> QueryResult<Vec<Team>> {
     let mut query = teams::table
-        .filter(teams::company_id.eq(company.0))
+        .filter(teams::company_id.eq(company))
         .select(TeamRow::as_select())
         .order(teams::name.asc())
         .into_boxed();
@@ -60,16 +59,16 @@ pub async fn list(
         query = query.filter(teams::id.eq_any(only.to_vec()));
     }
     let rows: Vec<TeamRow> = query.load(conn).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let managers: Vec<(Uuid, Uuid)> = team_managers::table
-        .filter(team_managers::company_id.eq(company.0))
+    let ids: Vec<TeamId> = rows.iter().map(|row| row.id).collect();
+    let managers: Vec<(TeamId, UserId)> = team_managers::table
+        .filter(team_managers::company_id.eq(company))
         .filter(team_managers::team_id.eq_any(ids.clone()))
         .select((team_managers::team_id, team_managers::user_id))
         .order(team_managers::user_id.asc())
         .load(conn)
         .await?;
-    let counts: Vec<(Option<Uuid>, i64)> = users::table
-        .filter(users::company_id.eq(company.0))
+    let counts: Vec<(Option<TeamId>, i64)> = users::table
+        .filter(users::company_id.eq(company))
         .filter(users::team_id.eq_any(ids))
         .filter(users::deleted_at.is_null())
         .group_by(users::team_id)
@@ -79,11 +78,11 @@ pub async fn list(
     Ok(rows
         .into_iter()
         .map(|row| Team {
-            id: TeamId(row.id),
+            id: row.id,
             manager_ids: managers
                 .iter()
                 .filter(|(team, _)| *team == row.id)
-                .map(|(_, user)| UserId(*user))
+                .map(|(_, user)| *user)
                 .collect(),
             member_count: counts
                 .iter()
@@ -109,7 +108,7 @@ pub async fn rename(
     team: TeamId,
     name: &str,
 ) -> QueryResult<()> {
-    diesel::update(teams::table.find((company.0, team.0)))
+    diesel::update(teams::table.find((company, team)))
         .set(teams::name.eq(name))
         .execute(conn)
         .await
@@ -125,8 +124,8 @@ pub async fn set_managers(
 ) -> QueryResult<()> {
     diesel::delete(
         team_managers::table
-            .filter(team_managers::company_id.eq(company.0))
-            .filter(team_managers::team_id.eq(team.0)),
+            .filter(team_managers::company_id.eq(company))
+            .filter(team_managers::team_id.eq(team)),
     )
     .execute(conn)
     .await?;
@@ -134,9 +133,9 @@ pub async fn set_managers(
         .iter()
         .map(|user| {
             (
-                team_managers::company_id.eq(company.0),
-                team_managers::team_id.eq(team.0),
-                team_managers::user_id.eq(user.0),
+                team_managers::company_id.eq(company),
+                team_managers::team_id.eq(team),
+                team_managers::user_id.eq(user),
             )
         })
         .collect();
@@ -156,8 +155,8 @@ pub async fn move_members(
 ) -> QueryResult<usize> {
     diesel::update(
         users::table
-            .filter(users::company_id.eq(company.0))
-            .filter(users::team_id.eq(from.0)),
+            .filter(users::company_id.eq(company))
+            .filter(users::team_id.eq(from)),
     )
     .set(users::team_id.eq(to.map(|team| team.0)))
     .execute(conn)
@@ -172,8 +171,8 @@ pub async fn member_count(
     team: TeamId,
 ) -> QueryResult<i64> {
     users::table
-        .filter(users::company_id.eq(company.0))
-        .filter(users::team_id.eq(team.0))
+        .filter(users::company_id.eq(company))
+        .filter(users::team_id.eq(team))
         .filter(users::deleted_at.is_null())
         .count()
         .get_result(conn)
@@ -185,7 +184,7 @@ pub async fn delete(
     company: CompanyId,
     team: TeamId,
 ) -> QueryResult<usize> {
-    diesel::delete(teams::table.find((company.0, team.0)))
+    diesel::delete(teams::table.find((company, team)))
         .execute(conn)
         .await
 }

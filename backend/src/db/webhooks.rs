@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use pulse_shared::alerts::AlertKind;
-use pulse_shared::ids::{CompanyId, WebhookDeliveryId, WebhookEndpointId};
+use pulse_shared::ids::{CompanyId, UserId, WebhookDeliveryId, WebhookEndpointId};
 use pulse_shared::webhooks::{DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint};
 use uuid::Uuid;
 
@@ -14,14 +14,14 @@ use super::schema::{webhook_attempts, webhook_deliveries, webhook_endpoints};
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = webhook_endpoints)]
 pub struct EndpointRow {
-    pub company_id: Uuid,
-    pub id: Uuid,
+    pub company_id: CompanyId,
+    pub id: WebhookEndpointId,
     pub url: String,
     pub description: String,
     pub secret: String,
     pub kinds: Vec<String>,
     pub enabled: bool,
-    pub created_by: Uuid,
+    pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -29,7 +29,7 @@ pub struct EndpointRow {
 impl From<EndpointRow> for WebhookEndpoint {
     fn from(row: EndpointRow) -> Self {
         Self {
-            id: WebhookEndpointId(row.id),
+            id: row.id,
             url: row.url,
             description: row.description,
             kinds: row
@@ -64,7 +64,7 @@ pub async fn insert_endpoint(conn: &mut AsyncPgConnection, row: &EndpointRow) ->
 
 pub async fn endpoint_count(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<i64> {
     webhook_endpoints::table
-        .filter(webhook_endpoints::company_id.eq(company.0))
+        .filter(webhook_endpoints::company_id.eq(company))
         .count()
         .get_result(conn)
         .await
@@ -77,7 +77,7 @@ pub async fn endpoints(
     limit: i64,
 ) -> QueryResult<Vec<EndpointRow>> {
     let mut query = webhook_endpoints::table
-        .filter(webhook_endpoints::company_id.eq(company.0))
+        .filter(webhook_endpoints::company_id.eq(company))
         .select(EndpointRow::as_select())
         .order(webhook_endpoints::id.desc())
         .limit(limit)
@@ -94,7 +94,7 @@ pub async fn endpoint(
     id: WebhookEndpointId,
 ) -> QueryResult<EndpointRow> {
     webhook_endpoints::table
-        .find((company.0, id.0))
+        .find((company, id))
         .select(EndpointRow::as_select())
         .first(conn)
         .await
@@ -105,9 +105,9 @@ pub async fn subscribed(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     kind: AlertKind,
-) -> QueryResult<Vec<Uuid>> {
+) -> QueryResult<Vec<WebhookEndpointId>> {
     webhook_endpoints::table
-        .filter(webhook_endpoints::company_id.eq(company.0))
+        .filter(webhook_endpoints::company_id.eq(company))
         .filter(webhook_endpoints::enabled)
         .filter(webhook_endpoints::kinds.contains(vec![kind.as_str()]))
         .select(webhook_endpoints::id)
@@ -121,7 +121,7 @@ pub async fn update_endpoint(
     id: WebhookEndpointId,
     changes: &EndpointChanges,
 ) -> QueryResult<EndpointRow> {
-    diesel::update(webhook_endpoints::table.find((company.0, id.0)))
+    diesel::update(webhook_endpoints::table.find((company, id)))
         .set(changes)
         .returning(EndpointRow::as_returning())
         .get_result(conn)
@@ -133,7 +133,7 @@ pub async fn delete_endpoint(
     company: CompanyId,
     id: WebhookEndpointId,
 ) -> QueryResult<usize> {
-    diesel::delete(webhook_endpoints::table.find((company.0, id.0)))
+    diesel::delete(webhook_endpoints::table.find((company, id)))
         .execute(conn)
         .await
 }
@@ -141,13 +141,13 @@ pub async fn delete_endpoint(
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = webhook_deliveries)]
 pub struct DeliveryRow {
-    pub company_id: Uuid,
-    pub id: Uuid,
-    pub endpoint_id: Uuid,
+    pub company_id: CompanyId,
+    pub id: WebhookDeliveryId,
+    pub endpoint_id: WebhookEndpointId,
     pub event_id: Uuid,
     pub event_type: String,
     pub payload: serde_json::Value,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub give_up_at: DateTime<Utc>,
@@ -155,7 +155,7 @@ pub struct DeliveryRow {
     pub last_status_code: Option<i32>,
     pub last_latency_ms: Option<i32>,
     pub last_error: Option<String>,
-    pub replay_of: Option<Uuid>,
+    pub replay_of: Option<WebhookDeliveryId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -163,21 +163,21 @@ impl DeliveryRow {
     /// A delivery of `payload` to `endpoint`, due now.
     pub fn new(
         company: CompanyId,
-        endpoint: Uuid,
+        endpoint: WebhookEndpointId,
         event_id: Uuid,
         event_type: &str,
         payload: serde_json::Value,
-        replay_of: Option<Uuid>,
+        replay_of: Option<WebhookDeliveryId>,
         now: DateTime<Utc>,
     ) -> Self {
         Self {
-            company_id: company.0,
-            id: Uuid::now_v7(),
+            company_id: company,
+            id: WebhookDeliveryId(Uuid::now_v7()),
             endpoint_id: endpoint,
             event_id,
             event_type: event_type.to_owned(),
             payload,
-            status: DeliveryStatus::Pending.as_str().to_owned(),
+            status: DeliveryStatus::Pending,
             attempts: 0,
             next_attempt_at: Some(now),
             give_up_at: now
@@ -195,10 +195,10 @@ impl DeliveryRow {
 
 impl From<DeliveryRow> for WebhookDelivery {
     fn from(row: DeliveryRow) -> Self {
-        let status = row.status.parse().unwrap_or(DeliveryStatus::Pending);
+        let status = row.status;
         Self {
-            id: WebhookDeliveryId(row.id),
-            endpoint_id: WebhookEndpointId(row.endpoint_id),
+            id: row.id,
+            endpoint_id: row.endpoint_id,
             event_id: row.event_id,
             event_type: row.event_type,
             status,
@@ -211,7 +211,7 @@ impl From<DeliveryRow> for WebhookDelivery {
             last_status_code: row.last_status_code,
             last_latency_ms: row.last_latency_ms,
             last_error: row.last_error,
-            replay_of: row.replay_of.map(WebhookDeliveryId),
+            replay_of: row.replay_of,
         }
     }
 }
@@ -235,8 +235,8 @@ pub async fn deliveries(
     limit: i64,
 ) -> QueryResult<Vec<DeliveryRow>> {
     let mut query = webhook_deliveries::table
-        .filter(webhook_deliveries::company_id.eq(company.0))
-        .filter(webhook_deliveries::endpoint_id.eq(endpoint.0))
+        .filter(webhook_deliveries::company_id.eq(company))
+        .filter(webhook_deliveries::endpoint_id.eq(endpoint))
         .select(DeliveryRow::as_select())
         .order(webhook_deliveries::id.desc())
         .limit(limit)
@@ -253,7 +253,7 @@ pub async fn delivery(
     id: WebhookDeliveryId,
 ) -> QueryResult<DeliveryRow> {
     webhook_deliveries::table
-        .find((company.0, id.0))
+        .find((company, id))
         .select(DeliveryRow::as_select())
         .first(conn)
         .await
@@ -265,8 +265,8 @@ pub async fn attempts(
     delivery: WebhookDeliveryId,
 ) -> QueryResult<Vec<WebhookAttempt>> {
     webhook_attempts::table
-        .filter(webhook_attempts::company_id.eq(company.0))
-        .filter(webhook_attempts::delivery_id.eq(delivery.0))
+        .filter(webhook_attempts::company_id.eq(company))
+        .filter(webhook_attempts::delivery_id.eq(delivery))
         .order(webhook_attempts::number.asc())
         .select(AttemptRow::as_select())
         .load::<AttemptRow>(conn)
@@ -300,11 +300,11 @@ impl From<AttemptRow> for WebhookAttempt {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Claimed {
     #[diesel(sql_type = SqlUuid)]
-    pub company_id: Uuid,
+    pub company_id: CompanyId,
     #[diesel(sql_type = SqlUuid)]
-    pub id: Uuid,
+    pub id: WebhookDeliveryId,
     #[diesel(sql_type = SqlUuid)]
-    pub endpoint_id: Uuid,
+    pub endpoint_id: WebhookEndpointId,
     #[diesel(sql_type = SqlUuid)]
     pub event_id: Uuid,
     #[diesel(sql_type = Text)]
@@ -398,8 +398,8 @@ pub struct Outcome {
 /// Logs an attempt and moves the delivery on, releasing the claim.
 pub async fn record_attempt(
     conn: &mut AsyncPgConnection,
-    company: Uuid,
-    delivery: Uuid,
+    company: CompanyId,
+    delivery: WebhookDeliveryId,
     outcome: &Outcome,
 ) -> QueryResult<()> {
     diesel::insert_into(webhook_attempts::table)

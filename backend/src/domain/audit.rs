@@ -2,6 +2,7 @@
 //! of the event, so changing, removing or reordering a row is detectable.
 
 use chrono::{DateTime, SubsecRound, Utc};
+use pulse_shared::audit::{ActorKind, AuditAction, TargetKind};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -15,10 +16,10 @@ pub struct ChainedEvent<'a> {
     pub seq: i64,
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
-    pub actor_kind: &'a str,
+    pub actor_kind: ActorKind,
     pub actor_id: Option<Uuid>,
-    pub action: &'a str,
-    pub target_kind: &'a str,
+    pub action: AuditAction,
+    pub target_kind: TargetKind,
     pub target_id: Option<Uuid>,
     pub summary: &'a serde_json::Value,
     pub ip: Option<&'a str>,
@@ -37,10 +38,10 @@ pub fn event_hash(prev_hash: &[u8], event: &ChainedEvent<'_>) -> [u8; 32] {
             .occurred_at
             .trunc_subsecs(6)
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        event.actor_kind,
+        event.actor_kind.as_str(),
         event.actor_id,
-        event.action,
-        event.target_kind,
+        event.action.as_str(),
+        event.target_kind.as_str(),
         event.target_id,
         event.summary,
         event.ip,
@@ -64,10 +65,10 @@ mod tests {
             occurred_at: DateTime::parse_from_rfc3339("2026-11-25T10:00:00.123456789Z")
                 .unwrap()
                 .with_timezone(&Utc),
-            actor_kind: "user",
+            actor_kind: ActorKind::User,
             actor_id: Some(Uuid::from_u128(1)),
-            action: "user.invited",
-            target_kind: "user",
+            action: AuditAction::UserInvited,
+            target_kind: TargetKind::User,
             target_id: Some(Uuid::from_u128(2)),
             summary,
             ip: Some("192.0.2.1"),
@@ -92,7 +93,7 @@ mod tests {
             event_hash(
                 &GENESIS,
                 &ChainedEvent {
-                    action: "user.deleted",
+                    action: AuditAction::UserDeleted,
                     ..event(&summary)
                 },
             ),

@@ -235,7 +235,7 @@ impl Outbox {
         let full = (claim.limit > 0 && due.len() as i64 == claim.limit)
             || (email_room > 0 && emails.len() as i64 == email_room);
         for claimed in due {
-            let slot = Slot::take(self, Some((claimed.company_id, claimed.endpoint_id)));
+            let slot = Slot::take(self, Some((claimed.company_id.0, claimed.endpoint_id.0)));
             tokio::spawn(async move {
                 if let Err(error) = slot.outbox.deliver(claimed).await {
                     tracing::warn!(%error, "cannot record a webhook attempt");

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
+use pulse_shared::agents::AgentStatus;
 use pulse_shared::alerts::{AlertKind, AlertSubject};
-use pulse_shared::ids::{AgentId, CompanyId, UserId};
 
 use crate::alerting::{self, Audience, NewAlert};
 use crate::clock::Clock;
@@ -47,14 +47,14 @@ pub async fn round(pool: &DbPool, now: DateTime<Utc>) -> Result<Option<usize>, d
         }
         let transitions = agents::update_presence(conn, now, PRESENCE_BATCH).await?;
         for agent in &transitions {
-            let company = CompanyId(agent.company_id);
+            let company = agent.company_id;
             let subject = AlertSubject {
-                agent_id: Some(AgentId(agent.id)),
-                user_id: Some(UserId(agent.user_id)),
+                agent_id: Some(agent.id),
+                user_id: Some(agent.user_id),
                 ..AlertSubject::default()
             };
-            let alert = match (agent.previous.as_str(), agent.presence.as_str()) {
-                ("online", "offline" | "missing") => NewAlert {
+            let alert = match (agent.previous, agent.presence) {
+                (AgentStatus::Online, AgentStatus::Offline | AgentStatus::Missing) => NewAlert {
                     kind: AlertKind::AgentOffline,
                     title: format!("{} is offline", agent.hostname),
                     body: match agent.last_seen_at {
@@ -67,7 +67,7 @@ pub async fn round(pool: &DbPool, now: DateTime<Utc>) -> Result<Option<usize>, d
                     subject,
                     audience: Audience::Company,
                 },
-                (_, "online")
+                (_, AgentStatus::Online)
                     if alerting::is_open(conn, company, AlertKind::AgentOffline, &subject)
                         .await? =>
                 {

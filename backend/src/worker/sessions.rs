@@ -10,7 +10,7 @@ use diesel::sql_types::{Array, Bool, Integer, Text, Timestamptz};
 use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use pulse_shared::activity::ActivityEvent;
-use pulse_shared::ids::{CompanyId, UserId};
+use pulse_shared::ids::{AgentId, CompanyId, UserId, WorkSessionId};
 use uuid::Uuid;
 
 use crate::clock::Clock;
@@ -53,11 +53,11 @@ pub async fn round(pool: &DbPool, now: DateTime<Utc>) -> Result<usize, db::DbErr
 #[derive(QueryableByName)]
 struct Queued {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
-    company_id: Uuid,
+    company_id: CompanyId,
     #[diesel(sql_type = diesel::sql_types::Uuid)]
-    agent_id: Uuid,
+    agent_id: AgentId,
     #[diesel(sql_type = diesel::sql_types::Uuid)]
-    user_id: Uuid,
+    user_id: UserId,
     #[diesel(sql_type = Array<diesel::sql_types::Uuid>)]
     event_ids: Vec<Uuid>,
     #[diesel(sql_type = Integer)]
@@ -97,7 +97,7 @@ pub async fn build(
         if queued.is_empty() {
             return Ok(0);
         }
-        let mut pending: BTreeMap<(Uuid, Uuid), Pending> = BTreeMap::new();
+        let mut pending: BTreeMap<(CompanyId, UserId), Pending> = BTreeMap::new();
         let (mut companies, mut agents, mut ids) = (Vec::new(), Vec::new(), Vec::new());
         for batch in &queued {
             let entry = pending
@@ -133,7 +133,7 @@ pub async fn build(
                 entry.events.push(event.into());
             }
         }
-        let runs: Vec<((Uuid, Uuid), Vec<Span>, Duration)> = pending
+        let runs: Vec<((CompanyId, UserId), Vec<Span>, Duration)> = pending
             .into_iter()
             .filter(|(_, entry)| !entry.events.is_empty())
             .map(|(key, entry)| (key, rules::runs(&entry.events, entry.gap), entry.gap))
@@ -148,8 +148,8 @@ pub async fn build(
                 .collect();
             let (folded, gone) = rules::fold(existing, runs, gap);
             written.extend(folded.into_iter().map(|session| {
-                let id = session.id.unwrap_or_else(Uuid::now_v7);
-                SessionRow::new(CompanyId(company), id, UserId(user), &session.span, now)
+                let id = session.id.unwrap_or_else(WorkSessionId::generate);
+                SessionRow::new(company, id, user, &session.span, now)
             }));
             absorbed.extend(gone.into_iter().map(|id| (company, id)));
         }
@@ -181,9 +181,9 @@ pub async fn build(
 #[derive(QueryableByName)]
 struct QueuedEvent {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
-    company_id: Uuid,
+    company_id: CompanyId,
     #[diesel(sql_type = diesel::sql_types::Uuid)]
-    user_id: Uuid,
+    user_id: UserId,
     #[diesel(sql_type = Text)]
     app: String,
     #[diesel(sql_type = Timestamptz)]
@@ -221,7 +221,7 @@ impl From<QueuedEvent> for ActivityEvent {
 /// over every session stored).
 async fn sessions_near(
     conn: &mut AsyncPgConnection,
-    runs: &[((Uuid, Uuid), Vec<Span>, Duration)],
+    runs: &[((CompanyId, UserId), Vec<Span>, Duration)],
 ) -> QueryResult<Vec<SessionRow>> {
     let windows: Vec<_> = runs
         .iter()
@@ -272,9 +272,9 @@ async fn write_sessions(conn: &mut AsyncPgConnection, rows: &[SessionRow]) -> Qu
                 keystrokes = excluded.keystrokes, mouse_events = excluded.mouse_events,
                 app_secs = excluded.app_secs, updated_at = excluded.updated_at",
     )
-    .bind::<Array<diesel::sql_types::Uuid>, _>(uuids(|r| r.company_id))
-    .bind::<Array<diesel::sql_types::Uuid>, _>(uuids(|r| r.id))
-    .bind::<Array<diesel::sql_types::Uuid>, _>(uuids(|r| r.user_id))
+    .bind::<Array<diesel::sql_types::Uuid>, _>(uuids(|r| r.company_id.0))
+    .bind::<Array<diesel::sql_types::Uuid>, _>(uuids(|r| r.id.0))
+    .bind::<Array<diesel::sql_types::Uuid>, _>(uuids(|r| r.user_id.0))
     .bind::<Array<Timestamptz>, _>(times(|r| r.started_at))
     .bind::<Array<Timestamptz>, _>(times(|r| r.ended_at))
     .bind::<Array<diesel::sql_types::BigInt>, _>(counts(|r| r.active_secs))

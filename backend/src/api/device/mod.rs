@@ -11,9 +11,11 @@ use std::collections::HashSet;
 
 use pulse_shared::FieldError;
 use pulse_shared::activity::{ActivityBatch, ActivityReceipt, MAX_BATCH_EVENTS};
-use pulse_shared::agents::{EnrollRequest, EnrollResponse, HeartbeatRequest, HeartbeatResponse};
-use pulse_shared::audit::{ActorKind, AuditAction};
-use pulse_shared::ids::{AgentId, CompanyId, UserId};
+use pulse_shared::agents::{
+    AgentStatus, EnrollRequest, EnrollResponse, HeartbeatRequest, HeartbeatResponse,
+};
+use pulse_shared::audit::{ActorKind, AuditAction, TargetKind};
+use pulse_shared::ids::{AgentId, UserId};
 use pulse_shared::people::Role;
 use pulse_shared::policies::EffectivePolicy;
 use serde_json::json;
@@ -83,11 +85,11 @@ pub async fn enroll(
                     ));
                 }
             };
-            let company = CompanyId(token.company_id);
+            let company = token.company_id;
             let person = match (token.user_id, body.employee_email.as_deref()) {
-                (Some(user), _) => people::user(conn, company, UserId(user)).await?,
+                (Some(user), _) => people::user(conn, company, UserId(user.0)).await?,
                 (None, Some(email)) => match people::user_by_email(conn, email.trim()).await? {
-                    Some(person) if person.company_id == company.0 => person,
+                    Some(person) if person.company_id == company => person,
                     _ => {
                         return Err(ApiError::field(
                             "/employee_email",
@@ -121,14 +123,14 @@ pub async fn enroll(
                 ));
             }
             let (seats, taken) = agents::lock_seats(conn, company).await?;
-            if taken >= seats && !agents::holds_seat(conn, company, UserId(person.id)).await? {
+            if taken >= seats && !agents::holds_seat(conn, company, person.id).await? {
                 return Err(ApiError::Conflict(format!(
                     "All {seats} seats are taken: revoke an agent or add seats to enroll another employee."
                 )));
             }
             let row = AgentRow {
-                company_id: company.0,
-                id: agent_id.0,
+                company_id: company,
+                id: agent_id,
                 user_id: person.id,
                 hostname: body.hostname.trim().to_owned(),
                 os: body.os.trim().to_owned(),
@@ -138,18 +140,18 @@ pub async fn enroll(
                 enrolled_at: state.clock.now(),
                 last_seen_at: None,
                 last_state: None,
-                presence: "offline".to_owned(),
+                presence: AgentStatus::Offline,
                 revoked_at: None,
             };
             agents::insert_agent(conn, &row).await?;
             let change = Change {
                 action: AuditAction::AgentEnrolled,
-                target_kind: "agent",
+                target_kind: TargetKind::Agent,
                 target_id: Some(agent_id.0),
                 summary: json!({"after": {"hostname": row.hostname, "os": row.os, "agent_version": row.agent_version, "user_id": row.user_id, "enrollment_token_id": token.id}}),
             };
             audit::record(conn, company, &actor, change).await?;
-            Ok((company, UserId(person.id), person.team_id))
+            Ok((company, person.id, person.team_id))
         })
         .await;
     let (company, user, team) = match enrolled {

@@ -195,10 +195,10 @@ pub async fn upload(
     let keys = [original_key.clone(), thumbnail_key.clone()];
     let original = rendered.original.unwrap_or_else(|| body.to_vec());
     let row = ScreenshotRow {
-        company_id: company.0,
-        id: id.0,
-        agent_id: device.agent_id.0,
-        user_id: device.user_id.0,
+        company_id: company,
+        id,
+        agent_id: device.agent_id,
+        user_id: device.user_id,
         client_id: upload.id,
         captured_at: upload.captured_at,
         monitor: i32::try_from(upload.monitor).unwrap_or(0),

@@ -27,10 +27,23 @@ fn documented(doc: &Value) -> BTreeSet<(String, String)> {
 /// `(method, path)` of every actix route attribute under `backend/src/api`, with its
 /// scope prefix (`api::v1` registers everything but the probes under `/api/v1`).
 fn registered() -> BTreeSet<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
+    fn sources(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api"),
+        &mut files,
+    );
     let mut routes = BTreeSet::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
+    for path in files {
         let source = std::fs::read_to_string(&path).unwrap();
         assert!(
             !source.contains(".route(") && !source.contains("web::resource("),

@@ -4,10 +4,11 @@
 //! - `session`: signing up, signing in and carrying a session;
 //! - `http`: requests as a person, typed bodies, problem fields;
 //! - `db`: SQL on the test's database;
-//! - `fixtures`: `Org`, a company with one person of each role, and its builder;
+//! - `fixtures`: `Org`, a company with one person of each role, its builder, policies;
 //! - `agents`: enrollment tokens, enrolling a computer, agent calls, heartbeats;
 //! - `activity`: activity events and their upload;
-//! - `screenshots`: images, uploads and the screenshot policy.
+//! - `screenshots`: images made up for the tests and their upload;
+//! - `snapshots`: answers made ready for insta snapshots (varying values redacted).
 
 pub mod activity;
 pub mod agents;
@@ -16,6 +17,7 @@ pub mod fixtures;
 pub mod http;
 pub mod screenshots;
 pub mod session;
+pub mod snapshots;
 
 pub use db::{scalar, sql};
 pub use fixtures::{Org, invite_and_join};

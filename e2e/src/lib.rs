@@ -96,6 +96,22 @@ pub async fn run(
     outcome
 }
 
+/// Runs one named step of a journey: an error within it reads `step "<name>": …`, so a
+/// failing journey says where it stopped; steps that pass are listed in the test's
+/// output with their time.
+pub async fn step<T>(
+    name: &str,
+    work: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    let started = Instant::now();
+    let outcome = work.await.with_context(|| format!("step \"{name}\""))?;
+    eprintln!(
+        "step \"{name}\": done in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(outcome)
+}
+
 /// What the sign-up form is filled with.
 pub struct SignupForm<'a> {
     pub company: &'a str,

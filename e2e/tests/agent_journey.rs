@@ -9,12 +9,14 @@ use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
 use pulse_backend::testing::TestApp;
-use pulse_e2e::{Browser, serve};
+use pulse_e2e::{Browser, serve, step};
 use pulse_shared::auth::SignupRequest;
 use serde_json::{Value, json};
 
 const OWNER_EMAIL: &str = "sim1@journey.test";
 const PASSWORD: &str = "journey-password-42";
+/// The Agent Monitor's rows of agents.
+const AGENT_ROW: &str = r#"[data-testid="agents"] tr[data-agent-host]"#;
 
 #[tokio::test]
 async fn a_simulated_agent_goes_online_then_offline_with_an_alert() -> anyhow::Result<()> {
@@ -78,12 +80,40 @@ async fn prepare(app: &TestApp) -> anyhow::Result<String> {
 }
 
 async fn journey(app: &TestApp, token: &str, b: &Browser) -> anyhow::Result<()> {
+    step("signs in and sees no agents yet", sees_no_agents_yet(b)).await?;
+    step(
+        "a simulated agent shows online and reports",
+        a_simulated_agent_shows_online(app, token, b),
+    )
+    .await?;
+    let unread_before = unread(b).await?;
+    step(
+        "the stopped agent turns offline with an alert",
+        the_stopped_agent_turns_offline_with_an_alert(b, unread_before),
+    )
+    .await?;
+    step(
+        "its work shows as sessions and screenshots",
+        its_work_shows_as_sessions_and_screenshots(b),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn sees_no_agents_yet(b: &Browser) -> anyhow::Result<()> {
     b.sign_in(OWNER_EMAIL, PASSWORD).await?;
     b.goto("/agents").await?;
     b.wait_for(r#"[data-testid="agents"] tr.table-empty"#)
         .await?;
+    Ok(())
+}
 
-    // The simulator: one agent, quick heartbeats, a batch every 2 s, a screenshot every 3 s.
+/// The simulator: one agent, quick heartbeats, a batch every 2 s, a screenshot every 3 s.
+async fn a_simulated_agent_shows_online(
+    app: &TestApp,
+    token: &str,
+    b: &Browser,
+) -> anyhow::Result<()> {
     let options = pulse_agent::simulate::Options {
         enroll_tokens: vec![token.to_owned()],
         agents: 1,
@@ -108,7 +138,7 @@ async fn journey(app: &TestApp, token: &str, b: &Browser) -> anyhow::Result<()> 
     let simulator = tokio::spawn(async move { pulse_agent::simulate::run(&server, options).await });
 
     // Online in the Agent Monitor, without a reload.
-    let row = r#"[data-testid="agents"] tr[data-agent-host]"#;
+    let row = AGENT_ROW;
     b.wait_for_within(
         &format!(r#"{row}[data-agent-status="online"]"#),
         Duration::from_secs(30),
@@ -126,9 +156,15 @@ async fn journey(app: &TestApp, token: &str, b: &Browser) -> anyhow::Result<()> 
     })
     .await?;
     simulator.abort();
-    let unread_before = unread(b).await?;
+    Ok(())
+}
 
-    // Silent past its 10 s heartbeat and the 30 s grace: offline, and alerted once.
+/// Silent past its 10 s heartbeat and the 30 s grace: offline, and alerted once.
+async fn the_stopped_agent_turns_offline_with_an_alert(
+    b: &Browser,
+    unread_before: u64,
+) -> anyhow::Result<()> {
+    let row = AGENT_ROW;
     b.wait_for_within(
         &format!(r#"{row}[data-agent-status="offline"]"#),
         Duration::from_secs(90),
@@ -144,8 +180,11 @@ async fn journey(app: &TestApp, token: &str, b: &Browser) -> anyhow::Result<()> 
     b.wait_for_text(r#"[data-testid="alert-menu"]"#, "is offline")
         .await?;
     b.screenshot_both("journey-alert").await?;
+    Ok(())
+}
 
-    // Its work, as sessions and screenshots.
+/// Its work, as sessions and screenshots.
+async fn its_work_shows_as_sessions_and_screenshots(b: &Browser) -> anyhow::Result<()> {
     b.goto("/sessions").await?;
     b.wait_for(r#"[data-testid="sessions-timeline"] .timeline-session"#)
         .await?;

@@ -10,7 +10,7 @@
 use anyhow::{Context as _, ensure};
 use chrono::{DateTime, Duration, Utc};
 use pulse_backend::testing::TestApp;
-use pulse_e2e::{Browser, SignupForm};
+use pulse_e2e::{Browser, SignupForm, step};
 use pulse_shared::agents::EnrollResponse;
 use serde_json::json;
 
@@ -26,6 +26,51 @@ async fn agents_policies_sessions_and_screenshots() -> anyhow::Result<()> {
 }
 
 async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    step("signs up", signs_up(app, b)).await?;
+    step("sees no computers yet", sees_no_computers_yet(b)).await?;
+    let secret = step("makes an enrollment token", makes_an_enrollment_token(b)).await?;
+    let credential = step(
+        "a computer enrolls with the secret",
+        a_computer_enrolls(b, &http, &secret),
+    )
+    .await?;
+    step(
+        "the monitor shows it online",
+        the_monitor_shows_it_online(b),
+    )
+    .await?;
+    step(
+        "searches and filters the monitor",
+        searches_and_filters_the_monitor(b),
+    )
+    .await?;
+    step("sets the company policy", sets_the_company_policy(b)).await?;
+    step(
+        "overrides the owner's policy",
+        overrides_the_owners_policy(b),
+    )
+    .await?;
+    step(
+        "the computer reports work and screenshots",
+        the_computer_reports_work(b, &http, &credential),
+    )
+    .await?;
+    step("sees the sessions", sees_the_sessions(b)).await?;
+    step(
+        "browses and deletes screenshots",
+        browses_and_deletes_screenshots(b),
+    )
+    .await?;
+    step(
+        "revokes the agent",
+        revokes_the_agent(b, &http, &credential),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn signs_up(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     let owner = SignupForm {
         company: COMPANY,
         name: OWNER_NAME,
@@ -33,8 +78,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
         password: PASSWORD,
     };
     pulse_e2e::sign_up(app, b, &owner).await?;
+    Ok(())
+}
 
-    // No computers yet; the nav offers the four new pages to an owner.
+/// No computers yet; the nav offers the four new pages to an owner.
+async fn sees_no_computers_yet(b: &Browser) -> anyhow::Result<()> {
     b.goto("/agents").await?;
     b.wait_for(r#"[data-testid="agents"] tr.table-empty"#)
         .await?;
@@ -43,8 +91,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
             .await?;
     }
     b.screenshot_both("agents-empty").await?;
+    Ok(())
+}
 
-    // An enrollment token for the owner's own computer, made in the UI.
+/// An enrollment token for the owner's own computer, made in the UI.
+async fn makes_an_enrollment_token(b: &Browser) -> anyhow::Result<String> {
     b.click(r#"[data-testid="create-enrollment-token"]"#)
         .await?;
     b.fill(r#"dialog[open] input[name="name"]"#, "Olivia's laptop")
@@ -92,9 +143,15 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.wait_dialogs_closed().await?;
     b.wait_for(r#"[data-testid="enrollment-tokens"] tr[data-token-name="Olivia's laptop"]"#)
         .await?;
+    Ok(secret)
+}
 
-    // The computer enrolls with the secret from the page and says it is alive.
-    let http = reqwest::Client::new();
+/// The computer enrolls with the secret from the page and says it is alive.
+async fn a_computer_enrolls(
+    b: &Browser,
+    http: &reqwest::Client,
+    secret: &str,
+) -> anyhow::Result<String> {
     let enrolled: EnrollResponse = http
         .post(b.url("/api/v1/agent/enroll"))
         .json(&json!({
@@ -111,10 +168,13 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
         .json()
         .await?;
     let credential = enrolled.credential;
-    heartbeat(b, &http, &credential).await?;
+    heartbeat(b, http, &credential).await?;
+    Ok(credential)
+}
 
-    // The monitor polls: the computer shows up online without a reload.
-    let row = format!(r#"tr[data-agent-host="{HOST}"]"#);
+/// The monitor polls: the computer shows up online without a reload.
+async fn the_monitor_shows_it_online(b: &Browser) -> anyhow::Result<()> {
+    let row = agent_row();
     b.wait_for(&format!(r#"{row}[data-agent-status="online"]"#))
         .await?;
     b.wait_for_text(&format!(r#"{row} [data-testid="agent-status"]"#), "Online")
@@ -125,8 +185,13 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.wait_for_text(r#"[data-testid="agents-card"] .card-header"#, "1 online")
         .await?;
     b.screenshot_both("agents").await?;
-    // The search (answered by the server) finds it by employee and hides it for
-    // anything else; so does the status filter.
+    Ok(())
+}
+
+/// The search (answered by the server) finds it by employee and hides it for
+/// anything else; so does the status filter.
+async fn searches_and_filters_the_monitor(b: &Browser) -> anyhow::Result<()> {
+    let row = agent_row();
     b.fill(r#"input[name="q"]"#, "olivia").await?;
     b.wait_for(&row).await?;
     b.fill(r#"input[name="q"]"#, "nobody-here").await?;
@@ -142,8 +207,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
         .await?;
     b.click(r#"[data-page="agents"] .filter-clear"#).await?;
     b.wait_for(&row).await?;
+    Ok(())
+}
 
-    // Policies: a value out of bounds is refused under its field, before anything is sent.
+/// Policies: a value out of bounds is refused under its field, before anything is sent.
+async fn sets_the_company_policy(b: &Browser) -> anyhow::Result<()> {
     b.goto("/policies").await?;
     let company_form = r#"[data-testid="policy-form"][data-level="company"]"#;
     b.wait_for(company_form).await?;
@@ -177,8 +245,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
         "the heartbeat error stayed after a valid save"
     );
     screenshot_at(b, r#"[data-testid="policy-history"]"#, "policies-history").await?;
+    Ok(())
+}
 
-    // An override for the owner: web addresses recorded for them only.
+/// An override for the owner: web addresses recorded for them only.
+async fn overrides_the_owners_policy(b: &Browser) -> anyhow::Result<()> {
     b.click(r#"button.segment[data-level="employee"]"#).await?;
     let employee_form = r#"[data-testid="policy-form"][data-level="employee"]"#;
     b.wait_for(employee_form).await?;
@@ -208,16 +279,26 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
         "policies-effective",
     )
     .await?;
+    Ok(())
+}
 
-    // The computer reports a stretch of work and a screenshot.
+/// The computer reports a stretch of work and a screenshot.
+async fn the_computer_reports_work(
+    b: &Browser,
+    http: &reqwest::Client,
+    credential: &str,
+) -> anyhow::Result<()> {
     let now = Utc::now();
-    heartbeat(b, &http, &credential).await?;
-    let stored = send_activity(b, &http, &credential, now).await?;
+    heartbeat(b, http, credential).await?;
+    let stored = send_activity(b, http, credential, now).await?;
     ensure!(stored.0 == 4, "the batch stored {stored:?}");
-    send_screenshot(b, &http, &credential, now - Duration::minutes(15)).await?;
-    send_screenshot(b, &http, &credential, now - Duration::minutes(5)).await?;
+    send_screenshot(b, http, credential, now - Duration::minutes(15)).await?;
+    send_screenshot(b, http, credential, now - Duration::minutes(5)).await?;
+    Ok(())
+}
 
-    // Sessions: the day's timeline and list, and the owner's totals in the team view.
+/// Sessions: the day's timeline and list, and the owner's totals in the team view.
+async fn sees_the_sessions(b: &Browser) -> anyhow::Result<()> {
     b.goto("/sessions").await?;
     b.wait_for(r#"[data-testid="sessions-timeline"] .timeline-session"#)
         .await?;
@@ -239,10 +320,13 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.click(r#"[data-testid="day-today"]"#).await?;
     b.wait_for(r#"[data-testid="sessions"] tr[data-session-id]"#)
         .await?;
+    Ok(())
+}
 
-    // Screenshots: thumbnails load as they come into view; the lightbox shows the full
-    // image, steps to the next one and deletes it. The owner opening their own
-    // screenshots is no "view by someone else".
+/// Screenshots: thumbnails load as they come into view; the lightbox shows the full
+/// image, steps to the next one and deletes it. The owner opening their own
+/// screenshots is no "view by someone else".
+async fn browses_and_deletes_screenshots(b: &Browser) -> anyhow::Result<()> {
     b.goto("/screenshots").await?;
     let loaded = r#"[data-testid="screenshot-grid"] .shot[data-loaded="true"] img"#;
     b.eventually("two thumbnails", async || {
@@ -292,8 +376,16 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
         "screenshots-views",
     )
     .await?;
+    Ok(())
+}
 
-    // Revoking the agent, behind a confirmation; its next heartbeat is refused.
+/// Revoking the agent, behind a confirmation; its next heartbeat is refused.
+async fn revokes_the_agent(
+    b: &Browser,
+    http: &reqwest::Client,
+    credential: &str,
+) -> anyhow::Result<()> {
+    let row = agent_row();
     b.goto("/agents").await?;
     b.click(&format!(r#"{row} [data-testid="agent-revoke"]"#))
         .await?;
@@ -311,7 +403,7 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     );
     let refused = http
         .post(b.url("/api/v1/agent/heartbeat"))
-        .bearer_auth(&credential)
+        .bearer_auth(credential)
         .json(&json!({"state": "active", "sent_at": Utc::now()}))
         .send()
         .await?;
@@ -493,4 +585,9 @@ fn adler32(bytes: &[u8]) -> u32 {
         b = (b + a) % 65_521;
     }
     (b << 16) | a
+}
+
+/// The Agent Monitor's row of the owner's computer.
+fn agent_row() -> String {
+    format!(r#"tr[data-agent-host="{HOST}"]"#)
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, ensure};
 use pulse_backend::testing::{Receiver, TestApp};
-use pulse_e2e::{Browser, serve};
+use pulse_e2e::{Browser, serve, step};
 use pulse_shared::auth::{SessionResponse, SignupRequest};
 
 const OWNER_EMAIL: &str = "olivia@alerts.test";
@@ -43,20 +43,52 @@ async fn the_bell_updates_live_across_replicas() -> anyhow::Result<()> {
 }
 
 async fn journey(app: &TestApp, token: &str, a: &Browser, b: &Browser) -> anyhow::Result<()> {
+    step("both browsers sign in", both_browsers_sign_in(a, b)).await?;
+    step(
+        "the bell counts alerts on both replicas",
+        the_bell_counts_alerts_on_both_replicas(app, token, a, b),
+    )
+    .await?;
+    step(
+        "marks all read from the dropdown",
+        marks_all_read_from_the_dropdown(a),
+    )
+    .await?;
+    step("opens the alerts page", opens_the_alerts_page(a)).await?;
+    step(
+        "registers a webhook and sees its deliveries",
+        registers_a_webhook_and_sees_its_deliveries(a),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn both_browsers_sign_in(a: &Browser, b: &Browser) -> anyhow::Result<()> {
     a.sign_in(OWNER_EMAIL, PASSWORD).await?;
     b.sign_in(OWNER_EMAIL, PASSWORD).await?;
     wait_unread(a, 0).await?;
     wait_unread(b, 0).await?;
+    Ok(())
+}
 
-    // Raised through replica A's API: A's own dashboard and B's both count it.
+/// Raised through replica A's API: A's own dashboard and B's both count it.
+async fn the_bell_counts_alerts_on_both_replicas(
+    app: &TestApp,
+    token: &str,
+    a: &Browser,
+    b: &Browser,
+) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let same = measure(app, &http, token, a, 0).await?;
     let across = measure(app, &http, token, b, SAMPLES).await?;
     wait_unread(a, 2 * SAMPLES).await?;
     report("same replica", same);
     report("other replica", across);
+    Ok(())
+}
 
-    // The dropdown shows the newest; marking all read empties the count on both.
+/// The dropdown shows the newest; marking all read empties the count on both.
+async fn marks_all_read_from_the_dropdown(a: &Browser) -> anyhow::Result<()> {
     a.click(r#"[data-testid="alert-bell"]"#).await?;
     a.wait_for(r#"[data-testid="alert-menu"] [data-testid="alert-item"]"#)
         .await?;
@@ -64,15 +96,21 @@ async fn journey(app: &TestApp, token: &str, a: &Browser, b: &Browser) -> anyhow
     a.click(r#"[data-testid="alert-menu"] [data-testid="alert-mark-all-read"]"#)
         .await?;
     wait_unread(a, 0).await?;
+    Ok(())
+}
 
-    // The Alerts page: the list, filters, preferences.
+/// The Alerts page: the list, filters, preferences.
+async fn opens_the_alerts_page(a: &Browser) -> anyhow::Result<()> {
     a.goto("/alerts").await?;
     a.wait_for(r#"[data-page="alerts"] tr[data-alert-id]"#)
         .await?;
     a.wait_for(r#"[data-testid="alert-preferences"]"#).await?;
     a.screenshot_both("alerts").await?;
+    Ok(())
+}
 
-    // Webhooks: register the receiver, send a test, see it delivered in the log.
+/// Webhooks: register the receiver, send a test, see it delivered in the log.
+async fn registers_a_webhook_and_sees_its_deliveries(a: &Browser) -> anyhow::Result<()> {
     let receiver = Receiver::start(vec![500])?;
     a.goto("/webhooks").await?;
     a.wait_for(r#"[data-page="webhooks"]"#).await?;

@@ -7,7 +7,7 @@
 
 use anyhow::{bail, ensure};
 use pulse_backend::testing::TestApp;
-use pulse_e2e::{Browser, SignupForm, serve};
+use pulse_e2e::{Browser, SignupForm, serve, step};
 use pulse_shared::auth::SessionResponse;
 
 const COMPANY: &str = "Acme Robotics";
@@ -36,13 +36,64 @@ async fn signup_invite_join_and_audit() -> anyhow::Result<()> {
 }
 
 async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
-    // A signed-out visitor to an app page is sent to sign in.
+    step(
+        "a signed-out visitor is sent to sign in",
+        is_sent_to_sign_in(b),
+    )
+    .await?;
+    step("signs up", signs_up(app, b)).await?;
+    step("creates a team", creates_a_team(b)).await?;
+    let (manager_link, employee_link) = step(
+        "invites a manager and an employee",
+        invites_a_manager_and_an_employee(b),
+    )
+    .await?;
+    step("the manager joins", the_manager_joins(app, &manager_link)).await?;
+    step(
+        "the employee joins and sees only their own",
+        the_employee_joins_and_sees_only_their_own(app, &employee_link),
+    )
+    .await?;
+    step(
+        "sees both people and every step in the audit log",
+        sees_every_step_in_the_audit_log(b),
+    )
+    .await?;
+    step(
+        "filters and exports the audit log",
+        filters_and_exports_the_audit_log(app, b),
+    )
+    .await?;
+    step("creates an API key", creates_an_api_key(b)).await?;
+    step(
+        "deactivates the manager, in the dark theme",
+        deactivates_the_manager_in_the_dark_theme(b),
+    )
+    .await?;
+    step(
+        "deletes and restores the employee",
+        deletes_and_restores_the_employee(b),
+    )
+    .await?;
+    step(
+        "signs out and back in through a deep link",
+        signs_out_and_back_in_through_a_deep_link(b),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A signed-out visitor to an app page is sent to sign in.
+async fn is_sent_to_sign_in(b: &Browser) -> anyhow::Result<()> {
     b.goto("/people").await?;
     b.wait_for(r#"[data-page="login"]"#).await?;
     b.wait_for_path("/login").await?;
     b.screenshot_both("login").await?;
+    Ok(())
+}
 
-    // Sign up: the shared validators answer inline before anything is sent.
+/// Sign up: the shared validators answer inline before anything is sent.
+async fn signs_up(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.goto("/signup").await?;
     b.wait_for(r#"[data-page="signup"] form"#).await?;
     b.click(r#"[data-page="signup"] button[type="submit"]"#)
@@ -68,8 +119,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.refresh().await?;
     b.wait_for_text(r#"[data-testid="user-menu"]"#, OWNER_NAME)
         .await?;
+    Ok(())
+}
 
-    // A team to invite into.
+/// A team to invite into.
+async fn creates_a_team(b: &Browser) -> anyhow::Result<()> {
     b.goto("/teams").await?;
     b.click(r#"[data-testid="create-team"]"#).await?;
     b.fill(r#"dialog[open] input[name="name"]"#, TEAM).await?;
@@ -78,8 +132,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
         .await?;
     b.wait_dialogs_closed().await?;
     b.screenshot_both("teams").await?;
+    Ok(())
+}
 
-    // Invite a manager and an employee; each link is read from the dialog.
+/// Invite a manager and an employee; each link is read from the dialog.
+async fn invites_a_manager_and_an_employee(b: &Browser) -> anyhow::Result<(String, String)> {
     b.goto("/people").await?;
     b.wait_for(&format!(r#"tr[data-person-email="{OWNER_EMAIL}"]"#))
         .await?;
@@ -95,9 +152,12 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     ))
     .await?;
     b.screenshot_both("people").await?;
+    Ok((manager_link, employee_link))
+}
 
-    // Each joins in a browser of their own (no shared cookies).
-    let manager = join(app, &manager_link, MANAGER_NAME, "Manager", "join").await?;
+/// Each joins in a browser of their own (no shared cookies).
+async fn the_manager_joins(app: &TestApp, manager_link: &str) -> anyhow::Result<()> {
+    let manager = join(app, manager_link, MANAGER_NAME, "Manager", "join").await?;
     manager.wait_for(r#"[data-nav="people"]"#).await?;
     ensure!(
         manager.find_all(r#"[data-nav="audit"]"#).await?.is_empty(),
@@ -105,10 +165,16 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     );
     manager.screenshot_both("overview-manager").await?;
     manager.close().await?;
+    Ok(())
+}
 
+async fn the_employee_joins_and_sees_only_their_own(
+    app: &TestApp,
+    employee_link: &str,
+) -> anyhow::Result<()> {
     let employee = join(
         app,
-        &employee_link,
+        employee_link,
         EMPLOYEE_NAME,
         "Employee",
         "join-employee",
@@ -146,8 +212,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     }
     employee.close().await?;
     employee_checks?;
+    Ok(())
+}
 
-    // The owner sees both people joined.
+/// The owner sees both people joined.
+async fn sees_every_step_in_the_audit_log(b: &Browser) -> anyhow::Result<()> {
     b.goto("/people").await?;
     for email in [MANAGER_EMAIL, EMPLOYEE_EMAIL] {
         b.wait_for(&format!(r#"tr[data-person-email="{email}"]"#))
@@ -172,8 +241,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
         .await?;
     }
     b.screenshot_both("audit").await?;
+    Ok(())
+}
 
-    // Filter by action.
+/// Filter by action.
+async fn filters_and_exports_the_audit_log(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.fill(
         r#"form[data-testid="audit-filters"] input[name="action"]"#,
         "user.invited",
@@ -225,8 +297,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     for action in ["company.created", "user.invited", "user.joined"] {
         ensure!(csv.contains(action), "{action} in the full CSV:\n{csv}");
     }
+    Ok(())
+}
 
-    // An API key: its secret is shown once.
+/// An API key: its secret is shown once.
+async fn creates_an_api_key(b: &Browser) -> anyhow::Result<()> {
     b.goto("/api-keys").await?;
     b.click(r#"[data-testid="create-api-key"]"#).await?;
     b.fill(r#"dialog[open] input[name="name"]"#, "Payroll export")
@@ -257,8 +332,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.wait_for_text(r#"[data-testid="profile"]"#, OWNER_EMAIL)
         .await?;
     b.screenshot_both("account-owner").await?;
+    Ok(())
+}
 
-    // Dark theme pictures of the busiest pages.
+/// Dark theme pictures of the busiest pages.
+async fn deactivates_the_manager_in_the_dark_theme(b: &Browser) -> anyhow::Result<()> {
     for _ in 0..3 {
         if b.find_all(r#"html[data-theme="dark"]"#).await?.is_empty() {
             b.click(r#"[data-testid="theme-toggle"]"#).await?;
@@ -285,8 +363,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     ))
     .await?;
     b.wait_dialogs_closed().await?;
+    Ok(())
+}
 
-    // Deleting asks for the name typed out; the owner restores from "Deleted".
+/// Deleting asks for the name typed out; the owner restores from "Deleted".
+async fn deletes_and_restores_the_employee(b: &Browser) -> anyhow::Result<()> {
     let employee_row = format!(r#"tr[data-person-email="{EMPLOYEE_EMAIL}"]"#);
     b.click(&format!(r#"{employee_row} [data-testid="manage-person"]"#))
         .await?;
@@ -337,8 +418,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.wait_for_text(r#"[data-testid="audit-verify"]"#, "Chain intact")
         .await?;
     b.screenshot_both("audit-dark").await?;
+    Ok(())
+}
 
-    // Sign out, then sign in again through a deep link: back where we wanted to be.
+/// Sign out, then sign in again through a deep link: back where we wanted to be.
+async fn signs_out_and_back_in_through_a_deep_link(b: &Browser) -> anyhow::Result<()> {
     b.click(r#"[data-testid="sign-out"]"#).await?;
     b.wait_for(r#"[data-page="login"]"#).await?;
     b.screenshot_both("login-dark").await?;

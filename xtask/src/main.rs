@@ -213,6 +213,12 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
              browser tests keep the system clock, which the browser reads"
         ));
     }
+    if std::env::var_os("INSTA_UPDATE").is_none() {
+        // A snapshot that differs fails its test and writes nothing (insta would
+        // otherwise leave `.snap.new` files beside it outside CI). Review a change with
+        // `cargo insta review`, or accept every one with `INSTA_UPDATE=always`.
+        cargo.env("INSTA_UPDATE", "no");
+    }
     if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
         // A failing test's anyhow error is clearer without a captured backtrace.
         cargo.env("RUST_LIB_BACKTRACE", "0");

@@ -3,39 +3,16 @@
 
 use chrono::{DateTime, Duration, Utc};
 use pulse_backend::testing::TestApp;
+use pulse_shared::Page;
+use pulse_shared::activity::{
+    ActivityReceipt, ActivityRecord, AppUsage, SessionSummary, WorkSession,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-use crate::agents::{agent_call, enroll};
-use crate::common::{Org, fields, get, scalar, send};
-
-/// An event of `app` starting `minutes_ago` minutes before `server`'s now, lasting `secs`.
-pub fn event(server: &TestApp, app: &str, minutes_ago: i64, secs: u32) -> Value {
-    json!({
-        "id": Uuid::new_v4(),
-        "app": app,
-        "title": format!("{app} window"),
-        "url": "https://docs.example.com/guide",
-        "started_at": server.now() - Duration::minutes(minutes_ago),
-        "duration_secs": secs,
-        "keystrokes": secs * 2,
-        "mouse_events": secs,
-        "active_secs": secs,
-        "idle": false,
-    })
-}
-
-pub async fn upload(app: &TestApp, credential: &str, events: &[Value]) -> reqwest::Response {
-    agent_call(
-        app,
-        credential,
-        Method::POST,
-        "/api/v1/agent/activity",
-        Some(json!({"events": events})),
-    )
-    .await
-}
+use crate::common::activity::{event, upload};
+use crate::common::agents::enroll;
+use crate::common::{Org, Session, fields, get, get_json, json, scalar, send};
 
 /// Folds every stored batch into sessions (the server does it within milliseconds in
 /// tests; this makes it certain).
@@ -47,6 +24,17 @@ async fn settle(app: &TestApp) {
 
 async fn count(app: &TestApp, table: &str) -> i64 {
     scalar(app, &format!("SELECT count(*) FROM {table}")).await
+}
+
+/// What an upload answers, as `(stored, duplicates, overlapping)`.
+async fn receipt(response: reqwest::Response) -> (u32, u32, u32) {
+    let receipt: ActivityReceipt = json(response).await;
+    (receipt.stored, receipt.duplicates, receipt.overlapping)
+}
+
+/// The caller's (or, with `&user_id=…` in `query`, someone's) work sessions.
+async fn sessions(app: &TestApp, who: &Session, query: &str) -> Vec<WorkSession> {
+    get_json(app, who, &format!("/api/v1/sessions?{query}")).await
 }
 
 fn day_around_now(app: &TestApp) -> String {
@@ -64,44 +52,29 @@ fn day_around_now(app: &TestApp) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_computer_cannot_report_the_same_minutes_twice() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "overlap").await;
-    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
-    let credential = enrolled["credential"].as_str().unwrap();
+    let (org, enrolled) = Org::builder(&app, "overlap")
+        .with_employee_agent("emma-laptop")
+        .await;
+    let credential = enrolled.credential.as_str();
     let hour = [event(&app, "code", 60, 3600)];
-    let first: Value = upload(&app, credential, &hour).await.json().await.unwrap();
     assert_eq!(
-        first,
-        json!({"stored": 1, "duplicates": 0, "overlapping": 0})
+        receipt(upload(&app, credential, &hour).await).await,
+        (1, 0, 0)
     );
     // The same hour again under new ids, and an hour reaching half an hour into it.
     let forged = [event(&app, "mail", 60, 3600), event(&app, "chat", 90, 3600)];
-    let second: Value = upload(&app, credential, &forged)
-        .await
-        .json()
-        .await
-        .unwrap();
     assert_eq!(
-        second,
-        json!({"stored": 1, "duplicates": 0, "overlapping": 2})
+        receipt(upload(&app, credential, &forged).await).await,
+        (1, 0, 2)
     );
-    let again: Value = upload(&app, credential, &hour).await.json().await.unwrap();
     assert_eq!(
-        again,
-        json!({"stored": 0, "duplicates": 1, "overlapping": 0})
+        receipt(upload(&app, credential, &hour).await).await,
+        (0, 1, 0)
     );
     settle(&app).await;
-    let sessions: Value = get(
-        &app,
-        &org.employee,
-        &format!("/api/v1/sessions?{}", day_around_now(&app)),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let sessions = sessions.as_array().unwrap();
+    let sessions = sessions(&app, &org.employee, &day_around_now(&app)).await;
     assert_eq!(sessions.len(), 1, "{sessions:?}");
-    assert_eq!(sessions[0]["active_secs"], 5400, "90 minutes, counted once");
+    assert_eq!(sessions[0].active_secs, 5400, "90 minutes, counted once");
     let chat = scalar(
         &app,
         "SELECT duration_secs FROM activity_events WHERE app = 'chat'",
@@ -113,71 +86,45 @@ async fn one_computer_cannot_report_the_same_minutes_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_is_stored_once_however_often_it_is_sent() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "batch").await;
-    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
-    let credential = enrolled["credential"].as_str().unwrap();
+    let (org, enrolled) = Org::builder(&app, "batch")
+        .with_employee_agent("emma-laptop")
+        .await;
+    let credential = enrolled.credential.as_str();
     let events: Vec<Value> = (0..20)
         .map(|i| event(&app, "code", 60 - i * 2, 100))
         .collect();
 
     let first = upload(&app, credential, &events).await;
     assert_eq!(first.status(), 200);
-    let receipt: Value = first.json().await.unwrap();
-    assert_eq!(
-        receipt,
-        json!({"stored": 20, "duplicates": 0, "overlapping": 0})
-    );
+    assert_eq!(receipt(first).await, (20, 0, 0));
     settle(&app).await;
     let (events_before, sessions_before) = (
         count(&app, "activity_events").await,
         count(&app, "work_sessions").await,
     );
     assert_eq!((events_before, sessions_before), (20, 1));
-    let session: Value = get(
-        &app,
-        &org.employee,
-        &format!("/api/v1/sessions?{}", day_around_now(&app)),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let active_before = session[0]["active_secs"].clone();
+    let active_before = sessions(&app, &org.employee, &day_around_now(&app)).await[0].active_secs;
 
     // The same batch again (a lost answer, a retry): nothing changes, and it says so.
-    let again: Value = upload(&app, credential, &events)
-        .await
-        .json()
-        .await
-        .unwrap();
     assert_eq!(
-        again,
-        json!({"stored": 0, "duplicates": 20, "overlapping": 0})
+        receipt(upload(&app, credential, &events).await).await,
+        (0, 20, 0)
     );
     // Half old, half new; and one id twice in the same batch.
     let mut mixed: Vec<Value> = events[10..].to_vec();
     mixed.extend((0..10).map(|i| event(&app, "firefox", 20 - i, 30)));
     mixed.push(mixed[12].clone());
-    let mixed: Value = upload(&app, credential, &mixed).await.json().await.unwrap();
     assert_eq!(
-        mixed,
-        json!({"stored": 10, "duplicates": 11, "overlapping": 0})
+        receipt(upload(&app, credential, &mixed).await).await,
+        (10, 11, 0)
     );
     assert_eq!(count(&app, "activity_events").await, 30);
     settle(&app).await;
-    let sessions: Value = get(
-        &app,
-        &org.employee,
-        &format!("/api/v1/sessions?{}", day_around_now(&app)),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    assert_eq!(sessions.as_array().unwrap().len(), 1);
+    let sessions = sessions(&app, &org.employee, &day_around_now(&app)).await;
+    assert_eq!(sessions.len(), 1);
     assert_eq!(
-        sessions[0]["active_secs"].as_i64().unwrap(),
-        active_before.as_i64().unwrap() + 300,
+        sessions[0].active_secs,
+        active_before + 300,
         "only the new events count"
     );
 
@@ -199,12 +146,11 @@ async fn a_batch_is_stored_once_however_often_it_is_sent() {
     assert_eq!(count(&app, "activity_events").await, 31);
 
     // A revoked agent is refused, and stores nothing.
-    let id = enrolled["agent_id"].as_str().unwrap();
     send(
         &app,
         &org.admin,
         Method::DELETE,
-        &format!("/api/v1/agents/{id}"),
+        &format!("/api/v1/agents/{}", enrolled.agent_id),
         None,
     )
     .await;
@@ -216,9 +162,10 @@ async fn a_batch_is_stored_once_however_often_it_is_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_rule_refuses_the_batch_naming_the_event_and_field() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "rules").await;
-    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
-    let credential = enrolled["credential"].as_str().unwrap();
+    let (_, enrolled) = Org::builder(&app, "rules")
+        .with_employee_agent("emma-laptop")
+        .await;
+    let credential = enrolled.credential.as_str();
     let cases: Vec<(&str, Value, &str)> = vec![
         ("app", json!(""), "required"),
         ("app", json!("x".repeat(201)), "too_long"),
@@ -300,9 +247,10 @@ async fn every_rule_refuses_the_batch_naming_the_event_and_field() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_become_sessions_split_by_the_idle_threshold() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "sessions").await;
-    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
-    let credential = enrolled["credential"].as_str().unwrap();
+    let (org, enrolled) = Org::builder(&app, "sessions")
+        .with_employee_agent("emma-laptop")
+        .await;
+    let credential = enrolled.credential.as_str();
     // The default idle threshold is 5 minutes. Morning: 09:00–10:00 with a 4-minute
     // gap inside; then 20 minutes away; 10:20–10:40 with an idle stretch.
     let three_hours_ago = (app.now() - Duration::hours(3)).timestamp();
@@ -328,28 +276,22 @@ async fn events_become_sessions_split_by_the_idle_threshold() {
         (base - Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         (base + Duration::hours(3)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     );
-    let sessions: Value = get(&app, &org.employee, &format!("/api/v1/sessions?{range}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let sessions = sessions.as_array().unwrap();
-    assert_eq!(sessions.len(), 2, "{sessions:#?}");
-    let parse = |v: &Value| v.as_str().unwrap().parse::<DateTime<Utc>>().unwrap();
-    assert_eq!(parse(&sessions[0]["started_at"]), base);
+    let split = sessions(&app, &org.employee, &range).await;
+    assert_eq!(split.len(), 2, "{split:#?}");
+    assert_eq!(split[0].started_at, base);
+    assert_eq!(split[0].ended_at, base + Duration::minutes(60));
+    assert_eq!(split[0].active_secs, 3360);
+    assert_eq!(split[0].idle_secs, 0);
     assert_eq!(
-        parse(&sessions[0]["ended_at"]),
-        base + Duration::minutes(60)
+        split[0].top_apps[0],
+        AppUsage {
+            app: "code".into(),
+            secs: 1800
+        }
     );
-    assert_eq!(sessions[0]["active_secs"], 3360);
-    assert_eq!(sessions[0]["idle_secs"], 0);
-    assert_eq!(
-        sessions[0]["top_apps"][0],
-        json!({"app": "code", "secs": 1800})
-    );
-    assert_eq!(sessions[1]["active_secs"], 900);
-    assert_eq!(sessions[1]["idle_secs"], 300);
-    assert_eq!(sessions[1]["top_apps"][0]["app"], "firefox");
+    assert_eq!(split[1].active_secs, 900);
+    assert_eq!(split[1].idle_secs, 300);
+    assert_eq!(split[1].top_apps[0].app, "firefox");
 
     // An event filling the 20-minute gap joins the two into one.
     assert_eq!(
@@ -359,44 +301,37 @@ async fn events_become_sessions_split_by_the_idle_threshold() {
         200
     );
     settle(&app).await;
-    let merged: Value = get(&app, &org.employee, &format!("/api/v1/sessions?{range}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(merged.as_array().unwrap().len(), 1, "{merged:#?}");
-    assert_eq!(merged[0]["active_secs"], 3360 + 900 + 1140);
+    let merged = sessions(&app, &org.employee, &range).await;
+    assert_eq!(merged.len(), 1, "{merged:#?}");
+    assert_eq!(merged[0].active_secs, 3360 + 900 + 1140);
     assert_eq!(count(&app, "work_sessions").await, 1);
 
     // The team view: the manager sees their team with totals; the outsider is not in it.
-    let team: Value = get(
+    let team: Vec<SessionSummary> = get_json(
         &app,
         &org.manager,
         &format!("/api/v1/sessions/summary?{range}"),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let team = team.as_array().unwrap();
+    .await;
     assert!(
         team.iter()
-            .all(|row| row["user_id"] != org.outsider.body.me.user.id.to_string())
+            .all(|row| row.user_id != org.outsider.body.me.user.id)
     );
     let emma = team
         .iter()
-        .find(|row| row["user_id"] == org.employee.body.me.user.id.to_string())
+        .find(|row| row.user_id == org.employee.body.me.user.id)
         .unwrap();
-    assert_eq!(emma["sessions"], 1);
-    assert_eq!(emma["active_secs"], 5400);
+    assert_eq!(emma.sessions, 1);
+    assert_eq!(emma.active_secs, 5400);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_see_their_own_activity_and_managers_their_teams() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "seeing").await;
-    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
-    let credential = enrolled["credential"].as_str().unwrap();
+    let (org, enrolled) = Org::builder(&app, "seeing")
+        .with_employee_agent("emma-laptop")
+        .await;
+    let credential = enrolled.credential.as_str();
     assert_eq!(
         upload(
             &app,
@@ -433,28 +368,18 @@ async fn people_see_their_own_activity_and_managers_their_teams() {
         assert_eq!(sessions.status(), if visible { 200 } else { 404 });
     }
     // Paging: one event per page, oldest first.
-    let first: Value = get(&app, &org.employee, &path(&emma))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(first["items"].as_array().unwrap().len(), 1);
-    let cursor = first["next_cursor"].as_str().unwrap();
-    let second: Value = get(
+    let first: Page<ActivityRecord> = get_json(&app, &org.employee, &path(&emma)).await;
+    assert_eq!(first.items.len(), 1);
+    let cursor = first.next_cursor.unwrap();
+    let second: Page<ActivityRecord> = get_json(
         &app,
         &org.employee,
         &format!("{}&cursor={cursor}", path(&emma)),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
-    assert_eq!(second["items"].as_array().unwrap().len(), 1);
-    assert!(second["next_cursor"].is_null());
-    assert!(
-        first["items"][0]["started_at"].as_str().unwrap()
-            < second["items"][0]["started_at"].as_str().unwrap()
-    );
+    .await;
+    assert_eq!(second.items.len(), 1);
+    assert!(second.next_cursor.is_none());
+    assert!(first.items[0].started_at < second.items[0].started_at);
     // Ranges are bounded and ordered.
     let backwards = get(
         &app,
@@ -475,9 +400,10 @@ async fn people_see_their_own_activity_and_managers_their_teams() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_policy_decides_what_is_kept_and_for_how_long() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "keep").await;
-    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
-    let credential = enrolled["credential"].as_str().unwrap();
+    let (org, enrolled) = Org::builder(&app, "keep")
+        .with_employee_agent("emma-laptop")
+        .await;
+    let credential = enrolled.credential.as_str();
     let emma = org.employee.body.me.user.id.to_string();
     let set = send(
         &app,
@@ -501,31 +427,26 @@ async fn the_policy_decides_what_is_kept_and_for_how_long() {
             .status(),
         200
     );
-    let page: Value = get(
+    let page: Page<ActivityRecord> = get_json(
         &app,
         &org.admin,
         &format!("/api/v1/activity?{}&user_id={emma}", day_around_now(&app)),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let items = page["items"].as_array().unwrap();
-    assert_eq!(items[0]["app"], "code");
-    assert!(items[0]["title"].is_null(), "titles are not tracked");
-    assert_eq!(items[0]["url"], "https://docs.example.com/guide");
-    assert_eq!(items[1]["app"], "Private");
-    assert!(items[1]["url"].is_null() && items[1]["title"].is_null());
+    .await;
+    let items = &page.items;
+    assert_eq!(items[0].app, "code");
+    assert!(items[0].title.is_none(), "titles are not tracked");
+    assert_eq!(
+        items[0].url.as_deref(),
+        Some("https://docs.example.com/guide")
+    );
+    assert_eq!(items[1].app, "Private");
+    assert!(items[1].url.is_none() && items[1].title.is_none());
 
     // Retention: eight days on, Emma's activity (7 days) goes; the outsider's (the
     // company's 180) stays.
     let outsider = enroll(&app, &org, &org.outsider, "otto-desktop").await;
-    upload(
-        &app,
-        outsider["credential"].as_str().unwrap(),
-        &[event(&app, "code", 30, 60)],
-    )
-    .await;
+    upload(&app, &outsider.credential, &[event(&app, "code", 30, 60)]).await;
     settle(&app).await;
     let pool = app.pool().unwrap();
     let week = app.now() + Duration::days(8);

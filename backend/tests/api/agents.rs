@@ -2,116 +2,18 @@
 //! ETag, and revocation.
 
 use pulse_backend::testing::TestApp;
+use pulse_shared::Page;
+use pulse_shared::agents::{
+    Agent, AgentCounts, AgentState, AgentStatus, EnrollResponse, EnrollmentToken,
+    EnrollmentTokenCreated, HeartbeatResponse,
+};
+use pulse_shared::alerts::Alert;
+use pulse_shared::policies::EffectivePolicy;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{Org, Session, fields, get, post, scalar, send, sql};
-
-/// Creates an enrollment token (for `user` when given); answers its id and secret.
-pub async fn token(app: &TestApp, who: &Session, user: Option<&str>) -> (String, String) {
-    let response = post(
-        app,
-        who,
-        "/api/v1/enrollment-tokens",
-        &json!({"name": "Laptops", "user_id": user, "expires_in_hours": 24, "max_uses": 50}),
-    )
-    .await;
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
-    assert!(body["secret"].as_str().unwrap().starts_with("pet_"));
-    (
-        body["token"]["id"].as_str().unwrap().to_owned(),
-        body["secret"].as_str().unwrap().to_owned(),
-    )
-}
-
-async fn enroll_with(
-    app: &TestApp,
-    token: &str,
-    email: Option<&str>,
-    host: &str,
-) -> reqwest::Response {
-    app.client()
-        .post(app.url("/api/v1/agent/enroll"))
-        .json(&json!({
-            "token": token,
-            "hostname": host,
-            "os": "Ubuntu 24.04 (x86_64)",
-            "agent_version": "0.1.0",
-            "employee_email": email,
-        }))
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Enrolls a computer of `person` of `org`; answers the enrollment.
-pub async fn enroll(app: &TestApp, org: &Org, person: &Session, host: &str) -> Value {
-    let (_, secret) = token(app, &org.owner, None).await;
-    let email = person.body.me.user.email.clone();
-    let response = enroll_with(app, &secret, Some(&email), host).await;
-    assert_eq!(response.status(), 201);
-    response.json().await.unwrap()
-}
-
-pub async fn agent_call(
-    app: &TestApp,
-    credential: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut request = app
-        .client()
-        .request(method, app.url(path))
-        .bearer_auth(credential);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.unwrap()
-}
-
-/// Sends a heartbeat and, when it is accepted, waits until the server has written it
-/// (heartbeats are coalesced in memory and written in bulk).
-pub async fn heartbeat(app: &TestApp, credential: &str, state: &str) -> reqwest::Response {
-    let sent_at = app.now();
-    let body = json!({"state": state, "sent_at": sent_at});
-    let response = agent_call(
-        app,
-        credential,
-        Method::POST,
-        "/api/v1/agent/heartbeat",
-        Some(body),
-    )
-    .await;
-    if response.status() == 200 {
-        written_since(app, credential, sent_at).await;
-    }
-    response
-}
-
-/// Waits until the agent holding `credential` has a `last_seen_at` from `since` on.
-async fn written_since(app: &TestApp, credential: &str, since: chrono::DateTime<chrono::Utc>) {
-    use diesel::prelude::*;
-    use diesel_async::RunQueryDsl;
-    use pulse_backend::db::schema::agents;
-    let pool = app.pool().unwrap();
-    let hash = pulse_backend::auth::secrets::token_hash(credential);
-    for _ in 0..500 {
-        let mut conn = pool.get().await.unwrap();
-        let seen: Option<chrono::DateTime<chrono::Utc>> = agents::table
-            .filter(agents::secret_hash.eq(&hash))
-            .select(agents::last_seen_at)
-            .first(&mut conn)
-            .await
-            .unwrap();
-        if seen.is_some_and(|seen| seen >= since) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("the heartbeat was not written within 5 s");
-}
+use crate::common::agents::{agent_call, enroll, enroll_with, heartbeat, token};
+use crate::common::{Org, Session, fields, get, get_json, json, post, scalar, send, sql};
 
 /// A company-wide token enrolls employees and managers; the people who run the company
 /// are enrolled only with a token made for them.
@@ -124,6 +26,7 @@ async fn a_company_wide_token_enrolls_no_owner_or_admin() {
         let email = person.body.me.user.email.clone();
         let refused = enroll_with(&app, &anyone, Some(&email), "boss-pc").await;
         assert_eq!(refused.status(), 422, "{email}");
+        // A problem document, read as JSON: its shape is what clients parse.
         let problem: Value = refused.json().await.unwrap();
         assert_eq!(problem["errors"][0]["field"], "/employee_email");
         assert_eq!(problem["errors"][0]["code"], "not_allowed");
@@ -142,7 +45,7 @@ async fn a_company_wide_token_enrolls_no_owner_or_admin() {
         201
     );
     assert_eq!(
-        crate::common::scalar(&app, "SELECT count(*) FROM agents").await,
+        scalar(&app, "SELECT count(*) FROM agents").await,
         2,
         "nothing enrolled by the refusals"
     );
@@ -192,10 +95,7 @@ async fn tokens_that_are_unknown_revoked_expired_or_used_up_enroll_nothing() {
         &json!({"name": "One laptop", "expires_in_hours": 1, "max_uses": 1}),
     )
     .await;
-    let secret = once.json::<Value>().await.unwrap()["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let secret = json::<EnrollmentTokenCreated>(once).await.secret;
     assert_eq!(
         enroll_with(&app, &secret, Some(&email), "pc-1")
             .await
@@ -213,18 +113,14 @@ async fn tokens_that_are_unknown_revoked_expired_or_used_up_enroll_nothing() {
     assert_eq!(fields(&bad.json().await.unwrap()), ["/hostname"]);
     let stranger = enroll_with(&app, &secret, Some("nobody@elsewhere.test"), "pc").await;
     assert_eq!(fields(&stranger.json().await.unwrap()), ["/employee_email"]);
-    let tokens: Value = get(&app, &org.admin, "/api/v1/enrollment-tokens")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let used = tokens["items"]
-        .as_array()
-        .unwrap()
+    let tokens: Page<EnrollmentToken> =
+        get_json(&app, &org.admin, "/api/v1/enrollment-tokens").await;
+    let used = tokens
+        .items
         .iter()
-        .find(|t| t["id"] == id.as_str())
-        .unwrap()["uses"]
-        .clone();
+        .find(|t| t.id.to_string() == id)
+        .unwrap()
+        .uses;
     assert_eq!(used, 0);
 
     // A token made for one employee enrolls them without an address.
@@ -232,9 +128,9 @@ async fn tokens_that_are_unknown_revoked_expired_or_used_up_enroll_nothing() {
     let (_, secret) = token(&app, &org.admin, Some(&employee)).await;
     let enrolled = enroll_with(&app, &secret, None, "emma-laptop").await;
     assert_eq!(enrolled.status(), 201);
-    let body: Value = enrolled.json().await.unwrap();
-    assert_eq!(body["user_id"], employee.as_str());
-    assert!(body["credential"].as_str().unwrap().starts_with("pag_"));
+    let body: EnrollResponse = json(enrolled).await;
+    assert_eq!(body.user_id.to_string(), employee);
+    assert!(body.credential.starts_with("pag_"));
 }
 
 /// The seats in use, kept by triggers, follow every way agents come and go, however
@@ -297,20 +193,13 @@ async fn enrollment_stops_at_the_seat_limit_but_a_second_computer_is_free() {
     assert_eq!(full.status(), 409);
     assert!(full.text().await.unwrap().contains("seats"));
     // Revoking the outsider's only agent frees their seat.
-    let agents: Value = get(&app, &org.owner, "/api/v1/agents")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let outsiders = agents["items"]
-        .as_array()
-        .unwrap()
+    let agents: Page<Agent> = get_json(&app, &org.owner, "/api/v1/agents").await;
+    let outsiders = agents
+        .items
         .iter()
-        .find(|agent| agent["hostname"] == "c")
-        .unwrap()["id"]
-        .as_str()
+        .find(|agent| agent.hostname == "c")
         .unwrap()
-        .to_owned();
+        .id;
     let revoked = send(
         &app,
         &org.owner,
@@ -328,17 +217,8 @@ async fn enrollment_stops_at_the_seat_limit_but_a_second_computer_is_free() {
 
 /// The hosts an agent list answers, in its order.
 async fn hosts(app: &TestApp, who: &Session, query: &str) -> Vec<String> {
-    let page: Value = get(app, who, &format!("/api/v1/agents?{query}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    page["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no items for ?{query}: {page}"))
-        .iter()
-        .map(|agent| agent["hostname"].as_str().unwrap().to_owned())
-        .collect()
+    let page: Page<Agent> = get_json(app, who, &format!("/api/v1/agents?{query}")).await;
+    page.items.into_iter().map(|agent| agent.hostname).collect()
 }
 
 /// With thousands of computers the Agent Monitor asks the server, not the page, for
@@ -351,8 +231,10 @@ async fn agents_are_filtered_by_host_employee_and_status_and_counted_within_reac
     enroll(&app, &org, &org.employee, "emma-desktop").await;
     enroll(&app, &org, &org.manager, "mgr-mac").await;
     let other = enroll(&app, &org, &org.outsider, "other-pc").await;
-    let credential = laptop["credential"].as_str().unwrap();
-    assert_eq!(heartbeat(&app, credential, "active").await.status(), 200);
+    assert_eq!(
+        heartbeat(&app, &laptop.credential, "active").await.status(),
+        200
+    );
     pulse_backend::worker::presence::round(&app.pool().unwrap(), app.now())
         .await
         .unwrap();
@@ -360,7 +242,7 @@ async fn agents_are_filtered_by_host_employee_and_status_and_counted_within_reac
         &app,
         &org.owner,
         Method::DELETE,
-        &format!("/api/v1/agents/{}", other["agent_id"].as_str().unwrap()),
+        &format!("/api/v1/agents/{}", other.agent_id),
         None,
     )
     .await;
@@ -386,12 +268,8 @@ async fn agents_are_filtered_by_host_employee_and_status_and_counted_within_reac
         ["emma-desktop"]
     );
     // Paging keeps the filter.
-    let first: Value = get(&app, admin, "/api/v1/agents?status=offline&limit=1")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let cursor = first["next_cursor"].as_str().unwrap();
+    let first: Page<Agent> = get_json(&app, admin, "/api/v1/agents?status=offline&limit=1").await;
+    let cursor = first.next_cursor.unwrap();
     assert_eq!(
         hosts(
             &app,
@@ -407,25 +285,17 @@ async fn agents_are_filtered_by_host_employee_and_status_and_counted_within_reac
         Vec::<String>::new()
     );
 
-    let counts = async |who: &Session| -> Value {
-        get(&app, who, "/api/v1/agents/counts")
-            .await
-            .json()
-            .await
-            .unwrap()
+    let counts =
+        async |who: &Session| -> AgentCounts { get_json(&app, who, "/api/v1/agents/counts").await };
+    let counted = |online, offline, missing, revoked| AgentCounts {
+        online,
+        offline,
+        missing,
+        revoked,
     };
-    assert_eq!(
-        counts(admin).await,
-        json!({"online": 1, "offline": 2, "missing": 0, "revoked": 1})
-    );
-    assert_eq!(
-        counts(&org.employee).await,
-        json!({"online": 1, "offline": 1, "missing": 0, "revoked": 0})
-    );
-    assert_eq!(
-        counts(&org.outsider).await,
-        json!({"online": 0, "offline": 0, "missing": 0, "revoked": 1})
-    );
+    assert_eq!(counts(admin).await, counted(1, 2, 0, 1));
+    assert_eq!(counts(&org.employee).await, counted(1, 1, 0, 0));
+    assert_eq!(counts(&org.outsider).await, counted(0, 0, 0, 1));
 
     let long = get(
         &app,
@@ -442,67 +312,35 @@ async fn agents_are_filtered_by_host_employee_and_status_and_counted_within_reac
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heartbeats_bring_agents_online_and_a_revoked_agent_is_refused() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "heartbeat").await;
-    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
-    let credential = enrolled["credential"].as_str().unwrap();
+    let (org, enrolled) = Org::builder(&app, "heartbeat")
+        .with_employee_agent("emma-laptop")
+        .await;
+    let credential = enrolled.credential.as_str();
+    let agents = async |who: &Session| -> Vec<Agent> {
+        get_json::<Page<Agent>>(&app, who, "/api/v1/agents")
+            .await
+            .items
+    };
 
-    let agents: Value = get(&app, &org.admin, "/api/v1/agents")
-        .await
-        .json()
-        .await
-        .unwrap();
     assert_eq!(
-        agents["items"][0]["status"], "offline",
+        agents(&org.admin).await[0].status,
+        AgentStatus::Offline,
         "never heard from yet"
     );
 
     let beat = heartbeat(&app, credential, "active").await;
     assert_eq!(beat.status(), 200);
-    let beat: Value = beat.json().await.unwrap();
-    assert_eq!(beat["policy_version"], enrolled["policy_version"]);
-    let agents: Value = get(&app, &org.admin, "/api/v1/agents")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(agents["items"][0]["status"], "online");
-    assert_eq!(agents["items"][0]["state"], "active");
+    let beat: HeartbeatResponse = json(beat).await;
+    assert_eq!(beat.policy_version, enrolled.policy_version);
+    let listed = agents(&org.admin).await;
+    assert_eq!(listed[0].status, AgentStatus::Online);
+    assert_eq!(listed[0].state, Some(AgentState::Active));
 
     // Who sees which agents: the manager of the employee's team and the employee do;
     // another employee does not.
-    assert_eq!(
-        crate::common::get(&app, &org.manager, "/api/v1/agents")
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        crate::common::get(&app, &org.employee, "/api/v1/agents")
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        crate::common::get(&app, &org.outsider, "/api/v1/agents")
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(agents(&org.manager).await.len(), 1);
+    assert_eq!(agents(&org.employee).await.len(), 1);
+    assert_eq!(agents(&org.outsider).await.len(), 0);
 
     let bad = agent_call(
         &app,
@@ -514,12 +352,11 @@ async fn heartbeats_bring_agents_online_and_a_revoked_agent_is_refused() {
     .await;
     assert_eq!(bad.status(), 422);
 
-    let id = enrolled["agent_id"].as_str().unwrap();
     let revoked = send(
         &app,
         &org.admin,
         Method::DELETE,
-        &format!("/api/v1/agents/{id}"),
+        &format!("/api/v1/agents/{}", enrolled.agent_id),
         None,
     )
     .await;
@@ -542,27 +379,23 @@ async fn heartbeats_bring_agents_online_and_a_revoked_agent_is_refused() {
         .await
         .unwrap();
     assert_eq!(as_person.status(), 401);
-    let agents: Value = get(&app, &org.admin, "/api/v1/agents")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(agents["items"][0]["status"], "revoked");
+    assert_eq!(agents(&org.admin).await[0].status, AgentStatus::Revoked);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_policy_is_served_with_an_etag_and_304_while_unchanged() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "etag").await;
-    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
-    let credential = enrolled["credential"].as_str().unwrap();
+    let (org, enrolled) = Org::builder(&app, "etag")
+        .with_employee_agent("emma-laptop")
+        .await;
+    let credential = enrolled.credential.as_str();
 
     let first = agent_call(&app, credential, Method::GET, "/api/v1/agent/policy", None).await;
     assert_eq!(first.status(), 200);
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
-    let policy: Value = first.json().await.unwrap();
-    assert_eq!(etag, format!("\"{}\"", policy["version"].as_str().unwrap()));
-    assert_eq!(policy["settings"]["heartbeat_secs"], 30);
+    let policy: EffectivePolicy = json(first).await;
+    assert_eq!(etag, format!("\"{}\"", policy.version));
+    assert_eq!(policy.settings.heartbeat_secs, 30);
 
     let cached = app
         .client()
@@ -586,12 +419,8 @@ async fn the_policy_is_served_with_an_etag_and_304_while_unchanged() {
         Some(&json!({"heartbeat_secs": 15})),
     )
     .await;
-    let beat: Value = heartbeat(&app, credential, "idle")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_ne!(beat["policy_version"], policy["version"]);
+    let beat: HeartbeatResponse = json(heartbeat(&app, credential, "idle").await).await;
+    assert_ne!(beat.policy_version, policy.version);
     let fresh = app
         .client()
         .get(app.url("/api/v1/agent/policy"))
@@ -601,26 +430,24 @@ async fn the_policy_is_served_with_an_etag_and_304_while_unchanged() {
         .await
         .unwrap();
     assert_eq!(fresh.status(), 200);
-    let fresh: Value = fresh.json().await.unwrap();
-    assert_eq!(fresh["settings"]["heartbeat_secs"], 15);
-    assert_eq!(fresh["version"], beat["policy_version"]);
+    let fresh: EffectivePolicy = json(fresh).await;
+    assert_eq!(fresh.settings.heartbeat_secs, 15);
+    assert_eq!(fresh.version, beat.policy_version);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_alert_per_transition_between_online_and_offline() {
     use pulse_backend::worker::presence::round as presence_round;
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "presence").await;
+    let (org, enrolled) = Org::builder(&app, "presence")
+        .with_employee_agent("emma-laptop")
+        .await;
     let pool = app.pool().unwrap();
-    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
-    let credential = enrolled["credential"].as_str().unwrap();
-    let alerts = async |who: &Session, kind: &str| {
-        let page: Value = get(&app, who, &format!("/api/v1/alerts?kind={kind}"))
+    let credential = enrolled.credential.as_str();
+    let alerts = async |who: &Session, kind: &str| -> Vec<Alert> {
+        get_json::<Page<Alert>>(&app, who, &format!("/api/v1/alerts?kind={kind}"))
             .await
-            .json()
-            .await
-            .unwrap();
-        page["items"].as_array().unwrap().clone()
+            .items
     };
     let now = || app.now();
 
@@ -642,8 +469,8 @@ async fn one_alert_per_transition_between_online_and_offline() {
     );
     let offline = alerts(&org.manager, "agent_offline").await;
     assert_eq!(offline.len(), 1);
-    assert_eq!(offline[0]["title"], "emma-laptop is offline");
-    assert_eq!(offline[0]["subject"]["agent_id"], enrolled["agent_id"]);
+    assert_eq!(offline[0].title, "emma-laptop is offline");
+    assert_eq!(offline[0].subject.agent_id, Some(enrolled.agent_id));
     assert_eq!(alerts(&org.admin, "agent_offline").await.len(), 1);
     assert!(alerts(&org.outsider, "agent_offline").await.is_empty());
 
@@ -655,13 +482,10 @@ async fn one_alert_per_transition_between_online_and_offline() {
     let month = now() + chrono::Duration::days(31);
     assert_eq!(presence_round(&pool, month).await.unwrap(), Some(1));
     assert_eq!(alerts(&org.owner, "agent_offline").await.len(), 2);
-    let agents: Value = get(&app, &org.owner, "/api/v1/agents")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let agents: Page<Agent> = get_json(&app, &org.owner, "/api/v1/agents").await;
     assert_eq!(
-        agents["items"][0]["status"], "online",
+        agents.items[0].status,
+        AgentStatus::Online,
         "the list uses the server's clock, not the rounds' moved one"
     );
 }
@@ -718,9 +542,10 @@ async fn a_fleet_going_offline_at_once_is_taken_in_batches_with_one_alert_each()
 async fn an_agent_is_online_for_its_own_heartbeat_interval() {
     use pulse_backend::worker::presence::round as presence_round;
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "interval").await;
+    let (org, slow) = Org::builder(&app, "interval")
+        .with_employee_agent("emma-laptop")
+        .await;
     let pool = app.pool().unwrap();
-    let slow = enroll(&app, &org, &org.employee, "emma-laptop").await;
     let quick = enroll(&app, &org, &org.outsider, "otto-desktop").await;
     let emma = org.employee.body.me.user.id;
     let set = send(
@@ -733,34 +558,26 @@ async fn an_agent_is_online_for_its_own_heartbeat_interval() {
     .await;
     assert_eq!(set.status(), 200);
     for agent in [&slow, &quick] {
-        heartbeat(&app, agent["credential"].as_str().unwrap(), "active").await;
+        heartbeat(&app, &agent.credential, "active").await;
     }
     assert_eq!(presence_round(&pool, app.now()).await.unwrap(), Some(2));
     // Two minutes on: past the company's 30 s + grace, within Emma's 300 s.
     let later = app.now() + chrono::Duration::minutes(2);
     assert_eq!(presence_round(&pool, later).await.unwrap(), Some(1));
-    let agents: Value = get(&app, &org.owner, "/api/v1/agents")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let agents: Page<Agent> = get_json(&app, &org.owner, "/api/v1/agents").await;
     let status = |host: &str| {
-        agents["items"]
-            .as_array()
-            .unwrap()
+        agents
+            .items
             .iter()
-            .find(|agent| agent["hostname"] == host)
-            .map(|agent| (agent["status"].clone(), agent["user_name"].clone()))
+            .find(|agent| agent.hostname == host)
+            .map(|agent| (agent.status, agent.user_name.clone()))
             .unwrap()
     };
-    assert_eq!(status("emma-laptop").0, "online");
-    assert_eq!(
-        status("emma-laptop").1,
-        org.employee.body.me.user.name.as_str()
-    );
+    assert_eq!(status("emma-laptop").0, AgentStatus::Online);
+    assert_eq!(status("emma-laptop").1, org.employee.body.me.user.name);
     assert_eq!(
         status("otto-desktop").0,
-        "online",
+        AgentStatus::Online,
         "the list is computed now, not at `later`"
     );
 }
@@ -769,9 +586,10 @@ async fn an_agent_is_online_for_its_own_heartbeat_interval() {
 async fn another_replica_forgets_a_revoked_agent_and_an_old_policy() {
     let app = TestApp::spawn().await.unwrap();
     let replica = app.replica().unwrap();
-    let org = Org::create(&app, "replicas").await;
-    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
-    let credential = enrolled["credential"].as_str().unwrap().to_owned();
+    let (org, enrolled) = Org::builder(&app, "replicas")
+        .with_employee_agent("emma-laptop")
+        .await;
+    let credential = enrolled.credential.clone();
     let beat_on_b = async || {
         app.client()
             .post(format!("{}/api/v1/agent/heartbeat", replica.base_url))
@@ -782,8 +600,8 @@ async fn another_replica_forgets_a_revoked_agent_and_an_old_policy() {
             .unwrap()
     };
     // Replica B now holds the agent and its policy in memory.
-    let first: Value = beat_on_b().await.json().await.unwrap();
-    assert_eq!(first["policy_version"], enrolled["policy_version"]);
+    let first: HeartbeatResponse = json(beat_on_b().await).await;
+    assert_eq!(first.policy_version, enrolled.policy_version);
 
     // A policy change through replica A reaches B's answers.
     let changed = send(
@@ -798,26 +616,27 @@ async fn another_replica_forgets_a_revoked_agent_and_an_old_policy() {
     )
     .await;
     assert_eq!(changed.status(), 200);
-    let mut version = first["policy_version"].clone();
+    let mut version = first.policy_version.clone();
     for _ in 0..100 {
-        version = beat_on_b().await.json::<Value>().await.unwrap()["policy_version"].clone();
-        if version != first["policy_version"] {
+        version = json::<HeartbeatResponse>(beat_on_b().await)
+            .await
+            .policy_version;
+        if version != first.policy_version {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_ne!(
-        version, first["policy_version"],
+        version, first.policy_version,
         "B still answers the old policy"
     );
 
     // A revocation through replica A: B refuses the agent.
-    let id = enrolled["agent_id"].as_str().unwrap();
     let revoked = send(
         &app,
         &org.admin,
         Method::DELETE,
-        &format!("/api/v1/agents/{id}"),
+        &format!("/api/v1/agents/{}", enrolled.agent_id),
         None,
     )
     .await;

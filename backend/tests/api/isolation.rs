@@ -11,6 +11,8 @@ use pulse_shared::people::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::common::agents::{enroll, token};
+use crate::common::screenshots::target_screenshot;
 use crate::common::{Org, Session, invite_and_join, post, send};
 
 /// Operations only a signed-in person may do, whatever an API key's role: making
@@ -243,14 +245,14 @@ async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) ->
         return alerts["items"][0]["id"].as_str().unwrap().to_owned();
     }
     if path.starts_with("/api/v1/agents/") {
-        let agent = crate::agents::enroll(app, org, &org.outsider, &format!("host{n}")).await;
-        return agent["agent_id"].as_str().unwrap().to_owned();
+        let agent = enroll(app, org, &org.outsider, &format!("host{n}")).await;
+        return agent.agent_id.to_string();
     }
     if path.starts_with("/api/v1/screenshots/") {
-        return crate::screenshots::target_screenshot(app, org, n).await;
+        return target_screenshot(app, org, n).await;
     }
     if path.starts_with("/api/v1/enrollment-tokens/") {
-        let (id, _) = crate::agents::token(app, owner, None).await;
+        let (id, _) = token(app, owner, None).await;
         return id;
     }
     if path.starts_with("/api/v1/webhooks/") {

@@ -16,6 +16,7 @@ mod mail;
 mod openapi;
 mod people;
 mod policies;
+mod problems;
 mod screenshots;
 mod seed;
 mod spa;

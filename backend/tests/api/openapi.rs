@@ -1,4 +1,5 @@
-//! The OpenAPI document: served, 3.1, and complete — every route the code registers is in it.
+//! The OpenAPI document: served, 3.1, complete — every route the code registers is in
+//! it — and snapshotted, so changes to the public API show in review.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -65,6 +66,14 @@ fn registered() -> BTreeSet<(String, String)> {
         }
     }
     routes
+}
+
+/// The whole document, as integrators read it: any change to the public API (a route,
+/// a field, a description) shows in review as a change to this snapshot. Review it
+/// with `cargo insta review`, or accept it with `INSTA_UPDATE=always`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn document_is_unchanged_unless_reviewed() {
+    insta::assert_json_snapshot!("openapi", document().await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,8 @@ use pulse_shared::people::Person;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::common::activity::{event, upload};
+use crate::common::agents::{agent_call, enroll, heartbeat};
 use crate::common::{Org, PASSWORD, Session, fields, get, login, post, send};
 
 async fn emails(app: &TestApp, session: &Session, query: &str) -> Vec<String> {
@@ -490,8 +492,9 @@ async fn one_company_cannot_cancel_anothers_invitation() {
 async fn a_flood_of_bogus_invitation_links_starves_nobody() {
     let app = TestApp::spawn().await.unwrap();
     let org = Org::create(&app, "flood").await;
-    let agent = crate::agents::enroll(&app, &org, &org.employee, "flood-pc").await;
-    let credential = agent["credential"].as_str().unwrap().to_owned();
+    let credential = enroll(&app, &org, &org.employee, "flood-pc")
+        .await
+        .credential;
     let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let flooders: Vec<_> = (0..24)
         .map(|n| {
@@ -528,7 +531,7 @@ async fn a_flood_of_bogus_invitation_links_starves_nobody() {
             assert_eq!(signed_in.status(), 200, "a sign-in during the flood");
             sign_ins += 1;
         }
-        let beat = crate::agents::agent_call(
+        let beat = agent_call(
             &app,
             &credential,
             Method::POST,
@@ -751,11 +754,12 @@ async fn a_deleted_person_is_restorable_until_the_grace_period_ends() {
     let app = TestApp::spawn().await.unwrap();
     let org = Org::create(&app, "grace").await;
     let employee = org.employee.body.me.user.id.to_string();
-    let agent = crate::agents::enroll(&app, &org, &org.employee, "emma-pc").await;
-    let credential = agent["credential"].as_str().unwrap().to_owned();
-    let events = [crate::activity::event(&app, "Editor", 30, 600)];
+    let credential = enroll(&app, &org, &org.employee, "emma-pc")
+        .await
+        .credential;
+    let events = [event(&app, "Editor", 30, 600)];
     assert!(
-        crate::activity::upload(&app, &credential, &events)
+        upload(&app, &credential, &events)
             .await
             .status()
             .is_success()
@@ -782,7 +786,7 @@ async fn a_deleted_person_is_restorable_until_the_grace_period_ends() {
         401
     );
     assert_eq!(get(&app, &org.employee, "/api/v1/me").await.status(), 401);
-    let beat = crate::agents::heartbeat(&app, &credential, "active").await;
+    let beat = heartbeat(&app, &credential, "active").await;
     assert_eq!(beat.status(), 401);
     assert_eq!(crate::common::scalar(&app, recorded).await, 1);
     assert_eq!(

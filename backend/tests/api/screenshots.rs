@@ -1,41 +1,21 @@
 //! Screenshots: uploads of each format and of things that are not screenshots, blur by
 //! policy, who sees which, the view log, deletion by role and policy, and retention.
 
-use std::io::Cursor;
-
 use chrono::{DateTime, Duration, Utc};
-use image::{DynamicImage, ImageFormat, RgbImage};
+use image::{ImageFormat, RgbImage};
 use pulse_backend::testing::TestApp;
-use pulse_shared::policies::PolicySettings;
+use pulse_shared::Page;
+use pulse_shared::audit::{AuditEvent, AuditVerifyResponse};
+use pulse_shared::people::Role;
+use pulse_shared::screenshots::{ImageFormat as Stored, Screenshot, ScreenshotView};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::agents::enroll;
-use crate::common::{Org, Session, fields, get, send};
-
-/// A black and white checkerboard of 2-pixel squares: as much detail as an image has.
-fn checkerboard(width: u32, height: u32) -> RgbImage {
-    RgbImage::from_fn(width, height, |x, y| {
-        if (x / 2 + y / 2) % 2 == 0 {
-            image::Rgb([255, 255, 255])
-        } else {
-            image::Rgb([0, 0, 0])
-        }
-    })
-}
-
-fn encoded(pixels: &RgbImage, format: ImageFormat) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    DynamicImage::ImageRgb8(pixels.clone())
-        .write_to(&mut out, format)
-        .unwrap();
-    out.into_inner()
-}
-
-fn png(width: u32, height: u32) -> Vec<u8> {
-    encoded(&checkerboard(width, height), ImageFormat::Png)
-}
+use crate::common::agents::enroll;
+use crate::common::fixtures::{company_policy, employee_policy};
+use crate::common::screenshots::{checkerboard, encoded, png, upload_as, upload_png};
+use crate::common::{Org, Session, fields, get, get_json, json, scalar, send};
 
 fn variance(pixels: &RgbImage) -> f64 {
     let values: Vec<f64> = pixels.pixels().map(|p| f64::from(p.0[0])).collect();
@@ -64,81 +44,6 @@ fn decompression_bomb() -> Vec<u8> {
     out
 }
 
-/// Turns screenshots on in the company default (new companies start with them off),
-/// with `changes` on top.
-async fn company_policy(app: &TestApp, org: &Org, changes: Value) {
-    let mut settings = serde_json::to_value(PolicySettings::default()).unwrap();
-    settings["screenshot_mode"] = json!("interval");
-    for (key, value) in changes.as_object().unwrap() {
-        settings[key] = value.clone();
-    }
-    let put = send(
-        app,
-        &org.owner,
-        Method::PUT,
-        "/api/v1/policies/company",
-        Some(&settings),
-    )
-    .await;
-    assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
-}
-
-/// Overrides `person`'s policy.
-async fn employee_policy(app: &TestApp, org: &Org, person: &Session, settings: Value) {
-    let put = send(
-        app,
-        &org.owner,
-        Method::PUT,
-        &format!("/api/v1/policies/employees/{}", person.body.me.user.id),
-        Some(&settings),
-    )
-    .await;
-    assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
-}
-
-/// Uploads `body` as `content_type` under the agent's id `id`.
-async fn upload_as(
-    app: &TestApp,
-    credential: &str,
-    id: Uuid,
-    captured_at: DateTime<Utc>,
-    content_type: &str,
-    body: Vec<u8>,
-) -> reqwest::Response {
-    app.client()
-        .post(app.url("/api/v1/agent/screenshots"))
-        .query(&[
-            ("id", id.to_string()),
-            ("captured_at", captured_at.to_rfc3339()),
-            ("monitor", "0".to_owned()),
-        ])
-        .bearer_auth(credential)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Uploads a small PNG captured at `captured_at`; answers its metadata.
-async fn upload_png(app: &TestApp, credential: &str, captured_at: DateTime<Utc>) -> Value {
-    let response = upload_as(
-        app,
-        credential,
-        Uuid::new_v4(),
-        captured_at,
-        "image/png",
-        png(64, 40),
-    )
-    .await;
-    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-    response.json().await.unwrap()
-}
-
-fn credential(enrolled: &Value) -> String {
-    enrolled["credential"].as_str().unwrap().to_owned()
-}
-
 fn day_around(at: DateTime<Utc>) -> String {
     let from = (at - Duration::hours(12)).to_rfc3339();
     let to = (at + Duration::hours(12)).to_rfc3339();
@@ -163,78 +68,31 @@ async fn list(
     get(app, who, &path).await
 }
 
-async fn items(response: reqwest::Response) -> Vec<Value> {
+async fn items(response: reqwest::Response) -> Vec<Screenshot> {
     assert_eq!(response.status(), 200);
-    let page: Value = response.json().await.unwrap();
-    page["items"].as_array().unwrap().clone()
+    json::<Page<Screenshot>>(response).await.items
 }
 
-/// A screenshot of a person in team A who is none of `org`'s principals, for the
-/// isolation walk: answers its id. The person is made once per company.
-pub async fn target_screenshot(app: &TestApp, org: &Org, n: usize) -> String {
-    let domain = org.owner.body.me.user.email.split_once('@').unwrap().1;
-    let email = format!("photographed@{domain}");
-    let people: Value = get(app, &org.owner, "/api/v1/people?limit=200")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let existing = people["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|person| person["email"] == email.as_str())
-        .map(|person| person["id"].as_str().unwrap().to_owned());
-    let subject = match existing {
-        Some(id) => id,
-        None => {
-            crate::common::invite_and_join(app, &org.owner, &email, "employee", Some(&org.team_a))
-                .await
-                .body
-                .me
-                .user
-                .id
-                .to_string()
-        }
-    };
-    // Screenshots on for this person alone: the walk also resets the company default.
-    let on = send(
-        app,
-        &org.owner,
-        Method::PUT,
-        &format!("/api/v1/policies/employees/{subject}"),
-        Some(&json!({"screenshot_mode": "interval", "employees_may_delete_screenshots": true})),
-    )
-    .await;
-    assert_eq!(on.status(), 200);
-    let (_, secret) = crate::agents::token(app, &org.owner, Some(&subject)).await;
-    let enrolled: Value = app
-        .client()
-        .post(app.url("/api/v1/agent/enroll"))
-        .json(&json!({"token": secret, "hostname": format!("cam{n}"), "os": "Linux", "agent_version": "0.1.0"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let shot = upload_png(app, &credential(&enrolled), app.now()).await;
-    shot["id"].as_str().unwrap().to_owned()
+/// The screenshot views shown to `who` (`/me/screenshot-views`, with `query`).
+async fn views_of_mine(app: &TestApp, who: &Session, query: &str) -> Page<ScreenshotView> {
+    get_json(app, who, &format!("/api/v1/me/screenshot-views{query}")).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn png_jpeg_and_webp_are_stored_with_a_thumbnail_and_a_resend_stores_nothing() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "formats").await;
-    company_policy(&app, &org, json!({})).await;
-    let agent = credential(&enroll(&app, &org, &org.employee, "emma-laptop").await);
+    let (org, enrolled) = Org::builder(&app, "formats")
+        .screenshots(json!({}))
+        .with_employee_agent("emma-laptop")
+        .await;
+    let agent = enrolled.credential;
     let now = app.now();
     let board = checkerboard(800, 500);
     let mut ids = Vec::new();
-    for (format, content_type, name) in [
-        (ImageFormat::Png, "image/png", "png"),
-        (ImageFormat::Jpeg, "image/jpeg", "jpeg"),
-        (ImageFormat::WebP, "image/webp", "webp"),
+    for (format, content_type, name, stored_as) in [
+        (ImageFormat::Png, "image/png", "png", Stored::Png),
+        (ImageFormat::Jpeg, "image/jpeg", "jpeg", Stored::Jpeg),
+        (ImageFormat::WebP, "image/webp", "webp", Stored::Webp),
     ] {
         let bytes = encoded(&board, format);
         let client_id = Uuid::new_v4();
@@ -245,16 +103,13 @@ async fn png_jpeg_and_webp_are_stored_with_a_thumbnail_and_a_resend_stores_nothi
             "{name}: {}",
             stored.text().await.unwrap()
         );
-        let shot: Value = stored.json().await.unwrap();
-        assert_eq!(shot["format"], name);
-        assert_eq!(
-            (shot["width"].as_i64(), shot["height"].as_i64()),
-            (Some(800), Some(500))
-        );
-        assert_eq!(shot["bytes"].as_u64(), Some(bytes.len() as u64));
-        assert_eq!(shot["blurred"], false);
-        assert_eq!(shot["user_id"], org.employee.body.me.user.id.to_string());
-        let id = shot["id"].as_str().unwrap().to_owned();
+        let shot: Screenshot = json(stored).await;
+        assert_eq!(shot.format, stored_as, "{name}");
+        assert_eq!((shot.width, shot.height), (800, 500));
+        assert_eq!(shot.bytes, bytes.len() as i64);
+        assert!(!shot.blurred);
+        assert_eq!(shot.user_id, org.employee.body.me.user.id);
+        let id = shot.id.to_string();
 
         let original = get(&app, &org.admin, &format!("/api/v1/screenshots/{id}/image")).await;
         assert_eq!(original.status(), 200);
@@ -282,7 +137,7 @@ async fn png_jpeg_and_webp_are_stored_with_a_thumbnail_and_a_resend_stores_nothi
         // nothing new stored.
         let again = upload_as(&app, &agent, client_id, now, content_type, bytes).await;
         assert_eq!(again.status(), 200);
-        assert_eq!(again.json::<Value>().await.unwrap()["id"], id.as_str());
+        assert_eq!(json::<Screenshot>(again).await.id.to_string(), id);
         ids.push(id);
     }
     let listed = items(list(&app, &org.employee, None, now).await).await;
@@ -310,8 +165,10 @@ async fn png_jpeg_and_webp_are_stored_with_a_thumbnail_and_a_resend_stores_nothi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_is_not_a_screenshot_is_refused_with_a_named_problem() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "refusals").await;
-    let agent = credential(&enroll(&app, &org, &org.employee, "emma-laptop").await);
+    let (org, enrolled) = Org::builder(&app, "refusals")
+        .with_employee_agent("emma-laptop")
+        .await;
+    let agent = enrolled.credential;
     let now = app.now();
 
     // New companies start with screenshots off: the agent is told to drop it.
@@ -320,6 +177,7 @@ async fn what_is_not_a_screenshot_is_refused_with_a_named_problem() {
     assert!(off.text().await.unwrap().contains("screenshots off"));
     company_policy(&app, &org, json!({})).await;
 
+    // The problems are read as JSON: their shape is what agents parse.
     let text = upload_as(
         &app,
         &agent,
@@ -433,10 +291,14 @@ async fn what_is_not_a_screenshot_is_refused_with_a_named_problem() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blurring_policy_keeps_only_the_blurred_image() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "blur").await;
-    company_policy(&app, &org, json!({})).await;
+    let org = Org::builder(&app, "blur")
+        .screenshots(json!({}))
+        .create()
+        .await;
     employee_policy(&app, &org, &org.employee, json!({"blur_screenshots": true})).await;
-    let agent = credential(&enroll(&app, &org, &org.employee, "emma-laptop").await);
+    let agent = enroll(&app, &org, &org.employee, "emma-laptop")
+        .await
+        .credential;
     let board = checkerboard(640, 400);
     let response = upload_as(
         &app,
@@ -448,9 +310,9 @@ async fn a_blurring_policy_keeps_only_the_blurred_image() {
     )
     .await;
     assert_eq!(response.status(), 201);
-    let shot: Value = response.json().await.unwrap();
-    assert_eq!(shot["blurred"], true);
-    let id = shot["id"].as_str().unwrap();
+    let shot: Screenshot = json(response).await;
+    assert!(shot.blurred);
+    let id = shot.id;
     let stored = get(&app, &org.admin, &format!("/api/v1/screenshots/{id}/image")).await;
     assert_eq!(stored.headers()["content-type"], "image/png");
     let stored = image::load_from_memory(&stored.bytes().await.unwrap())
@@ -478,10 +340,14 @@ async fn a_blurring_policy_keeps_only_the_blurred_image() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_see_the_screenshots_within_their_reach_only() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "reach").await;
-    company_policy(&app, &org, json!({})).await;
-    let emma = credential(&enroll(&app, &org, &org.employee, "emma-laptop").await);
-    let otto = credential(&enroll(&app, &org, &org.outsider, "otto-laptop").await);
+    let (org, emma) = Org::builder(&app, "reach")
+        .screenshots(json!({}))
+        .with_employee_agent("emma-laptop")
+        .await;
+    let emma = emma.credential;
+    let otto = enroll(&app, &org, &org.outsider, "otto-laptop")
+        .await
+        .credential;
     let now = app.now();
     let mut emmas = Vec::new();
     for minutes in [30, 20, 10] {
@@ -490,24 +356,20 @@ async fn people_see_the_screenshots_within_their_reach_only() {
     let ottos = upload_png(&app, &otto, now).await;
     let employee = org.employee.body.me.user.id.to_string();
     let outsider = org.outsider.body.me.user.id.to_string();
-    let ottos_id = ottos["id"].as_str().unwrap();
+    let ottos_id = ottos.id;
 
     // Newest first, a page at a time.
-    let first: Value = get(
+    let first: Page<Screenshot> = get_json(
         &app,
         &org.employee,
         &format!("/api/v1/screenshots?{}&limit=2", day_around(now)),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let first_items = first["items"].as_array().unwrap();
-    assert_eq!(first_items.len(), 2);
-    assert_eq!(first_items[0]["id"], emmas[2]["id"]);
-    assert_eq!(first_items[1]["id"], emmas[1]["id"]);
-    let cursor = first["next_cursor"].as_str().unwrap();
-    let second: Value = get(
+    .await;
+    assert_eq!(first.items.len(), 2);
+    assert_eq!(first.items[0].id, emmas[2].id);
+    assert_eq!(first.items[1].id, emmas[1].id);
+    let cursor = first.next_cursor.unwrap();
+    let second: Page<Screenshot> = get_json(
         &app,
         &org.employee,
         &format!(
@@ -515,13 +377,10 @@ async fn people_see_the_screenshots_within_their_reach_only() {
             day_around(now)
         ),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
-    assert_eq!(second["items"].as_array().unwrap().len(), 1);
-    assert_eq!(second["items"][0]["id"], emmas[0]["id"]);
-    assert!(second["next_cursor"].is_null());
+    .await;
+    assert_eq!(second.items.len(), 1);
+    assert_eq!(second.items[0].id, emmas[0].id);
+    assert!(second.next_cursor.is_none());
 
     // The employee: their own only; someone else's is as if it did not exist.
     assert_eq!(
@@ -591,69 +450,48 @@ async fn people_see_the_screenshots_within_their_reach_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opening_someone_elses_screenshot_is_shown_to_them() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "views").await;
-    company_policy(&app, &org, json!({})).await;
-    let agent = credential(&enroll(&app, &org, &org.employee, "emma-laptop").await);
-    let shot = upload_png(&app, &agent, app.now()).await;
-    let id = shot["id"].as_str().unwrap();
+    let (org, enrolled) = Org::builder(&app, "views")
+        .screenshots(json!({}))
+        .with_employee_agent("emma-laptop")
+        .await;
+    let shot = upload_png(&app, &enrolled.credential, app.now()).await;
+    let id = shot.id;
     let image = format!("/api/v1/screenshots/{id}/image");
     let thumbnail = format!("/api/v1/screenshots/{id}/thumbnail");
 
     // Their own look, and a manager's thumbnail, are not recorded.
     assert_eq!(get(&app, &org.employee, &image).await.status(), 200);
     assert_eq!(get(&app, &org.manager, &thumbnail).await.status(), 200);
-    let mine: Value = get(&app, &org.employee, "/api/v1/me/screenshot-views")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(mine["items"], json!([]));
+    let mine = views_of_mine(&app, &org.employee, "").await;
+    assert_eq!(mine.items, []);
 
     // The admin opens it twice, the manager once: three views, newest first.
     assert_eq!(get(&app, &org.admin, &image).await.status(), 200);
     assert_eq!(get(&app, &org.admin, &image).await.status(), 200);
     assert_eq!(get(&app, &org.manager, &image).await.status(), 200);
-    let mine: Value = get(&app, &org.employee, "/api/v1/me/screenshot-views?limit=2")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let seen = mine["items"].as_array().unwrap();
+    let mine = views_of_mine(&app, &org.employee, "?limit=2").await;
+    let seen = &mine.items;
     assert_eq!(seen.len(), 2);
-    assert_eq!(
-        seen[0]["viewer_id"],
-        org.manager.body.me.user.id.to_string()
-    );
-    assert_eq!(seen[0]["viewer_role"], "manager");
-    assert_eq!(seen[0]["screenshot_id"], id);
-    assert_eq!(seen[1]["viewer_id"], org.admin.body.me.user.id.to_string());
-    assert_eq!(seen[1]["viewer_name"], "admin");
-    assert_eq!(seen[1]["viewer_role"], "admin");
-    let rest: Value = get(
+    assert_eq!(seen[0].viewer_id, org.manager.body.me.user.id);
+    assert_eq!(seen[0].viewer_role, Role::Manager);
+    assert_eq!(seen[0].screenshot_id, id);
+    assert_eq!(seen[1].viewer_id, org.admin.body.me.user.id);
+    assert_eq!(seen[1].viewer_name, "admin");
+    assert_eq!(seen[1].viewer_role, Role::Admin);
+    let rest = views_of_mine(
         &app,
         &org.employee,
-        &format!(
-            "/api/v1/me/screenshot-views?limit=2&cursor={}",
-            mine["next_cursor"].as_str().unwrap()
-        ),
+        &format!("?limit=2&cursor={}", mine.next_cursor.unwrap()),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
-    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    .await;
+    assert_eq!(rest.items.len(), 1);
     // Nobody else's list holds them.
-    let admins: Value = get(&app, &org.admin, "/api/v1/me/screenshot-views")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(admins["items"], json!([]));
+    assert_eq!(views_of_mine(&app, &org.admin, "").await.items, []);
 
     // Per screenshot: its subject and admins see the views; the manager does not.
     let views = format!("/api/v1/screenshots/{id}/views");
-    let for_subject: Value = get(&app, &org.employee, &views).await.json().await.unwrap();
-    assert_eq!(for_subject.as_array().unwrap().len(), 3);
+    let for_subject: Vec<ScreenshotView> = get_json(&app, &org.employee, &views).await;
+    assert_eq!(for_subject.len(), 3);
     assert_eq!(get(&app, &org.owner, &views).await.status(), 200);
     assert_eq!(get(&app, &org.manager, &views).await.status(), 403);
     assert_eq!(get(&app, &org.outsider, &views).await.status(), 404);
@@ -662,19 +500,16 @@ async fn opening_someone_elses_screenshot_is_shown_to_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deletion_follows_the_role_and_the_policy_and_is_audited() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "deletion").await;
-    company_policy(
-        &app,
-        &org,
-        json!({"employees_may_delete_screenshots": false}),
-    )
-    .await;
-    let agent = credential(&enroll(&app, &org, &org.employee, "emma-laptop").await);
+    let (org, enrolled) = Org::builder(&app, "deletion")
+        .screenshots(json!({"employees_may_delete_screenshots": false}))
+        .with_employee_agent("emma-laptop")
+        .await;
+    let agent = enrolled.credential;
     let now = app.now();
     let kept = upload_png(&app, &agent, now - Duration::minutes(2)).await;
     let doomed = upload_png(&app, &agent, now - Duration::minutes(1)).await;
-    let kept_id = kept["id"].as_str().unwrap();
-    let doomed_id = doomed["id"].as_str().unwrap();
+    let kept_id = kept.id.to_string();
+    let doomed_id = doomed.id.to_string();
     let delete = |who: Session, id: String| {
         let app = &app;
         async move {
@@ -692,7 +527,7 @@ async fn deletion_follows_the_role_and_the_policy_and_is_audited() {
 
     // The policy keeps screenshots: the employee may not delete their own, and is told.
     let listed = items(list(&app, &org.employee, None, now).await).await;
-    assert!(listed.iter().all(|shot| shot["deletable"] == false));
+    assert!(listed.iter().all(|shot| !shot.deletable));
     let refused = send(
         &app,
         &org.employee,
@@ -707,7 +542,7 @@ async fn deletion_follows_the_role_and_the_policy_and_is_audited() {
     assert_eq!(delete(org.manager.clone(), doomed_id.to_owned()).await, 403);
     let employee = org.employee.body.me.user.id.to_string();
     let for_admin = items(list(&app, &org.admin, Some(&employee), now).await).await;
-    assert!(for_admin.iter().all(|shot| shot["deletable"] == true));
+    assert!(for_admin.iter().all(|shot| shot.deletable));
 
     // Allowed for this employee: the row, the views and both objects go.
     employee_policy(
@@ -731,7 +566,7 @@ async fn deletion_follows_the_role_and_the_policy_and_is_audited() {
         items(list(&app, &org.employee, None, now).await)
             .await
             .iter()
-            .all(|s| s["deletable"] == true)
+            .all(|s| s.deletable)
     );
     assert_eq!(app.stored_objects().len(), 4);
     assert_eq!(
@@ -744,13 +579,8 @@ async fn deletion_follows_the_role_and_the_policy_and_is_audited() {
     );
     let objects = app.stored_objects();
     assert_eq!(objects.len(), 2, "{objects:?}");
-    assert!(objects.iter().all(|o| o.contains(kept_id)), "{objects:?}");
-    let mine: Value = get(&app, &org.employee, "/api/v1/me/screenshot-views")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(mine["items"], json!([]));
+    assert!(objects.iter().all(|o| o.contains(&kept_id)), "{objects:?}");
+    assert_eq!(views_of_mine(&app, &org.employee, "").await.items, []);
     let remaining = items(list(&app, &org.employee, None, now).await).await;
     assert_eq!(remaining.len(), 1);
 
@@ -758,34 +588,37 @@ async fn deletion_follows_the_role_and_the_policy_and_is_audited() {
     assert_eq!(delete(org.admin.clone(), kept_id.to_owned()).await, 204);
     assert!(app.stored_objects().is_empty());
 
-    let audit: Value = get(
+    let audit: Page<AuditEvent> = get_json(
         &app,
         &org.owner,
         "/api/v1/audit-events?action=screenshot.deleted",
     )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let events = audit["items"].as_array().unwrap();
+    .await;
+    let events = &audit.items;
     assert_eq!(events.len(), 2);
-    assert_eq!(events[1]["target_id"], doomed_id);
-    assert_eq!(events[1]["actor_id"], employee.as_str());
-    assert_eq!(events[1]["summary"]["before"]["user_id"], employee.as_str());
-    assert_eq!(events[0]["actor_id"], org.admin.body.me.user.id.to_string());
-    let verified: Value = get(&app, &org.owner, "/api/v1/audit-events/verify")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(verified["valid"], true, "{verified}");
+    assert_eq!(
+        events[1].target_id.map(|id| id.to_string()),
+        Some(doomed_id)
+    );
+    assert_eq!(
+        events[1].actor_id.map(|id| id.to_string()),
+        Some(employee.clone())
+    );
+    // The summary is free-form JSON: what changed, as the audit trail keeps it.
+    assert_eq!(events[1].summary["before"]["user_id"], employee.as_str());
+    assert_eq!(events[0].actor_id, Some(org.admin.body.me.user.id.0));
+    let verified: AuditVerifyResponse =
+        get_json(&app, &org.owner, "/api/v1/audit-events/verify").await;
+    assert!(verified.valid, "{verified:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_removes_old_screenshots_with_their_files_and_views() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "retention").await;
-    company_policy(&app, &org, json!({})).await;
+    let org = Org::builder(&app, "retention")
+        .screenshots(json!({}))
+        .create()
+        .await;
     employee_policy(
         &app,
         &org,
@@ -793,13 +626,17 @@ async fn retention_removes_old_screenshots_with_their_files_and_views() {
         json!({"screenshot_retention_days": 5}),
     )
     .await;
-    let emma = credential(&enroll(&app, &org, &org.employee, "emma-laptop").await);
-    let otto = credential(&enroll(&app, &org, &org.outsider, "otto-laptop").await);
+    let emma = enroll(&app, &org, &org.employee, "emma-laptop")
+        .await
+        .credential;
+    let otto = enroll(&app, &org, &org.outsider, "otto-laptop")
+        .await
+        .credential;
     let now = app.now();
     let old = upload_png(&app, &emma, now - Duration::days(10)).await;
     let recent = upload_png(&app, &emma, now - Duration::hours(1)).await;
     let ottos_old = upload_png(&app, &otto, now - Duration::days(10)).await;
-    let old_id = old["id"].as_str().unwrap();
+    let old_id = old.id.to_string();
     let image = format!("/api/v1/screenshots/{old_id}/image");
     assert_eq!(get(&app, &org.admin, &image).await.status(), 200);
     assert_eq!(app.stored_objects().len(), 6);
@@ -830,20 +667,15 @@ async fn retention_removes_old_screenshots_with_their_files_and_views() {
     assert_eq!(get(&app, &org.admin, &image).await.status(), 404);
     let objects = app.stored_objects();
     assert_eq!(objects.len(), 4, "{objects:?}");
-    assert!(!objects.iter().any(|o| o.contains(old_id)), "{objects:?}");
-    let mine: Value = get(&app, &org.employee, "/api/v1/me/screenshot-views")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(mine["items"], json!([]), "its views went with it");
-    let recent_id = recent["id"].as_str().unwrap();
-    let path = format!("/api/v1/screenshots/{recent_id}/image");
-    assert_eq!(get(&app, &org.admin, &path).await.status(), 200);
-    let path = format!(
-        "/api/v1/screenshots/{}/image",
-        ottos_old["id"].as_str().unwrap()
+    assert!(!objects.iter().any(|o| o.contains(&old_id)), "{objects:?}");
+    assert_eq!(
+        views_of_mine(&app, &org.employee, "").await.items,
+        [],
+        "its views went with it"
     );
+    let path = format!("/api/v1/screenshots/{}/image", recent.id);
+    assert_eq!(get(&app, &org.admin, &path).await.status(), 200);
+    let path = format!("/api/v1/screenshots/{}/image", ottos_old.id);
     assert_eq!(get(&app, &org.admin, &path).await.status(), 200);
 
     // Forty days on, everything has aged out.
@@ -868,12 +700,13 @@ async fn retention_removes_old_screenshots_with_their_files_and_views() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_agent_uploads_nothing() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "revoked").await;
-    company_policy(&app, &org, json!({})).await;
-    let enrolled = enroll(&app, &org, &org.employee, "emma-laptop").await;
-    let agent = credential(&enrolled);
+    let (org, enrolled) = Org::builder(&app, "revoked")
+        .screenshots(json!({}))
+        .with_employee_agent("emma-laptop")
+        .await;
+    let agent = enrolled.credential;
     upload_png(&app, &agent, app.now()).await;
-    let id = enrolled["agent_id"].as_str().unwrap();
+    let id = enrolled.agent_id;
     let revoked = send(
         &app,
         &org.admin,
@@ -902,9 +735,11 @@ async fn a_revoked_agent_uploads_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_stores_screenshots_at_its_policys_pace() {
     let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "pace").await;
-    company_policy(&app, &org, json!({"screenshot_interval_mins": 10})).await;
-    let agent = credential(&enroll(&app, &org, &org.employee, "emma-laptop").await);
+    let (_, enrolled) = Org::builder(&app, "pace")
+        .screenshots(json!({"screenshot_interval_mins": 10}))
+        .with_employee_agent("emma-laptop")
+        .await;
+    let agent = enrolled.credential;
     let now = app.now();
     for _ in 0..3 {
         upload_png(&app, &agent, now).await;
@@ -918,7 +753,7 @@ async fn an_agent_stores_screenshots_at_its_policys_pace() {
     for minutes in (1..=24).map(|n| n * 10) {
         upload_png(&app, &agent, now - Duration::minutes(minutes)).await;
     }
-    let stored = crate::common::scalar(&app, "SELECT count(*) FROM screenshots").await;
+    let stored = scalar(&app, "SELECT count(*) FROM screenshots").await;
     assert_eq!(stored, 27);
 }
 
@@ -929,9 +764,11 @@ async fn a_full_screenshot_store_refuses_uploads_until_room_is_freed() {
     let app = TestApp::spawn_with(|config| config.screenshot_quota_bytes = 1)
         .await
         .unwrap();
-    let org = Org::create(&app, "quota").await;
-    company_policy(&app, &org, json!({})).await;
-    let agent = credential(&enroll(&app, &org, &org.employee, "emma-laptop").await);
+    let (org, enrolled) = Org::builder(&app, "quota")
+        .screenshots(json!({}))
+        .with_employee_agent("emma-laptop")
+        .await;
+    let agent = enrolled.credential;
     let now = app.now();
     let first = upload_png(&app, &agent, now - Duration::hours(1)).await;
     let refused = upload_as(&app, &agent, Uuid::new_v4(), now, "image/png", png(64, 40)).await;
@@ -945,7 +782,7 @@ async fn a_full_screenshot_store_refuses_uploads_until_room_is_freed() {
         "{problem}"
     );
     assert_eq!(app.stored_objects().len(), 2, "only the first one's files");
-    let path = format!("/api/v1/screenshots/{}", first["id"].as_str().unwrap());
+    let path = format!("/api/v1/screenshots/{}", first.id);
     assert_eq!(
         send(&app, &org.admin, Method::DELETE, &path, None)
             .await

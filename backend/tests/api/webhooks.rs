@@ -5,10 +5,15 @@ use std::time::Duration;
 
 use pulse_backend::domain::webhooks::verify;
 use pulse_backend::testing::{Receiver, TestApp};
+use pulse_shared::Page;
+use pulse_shared::audit::AuditEvent;
+use pulse_shared::webhooks::{
+    DeliveryStatus, WebhookCreatedResponse, WebhookDelivery, WebhookDeliveryDetail, WebhookEvent,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{Org, fields, get, post, send};
+use crate::common::{Org, fields, get_json, json, post, send, sql};
 
 async fn app_allowing_local() -> TestApp {
     TestApp::spawn_with(|config| {
@@ -29,25 +34,21 @@ async fn register(app: &TestApp, org: &Org, url: &str, kinds: Value) -> (String,
     )
     .await;
     assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
-    let secret = body["secret"].as_str().unwrap().to_owned();
-    assert!(secret.starts_with("whsec_"));
-    (body["endpoint"]["id"].as_str().unwrap().to_owned(), secret)
+    let body: WebhookCreatedResponse = json(response).await;
+    assert!(body.secret.starts_with("whsec_"));
+    (body.endpoint.id.to_string(), body.secret)
 }
 
 /// Polls a delivery until it is no longer pending.
-async fn settled(app: &TestApp, org: &Org, delivery: &str) -> Value {
+async fn settled(app: &TestApp, org: &Org, delivery: &str) -> WebhookDeliveryDetail {
     for _ in 0..200 {
-        let detail: Value = get(
+        let detail: WebhookDeliveryDetail = get_json(
             app,
             &org.admin,
             &format!("/api/v1/webhooks/deliveries/{delivery}"),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-        if detail["delivery"]["status"] != "pending" {
+        .await;
+        if detail.delivery.status != DeliveryStatus::Pending {
             return detail;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -70,17 +71,21 @@ async fn a_failing_receiver_gets_the_event_on_the_third_attempt_signed() {
     )
     .await;
     assert_eq!(queued.status(), 202);
-    let delivery: Value = queued.json().await.unwrap();
-    let detail = settled(&app, &org, delivery["id"].as_str().unwrap()).await;
+    let delivery: WebhookDelivery = json(queued).await;
+    let detail = settled(&app, &org, &delivery.id.to_string()).await;
 
-    assert_eq!(detail["delivery"]["status"], "succeeded", "{detail}");
-    assert_eq!(detail["delivery"]["attempts"], 3);
-    let attempts = detail["attempts"].as_array().unwrap();
-    let statuses: Vec<_> = attempts.iter().map(|a| a["status_code"].clone()).collect();
-    assert_eq!(statuses, vec![json!(500), json!(503), json!(200)]);
-    assert!(attempts[0]["error"].as_str().unwrap().contains("500"));
-    assert_eq!(attempts[2]["error"], Value::Null);
-    assert_eq!(detail["payload"]["type"], "webhook.test");
+    assert_eq!(
+        detail.delivery.status,
+        DeliveryStatus::Succeeded,
+        "{detail:?}"
+    );
+    assert_eq!(detail.delivery.attempts, 3);
+    let attempts = &detail.attempts;
+    let statuses: Vec<_> = attempts.iter().map(|a| a.status_code).collect();
+    assert_eq!(statuses, vec![Some(500), Some(503), Some(200)]);
+    assert!(attempts[0].error.as_deref().unwrap().contains("500"));
+    assert_eq!(attempts[2].error, None);
+    assert_eq!(detail.payload.event_type, "webhook.test");
 
     let seen = receiver.seen();
     assert_eq!(seen.len(), 3);
@@ -104,42 +109,34 @@ async fn a_failing_receiver_gets_the_event_on_the_third_attempt_signed() {
             "retries keep the event id"
         );
     }
-    let body: Value = serde_json::from_slice(&seen[0].body).unwrap();
-    assert_eq!(body["id"].as_str().unwrap(), seen[0].event_id);
+    let body: WebhookEvent = serde_json::from_slice(&seen[0].body).unwrap();
+    assert_eq!(body.id.to_string(), seen[0].event_id);
 
     // The retries waited, with backoff: the third attempt came after the second's wait.
-    let at = |i: usize| {
-        chrono::DateTime::parse_from_rfc3339(attempts[i]["attempted_at"].as_str().unwrap()).unwrap()
-    };
+    let at = |i: usize| attempts[i].attempted_at;
     assert!((at(1) - at(0)).num_milliseconds() >= 50);
     assert!((at(2) - at(1)).num_milliseconds() >= 100);
 
     // The log lists it, and a replay sends the same event again as a new delivery.
-    let log: Value = get(
+    let log: Page<WebhookDelivery> = get_json(
         &app,
         &org.admin,
         &format!("/api/v1/webhooks/{endpoint}/deliveries"),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
-    assert_eq!(log["items"].as_array().unwrap().len(), 1);
+    .await;
+    assert_eq!(log.items.len(), 1);
     let replayed = post(
         &app,
         &org.admin,
-        &format!(
-            "/api/v1/webhooks/deliveries/{}/replay",
-            delivery["id"].as_str().unwrap()
-        ),
+        &format!("/api/v1/webhooks/deliveries/{}/replay", delivery.id),
         &json!({}),
     )
     .await;
     assert_eq!(replayed.status(), 202);
-    let replayed: Value = replayed.json().await.unwrap();
-    assert_eq!(replayed["replay_of"], delivery["id"]);
-    let detail = settled(&app, &org, replayed["id"].as_str().unwrap()).await;
-    assert_eq!(detail["delivery"]["status"], "succeeded");
+    let replayed: WebhookDelivery = json(replayed).await;
+    assert_eq!(replayed.replay_of, Some(delivery.id));
+    let detail = settled(&app, &org, &replayed.id.to_string()).await;
+    assert_eq!(detail.delivery.status, DeliveryStatus::Succeeded);
     assert_eq!(receiver.seen().len(), 4);
     assert_eq!(receiver.seen()[3].event_id, seen[0].event_id);
 }
@@ -193,9 +190,10 @@ async fn alerts_go_to_the_endpoints_that_want_their_kind() {
     let seen = offline.seen();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].event_type, "alert.agent_offline");
-    let body: Value = serde_json::from_slice(&seen[0].body).unwrap();
-    assert_eq!(body["data"]["title"], "Agent on LAPTOP-7 is offline");
-    assert_eq!(body["data"]["severity"], "warning");
+    let body: WebhookEvent = serde_json::from_slice(&seen[0].body).unwrap();
+    // `data` is the alert as receivers get it: free-form JSON in the event's type.
+    assert_eq!(body.data["title"], "Agent on LAPTOP-7 is offline");
+    assert_eq!(body.data["severity"], "warning");
     assert!(
         other.seen().is_empty(),
         "a disabled endpoint receives nothing"
@@ -208,20 +206,20 @@ async fn redirects_are_not_followed() {
     let org = Org::create(&app, "redirects").await;
     let receiver = Receiver::start(vec![302]).unwrap();
     let (endpoint, _) = register(&app, &org, &receiver.url, json!(["test"])).await;
-    let delivery: Value = post(
-        &app,
-        &org.admin,
-        &format!("/api/v1/webhooks/{endpoint}/test"),
-        &json!({}),
+    let delivery: WebhookDelivery = json(
+        post(
+            &app,
+            &org.admin,
+            &format!("/api/v1/webhooks/{endpoint}/test"),
+            &json!({}),
+        )
+        .await,
     )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let detail = settled(&app, &org, delivery["id"].as_str().unwrap()).await;
-    let first = &detail["attempts"][0];
-    assert_eq!(first["status_code"], 302, "{detail}");
-    assert!(first["error"].as_str().is_some());
+    .await;
+    let detail = settled(&app, &org, &delivery.id.to_string()).await;
+    let first = &detail.attempts[0];
+    assert_eq!(first.status_code, Some(302), "{detail:?}");
+    assert!(first.error.is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -273,10 +271,7 @@ async fn private_and_metadata_addresses_are_refused_without_the_local_flag() {
         "{problem}"
     );
     // Changing the URL later is checked the same way.
-    let id = ok.json::<Value>().await.unwrap()["endpoint"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = json::<WebhookCreatedResponse>(ok).await.endpoint.id;
     let moved = send(
         &app,
         &org.admin,
@@ -287,16 +282,13 @@ async fn private_and_metadata_addresses_are_refused_without_the_local_flag() {
     .await;
     assert_eq!(moved.status(), 422);
     // Every change is audited.
-    let audit: Value = get(
+    let audit: Page<AuditEvent> = get_json(
         &app,
         &org.owner,
         "/api/v1/audit-events?action=webhook.created",
     )
-    .await
-    .json()
-    .await
-    .unwrap();
-    assert_eq!(audit["items"].as_array().unwrap().len(), 1);
+    .await;
+    assert_eq!(audit.items.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -306,14 +298,10 @@ async fn old_finished_deliveries_are_pruned_and_pending_ones_kept() {
     let receiver = Receiver::start(vec![]).unwrap();
     let (endpoint, _) = register(&app, &org, &receiver.url, json!(["test"])).await;
     let test = format!("/api/v1/webhooks/{endpoint}/test");
-    let done: Value = post(&app, &org.admin, &test, &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    settled(&app, &org, done["id"].as_str().unwrap()).await;
+    let done: WebhookDelivery = json(post(&app, &org.admin, &test, &json!({})).await).await;
+    settled(&app, &org, &done.id.to_string()).await;
     let now = format!("'{}'::timestamptz", app.now().to_rfc3339());
-    crate::common::sql(
+    sql(
         &app,
         &format!(
             "UPDATE webhook_deliveries SET created_at = {now} - interval '31 days';
@@ -330,22 +318,14 @@ async fn old_finished_deliveries_are_pruned_and_pending_ones_kept() {
             .await
             .unwrap();
     assert_eq!(pruned, 1, "only the finished delivery goes");
-    let log: Value = get(
+    let log: Page<WebhookDelivery> = get_json(
         &app,
         &org.admin,
         &format!("/api/v1/webhooks/{endpoint}/deliveries"),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let statuses: Vec<_> = log["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["status"].clone())
-        .collect();
-    assert_eq!(statuses, vec![json!("pending")]);
+    .await;
+    let statuses: Vec<_> = log.items.iter().map(|d| d.status).collect();
+    assert_eq!(statuses, vec![DeliveryStatus::Pending]);
 }
 
 /// An endpoint that hangs holds a couple of its own deliveries, never anyone else's:
@@ -387,10 +367,10 @@ async fn a_hanging_endpoint_holds_up_nobody_else() {
         &json!({}),
     )
     .await;
-    let delivery: Value = queued.json().await.unwrap();
+    let delivery: WebhookDelivery = json(queued).await;
     // Settles while the hanging requests still wait for their 10 s timeout.
-    let detail = settled(&app, &quick, delivery["id"].as_str().unwrap()).await;
-    assert_eq!(detail["delivery"]["status"], "succeeded");
+    let detail = settled(&app, &quick, &delivery.id.to_string()).await;
+    assert_eq!(detail.delivery.status, DeliveryStatus::Succeeded);
     assert_eq!(answering.seen().len(), 1);
     assert!(
         hanging.seen().len() <= pulse_backend::worker::outbox::PER_ENDPOINT,

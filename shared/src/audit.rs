@@ -141,6 +141,14 @@ pub enum ActorKind {
 }
 
 impl ActorKind {
+    pub const ALL: [ActorKind; 5] = [
+        ActorKind::User,
+        ActorKind::ApiKey,
+        ActorKind::Agent,
+        ActorKind::Stripe,
+        ActorKind::System,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ActorKind::User => "user",
@@ -155,16 +163,10 @@ impl ActorKind {
 impl std::str::FromStr for ActorKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            ActorKind::User,
-            ActorKind::ApiKey,
-            ActorKind::Agent,
-            ActorKind::Stripe,
-            ActorKind::System,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == s)
-        .ok_or_else(|| format!("unknown actor kind {s:?}"))
+        ActorKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| format!("unknown actor kind {s:?}"))
     }
 }
 
@@ -212,6 +214,22 @@ impl TargetKind {
             TargetKind::Policy => "policy",
             TargetKind::Screenshot => "screenshot",
             TargetKind::Webhook => "webhook",
+        }
+    }
+
+    /// The name to show a person.
+    pub fn label(self) -> &'static str {
+        match self {
+            TargetKind::Company => "Company",
+            TargetKind::User => "Person",
+            TargetKind::Team => "Team",
+            TargetKind::Invitation => "Invitation",
+            TargetKind::ApiKey => "API key",
+            TargetKind::Agent => "Agent",
+            TargetKind::EnrollmentToken => "Enrollment token",
+            TargetKind::Policy => "Policy",
+            TargetKind::Screenshot => "Screenshot",
+            TargetKind::Webhook => "Webhook",
         }
     }
 }
@@ -297,6 +315,17 @@ mod tests {
             assert_eq!(action.as_str().parse::<AuditAction>(), Ok(action));
         }
         assert!("user.vanished".parse::<AuditAction>().is_err());
+    }
+
+    #[test]
+    fn target_kinds_and_actor_kinds_read_back() {
+        for kind in TargetKind::ALL {
+            assert_eq!(kind.as_str().parse::<TargetKind>(), Ok(kind));
+        }
+        for kind in ActorKind::ALL {
+            assert_eq!(kind.as_str().parse::<ActorKind>(), Ok(kind));
+        }
+        assert!("galaxy".parse::<TargetKind>().is_err());
     }
 }
 

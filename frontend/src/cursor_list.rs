@@ -22,50 +22,29 @@ pub trait CursorQuery: Clone + Send + Sync + 'static {
     fn at(&self, cursor: Option<String>) -> Self;
 }
 
-impl CursorQuery for PeopleQuery {
-    fn at(&self, cursor: Option<String>) -> Self {
-        Self {
-            cursor,
-            ..self.clone()
-        }
-    }
+/// The one implementation for the shared query types: each has an optional `cursor`.
+macro_rules! cursor_queries {
+    ($($query:ty),+ $(,)?) => {
+        $(
+            impl CursorQuery for $query {
+                fn at(&self, cursor: Option<String>) -> Self {
+                    Self {
+                        cursor,
+                        ..self.clone()
+                    }
+                }
+            }
+        )+
+    };
 }
 
-impl CursorQuery for AlertQuery {
-    fn at(&self, cursor: Option<String>) -> Self {
-        Self {
-            cursor,
-            ..self.clone()
-        }
-    }
-}
-
-impl CursorQuery for AuditQuery {
-    fn at(&self, cursor: Option<String>) -> Self {
-        Self {
-            cursor,
-            ..self.clone()
-        }
-    }
-}
-
-impl CursorQuery for ScreenshotQuery {
-    fn at(&self, cursor: Option<String>) -> Self {
-        Self {
-            cursor,
-            ..self.clone()
-        }
-    }
-}
-
-impl CursorQuery for PageQuery {
-    fn at(&self, cursor: Option<String>) -> Self {
-        Self {
-            cursor,
-            ..self.clone()
-        }
-    }
-}
+cursor_queries!(
+    PeopleQuery,
+    AlertQuery,
+    AuditQuery,
+    ScreenshotQuery,
+    PageQuery
+);
 
 /// The API call that answers one page.
 pub type Fetch<T, Q> = fn(Session, Q) -> Pin<Box<dyn Future<Output = Result<Page<T>, ApiError>>>>;

@@ -691,10 +691,7 @@ impl CursorQuery for DeliveryQuery {
     fn at(&self, cursor: Option<String>) -> Self {
         Self {
             endpoint: self.endpoint,
-            page: PageQuery {
-                cursor,
-                limit: self.page.limit,
-            },
+            page: self.page.at(cursor),
         }
     }
 }

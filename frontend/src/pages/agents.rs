@@ -32,7 +32,7 @@ use crate::components::{
     SelectField, Skeleton, use_toasts,
 };
 use crate::format;
-use crate::forms::FormErrors;
+use crate::forms::{FormErrors, submission};
 use crate::live_alerts::{AlertChange, use_live_alerts};
 use crate::session::{Session, use_session};
 
@@ -902,7 +902,15 @@ fn CreateTokenForm(
         options
     });
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
+    let create = submission(
+        errors,
+        &["name", "user_id", "expires_in_hours", "max_uses"],
+        move |request: CreateEnrollmentTokenRequest| async move {
+            api::create_enrollment_token(session, &request).await
+        },
+        move |response| on_created.run(response),
+    );
+    let busy = create.pending();
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         if busy.get_untracked() {
@@ -929,16 +937,7 @@ fn CreateTokenForm(
             expires_in_hours,
             max_uses,
         };
-        busy.set(true);
-        spawn_local(async move {
-            match api::create_enrollment_token(session, &request).await {
-                Ok(response) => on_created.run(response),
-                Err(error) => {
-                    errors.show(&error, &["name", "user_id", "expires_in_hours", "max_uses"])
-                }
-            }
-            let _ = busy.try_set(false);
-        });
+        create.dispatch_local(request);
     };
     view! {
         <form class="form" on:submit=submit novalidate=true>

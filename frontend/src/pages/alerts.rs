@@ -274,17 +274,18 @@ fn alert_row(alert: Alert) -> impl IntoView {
         alert.title,
         if unread { "read" } else { "unread" }
     );
-    let busy = RwSignal::new(false);
     let alert = StoredValue::new(alert);
-    let toggle = move |_| {
-        busy.set(true);
-        spawn_local(async move {
-            let alert = alert.get_value();
+    let mark = Action::new_local(move |(): &()| {
+        let alert = alert.get_value();
+        async move {
             if let Err(error) = live.set_read(&alert, unread).await {
                 toasts.error(format!("Could not change the alert: {error}"));
             }
-            let _ = busy.try_set(false);
-        });
+        }
+    });
+    let busy = mark.pending();
+    let toggle = move |_| {
+        mark.dispatch_local(());
     };
     view! {
         <tr

@@ -24,7 +24,7 @@ use crate::components::{
 };
 use crate::cursor_list::{CursorList, CursorListBody};
 use crate::format;
-use crate::forms::FormErrors;
+use crate::forms::{FormErrors, submission};
 use crate::session::{Session, use_session};
 
 /// How many people one "Load more" brings.
@@ -586,7 +586,13 @@ fn InviteForm(
     let role_options = Signal::derive(move || super::role_options(&grantable_roles(session)));
     let team_options = Signal::derive(move || team_options(&teams.get(), company_wide));
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
+    let invite = submission(
+        errors,
+        &["email", "role", "team_id"],
+        move |request: InviteRequest| async move { api::invite(session, &request).await },
+        move |response| on_created.run(response),
+    );
+    let busy = invite.pending();
 
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -606,14 +612,7 @@ fn InviteForm(
             role: chosen_role,
             team_id: team.get_untracked().parse().ok(),
         };
-        busy.set(true);
-        spawn_local(async move {
-            match api::invite(session, &request).await {
-                Ok(response) => on_created.run(response),
-                Err(error) => errors.show(&error, &["email", "role", "team_id"]),
-            }
-            let _ = busy.try_set(false);
-        });
+        invite.dispatch_local(request);
     };
 
     view! {
@@ -731,27 +730,31 @@ fn ManageForm(
     });
     let team_options = Signal::derive(move || team_options(&teams.get(), company_wide));
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
     let confirming_delete = RwSignal::new(false);
     let deleting = RwSignal::new(false);
     let delete_error = RwSignal::new(None::<String>);
 
-    // Sends `request`; on success updates the row, closes and says `done`.
-    let send = move |request: UpdatePersonRequest, done: String| {
-        busy.set(true);
-        errors.clear();
-        let id = original.with_value(|person| person.id);
-        spawn_local(async move {
-            match api::update_person(session, id, &request).await {
-                Ok(updated) => {
-                    on_changed.run(updated);
-                    close.run(());
-                    toasts.success(done);
-                }
-                Err(error) => errors.show(&error, &["role", "team_id"]),
+    // Sends a request; on success updates the row, closes and says what was done.
+    let update = submission(
+        errors,
+        &["role", "team_id"],
+        move |(request, done): (UpdatePersonRequest, String)| {
+            let id = original.with_value(|person| person.id);
+            async move {
+                let updated = api::update_person(session, id, &request).await?;
+                Ok((updated, done))
             }
-            let _ = busy.try_set(false);
-        });
+        },
+        move |(updated, done)| {
+            on_changed.run(updated);
+            close.run(());
+            toasts.success(done);
+        },
+    );
+    let busy = update.pending();
+    let send = move |request: UpdatePersonRequest, done: String| {
+        errors.clear();
+        update.dispatch_local((request, done));
     };
 
     let save = move |event: leptos::ev::SubmitEvent| {

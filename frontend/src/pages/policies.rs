@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use pulse_shared::audit::{AuditEvent, AuditQuery};
 use pulse_shared::ids::{TeamId, UserId};
 use pulse_shared::people::{Person, UserStatus};
@@ -520,6 +519,7 @@ enum Level {
 }
 
 /// What the form asks the server to do.
+#[derive(Clone)]
 enum Change {
     Company(PolicySettings),
     Set(OverrideOf, PolicyOverride),
@@ -932,15 +932,14 @@ fn PolicyForm(
     let exists = own.is_some();
     let draft = StoredValue::new(Draft::new(&own.unwrap_or_default(), inherited, company));
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
     let name = StoredValue::new(name);
     let confirm_remove = RwSignal::new(false);
-    let remove_busy = RwSignal::new(false);
     let remove_error = RwSignal::new(None::<String>);
 
-    let send = move |change: Change| {
-        busy.set(true);
-        spawn_local(async move {
+    // Field errors go where `place` puts them: see `show_failure`.
+    let save = Action::new_local(move |change: &Change| {
+        let change = change.clone();
+        async move {
             let who = name.get_value();
             let outcome = match &change {
                 Change::Company(settings) => api::put_company_policy(session, settings)
@@ -960,9 +959,9 @@ fn PolicyForm(
                 }
                 Err(error) => show_failure(errors, &error),
             }
-            let _ = busy.try_set(false);
-        });
-    };
+        }
+    });
+    let busy = save.pending();
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         if busy.get_untracked() {
@@ -971,7 +970,9 @@ fn PolicyForm(
         errors.clear();
         let checked = draft.with_value(|draft| request(draft, level, exists));
         match checked {
-            Ok(change) => send(change),
+            Ok(change) => {
+                save.dispatch_local(change);
+            }
             Err((fields, general)) => {
                 for (field, message) in fields {
                     errors.set(field, message);
@@ -982,13 +983,9 @@ fn PolicyForm(
             }
         }
     };
-    let remove = Callback::new(move |()| {
-        let Level::Override(of) = level else {
-            return;
-        };
-        remove_busy.set(true);
-        remove_error.set(None);
-        spawn_local(async move {
+    let removal = Action::new_local(move |of: &OverrideOf| {
+        let of = *of;
+        async move {
             match api::remove_policy_override(session, of).await {
                 Ok(()) => {
                     confirm_remove.set(false);
@@ -1000,8 +997,15 @@ fn PolicyForm(
                 }
                 Err(error) => remove_error.set(Some(error.to_string())),
             }
-            let _ = remove_busy.try_set(false);
-        });
+        }
+    });
+    let remove_busy = removal.pending();
+    let remove = Callback::new(move |()| {
+        let Level::Override(of) = level else {
+            return;
+        };
+        remove_error.set(None);
+        removal.dispatch_local(of);
     });
     let remove_message = format!(
         "Every setting of {} follows {inherited_from} again.",

@@ -22,7 +22,7 @@ use crate::components::{
 };
 use crate::cursor_list::{CursorList, CursorListBody, CursorQuery};
 use crate::format;
-use crate::forms::FormErrors;
+use crate::forms::{FormErrors, submission};
 use crate::session::{Session, use_session};
 
 /// The longest description (the server's limit).
@@ -528,7 +528,26 @@ fn EndpointForm(
     ));
     let original = StoredValue::new(endpoint);
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
+    const FIELDS: &[&str] = &["url", "description", "kinds"];
+    let create = submission(
+        errors,
+        FIELDS,
+        move |request: CreateWebhookRequest| async move { api::create_webhook(session, &request).await },
+        move |response| on_created.run(response),
+    );
+    let update = submission(
+        errors,
+        FIELDS,
+        move |(id, request): (WebhookEndpointId, UpdateWebhookRequest)| async move {
+            api::update_webhook(session, id, &request).await
+        },
+        move |endpoint: WebhookEndpoint| {
+            toasts.success(format!("Saved changes to {}", endpoint.url));
+            on_updated.run(endpoint);
+        },
+    );
+    let (creating, updating) = (create.pending(), update.pending());
+    let busy = Signal::derive(move || creating.get() || updating.get());
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         if busy.get_untracked() {
@@ -554,7 +573,6 @@ fn EndpointForm(
         if !ok {
             return;
         }
-        let fields = ["url", "description", "kinds"];
         match original.get_value() {
             None => {
                 let request = CreateWebhookRequest {
@@ -562,14 +580,7 @@ fn EndpointForm(
                     description: new_description,
                     kinds: new_kinds,
                 };
-                busy.set(true);
-                spawn_local(async move {
-                    match api::create_webhook(session, &request).await {
-                        Ok(response) => on_created.run(response),
-                        Err(error) => errors.show(&error, &fields),
-                    }
-                    let _ = busy.try_set(false);
-                });
+                create.dispatch_local(request);
             }
             Some(old) => {
                 let mut old_kinds = old.kinds.clone();
@@ -584,17 +595,7 @@ fn EndpointForm(
                     close.run(());
                     return;
                 }
-                busy.set(true);
-                spawn_local(async move {
-                    match api::update_webhook(session, old.id, &request).await {
-                        Ok(endpoint) => {
-                            toasts.success(format!("Saved changes to {}", endpoint.url));
-                            on_updated.run(endpoint);
-                        }
-                        Err(error) => errors.show(&error, &fields),
-                    }
-                    let _ = busy.try_set(false);
-                });
+                update.dispatch_local((old.id, request));
             }
         }
     };

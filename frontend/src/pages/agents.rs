@@ -304,14 +304,14 @@ impl Filters {
         let chosen = self.status.get_untracked();
         STATUSES
             .into_iter()
-            .find(|status| status_name(*status) == chosen)
+            .find(|status| status.as_str() == chosen)
     }
 
     /// Whether `agent`, as the server found it for the filters, shows the chosen status
     /// (tracked): the server filters by the status last recorded, the row shows it now.
     fn shows(self, agent: &Agent) -> bool {
         let status = self.status.read();
-        status.is_empty() || status_name(agent.status) == status.as_str()
+        status.is_empty() || agent.status.as_str() == status.as_str()
     }
 }
 
@@ -321,15 +321,6 @@ const STATUSES: [AgentStatus; 4] = [
     AgentStatus::Missing,
     AgentStatus::Revoked,
 ];
-
-fn status_name(status: AgentStatus) -> &'static str {
-    match status {
-        AgentStatus::Online => "online",
-        AgentStatus::Offline => "offline",
-        AgentStatus::Missing => "missing",
-        AgentStatus::Revoked => "revoked",
-    }
-}
 
 fn status_label(status: AgentStatus) -> &'static str {
     match status {
@@ -383,12 +374,11 @@ fn AgentsCard(
     };
     let status_options = Signal::derive(|| {
         let mut options = vec![(String::new(), "Any status".to_owned())];
-        options.extend(STATUSES.iter().map(|status| {
-            (
-                status_name(*status).to_owned(),
-                status_label(*status).to_owned(),
-            )
-        }));
+        options.extend(
+            STATUSES
+                .iter()
+                .map(|status| (status.as_str().to_owned(), status_label(*status).to_owned())),
+        );
         options
     });
     view! {
@@ -529,7 +519,7 @@ fn agent_row(
         <tr
             data-agent-id=id
             data-agent-host=row_host
-            data-agent-status=status_name(status)
+            data-agent-status=status.as_str()
             class:is-revoked=revoked
         >
             <td class="cell-wrap cell-computer">
@@ -544,7 +534,7 @@ fn agent_row(
                     <span class="cell-sub">{enrolled}</span>
                 </span>
             </td>
-            <td class="cell-status" data-testid="agent-status" data-status=status_name(status)>
+            <td class="cell-status" data-testid="agent-status" data-status=status.as_str()>
                 <Badge tone=status_tone(status)>{status_label(status)}</Badge>
             </td>
             // What it last reported: current only while the agent is online.

@@ -230,8 +230,11 @@ fn FilterBar(filters: Filters, #[prop(into)] teams: Signal<Vec<Team>>) -> impl I
     let status_options = Signal::derive(move || {
         let mut options = vec![
             (String::new(), "Any status".to_owned()),
-            ("active".to_owned(), "Active".to_owned()),
-            ("deactivated".to_owned(), "Deactivated".to_owned()),
+            (UserStatus::Active.as_str().to_owned(), "Active".to_owned()),
+            (
+                UserStatus::Deactivated.as_str().to_owned(),
+                "Deactivated".to_owned(),
+            ),
         ];
         if session.may(Action::DeletePeople) {
             options.push((DELETED.to_owned(), "Deleted (restorable)".to_owned()));

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use pulse_shared::audit::{AuditEvent, AuditQuery};
+use pulse_shared::audit::{AuditAction, AuditEvent, AuditQuery};
 use pulse_shared::ids::{TeamId, UserId};
 use pulse_shared::people::{Person, UserStatus};
 use pulse_shared::policies::{
@@ -1607,9 +1607,9 @@ fn history_row(event: AuditEvent, names: Memo<HashMap<String, String>>) -> impl 
             .unwrap_or_else(|| "Company default".to_owned())
     };
     let changed = changed_settings(&event.summary);
-    let (verb, changed) = match event.action.as_str() {
-        "policy.override_removed" => ("Override removed".to_owned(), String::new()),
-        "policy.override_set" => ("Override set".to_owned(), changed.join(", ")),
+    let (verb, changed) = match event.action.parse() {
+        Ok(AuditAction::PolicyOverrideRemoved) => ("Override removed".to_owned(), String::new()),
+        Ok(AuditAction::PolicyOverrideSet) => ("Override set".to_owned(), changed.join(", ")),
         _ => ("Changed".to_owned(), changed.join(", ")),
     };
     let changed = if changed.is_empty() {

@@ -14,7 +14,7 @@ use pulse_shared::screenshots::ScreenshotQuery;
 use pulse_shared::{Page, PageQuery};
 
 use crate::api::ApiError;
-use crate::components::{ErrorCard, Skeleton, Toasts};
+use crate::components::{Button, ButtonVariant, ErrorCard, Skeleton, Toasts, use_toasts};
 use crate::session::Session;
 
 /// A list query that can be pointed at a page.
@@ -197,6 +197,29 @@ pub fn CursorListBody<T: Clone + Send + Sync + 'static, Q: CursorQuery>(
             fallback=move || view! { <div class="card-inset"><Skeleton lines=lines /></div> }
         >
             {children()}
+        </Show>
+    }
+}
+
+/// "Load more" under a list while more pages follow, spinning while the next one loads.
+#[component]
+pub fn LoadMore<T: Clone + Send + Sync + 'static, Q: CursorQuery>(
+    list: CursorList<T, Q>,
+) -> impl IntoView {
+    let toasts = use_toasts();
+    view! {
+        <Show when=move || list.next_cursor.with(Option::is_some)>
+            <div class="load-more">
+                <Button
+                    variant=ButtonVariant::Secondary
+                    loading=list.loading_more
+                    on_click=move |_| list.load_more(toasts)
+                    {..}
+                    data-testid="load-more"
+                >
+                    "Load more"
+                </Button>
+            </div>
         </Show>
     }
 }

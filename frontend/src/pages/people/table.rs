@@ -13,7 +13,7 @@ use pulse_shared::teams::Team;
 use super::role_badge;
 use crate::api;
 use crate::components::{Badge, BadgeTone, Button, ButtonVariant, DataTable, Empty, use_toasts};
-use crate::cursor_list::{CursorList, CursorListBody};
+use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::format;
 use crate::session::use_session;
 
@@ -41,7 +41,6 @@ pub(super) fn PeopleTable(
     on_manage: Callback<Person>,
 ) -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
     let team_names = Memo::new(move |_| team_names(&teams.get()));
     let me = Memo::new(move |_| session.me().map(|me| me.user.id));
     let may_act = Memo::new(move |_| {
@@ -72,19 +71,7 @@ pub(super) fn PeopleTable(
                 </DataTable>
             </div>
         </CursorListBody>
-        <Show when=move || list.next_cursor.with(Option::is_some)>
-            <div class="load-more">
-                <Button
-                    variant=ButtonVariant::Secondary
-                    loading=list.loading_more
-                    on_click=move |_| list.load_more(toasts)
-                    {..}
-                    data-testid="load-more"
-                >
-                    "Load more"
-                </Button>
-            </div>
-        </Show>
+        <LoadMore list=list />
     }
 }
 

@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 
 use super::settings::settings;
 use crate::browser;
-use crate::components::{Button, ButtonVariant, Card, DataTable, Empty, use_toasts};
-use crate::cursor_list::{CursorList, CursorListBody};
+use crate::components::{Card, DataTable, Empty};
+use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::format;
 
 pub(super) type HistoryList = CursorList<AuditEvent, AuditQuery>;
@@ -45,7 +45,6 @@ pub(super) fn HistoryCard(
     #[prop(into)] people: Signal<Vec<Person>>,
     #[prop(into)] teams: Signal<Vec<Team>>,
 ) -> impl IntoView {
-    let toasts = use_toasts();
     let names = Memo::new(move |_| {
         let mut names: HashMap<String, String> = people
             .get()
@@ -83,19 +82,7 @@ pub(super) fn HistoryCard(
                     </DataTable>
                 </div>
             </CursorListBody>
-            <Show when=move || list.next_cursor.with(Option::is_some)>
-                <div class="load-more">
-                    <Button
-                        variant=ButtonVariant::Secondary
-                        loading=list.loading_more
-                        on_click=move |_| list.load_more(toasts)
-                        {..}
-                        data-testid="load-more"
-                    >
-                        "Load more"
-                    </Button>
-                </div>
-            </Show>
+            <LoadMore list=list />
         </Card>
     }
 }

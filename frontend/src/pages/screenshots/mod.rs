@@ -20,10 +20,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
 use crate::api::{self, ObjectUrl, Picture};
-use crate::components::{
-    Badge, BadgeTone, Button, ButtonVariant, DayPicker, SelectField, use_toasts,
-};
-use crate::cursor_list::{CursorList, CursorListBody};
+use crate::components::{Badge, BadgeTone, DayPicker, SelectField};
+use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::days;
 use crate::session::use_session;
 use lightbox::Lightbox;
@@ -97,7 +95,6 @@ pub fn Screenshots() -> impl IntoView {
     });
     let subtitle = move || days::long(day.get());
     let zone = move || days::zone_name(days::offset_at(days::start(day.get())));
-    let toasts = use_toasts();
 
     view! {
         <div class="page" data-page="screenshots">
@@ -156,19 +153,7 @@ pub fn Screenshots() -> impl IntoView {
                             </ul>
                         </Show>
                     </CursorListBody>
-                    <Show when=move || list.next_cursor.with(Option::is_some)>
-                        <div class="load-more">
-                            <Button
-                                variant=ButtonVariant::Secondary
-                                loading=list.loading_more
-                                on_click=move |_| list.load_more(toasts)
-                                {..}
-                                data-testid="load-more"
-                            >
-                                "Load more"
-                            </Button>
-                        </div>
-                    </Show>
+                    <LoadMore list=list />
                 </div>
             </section>
             <MyViewsCard />

@@ -8,8 +8,8 @@ use pulse_shared::screenshots::ScreenshotView;
 use super::VIEWS_PAGE;
 use crate::api;
 use crate::browser;
-use crate::components::{Button, ButtonVariant, Card, CardActions, DataTable, Empty, use_toasts};
-use crate::cursor_list::{CursorList, CursorListBody};
+use crate::components::{Button, ButtonVariant, Card, CardActions, DataTable, Empty};
+use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::days;
 use crate::format;
 use crate::session::use_session;
@@ -18,7 +18,6 @@ use crate::session::use_session;
 #[component]
 pub(super) fn MyViewsCard() -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
     let list: CursorList<ScreenshotView, PageQuery> =
         CursorList::new(session, "views", |session, query| {
             Box::pin(async move { api::my_screenshot_views(session, &query).await })
@@ -59,19 +58,7 @@ pub(super) fn MyViewsCard() -> impl IntoView {
                     </DataTable>
                 </div>
             </CursorListBody>
-            <Show when=move || list.next_cursor.with(Option::is_some)>
-                <div class="load-more">
-                    <Button
-                        variant=ButtonVariant::Secondary
-                        loading=list.loading_more
-                        on_click=move |_| list.load_more(toasts)
-                        {..}
-                        data-testid="load-more"
-                    >
-                        "Load more"
-                    </Button>
-                </div>
-            </Show>
+            <LoadMore list=list />
         </Card>
     }
 }

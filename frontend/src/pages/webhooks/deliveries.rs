@@ -12,9 +12,8 @@ use super::{PAGE_SIZE, PENDING_POLL};
 use crate::api;
 use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, SelectField,
-    use_toasts,
 };
-use crate::cursor_list::{CursorList, CursorListBody, CursorQuery};
+use crate::cursor_list::{CursorList, CursorListBody, CursorQuery, LoadMore};
 use crate::format;
 use crate::session::{Session, use_session};
 
@@ -97,7 +96,6 @@ pub(super) fn DeliveryLog(
     on_replayed: Callback<WebhookDelivery>,
 ) -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
     let options = Signal::derive(move || {
         endpoints
             .get()
@@ -187,19 +185,7 @@ pub(super) fn DeliveryLog(
                         </DataTable>
                     </div>
                 </CursorListBody>
-                <Show when=move || list.next_cursor.with(Option::is_some)>
-                    <div class="load-more">
-                        <Button
-                            variant=ButtonVariant::Secondary
-                            loading=list.loading_more
-                            on_click=move |_| list.load_more(toasts)
-                            {..}
-                            data-testid="load-more"
-                        >
-                            "Load more"
-                        </Button>
-                    </div>
-                </Show>
+                <LoadMore list=list />
             </Show>
         </Card>
         <DeliveryDialog open=detail_open delivery=viewing on_replayed=on_replayed />

@@ -14,7 +14,7 @@ use pulse_shared::screenshots::ScreenshotQuery;
 use pulse_shared::{Page, PageQuery};
 
 use crate::api::ApiError;
-use crate::components::{ErrorCard, Skeleton, Toasts};
+use crate::components::{Button, ButtonVariant, ErrorCard, Skeleton, Toasts, use_toasts};
 use crate::session::Session;
 
 /// A list query that can be pointed at a page.
@@ -22,50 +22,29 @@ pub trait CursorQuery: Clone + Send + Sync + 'static {
     fn at(&self, cursor: Option<String>) -> Self;
 }
 
-impl CursorQuery for PeopleQuery {
-    fn at(&self, cursor: Option<String>) -> Self {
-        Self {
-            cursor,
-            ..self.clone()
-        }
-    }
+/// The one implementation for the shared query types: each has an optional `cursor`.
+macro_rules! cursor_queries {
+    ($($query:ty),+ $(,)?) => {
+        $(
+            impl CursorQuery for $query {
+                fn at(&self, cursor: Option<String>) -> Self {
+                    Self {
+                        cursor,
+                        ..self.clone()
+                    }
+                }
+            }
+        )+
+    };
 }
 
-impl CursorQuery for AlertQuery {
-    fn at(&self, cursor: Option<String>) -> Self {
-        Self {
-            cursor,
-            ..self.clone()
-        }
-    }
-}
-
-impl CursorQuery for AuditQuery {
-    fn at(&self, cursor: Option<String>) -> Self {
-        Self {
-            cursor,
-            ..self.clone()
-        }
-    }
-}
-
-impl CursorQuery for ScreenshotQuery {
-    fn at(&self, cursor: Option<String>) -> Self {
-        Self {
-            cursor,
-            ..self.clone()
-        }
-    }
-}
-
-impl CursorQuery for PageQuery {
-    fn at(&self, cursor: Option<String>) -> Self {
-        Self {
-            cursor,
-            ..self.clone()
-        }
-    }
-}
+cursor_queries!(
+    PeopleQuery,
+    AlertQuery,
+    AuditQuery,
+    ScreenshotQuery,
+    PageQuery
+);
 
 /// The API call that answers one page.
 pub type Fetch<T, Q> = fn(Session, Q) -> Pin<Box<dyn Future<Output = Result<Page<T>, ApiError>>>>;
@@ -218,6 +197,29 @@ pub fn CursorListBody<T: Clone + Send + Sync + 'static, Q: CursorQuery>(
             fallback=move || view! { <div class="card-inset"><Skeleton lines=lines /></div> }
         >
             {children()}
+        </Show>
+    }
+}
+
+/// "Load more" under a list while more pages follow, spinning while the next one loads.
+#[component]
+pub fn LoadMore<T: Clone + Send + Sync + 'static, Q: CursorQuery>(
+    list: CursorList<T, Q>,
+) -> impl IntoView {
+    let toasts = use_toasts();
+    view! {
+        <Show when=move || list.next_cursor.with(Option::is_some)>
+            <div class="load-more">
+                <Button
+                    variant=ButtonVariant::Secondary
+                    loading=list.loading_more
+                    on_click=move |_| list.load_more(toasts)
+                    {..}
+                    data-testid="load-more"
+                >
+                    "Load more"
+                </Button>
+            </div>
         </Show>
     }
 }

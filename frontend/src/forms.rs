@@ -1,5 +1,9 @@
 //! Form state shared by the pages: per-field errors (from the shared validators before
-//! sending, and from a 422 problem after) and the message above the form.
+//! sending, and from a 422 problem after), the message above the form, and
+//! [`submission`], the one way a form sends itself.
+
+use std::future::Future;
+use std::rc::Rc;
 
 use leptos::prelude::*;
 use pulse_shared::validate::Invalid;
@@ -99,6 +103,38 @@ impl FormErrors {
         }
         self.set_general(message);
     }
+}
+
+/// A form's submission as a Leptos [`Action`]: dispatching it sends the input with
+/// `call`; an answer goes to `done`, a failure to `errors` (each field error under its
+/// field when it is one of `fields`, the rest above the form). The action's `pending()`
+/// is the form's busy state: the submit button spins and the form refuses a second
+/// submission meanwhile.
+///
+/// Rationale: the futures of the API calls are not `Send` (they hold browser objects),
+/// hence [`Action::new_local`] and `dispatch_local`.
+pub fn submission<I, T, Fut>(
+    errors: FormErrors,
+    fields: &'static [&'static str],
+    call: impl Fn(I) -> Fut + 'static,
+    done: impl Fn(T) + 'static,
+) -> Action<I, ()>
+where
+    I: Clone + 'static,
+    T: 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
+    let done = Rc::new(done);
+    Action::new_local(move |input: &I| {
+        let answer = call(input.clone());
+        let done = Rc::clone(&done);
+        async move {
+            match answer.await {
+                Ok(value) => done(value),
+                Err(error) => errors.show(&error, fields),
+            }
+        }
+    })
 }
 
 impl Default for FormErrors {

@@ -13,6 +13,8 @@ mod live_alerts;
 mod pages;
 mod session;
 mod theme;
+#[cfg(test)]
+mod tidy;
 
 fn main() {
     console_error_panic_hook::set_once();

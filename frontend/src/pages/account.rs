@@ -12,7 +12,7 @@ use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, FormField, FormMessage, use_toasts,
 };
 use crate::format;
-use crate::forms::FormErrors;
+use crate::forms::{FormErrors, submission};
 use crate::session::use_session;
 
 /// The account page of the signed-in person.
@@ -108,7 +108,20 @@ fn PasswordCard() -> impl IntoView {
     let current_password = RwSignal::new(String::new());
     let new_password = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
+    let change = submission(
+        errors,
+        &["current_password", "new_password"],
+        move |request: ChangePasswordRequest| async move {
+            api::change_password(session, &request).await
+        },
+        move |response| {
+            api::start_session(session, response);
+            current_password.set(String::new());
+            new_password.set(String::new());
+            toasts.success("Password changed. Other sessions are signed out.");
+        },
+    );
+    let busy = change.pending();
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         if busy.get_untracked() {
@@ -138,19 +151,7 @@ fn PasswordCard() -> impl IntoView {
             current_password: current_password.get_untracked(),
             new_password: new_password.get_untracked(),
         };
-        busy.set(true);
-        spawn_local(async move {
-            match api::change_password(session, &request).await {
-                Ok(response) => {
-                    api::start_session(session, response);
-                    current_password.set(String::new());
-                    new_password.set(String::new());
-                    toasts.success("Password changed. Other sessions are signed out.");
-                }
-                Err(error) => errors.show(&error, &["current_password", "new_password"]),
-            }
-            busy.set(false);
-        });
+        change.dispatch_local(request);
     };
     view! {
         <Card title="Change password" subtitle="You stay signed in here; other sign-ins end.">

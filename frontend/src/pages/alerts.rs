@@ -14,7 +14,7 @@ use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, ErrorCard,
     SelectField, Skeleton, use_toasts,
 };
-use crate::cursor_list::{CursorList, CursorListBody};
+use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::format;
 use crate::live_alerts::use_live_alerts;
 use crate::session::use_session;
@@ -209,7 +209,6 @@ fn FilterBar(filters: Filters) -> impl IntoView {
 /// The alerts table with its loading, error and empty states and "Load more".
 #[component]
 fn AlertsTable(list: AlertList, #[prop(into)] filtered: Signal<bool>) -> impl IntoView {
-    let toasts = use_toasts();
     view! {
         <CursorListBody list=list title="Alerts" lines=5>
             // On a narrow card each alert becomes a block: title and text beside the
@@ -241,19 +240,7 @@ fn AlertsTable(list: AlertList, #[prop(into)] filtered: Signal<bool>) -> impl In
                 </DataTable>
             </div>
         </CursorListBody>
-        <Show when=move || list.next_cursor.with(Option::is_some)>
-            <div class="load-more">
-                <Button
-                    variant=ButtonVariant::Secondary
-                    loading=list.loading_more
-                    on_click=move |_| list.load_more(toasts)
-                    {..}
-                    data-testid="load-more"
-                >
-                    "Load more"
-                </Button>
-            </div>
-        </Show>
+        <LoadMore list=list />
     }
 }
 
@@ -274,17 +261,18 @@ fn alert_row(alert: Alert) -> impl IntoView {
         alert.title,
         if unread { "read" } else { "unread" }
     );
-    let busy = RwSignal::new(false);
     let alert = StoredValue::new(alert);
-    let toggle = move |_| {
-        busy.set(true);
-        spawn_local(async move {
-            let alert = alert.get_value();
+    let mark = Action::new_local(move |(): &()| {
+        let alert = alert.get_value();
+        async move {
             if let Err(error) = live.set_read(&alert, unread).await {
                 toasts.error(format!("Could not change the alert: {error}"));
             }
-            let _ = busy.try_set(false);
-        });
+        }
+    });
+    let busy = mark.pending();
+    let toggle = move |_| {
+        mark.dispatch_local(());
     };
     view! {
         <tr

@@ -2,7 +2,6 @@
 //! once, when the key is created; revoked keys stay listed.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use pulse_shared::api_keys::{ApiKey, ApiKeyCreatedResponse, CreateApiKeyRequest};
 use pulse_shared::people::Role;
 use pulse_shared::validate;
@@ -14,7 +13,7 @@ use crate::components::{
     SelectField, Skeleton, use_toasts,
 };
 use crate::format;
-use crate::forms::FormErrors;
+use crate::forms::{FormErrors, submission};
 use crate::session::use_session;
 
 /// The longest key name (the server's limit).
@@ -241,7 +240,13 @@ fn CreateKeyForm(
         super::role_options(&roles)
     });
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
+    let create = submission(
+        errors,
+        &["name", "role"],
+        move |request: CreateApiKeyRequest| async move { api::create_api_key(session, &request).await },
+        move |response| on_created.run(response),
+    );
+    let busy = create.pending();
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         if busy.get_untracked() {
@@ -259,14 +264,7 @@ fn CreateKeyForm(
             name: name.get_untracked().trim().to_owned(),
             role: chosen,
         };
-        busy.set(true);
-        spawn_local(async move {
-            match api::create_api_key(session, &request).await {
-                Ok(response) => on_created.run(response),
-                Err(error) => errors.show(&error, &["name", "role"]),
-            }
-            let _ = busy.try_set(false);
-        });
+        create.dispatch_local(request);
     };
     view! {
         <form class="form" on:submit=submit novalidate=true>

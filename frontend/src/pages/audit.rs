@@ -16,7 +16,7 @@ use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, FormField,
     FormMessage, SelectField, SelectOption, use_toasts,
 };
-use crate::cursor_list::{CursorList, CursorListBody};
+use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::format;
 use crate::forms::FormErrors;
 use crate::session::use_session;
@@ -350,7 +350,6 @@ fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
 
 #[component]
 fn EventsTable(list: EventList, names: Memo<HashMap<String, String>>) -> impl IntoView {
-    let toasts = use_toasts();
     view! {
         <CursorListBody list=list title="Events" lines=6>
             <div class="table-scroll" class:is-refreshing=move || list.loading.get()>
@@ -367,19 +366,7 @@ fn EventsTable(list: EventList, names: Memo<HashMap<String, String>>) -> impl In
                 </DataTable>
             </div>
         </CursorListBody>
-        <Show when=move || list.next_cursor.with(Option::is_some)>
-            <div class="load-more">
-                <Button
-                    variant=ButtonVariant::Secondary
-                    loading=list.loading_more
-                    on_click=move |_| list.load_more(toasts)
-                    {..}
-                    data-testid="load-more"
-                >
-                    "Load more"
-                </Button>
-            </div>
-        </Show>
+        <LoadMore list=list />
     }
 }
 

@@ -2,7 +2,6 @@
 //! travels in the URL fragment, so it never reaches server logs or the `Referer` header.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use pulse_shared::people::{AcceptInvitationRequest, InvitationPreview};
@@ -11,7 +10,7 @@ use pulse_shared::validate;
 use crate::api::{self, ApiError};
 use crate::browser;
 use crate::components::{Badge, BadgeTone, Button, FormField, FormMessage, Skeleton, use_toasts};
-use crate::forms::FormErrors;
+use crate::forms::{FormErrors, submission};
 use crate::session::use_session;
 
 /// The longest person name (the server's limit).
@@ -86,8 +85,19 @@ fn JoinForm(preview: InvitationPreview, token: String) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
     let token = StoredValue::new(token);
+    let join = submission(
+        errors,
+        &["name", "password"],
+        |request: AcceptInvitationRequest| async move { api::accept_invitation(&request).await },
+        move |response| {
+            let company = response.me.company.name.clone();
+            api::start_session(session, response);
+            toasts.success(format!("Welcome to {company}!"));
+            super::leave_link_page(navigate.clone());
+        },
+    );
+    let busy = join.pending();
     let company = preview.company_name.clone();
 
     let submit = move |event: leptos::ev::SubmitEvent| {
@@ -108,20 +118,7 @@ fn JoinForm(preview: InvitationPreview, token: String) -> impl IntoView {
             name: name.get_untracked().trim().to_owned(),
             password: password.get_untracked(),
         };
-        busy.set(true);
-        let navigate = navigate.clone();
-        spawn_local(async move {
-            match api::accept_invitation(&request).await {
-                Ok(response) => {
-                    let company = response.me.company.name.clone();
-                    api::start_session(session, response);
-                    toasts.success(format!("Welcome to {company}!"));
-                    super::leave_link_page(navigate);
-                }
-                Err(error) => errors.show(&error, &["name", "password"]),
-            }
-            busy.set(false);
-        });
+        join.dispatch_local(request);
     };
 
     view! {

@@ -1,7 +1,6 @@
 //! Sign in (`/login`): e-mail and password; then back to the page the person wanted.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -10,7 +9,7 @@ use pulse_shared::validate;
 
 use crate::api;
 use crate::components::{Button, FormField, FormMessage};
-use crate::forms::FormErrors;
+use crate::forms::{FormErrors, submission};
 use crate::session::{Phase, use_session};
 
 /// The sign-in form. Once signed in (here, or because the session was restored) it goes
@@ -43,7 +42,14 @@ pub fn Login() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
+    let sign_in = submission(
+        errors,
+        &["email", "password"],
+        |request: LoginRequest| async move { api::login(&request).await },
+        // The effect above navigates once the session is set.
+        move |response| api::start_session(session, response),
+    );
+    let busy = sign_in.pending();
     if expired {
         errors.set_general("Your session has ended. Sign in again to continue.");
     }
@@ -66,15 +72,7 @@ pub fn Login() -> impl IntoView {
             email: email.get_untracked().trim().to_owned(),
             password: password.get_untracked(),
         };
-        busy.set(true);
-        spawn_local(async move {
-            match api::login(&request).await {
-                // The effect above navigates once the session is set.
-                Ok(response) => api::start_session(session, response),
-                Err(error) => errors.show(&error, &["email", "password"]),
-            }
-            busy.set(false);
-        });
+        sign_in.dispatch_local(request);
     };
 
     view! {

@@ -3,7 +3,6 @@
 //! logs or the `Referer` header.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use pulse_shared::auth::PasswordResetConfirm;
@@ -11,7 +10,7 @@ use pulse_shared::validate;
 
 use crate::api;
 use crate::components::{Button, FormField, FormMessage, use_toasts};
-use crate::forms::FormErrors;
+use crate::forms::{FormErrors, submission};
 use crate::session::use_session;
 
 /// Asks for a reset link; says the same whether the address has an account or not.
@@ -20,8 +19,18 @@ pub fn ForgotPassword() -> impl IntoView {
     super::set_title("Reset your password");
     let email = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
     let sent_to = RwSignal::new(None::<String>);
+    let send = submission(
+        errors,
+        &["email"],
+        |address: String| async move {
+            api::request_password_reset(&address)
+                .await
+                .map(|()| address)
+        },
+        move |address| sent_to.set(Some(address)),
+    );
+    let busy = send.pending();
 
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -33,14 +42,7 @@ pub fn ForgotPassword() -> impl IntoView {
         if !errors.check("email", validate::email(&address)) {
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            match api::request_password_reset(&address).await {
-                Ok(()) => sent_to.set(Some(address)),
-                Err(error) => errors.show(&error, &["email"]),
-            }
-            busy.set(false);
-        });
+        send.dispatch_local(address);
     };
 
     view! {
@@ -96,8 +98,26 @@ pub fn ResetPassword() -> impl IntoView {
     let navigate = use_navigate();
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
     let token = super::link_secret(errors);
+    // A 404 is an answer of its own: the link is spent.
+    let reset = Action::new_local(move |request: &PasswordResetConfirm| {
+        let request = request.clone();
+        let navigate = navigate.clone();
+        async move {
+            match api::confirm_password_reset(&request).await {
+                Ok(response) => {
+                    api::start_session(session, response);
+                    toasts.success("Your password is changed; other sessions are signed out.");
+                    super::leave_link_page(navigate);
+                }
+                Err(error) if error.status() == Some(404) => errors.set_general(
+                    "This link no longer works: it was used, or is over 30 minutes old, or a newer one was sent. Ask for a new one.",
+                ),
+                Err(error) => errors.show(&error, &["password"]),
+            }
+        }
+    });
+    let busy = reset.pending();
 
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -112,22 +132,7 @@ pub fn ResetPassword() -> impl IntoView {
             token: token.get_value(),
             password: password.get_untracked(),
         };
-        busy.set(true);
-        let navigate = navigate.clone();
-        spawn_local(async move {
-            match api::confirm_password_reset(&request).await {
-                Ok(response) => {
-                    api::start_session(session, response);
-                    toasts.success("Your password is changed; other sessions are signed out.");
-                    super::leave_link_page(navigate);
-                }
-                Err(error) if error.status() == Some(404) => errors.set_general(
-                    "This link no longer works: it was used, or is over 30 minutes old, or a newer one was sent. Ask for a new one.",
-                ),
-                Err(error) => errors.show(&error, &["password"]),
-            }
-            busy.set(false);
-        });
+        reset.dispatch_local(request);
     };
 
     view! {

@@ -3,7 +3,6 @@
 //! fragment, so it never reaches server logs or the `Referer` header.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use pulse_shared::auth::{SignupPending, SignupRequest};
@@ -11,7 +10,7 @@ use pulse_shared::validate;
 
 use crate::api;
 use crate::components::{Button, FormField, FormMessage, use_toasts};
-use crate::forms::FormErrors;
+use crate::forms::{FormErrors, submission};
 use crate::session::use_session;
 
 /// The longest company or person name (the server's limit).
@@ -27,8 +26,14 @@ pub fn Signup() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
     let sent = RwSignal::new(None::<SignupPending>);
+    let sign_up = submission(
+        errors,
+        &["company_name", "name", "email", "password"],
+        |request: SignupRequest| async move { api::signup(&request).await },
+        move |pending| sent.set(Some(pending)),
+    );
+    let busy = sign_up.pending();
 
     let send_link = move || {
         if busy.get_untracked() {
@@ -53,14 +58,7 @@ pub fn Signup() -> impl IntoView {
             email: email.get_untracked().trim().to_owned(),
             password: password.get_untracked(),
         };
-        busy.set(true);
-        spawn_local(async move {
-            match api::signup(&request).await {
-                Ok(pending) => sent.set(Some(pending)),
-                Err(error) => errors.show(&error, &["company_name", "name", "email", "password"]),
-            }
-            busy.set(false);
-        });
+        sign_up.dispatch_local(request);
     };
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -166,19 +164,13 @@ pub fn VerifySignup() -> impl IntoView {
     let toasts = use_toasts();
     let navigate = use_navigate();
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
     let token = super::link_secret(errors);
-
-    let submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        if busy.get_untracked() || token.with_value(String::is_empty) {
-            return;
-        }
-        errors.clear();
-        busy.set(true);
+    // A 404 is an answer of its own: the link is spent.
+    let verify = Action::new_local(move |token: &String| {
+        let token = token.clone();
         let navigate = navigate.clone();
-        spawn_local(async move {
-            match api::verify_signup(&token.get_value()).await {
+        async move {
+            match api::verify_signup(&token).await {
                 Ok(response) => {
                     let company = response.me.company.name.clone();
                     api::start_session(session, response);
@@ -190,8 +182,17 @@ pub fn VerifySignup() -> impl IntoView {
                 ),
                 Err(error) => errors.show(&error, &[]),
             }
-            busy.set(false);
-        });
+        }
+    });
+    let busy = verify.pending();
+
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if busy.get_untracked() || token.with_value(String::is_empty) {
+            return;
+        }
+        errors.clear();
+        verify.dispatch_local(token.get_value());
     };
 
     view! {

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use pulse_shared::access::Action;
 use pulse_shared::ids::{TeamId, UserId};
 use pulse_shared::people::{PeopleQuery, Person, Role};
@@ -17,7 +16,7 @@ use crate::components::{
     FormField, FormFooter, FormMessage, SelectField, Skeleton, use_toasts,
 };
 use crate::format;
-use crate::forms::FormErrors;
+use crate::forms::{FormErrors, submission};
 use crate::session::use_session;
 
 /// The longest team name (the server's limit).
@@ -256,7 +255,31 @@ fn NameForm(team: Option<Team>, close: Callback<()>, on_done: Callback<()>) -> i
     );
     let team_id = team.as_ref().map(|team| team.id);
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
+    let save = submission(
+        errors,
+        &["name"],
+        move |new_name: String| async move {
+            match team_id {
+                None => api::create_team(session, &CreateTeamRequest { name: new_name }).await,
+                Some(id) => {
+                    let request = UpdateTeamRequest {
+                        name: Some(new_name),
+                        manager_ids: None,
+                    };
+                    api::update_team(session, id, &request).await
+                }
+            }
+        },
+        move |team: Team| {
+            on_done.run(());
+            toasts.success(if team_id.is_some() {
+                format!("Renamed to {}", team.name)
+            } else {
+                format!("Team {} created", team.name)
+            });
+        },
+    );
+    let busy = save.pending();
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         if busy.get_untracked() {
@@ -267,31 +290,7 @@ fn NameForm(team: Option<Team>, close: Callback<()>, on_done: Callback<()>) -> i
             return;
         }
         let new_name = name.get_untracked().trim().to_owned();
-        busy.set(true);
-        spawn_local(async move {
-            let result = match team_id {
-                None => api::create_team(session, &CreateTeamRequest { name: new_name }).await,
-                Some(id) => {
-                    let request = UpdateTeamRequest {
-                        name: Some(new_name),
-                        manager_ids: None,
-                    };
-                    api::update_team(session, id, &request).await
-                }
-            };
-            match result {
-                Ok(team) => {
-                    on_done.run(());
-                    toasts.success(if team_id.is_some() {
-                        format!("Renamed to {}", team.name)
-                    } else {
-                        format!("Team {} created", team.name)
-                    });
-                }
-                Err(error) => errors.show(&error, &["name"]),
-            }
-            let _ = busy.try_set(false);
-        });
+        save.dispatch_local(new_name);
     };
     view! {
         <form class="form" on:submit=submit novalidate=true>
@@ -333,8 +332,19 @@ fn ManagersForm(
             .collect::<Vec<_>>()
     });
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
     let team_id = team.id;
+    let save = submission(
+        errors,
+        &[],
+        move |request: UpdateTeamRequest| async move {
+            api::update_team(session, team_id, &request).await
+        },
+        move |team| {
+            on_done.run(());
+            toasts.success(format!("Managers of {} saved", team.name));
+        },
+    );
+    let busy = save.pending();
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         if busy.get_untracked() {
@@ -345,17 +355,7 @@ fn ManagersForm(
             name: None,
             manager_ids: Some(chosen.get_untracked()),
         };
-        busy.set(true);
-        spawn_local(async move {
-            match api::update_team(session, team_id, &request).await {
-                Ok(team) => {
-                    on_done.run(());
-                    toasts.success(format!("Managers of {} saved", team.name));
-                }
-                Err(error) => errors.show(&error, &[]),
-            }
-            let _ = busy.try_set(false);
-        });
+        save.dispatch_local(request);
     };
     view! {
         <form class="form" on:submit=submit novalidate=true>
@@ -430,8 +430,21 @@ fn DeleteForm(
         options
     });
     let errors = FormErrors::new();
-    let busy = RwSignal::new(false);
     let name = StoredValue::new(team.name.clone());
+    // A 409 reads best under the move-to field: see `show_delete_error`.
+    let delete = leptos::prelude::Action::new_local(move |target: &Option<TeamId>| {
+        let target = *target;
+        async move {
+            match api::delete_team(session, team_id, target).await {
+                Ok(()) => {
+                    on_done.run(());
+                    toasts.success(format!("Team {} deleted", name.get_value()));
+                }
+                Err(error) => show_delete_error(errors, &error, has_people),
+            }
+        }
+    });
+    let busy = delete.pending();
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         if busy.get_untracked() {
@@ -443,17 +456,7 @@ fn DeleteForm(
             errors.set("move_to", "Choose where this team's people go.");
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
-            match api::delete_team(session, team_id, target).await {
-                Ok(()) => {
-                    on_done.run(());
-                    toasts.success(format!("Team {} deleted", name.get_value()));
-                }
-                Err(error) => show_delete_error(errors, &error, has_people),
-            }
-            let _ = busy.try_set(false);
-        });
+        delete.dispatch_local(target);
     };
     let message = if has_people {
         format!(

@@ -8,148 +8,34 @@
 //! ticket) cannot succeed. On any error the stream is closed and opened again with a
 //! fresh ticket, resuming after the last `seq` received, 1 s to 30 s later.
 
+mod changes;
+mod stream;
+
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use pulse_shared::alerts::{Alert, AlertQuery};
-use pulse_shared::ids::AlertId;
 use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
 
 use crate::api::{self, ApiError};
 use crate::browser;
 use crate::session::{Session, use_session};
+pub use changes::AlertChange;
+use stream::{Handler, Stream, backoff, listen_to};
 
 /// How many of the newest alerts are kept for the bell menu.
 const RECENT: usize = 20;
+
 /// How many changes a list can catch up on before it has to load again.
 const KEPT_CHANGES: usize = 100;
+
 /// The wait before the first reconnect; it doubles with each failure in a row…
 const FIRST_RETRY: Duration = Duration::from_secs(1);
+
 /// …up to this.
 const LAST_RETRY: Duration = Duration::from_secs(30);
-
-/// Something that happened to the person's alerts.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AlertChange {
-    /// A new alert came in over the stream.
-    Arrived(Alert),
-    /// One alert was marked read (`read_at` is when) or unread (`None`).
-    Marked {
-        id: AlertId,
-        read_at: Option<DateTime<Utc>>,
-    },
-    /// Every alert was marked read.
-    AllRead { at: DateTime<Utc> },
-    /// Some changes may have been missed: lists must load again.
-    Resync,
-}
-
-impl AlertChange {
-    /// Brings `rows` (newest first, the answer to `filter`) up to date with this change.
-    /// Returns false when that is not possible and the list must load again.
-    ///
-    /// A new alert goes on top when it matches the filter and is newer than every row;
-    /// rows whose read state changed stay in place even if the filter no longer matches,
-    /// so nothing moves under the pointer.
-    pub fn apply(&self, rows: &mut Vec<Alert>, filter: &AlertQuery) -> bool {
-        match self {
-            Self::Arrived(alert) => {
-                let newest = rows.first().map(|row| row.seq);
-                if matches(alert, filter)
-                    && newest.is_none_or(|seq| alert.seq > seq)
-                    && !rows.iter().any(|row| row.id == alert.id)
-                {
-                    rows.insert(0, alert.clone());
-                }
-                true
-            }
-            Self::Marked { id, read_at } => {
-                for row in rows.iter_mut().filter(|row| row.id == *id) {
-                    // Marking a read alert read again keeps when it was first read.
-                    row.read_at = read_at.map(|at| row.read_at.unwrap_or(at));
-                }
-                true
-            }
-            Self::AllRead { at } => {
-                for row in rows.iter_mut().filter(|row| row.read_at.is_none()) {
-                    row.read_at = Some(*at);
-                }
-                true
-            }
-            Self::Resync => false,
-        }
-    }
-}
-
-/// Whether `alert` is one of the alerts `filter` asks for.
-pub fn matches(alert: &Alert, filter: &AlertQuery) -> bool {
-    filter.kind.is_none_or(|kind| alert.kind == kind)
-        && filter
-            .severity
-            .is_none_or(|severity| alert.severity == severity)
-        && filter
-            .read
-            .is_none_or(|read| alert.read_at.is_some() == read)
-}
-
-/// The wait before reconnect attempt `failures` (0 after a stream that had opened): 1 s
-/// doubling to 30 s, each drawn between half and all of that with `random` in `0..1`, so
-/// that tabs which lost the server together do not all come back at the same moment.
-pub fn backoff(failures: u32, random: f64) -> Duration {
-    let ceiling = FIRST_RETRY
-        .saturating_mul(2_u32.saturating_pow(failures.min(16)))
-        .min(LAST_RETRY);
-    ceiling.mul_f64(0.5 + 0.5 * random.clamp(0.0, 1.0))
-}
-
-/// An event handler handed to the browser.
-type Handler = Closure<dyn FnMut(web_sys::Event)>;
-
-/// Calls `handler` for each `event` of `source`; the handler works while the returned
-/// closure lives.
-fn listen_to(
-    source: &web_sys::EventSource,
-    event: &str,
-    handler: impl FnMut(web_sys::Event) + 'static,
-) -> Handler {
-    let closure = Handler::new(handler);
-    let _ = source.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
-    closure
-}
-
-/// The stream and what it needs to resume.
-#[derive(Default)]
-struct Stream {
-    /// Which start this is: every start and stop bumps it, and tasks, timers and event
-    /// handlers of an earlier one find it changed and do nothing.
-    run: u64,
-    source: Option<web_sys::EventSource>,
-    /// The event handlers of `source`; they must live as long as it may call them.
-    handlers: Vec<Handler>,
-    /// The planned reconnect, cancelled by a stop.
-    retry: Option<TimeoutHandle>,
-    /// Failed connections in a row, for the backoff.
-    failures: u32,
-    /// The `seq` of the newest alert seen, to resume after (and to drop repeats).
-    last_seq: Option<i64>,
-}
-
-impl Stream {
-    /// Closes the stream and forgets its handlers and planned reconnect.
-    fn close(&mut self) {
-        if let Some(source) = self.source.take() {
-            source.close();
-        }
-        self.handlers.clear();
-        if let Some(retry) = self.retry.take() {
-            retry.clear();
-        }
-    }
-}
 
 /// The handle views use; cheap to copy into closures.
 #[derive(Clone, Copy)]
@@ -529,117 +415,4 @@ pub fn LiveAlertsProvider(children: Children) -> impl IntoView {
 /// Calling it outside a provider is a wiring mistake in `app.rs`, caught on first render.
 pub fn use_live_alerts() -> LiveAlerts {
     expect_context::<LiveAlerts>()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use pulse_shared::alerts::{AlertKind, Severity};
-
-    fn alert(seq: i64, kind: AlertKind, read: bool) -> Alert {
-        let json = serde_json::json!({
-            "id": format!("00000000-0000-7000-8000-{seq:012}"),
-            "seq": seq,
-            "kind": kind,
-            "severity": kind.severity(),
-            "title": kind.label(),
-            "body": "",
-            "subject": {"agent_id": null, "user_id": null, "invoice_id": null, "policy_id": null},
-            "created_at": "2026-11-25T10:00:00Z",
-            "read_at": if read { Some("2026-11-25T11:00:00Z") } else { None },
-        });
-        serde_json::from_value(json).expect("a valid alert")
-    }
-
-    fn seqs(rows: &[Alert]) -> Vec<i64> {
-        rows.iter().map(|row| row.seq).collect()
-    }
-
-    #[test]
-    fn new_alerts_go_on_top_when_they_match() {
-        let mut rows = vec![alert(2, AlertKind::Test, false)];
-        let all = AlertQuery::default();
-        assert!(AlertChange::Arrived(alert(3, AlertKind::Test, false)).apply(&mut rows, &all));
-        assert_eq!(seqs(&rows), [3, 2]);
-        // Again (a replay), or older than the top: no change.
-        AlertChange::Arrived(alert(3, AlertKind::Test, false)).apply(&mut rows, &all);
-        AlertChange::Arrived(alert(1, AlertKind::Test, false)).apply(&mut rows, &all);
-        assert_eq!(seqs(&rows), [3, 2]);
-
-        let critical_only = AlertQuery {
-            severity: Some(Severity::Critical),
-            ..Default::default()
-        };
-        AlertChange::Arrived(alert(4, AlertKind::Test, false)).apply(&mut rows, &critical_only);
-        assert_eq!(seqs(&rows), [3, 2]);
-        AlertChange::Arrived(alert(5, AlertKind::PaymentFailed, false))
-            .apply(&mut rows, &critical_only);
-        assert_eq!(seqs(&rows), [5, 3, 2]);
-
-        let read_only = AlertQuery {
-            read: Some(true),
-            ..Default::default()
-        };
-        let mut empty = Vec::new();
-        AlertChange::Arrived(alert(6, AlertKind::Test, false)).apply(&mut empty, &read_only);
-        assert!(empty.is_empty());
-    }
-
-    #[test]
-    fn marks_change_rows_in_place() {
-        let mut rows = vec![
-            alert(3, AlertKind::Test, false),
-            alert(2, AlertKind::Test, true),
-        ];
-        let unread_only = AlertQuery {
-            read: Some(false),
-            ..Default::default()
-        };
-        let first_read = rows[1].read_at;
-        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
-        for row in [rows[0].id, rows[1].id] {
-            AlertChange::Marked {
-                id: row,
-                read_at: Some(now),
-            }
-            .apply(&mut rows, &unread_only);
-        }
-        assert_eq!(rows[0].read_at, Some(now));
-        assert_eq!(rows[1].read_at, first_read, "read stays read since then");
-        assert_eq!(
-            rows.len(),
-            2,
-            "rows stay although the filter no longer matches"
-        );
-
-        let id = rows[1].id;
-        AlertChange::Marked { id, read_at: None }.apply(&mut rows, &unread_only);
-        assert_eq!(rows[1].read_at, None);
-
-        AlertChange::AllRead { at: now }.apply(&mut rows, &unread_only);
-        assert!(rows.iter().all(|row| row.read_at.is_some()));
-        assert!(!AlertChange::Resync.apply(&mut rows, &unread_only));
-    }
-
-    #[test]
-    fn backoff_doubles_to_thirty_seconds_with_jitter() {
-        let cases = [
-            (0, 1.0, 1_000),
-            (0, 0.0, 500),
-            (1, 1.0, 2_000),
-            (3, 1.0, 8_000),
-            (4, 1.0, 16_000),
-            (5, 1.0, 30_000),
-            (5, 0.0, 15_000),
-            (40, 0.5, 22_500),
-            (u32::MAX, 2.0, 30_000),
-        ];
-        for (failures, random, millis) in cases {
-            assert_eq!(
-                backoff(failures, random),
-                Duration::from_millis(millis),
-                "{failures} failures, random {random}"
-            );
-        }
-    }
 }

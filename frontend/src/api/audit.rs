@@ -1,0 +1,50 @@
+//! `/audit-events…`: the audit trail, filtered and paged, as CSV, and its hash chain.
+
+use gloo_net::http::Method;
+use pulse_shared::Page;
+use pulse_shared::audit::{AuditEvent, AuditQuery, AuditVerifyResponse};
+
+use super::ApiError;
+use super::client::{call, error_of, not_blank, send_authed, with_query};
+use crate::session::Session;
+
+/// The filters as sent: blank texts left out.
+fn sent(filter: &AuditQuery) -> AuditQuery {
+    AuditQuery {
+        action: not_blank(&filter.action),
+        target_kind: not_blank(&filter.target_kind),
+        ..filter.clone()
+    }
+}
+
+/// `GET /api/v1/audit-events` with filters and a cursor.
+pub async fn audit_events(
+    session: Session,
+    filter: &AuditQuery,
+) -> Result<Page<AuditEvent>, ApiError> {
+    let url = with_query("/api/v1/audit-events", &sent(filter))?;
+    call(session, Method::GET, &url, None).await
+}
+
+/// `GET /api/v1/audit-events.csv` with the same filters: the CSV text.
+pub async fn audit_csv(session: Session, filter: &AuditQuery) -> Result<String, ApiError> {
+    let filter = AuditQuery {
+        cursor: None,
+        limit: None,
+        ..sent(filter)
+    };
+    let url = with_query("/api/v1/audit-events.csv", &filter)?;
+    let response = send_authed(session, Method::GET, &url, None).await?;
+    if !response.ok() {
+        return Err(error_of(response).await);
+    }
+    response
+        .text()
+        .await
+        .map_err(|error| ApiError::Decode(error.to_string()))
+}
+
+/// `GET /api/v1/audit-events/verify`: whether the hash chain holds.
+pub async fn audit_verify(session: Session) -> Result<AuditVerifyResponse, ApiError> {
+    call(session, Method::GET, "/api/v1/audit-events/verify", None).await
+}

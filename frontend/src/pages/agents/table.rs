@@ -1,0 +1,314 @@
+//! The agents card: the search and status filters, the totals per status and the table
+//! of agents with Revoke.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use pulse_shared::agents::{Agent, AgentState, AgentStatus};
+
+use super::SHOWN;
+use super::live::LiveAgents;
+use crate::components::{
+    Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, ErrorCard,
+    FormField, SelectField, Skeleton,
+};
+use crate::format;
+
+/// The filter controls' values (strings, as the controls hold them).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Filters {
+    pub(super) q: RwSignal<String>,
+    pub(super) status: RwSignal<String>,
+}
+
+impl Filters {
+    pub(super) fn any(self) -> bool {
+        !(self.q.read().trim().is_empty() && self.status.read().is_empty())
+    }
+
+    pub(super) fn clear(self) {
+        self.q.set(String::new());
+        self.status.set(String::new());
+    }
+
+    /// The chosen status, untracked.
+    pub(super) fn status(self) -> Option<AgentStatus> {
+        let chosen = self.status.get_untracked();
+        STATUSES
+            .into_iter()
+            .find(|status| status.as_str() == chosen)
+    }
+
+    /// Whether `agent`, as the server found it for the filters, shows the chosen status
+    /// (tracked): the server filters by the status last recorded, the row shows it now.
+    pub(super) fn shows(self, agent: &Agent) -> bool {
+        let status = self.status.read();
+        status.is_empty() || agent.status.as_str() == status.as_str()
+    }
+}
+
+pub(super) const STATUSES: [AgentStatus; 4] = [
+    AgentStatus::Online,
+    AgentStatus::Offline,
+    AgentStatus::Missing,
+    AgentStatus::Revoked,
+];
+
+pub(super) fn status_label(status: AgentStatus) -> &'static str {
+    match status {
+        AgentStatus::Online => "Online",
+        AgentStatus::Offline => "Offline",
+        AgentStatus::Missing => "Missing",
+        AgentStatus::Revoked => "Revoked",
+    }
+}
+
+pub(super) fn status_tone(status: AgentStatus) -> BadgeTone {
+    match status {
+        AgentStatus::Online => BadgeTone::Success,
+        AgentStatus::Offline => BadgeTone::Warning,
+        AgentStatus::Missing => BadgeTone::Danger,
+        AgentStatus::Revoked => BadgeTone::Neutral,
+    }
+}
+
+pub(super) fn state_label(state: AgentState) -> &'static str {
+    match state {
+        AgentState::Active => "Active",
+        AgentState::Idle => "Idle",
+        AgentState::Locked => "Locked",
+        AgentState::Paused => "Paused",
+    }
+}
+
+/// The agents card: counts, filters, the table.
+#[component]
+pub(super) fn AgentsCard(
+    agents: LiveAgents,
+    may_manage: Memo<bool>,
+    on_revoke: Callback<Agent>,
+) -> impl IntoView {
+    let filters = agents.filters;
+    let shown = Memo::new(move |_| {
+        agents.rows.with(|rows| {
+            rows.as_deref()
+                .unwrap_or_default()
+                .iter()
+                .filter(|agent| filters.shows(agent))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let online = move || {
+        agents
+            .counts
+            .with(|counts| counts.map_or(0, |counts| counts.online))
+    };
+    let status_options = Signal::derive(|| {
+        let mut options = vec![(String::new(), "Any status".to_owned())];
+        options.extend(
+            STATUSES
+                .iter()
+                .map(|status| (status.as_str().to_owned(), status_label(*status).to_owned())),
+        );
+        options
+    });
+    view! {
+        <Card title="Computers" flush=true {..} data-testid="agents-card">
+            <CardActions slot>
+                <span class="live-dot" title="Updated every few seconds">
+                    <span class="visually-hidden">"Live"</span>
+                </span>
+                {move || {
+                    let online = online();
+                    let tone = if online > 0 { BadgeTone::Success } else { BadgeTone::Neutral };
+                    view! { <Badge tone=tone>{format!("{online} online")}</Badge> }
+                }}
+            </CardActions>
+            <form class="filter-bar filter-bar-agents" role="search" on:submit=|event| event.prevent_default()>
+                <div class="filter-search">
+                    <FormField
+                        id="agents-search"
+                        name="q"
+                        label="Search"
+                        input_type="search"
+                        placeholder="Computer or employee"
+                        value=filters.q
+                    />
+                </div>
+                <SelectField
+                    id="agents-status"
+                    name="status_filter"
+                    label="Status"
+                    value=filters.status
+                    options=status_options
+                />
+                <Show when=move || filters.any()>
+                    <Button variant=ButtonVariant::Ghost on_click=move |_| filters.clear() {..} class:filter-clear=true>
+                        "Clear filters"
+                    </Button>
+                </Show>
+            </form>
+            {move || {
+                agents
+                    .error
+                    .get()
+                    .map(|error| {
+                        view! {
+                            <div class="card-inset">
+                                <ErrorCard
+                                    title="Agents"
+                                    error=error
+                                    on_retry=Callback::new(move |()| agents.load())
+                                />
+                            </div>
+                        }
+                    })
+            }}
+            <Show
+                when=move || agents.rows.with(Option::is_some)
+                fallback=move || {
+                    view! {
+                        <Show when=move || agents.error.with(Option::is_none)>
+                            <div class="card-inset"><Skeleton lines=4 /></div>
+                        </Show>
+                    }
+                }
+            >
+                <div class="table-scroll table-stack table-stack-wide">
+                    <DataTable
+                        columns=&["Computer", "Employee", "Status", "State", "Version", "Last seen", ""]
+                        is_empty=Signal::derive(move || shown.with(Vec::is_empty))
+                        {..}
+                        class:table-agents=true
+                        data-testid="agents"
+                    >
+                        <Empty slot>
+                            {move || {
+                                if filters.any() {
+                                    "No computer matches these filters."
+                                } else if may_manage.get() {
+                                    "No computers yet. Create an enrollment token below and run the install command on a computer."
+                                } else {
+                                    "No computers report to Pulse yet."
+                                }
+                            }}
+                        </Empty>
+                        <For
+                            each=move || shown.get()
+                            key=|agent| {
+                                (
+                                    agent.id,
+                                    agent.status,
+                                    agent.state,
+                                    agent.last_seen_at,
+                                    agent.agent_version.clone(),
+                                    agent.user_name.clone(),
+                                )
+                            }
+                            let:agent
+                        >
+                            {agent_row(agent, agents.loaded_at, may_manage, on_revoke)}
+                        </For>
+                    </DataTable>
+                </div>
+                <Show when=move || agents.more.get()>
+                    <div class="card-inset">
+                        <p class="card-footnote muted" data-testid="agents-more">
+                            {format!(
+                                "Showing the newest {SHOWN} matching computers. Search by computer or employee, or choose a status, to find others."
+                            )}
+                        </p>
+                    </div>
+                </Show>
+            </Show>
+        </Card>
+    }
+}
+
+pub(super) fn agent_row(
+    agent: Agent,
+    now: RwSignal<DateTime<Utc>>,
+    may_manage: Memo<bool>,
+    on_revoke: Callback<Agent>,
+) -> impl IntoView {
+    let status = agent.status;
+    let revoked = status == AgentStatus::Revoked;
+    let last_seen = agent.last_seen_at;
+    let seen_iso = last_seen.map(|at| at.to_rfc3339()).unwrap_or_default();
+    let seen_exact = last_seen.map(format::timestamp).unwrap_or_default();
+    let enrolled = format!("Enrolled {}", format::date(agent.enrolled_at));
+    let state = agent.state;
+    let employee = agent.user_name.clone();
+    let host = agent.hostname.clone();
+    let row_host = agent.hostname.clone();
+    let label = format!("Revoke the agent on {}", agent.hostname);
+    let version = agent.agent_version.clone();
+    let os = agent.os.clone();
+    let id = agent.id.to_string();
+    let stored = StoredValue::new(agent);
+    view! {
+        <tr
+            data-agent-id=id
+            data-agent-host=row_host
+            data-agent-status=status.as_str()
+            class:is-revoked=revoked
+        >
+            <td class="cell-wrap cell-computer">
+                <span class="stacked">
+                    <span class="cell-title">{host}</span>
+                    <span class="cell-sub">{os}</span>
+                </span>
+            </td>
+            <td class="cell-employee">
+                <span class="stacked">
+                    <span>{employee}</span>
+                    <span class="cell-sub">{enrolled}</span>
+                </span>
+            </td>
+            <td class="cell-status" data-testid="agent-status" data-status=status.as_str()>
+                <Badge tone=status_tone(status)>{status_label(status)}</Badge>
+            </td>
+            // What it last reported: current only while the agent is online.
+            <td
+                class="cell-state"
+                class:muted=status != AgentStatus::Online
+                data-label="State"
+                data-state=state.map(AgentState::as_str)
+            >
+                {match (state, status) {
+                    (None, _) => "—".to_owned(),
+                    (Some(state), AgentStatus::Online) => state_label(state).to_owned(),
+                    (Some(state), _) => format!("Last: {}", state_label(state)),
+                }}
+            </td>
+            <td class="mono cell-version" data-label="Version">{version}</td>
+            <td class="cell-seen" data-label="Last seen">
+                {match last_seen {
+                    Some(at) => {
+                        view! {
+                            <time datetime=seen_iso title=seen_exact>
+                                {move || format::ago(at, now.get())}
+                            </time>
+                        }
+                            .into_any()
+                    }
+                    None => view! { <span class="muted">"Never"</span> }.into_any(),
+                }}
+            </td>
+            <td class="cell-actions">
+                <Show when=move || may_manage.get() && !revoked>
+                    <Button
+                        variant=ButtonVariant::Ghost
+                        on_click=move |_| on_revoke.run(stored.get_value())
+                        {..}
+                        class:btn-ghost-danger=true
+                        data-testid="agent-revoke"
+                        aria-label=label.clone()
+                    >
+                        "Revoke"
+                    </Button>
+                </Show>
+            </td>
+        </tr>
+    }
+}

@@ -95,6 +95,16 @@ pub enum AgentState {
 }
 
 impl AgentState {
+    /// The name to show a person.
+    pub fn label(self) -> &'static str {
+        match self {
+            AgentState::Active => "Active",
+            AgentState::Idle => "Idle",
+            AgentState::Locked => "Locked",
+            AgentState::Paused => "Paused",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AgentState::Active => "active",
@@ -155,6 +165,23 @@ pub enum AgentStatus {
 }
 
 impl AgentStatus {
+    pub const ALL: [AgentStatus; 4] = [
+        AgentStatus::Online,
+        AgentStatus::Offline,
+        AgentStatus::Missing,
+        AgentStatus::Revoked,
+    ];
+
+    /// The name to show a person.
+    pub fn label(self) -> &'static str {
+        match self {
+            AgentStatus::Online => "Online",
+            AgentStatus::Offline => "Offline",
+            AgentStatus::Missing => "Missing",
+            AgentStatus::Revoked => "Revoked",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AgentStatus::Online => "online",
@@ -168,15 +195,10 @@ impl AgentStatus {
 impl std::str::FromStr for AgentStatus {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            AgentStatus::Online,
-            AgentStatus::Offline,
-            AgentStatus::Missing,
-            AgentStatus::Revoked,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == s)
-        .ok_or_else(|| format!("unknown agent status {s:?}"))
+        AgentStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| format!("unknown agent status {s:?}"))
     }
 }
 

@@ -70,6 +70,14 @@ pub enum UserStatus {
 }
 
 impl UserStatus {
+    /// The name to show a person.
+    pub fn label(self) -> &'static str {
+        match self {
+            UserStatus::Active => "Active",
+            UserStatus::Deactivated => "Deactivated",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             UserStatus::Active => "active",

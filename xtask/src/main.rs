@@ -11,6 +11,7 @@ mod mail;
 mod postgres;
 mod sh;
 mod spa;
+mod tidy;
 
 use std::ffi::OsString;
 use std::io::Write as _;

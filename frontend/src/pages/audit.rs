@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use pulse_shared::audit::{ActorKind, AuditAction, AuditEvent, AuditQuery, AuditVerifyResponse};
+use pulse_shared::audit::{
+    ActorKind, AuditAction, AuditEvent, AuditQuery, AuditVerifyResponse, TargetKind,
+};
 use pulse_shared::people::PeopleQuery;
 
 use crate::api::{self, ApiError};
@@ -23,15 +25,6 @@ use crate::session::use_session;
 
 /// How many events one "Load more" brings.
 const PAGE_SIZE: u32 = 50;
-
-/// Kinds of target the server records.
-const TARGET_KINDS: &[(&str, &str)] = &[
-    ("user", "Person"),
-    ("team", "Team"),
-    ("invitation", "Invitation"),
-    ("api_key", "API key"),
-    ("company", "Company"),
-];
 
 /// The page.
 #[component]
@@ -233,9 +226,9 @@ fn AuditFilters(
     let kind_options = Signal::derive(|| {
         let mut options = vec![(String::new(), "Anything".to_owned())];
         options.extend(
-            TARGET_KINDS
+            TargetKind::ALL
                 .iter()
-                .map(|(kind, label)| ((*kind).to_owned(), (*label).to_owned())),
+                .map(|kind| (kind.as_str().to_owned(), kind.label().to_owned())),
         );
         options
     });
@@ -450,10 +443,10 @@ fn actor_text(kind: ActorKind, id: Option<String>, names: &HashMap<String, Strin
 }
 
 fn kind_label(kind: &str) -> &str {
-    TARGET_KINDS
-        .iter()
-        .find(|(known, _)| *known == kind)
-        .map_or(kind, |(_, label)| label)
+    match kind.parse::<TargetKind>() {
+        Ok(known) => known.label(),
+        Err(_) => kind,
+    }
 }
 
 /// The first 8 characters of an id: enough to tell ids apart at a glance.

@@ -33,7 +33,7 @@ impl Filters {
     /// The chosen status, untracked.
     pub(super) fn status(self) -> Option<AgentStatus> {
         let chosen = self.status.get_untracked();
-        STATUSES
+        AgentStatus::ALL
             .into_iter()
             .find(|status| status.as_str() == chosen)
     }
@@ -46,37 +46,12 @@ impl Filters {
     }
 }
 
-pub(super) const STATUSES: [AgentStatus; 4] = [
-    AgentStatus::Online,
-    AgentStatus::Offline,
-    AgentStatus::Missing,
-    AgentStatus::Revoked,
-];
-
-pub(super) fn status_label(status: AgentStatus) -> &'static str {
-    match status {
-        AgentStatus::Online => "Online",
-        AgentStatus::Offline => "Offline",
-        AgentStatus::Missing => "Missing",
-        AgentStatus::Revoked => "Revoked",
-    }
-}
-
 pub(super) fn status_tone(status: AgentStatus) -> BadgeTone {
     match status {
         AgentStatus::Online => BadgeTone::Success,
         AgentStatus::Offline => BadgeTone::Warning,
         AgentStatus::Missing => BadgeTone::Danger,
         AgentStatus::Revoked => BadgeTone::Neutral,
-    }
-}
-
-pub(super) fn state_label(state: AgentState) -> &'static str {
-    match state {
-        AgentState::Active => "Active",
-        AgentState::Idle => "Idle",
-        AgentState::Locked => "Locked",
-        AgentState::Paused => "Paused",
     }
 }
 
@@ -106,9 +81,9 @@ pub(super) fn AgentsCard(
     let status_options = Signal::derive(|| {
         let mut options = vec![(String::new(), "Any status".to_owned())];
         options.extend(
-            STATUSES
+            AgentStatus::ALL
                 .iter()
-                .map(|status| (status.as_str().to_owned(), status_label(*status).to_owned())),
+                .map(|status| (status.as_str().to_owned(), status.label().to_owned())),
         );
         options
     });
@@ -266,7 +241,7 @@ pub(super) fn agent_row(
                 </span>
             </td>
             <td class="cell-status" data-testid="agent-status" data-status=status.as_str()>
-                <Badge tone=status_tone(status)>{status_label(status)}</Badge>
+                <Badge tone=status_tone(status)>{status.label()}</Badge>
             </td>
             // What it last reported: current only while the agent is online.
             <td
@@ -277,8 +252,8 @@ pub(super) fn agent_row(
             >
                 {match (state, status) {
                     (None, _) => "—".to_owned(),
-                    (Some(state), AgentStatus::Online) => state_label(state).to_owned(),
-                    (Some(state), _) => format!("Last: {}", state_label(state)),
+                    (Some(state), AgentStatus::Online) => state.label().to_owned(),
+                    (Some(state), _) => format!("Last: {}", state.label()),
                 }}
             </td>
             <td class="mono cell-version" data-label="Version">{version}</td>

@@ -82,14 +82,11 @@ pub(super) fn FilterBar(filters: Filters, #[prop(into)] teams: Signal<Vec<Team>>
     });
     let session = use_session();
     let status_options = Signal::derive(move || {
-        let mut options = vec![
-            (String::new(), "Any status".to_owned()),
-            (UserStatus::Active.as_str().to_owned(), "Active".to_owned()),
-            (
-                UserStatus::Deactivated.as_str().to_owned(),
-                "Deactivated".to_owned(),
-            ),
-        ];
+        let mut options = vec![(String::new(), "Any status".to_owned())];
+        options.extend(
+            [UserStatus::Active, UserStatus::Deactivated]
+                .map(|status| (status.as_str().to_owned(), status.label().to_owned())),
+        );
         if session.may(Action::DeletePeople) {
             options.push((DELETED.to_owned(), "Deleted (restorable)".to_owned()));
         }

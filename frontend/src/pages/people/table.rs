@@ -190,8 +190,9 @@ pub(super) fn team_names(teams: &[Team]) -> HashMap<TeamId, String> {
 }
 
 pub(super) fn status_badge(status: UserStatus) -> impl IntoView {
-    match status {
-        UserStatus::Active => view! { <Badge tone=BadgeTone::Success>"Active"</Badge> },
-        UserStatus::Deactivated => view! { <Badge tone=BadgeTone::Warning>"Deactivated"</Badge> },
-    }
+    let tone = match status {
+        UserStatus::Active => BadgeTone::Success,
+        UserStatus::Deactivated => BadgeTone::Warning,
+    };
+    view! { <Badge tone=tone>{status.label()}</Badge> }
 }

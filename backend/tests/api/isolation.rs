@@ -10,7 +10,9 @@ use pulse_shared::Page;
 use pulse_shared::access::{Action, Reach, access};
 use pulse_shared::agents::EnrollmentTokenCreated;
 use pulse_shared::alerts::Alert;
+use pulse_shared::api_keys::ApiKeyCreatedResponse;
 use pulse_shared::people::{InvitationCreatedResponse, Person, Role};
+use pulse_shared::teams::Team;
 use pulse_shared::webhooks::{WebhookCreatedResponse, WebhookDelivery, WebhookEndpoint};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -296,29 +298,21 @@ async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) ->
         }
         return id;
     }
-    let (create, body, id): (&str, Value, &str) = if path.starts_with("/api/v1/teams/")
-        || path.starts_with("/api/v1/policies/teams/")
-    {
-        ("/api/v1/teams", json!({"name": format!("Team {n}")}), "/id")
-    } else if path.starts_with("/api/v1/invitations/") {
-        (
-            "/api/v1/invitations",
-            json!({"email": format!("pending{n}@{}", domain(org)), "role": "employee", "team_id": org.team_a}),
-            "/invitation/id",
-        )
-    } else {
-        (
-            "/api/v1/api-keys",
-            json!({"name": format!("Key {n}"), "role": "employee"}),
-            "/api_key/id",
-        )
-    };
-    let created: Value = post(app, owner, create, &body).await.json().await.unwrap();
-    created
-        .pointer(id)
-        .and_then(Value::as_str)
-        .unwrap()
-        .to_owned()
+    if path.starts_with("/api/v1/teams/") || path.starts_with("/api/v1/policies/teams/") {
+        let team = json!({"name": format!("Team {n}")});
+        let created: Team = json(post(app, owner, "/api/v1/teams", &team).await).await;
+        return created.id.to_string();
+    }
+    if path.starts_with("/api/v1/invitations/") {
+        let invitation = json!({"email": format!("pending{n}@{}", domain(org)), "role": "employee", "team_id": org.team_a});
+        let created: InvitationCreatedResponse =
+            json(post(app, owner, "/api/v1/invitations", &invitation).await).await;
+        return created.invitation.id.to_string();
+    }
+    let key = json!({"name": format!("Key {n}"), "role": "employee"});
+    let created: ApiKeyCreatedResponse =
+        json(post(app, owner, "/api/v1/api-keys", &key).await).await;
+    created.api_key.id.to_string()
 }
 
 /// The query of routes that need one: a day around `now`, about `person`.

@@ -5,12 +5,17 @@ use std::time::Duration;
 
 use pulse_backend::alerting::{self, Audience, NewAlert};
 use pulse_backend::testing::TestApp;
-use pulse_shared::alerts::{AlertKind, AlertSubject};
+use pulse_shared::Page;
+use pulse_shared::alerts::{
+    Alert, AlertKind, AlertPreference, AlertPreferences, AlertSubject, MarkedRead, Severity,
+    StreamTicket, UnreadCount,
+};
+use pulse_shared::audit::AuditEvent;
 use pulse_shared::ids::{AgentId, CompanyId, UserId};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{Org, Session, fields, get, post, send};
+use crate::common::{Org, Session, fields, get, get_json, json, post, send};
 
 fn company(org: &Org) -> CompanyId {
     org.owner.body.me.company.id
@@ -38,22 +43,16 @@ async fn raise(app: &TestApp, org: &Org, kind: AlertKind, subject: AlertSubject)
         .is_some()
 }
 
-async fn inbox(app: &TestApp, who: &Session, query: &str) -> Vec<Value> {
-    let page: Value = get(app, who, &format!("/api/v1/alerts{query}"))
+async fn inbox(app: &TestApp, who: &Session, query: &str) -> Vec<Alert> {
+    get_json::<Page<Alert>>(app, who, &format!("/api/v1/alerts{query}"))
         .await
-        .json()
-        .await
-        .unwrap();
-    page["items"].as_array().unwrap().clone()
+        .items
 }
 
 async fn unread(app: &TestApp, who: &Session) -> i64 {
-    let count: Value = get(app, who, "/api/v1/alerts/unread-count")
+    get_json::<UnreadCount>(app, who, "/api/v1/alerts/unread-count")
         .await
-        .json()
-        .await
-        .unwrap();
-    count["unread"].as_i64().unwrap()
+        .unread
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,10 +75,10 @@ async fn an_alert_about_an_employee_reaches_admins_and_their_managers_only() {
         assert_eq!(inbox(&app, who, "").await.len(), expected, "{name}");
     }
     let alert = &inbox(&app, &org.manager, "").await[0];
-    assert_eq!(alert["kind"], "agent_offline");
-    assert_eq!(alert["severity"], "warning");
-    assert_eq!(alert["subject"]["user_id"], json!(user(&org.employee)));
-    assert_eq!(alert["read_at"], Value::Null);
+    assert_eq!(alert.kind, AlertKind::AgentOffline);
+    assert_eq!(alert.severity, Severity::Warning);
+    assert_eq!(alert.subject.user_id, Some(user(&org.employee)));
+    assert_eq!(alert.read_at, None);
 
     // About the outsider (team B, no manager): the manager of team A hears nothing.
     let subject = AlertSubject {
@@ -146,10 +145,7 @@ async fn alerts_are_read_and_unread_per_recipient() {
     assert_eq!(unread(&app, &org.owner).await, 4);
     assert_eq!(unread(&app, &org.admin).await, 4);
 
-    let first = inbox(&app, &org.owner, "").await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let first = inbox(&app, &org.owner, "").await[0].id;
     let read = format!("/api/v1/alerts/{first}/read");
     let marked = send(&app, &org.owner, Method::PUT, &read, None).await;
     assert_eq!(marked.status(), 204);
@@ -171,26 +167,16 @@ async fn alerts_are_read_and_unread_per_recipient() {
     let theirs = send(&app, &org.employee, Method::PUT, &read, None).await;
     assert_eq!(theirs.status(), 404);
 
-    let all: Value = post(&app, &org.owner, "/api/v1/alerts/read-all", &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(all["marked"], 4);
+    let all: MarkedRead =
+        json(post(&app, &org.owner, "/api/v1/alerts/read-all", &json!({})).await).await;
+    assert_eq!(all.marked, 4);
     assert_eq!(unread(&app, &org.owner).await, 0);
 
     // Pages follow the cursor without repeats.
-    let page: Value = get(&app, &org.owner, "/api/v1/alerts?limit=3")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let cursor = page["next_cursor"].as_str().unwrap();
+    let page: Page<Alert> = get_json(&app, &org.owner, "/api/v1/alerts?limit=3").await;
+    let cursor = page.next_cursor.as_deref().unwrap();
     let rest = inbox(&app, &org.owner, &format!("?limit=3&cursor={cursor}")).await;
-    assert_eq!(
-        (page["items"].as_array().unwrap().len(), rest.len()),
-        (3, 1)
-    );
+    assert_eq!((page.items.len(), rest.len()), (3, 1));
 
     for bad in ["?kind=volcano", "?read=maybe", "?limit=0", "?cursor=abc"] {
         let response = get(&app, &org.owner, &format!("/api/v1/alerts{bad}")).await;
@@ -211,23 +197,30 @@ async fn preferences_decide_what_arrives_in_the_app_and_by_email() {
     .unwrap();
     let org = Org::create(&app, "prefs").await;
     let path = "/api/v1/me/alert-preferences";
-    let defaults: Value = get(&app, &org.owner, path).await.json().await.unwrap();
-    let items = defaults["items"].as_array().unwrap();
+    let defaults: AlertPreferences = get_json(&app, &org.owner, path).await;
+    let items = &defaults.items;
     assert_eq!(items.len(), AlertKind::ALL.len());
-    assert!(items.contains(&json!({"kind": "payment_failed", "in_app": true, "email": true})));
-    assert!(items.contains(&json!({"kind": "test", "in_app": true, "email": false})));
+    assert!(items.contains(&AlertPreference {
+        kind: AlertKind::PaymentFailed,
+        in_app: true,
+        email: true
+    }));
+    assert!(items.contains(&AlertPreference {
+        kind: AlertKind::Test,
+        in_app: true,
+        email: false
+    }));
 
     // Test alerts: email only.
     let change = json!({"items": [{"kind": "test", "in_app": false, "email": true}]});
     let saved = send(&app, &org.owner, Method::PUT, path, Some(&change)).await;
     assert_eq!(saved.status(), 200);
-    let saved: Value = saved.json().await.unwrap();
-    assert!(
-        saved["items"]
-            .as_array()
-            .unwrap()
-            .contains(&json!({"kind": "test", "in_app": false, "email": true}))
-    );
+    let saved: AlertPreferences = json(saved).await;
+    assert!(saved.items.contains(&AlertPreference {
+        kind: AlertKind::Test,
+        in_app: false,
+        email: true
+    }));
     let sent = post(&app, &org.owner, "/api/v1/alerts/test", &json!({})).await;
     assert_eq!(sent.status(), 204);
     assert_eq!(inbox(&app, &org.owner, "").await.len(), 0);
@@ -248,16 +241,13 @@ async fn preferences_decide_what_arrives_in_the_app_and_by_email() {
     assert!(mail.contains("/alerts"), "{mail}");
 
     // The change is audited.
-    let audit: Value = get(
+    let audit: Page<AuditEvent> = get_json(
         &app,
         &org.owner,
         "/api/v1/audit-events?action=alert_preferences.updated",
     )
-    .await
-    .json()
-    .await
-    .unwrap();
-    assert_eq!(audit["items"].as_array().unwrap().len(), 1);
+    .await;
+    assert_eq!(audit.items.len(), 1);
 
     for (body, field) in [
         (
@@ -358,8 +348,7 @@ async fn ticket(base_url: &str, who: &Session) -> String {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
-    body["ticket"].as_str().unwrap().to_owned()
+    json::<StreamTicket>(response).await.ticket
 }
 
 fn stream_url(base_url: &str, ticket: &str) -> String {
@@ -386,9 +375,9 @@ async fn the_stream_pushes_new_alerts_to_their_recipients() {
     .await;
     let event = owner.next(Duration::from_secs(5)).await.expect("an event");
     assert_eq!(event.name, "alert");
-    let alert: Value = serde_json::from_str(&event.data).unwrap();
-    assert_eq!(alert["kind"], "policy_changed");
-    assert_eq!(event.id.as_deref(), Some(alert["seq"].to_string().as_str()));
+    let alert: Alert = serde_json::from_str(&event.data).unwrap();
+    assert_eq!(alert.kind, AlertKind::PolicyChanged);
+    assert_eq!(event.id, Some(alert.seq.to_string()));
     assert!(
         employee.next(Duration::from_millis(500)).await.is_none(),
         "employees do not receive company alerts"
@@ -492,7 +481,7 @@ async fn a_reconnecting_stream_resumes_after_the_last_event_id() {
         AlertSubject::default(),
     )
     .await;
-    let seen = inbox(&app, &org.owner, "").await[0]["seq"].to_string();
+    let seen = inbox(&app, &org.owner, "").await[0].seq.to_string();
     // Raised while the owner was away.
     for _ in 0..2 {
         raise(
@@ -545,8 +534,8 @@ async fn an_alert_raised_on_one_replica_reaches_a_stream_on_another() {
         .next(Duration::from_secs(5))
         .await
         .expect("the alert, via B");
-    let alert: Value = serde_json::from_str(&event.data).unwrap();
-    assert_eq!(alert["kind"], "test");
+    let alert: Alert = serde_json::from_str(&event.data).unwrap();
+    assert_eq!(alert.kind, AlertKind::Test);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,12 +5,12 @@ use pulse_backend::testing::TestApp;
 use pulse_shared::Page;
 use pulse_shared::audit::{AuditEvent, AuditVerifyResponse};
 
-use crate::common::{self, PASSWORD, get, login, signup};
+use crate::common::{self, PASSWORD, get, json, login, signup};
 
 async fn events(app: &TestApp, session: &common::Session, query: &str) -> Page<AuditEvent> {
     let response = get(app, session, &format!("/api/v1/audit-events{query}")).await;
     assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    json(response).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

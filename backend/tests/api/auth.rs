@@ -1,12 +1,14 @@
 //! Signing up, in and out; refresh rotation and reuse; password changes; bad input.
 
 use pulse_backend::testing::TestApp;
-use pulse_shared::auth::MeResponse;
-use pulse_shared::people::Role;
+use pulse_shared::Page;
+use pulse_shared::audit::AuditEvent;
+use pulse_shared::auth::{MeResponse, SignupPending};
+use pulse_shared::people::{InvitationCreatedResponse, Role};
 use reqwest::header::{AUTHORIZATION, COOKIE};
 use serde_json::{Value, json};
 
-use crate::common::{self, PASSWORD, fields, get, login, refresh, signup};
+use crate::common::{self, PASSWORD, fields, get, get_json, json, login, refresh, signup};
 
 /// Signing up creates nothing until the link e-mailed to the address is opened; then
 /// the company and its owner exist and the owner is signed in.
@@ -16,8 +18,8 @@ async fn signup_creates_a_company_and_its_owner_once_the_address_is_proven() {
     let request = json!({"company_name": "Acme", "name": "Ada", "email": " Ada@Example.com ", "password": PASSWORD});
     let asked = signup_request(&app, &request).await;
     assert_eq!(asked.status(), 202);
-    let pending: Value = asked.json().await.unwrap();
-    assert_eq!(pending["email"], "ada@example.com");
+    let pending: SignupPending = json(asked).await;
+    assert_eq!(pending.email, "ada@example.com");
     assert_eq!(
         common::scalar(&app, "SELECT count(*) FROM companies").await,
         0
@@ -50,11 +52,7 @@ async fn signup_creates_a_company_and_its_owner_once_the_address_is_proven() {
     assert_eq!(session.body.me.user.email, "ada@example.com");
     assert_eq!(session.body.expires_in, 900);
 
-    let me: MeResponse = get(&app, &session, "/api/v1/me")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: MeResponse = get_json(&app, &session, "/api/v1/me").await;
     assert_eq!(me.company.name, "Acme");
     assert_eq!(me.user.id, session.body.me.user.id);
     assert_eq!(login(&app, "ada@example.com", PASSWORD).await.status(), 200);
@@ -82,17 +80,17 @@ async fn an_address_cannot_be_squatted_and_unopened_signups_expire() {
 
     // Sam's employer invites Sam, who joins: the address was never taken.
     let corp = signup(&app, "boss@corp.test").await;
-    let invited: Value = common::post(
-        &app,
-        &corp,
-        "/api/v1/invitations",
-        &json!({"email": "sam@corp.test", "role": "employee", "team_id": null}),
+    let invited: InvitationCreatedResponse = json(
+        common::post(
+            &app,
+            &corp,
+            "/api/v1/invitations",
+            &json!({"email": "sam@corp.test", "role": "employee", "team_id": null}),
+        )
+        .await,
     )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let invitation = invited["link"].as_str().unwrap().split_once('#').unwrap().1;
+    .await;
+    let invitation = invited.link.split_once('#').unwrap().1;
     let joined = app
         .client()
         .post(app.url("/api/v1/invitations/accept"))
@@ -171,6 +169,7 @@ async fn a_taken_address_is_not_revealed_and_smuggled_fields_are_refused() {
             json!({"company_name": "Other", "name": "Eve", "email": email, "password": PASSWORD});
         let response = signup_request(&app, &body).await;
         let status = response.status().as_u16();
+        // Read as JSON: the answer's very keys must not differ.
         let mut body: Value = response.json().await.unwrap();
         let expires = body["expires_at"].take();
         assert!(expires.is_string(), "{body}");
@@ -360,14 +359,13 @@ async fn refresh_rotates_and_reuse_ends_the_whole_family() {
     // …and the legitimate newer cookie of the same sign-in dies with it.
     assert_eq!(refresh(&app, &second.refresh_cookie).await.status(), 401);
 
-    let audit = get(
+    let page: Page<AuditEvent> = get_json(
         &app,
         &second,
         "/api/v1/audit-events?action=auth.refresh_token_reused",
     )
     .await;
-    let page: Value = audit.json().await.unwrap();
-    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page.items.len(), 1);
 }
 
 /// A sign-in refreshed every day still ends 90 days after it began; tokens that ended
@@ -530,16 +528,13 @@ async fn a_forgotten_password_is_reset_through_a_link_sent_by_e_mail() {
     )
     .await;
     assert_eq!(confirm(&late, "a third new password").await.status(), 404);
-    let trail: Value = get(
+    let trail: Page<AuditEvent> = get_json(
         &app,
         &session,
         "/api/v1/audit-events?action=user.password_reset",
     )
-    .await
-    .json()
-    .await
-    .unwrap();
-    assert_eq!(trail["items"].as_array().unwrap().len(), 1);
+    .await;
+    assert_eq!(trail.items.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use pulse_backend::testing::{Mailbox, TestDb};
-use serde_json::{Value, json};
+use pulse_shared::agents::{EnrollResponse, EnrollmentTokenCreated};
+use pulse_shared::auth::SessionResponse;
+use serde_json::json;
+
+use crate::common::json;
 
 /// What a bomb expands to: 256 MiB of zeros.
 const EXPANDED: usize = 256 * 1024 * 1024;
@@ -127,17 +131,17 @@ async fn agent_credential(server: &Server, client: &reqwest::Client) -> String {
         .link_to("bo@bombs.test", "/verify#")
         .await
         .unwrap();
-    let signed_up: Value = client
-        .post(server.url("/api/v1/auth/signup/verify"))
-        .json(&json!({ "token": link.split_once('#').unwrap().1 }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let access = signed_up["access_token"].as_str().unwrap();
-    let owner = &signed_up["me"]["user"]["id"];
+    let signed_up: SessionResponse = json(
+        client
+            .post(server.url("/api/v1/auth/signup/verify"))
+            .json(&json!({ "token": link.split_once('#').unwrap().1 }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let access = signed_up.access_token.as_str();
+    let owner = signed_up.me.user.id;
     let mut policy =
         serde_json::to_value(pulse_shared::policies::PolicySettings::default()).unwrap();
     policy["screenshot_mode"] = json!("interval");
@@ -150,29 +154,29 @@ async fn agent_credential(server: &Server, client: &reqwest::Client) -> String {
         .unwrap()
         .error_for_status()
         .unwrap();
-    let token: Value = client
-        .post(server.url("/api/v1/enrollment-tokens"))
-        .bearer_auth(access)
-        .json(&json!({"name": "bombs", "user_id": owner, "expires_in_hours": 1, "max_uses": 1}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let enrolled: Value = client
-        .post(server.url("/api/v1/agent/enroll"))
-        .json(
-            &json!({"token": token["secret"], "hostname": "bomb-pc", "os": "Linux",
-                      "agent_version": "1.0"}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    enrolled["credential"].as_str().unwrap().to_owned()
+    let token: EnrollmentTokenCreated = json(
+        client
+            .post(server.url("/api/v1/enrollment-tokens"))
+            .bearer_auth(access)
+            .json(&json!({"name": "bombs", "user_id": owner, "expires_in_hours": 1, "max_uses": 1}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let enrolled: EnrollResponse = json(
+        client
+            .post(server.url("/api/v1/agent/enroll"))
+            .json(
+                &json!({"token": token.secret, "hostname": "bomb-pc", "os": "Linux",
+                          "agent_version": "1.0"}),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    enrolled.credential
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

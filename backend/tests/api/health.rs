@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use pulse_backend::clock::Clock;
 use pulse_backend::testing::TestApp;
+use pulse_shared::Page;
+use pulse_shared::audit::AuditEvent;
 use pulse_shared::system::{Health, SystemStatusResponse};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use crate::common::{Org, get};
+use crate::common::{Org, get_json, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_answer_with_the_database_up() {
@@ -29,7 +31,7 @@ async fn status_reports_the_database_and_applied_migrations() {
     let app = TestApp::spawn().await.unwrap();
     let response = app.get("/api/v1/system/status").await.unwrap();
     assert_eq!(response.status(), 200);
-    let public: SystemStatusResponse = response.json().await.unwrap();
+    let public: SystemStatusResponse = json(response).await;
     assert!(!public.detailed);
     assert!(public.migrations.is_empty(), "{:?}", public.migrations);
     assert_eq!(public.components[0].health, Health::Up);
@@ -40,19 +42,11 @@ async fn status_reports_the_database_and_applied_migrations() {
         (&org.manager, false),
         (&org.admin, true),
     ] {
-        let status: SystemStatusResponse = get(&app, who, "/api/v1/system/status")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let status: SystemStatusResponse = get_json(&app, who, "/api/v1/system/status").await;
         assert_eq!(status.detailed, detailed);
         assert_eq!(status.migrations.is_empty(), !detailed);
     }
-    let status: SystemStatusResponse = get(&app, &org.owner, "/api/v1/system/status")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let status: SystemStatusResponse = get_json(&app, &org.owner, "/api/v1/system/status").await;
     assert_eq!(status.version, env!("CARGO_PKG_VERSION"));
     let database = status
         .components
@@ -79,29 +73,15 @@ async fn the_server_runs_on_the_clock_it_is_given() {
     let app = TestApp::spawn_with(|config| config.clock = Clock::starting_at(at))
         .await
         .unwrap();
-    let status: SystemStatusResponse = app
-        .get("/api/v1/system/status")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: SystemStatusResponse = json(app.get("/api/v1/system/status").await.unwrap()).await;
     assert!((status.server_time - at).abs() < chrono::Duration::minutes(1));
     // Signed in on that day (the token's times are that day's), and audited then.
     let org = Org::create(&app, "clock").await;
-    let events: serde_json::Value = get(&app, &org.owner, "/api/v1/audit-events?limit=1")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let occurred: chrono::DateTime<chrono::Utc> = events["items"][0]["occurred_at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let events: Page<AuditEvent> = get_json(&app, &org.owner, "/api/v1/audit-events?limit=1").await;
+    let occurred = events.items[0].occurred_at;
     assert!(
         (occurred - at).abs() < chrono::Duration::minutes(1),
-        "{events:#}"
+        "{events:#?}"
     );
 }
 
@@ -183,13 +163,7 @@ async fn readiness_follows_the_database_down_and_back_without_a_restart() {
 
     outage.cut().await;
     assert_eq!(readyz_status(&app).await, 503);
-    let status: SystemStatusResponse = app
-        .get("/api/v1/system/status")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: SystemStatusResponse = json(app.get("/api/v1/system/status").await.unwrap()).await;
     let database = &status.components[0];
     assert_eq!(database.health, Health::Down);
     assert_eq!(

@@ -6,14 +6,20 @@
 use std::collections::BTreeSet;
 
 use pulse_backend::testing::TestApp;
+use pulse_shared::Page;
 use pulse_shared::access::{Action, Reach, access};
-use pulse_shared::people::Role;
+use pulse_shared::agents::EnrollmentTokenCreated;
+use pulse_shared::alerts::Alert;
+use pulse_shared::api_keys::ApiKeyCreatedResponse;
+use pulse_shared::people::{InvitationCreatedResponse, Person, Role};
+use pulse_shared::teams::Team;
+use pulse_shared::webhooks::{WebhookCreatedResponse, WebhookDelivery, WebhookEndpoint};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::common::agents::{enroll, token};
 use crate::common::screenshots::target_screenshot;
-use crate::common::{Org, Session, invite_and_join, post, send};
+use crate::common::{Org, Session, get_json, invite_and_join, json, post, send};
 
 /// Operations only a signed-in person may do, whatever an API key's role: making
 /// credentials.
@@ -237,12 +243,8 @@ async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) ->
     if path.starts_with("/api/v1/alerts/") {
         let raised = post(app, &org.outsider, "/api/v1/alerts/test", &json!({})).await;
         assert_eq!(raised.status(), 204);
-        let alerts: Value = crate::common::get(app, &org.outsider, "/api/v1/alerts?limit=1")
-            .await
-            .json()
-            .await
-            .unwrap();
-        return alerts["items"][0]["id"].as_str().unwrap().to_owned();
+        let alerts: Page<Alert> = get_json(app, &org.outsider, "/api/v1/alerts?limit=1").await;
+        return alerts.items[0].id.to_string();
     }
     if path.starts_with("/api/v1/agents/") {
         let agent = enroll(app, org, &org.outsider, &format!("host{n}")).await;
@@ -256,33 +258,22 @@ async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) ->
         return id;
     }
     if path.starts_with("/api/v1/webhooks/") {
-        let existing: Value = crate::common::get(app, owner, "/api/v1/webhooks")
-            .await
-            .json()
-            .await
-            .unwrap();
-        let endpoint = match existing["items"].as_array().unwrap().first() {
-            Some(endpoint) if method != "DELETE" => endpoint["id"].as_str().unwrap().to_owned(),
+        let existing: Page<WebhookEndpoint> = get_json(app, owner, "/api/v1/webhooks").await;
+        let endpoint = match existing.items.first() {
+            Some(endpoint) if method != "DELETE" => endpoint.id.to_string(),
             _ => {
                 let body = json!({"url": format!("https://hooks{n}.example.com/pulse"), "kinds": ["test"]});
-                let created: Value = post(app, owner, "/api/v1/webhooks", &body)
-                    .await
-                    .json()
-                    .await
-                    .unwrap();
-                created["endpoint"]["id"].as_str().unwrap().to_owned()
+                let created: WebhookCreatedResponse =
+                    json(post(app, owner, "/api/v1/webhooks", &body).await).await;
+                created.endpoint.id.to_string()
             }
         };
         if !path.starts_with("/api/v1/webhooks/deliveries/") {
             return endpoint;
         }
         let test = format!("/api/v1/webhooks/{endpoint}/test");
-        let delivery: Value = post(app, owner, &test, &json!({}))
-            .await
-            .json()
-            .await
-            .unwrap();
-        return delivery["id"].as_str().unwrap().to_owned();
+        let delivery: WebhookDelivery = json(post(app, owner, &test, &json!({})).await).await;
+        return delivery.id.to_string();
     }
     if is_person_route(path) {
         let fresh = invite_and_join(
@@ -307,29 +298,21 @@ async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) ->
         }
         return id;
     }
-    let (create, body, id): (&str, Value, &str) = if path.starts_with("/api/v1/teams/")
-        || path.starts_with("/api/v1/policies/teams/")
-    {
-        ("/api/v1/teams", json!({"name": format!("Team {n}")}), "/id")
-    } else if path.starts_with("/api/v1/invitations/") {
-        (
-            "/api/v1/invitations",
-            json!({"email": format!("pending{n}@{}", domain(org)), "role": "employee", "team_id": org.team_a}),
-            "/invitation/id",
-        )
-    } else {
-        (
-            "/api/v1/api-keys",
-            json!({"name": format!("Key {n}"), "role": "employee"}),
-            "/api_key/id",
-        )
-    };
-    let created: Value = post(app, owner, create, &body).await.json().await.unwrap();
-    created
-        .pointer(id)
-        .and_then(Value::as_str)
-        .unwrap()
-        .to_owned()
+    if path.starts_with("/api/v1/teams/") || path.starts_with("/api/v1/policies/teams/") {
+        let team = json!({"name": format!("Team {n}")});
+        let created: Team = json(post(app, owner, "/api/v1/teams", &team).await).await;
+        return created.id.to_string();
+    }
+    if path.starts_with("/api/v1/invitations/") {
+        let invitation = json!({"email": format!("pending{n}@{}", domain(org)), "role": "employee", "team_id": org.team_a});
+        let created: InvitationCreatedResponse =
+            json(post(app, owner, "/api/v1/invitations", &invitation).await).await;
+        return created.invitation.id.to_string();
+    }
+    let key = json!({"name": format!("Key {n}"), "role": "employee"});
+    let created: ApiKeyCreatedResponse =
+        json(post(app, owner, "/api/v1/api-keys", &key).await).await;
+    created.api_key.id.to_string()
 }
 
 /// The query of routes that need one: a day around `now`, about `person`.
@@ -499,11 +482,8 @@ async fn no_route_gives_one_company_anything_of_another() {
         }
     }
     // Company A is untouched.
-    let people: Value = call(&app, &a.owner, "GET", "/api/v1/people", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let people: Page<Person> =
+        json(call(&app, &a.owner, "GET", "/api/v1/people", None).await).await;
     // Deleted targets (to restore) are not listed.
     let fresh_targets = operations
         .iter()
@@ -515,10 +495,7 @@ async fn no_route_gives_one_company_anything_of_another() {
             .iter()
             .any(|(_, p)| p.starts_with("/api/v1/screenshots/")),
     );
-    assert_eq!(
-        people["items"].as_array().unwrap().len(),
-        5 + fresh_targets + photographed
-    );
+    assert_eq!(people.items.len(), 5 + fresh_targets + photographed);
     println!(
         "cross-tenant: {pairs} (route, principal) pairs tried over {} routes",
         operations.len()
@@ -606,23 +583,17 @@ async fn addresses_and_limits_of_one_company_do_not_reach_another() {
 
     // B invites the address A invited: A's invitation stays open.
     let invite = async |who: &Session| -> String {
-        let invited: Value = post(
-            &app,
-            who,
-            "/api/v1/invitations",
-            &json!({"email": "sam@shared.test", "role": "employee", "team_id": null}),
+        let invited: InvitationCreatedResponse = json(
+            post(
+                &app,
+                who,
+                "/api/v1/invitations",
+                &json!({"email": "sam@shared.test", "role": "employee", "team_id": null}),
+            )
+            .await,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-        invited["link"]
-            .as_str()
-            .unwrap()
-            .split_once('#')
-            .unwrap()
-            .1
-            .to_owned()
+        .await;
+        invited.link.split_once('#').unwrap().1.to_owned()
     };
     let a_link = invite(&a.owner).await;
     invite(&b.owner).await;
@@ -634,21 +605,21 @@ async fn addresses_and_limits_of_one_company_do_not_reach_another() {
     );
 
     // B's enrollment token cannot enroll a computer as A's employee, by address.
-    let token: Value = post(
-        &app,
-        &b.admin,
-        "/api/v1/enrollment-tokens",
-        &json!({"name": "b laptops", "expires_in_hours": 1, "max_uses": 5}),
+    let token: EnrollmentTokenCreated = json(
+        post(
+            &app,
+            &b.admin,
+            "/api/v1/enrollment-tokens",
+            &json!({"name": "b laptops", "expires_in_hours": 1, "max_uses": 5}),
+        )
+        .await,
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     let enrolled = app
         .client()
         .post(app.url("/api/v1/agent/enroll"))
         .json(
-            &json!({"token": token["secret"], "hostname": "pc", "os": "Linux",
+            &json!({"token": token.secret, "hostname": "pc", "os": "Linux",
                       "agent_version": "1", "employee_email": a.employee.body.me.user.email}),
         )
         .send()

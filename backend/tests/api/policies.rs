@@ -2,44 +2,41 @@
 //! policy, bounds, and the audit event and alert every change brings.
 
 use pulse_backend::testing::TestApp;
-use pulse_shared::policies::PolicySettings;
+use pulse_shared::Page;
+use pulse_shared::alerts::Alert;
+use pulse_shared::audit::AuditEvent;
+use pulse_shared::policies::{EffectivePolicy, PolicyOverview, PolicySettings};
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::common::{Org, Session, fields, get, send};
+use crate::common::{Org, Session, fields, get, get_json, json, send};
 
 async fn effective(app: &TestApp, who: &Session, person: &Session) -> reqwest::Response {
     let id = person.body.me.user.id;
     get(app, who, &format!("/api/v1/policies/effective/{id}")).await
 }
 
-async fn effective_json(app: &TestApp, who: &Session, person: &Session) -> Value {
+async fn effective_json(app: &TestApp, who: &Session, person: &Session) -> EffectivePolicy {
     let response = effective(app, who, person).await;
     assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    json(response).await
 }
 
-async fn count(app: &TestApp, who: &Session, path: &str) -> usize {
-    let page: Value = get(app, who, path).await.json().await.unwrap();
-    page["items"].as_array().unwrap().len()
+/// How many `T` the first page of the list at `path` holds.
+async fn count<T: DeserializeOwned>(app: &TestApp, who: &Session, path: &str) -> usize {
+    get_json::<Page<T>>(app, who, path).await.items.len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overrides_layer_over_the_default_and_change_the_version() {
     let app = TestApp::spawn().await.unwrap();
     let org = Org::create(&app, "layers").await;
-    let overview: Value = get(&app, &org.admin, "/api/v1/policies")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        overview["company"]["settings"],
-        serde_json::to_value(PolicySettings::default()).unwrap()
-    );
+    let overview: PolicyOverview = get_json(&app, &org.admin, "/api/v1/policies").await;
+    assert_eq!(overview.company.settings, PolicySettings::default());
     let start = effective_json(&app, &org.admin, &org.employee).await;
-    assert_eq!(start["settings"]["heartbeat_secs"], 30);
-    assert_eq!(start["team"], Value::Null);
+    assert_eq!(start.settings.heartbeat_secs, 30);
+    assert_eq!(start.team, None);
 
     let team = format!("/api/v1/policies/teams/{}", org.team_a);
     let set = send(
@@ -67,21 +64,18 @@ async fn overrides_layer_over_the_default_and_change_the_version() {
 
     let layered = effective_json(&app, &org.admin, &org.employee).await;
     assert_eq!(
-        layered["settings"]["heartbeat_secs"], 20,
+        layered.settings.heartbeat_secs, 20,
         "the employee's own wins"
     );
+    assert!(layered.settings.track_titles, "the team's applies");
     assert_eq!(
-        layered["settings"]["track_titles"], true,
-        "the team's applies"
-    );
-    assert_eq!(
-        layered["settings"]["idle_threshold_secs"], 300,
+        layered.settings.idle_threshold_secs, 300,
         "the default fills the rest"
     );
-    assert_ne!(layered["version"], start["version"]);
+    assert_ne!(layered.version, start.version);
     // The outsider (team B) still has the default, and the same version as before.
     let outsider = effective_json(&app, &org.admin, &org.outsider).await;
-    assert_eq!(outsider["version"], start["version"]);
+    assert_eq!(outsider.version, start.version);
 
     // Removing both brings the default back, with its old version.
     assert_eq!(
@@ -97,14 +91,10 @@ async fn overrides_layer_over_the_default_and_change_the_version() {
         204
     );
     let back = effective_json(&app, &org.admin, &org.employee).await;
-    assert_eq!(back["version"], start["version"]);
-    let overview: Value = get(&app, &org.admin, "/api/v1/policies")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(overview["teams"], json!([]));
-    assert_eq!(overview["employees"], json!([]));
+    assert_eq!(back.version, start.version);
+    let overview: PolicyOverview = get_json(&app, &org.admin, "/api/v1/policies").await;
+    assert!(overview.teams.is_empty(), "{:?}", overview.teams);
+    assert!(overview.employees.is_empty(), "{:?}", overview.employees);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,20 +124,14 @@ async fn every_change_is_audited_and_alerted_once() {
     .await;
     assert_eq!(again.status(), 200);
 
-    let alerts: Value = get(&app, &org.admin, "/api/v1/alerts?kind=policy_changed")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let items = alerts["items"].as_array().unwrap();
+    let alerts: Page<Alert> =
+        get_json(&app, &org.admin, "/api/v1/alerts?kind=policy_changed").await;
+    let items = &alerts.items;
     assert_eq!(items.len(), 1);
-    assert_eq!(items[0]["title"], "The company policy changed");
+    assert_eq!(items[0].title, "The company policy changed");
+    assert_eq!(items[0].body, "Changed: blur screenshots, screenshot mode.");
     assert_eq!(
-        items[0]["body"],
-        "Changed: blur screenshots, screenshot mode."
-    );
-    assert_eq!(
-        count(
+        count::<AuditEvent>(
             &app,
             &org.owner,
             "/api/v1/audit-events?action=policy.updated"
@@ -170,12 +154,15 @@ async fn every_change_is_audited_and_alerted_once() {
     )
     .await;
     assert_eq!(
-        count(&app, &org.manager, "/api/v1/alerts?kind=policy_changed").await,
+        count::<Alert>(&app, &org.manager, "/api/v1/alerts?kind=policy_changed").await,
         1
     );
-    assert_eq!(count(&app, &org.employee, "/api/v1/alerts").await, 0);
     assert_eq!(
-        count(
+        count::<Alert>(&app, &org.employee, "/api/v1/alerts").await,
+        0
+    );
+    assert_eq!(
+        count::<AuditEvent>(
             &app,
             &org.owner,
             "/api/v1/audit-events?action=policy.override_set"
@@ -231,12 +218,8 @@ async fn settings_out_of_bounds_are_refused_field_by_field() {
         );
     }
     // Nothing was written.
-    let overview: Value = get(&app, &org.owner, "/api/v1/policies")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(overview["teams"], json!([]));
+    let overview: PolicyOverview = get_json(&app, &org.owner, "/api/v1/policies").await;
+    assert!(overview.teams.is_empty(), "{:?}", overview.teams);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

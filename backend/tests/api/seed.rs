@@ -3,9 +3,14 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use pulse_backend::seed::{DEMO_EMAIL, DEMO_PASSWORD, demo_days, is_working_day, seed_demo};
 use pulse_backend::testing::TestApp;
-use serde_json::Value;
+use pulse_shared::Page;
+use pulse_shared::activity::SessionSummary;
+use pulse_shared::agents::{Agent, AgentStatus};
+use pulse_shared::audit::AuditVerifyResponse;
+use pulse_shared::people::{Person, Role};
+use pulse_shared::teams::Team;
 
-use crate::common::{get, login, session_from};
+use crate::common::{get_json, login, session_from};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_company_is_seeded_once_and_usable() {
@@ -19,62 +24,33 @@ async fn the_demo_company_is_seeded_once_and_usable() {
     );
 
     let owner = session_from(login(&app, DEMO_EMAIL, DEMO_PASSWORD).await).await;
-    let people: Value = get(&app, &owner, "/api/v1/people?limit=200")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let roles: Vec<_> = people["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["role"].as_str().unwrap().to_owned())
-        .collect();
+    let people: Page<Person> = get_json(&app, &owner, "/api/v1/people?limit=200").await;
+    let roles: Vec<_> = people.items.iter().map(|p| p.role).collect();
     assert_eq!(roles.len(), 16);
-    assert_eq!(roles.iter().filter(|r| *r == "manager").count(), 2);
-    let teams: Value = get(&app, &owner, "/api/v1/teams")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        teams["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|t| t["manager_ids"].as_array().unwrap().len() == 1)
-    );
+    assert_eq!(roles.iter().filter(|r| **r == Role::Manager).count(), 2);
+    let teams: Page<Team> = get_json(&app, &owner, "/api/v1/teams").await;
+    assert!(teams.items.iter().all(|t| t.manager_ids.len() == 1));
     // Every manager and employee has a computer, most online, with the last working
     // week's work (nobody works at weekends).
-    let agents: Value = get(&app, &owner, "/api/v1/agents?limit=200")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let statuses: Vec<_> = agents["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["status"].as_str().unwrap().to_owned())
-        .collect();
+    let agents: Page<Agent> = get_json(&app, &owner, "/api/v1/agents?limit=200").await;
+    let statuses: Vec<_> = agents.items.iter().map(|a| a.status).collect();
     assert_eq!(statuses.len(), 14);
-    assert!(statuses.iter().filter(|s| *s == "online").count() >= 10);
+    assert!(
+        statuses
+            .iter()
+            .filter(|s| **s == AgentStatus::Online)
+            .count()
+            >= 10
+    );
     let today = now.date_naive();
     let summary = async |day: chrono::NaiveDate| -> Vec<i64> {
-        let rows: Value = get(
+        let rows: Vec<SessionSummary> = get_json(
             &app,
             &owner,
             &format!("/api/v1/sessions/summary?from={day}T00:00:00Z&to={day}T23:59:59Z"),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-        rows.as_array()
-            .unwrap()
-            .iter()
-            .map(|row| row["active_secs"].as_i64().unwrap())
-            .collect()
+        .await;
+        rows.iter().map(|row| row.active_secs).collect()
     };
     let days = demo_days(now);
     let past: Vec<_> = days.iter().filter(|day| **day < today).collect();
@@ -95,14 +71,10 @@ async fn the_demo_company_is_seeded_once_and_usable() {
     for day in weekend {
         assert!(summary(day).await.iter().all(|secs| *secs == 0), "{day}");
     }
-    let verify: Value = get(&app, &owner, "/api/v1/audit-events/verify")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(verify["valid"], true);
+    let verify: AuditVerifyResponse = get_json(&app, &owner, "/api/v1/audit-events/verify").await;
+    assert!(verify.valid, "{verify:?}");
     assert_eq!(
-        verify["checked"],
+        verify.checked,
         1 + 2 + 16 + 1,
         "company, teams, people, and the sign-in"
     );

@@ -44,6 +44,9 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// `PULSE_MAIL_FROM`: the sender of e-mail (default `Pulse <no-reply@localhost>`).
     pub mail_from: String,
+    /// Stripe, when `STRIPE_SECRET_KEY` is set; without it billing is off and every
+    /// company stays on its plan.
+    pub stripe: Option<StripeConfig>,
     /// `PULSE_WEBHOOKS_ALLOW_PRIVATE`: `true` lets webhook endpoints use plain `http://`
     /// and loopback, private, link-local and metadata addresses. For local testing only
     /// (default `false`).
@@ -135,6 +138,55 @@ pub enum LogFormat {
 }
 
 /// A variable that is missing or cannot be understood.
+/// How Pulse reaches Stripe (or a test double of it).
+#[derive(Debug, Clone)]
+pub struct StripeConfig {
+    /// `STRIPE_SECRET_KEY`: the API key (`sk_…`).
+    pub secret_key: String,
+    /// `STRIPE_PUBLISHABLE_KEY`: the key Stripe.js uses in the browser (`pk_…`).
+    pub publishable_key: String,
+    /// `STRIPE_WEBHOOK_SECRET`: the secret Stripe signs webhook events with (`whsec_…`).
+    pub webhook_secret: String,
+    /// `PULSE_STRIPE_API_BASE`: where the API is (default `https://api.stripe.com`).
+    pub api_base: String,
+    /// `PULSE_STRIPE_JS_URL`: where Stripe.js is loaded from (default
+    /// `https://js.stripe.com/v3/`); the page's CSP admits its origin.
+    pub js_url: String,
+}
+
+impl StripeConfig {
+    /// `None` without `STRIPE_SECRET_KEY`; with it, the other two keys are required.
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Option<Self>, ConfigError> {
+        let Some(secret_key) = get("STRIPE_SECRET_KEY") else {
+            return Ok(None);
+        };
+        let required = |variable: &'static str| {
+            get(variable).ok_or(ConfigError {
+                variable,
+                message: "is required when STRIPE_SECRET_KEY is set".into(),
+            })
+        };
+        let url = |variable: &'static str, default: &str| {
+            let value = get(variable).unwrap_or_else(|| default.to_owned());
+            if value.starts_with("https://") || value.starts_with("http://") {
+                Ok(value.trim_end_matches('/').to_owned())
+            } else {
+                Err(ConfigError {
+                    variable,
+                    message: "must be an http:// or https:// URL".into(),
+                })
+            }
+        };
+        Ok(Some(Self {
+            secret_key,
+            publishable_key: required("STRIPE_PUBLISHABLE_KEY")?,
+            webhook_secret: required("STRIPE_WEBHOOK_SECRET")?,
+            api_base: url("PULSE_STRIPE_API_BASE", "https://api.stripe.com")?,
+            js_url: url("PULSE_STRIPE_JS_URL", "https://js.stripe.com/v3")? + "/",
+        }))
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{variable}: {message}")]
 pub struct ConfigError {
@@ -203,6 +255,7 @@ impl Config {
             },
             mail_from: get("PULSE_MAIL_FROM")
                 .unwrap_or_else(|| "Pulse <no-reply@localhost>".into()),
+            stripe: StripeConfig::from_lookup(&get)?,
             dist_dir: get("PULSE_DIST_DIR").map_or_else(|| PathBuf::from("dist"), PathBuf::from),
             db_pool_size: parse(&get, "PULSE_DB_POOL_SIZE", Some(16), |v| {
                 bounded(v, 1, 1000)

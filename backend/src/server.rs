@@ -115,6 +115,7 @@ pub fn run(
         agent_cache: agent_cache.clone(),
         store,
         deletion_grace: config.deletion_grace,
+        stripe: config.stripe.clone(),
         screenshot_quota_bytes: config.screenshot_quota_bytes,
         upload_slots: Arc::new(tokio::sync::Semaphore::new(
             hashing_threads * UPLOADS_PER_IMAGE_THREAD,

@@ -57,6 +57,8 @@ pub struct AppState {
     pub upload_slots: std::sync::Arc<tokio::sync::Semaphore>,
     /// How long a deleted person stays restorable.
     pub deletion_grace: chrono::Duration,
+    /// Stripe, when billing is configured.
+    pub stripe: Option<crate::config::StripeConfig>,
     /// Images decoded at once: decoding is CPU-bound and takes tens of MiB per image, so
     /// uploads beyond one per core wait here instead of crowding memory.
     pub image_work: std::sync::Arc<tokio::sync::Semaphore>,

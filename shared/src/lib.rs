@@ -12,6 +12,7 @@ pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod ids;
 pub mod page;
 pub mod people;

@@ -12,6 +12,7 @@ pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod device;
 pub mod extract;
 pub mod health;
@@ -56,6 +57,8 @@ pub fn v1() -> Scope<
         .service(auth::login)
         .service(auth::refresh)
         .service(auth::logout)
+        .service(billing::stripe_webhook)
+        .service(billing::list_plans)
         .service(auth::request_password_reset)
         .service(auth::confirm_password_reset)
         .service(me::me)
@@ -148,6 +151,7 @@ pub fn v1() -> Scope<
         (name = "activity", description = "What agents reported, and the work sessions built from it"),
         (name = "screenshots", description = "Screenshots agents took: listed per person within reach, opened (every opening of the full image by someone other than its subject is recorded, and the subject sees who), deleted"),
         (name = "alerts", description = "Alerts per recipient, their live stream (Server-Sent Events) and preferences"),
+        (name = "billing", description = "Plans, and the signed events Stripe sends (`Stripe-Signature`)"),
         (name = "webhooks", description = "Signed outbound webhooks for alerts. Each request carries `Pulse-Signature: t=<unix seconds>,v1=<hex>`, where `<hex>` is HMAC-SHA256(endpoint secret, `<t>.<raw body>`); also `Pulse-Event-Id` (repeated on retries and replays), `Pulse-Event-Type` and `Pulse-Delivery-Id`. Non-2xx answers are retried with exponential backoff and jitter for a day; redirects are not followed."),
     )
 )]

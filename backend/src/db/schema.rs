@@ -368,6 +368,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    plans (id) {
+        id -> Text,
+        name -> Text,
+        position -> Int4,
+        monthly_price_cents -> Int4,
+        currency -> Text,
+        seat_limit -> Nullable<Int4>,
+        features -> Jsonb,
+        stripe_price_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    stripe_events (id) {
+        id -> Text,
+        #[sql_name = "type"]
+        kind -> Text,
+        created_at -> Timestamptz,
+        received_at -> Timestamptz,
+        payload -> Jsonb,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     companies,
     teams,
@@ -394,5 +418,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     work_sessions,
     screenshots,
     screenshot_views,
-    object_deletions
+    object_deletions,
+    plans,
+    stripe_events
 );

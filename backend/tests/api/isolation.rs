@@ -34,6 +34,8 @@ const ACTIONS: &[(&str, &str, Option<Action>)] = &[
     ("POST", "/api/v1/me/password", None),
     // Public, with details for owners and admins: no principal is refused.
     ("GET", "/api/v1/system/status", None),
+    // The plans on offer: anyone signed in may see them.
+    ("GET", "/api/v1/billing/plans", None),
     ("GET", "/api/v1/audit-events", Some(Action::ReadAudit)),
     ("GET", "/api/v1/audit-events.csv", Some(Action::ReadAudit)),
     (

@@ -7,6 +7,7 @@ mod agents;
 mod alerts;
 mod audit;
 mod auth;
+mod billing;
 mod bodies;
 mod cli;
 mod common;

@@ -1,0 +1,80 @@
+//! `/api/v1/billing/*` (the plans on offer) and `/api/v1/stripe/webhook` (what Stripe
+//! tells us, signed).
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use pulse_shared::billing::{Plan, StripeEventReceipt};
+
+use super::extract::read_raw_sized;
+use crate::auth::principal::Principal;
+use crate::billing::{events, plans};
+use crate::db;
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// What a refused signature says: never which part failed.
+const BAD_SIGNATURE: &str = "The Stripe-Signature header does not sign this body with this server's webhook secret within five minutes.";
+
+/// The plans a company can choose, cheapest first: price, seats and features.
+#[utoipa::path(
+    tag = "billing",
+    security(("bearer" = [])),
+    responses(
+        (status = OK, body = Vec<Plan>),
+        (status = UNAUTHORIZED, body = pulse_shared::Problem)
+    )
+)]
+#[get("/billing/plans")]
+pub async fn list_plans(
+    _principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Vec<Plan>>, ApiError> {
+    let mut conn = db::conn(&state.pool).await?;
+    Ok(web::Json(plans::list(&mut conn).await?))
+}
+
+/// Receives one Stripe event. The `Stripe-Signature` header must sign the raw body
+/// with the webhook secret, made within five minutes; anything else is refused with
+/// 400 and changes nothing. Each event id is stored once: a redelivery answers 200
+/// with `duplicate` and changes nothing. 404 when billing is not configured.
+#[utoipa::path(
+    tag = "billing",
+    request_body(content = serde_json::Value, description = "The event as Stripe sent it", content_type = "application/json"),
+    params(("Stripe-Signature" = String, Header, description = "`t=<unix time>,v1=<hex HMAC-SHA256 of \"t.body\">`")),
+    responses(
+        (status = OK, body = StripeEventReceipt),
+        (status = BAD_REQUEST, body = pulse_shared::Problem, description = "No valid signature, or not an event"),
+        (status = NOT_FOUND, body = pulse_shared::Problem, description = "Billing is not configured on this server")
+    )
+)]
+#[post("/stripe/webhook")]
+pub async fn stripe_webhook(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let Some(stripe) = &state.stripe else {
+        return Err(ApiError::NotFound);
+    };
+    let header = req
+        .headers()
+        .get(events::SIGNATURE_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| ApiError::BadRequest(BAD_SIGNATURE.into()))?
+        .to_owned();
+    let body = read_raw_sized(payload.into_inner(), events::MAX_EVENT_BYTES, 0).await?;
+    let now = state.clock.now();
+    if !events::verify(&stripe.webhook_secret, &header, &body, now) {
+        return Err(ApiError::BadRequest(BAD_SIGNATURE.into()));
+    }
+    let payload: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::BadRequest("The body is not JSON.".into()))?;
+    let event: events::Envelope = serde_json::from_value(payload.clone()).map_err(|_| {
+        ApiError::BadRequest("The body is not a Stripe event (`id`, `type`, `created`).".into())
+    })?;
+    let mut conn = db::conn(&state.pool).await?;
+    let new = events::record(&mut conn, &event, payload, now).await?;
+    Ok(HttpResponse::Ok().json(StripeEventReceipt {
+        event_id: event.id,
+        duplicate: !new,
+    }))
+}

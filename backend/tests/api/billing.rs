@@ -1,0 +1,162 @@
+//! Billing: the plans on offer, and Stripe's signed webhook events stored once each.
+
+use pulse_backend::config::StripeConfig;
+use pulse_backend::domain::webhooks::signature;
+use pulse_backend::testing::TestApp;
+use pulse_shared::billing::{Plan, PlanId, StripeEventReceipt};
+use serde_json::json;
+
+use crate::common::{Org, get_json, json, scalar};
+
+const WEBHOOK_SECRET: &str = "whsec_test_pulse";
+
+async fn with_stripe() -> TestApp {
+    TestApp::spawn_with(|config| {
+        config.stripe = Some(StripeConfig {
+            secret_key: "sk_test_pulse".into(),
+            publishable_key: "pk_test_pulse".into(),
+            webhook_secret: WEBHOOK_SECRET.into(),
+            api_base: "http://127.0.0.1:9".into(),
+            js_url: "http://127.0.0.1:9/js.stripe.com/v3/".into(),
+        });
+    })
+    .await
+    .unwrap()
+}
+
+/// Sends `body` to the Stripe webhook with `header` as its `Stripe-Signature`.
+async fn deliver(app: &TestApp, body: &str, header: Option<&str>) -> reqwest::Response {
+    let mut request = app
+        .client()
+        .post(app.url("/api/v1/stripe/webhook"))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(header) = header {
+        request = request.header("stripe-signature", header);
+    }
+    request.send().await.unwrap()
+}
+
+async fn stored_events(app: &TestApp) -> i64 {
+    scalar(app, "SELECT count(*) FROM stripe_events").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_are_offered_cheapest_first_with_their_seats_and_features() {
+    let app = TestApp::spawn().await.unwrap();
+    assert_eq!(
+        app.get("/api/v1/billing/plans").await.unwrap().status(),
+        401
+    );
+    let org = Org::create(&app, "plans").await;
+    let plans: Vec<Plan> = get_json(&app, &org.employee, "/api/v1/billing/plans").await;
+    let offer: Vec<_> = plans
+        .iter()
+        .map(|plan| (plan.id, plan.monthly_price_cents, plan.seat_limit))
+        .collect();
+    assert_eq!(
+        offer,
+        [
+            (PlanId::Free, 0, Some(5)),
+            (PlanId::Pro, 2900, Some(50)),
+            (PlanId::Enterprise, 9900, None),
+        ]
+    );
+    let [free, pro, enterprise] = &plans[..] else {
+        panic!("three plans: {plans:?}");
+    };
+    assert!(free.features.screenshots && !free.features.webhooks && !free.features.api_keys);
+    assert!(pro.features.webhooks && pro.features.api_keys && !pro.features.sso);
+    assert!(enterprise.features.sso);
+    assert!(free.features.retention_days < pro.features.retention_days);
+    assert!(plans.iter().all(|plan| plan.currency == "usd"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stripe_events_need_a_valid_recent_signature_and_count_once() {
+    let app = with_stripe().await;
+    let now = app.now().timestamp();
+    let body = json!({
+        "id": "evt_test_1",
+        "object": "event",
+        "type": "invoice.payment_succeeded",
+        "created": now,
+        "data": {"object": {"id": "in_1", "object": "invoice"}}
+    })
+    .to_string();
+
+    let refused = [
+        ("no signature", body.clone(), None),
+        (
+            "another secret",
+            body.clone(),
+            Some(signature("whsec_other", now, body.as_bytes())),
+        ),
+        (
+            "301 seconds old",
+            body.clone(),
+            Some(signature(WEBHOOK_SECRET, now - 301, body.as_bytes())),
+        ),
+        (
+            "a changed body",
+            body.replace("in_1", "in_2"),
+            Some(signature(WEBHOOK_SECRET, now, body.as_bytes())),
+        ),
+        (
+            "signed, but no event",
+            "{\"hello\": 1}".to_owned(),
+            Some(signature(WEBHOOK_SECRET, now, b"{\"hello\": 1}")),
+        ),
+    ];
+    for (case, sent, header) in refused {
+        let answer = deliver(&app, &sent, header.as_deref()).await;
+        assert_eq!(answer.status(), 400, "{case}");
+        assert_eq!(
+            answer.headers()["content-type"],
+            "application/problem+json",
+            "{case}"
+        );
+    }
+    assert_eq!(
+        stored_events(&app).await,
+        0,
+        "a refused event changes nothing"
+    );
+
+    // Stripe may send several v1 values (while a secret rolls); any one that matches
+    // is enough. 299 seconds old is still within the tolerance.
+    let valid = signature(WEBHOOK_SECRET, now - 299, body.as_bytes());
+    let rolled = format!("{valid},v1={}", "0".repeat(64));
+    let first: StripeEventReceipt = json(deliver(&app, &body, Some(&rolled)).await).await;
+    assert_eq!(
+        first,
+        StripeEventReceipt {
+            event_id: "evt_test_1".into(),
+            duplicate: false
+        }
+    );
+    let again: StripeEventReceipt = json(deliver(&app, &body, Some(&valid)).await).await;
+    assert!(again.duplicate, "a redelivered event is recognised");
+    assert_eq!(stored_events(&app).await, 1);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM stripe_events
+              WHERE id = 'evt_test_1' AND type = 'invoice.payment_succeeded'
+                AND payload -> 'data' -> 'object' ->> 'id' = 'in_1'"
+        )
+        .await,
+        1,
+        "the whole event is kept"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_stripe_keys_the_webhook_is_not_there() {
+    let app = TestApp::spawn().await.unwrap();
+    let body = json!({"id": "evt_1", "type": "x", "created": 1}).to_string();
+    let header = signature(WEBHOOK_SECRET, app.now().timestamp(), body.as_bytes());
+    let answer = deliver(&app, &body, Some(&header)).await;
+    assert_eq!(answer.status(), 404);
+    assert_eq!(stored_events(&app).await, 0);
+}

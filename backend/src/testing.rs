@@ -626,6 +626,71 @@ pub fn link_in(message: &str, marker: &str) -> Option<String> {
     Some(message[start..end].to_owned())
 }
 
+/// localstripe, the Stripe test double, on a port of its own for one test: started
+/// from `PULSE_LOCALSTRIPE` (set by `cargo xtask test`), empty, and stopped when
+/// dropped.
+pub struct Localstripe {
+    port: u16,
+    _process: tokio::process::Child,
+}
+
+impl Localstripe {
+    /// Starts one and waits until it answers.
+    pub async fn start() -> anyhow::Result<Self> {
+        let command = std::env::var_os("PULSE_LOCALSTRIPE")
+            .context("PULSE_LOCALSTRIPE is not set: run the tests through `cargo xtask test`")?;
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let process = tokio::process::Command::new(&command)
+            .args(["--port", &port.to_string(), "--from-scratch"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("could not start {}", command.to_string_lossy()))?;
+        let stripe = Self {
+            port,
+            _process: process,
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            let answer = client
+                .get(stripe.url("/v1/customers"))
+                .bearer_auth(Self::SECRET_KEY)
+                .send()
+                .await;
+            if answer.is_ok_and(|answer| answer.status().is_success()) {
+                return Ok(stripe);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("localstripe did not answer on port {port} within 10 s")
+    }
+
+    /// Any `sk_…` key works with localstripe; this is the one the tests use.
+    pub const SECRET_KEY: &'static str = "sk_test_pulse";
+
+    /// The API base, for `PULSE_STRIPE_API_BASE`.
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base())
+    }
+
+    /// Sends the events localstripe makes to `url`, signed with `secret`.
+    pub async fn send_webhooks_to(&self, url: &str, secret: &str) -> anyhow::Result<()> {
+        reqwest::Client::new()
+            .post(self.url("/_config/webhooks/pulse"))
+            .bearer_auth(Self::SECRET_KEY)
+            .form(&[("url", url), ("secret", secret)])
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

@@ -13,12 +13,15 @@ const TRUNK_SERIES: &str = "0.21";
 const BINARYEN_NPM: &str = "binaryen@132.0.0";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The Stripe test double the billing tests run against (PyPI), in a virtual
+/// environment of the project's own.
+const LOCALSTRIPE_PIP: &str = "localstripe>=1.15,<1.16";
 
 /// What a command needs beyond the build tools.
 pub struct Needs {
     /// The local Postgres server (not when `DATABASE_URL` points elsewhere).
     pub postgres: bool,
-    /// Chromium and chromedriver, for the browser tests.
+    /// Chromium and chromedriver, and localstripe, for the tests.
     pub browser: bool,
 }
 
@@ -28,6 +31,8 @@ pub struct Installed {
     pub server: Option<Server>,
     /// The SPA's build tools and their versions (part of its build fingerprint).
     pub spa_tools: String,
+    /// The `localstripe` command, when the tests were asked for.
+    pub localstripe: Option<std::path::PathBuf>,
 }
 
 /// Installs what is missing.
@@ -44,14 +49,20 @@ pub fn install(ctx: &mut Ctx, needs: &Needs) -> anyhow::Result<Installed> {
     ready.push("wasm32 target".to_owned());
     let spa_tools = [trunk(ctx)?, wasm_bindgen(ctx)?, wasm_opt(ctx)?];
     ready.extend(spa_tools.iter().cloned());
-    if needs.browser {
+    let localstripe = if needs.browser {
         browser(ctx)?;
         ready.push("chromium + chromedriver".to_owned());
-    }
+        let (command, version) = localstripe(ctx)?;
+        ready.push(version);
+        Some(command)
+    } else {
+        None
+    };
     step(format_args!("tools ready: {}", ready.join(", ")));
     Ok(Installed {
         server,
         spa_tools: spa_tools.join(", "),
+        localstripe,
     })
 }
 
@@ -165,6 +176,46 @@ fn browser(ctx: &mut Ctx) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// localstripe in `.pulse/tools/venv`: the command and its version line.
+fn localstripe(ctx: &mut Ctx) -> anyhow::Result<(std::path::PathBuf, String)> {
+    let venv = ctx.state_dir().join("tools/venv");
+    let command = venv.join("bin/localstripe");
+    let pip = venv.join("bin/pip");
+    let installed = |ctx: &Ctx| {
+        crate::sh::capture(ctx.cmd(&pip).args(["show", "localstripe"]))
+            .ok()
+            .and_then(|shown| {
+                shown
+                    .lines()
+                    .find_map(|line| line.strip_prefix("Version: "))
+                    .map(str::to_owned)
+            })
+            .filter(|version| is_series(version, "1.15"))
+    };
+    if let Some(version) = installed(ctx).filter(|_| command.is_file()) {
+        return Ok((command, format!("localstripe {version}")));
+    }
+    if ctx.which("python3").is_none() {
+        ctx.apt_install(&["python3", "python3-venv"], "Python (for localstripe)")?;
+    }
+    step(format_args!(
+        "installing {LOCALSTRIPE_PIP} into .pulse/tools/venv (a minute, once)"
+    ));
+    if !pip.is_file() && run(ctx.cmd("python3").args(["-m", "venv"]).arg(&venv)).is_err() {
+        ctx.apt_install(&["python3-venv"], "Python's venv module (for localstripe)")?;
+        run(ctx.cmd("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    run(ctx.cmd(&pip).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        LOCALSTRIPE_PIP,
+    ]))?;
+    let version =
+        installed(ctx).context("pip installed localstripe but `pip show` does not find it")?;
+    Ok((command, format!("localstripe {version}")))
 }
 
 /// `trunk 0.21.14` → `0.21.14`.

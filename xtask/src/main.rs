@@ -96,6 +96,8 @@ impl Database {
 struct Prepared {
     database_url: String,
     target_dir: PathBuf,
+    /// The Stripe test double's command (tests only).
+    localstripe: Option<PathBuf>,
 }
 
 /// The install step, the database and the SPA build. The URL is that of database `name`
@@ -123,6 +125,7 @@ fn prepare(ctx: &mut Ctx, browser: bool, name: Option<&str>) -> anyhow::Result<P
     Ok(Prepared {
         database_url,
         target_dir,
+        localstripe: installed.localstripe,
     })
 }
 
@@ -130,6 +133,7 @@ fn run_app(ctx: &mut Ctx) -> anyhow::Result<ExitCode> {
     let Prepared {
         database_url,
         target_dir: target,
+        ..
     } = prepare(ctx, false, Some("pulse"))?;
     step("building the backend (cargo build -p pulse-backend)");
     run(ctx.cargo().args(["build", "-p", "pulse-backend"]))?;
@@ -188,6 +192,7 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
     let Prepared {
         database_url,
         target_dir: target,
+        localstripe,
     } = prepare(ctx, true, None)?;
     let screenshots = target.join("e2e-screenshots");
     std::fs::create_dir_all(&screenshots)
@@ -208,6 +213,9 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
         .env("PULSE_SCREENSHOT_DIR", &screenshots)
         .env("PULSE_CHROMEDRIVER", install::CHROMEDRIVER)
         .env("PULSE_CHROMIUM", install::CHROMIUM);
+    if let Some(localstripe) = &localstripe {
+        cargo.env("PULSE_LOCALSTRIPE", localstripe);
+    }
     if let Some(at) = test_now {
         step(format_args!(
             "the servers of the API tests start their clocks at {at} (PULSE_TEST_NOW); \

@@ -2,7 +2,7 @@
 
 use pulse_backend::config::StripeConfig;
 use pulse_backend::domain::webhooks::signature;
-use pulse_backend::testing::TestApp;
+use pulse_backend::testing::{Localstripe, TestApp};
 use pulse_shared::billing::{Plan, PlanId, StripeEventReceipt};
 use serde_json::json;
 
@@ -159,4 +159,39 @@ async fn without_stripe_keys_the_webhook_is_not_there() {
     let answer = deliver(&app, &body, Some(&header)).await;
     assert_eq!(answer.status(), 404);
     assert_eq!(stored_events(&app).await, 0);
+}
+
+/// A Stripe-compatible server signs its events as Stripe does; what it sends is
+/// accepted and stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_signed_by_a_stripe_double_are_accepted() {
+    let stripe = Localstripe::start().await.unwrap();
+    let app = with_stripe().await;
+    stripe
+        .send_webhooks_to(&app.url("/api/v1/stripe/webhook"), WEBHOOK_SECRET)
+        .await
+        .unwrap();
+    let customer: serde_json::Value = app
+        .client()
+        .post(stripe.url("/v1/customers"))
+        .bearer_auth(Localstripe::SECRET_KEY)
+        .form(&[("name", "Acme"), ("email", "billing@acme.test")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = customer["id"].as_str().unwrap().to_owned();
+    let stored = format!(
+        "SELECT count(*) FROM stripe_events
+          WHERE type = 'customer.created' AND payload -> 'data' -> 'object' ->> 'id' = '{id}'"
+    );
+    for _ in 0..100 {
+        if scalar(&app, &stored).await == 1 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the customer.created event of {id} was not stored within 10 s");
 }

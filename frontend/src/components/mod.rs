@@ -1,5 +1,6 @@
 //! Shared widgets: small, styled by `style/main.css`, used by the pages.
 
+mod auth_card;
 mod badge;
 mod button;
 mod card;
@@ -12,6 +13,7 @@ mod form_field;
 mod skeleton;
 mod toast;
 
+pub use auth_card::{AuthCard, AuthForm, AuthHeader, AuthSwitch};
 pub use badge::{Badge, BadgeTone};
 pub use button::{Button, ButtonVariant};
 pub use card::{Card, CardActions};

@@ -9,7 +9,7 @@ use pulse_shared::auth::PasswordResetConfirm;
 use pulse_shared::validate;
 
 use crate::api;
-use crate::components::{Button, FormField, FormMessage, use_toasts};
+use crate::components::{AuthCard, AuthForm, AuthHeader, AuthSwitch, FormField, use_toasts};
 use crate::forms::{FormErrors, submission};
 use crate::session::use_session;
 
@@ -32,11 +32,7 @@ pub fn ForgotPassword() -> impl IntoView {
     );
     let busy = send.pending();
 
-    let submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
+    let submit = move || {
         errors.clear();
         let address = email.get_untracked().trim().to_owned();
         if !errors.check("email", validate::email(&address)) {
@@ -46,46 +42,35 @@ pub fn ForgotPassword() -> impl IntoView {
     };
 
     view! {
-        <div class="page page-auth" data-page="forgot">
-            <div class="auth-card card">
-                <header class="auth-header">
-                    <h1 class="page-title">"Reset your password"</h1>
-                    <p class="page-lede">"We will send a link to choose a new one."</p>
-                </header>
-                <Show
-                    when=move || sent_to.get().is_some()
-                    fallback=move || {
-                        view! {
-                            <form class="form" on:submit=submit novalidate=true>
-                                <FormMessage error=errors.general() />
-                                <FormField
-                                    id="forgot-email"
-                                    name="email"
-                                    label="E-mail address"
-                                    input_type="email"
-                                    autocomplete="username"
-                                    value=email
-                                    error=errors.of("email")
-                                    required=true
-                                    autofocus=true
-                                />
-                                <Button submit=true loading={busy} {..} class:btn-block=true>
-                                    "Send the link"
-                                </Button>
-                            </form>
-                        }
+        <AuthCard page="forgot">
+            <AuthHeader title="Reset your password" lede="We will send a link to choose a new one." />
+            <Show
+                when=move || sent_to.get().is_some()
+                fallback=move || {
+                    view! {
+                        <AuthForm errors=errors busy=busy on_submit=submit label="Send the link">
+                            <FormField
+                                id="forgot-email"
+                                name="email"
+                                label="E-mail address"
+                                input_type="email"
+                                autocomplete="username"
+                                value=email
+                                error=errors.of("email")
+                                required=true
+                                autofocus=true
+                            />
+                        </AuthForm>
                     }
-                >
-                    <p class="form-message form-message-success" role="status" data-testid="reset-sent">
-                        "If " <strong>{move || sent_to.get().unwrap_or_default()}</strong>
-                        " has a Pulse account, a link to reset its password is on its way. It works once, for 30 minutes."
-                    </p>
-                </Show>
-                <p class="auth-switch">
-                    "Remembered it? " <A href="/login">"Sign in"</A>
+                }
+            >
+                <p class="form-message form-message-success" role="status" data-testid="reset-sent">
+                    "If " <strong>{move || sent_to.get().unwrap_or_default()}</strong>
+                    " has a Pulse account, a link to reset its password is on its way. It works once, for 30 minutes."
                 </p>
-            </div>
-        </div>
+            </Show>
+            <AuthSwitch prompt="Remembered it? " href="/login" link="Sign in" />
+        </AuthCard>
     }
 }
 
@@ -119,11 +104,7 @@ pub fn ResetPassword() -> impl IntoView {
     });
     let busy = reset.pending();
 
-    let submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
+    let submit = move || {
         errors.clear();
         if !errors.check("password", validate::password(&password.get_untracked())) {
             return;
@@ -136,34 +117,28 @@ pub fn ResetPassword() -> impl IntoView {
     };
 
     view! {
-        <div class="page page-auth" data-page="reset">
-            <div class="auth-card card">
-                <header class="auth-header">
-                    <h1 class="page-title">"Choose a new password"</h1>
-                    <p class="page-lede">"Every other session of your account will be signed out."</p>
-                </header>
-                <form class="form" on:submit=submit novalidate=true>
-                    <FormMessage error=errors.general() />
-                    <FormField
-                        id="reset-password"
-                        name="password"
-                        label="New password"
-                        input_type="password"
-                        autocomplete="new-password"
-                        hint="At least 10 characters."
-                        value=password
-                        error=errors.of("password")
-                        required=true
-                        autofocus=true
-                    />
-                    <Button submit=true loading={busy} {..} class:btn-block=true>
-                        "Change the password"
-                    </Button>
-                </form>
-                <p class="auth-switch">
-                    <A href="/forgot">"Ask for a new link"</A>
-                </p>
-            </div>
-        </div>
+        <AuthCard page="reset">
+            <AuthHeader
+                title="Choose a new password"
+                lede="Every other session of your account will be signed out."
+            />
+            <AuthForm errors=errors busy=busy on_submit=submit label="Change the password">
+                <FormField
+                    id="reset-password"
+                    name="password"
+                    label="New password"
+                    input_type="password"
+                    autocomplete="new-password"
+                    hint="At least 10 characters."
+                    value=password
+                    error=errors.of("password")
+                    required=true
+                    autofocus=true
+                />
+            </AuthForm>
+            <p class="auth-switch">
+                <A href="/forgot">"Ask for a new link"</A>
+            </p>
+        </AuthCard>
     }
 }

@@ -2,17 +2,15 @@
 //! travels in the URL fragment, so it never reaches server logs or the `Referer` header.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use pulse_shared::people::{AcceptInvitationRequest, InvitationPreview};
 use pulse_shared::validate;
 
 use crate::api::{self, ApiError};
 use crate::browser;
 use crate::components::{
-    AuthCard, AuthForm, AuthHeader, AuthSwitch, Badge, BadgeTone, FormField, Skeleton, use_toasts,
+    AuthCard, AuthForm, AuthHeader, AuthSwitch, Badge, BadgeTone, FormField, Skeleton,
 };
-use crate::forms::{FormErrors, submission};
-use crate::session::use_session;
+use crate::forms::FormErrors;
 
 /// The longest person name (the server's limit).
 const MAX_NAME: usize = 120;
@@ -72,23 +70,16 @@ fn invalid_link(error: Option<ApiError>) -> impl IntoView {
 /// The company, e-mail and role of the invitation, and the name + password form.
 #[component]
 fn JoinForm(preview: InvitationPreview, token: String) -> impl IntoView {
-    let session = use_session();
-    let toasts = use_toasts();
-    let navigate = use_navigate();
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let token = StoredValue::new(token);
-    let join = submission(
+    let join = super::link_submission(
         errors,
         &["name", "password"],
+        None,
         |request: AcceptInvitationRequest| async move { api::accept_invitation(&request).await },
-        move |response| {
-            let company = response.me.company.name.clone();
-            api::start_session(session, response);
-            toasts.success(format!("Welcome to {company}!"));
-            super::leave_link_page(navigate.clone());
-        },
+        |response| format!("Welcome to {}!", response.me.company.name),
     );
     let busy = join.pending();
     let company = preview.company_name.clone();

@@ -7,6 +7,7 @@ mod api_keys;
 mod audit;
 mod forbidden;
 mod join;
+mod link_page;
 mod login;
 mod not_found;
 mod overview;
@@ -19,6 +20,8 @@ mod signup;
 mod status;
 mod teams;
 mod webhooks;
+
+use link_page::{link_secret, link_submission};
 
 pub use account::Account;
 pub use agents::Agents;
@@ -43,28 +46,6 @@ pub use webhooks::Webhooks;
 /// Sets the browser tab's title to `<page> · Pulse`.
 fn set_title(page: &str) {
     leptos::prelude::document().set_title(&format!("{page} · Pulse"));
-}
-
-/// The secret of an e-mailed link (`/reset#…`, `/verify#…`), from the URL fragment so it
-/// never reaches server logs or the `Referer` header; an empty one is said in `errors`.
-fn link_secret(errors: crate::forms::FormErrors) -> leptos::prelude::StoredValue<String> {
-    let secret = crate::browser::location_hash();
-    if secret.is_empty() {
-        errors.set_general("This link is incomplete. Open the whole link from the e-mail.");
-    }
-    leptos::prelude::StoredValue::new(secret)
-}
-
-/// Leaves a page opened from an e-mailed link for the overview, replacing it in the
-/// history, so the link's secret leaves the address bar too.
-fn leave_link_page(navigate: impl Fn(&str, leptos_router::NavigateOptions)) {
-    navigate(
-        "/",
-        leptos_router::NavigateOptions {
-            replace: true,
-            ..Default::default()
-        },
-    );
 }
 
 /// Where to go after signing in: the `next` page when it is a path of this app, else

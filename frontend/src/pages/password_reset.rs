@@ -4,14 +4,12 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 use pulse_shared::auth::PasswordResetConfirm;
 use pulse_shared::validate;
 
 use crate::api;
-use crate::components::{AuthCard, AuthForm, AuthHeader, AuthSwitch, FormField, use_toasts};
+use crate::components::{AuthCard, AuthForm, AuthHeader, AuthSwitch, FormField};
 use crate::forms::{FormErrors, submission};
-use crate::session::use_session;
 
 /// Asks for a reset link; says the same whether the address has an account or not.
 #[component]
@@ -78,30 +76,18 @@ pub fn ForgotPassword() -> impl IntoView {
 #[component]
 pub fn ResetPassword() -> impl IntoView {
     super::set_title("Choose a new password");
-    let session = use_session();
-    let toasts = use_toasts();
-    let navigate = use_navigate();
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let token = super::link_secret(errors);
-    // A 404 is an answer of its own: the link is spent.
-    let reset = Action::new_local(move |request: &PasswordResetConfirm| {
-        let request = request.clone();
-        let navigate = navigate.clone();
-        async move {
-            match api::confirm_password_reset(&request).await {
-                Ok(response) => {
-                    api::start_session(session, response);
-                    toasts.success("Your password is changed; other sessions are signed out.");
-                    super::leave_link_page(navigate);
-                }
-                Err(error) if error.status() == Some(404) => errors.set_general(
-                    "This link no longer works: it was used, or is over 30 minutes old, or a newer one was sent. Ask for a new one.",
-                ),
-                Err(error) => errors.show(&error, &["password"]),
-            }
-        }
-    });
+    let reset = super::link_submission(
+        errors,
+        &["password"],
+        Some(
+            "This link no longer works: it was used, or is over 30 minutes old, or a newer one was sent. Ask for a new one.",
+        ),
+        |request: PasswordResetConfirm| async move { api::confirm_password_reset(&request).await },
+        |_| "Your password is changed; other sessions are signed out.".to_owned(),
+    );
     let busy = reset.pending();
 
     let submit = move || {

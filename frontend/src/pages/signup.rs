@@ -3,16 +3,12 @@
 //! fragment, so it never reaches server logs or the `Referer` header.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use pulse_shared::auth::{SignupPending, SignupRequest};
 use pulse_shared::validate;
 
 use crate::api;
-use crate::components::{
-    AuthCard, AuthForm, AuthHeader, AuthSwitch, FormField, FormMessage, use_toasts,
-};
+use crate::components::{AuthCard, AuthForm, AuthHeader, AuthSwitch, FormField, FormMessage};
 use crate::forms::{FormErrors, submission};
-use crate::session::use_session;
 
 /// The longest company or person name (the server's limit).
 const MAX_NAME: usize = 120;
@@ -146,30 +142,17 @@ pub fn Signup() -> impl IntoView {
 #[component]
 pub fn VerifySignup() -> impl IntoView {
     super::set_title("Confirm your address");
-    let session = use_session();
-    let toasts = use_toasts();
-    let navigate = use_navigate();
     let errors = FormErrors::new();
     let token = super::link_secret(errors);
-    // A 404 is an answer of its own: the link is spent.
-    let verify = Action::new_local(move |token: &String| {
-        let token = token.clone();
-        let navigate = navigate.clone();
-        async move {
-            match api::verify_signup(&token).await {
-                Ok(response) => {
-                    let company = response.me.company.name.clone();
-                    api::start_session(session, response);
-                    toasts.success(format!("Welcome to Pulse, {company}!"));
-                    super::leave_link_page(navigate);
-                }
-                Err(error) if error.status() == Some(404) => errors.set_general(
-                    "This link no longer works: it was used already, or is over 24 hours old. Sign in if you used it, or sign up again.",
-                ),
-                Err(error) => errors.show(&error, &[]),
-            }
-        }
-    });
+    let verify = super::link_submission(
+        errors,
+        &[],
+        Some(
+            "This link no longer works: it was used already, or is over 24 hours old. Sign in if you used it, or sign up again.",
+        ),
+        |token: String| async move { api::verify_signup(&token).await },
+        |response| format!("Welcome to Pulse, {}!", response.me.company.name),
+    );
     let busy = verify.pending();
 
     let submit = move || {

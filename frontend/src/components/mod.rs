@@ -10,6 +10,7 @@ mod day_picker;
 mod dialog;
 mod error_card;
 mod form_field;
+mod secret_dialog;
 mod skeleton;
 mod toast;
 
@@ -23,5 +24,6 @@ pub use day_picker::DayPicker;
 pub use dialog::{ConfirmDialog, Confirmation, Dialog, FormFooter, FormMessage};
 pub use error_card::ErrorCard;
 pub use form_field::{FormField, SelectField, SelectOption};
+pub use secret_dialog::SecretDialog;
 pub use skeleton::Skeleton;
 pub use toast::{ToastProvider, Toasts, use_toasts};

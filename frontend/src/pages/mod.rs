@@ -13,6 +13,7 @@ mod not_found;
 mod overview;
 mod password_reset;
 mod people;
+mod person_day;
 mod policies;
 mod screenshots;
 mod sessions;
@@ -67,83 +68,6 @@ fn safe_next(next: Option<String>) -> String {
         }
         _ => "/".to_owned(),
     }
-}
-
-/// The person and day a Sessions or Screenshots page shows: read from `?user=&day=`
-/// when the page opens and kept there, so that a reload or a shared link shows the same
-/// day. An empty person is the signed-in person.
-fn person_and_day() -> (
-    leptos::prelude::RwSignal<String>,
-    leptos::prelude::RwSignal<chrono::NaiveDate>,
-) {
-    use leptos::prelude::*;
-    use leptos_router::NavigateOptions;
-    use leptos_router::hooks::{use_location, use_navigate, use_query_map};
-
-    let query = use_query_map();
-    let (user, day) = query.with_untracked(|query| {
-        let user = query
-            .get("user")
-            .filter(|user| user.parse::<pulse_shared::ids::UserId>().is_ok())
-            .unwrap_or_default();
-        let day = query
-            .get("day")
-            .and_then(|day| crate::days::parse_input(&day))
-            .unwrap_or_else(crate::days::today)
-            .min(crate::days::today());
-        (user, day)
-    });
-    let user = RwSignal::new(user);
-    let day = RwSignal::new(day);
-    let navigate = use_navigate();
-    let pathname = use_location().pathname;
-    Effect::new(move |previous: Option<()>| {
-        let (user, day) = (user.get(), day.get());
-        if previous.is_none() {
-            return;
-        }
-        let mut path = format!(
-            "{}?day={}",
-            pathname.get_untracked(),
-            crate::days::input_value(day)
-        );
-        if !user.is_empty() {
-            path.push_str("&user=");
-            path.push_str(&user);
-        }
-        navigate(
-            &path,
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
-    });
-    (user, day)
-}
-
-/// The choices of a person `<select>` on the Sessions and Screenshots pages: the
-/// signed-in person first (value ""), then everyone else by name.
-fn person_options(
-    people: &[pulse_shared::people::Person],
-    me: Option<&pulse_shared::people::Person>,
-) -> Vec<crate::components::SelectOption> {
-    let mut others: Vec<&pulse_shared::people::Person> = people
-        .iter()
-        .filter(|person| Some(person.id) != me.map(|me| me.id))
-        .collect();
-    others.sort_by_key(|person| person.name.to_lowercase());
-    let mut options = vec![(
-        String::new(),
-        me.map_or_else(|| "You".to_owned(), |me| format!("You ({})", me.name)),
-    )];
-    options.extend(
-        others
-            .into_iter()
-            .map(|person| (person.id.to_string(), person.name.clone())),
-    );
-    options
 }
 
 /// The choices of a role `<select>`: value `owner`, text `Owner`, and so on.

@@ -1,5 +1,5 @@
 //! The person and day the Sessions and Screenshots pages show, kept in the URL
-//! (`?user=&day=`), and the toolbar that chooses them.
+//! (`?user=&day=`), and the page header that chooses them.
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
@@ -75,10 +75,16 @@ impl PersonDay {
     }
 }
 
-/// The person `<select>` (for those who see others) and the day picker, above a page.
+/// The top of a page about a person's day: its title, a lede that ends naming the time
+/// zone of the times shown, then the person `<select>` (for those who see others) and
+/// the day picker.
 #[component]
-pub(super) fn PersonDayToolbar(
+pub(super) fn PersonDayHeader(
     chooser: PersonDay,
+    /// The page's `<h1>`.
+    title: &'static str,
+    /// What the page shows, in a sentence.
+    lede: &'static str,
     /// The toolbar's `data-testid`.
     testid: &'static str,
     /// The person `<select>`'s id.
@@ -87,6 +93,14 @@ pub(super) fn PersonDayToolbar(
     day_id: &'static str,
 ) -> impl IntoView {
     view! {
+        <header class="page-header">
+            <div>
+                <h1 class="page-title">{title}</h1>
+                <p class="page-lede">
+                    {lede} " Times are in your time zone (" {move || chooser.zone()} ")."
+                </p>
+            </div>
+        </header>
         <div class="day-toolbar" data-testid=testid>
             <Show when=move || chooser.sees_others.get()>
                 <SelectField

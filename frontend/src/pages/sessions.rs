@@ -9,7 +9,7 @@ use pulse_shared::activity::{AppUsage, SessionSummary, WorkSession};
 use pulse_shared::ids::{TeamId, UserId};
 use pulse_shared::people::Person;
 
-use super::person_day::{PersonDay, PersonDayToolbar};
+use super::person_day::{PersonDay, PersonDayHeader};
 use crate::api::{self, ApiError};
 use crate::browser;
 use crate::components::{
@@ -63,18 +63,10 @@ pub fn Sessions() -> impl IntoView {
 
     view! {
         <div class="page" data-page="sessions">
-            <header class="page-header">
-                <div>
-                    <h1 class="page-title">"Sessions"</h1>
-                    <p class="page-lede">
-                        "When work happened, day by day. Times are in your time zone ("
-                        {move || chooser.zone()}
-                        ")."
-                    </p>
-                </div>
-            </header>
-            <PersonDayToolbar
+            <PersonDayHeader
                 chooser=chooser
+                title="Sessions"
+                lede="When work happened, day by day."
                 testid="sessions-toolbar"
                 person_id="sessions-person"
                 day_id="sessions-day"

@@ -18,7 +18,7 @@ use pulse_shared::screenshots::{Screenshot, ScreenshotQuery};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
-use super::person_day::{PersonDay, PersonDayToolbar};
+use super::person_day::{PersonDay, PersonDayHeader};
 use crate::api::{self, ObjectUrl, Picture};
 use crate::components::{Badge, BadgeTone};
 use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
@@ -77,18 +77,10 @@ pub fn Screenshots() -> impl IntoView {
 
     view! {
         <div class="page" data-page="screenshots">
-            <header class="page-header">
-                <div>
-                    <h1 class="page-title">"Screenshots"</h1>
-                    <p class="page-lede">
-                        "What was on screen, where the policy asks for screenshots. Times are in your time zone ("
-                        {move || chooser.zone()}
-                        ")."
-                    </p>
-                </div>
-            </header>
-            <PersonDayToolbar
+            <PersonDayHeader
                 chooser=chooser
+                title="Screenshots"
+                lede="What was on screen, where the policy asks for screenshots."
                 testid="screenshots-toolbar"
                 person_id="screenshots-person"
                 day_id="screenshots-day"

@@ -13,6 +13,7 @@ use wasm_bindgen::JsCast;
 use crate::browser;
 use crate::components::{Badge, BadgeTone, use_toasts};
 use crate::format;
+use crate::forms::task;
 use crate::live_alerts::use_live_alerts;
 
 /// How many alerts the menu lists.
@@ -123,15 +124,14 @@ pub fn AlertBell(on_open: Callback<()>) -> impl IntoView {
 fn AlertMenu(close: Callback<()>) -> impl IntoView {
     let live = use_live_alerts();
     let toasts = use_toasts();
-    let marking_all = RwSignal::new(false);
+    let mark_all_read = task(move |()| async move {
+        if let Err(error) = live.mark_all_read().await {
+            toasts.error(format!("Could not mark the alerts read: {error}"));
+        }
+    });
+    let marking_all = mark_all_read.pending();
     let mark_all = move |_| {
-        marking_all.set(true);
-        spawn_local(async move {
-            if let Err(error) = live.mark_all_read().await {
-                toasts.error(format!("Could not mark the alerts read: {error}"));
-            }
-            let _ = marking_all.try_set(false);
-        });
+        mark_all_read.dispatch_local(());
     };
     let open_alert = Callback::new(move |alert: Alert| {
         if alert.read_at.is_some() {

@@ -1,6 +1,6 @@
 //! Form state shared by the pages: per-field errors (from the shared validators before
 //! sending, and from a 422 problem after), the message above the form, and
-//! [`submission`], the one way a form sends itself.
+//! [`submission`], the one way a form sends itself ([`task`] is a button's).
 
 use std::future::Future;
 use std::rc::Rc;
@@ -135,6 +135,17 @@ where
             }
         }
     })
+}
+
+/// A button's work as a Leptos [`Action`], as [`submission`] is a form's: dispatching it
+/// runs `run` with the input; its `pending()` is the busy state the button spins with.
+/// The outcome (a toast, a refreshed list) is `run`'s to show.
+pub fn task<I, Fut>(run: impl Fn(I) -> Fut + 'static) -> Action<I, ()>
+where
+    I: Clone + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    Action::new_local(move |input: &I| run(input.clone()))
 }
 
 impl Default for FormErrors {

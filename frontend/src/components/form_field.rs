@@ -41,14 +41,8 @@ pub fn FormField(
     #[prop(optional)]
     list: Option<&'static str>,
 ) -> impl IntoView {
-    let hint_id = format!("{id}-hint");
-    let error_id = format!("{id}-error");
-    let described_by = described_by(hint.is_some(), hint_id.clone(), error_id.clone(), error);
-    view! {
-        <div class="field" class:field-invalid=move || error.with(Option::is_some)>
-            <label class="field-label" for=id>
-                {label}
-            </label>
+    field_frame(id, label, hint, error, move |described_by| {
+        view! {
             <input
                 class="field-input"
                 id=id
@@ -61,15 +55,11 @@ pub fn FormField(
                 autofocus=autofocus
                 list=list
                 aria-invalid=move || error.with(Option::is_some).then_some("true")
-                aria-describedby=described_by
+                aria-describedby=move || described_by.get()
                 bind:value=value
             />
-            {hint.map(|hint| view! { <p class="field-hint" id=hint_id>{hint}</p> })}
-            <p class="field-error" id=error_id aria-live="polite">
-                {move || error.get()}
-            </p>
-        </div>
-    }
+        }
+    })
 }
 
 /// One choice of a [`SelectField`]: the submitted value and the text shown.
@@ -97,20 +87,14 @@ pub fn SelectField(
     #[prop(optional, into)]
     error: Signal<Option<String>>,
 ) -> impl IntoView {
-    let hint_id = format!("{id}-hint");
-    let error_id = format!("{id}-error");
-    let described_by = described_by(hint.is_some(), hint_id.clone(), error_id.clone(), error);
-    view! {
-        <div class="field" class:field-invalid=move || error.with(Option::is_some)>
-            <label class="field-label" for=id>
-                {label}
-            </label>
+    field_frame(id, label, hint, error, move |described_by| {
+        view! {
             <select
                 class="field-input field-select"
                 id=id
                 name=name
                 aria-invalid=move || error.with(Option::is_some).then_some("true")
-                aria-describedby=described_by
+                aria-describedby=move || described_by.get()
                 // Set after the options so the browser finds the chosen one.
                 prop:value=move || { options.track(); value.get() }
                 on:change=move |event| value.set(event_target_value(&event))
@@ -127,6 +111,33 @@ pub fn SelectField(
                         .collect_view()
                 }}
             </select>
+        }
+    })
+}
+
+/// The frame of a control with the id `id`: the label, the control (`control` is given
+/// its `aria-describedby`), the hint and the error.
+fn field_frame<V: IntoView + 'static>(
+    id: &'static str,
+    label: &'static str,
+    hint: Option<&'static str>,
+    error: Signal<Option<String>>,
+    control: impl FnOnce(Signal<Option<String>>) -> V,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let control = control(described_by(
+        hint.is_some(),
+        hint_id.clone(),
+        error_id.clone(),
+        error,
+    ));
+    view! {
+        <div class="field" class:field-invalid=move || error.with(Option::is_some)>
+            <label class="field-label" for=id>
+                {label}
+            </label>
+            {control}
             {hint.map(|hint| view! { <p class="field-hint" id=hint_id>{hint}</p> })}
             <p class="field-error" id=error_id aria-live="polite">
                 {move || error.get()}
@@ -141,8 +152,8 @@ fn described_by(
     hint_id: String,
     error_id: String,
     error: Signal<Option<String>>,
-) -> impl Fn() -> Option<String> + Send + Sync + 'static {
-    move || {
+) -> Signal<Option<String>> {
+    Signal::derive(move || {
         let mut ids = Vec::new();
         if has_hint {
             ids.push(hint_id.clone());
@@ -151,5 +162,5 @@ fn described_by(
             ids.push(error_id.clone());
         }
         (!ids.is_empty()).then(|| ids.join(" "))
-    }
+    })
 }

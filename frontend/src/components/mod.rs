@@ -1,5 +1,6 @@
 //! Shared widgets: small, styled by `style/main.css`, used by the pages.
 
+mod auth_card;
 mod badge;
 mod button;
 mod card;
@@ -9,9 +10,11 @@ mod day_picker;
 mod dialog;
 mod error_card;
 mod form_field;
+mod secret_dialog;
 mod skeleton;
 mod toast;
 
+pub use auth_card::{AuthCard, AuthForm, AuthHeader, AuthSwitch};
 pub use badge::{Badge, BadgeTone};
 pub use button::{Button, ButtonVariant};
 pub use card::{Card, CardActions};
@@ -21,5 +24,6 @@ pub use day_picker::DayPicker;
 pub use dialog::{ConfirmDialog, Confirmation, Dialog, FormFooter, FormMessage};
 pub use error_card::ErrorCard;
 pub use form_field::{FormField, SelectField, SelectOption};
+pub use secret_dialog::SecretDialog;
 pub use skeleton::Skeleton;
 pub use toast::{ToastProvider, Toasts, use_toasts};

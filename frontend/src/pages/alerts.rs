@@ -3,7 +3,6 @@
 //! (in the app, by email), with a test alert to check.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use pulse_shared::alerts::{
     Alert, AlertKind, AlertPreference, AlertPreferences, AlertQuery, Severity,
 };
@@ -16,6 +15,7 @@ use crate::components::{
 };
 use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::format;
+use crate::forms::task;
 use crate::live_alerts::use_live_alerts;
 use crate::session::use_session;
 
@@ -55,19 +55,17 @@ pub fn Alerts() -> impl IntoView {
             None => list.reload(),
         }
     });
-
-    let marking_all = RwSignal::new(false);
+    let mark_all_read = task(move |()| async move {
+        match live.mark_all_read().await {
+            Ok(0) => toasts.info("Every alert was already read."),
+            Ok(1) => toasts.success("1 alert marked read"),
+            Ok(marked) => toasts.success(format!("{marked} alerts marked read")),
+            Err(error) => toasts.error(format!("Could not mark the alerts read: {error}")),
+        }
+    });
+    let marking_all = mark_all_read.pending();
     let mark_all = move |_| {
-        marking_all.set(true);
-        spawn_local(async move {
-            match live.mark_all_read().await {
-                Ok(0) => toasts.info("Every alert was already read."),
-                Ok(1) => toasts.success("1 alert marked read"),
-                Ok(marked) => toasts.success(format!("{marked} alerts marked read")),
-                Err(error) => toasts.error(format!("Could not mark the alerts read: {error}")),
-            }
-            let _ = marking_all.try_set(false);
-        });
+        mark_all_read.dispatch_local(());
     };
 
     view! {
@@ -408,39 +406,34 @@ fn PreferencesForm(saved: AlertPreferences) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let draft = RwSignal::new(complete(&saved));
-    let saving = RwSignal::new(false);
-    let testing = RwSignal::new(false);
+    let store = task(move |request: AlertPreferences| async move {
+        match api::save_alert_preferences(session, &request).await {
+            Ok(stored) => {
+                draft.set(complete(&stored));
+                toasts.success("Notification preferences saved");
+            }
+            Err(error) => toasts.error(format!("Could not save the preferences: {error}")),
+        }
+    });
+    let saving = store.pending();
     let save = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         if saving.get_untracked() {
             return;
         }
-        let request = AlertPreferences {
+        store.dispatch_local(AlertPreferences {
             items: draft.get_untracked(),
-        };
-        saving.set(true);
-        spawn_local(async move {
-            match api::save_alert_preferences(session, &request).await {
-                Ok(stored) => {
-                    draft.set(complete(&stored));
-                    toasts.success("Notification preferences saved");
-                }
-                Err(error) => toasts.error(format!("Could not save the preferences: {error}")),
-            }
-            let _ = saving.try_set(false);
         });
     };
+    let send_test_alert = task(move |()| async move {
+        match api::send_test_alert(session).await {
+            Ok(()) => toasts.success("Test alert sent: it shows up under the bell in a moment."),
+            Err(error) => toasts.error(format!("Could not send a test alert: {error}")),
+        }
+    });
+    let testing = send_test_alert.pending();
     let send_test = move |_| {
-        testing.set(true);
-        spawn_local(async move {
-            match api::send_test_alert(session).await {
-                Ok(()) => {
-                    toasts.success("Test alert sent: it shows up under the bell in a moment.")
-                }
-                Err(error) => toasts.error(format!("Could not send a test alert: {error}")),
-            }
-            let _ = testing.try_set(false);
-        });
+        send_test_alert.dispatch_local(());
     };
     let checkbox = move |kind: AlertKind, channel: Channel| {
         let checked = move || {

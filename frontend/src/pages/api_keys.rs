@@ -9,7 +9,7 @@ use pulse_shared::validate;
 use crate::api;
 use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, ConfirmDialog, Confirmation,
-    CopyField, DataTable, Dialog, Empty, ErrorCard, FormField, FormFooter, FormMessage,
+    CopyField, DataTable, Empty, ErrorCard, FormField, FormFooter, FormMessage, SecretDialog,
     SelectField, Skeleton, use_toasts,
 };
 use crate::format;
@@ -164,61 +164,40 @@ fn key_row(key: ApiKey, on_revoke: Callback<ApiKey>) -> impl IntoView {
 /// Name and role; then the secret, once.
 #[component]
 fn CreateKeyDialog(open: RwSignal<bool>, on_created: Callback<()>) -> impl IntoView {
-    let created = RwSignal::new(None::<ApiKeyCreatedResponse>);
-    Effect::new(move || {
-        if open.get() {
-            created.set(None);
-        }
-    });
-    let title = Signal::derive(move || {
-        if created.with(Option::is_some) {
-            "Copy your new key".to_owned()
-        } else {
-            "New API key".to_owned()
-        }
-    });
     view! {
-        <Dialog open=open title=title>
-            {move || match created.get() {
-                None => {
-                    view! {
-                        <CreateKeyForm
-                            close=Callback::new(move |()| open.set(false))
-                            on_created=Callback::new(move |response| {
-                                created.set(Some(response));
-                                on_created.run(());
-                            })
-                        />
-                    }
-                        .into_any()
+        <SecretDialog
+            open=open
+            form_title="New API key"
+            secret_title="Copy your new key"
+            form={move |shown: Callback<ApiKeyCreatedResponse>| {
+                view! {
+                    <CreateKeyForm
+                        close=Callback::new(move |()| open.set(false))
+                        on_created=shown
+                    />
                 }
-                Some(response) => {
-                    view! {
-                        <div class="dialog-body">
-                            <div class="notice notice-warning" role="note">
-                                <strong>"This is the only time the secret is shown."</strong>
-                                " Store it somewhere safe now; if it is lost, revoke the key and make a new one."
-                            </div>
-                            <CopyField
-                                id="api-key-secret"
-                                label="Secret"
-                                value=response.secret.clone()
-                                testid="api-key-secret"
-                            />
-                            <p class="field-hint">
-                                "Send it as " <code>"Authorization: Bearer <secret>"</code> "."
-                            </p>
-                        </div>
-                        <footer class="dialog-footer">
-                            <Button on_click=move |_| open.set(false) {..} data-testid="api-key-done">
-                                "I have stored it"
-                            </Button>
-                        </footer>
-                    }
-                        .into_any()
-                }
+                .into_any()
             }}
-        </Dialog>
+            on_created=move |_| on_created.run(())
+            warning="This is the only time the secret is shown."
+            advice=" Store it somewhere safe now; if it is lost, revoke the key and make a new one."
+            secret={|response: ApiKeyCreatedResponse| {
+                view! {
+                    <CopyField
+                        id="api-key-secret"
+                        label="Secret"
+                        value=response.secret
+                        testid="api-key-secret"
+                    />
+                    <p class="field-hint">
+                        "Send it as " <code>"Authorization: Bearer <secret>"</code> "."
+                    </p>
+                }
+                .into_any()
+            }}
+            done_label="I have stored it"
+            done_testid="api-key-done"
+        />
     }
 }
 

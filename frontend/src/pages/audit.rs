@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use pulse_shared::audit::{
     ActorKind, AuditAction, AuditEvent, AuditQuery, AuditVerifyResponse, TargetKind,
 };
@@ -20,7 +19,7 @@ use crate::components::{
 };
 use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::format;
-use crate::forms::FormErrors;
+use crate::forms::{FormErrors, task};
 use crate::session::use_session;
 
 /// How many events one "Load more" brings.
@@ -80,12 +79,9 @@ pub fn Audit() -> impl IntoView {
             .map(|person| (person.id.0.to_string(), person.name))
             .collect::<Vec<SelectOption>>()
     });
-
-    let exporting = RwSignal::new(false);
-    let export = move |_| {
-        exporting.set(true);
+    let export_csv = task(move |()| {
         let filter = applied.get_untracked();
-        spawn_local(async move {
+        async move {
             let result = api::audit_csv(session, &filter).await;
             match result {
                 Ok(csv) => {
@@ -101,8 +97,11 @@ pub fn Audit() -> impl IntoView {
                 }
                 Err(error) => toasts.error(format!("Could not export: {error}")),
             }
-            let _ = exporting.try_set(false);
-        });
+        }
+    });
+    let exporting = export_csv.pending();
+    let export = move |_| {
+        export_csv.dispatch_local(());
     };
 
     view! {

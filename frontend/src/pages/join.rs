@@ -2,16 +2,15 @@
 //! travels in the URL fragment, so it never reaches server logs or the `Referer` header.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 use pulse_shared::people::{AcceptInvitationRequest, InvitationPreview};
 use pulse_shared::validate;
 
 use crate::api::{self, ApiError};
 use crate::browser;
-use crate::components::{Badge, BadgeTone, Button, FormField, FormMessage, Skeleton, use_toasts};
-use crate::forms::{FormErrors, submission};
-use crate::session::use_session;
+use crate::components::{
+    AuthCard, AuthForm, AuthHeader, AuthSwitch, Badge, BadgeTone, FormField, Skeleton,
+};
+use crate::forms::FormErrors;
 
 /// The longest person name (the server's limit).
 const MAX_NAME: usize = 120;
@@ -30,27 +29,23 @@ pub fn Join() -> impl IntoView {
     });
 
     view! {
-        <div class="page page-auth" data-page="join">
-            <div class="auth-card card">
-                <Suspense fallback=|| {
-                    view! {
-                        <header class="auth-header">
-                            <h1 class="page-title">"Join your team"</h1>
-                        </header>
-                        <Skeleton lines=4 />
-                    }
-                }>
-                    {move || Suspend::new(async move {
-                        match preview.await {
-                            Ok(preview) => {
-                                view! { <JoinForm preview=preview token=token.get_value() /> }.into_any()
-                            }
-                            Err(error) => invalid_link(error).into_any(),
+        <AuthCard page="join">
+            <Suspense fallback=|| {
+                view! {
+                    <AuthHeader title="Join your team" />
+                    <Skeleton lines=4 />
+                }
+            }>
+                {move || Suspend::new(async move {
+                    match preview.await {
+                        Ok(preview) => {
+                            view! { <JoinForm preview=preview token=token.get_value() /> }.into_any()
                         }
-                    })}
-                </Suspense>
-            </div>
-        </div>
+                        Err(error) => invalid_link(error).into_any(),
+                    }
+                })}
+            </Suspense>
+        </AuthCard>
     }
 }
 
@@ -64,47 +59,32 @@ fn invalid_link(error: Option<ApiError>) -> impl IntoView {
         Some(error) => error.to_string(),
     };
     view! {
-        <header class="auth-header">
-            <h1 class="page-title">"This invitation cannot be used"</h1>
-        </header>
+        <AuthHeader title="This invitation cannot be used" />
         <p class="form-message" role="alert">
             {message}
         </p>
-        <p class="auth-switch">
-            "Already have an account? " <A href="/login">"Sign in"</A>
-        </p>
+        <AuthSwitch prompt="Already have an account? " href="/login" link="Sign in" />
     }
 }
 
 /// The company, e-mail and role of the invitation, and the name + password form.
 #[component]
 fn JoinForm(preview: InvitationPreview, token: String) -> impl IntoView {
-    let session = use_session();
-    let toasts = use_toasts();
-    let navigate = use_navigate();
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let token = StoredValue::new(token);
-    let join = submission(
+    let join = super::link_submission(
         errors,
         &["name", "password"],
+        None,
         |request: AcceptInvitationRequest| async move { api::accept_invitation(&request).await },
-        move |response| {
-            let company = response.me.company.name.clone();
-            api::start_session(session, response);
-            toasts.success(format!("Welcome to {company}!"));
-            super::leave_link_page(navigate.clone());
-        },
+        |response| format!("Welcome to {}!", response.me.company.name),
     );
     let busy = join.pending();
     let company = preview.company_name.clone();
 
-    let submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
+    let submit = move || {
         errors.clear();
         let checks = [
             errors.check("name", validate::name(&name.get_untracked(), MAX_NAME)),
@@ -142,8 +122,7 @@ fn JoinForm(preview: InvitationPreview, token: String) -> impl IntoView {
                 </dd>
             </div>
         </dl>
-        <form class="form" on:submit=submit novalidate=true>
-            <FormMessage error=errors.general() />
+        <AuthForm errors=errors busy=busy on_submit=submit label="Join">
             <FormField
                 id="join-name"
                 name="name"
@@ -165,9 +144,6 @@ fn JoinForm(preview: InvitationPreview, token: String) -> impl IntoView {
                 error=errors.of("password")
                 required=true
             />
-            <Button submit=true loading={busy} {..} class:btn-block=true>
-                "Join"
-            </Button>
-        </form>
+        </AuthForm>
     }
 }

@@ -8,7 +8,7 @@ use pulse_shared::auth::LoginRequest;
 use pulse_shared::validate;
 
 use crate::api;
-use crate::components::{Button, FormField, FormMessage};
+use crate::components::{AuthCard, AuthForm, AuthHeader, AuthSwitch, FormField};
 use crate::forms::{FormErrors, submission};
 use crate::session::{Phase, use_session};
 
@@ -54,11 +54,7 @@ pub fn Login() -> impl IntoView {
         errors.set_general("Your session has ended. Sign in again to continue.");
     }
 
-    let submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
+    let submit = move || {
         errors.clear();
         let mut ok = errors.check("email", validate::email(&email.get_untracked()));
         if password.with_untracked(String::is_empty) {
@@ -76,46 +72,35 @@ pub fn Login() -> impl IntoView {
     };
 
     view! {
-        <div class="page page-auth" data-page="login">
-            <div class="auth-card card">
-                <header class="auth-header">
-                    <h1 class="page-title">"Sign in to Pulse"</h1>
-                    <p class="page-lede">"Welcome back."</p>
-                </header>
-                <form class="form" on:submit=submit novalidate=true>
-                    <FormMessage error=errors.general() />
-                    <FormField
-                        id="login-email"
-                        name="email"
-                        label="E-mail address"
-                        input_type="email"
-                        autocomplete="username"
-                        value=email
-                        error=errors.of("email")
-                        required=true
-                        autofocus=true
-                    />
-                    <FormField
-                        id="login-password"
-                        name="password"
-                        label="Password"
-                        input_type="password"
-                        autocomplete="current-password"
-                        value=password
-                        error=errors.of("password")
-                        required=true
-                    />
-                    <Button submit=true loading={busy} {..} class:btn-block=true>
-                        "Sign in"
-                    </Button>
-                </form>
-                <p class="auth-switch">
-                    <A href="/forgot" {..} data-testid="forgot-password">"Forgot your password?"</A>
-                </p>
-                <p class="auth-switch">
-                    "New to Pulse? " <A href="/signup">"Create a company"</A>
-                </p>
-            </div>
-        </div>
+        <AuthCard page="login">
+            <AuthHeader title="Sign in to Pulse" lede="Welcome back." />
+            <AuthForm errors=errors busy=busy on_submit=submit label="Sign in">
+                <FormField
+                    id="login-email"
+                    name="email"
+                    label="E-mail address"
+                    input_type="email"
+                    autocomplete="username"
+                    value=email
+                    error=errors.of("email")
+                    required=true
+                    autofocus=true
+                />
+                <FormField
+                    id="login-password"
+                    name="password"
+                    label="Password"
+                    input_type="password"
+                    autocomplete="current-password"
+                    value=password
+                    error=errors.of("password")
+                    required=true
+                />
+            </AuthForm>
+            <p class="auth-switch">
+                <A href="/forgot" {..} data-testid="forgot-password">"Forgot your password?"</A>
+            </p>
+            <AuthSwitch prompt="New to Pulse? " href="/signup" link="Create a company" />
+        </AuthCard>
     }
 }

@@ -4,14 +4,12 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 use pulse_shared::auth::PasswordResetConfirm;
 use pulse_shared::validate;
 
 use crate::api;
-use crate::components::{Button, FormField, FormMessage, use_toasts};
+use crate::components::{AuthCard, AuthForm, AuthHeader, AuthSwitch, FormField};
 use crate::forms::{FormErrors, submission};
-use crate::session::use_session;
 
 /// Asks for a reset link; says the same whether the address has an account or not.
 #[component]
@@ -32,11 +30,7 @@ pub fn ForgotPassword() -> impl IntoView {
     );
     let busy = send.pending();
 
-    let submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
+    let submit = move || {
         errors.clear();
         let address = email.get_untracked().trim().to_owned();
         if !errors.check("email", validate::email(&address)) {
@@ -46,46 +40,35 @@ pub fn ForgotPassword() -> impl IntoView {
     };
 
     view! {
-        <div class="page page-auth" data-page="forgot">
-            <div class="auth-card card">
-                <header class="auth-header">
-                    <h1 class="page-title">"Reset your password"</h1>
-                    <p class="page-lede">"We will send a link to choose a new one."</p>
-                </header>
-                <Show
-                    when=move || sent_to.get().is_some()
-                    fallback=move || {
-                        view! {
-                            <form class="form" on:submit=submit novalidate=true>
-                                <FormMessage error=errors.general() />
-                                <FormField
-                                    id="forgot-email"
-                                    name="email"
-                                    label="E-mail address"
-                                    input_type="email"
-                                    autocomplete="username"
-                                    value=email
-                                    error=errors.of("email")
-                                    required=true
-                                    autofocus=true
-                                />
-                                <Button submit=true loading={busy} {..} class:btn-block=true>
-                                    "Send the link"
-                                </Button>
-                            </form>
-                        }
+        <AuthCard page="forgot">
+            <AuthHeader title="Reset your password" lede="We will send a link to choose a new one." />
+            <Show
+                when=move || sent_to.get().is_some()
+                fallback=move || {
+                    view! {
+                        <AuthForm errors=errors busy=busy on_submit=submit label="Send the link">
+                            <FormField
+                                id="forgot-email"
+                                name="email"
+                                label="E-mail address"
+                                input_type="email"
+                                autocomplete="username"
+                                value=email
+                                error=errors.of("email")
+                                required=true
+                                autofocus=true
+                            />
+                        </AuthForm>
                     }
-                >
-                    <p class="form-message form-message-success" role="status" data-testid="reset-sent">
-                        "If " <strong>{move || sent_to.get().unwrap_or_default()}</strong>
-                        " has a Pulse account, a link to reset its password is on its way. It works once, for 30 minutes."
-                    </p>
-                </Show>
-                <p class="auth-switch">
-                    "Remembered it? " <A href="/login">"Sign in"</A>
+                }
+            >
+                <p class="form-message form-message-success" role="status" data-testid="reset-sent">
+                    "If " <strong>{move || sent_to.get().unwrap_or_default()}</strong>
+                    " has a Pulse account, a link to reset its password is on its way. It works once, for 30 minutes."
                 </p>
-            </div>
-        </div>
+            </Show>
+            <AuthSwitch prompt="Remembered it? " href="/login" link="Sign in" />
+        </AuthCard>
     }
 }
 
@@ -93,37 +76,21 @@ pub fn ForgotPassword() -> impl IntoView {
 #[component]
 pub fn ResetPassword() -> impl IntoView {
     super::set_title("Choose a new password");
-    let session = use_session();
-    let toasts = use_toasts();
-    let navigate = use_navigate();
     let password = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let token = super::link_secret(errors);
-    // A 404 is an answer of its own: the link is spent.
-    let reset = Action::new_local(move |request: &PasswordResetConfirm| {
-        let request = request.clone();
-        let navigate = navigate.clone();
-        async move {
-            match api::confirm_password_reset(&request).await {
-                Ok(response) => {
-                    api::start_session(session, response);
-                    toasts.success("Your password is changed; other sessions are signed out.");
-                    super::leave_link_page(navigate);
-                }
-                Err(error) if error.status() == Some(404) => errors.set_general(
-                    "This link no longer works: it was used, or is over 30 minutes old, or a newer one was sent. Ask for a new one.",
-                ),
-                Err(error) => errors.show(&error, &["password"]),
-            }
-        }
-    });
+    let reset = super::link_submission(
+        errors,
+        &["password"],
+        Some(
+            "This link no longer works: it was used, or is over 30 minutes old, or a newer one was sent. Ask for a new one.",
+        ),
+        |request: PasswordResetConfirm| async move { api::confirm_password_reset(&request).await },
+        |_| "Your password is changed; other sessions are signed out.".to_owned(),
+    );
     let busy = reset.pending();
 
-    let submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
+    let submit = move || {
         errors.clear();
         if !errors.check("password", validate::password(&password.get_untracked())) {
             return;
@@ -136,34 +103,28 @@ pub fn ResetPassword() -> impl IntoView {
     };
 
     view! {
-        <div class="page page-auth" data-page="reset">
-            <div class="auth-card card">
-                <header class="auth-header">
-                    <h1 class="page-title">"Choose a new password"</h1>
-                    <p class="page-lede">"Every other session of your account will be signed out."</p>
-                </header>
-                <form class="form" on:submit=submit novalidate=true>
-                    <FormMessage error=errors.general() />
-                    <FormField
-                        id="reset-password"
-                        name="password"
-                        label="New password"
-                        input_type="password"
-                        autocomplete="new-password"
-                        hint="At least 10 characters."
-                        value=password
-                        error=errors.of("password")
-                        required=true
-                        autofocus=true
-                    />
-                    <Button submit=true loading={busy} {..} class:btn-block=true>
-                        "Change the password"
-                    </Button>
-                </form>
-                <p class="auth-switch">
-                    <A href="/forgot">"Ask for a new link"</A>
-                </p>
-            </div>
-        </div>
+        <AuthCard page="reset">
+            <AuthHeader
+                title="Choose a new password"
+                lede="Every other session of your account will be signed out."
+            />
+            <AuthForm errors=errors busy=busy on_submit=submit label="Change the password">
+                <FormField
+                    id="reset-password"
+                    name="password"
+                    label="New password"
+                    input_type="password"
+                    autocomplete="new-password"
+                    hint="At least 10 characters."
+                    value=password
+                    error=errors.of("password")
+                    required=true
+                    autofocus=true
+                />
+            </AuthForm>
+            <p class="auth-switch">
+                <A href="/forgot">"Ask for a new link"</A>
+            </p>
+        </AuthCard>
     }
 }

@@ -5,15 +5,15 @@
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use leptos::prelude::*;
-use pulse_shared::access::Action;
 use pulse_shared::activity::{AppUsage, SessionSummary, WorkSession};
 use pulse_shared::ids::{TeamId, UserId};
 use pulse_shared::people::Person;
 
+use super::person_day::{PersonDay, PersonDayHeader};
 use crate::api::{self, ApiError};
 use crate::browser;
 use crate::components::{
-    Button, ButtonVariant, Card, CardActions, DataTable, DayPicker, Empty, ErrorCard, SelectField,
+    Button, ButtonVariant, Card, CardActions, DataTable, Empty, ErrorCard, SelectField,
     SelectOption, Skeleton,
 };
 use crate::days;
@@ -28,36 +28,21 @@ const REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
 pub fn Sessions() -> impl IntoView {
     super::set_title("Sessions");
     let session = use_session();
-    let sees_others = Memo::new(move |_| session.reaches_others(Action::ReadActivity));
-    let (person, day) = super::person_and_day();
-    let people = LocalResource::new(move || async move {
-        if sees_others.get() {
-            api::everyone(session).await
-        } else {
-            Ok(Vec::new())
-        }
-    });
-    let people_list = Signal::derive(move || people.get().and_then(Result::ok).unwrap_or_default());
-    let me = Memo::new(move |_| session.me().map(|me| me.user));
-    let options =
-        Signal::derive(move || super::person_options(&people_list.get(), me.get().as_ref()));
-    let chosen: Memo<Option<UserId>> = Memo::new(move |_| person.get().parse().ok());
-    let name = Memo::new(move |_| match chosen.get() {
-        None => me.get().map(|me| me.name).unwrap_or_default(),
-        Some(id) => people_list.with(|people| {
-            people
-                .iter()
-                .find(|person| person.id == id)
-                .map(|person| person.name.clone())
-                .unwrap_or_default()
-        }),
-    });
+    let chooser = PersonDay::new();
+    let PersonDay {
+        sees_others,
+        person,
+        day,
+        chosen,
+        name,
+        people,
+        ..
+    } = chooser;
     let sessions = LocalResource::new(move || {
         let (from, to) = days::bounds(day.get());
         let user = chosen.get();
         async move { api::work_sessions(session, from, to, user).await }
     });
-    let zone = move || days::zone_name(days::offset_at(days::start(day.get())));
     // Today is still being recorded: look again every minute while the page is seen.
     let refresh = RwSignal::new(0_u32);
     let tick = set_interval_with_handle(
@@ -78,22 +63,14 @@ pub fn Sessions() -> impl IntoView {
 
     view! {
         <div class="page" data-page="sessions">
-            <header class="page-header">
-                <div>
-                    <h1 class="page-title">"Sessions"</h1>
-                    <p class="page-lede">
-                        "When work happened, day by day. Times are in your time zone ("
-                        {zone}
-                        ")."
-                    </p>
-                </div>
-            </header>
-            <div class="day-toolbar" data-testid="sessions-toolbar">
-                <Show when=move || sees_others.get()>
-                    <SelectField id="sessions-person" name="person" label="Employee" value=person options=options />
-                </Show>
-                <DayPicker id="sessions-day" day=day />
-            </div>
+            <PersonDayHeader
+                chooser=chooser
+                title="Sessions"
+                lede="When work happened, day by day."
+                testid="sessions-toolbar"
+                person_id="sessions-person"
+                day_id="sessions-day"
+            />
             <Transition fallback=|| view! { <Card title="Sessions"><Skeleton lines=5 /></Card> }>
                 {move || Suspend::new(async move {
                     let title = name.get();
@@ -125,7 +102,7 @@ pub fn Sessions() -> impl IntoView {
                 })}
             </Transition>
             <Show when=move || sees_others.get()>
-                <TeamCard day=day person=person people=people_list refresh=refresh />
+                <TeamCard day=day person=person people=people refresh=refresh />
             </Show>
         </div>
     }

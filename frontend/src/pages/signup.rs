@@ -3,15 +3,12 @@
 //! fragment, so it never reaches server logs or the `Referer` header.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 use pulse_shared::auth::{SignupPending, SignupRequest};
 use pulse_shared::validate;
 
 use crate::api;
-use crate::components::{Button, FormField, FormMessage, use_toasts};
+use crate::components::{AuthCard, AuthForm, AuthHeader, AuthSwitch, FormField, FormMessage};
 use crate::forms::{FormErrors, submission};
-use crate::session::use_session;
 
 /// The longest company or person name (the server's limit).
 const MAX_NAME: usize = 120;
@@ -60,98 +57,83 @@ pub fn Signup() -> impl IntoView {
         };
         sign_up.dispatch_local(request);
     };
-    let submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        send_link();
-    };
     let sent_to = move || sent.with(|sent| sent.as_ref().map(|s| s.email.clone()));
 
     view! {
-        <div class="page page-auth" data-page="signup">
-            <div class="auth-card card">
-                <header class="auth-header">
-                    <h1 class="page-title">"Create your company"</h1>
-                    <p class="page-lede">"You will be its owner; invite your team next."</p>
-                </header>
-                <Show
-                    when=move || sent.with(Option::is_some)
-                    fallback=move || {
-                        view! {
-                            <form class="form" on:submit=submit novalidate=true>
-                                <FormMessage error=errors.general() />
-                                <FormField
-                                    id="signup-company"
-                                    name="company_name"
-                                    label="Company name"
-                                    autocomplete="organization"
-                                    value=company_name
-                                    error=errors.of("company_name")
-                                    required=true
-                                    autofocus=true
-                                />
-                                <FormField
-                                    id="signup-name"
-                                    name="name"
-                                    label="Your name"
-                                    autocomplete="name"
-                                    value=name
-                                    error=errors.of("name")
-                                    required=true
-                                />
-                                <FormField
-                                    id="signup-email"
-                                    name="email"
-                                    label="Work e-mail address"
-                                    input_type="email"
-                                    autocomplete="username"
-                                    value=email
-                                    error=errors.of("email")
-                                    required=true
-                                />
-                                <FormField
-                                    id="signup-password"
-                                    name="password"
-                                    label="Password"
-                                    input_type="password"
-                                    autocomplete="new-password"
-                                    hint="At least 10 characters."
-                                    value=password
-                                    error=errors.of("password")
-                                    required=true
-                                />
-                                <Button submit=true loading={busy} {..} class:btn-block=true>
-                                    "Create company"
-                                </Button>
-                            </form>
-                        }
+        <AuthCard page="signup">
+            <AuthHeader title="Create your company" lede="You will be its owner; invite your team next." />
+            <Show
+                when=move || sent.with(Option::is_some)
+                fallback=move || {
+                    view! {
+                        <AuthForm errors=errors busy=busy on_submit=send_link label="Create company">
+                            <FormField
+                                id="signup-company"
+                                name="company_name"
+                                label="Company name"
+                                autocomplete="organization"
+                                value=company_name
+                                error=errors.of("company_name")
+                                required=true
+                                autofocus=true
+                            />
+                            <FormField
+                                id="signup-name"
+                                name="name"
+                                label="Your name"
+                                autocomplete="name"
+                                value=name
+                                error=errors.of("name")
+                                required=true
+                            />
+                            <FormField
+                                id="signup-email"
+                                name="email"
+                                label="Work e-mail address"
+                                input_type="email"
+                                autocomplete="username"
+                                value=email
+                                error=errors.of("email")
+                                required=true
+                            />
+                            <FormField
+                                id="signup-password"
+                                name="password"
+                                label="Password"
+                                input_type="password"
+                                autocomplete="new-password"
+                                hint="At least 10 characters."
+                                value=password
+                                error=errors.of("password")
+                                required=true
+                            />
+                        </AuthForm>
                     }
-                >
-                    <div class="form" data-testid="signup-sent">
-                        <FormMessage error=errors.general() />
-                        <p class="form-message form-message-success" role="status">
-                            "We sent a link to " <strong>{sent_to}</strong>
-                            ". Open it within 24 hours to confirm the address and create "
-                            <strong>{move || company_name.get()}</strong> "."
-                        </p>
-                        <p class="page-lede">
-                            "Nothing is created until then. No e-mail? Check the spam folder, or "
-                            <button
-                                type="button"
-                                class="btn-link"
-                                data-testid="signup-resend"
-                                on:click=move |_| send_link()
-                            >
-                                "send it again"
-                            </button>
-                            "."
-                        </p>
-                    </div>
-                </Show>
-                <p class="auth-switch">
-                    "Already use Pulse? " <A href="/login">"Sign in"</A>
-                </p>
-            </div>
-        </div>
+                }
+            >
+                <div class="form" data-testid="signup-sent">
+                    <FormMessage error=errors.general() />
+                    <p class="form-message form-message-success" role="status">
+                        "We sent a link to " <strong>{sent_to}</strong>
+                        ". Open it within 24 hours to confirm the address and create "
+                        <strong>{move || company_name.get()}</strong> "."
+                    </p>
+                    <p class="page-lede">
+                        "Nothing is created until then. No e-mail? Check the spam folder, or "
+                        <button
+                            type="button"
+                            class="btn-link"
+                            data-testid="signup-resend"
+                            on:click=move |_| send_link()
+                        >
+                            "send it again"
+                        </button>
+                        "."
+                    </p>
+                </div>
+            </Show>
+            <AuthSwitch prompt="Already use Pulse? " href="/login" link="Sign in" />
+        </AuthCard>
     }
 }
 
@@ -160,35 +142,21 @@ pub fn Signup() -> impl IntoView {
 #[component]
 pub fn VerifySignup() -> impl IntoView {
     super::set_title("Confirm your address");
-    let session = use_session();
-    let toasts = use_toasts();
-    let navigate = use_navigate();
     let errors = FormErrors::new();
     let token = super::link_secret(errors);
-    // A 404 is an answer of its own: the link is spent.
-    let verify = Action::new_local(move |token: &String| {
-        let token = token.clone();
-        let navigate = navigate.clone();
-        async move {
-            match api::verify_signup(&token).await {
-                Ok(response) => {
-                    let company = response.me.company.name.clone();
-                    api::start_session(session, response);
-                    toasts.success(format!("Welcome to Pulse, {company}!"));
-                    super::leave_link_page(navigate);
-                }
-                Err(error) if error.status() == Some(404) => errors.set_general(
-                    "This link no longer works: it was used already, or is over 24 hours old. Sign in if you used it, or sign up again.",
-                ),
-                Err(error) => errors.show(&error, &[]),
-            }
-        }
-    });
+    let verify = super::link_submission(
+        errors,
+        &[],
+        Some(
+            "This link no longer works: it was used already, or is over 24 hours old. Sign in if you used it, or sign up again.",
+        ),
+        |token: String| async move { api::verify_signup(&token).await },
+        |response| format!("Welcome to Pulse, {}!", response.me.company.name),
+    );
     let busy = verify.pending();
 
-    let submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        if busy.get_untracked() || token.with_value(String::is_empty) {
+    let submit = move || {
+        if token.with_value(String::is_empty) {
             return;
         }
         errors.clear();
@@ -196,24 +164,13 @@ pub fn VerifySignup() -> impl IntoView {
     };
 
     view! {
-        <div class="page page-auth" data-page="verify">
-            <div class="auth-card card">
-                <header class="auth-header">
-                    <h1 class="page-title">"Confirm your address"</h1>
-                    <p class="page-lede">
-                        "Your address is proven by this link. Create the company to start; you will be its owner."
-                    </p>
-                </header>
-                <form class="form" on:submit=submit novalidate=true>
-                    <FormMessage error=errors.general() />
-                    <Button submit=true loading={busy} {..} class:btn-block=true>
-                        "Create my company"
-                    </Button>
-                </form>
-                <p class="auth-switch">
-                    "Already used it? " <A href="/login">"Sign in"</A>
-                </p>
-            </div>
-        </div>
+        <AuthCard page="verify">
+            <AuthHeader
+                title="Confirm your address"
+                lede="Your address is proven by this link. Create the company to start; you will be its owner."
+            />
+            <AuthForm errors=errors busy=busy on_submit=submit label="Create my company" />
+            <AuthSwitch prompt="Already used it? " href="/login" link="Sign in" />
+        </AuthCard>
     }
 }

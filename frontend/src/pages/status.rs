@@ -1,7 +1,6 @@
 //! System status (`/status`): the health of each part of the service and the applied migrations.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use pulse_shared::system::{ComponentStatus, Health, MigrationInfo, SystemStatusResponse};
 
 use crate::api;
@@ -10,6 +9,7 @@ use crate::components::{
     FormField, Skeleton, use_toasts,
 };
 use crate::format;
+use crate::forms::task;
 use crate::session::use_session;
 
 /// The status page. "Refresh" refetches in place (the page stays, the button spins) and
@@ -20,26 +20,25 @@ pub fn Status() -> impl IntoView {
     let toasts = use_toasts();
     let session = use_session();
     let status = LocalResource::new(move || api::system_status(session));
-    let refreshing = RwSignal::new(false);
     // Set by the Transition while the resource (re)loads, e.g. after "Retry".
     let pending = RwSignal::new(false);
     // Lives here, not in the table card, so a refresh keeps what was typed.
     let filter = RwSignal::new(String::new());
 
+    let fetch_again = task(move |()| async move {
+        let result = api::system_status(session).await;
+        match &result {
+            Ok(_) => toasts.success("Status refreshed"),
+            Err(error) => toasts.error(format!("Could not refresh: {error}")),
+        }
+        // Keep showing the last good answer when a refresh fails; the toast says why.
+        if result.is_ok() || status.with_untracked(|current| !matches!(current, Some(Ok(_)))) {
+            status.set(Some(result));
+        }
+    });
+    let refreshing = fetch_again.pending();
     let refresh = move |_| {
-        refreshing.set(true);
-        spawn_local(async move {
-            let result = api::system_status(session).await;
-            match &result {
-                Ok(_) => toasts.success("Status refreshed"),
-                Err(error) => toasts.error(format!("Could not refresh: {error}")),
-            }
-            // Keep showing the last good answer when a refresh fails; the toast says why.
-            if result.is_ok() || status.with_untracked(|current| !matches!(current, Some(Ok(_)))) {
-                status.set(Some(result));
-            }
-            refreshing.set(false);
-        });
+        fetch_again.dispatch_local(());
     };
 
     view! {

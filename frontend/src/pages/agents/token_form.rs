@@ -10,9 +10,7 @@ use pulse_shared::validate;
 
 use super::MAX_TOKEN_NAME;
 use crate::api;
-use crate::components::{
-    Button, CopyField, Dialog, FormField, FormFooter, FormMessage, SelectField,
-};
+use crate::components::{CopyField, FormField, FormFooter, FormMessage, SecretDialog, SelectField};
 use crate::forms::{FormErrors, submission};
 use crate::session::use_session;
 
@@ -23,76 +21,57 @@ pub(super) fn CreateTokenDialog(
     #[prop(into)] people: Signal<Vec<Person>>,
     on_created: Callback<()>,
 ) -> impl IntoView {
-    let created = RwSignal::new(None::<EnrollmentTokenCreated>);
-    Effect::new(move || {
-        if open.get() {
-            created.set(None);
-        }
-    });
-    let title = Signal::derive(move || {
-        if created.with(Option::is_some) {
-            "Enroll a computer".to_owned()
-        } else {
-            "New enrollment token".to_owned()
-        }
-    });
     view! {
-        <Dialog open=open title={title} {..} data-testid="enrollment-dialog">
-            {move || match created.get() {
-                None => {
-                    view! {
-                        <CreateTokenForm
-                            people=people
-                            close=Callback::new(move |()| open.set(false))
-                            on_created=Callback::new(move |response| {
-                                created.set(Some(response));
-                                on_created.run(());
-                            })
-                        />
-                    }
-                        .into_any()
+        <SecretDialog
+            open=open
+            form_title="New enrollment token"
+            secret_title="Enroll a computer"
+            form={move |shown: Callback<EnrollmentTokenCreated>| {
+                view! {
+                    <CreateTokenForm
+                        people=people
+                        close=Callback::new(move |()| open.set(false))
+                        on_created=shown
+                    />
                 }
-                Some(response) => {
-                    let origin = window().location().origin().unwrap_or_default();
-                    let command = install_command(&origin, &response.secret);
-                    let named = response.token.user_id.is_some();
-                    view! {
-                        <div class="dialog-body">
-                            <div class="notice notice-warning" role="note">
-                                <strong>"This is the only time the token is shown."</strong>
-                                " Copy it now; if it is lost, revoke it and make a new one."
-                            </div>
-                            <CopyField
-                                id="enrollment-secret"
-                                label="Token"
-                                value=response.secret.clone()
-                                testid="enrollment-secret"
-                            />
-                            <CopyField
-                                id="enrollment-command"
-                                label="Install command"
-                                value=command
-                                testid="enrollment-command"
-                                wrap=true
-                            />
-                            <p class="field-hint">
-                                {if named {
-                                    "Run it on the computer once the Pulse agent is installed. The computer is enrolled for the employee the token names."
-                                } else {
-                                    "Run it on the computer once the Pulse agent is installed, adding --email and the address of the employee who uses the computer."
-                                }}
-                            </p>
-                        </div>
-                        <footer class="dialog-footer">
-                            <Button on_click=move |_| open.set(false) {..} data-testid="enrollment-done">
-                                "Done"
-                            </Button>
-                        </footer>
-                    }
-                        .into_any()
-                }
+                .into_any()
             }}
-        </Dialog>
+            on_created=move |_| on_created.run(())
+            warning="This is the only time the token is shown."
+            advice=" Copy it now; if it is lost, revoke it and make a new one."
+            secret={|response: EnrollmentTokenCreated| {
+                let origin = window().location().origin().unwrap_or_default();
+                let command = install_command(&origin, &response.secret);
+                let named = response.token.user_id.is_some();
+                view! {
+                    <CopyField
+                        id="enrollment-secret"
+                        label="Token"
+                        value=response.secret
+                        testid="enrollment-secret"
+                    />
+                    <CopyField
+                        id="enrollment-command"
+                        label="Install command"
+                        value=command
+                        testid="enrollment-command"
+                        wrap=true
+                    />
+                    <p class="field-hint">
+                        {if named {
+                            "Run it on the computer once the Pulse agent is installed. The computer is enrolled for the employee the token names."
+                        } else {
+                            "Run it on the computer once the Pulse agent is installed, adding --email and the address of the employee who uses the computer."
+                        }}
+                    </p>
+                }
+                .into_any()
+            }}
+            done_label="Done"
+            done_testid="enrollment-done"
+            {..}
+            data-testid="enrollment-dialog"
+        />
     }
 }
 

@@ -1,7 +1,6 @@
 //! Managing one person: role, team, deactivation and deletion.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use pulse_shared::access::{Action, Reach};
 use pulse_shared::ids::{TeamId, UserId};
 use pulse_shared::people::{Person, Role, UpdatePersonRequest, UserStatus};
@@ -12,7 +11,7 @@ use crate::api;
 use crate::components::{
     Button, ButtonVariant, ConfirmDialog, Dialog, FormFooter, FormMessage, SelectField, use_toasts,
 };
-use crate::forms::{FormErrors, submission};
+use crate::forms::{FormErrors, submission, task};
 use crate::session::use_session;
 
 /// Change a person's role or team, deactivate or reactivate them, delete them.
@@ -91,7 +90,6 @@ pub(super) fn ManageForm(
     let team_options = Signal::derive(move || team_options(&teams.get(), company_wide));
     let errors = FormErrors::new();
     let confirming_delete = RwSignal::new(false);
-    let deleting = RwSignal::new(false);
     let delete_error = RwSignal::new(None::<String>);
 
     // Sends a request; on success updates the row, closes and says what was done.
@@ -153,11 +151,10 @@ pub(super) fn ManageForm(
         );
     };
 
-    let delete = Callback::new(move |()| {
+    let delete_person = task(move |()| {
         let (id, name) = original.with_value(|person| (person.id, person.name.clone()));
-        deleting.set(true);
         delete_error.set(None);
-        spawn_local(async move {
+        async move {
             match api::delete_person(session, id).await {
                 Ok(()) => {
                     on_deleted.run(id);
@@ -167,8 +164,11 @@ pub(super) fn ManageForm(
                 }
                 Err(error) => delete_error.set(Some(error.to_string())),
             }
-            let _ = deleting.try_set(false);
-        });
+        }
+    });
+    let deleting = delete_person.pending();
+    let delete = Callback::new(move |()| {
+        delete_person.dispatch_local(());
     });
 
     let is_active = person.status == UserStatus::Active;

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use pulse_shared::access::Action;
 use pulse_shared::ids::{TeamId, UserId};
 use pulse_shared::people::{PeopleQuery, Person, UserStatus};
@@ -15,6 +14,7 @@ use crate::api;
 use crate::components::{Badge, BadgeTone, Button, ButtonVariant, DataTable, Empty, use_toasts};
 use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::format;
+use crate::forms::task;
 use crate::session::use_session;
 
 /// The loaded people and how to get more.
@@ -87,12 +87,10 @@ pub(super) fn person_row(
     let toasts = use_toasts();
     let team = person.team_id;
     let deleted_at = person.deleted_at;
-    let restoring = RwSignal::new(false);
     let (id, restored_name) = (person.id, StoredValue::new(person.name.clone()));
-    let restore = move |_| {
+    let restore_person = task(move |()| {
         let name = restored_name.get_value();
-        restoring.set(true);
-        spawn_local(async move {
+        async move {
             match api::restore_person(session, id).await {
                 Ok(_) => {
                     remove(list, id);
@@ -100,8 +98,11 @@ pub(super) fn person_row(
                 }
                 Err(error) => toasts.error(error.to_string()),
             }
-            let _ = restoring.try_set(false);
-        });
+        }
+    });
+    let restoring = restore_person.pending();
+    let restore = move |_| {
+        restore_person.dispatch_local(());
     };
     let restore_label = format!("Restore {}", person.name);
     let is_me = move || me.get() == Some(person.id);

@@ -14,6 +14,7 @@ use crate::browser;
 use crate::components::{Button, ButtonVariant, ConfirmDialog, Dialog, Skeleton, use_toasts};
 use crate::days;
 use crate::format;
+use crate::forms::task;
 use crate::session::use_session;
 
 /// The full image of the screenshot at `index` of `list`, with previous / next, its
@@ -96,15 +97,10 @@ pub(super) fn Lightbox(
     };
 
     let confirm_delete = RwSignal::new(false);
-    let deleting = RwSignal::new(false);
     let delete_error = RwSignal::new(None::<String>);
-    let delete = Callback::new(move |()| {
-        let Some(target) = shot.get_untracked() else {
-            return;
-        };
-        deleting.set(true);
+    let delete_shown = task(move |target: Screenshot| {
         delete_error.set(None);
-        spawn_local(async move {
+        async move {
             match api::delete_screenshot(session, target.id).await {
                 Ok(()) => {
                     confirm_delete.set(false);
@@ -123,8 +119,13 @@ pub(super) fn Lightbox(
                 }
                 Err(error) => delete_error.set(Some(error.to_string())),
             }
-            let _ = deleting.try_set(false);
-        });
+        }
+    });
+    let deleting = delete_shown.pending();
+    let delete = Callback::new(move |()| {
+        if let Some(target) = shot.get_untracked() {
+            delete_shown.dispatch_local(target);
+        }
     });
 
     let title = Signal::derive(move || {

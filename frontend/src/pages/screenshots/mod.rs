@@ -13,14 +13,14 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use pulse_shared::access::Action;
-use pulse_shared::ids::{ScreenshotId, UserId};
+use pulse_shared::ids::ScreenshotId;
 use pulse_shared::screenshots::{Screenshot, ScreenshotQuery};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
+use super::person_day::{PersonDay, PersonDayHeader};
 use crate::api::{self, ObjectUrl, Picture};
-use crate::components::{Badge, BadgeTone, DayPicker, SelectField};
+use crate::components::{Badge, BadgeTone};
 use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::days;
 use crate::session::use_session;
@@ -40,30 +40,10 @@ type ShotList = CursorList<Screenshot, ScreenshotQuery>;
 pub fn Screenshots() -> impl IntoView {
     super::set_title("Screenshots");
     let session = use_session();
-    let sees_others = Memo::new(move |_| session.reaches_others(Action::ReadActivity));
-    let (person, day) = super::person_and_day();
-    let people = LocalResource::new(move || async move {
-        if sees_others.get() {
-            api::everyone(session).await
-        } else {
-            Ok(Vec::new())
-        }
-    });
-    let people_list = Signal::derive(move || people.get().and_then(Result::ok).unwrap_or_default());
-    let me = Memo::new(move |_| session.me().map(|me| me.user));
-    let options =
-        Signal::derive(move || super::person_options(&people_list.get(), me.get().as_ref()));
-    let chosen: Memo<Option<UserId>> = Memo::new(move |_| person.get().parse().ok());
-    let name = Memo::new(move |_| match chosen.get() {
-        None => me.get().map(|me| me.name).unwrap_or_default(),
-        Some(id) => people_list.with(|people| {
-            people
-                .iter()
-                .find(|person| person.id == id)
-                .map(|person| person.name.clone())
-                .unwrap_or_default()
-        }),
-    });
+    let chooser = PersonDay::new();
+    let PersonDay {
+        day, chosen, name, ..
+    } = chooser;
     let list: ShotList = CursorList::new(session, "screenshots", |session, query| {
         Box::pin(async move { api::screenshots(session, &query).await })
     });
@@ -94,26 +74,17 @@ pub fn Screenshots() -> impl IntoView {
         }
     });
     let subtitle = move || days::long(day.get());
-    let zone = move || days::zone_name(days::offset_at(days::start(day.get())));
 
     view! {
         <div class="page" data-page="screenshots">
-            <header class="page-header">
-                <div>
-                    <h1 class="page-title">"Screenshots"</h1>
-                    <p class="page-lede">
-                        "What was on screen, where the policy asks for screenshots. Times are in your time zone ("
-                        {zone}
-                        ")."
-                    </p>
-                </div>
-            </header>
-            <div class="day-toolbar" data-testid="screenshots-toolbar">
-                <Show when=move || sees_others.get()>
-                    <SelectField id="screenshots-person" name="person" label="Employee" value=person options=options />
-                </Show>
-                <DayPicker id="screenshots-day" day=day />
-            </div>
+            <PersonDayHeader
+                chooser=chooser
+                title="Screenshots"
+                lede="What was on screen, where the policy asks for screenshots."
+                testid="screenshots-toolbar"
+                person_id="screenshots-person"
+                day_id="screenshots-day"
+            />
             <section class="card" data-testid="screenshots-day">
                 <header class="card-header">
                     <div class="card-heading">

@@ -2,7 +2,6 @@
 //! Replay.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use pulse_shared::ids::WebhookDeliveryId;
 use pulse_shared::webhooks::{WebhookAttempt, WebhookDelivery, WebhookDeliveryDetail};
 
@@ -12,6 +11,7 @@ use crate::components::{
     Button, ButtonVariant, DataTable, Dialog, Empty, ErrorCard, Skeleton, use_toasts,
 };
 use crate::format;
+use crate::forms::task;
 use crate::session::use_session;
 
 /// One delivery: its facts, every attempt, the body sent, and "Replay".
@@ -49,20 +49,19 @@ pub(super) fn DeliveryDetailView(
     let session = use_session();
     let toasts = use_toasts();
     let detail = LocalResource::new(move || api::webhook_delivery(session, id));
-    let replaying = RwSignal::new(false);
-    let replay = move |_| {
-        replaying.set(true);
-        spawn_local(async move {
-            match api::replay_webhook_delivery(session, id).await {
-                Ok(delivery) => {
-                    toasts.success("Replay queued: the event is sent again as a new delivery.");
-                    on_replayed.run(delivery);
-                    close.run(());
-                }
-                Err(error) => toasts.error(format!("Could not replay the delivery: {error}")),
+    let send_again = task(move |()| async move {
+        match api::replay_webhook_delivery(session, id).await {
+            Ok(delivery) => {
+                toasts.success("Replay queued: the event is sent again as a new delivery.");
+                on_replayed.run(delivery);
+                close.run(());
             }
-            let _ = replaying.try_set(false);
-        });
+            Err(error) => toasts.error(format!("Could not replay the delivery: {error}")),
+        }
+    });
+    let replaying = send_again.pending();
+    let replay = move |_| {
+        send_again.dispatch_local(());
     };
     view! {
         <div class="dialog-body">

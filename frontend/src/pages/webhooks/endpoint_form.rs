@@ -12,7 +12,7 @@ use pulse_shared::webhooks::{
 use super::MAX_DESCRIPTION;
 use crate::api;
 use crate::components::{
-    Button, CopyField, Dialog, FormField, FormFooter, FormMessage, use_toasts,
+    CopyField, Dialog, FormField, FormFooter, FormMessage, SecretDialog, use_toasts,
 };
 use crate::forms::{FormErrors, submission};
 use crate::session::use_session;
@@ -23,64 +23,43 @@ pub(super) fn CreateEndpointDialog(
     open: RwSignal<bool>,
     on_created: Callback<WebhookEndpoint>,
 ) -> impl IntoView {
-    let created = RwSignal::new(None::<WebhookCreatedResponse>);
-    Effect::new(move || {
-        if open.get() {
-            created.set(None);
-        }
-    });
-    let title = Signal::derive(move || {
-        if created.with(Option::is_some) {
-            "Copy the signing secret".to_owned()
-        } else {
-            "Add endpoint".to_owned()
-        }
-    });
     view! {
-        <Dialog open=open title=title>
-            {move || match created.get() {
-                None => {
-                    view! {
-                        <EndpointForm
-                            endpoint=None
-                            close=Callback::new(move |()| open.set(false))
-                            on_created=Callback::new(move |response: WebhookCreatedResponse| {
-                                on_created.run(response.endpoint.clone());
-                                created.set(Some(response));
-                            })
-                            on_updated=Callback::new(|_| {})
-                        />
-                    }
-                        .into_any()
+        <SecretDialog
+            open=open
+            form_title="Add endpoint"
+            secret_title="Copy the signing secret"
+            form={move |shown: Callback<WebhookCreatedResponse>| {
+                view! {
+                    <EndpointForm
+                        endpoint=None
+                        close=Callback::new(move |()| open.set(false))
+                        on_created=shown
+                        on_updated=Callback::new(|_| {})
+                    />
                 }
-                Some(response) => {
-                    view! {
-                        <div class="dialog-body">
-                            <div class="notice notice-warning" role="note">
-                                <strong>"This is the only time the secret is shown."</strong>
-                                " Store it with the receiving system now; if it is lost, delete the endpoint and add it again."
-                            </div>
-                            <CopyField
-                                id="webhook-secret"
-                                label="Signing secret"
-                                value=response.secret.clone()
-                                testid="webhook-secret"
-                            />
-                            <p class="field-hint">
-                                "Every request carries " <code>{SIGNATURE_HEADER}</code>
-                                ", an HMAC of its body with this secret: see “Verifying deliveries” below."
-                            </p>
-                        </div>
-                        <footer class="dialog-footer">
-                            <Button on_click=move |_| open.set(false) {..} data-testid="webhook-done">
-                                "I have stored it"
-                            </Button>
-                        </footer>
-                    }
-                        .into_any()
-                }
+                .into_any()
             }}
-        </Dialog>
+            on_created=move |response: WebhookCreatedResponse| on_created.run(response.endpoint)
+            warning="This is the only time the secret is shown."
+            advice=" Store it with the receiving system now; if it is lost, delete the endpoint and add it again."
+            secret={|response: WebhookCreatedResponse| {
+                view! {
+                    <CopyField
+                        id="webhook-secret"
+                        label="Signing secret"
+                        value=response.secret
+                        testid="webhook-secret"
+                    />
+                    <p class="field-hint">
+                        "Every request carries " <code>{SIGNATURE_HEADER}</code>
+                        ", an HMAC of its body with this secret: see “Verifying deliveries” below."
+                    </p>
+                }
+                .into_any()
+            }}
+            done_label="I have stored it"
+            done_testid="webhook-done"
+        />
     }
 }
 

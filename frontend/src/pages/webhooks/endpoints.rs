@@ -2,7 +2,6 @@
 //! disable, Edit and Delete.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use pulse_shared::alerts::AlertKind;
 use pulse_shared::webhooks::{UpdateWebhookRequest, WebhookDelivery, WebhookEndpoint};
 
@@ -11,6 +10,7 @@ use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, use_toasts,
 };
 use crate::format;
+use crate::forms::task;
 use crate::session::use_session;
 
 /// What a row of the endpoints table can ask the page to do.
@@ -79,29 +79,26 @@ pub(super) fn EndpointRow(
     let description = endpoint.description.clone();
     let kinds = kinds_summary(&endpoint.kinds);
     let added = format!("Added {}", format::date(endpoint.created_at));
-    let testing = RwSignal::new(false);
-    let toggling = RwSignal::new(false);
     let stored = StoredValue::new(endpoint);
-    let send_test = move |_| {
-        testing.set(true);
-        spawn_local(async move {
-            match api::test_webhook(session, id).await {
-                Ok(delivery) => {
-                    toasts.success("Test event queued: follow it in the delivery log.");
-                    actions.tested.run(delivery);
-                }
-                Err(error) => toasts.error(format!("Could not send a test event: {error}")),
+    let send_test_event = task(move |()| async move {
+        match api::test_webhook(session, id).await {
+            Ok(delivery) => {
+                toasts.success("Test event queued: follow it in the delivery log.");
+                actions.tested.run(delivery);
             }
-            let _ = testing.try_set(false);
-        });
+            Err(error) => toasts.error(format!("Could not send a test event: {error}")),
+        }
+    });
+    let testing = send_test_event.pending();
+    let send_test = move |_| {
+        send_test_event.dispatch_local(());
     };
-    let toggle = move |_| {
+    let switch_enabled = task(move |()| {
         let request = UpdateWebhookRequest {
             enabled: Some(!enabled),
             ..Default::default()
         };
-        toggling.set(true);
-        spawn_local(async move {
+        async move {
             match api::update_webhook(session, id, &request).await {
                 Ok(endpoint) => {
                     toasts.success(if endpoint.enabled {
@@ -116,8 +113,11 @@ pub(super) fn EndpointRow(
                 }
                 Err(error) => toasts.error(format!("Could not change the endpoint: {error}")),
             }
-            let _ = toggling.try_set(false);
-        });
+        }
+    });
+    let toggling = switch_enabled.pending();
+    let toggle = move |_| {
+        switch_enabled.dispatch_local(());
     };
     view! {
         <tr

@@ -19,6 +19,7 @@ pub enum AuditAction {
     AuthLogout,
     AuthPasswordResetRequested,
     AuthRefreshTokenReused,
+    BillingEmailChanged,
     CompanyCreated,
     EnrollmentTokenCreated,
     EnrollmentTokenRevoked,
@@ -45,7 +46,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action the server records, in name order: the audit page's filter lists them.
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::AgentEnrolled,
         AuditAction::AgentRevoked,
         AuditAction::AlertPreferencesUpdated,
@@ -55,6 +56,7 @@ impl AuditAction {
         AuditAction::AuthLogout,
         AuditAction::AuthPasswordResetRequested,
         AuditAction::AuthRefreshTokenReused,
+        AuditAction::BillingEmailChanged,
         AuditAction::CompanyCreated,
         AuditAction::EnrollmentTokenCreated,
         AuditAction::EnrollmentTokenRevoked,
@@ -91,6 +93,7 @@ impl AuditAction {
             AuditAction::AuthLogout => "auth.logout",
             AuditAction::AuthPasswordResetRequested => "auth.password_reset_requested",
             AuditAction::AuthRefreshTokenReused => "auth.refresh_token_reused",
+            AuditAction::BillingEmailChanged => "billing.email_changed",
             AuditAction::CompanyCreated => "company.created",
             AuditAction::EnrollmentTokenCreated => "enrollment_token.created",
             AuditAction::EnrollmentTokenRevoked => "enrollment_token.revoked",

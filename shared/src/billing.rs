@@ -70,6 +70,32 @@ pub struct Plan {
     pub features: PlanFeatures,
 }
 
+/// `GET /api/v1/billing`: where the company stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BillingOverview {
+    /// Whether this server takes payments; when not, every company stays on its plan.
+    pub configured: bool,
+    /// The key Stripe.js uses in the browser, when configured.
+    pub publishable_key: Option<String>,
+    pub plan: Plan,
+    /// People with at least one enrolled computer.
+    pub seats_used: u32,
+    /// How many people may have an enrolled computer.
+    pub seat_limit: u32,
+    /// Where invoices and billing notices go; absent: the owners' addresses.
+    pub billing_email: Option<String>,
+}
+
+/// `PUT /api/v1/billing/email`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BillingEmailRequest {
+    /// Where invoices go; `null` to send them to the owners.
+    pub billing_email: Option<String>,
+}
+
 /// The answer to a Stripe webhook event: stored now, or seen before and left alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -59,6 +59,8 @@ pub fn v1() -> Scope<
         .service(auth::logout)
         .service(billing::stripe_webhook)
         .service(billing::list_plans)
+        .service(billing::overview)
+        .service(billing::set_email)
         .service(auth::request_password_reset)
         .service(auth::confirm_password_reset)
         .service(me::me)

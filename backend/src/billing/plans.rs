@@ -3,8 +3,9 @@
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use pulse_shared::billing::{Plan, PlanId};
+use pulse_shared::ids::CompanyId;
 
-use crate::db::schema::plans;
+use crate::db::schema::{companies, plans};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = plans)]
@@ -46,4 +47,60 @@ pub async fn list(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Plan>> {
         .into_iter()
         .map(Plan::try_from)
         .collect()
+}
+
+/// Where a company stands: its plan, seats and billing address.
+#[derive(Debug, Clone)]
+pub struct CompanyPlan {
+    pub plan: Plan,
+    pub seats_used: i32,
+    pub seat_limit: i32,
+    pub billing_email: Option<String>,
+}
+
+/// `company`'s plan and seats; with `lock`, the company row is locked for the
+/// transaction (as enrollment locks it to count seats).
+pub async fn of_company(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    lock: bool,
+) -> QueryResult<CompanyPlan> {
+    if lock {
+        companies::table
+            .find(company)
+            .select(companies::id)
+            .for_update()
+            .first::<CompanyId>(conn)
+            .await?;
+    }
+    let (plan, seats_used, seat_limit, billing_email) = companies::table
+        .inner_join(plans::table.on(plans::id.eq(companies::plan_id)))
+        .filter(companies::id.eq(company))
+        .select((
+            PlanRow::as_select(),
+            companies::seats_used,
+            companies::seat_limit,
+            companies::billing_email,
+        ))
+        .first::<(PlanRow, i32, i32, Option<String>)>(conn)
+        .await?;
+    Ok(CompanyPlan {
+        plan: plan.try_into()?,
+        seats_used,
+        seat_limit,
+        billing_email,
+    })
+}
+
+/// Sets where `company`'s invoices go.
+pub async fn set_billing_email(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    email: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(companies::table.find(company))
+        .set(companies::billing_email.eq(email))
+        .execute(conn)
+        .await
+        .map(drop)
 }

@@ -17,6 +17,9 @@ diesel::table! {
         seat_limit -> Int4,
         seats_used -> Int4,
         screenshot_bytes -> Int8,
+        plan_id -> Text,
+        billing_email -> Nullable<Text>,
+        stripe_customer_id -> Nullable<Text>,
     }
 }
 

@@ -3,10 +3,12 @@
 use pulse_backend::config::StripeConfig;
 use pulse_backend::domain::webhooks::signature;
 use pulse_backend::testing::{Localstripe, TestApp};
-use pulse_shared::billing::{Plan, PlanId, StripeEventReceipt};
+use pulse_shared::Page;
+use pulse_shared::audit::AuditEvent;
+use pulse_shared::billing::{BillingOverview, Plan, PlanId, StripeEventReceipt};
 use serde_json::json;
 
-use crate::common::{Org, get_json, json, scalar};
+use crate::common::{Org, fields, get, get_json, json, scalar, send, sql};
 
 const WEBHOOK_SECRET: &str = "whsec_test_pulse";
 
@@ -194,4 +196,86 @@ async fn events_signed_by_a_stripe_double_are_accepted() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("the customer.created event of {id} was not stored within 10 s");
+}
+
+/// Owners and admins see where the company stands; a new company is on Free with its
+/// five seats, and billing is off without Stripe keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_company_is_on_free_and_owners_see_it() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "overview").await;
+    for who in [&org.manager, &org.employee] {
+        assert_eq!(get(&app, who, "/api/v1/billing").await.status(), 403);
+    }
+    let overview: BillingOverview = get_json(&app, &org.admin, "/api/v1/billing").await;
+    assert_eq!(overview.plan.id, PlanId::Free);
+    assert_eq!((overview.seats_used, overview.seat_limit), (0, 5));
+    assert!(!overview.configured && overview.publishable_key.is_none());
+    assert_eq!(overview.billing_email, None);
+
+    // A company made before plans existed keeps the limit it had.
+    sql(&app, "UPDATE companies SET seat_limit = 10").await;
+    let overview: BillingOverview = get_json(&app, &org.owner, "/api/v1/billing").await;
+    assert_eq!(overview.seat_limit, 10);
+
+    let stripe = with_stripe().await;
+    let org = Org::create(&stripe, "configured").await;
+    let overview: BillingOverview = get_json(&stripe, &org.owner, "/api/v1/billing").await;
+    assert!(overview.configured);
+    assert_eq!(overview.publishable_key.as_deref(), Some("pk_test_pulse"));
+}
+
+/// Invoices go to the billing address when one is set; changing it is audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_billing_address_is_set_checked_and_audited() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "invoices").await;
+    let put = async |who, body: serde_json::Value| {
+        send(
+            &app,
+            who,
+            reqwest::Method::PUT,
+            "/api/v1/billing/email",
+            Some(&body),
+        )
+        .await
+    };
+    let refused = put(&org.admin, json!({"billing_email": "not an address"})).await;
+    assert_eq!(refused.status(), 422);
+    let problem: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(fields(&problem), ["/billing_email"]);
+    assert_eq!(
+        put(&org.manager, json!({"billing_email": "x@acme.test"}))
+            .await
+            .status(),
+        403
+    );
+
+    let set: BillingOverview =
+        json(put(&org.admin, json!({"billing_email": " Accounts@Acme.test "})).await).await;
+    assert_eq!(set.billing_email.as_deref(), Some("accounts@acme.test"));
+    let read: BillingOverview = get_json(&app, &org.owner, "/api/v1/billing").await;
+    assert_eq!(read.billing_email.as_deref(), Some("accounts@acme.test"));
+    let cleared: BillingOverview =
+        json(put(&org.owner, json!({"billing_email": null})).await).await;
+    assert_eq!(cleared.billing_email, None);
+
+    let audit: Page<AuditEvent> = get_json(
+        &app,
+        &org.owner,
+        "/api/v1/audit-events?action=billing.email_changed",
+    )
+    .await;
+    let summaries: Vec<_> = audit
+        .items
+        .iter()
+        .map(|event| event.summary.clone())
+        .collect();
+    assert_eq!(
+        summaries,
+        [
+            json!({"before": {"billing_email": "accounts@acme.test"}, "after": {"billing_email": null}}),
+            json!({"before": {"billing_email": null}, "after": {"billing_email": "accounts@acme.test"}}),
+        ]
+    );
 }

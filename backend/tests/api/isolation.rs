@@ -36,6 +36,8 @@ const ACTIONS: &[(&str, &str, Option<Action>)] = &[
     ("GET", "/api/v1/system/status", None),
     // The plans on offer: anyone signed in may see them.
     ("GET", "/api/v1/billing/plans", None),
+    ("GET", "/api/v1/billing", Some(Action::ManageBilling)),
+    ("PUT", "/api/v1/billing/email", Some(Action::ManageBilling)),
     ("GET", "/api/v1/audit-events", Some(Action::ReadAudit)),
     ("GET", "/api/v1/audit-events.csv", Some(Action::ReadAudit)),
     (
@@ -367,6 +369,7 @@ fn body(method: &str, path: &str, org: &Org, n: usize) -> Option<Value> {
         ("POST", "/api/v1/teams") => json!({"name": format!("New team {n}")}),
         ("PATCH", "/api/v1/teams/{id}") => json!({"name": format!("Renamed {n}")}),
         ("POST", "/api/v1/api-keys") => json!({"name": format!("New key {n}"), "role": "employee"}),
+        ("PUT", "/api/v1/billing/email") => json!({"billing_email": "accounts@acme.test"}),
         ("PUT", "/api/v1/me/alert-preferences") => {
             json!({"items": [{"kind": "test", "in_app": true, "email": false}]})
         }

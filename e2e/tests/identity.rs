@@ -66,6 +66,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     .await?;
     step("creates an API key", creates_an_api_key(b)).await?;
     step(
+        "sees the plan and sets the billing address",
+        sees_the_plan_and_sets_the_billing_address(b),
+    )
+    .await?;
+    step(
         "deactivates the manager, in the dark theme",
         deactivates_the_manager_in_the_dark_theme(b),
     )
@@ -162,6 +167,13 @@ async fn the_manager_joins(app: &TestApp, manager_link: &str) -> anyhow::Result<
     ensure!(
         manager.find_all(r#"[data-nav="audit"]"#).await?.is_empty(),
         "a manager has no Audit log in the navigation"
+    );
+    ensure!(
+        manager
+            .find_all(r#"[data-nav="billing"]"#)
+            .await?
+            .is_empty(),
+        "a manager has no Billing in the navigation"
     );
     manager.screenshot_both("overview-manager").await?;
     manager.close().await?;
@@ -297,6 +309,43 @@ async fn filters_and_exports_the_audit_log(app: &TestApp, b: &Browser) -> anyhow
     for action in ["company.created", "user.invited", "user.joined"] {
         ensure!(csv.contains(action), "{action} in the full CSV:\n{csv}");
     }
+    Ok(())
+}
+
+/// Billing: a new company is on Free with its five seats and sees the three plans; the
+/// billing address is checked, saved and still there after a reload.
+async fn sees_the_plan_and_sets_the_billing_address(b: &Browser) -> anyhow::Result<()> {
+    b.click(r#"a.nav-link[data-nav="billing"]"#).await?;
+    b.wait_for(r#"[data-page="billing"] [data-testid="billing-plan"] [data-plan="free"]"#)
+        .await?;
+    b.wait_for_text(r#"[data-testid="seats"]"#, "0 of 5")
+        .await?;
+    let plans = b.find_all(r#"[data-testid="plans"] > li"#).await?;
+    ensure!(plans.len() == 3, "three plans, found {}", plans.len());
+    b.wait_for(r#".plan-card-current[data-plan="free"]"#)
+        .await?;
+    b.fill(r#"input[name="billing_email"]"#, "not an address")
+        .await?;
+    b.click(r#"[data-page="billing"] button[type="submit"]"#)
+        .await?;
+    b.wait_for(r#"input[name="billing_email"][aria-invalid="true"]"#)
+        .await?;
+    b.fill(r#"input[name="billing_email"]"#, "accounts@acme.test")
+        .await?;
+    b.click(r#"[data-page="billing"] button[type="submit"]"#)
+        .await?;
+    wait_for_toast(b, "Invoices go to accounts@acme.test").await?;
+    b.refresh().await?;
+    let saved = b
+        .wait_for(r#"input[name="billing_email"]"#)
+        .await?
+        .prop("value")
+        .await?;
+    ensure!(
+        saved.as_deref() == Some("accounts@acme.test"),
+        "the address is kept: {saved:?}"
+    );
+    b.screenshot_both("billing").await?;
     Ok(())
 }
 

@@ -16,9 +16,9 @@ use crate::components::{Button, ButtonVariant, Card, Skeleton, ToastProvider, us
 use crate::format;
 use crate::live_alerts::LiveAlertsProvider;
 use crate::pages::{
-    Account, Agents, Alerts, ApiKeys, Audit, Forbidden, ForgotPassword, Join, Login, NotFound,
-    Overview, People, Policies, ResetPassword, Screenshots, Sessions, Signup, Status, Teams,
-    VerifySignup, Webhooks,
+    Account, Agents, Alerts, ApiKeys, Audit, Billing, Forbidden, ForgotPassword, Join, Login,
+    NotFound, Overview, People, Policies, ResetPassword, Screenshots, Sessions, Signup, Status,
+    Teams, VerifySignup, Webhooks,
 };
 use crate::session::{Phase, SessionProvider, use_session};
 use crate::theme::{self, Theme};
@@ -84,6 +84,10 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/audit")
                                 view=|| view! { <Gate needs=Action::ReadAudit><Audit /></Gate> }
+                            />
+                            <Route
+                                path=path!("/billing")
+                                view=|| view! { <Gate needs=Action::ManageBilling><Billing /></Gate> }
                             />
                             <Route
                                 path=path!("/account")
@@ -306,6 +310,12 @@ const AUDIT: NavItem = NavItem {
     label: "Audit log",
     icon: "M7 3h8l4 4v14H7zM15 3v4h4M10 12h6M10 16h6",
 };
+const BILLING: NavItem = NavItem {
+    href: "/billing",
+    name: "billing",
+    label: "Billing",
+    icon: "M3 6h18v12H3zM3 10h18M7 15h4",
+};
 const STATUS: NavItem = NavItem {
     href: "/status",
     name: "status",
@@ -349,6 +359,9 @@ fn nav_links(role: Option<Role>) -> impl IntoView {
             }
             if beyond_self(Action::ReadAudit) {
                 items.push(&AUDIT);
+            }
+            if beyond_self(Action::ManageBilling) {
+                items.push(&BILLING);
             }
             if matches!(role, Role::Owner | Role::Admin) {
                 items.push(&STATUS);

@@ -320,6 +320,12 @@ async fn sees_the_plan_and_sets_the_billing_address(b: &Browser) -> anyhow::Resu
         .await?;
     b.wait_for_text(r#"[data-testid="seats"]"#, "0 of 5")
         .await?;
+    let bar = b.attr(".seats-bar span", "style").await?;
+    ensure!(
+        bar.as_deref()
+            .is_some_and(|style| style.contains("width: 0%")),
+        "no seat used, an empty bar: {bar:?}"
+    );
     let plans = b.find_all(r#"[data-testid="plans"] > li"#).await?;
     ensure!(plans.len() == 3, "three plans, found {}", plans.len());
     b.wait_for(r#".plan-card-current[data-plan="free"]"#)

@@ -104,7 +104,7 @@ fn CurrentPlan(overview: BillingOverview) -> impl IntoView {
                     aria-valuemax=limit.to_string()
                     aria-valuenow=used.to_string()
                 >
-                    <span style=format!("width: {percent}%")></span>
+                    <span style:width=format!("{percent}%")></span>
                 </div>
                 <p class="seats-note">
                     "A seat is a person with at least one enrolled computer; their other computers are free."
@@ -214,10 +214,9 @@ fn BillingAddress(email: Option<String>) -> impl IntoView {
     }
 }
 
-/// `$29 / month`, or `Free`.
+/// `$29 / month`.
 fn price(plan: &Plan) -> String {
     match plan.monthly_price_cents {
-        0 => "Free".to_owned(),
         cents if cents % 100 == 0 => format!("${} / month", cents / 100),
         cents => format!("${}.{:02} / month", cents / 100, cents % 100),
     }
@@ -232,6 +231,16 @@ fn seats(limit: Option<u32>) -> String {
     }
 }
 
+/// `30 days`, `1 year`, `5 years`.
+fn kept_for(days: u32) -> String {
+    match days {
+        365 => "1 year".to_owned(),
+        days if days % 365 == 0 => format!("{} years", days / 365),
+        1 => "1 day".to_owned(),
+        days => format!("{days} days"),
+    }
+}
+
 /// The features a plan card lists, with whether the plan has each.
 fn features(features: &PlanFeatures) -> Vec<(String, bool)> {
     vec![
@@ -239,7 +248,10 @@ fn features(features: &PlanFeatures) -> Vec<(String, bool)> {
         ("Webhooks".to_owned(), features.webhooks),
         ("API keys".to_owned(), features.api_keys),
         ("Report export".to_owned(), features.reports_export),
-        (format!("Data kept {} days", features.retention_days), true),
+        (
+            format!("Data kept {}", kept_for(features.retention_days)),
+            true,
+        ),
         ("Single sign-on".to_owned(), features.sso),
     ]
 }
@@ -269,10 +281,13 @@ mod tests {
 
     #[test]
     fn prices_and_seats_read_as_people_say_them() {
-        assert_eq!(price(&plan(0)), "Free");
+        assert_eq!(price(&plan(0)), "$0 / month");
         assert_eq!(price(&plan(2900)), "$29 / month");
         assert_eq!(price(&plan(2950)), "$29.50 / month");
         assert_eq!(seats(Some(5)), "Up to 5 people");
         assert_eq!(seats(None), "Unlimited people");
+        assert_eq!(kept_for(30), "30 days");
+        assert_eq!(kept_for(365), "1 year");
+        assert_eq!(kept_for(1825), "5 years");
     }
 }

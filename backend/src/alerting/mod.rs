@@ -98,6 +98,20 @@ pub async fn raise(
     .await
 }
 
+/// Closes the open condition `kind` about `subject`, if there is one, so the next
+/// occurrence is raised anew.
+pub async fn resolve(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    kind: AlertKind,
+    subject: &AlertSubject,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<()> {
+    alerts::resolve(conn, company, &open_key(kind, subject), now)
+        .await
+        .map(drop)
+}
+
 /// Whether the condition `kind` about `subject` is open (raised and not yet resolved).
 pub async fn is_open(
     conn: &mut AsyncPgConnection,

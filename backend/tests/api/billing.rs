@@ -4,11 +4,13 @@ use pulse_backend::config::StripeConfig;
 use pulse_backend::domain::webhooks::signature;
 use pulse_backend::testing::{Localstripe, TestApp};
 use pulse_shared::Page;
+use pulse_shared::alerts::Alert;
 use pulse_shared::audit::AuditEvent;
 use pulse_shared::billing::{BillingOverview, Plan, PlanId, StripeEventReceipt};
 use serde_json::json;
 
-use crate::common::{Org, fields, get, get_json, json, scalar, send, sql};
+use crate::common::agents::{enroll, enroll_with, token};
+use crate::common::{Org, Session, fields, get, get_json, json, scalar, send, sql};
 
 const WEBHOOK_SECRET: &str = "whsec_test_pulse";
 
@@ -276,6 +278,67 @@ async fn the_billing_address_is_set_checked_and_audited() {
         [
             json!({"before": {"billing_email": "accounts@acme.test"}, "after": {"billing_email": null}}),
             json!({"before": {"billing_email": null}, "after": {"billing_email": "accounts@acme.test"}}),
+        ]
+    );
+}
+
+/// Taking the fourth of five seats and the last one each tell the owners and admins
+/// once; a second computer takes no seat and says nothing; freeing a seat and taking
+/// it again crosses the line again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taking_most_or_all_seats_tells_the_owners_once_per_crossing() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "seats").await;
+    let seat_alerts = async |who: &Session| -> Vec<String> {
+        let page: Page<Alert> = get_json(&app, who, "/api/v1/alerts?kind=seat_usage_high").await;
+        let mut titles: Vec<_> = page.items.into_iter().map(|alert| alert.title).collect();
+        titles.reverse();
+        titles
+    };
+    // Owners and admins enroll only with a token made for them.
+    let enroll_own = async |who: &Session, host: &str| {
+        let id = who.body.me.user.id.to_string();
+        let (_, secret) = token(&app, &org.owner, Some(&id)).await;
+        let answer = enroll_with(&app, &secret, None, host).await;
+        assert_eq!(answer.status(), 201);
+        json::<pulse_shared::agents::EnrollResponse>(answer).await
+    };
+    for (who, host) in [
+        (&org.employee, "emma-laptop"),
+        (&org.manager, "max-laptop"),
+        (&org.outsider, "otto-laptop"),
+    ] {
+        enroll(&app, &org, who, host).await;
+    }
+    assert!(seat_alerts(&org.owner).await.is_empty(), "3 of 5: quiet");
+    enroll_own(&org.admin, "ada-laptop").await;
+    enroll(&app, &org, &org.employee, "emma-desktop").await;
+    assert_eq!(seat_alerts(&org.owner).await, ["4 of 5 seats in use"]);
+    let owners = enroll_own(&org.owner, "olivia-laptop").await;
+    let told = ["4 of 5 seats in use", "Every seat is in use"];
+    assert_eq!(seat_alerts(&org.owner).await, told);
+    assert_eq!(seat_alerts(&org.admin).await, told);
+    assert!(
+        seat_alerts(&org.manager).await.is_empty(),
+        "managers are not told"
+    );
+
+    let revoked = send(
+        &app,
+        &org.owner,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/agents/{}", owners.agent_id),
+        None,
+    )
+    .await;
+    assert_eq!(revoked.status(), 204);
+    enroll_own(&org.owner, "olivia-desktop").await;
+    assert_eq!(
+        seat_alerts(&org.owner).await,
+        [
+            "4 of 5 seats in use",
+            "Every seat is in use",
+            "Every seat is in use"
         ]
     );
 }

@@ -21,10 +21,12 @@ use pulse_shared::policies::EffectivePolicy;
 use serde_json::json;
 
 use super::extract::{CompressedJson, Json};
+use crate::alerting;
 use crate::auth::device::{CREDENTIAL_PREFIX, Device};
 use crate::auth::principal::request_actor;
 use crate::auth::rate_limit::SECRET_MISSES_PER_ADDRESS;
 use crate::auth::secrets::{random_token, token_hash};
+use crate::billing::seats;
 use crate::db::agents::{self, AgentRow, Unusable};
 use crate::db::audit::{self, Change};
 use crate::db::{self, activity, people, policies};
@@ -123,7 +125,8 @@ pub async fn enroll(
                 ));
             }
             let (seats, taken) = agents::lock_seats(conn, company).await?;
-            if taken >= seats && !agents::holds_seat(conn, company, person.id).await? {
+            let had_seat = agents::holds_seat(conn, company, person.id).await?;
+            if taken >= seats && !had_seat {
                 return Err(ApiError::Conflict(format!(
                     "All {seats} seats are taken: revoke an agent or add seats to enroll another employee."
                 )));
@@ -151,6 +154,11 @@ pub async fn enroll(
                 summary: json!({"after": {"hostname": row.hostname, "os": row.os, "agent_version": row.agent_version, "user_id": row.user_id, "enrollment_token_id": token.id}}),
             };
             audit::record(conn, company, &actor, change).await?;
+            let now = state.clock.now();
+            if let Some(alert) = seats::crossing(taken, taken + i32::from(!had_seat), seats) {
+                alerting::resolve(conn, company, alert.kind, &alert.subject, now).await?;
+                alerting::raise(conn, company, alert, now).await?;
+            }
             Ok((company, person.id, person.team_id))
         })
         .await;

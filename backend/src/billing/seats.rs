@@ -1,0 +1,81 @@
+//! Seat usage: when taking a seat crosses 80 % of the limit, or fills it, the owners
+//! and admins are told, once per crossing.
+
+use pulse_shared::alerts::{AlertKind, AlertSubject};
+
+use crate::alerting::{Audience, NewAlert};
+
+/// The alert a company's owners and admins get when its seats in use go from
+/// `before` to `after` of `limit`: every seat taken, or 80 % of them (rounded up); no
+/// alert when neither line was crossed (a second computer takes no seat, and usage
+/// already past a line stays quiet until it drops below and crosses again).
+pub fn crossing(before: i32, after: i32, limit: i32) -> Option<NewAlert> {
+    if limit <= 0 || after <= before {
+        return None;
+    }
+    // 80 %, rounded up.
+    let high = (limit * 4 + 4) / 5;
+    let (title, body) = if before < limit && after >= limit {
+        (
+            "Every seat is in use".to_owned(),
+            format!(
+                "All {limit} seats are taken: the next employee cannot be enrolled until an agent is revoked or the plan has more seats."
+            ),
+        )
+    } else if before < high && after >= high {
+        (
+            format!("{after} of {limit} seats in use"),
+            format!(
+                "{}% of the company's seats are taken. Revoke agents no longer needed, or choose a plan with more seats.",
+                after * 100 / limit
+            ),
+        )
+    } else {
+        return None;
+    };
+    Some(NewAlert {
+        kind: AlertKind::SeatUsageHigh,
+        title,
+        body,
+        subject: AlertSubject::default(),
+        audience: Audience::Company,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn titles(limit: i32) -> Vec<(i32, String)> {
+        (0..=limit + 1)
+            .filter_map(|used| crossing(used, used + 1, limit).map(|alert| (used + 1, alert.title)))
+            .collect()
+    }
+
+    #[test]
+    fn eighty_percent_and_full_are_crossed_once_each() {
+        assert_eq!(
+            titles(5),
+            [
+                (4, "4 of 5 seats in use".to_owned()),
+                (5, "Every seat is in use".to_owned())
+            ]
+        );
+        assert_eq!(
+            titles(50),
+            [
+                (40, "40 of 50 seats in use".to_owned()),
+                (50, "Every seat is in use".to_owned())
+            ]
+        );
+        // One seat: full is the only line worth telling.
+        assert_eq!(titles(1), [(1, "Every seat is in use".to_owned())]);
+    }
+
+    #[test]
+    fn no_alert_without_a_new_seat_or_a_limit() {
+        assert!(crossing(4, 4, 5).is_none());
+        assert!(crossing(5, 4, 5).is_none());
+        assert!(crossing(0, 1, 0).is_none());
+    }
+}

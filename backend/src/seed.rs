@@ -6,6 +6,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use pulse_shared::activity::ActivityEvent;
 use pulse_shared::agents::{AgentState, AgentStatus};
 use pulse_shared::audit::{ActorKind, AuditAction, TargetKind};
+use pulse_shared::billing::PlanId;
 use pulse_shared::ids::{AgentId, CompanyId, TeamId, UserId};
 use pulse_shared::people::{Role, UserStatus};
 use serde_json::json;
@@ -320,8 +321,12 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
             )
             .await?;
         }
+        // The demo company is on Pro: its fourteen monitored people fit its 50 seats.
         diesel::update(companies::table.find(company.id))
-            .set(companies::seat_limit.eq(25))
+            .set((
+                companies::plan_id.eq(PlanId::Pro),
+                companies::seat_limit.eq(50),
+            ))
             .execute(conn)
             .await?;
         for (index, user) in everyone.iter().skip(2).enumerate() {

@@ -10,6 +10,8 @@ use pulse_shared::audit::AuditVerifyResponse;
 use pulse_shared::people::{Person, Role};
 use pulse_shared::teams::Team;
 
+use pulse_shared::billing::{BillingOverview, PlanId};
+
 use crate::common::{get_json, login, session_from};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,6 +44,10 @@ async fn the_demo_company_is_seeded_once_and_usable() {
             .count()
             >= 10
     );
+    // On Pro, whose 50 seats hold the fourteen monitored people.
+    let billing: BillingOverview = get_json(&app, &owner, "/api/v1/billing").await;
+    assert_eq!(billing.plan.id, PlanId::Pro);
+    assert_eq!((billing.seats_used, billing.seat_limit), (14, 50));
     let today = now.date_naive();
     let summary = async |day: chrono::NaiveDate| -> Vec<i64> {
         let rows: Vec<SessionSummary> = get_json(

@@ -165,7 +165,7 @@ pub async fn verify_signup(
     let mut conn = db::conn(&state.pool).await?;
     let created = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            let Some(pending) = signups::find(conn, &hash, true)
+            let Some(pending) = signups::find_for_update(conn, &hash)
                 .await?
                 .filter(|pending| pending.is_open(now))
             else {

@@ -43,20 +43,19 @@ pub async fn insert(conn: &mut AsyncPgConnection, row: &SignupRow) -> QueryResul
         .map(drop)
 }
 
-/// The sign-up with this secret's hash, locked for the transaction when `lock`.
-pub async fn find(
+/// The sign-up with this secret's hash, locked for the rest of the transaction (it is
+/// read only to be used).
+pub async fn find_for_update(
     conn: &mut AsyncPgConnection,
     token_hash: &[u8],
-    lock: bool,
 ) -> QueryResult<Option<SignupRow>> {
-    let query = signups::table
+    signups::table
         .find(token_hash)
-        .select(SignupRow::as_select());
-    if lock {
-        query.for_update().first(conn).await.optional()
-    } else {
-        query.first(conn).await.optional()
-    }
+        .select(SignupRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// Deletes every pending sign-up of `email` (once one is used, the others are moot);

@@ -6,9 +6,10 @@ use diesel_async::AsyncConnection;
 use pulse_shared::audit::{AuditAction, TargetKind};
 use pulse_shared::billing::{BillingEmailRequest, BillingOverview, Plan, StripeEventReceipt};
 use pulse_shared::validate;
+use serde::Deserialize;
 use serde_json::json;
 
-use super::extract::{Json, read_raw_sized};
+use super::extract::{Json, read_unencoded};
 use crate::auth::principal::Principal;
 use crate::billing::events;
 use crate::billing::plans::{self, CompanyPlan};
@@ -156,14 +157,14 @@ pub async fn stripe_webhook(
         .and_then(|value| value.to_str().ok())
         .ok_or_else(|| ApiError::BadRequest(BAD_SIGNATURE.into()))?
         .to_owned();
-    let body = read_raw_sized(payload.into_inner(), events::MAX_EVENT_BYTES, 0).await?;
+    let body = read_unencoded(&req, payload.into_inner(), events::MAX_EVENT_BYTES, None).await?;
     let now = state.clock.now();
     if !events::verify(&stripe.webhook_secret, &header, &body, now) {
         return Err(ApiError::BadRequest(BAD_SIGNATURE.into()));
     }
     let payload: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|_| ApiError::BadRequest("The body is not JSON.".into()))?;
-    let event: events::Envelope = serde_json::from_value(payload.clone()).map_err(|_| {
+    let event = events::Envelope::deserialize(&payload).map_err(|_| {
         ApiError::BadRequest("The body is not a Stripe event (`id`, `type`, `created`).".into())
     })?;
     let mut conn = db::conn(&state.pool).await?;

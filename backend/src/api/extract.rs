@@ -158,6 +158,20 @@ pub async fn read_raw(payload: Payload, limit: usize) -> Result<Bytes, ApiError>
     read_raw_sized(payload, limit, 0).await
 }
 
+/// A body taken exactly as sent, for routes that read bytes rather than JSON (an image,
+/// a signed event): any `Content-Encoding` is refused (415), and more than `limit`
+/// bytes (413) as they arrive; `declared` (the `Content-Length`, when known) sizes the
+/// buffer.
+pub async fn read_unencoded(
+    req: &HttpRequest,
+    payload: Payload,
+    limit: usize,
+    declared: Option<usize>,
+) -> Result<Bytes, ApiError> {
+    Encoding::of(req, false)?;
+    read_raw_sized(payload, limit, declared.unwrap_or(0)).await
+}
+
 /// [`read_raw`] into a buffer of `expected` bytes (the declared length, at most
 /// `limit`), so a large body is not copied as its buffer grows.
 pub async fn read_raw_sized(

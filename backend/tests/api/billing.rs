@@ -121,6 +121,21 @@ async fn stripe_events_need_a_valid_recent_signature_and_count_once() {
             "{case}"
         );
     }
+    // The signature covers the bytes as sent: an encoded body is refused unread.
+    let encoded = app
+        .client()
+        .post(app.url("/api/v1/stripe/webhook"))
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .header(
+            "stripe-signature",
+            signature(WEBHOOK_SECRET, now, body.as_bytes()),
+        )
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(encoded.status(), 415);
     assert_eq!(
         stored_events(&app).await,
         0,

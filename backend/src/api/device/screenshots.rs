@@ -15,7 +15,7 @@ use pulse_shared::ids::ScreenshotId;
 use pulse_shared::policies::ScreenshotMode;
 use pulse_shared::screenshots::{MAX_MONITOR, MAX_SCREENSHOT_BYTES, Screenshot, ScreenshotUpload};
 
-use crate::api::extract::{Encoding, read_raw_sized};
+use crate::api::extract::read_unencoded;
 use crate::api::screenshots::ImageBytes;
 use crate::auth::device::Device;
 use crate::db::screenshots::{self, ScreenshotRow};
@@ -168,7 +168,14 @@ pub async fn upload(
         .await
         .map_err(|_| ApiError::Busy("The server is busy with other uploads; try again shortly."))?
         .map_err(|error| ApiError::Internal(error.into()))?;
-    let body = read_body(&req, payload, declared_length).await?;
+    // Images are compressed already: no `Content-Encoding` is taken.
+    let body = read_unencoded(
+        &req,
+        payload.into_inner(),
+        MAX_SCREENSHOT_BYTES,
+        declared_length,
+    )
+    .await?;
 
     let (header, rendered, body) = {
         let _permit = state
@@ -253,20 +260,4 @@ pub async fn upload(
             Err(error)
         }
     }
-}
-
-/// The request body as sent (images are compressed already: no `Content-Encoding` is
-/// taken), at most [`MAX_SCREENSHOT_BYTES`] counted while it streams in.
-async fn read_body(
-    req: &HttpRequest,
-    payload: web::Payload,
-    declared_length: Option<usize>,
-) -> Result<web::Bytes, ApiError> {
-    Encoding::of(req, false)?;
-    read_raw_sized(
-        payload.into_inner(),
-        MAX_SCREENSHOT_BYTES,
-        declared_length.unwrap_or(0),
-    )
-    .await
 }

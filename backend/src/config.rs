@@ -152,6 +152,9 @@ pub struct StripeConfig {
     /// `PULSE_STRIPE_JS_URL`: where Stripe.js is loaded from (default
     /// `https://js.stripe.com/v3/`); the page's CSP admits its origin.
     pub js_url: String,
+    /// `PULSE_BILLING_GRACE_DAYS`: how long a company keeps its paid plan while a
+    /// payment is overdue before it falls back to Free (default 7 days).
+    pub grace: chrono::TimeDelta,
 }
 
 impl StripeConfig {
@@ -183,6 +186,18 @@ impl StripeConfig {
             webhook_secret: required("STRIPE_WEBHOOK_SECRET")?,
             api_base: url("PULSE_STRIPE_API_BASE", "https://api.stripe.com")?,
             js_url: url("PULSE_STRIPE_JS_URL", "https://js.stripe.com/v3")? + "/",
+            grace: match get("PULSE_BILLING_GRACE_DAYS") {
+                None => chrono::TimeDelta::days(7),
+                Some(days) => days
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|days| *days <= 365)
+                    .map(|days| chrono::TimeDelta::days(i64::from(days)))
+                    .ok_or(ConfigError {
+                        variable: "PULSE_BILLING_GRACE_DAYS",
+                        message: "must be a number of days from 0 to 365".into(),
+                    })?,
+            },
         }))
     }
 }

@@ -34,6 +34,13 @@ pub enum ApiError {
         detail: &'static str,
         retry_after_secs: u64,
     },
+    /// The company's plan does not include this, or a card was refused: says which
+    /// plan includes it, or why the payment failed, in words.
+    #[error("{0}")]
+    PaymentRequired(String),
+    /// Stripe failed or could not be reached; nothing was charged twice.
+    #[error("{0}")]
+    PaymentProvider(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("validation failed")]
@@ -93,6 +100,8 @@ impl ApiError {
             Self::TooManyRequests { .. } | Self::LimitReached { .. } => {
                 ProblemType::TooManyRequests
             }
+            Self::PaymentRequired(_) => ProblemType::PaymentRequired,
+            Self::PaymentProvider(_) => ProblemType::PaymentProvider,
             Self::BadRequest(_) => ProblemType::BadRequest,
             Self::Validation(_) => ProblemType::Validation,
             Self::PayloadTooLarge { .. } => ProblemType::PayloadTooLarge,
@@ -110,7 +119,9 @@ impl ApiError {
             Self::Unauthorized(detail) | Self::Forbidden(detail) | Self::Busy(detail) => {
                 problem.with_detail(*detail)
             }
-            Self::Conflict(detail) => problem.with_detail(detail.clone()),
+            Self::Conflict(detail)
+            | Self::PaymentRequired(detail)
+            | Self::PaymentProvider(detail) => problem.with_detail(detail.clone()),
             Self::TooManyRequests { retry_after_secs } => problem.with_detail(format!(
                 "Too many attempts; try again in {retry_after_secs} s."
             )),
@@ -185,6 +196,7 @@ impl ResponseError for ApiError {
                 tracing::error!(error = format!("{error:#}"), "request failed")
             }
             Self::Unavailable(error) => tracing::warn!(%error, "database unavailable"),
+            Self::PaymentProvider(error) => tracing::warn!(%error, "Stripe failed"),
             _ => {}
         }
         let mut response = problem_response(&self.problem());

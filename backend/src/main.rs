@@ -21,6 +21,9 @@ enum Command {
     Migrate,
     /// Apply migrations, then create a demo company if the database has none.
     SeedDemo,
+    /// Put the paid plans on sale in the Stripe account (`STRIPE_SECRET_KEY`): one
+    /// product and monthly price each, recorded in the plans table; prints their ids.
+    StripeSetup,
 }
 
 #[tokio::main]
@@ -38,6 +41,7 @@ async fn main() -> ExitCode {
         Command::Serve => server::serve(config).await,
         Command::Migrate => migrate(&config).await,
         Command::SeedDemo => seed_demo(&config).await,
+        Command::StripeSetup => stripe_setup(&config).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -66,6 +70,20 @@ async fn seed_demo(config: &Config) -> anyhow::Result<()> {
         );
     } else {
         println!("the database already has a company; nothing seeded");
+    }
+    Ok(())
+}
+
+async fn stripe_setup(config: &Config) -> anyhow::Result<()> {
+    use diesel_async::AsyncConnection;
+    let Some(stripe) = &config.stripe else {
+        anyhow::bail!("STRIPE_SECRET_KEY (with STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET) is not set");
+    };
+    db::migrate(&config.database_url).await?;
+    let mut conn = diesel_async::AsyncPgConnection::establish(&config.database_url).await?;
+    let client = pulse_backend::billing::client::StripeClient::new(stripe);
+    for (plan, price) in pulse_backend::billing::plans::sell_on_stripe(&mut conn, &client).await? {
+        println!("{}\t{price}", plan.as_str());
     }
     Ok(())
 }

@@ -72,6 +72,11 @@ pub fn run(
             agent_cache.clone(),
         )),
         tokio::spawn(outbox.run()),
+        tokio::spawn(worker::billing::run(
+            pool.clone(),
+            config.clock,
+            config.stripe.as_ref().map_or(chrono::TimeDelta::days(7), |stripe| stripe.grace),
+        )),
         tokio::spawn(worker::presence::run(
             pool.clone(),
             config.clock,
@@ -115,7 +120,7 @@ pub fn run(
         agent_cache: agent_cache.clone(),
         store,
         deletion_grace: config.deletion_grace,
-        stripe: config.stripe.clone(),
+        stripe: config.stripe.clone().map(crate::billing::Stripe::new),
         screenshot_quota_bytes: config.screenshot_quota_bytes,
         upload_slots: Arc::new(tokio::sync::Semaphore::new(
             hashing_threads * UPLOADS_PER_IMAGE_THREAD,

@@ -58,7 +58,7 @@ pub struct AppState {
     /// How long a deleted person stays restorable.
     pub deletion_grace: chrono::Duration,
     /// Stripe, when billing is configured.
-    pub stripe: Option<crate::config::StripeConfig>,
+    pub stripe: Option<crate::billing::Stripe>,
     /// Images decoded at once: decoding is CPU-bound and takes tens of MiB per image, so
     /// uploads beyond one per core wait here instead of crowding memory.
     pub image_work: std::sync::Arc<tokio::sync::Semaphore>,

@@ -678,6 +678,61 @@ impl Localstripe {
         format!("{}{path}", self.base())
     }
 
+    /// The webhook secret of the apps billing through a double.
+    pub const WEBHOOK_SECRET: &'static str = "whsec_test_pulse";
+
+    /// The Stripe configuration of an app whose Stripe this is.
+    pub fn config(&self) -> crate::config::StripeConfig {
+        crate::config::StripeConfig {
+            secret_key: Self::SECRET_KEY.into(),
+            publishable_key: "pk_test_pulse".into(),
+            webhook_secret: Self::WEBHOOK_SECRET.into(),
+            api_base: self.base(),
+            js_url: self.url("/js.stripe.com/v3/"),
+            grace: chrono::TimeDelta::days(7),
+        }
+    }
+
+    /// Serves an app billing through this double, its paid plans on sale and the
+    /// double's events sent to its webhook. On the system clock whatever
+    /// `PULSE_TEST_NOW` says: the double signs its events with the real time.
+    pub async fn spawn_app(&self) -> anyhow::Result<TestApp> {
+        let app = TestApp::spawn_with(|config| {
+            config.stripe = Some(self.config());
+            config.clock = Clock::system();
+        })
+        .await?;
+        let mut conn = AsyncPgConnection::establish(&app.db.url).await?;
+        let client = crate::billing::client::StripeClient::new(&self.config());
+        crate::billing::plans::sell_on_stripe(&mut conn, &client).await?;
+        self.send_webhooks_to(&app.url("/api/v1/stripe/webhook"), Self::WEBHOOK_SECRET)
+            .await?;
+        Ok(app)
+    }
+
+    /// A card made from `number` as Stripe.js makes one: its PaymentMethod id.
+    pub async fn card(&self, number: &str) -> anyhow::Result<String> {
+        let method: serde_json::Value = reqwest::Client::new()
+            .post(self.url("/v1/payment_methods"))
+            .bearer_auth(Self::SECRET_KEY)
+            .form(&[
+                ("type", "card"),
+                ("card[number]", number),
+                ("card[exp_month]", "12"),
+                ("card[exp_year]", "2034"),
+                ("card[cvc]", "123"),
+            ])
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        method["id"]
+            .as_str()
+            .map(str::to_owned)
+            .context("a payment method without an id")
+    }
+
     /// Sends the events localstripe makes to `url`, signed with `secret`.
     pub async fn send_webhooks_to(&self, url: &str, secret: &str) -> anyhow::Result<()> {
         reqwest::Client::new()

@@ -19,7 +19,12 @@ pub enum AuditAction {
     AuthLogout,
     AuthPasswordResetRequested,
     AuthRefreshTokenReused,
+    BillingAutoRenewChanged,
     BillingEmailChanged,
+    BillingInvoiceUpdated,
+    BillingPaymentMethodChanged,
+    BillingPlanChanged,
+    BillingSubscriptionUpdated,
     CompanyCreated,
     EnrollmentTokenCreated,
     EnrollmentTokenRevoked,
@@ -46,7 +51,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action the server records, in name order: the audit page's filter lists them.
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 37] = [
         AuditAction::AgentEnrolled,
         AuditAction::AgentRevoked,
         AuditAction::AlertPreferencesUpdated,
@@ -56,7 +61,12 @@ impl AuditAction {
         AuditAction::AuthLogout,
         AuditAction::AuthPasswordResetRequested,
         AuditAction::AuthRefreshTokenReused,
+        AuditAction::BillingAutoRenewChanged,
         AuditAction::BillingEmailChanged,
+        AuditAction::BillingInvoiceUpdated,
+        AuditAction::BillingPaymentMethodChanged,
+        AuditAction::BillingPlanChanged,
+        AuditAction::BillingSubscriptionUpdated,
         AuditAction::CompanyCreated,
         AuditAction::EnrollmentTokenCreated,
         AuditAction::EnrollmentTokenRevoked,
@@ -93,7 +103,12 @@ impl AuditAction {
             AuditAction::AuthLogout => "auth.logout",
             AuditAction::AuthPasswordResetRequested => "auth.password_reset_requested",
             AuditAction::AuthRefreshTokenReused => "auth.refresh_token_reused",
+            AuditAction::BillingAutoRenewChanged => "billing.auto_renew_changed",
             AuditAction::BillingEmailChanged => "billing.email_changed",
+            AuditAction::BillingInvoiceUpdated => "billing.invoice_updated",
+            AuditAction::BillingPaymentMethodChanged => "billing.payment_method_changed",
+            AuditAction::BillingPlanChanged => "billing.plan_changed",
+            AuditAction::BillingSubscriptionUpdated => "billing.subscription_updated",
             AuditAction::CompanyCreated => "company.created",
             AuditAction::EnrollmentTokenCreated => "enrollment_token.created",
             AuditAction::EnrollmentTokenRevoked => "enrollment_token.revoked",

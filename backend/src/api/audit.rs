@@ -5,7 +5,7 @@ use pulse_shared::Page;
 use pulse_shared::audit::{AuditEvent, AuditQuery, AuditVerifyResponse};
 use pulse_shared::ids::AuditEventId;
 
-use super::paging;
+use super::{csv, paging};
 use crate::auth::principal::Principal;
 use crate::db;
 use crate::db::audit::{self, AuditFilter};
@@ -110,33 +110,11 @@ pub async fn export_csv(
                 event.ip.unwrap_or_default(),
                 event.user_agent.unwrap_or_default(),
             ];
-            let line: Vec<String> = fields.iter().map(|field| csv_field(field)).collect();
-            csv.push_str(&line.join(","));
-            csv.push('\n');
+            csv::push_line(&mut csv, &fields);
             written += 1;
         }
     }
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "content-disposition",
-            "attachment; filename=\"audit-events.csv\"",
-        ))
-        .body(csv))
-}
-
-/// Quotes a CSV field, and defuses values a spreadsheet would run as a formula.
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) || value.starts_with('\'') {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
+    Ok(csv::attachment("audit-events.csv", csv))
 }
 
 /// Re-walks the company's hash chain and reports the first broken link.
@@ -159,18 +137,4 @@ pub async fn verify(
         first_broken_seq: verification.first_broken.map(|(seq, _)| seq),
         first_broken_id: verification.first_broken.map(|(_, id)| AuditEventId(id)),
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\"\n"), "\"say \"\"hi\"\"\n\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("-1"), "\"'-1\"");
-    }
 }

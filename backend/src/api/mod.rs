@@ -13,6 +13,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod billing;
+pub mod csv;
 pub mod device;
 pub mod extract;
 pub mod health;
@@ -61,6 +62,13 @@ pub fn v1() -> Scope<
         .service(billing::list_plans)
         .service(billing::overview)
         .service(billing::set_email)
+        .service(billing::setup_intent)
+        .service(billing::set_payment_method)
+        .service(billing::preview)
+        .service(billing::change_plan)
+        .service(billing::set_auto_renew)
+        .service(billing::list_invoices)
+        .service(billing::export_invoices)
         .service(auth::request_password_reset)
         .service(auth::confirm_password_reset)
         .service(me::me)

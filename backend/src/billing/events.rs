@@ -1,10 +1,16 @@
-//! Stripe's webhook events: verified, then stored once each.
+//! Stripe's webhook events: verified, stored once each, and applied in the same
+//! transaction, so a redelivered event changes nothing.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Deserialize;
 
+use pulse_shared::audit::ActorKind;
+
+use super::invoices::{self, InvoiceRow};
+use super::{client, plans, subscriptions};
+use crate::db::audit::Actor;
 use crate::db::schema::stripe_events;
 
 /// How old a signed event may be, in seconds, before it is refused (either way, for
@@ -45,7 +51,7 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now: DateTime<Utc>) -> bo
 pub async fn record(
     conn: &mut AsyncPgConnection,
     event: &Envelope,
-    payload: serde_json::Value,
+    payload: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let created_at = DateTime::from_timestamp(event.created, 0).unwrap_or(now);
@@ -61,4 +67,67 @@ pub async fn record(
         .execute(conn)
         .await?;
     Ok(inserted == 1)
+}
+
+/// Applies a newly stored event in the caller's transaction: subscription and invoice
+/// events update what is stored (unless it is newer than the event) and raise their
+/// alerts; a failed payment intent explains its invoice's failure. Events about
+/// customers that are no company's, and types Pulse does not use, are kept only.
+pub async fn apply(
+    conn: &mut AsyncPgConnection,
+    event: &Envelope,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let at = DateTime::from_timestamp(event.created, 0).unwrap_or(now);
+    let actor = Actor {
+        kind: ActorKind::Stripe,
+        id: None,
+        ip: None,
+        user_agent: None,
+        at: now,
+    };
+    let object = &payload["data"]["object"];
+    let Some(customer) = object["customer"].as_str() else {
+        return Ok(());
+    };
+    let Some(company) = plans::company_of_customer(conn, customer).await? else {
+        return Ok(());
+    };
+    match event.kind.as_str() {
+        kind if kind.starts_with("customer.subscription.") => {
+            let Ok(subscription) = client::Subscription::deserialize(object) else {
+                tracing::warn!(event = event.id, "a subscription event Pulse cannot read");
+                return Ok(());
+            };
+            let Some((_, price)) = subscription.item() else {
+                return Ok(());
+            };
+            if let Some(plan) = plans::plan_of_price(conn, price).await? {
+                subscriptions::store(conn, company, plan, &subscription, at, &actor).await?;
+            }
+        }
+        kind if kind.starts_with("invoice.") => {
+            let Ok(invoice) = client::Invoice::deserialize(object) else {
+                tracing::warn!(event = event.id, "an invoice event Pulse cannot read");
+                return Ok(());
+            };
+            let error = (kind == "invoice.payment_failed")
+                .then(|| "The card was declined.".to_owned());
+            if let Some(row) = InvoiceRow::from_stripe(company, &invoice, error, at) {
+                invoices::store(conn, row, &actor).await?;
+            }
+        }
+        "payment_intent.payment_failed" => {
+            if let Some(invoice) = object["invoice"].as_str() {
+                let error = object["last_payment_error"]["message"]
+                    .as_str()
+                    .unwrap_or("The card was declined.")
+                    .to_owned();
+                invoices::payment_failed(conn, company, invoice, error, &actor).await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }

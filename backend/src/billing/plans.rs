@@ -49,13 +49,16 @@ pub async fn list(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Plan>> {
         .collect()
 }
 
-/// Where a company stands: its plan, seats and billing address.
+/// Where a company stands: its plan, seats, billing address and Stripe customer.
 #[derive(Debug, Clone)]
 pub struct CompanyPlan {
+    pub name: String,
     pub plan: Plan,
     pub seats_used: i32,
-    pub seat_limit: i32,
+    /// `None`: no limit.
+    pub seat_limit: Option<i32>,
     pub billing_email: Option<String>,
+    pub stripe_customer_id: Option<String>,
 }
 
 /// `company`'s plan and seats; with `lock`, the company row is locked for the
@@ -73,23 +76,127 @@ pub async fn of_company(
             .first::<CompanyId>(conn)
             .await?;
     }
-    let (plan, seats_used, seat_limit, billing_email) = companies::table
-        .inner_join(plans::table.on(plans::id.eq(companies::plan_id)))
-        .filter(companies::id.eq(company))
-        .select((
-            PlanRow::as_select(),
-            companies::seats_used,
-            companies::seat_limit,
-            companies::billing_email,
-        ))
-        .first::<(PlanRow, i32, i32, Option<String>)>(conn)
-        .await?;
+    let (name, plan, seats_used, seat_limit, billing_email, stripe_customer_id) =
+        companies::table
+            .inner_join(plans::table.on(plans::id.eq(companies::plan_id)))
+            .filter(companies::id.eq(company))
+            .select((
+                companies::name,
+                PlanRow::as_select(),
+                companies::seats_used,
+                companies::seat_limit,
+                companies::billing_email,
+                companies::stripe_customer_id,
+            ))
+            .first::<(
+                String,
+                PlanRow,
+                i32,
+                Option<i32>,
+                Option<String>,
+                Option<String>,
+            )>(conn)
+            .await?;
     Ok(CompanyPlan {
+        name,
         plan: plan.try_into()?,
         seats_used,
         seat_limit,
         billing_email,
+        stripe_customer_id,
     })
+}
+
+/// Puts `company` on `plan` with the plan's seat limit; answers the plan it was on
+/// when that was another (the caller audits the change), `None` when nothing changed.
+pub async fn set_plan(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    plan: PlanId,
+) -> QueryResult<Option<PlanId>> {
+    let before: PlanId = companies::table
+        .find(company)
+        .select(companies::plan_id)
+        .for_update()
+        .first(conn)
+        .await?;
+    if before == plan {
+        return Ok(None);
+    }
+    let seat_limit: Option<i32> = plans::table
+        .find(plan)
+        .select(plans::seat_limit)
+        .first(conn)
+        .await?;
+    diesel::update(companies::table.find(company))
+        .set((
+            companies::plan_id.eq(plan),
+            companies::seat_limit.eq(seat_limit),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(Some(before))
+}
+
+/// The Stripe price a paid plan is sold at, once `pulse stripe-setup` has made it.
+pub async fn price_of(conn: &mut AsyncPgConnection, plan: PlanId) -> QueryResult<Option<String>> {
+    plans::table
+        .find(plan)
+        .select(plans::stripe_price_id)
+        .first(conn)
+        .await
+}
+
+/// The plan sold at a Stripe price.
+pub async fn plan_of_price(
+    conn: &mut AsyncPgConnection,
+    price: &str,
+) -> QueryResult<Option<PlanId>> {
+    plans::table
+        .filter(plans::stripe_price_id.eq(price))
+        .select(plans::id)
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Records the Stripe price of `plan`.
+pub async fn set_price(
+    conn: &mut AsyncPgConnection,
+    plan: PlanId,
+    price: &str,
+) -> QueryResult<()> {
+    diesel::update(plans::table.find(plan))
+        .set(plans::stripe_price_id.eq(price))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Records `company`'s Stripe customer.
+pub async fn set_customer(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    customer: &str,
+) -> QueryResult<()> {
+    diesel::update(companies::table.find(company))
+        .set(companies::stripe_customer_id.eq(customer))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The company a Stripe customer is.
+pub async fn company_of_customer(
+    conn: &mut AsyncPgConnection,
+    customer: &str,
+) -> QueryResult<Option<CompanyId>> {
+    companies::table
+        .filter(companies::stripe_customer_id.eq(customer))
+        .select(companies::id)
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// Sets where `company`'s invoices go.
@@ -103,4 +210,30 @@ pub async fn set_billing_email(
         .execute(conn)
         .await
         .map(drop)
+}
+
+/// Puts every paid plan on sale in the Stripe account: a product and a monthly price
+/// each (found again, not duplicated, when run twice), recorded in the plans table.
+/// Answers `(plan, price id)` for each.
+pub async fn sell_on_stripe(
+    conn: &mut AsyncPgConnection,
+    stripe: &super::client::StripeClient,
+) -> anyhow::Result<Vec<(PlanId, String)>> {
+    let mut sold = Vec::new();
+    for plan in list(conn).await? {
+        if plan.monthly_price_cents == 0 {
+            continue;
+        }
+        let price = stripe
+            .ensure_price(
+                plan.id.as_str(),
+                &plan.name,
+                i32::try_from(plan.monthly_price_cents)?,
+                &plan.currency,
+            )
+            .await?;
+        set_price(conn, plan.id, &price).await?;
+        sold.push((plan.id, price));
+    }
+    Ok(sold)
 }

@@ -129,13 +129,13 @@ pub async fn use_token(
         .map(Ok)
 }
 
-/// The company's seat limit and the seats in use (people with at least one unrevoked
-/// agent, kept by triggers on `agents`), with its row locked until the transaction
-/// ends, so that enrollments of one company are counted one at a time.
+/// The company's seat limit (`None`: no limit) and the seats in use (people with at
+/// least one unrevoked agent, kept by triggers on `agents`), with its row locked until
+/// the transaction ends, so that enrollments of one company are counted one at a time.
 pub async fn lock_seats(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
-) -> QueryResult<(i32, i32)> {
+) -> QueryResult<(Option<i32>, i32)> {
     companies::table
         .find(company.0)
         .select((companies::seat_limit, companies::seats_used))

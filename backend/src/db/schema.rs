@@ -14,7 +14,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
-        seat_limit -> Int4,
+        seat_limit -> Nullable<Int4>,
         seats_used -> Int4,
         screenshot_bytes -> Int8,
         plan_id -> Text,
@@ -395,6 +395,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    subscriptions (company_id) {
+        company_id -> Uuid,
+        stripe_subscription_id -> Text,
+        stripe_item_id -> Text,
+        plan_id -> Text,
+        status -> Text,
+        cancel_at_period_end -> Bool,
+        current_period_start -> Timestamptz,
+        current_period_end -> Timestamptz,
+        unpaid_since -> Nullable<Timestamptz>,
+        expiring_alerted_for -> Nullable<Timestamptz>,
+        synced_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    payment_cards (company_id) {
+        company_id -> Uuid,
+        stripe_payment_method_id -> Text,
+        brand -> Text,
+        last4 -> Text,
+        exp_month -> Int4,
+        exp_year -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    invoices (company_id, id) {
+        company_id -> Uuid,
+        id -> Text,
+        number -> Nullable<Text>,
+        status -> Text,
+        total_cents -> Int8,
+        amount_due_cents -> Int8,
+        amount_paid_cents -> Int8,
+        currency -> Text,
+        period_start -> Timestamptz,
+        period_end -> Timestamptz,
+        created_at -> Timestamptz,
+        hosted_invoice_url -> Nullable<Text>,
+        invoice_pdf -> Nullable<Text>,
+        payment_error -> Nullable<Text>,
+        synced_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     companies,
     teams,
@@ -423,5 +471,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     screenshot_views,
     object_deletions,
     plans,
-    stripe_events
+    stripe_events,
+    subscriptions,
+    payment_cards,
+    invoices
 );

@@ -8,8 +8,10 @@
 //! - [`sessions`]: queued activity folded into work sessions;
 //! - [`retention`]: what is past its retention or grace, deleted;
 //! - [`heartbeats`]: heartbeats coalesced in memory, written in one statement;
-//! - [`outbox`]: webhook deliveries and alert e-mails, sent after their commit.
+//! - [`outbox`]: webhook deliveries and alert e-mails, sent after their commit;
+//! - [`billing`]: the grace period of overdue payments, and "subscription expiring".
 
+pub mod billing;
 pub mod heartbeats;
 pub mod outbox;
 pub mod presence;

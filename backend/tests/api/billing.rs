@@ -22,6 +22,7 @@ async fn with_stripe() -> TestApp {
             webhook_secret: WEBHOOK_SECRET.into(),
             api_base: "http://127.0.0.1:9".into(),
             js_url: "http://127.0.0.1:9/js.stripe.com/v3/".into(),
+            grace: chrono::TimeDelta::days(7),
         });
     })
     .await
@@ -226,14 +227,14 @@ async fn a_new_company_is_on_free_and_owners_see_it() {
     }
     let overview: BillingOverview = get_json(&app, &org.admin, "/api/v1/billing").await;
     assert_eq!(overview.plan.id, PlanId::Free);
-    assert_eq!((overview.seats_used, overview.seat_limit), (0, 5));
+    assert_eq!((overview.seats_used, overview.seat_limit), (0, Some(5)));
     assert!(!overview.configured && overview.publishable_key.is_none());
     assert_eq!(overview.billing_email, None);
 
     // A company made before plans existed keeps the limit it had.
     sql(&app, "UPDATE companies SET seat_limit = 10").await;
     let overview: BillingOverview = get_json(&app, &org.owner, "/api/v1/billing").await;
-    assert_eq!(overview.seat_limit, 10);
+    assert_eq!(overview.seat_limit, Some(10));
 
     let stripe = with_stripe().await;
     let org = Org::create(&stripe, "configured").await;

@@ -47,7 +47,7 @@ async fn the_demo_company_is_seeded_once_and_usable() {
     // On Pro, whose 50 seats hold the fourteen monitored people.
     let billing: BillingOverview = get_json(&app, &owner, "/api/v1/billing").await;
     assert_eq!(billing.plan.id, PlanId::Pro);
-    assert_eq!((billing.seats_used, billing.seat_limit), (14, 50));
+    assert_eq!((billing.seats_used, billing.seat_limit), (14, Some(50)));
     let today = now.date_naive();
     let summary = async |day: chrono::NaiveDate| -> Vec<i64> {
         let rows: Vec<SessionSummary> = get_json(

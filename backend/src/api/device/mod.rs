@@ -126,7 +126,10 @@ pub async fn enroll(
             }
             let (seats, taken) = agents::lock_seats(conn, company).await?;
             let had_seat = agents::holds_seat(conn, company, person.id).await?;
-            if taken >= seats && !had_seat {
+            if let Some(seats) = seats
+                && taken >= seats
+                && !had_seat
+            {
                 return Err(ApiError::Conflict(format!(
                     "All {seats} seats are taken: revoke an agent or add seats to enroll another employee."
                 )));
@@ -155,7 +158,9 @@ pub async fn enroll(
             };
             audit::record(conn, company, &actor, change).await?;
             let now = state.clock.now();
-            if let Some(alert) = seats::crossing(taken, taken + i32::from(!had_seat), seats) {
+            if let Some(alert) = seats.and_then(|seats| {
+                seats::crossing(taken, taken + i32::from(!had_seat), seats)
+            }) {
                 alerting::resolve(conn, company, alert.kind, &alert.subject, now).await?;
                 alerting::raise(conn, company, alert, now).await?;
             }

@@ -371,6 +371,32 @@ pub async fn list_invoices(
     Ok(web::Json(paging::page(rows, limit, Cursor::of)))
 }
 
+/// One invoice of the company's, by Stripe's id.
+#[utoipa::path(
+    tag = "billing",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Stripe's invoice id (`in_…`)")),
+    responses(
+        (status = OK, body = Invoice),
+        (status = UNAUTHORIZED, body = pulse_shared::Problem),
+        (status = FORBIDDEN, body = pulse_shared::Problem),
+        (status = NOT_FOUND, body = pulse_shared::Problem)
+    )
+)]
+#[get("/billing/invoices/{id}")]
+pub async fn get_invoice(
+    principal: Principal,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<web::Json<Invoice>, ApiError> {
+    principal.require(Action::ManageBilling)?;
+    let mut conn = db::conn(&state.pool).await?;
+    invoices::find(&mut conn, principal.company_id(), &id)
+        .await?
+        .map(|row| web::Json(row.into()))
+        .ok_or(ApiError::NotFound)
+}
+
 /// The same filter as a CSV file (at most 10,000 invoices, newest first).
 #[utoipa::path(
     tag = "billing",

@@ -69,6 +69,7 @@ pub fn v1() -> Scope<
         .service(billing::set_auto_renew)
         .service(billing::list_invoices)
         .service(billing::export_invoices)
+        .service(billing::get_invoice)
         .service(auth::request_password_reset)
         .service(auth::confirm_password_reset)
         .service(me::me)

@@ -21,4 +21,5 @@ mod problems;
 mod screenshots;
 mod seed;
 mod spa;
+mod subscriptions;
 mod webhooks;

@@ -1,0 +1,509 @@
+//! Paying through Stripe (its test double, localstripe): cards, plan changes with their
+//! prorated preview, auto-renew, declined cards, events in any order, and the grace
+//! period of an unpaid subscription.
+
+use pulse_backend::domain::webhooks::signature;
+use pulse_backend::testing::{Localstripe, TestApp};
+use pulse_backend::worker;
+use pulse_shared::Page;
+use pulse_shared::alerts::Alert;
+use pulse_shared::audit::AuditEvent;
+use pulse_shared::billing::{
+    BillingOverview, Invoice, InvoiceStatus, PlanId, PlanPreview, SubscriptionStatus,
+};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::common::agents::{enroll, heartbeat};
+use crate::common::{Org, Session, get_json, invite_and_join, json, post, scalar, send};
+
+/// A test's Stripe double and the app billing through it.
+struct Billing {
+    stripe: Localstripe,
+    app: TestApp,
+}
+
+impl Billing {
+    async fn start() -> Self {
+        let stripe = Localstripe::start().await.unwrap();
+        let app = stripe.spawn_app().await.unwrap();
+        Self { stripe, app }
+    }
+
+    async fn put(&self, who: &Session, path: &str, body: Value) -> reqwest::Response {
+        send(&self.app, who, Method::PUT, path, Some(&body)).await
+    }
+
+    /// Makes a card from `number` the company's, answering the API's response.
+    async fn add_card(&self, who: &Session, number: &str) -> reqwest::Response {
+        let card = self.stripe.card(number).await.unwrap();
+        self.put(
+            who,
+            "/api/v1/billing/payment-method",
+            json!({"payment_method_id": card}),
+        )
+        .await
+    }
+
+    async fn preview(&self, who: &Session, plan: PlanId) -> PlanPreview {
+        json(post(&self.app, who, "/api/v1/billing/preview", &json!({"plan": plan})).await).await
+    }
+
+    async fn change(&self, who: &Session, plan: PlanId, proration_date: Option<i64>) -> reqwest::Response {
+        self.put(
+            who,
+            "/api/v1/billing/plan",
+            json!({"plan": plan, "proration_date": proration_date}),
+        )
+        .await
+    }
+
+    async fn overview(&self, who: &Session) -> BillingOverview {
+        get_json(&self.app, who, "/api/v1/billing").await
+    }
+
+    async fn invoices(&self, who: &Session, query: &str) -> Vec<Invoice> {
+        let page: Page<Invoice> =
+            get_json(&self.app, who, &format!("/api/v1/billing/invoices{query}")).await;
+        page.items
+    }
+
+    async fn alerts(&self, who: &Session, kind: &str) -> Vec<String> {
+        let page: Page<Alert> =
+            get_json(&self.app, who, &format!("/api/v1/alerts?kind={kind}")).await;
+        page.items.into_iter().map(|alert| alert.title).collect()
+    }
+
+    async fn audited(&self, who: &Session, action: &str) -> Vec<Value> {
+        let page: Page<AuditEvent> = get_json(
+            &self.app,
+            who,
+            &format!("/api/v1/audit-events?action={action}"),
+        )
+        .await;
+        page.items.into_iter().map(|event| event.summary).collect()
+    }
+
+    /// The company's Stripe subscription as Stripe has it (each test's app has one
+    /// company with a subscription).
+    async fn stripe_subscription(&self, org: &Org) -> Value {
+        let _ = org;
+        let id = scalar_text(&self.app, "SELECT stripe_subscription_id FROM subscriptions").await;
+        self.app
+            .client()
+            .get(self.stripe.url(&format!("/v1/subscriptions/{id}")))
+            .bearer_auth(Localstripe::SECRET_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Sends `event` to the webhook signed with the app's secret, as Stripe would.
+    async fn deliver(&self, event: &Value) -> reqwest::Response {
+        let body = event.to_string();
+        let header = signature(
+            Localstripe::WEBHOOK_SECRET,
+            self.app.now().timestamp(),
+            body.as_bytes(),
+        );
+        self.app
+            .client()
+            .post(self.app.url("/api/v1/stripe/webhook"))
+            .header("content-type", "application/json")
+            .header("stripe-signature", header)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+async fn scalar_text(app: &TestApp, query: &str) -> String {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let mut conn = AsyncPgConnection::establish(&app.db.url).await.unwrap();
+    diesel::sql_query(format!("SELECT ({query}) AS value"))
+        .get_result::<Row>(&mut conn)
+        .await
+        .unwrap()
+        .value
+}
+
+/// Free to Pro with a card: the preview's amount is what is invoiced and paid, the
+/// plan's seats apply, the owners hear of the payment, and every step is audited.
+/// Then Pro to Enterprise: prorated, previewed, invoiced as previewed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrading_charges_what_the_preview_showed() {
+    let billing = Billing::start().await;
+    let org = Org::create(&billing.app, "upgrade").await;
+
+    let no_card = billing.change(&org.owner, PlanId::Pro, None).await;
+    assert_eq!(no_card.status(), 422);
+    let problem: Value = no_card.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["code"], "no_card");
+
+    let carded: BillingOverview = json(billing.add_card(&org.admin, "4242424242424242").await).await;
+    let card = carded.payment_method.expect("the card is on file");
+    assert_eq!((card.brand.as_str(), card.last4.as_str()), ("visa", "4242"));
+    assert_eq!((card.exp_month, card.exp_year), (12, 2034));
+
+    let preview = billing.preview(&org.owner, PlanId::Pro).await;
+    assert_eq!((preview.amount_due_cents, preview.currency.as_str()), (2900, "usd"));
+    let upgraded: BillingOverview = json(
+        billing
+            .change(&org.owner, PlanId::Pro, Some(preview.proration_date))
+            .await,
+    )
+    .await;
+    assert_eq!(upgraded.plan.id, PlanId::Pro);
+    assert_eq!(upgraded.seat_limit, Some(50));
+    let subscription = upgraded.subscription.expect("a subscription");
+    assert_eq!(
+        (subscription.plan, subscription.status, subscription.cancel_at_period_end),
+        (PlanId::Pro, SubscriptionStatus::Active, false)
+    );
+    assert!(subscription.current_period_end > billing.app.now());
+    let next = upgraded.next_invoice.expect("it renews");
+    assert_eq!((next.amount_cents, next.date), (2900, subscription.current_period_end));
+
+    let invoices = billing.invoices(&org.owner, "").await;
+    assert_eq!(invoices.len(), 1);
+    assert_eq!(invoices[0].status, InvoiceStatus::Paid);
+    assert_eq!(invoices[0].amount_paid_cents, preview.amount_due_cents);
+    assert_eq!(
+        billing.alerts(&org.admin, "payment_succeeded").await,
+        ["Payment of $29.00 received"]
+    );
+
+    let to_enterprise = billing.preview(&org.owner, PlanId::Enterprise).await;
+    let enterprise: BillingOverview = json(
+        billing
+            .change(&org.owner, PlanId::Enterprise, Some(to_enterprise.proration_date))
+            .await,
+    )
+    .await;
+    assert_eq!((enterprise.plan.id, enterprise.seat_limit), (PlanId::Enterprise, None));
+    let newest = &billing.invoices(&org.owner, "").await[0];
+    assert_eq!(newest.status, InvoiceStatus::Paid);
+    assert_eq!(newest.amount_paid_cents, to_enterprise.amount_due_cents);
+    assert_ne!(newest.id, invoices[0].id);
+    let stripe_side = billing.stripe_subscription(&org).await;
+    assert_eq!(stripe_side["items"]["data"][0]["plan"]["id"], "pulse_enterprise_monthly");
+
+    // Only the paid invoices of the period asked for, as a list and as CSV.
+    let paid = billing.invoices(&org.owner, "?status=paid&limit=1").await;
+    assert_eq!(paid.len(), 1);
+    assert!(billing.invoices(&org.owner, "?status=open").await.is_empty());
+    let csv = crate::common::get(&billing.app, &org.owner, "/api/v1/billing/invoices.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.lines().nth(1).unwrap().contains(",paid,"), "{csv}");
+
+    let plans: Vec<Value> = billing
+        .audited(&org.owner, "billing.plan_changed")
+        .await;
+    assert_eq!(
+        plans,
+        [
+            json!({"before": {"plan": "pro"}, "after": {"plan": "enterprise"}}),
+            json!({"before": {"plan": "free"}, "after": {"plan": "pro"}}),
+        ]
+    );
+    assert_eq!(
+        billing
+            .audited(&org.owner, "billing.payment_method_changed")
+            .await,
+        [json!({"before": null, "after": {"brand": "visa", "last4": "4242"}})]
+    );
+    for who in [&org.manager, &org.employee] {
+        assert_eq!(billing.change(who, PlanId::Free, None).await.status(), 403);
+    }
+}
+
+/// A plan with fewer seats than are in use is refused, saying how many agents to
+/// revoke; with the seats fitting, Free ends the subscription at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downgrading_needs_the_seats_in_use_to_fit() {
+    let billing = Billing::start().await;
+    let app = &billing.app;
+    let org = Org::create(app, "downgrade").await;
+    assert_eq!(billing.add_card(&org.owner, "4242424242424242").await.status(), 200);
+    assert_eq!(billing.change(&org.owner, PlanId::Pro, None).await.status(), 200);
+    let sixth = invite_and_join(app, &org.owner, "sam@downgrade.test", "employee", None).await;
+    let mut agents = Vec::new();
+    for (who, host) in [
+        (&org.employee, "emma"),
+        (&org.manager, "max"),
+        (&org.outsider, "otto"),
+        (&sixth, "sam"),
+    ] {
+        agents.push(enroll(app, &org, who, host).await);
+    }
+    // Owners and admins enroll with tokens made for them.
+    for who in [&org.owner, &org.admin] {
+        let id = who.body.me.user.id.to_string();
+        let (_, secret) = crate::common::agents::token(app, &org.owner, Some(&id)).await;
+        let answer = crate::common::agents::enroll_with(app, &secret, None, "own").await;
+        assert_eq!(answer.status(), 201);
+    }
+    assert_eq!(billing.overview(&org.owner).await.seats_used, 6);
+
+    let refused = billing.change(&org.owner, PlanId::Free, None).await;
+    assert_eq!(refused.status(), 409);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(
+        problem["detail"],
+        "Free has 5 seats and 6 are in use: revoke the agents of 1 person before changing plan."
+    );
+    assert_eq!(billing.overview(&org.owner).await.plan.id, PlanId::Pro);
+
+    let revoked = send(
+        app,
+        &org.owner,
+        Method::DELETE,
+        &format!("/api/v1/agents/{}", agents[3].agent_id),
+        None,
+    )
+    .await;
+    assert_eq!(revoked.status(), 204);
+    let free: BillingOverview = json(billing.change(&org.owner, PlanId::Free, None).await).await;
+    assert_eq!((free.plan.id, free.seat_limit, free.seats_used), (PlanId::Free, Some(5), 5));
+    assert!(free.subscription.is_none() && free.next_invoice.is_none());
+    assert_eq!(billing.stripe_subscription(&org).await["status"], "canceled");
+}
+
+/// Auto-renew off is Stripe's `cancel_at_period_end`; the owners are told a week
+/// before the period ends, once; on again, nothing ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_renew_off_ends_with_the_period_and_is_announced_once() {
+    let billing = Billing::start().await;
+    let org = Org::create(&billing.app, "renew").await;
+    let nothing = billing
+        .put(&org.owner, "/api/v1/billing/auto-renew", json!({"auto_renew": false}))
+        .await;
+    assert_eq!(nothing.status(), 409, "Free has nothing to renew");
+    assert_eq!(billing.add_card(&org.owner, "4242424242424242").await.status(), 200);
+    assert_eq!(billing.change(&org.owner, PlanId::Pro, None).await.status(), 200);
+
+    let off: BillingOverview = json(
+        billing
+            .put(&org.owner, "/api/v1/billing/auto-renew", json!({"auto_renew": false}))
+            .await,
+    )
+    .await;
+    let subscription = off.subscription.clone().unwrap();
+    assert!(subscription.cancel_at_period_end && off.next_invoice.is_none());
+    assert_eq!(billing.stripe_subscription(&org).await["cancel_at_period_end"], true);
+
+    let pool = billing.app.pool().unwrap();
+    let ends = subscription.current_period_end;
+    let grace = chrono::TimeDelta::days(7);
+    let early = worker::billing::round(&pool, ends - chrono::TimeDelta::days(8), grace).await;
+    assert_eq!(early.unwrap().unwrap().expiring, 0, "eight days before: quiet");
+    for _ in 0..2 {
+        worker::billing::round(&pool, ends - chrono::TimeDelta::days(3), grace)
+            .await
+            .unwrap();
+    }
+    let told = billing.alerts(&org.owner, "subscription_expiring").await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].starts_with("The subscription ends on"), "{told:?}");
+
+    let on: BillingOverview = json(
+        billing
+            .put(&org.owner, "/api/v1/billing/auto-renew", json!({"auto_renew": true}))
+            .await,
+    )
+    .await;
+    assert!(!on.subscription.unwrap().cancel_at_period_end);
+    assert!(on.next_invoice.is_some());
+    assert_eq!(billing.stripe_subscription(&org).await["cancel_at_period_end"], false);
+    assert_eq!(
+        billing.audited(&org.owner, "billing.auto_renew_changed").await,
+        [
+            json!({"before": {"auto_renew": false}, "after": {"auto_renew": true}}),
+            json!({"before": {"auto_renew": true}, "after": {"auto_renew": false}}),
+        ]
+    );
+}
+
+/// A card refused when it is added says so; one refused when charged leaves the
+/// company on Free, the invoice open with the reason, and "payment failed" raised.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_card_is_explained_and_leaves_the_plan_alone() {
+    let billing = Billing::start().await;
+    let org = Org::create(&billing.app, "declined").await;
+    let refused = billing.add_card(&org.owner, "4000000000000002").await;
+    assert_eq!(refused.status(), 402);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["detail"], "Your card was declined.");
+    assert!(billing.overview(&org.owner).await.payment_method.is_none());
+
+    assert_eq!(billing.add_card(&org.owner, "4000000000000341").await.status(), 200);
+    let declined = billing.change(&org.owner, PlanId::Pro, None).await;
+    assert_eq!(declined.status(), 402);
+    let problem: Value = declined.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("declined"),
+        "{problem}"
+    );
+    let overview = billing.overview(&org.owner).await;
+    assert_eq!((overview.plan.id, overview.seat_limit), (PlanId::Free, Some(5)));
+    assert_eq!(
+        overview.subscription.map(|subscription| subscription.status),
+        Some(SubscriptionStatus::Incomplete)
+    );
+    let invoices = billing.invoices(&org.owner, "?status=open").await;
+    assert_eq!(invoices.len(), 1);
+    assert!(invoices[0].payment_error.is_some());
+    assert_eq!(
+        billing.alerts(&org.owner, "payment_failed").await,
+        ["Payment of $29.00 failed"]
+    );
+
+    // With a good card, the next try subscribes anew and pays.
+    assert_eq!(billing.add_card(&org.owner, "4242424242424242").await.status(), 200);
+    let paid: BillingOverview = json(billing.change(&org.owner, PlanId::Pro, None).await).await;
+    assert_eq!(paid.plan.id, PlanId::Pro);
+    assert_eq!(
+        paid.subscription.map(|subscription| subscription.status),
+        Some(SubscriptionStatus::Active)
+    );
+}
+
+/// A subscription event as Stripe sends it, made at `created`.
+fn subscription_event(id: &str, created: i64, subscription: &Value, status: &str) -> Value {
+    let mut object = subscription.clone();
+    object["status"] = json!(status);
+    json!({
+        "id": id,
+        "object": "event",
+        "type": "customer.subscription.updated",
+        "created": created,
+        "data": {"object": object},
+    })
+}
+
+/// Events apply once and in the order of their making, not of their arrival; a payment
+/// that stays overdue past the grace period puts the company on Free's limits, and
+/// nothing already collected is lost, nor does an enrolled agent stop reporting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_apply_once_in_the_order_made_and_grace_ends_in_free() {
+    let billing = Billing::start().await;
+    let app = &billing.app;
+    let org = Org::create(app, "events").await;
+    assert_eq!(billing.add_card(&org.owner, "4242424242424242").await.status(), 200);
+    assert_eq!(billing.change(&org.owner, PlanId::Pro, None).await.status(), 200);
+    let agent = enroll(app, &org, &org.employee, "emma-laptop").await;
+    let subscription = billing.stripe_subscription(&org).await;
+    let now = app.now().timestamp();
+
+    let newer = subscription_event("evt_newer", now + 20, &subscription, "past_due");
+    let older = subscription_event("evt_older", now + 10, &subscription, "active");
+    for event in [&newer, &newer, &older] {
+        assert_eq!(billing.deliver(event).await.status(), 200);
+    }
+    let overview = billing.overview(&org.owner).await;
+    let state = overview.subscription.unwrap();
+    assert_eq!(state.status, SubscriptionStatus::PastDue, "the newer state stands");
+    assert_eq!(overview.plan.id, PlanId::Pro, "within the grace period");
+    let since = state.unpaid_since.expect("overdue since the event");
+    assert_eq!(state.grace_ends_at, Some(since + chrono::TimeDelta::days(7)));
+    let updates = billing
+        .audited(&org.owner, "billing.subscription_updated")
+        .await;
+    assert_eq!(
+        updates
+            .iter()
+            .filter(|summary| summary["after"]["status"] == "past_due")
+            .count(),
+        1,
+        "the redelivered event changed nothing: {updates:?}"
+    );
+
+    let pool = app.pool().unwrap();
+    let grace = chrono::TimeDelta::days(7);
+    let within = worker::billing::round(&pool, since + chrono::TimeDelta::days(6), grace).await;
+    assert_eq!(within.unwrap().unwrap().downgraded, 0);
+    let after = worker::billing::round(&pool, since + chrono::TimeDelta::days(8), grace).await;
+    assert_eq!(after.unwrap().unwrap().downgraded, 1);
+    let overview = billing.overview(&org.owner).await;
+    assert_eq!((overview.plan.id, overview.seat_limit), (PlanId::Free, Some(5)));
+    assert_eq!(heartbeat(app, &agent.credential, "active").await.status().as_u16() / 100, 2);
+    assert_eq!(scalar(app, "SELECT count(*) FROM agents WHERE revoked_at IS NULL").await, 1);
+
+    // Paid again (a newer event): the plan is back.
+    let paid = subscription_event("evt_paid", now + 30, &subscription, "active");
+    assert_eq!(billing.deliver(&paid).await.status(), 200);
+    let overview = billing.overview(&org.owner).await;
+    assert_eq!((overview.plan.id, overview.seat_limit), (PlanId::Pro, Some(50)));
+}
+
+/// An invoice's failed payment told twice raises one alert; its payment later
+/// resolves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_payment_event_told_twice_alerts_once() {
+    let billing = Billing::start().await;
+    let org = Org::create(&billing.app, "failed").await;
+    assert_eq!(billing.add_card(&org.owner, "4242424242424242").await.status(), 200);
+    assert_eq!(billing.change(&org.owner, PlanId::Pro, None).await.status(), 200);
+    let invoice = &billing.invoices(&org.owner, "").await[0];
+    let customer = scalar_text(
+        &billing.app,
+        "SELECT stripe_customer_id FROM companies WHERE stripe_customer_id IS NOT NULL",
+    )
+    .await;
+    let now = billing.app.now().timestamp();
+    let object = |status: &str, paid: i64| {
+        json!({
+            "id": "in_renewal", "object": "invoice", "customer": customer,
+            "subscription": null, "number": "PULSE-0002", "status": status,
+            "total": 2900, "amount_due": 2900, "amount_paid": paid, "currency": "usd",
+            "period_start": now, "period_end": now + 2_592_000, "created": now,
+            "hosted_invoice_url": "https://invoice.stripe.test/i/renewal", "invoice_pdf": null,
+            "payment_intent": null, "lines": {"data": []},
+        })
+    };
+    let failed = json!({
+        "id": "evt_failed", "object": "event", "type": "invoice.payment_failed",
+        "created": now + 5, "data": {"object": object("open", 0)},
+    });
+    for _ in 0..2 {
+        assert_eq!(billing.deliver(&failed).await.status(), 200);
+    }
+    assert_eq!(
+        billing.alerts(&org.owner, "payment_failed").await,
+        ["Payment of $29.00 failed"]
+    );
+    let renewal = billing.invoices(&org.owner, "?status=open").await;
+    assert_eq!(renewal.len(), 1);
+    assert_eq!(renewal[0].number.as_deref(), Some("PULSE-0002"));
+    assert_ne!(renewal[0].id, invoice.id);
+
+    let succeeded = json!({
+        "id": "evt_paid", "object": "event", "type": "invoice.payment_succeeded",
+        "created": now + 9, "data": {"object": object("paid", 2900)},
+    });
+    assert_eq!(billing.deliver(&succeeded).await.status(), 200);
+    let open = scalar(
+        &billing.app,
+        "SELECT count(*) FROM alerts WHERE kind = 'payment_failed' AND resolved_at IS NULL",
+    )
+    .await;
+    assert_eq!(open, 0, "the payment resolves the failure");
+    assert_eq!(
+        billing.alerts(&org.owner, "payment_succeeded").await,
+        ["Payment of $29.00 received", "Payment of $29.00 received"]
+    );
+    assert_eq!(billing.invoices(&org.owner, "?status=open").await.len(), 0);
+}

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::common::agents::{enroll, token};
 use crate::common::screenshots::target_screenshot;
-use crate::common::{Org, Session, get_json, invite_and_join, json, post, send};
+use crate::common::{Org, Session, get_json, invite_and_join, json, post, send, sql};
 
 /// Operations only a signed-in person may do, whatever an API key's role: making
 /// credentials.
@@ -38,6 +38,14 @@ const ACTIONS: &[(&str, &str, Option<Action>)] = &[
     ("GET", "/api/v1/billing/plans", None),
     ("GET", "/api/v1/billing", Some(Action::ManageBilling)),
     ("PUT", "/api/v1/billing/email", Some(Action::ManageBilling)),
+    ("POST", "/api/v1/billing/setup-intent", Some(Action::ManageBilling)),
+    ("PUT", "/api/v1/billing/payment-method", Some(Action::ManageBilling)),
+    ("POST", "/api/v1/billing/preview", Some(Action::ManageBilling)),
+    ("PUT", "/api/v1/billing/plan", Some(Action::ManageBilling)),
+    ("PUT", "/api/v1/billing/auto-renew", Some(Action::ManageBilling)),
+    ("GET", "/api/v1/billing/invoices", Some(Action::ManageBilling)),
+    ("GET", "/api/v1/billing/invoices.csv", Some(Action::ManageBilling)),
+    ("GET", "/api/v1/billing/invoices/{id}", Some(Action::ManageBilling)),
     ("GET", "/api/v1/audit-events", Some(Action::ReadAudit)),
     ("GET", "/api/v1/audit-events.csv", Some(Action::ReadAudit)),
     (
@@ -261,6 +269,21 @@ async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) ->
         let (id, _) = token(app, owner, None).await;
         return id;
     }
+    if path.starts_with("/api/v1/billing/invoices/") {
+        let id = format!("in_target{n}");
+        sql(
+            app,
+            &format!(
+                "INSERT INTO invoices (company_id, id, status, total_cents, amount_due_cents,
+                   amount_paid_cents, currency, period_start, period_end, created_at, synced_at)
+                 SELECT company_id, '{id}', 'paid', 2900, 2900, 2900, 'usd', now(), now(), now(), now()
+                   FROM users WHERE email = '{}'",
+                owner.body.me.user.email
+            ),
+        )
+        .await;
+        return id;
+    }
     if path.starts_with("/api/v1/webhooks/") {
         let existing: Page<WebhookEndpoint> = get_json(app, owner, "/api/v1/webhooks").await;
         let endpoint = match existing.items.first() {
@@ -370,6 +393,10 @@ fn body(method: &str, path: &str, org: &Org, n: usize) -> Option<Value> {
         ("PATCH", "/api/v1/teams/{id}") => json!({"name": format!("Renamed {n}")}),
         ("POST", "/api/v1/api-keys") => json!({"name": format!("New key {n}"), "role": "employee"}),
         ("PUT", "/api/v1/billing/email") => json!({"billing_email": "accounts@acme.test"}),
+        ("PUT", "/api/v1/billing/payment-method") => json!({"payment_method_id": "pm_card_visa"}),
+        ("POST", "/api/v1/billing/preview") => json!({"plan": "pro"}),
+        ("PUT", "/api/v1/billing/plan") => json!({"plan": "pro"}),
+        ("PUT", "/api/v1/billing/auto-renew") => json!({"auto_renew": false}),
         ("PUT", "/api/v1/me/alert-preferences") => {
             json!({"items": [{"kind": "test", "in_app": true, "email": false}]})
         }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::extract::Json;
 use super::paging;
 use crate::auth::principal::Principal;
+use crate::billing::plans::{self, Feature};
 use crate::auth::secrets::{random_token, token_hash};
 use crate::db;
 use crate::db::api_keys::{self, ApiKeyRow};
@@ -21,12 +22,18 @@ use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
-/// Creates a key with a role no higher than the creator's (and never owner).
+/// Creates a key with a role no higher than the creator's (and never owner), on plans
+/// with API keys.
 #[utoipa::path(
     tag = "api-keys",
     security(("bearer" = [])),
     request_body = CreateApiKeyRequest,
-    responses((status = CREATED, body = ApiKeyCreatedResponse), (status = FORBIDDEN, body = pulse_shared::Problem), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
+    responses(
+        (status = CREATED, body = ApiKeyCreatedResponse),
+        (status = PAYMENT_REQUIRED, body = pulse_shared::Problem, description = "The company's plan does not include API keys"),
+        (status = FORBIDDEN, body = pulse_shared::Problem),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem)
+    )
 )]
 #[post("/api-keys")]
 pub async fn create(
@@ -65,6 +72,7 @@ pub async fn create(
     let actor = principal.actor().clone();
     let mut conn = db::conn(&state.pool).await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
+        plans::require(conn, company, Feature::ApiKeys).await?;
         api_keys::insert(conn, &row).await?;
         let change = Change {
             action: AuditAction::ApiKeyCreated,

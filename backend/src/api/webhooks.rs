@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::extract::Json;
 use super::paging;
 use crate::auth::principal::Principal;
+use crate::billing::plans::{self, Feature};
 use crate::auth::rate_limit::SENDS_PER_PERSON;
 use crate::auth::secrets::random_token;
 
@@ -34,13 +35,15 @@ use crate::worker::outbox;
 /// The most characters of a description.
 const DESCRIPTION_CHARS: usize = 200;
 
-/// Registers an endpoint. The signing secret is in this answer only.
+/// Registers an endpoint (plans with webhooks only). The signing secret is in this
+/// answer only.
 #[utoipa::path(
     tag = "webhooks",
     security(("bearer" = [])),
     request_body = CreateWebhookRequest,
     responses(
         (status = CREATED, body = WebhookCreatedResponse),
+        (status = PAYMENT_REQUIRED, body = pulse_shared::Problem, description = "The company's plan does not include webhooks"),
         (status = FORBIDDEN, body = pulse_shared::Problem),
         (status = CONFLICT, body = pulse_shared::Problem),
         (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem)
@@ -85,6 +88,7 @@ pub async fn create(
     let actor = principal.actor().clone();
     let mut conn = crate::db::conn(&state.pool).await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
+        plans::require(conn, company, Feature::Webhooks).await?;
         if webhooks::endpoint_count(conn, company).await? >= MAX_ENDPOINTS {
             return Err(ApiError::Conflict(format!(
                 "A company can register at most {MAX_ENDPOINTS} endpoints; delete one first."

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use pulse_shared::billing::{Plan, PlanId};
+use pulse_shared::billing::{Plan, PlanFeatures, PlanId};
 use pulse_shared::ids::CompanyId;
 
 use crate::db::schema::{companies, plans};
@@ -236,4 +236,58 @@ pub async fn sell_on_stripe(
         sold.push((plan.id, price));
     }
     Ok(sold)
+}
+
+/// What a plan may or may not include, as the API enforces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feature {
+    Webhooks,
+    ApiKeys,
+    ReportsExport,
+}
+
+impl Feature {
+    fn included(self, features: &PlanFeatures) -> bool {
+        match self {
+            Feature::Webhooks => features.webhooks,
+            Feature::ApiKeys => features.api_keys,
+            Feature::ReportsExport => features.reports_export,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Feature::Webhooks => "Webhooks are",
+            Feature::ApiKeys => "API keys are",
+            Feature::ReportsExport => "Report exports are",
+        }
+    }
+}
+
+/// 402 unless `company`'s plan includes `feature`, naming the plans that do.
+pub async fn require(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    feature: Feature,
+) -> Result<(), crate::errors::ApiError> {
+    let current = of_company(conn, company, false).await?;
+    if feature.included(&current.plan.features) {
+        return Ok(());
+    }
+    let offering: Vec<String> = list(conn)
+        .await?
+        .into_iter()
+        .filter(|plan| feature.included(&plan.features))
+        .map(|plan| plan.name)
+        .collect();
+    Err(crate::errors::ApiError::PaymentRequired(format!(
+        "{} part of {}; this company is on {}. Choose a plan on the Billing page.",
+        feature.name(),
+        match offering.as_slice() {
+            [] => "no plan".to_owned(),
+            [one] => format!("the {one} plan"),
+            [first @ .., last] => format!("the {} and {last} plans", first.join(", ")),
+        },
+        current.plan.name
+    )))
 }

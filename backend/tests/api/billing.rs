@@ -10,7 +10,7 @@ use pulse_shared::billing::{BillingOverview, Plan, PlanId, StripeEventReceipt};
 use serde_json::json;
 
 use crate::common::agents::{enroll, enroll_with, token};
-use crate::common::{Org, Session, fields, get, get_json, json, scalar, send, sql};
+use crate::common::{Org, Session, fields, get, get_json, json, post, scalar, send, signup, sql};
 
 const WEBHOOK_SECRET: &str = "whsec_test_pulse";
 
@@ -221,7 +221,14 @@ async fn events_signed_by_a_stripe_double_are_accepted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_company_is_on_free_and_owners_see_it() {
     let app = TestApp::spawn().await.unwrap();
+    let owner = signup(&app, "owner@fresh.test").await;
+    let overview: BillingOverview = get_json(&app, &owner, "/api/v1/billing").await;
+    assert_eq!(overview.plan.id, PlanId::Free);
+    assert_eq!((overview.seats_used, overview.seat_limit), (0, Some(5)));
+    assert!(overview.subscription.is_none() && overview.payment_method.is_none());
+
     let org = Org::create(&app, "overview").await;
+    org.move_to(&app, "free").await;
     for who in [&org.manager, &org.employee] {
         assert_eq!(get(&app, who, "/api/v1/billing").await.status(), 403);
     }
@@ -232,7 +239,7 @@ async fn a_new_company_is_on_free_and_owners_see_it() {
     assert_eq!(overview.billing_email, None);
 
     // A company made before plans existed keeps the limit it had.
-    sql(&app, "UPDATE companies SET seat_limit = 10").await;
+    sql(&app, "UPDATE companies SET seat_limit = 10 WHERE name = 'Acme'").await;
     let overview: BillingOverview = get_json(&app, &org.owner, "/api/v1/billing").await;
     assert_eq!(overview.seat_limit, Some(10));
 
@@ -305,6 +312,7 @@ async fn the_billing_address_is_set_checked_and_audited() {
 async fn taking_most_or_all_seats_tells_the_owners_once_per_crossing() {
     let app = TestApp::spawn().await.unwrap();
     let org = Org::create(&app, "seats").await;
+    org.move_to(&app, "free").await;
     let seat_alerts = async |who: &Session| -> Vec<String> {
         let page: Page<Alert> = get_json(&app, who, "/api/v1/alerts?kind=seat_usage_high").await;
         let mut titles: Vec<_> = page.items.into_iter().map(|alert| alert.title).collect();
@@ -357,4 +365,34 @@ async fn taking_most_or_all_seats_tells_the_owners_once_per_crossing() {
             "Every seat is in use"
         ]
     );
+}
+
+/// What a plan does not include is refused by the API, naming the plans that do;
+/// on a plan that includes it, the same call succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn features_outside_the_plan_are_refused_naming_the_plans_with_them() {
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "features").await;
+    org.move_to(&app, "free").await;
+    let webhook = json!({"url": "https://hooks.example.com/pulse", "kinds": ["test"]});
+    let key = json!({"name": "CI", "role": "employee"});
+    for (path, body, detail) in [
+        ("/api/v1/webhooks", &webhook, "Webhooks are part of the Pro and Enterprise plans; this company is on Free. Choose a plan on the Billing page."),
+        ("/api/v1/api-keys", &key, "API keys are part of the Pro and Enterprise plans; this company is on Free. Choose a plan on the Billing page."),
+    ] {
+        let refused = post(&app, &org.owner, path, body).await;
+        assert_eq!(refused.status(), 402, "{path}");
+        let problem: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(problem["type"], "/problems/payment-required");
+        assert_eq!(problem["detail"], detail);
+    }
+    assert_eq!(
+        scalar(&app, "SELECT count(*) FROM webhook_endpoints").await,
+        0,
+        "nothing was made"
+    );
+    org.move_to(&app, "pro").await;
+    for (path, body) in [("/api/v1/webhooks", &webhook), ("/api/v1/api-keys", &key)] {
+        assert_eq!(post(&app, &org.owner, path, body).await.status(), 201, "{path}");
+    }
 }

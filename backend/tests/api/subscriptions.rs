@@ -30,6 +30,13 @@ impl Billing {
         Self { stripe, app }
     }
 
+    /// An `Org` on Free, where every company starts.
+    async fn org(&self, tag: &str) -> Org {
+        let org = Org::create(&self.app, tag).await;
+        org.move_to(&self.app, "free").await;
+        org
+    }
+
     async fn put(&self, who: &Session, path: &str, body: Value) -> reqwest::Response {
         send(&self.app, who, Method::PUT, path, Some(&body)).await
     }
@@ -142,7 +149,7 @@ async fn scalar_text(app: &TestApp, query: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upgrading_charges_what_the_preview_showed() {
     let billing = Billing::start().await;
-    let org = Org::create(&billing.app, "upgrade").await;
+    let org = billing.org("upgrade").await;
 
     let no_card = billing.change(&org.owner, PlanId::Pro, None).await;
     assert_eq!(no_card.status(), 422);
@@ -236,7 +243,7 @@ async fn upgrading_charges_what_the_preview_showed() {
 async fn downgrading_needs_the_seats_in_use_to_fit() {
     let billing = Billing::start().await;
     let app = &billing.app;
-    let org = Org::create(app, "downgrade").await;
+    let org = billing.org("downgrade").await;
     assert_eq!(billing.add_card(&org.owner, "4242424242424242").await.status(), 200);
     assert_eq!(billing.change(&org.owner, PlanId::Pro, None).await.status(), 200);
     let sixth = invite_and_join(app, &org.owner, "sam@downgrade.test", "employee", None).await;
@@ -287,7 +294,7 @@ async fn downgrading_needs_the_seats_in_use_to_fit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_renew_off_ends_with_the_period_and_is_announced_once() {
     let billing = Billing::start().await;
-    let org = Org::create(&billing.app, "renew").await;
+    let org = billing.org("renew").await;
     let nothing = billing
         .put(&org.owner, "/api/v1/billing/auto-renew", json!({"auto_renew": false}))
         .await;
@@ -342,7 +349,7 @@ async fn auto_renew_off_ends_with_the_period_and_is_announced_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_card_is_explained_and_leaves_the_plan_alone() {
     let billing = Billing::start().await;
-    let org = Org::create(&billing.app, "declined").await;
+    let org = billing.org("declined").await;
     let refused = billing.add_card(&org.owner, "4000000000000002").await;
     assert_eq!(refused.status(), 402);
     let problem: Value = refused.json().await.unwrap();
@@ -401,7 +408,7 @@ fn subscription_event(id: &str, created: i64, subscription: &Value, status: &str
 async fn events_apply_once_in_the_order_made_and_grace_ends_in_free() {
     let billing = Billing::start().await;
     let app = &billing.app;
-    let org = Org::create(app, "events").await;
+    let org = billing.org("events").await;
     assert_eq!(billing.add_card(&org.owner, "4242424242424242").await.status(), 200);
     assert_eq!(billing.change(&org.owner, PlanId::Pro, None).await.status(), 200);
     let agent = enroll(app, &org, &org.employee, "emma-laptop").await;
@@ -454,7 +461,7 @@ async fn events_apply_once_in_the_order_made_and_grace_ends_in_free() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_payment_event_told_twice_alerts_once() {
     let billing = Billing::start().await;
-    let org = Org::create(&billing.app, "failed").await;
+    let org = billing.org("failed").await;
     assert_eq!(billing.add_card(&org.owner, "4242424242424242").await.status(), 200);
     assert_eq!(billing.change(&org.owner, PlanId::Pro, None).await.status(), 200);
     let invoice = &billing.invoices(&org.owner, "").await[0];

@@ -49,7 +49,8 @@ pub async fn invite_and_join(
     session_from(joined).await
 }
 
-/// A company with one person of each role, two teams and an admin API key.
+/// A company on Pro (so API keys and webhooks are included) with one person of each
+/// role, two teams and an admin API key.
 pub struct Org {
     pub owner: Session,
     pub admin: Session,
@@ -110,6 +111,8 @@ impl Org {
             Some(&team_b),
         )
         .await;
+        let org_owner = owner.body.me.user.email.clone();
+        move_to_plan(app, &org_owner, "pro").await;
         let key = post(
             app,
             &admin,
@@ -135,6 +138,12 @@ impl Org {
         }
     }
 
+    /// Puts the company on `plan` (`free`, `pro`, `enterprise`) with the plan's seats,
+    /// as a paid or ended subscription would.
+    pub async fn move_to(&self, app: &TestApp, plan: &str) {
+        move_to_plan(app, &self.owner.body.me.user.email, plan).await;
+    }
+
     /// An `Org` with more set up: see `OrgBuilder`.
     pub fn builder<'a>(app: &'a TestApp, tag: &'a str) -> OrgBuilder<'a> {
         OrgBuilder {
@@ -143,6 +152,19 @@ impl Org {
             screenshots: None,
         }
     }
+}
+
+/// Puts the company of `owner` on `plan` with the plan's seats.
+async fn move_to_plan(app: &TestApp, owner: &str, plan: &str) {
+    crate::common::sql(
+        app,
+        &format!(
+            "UPDATE companies
+                SET plan_id = '{plan}', seat_limit = (SELECT seat_limit FROM plans WHERE id = '{plan}')
+              WHERE id = (SELECT company_id FROM users WHERE email = '{owner}')"
+        ),
+    )
+    .await;
 }
 
 /// Builds an `Org` and what most tests of agents, activity and screenshots add to it.

@@ -204,6 +204,26 @@ impl TestApp {
             .await?)
     }
 
+    /// Puts the company of the person signed up as `email` on `plan`, as a paid (or
+    /// ended) subscription does, through the same function.
+    pub async fn set_plan(
+        &self,
+        email: &str,
+        plan: pulse_shared::billing::PlanId,
+    ) -> anyhow::Result<()> {
+        use diesel::{ExpressionMethods, QueryDsl};
+
+        use crate::db::schema::users;
+        let mut conn = AsyncPgConnection::establish(&self.db.url).await?;
+        let company: pulse_shared::ids::CompanyId = users::table
+            .filter(users::email.eq(email))
+            .select(users::company_id)
+            .first(&mut conn)
+            .await?;
+        crate::billing::plans::set_plan(&mut conn, company, plan).await?;
+        Ok(())
+    }
+
     /// A pool on this app's database, for driving the server's own functions directly.
     pub fn pool(&self) -> anyhow::Result<db::DbPool> {
         db::pool(&self.config)

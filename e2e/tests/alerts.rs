@@ -262,5 +262,8 @@ async fn signup(app: &TestApp) -> anyhow::Result<String> {
         .error_for_status()?
         .json()
         .await?;
+    // Webhooks are part of the paid plans.
+    app.set_plan(OWNER_EMAIL, pulse_shared::billing::PlanId::Pro)
+        .await?;
     Ok(session.access_token)
 }

@@ -21,8 +21,11 @@ const LOCALSTRIPE_PIP: &str = "localstripe>=1.15,<1.16";
 pub struct Needs {
     /// The local Postgres server (not when `DATABASE_URL` points elsewhere).
     pub postgres: bool,
-    /// Chromium and chromedriver, and localstripe, for the tests.
+    /// Chromium and chromedriver, for the tests.
     pub browser: bool,
+    /// localstripe, the Stripe test double (the tests, and `run` with
+    /// `PULSE_STRIPE=local`).
+    pub localstripe: bool,
 }
 
 /// What the install step found or installed.
@@ -31,7 +34,7 @@ pub struct Installed {
     pub server: Option<Server>,
     /// The SPA's build tools and their versions (part of its build fingerprint).
     pub spa_tools: String,
-    /// The `localstripe` command, when the tests were asked for.
+    /// The `localstripe` command, when it was asked for.
     pub localstripe: Option<std::path::PathBuf>,
 }
 
@@ -49,9 +52,11 @@ pub fn install(ctx: &mut Ctx, needs: &Needs) -> anyhow::Result<Installed> {
     ready.push("wasm32 target".to_owned());
     let spa_tools = [trunk(ctx)?, wasm_bindgen(ctx)?, wasm_opt(ctx)?];
     ready.extend(spa_tools.iter().cloned());
-    let localstripe = if needs.browser {
+    if needs.browser {
         browser(ctx)?;
         ready.push("chromium + chromedriver".to_owned());
+    }
+    let localstripe = if needs.localstripe {
         let (command, version) = localstripe(ctx)?;
         ready.push(version);
         Some(command)

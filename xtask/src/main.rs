@@ -33,7 +33,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Install what is missing, start Postgres, build the SPA and serve on http://127.0.0.1:8080.
+    /// Install what is missing, start Postgres, build the SPA and serve on http://127.0.0.1:8080
+    /// (`PULSE_STRIPE=local`: with billing through a local Stripe test double).
     Run,
     /// Install what is missing (incl. Chromium), start Postgres, build the SPA, run every test.
     Test {
@@ -43,6 +44,10 @@ enum Command {
     },
     /// Only start the local Postgres (installing it if missing) and print its URLs.
     Db,
+    /// Put the paid plans on sale in the Stripe account of `STRIPE_SECRET_KEY` (with
+    /// `STRIPE_PUBLISHABLE_KEY` and `STRIPE_WEBHOOK_SECRET`; `PULSE_STRIPE_API_BASE` for
+    /// a test double) and record their price ids in the plans table; prints them.
+    StripeSetup,
     /// Measure release builds on this machine and record the figures in BENCHMARKS.md:
     /// `alerts` (alert streams held, memory, fan-out); every part when none is named.
     Bench(bench::Options),
@@ -63,6 +68,7 @@ fn main() -> ExitCode {
         Command::Run => run_app(&mut ctx),
         Command::Test { args } => test(&mut ctx, &args),
         Command::Db => db(&mut ctx),
+        Command::StripeSetup => stripe_setup(&mut ctx),
         Command::Bench(options) => bench::bench(&mut ctx, &options),
         Command::MailCatcher { port, server } => {
             mail::catch(port, server).map(|()| ExitCode::SUCCESS)
@@ -96,17 +102,23 @@ impl Database {
 struct Prepared {
     database_url: String,
     target_dir: PathBuf,
-    /// The Stripe test double's command (tests only).
+    /// The Stripe test double's command, when asked for.
     localstripe: Option<PathBuf>,
 }
 
 /// The install step, the database and the SPA build. The URL is that of database `name`
 /// (`None`: the cluster's maintenance database, where tests create their own).
-fn prepare(ctx: &mut Ctx, browser: bool, name: Option<&str>) -> anyhow::Result<Prepared> {
+fn prepare(
+    ctx: &mut Ctx,
+    browser: bool,
+    localstripe: bool,
+    name: Option<&str>,
+) -> anyhow::Result<Prepared> {
     let database = Database::from_env();
     let needs = Needs {
         postgres: matches!(database, Database::Local),
         browser,
+        localstripe,
     };
     let installed = install::install(ctx, &needs)?;
     let database_url = match (database, installed.server) {
@@ -130,11 +142,16 @@ fn prepare(ctx: &mut Ctx, browser: bool, name: Option<&str>) -> anyhow::Result<P
 }
 
 fn run_app(ctx: &mut Ctx) -> anyhow::Result<ExitCode> {
+    let local_stripe = match std::env::var("PULSE_STRIPE").as_deref() {
+        Ok("local") => true,
+        Ok("") | Err(_) => false,
+        Ok(other) => bail!("PULSE_STRIPE={other}: the only value is `local`"),
+    };
     let Prepared {
         database_url,
         target_dir: target,
-        ..
-    } = prepare(ctx, false, Some("pulse"))?;
+        localstripe,
+    } = prepare(ctx, false, local_stripe, Some("pulse"))?;
     step("building the backend (cargo build -p pulse-backend)");
     run(ctx.cargo().args(["build", "-p", "pulse-backend"]))?;
     let dist = ctx.root.join("dist");
@@ -175,6 +192,18 @@ fn run_app(ctx: &mut Ctx) -> anyhow::Result<ExitCode> {
             "e-mail (sign-up links, invitations, resets) is printed here (no PULSE_SMTP_URL)"
         ));
     }
+    if let Some(command) = localstripe {
+        let stripe = LocalStripe::start(&command)?;
+        stripe.configure(&mut server);
+        step("billing through localstripe (PULSE_STRIPE=local): plans on sale, webhooks wired");
+        let mut setup = ctx.cmd(&binary);
+        setup
+            .arg("stripe-setup")
+            .env("DATABASE_URL", &database_url);
+        stripe.configure(&mut setup);
+        run(&mut setup)?;
+        stripe.send_webhooks_to(&command, &browsable(&bind))?;
+    }
     step(format_args!(
         "ready in {:.1}s; starting the server (Ctrl-C stops it)",
         ctx.elapsed()
@@ -187,13 +216,111 @@ fn run_app(ctx: &mut Ctx) -> anyhow::Result<ExitCode> {
     Err(error).with_context(|| format!("could not start {}", binary.display()))
 }
 
+/// localstripe for `cargo xtask run`: on a port of its own, ended with the server (a
+/// shell watches the server's process, which `run` becomes).
+struct LocalStripe {
+    port: u16,
+}
+
+impl LocalStripe {
+    const SECRET_KEY: &str = "sk_test_local";
+    const WEBHOOK_SECRET: &str = "whsec_local";
+
+    fn start(command: &Path) -> anyhow::Result<Self> {
+        let port = sh::free_port()?;
+        let watch = format!(
+            "{} --port {port} >/dev/null 2>&1 & child=$!; \
+             while kill -0 {server} 2>/dev/null; do sleep 1; done; kill $child",
+            command.display(),
+            server = std::process::id(),
+        );
+        std::process::Command::new("sh")
+            .args(["-c", &watch])
+            .spawn()
+            .context("could not start localstripe")?;
+        let stripe = Self { port };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(stripe);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        bail!("localstripe did not start on port {port}")
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The server's (or `pulse stripe-setup`'s) Stripe settings.
+    fn configure(&self, command: &mut std::process::Command) {
+        command
+            .env("STRIPE_SECRET_KEY", Self::SECRET_KEY)
+            .env("STRIPE_PUBLISHABLE_KEY", "pk_test_local")
+            .env("STRIPE_WEBHOOK_SECRET", Self::WEBHOOK_SECRET)
+            .env("PULSE_STRIPE_API_BASE", self.base())
+            .env(
+                "PULSE_STRIPE_JS_URL",
+                format!("{}/js.stripe.com/v3/", self.base()),
+            );
+    }
+
+    /// Sends localstripe's events to the server at `bind`, signed (through the Python
+    /// of localstripe's own environment: no other HTTP client is needed).
+    fn send_webhooks_to(&self, command: &Path, bind: &str) -> anyhow::Result<()> {
+        let python = command.with_file_name("python");
+        let script = format!(
+            "import urllib.parse, urllib.request\n\
+             data = urllib.parse.urlencode({{'url': 'http://{bind}/api/v1/stripe/webhook', 'secret': '{secret}'}}).encode()\n\
+             request = urllib.request.Request('{base}/_config/webhooks/pulse', data)\n\
+             request.add_header('Authorization', 'Bearer {key}')\n\
+             urllib.request.urlopen(request)",
+            secret = Self::WEBHOOK_SECRET,
+            base = self.base(),
+            key = Self::SECRET_KEY,
+        );
+        let status = std::process::Command::new(&python)
+            .args(["-c", &script])
+            .status()
+            .with_context(|| format!("could not run {}", python.display()))?;
+        if !status.success() {
+            bail!("localstripe refused the webhook endpoint");
+        }
+        Ok(())
+    }
+}
+
+fn stripe_setup(ctx: &mut Ctx) -> anyhow::Result<ExitCode> {
+    if std::env::var_os("STRIPE_SECRET_KEY").is_none() {
+        bail!(
+            "set STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET (and PULSE_STRIPE_API_BASE for a test double)"
+        );
+    }
+    let database_url = match Database::from_env() {
+        Database::External(url) => url,
+        Database::Local => {
+            let server = postgres::ensure_installed(ctx)?;
+            postgres::ensure_running(ctx, &server, Some("pulse"))?;
+            postgres::local_url("pulse")
+        }
+    };
+    step("building the backend (cargo build -p pulse-backend)");
+    run(ctx.cargo().args(["build", "-p", "pulse-backend"]))?;
+    let binary = target_dir(ctx)?.join("debug/pulse");
+    run(ctx
+        .cmd(&binary)
+        .arg("stripe-setup")
+        .env("DATABASE_URL", &database_url))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
     let test_now = test_now()?;
     let Prepared {
         database_url,
         target_dir: target,
         localstripe,
-    } = prepare(ctx, true, None)?;
+    } = prepare(ctx, true, true, None)?;
     let screenshots = target.join("e2e-screenshots");
     std::fs::create_dir_all(&screenshots)
         .with_context(|| format!("creating {}", screenshots.display()))?;

@@ -47,6 +47,14 @@ pub struct Config {
     /// Stripe, when `STRIPE_SECRET_KEY` is set; without it billing is off and every
     /// company stays on its plan.
     pub stripe: Option<StripeConfig>,
+    /// `PULSE_PLANS`: changes to the plans the migration seeded, as JSON keyed by plan
+    /// id, e.g. `{"pro": {"monthly_price_cents": 3900, "seat_limit": 60}}` (fields:
+    /// `name`, `monthly_price_cents`, `seat_limit` (`null`: no limit), `features`,
+    /// `stripe_price_id`); applied when the server starts.
+    pub plans: std::collections::BTreeMap<
+        pulse_shared::billing::PlanId,
+        crate::billing::plans::PlanOverride,
+    >,
     /// `PULSE_WEBHOOKS_ALLOW_PRIVATE`: `true` lets webhook endpoints use plain `http://`
     /// and loopback, private, link-local and metadata addresses. For local testing only
     /// (default `false`).
@@ -271,6 +279,15 @@ impl Config {
             mail_from: get("PULSE_MAIL_FROM")
                 .unwrap_or_else(|| "Pulse <no-reply@localhost>".into()),
             stripe: StripeConfig::from_lookup(&get)?,
+            plans: match get("PULSE_PLANS") {
+                None => std::collections::BTreeMap::new(),
+                Some(json) => serde_json::from_str(&json).map_err(|error| ConfigError {
+                    variable: "PULSE_PLANS",
+                    message: format!(
+                        "must be a JSON object of plan changes keyed by plan id: {error}"
+                    ),
+                })?,
+            },
             dist_dir: get("PULSE_DIST_DIR").map_or_else(|| PathBuf::from("dist"), PathBuf::from),
             db_pool_size: parse(&get, "PULSE_DB_POOL_SIZE", Some(16), |v| {
                 bounded(v, 1, 1000)
@@ -490,6 +507,28 @@ mod tests {
                 &[DB, ("PULSE_PUBLIC_URL", "pulse.example.com")],
                 "PULSE_PUBLIC_URL",
             ),
+            (
+                &[DB, ("PULSE_PLANS", r#"{"gold": {"seat_limit": 9}}"#)],
+                "PULSE_PLANS",
+            ),
+            (
+                &[DB, ("PULSE_PLANS", r#"{"pro": {"seats": 9}}"#)],
+                "PULSE_PLANS",
+            ),
+            (
+                &[
+                    DB,
+                    ("STRIPE_SECRET_KEY", "sk_x"),
+                    ("STRIPE_PUBLISHABLE_KEY", "pk_x"),
+                    ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+                    ("PULSE_BILLING_GRACE_DAYS", "a week"),
+                ],
+                "PULSE_BILLING_GRACE_DAYS",
+            ),
+            (
+                &[DB, ("STRIPE_SECRET_KEY", "sk_x")],
+                "STRIPE_PUBLISHABLE_KEY",
+            ),
         ];
         for (vars, variable) in cases {
             let error = config(vars).unwrap_err();
@@ -514,5 +553,29 @@ mod tests {
         assert_eq!(config.deletion_grace, chrono::Duration::days(30));
         assert_eq!(config.workers, Some(3));
         assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn plans_are_changed_field_by_field_and_null_seats_mean_no_limit() {
+        use crate::billing::plans::PlanOverride;
+        use pulse_shared::billing::PlanId;
+        let config = config(&[
+            DB,
+            (
+                "PULSE_PLANS",
+                r#"{"pro": {"monthly_price_cents": 3900, "seat_limit": null}, "free": {"seat_limit": 3}}"#,
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.plans.get(&PlanId::Pro),
+            Some(&PlanOverride {
+                monthly_price_cents: Some(3900),
+                seat_limit: Some(None),
+                ..PlanOverride::default()
+            })
+        );
+        assert_eq!(config.plans[&PlanId::Free].seat_limit, Some(Some(3)));
+        assert!(config.plans[&PlanId::Free].name.is_none());
     }
 }

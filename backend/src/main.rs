@@ -77,7 +77,9 @@ async fn seed_demo(config: &Config) -> anyhow::Result<()> {
 async fn stripe_setup(config: &Config) -> anyhow::Result<()> {
     use diesel_async::AsyncConnection;
     let Some(stripe) = &config.stripe else {
-        anyhow::bail!("STRIPE_SECRET_KEY (with STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET) is not set");
+        anyhow::bail!(
+            "STRIPE_SECRET_KEY (with STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET) is not set"
+        );
     };
     db::migrate(&config.database_url).await?;
     let mut conn = diesel_async::AsyncPgConnection::establish(&config.database_url).await?;

@@ -39,6 +39,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if !applied.is_empty() {
         tracing::info!(?applied, "migrations applied");
     }
+    if !config.plans.is_empty() {
+        use diesel_async::AsyncConnection;
+        let mut conn = diesel_async::AsyncPgConnection::establish(&config.database_url).await?;
+        crate::billing::plans::apply_overrides(&mut conn, &config.plans).await?;
+        tracing::info!(plans = ?config.plans.keys().collect::<Vec<_>>(), "plans changed by PULSE_PLANS");
+    }
     let listener = TcpListener::bind(config.bind)
         .map_err(|error| anyhow::anyhow!("cannot listen on {}: {error}", config.bind))?;
     let pool = db::pool(&config)?;
@@ -75,7 +81,10 @@ pub fn run(
         tokio::spawn(worker::billing::run(
             pool.clone(),
             config.clock,
-            config.stripe.as_ref().map_or(chrono::TimeDelta::days(7), |stripe| stripe.grace),
+            config
+                .stripe
+                .as_ref()
+                .map_or(chrono::TimeDelta::days(7), |stripe| stripe.grace),
         )),
         tokio::spawn(worker::presence::run(
             pool.clone(),

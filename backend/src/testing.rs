@@ -220,7 +220,7 @@ impl TestApp {
             .select(users::company_id)
             .first(&mut conn)
             .await?;
-        crate::billing::plans::set_plan(&mut conn, company, plan).await?;
+        crate::billing::plans::set_plan(&mut conn, company, plan, self.config.clock.now()).await?;
         Ok(())
     }
 

@@ -197,9 +197,7 @@ fn run_app(ctx: &mut Ctx) -> anyhow::Result<ExitCode> {
         stripe.configure(&mut server);
         step("billing through localstripe (PULSE_STRIPE=local): plans on sale, webhooks wired");
         let mut setup = ctx.cmd(&binary);
-        setup
-            .arg("stripe-setup")
-            .env("DATABASE_URL", &database_url);
+        setup.arg("stripe-setup").env("DATABASE_URL", &database_url);
         stripe.configure(&mut setup);
         run(&mut setup)?;
         stripe.send_webhooks_to(&command, &browsable(&bind))?;

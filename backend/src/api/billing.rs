@@ -114,21 +114,21 @@ pub async fn set_email(
             .await?;
     }
     conn.transaction::<_, ApiError, _>(async |conn| {
-            let before = plans::of_company(conn, company, true).await?;
-            plans::set_billing_email(conn, company, email.as_deref()).await?;
-            let change = Change {
-                action: AuditAction::BillingEmailChanged,
-                target_kind: TargetKind::Company,
-                target_id: Some(company.0),
-                summary: json!({
-                    "before": {"billing_email": before.billing_email},
-                    "after": {"billing_email": email},
-                }),
-            };
-            audit::record(conn, company, &actor, change).await?;
-            Ok(())
-        })
-        .await?;
+        let before = plans::of_company(conn, company, true).await?;
+        plans::set_billing_email(conn, company, email.as_deref()).await?;
+        let change = Change {
+            action: AuditAction::BillingEmailChanged,
+            target_kind: TargetKind::Company,
+            target_id: Some(company.0),
+            summary: json!({
+                "before": {"billing_email": before.billing_email},
+                "after": {"billing_email": email},
+            }),
+        };
+        audit::record(conn, company, &actor, change).await?;
+        Ok(())
+    })
+    .await?;
     Ok(web::Json(overview_of(&state, &mut conn, company).await?))
 }
 
@@ -174,9 +174,10 @@ async fn overview_of(
 
 /// Stripe, or why billing cannot be changed on this server.
 fn stripe(state: &AppState) -> Result<&Stripe, ApiError> {
-    state.stripe.as_ref().ok_or_else(|| {
-        ApiError::Conflict("Payments are not set up on this server.".into())
-    })
+    state
+        .stripe
+        .as_ref()
+        .ok_or_else(|| ApiError::Conflict("Payments are not set up on this server.".into()))
 }
 
 /// Starts adding a card: a Stripe SetupIntent (and the company's Stripe customer, on
@@ -304,8 +305,15 @@ pub async fn change_plan(
     let stripe = stripe(&state)?;
     let company = principal.company_id();
     let actor = principal.actor();
-    account::change_plan(&state.pool, stripe, company, actor, body.plan, body.proration_date)
-        .await?;
+    account::change_plan(
+        &state.pool,
+        stripe,
+        company,
+        actor,
+        body.plan,
+        body.proration_date,
+    )
+    .await?;
     let mut conn = db::conn(&state.pool).await?;
     Ok(web::Json(overview_of(&state, &mut conn, company).await?))
 }
@@ -332,8 +340,14 @@ pub async fn set_auto_renew(
     principal.require(Action::ManageBilling)?;
     let stripe = stripe(&state)?;
     let company = principal.company_id();
-    account::set_auto_renew(&state.pool, stripe, company, principal.actor(), body.auto_renew)
-        .await?;
+    account::set_auto_renew(
+        &state.pool,
+        stripe,
+        company,
+        principal.actor(),
+        body.auto_renew,
+    )
+    .await?;
     let mut conn = db::conn(&state.pool).await?;
     Ok(web::Json(overview_of(&state, &mut conn, company).await?))
 }
@@ -423,8 +437,14 @@ pub async fn export_invoices(
     let mut after: Option<Cursor> = None;
     let mut written = 0;
     while written < CSV_MAX_ROWS {
-        let rows = invoices::list(&mut conn, principal.company_id(), &query, after.as_ref(), 500)
-            .await?;
+        let rows = invoices::list(
+            &mut conn,
+            principal.company_id(),
+            &query,
+            after.as_ref(),
+            500,
+        )
+        .await?;
         let Some(last) = rows.last() else { break };
         after = Some(Cursor {
             created_at: last.created_at,

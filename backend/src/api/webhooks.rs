@@ -20,9 +20,9 @@ use uuid::Uuid;
 use super::extract::Json;
 use super::paging;
 use crate::auth::principal::Principal;
-use crate::billing::plans::{self, Feature};
 use crate::auth::rate_limit::SENDS_PER_PERSON;
 use crate::auth::secrets::random_token;
+use crate::billing::plans::{self, Feature};
 
 use crate::db::audit::{self, Change};
 use crate::db::webhooks::{self, DeliveryRow, EndpointChanges, EndpointRow};

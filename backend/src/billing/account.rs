@@ -11,12 +11,12 @@ use pulse_shared::billing::{PlanId, PlanPreview, PreviewLine};
 use pulse_shared::ids::CompanyId;
 use serde_json::json;
 
+use super::Stripe;
 use super::cards::{self, CardRow};
 use super::client::{self, CallError};
 use super::invoices::{self, InvoiceRow};
 use super::plans::{self, CompanyPlan};
 use super::subscriptions::{self, SubscriptionRow};
-use super::Stripe;
 use crate::db::audit::{self, Actor, Change};
 use crate::db::{self, DbPool};
 use crate::errors::ApiError;
@@ -156,7 +156,9 @@ async fn check_seats(
     let Some(target) = offer.iter().find(|offer| offer.id == plan) else {
         return Err(ApiError::NotFound);
     };
-    if let Some(limit) = target.seat_limit.and_then(|limit| i32::try_from(limit).ok())
+    if let Some(limit) = target
+        .seat_limit
+        .and_then(|limit| i32::try_from(limit).ok())
         && current.seats_used > limit
     {
         let over = current.seats_used - limit;
@@ -200,8 +202,12 @@ pub async fn preview(
         .client
         .preview_invoice(
             &customer,
-            live.as_ref()
-                .map(|row| (row.stripe_subscription_id.as_str(), row.stripe_item_id.as_str())),
+            live.as_ref().map(|row| {
+                (
+                    row.stripe_subscription_id.as_str(),
+                    row.stripe_item_id.as_str(),
+                )
+            }),
             &price,
             proration_date,
         )
@@ -256,7 +262,7 @@ pub async fn change_plan(
         let Some(live) = live else {
             // On a paid plan without a subscription (set by hand): back to Free.
             conn.transaction::<_, ApiError, _>(async |conn| {
-                if let Some(from) = plans::set_plan(conn, company, plan).await? {
+                if let Some(from) = plans::set_plan(conn, company, plan, now).await? {
                     subscriptions::plan_changed(conn, company, from, plan, actor).await?;
                 }
                 Ok(())
@@ -291,7 +297,16 @@ pub async fn change_plan(
                 .invoice_now(&customer, &changed.id, &key)
                 .await?;
             let invoice = with_error(stripe, invoice).await?;
-            save(pool, company, plan, Some(&changed), Some(invoice), now, actor).await?;
+            save(
+                pool,
+                company,
+                plan,
+                Some(&changed),
+                Some(invoice),
+                now,
+                actor,
+            )
+            .await?;
             Ok(())
         }
         live => {
@@ -308,14 +323,25 @@ pub async fn change_plan(
                     .client
                     .cancel_subscription(&unpaid.stripe_subscription_id)
                     .await?;
-                save(pool, company, unpaid.plan_id, Some(&ended), None, now, actor).await?;
+                save(
+                    pool,
+                    company,
+                    unpaid.plan_id,
+                    Some(&ended),
+                    None,
+                    now,
+                    actor,
+                )
+                .await?;
             }
             let key = format!(
                 "subscribe-{}-{}-{}-{}",
                 company.0,
                 price,
                 card.stripe_payment_method_id,
-                stored.as_ref().map_or("first", |row| row.stripe_subscription_id.as_str()),
+                stored
+                    .as_ref()
+                    .map_or("first", |row| row.stripe_subscription_id.as_str()),
             );
             let created = stripe
                 .client
@@ -392,7 +418,11 @@ pub async fn set_auto_renew(
     drop(conn);
     let updated = stripe
         .client
-        .set_cancel_at_period_end(&live.stripe_subscription_id, !auto_renew, uuid::Uuid::new_v4())
+        .set_cancel_at_period_end(
+            &live.stripe_subscription_id,
+            !auto_renew,
+            uuid::Uuid::new_v4(),
+        )
         .await?;
     let mut conn = db::conn(pool).await?;
     conn.transaction::<_, ApiError, _>(async |conn| {

@@ -206,9 +206,7 @@ impl StripeClient {
     }
 
     /// `call` within the timeout.
-    async fn run<T>(
-        call: impl Future<Output = Result<T, StripeError>>,
-    ) -> Result<T, CallError> {
+    async fn run<T>(call: impl Future<Output = Result<T, StripeError>>) -> Result<T, CallError> {
         match tokio::time::timeout(TIMEOUT, call).await {
             Ok(answer) => Ok(answer?),
             Err(_) => Err(StripeError::Timeout.into()),
@@ -399,7 +397,10 @@ impl StripeClient {
     ) -> Result<Subscription, CallError> {
         self.post(
             &format!("subscriptions/{subscription}"),
-            form([("cancel_at_period_end", if cancel { "true" } else { "false" })]),
+            form([(
+                "cancel_at_period_end",
+                if cancel { "true" } else { "false" },
+            )]),
             format!("auto-renew-{operation}"),
         )
         .await
@@ -410,7 +411,9 @@ impl StripeClient {
         Self::run(
             self.client
                 .clone()
-                .with_strategy(RequestStrategy::Idempotent(format!("cancel-{subscription}")))
+                .with_strategy(RequestStrategy::Idempotent(format!(
+                    "cancel-{subscription}"
+                )))
                 .delete(&format!("subscriptions/{subscription}")),
         )
         .await
@@ -472,11 +475,7 @@ impl StripeClient {
             return Ok(invoice);
         }
         match self
-            .post(
-                &format!("invoices/{id}/pay"),
-                form([]),
-                format!("pay-{id}"),
-            )
+            .post(&format!("invoices/{id}/pay"), form([]), format!("pay-{id}"))
             .await
         {
             Ok(paid) => Ok(paid),
@@ -495,9 +494,7 @@ impl StripeClient {
         let intent: PaymentIntent = self
             .get(&format!("payment_intents/{payment_intent}"))
             .await?;
-        Ok(intent
-            .last_payment_error
-            .and_then(|error| error.message))
+        Ok(intent.last_payment_error.and_then(|error| error.message))
     }
 
     /// The product and monthly price of a plan, under ids derived from it so that
@@ -511,11 +508,16 @@ impl StripeClient {
     ) -> Result<String, CallError> {
         let product_id = format!("pulse_{plan}");
         let price_id = format!("pulse_{plan}_monthly");
-        if let Err(CallError::Missing(_)) = self.get::<Product>(&format!("products/{product_id}")).await {
+        if let Err(CallError::Missing(_)) =
+            self.get::<Product>(&format!("products/{product_id}")).await
+        {
             let _: Product = self
                 .post(
                     "products",
-                    form([("id", product_id.as_str()), ("name", &format!("Pulse {name}"))]),
+                    form([
+                        ("id", product_id.as_str()),
+                        ("name", &format!("Pulse {name}")),
+                    ]),
                     format!("product-{product_id}"),
                 )
                 .await?;
@@ -560,6 +562,8 @@ fn path_segment(id: &str) -> Result<&str, CallError> {
     {
         Ok(id)
     } else {
-        Err(CallError::Missing(format!("No such payment method: {id:?}.")))
+        Err(CallError::Missing(format!(
+            "No such payment method: {id:?}."
+        )))
     }
 }

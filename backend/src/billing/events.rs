@@ -112,8 +112,8 @@ pub async fn apply(
                 tracing::warn!(event = event.id, "an invoice event Pulse cannot read");
                 return Ok(());
             };
-            let error = (kind == "invoice.payment_failed")
-                .then(|| "The card was declined.".to_owned());
+            let error =
+                (kind == "invoice.payment_failed").then(|| "The card was declined.".to_owned());
             if let Some(row) = InvoiceRow::from_stripe(company, &invoice, error, at) {
                 invoices::store(conn, row, &actor).await?;
             }

@@ -144,22 +144,34 @@ pub async fn store(
         };
         audit::record(conn, row.company_id, actor, change).await?;
     }
-    let error_before = before.as_ref().and_then(|before| before.payment_error.as_ref());
+    let error_before = before
+        .as_ref()
+        .and_then(|before| before.payment_error.as_ref());
     let alert = if row.status == InvoiceStatus::Paid
         && status_before != Some(InvoiceStatus::Paid)
         && row.amount_paid_cents > 0
     {
         Some(NewAlert {
             kind: AlertKind::PaymentSucceeded,
-            title: format!("Payment of {} received", money(row.amount_paid_cents, &row.currency)),
+            title: format!(
+                "Payment of {} received",
+                money(row.amount_paid_cents, &row.currency)
+            ),
             body: format!("Invoice {} is paid. Thank you.", row.label()),
             subject: row.subject(),
             audience: Audience::Company,
         })
-    } else if let Some(error) = row.payment_error.as_ref().filter(|_| error_before.is_none()) {
+    } else if let Some(error) = row
+        .payment_error
+        .as_ref()
+        .filter(|_| error_before.is_none())
+    {
         Some(NewAlert {
             kind: AlertKind::PaymentFailed,
-            title: format!("Payment of {} failed", money(row.amount_due_cents, &row.currency)),
+            title: format!(
+                "Payment of {} failed",
+                money(row.amount_due_cents, &row.currency)
+            ),
             body: format!(
                 "Invoice {} could not be charged: {error} Update the card on the Billing page.",
                 row.label()
@@ -193,7 +205,11 @@ impl InvoiceRow {
 /// An amount as people read it: `$29.00`, or `29.00 EUR` in other currencies.
 pub fn money(cents: i64, currency: &str) -> String {
     let sign = if cents < 0 { "-" } else { "" };
-    let amount = format!("{}.{:02}", cents.unsigned_abs() / 100, cents.unsigned_abs() % 100);
+    let amount = format!(
+        "{}.{:02}",
+        cents.unsigned_abs() / 100,
+        cents.unsigned_abs() % 100
+    );
     if currency.eq_ignore_ascii_case("usd") {
         format!("{sign}${amount}")
     } else {
@@ -291,9 +307,11 @@ pub async fn list(
     }
     if let Some(after) = after {
         rows = rows.filter(
-            invoices::created_at.lt(after.created_at).or(invoices::created_at
-                .eq(after.created_at)
-                .and(invoices::id.lt(&after.id))),
+            invoices::created_at
+                .lt(after.created_at)
+                .or(invoices::created_at
+                    .eq(after.created_at)
+                    .and(invoices::id.lt(&after.id))),
         );
     }
     rows.load(conn).await

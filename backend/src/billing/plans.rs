@@ -76,27 +76,26 @@ pub async fn of_company(
             .first::<CompanyId>(conn)
             .await?;
     }
-    let (name, plan, seats_used, seat_limit, billing_email, stripe_customer_id) =
-        companies::table
-            .inner_join(plans::table.on(plans::id.eq(companies::plan_id)))
-            .filter(companies::id.eq(company))
-            .select((
-                companies::name,
-                PlanRow::as_select(),
-                companies::seats_used,
-                companies::seat_limit,
-                companies::billing_email,
-                companies::stripe_customer_id,
-            ))
-            .first::<(
-                String,
-                PlanRow,
-                i32,
-                Option<i32>,
-                Option<String>,
-                Option<String>,
-            )>(conn)
-            .await?;
+    let (name, plan, seats_used, seat_limit, billing_email, stripe_customer_id) = companies::table
+        .inner_join(plans::table.on(plans::id.eq(companies::plan_id)))
+        .filter(companies::id.eq(company))
+        .select((
+            companies::name,
+            PlanRow::as_select(),
+            companies::seats_used,
+            companies::seat_limit,
+            companies::billing_email,
+            companies::stripe_customer_id,
+        ))
+        .first::<(
+            String,
+            PlanRow,
+            i32,
+            Option<i32>,
+            Option<String>,
+            Option<String>,
+        )>(conn)
+        .await?;
     Ok(CompanyPlan {
         name,
         plan: plan.try_into()?,
@@ -109,10 +108,13 @@ pub async fn of_company(
 
 /// Puts `company` on `plan` with the plan's seat limit; answers the plan it was on
 /// when that was another (the caller audits the change), `None` when nothing changed.
+/// When the new limit leaves more seats in use than it allows, the owners and admins
+/// are told (`seat_usage_high`) at `now`.
 pub async fn set_plan(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
     plan: PlanId,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> QueryResult<Option<PlanId>> {
     let before: PlanId = companies::table
         .find(company)
@@ -128,13 +130,18 @@ pub async fn set_plan(
         .select(plans::seat_limit)
         .first(conn)
         .await?;
-    diesel::update(companies::table.find(company))
+    let seats_used: i32 = diesel::update(companies::table.find(company))
         .set((
             companies::plan_id.eq(plan),
             companies::seat_limit.eq(seat_limit),
         ))
-        .execute(conn)
+        .returning(companies::seats_used)
+        .get_result(conn)
         .await?;
+    if let Some(alert) = seat_limit.and_then(|limit| super::seats::over_limit(seats_used, limit)) {
+        crate::alerting::resolve(conn, company, alert.kind, &alert.subject, now).await?;
+        crate::alerting::raise(conn, company, alert, now).await?;
+    }
     Ok(Some(before))
 }
 
@@ -161,11 +168,7 @@ pub async fn plan_of_price(
 }
 
 /// Records the Stripe price of `plan`.
-pub async fn set_price(
-    conn: &mut AsyncPgConnection,
-    plan: PlanId,
-    price: &str,
-) -> QueryResult<()> {
+pub async fn set_price(conn: &mut AsyncPgConnection, plan: PlanId, price: &str) -> QueryResult<()> {
     diesel::update(plans::table.find(plan))
         .set(plans::stripe_price_id.eq(price))
         .execute(conn)
@@ -290,4 +293,82 @@ pub async fn require(
         },
         current.plan.name
     )))
+}
+
+/// A change to a plan from configuration (`PULSE_PLANS`, a JSON object keyed by plan
+/// id): what is given replaces the migration's value.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanOverride {
+    pub name: Option<String>,
+    pub monthly_price_cents: Option<u32>,
+    /// A number of seats, or `null` for no limit.
+    #[serde(default, deserialize_with = "present")]
+    pub seat_limit: Option<Option<u32>>,
+    pub features: Option<PlanFeatures>,
+    pub stripe_price_id: Option<String>,
+}
+
+/// A field that is present (perhaps `null`), as opposed to absent.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// Applies `overrides` to the plans table; a changed seat limit also applies to the
+/// companies on that plan that had its old limit (not to those that kept an earlier
+/// one).
+pub async fn apply_overrides(
+    conn: &mut AsyncPgConnection,
+    overrides: &std::collections::BTreeMap<PlanId, PlanOverride>,
+) -> anyhow::Result<()> {
+    use diesel_async::AsyncConnection;
+    conn.transaction::<_, anyhow::Error, _>(async |conn| {
+        for (&plan, change) in overrides {
+            let before: PlanRow = plans::table
+                .find(plan)
+                .select(PlanRow::as_select())
+                .first(conn)
+                .await?;
+            let seat_limit = change
+                .seat_limit
+                .map(|limit| limit.map(i32::try_from).transpose())
+                .transpose()?
+                .unwrap_or(before.seat_limit);
+            let features = match &change.features {
+                Some(features) => serde_json::to_value(features)?,
+                None => before.features.clone(),
+            };
+            diesel::update(plans::table.find(plan))
+                .set((
+                    plans::name.eq(change.name.clone().unwrap_or(before.name)),
+                    plans::monthly_price_cents.eq(change
+                        .monthly_price_cents
+                        .map(i32::try_from)
+                        .transpose()?
+                        .unwrap_or(before.monthly_price_cents)),
+                    plans::seat_limit.eq(seat_limit),
+                    plans::features.eq(features),
+                    plans::stripe_price_id
+                        .eq(change.stripe_price_id.clone().or(before.stripe_price_id)),
+                ))
+                .execute(conn)
+                .await?;
+            if seat_limit != before.seat_limit {
+                diesel::update(
+                    companies::table
+                        .filter(companies::plan_id.eq(plan))
+                        .filter(companies::seat_limit.is_not_distinct_from(before.seat_limit)),
+                )
+                .set(companies::seat_limit.eq(seat_limit))
+                .execute(conn)
+                .await?;
+            }
+        }
+        Ok(())
+    })
+    .await
 }

@@ -42,6 +42,21 @@ pub fn crossing(before: i32, after: i32, limit: i32) -> Option<NewAlert> {
     })
 }
 
+/// The alert a company gets when a change of plan leaves more people holding seats
+/// than the new limit allows (a subscription ended, or unpaid past its grace period).
+pub fn over_limit(used: i32, limit: i32) -> Option<NewAlert> {
+    (used > limit).then(|| NewAlert {
+        kind: AlertKind::SeatUsageHigh,
+        title: format!("{used} people hold seats; the plan has {limit}"),
+        body: format!(
+            "No one more can be enrolled until agents of {} people are revoked or the company chooses a plan with more seats. The agents already enrolled keep reporting.",
+            used - limit + 1
+        ),
+        subject: AlertSubject::default(),
+        audience: Audience::Company,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +85,18 @@ mod tests {
         );
         // One seat: full is the only line worth telling.
         assert_eq!(titles(1), [(1, "Every seat is in use".to_owned())]);
+    }
+
+    #[test]
+    fn a_smaller_plan_tells_only_when_usage_is_over_it() {
+        assert!(over_limit(5, 5).is_none());
+        let alert = over_limit(8, 5).unwrap();
+        assert_eq!(alert.title, "8 people hold seats; the plan has 5");
+        assert!(
+            alert
+                .body
+                .starts_with("No one more can be enrolled until agents of 4 people")
+        );
     }
 
     #[test]

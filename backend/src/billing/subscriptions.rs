@@ -144,12 +144,21 @@ pub async fn store(
         None
     };
     let plan_before = match granted {
-        Some(granted) => plans::set_plan(conn, company, granted).await?,
+        Some(granted) => plans::set_plan(conn, company, granted, actor.at).await?,
         None => None,
     };
     let changed = same.is_none_or(|old| {
-        (old.status, old.plan_id, old.cancel_at_period_end, old.current_period_end)
-            != (row.status, row.plan_id, row.cancel_at_period_end, row.current_period_end)
+        (
+            old.status,
+            old.plan_id,
+            old.cancel_at_period_end,
+            old.current_period_end,
+        ) != (
+            row.status,
+            row.plan_id,
+            row.cancel_at_period_end,
+            row.current_period_end,
+        )
     });
     if changed {
         let change = Change {
@@ -226,10 +235,10 @@ pub async fn expiring(
 ) -> QueryResult<Vec<(CompanyId, DateTime<Utc>)>> {
     subscriptions::table
         .filter(subscriptions::cancel_at_period_end.eq(true))
-        .filter(subscriptions::status.eq_any([
-            SubscriptionStatus::Active,
-            SubscriptionStatus::Trialing,
-        ]))
+        .filter(
+            subscriptions::status
+                .eq_any([SubscriptionStatus::Active, SubscriptionStatus::Trialing]),
+        )
         .filter(subscriptions::current_period_end.gt(now))
         .filter(subscriptions::current_period_end.le(horizon))
         .filter(

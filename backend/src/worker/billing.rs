@@ -66,7 +66,7 @@ pub async fn round(
         };
         let mut done = Round::default();
         for company in subscriptions::grace_over(conn, now - grace).await? {
-            if let Some(from) = plans::set_plan(conn, company, PlanId::Free).await? {
+            if let Some(from) = plans::set_plan(conn, company, PlanId::Free, now).await? {
                 subscriptions::plan_changed(conn, company, from, PlanId::Free, &actor).await?;
                 done.downgraded += 1;
             }

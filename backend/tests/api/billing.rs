@@ -239,7 +239,11 @@ async fn a_new_company_is_on_free_and_owners_see_it() {
     assert_eq!(overview.billing_email, None);
 
     // A company made before plans existed keeps the limit it had.
-    sql(&app, "UPDATE companies SET seat_limit = 10 WHERE name = 'Acme'").await;
+    sql(
+        &app,
+        "UPDATE companies SET seat_limit = 10 WHERE name = 'Acme'",
+    )
+    .await;
     let overview: BillingOverview = get_json(&app, &org.owner, "/api/v1/billing").await;
     assert_eq!(overview.seat_limit, Some(10));
 
@@ -377,8 +381,16 @@ async fn features_outside_the_plan_are_refused_naming_the_plans_with_them() {
     let webhook = json!({"url": "https://hooks.example.com/pulse", "kinds": ["test"]});
     let key = json!({"name": "CI", "role": "employee"});
     for (path, body, detail) in [
-        ("/api/v1/webhooks", &webhook, "Webhooks are part of the Pro and Enterprise plans; this company is on Free. Choose a plan on the Billing page."),
-        ("/api/v1/api-keys", &key, "API keys are part of the Pro and Enterprise plans; this company is on Free. Choose a plan on the Billing page."),
+        (
+            "/api/v1/webhooks",
+            &webhook,
+            "Webhooks are part of the Pro and Enterprise plans; this company is on Free. Choose a plan on the Billing page.",
+        ),
+        (
+            "/api/v1/api-keys",
+            &key,
+            "API keys are part of the Pro and Enterprise plans; this company is on Free. Choose a plan on the Billing page.",
+        ),
     ] {
         let refused = post(&app, &org.owner, path, body).await;
         assert_eq!(refused.status(), 402, "{path}");
@@ -393,6 +405,55 @@ async fn features_outside_the_plan_are_refused_naming_the_plans_with_them() {
     );
     org.move_to(&app, "pro").await;
     for (path, body) in [("/api/v1/webhooks", &webhook), ("/api/v1/api-keys", &key)] {
-        assert_eq!(post(&app, &org.owner, path, body).await.status(), 201, "{path}");
+        assert_eq!(
+            post(&app, &org.owner, path, body).await.status(),
+            201,
+            "{path}"
+        );
     }
+}
+
+/// Configuration changes a plan's price and seats; the companies on it that had its
+/// old limit get the new one, a company that kept an earlier limit keeps it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_changed_by_configuration_apply_to_their_companies() {
+    use pulse_backend::billing::plans::{PlanOverride, apply_overrides};
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "configured").await;
+    let kept = signup(&app, "owner@kept.test").await;
+    sql(&app, "UPDATE companies SET seat_limit = 10 WHERE id = (SELECT company_id FROM users WHERE email = 'owner@kept.test')").await;
+    let overrides = std::collections::BTreeMap::from([
+        (
+            PlanId::Pro,
+            PlanOverride {
+                monthly_price_cents: Some(3900),
+                seat_limit: Some(Some(60)),
+                ..PlanOverride::default()
+            },
+        ),
+        (
+            PlanId::Free,
+            PlanOverride {
+                seat_limit: Some(Some(3)),
+                ..PlanOverride::default()
+            },
+        ),
+    ]);
+    let mut conn = {
+        use diesel_async::AsyncConnection;
+        diesel_async::AsyncPgConnection::establish(&app.db.url)
+            .await
+            .unwrap()
+    };
+    apply_overrides(&mut conn, &overrides).await.unwrap();
+    let plans: Vec<Plan> = get_json(&app, &org.owner, "/api/v1/billing/plans").await;
+    assert_eq!(
+        (plans[1].monthly_price_cents, plans[1].seat_limit),
+        (3900, Some(60))
+    );
+    assert_eq!(plans[0].seat_limit, Some(3));
+    let pro: BillingOverview = get_json(&app, &org.owner, "/api/v1/billing").await;
+    assert_eq!(pro.seat_limit, Some(60));
+    let free: BillingOverview = get_json(&app, &kept, "/api/v1/billing").await;
+    assert_eq!(free.seat_limit, Some(10), "an earlier limit is kept");
 }

@@ -53,10 +53,24 @@ impl Billing {
     }
 
     async fn preview(&self, who: &Session, plan: PlanId) -> PlanPreview {
-        json(post(&self.app, who, "/api/v1/billing/preview", &json!({"plan": plan})).await).await
+        json(
+            post(
+                &self.app,
+                who,
+                "/api/v1/billing/preview",
+                &json!({"plan": plan}),
+            )
+            .await,
+        )
+        .await
     }
 
-    async fn change(&self, who: &Session, plan: PlanId, proration_date: Option<i64>) -> reqwest::Response {
+    async fn change(
+        &self,
+        who: &Session,
+        plan: PlanId,
+        proration_date: Option<i64>,
+    ) -> reqwest::Response {
         self.put(
             who,
             "/api/v1/billing/plan",
@@ -95,7 +109,11 @@ impl Billing {
     /// company with a subscription).
     async fn stripe_subscription(&self, org: &Org) -> Value {
         let _ = org;
-        let id = scalar_text(&self.app, "SELECT stripe_subscription_id FROM subscriptions").await;
+        let id = scalar_text(
+            &self.app,
+            "SELECT stripe_subscription_id FROM subscriptions",
+        )
+        .await;
         self.app
             .client()
             .get(self.stripe.url(&format!("/v1/subscriptions/{id}")))
@@ -156,13 +174,17 @@ async fn upgrading_charges_what_the_preview_showed() {
     let problem: Value = no_card.json().await.unwrap();
     assert_eq!(problem["errors"][0]["code"], "no_card");
 
-    let carded: BillingOverview = json(billing.add_card(&org.admin, "4242424242424242").await).await;
+    let carded: BillingOverview =
+        json(billing.add_card(&org.admin, "4242424242424242").await).await;
     let card = carded.payment_method.expect("the card is on file");
     assert_eq!((card.brand.as_str(), card.last4.as_str()), ("visa", "4242"));
     assert_eq!((card.exp_month, card.exp_year), (12, 2034));
 
     let preview = billing.preview(&org.owner, PlanId::Pro).await;
-    assert_eq!((preview.amount_due_cents, preview.currency.as_str()), (2900, "usd"));
+    assert_eq!(
+        (preview.amount_due_cents, preview.currency.as_str()),
+        (2900, "usd")
+    );
     let upgraded: BillingOverview = json(
         billing
             .change(&org.owner, PlanId::Pro, Some(preview.proration_date))
@@ -173,12 +195,19 @@ async fn upgrading_charges_what_the_preview_showed() {
     assert_eq!(upgraded.seat_limit, Some(50));
     let subscription = upgraded.subscription.expect("a subscription");
     assert_eq!(
-        (subscription.plan, subscription.status, subscription.cancel_at_period_end),
+        (
+            subscription.plan,
+            subscription.status,
+            subscription.cancel_at_period_end
+        ),
         (PlanId::Pro, SubscriptionStatus::Active, false)
     );
     assert!(subscription.current_period_end > billing.app.now());
     let next = upgraded.next_invoice.expect("it renews");
-    assert_eq!((next.amount_cents, next.date), (2900, subscription.current_period_end));
+    assert_eq!(
+        (next.amount_cents, next.date),
+        (2900, subscription.current_period_end)
+    );
 
     let invoices = billing.invoices(&org.owner, "").await;
     assert_eq!(invoices.len(), 1);
@@ -192,22 +221,37 @@ async fn upgrading_charges_what_the_preview_showed() {
     let to_enterprise = billing.preview(&org.owner, PlanId::Enterprise).await;
     let enterprise: BillingOverview = json(
         billing
-            .change(&org.owner, PlanId::Enterprise, Some(to_enterprise.proration_date))
+            .change(
+                &org.owner,
+                PlanId::Enterprise,
+                Some(to_enterprise.proration_date),
+            )
             .await,
     )
     .await;
-    assert_eq!((enterprise.plan.id, enterprise.seat_limit), (PlanId::Enterprise, None));
+    assert_eq!(
+        (enterprise.plan.id, enterprise.seat_limit),
+        (PlanId::Enterprise, None)
+    );
     let newest = &billing.invoices(&org.owner, "").await[0];
     assert_eq!(newest.status, InvoiceStatus::Paid);
     assert_eq!(newest.amount_paid_cents, to_enterprise.amount_due_cents);
     assert_ne!(newest.id, invoices[0].id);
     let stripe_side = billing.stripe_subscription(&org).await;
-    assert_eq!(stripe_side["items"]["data"][0]["plan"]["id"], "pulse_enterprise_monthly");
+    assert_eq!(
+        stripe_side["items"]["data"][0]["plan"]["id"],
+        "pulse_enterprise_monthly"
+    );
 
     // Only the paid invoices of the period asked for, as a list and as CSV.
     let paid = billing.invoices(&org.owner, "?status=paid&limit=1").await;
     assert_eq!(paid.len(), 1);
-    assert!(billing.invoices(&org.owner, "?status=open").await.is_empty());
+    assert!(
+        billing
+            .invoices(&org.owner, "?status=open")
+            .await
+            .is_empty()
+    );
     let csv = crate::common::get(&billing.app, &org.owner, "/api/v1/billing/invoices.csv")
         .await
         .text()
@@ -216,9 +260,7 @@ async fn upgrading_charges_what_the_preview_showed() {
     assert_eq!(csv.lines().count(), 3, "{csv}");
     assert!(csv.lines().nth(1).unwrap().contains(",paid,"), "{csv}");
 
-    let plans: Vec<Value> = billing
-        .audited(&org.owner, "billing.plan_changed")
-        .await;
+    let plans: Vec<Value> = billing.audited(&org.owner, "billing.plan_changed").await;
     assert_eq!(
         plans,
         [
@@ -237,6 +279,30 @@ async fn upgrading_charges_what_the_preview_showed() {
     }
 }
 
+/// Enrolls a computer for each of six people (the `Org`'s five and one more): six
+/// seats in use. Answers the agents, the sixth person's last.
+async fn take_six_seats(app: &TestApp, org: &Org) -> Vec<pulse_shared::agents::EnrollResponse> {
+    let sixth = invite_and_join(app, &org.owner, "sam@seats.test", "employee", None).await;
+    let mut agents = Vec::new();
+    // Owners and admins enroll with tokens made for them.
+    for who in [&org.owner, &org.admin] {
+        let id = who.body.me.user.id.to_string();
+        let (_, secret) = crate::common::agents::token(app, &org.owner, Some(&id)).await;
+        let answer = crate::common::agents::enroll_with(app, &secret, None, "own").await;
+        assert_eq!(answer.status(), 201);
+        agents.push(json(answer).await);
+    }
+    for (who, host) in [
+        (&org.employee, "emma"),
+        (&org.manager, "max"),
+        (&org.outsider, "otto"),
+        (&sixth, "sam"),
+    ] {
+        agents.push(enroll(app, org, who, host).await);
+    }
+    agents
+}
+
 /// A plan with fewer seats than are in use is refused, saying how many agents to
 /// revoke; with the seats fitting, Free ends the subscription at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -244,25 +310,18 @@ async fn downgrading_needs_the_seats_in_use_to_fit() {
     let billing = Billing::start().await;
     let app = &billing.app;
     let org = billing.org("downgrade").await;
-    assert_eq!(billing.add_card(&org.owner, "4242424242424242").await.status(), 200);
-    assert_eq!(billing.change(&org.owner, PlanId::Pro, None).await.status(), 200);
-    let sixth = invite_and_join(app, &org.owner, "sam@downgrade.test", "employee", None).await;
-    let mut agents = Vec::new();
-    for (who, host) in [
-        (&org.employee, "emma"),
-        (&org.manager, "max"),
-        (&org.outsider, "otto"),
-        (&sixth, "sam"),
-    ] {
-        agents.push(enroll(app, &org, who, host).await);
-    }
-    // Owners and admins enroll with tokens made for them.
-    for who in [&org.owner, &org.admin] {
-        let id = who.body.me.user.id.to_string();
-        let (_, secret) = crate::common::agents::token(app, &org.owner, Some(&id)).await;
-        let answer = crate::common::agents::enroll_with(app, &secret, None, "own").await;
-        assert_eq!(answer.status(), 201);
-    }
+    assert_eq!(
+        billing
+            .add_card(&org.owner, "4242424242424242")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        billing.change(&org.owner, PlanId::Pro, None).await.status(),
+        200
+    );
+    let agents = take_six_seats(app, &org).await;
     assert_eq!(billing.overview(&org.owner).await.seats_used, 6);
 
     let refused = billing.change(&org.owner, PlanId::Free, None).await;
@@ -278,15 +337,21 @@ async fn downgrading_needs_the_seats_in_use_to_fit() {
         app,
         &org.owner,
         Method::DELETE,
-        &format!("/api/v1/agents/{}", agents[3].agent_id),
+        &format!("/api/v1/agents/{}", agents[5].agent_id),
         None,
     )
     .await;
     assert_eq!(revoked.status(), 204);
     let free: BillingOverview = json(billing.change(&org.owner, PlanId::Free, None).await).await;
-    assert_eq!((free.plan.id, free.seat_limit, free.seats_used), (PlanId::Free, Some(5), 5));
+    assert_eq!(
+        (free.plan.id, free.seat_limit, free.seats_used),
+        (PlanId::Free, Some(5), 5)
+    );
     assert!(free.subscription.is_none() && free.next_invoice.is_none());
-    assert_eq!(billing.stripe_subscription(&org).await["status"], "canceled");
+    assert_eq!(
+        billing.stripe_subscription(&org).await["status"],
+        "canceled"
+    );
 }
 
 /// Auto-renew off is Stripe's `cancel_at_period_end`; the owners are told a week
@@ -296,27 +361,51 @@ async fn auto_renew_off_ends_with_the_period_and_is_announced_once() {
     let billing = Billing::start().await;
     let org = billing.org("renew").await;
     let nothing = billing
-        .put(&org.owner, "/api/v1/billing/auto-renew", json!({"auto_renew": false}))
+        .put(
+            &org.owner,
+            "/api/v1/billing/auto-renew",
+            json!({"auto_renew": false}),
+        )
         .await;
     assert_eq!(nothing.status(), 409, "Free has nothing to renew");
-    assert_eq!(billing.add_card(&org.owner, "4242424242424242").await.status(), 200);
-    assert_eq!(billing.change(&org.owner, PlanId::Pro, None).await.status(), 200);
+    assert_eq!(
+        billing
+            .add_card(&org.owner, "4242424242424242")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        billing.change(&org.owner, PlanId::Pro, None).await.status(),
+        200
+    );
 
     let off: BillingOverview = json(
         billing
-            .put(&org.owner, "/api/v1/billing/auto-renew", json!({"auto_renew": false}))
+            .put(
+                &org.owner,
+                "/api/v1/billing/auto-renew",
+                json!({"auto_renew": false}),
+            )
             .await,
     )
     .await;
     let subscription = off.subscription.clone().unwrap();
     assert!(subscription.cancel_at_period_end && off.next_invoice.is_none());
-    assert_eq!(billing.stripe_subscription(&org).await["cancel_at_period_end"], true);
+    assert_eq!(
+        billing.stripe_subscription(&org).await["cancel_at_period_end"],
+        true
+    );
 
     let pool = billing.app.pool().unwrap();
     let ends = subscription.current_period_end;
     let grace = chrono::TimeDelta::days(7);
     let early = worker::billing::round(&pool, ends - chrono::TimeDelta::days(8), grace).await;
-    assert_eq!(early.unwrap().unwrap().expiring, 0, "eight days before: quiet");
+    assert_eq!(
+        early.unwrap().unwrap().expiring,
+        0,
+        "eight days before: quiet"
+    );
     for _ in 0..2 {
         worker::billing::round(&pool, ends - chrono::TimeDelta::days(3), grace)
             .await
@@ -328,15 +417,24 @@ async fn auto_renew_off_ends_with_the_period_and_is_announced_once() {
 
     let on: BillingOverview = json(
         billing
-            .put(&org.owner, "/api/v1/billing/auto-renew", json!({"auto_renew": true}))
+            .put(
+                &org.owner,
+                "/api/v1/billing/auto-renew",
+                json!({"auto_renew": true}),
+            )
             .await,
     )
     .await;
     assert!(!on.subscription.unwrap().cancel_at_period_end);
     assert!(on.next_invoice.is_some());
-    assert_eq!(billing.stripe_subscription(&org).await["cancel_at_period_end"], false);
     assert_eq!(
-        billing.audited(&org.owner, "billing.auto_renew_changed").await,
+        billing.stripe_subscription(&org).await["cancel_at_period_end"],
+        false
+    );
+    assert_eq!(
+        billing
+            .audited(&org.owner, "billing.auto_renew_changed")
+            .await,
         [
             json!({"before": {"auto_renew": false}, "after": {"auto_renew": true}}),
             json!({"before": {"auto_renew": true}, "after": {"auto_renew": false}}),
@@ -356,7 +454,13 @@ async fn a_declined_card_is_explained_and_leaves_the_plan_alone() {
     assert_eq!(problem["detail"], "Your card was declined.");
     assert!(billing.overview(&org.owner).await.payment_method.is_none());
 
-    assert_eq!(billing.add_card(&org.owner, "4000000000000341").await.status(), 200);
+    assert_eq!(
+        billing
+            .add_card(&org.owner, "4000000000000341")
+            .await
+            .status(),
+        200
+    );
     let declined = billing.change(&org.owner, PlanId::Pro, None).await;
     assert_eq!(declined.status(), 402);
     let problem: Value = declined.json().await.unwrap();
@@ -365,9 +469,14 @@ async fn a_declined_card_is_explained_and_leaves_the_plan_alone() {
         "{problem}"
     );
     let overview = billing.overview(&org.owner).await;
-    assert_eq!((overview.plan.id, overview.seat_limit), (PlanId::Free, Some(5)));
     assert_eq!(
-        overview.subscription.map(|subscription| subscription.status),
+        (overview.plan.id, overview.seat_limit),
+        (PlanId::Free, Some(5))
+    );
+    assert_eq!(
+        overview
+            .subscription
+            .map(|subscription| subscription.status),
         Some(SubscriptionStatus::Incomplete)
     );
     let invoices = billing.invoices(&org.owner, "?status=open").await;
@@ -379,7 +488,13 @@ async fn a_declined_card_is_explained_and_leaves_the_plan_alone() {
     );
 
     // With a good card, the next try subscribes anew and pays.
-    assert_eq!(billing.add_card(&org.owner, "4242424242424242").await.status(), 200);
+    assert_eq!(
+        billing
+            .add_card(&org.owner, "4242424242424242")
+            .await
+            .status(),
+        200
+    );
     let paid: BillingOverview = json(billing.change(&org.owner, PlanId::Pro, None).await).await;
     assert_eq!(paid.plan.id, PlanId::Pro);
     assert_eq!(
@@ -409,8 +524,17 @@ async fn events_apply_once_in_the_order_made_and_grace_ends_in_free() {
     let billing = Billing::start().await;
     let app = &billing.app;
     let org = billing.org("events").await;
-    assert_eq!(billing.add_card(&org.owner, "4242424242424242").await.status(), 200);
-    assert_eq!(billing.change(&org.owner, PlanId::Pro, None).await.status(), 200);
+    assert_eq!(
+        billing
+            .add_card(&org.owner, "4242424242424242")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        billing.change(&org.owner, PlanId::Pro, None).await.status(),
+        200
+    );
     let agent = enroll(app, &org, &org.employee, "emma-laptop").await;
     let subscription = billing.stripe_subscription(&org).await;
     let now = app.now().timestamp();
@@ -422,10 +546,17 @@ async fn events_apply_once_in_the_order_made_and_grace_ends_in_free() {
     }
     let overview = billing.overview(&org.owner).await;
     let state = overview.subscription.unwrap();
-    assert_eq!(state.status, SubscriptionStatus::PastDue, "the newer state stands");
+    assert_eq!(
+        state.status,
+        SubscriptionStatus::PastDue,
+        "the newer state stands"
+    );
     assert_eq!(overview.plan.id, PlanId::Pro, "within the grace period");
     let since = state.unpaid_since.expect("overdue since the event");
-    assert_eq!(state.grace_ends_at, Some(since + chrono::TimeDelta::days(7)));
+    assert_eq!(
+        state.grace_ends_at,
+        Some(since + chrono::TimeDelta::days(7))
+    );
     let updates = billing
         .audited(&org.owner, "billing.subscription_updated")
         .await;
@@ -445,15 +576,38 @@ async fn events_apply_once_in_the_order_made_and_grace_ends_in_free() {
     let after = worker::billing::round(&pool, since + chrono::TimeDelta::days(8), grace).await;
     assert_eq!(after.unwrap().unwrap().downgraded, 1);
     let overview = billing.overview(&org.owner).await;
-    assert_eq!((overview.plan.id, overview.seat_limit), (PlanId::Free, Some(5)));
-    assert_eq!(heartbeat(app, &agent.credential, "active").await.status().as_u16() / 100, 2);
-    assert_eq!(scalar(app, "SELECT count(*) FROM agents WHERE revoked_at IS NULL").await, 1);
+    assert_eq!(
+        (overview.plan.id, overview.seat_limit),
+        (PlanId::Free, Some(5))
+    );
+    assert!(
+        billing
+            .alerts(&org.owner, "seat_usage_high")
+            .await
+            .is_empty(),
+        "one seat in use fits Free"
+    );
+    assert_eq!(
+        heartbeat(app, &agent.credential, "active")
+            .await
+            .status()
+            .as_u16()
+            / 100,
+        2
+    );
+    assert_eq!(
+        scalar(app, "SELECT count(*) FROM agents WHERE revoked_at IS NULL").await,
+        1
+    );
 
     // Paid again (a newer event): the plan is back.
     let paid = subscription_event("evt_paid", now + 30, &subscription, "active");
     assert_eq!(billing.deliver(&paid).await.status(), 200);
     let overview = billing.overview(&org.owner).await;
-    assert_eq!((overview.plan.id, overview.seat_limit), (PlanId::Pro, Some(50)));
+    assert_eq!(
+        (overview.plan.id, overview.seat_limit),
+        (PlanId::Pro, Some(50))
+    );
 }
 
 /// An invoice's failed payment told twice raises one alert; its payment later
@@ -462,8 +616,17 @@ async fn events_apply_once_in_the_order_made_and_grace_ends_in_free() {
 async fn a_failed_payment_event_told_twice_alerts_once() {
     let billing = Billing::start().await;
     let org = billing.org("failed").await;
-    assert_eq!(billing.add_card(&org.owner, "4242424242424242").await.status(), 200);
-    assert_eq!(billing.change(&org.owner, PlanId::Pro, None).await.status(), 200);
+    assert_eq!(
+        billing
+            .add_card(&org.owner, "4242424242424242")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        billing.change(&org.owner, PlanId::Pro, None).await.status(),
+        200
+    );
     let invoice = &billing.invoices(&org.owner, "").await[0];
     let customer = scalar_text(
         &billing.app,
@@ -513,4 +676,70 @@ async fn a_failed_payment_event_told_twice_alerts_once() {
         ["Payment of $29.00 received", "Payment of $29.00 received"]
     );
     assert_eq!(billing.invoices(&org.owner, "?status=open").await.len(), 0);
+}
+
+/// A subscription Stripe ends puts the company on Free at once; with more seats in use
+/// than Free has, the owners are told, no one more is enrolled, and the agents already
+/// enrolled keep reporting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_stripe_ends_leaves_free_limits_and_says_so() {
+    let billing = Billing::start().await;
+    let app = &billing.app;
+    let org = billing.org("ended").await;
+    assert_eq!(
+        billing
+            .add_card(&org.owner, "4242424242424242")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        billing.change(&org.owner, PlanId::Pro, None).await.status(),
+        200
+    );
+    let agents = take_six_seats(app, &org).await;
+    let subscription = billing.stripe_subscription(&org).await;
+    let mut ended = subscription_event(
+        "evt_ended",
+        app.now().timestamp() + 5,
+        &subscription,
+        "canceled",
+    );
+    ended["type"] = json!("customer.subscription.deleted");
+    assert_eq!(billing.deliver(&ended).await.status(), 200);
+
+    let overview = billing.overview(&org.owner).await;
+    assert_eq!(
+        (overview.plan.id, overview.seat_limit, overview.seats_used),
+        (PlanId::Free, Some(5), 6)
+    );
+    assert!(overview.subscription.is_none());
+    assert_eq!(
+        billing.alerts(&org.admin, "seat_usage_high").await,
+        ["6 people hold seats; the plan has 5"]
+    );
+    let (_, secret) = crate::common::agents::token(app, &org.owner, None).await;
+    let newcomer = invite_and_join(app, &org.owner, "nina@ended.test", "employee", None).await;
+    let refused = crate::common::agents::enroll_with(
+        app,
+        &secret,
+        Some(&newcomer.body.me.user.email),
+        "nina",
+    )
+    .await;
+    assert_eq!(refused.status(), 409);
+    for agent in &agents {
+        assert_eq!(
+            heartbeat(app, &agent.credential, "active")
+                .await
+                .status()
+                .as_u16()
+                / 100,
+            2
+        );
+    }
+    assert_eq!(
+        billing.audited(&org.owner, "billing.plan_changed").await[0],
+        json!({"before": {"plan": "pro"}, "after": {"plan": "free"}})
+    );
 }

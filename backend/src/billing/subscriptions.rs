@@ -167,7 +167,7 @@ pub async fn store(
             target_id: Some(company.0),
             summary: json!({
                 "subscription": row.stripe_subscription_id,
-                "before": same.map(|old| summary(old)),
+                "before": same.map(summary),
                 "after": summary(&row),
             }),
         };

@@ -8,7 +8,9 @@
 //!
 //! The page's Content-Security-Policy allows the inline module script trunk writes
 //! into `index.html` by its SHA-256 hash, computed from the file being served, so
-//! no `'unsafe-inline'` is needed.
+//! no `'unsafe-inline'` is needed. When billing is configured it also admits the one
+//! origin Stripe.js comes from (`PULSE_STRIPE_JS_URL`): its script, its frames, and
+//! the calls it makes; without billing, nothing beyond the app's own origin.
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +22,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::errors::{ApiError, problem_response};
+use crate::state::AppState;
 
 /// Where the built app lives.
 #[derive(Debug, Clone)]
@@ -72,16 +75,37 @@ pub async fn serve(req: HttpRequest, spa: web::Data<Spa>) -> HttpResponse {
     if looks_like_file(path) {
         return problem_response(&ApiError::NotFound.problem());
     }
-    index(&spa.dist_dir).await
+    index(&spa.dist_dir, stripe_origin(&req).as_deref()).await
 }
 
-/// `index.html`, never cached, with a CSP that admits exactly its own inline scripts.
-async fn index(dist_dir: &Path) -> HttpResponse {
+/// The origin Stripe.js is loaded from, when this server takes payments.
+fn stripe_origin(req: &HttpRequest) -> Option<String> {
+    let state = req.app_data::<web::Data<AppState>>()?;
+    let stripe = state.stripe.as_ref()?;
+    origin_of(&stripe.config.js_url)
+}
+
+/// `https://js.stripe.com/v3/` → `https://js.stripe.com`; none for what has no origin
+/// a policy could name.
+fn origin_of(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return None;
+    }
+    match url.origin() {
+        origin @ url::Origin::Tuple(..) => Some(origin.ascii_serialization()),
+        url::Origin::Opaque(_) => None,
+    }
+}
+
+/// `index.html`, never cached, with a CSP that admits exactly its own inline scripts
+/// (and Stripe.js from `stripe`, when billing is configured).
+async fn index(dist_dir: &Path, stripe: Option<&str>) -> HttpResponse {
     match tokio::fs::read_to_string(dist_dir.join("index.html")).await {
         Ok(html) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
-            .insert_header((header::CONTENT_SECURITY_POLICY, page_csp(&html)))
+            .insert_header((header::CONTENT_SECURITY_POLICY, page_csp(&html, stripe)))
             .body(html),
         Err(error) => {
             tracing::error!(%error, dir = %dist_dir.display(), "cannot read index.html");
@@ -103,8 +127,8 @@ pub const API_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// The policy for the app's page: its own origin only, WASM allowed, inline scripts
-/// admitted by hash.
-pub fn page_csp(html: &str) -> String {
+/// admitted by hash; and, with `stripe` (an origin), Stripe.js's script, frames and calls.
+pub fn page_csp(html: &str, stripe: Option<&str>) -> String {
     let hashes: String = inline_scripts(html)
         .map(|script| {
             let digest = Sha256::digest(script.as_bytes());
@@ -114,9 +138,13 @@ pub fn page_csp(html: &str) -> String {
             )
         })
         .collect();
+    let (stripe_source, frames) = match stripe {
+        Some(origin) => (format!(" {origin}"), format!(" frame-src 'self' {origin};")),
+        None => (String::new(), String::new()),
+    };
     format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
-         img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}{stripe_source}; style-src 'self'; \
+         img-src 'self' data: blob:; font-src 'self'; connect-src 'self'{stripe_source};{frames} object-src 'none'; \
          base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
     )
 }
@@ -227,11 +255,49 @@ mod tests {
     fn csp_admits_exactly_the_inline_scripts() {
         let html = r#"<html><head><script type="module">import init from '/a.js'; init();</script>
             <script src="/b.js"></script></head></html>"#;
-        let csp = page_csp(html);
+        let csp = page_csp(html, None);
         let expected = base64::engine::general_purpose::STANDARD
             .encode(Sha256::digest(b"import init from '/a.js'; init();"));
         assert!(csp.contains(&format!("'sha256-{expected}'")), "{csp}");
         assert_eq!(csp.matches("'sha256-").count(), 1, "{csp}");
         assert!(!csp.contains("unsafe-inline"));
+        assert!(
+            !csp.contains("frame-src") && !csp.contains("stripe"),
+            "{csp}"
+        );
+    }
+
+    #[test]
+    fn csp_admits_exactly_the_stripe_js_origin_when_billing_is_configured() {
+        let origin = origin_of("https://js.stripe.com/v3/");
+        assert_eq!(origin.as_deref(), Some("https://js.stripe.com"));
+        let csp = page_csp("<html></html>", origin.as_deref());
+        let directive = |name: &str| {
+            csp.split(';')
+                .map(str::trim)
+                .find(|directive| directive.starts_with(name))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(
+            directive("script-src"),
+            "script-src 'self' 'wasm-unsafe-eval' https://js.stripe.com"
+        );
+        assert_eq!(
+            directive("connect-src"),
+            "connect-src 'self' https://js.stripe.com"
+        );
+        assert_eq!(
+            directive("frame-src"),
+            "frame-src 'self' https://js.stripe.com"
+        );
+        assert_eq!(csp.matches("stripe").count(), 3, "{csp}");
+        // A test double on a port keeps its port; what has no origin admits nothing.
+        assert_eq!(
+            origin_of("http://127.0.0.1:8420/js.stripe.com/v3/").as_deref(),
+            Some("http://127.0.0.1:8420")
+        );
+        assert_eq!(origin_of("data:text/javascript,alert(1)"), None);
+        assert_eq!(origin_of("not a url"), None);
     }
 }

@@ -12,13 +12,14 @@ use pulse_shared::people::Role;
 
 use crate::alert_bell::AlertBell;
 use crate::api;
+use crate::billing_watch::{BillingBanner, BillingWatchProvider};
 use crate::components::{Button, ButtonVariant, Card, Skeleton, ToastProvider, use_toasts};
 use crate::format;
 use crate::live_alerts::LiveAlertsProvider;
 use crate::pages::{
-    Account, Agents, Alerts, ApiKeys, Audit, Billing, Forbidden, ForgotPassword, Join, Login,
-    NotFound, Overview, People, Policies, ResetPassword, Screenshots, Sessions, Signup, Status,
-    Teams, VerifySignup, Webhooks,
+    Account, Agents, Alerts, ApiKeys, Audit, Billing, BillingInvoice, Forbidden, ForgotPassword,
+    Join, Login, NotFound, Overview, PaymentHistory, People, Policies, ResetPassword, Screenshots,
+    Sessions, Signup, Status, Teams, VerifySignup, Webhooks,
 };
 use crate::session::{Phase, SessionProvider, use_session};
 use crate::theme::{self, Theme};
@@ -34,6 +35,7 @@ pub fn App() -> impl IntoView {
         <ToastProvider>
             <SessionProvider>
                 <LiveAlertsProvider>
+                <BillingWatchProvider>
                 <Router>
                     <Shell>
                         <Routes fallback=|| view! { <NotFound /> }>
@@ -90,12 +92,21 @@ pub fn App() -> impl IntoView {
                                 view=|| view! { <Gate needs=Action::ManageBilling><Billing /></Gate> }
                             />
                             <Route
+                                path=path!("/billing/invoices")
+                                view=|| view! { <Gate needs=Action::ManageBilling><PaymentHistory /></Gate> }
+                            />
+                            <Route
+                                path=path!("/billing/invoices/:id")
+                                view=|| view! { <Gate needs=Action::ManageBilling><BillingInvoice /></Gate> }
+                            />
+                            <Route
                                 path=path!("/account")
                                 view=|| view! { <Gate><Account /></Gate> }
                             />
                         </Routes>
                     </Shell>
                 </Router>
+                </BillingWatchProvider>
                 </LiveAlertsProvider>
             </SessionProvider>
         </ToastProvider>
@@ -230,6 +241,7 @@ fn Shell(children: Children) -> impl IntoView {
                 </div>
             </header>
             <main id="main" class="content">
+                <BillingBanner />
                 {children()}
             </main>
         </div>

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use pulse_shared::alerts::AlertQuery;
 use pulse_shared::audit::AuditQuery;
+use pulse_shared::billing::InvoiceQuery;
 use pulse_shared::people::PeopleQuery;
 use pulse_shared::screenshots::ScreenshotQuery;
 use pulse_shared::{Page, PageQuery};
@@ -43,6 +44,7 @@ cursor_queries!(
     AlertQuery,
     AuditQuery,
     ScreenshotQuery,
+    InvoiceQuery,
     PageQuery
 );
 

@@ -1,4 +1,5 @@
-//! Turning API values into text for people: durations, dates, timestamps, initials.
+//! Turning API values into text for people: durations, dates, timestamps, money,
+//! initials.
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -48,6 +49,27 @@ pub fn ago(moment: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// An amount in a currency's smallest unit, e.g. `$29.00`, `−$4.50`, `€12.00`, or
+/// `12.00 CHF` for currencies without a symbol here.
+pub fn money(cents: i64, currency: &str) -> String {
+    let sign = if cents < 0 { "\u{2212}" } else { "" };
+    let amount = format!(
+        "{}.{:02}",
+        cents.unsigned_abs() / 100,
+        cents.unsigned_abs() % 100
+    );
+    let symbol = match currency.to_ascii_lowercase().as_str() {
+        "usd" => Some("$"),
+        "eur" => Some("€"),
+        "gbp" => Some("£"),
+        _ => None,
+    };
+    match symbol {
+        Some(symbol) => format!("{sign}{symbol}{amount}"),
+        None => format!("{sign}{amount} {}", currency.to_ascii_uppercase()),
+    }
+}
+
 /// "Ada Lovelace" → "AL"; one letter for one name.
 pub fn initials(name: &str) -> String {
     let mut words = name.split_whitespace();
@@ -81,6 +103,15 @@ mod tests {
                 "{seconds} s"
             );
         }
+    }
+
+    #[test]
+    fn money_reads_with_its_symbol_and_cents() {
+        assert_eq!(money(2900, "usd"), "$29.00");
+        assert_eq!(money(5, "usd"), "$0.05");
+        assert_eq!(money(-450, "usd"), "\u{2212}$4.50");
+        assert_eq!(money(1200, "EUR"), "€12.00");
+        assert_eq!(money(1200, "chf"), "12.00 CHF");
     }
 
     #[test]

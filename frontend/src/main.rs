@@ -3,6 +3,7 @@
 mod alert_bell;
 mod api;
 mod app;
+mod billing_watch;
 mod browser;
 mod components;
 mod cursor_list;

@@ -30,7 +30,7 @@ pub use agents::Agents;
 pub use alerts::Alerts;
 pub use api_keys::ApiKeys;
 pub use audit::Audit;
-pub use billing::Billing;
+pub use billing::{Billing, BillingInvoice, PaymentHistory};
 pub use forbidden::Forbidden;
 pub use join::Join;
 pub use login::Login;

@@ -102,16 +102,23 @@ async fn expect(
 /// Receives one message over SMTP (the server under test sends nothing else while a
 /// run signs up) and answers it, headers and body.
 async fn receive(listener: &tokio::net::TcpListener) -> anyhow::Result<String> {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let (socket, _) = listener.accept().await?;
+    Ok(converse(socket).await?.concat())
+}
+
+/// One SMTP conversation, answering every command with success; the messages it
+/// carried (headers and body), in order.
+pub async fn converse(socket: tokio::net::TcpStream) -> anyhow::Result<Vec<String>> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read).lines();
     write.write_all(b"220 pulse-bench\r\n").await?;
-    let mut message = String::new();
+    let mut messages = Vec::new();
     while let Some(line) = lines.next_line().await? {
         let command = line.to_uppercase();
         if command.starts_with("DATA") {
             write.write_all(b"354 go on\r\n").await?;
+            let mut message = String::new();
             while let Some(line) = lines.next_line().await? {
                 if line == "." {
                     break;
@@ -119,11 +126,12 @@ async fn receive(listener: &tokio::net::TcpListener) -> anyhow::Result<String> {
                 message.push_str(&line);
                 message.push('\n');
             }
+            messages.push(message);
         } else if command.starts_with("QUIT") {
             write.write_all(b"221 bye\r\n").await?;
             break;
         }
         write.write_all(b"250 OK\r\n").await?;
     }
-    Ok(message)
+    Ok(messages)
 }

@@ -4,6 +4,7 @@
 
 mod account;
 mod alerts;
+mod billing;
 mod ingest;
 mod sse;
 mod stats;
@@ -41,6 +42,9 @@ enum Command {
     IngestSetup(ingest::SetupOptions),
     /// Write activity rows straight into Postgres with the API's own statement.
     IngestDirect(ingest::DirectOptions),
+    /// Send a burst of signed Stripe webhook events and time each, next to as many
+    /// requests to a trivial route.
+    Billing(billing::Options),
 }
 
 async fn sign_up(server: &str, mail_port: u16) -> anyhow::Result<String> {
@@ -63,6 +67,9 @@ async fn main() -> ExitCode {
         Command::IngestDirect(options) => ingest::direct(options)
             .await
             .and_then(|direct| Ok(serde_json::to_string(&direct)?)),
+        Command::Billing(options) => billing::run(options)
+            .await
+            .and_then(|report| Ok(serde_json::to_string(&report)?)),
     };
     match result {
         Ok(json) => {

@@ -3,10 +3,13 @@
 //! `BENCHMARKS.md`. The server, Postgres and the load client (`pulse-bench`) share the
 //! machine, so each figure is for all three on it.
 //!
-//! Parts: `alerts` (alert streams held open, server memory, alert fan-out latency) and
+//! Parts: `alerts` (alert streams held open, server memory, alert fan-out latency),
 //! `ingest` (agents one server carries, activity rows per second through the API next
-//! to Postgres alone; see `bench/ingest.rs`).
+//! to Postgres alone; see `bench/ingest.rs`) and `billing` (a burst of Stripe webhook
+//! events, per-event latency next to a trivial route's, each applied exactly once; see
+//! `bench/billing.rs`).
 
+mod billing;
 mod ingest;
 
 use std::io::{BufRead as _, BufReader, Write as _};
@@ -51,10 +54,13 @@ pub enum Part {
     Alerts,
     /// Simulated agents one server carries, and activity ingest next to Postgres alone.
     Ingest,
+    /// A burst of signed Stripe webhook events: latency per event next to a trivial
+    /// route's, events per second, and each applied exactly once.
+    Billing,
 }
 
 impl Part {
-    const ALL: [Part; 2] = [Part::Alerts, Part::Ingest];
+    const ALL: [Part; 3] = [Part::Alerts, Part::Ingest, Part::Billing];
 }
 
 #[derive(clap::Args)]
@@ -84,9 +90,13 @@ pub struct Options {
     /// Seconds of the `ingest` flood through the API, and of the direct writes.
     #[arg(long, default_value_t = 60)]
     flood_secs: u64,
-    /// Batches in flight at once in the flood and the direct writes.
+    /// Requests in flight at once: batches in the `ingest` flood and direct writes,
+    /// events in the `billing` burst (and its baseline).
     #[arg(long, default_value_t = 16)]
     in_flight: usize,
+    /// Webhook requests of the `billing` burst, about one in ten a redelivery.
+    #[arg(long, default_value_t = 500)]
+    events: usize,
     /// Agents whose batches the flood and the direct writes take in turn.
     #[arg(long, default_value_t = 2500)]
     flood_agents: usize,
@@ -151,6 +161,14 @@ pub fn bench(ctx: &mut Ctx, options: &Options) -> anyhow::Result<ExitCode> {
         match part {
             Part::Alerts => alerts(ctx, &binaries, &bench_url, &machine, options)?,
             Part::Ingest => ingest::ingest(
+                ctx,
+                &binaries,
+                server.as_ref(),
+                &admin_url,
+                &machine,
+                options,
+            )?,
+            Part::Billing => billing::billing(
                 ctx,
                 &binaries,
                 server.as_ref(),

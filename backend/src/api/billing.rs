@@ -68,10 +68,7 @@ pub async fn overview(
     state: web::Data<AppState>,
 ) -> Result<web::Json<BillingOverview>, ApiError> {
     principal.require(Action::ManageBilling)?;
-    let mut conn = db::conn(&state.pool).await?;
-    Ok(web::Json(
-        overview_of(&state, &mut conn, principal.company_id()).await?,
-    ))
+    answer(&state, principal.company_id()).await
 }
 
 /// Sets the address invoices and billing notices go to (`null`: the owners'). Audited.
@@ -102,17 +99,21 @@ pub async fn set_email(
     }
     let company = principal.company_id();
     let actor = principal.actor().clone();
-    let mut conn = db::conn(&state.pool).await?;
-    if let (Some(stripe), Some(email)) = (&state.stripe, &email)
-        && let Some(customer) = plans::of_company(&mut conn, company, false)
+    if let (Some(stripe), Some(email)) = (&state.stripe, &email) {
+        // Stripe first (no connection held while it answers): its receipts go there.
+        let mut conn = db::conn(&state.pool).await?;
+        let customer = plans::of_company(&mut conn, company, false)
             .await?
-            .stripe_customer_id
-    {
-        stripe
-            .client
-            .update_customer_email(&customer, email, uuid::Uuid::new_v4())
-            .await?;
+            .stripe_customer_id;
+        drop(conn);
+        if let Some(customer) = customer {
+            stripe
+                .client
+                .update_customer_email(&customer, email, uuid::Uuid::new_v4())
+                .await?;
+        }
     }
+    let mut conn = db::conn(&state.pool).await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let before = plans::of_company(conn, company, true).await?;
         plans::set_billing_email(conn, company, email.as_deref()).await?;
@@ -129,10 +130,20 @@ pub async fn set_email(
         Ok(())
     })
     .await?;
-    Ok(web::Json(overview_of(&state, &mut conn, company).await?))
+    drop(conn);
+    answer(&state, company).await
 }
 
-/// Where `company` stands, for the overview and the answers of every change.
+/// The answer of the overview and of every change: where `company` stands now.
+async fn answer(
+    state: &AppState,
+    company: CompanyId,
+) -> Result<web::Json<BillingOverview>, ApiError> {
+    let mut conn = db::conn(&state.pool).await?;
+    Ok(web::Json(overview_of(state, &mut conn, company).await?))
+}
+
+/// Where `company` stands.
 async fn overview_of(
     state: &AppState,
     conn: &mut AsyncPgConnection,
@@ -244,8 +255,7 @@ pub async fn set_payment_method(
         body.payment_method_id.trim(),
     )
     .await?;
-    let mut conn = db::conn(&state.pool).await?;
-    Ok(web::Json(overview_of(&state, &mut conn, company).await?))
+    answer(&state, company).await
 }
 
 /// What changing to `plan` would charge now (Stripe's prorated preview), to show
@@ -314,8 +324,7 @@ pub async fn change_plan(
         body.proration_date,
     )
     .await?;
-    let mut conn = db::conn(&state.pool).await?;
-    Ok(web::Json(overview_of(&state, &mut conn, company).await?))
+    answer(&state, company).await
 }
 
 /// Auto-renew on or off: off, the subscription ends with the current period. Audited.
@@ -348,8 +357,7 @@ pub async fn set_auto_renew(
         body.auto_renew,
     )
     .await?;
-    let mut conn = db::conn(&state.pool).await?;
-    Ok(web::Json(overview_of(&state, &mut conn, company).await?))
+    answer(&state, company).await
 }
 
 /// The company's invoices, newest first, by status and day made.

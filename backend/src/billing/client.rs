@@ -264,7 +264,7 @@ impl StripeClient {
             .await
     }
 
-    /// Sets where the customer's invoices go (`None`: leaves it).
+    /// Sets where the customer's invoices go.
     pub async fn update_customer_email(
         &self,
         customer: &str,

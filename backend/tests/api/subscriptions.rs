@@ -37,6 +37,20 @@ impl Billing {
         org
     }
 
+    /// An `Org` that has paid for Pro with a good card.
+    async fn org_on_pro(&self, tag: &str) -> Org {
+        let org = self.org(tag).await;
+        assert_eq!(
+            self.add_card(&org.owner, "4242424242424242").await.status(),
+            200
+        );
+        assert_eq!(
+            self.change(&org.owner, PlanId::Pro, None).await.status(),
+            200
+        );
+        org
+    }
+
     async fn put(&self, who: &Session, path: &str, body: Value) -> reqwest::Response {
         send(&self.app, who, Method::PUT, path, Some(&body)).await
     }
@@ -309,18 +323,7 @@ async fn take_six_seats(app: &TestApp, org: &Org) -> Vec<pulse_shared::agents::E
 async fn downgrading_needs_the_seats_in_use_to_fit() {
     let billing = Billing::start().await;
     let app = &billing.app;
-    let org = billing.org("downgrade").await;
-    assert_eq!(
-        billing
-            .add_card(&org.owner, "4242424242424242")
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        billing.change(&org.owner, PlanId::Pro, None).await.status(),
-        200
-    );
+    let org = billing.org_on_pro("downgrade").await;
     let agents = take_six_seats(app, &org).await;
     assert_eq!(billing.overview(&org.owner).await.seats_used, 6);
 
@@ -523,18 +526,7 @@ fn subscription_event(id: &str, created: i64, subscription: &Value, status: &str
 async fn events_apply_once_in_the_order_made_and_grace_ends_in_free() {
     let billing = Billing::start().await;
     let app = &billing.app;
-    let org = billing.org("events").await;
-    assert_eq!(
-        billing
-            .add_card(&org.owner, "4242424242424242")
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        billing.change(&org.owner, PlanId::Pro, None).await.status(),
-        200
-    );
+    let org = billing.org_on_pro("events").await;
     let agent = enroll(app, &org, &org.employee, "emma-laptop").await;
     let subscription = billing.stripe_subscription(&org).await;
     let now = app.now().timestamp();
@@ -615,18 +607,7 @@ async fn events_apply_once_in_the_order_made_and_grace_ends_in_free() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_payment_event_told_twice_alerts_once() {
     let billing = Billing::start().await;
-    let org = billing.org("failed").await;
-    assert_eq!(
-        billing
-            .add_card(&org.owner, "4242424242424242")
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        billing.change(&org.owner, PlanId::Pro, None).await.status(),
-        200
-    );
+    let org = billing.org_on_pro("failed").await;
     let invoice = &billing.invoices(&org.owner, "").await[0];
     let customer = scalar_text(
         &billing.app,
@@ -685,18 +666,7 @@ async fn a_failed_payment_event_told_twice_alerts_once() {
 async fn a_subscription_stripe_ends_leaves_free_limits_and_says_so() {
     let billing = Billing::start().await;
     let app = &billing.app;
-    let org = billing.org("ended").await;
-    assert_eq!(
-        billing
-            .add_card(&org.owner, "4242424242424242")
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        billing.change(&org.owner, PlanId::Pro, None).await.status(),
-        200
-    );
+    let org = billing.org_on_pro("ended").await;
     let agents = take_six_seats(app, &org).await;
     let subscription = billing.stripe_subscription(&org).await;
     let mut ended = subscription_event(

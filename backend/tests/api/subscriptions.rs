@@ -247,25 +247,46 @@ async fn upgrading_charges_what_the_preview_showed() {
         (enterprise.plan.id, enterprise.seat_limit),
         (PlanId::Enterprise, None)
     );
-    let newest = &billing.invoices(&org.owner, "").await[0];
+    // Both invoices may be made in the same second (Stripe's times are in seconds).
+    let all = billing.invoices(&org.owner, "").await;
+    assert_eq!(all.len(), 2);
+    let newest = all
+        .iter()
+        .find(|invoice| invoice.id != invoices[0].id)
+        .unwrap();
     assert_eq!(newest.status, InvoiceStatus::Paid);
     assert_eq!(newest.amount_paid_cents, to_enterprise.amount_due_cents);
-    assert_ne!(newest.id, invoices[0].id);
     let stripe_side = billing.stripe_subscription(&org).await;
     assert_eq!(
         stripe_side["items"]["data"][0]["plan"]["id"],
         "pulse_enterprise_monthly"
     );
 
-    // Only the paid invoices of the period asked for, as a list and as CSV.
-    let paid = billing.invoices(&org.owner, "?status=paid&limit=1").await;
-    assert_eq!(paid.len(), 1);
-    assert!(
-        billing
-            .invoices(&org.owner, "?status=open")
-            .await
-            .is_empty()
+    // Filtered by status and day, a page at a time, and as CSV.
+    let (from, to) = (
+        invoices[0].created_at.date_naive(),
+        newest.created_at.date_naive(),
     );
+    let before = from.pred_opt().unwrap();
+    let first: Page<Invoice> = get_json(
+        &billing.app,
+        &org.owner,
+        &format!("/api/v1/billing/invoices?status=paid&from={from}&to={to}&limit=1"),
+    )
+    .await;
+    assert_eq!(first.items.len(), 1);
+    let cursor = first.next_cursor.expect("a second page");
+    let second = billing
+        .invoices(&org.owner, &format!("?status=paid&limit=1&cursor={cursor}"))
+        .await;
+    assert_eq!(second.len(), 1);
+    assert_ne!(second[0].id, first.items[0].id);
+    for empty in ["?status=open".to_owned(), format!("?to={before}")] {
+        assert!(
+            billing.invoices(&org.owner, &empty).await.is_empty(),
+            "{empty}"
+        );
+    }
     let csv = crate::common::get(&billing.app, &org.owner, "/api/v1/billing/invoices.csv")
         .await
         .text()
@@ -273,6 +294,13 @@ async fn upgrading_charges_what_the_preview_showed() {
         .unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
     assert!(csv.lines().nth(1).unwrap().contains(",paid,"), "{csv}");
+    let bad = crate::common::get(
+        &billing.app,
+        &org.owner,
+        "/api/v1/billing/invoices?cursor=x",
+    )
+    .await;
+    assert_eq!(bad.status(), 422);
 
     let plans: Vec<Value> = billing.audited(&org.owner, "billing.plan_changed").await;
     assert_eq!(

@@ -122,7 +122,58 @@ pub async fn set_card(
         Ok(())
     })
     .await?;
+    drop(conn);
+    settle_overdue(pool, stripe, company, actor, &row.stripe_payment_method_id).await?;
     Ok(row)
+}
+
+/// Charges the invoices left unpaid by a refused card to the new `card`, and reads
+/// their subscription back: a company whose payment was overdue is in good standing
+/// again as soon as a card that pays is added.
+async fn settle_overdue(
+    pool: &DbPool,
+    stripe: &Stripe,
+    company: CompanyId,
+    actor: &Actor,
+    card: &str,
+) -> Result<(), ApiError> {
+    let mut conn = db::conn(pool).await?;
+    let unpaid = invoices::unpaid(&mut conn, company).await?;
+    let subscription = subscriptions::of_company(&mut conn, company, false)
+        .await?
+        .filter(|row| row.status.is_overdue());
+    drop(conn);
+    if unpaid.is_empty() {
+        return Ok(());
+    }
+    let mut paid = Vec::new();
+    for invoice in unpaid {
+        let answer = stripe.client.pay_invoice(&invoice, card).await?;
+        paid.push(with_error(stripe, answer).await?);
+    }
+    let subscription = match &subscription {
+        Some(row) => Some((
+            row.plan_id,
+            stripe
+                .client
+                .subscription(&row.stripe_subscription_id)
+                .await?,
+        )),
+        None => None,
+    };
+    let mut conn = db::conn(pool).await?;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        for (invoice, error) in paid {
+            if let Some(row) = InvoiceRow::from_stripe(company, &invoice, error, actor.at) {
+                invoices::store(conn, row, actor).await?;
+            }
+        }
+        if let Some((plan, subscription)) = &subscription {
+            subscriptions::store(conn, company, *plan, subscription, actor.at, actor).await?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// The subscription the company pays, unless it has ended.

@@ -474,13 +474,23 @@ impl StripeClient {
         if invoice.status.as_deref() == Some("paid") {
             return Ok(invoice);
         }
+        self.pay_invoice(&id, "default").await
+    }
+
+    /// Charges an open invoice to the customer's default card (`card` names it, so a
+    /// new card is a new attempt while a retried request is the same one). A refused
+    /// card leaves the invoice open: it is read back as it stands.
+    pub async fn pay_invoice(&self, id: &str, card: &str) -> Result<Invoice, CallError> {
         match self
-            .post(&format!("invoices/{id}/pay"), form([]), format!("pay-{id}"))
+            .post(
+                &format!("invoices/{id}/pay"),
+                form([]),
+                format!("pay-{id}-{card}"),
+            )
             .await
         {
             Ok(paid) => Ok(paid),
-            // A refused card leaves the invoice open: read it back as it stands.
-            Err(CallError::Declined(_)) => self.invoice(&id).await,
+            Err(CallError::Declined(_)) => self.invoice(id).await,
             Err(other) => Err(other),
         }
     }

@@ -243,6 +243,19 @@ pub async fn payment_failed(
     .await
 }
 
+/// `company`'s open invoices whose payment failed: what a new card should pay.
+pub async fn unpaid(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<Vec<String>> {
+    invoices::table
+        .filter(invoices::company_id.eq(company))
+        .filter(invoices::status.eq(InvoiceStatus::Open))
+        .filter(invoices::payment_error.is_not_null())
+        .order(invoices::created_at.asc())
+        .select(invoices::id)
+        .limit(12)
+        .load(conn)
+        .await
+}
+
 pub async fn find(
     conn: &mut AsyncPgConnection,
     company: CompanyId,

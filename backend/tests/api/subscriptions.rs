@@ -474,7 +474,8 @@ async fn auto_renew_off_ends_with_the_period_and_is_announced_once() {
 }
 
 /// A card refused when it is added says so; one refused when charged leaves the
-/// company on Free, the invoice open with the reason, and "payment failed" raised.
+/// company on Free, the invoice open with the reason, and "payment failed" raised,
+/// until a card that pays is added.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_card_is_explained_and_leaves_the_plan_alone() {
     let billing = Billing::start().await;
@@ -518,19 +519,32 @@ async fn a_declined_card_is_explained_and_leaves_the_plan_alone() {
         ["Payment of $29.00 failed"]
     );
 
-    // With a good card, the next try subscribes anew and pays.
-    assert_eq!(
-        billing
-            .add_card(&org.owner, "4242424242424242")
-            .await
-            .status(),
-        200
-    );
-    let paid: BillingOverview = json(billing.change(&org.owner, PlanId::Pro, None).await).await;
-    assert_eq!(paid.plan.id, PlanId::Pro);
+    // A card that pays settles what is owed at once: the open invoice is paid, the
+    // subscription starts, the failure is resolved.
+    let paid: BillingOverview = json(billing.add_card(&org.owner, "4242424242424242").await).await;
+    assert_eq!((paid.plan.id, paid.seat_limit), (PlanId::Pro, Some(50)));
     assert_eq!(
         paid.subscription.map(|subscription| subscription.status),
         Some(SubscriptionStatus::Active)
+    );
+    let invoice = &billing.invoices(&org.owner, "").await[0];
+    assert_eq!(
+        (invoice.status, invoice.payment_error.as_deref()),
+        (InvoiceStatus::Paid, None)
+    );
+    assert_eq!(
+        billing.alerts(&org.owner, "payment_succeeded").await,
+        ["Payment of $29.00 received"]
+    );
+    let open = scalar(
+        &billing.app,
+        "SELECT count(*) FROM alerts WHERE kind = 'payment_failed' AND resolved_at IS NULL",
+    )
+    .await;
+    assert_eq!(open, 0, "the payment resolves the failure");
+    assert_eq!(
+        billing.change(&org.owner, PlanId::Pro, None).await.status(),
+        409
     );
 }
 

@@ -14,7 +14,7 @@
 //! while the first is still in flight). Whatever arrives first, each event id must be
 //! answered as new exactly once; the caller checks in SQL that each was applied once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -73,6 +73,8 @@ const WARM_UP: usize = 64;
 const SUBSCRIPTION_EVERY: usize = 22;
 /// One redelivery after this many events sent for the first time.
 const REDELIVERY_EVERY: usize = 9;
+/// The slowest requests listed in the report.
+const SLOWEST: usize = 10;
 
 /// What `pulse-bench billing` prints.
 #[derive(Debug, Serialize)]
@@ -103,6 +105,10 @@ pub struct Report {
     pub webhook_p90_ms: Option<f64>,
     pub webhook_p99_ms: Option<f64>,
     pub webhook_max_ms: Option<f64>,
+    /// Latencies of the answered requests by event type, redeliveries apart.
+    pub by_kind: BTreeMap<String, Latencies>,
+    /// The slowest requests, slowest first.
+    pub slowest: Vec<Slow>,
     /// The first request to the last answer.
     pub webhook_s: f64,
     pub events_per_sec: f64,
@@ -126,6 +132,36 @@ pub struct Baseline {
 }
 
 #[derive(Debug, Serialize)]
+pub struct Latencies {
+    pub count: usize,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+}
+
+impl Latencies {
+    fn of(mut latencies: Vec<Duration>) -> Self {
+        latencies.sort_unstable();
+        Self {
+            count: latencies.len(),
+            p50_ms: stats::millis(stats::percentile(&latencies, 50.0)),
+            p99_ms: stats::millis(stats::percentile(&latencies, 99.0)),
+            max_ms: stats::millis(latencies.last().copied()),
+        }
+    }
+}
+
+/// One slow request: which, when it was sent (from the burst's start), how long.
+#[derive(Debug, Serialize)]
+pub struct Slow {
+    pub position: usize,
+    pub kind: &'static str,
+    pub redelivery: bool,
+    pub sent_at_ms: Option<f64>,
+    pub ms: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
 pub struct Outbox {
     pub emails_expected: usize,
     pub emails_received: usize,
@@ -137,6 +173,8 @@ pub struct Outbox {
 /// One webhook request: the event's id and its body, signed when it is sent.
 struct Delivery {
     id: String,
+    kind: &'static str,
+    redelivery: bool,
     body: Arc<String>,
 }
 
@@ -166,7 +204,7 @@ impl Burst {
             failed: 0,
         };
         // Each event's first delivery, to send again.
-        let mut firsts: Vec<(String, Arc<String>)> = Vec::with_capacity(originals);
+        let mut firsts: Vec<(String, &'static str, Arc<String>)> = Vec::with_capacity(originals);
         let mut redelivered = 0;
         for number in 0..originals {
             let created = now - i64::try_from(originals - number).unwrap_or(0);
@@ -202,15 +240,25 @@ impl Burst {
                 })
                 .to_string(),
             );
-            firsts.push((id.clone(), body.clone()));
-            burst.deliveries.push(Delivery { id, body });
+            firsts.push((id.clone(), kind, body.clone()));
+            burst.deliveries.push(Delivery {
+                id,
+                kind,
+                redelivery: false,
+                body,
+            });
             burst.distinct += 1;
             // The j-th redelivery repeats event 8j, sent j + 8 events earlier: the
             // first few are likely still in flight, the later ones long answered.
             if number % REDELIVERY_EVERY == REDELIVERY_EVERY - 1 && burst.deliveries.len() < total {
-                let (id, body) = firsts[redelivered * (REDELIVERY_EVERY - 1)].clone();
+                let (id, kind, body) = firsts[redelivered * (REDELIVERY_EVERY - 1)].clone();
                 redelivered += 1;
-                burst.deliveries.push(Delivery { id, body });
+                burst.deliveries.push(Delivery {
+                    id,
+                    kind,
+                    redelivery: true,
+                    body,
+                });
             }
         }
         burst
@@ -258,6 +306,8 @@ fn subscription(customer: &str, price: &str, created: i64) -> Value {
 /// What one request came to.
 struct Answer {
     index: usize,
+    /// When the request was sent, from the first request's sending.
+    sent: Duration,
     latency: Duration,
     /// `Some(duplicate)` for a receipt.
     outcome: Result<bool, String>,
@@ -366,6 +416,33 @@ pub async fn run(options: Options) -> anyhow::Result<Report> {
         }
     }
     latencies.sort_unstable();
+    let mut by_kind: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
+    for answer in answers.iter().filter(|answer| answer.outcome.is_ok()) {
+        let delivery = &burst.deliveries[answer.index];
+        let kind = if delivery.redelivery {
+            format!("{} (redelivery)", delivery.kind)
+        } else {
+            delivery.kind.to_owned()
+        };
+        by_kind.entry(kind).or_default().push(answer.latency);
+    }
+    let by_kind = by_kind
+        .into_iter()
+        .map(|(kind, latencies)| (kind, Latencies::of(latencies)))
+        .collect();
+    let mut slowest: Vec<&Answer> = answers.iter().collect();
+    slowest.sort_by_key(|answer| std::cmp::Reverse(answer.latency));
+    let slowest = slowest
+        .into_iter()
+        .take(SLOWEST)
+        .map(|answer| Slow {
+            position: answer.index,
+            kind: burst.deliveries[answer.index].kind,
+            redelivery: burst.deliveries[answer.index].redelivery,
+            sent_at_ms: stats::millis(Some(answer.sent)),
+            ms: stats::millis(Some(answer.latency)),
+        })
+        .collect();
     let events_per_sec = round1(latencies.len() as f64 / seconds.max(0.001));
     progress(format_args!(
         "burst: {} answered in {seconds:.2} s ({events_per_sec} events/s), {failures} failed; p50 {:?} ms, p99 {:?} ms",
@@ -428,6 +505,8 @@ pub async fn run(options: Options) -> anyhow::Result<Report> {
         webhook_p90_ms: stats::millis(stats::percentile(&latencies, 90.0)),
         webhook_p99_ms: stats::millis(stats::percentile(&latencies, 99.0)),
         webhook_max_ms: stats::millis(latencies.last().copied()),
+        by_kind,
+        slowest,
         webhook_s: round3(seconds),
         events_per_sec,
         baseline,
@@ -450,15 +529,16 @@ where
         let Ok(slot) = slots.clone().acquire_owned().await else {
             break;
         };
-        let sent = request(item);
+        let request = request(item);
         let sender = sender.clone();
         tokio::spawn(async move {
             let at = Instant::now();
-            let outcome = sent.await;
+            let outcome = request.await;
             let latency = at.elapsed();
             drop(slot);
             let _ = sender.send(Answer {
                 index,
+                sent: at.saturating_duration_since(started),
                 latency,
                 outcome,
             });

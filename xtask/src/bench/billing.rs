@@ -165,6 +165,8 @@ pub(super) fn billing(
         "p99_to_baseline": ratio(number(&report["webhook_p99_ms"]), number(&baseline["p99_ms"])),
         "rate_to_baseline": ratio(number(&report["events_per_sec"]), number(&baseline["requests_per_sec"])),
         "event_types": report["event_types"],
+        "by_kind": report["by_kind"],
+        "slowest": report["slowest"],
         "answers": {
             "new": report["answered_new"],
             "duplicate": report["answered_duplicate"],
@@ -358,6 +360,28 @@ fn section(results: &Value) -> String {
             .as_f64()
             .map_or_else(|| "–".to_owned(), |r| format!("{:.0} %", r * 100.0)),
     ));
+    if let Some(kinds) = results["by_kind"].as_object() {
+        out.push_str(
+            "\nBy event type (a redelivery is answered from the stored event):\n\n\
+             | event type | count | p50 | p99 | max |\n\
+             | --- | ---: | ---: | ---: | ---: |\n",
+        );
+        for (kind, latencies) in kinds {
+            out.push_str(&format!(
+                "| `{}`{} | {} | {} ms | {} ms | {} ms |\n",
+                kind.trim_end_matches(" (redelivery)"),
+                if kind.ends_with(" (redelivery)") {
+                    ", redelivered"
+                } else {
+                    ""
+                },
+                count(&latencies["count"]),
+                figure(&latencies["p50_ms"], 1),
+                figure(&latencies["p99_ms"], 1),
+                figure(&latencies["max_ms"], 1),
+            ));
+        }
+    }
     let stored = &results["stored"];
     out.push_str(&format!(
         "\nExactly once: **{} of {} events applied**, each answered as new once and \

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use pulse_shared::audit::{AuditAction, TargetKind};
-use pulse_shared::billing::{PlanId, PlanPreview, PreviewLine};
+use pulse_shared::billing::{PlanId, PlanPreview, PreviewLine, SubscriptionStatus};
 use pulse_shared::ids::CompanyId;
 use serde_json::json;
 
@@ -405,7 +405,12 @@ pub async fn change_plan(
             let declined = invoice
                 .as_ref()
                 .and_then(|(_, error)| error.clone())
-                .filter(|_| !created.status.eq("active") && !created.status.eq("trialing"));
+                .filter(|_| {
+                    !created
+                        .status
+                        .parse::<SubscriptionStatus>()
+                        .is_ok_and(SubscriptionStatus::grants_plan)
+                });
             save(pool, company, plan, Some(&created), invoice, now, actor).await?;
             match declined {
                 Some(error) => Err(ApiError::PaymentRequired(error)),

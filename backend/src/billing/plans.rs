@@ -62,7 +62,9 @@ pub struct CompanyPlan {
 }
 
 /// `company`'s plan and seats; with `lock`, the company row is locked for the
-/// transaction (as enrollment locks it to count seats).
+/// transaction (`FOR NO KEY UPDATE`, as enrollment locks it to count seats: the rows
+/// that merely refer to the company, holding `FOR KEY SHARE` through their foreign
+/// keys, neither wait for it nor starve it).
 pub async fn of_company(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
@@ -72,7 +74,7 @@ pub async fn of_company(
         companies::table
             .find(company)
             .select(companies::id)
-            .for_update()
+            .for_no_key_update()
             .first::<CompanyId>(conn)
             .await?;
     }
@@ -119,7 +121,7 @@ pub async fn set_plan(
     let before: PlanId = companies::table
         .find(company)
         .select(companies::plan_id)
-        .for_update()
+        .for_no_key_update()
         .first(conn)
         .await?;
     if before == plan {

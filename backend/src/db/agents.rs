@@ -139,7 +139,9 @@ pub async fn lock_seats(
     companies::table
         .find(company.0)
         .select((companies::seat_limit, companies::seats_used))
-        .for_update()
+        // Not `FOR UPDATE`: rows inserted meanwhile that refer to the company hold
+        // `FOR KEY SHARE`, which would keep overtaking a waiting `FOR UPDATE`.
+        .for_no_key_update()
         .first(conn)
         .await
 }

@@ -131,19 +131,6 @@ pub async fn store(
         .execute(conn)
         .await?;
     let status_before = before.as_ref().map(|before| before.status);
-    if status_before != Some(row.status) {
-        let change = Change {
-            action: AuditAction::BillingInvoiceUpdated,
-            target_kind: TargetKind::Company,
-            target_id: Some(row.company_id.0),
-            summary: json!({
-                "invoice": row.id,
-                "before": status_before.map(|status| json!({"status": status})),
-                "after": {"status": row.status, "amount_due_cents": row.amount_due_cents},
-            }),
-        };
-        audit::record(conn, row.company_id, actor, change).await?;
-    }
     let error_before = before
         .as_ref()
         .and_then(|before| before.payment_error.as_ref());
@@ -184,6 +171,21 @@ pub async fn store(
     };
     if let Some(alert) = alert {
         alerting::raise(conn, row.company_id, alert, actor.at).await?;
+    }
+    // The audit entry last: it locks the company's chain until the commit, and every
+    // event of the company waits for that lock (a burst is serialised there).
+    if status_before != Some(row.status) {
+        let change = Change {
+            action: AuditAction::BillingInvoiceUpdated,
+            target_kind: TargetKind::Company,
+            target_id: Some(row.company_id.0),
+            summary: json!({
+                "invoice": row.id,
+                "before": status_before.map(|status| json!({"status": status})),
+                "after": {"status": row.status, "amount_due_cents": row.amount_due_cents},
+            }),
+        };
+        audit::record(conn, row.company_id, actor, change).await?;
     }
     Ok(true)
 }

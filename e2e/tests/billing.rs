@@ -9,6 +9,8 @@
 use anyhow::{Context as _, ensure};
 use pulse_backend::testing::{Localstripe, TestApp};
 use pulse_e2e::{Browser, PHONE, SignupForm, serve, step};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
 
 const COMPANY: &str = "Billing Bakery";
 const OWNER_NAME: &str = "Bea Baker";
@@ -20,7 +22,7 @@ async fn an_owner_pays_for_pro_with_a_card() -> anyhow::Result<()> {
     let stripe = Localstripe::start().await?;
     let app = spawn_billing_app(&stripe).await?;
     let b = Browser::start(&app.base_url).await?;
-    let outcome = journey(&app, &stripe, &b).await;
+    let outcome = journey(&app, &b).await;
     if outcome.is_err() {
         b.record_failure("billing").await;
     }
@@ -34,7 +36,10 @@ async fn an_owner_pays_for_pro_with_a_card() -> anyhow::Result<()> {
 /// `Localstripe::spawn_app`, with its paid plans on sale and the double's events sent
 /// to its webhook.
 async fn spawn_billing_app(stripe: &Localstripe) -> anyhow::Result<TestApp> {
-    let app = serve(|config| config.stripe = Some(stripe.config())).await?;
+    let js_origin = fake_stripe_js(stripe).await?;
+    let mut config = stripe.config();
+    config.js_url = format!("{js_origin}/js.stripe.com/v3/");
+    let app = serve(|app| app.stripe = Some(config)).await?;
     let pool = app.pool()?;
     let mut conn = pulse_backend::db::conn(&pool).await?;
     let client = pulse_backend::billing::client::StripeClient::new(&stripe.config());
@@ -49,10 +54,66 @@ async fn spawn_billing_app(stripe: &Localstripe) -> anyhow::Result<TestApp> {
     Ok(app)
 }
 
-async fn journey(app: &TestApp, stripe: &Localstripe, b: &Browser) -> anyhow::Result<()> {
+/// localstripe's fake Stripe.js declares a top-level `class Element`, which shadows the
+/// DOM's `Element` for every classic script of the page, wasm-bindgen's glue included:
+/// its `instanceof Element` checks then fail and the app's later DOM updates are lost.
+/// Real Stripe.js declares nothing global but `Stripe`. So the page gets the fake
+/// script from here with its class renamed; every other request (the calls the script
+/// makes to its own origin) is passed through to localstripe as is. Answers the origin.
+async fn fake_stripe_js(stripe: &Localstripe) -> anyhow::Result<String> {
+    let script = reqwest::get(stripe.url("/js.stripe.com/v3/"))
+        .await?
+        .error_for_status()?
+        .text()
+        .await?
+        .replace("class Element {", "class LocalstripeElement {")
+        .replace("new Element(this)", "new LocalstripeElement(this)")
+        .replace("instanceof Element)", "instanceof LocalstripeElement)");
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let origin = format!("http://{}", listener.local_addr()?);
+    let upstream = stripe.base().trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let (script, upstream) = (script.clone(), upstream.clone());
+            tokio::spawn(async move {
+                let _ = pass(client, &script, &upstream).await;
+            });
+        }
+    });
+    Ok(origin)
+}
+
+/// One connection: the script when it asks for it (then closed), else a byte pipe to
+/// localstripe.
+async fn pass(mut client: TcpStream, script: &str, upstream: &str) -> anyhow::Result<()> {
+    let mut head = vec![0; 8192];
+    let read = client.read(&mut head).await?;
+    head.truncate(read);
+    if head.starts_with(b"GET /js.stripe.com/v3/ ") {
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/javascript\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{script}",
+            script.len()
+        );
+        client.write_all(answer.as_bytes()).await?;
+        return Ok(());
+    }
+    let mut server = TcpStream::connect(upstream).await?;
+    server.write_all(&head).await?;
+    tokio::io::copy_bidirectional(&mut client, &mut server).await?;
+    Ok(())
+}
+
+async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
+    let js_url = &app
+        .config
+        .stripe
+        .as_ref()
+        .context("billing is configured")?
+        .js_url;
+    let js_origin = js_url.trim_end_matches("/js.stripe.com/v3/").to_owned();
     step(
         "the page admits Stripe.js",
-        the_page_admits_stripe_js(app, stripe),
+        the_page_admits_stripe_js(app, js_origin),
     )
     .await?;
     step("signs up", signs_up(app, b)).await?;
@@ -65,8 +126,8 @@ async fn journey(app: &TestApp, stripe: &Localstripe, b: &Browser) -> anyhow::Re
     Ok(())
 }
 
-/// The page's CSP names the double's origin, for its script, frames and calls.
-async fn the_page_admits_stripe_js(app: &TestApp, stripe: &Localstripe) -> anyhow::Result<()> {
+/// The page's CSP names Stripe.js's origin, for its script, frames and calls.
+async fn the_page_admits_stripe_js(app: &TestApp, js_origin: String) -> anyhow::Result<()> {
     let page = app.get("/billing").await?;
     let csp = page
         .headers()
@@ -81,9 +142,8 @@ async fn the_page_admits_stripe_js(app: &TestApp, stripe: &Localstripe) -> anyho
             .find(|part| part.starts_with(directive))
             .unwrap_or_default();
         ensure!(
-            listed.contains(&stripe.base()),
-            "{directive} admits {}: {csp}",
-            stripe.base()
+            listed.contains(&js_origin),
+            "{directive} admits {js_origin}: {csp}"
         );
     }
     Ok(())
@@ -102,6 +162,7 @@ async fn signs_up(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
 /// A new company: Free, none of its five seats used, no card, nothing to renew.
 async fn finds_the_company_on_free(b: &Browser) -> anyhow::Result<()> {
     b.click(r#"a.nav-link[data-nav="billing"]"#).await?;
+    b.client().execute("window.__errors = []; const original = console.error; console.error = (...args) => { window.__errors.push(args.map(String).join(' ')); original(...args); }; const log = console.log; console.log = (...args) => { window.__errors.push(args.map(String).join(' ')); log(...args); }; window.addEventListener('unhandledrejection', e => window.__errors.push('rejection ' + String(e.reason))); window.addEventListener('error', e => window.__errors.push(String(e.message)));", vec![]).await?;
     b.wait_for(r#"[data-testid="billing-plan"] [data-plan="free"]"#)
         .await?;
     b.wait_for_text(r#"[data-testid="seats"]"#, "0 of 5")

@@ -36,12 +36,6 @@ fn PlanChange(plan: Plan, state: BillingState) -> impl IntoView {
     let preview = LocalResource::new(move || async move {
         api::preview_plan(session, &PlanPreviewRequest { plan: id }).await
     });
-    let proration = Signal::derive(move || {
-        preview
-            .get()
-            .and_then(Result::ok)
-            .map(|preview| preview.proration_date)
-    });
     let error = RwSignal::new(None::<String>);
     let plan = StoredValue::new(plan);
     let confirm = task(move |proration_date: i64| async move {
@@ -65,46 +59,58 @@ fn PlanChange(plan: Plan, state: BillingState) -> impl IntoView {
         }
     });
     let busy = confirm.pending();
+    let close = move |_| state.change_open.set(false);
+    // The buttons are inside the Suspense too: the preview is read there only.
     view! {
-        <div class="dialog-body">
-            <Suspense fallback=|| view! { <Skeleton lines=3 /> }>
-                {move || Suspend::new(async move {
-                    match preview.await {
-                        Ok(preview) => preview_body(&plan.get_value(), preview).into_any(),
-                        Err(failure) => view! {
+        <Suspense fallback=|| view! { <div class="dialog-body"><Skeleton lines=3 /></div> }>
+            {move || Suspend::new(async move {
+                match preview.await {
+                    Ok(preview) => {
+                        let proration_date = preview.proration_date;
+                        view! {
+                            <div class="dialog-body">
+                                {preview_body(plan.get_value(), preview)}
+                                <FormMessage error=error />
+                            </div>
+                            <footer class="dialog-footer">
+                                <Button variant=ButtonVariant::Secondary on_click=close>
+                                    "Cancel"
+                                </Button>
+                                <Button
+                                    loading=busy
+                                    on_click=move |_| {
+                                        confirm.dispatch_local(proration_date);
+                                    }
+                                    {..}
+                                    data-testid="confirm-plan"
+                                >
+                                    "Confirm"
+                                </Button>
+                            </footer>
+                        }
+                            .into_any()
+                    }
+                    Err(failure) => view! {
+                        <div class="dialog-body">
                             <p class="form-message" role="alert" data-testid="preview-error">
                                 {in_words(&failure)}
                             </p>
-                        }
-                        .into_any(),
+                        </div>
+                        <footer class="dialog-footer">
+                            <Button variant=ButtonVariant::Secondary on_click=close>
+                                "Close"
+                            </Button>
+                        </footer>
                     }
-                })}
-            </Suspense>
-            <FormMessage error=error />
-        </div>
-        <footer class="dialog-footer">
-            <Button variant=ButtonVariant::Secondary on_click=move |_| state.change_open.set(false)>
-                "Cancel"
-            </Button>
-            <Button
-                loading=busy
-                disabled=Signal::derive(move || proration.get().is_none())
-                on_click=move |_| {
-                    if let Some(date) = proration.get_untracked() {
-                        confirm.dispatch_local(date);
-                    }
+                    .into_any(),
                 }
-                {..}
-                data-testid="confirm-plan"
-            >
-                "Confirm"
-            </Button>
-        </footer>
+            })}
+        </Suspense>
     }
 }
 
 /// The amount due now, what it is made of, and what the plan then costs each month.
-fn preview_body(plan: &Plan, preview: PlanPreview) -> impl IntoView {
+fn preview_body(plan: Plan, preview: PlanPreview) -> impl IntoView {
     let PlanPreview {
         amount_due_cents,
         currency,

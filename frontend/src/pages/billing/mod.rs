@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use pulse_shared::billing::{BillingOverview, Plan};
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::billing_watch::{BillingWatch, use_billing_watch};
 use crate::components::{Card, ErrorCard, Skeleton};
 use crate::session::use_session;
@@ -36,7 +36,24 @@ pub fn Billing() -> impl IntoView {
     let session = use_session();
     let overview = LocalResource::new(move || api::billing(session));
     let plans = LocalResource::new(move || api::plans(session));
-    let loaded = move || async move { Ok::<_, ApiError>((overview.await?, plans.await?)) };
+    // The page's parts keep their own state once loaded; only a retry loads it again.
+    let body = move || match (overview.get(), plans.get()) {
+        (Some(Ok(now)), Some(Ok(offer))) => {
+            view! { <BillingBody overview=now plans=offer /> }.into_any()
+        }
+        (Some(Err(error)), _) | (_, Some(Err(error))) => view! {
+            <ErrorCard
+                title="Billing"
+                error=error
+                on_retry=Callback::new(move |()| {
+                    overview.refetch();
+                    plans.refetch();
+                })
+            />
+        }
+        .into_any(),
+        _ => view! { <Card title="Plan"><Skeleton lines=3 /></Card> }.into_any(),
+    };
 
     view! {
         <div class="page" data-page="billing">
@@ -52,26 +69,7 @@ pub fn Billing() -> impl IntoView {
                     "Payment history"
                 </A>
             </header>
-            <Transition fallback=|| view! { <Card title="Plan"><Skeleton lines=3 /></Card> }>
-                {move || Suspend::new(async move {
-                    match loaded().await {
-                        Err(error) => {
-                            view! {
-                                <ErrorCard
-                                    title="Billing"
-                                    error=error
-                                    on_retry=Callback::new(move |()| {
-                                        overview.refetch();
-                                        plans.refetch();
-                                    })
-                                />
-                            }
-                                .into_any()
-                        }
-                        Ok((now, offer)) => view! { <BillingBody overview=now plans=offer /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {body}
         </div>
     }
 }

@@ -294,6 +294,7 @@ async fn finds_the_invoice(b: &Browser) -> anyhow::Result<()> {
     b.wait_for_text(row, "$29.00").await?;
     b.screenshot_both("billing-invoices").await?;
     b.set_viewport(PHONE).await?;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let overflow = b
         .client()
         .execute(

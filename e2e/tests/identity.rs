@@ -64,10 +64,14 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
         filters_and_exports_the_audit_log(app, b),
     )
     .await?;
-    step("creates an API key", creates_an_api_key(b)).await?;
     step(
         "sees the plan and sets the billing address",
         sees_the_plan_and_sets_the_billing_address(b),
+    )
+    .await?;
+    step(
+        "finds API keys outside Free, then creates one on Pro",
+        creates_an_api_key(app, b),
     )
     .await?;
     step(
@@ -355,10 +359,27 @@ async fn sees_the_plan_and_sets_the_billing_address(b: &Browser) -> anyhow::Resu
     Ok(())
 }
 
-/// An API key: its secret is shown once.
-async fn creates_an_api_key(b: &Browser) -> anyhow::Result<()> {
+/// API keys are not part of Free: the page says so and offers no button. On Pro, a
+/// key's secret is shown once.
+async fn creates_an_api_key(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
+    b.goto("/api-keys").await?;
+    b.wait_for_text(r#"[data-testid="plan-lock"]"#, "not part of the Free plan")
+        .await?;
+    ensure!(
+        b.find_all(r#"[data-testid="create-api-key"]"#)
+            .await?
+            .is_empty(),
+        "no button that could only fail"
+    );
+    b.screenshot_both("api-keys-locked").await?;
+    app.set_plan(OWNER_EMAIL, pulse_shared::billing::PlanId::Pro)
+        .await?;
     b.goto("/api-keys").await?;
     b.click(r#"[data-testid="create-api-key"]"#).await?;
+    ensure!(
+        b.find_all(r#"[data-testid="plan-lock"]"#).await?.is_empty(),
+        "Pro includes API keys"
+    );
     b.fill(r#"dialog[open] input[name="name"]"#, "Payroll export")
         .await?;
     b.wait_for(r#"dialog[open] select[name="role"]"#)

@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use pulse_shared::access::Action;
 use pulse_shared::alerts::AlertKind;
-use pulse_shared::billing::BillingOverview;
+use pulse_shared::billing::{BillingOverview, PlanFeatures};
 use pulse_shared::ids::{AlertId, UserId};
 
 use crate::api;
@@ -26,6 +26,34 @@ impl BillingWatch {
     /// Replaces what the app knows with a fresher answer of the server.
     pub fn set(self, overview: BillingOverview) {
         self.overview.set(Some(overview));
+    }
+
+    /// The company's plan when it lacks what `included` asks of its features; `None`
+    /// when it has it, or while the standing is unknown (the server decides anyway).
+    pub fn lacking(self, included: fn(&PlanFeatures) -> bool) -> Option<String> {
+        self.overview.with(|now| {
+            now.as_ref()
+                .filter(|overview| !included(&overview.plan.features))
+                .map(|overview| overview.plan.name.clone())
+        })
+    }
+}
+
+/// Says, in place of a page's "new" button, that the company's plan does not include
+/// `what` (e.g. "Webhooks are"), with the way to a plan that does; shows nothing when
+/// the plan includes it.
+#[component]
+pub fn PlanLock(what: &'static str, included: fn(&PlanFeatures) -> bool) -> impl IntoView {
+    let watch = use_billing_watch();
+    move || {
+        watch.lacking(included).map(|plan| {
+            view! {
+                <p class="notice notice-info plan-lock" role="note" data-testid="plan-lock">
+                    {format!("{what} not part of the {plan} plan. ")}
+                    <A href="/billing">"Choose a plan that includes them"</A>
+                </p>
+            }
+        })
     }
 }
 

@@ -7,6 +7,7 @@ use pulse_shared::people::Role;
 use pulse_shared::validate;
 
 use crate::api;
+use crate::billing_watch::{PlanLock, use_billing_watch};
 use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, ConfirmDialog, Confirmation,
     CopyField, DataTable, Empty, ErrorCard, FormField, FormFooter, FormMessage, SecretDialog,
@@ -45,6 +46,9 @@ pub fn ApiKeys() -> impl IntoView {
         )
     });
 
+    let billing = use_billing_watch();
+    let locked = move || billing.lacking(|features| features.api_keys);
+
     view! {
         <div class="page" data-page="api-keys">
             <header class="page-header">
@@ -56,13 +60,16 @@ pub fn ApiKeys() -> impl IntoView {
                         " with the role you give them."
                     </p>
                 </div>
-                <Button on_click=move |_| create_open.set(true) {..} data-testid="create-api-key">
-                    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
-                        <path d="M12 5v14M5 12h14" />
-                    </svg>
-                    "New API key"
-                </Button>
+                <Show when=move || locked().is_none()>
+                    <Button on_click=move |_| create_open.set(true) {..} data-testid="create-api-key">
+                        <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+                            <path d="M12 5v14M5 12h14" />
+                        </svg>
+                        "New API key"
+                    </Button>
+                </Show>
             </header>
+            <PlanLock what="API keys are" included=|features| features.api_keys />
             <Transition fallback=|| view! { <Card title="Keys"><Skeleton lines=4 /></Card> }>
                 {move || Suspend::new(async move {
                     match keys.await {

@@ -216,6 +216,6 @@ fn renewal(overview: &BillingOverview) -> (&'static str, String) {
             ("Ends on", format::date(subscription.current_period_end))
         }
         Some(subscription) => ("Renews on", format::date(subscription.current_period_end)),
-        None => ("Renews", "Free, nothing to renew".to_owned()),
+        None => ("Renews", "Never".to_owned()),
     }
 }

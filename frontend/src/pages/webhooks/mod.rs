@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use pulse_shared::webhooks::{SIGNATURE_HEADER, WebhookDelivery, WebhookEndpoint};
 
 use crate::api;
+use crate::billing_watch::{PlanLock, use_billing_watch};
 use crate::components::{
     Button, Card, ConfirmDialog, Confirmation, ErrorCard, Skeleton, use_toasts,
 };
@@ -112,6 +113,9 @@ pub fn Webhooks() -> impl IntoView {
         )
     });
 
+    let billing = use_billing_watch();
+    let locked = move || billing.lacking(|features| features.webhooks);
+
     view! {
         <div class="page" data-page="webhooks">
             <header class="page-header">
@@ -121,13 +125,16 @@ pub fn Webhooks() -> impl IntoView {
                         "Send your company's alerts to your own systems as signed HTTPS requests."
                     </p>
                 </div>
-                <Button on_click=move |_| create_open.set(true) {..} data-testid="add-webhook">
-                    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
-                        <path d="M12 5v14M5 12h14" />
-                    </svg>
-                    "Add endpoint"
-                </Button>
+                <Show when=move || locked().is_none()>
+                    <Button on_click=move |_| create_open.set(true) {..} data-testid="add-webhook">
+                        <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+                            <path d="M12 5v14M5 12h14" />
+                        </svg>
+                        "Add endpoint"
+                    </Button>
+                </Show>
             </header>
+            <PlanLock what="Webhooks are" included=|features| features.webhooks />
             <Transition fallback=|| view! { <Card title="Endpoints"><Skeleton lines=4 /></Card> }>
                 {move || Suspend::new(async move {
                     match endpoints.await {

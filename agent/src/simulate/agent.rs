@@ -16,12 +16,12 @@ use tokio::sync::watch;
 use tokio::time::{Instant, sleep, sleep_until};
 use uuid::Uuid;
 
-use super::api::{Api, Attempt, Outcome, PolicyAnswer};
-use super::backoff::Backoff;
-use super::credentials::SavedAgent;
 use super::events::Workday;
 use super::png;
 use super::report::{Kind, Stats};
+use crate::client::api::{Api, Attempt, Outcome, PolicyAnswer, ScreenshotMeta};
+use crate::client::backoff::Backoff;
+use crate::client::credentials::SavedAgent;
 
 /// Shortest and longest pause between retries of one call.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(500), Duration::from_secs(30));
@@ -304,7 +304,7 @@ impl Agent {
             })
             .await?;
         self.policy_version = Some(match fetched {
-            PolicyAnswer::Changed(version) if !version.is_empty() => version,
+            PolicyAnswer::Changed(version, _) if !version.is_empty() => version,
             _ => answer.policy_version,
         });
         Ok(())
@@ -326,9 +326,13 @@ impl Agent {
         let authorization = &self.authorization;
         shared
             .persist(Kind::Screenshot, &mut self.rng, || {
-                shared
-                    .api
-                    .screenshot(authorization, id, captured_at, image.clone())
+                let meta = ScreenshotMeta {
+                    id,
+                    captured_at,
+                    monitor: 0,
+                    content_type: "image/png",
+                };
+                shared.api.screenshot(authorization, meta, image.clone())
             })
             .await?;
         Stats::add(&shared.stats.screenshots_stored, 1);

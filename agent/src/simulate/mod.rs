@@ -10,9 +10,6 @@
 //! replaying days-old events as agents do after an outage.
 
 mod agent;
-mod api;
-mod backoff;
-mod credentials;
 pub mod events;
 mod png;
 mod report;
@@ -28,9 +25,10 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use self::agent::{Agent, Plan, Shared};
-use self::credentials::Saved;
 use self::report::Stats;
 pub use self::report::{Report, percentile};
+use crate::client::api;
+use crate::client::credentials::Saved;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Options {
@@ -127,7 +125,12 @@ pub async fn run(server: &str, options: Options) -> anyhow::Result<Report> {
     let stop_tx = Arc::new(stop_tx);
     tokio::spawn(stop_on_ctrl_c(stop_tx.clone()));
     let shared = Arc::new(Shared {
-        api: api::Api::new(&server, options.gzip, options.request_timeout)?,
+        api: api::Api::new(
+            &server,
+            concat!("pulse-agent-simulate/", env!("CARGO_PKG_VERSION")),
+            options.gzip,
+            options.request_timeout,
+        )?,
         stats: Stats::default(),
         plan: Plan {
             heartbeat: Duration::from_secs(options.heartbeat_secs),

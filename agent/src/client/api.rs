@@ -1,5 +1,5 @@
-//! The agent API as the simulator calls it: one attempt per function, answered as an
-//! [`Attempt`] that says whether to retry.
+//! The agent API as the agent and the simulator call it: one attempt per function,
+//! answered as an [`Attempt`] that says whether to retry.
 
 use std::io::Write as _;
 use std::time::{Duration, Instant};
@@ -13,6 +13,8 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
+
+use pulse_shared::policies::EffectivePolicy;
 
 use super::backoff::parse_retry_after;
 
@@ -45,8 +47,8 @@ pub struct Attempt<T> {
 pub enum PolicyAnswer {
     /// 304: the version named in `If-None-Match` is still current.
     Unchanged,
-    /// 200 with this `ETag`.
-    Changed(String),
+    /// 200 with this `ETag`, and the policy when it could be read.
+    Changed(String, Option<Box<EffectivePolicy>>),
 }
 
 /// The server, through one HTTP client whose keep-alive pool every agent shares.
@@ -57,9 +59,15 @@ pub struct Api {
 }
 
 impl Api {
-    pub fn new(base: &str, gzip: bool, timeout: Duration) -> anyhow::Result<Self> {
+    /// `user_agent` names the caller, e.g. `pulse-agent/0.1.0`.
+    pub fn new(
+        base: &str,
+        user_agent: &str,
+        gzip: bool,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
         let client = Client::builder()
-            .user_agent(concat!("pulse-agent-simulate/", env!("CARGO_PKG_VERSION")))
+            .user_agent(user_agent)
             .connect_timeout(Duration::from_secs(5))
             .timeout(timeout)
             // Below the server's 5 s keep-alive, so the pool never lends out a connection
@@ -129,7 +137,10 @@ impl Api {
                 let read = response.bytes().await;
                 let latency = Some(started.elapsed());
                 let outcome = match read {
-                    Ok(_) => Outcome::Done(PolicyAnswer::Changed(tag)),
+                    Ok(body) => Outcome::Done(PolicyAnswer::Changed(
+                        tag,
+                        serde_json::from_slice(&body).ok().map(Box::new),
+                    )),
                     Err(error) => Outcome::Retry {
                         after: None,
                         why: format!("reading the policy: {error}"),
@@ -176,16 +187,22 @@ impl Api {
         exchange(call, StatusCode::OK, json_body).await
     }
 
-    /// Uploads a PNG; 201 (stored) and 200 (already stored) both succeed.
+    /// Uploads an image (`content_type`, e.g. `image/png`) of one monitor; 201 (stored)
+    /// and 200 (already stored) both succeed.
     pub async fn screenshot(
         &self,
         credential: &HeaderValue,
-        id: Uuid,
-        captured_at: DateTime<Utc>,
-        png: Vec<u8>,
+        shot: ScreenshotMeta<'_>,
+        image: Vec<u8>,
     ) -> Attempt<()> {
+        let ScreenshotMeta {
+            id,
+            captured_at,
+            monitor,
+            content_type,
+        } = shot;
         let url = format!(
-            "{}?id={id}&captured_at={}&monitor=0",
+            "{}?id={id}&captured_at={}&monitor={monitor}",
             self.url("/agent/screenshots"),
             captured_at.format("%Y-%m-%dT%H:%M:%S%.3fZ")
         );
@@ -193,8 +210,8 @@ impl Api {
             .client
             .post(url)
             .header(header::AUTHORIZATION, credential)
-            .header(header::CONTENT_TYPE, "image/png")
-            .body(png);
+            .header(header::CONTENT_TYPE, content_type)
+            .body(image);
         let started = Instant::now();
         match call.send().await {
             Ok(response) if matches!(response.status(), StatusCode::OK | StatusCode::CREATED) => {
@@ -208,6 +225,15 @@ impl Api {
             Err(error) => unanswered(&error),
         }
     }
+}
+
+/// What names one screenshot upload.
+#[derive(Debug, Clone, Copy)]
+pub struct ScreenshotMeta<'a> {
+    pub id: Uuid,
+    pub captured_at: DateTime<Utc>,
+    pub monitor: u32,
+    pub content_type: &'a str,
 }
 
 async fn json_body<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, String> {

@@ -14,6 +14,7 @@ use pulse_shared::billing::{
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::common::activity::{event, upload};
 use crate::common::agents::{enroll, heartbeat};
 use crate::common::{Org, Session, get_json, invite_and_join, json, post, scalar, send};
 
@@ -570,6 +571,10 @@ async fn events_apply_once_in_the_order_made_and_grace_ends_in_free() {
     let app = &billing.app;
     let org = billing.org_on_pro("events").await;
     let agent = enroll(app, &org, &org.employee, "emma-laptop").await;
+    let batch = [event(app, "code", 30, 600), event(app, "firefox", 20, 300)];
+    assert_eq!(upload(app, &agent.credential, &batch).await.status(), 200);
+    let collected = "SELECT count(*) FROM activity_events";
+    assert_eq!(scalar(app, collected).await, 2);
     let subscription = billing.stripe_subscription(&org).await;
     let now = app.now().timestamp();
 
@@ -633,6 +638,14 @@ async fn events_apply_once_in_the_order_made_and_grace_ends_in_free() {
         scalar(app, "SELECT count(*) FROM agents WHERE revoked_at IS NULL").await,
         1
     );
+    assert_eq!(
+        scalar(app, collected).await,
+        2,
+        "nothing collected is deleted"
+    );
+    let later = [event(app, "slack", 5, 120)];
+    assert_eq!(upload(app, &agent.credential, &later).await.status(), 200);
+    assert_eq!(scalar(app, collected).await, 3, "the agent keeps reporting");
 
     // Paid again (a newer event): the plan is back.
     let paid = subscription_event("evt_paid", now + 30, &subscription, "active");

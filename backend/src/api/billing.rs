@@ -301,7 +301,7 @@ pub async fn preview(
         (status = PAYMENT_REQUIRED, body = pulse_shared::Problem, description = "The card was declined"),
         (status = FORBIDDEN, body = pulse_shared::Problem),
         (status = CONFLICT, body = pulse_shared::Problem, description = "On this plan already, more seats in use than the plan has, or payments are not set up"),
-        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem, description = "Not a plan, or no card for a paid plan (`plan`)"),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem, description = "Not a plan, or no card for a paid plan (`plan`); a preview more than an hour old (`proration_date`)"),
         (status = BAD_GATEWAY, body = pulse_shared::Problem, description = "Stripe failed or did not answer")
     )
 )]

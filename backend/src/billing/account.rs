@@ -332,7 +332,7 @@ pub async fn change_plan(
     let customer = customer(pool, stripe, company).await?;
     match live {
         Some(live) if live.status.grants_plan() => {
-            let proration_date = proration_date.unwrap_or(now.timestamp());
+            let proration_date = proration_date_checked(proration_date, now)?;
             let changed = stripe
                 .client
                 .change_plan(
@@ -420,6 +420,25 @@ pub async fn change_plan(
     }
 }
 
+/// How long a preview's `proration_date` may be confirmed: the charge shown is the one
+/// made, but an instant moved back would credit unused time that was used.
+const PREVIEW_VALID_SECS: i64 = 3600;
+
+/// The proration instant of a change confirmed at `now`: the preview's, when it was
+/// made within the last hour, else now.
+fn proration_date_checked(given: Option<i64>, now: DateTime<Utc>) -> Result<i64, ApiError> {
+    let now = now.timestamp();
+    match given {
+        None => Ok(now),
+        Some(at) if (now - PREVIEW_VALID_SECS..=now + 60).contains(&at) => Ok(at),
+        Some(_) => Err(ApiError::field(
+            "/proration_date",
+            "expired",
+            "This preview is more than an hour old: preview the change again.",
+        )),
+    }
+}
+
 /// The invoice with why its payment failed, when it is open with a failed payment.
 async fn with_error(
     stripe: &Stripe,
@@ -498,4 +517,22 @@ pub async fn set_auto_renew(
         Ok(())
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_preview_is_confirmed_within_the_hour_only() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let at = now.timestamp();
+        assert_eq!(proration_date_checked(None, now).ok(), Some(at));
+        assert_eq!(
+            proration_date_checked(Some(at - 600), now).ok(),
+            Some(at - 600)
+        );
+        assert!(proration_date_checked(Some(at - 3601), now).is_err());
+        assert!(proration_date_checked(Some(at + 3600), now).is_err());
+    }
 }

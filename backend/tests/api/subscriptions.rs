@@ -234,6 +234,17 @@ async fn upgrading_charges_what_the_preview_showed() {
     );
 
     let to_enterprise = billing.preview(&org.owner, PlanId::Enterprise).await;
+    // An instant moved back would credit time that was used.
+    let stale = billing
+        .change(
+            &org.owner,
+            PlanId::Enterprise,
+            Some(to_enterprise.proration_date - 7200),
+        )
+        .await;
+    assert_eq!(stale.status(), 422);
+    let problem: Value = stale.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "/proration_date");
     let enterprise: BillingOverview = json(
         billing
             .change(

@@ -18,6 +18,7 @@ use serde_json::json;
 use super::extract::{Json, read_unencoded};
 use super::{csv, paging};
 use crate::auth::principal::Principal;
+use crate::auth::rate_limit::STRIPE_CALLS_PER_COMPANY;
 use crate::billing::invoices::{self, Cursor};
 use crate::billing::plans::{self, CompanyPlan};
 use crate::billing::{Stripe, account, cards, events, subscriptions};
@@ -183,12 +184,21 @@ async fn overview_of(
     })
 }
 
-/// Stripe, or why billing cannot be changed on this server.
-fn stripe(state: &AppState) -> Result<&Stripe, ApiError> {
-    state
+/// Stripe for an action of `principal`'s company, or why billing cannot be changed:
+/// not set up on this server, or too many Stripe calls from the company this minute.
+async fn stripe<'a>(state: &'a AppState, principal: &Principal) -> Result<&'a Stripe, ApiError> {
+    let stripe = state
         .stripe
         .as_ref()
-        .ok_or_else(|| ApiError::Conflict("Payments are not set up on this server.".into()))
+        .ok_or_else(|| ApiError::Conflict("Payments are not set up on this server.".into()))?;
+    state
+        .limits
+        .hit(
+            STRIPE_CALLS_PER_COMPANY,
+            &principal.company_id().to_string(),
+        )
+        .await?;
+    Ok(stripe)
 }
 
 /// Starts adding a card: a Stripe SetupIntent (and the company's Stripe customer, on
@@ -201,6 +211,7 @@ fn stripe(state: &AppState) -> Result<&Stripe, ApiError> {
         (status = UNAUTHORIZED, body = pulse_shared::Problem),
         (status = FORBIDDEN, body = pulse_shared::Problem),
         (status = CONFLICT, body = pulse_shared::Problem, description = "Payments are not set up on this server"),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "Too many Stripe calls from the company this minute"),
         (status = BAD_GATEWAY, body = pulse_shared::Problem, description = "Stripe failed or did not answer")
     )
 )]
@@ -210,7 +221,7 @@ pub async fn setup_intent(
     state: web::Data<AppState>,
 ) -> Result<web::Json<CardSetup>, ApiError> {
     principal.require(Action::ManageBilling)?;
-    let stripe = stripe(&state)?;
+    let stripe = stripe(&state, &principal).await?;
     let customer = account::customer(&state.pool, stripe, principal.company_id()).await?;
     let intent = stripe
         .client
@@ -235,6 +246,7 @@ pub async fn setup_intent(
         (status = FORBIDDEN, body = pulse_shared::Problem),
         (status = CONFLICT, body = pulse_shared::Problem, description = "Payments are not set up on this server"),
         (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem, description = "No such card (`payment_method_id`)"),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "Too many Stripe calls from the company this minute"),
         (status = BAD_GATEWAY, body = pulse_shared::Problem, description = "Stripe failed or did not answer")
     )
 )]
@@ -245,7 +257,7 @@ pub async fn set_payment_method(
     Json(body): Json<PaymentMethodRequest>,
 ) -> Result<web::Json<BillingOverview>, ApiError> {
     principal.require(Action::ManageBilling)?;
-    let stripe = stripe(&state)?;
+    let stripe = stripe(&state, &principal).await?;
     let company = principal.company_id();
     account::set_card(
         &state.pool,
@@ -270,6 +282,7 @@ pub async fn set_payment_method(
         (status = FORBIDDEN, body = pulse_shared::Problem),
         (status = CONFLICT, body = pulse_shared::Problem, description = "More seats in use than the plan has, or payments are not set up"),
         (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem, description = "Not a plan (`plan`)"),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "Too many Stripe calls from the company this minute"),
         (status = BAD_GATEWAY, body = pulse_shared::Problem, description = "Stripe failed or did not answer")
     )
 )]
@@ -280,7 +293,7 @@ pub async fn preview(
     Json(body): Json<PlanPreviewRequest>,
 ) -> Result<web::Json<PlanPreview>, ApiError> {
     principal.require(Action::ManageBilling)?;
-    let stripe = stripe(&state)?;
+    let stripe = stripe(&state, &principal).await?;
     let now = state.clock.now();
     Ok(web::Json(
         account::preview(&state.pool, stripe, principal.company_id(), body.plan, now).await?,
@@ -302,6 +315,7 @@ pub async fn preview(
         (status = FORBIDDEN, body = pulse_shared::Problem),
         (status = CONFLICT, body = pulse_shared::Problem, description = "On this plan already, more seats in use than the plan has, or payments are not set up"),
         (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem, description = "Not a plan, or no card for a paid plan (`plan`); a preview more than an hour old (`proration_date`)"),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "Too many Stripe calls from the company this minute"),
         (status = BAD_GATEWAY, body = pulse_shared::Problem, description = "Stripe failed or did not answer")
     )
 )]
@@ -312,7 +326,7 @@ pub async fn change_plan(
     Json(body): Json<PlanChangeRequest>,
 ) -> Result<web::Json<BillingOverview>, ApiError> {
     principal.require(Action::ManageBilling)?;
-    let stripe = stripe(&state)?;
+    let stripe = stripe(&state, &principal).await?;
     let company = principal.company_id();
     let actor = principal.actor();
     account::change_plan(
@@ -337,6 +351,7 @@ pub async fn change_plan(
         (status = UNAUTHORIZED, body = pulse_shared::Problem),
         (status = FORBIDDEN, body = pulse_shared::Problem),
         (status = CONFLICT, body = pulse_shared::Problem, description = "No paid subscription, or payments are not set up"),
+        (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "Too many Stripe calls from the company this minute"),
         (status = BAD_GATEWAY, body = pulse_shared::Problem, description = "Stripe failed or did not answer")
     )
 )]
@@ -347,7 +362,7 @@ pub async fn set_auto_renew(
     Json(body): Json<AutoRenewRequest>,
 ) -> Result<web::Json<BillingOverview>, ApiError> {
     principal.require(Action::ManageBilling)?;
-    let stripe = stripe(&state)?;
+    let stripe = stripe(&state, &principal).await?;
     let company = principal.company_id();
     account::set_auto_renew(
         &state.pool,

@@ -23,7 +23,6 @@ use crate::auth::principal::Principal;
 use crate::auth::rate_limit::SENDS_PER_PERSON;
 use crate::auth::secrets::random_token;
 use crate::billing::plans::{self, Feature};
-
 use crate::db::audit::{self, Change};
 use crate::db::webhooks::{self, DeliveryRow, EndpointChanges, EndpointRow};
 use crate::domain::access::Action;

@@ -104,6 +104,14 @@ pub const SENDS_PER_PERSON: Limit = Limit {
     hits: 60,
     window: MINUTE,
 };
+/// Billing actions of one company that call Stripe (card set-ups, previews, plan and
+/// renewal changes): a stuck button or a script cannot run up Stripe's rate limit or
+/// fill the account with SetupIntents.
+pub const STRIPE_CALLS_PER_COMPANY: Limit = Limit {
+    name: "stripe/company",
+    hits: 30,
+    window: MINUTE,
+};
 /// Alert stream tickets one person takes (a browser takes one per connection).
 pub const STREAM_TICKETS_PER_PERSON: Limit = Limit {
     name: "stream-tickets/person",

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use actix_files::NamedFile;
 use actix_web::http::Method;
-use actix_web::http::header::{self, CacheControl, CacheDirective, HeaderValue};
+use actix_web::http::header::{self, CacheControl, CacheDirective, ContentEncoding, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -52,7 +52,7 @@ pub async fn serve(req: HttpRequest, spa: web::Data<Spa>) -> HttpResponse {
         && tokio::fs::metadata(&file)
             .await
             .is_ok_and(|meta| meta.is_file())
-        && let Ok(named) = NamedFile::open_async(&file).await
+        && let Ok(named) = open_encoded(&req, &file).await
     {
         let cache = if is_hashed_asset(&file) {
             CacheControl(vec![
@@ -67,15 +67,58 @@ pub async fn serve(req: HttpRequest, spa: web::Data<Spa>) -> HttpResponse {
             .use_etag(true)
             .use_last_modified(true)
             .into_response(&req);
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, cache_value(&cache));
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, cache_value(&cache));
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         return response;
     }
     if looks_like_file(path) {
         return problem_response(&ApiError::NotFound.problem());
     }
     index(&spa.dist_dir, stripe_origin(&req).as_deref()).await
+}
+
+/// `file`, or its twin compressed at build time (`.br`, else `.gz`) when the client
+/// accepts that encoding: sent as it is, with the original's type, so nothing is
+/// compressed per request and the client gets brotli's smallest.
+async fn open_encoded(req: &HttpRequest, file: &Path) -> std::io::Result<NamedFile> {
+    let accepts = |coding: &str| {
+        req.headers()
+            .get_all(header::ACCEPT_ENCODING)
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .filter_map(|item| {
+                let mut parts = item.split(';');
+                let name = parts.next()?.trim();
+                let refused = parts.any(|param| {
+                    param
+                        .trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                });
+                (!refused).then_some(name)
+            })
+            .any(|name| name.eq_ignore_ascii_case(coding))
+    };
+    let original = NamedFile::open_async(file).await?;
+    let mime = original.content_type().clone();
+    for (coding, suffix, encoding) in [
+        ("br", "br", ContentEncoding::Brotli),
+        ("gzip", "gz", ContentEncoding::Gzip),
+    ] {
+        let mut twin = file.as_os_str().to_owned();
+        twin.push(".");
+        twin.push(suffix);
+        if accepts(coding)
+            && let Ok(encoded) = NamedFile::open_async(PathBuf::from(twin)).await
+        {
+            return Ok(encoded
+                .set_content_type(mime)
+                .set_content_encoding(encoding));
+        }
+    }
+    Ok(original)
 }
 
 /// The origin Stripe.js is loaded from, when this server takes payments.

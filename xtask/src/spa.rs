@@ -31,7 +31,8 @@ const NOT_INPUTS: &[&str] = &[
 pub fn build(ctx: &Ctx, target_dir: &Path, tools: &str) -> anyhow::Result<()> {
     let stamp = ctx.state_dir().join("spa-inputs");
     let index = ctx.root.join("dist/index.html");
-    let inputs = inputs_fingerprint(&ctx.root, target_dir, tools)?;
+    // The pre-compression is part of the build: a dist without it is rebuilt.
+    let inputs = inputs_fingerprint(&ctx.root, target_dir, &format!("{tools}, br 11 + gz 9"))?;
     let previous = std::fs::read_to_string(&stamp).unwrap_or_default();
     if previous == format!("{inputs} {}", output_fingerprint(&index)) {
         step("the SPA is up to date (no input changed since the last build)");
@@ -45,10 +46,63 @@ pub fn build(ctx: &Ctx, target_dir: &Path, tools: &str) -> anyhow::Result<()> {
     }
     let _ = std::fs::remove_file(&stamp);
     run(&mut trunk)?;
+    let dist = ctx.root.join("dist");
+    let (raw, brotli) = precompress(&dist)?;
+    step(format_args!(
+        "pre-compressed the SPA's files: {} raw, {} brotli",
+        crate::sh::human_bytes(raw),
+        crate::sh::human_bytes(brotli)
+    ));
     // The inputs are hashed before the build: a file saved during it forces the next one.
     std::fs::create_dir_all(ctx.state_dir())?;
     std::fs::write(&stamp, format!("{inputs} {}", output_fingerprint(&index)))
         .with_context(|| format!("writing {}", stamp.display()))
+}
+
+/// What is worth compressing: the scripts, the WebAssembly, styles and images that are
+/// text. `index.html` is left alone: the server reads it to hash its inline scripts.
+const COMPRESSIBLE: &[&str] = &["wasm", "js", "css", "svg", "json"];
+
+/// Writes `<file>.br` (brotli quality 11) and `<file>.gz` (gzip level 9) beside every
+/// compressible file of `dist`, for the server to send as they are; answers the bytes
+/// before and after brotli.
+pub fn precompress(dist: &Path) -> anyhow::Result<(u64, u64)> {
+    use std::io::Write as _;
+    let (mut raw, mut compressed) = (0, 0);
+    for entry in std::fs::read_dir(dist).with_context(|| format!("reading {}", dist.display()))? {
+        let path = entry?.path();
+        let compressible = path
+            .extension()
+            .and_then(|ext| ext.to_str())
+            .is_some_and(|ext| COMPRESSIBLE.contains(&ext));
+        if !compressible || !path.is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        let mut br = Vec::new();
+        brotli::BrotliCompress(
+            &mut bytes.as_slice(),
+            &mut br,
+            &brotli::enc::BrotliEncoderParams {
+                quality: 11,
+                lgwin: 24,
+                ..Default::default()
+            },
+        )?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&bytes)?;
+        let gz = gz.finish()?;
+        let with = |suffix: &str| {
+            let mut name = path.clone().into_os_string();
+            name.push(suffix);
+            PathBuf::from(name)
+        };
+        std::fs::write(with(".br"), &br)?;
+        std::fs::write(with(".gz"), &gz)?;
+        raw += bytes.len() as u64;
+        compressed += br.len() as u64;
+    }
+    Ok((raw, compressed))
 }
 
 /// A hash of the path, size and modification time of every input file, and the tools.
@@ -105,6 +159,34 @@ fn stat(path: &Path) -> (u64, u128) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compressible_files_get_brotli_and_gzip_twins_that_decode_to_them() -> anyhow::Result<()> {
+        use std::io::Read as _;
+        let dist = std::env::temp_dir().join(format!("xtask-dist-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dist);
+        std::fs::create_dir_all(&dist)?;
+        let script = "export function hello() { return 'hello'; }\n".repeat(200);
+        std::fs::write(dist.join("app-0123abcd.js"), &script)?;
+        std::fs::write(dist.join("index.html"), "<html></html>")?;
+        let (raw, compressed) = precompress(&dist)?;
+        assert_eq!(raw, script.len() as u64);
+        assert!(compressed < raw / 10, "{compressed} of {raw}");
+        let mut decoded = Vec::new();
+        brotli::Decompressor::new(std::fs::File::open(dist.join("app-0123abcd.js.br"))?, 4096)
+            .read_to_end(&mut decoded)?;
+        assert_eq!(decoded, script.as_bytes());
+        let mut decoded = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(dist.join("app-0123abcd.js.gz"))?)
+            .read_to_string(&mut decoded)?;
+        assert_eq!(decoded, script);
+        assert!(
+            !dist.join("index.html.br").exists(),
+            "the page is read as it is"
+        );
+        std::fs::remove_dir_all(&dist)?;
+        Ok(())
+    }
 
     #[test]
     fn the_fingerprint_follows_inputs_and_ignores_other_crates() -> anyhow::Result<()> {

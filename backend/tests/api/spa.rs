@@ -83,6 +83,44 @@ async fn assets_are_compressed_when_the_client_accepts_it() {
     }
 }
 
+/// Files compressed at build time (`.br`, `.gz` beside the original) are sent as they
+/// are, with the original's type, to the clients that accept them; the others get the
+/// original. Every answer says it varies by `Accept-Encoding`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_compressed_at_build_time_are_sent_as_they_are() {
+    let dir = dist();
+    let wasm = vec![7_u8; 4096];
+    std::fs::write(dir.join("app-0123456789abcdef_bg.wasm"), &wasm).unwrap();
+    // Distinct bodies, so the answer shows which file was sent.
+    std::fs::write(dir.join("app-0123456789abcdef_bg.wasm.br"), b"brotli body").unwrap();
+    std::fs::write(dir.join("app-0123456789abcdef_bg.wasm.gz"), b"gzip body").unwrap();
+    let app = TestApp::spawn_with_dist(dir).await.unwrap();
+    for (accept, encoding, body) in [
+        ("gzip, deflate, br, zstd", "br", b"brotli body".to_vec()),
+        ("gzip", "gzip", b"gzip body".to_vec()),
+        ("br;q=0, gzip", "gzip", b"gzip body".to_vec()),
+        ("identity", "", wasm.clone()),
+    ] {
+        let response = app
+            .client()
+            .get(app.url("/app-0123456789abcdef_bg.wasm"))
+            .header("accept-encoding", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{accept}");
+        assert_eq!(header(&response, "content-encoding"), encoding, "{accept}");
+        assert_eq!(
+            header(&response, "content-type"),
+            "application/wasm",
+            "{accept}"
+        );
+        assert_eq!(header(&response, "vary"), "accept-encoding", "{accept}");
+        assert!(header(&response, "cache-control").contains("immutable"));
+        assert_eq!(response.bytes().await.unwrap().to_vec(), body, "{accept}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_api_paths_are_json_404s_never_the_page() {
     let app = TestApp::spawn_with_dist(dist()).await.unwrap();

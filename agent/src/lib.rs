@@ -4,5 +4,11 @@
 //! `pulse-agent simulate`, whose made-up activity `pulse-bench` also writes straight
 //! into Postgres to compare with the API.
 
+pub mod capture;
 pub mod client;
+pub mod events;
+pub mod paths;
+pub mod policy;
+pub mod run;
 pub mod simulate;
+pub mod spool;

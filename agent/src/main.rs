@@ -1,9 +1,12 @@
 //! `pulse-agent`: the desktop agent's command line.
 //!
-//! `check` verifies a server is reachable and healthy; `simulate` drives many fake
-//! agents against it (see `pulse_agent::simulate`).
+//! `enroll` trades an enrollment token for this computer's credential; `run` runs the
+//! agent (`pulse_agent::run`); `status` says what it reports and to whom; `probe` prints
+//! one sample of what it sees; `check` verifies a server is reachable and healthy;
+//! `simulate` drives many fake agents against it (see `pulse_agent::simulate`).
 
 mod check;
+mod commands;
 
 use std::process::ExitCode;
 
@@ -13,7 +16,8 @@ use pulse_agent::simulate;
 #[derive(Parser)]
 #[command(name = "pulse-agent", version, about = "Pulse desktop agent")]
 struct Cli {
-    /// The Pulse server, e.g. https://pulse.example.com.
+    /// The Pulse server, e.g. https://pulse.example.com (`run` and `status` use the
+    /// one this computer enrolled with).
     #[arg(
         long,
         env = "PULSE_SERVER",
@@ -27,6 +31,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Enroll this computer with an enrollment token; the credential is kept in a file
+    /// only its owner can read.
+    Enroll(commands::EnrollOptions),
+    /// Run the agent: report activity until stopped (SIGTERM, Ctrl-C).
+    Run(commands::RunOptions),
+    /// Print the server, the employee, the last sync, what is spooled and the policy.
+    Status,
+    /// Print one sample of what the agent sees: the active window, idle time, monitors.
+    Probe {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check that the server answers and its database is up.
     Check,
     /// Run many simulated agents against the server and report what happened.
@@ -37,6 +54,10 @@ enum Command {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Enroll(options) => commands::enroll(&cli.server, options).await.map(|()| true),
+        Command::Run(options) => commands::run(options).await.map(|()| true),
+        Command::Status => commands::status().map(|()| true),
+        Command::Probe { json } => commands::probe(json).map(|()| true),
         Command::Check => check::check(&cli.server).await,
         Command::Simulate(options) => {
             let json = options.json;

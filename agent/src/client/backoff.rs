@@ -57,9 +57,27 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
+/// `interval` ± 10 %.
+pub fn jittered(interval: Duration, rng: &mut fastrand::Rng) -> Duration {
+    interval.mul_f64(0.9 + 0.2 * rng.f64())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn intervals_vary_by_a_tenth() {
+        let mut rng = fastrand::Rng::with_seed(9);
+        let base = Duration::from_secs(30);
+        let pauses: Vec<Duration> = (0..1000).map(|_| jittered(base, &mut rng)).collect();
+        assert!(
+            pauses
+                .iter()
+                .all(|p| *p >= Duration::from_secs(27) && *p <= Duration::from_secs(33))
+        );
+        let mean = pauses.iter().sum::<Duration>() / 1000;
+        assert!(mean > Duration::from_millis(29_500) && mean < Duration::from_millis(30_500));
+    }
 
     const MS: Duration = Duration::from_millis(1);
 

@@ -20,7 +20,7 @@ use super::events::Workday;
 use super::png;
 use super::report::{Kind, Stats};
 use crate::client::api::{Api, Attempt, Outcome, PolicyAnswer, ScreenshotMeta};
-use crate::client::backoff::Backoff;
+use crate::client::backoff::{Backoff, jittered};
 use crate::client::credentials::SavedAgent;
 
 /// Shortest and longest pause between retries of one call.
@@ -337,29 +337,5 @@ impl Agent {
             .await?;
         Stats::add(&shared.stats.screenshots_stored, 1);
         Ok(())
-    }
-}
-
-/// `interval` ± 10 %.
-pub fn jittered(interval: Duration, rng: &mut fastrand::Rng) -> Duration {
-    interval.mul_f64(0.9 + 0.2 * rng.f64())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn intervals_vary_by_a_tenth() {
-        let mut rng = fastrand::Rng::with_seed(9);
-        let base = Duration::from_secs(30);
-        let pauses: Vec<Duration> = (0..1000).map(|_| jittered(base, &mut rng)).collect();
-        assert!(
-            pauses
-                .iter()
-                .all(|p| *p >= Duration::from_secs(27) && *p <= Duration::from_secs(33))
-        );
-        let mean = pauses.iter().sum::<Duration>() / 1000;
-        assert!(mean > Duration::from_millis(29_500) && mean < Duration::from_millis(30_500));
     }
 }

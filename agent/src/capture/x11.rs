@@ -1,0 +1,342 @@
+//! The X11 backend, through one long-lived connection (`x11rb`, pure Rust): the active
+//! window from `_NET_ACTIVE_WINDOW` (else the input focus, walked up to a window with a
+//! class), its class and title, idle time from the MIT-SCREEN-SAVER extension, input
+//! counts from XInput2 raw events on the root window, monitors from RandR.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use x11rb::connection::Connection as _;
+use x11rb::protocol::Event;
+use x11rb::protocol::randr::ConnectionExt as _;
+use x11rb::protocol::screensaver::ConnectionExt as _;
+use x11rb::protocol::xinput::{self, ConnectionExt as _};
+use x11rb::protocol::xproto::{Atom, AtomEnum, ConnectionExt as _, Window as XWindow};
+use x11rb::rust_connection::RustConnection;
+
+use super::{Inputs, Monitor, Platform, Window};
+
+/// Pointer motion counts at most once per this span: moving the mouse is input, but a
+/// raw event per pixel would break the server's inputs-per-second limit.
+const MOTION_EVERY: Duration = Duration::from_millis(250);
+/// `XIAllMasterDevices`: raw events of the master devices, so a key is counted once
+/// and not again for its physical (slave) device.
+const ALL_MASTER_DEVICES: u16 = 1;
+/// Longest title read, in bytes (the server keeps 1,000 characters).
+const TITLE_BYTES: u32 = 4096;
+
+struct Atoms {
+    net_active_window: Atom,
+    net_wm_name: Atom,
+    net_wm_pid: Atom,
+    utf8_string: Atom,
+    compound_text: Atom,
+}
+
+pub struct X11 {
+    conn: RustConnection,
+    root: XWindow,
+    atoms: Atoms,
+    /// Whether XInput2 raw events were selected (input counts are zero without it).
+    xinput: bool,
+    inputs: Inputs,
+    last_motion: Option<Instant>,
+}
+
+impl X11 {
+    /// Connects to `$DISPLAY`.
+    pub fn connect() -> anyhow::Result<Self> {
+        let (conn, screen) = x11rb::connect(None).context(
+            "cannot connect to the X server (is DISPLAY set? Wayland is not supported yet)",
+        )?;
+        let root = conn
+            .setup()
+            .roots
+            .get(screen)
+            .context("the X server has no such screen")?
+            .root;
+        let atom = |name: &[u8]| -> anyhow::Result<Atom> {
+            Ok(conn.intern_atom(false, name)?.reply()?.atom)
+        };
+        let atoms = Atoms {
+            net_active_window: atom(b"_NET_ACTIVE_WINDOW")?,
+            net_wm_name: atom(b"_NET_WM_NAME")?,
+            net_wm_pid: atom(b"_NET_WM_PID")?,
+            utf8_string: atom(b"UTF8_STRING")?,
+            compound_text: atom(b"COMPOUND_TEXT")?,
+        };
+        let xinput = select_raw_inputs(&conn, root).is_ok();
+        Ok(Self {
+            conn,
+            root,
+            atoms,
+            xinput,
+            inputs: Inputs::default(),
+            last_motion: None,
+        })
+    }
+
+    /// Whether inputs are counted (the server has XInput 2).
+    pub fn counts_inputs(&self) -> bool {
+        self.xinput
+    }
+
+    fn property(
+        &self,
+        window: XWindow,
+        property: impl Into<Atom>,
+        length: u32,
+    ) -> anyhow::Result<Option<(Atom, Vec<u8>)>> {
+        let reply = self
+            .conn
+            .get_property(
+                false,
+                window,
+                property,
+                AtomEnum::ANY,
+                0,
+                length.div_ceil(4),
+            )?
+            .reply()?;
+        Ok((reply.type_ != u32::from(AtomEnum::NONE)).then_some((reply.type_, reply.value)))
+    }
+
+    fn window_id(&self, window: XWindow, property: Atom) -> anyhow::Result<Option<XWindow>> {
+        let reply = self
+            .conn
+            .get_property(false, window, property, AtomEnum::ANY, 0, 1)?
+            .reply()?;
+        Ok(reply
+            .value32()
+            .and_then(|mut values| values.next())
+            .filter(|&w| w != 0))
+    }
+
+    /// `instance\0class\0` → the class.
+    fn class(&self, window: XWindow) -> anyhow::Result<Option<String>> {
+        let Some((_, value)) = self.property(window, AtomEnum::WM_CLASS, 1024)? else {
+            return Ok(None);
+        };
+        let mut parts = value.split(|&b| b == 0).filter(|part| !part.is_empty());
+        let instance = parts.next();
+        let class = parts.next().or(instance);
+        Ok(class
+            .map(latin1)
+            .map(|class| class.trim().to_owned())
+            .filter(|class| !class.is_empty()))
+    }
+
+    fn title(&self, window: XWindow) -> anyhow::Result<Option<String>> {
+        if let Some((kind, value)) = self.property(window, self.atoms.net_wm_name, TITLE_BYTES)?
+            && kind == self.atoms.utf8_string
+        {
+            return Ok(Some(String::from_utf8_lossy(&value).into_owned()));
+        }
+        let Some((kind, value)) = self.property(window, AtomEnum::WM_NAME, TITLE_BYTES)? else {
+            return Ok(None);
+        };
+        Ok(Some(if kind == self.atoms.utf8_string {
+            String::from_utf8_lossy(&value).into_owned()
+        } else if kind == self.atoms.compound_text {
+            compound_text(&value)
+        } else {
+            latin1(&value)
+        }))
+    }
+
+    fn exe(&self, window: XWindow) -> anyhow::Result<Option<String>> {
+        let pid = self
+            .conn
+            .get_property(
+                false,
+                window,
+                self.atoms.net_wm_pid,
+                AtomEnum::CARDINAL,
+                0,
+                1,
+            )?
+            .reply()?
+            .value32()
+            .and_then(|mut values| values.next());
+        Ok(pid
+            .and_then(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).ok())
+            .and_then(|path| path.file_name().map(|n| n.to_string_lossy().into_owned())))
+    }
+
+    /// The window in front: `_NET_ACTIVE_WINDOW`, else the focus; walked up to the first
+    /// window with a class (the client window inside the window manager's frame).
+    fn front(&self) -> anyhow::Result<Option<XWindow>> {
+        let mut window = match self.window_id(self.root, self.atoms.net_active_window)? {
+            Some(window) => window,
+            None => self.conn.get_input_focus()?.reply()?.focus,
+        };
+        // PointerRoot (1) and None (0) name no window.
+        for _ in 0..32 {
+            if window <= 1 || window == self.root {
+                return Ok(None);
+            }
+            if self.property(window, AtomEnum::WM_CLASS, 4)?.is_some() {
+                return Ok(Some(window));
+            }
+            window = self.conn.query_tree(window)?.reply()?.parent;
+        }
+        Ok(None)
+    }
+}
+
+impl Platform for X11 {
+    fn active_window(&mut self) -> anyhow::Result<Option<Window>> {
+        let Some(window) = self.front()? else {
+            return Ok(None);
+        };
+        let exe = self.exe(window).unwrap_or(None);
+        let Some(app) = self.class(window)?.or_else(|| exe.clone()) else {
+            return Ok(None);
+        };
+        Ok(Some(Window {
+            app,
+            exe,
+            title: self.title(window)?.filter(|t| !t.trim().is_empty()),
+        }))
+    }
+
+    fn idle(&mut self) -> anyhow::Result<Duration> {
+        let info = self
+            .conn
+            .screensaver_query_info(self.root)?
+            .reply()
+            .context("the X server lacks the MIT-SCREEN-SAVER extension")?;
+        Ok(Duration::from_millis(u64::from(info.ms_since_user_input)))
+    }
+
+    fn take_inputs(&mut self) -> anyhow::Result<Inputs> {
+        while let Some(event) = self.conn.poll_for_event()? {
+            match event {
+                Event::XinputRawKeyPress(_) => {
+                    self.inputs.keystrokes = self.inputs.keystrokes.saturating_add(1);
+                }
+                Event::XinputRawButtonPress(_) => {
+                    self.inputs.mouse_events = self.inputs.mouse_events.saturating_add(1);
+                }
+                Event::XinputRawMotion(_) => {
+                    let now = Instant::now();
+                    if self
+                        .last_motion
+                        .is_none_or(|last| now.duration_since(last) >= MOTION_EVERY)
+                    {
+                        self.last_motion = Some(now);
+                        self.inputs.mouse_events = self.inputs.mouse_events.saturating_add(1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(std::mem::take(&mut self.inputs))
+    }
+
+    fn monitors(&mut self) -> anyhow::Result<Vec<Monitor>> {
+        if let Ok(reply) = self
+            .conn
+            .randr_get_monitors(self.root, true)
+            .map_err(anyhow::Error::from)
+            .and_then(|cookie| Ok(cookie.reply()?))
+            && !reply.monitors.is_empty()
+        {
+            let mut monitors = Vec::with_capacity(reply.monitors.len());
+            for info in reply.monitors {
+                let name = self
+                    .conn
+                    .get_atom_name(info.name)?
+                    .reply()
+                    .map(|r| String::from_utf8_lossy(&r.name).into_owned())
+                    .unwrap_or_default();
+                monitors.push(Monitor {
+                    name,
+                    x: info.x,
+                    y: info.y,
+                    width: info.width,
+                    height: info.height,
+                });
+            }
+            return Ok(monitors);
+        }
+        // No RandR 1.5: the whole screen is one monitor.
+        let geometry = self.conn.get_geometry(self.root)?.reply()?;
+        Ok(vec![Monitor {
+            name: "screen".to_owned(),
+            x: 0,
+            y: 0,
+            width: geometry.width,
+            height: geometry.height,
+        }])
+    }
+}
+
+/// Asks for raw key presses, button presses and motion of the master devices.
+fn select_raw_inputs(conn: &RustConnection, root: XWindow) -> anyhow::Result<()> {
+    conn.xinput_xi_query_version(2, 2)?.reply()?;
+    let mask = xinput::XIEventMask::RAW_KEY_PRESS
+        | xinput::XIEventMask::RAW_BUTTON_PRESS
+        | xinput::XIEventMask::RAW_MOTION;
+    conn.xinput_xi_select_events(
+        root,
+        &[xinput::EventMask {
+            deviceid: ALL_MASTER_DEVICES,
+            mask: vec![mask],
+        }],
+    )?
+    .check()?;
+    conn.flush()?;
+    Ok(())
+}
+
+/// ICCCM `STRING`: ISO Latin-1, one byte a character.
+fn latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+/// ICCCM `COMPOUND_TEXT`: Latin-1 text between ISO 2022 escape sequences. The Latin-1
+/// parts are kept and other character sets are dropped (UTF-8 titles come through
+/// `_NET_WM_NAME`, which every current toolkit sets).
+fn compound_text(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    let mut latin = true;
+    let mut rest = bytes;
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == 0x1b {
+            // ESC, intermediate bytes (0x20..=0x2f), one final byte.
+            let intermediates: Vec<u8> = tail
+                .iter()
+                .copied()
+                .take_while(|c| (0x20..=0x2f).contains(c))
+                .collect();
+            let Some(&last) = tail.get(intermediates.len()) else {
+                break;
+            };
+            // ESC ( B (ASCII) and ESC - A (Latin-1 right half) keep Latin-1.
+            latin = matches!(
+                (intermediates.as_slice(), last),
+                (b"(", b'B') | (b"-", b'A')
+            );
+            rest = &tail[intermediates.len() + 1..];
+            continue;
+        }
+        if latin && (b == b'\n' || b == b'\t' || b >= 0x20) {
+            text.push(char::from(b));
+        }
+        rest = tail;
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_titles_decode_as_latin1_and_compound_text() {
+        assert_eq!(latin1(b"caf\xe9"), "café");
+        assert_eq!(compound_text(b"caf\xe9 \x1b$(Bxx\x1b(B ok"), "café  ok");
+        assert_eq!(compound_text(b"plain"), "plain");
+    }
+}

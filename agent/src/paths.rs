@@ -1,0 +1,27 @@
+//! Where the agent keeps its files: the credential under the XDG config directory
+//! (`~/.config/pulse-agent/credential.json`, mode 0600), the spool under the XDG state
+//! directory (`~/.local/state/pulse-agent/spool.sqlite3`). `PULSE_AGENT_CONFIG_DIR` and
+//! `PULSE_AGENT_STATE_DIR` move them (tests, several agents on one account).
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+fn xdg(own: &str, xdg: &str, fallback: &str) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os(own).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os(xdg).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir).join("pulse-agent"));
+    }
+    let home = std::env::var_os("HOME").context("HOME is not set")?;
+    Ok(PathBuf::from(home).join(fallback).join("pulse-agent"))
+}
+
+pub fn credential() -> anyhow::Result<PathBuf> {
+    Ok(xdg("PULSE_AGENT_CONFIG_DIR", "XDG_CONFIG_HOME", ".config")?.join("credential.json"))
+}
+
+pub fn spool() -> anyhow::Result<PathBuf> {
+    Ok(xdg("PULSE_AGENT_STATE_DIR", "XDG_STATE_HOME", ".local/state")?.join("spool.sqlite3"))
+}

@@ -1,0 +1,364 @@
+//! `pulse-agent run`: the real agent. Three tasks share the spool:
+//!
+//! - the sampler asks the platform once a second what is in front, applies the policy
+//!   (excluded apps, titles off) and builds events, spooling each one as it ends (and
+//!   the open one every `flush` and at a stop);
+//! - the uploader sends the spool's oldest events in batches, deleting them after the
+//!   server's 2xx, backing off on network errors, 429 and 5xx (honouring
+//!   `Retry-After`), moving what the server refuses for good to the dead letters;
+//! - the heartbeat reports every `heartbeat_secs` and fetches the policy again
+//!   (`If-None-Match`) when its version changed; a new policy applies at the next sample.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::Utc;
+use pulse_shared::activity::{ActivityBatch, MAX_BATCH_EVENTS};
+use pulse_shared::agents::AgentState;
+use pulse_shared::policies::{EffectivePolicy, PolicySettings};
+use reqwest::StatusCode;
+use reqwest::header::HeaderValue;
+use tokio::sync::{Notify, watch};
+
+use crate::capture::Platform;
+use crate::client::api::{Api, Attempt, Outcome, PolicyAnswer};
+use crate::client::backoff::Backoff;
+use crate::client::credentials::Credential;
+use crate::events::{Builder, Sample};
+use crate::policy;
+use crate::spool::Spool;
+
+/// Shortest and longest pause between retries of an upload.
+const BACKOFF: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(300));
+/// The spool's keys for what the agent remembers between runs.
+pub const POLICY_KEY: &str = "policy";
+pub const LAST_SYNC_KEY: &str = "last_sync";
+
+/// How the agent runs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How often the platform is sampled.
+    pub sample_every: Duration,
+    /// The longest an event stays open before it is spooled (and sent).
+    pub flush_every: Duration,
+}
+
+/// What the tasks share.
+struct Shared {
+    api: Api,
+    authorization: HeaderValue,
+    spool: Mutex<Spool>,
+    policy: watch::Sender<PolicySettings>,
+    idle: AtomicBool,
+    /// Wakes the uploader when events were spooled.
+    spooled: Notify,
+    stop: watch::Receiver<bool>,
+}
+
+impl Shared {
+    fn spool(&self) -> MutexGuard<'_, Spool> {
+        // A panic while holding the lock leaves SQLite consistent: carry on with it.
+        self.spool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn stopped(&self) -> bool {
+        *self.stop.borrow()
+    }
+}
+
+/// Runs until SIGTERM or Ctrl-C; the open event is spooled before it returns.
+pub async fn run(credential: Credential, spool: Spool, settings: Settings) -> anyhow::Result<()> {
+    let platform = crate::capture::open()?;
+    let cached = spool
+        .get(POLICY_KEY)?
+        .and_then(|json| serde_json::from_str::<EffectivePolicy>(&json).ok());
+    let (policy, _) = watch::channel(
+        cached
+            .as_ref()
+            .map(|p| p.settings.clone())
+            .unwrap_or_default(),
+    );
+    let (stop_tx, stop) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        api: Api::new(
+            &credential.server,
+            concat!("pulse-agent/", env!("CARGO_PKG_VERSION")),
+            true,
+            Duration::from_secs(30),
+        )?,
+        authorization: HeaderValue::from_str(&format!("Bearer {}", credential.agent.credential))?,
+        spool: Mutex::new(spool),
+        policy,
+        idle: AtomicBool::new(false),
+        spooled: Notify::new(),
+        stop,
+    });
+    log(format_args!(
+        "monitoring is on: reporting to {} as agent {}",
+        credential.server, credential.agent.agent_id.0
+    ));
+    let sampler = tokio::spawn(sample(Arc::clone(&shared), platform, settings));
+    let uploader = tokio::spawn(upload(Arc::clone(&shared)));
+    let heartbeat = tokio::spawn(heartbeat(Arc::clone(&shared), cached.map(|p| p.version)));
+    wait_for_stop().await;
+    log(format_args!("stopping"));
+    let _ = stop_tx.send(true);
+    shared.spooled.notify_one();
+    let sampled = sampler.await.context("the sampler failed")?;
+    heartbeat.abort();
+    uploader.abort();
+    sampled
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+pub fn log(message: std::fmt::Arguments<'_>) {
+    eprintln!(
+        "{} pulse-agent: {message}",
+        Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
+    );
+}
+
+async fn sample(
+    shared: Arc<Shared>,
+    mut platform: Box<dyn Platform>,
+    settings: Settings,
+) -> anyhow::Result<()> {
+    let flush_secs = u32::try_from(settings.flush_every.as_secs()).unwrap_or(u32::MAX);
+    let mut builder = Builder::new(flush_secs);
+    let mut ticks = tokio::time::interval(settings.sample_every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut stop = shared.stop.clone();
+    let mut failing = false;
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|stopped| *stopped) => break,
+            _ = ticks.tick() => {}
+        }
+        let policy = shared.policy.borrow().clone();
+        let seen = (|| -> anyhow::Result<_> {
+            let inputs = platform.take_inputs()?;
+            let idle =
+                platform.idle()? >= Duration::from_secs(u64::from(policy.idle_threshold_secs));
+            let window = platform.active_window()?;
+            Ok((inputs, idle, window))
+        })();
+        let (inputs, idle, window) = match seen {
+            Ok(seen) => {
+                failing = false;
+                seen
+            }
+            Err(error) => {
+                if !failing {
+                    log(format_args!("cannot read the desktop: {error:#}"));
+                }
+                failing = true;
+                (Default::default(), false, None)
+            }
+        };
+        shared.idle.store(idle, Ordering::Relaxed);
+        let events = builder.push(Sample {
+            at: Utc::now(),
+            seen: window.as_ref().map(|w| policy::redact(w, &policy)),
+            idle,
+            inputs,
+        });
+        if !events.is_empty() {
+            shared.spool().push_events(&events)?;
+            shared.spooled.notify_one();
+        }
+    }
+    // A clean stop keeps the open event.
+    if let Some(event) = builder.close() {
+        shared.spool().push_events(&[event])?;
+    }
+    Ok(())
+}
+
+/// How one upload went.
+enum Sent {
+    Done,
+    Retry(Option<Duration>, String),
+    Refused(StatusCode, String),
+}
+
+fn sent<T>(attempt: Attempt<T>) -> Sent {
+    match attempt.outcome {
+        Outcome::Done(_) => Sent::Done,
+        Outcome::Retry { after, why } => Sent::Retry(after, why),
+        Outcome::Refused { status, detail } => Sent::Refused(status, detail),
+    }
+}
+
+async fn upload(shared: Arc<Shared>) {
+    let mut rng = fastrand::Rng::new();
+    let mut backoff = Backoff::new(BACKOFF.0, BACKOFF.1);
+    loop {
+        let outcome = match upload_one(&shared).await {
+            Ok(Some(sent)) => sent,
+            Ok(None) => {
+                // Nothing spooled: wait for the sampler (or look again in a while).
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(30), shared.spooled.notified()).await;
+                continue;
+            }
+            Err(error) => {
+                log(format_args!("the spool failed: {error:#}"));
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                continue;
+            }
+        };
+        match outcome {
+            Sent::Done => {
+                backoff = Backoff::new(BACKOFF.0, BACKOFF.1);
+                let _ = shared.spool().set(LAST_SYNC_KEY, &Utc::now().to_rfc3339());
+            }
+            Sent::Retry(after, why) => {
+                let pause = backoff.next(after, &mut rng);
+                log(format_args!(
+                    "upload failed ({why}); trying again in {pause:.1?}"
+                ));
+                tokio::time::sleep(pause).await;
+            }
+            Sent::Refused(StatusCode::UNAUTHORIZED, _) => {
+                log(format_args!(
+                    "the server no longer knows this computer (revoked?): enroll it again"
+                ));
+                tokio::time::sleep(Duration::from_secs(300)).await;
+            }
+            Sent::Refused(..) => {}
+        }
+    }
+}
+
+/// Sends the oldest batch of events, else the oldest screenshot; `None` when the spool
+/// is empty. A refusal moves what was refused to the dead letters.
+async fn upload_one(shared: &Shared) -> anyhow::Result<Option<Sent>> {
+    let events = shared.spool().oldest_events(MAX_BATCH_EVENTS)?;
+    if !events.is_empty() {
+        let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+        let batch = ActivityBatch {
+            events: events.into_iter().map(|e| e.item).collect(),
+        };
+        let body = shared.api.batch_body(&batch)?;
+        let outcome = sent(shared.api.activity(&shared.authorization, body).await);
+        match &outcome {
+            Sent::Done => shared.spool().delete_events(&seqs)?,
+            Sent::Refused(status, detail) if *status != StatusCode::UNAUTHORIZED => {
+                log(format_args!(
+                    "the server refused {} events ({status}): kept as dead letters: {detail}",
+                    seqs.len()
+                ));
+                shared.spool().dead_events(&seqs, status.as_u16(), detail)?;
+            }
+            _ => {}
+        }
+        return Ok(Some(outcome));
+    }
+    let Some(shot) = shared.spool().oldest_screenshot()? else {
+        return Ok(None);
+    };
+    let meta = crate::client::api::ScreenshotMeta {
+        id: shot.item.id,
+        captured_at: shot.item.captured_at,
+        monitor: shot.item.monitor,
+        content_type: &shot.item.content_type,
+    };
+    let outcome = sent(
+        shared
+            .api
+            .screenshot(&shared.authorization, meta, shot.item.image.clone())
+            .await,
+    );
+    match &outcome {
+        Sent::Done => shared.spool().delete_screenshot(shot.seq)?,
+        Sent::Refused(status, detail) if *status != StatusCode::UNAUTHORIZED => {
+            shared
+                .spool()
+                .dead_screenshot(shot.seq, status.as_u16(), detail)?;
+        }
+        _ => {}
+    }
+    Ok(Some(outcome))
+}
+
+async fn heartbeat(shared: Arc<Shared>, mut held: Option<String>) {
+    let mut rng = fastrand::Rng::new();
+    // The policy first: the one cached may be old.
+    let mut known: Option<String> = None;
+    loop {
+        let state = if shared.idle.load(Ordering::Relaxed) {
+            AgentState::Idle
+        } else {
+            AgentState::Active
+        };
+        let current = match shared
+            .api
+            .heartbeat(&shared.authorization, state)
+            .await
+            .outcome
+        {
+            Outcome::Done(answer) => Some(answer.policy_version),
+            Outcome::Retry { why, .. } => {
+                log(format_args!("heartbeat failed: {why}"));
+                None
+            }
+            Outcome::Refused { status, detail } => {
+                log(format_args!("heartbeat refused ({status}): {detail}"));
+                None
+            }
+        };
+        if let Some(version) = current
+            && known.as_deref() != Some(version.as_str())
+        {
+            match shared
+                .api
+                .policy(&shared.authorization, held.as_deref())
+                .await
+                .outcome
+            {
+                Outcome::Done(PolicyAnswer::Changed(tag, Some(effective))) => {
+                    log(format_args!("policy {tag} applies"));
+                    if let Ok(json) = serde_json::to_string(&effective) {
+                        let _ = shared.spool().set(POLICY_KEY, &json);
+                    }
+                    shared.policy.send_replace(effective.settings.clone());
+                    held = Some(effective.version.clone());
+                    known = Some(version);
+                }
+                Outcome::Done(PolicyAnswer::Unchanged) => known = Some(version),
+                Outcome::Done(PolicyAnswer::Changed(_, None)) => {
+                    log(format_args!("the server's policy does not parse"));
+                }
+                Outcome::Retry { why, .. } => {
+                    log(format_args!("fetching the policy failed: {why}"))
+                }
+                Outcome::Refused { status, detail } => {
+                    log(format_args!("policy refused ({status}): {detail}"));
+                }
+            }
+        }
+        if shared.stopped() {
+            return;
+        }
+        let every = Duration::from_secs(u64::from(shared.policy.borrow().heartbeat_secs.max(10)));
+        tokio::time::sleep(crate::client::backoff::jittered(every, &mut rng)).await;
+    }
+}

@@ -110,11 +110,12 @@ fn KeysTable(keys: Vec<ApiKey>, on_revoke: Callback<ApiKey>) -> impl IntoView {
             <CardActions slot>
                 <Badge>{format!("{active} active")}</Badge>
             </CardActions>
-            <div class="table-scroll">
+            <div class="table-scroll table-stack">
                 <DataTable
                     columns=&["Name", "Key", "Role", "Created", "Last used", "Status", ""]
                     is_empty=Signal::stored(is_empty)
                     {..}
+                    class:table-api-keys=true
                     data-testid="api-keys"
                 >
                     <Empty slot>"No API keys yet."</Empty>
@@ -140,11 +141,11 @@ fn key_row(key: ApiKey, on_revoke: Callback<ApiKey>) -> impl IntoView {
     view! {
         <tr data-api-key-name=row_name class:is-revoked=revoked>
             <td class="cell-title">{name}</td>
-            <td class="mono">{prefix}</td>
-            <td>{role}</td>
-            <td>{created}</td>
-            <td>{last_used}</td>
-            <td>
+            <td class="mono cell-key" data-label="Key">{prefix}</td>
+            <td class="cell-role" data-label="Role">{role}</td>
+            <td class="cell-created" data-label="Created">{created}</td>
+            <td class="cell-used" data-label="Last used">{last_used}</td>
+            <td class="cell-status">
                 {if revoked {
                     view! { <Badge tone=BadgeTone::Neutral>"Revoked"</Badge> }.into_any()
                 } else {

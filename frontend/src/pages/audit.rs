@@ -344,11 +344,12 @@ fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
 fn EventsTable(list: EventList, names: Memo<HashMap<String, String>>) -> impl IntoView {
     view! {
         <CursorListBody list=list title="Events" lines=6>
-            <div class="table-scroll" class:is-refreshing=move || list.loading.get()>
+            <div class="table-scroll table-stack" class:is-refreshing=move || list.loading.get()>
                 <DataTable
                     columns=&["#", "Time", "Actor", "Action", "Target", "Details"]
                     is_empty=Signal::derive(move || list.rows.with(Vec::is_empty))
                     {..}
+                    class:table-audit=true
                     data-testid="audit-events"
                 >
                     <Empty slot>"No events match these filters."</Empty>
@@ -395,8 +396,8 @@ fn event_row(event: AuditEvent, names: Memo<HashMap<String, String>>) -> impl In
     let agent = user_agent.unwrap_or_default();
     view! {
         <tr data-audit-action=row_action data-audit-seq=seq>
-            <td class="mono muted">{seq}</td>
-            <td>
+            <td class="mono muted cell-seq">{seq}</td>
+            <td class="cell-time">
                 <time
                     class="stacked"
                     datetime=occurred_at.to_rfc3339()
@@ -406,17 +407,17 @@ fn event_row(event: AuditEvent, names: Memo<HashMap<String, String>>) -> impl In
                     <span class="cell-sub">{occurred_at.format("%H:%M:%S UTC").to_string()}</span>
                 </time>
             </td>
-            <td>
+            <td class="cell-actor" data-label="Actor">
                 <span class="stacked">
                     <span>{actor}</span>
                     <span class="cell-sub mono" title=agent>{from}</span>
                 </span>
             </td>
-            <td>
+            <td class="cell-action">
                 <code class="action">{action}</code>
             </td>
-            <td class="cell-wrap">{target}</td>
-            <td class="cell-details" title=details_full>{details}</td>
+            <td class="cell-wrap cell-target" data-label="Target">{target}</td>
+            <td class="cell-details" data-label="Details" title=details_full>{details}</td>
         </tr>
     }
 }

@@ -138,11 +138,12 @@ fn TeamsTable(
             <CardActions slot>
                 <Badge>{format!("{count} {}", if count == 1 { "team" } else { "teams" })}</Badge>
             </CardActions>
-            <div class="table-scroll">
+            <div class="table-scroll table-stack">
                 <DataTable
                     columns=&["Team", "Managers", "People", "Created", ""]
                     is_empty=Signal::stored(is_empty)
                     {..}
+                    class:table-teams=true
                     data-testid="teams"
                 >
                     <Empty slot>"No teams yet. Create one to group people and give them a manager."</Empty>
@@ -166,9 +167,9 @@ fn TeamsTable(
                             view! {
                                 <tr data-team-name=row_name>
                                     <td class="cell-title">{name}</td>
-                                    <td class="cell-wrap">{manager_names}</td>
-                                    <td>{members}</td>
-                                    <td>{created}</td>
+                                    <td class="cell-wrap cell-managers" data-label="Managers">{manager_names}</td>
+                                    <td class="cell-members" data-label="People">{members}</td>
+                                    <td class="cell-created" data-label="Created">{created}</td>
                                     <td class="cell-actions">
                                         <Show when=move || may_manage.get()>
                                             <div class="row-actions">

@@ -21,7 +21,7 @@ const LOCALSTRIPE_PIP: &str = "localstripe>=1.15,<1.16";
 pub struct Needs {
     /// The local Postgres server (not when `DATABASE_URL` points elsewhere).
     pub postgres: bool,
-    /// Chromium and chromedriver, for the tests.
+    /// Chromium and chromedriver, and the X11 desktop tools, for the tests.
     pub browser: bool,
     /// localstripe, the Stripe test double (the tests, and `run` with
     /// `PULSE_STRIPE=local`).
@@ -55,6 +55,8 @@ pub fn install(ctx: &mut Ctx, needs: &Needs) -> anyhow::Result<Installed> {
     if needs.browser {
         browser(ctx)?;
         ready.push("chromium + chromedriver".to_owned());
+        x11_desktop(ctx)?;
+        ready.push("Xvfb + openbox + xdotool + xterm".to_owned());
     }
     let localstripe = if needs.localstripe {
         let (command, version) = localstripe(ctx)?;
@@ -178,6 +180,20 @@ fn browser(ctx: &mut Ctx) -> anyhow::Result<()> {
         ctx.apt_install(
             &["chromium", "chromium-driver"],
             "Chromium and chromedriver (for the browser tests)",
+        )?;
+    }
+    Ok(())
+}
+
+/// A virtual X11 desktop for the agent's integration test (`agent/tests/x11.rs`):
+/// Xvfb, a window manager that sets `_NET_ACTIVE_WINDOW`, windows with chosen classes
+/// and titles, and synthetic keys and clicks.
+fn x11_desktop(ctx: &mut Ctx) -> anyhow::Result<()> {
+    let tools = ["Xvfb", "openbox", "xdotool", "xterm"];
+    if tools.iter().any(|tool| ctx.which(tool).is_none()) {
+        ctx.apt_install(
+            &["xvfb", "openbox", "xdotool", "xterm"],
+            "Xvfb, openbox, xdotool and xterm (for the desktop agent's X11 test)",
         )?;
     }
     Ok(())

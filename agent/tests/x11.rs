@@ -3,7 +3,8 @@
 //! policy's exclusion list), focused, typed into and clicked with xdotool, while
 //! `pulse-agent run` reports through a recording proxy to a `TestApp`. The server must
 //! hold the events with those apps, titles and input counts; the excluded window's
-//! title must not be in any byte the agent sent.
+//! title must not be in any byte the agent sent. A second test takes the server away
+//! and kills the agent meanwhile: what was typed arrives once when it is back.
 //!
 //! Needs Xvfb, openbox, xdotool and xterm (`cargo xtask test` installs them); without
 //! Xvfb the test says so and passes.
@@ -12,6 +13,7 @@
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -48,16 +50,7 @@ async fn the_agent_reports_what_is_in_front_and_keeps_excluded_apps_private() ->
     let proxy = Proxy::start(&app.base_url).await?;
     let desktop = Desktop::start()?;
     let home = tempdir("agent-home")?;
-    let agent = |args: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pulse-agent"));
-        command
-            .args(args)
-            .env("DISPLAY", &desktop.display)
-            .env("PULSE_AGENT_CONFIG_DIR", home.join("config"))
-            .env("PULSE_AGENT_STATE_DIR", home.join("state"))
-            .env_remove("PULSE_SERVER");
-        command
-    };
+    let agent = |args: &[&str]| agent_command(&desktop, &home, args);
     let enrolled = agent(&["enroll", "--server", &proxy.url, "--token", &token]).output()?;
     ensure!(
         enrolled.status.success(),
@@ -153,6 +146,98 @@ async fn the_agent_reports_what_is_in_front_and_keeps_excluded_apps_private() ->
         "the excluded window left the computer"
     );
     Ok(())
+}
+
+/// The backend goes away (the proxy in front of it refuses and cuts connections) while
+/// the agent records typing; the agent is killed with SIGKILL in the middle of it and
+/// started again. Once the backend is back, every key typed is on the server exactly
+/// once, and no two events overlap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_is_recorded_while_the_server_is_away_arrives_once_even_after_sigkill()
+-> anyhow::Result<()> {
+    if which("Xvfb").is_none() {
+        eprintln!("SKIPPED: Xvfb is not installed (`cargo xtask test` installs it)");
+        return Ok(());
+    }
+    let app = TestApp::spawn_with(|config| config.clock = Clock::system()).await?;
+    let (access, token) = prepare(&app).await?;
+    let proxy = Proxy::start(&app.base_url).await?;
+    let desktop = Desktop::start()?;
+    let home = tempdir("agent-fault")?;
+    let agent = |args: &[&str]| agent_command(&desktop, &home, args);
+    let enrolled = agent(&["enroll", "--server", &proxy.url, "--token", &token]).output()?;
+    ensure!(
+        enrolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
+    desktop.focus(WORK_CLASS)?;
+    let mut first = agent(&["run", "--flush-secs", "1"])
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let log = Log::capture(first.stderr.take().context("no stderr")?);
+    log.wait_for("applies", Duration::from_secs(20)).await?;
+    wait_for_events(&app, &access, |events| !events.is_empty()).await?;
+
+    proxy.set_down(true);
+    let down_at = chrono::Utc::now();
+    desktop.xdotool(&["type", "--delay", "50", "abcde"])?;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    first.kill()?; // SIGKILL: no chance to flush
+    first.wait()?;
+    let status = String::from_utf8_lossy(&agent(&["status"]).output()?.stdout).into_owned();
+    ensure!(
+        !status.contains("spooled      0 events"),
+        "nothing was spooled while the server was away: {status}"
+    );
+    let mut second = agent(&["run", "--flush-secs", "1"])
+        .stderr(Stdio::null())
+        .spawn()?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    desktop.xdotool(&["type", "--delay", "50", "fghij"])?;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let up_at = chrono::Utc::now();
+    proxy.set_down(false);
+
+    let events = wait_for_events(&app, &access, |events| {
+        events.iter().map(|e| e.keystrokes).sum::<i32>() >= 10
+            && events.iter().any(|e| e.started_at >= up_at)
+    })
+    .await;
+    let _ = Command::new("kill").arg(second.id().to_string()).status();
+    let _ = second.wait();
+    let mut events = events?;
+    let keys: i32 = events.iter().map(|e| e.keystrokes).sum();
+    ensure!(
+        keys == 10,
+        "10 keys typed while the server was away, {keys} stored: {events:#?}"
+    );
+    ensure!(
+        events
+            .iter()
+            .any(|e| e.started_at >= down_at && e.started_at < up_at),
+        "nothing from the outage arrived: {events:#?}"
+    );
+    events.sort_by_key(|e| e.started_at);
+    for pair in events.windows(2) {
+        let end = pair[0].started_at + chrono::Duration::seconds(i64::from(pair[0].duration_secs));
+        ensure!(end <= pair[1].started_at, "events overlap: {pair:#?}");
+    }
+    let status = String::from_utf8_lossy(&agent(&["status"]).output()?.stdout).into_owned();
+    ensure!(status.contains("0 dead letters"), "{status}");
+    Ok(())
+}
+
+/// `pulse-agent` with its files under `home`, on `desktop`.
+fn agent_command(desktop: &Desktop, home: &std::path::Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pulse-agent"));
+    command
+        .args(args)
+        .env("DISPLAY", &desktop.display)
+        .env("PULSE_AGENT_CONFIG_DIR", home.join("config"))
+        .env("PULSE_AGENT_STATE_DIR", home.join("state"))
+        .env_remove("PULSE_SERVER");
+    command
 }
 
 /// Signs up the owner (the monitored employee), sets their policy (titles on,
@@ -350,6 +435,8 @@ impl Drop for Desktop {
 struct Proxy {
     url: String,
     sent: Arc<Mutex<Vec<u8>>>,
+    /// While set, connections are refused and open ones cut: the server is away.
+    down: Arc<AtomicBool>,
 }
 
 impl Proxy {
@@ -359,10 +446,17 @@ impl Proxy {
         let url = format!("http://{}", listener.local_addr()?);
         let sent = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&sent);
+        let down = Arc::new(AtomicBool::new(false));
+        let away = Arc::clone(&down);
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
+                if away.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
                 let upstream = upstream.clone();
                 let recorded = Arc::clone(&recorded);
+                let away = Arc::clone(&away);
                 tokio::spawn(async move {
                     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
                     let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
@@ -377,6 +471,9 @@ impl Proxy {
                                 Ok(0) | Err(_) => break,
                                 Ok(n) => n,
                             };
+                            if away.load(Ordering::SeqCst) {
+                                break;
+                            }
                             recorded
                                 .lock()
                                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -387,15 +484,23 @@ impl Proxy {
                         }
                         let _ = server_write.shutdown().await;
                     };
-                    let down = async {
+                    let back = async {
                         let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
                         let _ = client_write.shutdown().await;
                     };
-                    tokio::join!(up, down);
+                    // The first to end ends the connection (a cut one is cut both ways).
+                    tokio::select! {
+                        () = up => {}
+                        () = back => {}
+                    }
                 });
             }
         });
-        Ok(Self { url, sent })
+        Ok(Self { url, sent, down })
+    }
+
+    fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
     }
 
     /// Everything sent, with gzipped bodies unpacked.

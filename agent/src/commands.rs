@@ -31,6 +31,10 @@ pub struct RunOptions {
     /// The longest an event stays open before it is spooled and sent, in seconds.
     #[arg(long, default_value_t = 60)]
     flush_secs: u64,
+    /// Take the first screenshot this many seconds after the start (when the policy
+    /// takes screenshots), not at a random point of the first interval.
+    #[arg(long, hide = true)]
+    first_screenshot_secs: Option<u64>,
     /// The most the spool holds, in MiB; past it the oldest items are dropped.
     #[arg(long, default_value_t = DEFAULT_CAP_BYTES / 1024 / 1024)]
     spool_cap_mib: u64,
@@ -100,6 +104,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
         Settings {
             sample_every: Duration::from_millis(options.sample_ms.max(100)),
             flush_every: Duration::from_secs(options.flush_secs.max(1)),
+            first_screenshot: options.first_screenshot_secs.map(Duration::from_secs),
         },
     )
     .await

@@ -10,5 +10,6 @@ pub mod events;
 pub mod paths;
 pub mod policy;
 pub mod run;
+pub mod screenshot;
 pub mod simulate;
 pub mod spool;

@@ -2,7 +2,8 @@
 //!
 //! - the sampler asks the platform once a second what is in front, applies the policy
 //!   (excluded apps, titles off) and builds events, spooling each one as it ends (and
-//!   the open one every `flush` and at a stop);
+//!   the open one every `flush` and at a stop), and takes the screenshots the policy
+//!   asks for (none while an excluded app is in front);
 //! - the uploader sends the spool's oldest events in batches, deleting them after the
 //!   server's 2xx, backing off on network errors, 429 and 5xx (honouring
 //!   `Retry-After`), moving what the server refuses for good to the dead letters;
@@ -17,7 +18,7 @@ use anyhow::Context as _;
 use chrono::Utc;
 use pulse_shared::activity::{ActivityBatch, MAX_BATCH_EVENTS};
 use pulse_shared::agents::AgentState;
-use pulse_shared::policies::{EffectivePolicy, PolicySettings};
+use pulse_shared::policies::{EffectivePolicy, PolicySettings, ScreenshotMode};
 use reqwest::StatusCode;
 use reqwest::header::HeaderValue;
 use tokio::sync::{Notify, watch};
@@ -43,6 +44,9 @@ pub struct Settings {
     pub sample_every: Duration,
     /// The longest an event stays open before it is spooled (and sent).
     pub flush_every: Duration,
+    /// When the first screenshot is taken; `None`: at a random point of the policy's
+    /// first interval.
+    pub first_screenshot: Option<Duration>,
 }
 
 /// What the tasks share.
@@ -147,6 +151,9 @@ async fn sample(
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stop = shared.stop.clone();
     let mut failing = false;
+    let mut rng = fastrand::Rng::new();
+    let mut next_shot: Option<tokio::time::Instant> = None;
+    let mut first_shot = settings.first_screenshot;
     loop {
         tokio::select! {
             _ = stop.wait_for(|stopped| *stopped) => break,
@@ -174,9 +181,32 @@ async fn sample(
             }
         };
         shared.idle.store(idle, Ordering::Relaxed);
+        let seen = window.as_ref().map(|w| policy::redact(w, &policy));
+        let private = seen.as_ref().is_some_and(|seen| seen.private);
+        if policy.screenshot_mode == ScreenshotMode::Interval {
+            let now = tokio::time::Instant::now();
+            let interval = screenshot_interval(&policy, &mut rng);
+            let due = *next_shot.get_or_insert_with(|| {
+                now + first_shot
+                    .take()
+                    .unwrap_or_else(|| interval.mul_f64(rng.f64()))
+            });
+            if now >= due {
+                next_shot = Some(now + interval);
+                if private {
+                    log(format_args!(
+                        "no screenshot: an excluded application is in front"
+                    ));
+                } else {
+                    screenshots(&shared, platform.as_mut(), policy.blur_screenshots);
+                }
+            }
+        } else {
+            next_shot = None;
+        }
         let events = builder.push(Sample {
             at: Utc::now(),
-            seen: window.as_ref().map(|w| policy::redact(w, &policy)),
+            seen,
             idle,
             inputs,
         });
@@ -190,6 +220,39 @@ async fn sample(
         shared.spool().push_events(&[event])?;
     }
     Ok(())
+}
+
+/// The policy's screenshot interval, moved by up to its jitter either way.
+fn screenshot_interval(policy: &PolicySettings, rng: &mut fastrand::Rng) -> Duration {
+    let base = Duration::from_secs(u64::from(policy.screenshot_interval_mins.max(1)) * 60);
+    let jitter = f64::from(policy.screenshot_jitter_percent.min(50)) / 100.0;
+    base.mul_f64(1.0 - jitter + 2.0 * jitter * rng.f64())
+}
+
+/// One screenshot of each monitor, spooled.
+fn screenshots(shared: &Shared, platform: &mut dyn Platform, blur: bool) {
+    let taken = (|| -> anyhow::Result<usize> {
+        let monitors = platform.monitors()?;
+        let captured_at = Utc::now();
+        for (index, monitor) in monitors.iter().enumerate().take(16) {
+            let jpeg = crate::screenshot::encode(platform.screenshot(monitor)?, blur)?;
+            shared.spool().push_screenshot(&crate::spool::Shot {
+                id: uuid::Uuid::now_v7(),
+                captured_at,
+                monitor: u32::try_from(index).unwrap_or(0),
+                content_type: "image/jpeg".to_owned(),
+                image: jpeg,
+            })?;
+        }
+        Ok(monitors.len())
+    })();
+    match taken {
+        Ok(monitors) => {
+            log(format_args!("took a screenshot of {monitors} monitor(s)"));
+            shared.spooled.notify_one();
+        }
+        Err(error) => log(format_args!("cannot take a screenshot: {error:#}")),
+    }
 }
 
 /// How one upload went.
@@ -290,6 +353,9 @@ async fn upload_one(shared: &Shared) -> anyhow::Result<Option<Sent>> {
     match &outcome {
         Sent::Done => shared.spool().delete_screenshot(shot.seq)?,
         Sent::Refused(status, detail) if *status != StatusCode::UNAUTHORIZED => {
+            log(format_args!(
+                "the server refused a screenshot ({status}): kept as a dead letter: {detail}"
+            ));
             shared
                 .spool()
                 .dead_screenshot(shot.seq, status.as_u16(), detail)?;

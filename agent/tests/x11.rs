@@ -46,7 +46,7 @@ async fn the_agent_reports_what_is_in_front_and_keeps_excluded_apps_private() ->
         );
     }
     let app = TestApp::spawn_with(|config| config.clock = Clock::system()).await?;
-    let (access, token) = prepare(&app).await?;
+    let (access, token) = prepare(&app, true).await?;
     let proxy = Proxy::start(&app.base_url).await?;
     let desktop = Desktop::start()?;
     let home = tempdir("agent-home")?;
@@ -62,7 +62,8 @@ async fn the_agent_reports_what_is_in_front_and_keeps_excluded_apps_private() ->
     );
     ensure!(mode & 0o777 == 0o600, "the credential file is {mode:o}");
 
-    let mut running = agent(&["run", "--flush-secs", "2"])
+    // The first screenshot 3 s after the policy came, with the work window in front.
+    let mut running = agent(&["run", "--flush-secs", "2", "--first-screenshot-secs", "3"])
         .stderr(Stdio::piped())
         .spawn()?;
     let log = Log::capture(running.stderr.take().context("no stderr")?);
@@ -78,6 +79,9 @@ async fn the_agent_reports_what_is_in_front_and_keeps_excluded_apps_private() ->
     desktop.xdotool(&["click", "1"])?;
     desktop.xdotool(&["click", "1"])?;
     tokio::time::sleep(Duration::from_secs(3)).await;
+    // The screenshot is taken while the work window is in front.
+    log.wait_for("took a screenshot", Duration::from_secs(10))
+        .await?;
     desktop.focus(SECRET_CLASS)?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     desktop.xdotool(&["type", "--delay", "50", "pin"])?;
@@ -98,8 +102,9 @@ async fn the_agent_reports_what_is_in_front_and_keeps_excluded_apps_private() ->
     let status = String::from_utf8_lossy(&status.stdout).into_owned();
     ensure!(status.contains("Monitoring is ON"), "{status}");
     let mut again = agent(&["run", "--flush-secs", "2"])
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()?;
+    let log_again = Log::capture(again.stderr.take().context("no stderr")?);
 
     let events = wait_for_events(&app, &access, |events| {
         events.iter().filter(|e| e.app == WORK_CLASS).count() >= 2
@@ -135,6 +140,18 @@ async fn the_agent_reports_what_is_in_front_and_keeps_excluded_apps_private() ->
         !events.iter().any(|e| e.app == SECRET_CLASS),
         "the excluded app was named: {events:?}"
     );
+    let shots = screenshots(&app, &access).await?;
+    ensure!(
+        shots.len() == 1,
+        "one screenshot in the first minute: {shots:?}\n{}{}",
+        log.text(),
+        log_again.text()
+    );
+    ensure!(
+        (shots[0]["width"].as_i64(), shots[0]["height"].as_i64()) == (Some(1280), Some(800)),
+        "the screenshot is not of the 1280 × 800 screen: {shots:?}"
+    );
+    ensure!(shots[0]["format"] == "jpeg", "{shots:?}");
     // Not just redacted by the server: never sent at all.
     let sent = proxy.sent_text();
     ensure!(
@@ -160,7 +177,7 @@ async fn what_is_recorded_while_the_server_is_away_arrives_once_even_after_sigki
         return Ok(());
     }
     let app = TestApp::spawn_with(|config| config.clock = Clock::system()).await?;
-    let (access, token) = prepare(&app).await?;
+    let (access, token) = prepare(&app, false).await?;
     let proxy = Proxy::start(&app.base_url).await?;
     let desktop = Desktop::start()?;
     let home = tempdir("agent-fault")?;
@@ -241,8 +258,8 @@ fn agent_command(desktop: &Desktop, home: &std::path::Path, args: &[&str]) -> Co
 }
 
 /// Signs up the owner (the monitored employee), sets their policy (titles on,
-/// Secretapp excluded) and makes an enrollment token for them.
-async fn prepare(app: &TestApp) -> anyhow::Result<(String, String)> {
+/// Secretapp excluded, screenshots every minute when asked) and makes an enrollment token for them.
+async fn prepare(app: &TestApp, screenshots: bool) -> anyhow::Result<(String, String)> {
     let signed_up: Value = app
         .sign_up(&SignupRequest {
             company_name: "X11 Ltd".into(),
@@ -269,6 +286,8 @@ async fn prepare(app: &TestApp) -> anyhow::Result<(String, String)> {
             "track_titles": true,
             "excluded_apps": [SECRET_CLASS.to_lowercase()],
             "heartbeat_secs": 10,
+            "screenshot_mode": if screenshots { "interval" } else { "off" },
+            "screenshot_interval_mins": 1,
         }))
         .send()
         .await?
@@ -287,6 +306,30 @@ async fn prepare(app: &TestApp) -> anyhow::Result<(String, String)> {
         access,
         token["secret"].as_str().context("no secret")?.to_owned(),
     ))
+}
+
+/// The screenshots on the server, once there is one (or after 15 s).
+async fn screenshots(app: &TestApp, access: &str) -> anyhow::Result<Vec<Value>> {
+    let from = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let to = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    for _ in 0..30 {
+        let page: Value = app
+            .client()
+            .get(app.url("/api/v1/screenshots"))
+            .bearer_auth(access)
+            .query(&[("from", from.as_str()), ("to", to.as_str())])
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        if !items.is_empty() {
+            return Ok(items);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Ok(Vec::new())
 }
 
 async fn wait_for_events(

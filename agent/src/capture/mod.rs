@@ -1,6 +1,6 @@
 //! What the agent sees of the computer, behind one small trait per platform: the
 //! window in front, the time since the last input, how many inputs there were, the
-//! monitors. Event building, the policy, the spool and the uploader only see
+//! monitors and what they show. Event building, the policy, the spool and the uploader only see
 //! [`Platform`], so a Windows or macOS backend adds a file here and touches nothing else.
 
 pub mod x11;
@@ -49,6 +49,8 @@ pub trait Platform: Send {
     fn take_inputs(&mut self) -> anyhow::Result<Inputs>;
     /// The monitors, in the platform's order (the screenshot's `monitor` index).
     fn monitors(&mut self) -> anyhow::Result<Vec<Monitor>>;
+    /// What `monitor` shows now.
+    fn screenshot(&mut self, monitor: &Monitor) -> anyhow::Result<image::RgbImage>;
 }
 
 /// The platform of this session: X11 when `DISPLAY` is set.

@@ -11,7 +11,7 @@ use x11rb::protocol::Event;
 use x11rb::protocol::randr::ConnectionExt as _;
 use x11rb::protocol::screensaver::ConnectionExt as _;
 use x11rb::protocol::xinput::{self, ConnectionExt as _};
-use x11rb::protocol::xproto::{Atom, AtomEnum, ConnectionExt as _, Window as XWindow};
+use x11rb::protocol::xproto::{Atom, AtomEnum, ConnectionExt as _, ImageFormat, Window as XWindow};
 use x11rb::rust_connection::RustConnection;
 
 use super::{Inputs, Monitor, Platform, Window};
@@ -269,6 +269,49 @@ impl Platform for X11 {
             width: geometry.width,
             height: geometry.height,
         }])
+    }
+
+    fn screenshot(&mut self, monitor: &Monitor) -> anyhow::Result<image::RgbImage> {
+        let reply = self
+            .conn
+            .get_image(
+                ImageFormat::Z_PIXMAP,
+                self.root,
+                monitor.x,
+                monitor.y,
+                monitor.width,
+                monitor.height,
+                !0,
+            )?
+            .reply()
+            .context("reading the screen (GetImage)")?;
+        let bpp = self.bits_per_pixel(reply.depth);
+        anyhow::ensure!(
+            matches!(reply.depth, 24 | 32) && bpp == Some(32),
+            "screens of depth {} ({bpp:?} bits a pixel) are not supported",
+            reply.depth
+        );
+        let (width, height) = (u32::from(monitor.width), u32::from(monitor.height));
+        // 32-bit pixels, little-endian BGRX (the X server's order on every platform
+        // we run on; `image_byte_order` says so).
+        let rgb: Vec<u8> = reply
+            .data
+            .chunks_exact(4)
+            .flat_map(|pixel| [pixel[2], pixel[1], pixel[0]])
+            .collect();
+        image::RgbImage::from_raw(width, height, rgb).context("the screen's image is short")
+    }
+}
+
+impl X11 {
+    /// Bits per pixel of the root window's depth in Z format.
+    fn bits_per_pixel(&self, depth: u8) -> Option<u8> {
+        self.conn
+            .setup()
+            .pixmap_formats
+            .iter()
+            .find(|format| format.depth == depth)
+            .map(|format| format.bits_per_pixel)
     }
 }
 

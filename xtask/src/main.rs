@@ -1,10 +1,11 @@
-//! `cargo xtask run|test|db|bench`: the one entry point for people and CI.
+//! `cargo xtask run|test|db|bench|dist`: the one entry point for people and CI.
 //!
 //! Each command installs what is missing (see `install`), makes sure a database is there
 //! (see `postgres`), builds the SPA with trunk and then serves or tests. Every step is
 //! idempotent, so a second run only pays for what changed.
 
 mod bench;
+mod dist;
 mod install;
 mod lockfile;
 mod mail;
@@ -51,6 +52,11 @@ enum Command {
     /// Measure release builds on this machine and record the figures in BENCHMARKS.md:
     /// `alerts` (alert streams held, memory, fan-out); every part when none is named.
     Bench(bench::Options),
+    /// Build a package: `agent` makes the desktop agent's `.deb` (with cargo-deb).
+    Dist {
+        #[arg(value_enum)]
+        what: DistWhat,
+    },
     /// Receive the local server's e-mail and print it (started by `run`).
     #[command(hide = true)]
     MailCatcher {
@@ -62,6 +68,13 @@ enum Command {
     },
 }
 
+/// What `cargo xtask dist` builds.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DistWhat {
+    /// The desktop agent's Debian package.
+    Agent,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = Ctx::new().and_then(|mut ctx| match cli.command {
@@ -70,6 +83,9 @@ fn main() -> ExitCode {
         Command::Db => db(&mut ctx),
         Command::StripeSetup => stripe_setup(&mut ctx),
         Command::Bench(options) => bench::bench(&mut ctx, &options),
+        Command::Dist {
+            what: DistWhat::Agent,
+        } => dist::agent(&mut ctx).map(|_| ExitCode::SUCCESS),
         Command::MailCatcher { port, server } => {
             mail::catch(port, server).map(|()| ExitCode::SUCCESS)
         }

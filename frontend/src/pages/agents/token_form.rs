@@ -59,9 +59,9 @@ pub(super) fn CreateTokenDialog(
                     />
                     <p class="field-hint">
                         {if named {
-                            "Run it on the computer once the Pulse agent is installed. The computer is enrolled for the employee the token names."
+                            "Install the Pulse agent on the computer first (Linux with an X11 session: sudo apt install ./pulse-agent_<version>_amd64.deb), then run this as the person who uses it. The computer is enrolled for the employee the token names."
                         } else {
-                            "Run it on the computer once the Pulse agent is installed, adding --email and the address of the employee who uses the computer."
+                            "Install the Pulse agent on the computer first (Linux with an X11 session: sudo apt install ./pulse-agent_<version>_amd64.deb), then run this as the person who uses it, adding --email and their address."
                         }}
                     </p>
                 }

@@ -49,6 +49,11 @@ pub fn ago(moment: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// A date field's value (`2026-11-25`) as that day; anything else as none.
+pub fn parse_day(value: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()
+}
+
 /// An amount in a currency's smallest unit, e.g. `$29.00`, `−$4.50`, `€12.00`, or
 /// `12.00 CHF` for currencies without a symbol here.
 pub fn money(cents: i64, currency: &str) -> String {

@@ -5,7 +5,7 @@ use pulse_shared::Page;
 use pulse_shared::audit::{AuditEvent, AuditQuery, AuditVerifyResponse};
 
 use super::ApiError;
-use super::client::{call, error_of, not_blank, send_authed, with_query};
+use super::client::{call, get_text, not_blank, with_query};
 use crate::session::Session;
 
 /// The filters as sent: blank texts left out.
@@ -34,14 +34,7 @@ pub async fn audit_csv(session: Session, filter: &AuditQuery) -> Result<String, 
         ..sent(filter)
     };
     let url = with_query("/api/v1/audit-events.csv", &filter)?;
-    let response = send_authed(session, Method::GET, &url, None).await?;
-    if !response.ok() {
-        return Err(error_of(response).await);
-    }
-    response
-        .text()
-        .await
-        .map_err(|error| ApiError::Decode(error.to_string()))
+    get_text(session, &url).await
 }
 
 /// `GET /api/v1/audit-events/verify`: whether the hash chain holds.

@@ -10,7 +10,7 @@ use pulse_shared::billing::{
 };
 
 use super::ApiError;
-use super::client::{call, error_of, json, send_authed, with_query};
+use super::client::{call, get_text, json, with_query};
 use crate::session::Session;
 
 /// `GET /api/v1/billing/plans`: every plan, cheapest first.
@@ -115,12 +115,5 @@ pub async fn invoices_csv(session: Session, query: &InvoiceQuery) -> Result<Stri
         ..query.clone()
     };
     let url = with_query("/api/v1/billing/invoices.csv", &query)?;
-    let response = send_authed(session, Method::GET, &url, None).await?;
-    if !response.ok() {
-        return Err(error_of(response).await);
-    }
-    response
-        .text()
-        .await
-        .map_err(|error| ApiError::Decode(error.to_string()))
+    get_text(session, &url).await
 }

@@ -146,6 +146,18 @@ pub(super) async fn call_empty(
     read_empty(send_authed(session, method, url, body).await?).await
 }
 
+/// A `GET` as the signed-in person answered with text (a CSV export).
+pub(super) async fn get_text(session: Session, url: &str) -> Result<String, ApiError> {
+    let response = send_authed(session, Method::GET, url, None).await?;
+    if !response.ok() {
+        return Err(error_of(response).await);
+    }
+    response
+        .text()
+        .await
+        .map_err(|error| ApiError::Decode(error.to_string()))
+}
+
 /// Every page of a list that takes only `cursor` and `limit`.
 pub(super) async fn all_pages<T: DeserializeOwned>(
     session: Session,

@@ -250,8 +250,8 @@ fn AuditFilters(
                 }
             }
         };
-        let start = parse_day(&from.get_untracked());
-        let end = parse_day(&to.get_untracked());
+        let start = format::parse_day(&from.get_untracked());
+        let end = format::parse_day(&to.get_untracked());
         if let (Some(start), Some(end)) = (start, end)
             && end < start
         {
@@ -329,11 +329,6 @@ fn AuditFilters(
             <FormMessage error=errors.general() />
         </form>
     }
-}
-
-/// `2026-11-25` → that day; anything else → none.
-fn parse_day(value: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()
 }
 
 fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
@@ -533,11 +528,11 @@ mod tests {
 
     #[test]
     fn days_become_utc_bounds() {
-        let day = parse_day("2026-11-25");
+        let day = format::parse_day("2026-11-25");
         assert_eq!(
             day.map(start_of_day).map(|at| at.to_rfc3339()).as_deref(),
             Some("2026-11-25T00:00:00+00:00")
         );
-        assert_eq!(parse_day("25/11/2026"), None);
+        assert_eq!(format::parse_day("25/11/2026"), None);
     }
 }

@@ -2,7 +2,6 @@
 //! filters (status, from, to), "Load more", the same filter as CSV, and a link to each
 //! invoice's own page.
 
-use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use pulse_shared::billing::{Invoice, InvoiceQuery, InvoiceStatus};
@@ -125,8 +124,8 @@ fn InvoiceFilters(applied: RwSignal<InvoiceQuery>) -> impl IntoView {
     let apply = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         errors.clear();
-        let start = parse_day(&from.get_untracked());
-        let end = parse_day(&to.get_untracked());
+        let start = format::parse_day(&from.get_untracked());
+        let end = format::parse_day(&to.get_untracked());
         if let (Some(start), Some(end)) = (start, end)
             && end < start
         {
@@ -167,11 +166,6 @@ fn InvoiceFilters(applied: RwSignal<InvoiceQuery>) -> impl IntoView {
             <FormMessage error=errors.general() />
         </form>
     }
-}
-
-/// `2026-11-25` → that day; anything else → none.
-fn parse_day(value: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()
 }
 
 /// An invoice's state as a badge; the same on its own page.

@@ -224,13 +224,7 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
         updated_at: now,
     };
     let company_id = company.id;
-    let system = Actor {
-        kind: ActorKind::System,
-        id: None,
-        ip: None,
-        user_agent: None,
-        at: now,
-    };
+    let system = Actor::unattended(ActorKind::System, now);
     let person = |name: &str, role: Role, team: Option<TeamId>| {
         let email = format!(
             "{}@demo.pulse.test",

@@ -79,22 +79,21 @@ pub async fn apply(
     payload: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    let at = DateTime::from_timestamp(event.created, 0).unwrap_or(now);
-    let actor = Actor {
-        kind: ActorKind::Stripe,
-        id: None,
-        ip: None,
-        user_agent: None,
-        at: now,
-    };
+    let kind = event.kind.as_str();
+    let applied = kind.starts_with("customer.subscription.")
+        || kind.starts_with("invoice.")
+        || kind == "payment_intent.payment_failed";
     let object = &payload["data"]["object"];
-    let Some(customer) = object["customer"].as_str() else {
+    // Only the types applied below look their company up.
+    let Some(customer) = object["customer"].as_str().filter(|_| applied) else {
         return Ok(());
     };
     let Some(company) = plans::company_of_customer(conn, customer).await? else {
         return Ok(());
     };
-    match event.kind.as_str() {
+    let at = DateTime::from_timestamp(event.created, 0).unwrap_or(now);
+    let actor = Actor::unattended(ActorKind::Stripe, now);
+    match kind {
         kind if kind.starts_with("customer.subscription.") => {
             let Ok(subscription) = client::Subscription::deserialize(object) else {
                 tracing::warn!(event = event.id, "a subscription event Pulse cannot read");

@@ -22,6 +22,19 @@ pub struct Actor {
     pub at: DateTime<Utc>,
 }
 
+impl Actor {
+    /// A change no person made (the server's jobs, Stripe), at `at`: no id, no address.
+    pub fn unattended(kind: ActorKind, at: DateTime<Utc>) -> Self {
+        Self {
+            kind,
+            id: None,
+            ip: None,
+            user_agent: None,
+            at,
+        }
+    }
+}
+
 /// A change to record.
 #[derive(Debug, Clone)]
 pub struct Change {

@@ -57,13 +57,7 @@ pub async fn round(
         if !super::try_lock(conn, BILLING_LOCK).await? {
             return Ok(None);
         }
-        let actor = Actor {
-            kind: ActorKind::System,
-            id: None,
-            ip: None,
-            user_agent: None,
-            at: now,
-        };
+        let actor = Actor::unattended(ActorKind::System, now);
         let mut done = Round::default();
         for company in subscriptions::grace_over(conn, now - grace).await? {
             if let Some(from) = plans::set_plan(conn, company, PlanId::Free, now).await? {

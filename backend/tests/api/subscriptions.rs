@@ -67,6 +67,11 @@ impl Billing {
         .await
     }
 
+    async fn auto_renew(&self, who: &Session, on: bool) -> reqwest::Response {
+        self.put(who, "/api/v1/billing/auto-renew", json!({"auto_renew": on}))
+            .await
+    }
+
     async fn preview(&self, who: &Session, plan: PlanId) -> PlanPreview {
         json(
             post(
@@ -403,13 +408,7 @@ async fn downgrading_needs_the_seats_in_use_to_fit() {
 async fn auto_renew_off_ends_with_the_period_and_is_announced_once() {
     let billing = Billing::start().await;
     let org = billing.org("renew").await;
-    let nothing = billing
-        .put(
-            &org.owner,
-            "/api/v1/billing/auto-renew",
-            json!({"auto_renew": false}),
-        )
-        .await;
+    let nothing = billing.auto_renew(&org.owner, false).await;
     assert_eq!(nothing.status(), 409, "Free has nothing to renew");
     assert_eq!(
         billing
@@ -423,16 +422,7 @@ async fn auto_renew_off_ends_with_the_period_and_is_announced_once() {
         200
     );
 
-    let off: BillingOverview = json(
-        billing
-            .put(
-                &org.owner,
-                "/api/v1/billing/auto-renew",
-                json!({"auto_renew": false}),
-            )
-            .await,
-    )
-    .await;
+    let off: BillingOverview = json(billing.auto_renew(&org.owner, false).await).await;
     let subscription = off.subscription.clone().unwrap();
     assert!(subscription.cancel_at_period_end && off.next_invoice.is_none());
     assert_eq!(
@@ -458,16 +448,7 @@ async fn auto_renew_off_ends_with_the_period_and_is_announced_once() {
     assert_eq!(told.len(), 1, "{told:?}");
     assert!(told[0].starts_with("The subscription ends on"), "{told:?}");
 
-    let on: BillingOverview = json(
-        billing
-            .put(
-                &org.owner,
-                "/api/v1/billing/auto-renew",
-                json!({"auto_renew": true}),
-            )
-            .await,
-    )
-    .await;
+    let on: BillingOverview = json(billing.auto_renew(&org.owner, true).await).await;
     assert!(!on.subscription.unwrap().cancel_at_period_end);
     assert!(on.next_invoice.is_some());
     assert_eq!(

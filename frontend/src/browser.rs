@@ -93,3 +93,28 @@ fn describe(error: JsValue) -> String {
         })
         .unwrap_or_else(|| "the browser refused".to_owned())
 }
+
+/// Saves a CSV export, `csv`, as `pulse-<stem>-<stamp>.csv` and tells the person how
+/// many rows (`one` / `many` of them, the lines after the heading) it holds, or why it
+/// could not be had or saved.
+pub fn save_csv(
+    toasts: crate::components::Toasts,
+    csv: Result<String, crate::api::ApiError>,
+    stem: &str,
+    (one, many): (&str, &str),
+) {
+    match csv {
+        Ok(csv) => {
+            let rows = csv.lines().count().saturating_sub(1);
+            let name = format!("pulse-{stem}-{}.csv", file_stamp());
+            match save_file(&name, "text/csv", &csv) {
+                Ok(()) => toasts.success(format!(
+                    "Exported {rows} {} to {name}",
+                    if rows == 1 { one } else { many }
+                )),
+                Err(error) => toasts.error(format!("Could not save the file: {error}")),
+            }
+        }
+        Err(error) => toasts.error(format!("Could not export the {many}: {error}")),
+    }
+}

@@ -82,21 +82,8 @@ pub fn Audit() -> impl IntoView {
     let export_csv = task(move |()| {
         let filter = applied.get_untracked();
         async move {
-            let result = api::audit_csv(session, &filter).await;
-            match result {
-                Ok(csv) => {
-                    let rows = csv.lines().count().saturating_sub(1);
-                    let name = format!("pulse-audit-{}.csv", browser::file_stamp());
-                    match browser::save_file(&name, "text/csv", &csv) {
-                        Ok(()) => toasts.success(format!(
-                            "Exported {rows} {} to {name}",
-                            if rows == 1 { "event" } else { "events" }
-                        )),
-                        Err(error) => toasts.error(format!("Could not save the file: {error}")),
-                    }
-                }
-                Err(error) => toasts.error(format!("Could not export: {error}")),
-            }
+            let csv = api::audit_csv(session, &filter).await;
+            browser::save_csv(toasts, csv, "audit", ("event", "events"));
         }
     });
     let exporting = export_csv.pending();

@@ -41,20 +41,8 @@ pub fn PaymentHistory() -> impl IntoView {
     let export_csv = task(move |()| {
         let filter = applied.get_untracked();
         async move {
-            match api::invoices_csv(session, &filter).await {
-                Ok(csv) => {
-                    let rows = csv.lines().count().saturating_sub(1);
-                    let name = format!("pulse-invoices-{}.csv", browser::file_stamp());
-                    match browser::save_file(&name, "text/csv", &csv) {
-                        Ok(()) => toasts.success(format!(
-                            "Downloaded {rows} {} as {name}",
-                            if rows == 1 { "invoice" } else { "invoices" }
-                        )),
-                        Err(error) => toasts.error(format!("Could not save the file: {error}")),
-                    }
-                }
-                Err(error) => toasts.error(format!("Could not download the invoices: {error}")),
-            }
+            let csv = api::invoices_csv(session, &filter).await;
+            browser::save_csv(toasts, csv, "invoices", ("invoice", "invoices"));
         }
     });
     let exporting = export_csv.pending();

@@ -14,6 +14,7 @@ pub mod db;
 pub mod domain;
 pub mod errors;
 pub mod mail;
+pub mod reports;
 pub mod seed;
 pub mod server;
 pub mod spa;

@@ -176,7 +176,7 @@ async fn seed_agent(
         conn,
         (company, agent.id, user.id),
         &events,
-        Duration::minutes(5),
+        (Duration::minutes(5), "UTC"),
         now,
     )
     .await?;

@@ -235,7 +235,7 @@ pub async fn direct(options: DirectOptions) -> anyhow::Result<Direct> {
                         UserId(owner.user),
                     ),
                     &events,
-                    idle_gap,
+                    (idle_gap, "UTC"),
                     Utc::now(),
                 )
                 .await

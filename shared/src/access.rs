@@ -41,6 +41,11 @@ pub enum Action {
     DeleteScreenshots,
     /// See who opened a screenshot (others than admins: of their own screenshots).
     ReadScreenshotViews,
+    /// See the rules that classify applications and sites (managers: the company's
+    /// and their teams' and people's).
+    ReadCategoryRules,
+    /// Write, change and delete those rules.
+    ManageCategoryRules,
 }
 
 /// How far a permission reaches.
@@ -85,6 +90,8 @@ const TABLE: &[(Action, [Reach; 4])] = &[
     (A::ReadActivity, [C, C, T, O]),
     (A::DeleteScreenshots, [C, C, O, O]),
     (A::ReadScreenshotViews, [C, C, O, O]),
+    (A::ReadCategoryRules, [C, C, T, N]),
+    (A::ManageCategoryRules, [C, C, N, N]),
 ];
 
 /// How far `role` may do `action`.
@@ -141,6 +148,8 @@ mod tests {
             (Owner, A::ReadActivity, C), (Admin, A::ReadActivity, C), (Manager, A::ReadActivity, T), (Employee, A::ReadActivity, O),
             (Owner, A::DeleteScreenshots, C), (Admin, A::DeleteScreenshots, C), (Manager, A::DeleteScreenshots, O), (Employee, A::DeleteScreenshots, O),
             (Owner, A::ReadScreenshotViews, C), (Admin, A::ReadScreenshotViews, C), (Manager, A::ReadScreenshotViews, O), (Employee, A::ReadScreenshotViews, O),
+            (Owner, A::ReadCategoryRules, C), (Admin, A::ReadCategoryRules, C), (Manager, A::ReadCategoryRules, T), (Employee, A::ReadCategoryRules, N),
+            (Owner, A::ManageCategoryRules, C), (Admin, A::ManageCategoryRules, C), (Manager, A::ManageCategoryRules, N), (Employee, A::ManageCategoryRules, N),
         ];
         for (role, action, reach) in cells {
             assert_eq!(access(*role, *action), *reach, "{role:?} × {action:?}");

@@ -25,6 +25,9 @@ pub enum AuditAction {
     BillingPaymentMethodChanged,
     BillingPlanChanged,
     BillingSubscriptionUpdated,
+    CategoryRuleCreated,
+    CategoryRuleDeleted,
+    CategoryRuleUpdated,
     CompanyCreated,
     EnrollmentTokenCreated,
     EnrollmentTokenRevoked,
@@ -51,7 +54,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action the server records, in name order: the audit page's filter lists them.
-    pub const ALL: [AuditAction; 37] = [
+    pub const ALL: [AuditAction; 40] = [
         AuditAction::AgentEnrolled,
         AuditAction::AgentRevoked,
         AuditAction::AlertPreferencesUpdated,
@@ -67,6 +70,9 @@ impl AuditAction {
         AuditAction::BillingPaymentMethodChanged,
         AuditAction::BillingPlanChanged,
         AuditAction::BillingSubscriptionUpdated,
+        AuditAction::CategoryRuleCreated,
+        AuditAction::CategoryRuleDeleted,
+        AuditAction::CategoryRuleUpdated,
         AuditAction::CompanyCreated,
         AuditAction::EnrollmentTokenCreated,
         AuditAction::EnrollmentTokenRevoked,
@@ -109,6 +115,9 @@ impl AuditAction {
             AuditAction::BillingPaymentMethodChanged => "billing.payment_method_changed",
             AuditAction::BillingPlanChanged => "billing.plan_changed",
             AuditAction::BillingSubscriptionUpdated => "billing.subscription_updated",
+            AuditAction::CategoryRuleCreated => "category_rule.created",
+            AuditAction::CategoryRuleDeleted => "category_rule.deleted",
+            AuditAction::CategoryRuleUpdated => "category_rule.updated",
             AuditAction::CompanyCreated => "company.created",
             AuditAction::EnrollmentTokenCreated => "enrollment_token.created",
             AuditAction::EnrollmentTokenRevoked => "enrollment_token.revoked",
@@ -204,10 +213,11 @@ pub enum TargetKind {
     Policy,
     Screenshot,
     Webhook,
+    CategoryRule,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 10] = [
+    pub const ALL: [TargetKind; 11] = [
         TargetKind::Company,
         TargetKind::User,
         TargetKind::Team,
@@ -218,6 +228,7 @@ impl TargetKind {
         TargetKind::Policy,
         TargetKind::Screenshot,
         TargetKind::Webhook,
+        TargetKind::CategoryRule,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -232,6 +243,7 @@ impl TargetKind {
             TargetKind::Policy => "policy",
             TargetKind::Screenshot => "screenshot",
             TargetKind::Webhook => "webhook",
+            TargetKind::CategoryRule => "category_rule",
         }
     }
 
@@ -248,6 +260,7 @@ impl TargetKind {
             TargetKind::Policy => "Policy",
             TargetKind::Screenshot => "Screenshot",
             TargetKind::Webhook => "Webhook",
+            TargetKind::CategoryRule => "Category rule",
         }
     }
 }

@@ -94,3 +94,7 @@ id!(
     /// One uploaded screenshot.
     ScreenshotId
 );
+id!(
+    /// A rule that classifies applications and sites.
+    CategoryRuleId
+);

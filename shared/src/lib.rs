@@ -18,6 +18,7 @@ pub mod page;
 pub mod people;
 pub mod policies;
 pub mod problem;
+pub mod reports;
 pub mod screenshots;
 #[cfg(feature = "diesel")]
 mod sql;

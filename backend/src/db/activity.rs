@@ -25,14 +25,14 @@ struct StoredId {
 /// Stores `events` of one agent in one statement (`UNNEST` of one array per column)
 /// and answers the ids actually stored: an id the agent already sent is skipped. The
 /// same statement queues the stored ids for the session builder, with the employee's
-/// idle threshold `idle_gap`, so a batch is stored and queued or neither. This is the
-/// whole write of an activity batch, and the statement `cargo xtask bench` compares
-/// the API against.
+/// idle threshold `idle_gap` and time zone (for their report days), so a batch is stored
+/// and queued or neither. This is the whole write of an activity batch, and the
+/// statement `cargo xtask bench` compares the API against.
 pub async fn insert_events(
     conn: &mut AsyncPgConnection,
     (company, agent, user): (CompanyId, AgentId, UserId),
     events: &[ActivityEvent],
-    idle_gap: Duration,
+    (idle_gap, time_zone): (Duration, &str),
     received_at: DateTime<Utc>,
 ) -> QueryResult<Vec<Uuid>> {
     if events.is_empty() {
@@ -59,8 +59,9 @@ pub async fn insert_events(
              ON CONFLICT DO NOTHING
              RETURNING id),
          queued AS (
-             INSERT INTO session_queue (company_id, agent_id, user_id, event_ids, idle_gap_secs)
-             SELECT $1, $2, $3, array_agg(id), $15 FROM stored HAVING count(*) > 0)
+             INSERT INTO session_queue (company_id, agent_id, user_id, event_ids, idle_gap_secs,
+                                        time_zone)
+             SELECT $1, $2, $3, array_agg(id), $15, $16 FROM stored HAVING count(*) > 0)
          SELECT id FROM stored",
     )
     .bind::<diesel::sql_types::Uuid, _>(company.0)
@@ -83,6 +84,7 @@ pub async fn insert_events(
     .bind::<Array<Integer>, _>(column(|e| e.active_secs))
     .bind::<Array<Bool>, _>(events.iter().map(|e| e.idle).collect::<Vec<_>>())
     .bind::<Integer, _>(i32::try_from(idle_gap.num_seconds().max(1)).unwrap_or(i32::MAX))
+    .bind::<Text, _>(time_zone)
     .load(conn)
     .await?;
     Ok(rows.into_iter().map(|row| row.id).collect())

@@ -443,6 +443,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    category_rules (company_id, id) {
+        company_id -> Uuid,
+        id -> Uuid,
+        field -> Text,
+        match_kind -> Text,
+        pattern -> Text,
+        productivity -> Text,
+        category -> Text,
+        team_id -> Nullable<Uuid>,
+        user_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     companies,
     teams,
@@ -474,5 +490,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     stripe_events,
     subscriptions,
     payment_cards,
-    invoices
+    invoices,
+    category_rules
 );

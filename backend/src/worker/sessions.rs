@@ -1,12 +1,13 @@
 //! The session builder: activity batches queued by ingest (`session_queue`, filled by
 //! [`crate::db::activity::insert_events`] in the same statement that stores them) are
-//! folded into work sessions, merged with the sessions near them.
+//! folded into work sessions, merged with the sessions near them, and into the report
+//! rollups ([`crate::reports::rollup`]), in one transaction.
 
 use std::collections::BTreeMap;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use diesel::sql_types::{Array, Bool, Integer, Text, Timestamptz};
+use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamptz};
 use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use pulse_shared::activity::ActivityEvent;
@@ -17,6 +18,7 @@ use crate::clock::Clock;
 use crate::db::activity::SessionRow;
 use crate::db::{self, DbPool};
 use crate::domain::sessions::{self as rules, Span};
+use crate::reports::rollup::{self, Reported};
 
 /// The advisory lock of the session builder: one round at a time, across replicas.
 const SESSION_BUILDER_LOCK: i64 = 0x7075_6c73_655f_7362; // "pulse_sb"
@@ -62,6 +64,8 @@ struct Queued {
     event_ids: Vec<Uuid>,
     #[diesel(sql_type = Integer)]
     idle_gap_secs: i32,
+    #[diesel(sql_type = Text)]
+    time_zone: String,
 }
 
 /// One employee's share of a round of the session builder.
@@ -69,6 +73,7 @@ struct Queued {
 struct Pending {
     events: Vec<ActivityEvent>,
     gap: Duration,
+    time_zone: String,
 }
 
 /// Folds up to `limit` queued batches into work sessions, in one transaction under the
@@ -89,7 +94,7 @@ pub async fn build(
         let queued: Vec<Queued> = diesel::sql_query(
             "DELETE FROM session_queue
               WHERE id IN (SELECT id FROM session_queue ORDER BY id LIMIT $1)
-          RETURNING company_id, agent_id, user_id, event_ids, idle_gap_secs",
+          RETURNING company_id, agent_id, user_id, event_ids, idle_gap_secs, time_zone",
         )
         .bind::<diesel::sql_types::BigInt, _>(limit)
         .load(conn)
@@ -104,6 +109,7 @@ pub async fn build(
                 .entry((batch.company_id, batch.user_id))
                 .or_default();
             entry.gap = Duration::seconds(i64::from(batch.idle_gap_secs));
+            entry.time_zone.clone_from(&batch.time_zone);
             for id in &batch.event_ids {
                 companies.push(batch.company_id);
                 agents.push(batch.agent_id);
@@ -114,7 +120,7 @@ pub async fn build(
         // the lateral lookup into a join, which it answers with a hash of the whole
         // table once the key list is long (a scan that grows with every event stored).
         let events: Vec<QueuedEvent> = diesel::sql_query(
-            "SELECT e.company_id, e.user_id, e.app, e.started_at, e.duration_secs,
+            "SELECT e.company_id, e.user_id, e.app, e.url, e.started_at, e.duration_secs,
                     e.keystrokes, e.mouse_events, e.idle
                FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[]) AS k(company_id, agent_id, id)
               CROSS JOIN LATERAL (
@@ -128,11 +134,14 @@ pub async fn build(
         .bind::<Array<diesel::sql_types::Uuid>, _>(&ids)
         .load(conn)
         .await?;
+        let mut reported = Vec::with_capacity(events.len());
         for event in events {
             if let Some(entry) = pending.get_mut(&(event.company_id, event.user_id)) {
+                reported.push(event.reported(&entry.time_zone));
                 entry.events.push(event.into());
             }
         }
+        rollup::fold(conn, reported).await?;
         let runs: Vec<((CompanyId, UserId), Vec<Span>, Duration)> = pending
             .into_iter()
             .filter(|(_, entry)| !entry.events.is_empty())
@@ -186,6 +195,8 @@ struct QueuedEvent {
     user_id: UserId,
     #[diesel(sql_type = Text)]
     app: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    url: Option<String>,
     #[diesel(sql_type = Timestamptz)]
     started_at: DateTime<Utc>,
     #[diesel(sql_type = Integer)]
@@ -196,6 +207,25 @@ struct QueuedEvent {
     mouse_events: i32,
     #[diesel(sql_type = Bool)]
     idle: bool,
+}
+
+impl QueuedEvent {
+    /// The event as the report rollups take it, filed under `time_zone`'s days.
+    fn reported(&self, time_zone: &str) -> Reported {
+        let count = |value: i32| u32::try_from(value).unwrap_or(0);
+        Reported {
+            company: self.company_id,
+            user: self.user_id,
+            time_zone: time_zone.to_owned(),
+            app: self.app.clone(),
+            url: self.url.clone(),
+            started_at: self.started_at,
+            duration_secs: count(self.duration_secs),
+            keystrokes: count(self.keystrokes),
+            mouse_events: count(self.mouse_events),
+            idle: self.idle,
+        }
+    }
 }
 
 impl From<QueuedEvent> for ActivityEvent {

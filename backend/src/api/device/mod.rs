@@ -311,7 +311,8 @@ pub async fn upload_activity(
     let ids: Vec<_> = events.iter().map(|event| event.id).collect();
     let reported = activity::reported_stretches(&mut conn, device_key, span, &ids).await?;
     let trimmed = sessions::without_overlap(events, reported);
-    let stored = activity::insert_events(&mut conn, device_key, &trimmed.kept, idle_gap, now)
+    let queue_facts = (idle_gap, effective.settings.time_zone.as_str());
+    let stored = activity::insert_events(&mut conn, device_key, &trimmed.kept, queue_facts, now)
         .await?
         .len();
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);

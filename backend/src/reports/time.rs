@@ -1,0 +1,516 @@
+//! The time report: worked, active and idle time and its productivity split over a
+//! range, grouped by person, team, hour, day, week, month, weekday × hour, application
+//! or category, from the rollups only.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, Duration, NaiveDate};
+use diesel::QueryResult;
+use diesel::sql_types::{Array, BigInt, Date, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use pulse_shared::ids::{CompanyId, TeamId, UserId};
+use pulse_shared::reports::{
+    Figures, Grouping, MAX_APP_ROWS, Productivity, ReportRow, TimeReport, subject_label,
+};
+
+use super::classify::{Class, Classifier};
+use super::subjects::SubjectRow;
+
+/// Ranges longer than this are read from the day rollups, whose days are each
+/// person's own; shorter ones from the hours, converted to the report's time zone.
+pub const MAX_HOURLY_RANGE_DAYS: i64 = 92;
+
+/// A person in the report.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: UserId,
+    pub name: String,
+    pub team_id: Option<TeamId>,
+}
+
+/// What a report is asked for, checked.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub company: CompanyId,
+    pub people: &'a [Person],
+    pub teams: &'a HashMap<TeamId, String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub group: Grouping,
+    pub time_zone: &'a str,
+}
+
+impl Request<'_> {
+    fn hourly(&self) -> bool {
+        matches!(self.group, Grouping::Hour | Grouping::WeekdayHour)
+            || (self.to - self.from).num_days() < MAX_HOURLY_RANGE_DAYS
+    }
+
+    /// The SQL of a row's key over the rollup aliased `r`: a time bucket in the
+    /// report's zone (`$5`), or the person for person and team rows.
+    fn key_sql(&self) -> &'static str {
+        match (self.group, self.hourly()) {
+            (Grouping::Person | Grouping::Team, _) => "r.user_id::text",
+            (Grouping::Hour, _) => "to_char(r.hour AT TIME ZONE $5, 'YYYY-MM-DD\"T\"HH24')",
+            (Grouping::WeekdayHour, _) => "to_char(r.hour AT TIME ZONE $5, 'ID-HH24')",
+            (Grouping::Day, true) => "to_char(r.hour AT TIME ZONE $5, 'YYYY-MM-DD')",
+            (Grouping::Day, false) => "to_char(r.day, 'YYYY-MM-DD')",
+            (Grouping::Week, true) => "to_char(r.hour AT TIME ZONE $5, 'IYYY-\"W\"IW')",
+            (Grouping::Week, false) => "to_char(r.day, 'IYYY-\"W\"IW')",
+            (Grouping::Month, true) => "to_char(r.hour AT TIME ZONE $5, 'YYYY-MM')",
+            (Grouping::Month, false) => "to_char(r.day, 'YYYY-MM')",
+            // One row for the whole range: the totals of reports by application.
+            (Grouping::App | Grouping::Category, _) => "''",
+        }
+    }
+
+    /// The rollup table (`hours` or `days`) and the range filter on it.
+    fn from_sql(&self, table: &str) -> String {
+        if self.hourly() {
+            format!(
+                "activity_{table} r
+                 WHERE r.company_id = $1 AND r.user_id = ANY($2)
+                   AND r.hour >= ($3::timestamp AT TIME ZONE $5)
+                   AND r.hour < (($4 + 1)::timestamp AT TIME ZONE $5)"
+            )
+        } else {
+            let table = table.replace("hour", "day");
+            format!(
+                "activity_{table} r
+                 WHERE r.company_id = $1 AND r.user_id = ANY($2)
+                   AND r.day BETWEEN $3 AND $4"
+            )
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct TotalsRow {
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = BigInt)]
+    active: i64,
+    #[diesel(sql_type = BigInt)]
+    idle: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct SplitRow {
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = Text)]
+    productivity: String,
+    #[diesel(sql_type = Text)]
+    category: String,
+    #[diesel(sql_type = BigInt)]
+    secs: i64,
+}
+
+/// How the dictionary is classified for the people of a report: the company's view of
+/// every entry, and where a person's or their team's rules differ, theirs.
+struct Mapping {
+    base: Vec<(i64, Class)>,
+    overrides: Vec<(UserId, i64, Class)>,
+}
+
+impl Mapping {
+    fn new(classifier: &Classifier, subjects: &[SubjectRow], people: &[Person]) -> Self {
+        let base: Vec<(i64, Class)> = subjects
+            .iter()
+            .map(|s| (s.id, classifier.classify(&s.app, &s.domain, None)))
+            .collect();
+        let mut overrides = Vec::new();
+        for person in people {
+            if !classifier.has_own_rules(person.id, person.team_id) {
+                continue;
+            }
+            for (subject, (id, company_class)) in subjects.iter().zip(&base) {
+                let own = classifier.classify(
+                    &subject.app,
+                    &subject.domain,
+                    Some((person.id, person.team_id)),
+                );
+                if own != *company_class {
+                    overrides.push((person.id, *id, own));
+                }
+            }
+        }
+        Self { base, overrides }
+    }
+}
+
+/// The report for `request`, classified by `classifier` over `subjects` (the company's
+/// dictionary).
+pub async fn report(
+    conn: &mut AsyncPgConnection,
+    request: &Request<'_>,
+    classifier: &Classifier,
+    subjects: &[SubjectRow],
+) -> QueryResult<TimeReport> {
+    let ids: Vec<UserId> = request.people.iter().map(|p| p.id).collect();
+    let totals: Vec<TotalsRow> = diesel::sql_query(format!(
+        "SELECT {key} AS key, sum(r.active_secs)::int8 AS active, sum(r.idle_secs)::int8 AS idle
+           FROM {from}
+          GROUP BY 1",
+        key = request.key_sql(),
+        from = request.from_sql("hours"),
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(request.company.0)
+    .bind::<Array<diesel::sql_types::Uuid>, _>(&ids)
+    .bind::<Date, _>(request.from)
+    .bind::<Date, _>(request.to)
+    .bind::<Text, _>(request.time_zone)
+    .load(conn)
+    .await?;
+    let mapping = Mapping::new(classifier, subjects, request.people);
+    let split = split(conn, request, &ids, &mapping).await?;
+    Ok(assemble(request, totals, split, subjects))
+}
+
+/// Active time by key and classification. The rollup is summed per key and entry (and
+/// per person only for those with rules of their own) before anything is joined, so the
+/// classification joins a few thousand rows, not the rollup.
+async fn split(
+    conn: &mut AsyncPgConnection,
+    request: &Request<'_>,
+    ids: &[UserId],
+    mapping: &Mapping,
+) -> QueryResult<Vec<SplitRow>> {
+    let key = match request.group {
+        Grouping::App => "r.subject_id::text",
+        _ => request.key_sql(),
+    };
+    let own: Vec<UserId> = {
+        let mut own: Vec<UserId> = mapping.overrides.iter().map(|o| o.0).collect();
+        own.dedup();
+        own
+    };
+    let name = |p: Productivity| p.as_str();
+    diesel::sql_query(format!(
+        "WITH used AS (
+              SELECT {key} AS key, r.subject_id,
+                     CASE WHEN r.user_id = ANY($6) THEN r.user_id END AS own,
+                     sum(r.active_secs)::int8 AS secs
+                FROM {from}
+               GROUP BY 1, 2, 3),
+              base AS (
+              SELECT * FROM UNNEST($7::int8[], $8::text[], $9::text[])
+                         AS b(subject_id, productivity, category)),
+              personal AS (
+              SELECT * FROM UNNEST($10::uuid[], $11::int8[], $12::text[], $13::text[])
+                         AS p(user_id, subject_id, productivity, category))
+         SELECT u.key, coalesce(p.productivity, b.productivity, 'neutral') AS productivity,
+                coalesce(p.category, b.category, '') AS category, sum(u.secs)::int8 AS secs
+           FROM used u
+           LEFT JOIN base b ON b.subject_id = u.subject_id
+           LEFT JOIN personal p ON p.user_id = u.own AND p.subject_id = u.subject_id
+          GROUP BY 1, 2, 3",
+        from = request.from_sql("hour_subjects"),
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(request.company.0)
+    .bind::<Array<diesel::sql_types::Uuid>, _>(ids)
+    .bind::<Date, _>(request.from)
+    .bind::<Date, _>(request.to)
+    .bind::<Text, _>(request.time_zone)
+    .bind::<Array<diesel::sql_types::Uuid>, _>(&own)
+    .bind::<Array<BigInt>, _>(mapping.base.iter().map(|b| b.0).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(
+        mapping
+            .base
+            .iter()
+            .map(|b| name(b.1.productivity))
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Text>, _>(
+        mapping
+            .base
+            .iter()
+            .map(|b| b.1.category.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<diesel::sql_types::Uuid>, _>(
+        mapping.overrides.iter().map(|o| o.0).collect::<Vec<_>>(),
+    )
+    .bind::<Array<BigInt>, _>(mapping.overrides.iter().map(|o| o.1).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(
+        mapping
+            .overrides
+            .iter()
+            .map(|o| name(o.2.productivity))
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Text>, _>(
+        mapping
+            .overrides
+            .iter()
+            .map(|o| o.2.category.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .load(conn)
+    .await
+}
+
+/// A row being added up.
+#[derive(Default)]
+struct Building {
+    figures: Figures,
+    /// Active seconds per classification, for rows by application.
+    by_class: BTreeMap<Productivity, i64>,
+    category: Option<String>,
+}
+
+impl Building {
+    fn add_split(&mut self, productivity: Productivity, secs: i64) {
+        match productivity {
+            Productivity::Productive => self.figures.productive_secs += secs,
+            Productivity::Neutral => self.figures.neutral_secs += secs,
+            Productivity::Unproductive => self.figures.unproductive_secs += secs,
+        }
+        *self.by_class.entry(productivity).or_default() += secs;
+    }
+}
+
+fn assemble(
+    request: &Request<'_>,
+    totals: Vec<TotalsRow>,
+    split: Vec<SplitRow>,
+    subjects: &[SubjectRow],
+) -> TimeReport {
+    let team_of: HashMap<UserId, Option<TeamId>> =
+        request.people.iter().map(|p| (p.id, p.team_id)).collect();
+    // Person rows are keyed by the person; team rows by their team (`""`: none).
+    let regroup = |key: String| -> String {
+        if request.group != Grouping::Team {
+            return key;
+        }
+        key.parse::<UserId>()
+            .ok()
+            .and_then(|id| team_of.get(&id).copied().flatten())
+            .map(|team| team.to_string())
+            .unwrap_or_default()
+    };
+    let by_class_rows = matches!(request.group, Grouping::App | Grouping::Category);
+    let mut rows: BTreeMap<String, Building> = BTreeMap::new();
+    let mut total = Figures::default();
+    for row in totals {
+        total.active_secs += row.active;
+        total.idle_secs += row.idle;
+        if !by_class_rows {
+            let building = rows.entry(regroup(row.key)).or_default();
+            building.figures.active_secs += row.active;
+            building.figures.idle_secs += row.idle;
+        }
+    }
+    for row in split {
+        let productivity = row.productivity.parse().unwrap_or(Productivity::Neutral);
+        match productivity {
+            Productivity::Productive => total.productive_secs += row.secs,
+            Productivity::Neutral => total.neutral_secs += row.secs,
+            Productivity::Unproductive => total.unproductive_secs += row.secs,
+        }
+        let key = match request.group {
+            Grouping::Category if row.category.is_empty() => {
+                super::classify::UNCATEGORIZED.to_owned()
+            }
+            Grouping::Category => row.category.clone(),
+            _ => regroup(row.key),
+        };
+        let building = rows.entry(key).or_default();
+        building.add_split(productivity, row.secs);
+        if by_class_rows {
+            building.figures.active_secs += row.secs;
+            building.category.get_or_insert(row.category);
+        }
+    }
+    let mut out: Vec<ReportRow> = match request.group {
+        Grouping::App => app_rows(rows, subjects),
+        Grouping::Category => {
+            let mut out: Vec<ReportRow> = rows
+                .into_iter()
+                .map(|(key, b)| finish(key.clone(), key, b, false))
+                .collect();
+            out.sort_by(|a, b| {
+                b.figures
+                    .active_secs
+                    .cmp(&a.figures.active_secs)
+                    .then(a.key.cmp(&b.key))
+            });
+            out
+        }
+        Grouping::Person => {
+            let mut out: Vec<ReportRow> = request
+                .people
+                .iter()
+                .map(|person| {
+                    let key = person.id.to_string();
+                    let b = rows.remove(&key).unwrap_or_default();
+                    finish(key, person.name.clone(), b, false)
+                })
+                .collect();
+            out.sort_by(|a, b| a.label.cmp(&b.label).then(a.key.cmp(&b.key)));
+            out
+        }
+        Grouping::Team => {
+            let mut out: Vec<ReportRow> = rows
+                .into_iter()
+                .map(|(key, b)| {
+                    let label = key
+                        .parse::<TeamId>()
+                        .ok()
+                        .and_then(|team| request.teams.get(&team).cloned())
+                        .unwrap_or_else(|| "No team".to_owned());
+                    finish(key, label, b, false)
+                })
+                .collect();
+            out.sort_by(|a, b| (a.key.is_empty(), &a.label).cmp(&(b.key.is_empty(), &b.label)));
+            out
+        }
+        _ => time_keys(request)
+            .into_iter()
+            .map(|(key, label)| {
+                let b = rows.remove(&key).unwrap_or_default();
+                finish(key, label, b, false)
+            })
+            .collect(),
+    };
+    // "No team" only when someone without a team worked.
+    out.retain(|row| {
+        !(request.group == Grouping::Team && row.key.is_empty() && row.figures.worked_secs == 0)
+    });
+    TimeReport {
+        from: request.from,
+        to: request.to,
+        group: request.group,
+        time_zone: request.time_zone.to_owned(),
+        rows: out,
+        total: total.complete(),
+    }
+}
+
+fn finish(key: String, label: String, b: Building, classified: bool) -> ReportRow {
+    let productivity = classified
+        .then(|| {
+            b.by_class
+                .iter()
+                .max_by_key(|(class, secs)| (**secs, std::cmp::Reverse(**class)))
+                .map(|(class, _)| *class)
+        })
+        .flatten();
+    ReportRow {
+        key,
+        label,
+        figures: b.figures.complete(),
+        productivity,
+        category: classified.then_some(b.category).flatten(),
+    }
+}
+
+/// Rows by application, longest first; past [`MAX_APP_ROWS`], the rest as "Other".
+fn app_rows(rows: BTreeMap<String, Building>, subjects: &[SubjectRow]) -> Vec<ReportRow> {
+    let names: HashMap<String, &SubjectRow> =
+        subjects.iter().map(|s| (s.id.to_string(), s)).collect();
+    let mut out: Vec<ReportRow> = rows
+        .into_iter()
+        .map(|(key, b)| {
+            let (key, label) = match names.get(&key) {
+                Some(s) => {
+                    let domain = (!s.domain.is_empty()).then_some(s.domain.as_str());
+                    (subject_label(&s.app, domain), subject_label(&s.app, domain))
+                }
+                None => (key.clone(), key),
+            };
+            finish(key, label, b, true)
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.figures
+            .active_secs
+            .cmp(&a.figures.active_secs)
+            .then(a.key.cmp(&b.key))
+    });
+    if out.len() > MAX_APP_ROWS {
+        let rest = out.split_off(MAX_APP_ROWS - 1);
+        let mut other = Figures::default();
+        for row in rest {
+            other.active_secs += row.figures.active_secs;
+            other.productive_secs += row.figures.productive_secs;
+            other.neutral_secs += row.figures.neutral_secs;
+            other.unproductive_secs += row.figures.unproductive_secs;
+        }
+        out.push(ReportRow {
+            key: "other".to_owned(),
+            label: "Other".to_owned(),
+            figures: other.complete(),
+            productivity: None,
+            category: None,
+        });
+    }
+    out
+}
+
+/// Every bucket of the range in order, empty ones included, with its label.
+fn time_keys(request: &Request<'_>) -> Vec<(String, String)> {
+    let days: Vec<NaiveDate> = request
+        .from
+        .iter_days()
+        .take_while(|day| *day <= request.to)
+        .collect();
+    let mut keys: Vec<(String, String)> = Vec::new();
+    let mut push = |key: String, label: String| {
+        if keys.last().is_none_or(|(last, _)| *last != key) {
+            keys.push((key, label));
+        }
+    };
+    match request.group {
+        Grouping::Hour => {
+            for day in &days {
+                for hour in 0..24 {
+                    push(
+                        format!("{}T{hour:02}", day.format("%Y-%m-%d")),
+                        format!("{} {hour:02}:00", day.format("%a %Y-%m-%d")),
+                    );
+                }
+            }
+        }
+        Grouping::Day => {
+            for day in &days {
+                push(
+                    day.format("%Y-%m-%d").to_string(),
+                    day.format("%a %Y-%m-%d").to_string(),
+                );
+            }
+        }
+        Grouping::Week => {
+            for day in &days {
+                let week = day.iso_week();
+                let monday = *day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
+                push(
+                    format!("{}-W{:02}", week.year(), week.week()),
+                    format!("Week of {}", monday.format("%Y-%m-%d")),
+                );
+            }
+        }
+        Grouping::Month => {
+            for day in &days {
+                push(
+                    day.format("%Y-%m").to_string(),
+                    day.format("%B %Y").to_string(),
+                );
+            }
+        }
+        Grouping::WeekdayHour => {
+            for weekday in 1..=7u32 {
+                let name = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+                    [usize::try_from(weekday - 1).unwrap_or(0)];
+                for hour in 0..24 {
+                    push(
+                        format!("{weekday}-{hour:02}"),
+                        format!("{name} {hour:02}:00"),
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+    keys
+}

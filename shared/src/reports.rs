@@ -240,7 +240,7 @@ pub enum Attendance {
     LateStartEarlyEnd,
     /// A working day without activity.
     Absent,
-    /// Not a working day, with or without activity.
+    /// Not a working day, yet worked.
     DayOff,
     /// The policy sets no working hours: activity only.
     Unscheduled,
@@ -305,7 +305,7 @@ pub struct AttendanceSummary {
 }
 
 impl AttendanceSummary {
-    /// Counts `day` in.
+    /// Counts a day of `status`.
     pub fn add(&mut self, status: Attendance) {
         match status {
             Attendance::OnTime => self.on_time += 1,
@@ -453,6 +453,10 @@ pub struct Subject {
     /// Whose rule decided: `person`, `team`, `company` or `catalogue` (the built-in
     /// default); `none` when nothing matched (neutral, "Uncategorized").
     pub decided_by: String,
+    /// Active time in the last 30 days, everyone's.
+    pub recent_secs: i64,
+    /// `firefox · github.com`, or the application alone.
+    pub label: String,
 }
 
 /// `POST /api/v1/category-rules/preview`: the applications and sites a rule would

@@ -13,6 +13,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod billing;
+pub mod category_rules;
 pub mod csv;
 pub mod device;
 pub mod extract;
@@ -24,6 +25,7 @@ pub mod paging;
 pub mod people;
 pub mod policies;
 pub mod reach;
+pub mod reports;
 pub mod screenshots;
 pub mod sessions;
 pub mod system;
@@ -128,6 +130,16 @@ pub fn v1() -> Scope<
         .service(sessions::list)
         .service(sessions::summary)
         .service(activity::list)
+        .service(reports::time_report)
+        .service(reports::time_csv)
+        .service(reports::attendance_report)
+        .service(reports::attendance_csv)
+        .service(category_rules::list)
+        .service(category_rules::create)
+        .service(category_rules::preview)
+        .service(category_rules::list_subjects)
+        .service(category_rules::update)
+        .service(category_rules::remove)
         .service(screenshots::list)
         .service(screenshots::image)
         .service(screenshots::thumbnail)
@@ -160,6 +172,7 @@ pub fn v1() -> Scope<
         (name = "agent", description = "What desktop agents call, with their device credential (`device`)"),
         (name = "policies", description = "Monitoring policies: the company default, team and employee overrides, the effective policy"),
         (name = "activity", description = "What agents reported, and the work sessions built from it"),
+        (name = "reports", description = "Time, activity, productivity and attendance over a range, from rollups kept as activity arrives; and the rules that classify applications and sites (person over team over company over the built-in catalogue), applied when a report is read, so a changed rule changes past reports too"),
         (name = "screenshots", description = "Screenshots agents took: listed per person within reach, opened (every opening of the full image by someone other than its subject is recorded, and the subject sees who), deleted"),
         (name = "alerts", description = "Alerts per recipient, their live stream (Server-Sent Events) and preferences"),
         (name = "billing", description = "Plans, and the signed events Stripe sends (`Stripe-Signature`)"),

@@ -382,3 +382,37 @@ pub async fn effective(
         employee,
     })
 }
+
+/// The effective settings of each of `people` (`(id, team)`), from the company's
+/// policy rows read once: for reports over many people.
+pub async fn effective_for_all(
+    conn: &mut AsyncPgConnection,
+    company_id: CompanyId,
+    people: &[(UserId, Option<TeamId>)],
+) -> QueryResult<std::collections::HashMap<UserId, PolicySettings>> {
+    let rows: Vec<PolicyRow> = policies::table
+        .filter(policies::company_id.eq(company_id))
+        .select(PolicyRow::as_select())
+        .load(conn)
+        .await?;
+    let default = rows
+        .iter()
+        .find(|row| row.team_id.is_none() && row.user_id.is_none())
+        .map(PolicyRow::company_settings)
+        .unwrap_or_default();
+    let layer = |wanted: &dyn Fn(&PolicyRow) -> bool| {
+        rows.iter()
+            .find(|row| wanted(row))
+            .map(PolicyRow::override_settings)
+    };
+    Ok(people
+        .iter()
+        .map(|(user, team)| {
+            let team_layer = team.and_then(|team| layer(&|row| row.team_id == Some(team)));
+            let own = layer(&|row| row.user_id == Some(*user));
+            let settings =
+                crate::domain::policies::effective(&default, team_layer.as_ref(), own.as_ref());
+            (*user, settings)
+        })
+        .collect())
+}

@@ -247,15 +247,17 @@ impl Classifier {
         self.people.contains_key(&person) || team.is_some_and(|t| self.teams.contains_key(&t))
     }
 
-    /// How `app` on `domain` counts for `person` of `team` (`None`: for the company).
+    /// How `app` on `domain` counts for `person` in `team` (both `None`: for the
+    /// company).
     pub fn classify(
         &self,
         app: &str,
         domain: &str,
-        person: Option<(UserId, Option<TeamId>)>,
+        person: Option<UserId>,
+        team: Option<TeamId>,
     ) -> Class {
-        let person_level = person.and_then(|(id, _)| self.people.get(&id));
-        let team_level = person.and_then(|(_, team)| team.and_then(|t| self.teams.get(&t)));
+        let person_level = person.and_then(|id| self.people.get(&id));
+        let team_level = team.and_then(|t| self.teams.get(&t));
         [
             person_level,
             team_level,
@@ -295,17 +297,27 @@ mod tests {
     #[test]
     fn the_catalogue_knows_common_apps_and_sites() {
         let none = Classifier::new(&[]);
-        assert_eq!(none.classify("Code", "", None).productivity, Productive);
         assert_eq!(
-            none.classify("jetbrains-idea", "", None).category,
+            none.classify("Code", "", None, None).productivity,
+            Productive
+        );
+        assert_eq!(
+            none.classify("jetbrains-idea", "", None, None).category,
             "Development"
         );
         assert_eq!(
-            none.classify("firefox", "youtube.com", None).productivity,
+            none.classify("firefox", "youtube.com", None, None)
+                .productivity,
             Unproductive
         );
-        assert_eq!(none.classify("firefox", "", None).category, "Browsing");
-        assert_eq!(none.classify("solitaire", "", None), Class::unclassified());
+        assert_eq!(
+            none.classify("firefox", "", None, None).category,
+            "Browsing"
+        );
+        assert_eq!(
+            none.classify("solitaire", "", None, None),
+            Class::unclassified()
+        );
     }
 
     #[test]
@@ -326,14 +338,14 @@ mod tests {
         for_alice.user_id = Some(alice);
         let company = rule(RuleField::App, RuleMatch::Exact, "code", Unproductive);
         let rules = Classifier::new(&[company, for_team, for_alice]);
-        let youtube = |who| rules.classify("firefox", "youtube.com", who);
+        let youtube = |who, team| rules.classify("firefox", "youtube.com", Some(who), team);
+        assert_eq!(youtube(alice, Some(team)).decided_by, Decider::Person);
+        assert_eq!(youtube(bob, Some(team)).productivity, Neutral);
+        assert_eq!(youtube(bob, None).decided_by, Decider::Catalogue);
         assert_eq!(
-            youtube(Some((alice, Some(team)))).decided_by,
-            Decider::Person
+            rules.classify("code", "", None, None).productivity,
+            Unproductive
         );
-        assert_eq!(youtube(Some((bob, Some(team)))).productivity, Neutral);
-        assert_eq!(youtube(Some((bob, None))).decided_by, Decider::Catalogue);
-        assert_eq!(rules.classify("code", "", None).productivity, Unproductive);
         assert!(rules.has_own_rules(bob, Some(team)));
         assert!(!rules.has_own_rules(bob, None));
     }
@@ -350,15 +362,21 @@ mod tests {
                 Productive,
             ),
         ]);
-        assert_eq!(rules.classify("firefox", "", None).productivity, Neutral);
+        assert_eq!(
+            rules.classify("firefox", "", None, None).productivity,
+            Neutral
+        );
         assert_eq!(
             rules
-                .classify("firefox", "docs.example.com", None)
+                .classify("firefox", "docs.example.com", None, None)
                 .productivity,
             Productive
         );
         // A regular expression must match the whole name.
-        assert_eq!(rules.classify("campfire", "", None), Class::unclassified());
+        assert_eq!(
+            rules.classify("campfire", "", None, None),
+            Class::unclassified()
+        );
     }
 
     #[test]

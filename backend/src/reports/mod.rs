@@ -3,12 +3,13 @@
 //! milliseconds however long the range.
 //!
 //! - `catalogue`, `classify`, `rules`: how time in an application or site counts.
-//! - `time`: the time report.
+//! - `time`: the time report; `attendance`: days against working hours.
 //! - `coverage`: which seconds of an hour were reported, so two computers count once.
 //! - `subjects`: the dictionary of applications and sites.
 //! - `rollup`: folds the session builder's events into hours and days.
 //! - `zones`: the time zones reports and rollups may use.
 
+pub mod attendance;
 pub mod catalogue;
 pub mod classify;
 pub mod coverage;

@@ -98,26 +98,30 @@ pub struct SubjectRow {
 /// The most entries a company's dictionary is read with.
 pub const MAX_SUBJECTS: i64 = 20_000;
 
-/// `company`'s dictionary, most used since `since` first (by everyone in `users`, or
-/// everyone when `None`), at most [`MAX_SUBJECTS`].
+/// `company`'s dictionary, at most [`MAX_SUBJECTS`]: with `usage_since`, each entry's
+/// active time since that day, most used first (by name otherwise).
 pub async fn list(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
-    since: chrono::NaiveDate,
+    usage_since: Option<chrono::NaiveDate>,
 ) -> QueryResult<Vec<SubjectRow>> {
-    diesel::sql_query(
-        "SELECT s.id, s.app, s.domain, COALESCE(u.secs, 0)::int8 AS recent_secs
+    // Without a day, nothing is summed (`day >= NULL` holds for no row).
+    let usage = if usage_since.is_some() {
+        "SELECT subject_id, sum(active_secs) AS secs FROM activity_day_subjects
+          WHERE company_id = $1 AND day >= $2 GROUP BY subject_id"
+    } else {
+        "SELECT NULL::int8 AS subject_id, NULL::int8 AS secs WHERE $2::date IS NOT NULL"
+    };
+    diesel::sql_query(format!(
+        "SELECT s.id, s.app, s.domain, coalesce(u.secs, 0)::int8 AS recent_secs
            FROM activity_subjects s
-           LEFT JOIN (SELECT subject_id, sum(active_secs) AS secs
-                        FROM activity_day_subjects
-                       WHERE company_id = $1 AND day >= $2
-                       GROUP BY subject_id) u ON u.subject_id = s.id
+           LEFT JOIN ({usage}) u ON u.subject_id = s.id
           WHERE s.company_id = $1
           ORDER BY recent_secs DESC, s.app, s.domain
-          LIMIT $3",
-    )
+          LIMIT $3"
+    ))
     .bind::<diesel::sql_types::Uuid, _>(company.0)
-    .bind::<diesel::sql_types::Date, _>(since)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Date>, _>(usage_since)
     .bind::<BigInt, _>(MAX_SUBJECTS)
     .load(conn)
     .await

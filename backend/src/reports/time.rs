@@ -117,7 +117,7 @@ impl Mapping {
     fn new(classifier: &Classifier, subjects: &[SubjectRow], people: &[Person]) -> Self {
         let base: Vec<(i64, Class)> = subjects
             .iter()
-            .map(|s| (s.id, classifier.classify(&s.app, &s.domain, None)))
+            .map(|s| (s.id, classifier.classify(&s.app, &s.domain, None, None)))
             .collect();
         let mut overrides = Vec::new();
         for person in people {
@@ -128,7 +128,8 @@ impl Mapping {
                 let own = classifier.classify(
                     &subject.app,
                     &subject.domain,
-                    Some((person.id, person.team_id)),
+                    Some(person.id),
+                    person.team_id,
                 );
                 if own != *company_class {
                     overrides.push((person.id, *id, own));

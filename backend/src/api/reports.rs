@@ -1,0 +1,360 @@
+//! `/api/v1/reports/*`: time, activity and productivity over a range, and attendance,
+//! for the people the caller may see (employees themselves, managers their teams,
+//! admins everyone), as JSON or CSV.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{Duration, NaiveDate};
+use diesel_async::AsyncPgConnection;
+use pulse_shared::ids::{TeamId, UserId};
+use pulse_shared::reports::{
+    AttendanceQuery, AttendanceReport, DEFAULT_GRACE_MINS, Grouping, MAX_GRACE_MINS,
+    MAX_HOURLY_DAYS, MAX_REPORT_DAYS, ReportQuery, TimeReport,
+};
+
+use super::csv;
+use super::reach::Reachable;
+use crate::auth::principal::Principal;
+use crate::billing::plans::{self, Feature};
+use crate::db::people::PeopleFilter;
+use crate::db::{self, people, policies, teams};
+use crate::domain::access::Action;
+use crate::errors::ApiError;
+use crate::reports::classify::Classifier;
+use crate::reports::time::{self, Person};
+use crate::reports::{attendance, rules, subjects, zones};
+use crate::state::AppState;
+
+/// The most people one report covers.
+const MAX_REPORT_PEOPLE: i64 = 5_000;
+/// The most person-days one attendance report lists.
+const MAX_ATTENDANCE_DAYS: i64 = 50_000;
+
+/// Time, activity and productivity from `from` to `to`, grouped as asked. Grouped by
+/// application or category, rows count active time only (idle time belongs to no
+/// application); the total always counts both. Ranges of 92 days or more are read from
+/// the day rollups, whose days are each person's own (their policy's time zone).
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(ReportQuery),
+    responses(
+        (status = OK, body = TimeReport),
+        (status = NOT_FOUND, description = "The team or person is not within the caller's reach", body = pulse_shared::Problem),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+    )
+)]
+#[get("/reports/time")]
+pub async fn time_report(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<ReportQuery>,
+) -> Result<web::Json<TimeReport>, ApiError> {
+    let mut conn = db::conn(&state.pool).await?;
+    Ok(web::Json(
+        build_time(&mut conn, &principal, &state, &query).await?,
+    ))
+}
+
+/// The time report as CSV: one line per row, then the total.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(ReportQuery),
+    responses(
+        (status = OK, content_type = "text/csv", body = String),
+        (status = PAYMENT_REQUIRED, description = "The plan does not include exports", body = pulse_shared::Problem),
+        (status = NOT_FOUND, body = pulse_shared::Problem),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+    )
+)]
+#[get("/reports/time.csv")]
+pub async fn time_csv(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = db::conn(&state.pool).await?;
+    plans::require(&mut conn, principal.company_id(), Feature::ReportsExport).await?;
+    let report = build_time(&mut conn, &principal, &state, &query).await?;
+    let mut out = String::from(
+        "key,label,worked_secs,worked_hours,active_secs,idle_secs,activity_percent,\
+         productive_secs,neutral_secs,unproductive_secs,productivity,category\n",
+    );
+    let total = pulse_shared::reports::ReportRow {
+        key: "total".to_owned(),
+        label: "Total".to_owned(),
+        figures: report.total.clone(),
+        productivity: None,
+        category: None,
+    };
+    for row in report.rows.iter().chain([&total]) {
+        let f = &row.figures;
+        csv::push_line(
+            &mut out,
+            &[
+                row.key.clone(),
+                row.label.clone(),
+                f.worked_secs.to_string(),
+                format!("{:.2}", hours(f.worked_secs)),
+                f.active_secs.to_string(),
+                f.idle_secs.to_string(),
+                f.activity_percent.to_string(),
+                f.productive_secs.to_string(),
+                f.neutral_secs.to_string(),
+                f.unproductive_secs.to_string(),
+                row.productivity
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_default(),
+                row.category.clone().unwrap_or_default(),
+            ],
+        );
+    }
+    let name = format!(
+        "time-{}-{}-by-{}.csv",
+        report.from,
+        report.to,
+        report.group.as_str()
+    );
+    Ok(csv::attachment(&name, out))
+}
+
+/// Seconds as hours, for spreadsheets.
+fn hours(secs: i64) -> f64 {
+    // Exact for any number of seconds a report can hold (< 2^53).
+    #[allow(clippy::cast_precision_loss)]
+    let secs = secs as f64;
+    secs / 3_600.0
+}
+
+async fn build_time(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    state: &AppState,
+    query: &ReportQuery,
+) -> Result<TimeReport, ApiError> {
+    check_range(query.from, query.to, MAX_REPORT_DAYS)?;
+    if matches!(query.group, Grouping::Hour) {
+        check_range(query.from, query.to, MAX_HOURLY_DAYS)?;
+    }
+    let company = principal.company_id();
+    let time_zone = match &query.time_zone {
+        Some(zone) if zones::known(conn).await?.contains(zone) => zone.clone(),
+        Some(_) => {
+            return Err(ApiError::field(
+                "time_zone",
+                "unknown",
+                "Use a time zone name such as Europe/Berlin or UTC.",
+            ));
+        }
+        None => {
+            let policy = policies::company(conn, company, state.clock.now()).await?;
+            zones::or_utc(conn, &policy.company_settings().time_zone)
+                .await?
+                .to_owned()
+        }
+    };
+    let people = scope(conn, principal, query.team_id, query.user_id).await?;
+    let team_names: HashMap<TeamId, String> = teams::list(conn, company, None)
+        .await?
+        .into_iter()
+        .map(|team| (team.id, team.name))
+        .collect();
+    let rules: Vec<_> = rules::list(conn, company)
+        .await?
+        .iter()
+        .map(rules::RuleRow::rule)
+        .collect();
+    let classifier = Classifier::new(&rules);
+    let dictionary = subjects::list(conn, company, None).await?;
+    let request = time::Request {
+        company,
+        people: &people,
+        teams: &team_names,
+        from: query.from,
+        to: query.to,
+        group: query.group,
+        time_zone: &time_zone,
+    };
+    Ok(time::report(conn, &request, &classifier, &dictionary).await?)
+}
+
+/// Each person's days against their working hours, as of now.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(AttendanceQuery),
+    responses(
+        (status = OK, body = AttendanceReport),
+        (status = NOT_FOUND, description = "The team or person is not within the caller's reach", body = pulse_shared::Problem),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+    )
+)]
+#[get("/reports/attendance")]
+pub async fn attendance_report(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<AttendanceQuery>,
+) -> Result<web::Json<AttendanceReport>, ApiError> {
+    let mut conn = db::conn(&state.pool).await?;
+    Ok(web::Json(
+        build_attendance(&mut conn, &principal, &state, &query).await?,
+    ))
+}
+
+/// The attendance report as CSV: one line per person and day.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(AttendanceQuery),
+    responses(
+        (status = OK, content_type = "text/csv", body = String),
+        (status = PAYMENT_REQUIRED, description = "The plan does not include exports", body = pulse_shared::Problem),
+        (status = NOT_FOUND, body = pulse_shared::Problem),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+    )
+)]
+#[get("/reports/attendance.csv")]
+pub async fn attendance_csv(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<AttendanceQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = db::conn(&state.pool).await?;
+    plans::require(&mut conn, principal.company_id(), Feature::ReportsExport).await?;
+    let report = build_attendance(&mut conn, &principal, &state, &query).await?;
+    let mut out = String::from(
+        "user_id,name,day,time_zone,status,first_activity_at,last_activity_at,worked_secs,\
+         active_secs,expected_start,expected_end,late_by_mins,early_by_mins\n",
+    );
+    let text = |value: Option<String>| value.unwrap_or_default();
+    for day in report.days {
+        csv::push_line(
+            &mut out,
+            &[
+                day.user_id.to_string(),
+                day.name,
+                day.day.to_string(),
+                day.time_zone,
+                day.status.as_str().to_owned(),
+                text(day.first_activity_at.map(|at| at.to_rfc3339())),
+                text(day.last_activity_at.map(|at| at.to_rfc3339())),
+                day.worked_secs.to_string(),
+                day.active_secs.to_string(),
+                text(day.expected_start),
+                text(day.expected_end),
+                text(day.late_by_mins.map(|m| m.to_string())),
+                text(day.early_by_mins.map(|m| m.to_string())),
+            ],
+        );
+    }
+    let name = format!("attendance-{}-{}.csv", report.from, report.to);
+    Ok(csv::attachment(&name, out))
+}
+
+async fn build_attendance(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    state: &AppState,
+    query: &AttendanceQuery,
+) -> Result<AttendanceReport, ApiError> {
+    check_range(query.from, query.to, MAX_REPORT_DAYS)?;
+    let grace_mins = query.grace_mins.unwrap_or(DEFAULT_GRACE_MINS);
+    if grace_mins > MAX_GRACE_MINS {
+        return Err(ApiError::field(
+            "grace_mins",
+            "out_of_range",
+            "Give a grace period of 0 to 120 minutes.",
+        ));
+    }
+    let people = scope(conn, principal, query.team_id, query.user_id).await?;
+    let days = (query.to - query.from).num_days() + 1;
+    if i64::try_from(people.len()).unwrap_or(i64::MAX) * days > MAX_ATTENDANCE_DAYS {
+        return Err(ApiError::field(
+            "to",
+            "too_many_rows",
+            format!(
+                "That is more than {MAX_ATTENDANCE_DAYS} person-days: choose a team, a person or a shorter range."
+            ),
+        ));
+    }
+    let company = principal.company_id();
+    let pairs: Vec<(UserId, Option<TeamId>)> = people.iter().map(|p| (p.id, p.team_id)).collect();
+    let mut settings = policies::effective_for_all(conn, company, &pairs).await?;
+    let people: Vec<_> = people
+        .into_iter()
+        .map(|person| {
+            let own = settings.remove(&person.id).unwrap_or_default();
+            (person, own)
+        })
+        .collect();
+    let (days, summary) = attendance::days(
+        conn,
+        company,
+        &people,
+        (query.from, query.to),
+        grace_mins,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(AttendanceReport {
+        from: query.from,
+        to: query.to,
+        grace_mins,
+        days,
+        summary,
+    })
+}
+
+/// `from..=to` must be a range of at most `max_days` days.
+fn check_range(from: NaiveDate, to: NaiveDate, max_days: i64) -> Result<(), ApiError> {
+    if to < from {
+        Err(ApiError::field(
+            "to",
+            "before_from",
+            "The last day must not come before the first.",
+        ))
+    } else if to - from >= Duration::days(max_days) {
+        Err(ApiError::field(
+            "to",
+            "too_long",
+            format!("Ask for at most {max_days} days at a time."),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The people a report covers: `user` (if within reach), else those of `team` within
+/// reach, else everyone within reach; deleted people are left out.
+async fn scope(
+    conn: &mut AsyncPgConnection,
+    principal: &Principal,
+    team: Option<TeamId>,
+    user: Option<UserId>,
+) -> Result<Vec<Person>, ApiError> {
+    let reach = Reachable::resolve(conn, principal, Action::ReadActivity).await?;
+    let person = |row: people::UserRow| Person {
+        id: row.id,
+        name: row.name,
+        team_id: row.team_id,
+    };
+    if let Some(user) = user {
+        let row = reach.person(conn, principal, user).await?;
+        if team.is_some_and(|team| row.team_id != Some(team)) {
+            return Ok(Vec::new());
+        }
+        return Ok(vec![person(row)]);
+    }
+    if let Some(team) = team {
+        teams::find(conn, principal.company_id(), team).await?;
+    }
+    let mut filter = PeopleFilter {
+        team_id: team,
+        ..PeopleFilter::default()
+    };
+    reach.narrow(&mut filter);
+    let rows = people::list(conn, principal.company_id(), &filter, MAX_REPORT_PEOPLE).await?;
+    Ok(rows.into_iter().map(person).collect())
+}

@@ -286,13 +286,20 @@ pub fn redact(mut event: ActivityEvent, policy: &PolicySettings) -> ActivityEven
 }
 
 /// The host of a URL (`https://mail.example.com/inbox` → `mail.example.com`) or of a
-/// bare domain, lowercased.
-fn domain_of(url: &str) -> Option<String> {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+/// bare domain, lowercased, without `www.` or a port.
+pub fn domain_of(url: &str) -> Option<String> {
+    let rest = url.trim();
+    let rest = rest.split_once("://").map_or(rest, |(_, rest)| rest);
     let authority = rest.split(['/', '?', '#']).next()?;
     let host = authority.rsplit('@').next()?;
-    let host = host.split(':').next()?.trim().trim_end_matches('.');
-    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+    let host = if host.starts_with('[') {
+        host.split_inclusive(']').next()?
+    } else {
+        host.split(':').next()?
+    };
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    let host = host.strip_prefix("www.").map(str::to_owned).unwrap_or(host);
+    (!host.is_empty() && host.chars().count() <= 253).then_some(host)
 }
 
 /// Whether `domain` is `excluded` or one of its subdomains.

@@ -264,24 +264,37 @@ async fn write_days(
 ) -> QueryResult<()> {
     let values = hours.values();
     diesel::sql_query(
-        "INSERT INTO activity_days (company_id, user_id, day, first_at, last_at, active_secs,
+        "WITH gained AS (
+              SELECT company_id, user_id, (hour AT TIME ZONE zone)::date AS day,
+                     min(first_at) AS first_at, max(last_at) AS last_at, sum(active) AS active,
+                     sum(idle) AS idle, sum(keys) AS keys, sum(mouse) AS mouse
+                FROM UNNEST($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[],
+                            $5::timestamptz[], $6::timestamptz[], $7::int[], $8::int[],
+                            $9::int8[], $10::int8[])
+                     AS d(company_id, user_id, hour, zone, first_at, last_at, active, idle,
+                          keys, mouse)
+               GROUP BY 1, 2, 3),
+              -- Idle time shrinks when another computer reports its seconds active: the
+              -- gain is added as it is, never clamped before it meets the stored day.
+              grown AS (
+              UPDATE activity_days d
+                 SET first_at = least(d.first_at, g.first_at),
+                     last_at = greatest(d.last_at, g.last_at),
+                     active_secs = greatest(d.active_secs + g.active, 0),
+                     idle_secs = greatest(d.idle_secs + g.idle, 0),
+                     keystrokes = d.keystrokes + g.keys,
+                     mouse_events = d.mouse_events + g.mouse
+                FROM gained g
+               WHERE d.company_id = g.company_id AND d.user_id = g.user_id AND d.day = g.day
+           RETURNING d.company_id, d.user_id, d.day)
+         INSERT INTO activity_days (company_id, user_id, day, first_at, last_at, active_secs,
                                     idle_secs, keystrokes, mouse_events)
-         SELECT company_id, user_id, (hour AT TIME ZONE zone)::date, min(first_at),
-                max(last_at), greatest(sum(active), 0), greatest(sum(idle), 0), sum(keys),
-                sum(mouse)
-           FROM UNNEST($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[],
-                       $5::timestamptz[], $6::timestamptz[], $7::int[], $8::int[], $9::int8[],
-                       $10::int8[])
-                AS d(company_id, user_id, hour, zone, first_at, last_at, active, idle, keys,
-                     mouse)
-          GROUP BY 1, 2, 3
-         ON CONFLICT (company_id, user_id, day) DO UPDATE
-            SET first_at = least(activity_days.first_at, excluded.first_at),
-                last_at = greatest(activity_days.last_at, excluded.last_at),
-                active_secs = activity_days.active_secs + excluded.active_secs,
-                idle_secs = greatest(activity_days.idle_secs + excluded.idle_secs, 0),
-                keystrokes = activity_days.keystrokes + excluded.keystrokes,
-                mouse_events = activity_days.mouse_events + excluded.mouse_events",
+         SELECT company_id, user_id, day, first_at, last_at, greatest(active, 0),
+                greatest(idle, 0), keys, mouse
+           FROM gained g
+          WHERE NOT EXISTS (SELECT 1 FROM grown w
+                             WHERE w.company_id = g.company_id AND w.user_id = g.user_id
+                               AND w.day = g.day)",
     )
     .bind::<Array<diesel::sql_types::Uuid>, _>(hours.keys().map(|k| k.0).collect::<Vec<_>>())
     .bind::<Array<diesel::sql_types::Uuid>, _>(hours.keys().map(|k| k.1).collect::<Vec<_>>())

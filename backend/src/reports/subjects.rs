@@ -11,28 +11,10 @@ use pulse_shared::ids::CompanyId;
 /// An application and the site's domain (`""` for none).
 pub type SubjectKey = (CompanyId, String, String);
 
-/// The site an event's URL (or bare domain) is on: the host in lower case, without
-/// `www.` or a port; `""` for none or a URL without a host.
+/// The site an event's URL (or bare domain) is on; `""` for none.
 pub fn domain_of(url: Option<&str>) -> String {
-    let Some(url) = url.map(str::trim).filter(|url| !url.is_empty()) else {
-        return String::new();
-    };
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    let host = if host.starts_with('[') {
-        host.split_inclusive(']').next().unwrap_or(host)
-    } else {
-        host.split(':').next().unwrap_or(host)
-    };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    let host = host.strip_prefix("www.").map(str::to_owned).unwrap_or(host);
-    if host.chars().count() > 253 {
-        return String::new();
-    }
-    host
+    url.and_then(crate::domain::sessions::domain_of)
+        .unwrap_or_default()
 }
 
 #[derive(diesel::QueryableByName)]

@@ -292,6 +292,13 @@ fn assemble(
     };
     let by_class_rows = matches!(request.group, Grouping::App | Grouping::Category);
     let mut rows: BTreeMap<String, Building> = BTreeMap::new();
+    // Every team of the report has a row, worked or not.
+    if request.group == Grouping::Team {
+        for person in request.people {
+            rows.entry(person.team_id.map(|t| t.to_string()).unwrap_or_default())
+                .or_default();
+        }
+    }
     let mut total = Figures::default();
     for row in totals {
         total.active_secs += row.active;

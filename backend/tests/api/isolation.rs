@@ -12,6 +12,7 @@ use pulse_shared::agents::EnrollmentTokenCreated;
 use pulse_shared::alerts::Alert;
 use pulse_shared::api_keys::ApiKeyCreatedResponse;
 use pulse_shared::people::{InvitationCreatedResponse, Person, Role};
+use pulse_shared::reports::CategoryRule;
 use pulse_shared::teams::Team;
 use pulse_shared::webhooks::{WebhookCreatedResponse, WebhookDelivery, WebhookEndpoint};
 use reqwest::Method;
@@ -178,6 +179,52 @@ const ACTIONS: &[(&str, &str, Option<Action>)] = &[
         Some(Action::ReadActivity),
     ),
     ("GET", "/api/v1/activity", Some(Action::ReadActivity)),
+    ("GET", "/api/v1/reports/time", Some(Action::ReadActivity)),
+    (
+        "GET",
+        "/api/v1/reports/time.csv",
+        Some(Action::ReadActivity),
+    ),
+    (
+        "GET",
+        "/api/v1/reports/attendance",
+        Some(Action::ReadActivity),
+    ),
+    (
+        "GET",
+        "/api/v1/reports/attendance.csv",
+        Some(Action::ReadActivity),
+    ),
+    (
+        "GET",
+        "/api/v1/category-rules",
+        Some(Action::ReadCategoryRules),
+    ),
+    (
+        "GET",
+        "/api/v1/category-rules/subjects",
+        Some(Action::ReadCategoryRules),
+    ),
+    (
+        "POST",
+        "/api/v1/category-rules",
+        Some(Action::ManageCategoryRules),
+    ),
+    (
+        "POST",
+        "/api/v1/category-rules/preview",
+        Some(Action::ManageCategoryRules),
+    ),
+    (
+        "PUT",
+        "/api/v1/category-rules/{id}",
+        Some(Action::ManageCategoryRules),
+    ),
+    (
+        "DELETE",
+        "/api/v1/category-rules/{id}",
+        Some(Action::ManageCategoryRules),
+    ),
     ("DELETE", "/api/v1/agents/{id}", Some(Action::ManageAgents)),
     (
         "GET",
@@ -293,6 +340,13 @@ async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) ->
     if path.starts_with("/api/v1/screenshots/") {
         return target_screenshot(app, org, n).await;
     }
+    if path.starts_with("/api/v1/category-rules/") {
+        let rule = json!({"field": "app", "match": "exact", "pattern": format!("tool{n}"),
+                          "productivity": "neutral", "category": "Tools"});
+        let created: CategoryRule =
+            json(post(app, owner, "/api/v1/category-rules", &rule).await).await;
+        return created.id.to_string();
+    }
     if path.starts_with("/api/v1/enrollment-tokens/") {
         let (id, _) = token(app, owner, None).await;
         return id;
@@ -380,8 +434,21 @@ fn query(path: &str, person: &str, now: chrono::DateTime<chrono::Utc>) -> String
     match path {
         "/api/v1/sessions" | "/api/v1/activity" => format!("?{range}&user_id={person}"),
         "/api/v1/sessions/summary" => format!("?{range}"),
+        "/api/v1/reports/time" | "/api/v1/reports/time.csv" => {
+            format!("?{}&group=day&user_id={person}", day_range(now))
+        }
+        "/api/v1/reports/attendance" | "/api/v1/reports/attendance.csv" => {
+            format!("?{}&user_id={person}", day_range(now))
+        }
+        "/api/v1/category-rules/subjects" => format!("?user_id={person}"),
         _ => String::new(),
     }
+}
+
+/// Two days around `now`, as the reports take them.
+fn day_range(now: chrono::DateTime<chrono::Utc>) -> String {
+    let day = now.date_naive();
+    format!("from={}&to={}", day.pred_opt().unwrap(), day)
 }
 
 /// Routes whose `{id}` is a person: each call gets a fresh employee in team A.
@@ -432,6 +499,15 @@ fn body(method: &str, path: &str, org: &Org, n: usize) -> Option<Value> {
             json!({"url": format!("https://new{n}.example.com/hook"), "kinds": ["agent_offline"]})
         }
         ("PATCH", "/api/v1/webhooks/{id}") => json!({"enabled": true}),
+        (
+            "POST" | "PUT",
+            "/api/v1/category-rules"
+            | "/api/v1/category-rules/preview"
+            | "/api/v1/category-rules/{id}",
+        ) => json!({
+            "field": "domain", "match": "wildcard", "pattern": format!("*.site{n}.test"),
+            "productivity": "productive", "category": "Research",
+        }),
         ("POST", "/api/v1/enrollment-tokens") => {
             json!({"name": format!("Laptops {n}"), "expires_in_hours": 24, "max_uses": 5})
         }

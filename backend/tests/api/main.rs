@@ -18,6 +18,7 @@ mod openapi;
 mod people;
 mod policies;
 mod problems;
+mod reports;
 mod screenshots;
 mod seed;
 mod spa;

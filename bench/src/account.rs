@@ -12,6 +12,8 @@ use serde_json::json;
 
 /// Where sign-ups listen for their link unless `--mail-port` says otherwise.
 pub const MAIL_PORT: u16 = 18025;
+/// The password of every owner a run signs up.
+const PASSWORD: &str = "bench-password-not-secret";
 
 /// What `pulse-bench signup` prints.
 #[derive(Debug, Serialize, Deserialize)]
@@ -50,7 +52,7 @@ pub async fn sign_up_as(
         "company_name": "Bench company",
         "name": "Bench Client",
         "email": email,
-        "password": "bench-password-not-secret",
+        "password": PASSWORD,
     });
     let asked = client
         .post(format!("{base}/api/v1/auth/signup"))
@@ -82,6 +84,19 @@ pub async fn sign_up_as(
     )
     .await?;
     Ok(verified.json::<SignedUp>().await?)
+}
+
+/// Signs in as the owner `email` signed up earlier (by [`sign_up_as`]): a fresh access
+/// token, for runs that outlast the first one's 15 minutes.
+pub async fn sign_in(client: &Client, base: &str, email: &str) -> anyhow::Result<SignedUp> {
+    let response = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .with_context(|| format!("could not reach {base}"))?;
+    let response = expect(response, StatusCode::OK, "POST /api/v1/auth/login").await?;
+    Ok(response.json::<SignedUp>().await?)
 }
 
 async fn expect(

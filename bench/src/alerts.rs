@@ -17,9 +17,9 @@ use serde::Serialize;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
-use crate::account;
 use crate::sse::{self, Block};
 use crate::stats;
+use crate::{account, progress};
 
 #[derive(Debug, clap::Args)]
 pub struct Options {
@@ -362,8 +362,4 @@ async fn raise_test_alert(client: &Client, base: &str, token: &str) -> anyhow::R
         }
     }
     bail!("POST /api/v1/alerts/test stayed busy")
-}
-
-fn progress(message: impl std::fmt::Display) {
-    eprintln!("pulse-bench: {message}");
 }

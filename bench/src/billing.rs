@@ -28,7 +28,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::{account, stats};
+use crate::stats::{self, Latencies, round1, round3};
+use crate::{account, progress};
 
 #[derive(Debug, clap::Args)]
 pub struct Options {
@@ -129,26 +130,6 @@ pub struct Baseline {
     pub max_ms: Option<f64>,
     pub seconds: f64,
     pub requests_per_sec: f64,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Latencies {
-    pub count: usize,
-    pub p50_ms: Option<f64>,
-    pub p99_ms: Option<f64>,
-    pub max_ms: Option<f64>,
-}
-
-impl Latencies {
-    fn of(mut latencies: Vec<Duration>) -> Self {
-        latencies.sort_unstable();
-        Self {
-            count: latencies.len(),
-            p50_ms: stats::millis(stats::percentile(&latencies, 50.0)),
-            p99_ms: stats::millis(stats::percentile(&latencies, 99.0)),
-            max_ms: stats::millis(latencies.last().copied()),
-        }
-    }
 }
 
 /// One slow request: which, when it was sent (from the burst's start), how long.
@@ -708,18 +689,6 @@ fn unix_now() -> i64 {
         .map_or(0, |since| {
             i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
         })
-}
-
-fn round1(value: f64) -> f64 {
-    (value * 10.0).round() / 10.0
-}
-
-fn round3(value: f64) -> f64 {
-    (value * 1000.0).round() / 1000.0
-}
-
-fn progress(message: impl std::fmt::Display) {
-    eprintln!("pulse-bench: {message}");
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use chrono::Utc;
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use pulse_agent::simulate::events::Workday;
 use pulse_backend::db::schema::agents;
@@ -23,7 +22,7 @@ use reqwest::{Client, StatusCode};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::{account, stats};
+use crate::{account, company, stats};
 
 #[derive(Debug, clap::Args)]
 pub struct SetupOptions {
@@ -93,37 +92,18 @@ pub async fn setup(options: SetupOptions) -> anyhow::Result<Setup> {
     let mut conn = AsyncPgConnection::establish(&options.database_url)
         .await
         .context("connecting to the server's database")?;
-    #[derive(QueryableByName)]
-    struct Company {
-        #[diesel(sql_type = SqlUuid)]
-        company_id: Uuid,
-    }
-    let company: Company = diesel::sql_query("SELECT company_id FROM users WHERE email = $1")
-        .bind::<Text, _>(&owner)
-        .get_result(&mut conn)
-        .await
-        .context("finding the new company")?;
-    let seats = i32::try_from(options.employees)?.saturating_add(10);
-    diesel::sql_query("UPDATE companies SET seat_limit = $2 WHERE id = $1")
-        .bind::<SqlUuid, _>(company.company_id)
-        .bind::<Integer, _>(seats)
-        .execute(&mut conn)
-        .await?;
-    // Never signed in: the password hash is a value no password produces.
-    diesel::sql_query(
-        "INSERT INTO users (company_id, id, email, name, role, password_hash)
-         SELECT $1, gen_random_uuid(), replace($2, '{n}', n::text), 'Simulated ' || n, 'employee', '!'
-         FROM generate_series(1, $3) AS n
-         ON CONFLICT (email) DO NOTHING",
+    let company_id = company::of_owner(&mut conn, &owner).await?;
+    company::allow_seats(&mut conn, company_id, options.employees.saturating_add(10)).await?;
+    company::insert_employees(
+        &mut conn,
+        company_id,
+        &options.email_pattern,
+        options.employees,
+        &[],
     )
-    .bind::<SqlUuid, _>(company.company_id)
-    .bind::<Text, _>(&options.email_pattern)
-    .bind::<Integer, _>(i32::try_from(options.employees)?)
-    .execute(&mut conn)
-    .await
-    .context("inserting employees")?;
+    .await?;
     Ok(Setup {
-        company_id: CompanyId(company.company_id),
+        company_id,
         employees: options.employees,
         tokens,
     })

@@ -5,7 +5,10 @@
 mod account;
 mod alerts;
 mod billing;
+mod company;
+mod copy;
 mod ingest;
+mod reports;
 mod sse;
 mod stats;
 
@@ -45,6 +48,14 @@ enum Command {
     /// Send a burst of signed Stripe webhook events and time each, next to as many
     /// requests to a trivial route.
     Billing(billing::Options),
+    /// Write a year of a company's activity straight into Postgres, then time the
+    /// report queries over it through the API.
+    Reports(reports::Options),
+}
+
+/// A line of progress, on stderr (stdout carries the report).
+fn progress(message: impl std::fmt::Display) {
+    eprintln!("pulse-bench: {message}");
 }
 
 async fn sign_up(server: &str, mail_port: u16) -> anyhow::Result<String> {
@@ -68,6 +79,9 @@ async fn main() -> ExitCode {
             .await
             .and_then(|direct| Ok(serde_json::to_string(&direct)?)),
         Command::Billing(options) => billing::run(options)
+            .await
+            .and_then(|report| Ok(serde_json::to_string(&report)?)),
+        Command::Reports(options) => reports::run(options)
             .await
             .and_then(|report| Ok(serde_json::to_string(&report)?)),
     };

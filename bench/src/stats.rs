@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
+
 /// The `p`-th percentile (0–100) of `sorted` by the nearest-rank method: the smallest
 /// value that at least `p` % of the values do not exceed. `None` when empty.
 pub fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
@@ -17,6 +19,37 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
 /// Milliseconds with microsecond resolution, for reports.
 pub fn millis(duration: Option<Duration>) -> Option<f64> {
     duration.map(|d| (d.as_secs_f64() * 1_000_000.0).round() / 1000.0)
+}
+
+/// How many latencies there were, their median, 99th percentile and slowest.
+#[derive(Debug, Serialize)]
+pub struct Latencies {
+    pub count: usize,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+}
+
+impl Latencies {
+    pub fn of(mut latencies: Vec<Duration>) -> Self {
+        latencies.sort_unstable();
+        Self {
+            count: latencies.len(),
+            p50_ms: millis(percentile(&latencies, 50.0)),
+            p99_ms: millis(percentile(&latencies, 99.0)),
+            max_ms: millis(latencies.last().copied()),
+        }
+    }
+}
+
+/// `value` to one decimal place.
+pub fn round1(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
+}
+
+/// `value` to three decimal places.
+pub fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
 }
 
 #[cfg(test)]

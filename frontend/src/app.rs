@@ -17,9 +17,9 @@ use crate::components::{Button, ButtonVariant, Card, Skeleton, ToastProvider, us
 use crate::format;
 use crate::live_alerts::LiveAlertsProvider;
 use crate::pages::{
-    Account, Agents, Alerts, ApiKeys, Audit, Billing, BillingInvoice, Forbidden, ForgotPassword,
-    Join, Login, NotFound, Overview, PaymentHistory, People, Policies, ResetPassword, Screenshots,
-    Sessions, Signup, Status, Teams, VerifySignup, Webhooks,
+    Account, Agents, Alerts, ApiKeys, Audit, Billing, BillingInvoice, Categories, Forbidden,
+    ForgotPassword, Join, Login, NotFound, Overview, PaymentHistory, People, Policies, Reports,
+    ResetPassword, Screenshots, Sessions, Signup, Status, Teams, VerifySignup, Webhooks,
 };
 use crate::session::{Phase, SessionProvider, use_session};
 use crate::theme::{self, Theme};
@@ -64,6 +64,10 @@ pub fn App() -> impl IntoView {
                                 view=|| view! { <Gate needs=Action::ReadActivity own=true><Screenshots /></Gate> }
                             />
                             <Route
+                                path=path!("/reports")
+                                view=|| view! { <Gate needs=Action::ReadActivity own=true><Reports /></Gate> }
+                            />
+                            <Route
                                 path=path!("/people")
                                 view=|| view! { <Gate needs=Action::ReadPeople><People /></Gate> }
                             />
@@ -74,6 +78,11 @@ pub fn App() -> impl IntoView {
                             <Route
                                 path=path!("/policies")
                                 view=|| view! { <Gate needs=Action::ManagePolicies><Policies /></Gate> }
+                            />
+                            // Owners and admins edit the rules; managers read those of their teams.
+                            <Route
+                                path=path!("/settings/categories")
+                                view=|| view! { <Gate needs=Action::ReadCategoryRules><Categories /></Gate> }
                             />
                             <Route
                                 path=path!("/api-keys")
@@ -286,11 +295,23 @@ const SCREENSHOTS: NavItem = NavItem {
     label: "Screenshots",
     icon: "M3 6h18v13H3zM3 15l5-5 4 4 3-3 6 6M15.5 9.5h.01",
 };
+const REPORTS: NavItem = NavItem {
+    href: "/reports",
+    name: "reports",
+    label: "Reports",
+    icon: "M4 20h16M7 16v-5M12 16V5M17 16V9",
+};
 const POLICIES: NavItem = NavItem {
     href: "/policies",
     name: "policies",
     label: "Policies",
     icon: "M12 3l8 3v6c0 4.5-3.4 8.2-8 9-4.6-.8-8-4.5-8-9V6zM9 12l2 2 4-4",
+};
+const CATEGORIES: NavItem = NavItem {
+    href: "/settings/categories",
+    name: "categories",
+    label: "Categories",
+    icon: "M3 12V4h8l10 10-8 8zM7.5 7.5h.01",
 };
 const PEOPLE: NavItem = NavItem {
     href: "/people",
@@ -353,6 +374,7 @@ fn nav_links(role: Option<Role>) -> impl IntoView {
             if allows(role, Action::ReadActivity) {
                 items.push(&SESSIONS);
                 items.push(&SCREENSHOTS);
+                items.push(&REPORTS);
             }
             if beyond_self(Action::ReadPeople) {
                 items.push(&PEOPLE);
@@ -362,6 +384,9 @@ fn nav_links(role: Option<Role>) -> impl IntoView {
             }
             if beyond_self(Action::ManagePolicies) {
                 items.push(&POLICIES);
+            }
+            if beyond_self(Action::ReadCategoryRules) {
+                items.push(&CATEGORIES);
             }
             if beyond_self(Action::ManageApiKeys) {
                 items.push(&API_KEYS);

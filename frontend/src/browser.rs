@@ -1,5 +1,5 @@
 //! Small wrappers over browser APIs the pages use: the clipboard, file downloads, the
-//! clock and the URL fragment.
+//! clock, the URL fragment and printing.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
@@ -15,15 +15,20 @@ pub async fn copy_text(text: &str) -> Result<(), String> {
         .map_err(describe)
 }
 
-/// Offers `content` as a file download named `file_name`: a Blob behind an object URL,
-/// clicked through a temporary `<a download>` (no page navigation, no CSP change).
+/// Offers `content` as a file download named `file_name`.
 pub fn save_file(file_name: &str, mime: &str, content: &str) -> Result<(), String> {
     let parts = js_sys::Array::of1(&JsValue::from_str(content));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
     let blob =
         web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(describe)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(describe)?;
+    save_blob(file_name, &blob)
+}
+
+/// Offers `blob` as a file download named `file_name`: an object URL clicked through a
+/// temporary `<a download>` (no page navigation, no CSP change).
+pub fn save_blob(file_name: &str, blob: &web_sys::Blob) -> Result<(), String> {
+    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(describe)?;
     let document = leptos::prelude::document();
     let link = document
         .create_element("a")
@@ -73,6 +78,12 @@ pub fn scroll_to_top() {
     leptos::prelude::window().scroll_to_with_x_and_y(0.0, 0.0);
 }
 
+/// Opens the browser's print dialog (the print stylesheet leaves out the app around the
+/// page).
+pub fn print() {
+    let _ = leptos::prelude::window().print();
+}
+
 /// The URL fragment without its `#` (empty when there is none).
 pub fn location_hash() -> String {
     leptos::prelude::window()
@@ -116,5 +127,22 @@ pub fn save_csv(
             }
         }
         Err(error) => toasts.error(format!("Could not export the {many}: {error}")),
+    }
+}
+
+/// Saves a spreadsheet export, `xlsx`, as `pulse-<stem>-<stamp>.xlsx`, or tells the
+/// person why it could not be had or saved.
+pub fn save_xlsx(
+    toasts: crate::components::Toasts,
+    xlsx: Result<web_sys::Blob, crate::api::ApiError>,
+    stem: &str,
+) {
+    let name = format!("pulse-{stem}-{}.xlsx", file_stamp());
+    match xlsx.map_err(|error| format!("Could not export the spreadsheet: {error}")) {
+        Ok(blob) => match save_blob(&name, &blob) {
+            Ok(()) => toasts.success(format!("Exported to {name}")),
+            Err(error) => toasts.error(format!("Could not save the file: {error}")),
+        },
+        Err(message) => toasts.error(message),
     }
 }

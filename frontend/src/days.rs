@@ -56,6 +56,50 @@ pub fn time(moment: DateTime<Utc>) -> String {
     local(moment).format("%H:%M").to_string()
 }
 
+/// The browser's IANA time zone, e.g. `Europe/Berlin` (none where the browser does not say).
+pub fn zone_id() -> Option<String> {
+    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+        .resolved_options();
+    js_sys::Reflect::get(&options, &"timeZone".into())
+        .ok()?
+        .as_string()
+}
+
+/// A time of day, e.g. `14:03`, on the clock of the IANA zone `zone` (a person's policy
+/// zone); on the browser's clock when the browser does not know that zone.
+pub fn time_in(moment: DateTime<Utc>, zone: &str) -> String {
+    zone_time(moment, zone).unwrap_or_else(|| time(moment))
+}
+
+/// `Intl.DateTimeFormat` through `Reflect`, whose calls return errors instead of throwing
+/// (an unknown zone is a `RangeError`).
+fn zone_time(moment: DateTime<Utc>, zone: &str) -> Option<String> {
+    use js_sys::{Array, Function, Object, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+    let options = Object::new();
+    for (key, value) in [
+        ("timeZone", zone),
+        ("hour", "2-digit"),
+        ("minute", "2-digit"),
+        ("hourCycle", "h23"),
+    ] {
+        Reflect::set(&options, &key.into(), &value.into()).ok()?;
+    }
+    let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+    let constructor: Function = Reflect::get(&intl, &"DateTimeFormat".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let arguments = Array::of2(&"en-GB".into(), &options);
+    let formatter = Reflect::construct(&constructor, &arguments).ok()?;
+    let format: Function = Reflect::get(&formatter, &"format".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let date = js_sys::Date::new(&JsValue::from_f64(moment.timestamp_millis() as f64));
+    format.call1(&formatter, &date).ok()?.as_string()
+}
+
 /// A moment on the browser's clock with its zone, for tooltips:
 /// `25 Nov 2026, 14:03:07 UTC+01:00`.
 pub fn exact(moment: DateTime<Utc>) -> String {

@@ -16,6 +16,16 @@ pub fn duration(delta: TimeDelta) -> String {
     }
 }
 
+/// Worked time to the minute, as reports show it: `7 h 05 min`, `45 min`, `0 min`.
+/// Minutes are padded once there are hours, so that a column of them lines up.
+pub fn hours_minutes(secs: i64) -> String {
+    let minutes = secs.max(0) / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, m) => format!("{h} h {m:02} min"),
+    }
+}
+
 /// A moment in UTC, e.g. `25 Nov 2026, 14:03:07 UTC`.
 ///
 /// Rationale: UTC, labelled, because status data is compared with server logs.
@@ -107,6 +117,21 @@ mod tests {
                 expected,
                 "{seconds} s"
             );
+        }
+    }
+
+    #[test]
+    fn worked_time_reads_in_hours_and_padded_minutes() {
+        let cases = [
+            (-5, "0 min"),
+            (59, "0 min"),
+            (45 * 60, "45 min"),
+            (3_600, "1 h 00 min"),
+            (7 * 3_600 + 5 * 60 + 59, "7 h 05 min"),
+            (100 * 3_600, "100 h 00 min"),
+        ];
+        for (seconds, expected) in cases {
+            assert_eq!(hours_minutes(seconds), expected, "{seconds} s");
         }
     }
 

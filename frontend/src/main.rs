@@ -5,6 +5,7 @@ mod api;
 mod app;
 mod billing_watch;
 mod browser;
+mod charts;
 mod components;
 mod cursor_list;
 mod days;

@@ -65,7 +65,7 @@ impl Request<'_> {
     }
 
     /// The rollup table (`hours` or `days`) and the range filter on it.
-    fn from_sql(&self, table: &str) -> String {
+    fn rollup_sql(&self, table: &str) -> String {
         if self.hourly() {
             format!(
                 "activity_{table} r
@@ -154,7 +154,7 @@ pub async fn report(
            FROM {from}
           GROUP BY 1",
         key = request.key_sql(),
-        from = request.from_sql("hours"),
+        from = request.rollup_sql("hours"),
     ))
     .bind::<diesel::sql_types::Uuid, _>(request.company.0)
     .bind::<Array<diesel::sql_types::Uuid>, _>(&ids)
@@ -206,7 +206,7 @@ async fn split(
            LEFT JOIN base b ON b.subject_id = u.subject_id
            LEFT JOIN personal p ON p.user_id = u.own AND p.subject_id = u.subject_id
           GROUP BY 1, 2, 3",
-        from = request.from_sql("hour_subjects"),
+        from = request.rollup_sql("hour_subjects"),
     ))
     .bind::<diesel::sql_types::Uuid, _>(request.company.0)
     .bind::<Array<diesel::sql_types::Uuid>, _>(ids)

@@ -158,6 +158,24 @@ pub(super) async fn get_text(session: Session, url: &str) -> Result<String, ApiE
         .map_err(|error| ApiError::Decode(error.to_string()))
 }
 
+/// A `GET` as the signed-in person answered with bytes (a picture, a spreadsheet), as a
+/// `Blob` that stays in the browser's memory.
+pub(super) async fn get_blob(session: Session, url: &str) -> Result<web_sys::Blob, ApiError> {
+    let response = send_authed(session, Method::GET, url, None).await?;
+    if !response.ok() {
+        return Err(error_of(response).await);
+    }
+    let raw: web_sys::Response = response.into();
+    let promise = raw
+        .blob()
+        .map_err(|_| ApiError::Decode("the answer has no body".to_owned()))?;
+    let blob = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|_| ApiError::Network("the answer could not be read".to_owned()))?;
+    wasm_bindgen::JsCast::dyn_into(blob)
+        .map_err(|_| ApiError::Decode("the answer is not a file".to_owned()))
+}
+
 /// Every page of a list that takes only `cursor` and `limit`.
 pub(super) async fn all_pages<T: DeserializeOwned>(
     session: Session,

@@ -8,7 +8,7 @@ use pulse_shared::screenshots::{Screenshot, ScreenshotQuery, ScreenshotView};
 use pulse_shared::{Page, PageQuery};
 
 use super::ApiError;
-use super::client::{call, call_empty, error_of, send_authed, with_query};
+use super::client::{call, call_empty, get_blob, with_query};
 use crate::session::Session;
 
 /// `GET /api/v1/screenshots?from&to&user_id` with a cursor: newest first.
@@ -58,19 +58,7 @@ pub async fn screenshot_picture(
         Picture::Thumbnail => format!("/api/v1/screenshots/{id}/thumbnail"),
         Picture::Image => format!("/api/v1/screenshots/{id}/image"),
     };
-    let response = send_authed(session, Method::GET, &path, None).await?;
-    if !response.ok() {
-        return Err(error_of(response).await);
-    }
-    let raw: web_sys::Response = response.into();
-    let promise = raw
-        .blob()
-        .map_err(|_| ApiError::Decode("the answer has no body".to_owned()))?;
-    let blob = wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .map_err(|_| ApiError::Network("the picture could not be read".to_owned()))?;
-    let blob: web_sys::Blob = wasm_bindgen::JsCast::dyn_into(blob)
-        .map_err(|_| ApiError::Decode("the answer is not a picture".to_owned()))?;
+    let blob = get_blob(session, &path).await?;
     web_sys::Url::create_object_url_with_blob(&blob)
         .map(ObjectUrl)
         .map_err(|_| ApiError::Decode("the browser refused to show the picture".to_owned()))

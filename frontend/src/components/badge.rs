@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use pulse_shared::alerts::Severity;
+use pulse_shared::reports::{Attendance, Productivity};
 
 /// The meaning a badge's colour carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,6 +34,31 @@ impl From<Severity> for BadgeTone {
             Severity::Info => Self::Info,
             Severity::Warning => Self::Warning,
             Severity::Critical => Self::Danger,
+        }
+    }
+}
+
+/// The colour of a classification: the same in reports and on the Categories page.
+impl From<Productivity> for BadgeTone {
+    fn from(productivity: Productivity) -> Self {
+        match productivity {
+            Productivity::Productive => Self::Success,
+            Productivity::Neutral => Self::Neutral,
+            Productivity::Unproductive => Self::Danger,
+        }
+    }
+}
+
+/// The colour of how a day went against the working hours.
+impl From<Attendance> for BadgeTone {
+    fn from(status: Attendance) -> Self {
+        match status {
+            Attendance::OnTime => Self::Success,
+            Attendance::LateStart | Attendance::EarlyEnd | Attendance::LateStartEarlyEnd => {
+                Self::Warning
+            }
+            Attendance::Absent => Self::Danger,
+            Attendance::DayOff | Attendance::Unscheduled => Self::Neutral,
         }
     }
 }

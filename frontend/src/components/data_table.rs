@@ -16,7 +16,8 @@ pub struct Empty {
 #[component]
 pub fn DataTable(
     /// The column headings, left to right.
-    columns: &'static [&'static str],
+    #[prop(into)]
+    columns: Vec<&'static str>,
     /// Whether there are no rows to show.
     #[prop(into)]
     is_empty: Signal<bool>,

@@ -470,6 +470,64 @@ pub struct RulePreview {
     pub total: u32,
 }
 
+/// `GET /api/v1/overview`: the landing page's figures for the people the caller may
+/// see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct OverviewQuery {
+    /// An IANA time zone for "today" and "this week"; absent: the company's.
+    pub time_zone: Option<String>,
+}
+
+/// Seats in use against the plan's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeatUsage {
+    pub used: i32,
+    /// `None`: no limit.
+    pub limit: Option<i32>,
+}
+
+/// The landing page: what is happening now, today and this week.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Overview {
+    pub time_zone: String,
+    pub today: NaiveDate,
+    /// The people in view (the caller's reach).
+    pub people: u32,
+    /// People with a computer online and in use now.
+    pub working_now: u32,
+    pub agents: crate::agents::AgentCounts,
+    pub today_figures: Figures,
+    /// Monday to now.
+    pub this_week: Figures,
+    /// Last Monday to the same moment a week ago.
+    pub last_week: Figures,
+    /// Worked time this week against last week to the same moment, in percent
+    /// (`12`: 12 % more); `None` when last week had none.
+    pub week_trend_percent: Option<i32>,
+    /// This week by team: activity % and productive share.
+    pub teams: Vec<ReportRow>,
+    pub attendance_today: AttendanceSummary,
+    /// The caller's five newest alerts.
+    pub latest_alerts: Vec<crate::alerts::Alert>,
+    /// For owners and admins.
+    pub seats: Option<SeatUsage>,
+}
+
+/// `now` against `before` in whole percent, rounded; `None` without a `before`.
+pub fn trend_percent(now: i64, before: i64) -> Option<i32> {
+    if before <= 0 {
+        return None;
+    }
+    // Half a percent rounds away from zero.
+    let diff = (now - before) * 100;
+    let change = (2 * diff + diff.signum() * before) / (2 * before);
+    i32::try_from(change).ok()
+}
+
 /// The label of a subject: `firefox · github.com`, or the application alone.
 pub fn subject_label(app: &str, domain: Option<&str>) -> String {
     match domain {
@@ -508,5 +566,13 @@ mod tests {
         assert_eq!(percent(2, 3), 67);
         assert_eq!(percent(5, 0), 0);
         assert_eq!(percent(7, 5), 100);
+    }
+
+    #[test]
+    fn trends_compare_against_the_week_before() {
+        assert_eq!(trend_percent(112, 100), Some(12));
+        assert_eq!(trend_percent(70, 100), Some(-30));
+        assert_eq!(trend_percent(5, 0), None);
+        assert_eq!(trend_percent(0, 3), Some(-100));
     }
 }

@@ -21,6 +21,7 @@ pub mod health;
 pub mod invitations;
 pub mod me;
 pub mod openapi;
+pub mod overview;
 pub mod paging;
 pub mod people;
 pub mod policies;
@@ -130,6 +131,7 @@ pub fn v1() -> Scope<
         .service(sessions::list)
         .service(sessions::summary)
         .service(activity::list)
+        .service(overview::overview)
         .service(reports::time_report)
         .service(reports::time_csv)
         .service(reports::attendance_report)

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use actix_web::{HttpResponse, get, web};
 use chrono::{Duration, NaiveDate};
 use diesel_async::AsyncPgConnection;
-use pulse_shared::ids::{TeamId, UserId};
+use pulse_shared::ids::{CompanyId, TeamId, UserId};
 use pulse_shared::reports::{
     AttendanceQuery, AttendanceReport, DEFAULT_GRACE_MINS, Grouping, MAX_GRACE_MINS,
     MAX_HOURLY_DAYS, MAX_REPORT_DAYS, ReportQuery, TimeReport,
@@ -139,22 +139,7 @@ async fn build_time(
         check_range(query.from, query.to, MAX_HOURLY_DAYS)?;
     }
     let company = principal.company_id();
-    let time_zone = match &query.time_zone {
-        Some(zone) if zones::known(conn).await?.contains(zone) => zone.clone(),
-        Some(_) => {
-            return Err(ApiError::field(
-                "time_zone",
-                "unknown",
-                "Use a time zone name such as Europe/Berlin or UTC.",
-            ));
-        }
-        None => {
-            let policy = policies::company(conn, company, state.clock.now()).await?;
-            zones::or_utc(conn, &policy.company_settings().time_zone)
-                .await?
-                .to_owned()
-        }
-    };
+    let time_zone = zone_or_company(conn, state, company, query.time_zone.as_deref()).await?;
     let people = scope(conn, principal, query.team_id, query.user_id).await?;
     let team_names: HashMap<TeamId, String> = teams::list(conn, company, None)
         .await?
@@ -176,6 +161,8 @@ async fn build_time(
         to: query.to,
         group: query.group,
         time_zone: &time_zone,
+        until: None,
+        classify: true,
     };
     Ok(time::report(conn, &request, &classifier, &dictionary).await?)
 }
@@ -307,6 +294,30 @@ async fn build_attendance(
     })
 }
 
+/// `zone` if Postgres knows it (422 otherwise), else the company's (its default
+/// policy's).
+pub(crate) async fn zone_or_company(
+    conn: &mut AsyncPgConnection,
+    state: &AppState,
+    company: CompanyId,
+    zone: Option<&str>,
+) -> Result<String, ApiError> {
+    match zone {
+        Some(zone) if zones::known(conn).await?.contains(zone) => Ok(zone.to_owned()),
+        Some(_) => Err(ApiError::field(
+            "time_zone",
+            "unknown",
+            "Use a time zone name such as Europe/Berlin or UTC.",
+        )),
+        None => {
+            let policy = policies::company(conn, company, state.clock.now()).await?;
+            Ok(zones::or_utc(conn, &policy.company_settings().time_zone)
+                .await?
+                .to_owned())
+        }
+    }
+}
+
 /// `from..=to` must be a range of at most `max_days` days.
 fn check_range(from: NaiveDate, to: NaiveDate, max_days: i64) -> Result<(), ApiError> {
     if to < from {
@@ -328,7 +339,7 @@ fn check_range(from: NaiveDate, to: NaiveDate, max_days: i64) -> Result<(), ApiE
 
 /// The people a report covers: `user` (if within reach), else those of `team` within
 /// reach, else everyone within reach; deleted people are left out.
-async fn scope(
+pub(crate) async fn scope(
     conn: &mut AsyncPgConnection,
     principal: &Principal,
     team: Option<TeamId>,

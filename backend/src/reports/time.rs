@@ -4,9 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use diesel::QueryResult;
-use diesel::sql_types::{Array, BigInt, Date, Text};
+use diesel::sql_types::{Array, BigInt, Date, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use pulse_shared::ids::{CompanyId, TeamId, UserId};
 use pulse_shared::reports::{
@@ -38,11 +38,22 @@ pub struct Request<'a> {
     pub to: NaiveDate,
     pub group: Grouping,
     pub time_zone: &'a str,
+    /// Only hours before this instant (the overview's "last week to the same moment");
+    /// read from the hour rollups whatever the range.
+    pub until: Option<DateTime<Utc>>,
+    /// Whether to classify active time (the productivity split); without, the split
+    /// figures are zero.
+    pub classify: bool,
 }
 
 impl Request<'_> {
+    fn until_or_ever(&self) -> DateTime<Utc> {
+        self.until.unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
     fn hourly(&self) -> bool {
-        matches!(self.group, Grouping::Hour | Grouping::WeekdayHour)
+        self.until.is_some()
+            || matches!(self.group, Grouping::Hour | Grouping::WeekdayHour)
             || (self.to - self.from).num_days() < MAX_HOURLY_RANGE_DAYS
     }
 
@@ -71,14 +82,15 @@ impl Request<'_> {
                 "activity_{table} r
                  WHERE r.company_id = $1 AND r.user_id = ANY($2)
                    AND r.hour >= ($3::timestamp AT TIME ZONE $5)
-                   AND r.hour < (($4 + 1)::timestamp AT TIME ZONE $5)"
+                   AND r.hour < (($4 + 1)::timestamp AT TIME ZONE $5)
+                   AND r.hour < $6"
             )
         } else {
             let table = table.replace("hour", "day");
             format!(
                 "activity_{table} r
                  WHERE r.company_id = $1 AND r.user_id = ANY($2)
-                   AND r.day BETWEEN $3 AND $4"
+                   AND r.day BETWEEN $3 AND $4 AND $6 IS NOT NULL"
             )
         }
     }
@@ -161,10 +173,15 @@ pub async fn report(
     .bind::<Date, _>(request.from)
     .bind::<Date, _>(request.to)
     .bind::<Text, _>(request.time_zone)
+    .bind::<Timestamptz, _>(request.until_or_ever())
     .load(conn)
     .await?;
-    let mapping = Mapping::new(classifier, subjects, request.people);
-    let split = split(conn, request, &ids, &mapping).await?;
+    let split = if request.classify {
+        let mapping = Mapping::new(classifier, subjects, request.people);
+        split(conn, request, &ids, &mapping).await?
+    } else {
+        Vec::new()
+    };
     Ok(assemble(request, totals, split, subjects))
 }
 
@@ -190,29 +207,31 @@ async fn split(
     diesel::sql_query(format!(
         "WITH used AS (
               SELECT {key} AS key, r.subject_id,
-                     CASE WHEN r.user_id = ANY($6) THEN r.user_id END AS own,
+                     CASE WHEN r.user_id = ANY($7) THEN r.user_id END AS own,
                      sum(r.active_secs)::int8 AS secs
                 FROM {from}
                GROUP BY 1, 2, 3),
               base AS (
-              SELECT * FROM UNNEST($7::int8[], $8::text[], $9::text[])
+              SELECT * FROM UNNEST($8::int8[], $9::text[], $10::text[])
                          AS b(subject_id, productivity, category)),
               personal AS (
-              SELECT * FROM UNNEST($10::uuid[], $11::int8[], $12::text[], $13::text[])
+              SELECT * FROM UNNEST($11::uuid[], $12::int8[], $13::text[], $14::text[])
                          AS p(user_id, subject_id, productivity, category))
-         SELECT u.key, coalesce(p.productivity, b.productivity, 'neutral') AS productivity,
+         SELECT u.key, coalesce(p.productivity, b.productivity, '{neutral}') AS productivity,
                 coalesce(p.category, b.category, '') AS category, sum(u.secs)::int8 AS secs
            FROM used u
            LEFT JOIN base b ON b.subject_id = u.subject_id
            LEFT JOIN personal p ON p.user_id = u.own AND p.subject_id = u.subject_id
           GROUP BY 1, 2, 3",
         from = request.rollup_sql("hour_subjects"),
+        neutral = Productivity::Neutral.as_str(),
     ))
     .bind::<diesel::sql_types::Uuid, _>(request.company.0)
     .bind::<Array<diesel::sql_types::Uuid>, _>(ids)
     .bind::<Date, _>(request.from)
     .bind::<Date, _>(request.to)
     .bind::<Text, _>(request.time_zone)
+    .bind::<Timestamptz, _>(request.until_or_ever())
     .bind::<Array<diesel::sql_types::Uuid>, _>(&own)
     .bind::<Array<BigInt>, _>(mapping.base.iter().map(|b| b.0).collect::<Vec<_>>())
     .bind::<Array<Text>, _>(

@@ -179,6 +179,8 @@ const ACTIONS: &[(&str, &str, Option<Action>)] = &[
         Some(Action::ReadActivity),
     ),
     ("GET", "/api/v1/activity", Some(Action::ReadActivity)),
+    // Everyone has an overview, of what they reach.
+    ("GET", "/api/v1/overview", None),
     ("GET", "/api/v1/reports/time", Some(Action::ReadActivity)),
     (
         "GET",

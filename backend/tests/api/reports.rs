@@ -6,7 +6,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use pulse_backend::clock::Clock;
 use pulse_backend::testing::TestApp;
 use pulse_shared::reports::{
-    Attendance, AttendanceReport, CategoryRule, Productivity, RulePreview, Subject, TimeReport,
+    Attendance, AttendanceReport, CategoryRule, Overview, Productivity, RulePreview, Subject,
+    TimeReport,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -559,4 +560,31 @@ async fn rules_are_checked_previewed_and_kept_to_admins() {
         (zoom.productivity, zoom.category.as_str()),
         (Productivity::Productive, "Meetings")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_compares_this_week_with_the_last() {
+    let (app, org) = the_week().await;
+    let overview: Overview = get_json(&app, &org.owner, "/api/v1/overview").await;
+    assert_eq!(overview.today.to_string(), "2026-04-03");
+    assert_eq!(overview.people, 5);
+    assert_eq!(overview.today_figures.worked_secs, 0);
+    // Monday and Tuesday in Berlin, against last Thursday up to this moment a week ago.
+    assert_eq!(overview.this_week.worked_secs, 27_600 + 32_400);
+    assert_eq!(overview.last_week.worked_secs, 14_400);
+    assert_eq!(overview.week_trend_percent, Some(317));
+    let teams: Vec<(&str, i64)> = overview
+        .teams
+        .iter()
+        .map(|row| (row.label.as_str(), row.figures.worked_secs))
+        .collect();
+    assert_eq!(teams, vec![("Alpha", 60_000), ("Beta", 0)]);
+    // Friday 17:00 and nobody worked today.
+    assert_eq!(overview.attendance_today.absent, 5);
+    assert_eq!((overview.agents.offline, overview.working_now), (2, 0));
+    assert_eq!(overview.seats.map(|s| s.used), Some(1));
+
+    let own: Overview = get_json(&app, &org.employee, "/api/v1/overview").await;
+    assert_eq!((own.people, own.this_week.worked_secs), (1, 60_000));
+    assert!(own.seats.is_none());
 }

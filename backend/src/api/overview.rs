@@ -1,0 +1,205 @@
+//! `GET /api/v1/overview`: the landing page's figures for the people the caller may
+//! see: who is working now, today and this week against last week, teams, attendance
+//! today, the caller's newest alerts and, for owners and admins, seats.
+
+use std::collections::HashMap;
+
+use actix_web::{get, web};
+use chrono::{Datelike, Duration, NaiveDate};
+use diesel::sql_types::{Array, BigInt, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use pulse_shared::agents::{AgentState, AgentStatus};
+use pulse_shared::ids::{TeamId, UserId};
+use pulse_shared::reports::{
+    DEFAULT_GRACE_MINS, Grouping, Overview, OverviewQuery, SeatUsage, trend_percent,
+};
+
+use super::reach::Reachable;
+use super::reports::{scope, zone_or_company};
+use crate::auth::principal::Principal;
+use crate::billing::plans;
+use crate::db::alerts::{self, Filter, Window};
+use crate::db::{self, agents, policies, teams};
+use crate::domain::access::{Action, Reach};
+use crate::errors::ApiError;
+use crate::reports::classify::Classifier;
+use crate::reports::time::{self, Person};
+use crate::reports::{attendance, rules, subjects};
+use crate::state::AppState;
+
+/// Alerts the overview lists.
+const LATEST_ALERTS: i64 = 5;
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// What is happening now, today and this week, for the people within the caller's
+/// reach (employees: themselves).
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(OverviewQuery),
+    responses((status = OK, body = Overview), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
+)]
+#[get("/overview")]
+pub async fn overview(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<OverviewQuery>,
+) -> Result<web::Json<Overview>, ApiError> {
+    let company = principal.company_id();
+    let now = state.clock.now();
+    let mut conn = db::conn(&state.pool).await?;
+    let time_zone = zone_or_company(&mut conn, &state, company, query.time_zone.as_deref()).await?;
+    let people = scope(&mut conn, &principal, None, None).await?;
+    let ids: Vec<UserId> = people.iter().map(|p| p.id).collect();
+    let today = local_today(&mut conn, now, &time_zone).await?;
+    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+
+    let team_names: HashMap<TeamId, String> = teams::list(&mut conn, company, None)
+        .await?
+        .into_iter()
+        .map(|team| (team.id, team.name))
+        .collect();
+    let written: Vec<_> = rules::list(&mut conn, company)
+        .await?
+        .iter()
+        .map(rules::RuleRow::rule)
+        .collect();
+    let classifier = Classifier::new(&written);
+    let dictionary = subjects::list(&mut conn, company, None).await?;
+    let request = |from: NaiveDate, to: NaiveDate, group: Grouping| time::Request {
+        company,
+        people: &people,
+        teams: &team_names,
+        from,
+        to,
+        group,
+        time_zone: &time_zone,
+        until: None,
+        classify: true,
+    };
+    let today_figures = time::report(
+        &mut conn,
+        &request(today, today, Grouping::Day),
+        &classifier,
+        &dictionary,
+    )
+    .await?
+    .total;
+    let week = time::report(
+        &mut conn,
+        &request(monday, today, Grouping::Team),
+        &classifier,
+        &dictionary,
+    )
+    .await?;
+    let last_week = time::report(
+        &mut conn,
+        &time::Request {
+            until: Some(now - Duration::days(7)),
+            classify: false,
+            ..request(
+                monday - Duration::days(7),
+                today - Duration::days(7),
+                Grouping::Day,
+            )
+        },
+        &classifier,
+        &dictionary,
+    )
+    .await?
+    .total;
+
+    let pairs: Vec<(UserId, Option<TeamId>)> = people.iter().map(|p| (p.id, p.team_id)).collect();
+    let mut settings = policies::effective_for_all(&mut conn, company, &pairs).await?;
+    let with_settings: Vec<(Person, _)> = people
+        .iter()
+        .map(|p| (p.clone(), settings.remove(&p.id).unwrap_or_default()))
+        .collect();
+    let (_, attendance_today) = attendance::days(
+        &mut conn,
+        company,
+        &with_settings,
+        (today, today),
+        DEFAULT_GRACE_MINS,
+        now,
+    )
+    .await?;
+
+    let agents_reach = match Reachable::resolve(&mut conn, &principal, Action::ReadAgents).await? {
+        Reachable::Company => None,
+        _ => Some(ids.clone()),
+    };
+    let agents = agents::counts(&mut conn, company, agents_reach.as_deref()).await?;
+    let working_now: Count = diesel::sql_query(
+        "SELECT count(DISTINCT user_id) AS n FROM agents
+          WHERE company_id = $1 AND user_id = ANY($2) AND revoked_at IS NULL
+            AND presence = $3 AND last_state = $4",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(company.0)
+    .bind::<Array<diesel::sql_types::Uuid>, _>(&ids)
+    .bind::<Text, _>(AgentStatus::Online.as_str())
+    .bind::<Text, _>(AgentState::Active.as_str())
+    .get_result(&mut conn)
+    .await?;
+    let latest_alerts = alerts::inbox(
+        &mut conn,
+        company,
+        principal.user_id(),
+        Filter::default(),
+        Window::Before(None),
+        LATEST_ALERTS,
+    )
+    .await?;
+    let seats = if pulse_shared::access::access(principal.role(), Action::ManageBilling)
+        == Reach::Company
+    {
+        let plan = plans::of_company(&mut conn, company, false).await?;
+        Some(SeatUsage {
+            used: plan.seats_used,
+            limit: plan.seat_limit,
+        })
+    } else {
+        None
+    };
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(web::Json(Overview {
+        time_zone,
+        today,
+        people: count(people.len()),
+        working_now: u32::try_from(working_now.n).unwrap_or(0),
+        agents,
+        week_trend_percent: trend_percent(week.total.worked_secs, last_week.worked_secs),
+        today_figures,
+        this_week: week.total,
+        last_week,
+        teams: week.rows,
+        attendance_today,
+        latest_alerts,
+        seats,
+    }))
+}
+
+#[derive(diesel::QueryableByName)]
+struct Today {
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    day: NaiveDate,
+}
+
+/// The date `now` falls on in `zone`.
+async fn local_today(
+    conn: &mut AsyncPgConnection,
+    now: chrono::DateTime<chrono::Utc>,
+    zone: &str,
+) -> Result<NaiveDate, ApiError> {
+    let today: Today = diesel::sql_query("SELECT ($1 AT TIME ZONE $2)::date AS day")
+        .bind::<diesel::sql_types::Timestamptz, _>(now)
+        .bind::<Text, _>(zone)
+        .get_result(conn)
+        .await?;
+    Ok(today.day)
+}

@@ -98,6 +98,11 @@ pub fn run(
             config.retention_every,
             config.deletion_grace,
         )),
+        tokio::spawn(worker::reports::run(
+            pool.clone(),
+            config.clock,
+            worker::reports::EVERY,
+        )),
         tokio::spawn(worker::sessions::run(
             pool.clone(),
             config.clock,

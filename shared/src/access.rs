@@ -46,6 +46,8 @@ pub enum Action {
     ReadCategoryRules,
     /// Write, change and delete those rules.
     ManageCategoryRules,
+    /// Receive scheduled report e-mails about the people one may see.
+    ReceiveReportEmails,
 }
 
 /// How far a permission reaches.
@@ -92,6 +94,7 @@ const TABLE: &[(Action, [Reach; 4])] = &[
     (A::ReadScreenshotViews, [C, C, O, O]),
     (A::ReadCategoryRules, [C, C, T, N]),
     (A::ManageCategoryRules, [C, C, N, N]),
+    (A::ReceiveReportEmails, [C, C, T, N]),
 ];
 
 /// How far `role` may do `action`.
@@ -150,6 +153,7 @@ mod tests {
             (Owner, A::ReadScreenshotViews, C), (Admin, A::ReadScreenshotViews, C), (Manager, A::ReadScreenshotViews, O), (Employee, A::ReadScreenshotViews, O),
             (Owner, A::ReadCategoryRules, C), (Admin, A::ReadCategoryRules, C), (Manager, A::ReadCategoryRules, T), (Employee, A::ReadCategoryRules, N),
             (Owner, A::ManageCategoryRules, C), (Admin, A::ManageCategoryRules, C), (Manager, A::ManageCategoryRules, N), (Employee, A::ManageCategoryRules, N),
+            (Owner, A::ReceiveReportEmails, C), (Admin, A::ReceiveReportEmails, C), (Manager, A::ReceiveReportEmails, T), (Employee, A::ReceiveReportEmails, N),
         ];
         for (role, action, reach) in cells {
             assert_eq!(access(*role, *action), *reach, "{role:?} × {action:?}");

@@ -35,6 +35,7 @@ pub enum AuditAction {
     PolicyOverrideRemoved,
     PolicyOverrideSet,
     PolicyUpdated,
+    ReportSubscriptionUpdated,
     ScreenshotDeleted,
     TeamCreated,
     TeamDeleted,
@@ -54,7 +55,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action the server records, in name order: the audit page's filter lists them.
-    pub const ALL: [AuditAction; 40] = [
+    pub const ALL: [AuditAction; 41] = [
         AuditAction::AgentEnrolled,
         AuditAction::AgentRevoked,
         AuditAction::AlertPreferencesUpdated,
@@ -80,6 +81,7 @@ impl AuditAction {
         AuditAction::PolicyOverrideRemoved,
         AuditAction::PolicyOverrideSet,
         AuditAction::PolicyUpdated,
+        AuditAction::ReportSubscriptionUpdated,
         AuditAction::ScreenshotDeleted,
         AuditAction::TeamCreated,
         AuditAction::TeamDeleted,
@@ -125,6 +127,7 @@ impl AuditAction {
             AuditAction::PolicyOverrideRemoved => "policy.override_removed",
             AuditAction::PolicyOverrideSet => "policy.override_set",
             AuditAction::PolicyUpdated => "policy.updated",
+            AuditAction::ReportSubscriptionUpdated => "report_subscription.updated",
             AuditAction::ScreenshotDeleted => "screenshot.deleted",
             AuditAction::TeamCreated => "team.created",
             AuditAction::TeamDeleted => "team.deleted",

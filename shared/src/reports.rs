@@ -528,6 +528,32 @@ pub fn trend_percent(now: i64, before: i64) -> Option<i32> {
     i32::try_from(change).ok()
 }
 
+/// How often a summary of the people one may see arrives by e-mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "diesel", derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow), diesel(sql_type = diesel::sql_types::Text))]
+pub enum ReportFrequency {
+    /// Each morning, about the day before.
+    Daily,
+    /// Each Monday morning, about the week before.
+    Weekly,
+}
+
+named!(ReportFrequency {
+    Daily => "daily",
+    Weekly => "weekly",
+});
+
+/// `GET|PUT /api/v1/me/report-subscription`: the scheduled summary a manager, admin or
+/// owner receives, at 07:00 in their time zone; `null`: none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReportSubscription {
+    pub frequency: Option<ReportFrequency>,
+}
+
 /// The label of a subject: `firefox · github.com`, or the application alone.
 pub fn subject_label(app: &str, domain: Option<&str>) -> String {
     match domain {
@@ -544,6 +570,9 @@ crate::sql::text_column!(RuleField);
 
 #[cfg(feature = "diesel")]
 crate::sql::text_column!(RuleMatch);
+
+#[cfg(feature = "diesel")]
+crate::sql::text_column!(ReportFrequency);
 
 #[cfg(test)]
 mod tests {

@@ -136,6 +136,8 @@ pub fn v1() -> Scope<
         .service(reports::time_csv)
         .service(reports::attendance_report)
         .service(reports::attendance_csv)
+        .service(reports::subscription)
+        .service(reports::subscribe)
         .service(category_rules::list)
         .service(category_rules::create)
         .service(category_rules::preview)

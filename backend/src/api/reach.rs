@@ -1,7 +1,8 @@
 //! How far a principal reaches among the company's people, resolved once per request.
 
 use diesel_async::AsyncPgConnection;
-use pulse_shared::ids::{TeamId, UserId};
+use pulse_shared::ids::{CompanyId, TeamId, UserId};
+use pulse_shared::people::Role;
 
 use crate::auth::principal::Principal;
 use crate::db::people::{self, PeopleFilter, UserRow};
@@ -28,13 +29,28 @@ impl Reachable {
         principal: &Principal,
         action: Action,
     ) -> Result<Self, ApiError> {
-        Ok(match principal.require(action)? {
+        principal.require(action)?;
+        let (company, user) = (principal.company_id(), principal.user_id());
+        Ok(Self::of_role(conn, company, user, principal.role(), action).await?)
+    }
+
+    /// What `user`, of `company` and with `role`, reaches for `action` (no further than
+    /// themself when the role may not do it): for work done on someone's behalf, such
+    /// as their scheduled report.
+    pub async fn of_role(
+        conn: &mut AsyncPgConnection,
+        company: CompanyId,
+        user: UserId,
+        role: Role,
+        action: Action,
+    ) -> diesel::QueryResult<Self> {
+        Ok(match crate::domain::access::access(role, action) {
             Reach::Company => Self::Company,
             Reach::Teams => Self::Teams {
-                teams: teams::managed_by(conn, principal.company_id(), principal.user_id()).await?,
-                me: principal.user_id(),
+                teams: teams::managed_by(conn, company, user).await?,
+                me: user,
             },
-            Reach::Own | Reach::None => Self::Own(principal.user_id()),
+            Reach::Own | Reach::None => Self::Own(user),
         })
     }
 

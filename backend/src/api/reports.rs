@@ -4,26 +4,30 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get, put, web};
 use chrono::{Duration, NaiveDate};
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use pulse_shared::audit::{AuditAction, TargetKind};
 use pulse_shared::ids::{CompanyId, TeamId, UserId};
 use pulse_shared::reports::{
     AttendanceQuery, AttendanceReport, DEFAULT_GRACE_MINS, Grouping, MAX_GRACE_MINS,
-    MAX_HOURLY_DAYS, MAX_REPORT_DAYS, ReportQuery, TimeReport,
+    MAX_HOURLY_DAYS, MAX_REPORT_DAYS, ReportQuery, ReportSubscription, TimeReport,
 };
+use serde_json::json;
 
 use super::csv;
+use super::extract::Json;
 use super::reach::Reachable;
 use crate::auth::principal::Principal;
 use crate::billing::plans::{self, Feature};
+use crate::db::audit::{self, Change};
 use crate::db::people::PeopleFilter;
 use crate::db::{self, people, policies, teams};
 use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::reports::classify::Classifier;
 use crate::reports::time::{self, Person};
-use crate::reports::{attendance, rules, subjects, zones};
+use crate::reports::{attendance, email, rules, subjects, zones};
 use crate::state::AppState;
 
 /// The most people one report covers.
@@ -346,11 +350,6 @@ pub(crate) async fn scope(
     user: Option<UserId>,
 ) -> Result<Vec<Person>, ApiError> {
     let reach = Reachable::resolve(conn, principal, Action::ReadActivity).await?;
-    let person = |row: people::UserRow| Person {
-        id: row.id,
-        name: row.name,
-        team_id: row.team_id,
-    };
     if let Some(user) = user {
         let row = reach.person(conn, principal, user).await?;
         if team.is_some_and(|team| row.team_id != Some(team)) {
@@ -361,11 +360,91 @@ pub(crate) async fn scope(
     if let Some(team) = team {
         teams::find(conn, principal.company_id(), team).await?;
     }
+    Ok(people_in(conn, principal.company_id(), &reach, team).await?)
+}
+
+/// The people of `company` within `reach` (of `team` only, when given), deleted people
+/// left out.
+pub(crate) async fn people_in(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    reach: &Reachable,
+    team: Option<TeamId>,
+) -> diesel::QueryResult<Vec<Person>> {
     let mut filter = PeopleFilter {
         team_id: team,
         ..PeopleFilter::default()
     };
     reach.narrow(&mut filter);
-    let rows = people::list(conn, principal.company_id(), &filter, MAX_REPORT_PEOPLE).await?;
+    let rows = people::list(conn, company, &filter, MAX_REPORT_PEOPLE).await?;
     Ok(rows.into_iter().map(person).collect())
+}
+
+fn person(row: people::UserRow) -> Person {
+    Person {
+        id: row.id,
+        name: row.name,
+        team_id: row.team_id,
+    }
+}
+
+/// The caller's scheduled summary: daily, weekly, or none.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    responses((status = OK, body = ReportSubscription), (status = FORBIDDEN, body = pulse_shared::Problem))
+)]
+#[get("/me/report-subscription")]
+pub async fn subscription(
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<web::Json<ReportSubscription>, ApiError> {
+    principal.require(Action::ReceiveReportEmails)?;
+    let mut conn = db::conn(&state.pool).await?;
+    let frequency =
+        email::subscription(&mut conn, principal.company_id(), principal.user_id()).await?;
+    Ok(web::Json(ReportSubscription { frequency }))
+}
+
+/// Chooses the caller's scheduled summary (managers: their teams; owners and admins:
+/// everyone), sent at 07:00 in their time zone about the day or week before; `null`
+/// stops it.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    request_body = ReportSubscription,
+    responses(
+        (status = OK, body = ReportSubscription),
+        (status = FORBIDDEN, body = pulse_shared::Problem),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+    )
+)]
+#[put("/me/report-subscription")]
+pub async fn subscribe(
+    principal: Principal,
+    state: web::Data<AppState>,
+    Json(body): Json<ReportSubscription>,
+) -> Result<web::Json<ReportSubscription>, ApiError> {
+    principal.require(Action::ReceiveReportEmails)?;
+    principal.require_signed_in_person()?;
+    let (company, user) = (principal.company_id(), principal.user_id());
+    let actor = principal.actor().clone();
+    let now = state.clock.now();
+    let mut conn = db::conn(&state.pool).await?;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let before = email::subscription(conn, company, user).await?;
+        if before != body.frequency {
+            email::subscribe(conn, (company, user), body.frequency, now).await?;
+            let change = Change {
+                action: AuditAction::ReportSubscriptionUpdated,
+                target_kind: TargetKind::User,
+                target_id: Some(user.0),
+                summary: json!({"before": before, "after": body.frequency}),
+            };
+            audit::record(conn, company, &actor, change).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(web::Json(body))
 }

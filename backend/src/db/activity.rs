@@ -301,8 +301,8 @@ pub async fn reported_stretches(
         .collect())
 }
 
-/// Deletes up to `batch` events and up to `batch` sessions that are past their
-/// employee's activity retention at `now`; answers how many rows went.
+/// Deletes up to `batch` rows each of events, sessions and report rollups that are past
+/// their employee's activity retention at `now`; answers how many rows went.
 pub async fn delete_expired(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
@@ -310,10 +310,15 @@ pub async fn delete_expired(
 ) -> QueryResult<usize> {
     let retention = policies::retention_days_sql("activity_retention_days", "$1");
     let mut deleted = 0;
-    // Events by their start, sessions by their end.
+    // Events by their start, sessions by their end, the report rollups by their hour
+    // or day.
     for (table, time) in [
         ("activity_events", "started_at"),
         ("work_sessions", "ended_at"),
+        ("activity_hours", "hour"),
+        ("activity_hour_subjects", "hour"),
+        ("activity_days", "day"),
+        ("activity_day_subjects", "day"),
     ] {
         deleted += diesel::sql_query(format!(
             "WITH retention AS ({retention})

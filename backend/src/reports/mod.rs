@@ -4,6 +4,7 @@
 //!
 //! - `catalogue`, `classify`, `rules`: how time in an application or site counts.
 //! - `time`: the time report; `attendance`: days against working hours.
+//! - `email`: scheduled summaries by e-mail.
 //! - `coverage`: which seconds of an hour were reported, so two computers count once.
 //! - `subjects`: the dictionary of applications and sites.
 //! - `rollup`: folds the session builder's events into hours and days.
@@ -13,6 +14,7 @@ pub mod attendance;
 pub mod catalogue;
 pub mod classify;
 pub mod coverage;
+pub mod email;
 pub mod rollup;
 pub mod rules;
 pub mod subjects;

@@ -9,12 +9,14 @@
 //! - [`retention`]: what is past its retention or grace, deleted;
 //! - [`heartbeats`]: heartbeats coalesced in memory, written in one statement;
 //! - [`outbox`]: webhook deliveries and alert e-mails, sent after their commit;
-//! - [`billing`]: the grace period of overdue payments, and "subscription expiring".
+//! - [`billing`]: the grace period of overdue payments, and "subscription expiring";
+//! - [`reports`]: scheduled report e-mails queued when due, old hours closed.
 
 pub mod billing;
 pub mod heartbeats;
 pub mod outbox;
 pub mod presence;
+pub mod reports;
 pub mod retention;
 pub mod sessions;
 

@@ -1,5 +1,5 @@
 //! The outbox dispatcher: sends what transactions queued for after their commit —
-//! webhook deliveries and alert emails. Every replica runs one; rows are claimed with
+//! webhook deliveries, alert e-mails and scheduled report e-mails. Every replica runs one; rows are claimed with
 //! `FOR UPDATE SKIP LOCKED` and a lease, so replicas share the work, never send the
 //! same attempt twice at once, and pick up what a crashed replica left.
 //!
@@ -27,6 +27,7 @@ use crate::db::webhooks::{self, Claim, Claimed, Outcome};
 use crate::db::{self, DbPool, alerts};
 use crate::domain::webhooks::{self as rules, retry_wait};
 use crate::mail::Mailer;
+use crate::reports::email as report_email;
 
 /// The channel that wakes dispatchers.
 pub const CHANNEL: &str = "pulse_outbox";
@@ -231,9 +232,15 @@ impl Outbox {
         } else {
             Vec::new()
         };
+        let report_room = email_room - emails.len() as i64;
+        let summaries = if report_room > 0 {
+            report_email::claim(&mut conn, report_room, now).await?
+        } else {
+            Vec::new()
+        };
         drop(conn);
         let full = (claim.limit > 0 && due.len() as i64 == claim.limit)
-            || (email_room > 0 && emails.len() as i64 == email_room);
+            || (email_room > 0 && (emails.len() + summaries.len()) as i64 == email_room);
         for claimed in due {
             let slot = Slot::take(self, Some((claimed.company_id.0, claimed.endpoint_id.0)));
             tokio::spawn(async move {
@@ -247,6 +254,14 @@ impl Outbox {
             tokio::spawn(async move {
                 if let Err(error) = slot.outbox.email(email).await {
                     tracing::warn!(%error, "cannot record an alert e-mail");
+                }
+            });
+        }
+        for summary in summaries {
+            let slot = Slot::take(self, None);
+            tokio::spawn(async move {
+                if let Err(error) = slot.outbox.report_email(summary).await {
+                    tracing::warn!(%error, "cannot send or record a report e-mail");
                 }
             });
         }
@@ -315,6 +330,29 @@ impl Outbox {
             .await
             .map_err(describe)?;
         Ok(response.status())
+    }
+
+    /// One try of one scheduled report: built from the rollups now, sent, recorded.
+    async fn report_email(&self, summary: report_email::Claimed) -> Result<(), db::DbError> {
+        let mut conn = db::conn(&self.pool).await?;
+        let now = self.clock.now();
+        let sent = match report_email::compose(&mut conn, &summary, &self.public_url, now).await? {
+            // Nobody to send it to any more: done.
+            None => true,
+            Some(mail) => match self
+                .mailer
+                .deliver(&mail.to, &mail.subject, mail.body)
+                .await
+            {
+                Ok(_) => true,
+                Err(error) => {
+                    tracing::warn!(%error, attempt = summary.attempts, "cannot send a report e-mail");
+                    false
+                }
+            },
+        };
+        report_email::finish(&mut conn, &summary, sent, self.clock.now()).await?;
+        Ok(())
     }
 
     /// One try of one alert email.

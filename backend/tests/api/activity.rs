@@ -450,13 +450,44 @@ async fn the_policy_decides_what_is_kept_and_for_how_long() {
     settle(&app).await;
     let pool = app.pool().unwrap();
     let week = app.now() + Duration::days(8);
+    let rollups = async |whose: &str| {
+        let mut rows = 0;
+        for table in [
+            "activity_hours",
+            "activity_hour_subjects",
+            "activity_days",
+            "activity_day_subjects",
+        ] {
+            rows += scalar(
+                &app,
+                &format!("SELECT count(*) FROM {table} WHERE user_id = '{whose}'"),
+            )
+            .await;
+        }
+        rows
+    };
+    let (emmas, ottos) = (
+        rollups(&emma).await,
+        rollups(&org.outsider.body.me.user.id.to_string()).await,
+    );
+    assert!(
+        emmas >= 4 && ottos >= 4,
+        "an hour and a day each, with their applications"
+    );
     assert_eq!(
         pulse_backend::worker::retention::activity_round(&pool, week)
             .await
             .unwrap(),
-        Some(4),
-        "two events, and their two sessions (ten minutes apart)"
+        Some(4 + usize::try_from(emmas).unwrap()),
+        "two events, their two sessions (ten minutes apart), and their report rollups"
     );
     assert_eq!(count(&app, "activity_events").await, 1);
     assert_eq!(count(&app, "work_sessions").await, 1);
+    assert_eq!(
+        (
+            rollups(&emma).await,
+            rollups(&org.outsider.body.me.user.id.to_string()).await
+        ),
+        (0, ottos)
+    );
 }

@@ -23,10 +23,11 @@ use crate::common::screenshots::target_screenshot;
 use crate::common::{Org, Session, get_json, invite_and_join, json, post, send, sql};
 
 /// Operations only a signed-in person may do, whatever an API key's role: making
-/// credentials.
+/// credentials, and choosing e-mails for oneself.
 const NOT_FOR_KEYS: &[(&str, &str)] = &[
     ("POST", "/api/v1/api-keys"),
     ("POST", "/api/v1/me/password"),
+    ("PUT", "/api/v1/me/report-subscription"),
 ];
 
 /// What each protected operation needs; `None`: any signed-in principal.
@@ -181,6 +182,16 @@ const ACTIONS: &[(&str, &str, Option<Action>)] = &[
     ("GET", "/api/v1/activity", Some(Action::ReadActivity)),
     // Everyone has an overview, of what they reach.
     ("GET", "/api/v1/overview", None),
+    (
+        "GET",
+        "/api/v1/me/report-subscription",
+        Some(Action::ReceiveReportEmails),
+    ),
+    (
+        "PUT",
+        "/api/v1/me/report-subscription",
+        Some(Action::ReceiveReportEmails),
+    ),
     ("GET", "/api/v1/reports/time", Some(Action::ReadActivity)),
     (
         "GET",
@@ -501,6 +512,7 @@ fn body(method: &str, path: &str, org: &Org, n: usize) -> Option<Value> {
             json!({"url": format!("https://new{n}.example.com/hook"), "kinds": ["agent_offline"]})
         }
         ("PATCH", "/api/v1/webhooks/{id}") => json!({"enabled": true}),
+        ("PUT", "/api/v1/me/report-subscription") => json!({"frequency": "daily"}),
         (
             "POST" | "PUT",
             "/api/v1/category-rules"

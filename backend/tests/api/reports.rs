@@ -74,7 +74,12 @@ async fn settle(app: &TestApp) {
 /// The company of the week: Berlin time, working hours Monday to Friday 09:00–17:00,
 /// sites recorded; the employee's two computers report the week described below.
 async fn the_week() -> (TestApp, Org) {
-    let app = TestApp::spawn_with(|config| config.clock = Clock::starting_at(now()))
+    the_week_seen_at(now()).await
+}
+
+/// The same week, with the server's clock starting at `at`.
+async fn the_week_seen_at(at: DateTime<Utc>) -> (TestApp, Org) {
+    let app = TestApp::spawn_with(|config| config.clock = Clock::starting_at(at))
         .await
         .unwrap();
     let org = Org::create(&app, "reports").await;
@@ -587,4 +592,64 @@ async fn the_overview_compares_this_week_with_the_last() {
     let own: Overview = get_json(&app, &org.employee, "/api/v1/overview").await;
     assert_eq!((own.people, own.this_week.worked_secs), (1, 60_000));
     assert!(own.seats.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_weekly_summary_arrives_on_monday_morning() {
+    // Monday 6 April, 07:30 in Berlin.
+    let (app, org) = the_week_seen_at(Utc.with_ymd_and_hms(2026, 4, 6, 5, 30, 0).unwrap()).await;
+    let weekly = json!({"frequency": "weekly"});
+    let put = |who| {
+        crate::common::send(
+            &app,
+            who,
+            reqwest::Method::PUT,
+            "/api/v1/me/report-subscription",
+            Some(&weekly),
+        )
+    };
+    assert_eq!(put(&org.employee).await.status(), 403);
+    assert_eq!(put(&org.manager).await.status(), 200);
+    let pool = app.pool().unwrap();
+    let round = pulse_backend::worker::reports::round(&pool, app.now())
+        .await
+        .unwrap();
+    assert_eq!(round.queued, 1);
+    let again = pulse_backend::worker::reports::round(&pool, app.now())
+        .await
+        .unwrap();
+    assert_eq!(again.queued, 0, "one summary per period");
+
+    let manager = org.manager.body.me.user.email.clone();
+    let mut mail = Vec::new();
+    for _ in 0..100 {
+        mail = app.mailbox.messages_to(&manager);
+        mail.retain(|message| message.contains("summary"));
+        if !mail.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(mail.len(), 1, "one summary e-mail");
+    // Quoted-printable, as long lines are sent.
+    let text = &mail[0]
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    for expected in [
+        "Weekly summary: Mon 30 Mar to Sun 5 Apr 2026",
+        "2 people",
+        "Worked: 16 h 40 min",
+        "Attendance: 1 on time, 1 late starts, 0 early ends, 8 absences",
+        "employee: 16 h 40 min worked, 100 % active, 100 % productive",
+        "/reports?from=2026-03-30&to=2026-04-05&group=person",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in {text}");
+    }
+    let audited = scalar(
+        &app,
+        "SELECT count(*) FROM audit_events WHERE action = 'report_subscription.updated'",
+    )
+    .await;
+    assert_eq!(audited, 1);
 }

@@ -5,12 +5,14 @@
 //!
 //! Parts: `alerts` (alert streams held open, server memory, alert fan-out latency),
 //! `ingest` (agents one server carries, activity rows per second through the API next
-//! to Postgres alone; see `bench/ingest.rs`) and `billing` (a burst of Stripe webhook
+//! to Postgres alone; see `bench/ingest.rs`), `billing` (a burst of Stripe webhook
 //! events, per-event latency next to a trivial route's, each applied exactly once; see
-//! `bench/billing.rs`).
+//! `bench/billing.rs`) and `reports` (the report queries over a year of a 1,000-person
+//! company written straight into Postgres; see `bench/reports.rs`).
 
 mod billing;
 mod ingest;
+mod reports;
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{SocketAddr, TcpStream};
@@ -57,10 +59,13 @@ pub enum Part {
     /// A burst of signed Stripe webhook events: latency per event next to a trivial
     /// route's, events per second, and each applied exactly once.
     Billing,
+    /// The report queries (a team's month, the company's year, one person's week by
+    /// application, attendance, the overview) over a year of a company's activity.
+    Reports,
 }
 
 impl Part {
-    const ALL: [Part; 3] = [Part::Alerts, Part::Ingest, Part::Billing];
+    const ALL: [Part; 4] = [Part::Alerts, Part::Ingest, Part::Billing, Part::Reports];
 }
 
 #[derive(clap::Args)]
@@ -100,6 +105,12 @@ pub struct Options {
     /// Agents whose batches the flood and the direct writes take in turn.
     #[arg(long, default_value_t = 2500)]
     flood_agents: usize,
+    /// Employees of the `reports` part's company, each with a year of activity.
+    #[arg(long, default_value_t = 1000)]
+    employees: usize,
+    /// Timed requests per query of the `reports` part, after 3 unmeasured ones.
+    #[arg(long, default_value_t = 100)]
+    runs: usize,
 }
 
 /// The release binaries.
@@ -176,6 +187,7 @@ pub fn bench(ctx: &mut Ctx, options: &Options) -> anyhow::Result<ExitCode> {
                 &machine,
                 options,
             )?,
+            Part::Reports => reports::reports(ctx, &binaries, &bench_url, &machine, options)?,
         }
     }
     step(format_args!(

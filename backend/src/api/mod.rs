@@ -16,6 +16,7 @@ pub mod billing;
 pub mod category_rules;
 pub mod csv;
 pub mod device;
+pub mod export;
 pub mod extract;
 pub mod health;
 pub mod invitations;
@@ -134,8 +135,10 @@ pub fn v1() -> Scope<
         .service(overview::overview)
         .service(reports::time_report)
         .service(reports::time_csv)
+        .service(reports::time_xlsx)
         .service(reports::attendance_report)
         .service(reports::attendance_csv)
+        .service(reports::attendance_xlsx)
         .service(reports::subscription)
         .service(reports::subscribe)
         .service(category_rules::list)

@@ -15,7 +15,7 @@ use pulse_shared::reports::{
 };
 use serde_json::json;
 
-use super::csv;
+use super::export::{self, Cell, FileType, Table};
 use super::extract::Json;
 use super::reach::Reachable;
 use crate::auth::principal::Principal;
@@ -79,13 +79,56 @@ pub async fn time_csv(
     state: web::Data<AppState>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    export_time(&principal, &state, &query, FileType::Csv).await
+}
+
+/// The time report as an Excel workbook: one row per report row, then the total.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(ReportQuery),
+    responses(
+        (status = OK, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = PAYMENT_REQUIRED, description = "The plan does not include exports", body = pulse_shared::Problem),
+        (status = NOT_FOUND, body = pulse_shared::Problem),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+    )
+)]
+#[get("/reports/time.xlsx")]
+pub async fn time_xlsx(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    export_time(&principal, &state, &query, FileType::Xlsx).await
+}
+
+async fn export_time(
+    principal: &Principal,
+    state: &AppState,
+    query: &ReportQuery,
+    file_type: FileType,
+) -> Result<HttpResponse, ApiError> {
     let mut conn = db::conn(&state.pool).await?;
     plans::require(&mut conn, principal.company_id(), Feature::ReportsExport).await?;
-    let report = build_time(&mut conn, &principal, &state, &query).await?;
-    let mut out = String::from(
-        "key,label,worked_secs,worked_hours,active_secs,idle_secs,activity_percent,\
-         productive_secs,neutral_secs,unproductive_secs,productivity,category\n",
-    );
+    let report = build_time(&mut conn, principal, state, query).await?;
+    let mut table = Table {
+        header: vec![
+            "key",
+            "label",
+            "worked_secs",
+            "worked_hours",
+            "active_secs",
+            "idle_secs",
+            "activity_percent",
+            "productive_secs",
+            "neutral_secs",
+            "unproductive_secs",
+            "productivity",
+            "category",
+        ],
+        rows: Vec::with_capacity(report.rows.len() + 1),
+    };
     let total = pulse_shared::reports::ReportRow {
         key: "total".to_owned(),
         label: "Total".to_owned(),
@@ -95,41 +138,36 @@ pub async fn time_csv(
     };
     for row in report.rows.iter().chain([&total]) {
         let f = &row.figures;
-        csv::push_line(
-            &mut out,
-            &[
-                row.key.clone(),
-                row.label.clone(),
-                f.worked_secs.to_string(),
-                format!("{:.2}", hours(f.worked_secs)),
-                f.active_secs.to_string(),
-                f.idle_secs.to_string(),
-                f.activity_percent.to_string(),
-                f.productive_secs.to_string(),
-                f.neutral_secs.to_string(),
-                f.unproductive_secs.to_string(),
-                row.productivity
-                    .map(|p| p.as_str().to_owned())
-                    .unwrap_or_default(),
-                row.category.clone().unwrap_or_default(),
-            ],
-        );
+        table.rows.push(vec![
+            row.key.as_str().into(),
+            row.label.as_str().into(),
+            f.worked_secs.into(),
+            Cell::Number(hours(f.worked_secs)),
+            f.active_secs.into(),
+            f.idle_secs.into(),
+            f.activity_percent.into(),
+            f.productive_secs.into(),
+            f.neutral_secs.into(),
+            f.unproductive_secs.into(),
+            row.productivity.map(|p| p.as_str()).into(),
+            row.category.clone().into(),
+        ]);
     }
-    let name = format!(
-        "time-{}-{}-by-{}.csv",
+    let stem = format!(
+        "time-{}-{}-by-{}",
         report.from,
         report.to,
         report.group.as_str()
     );
-    Ok(csv::attachment(&name, out))
+    Ok(export::attachment(&stem, file_type, &table)?)
 }
 
-/// Seconds as hours, for spreadsheets.
+/// Seconds as hours, to the hundredth, for spreadsheets.
 fn hours(secs: i64) -> f64 {
     // Exact for any number of seconds a report can hold (< 2^53).
     #[allow(clippy::cast_precision_loss)]
     let secs = secs as f64;
-    secs / 3_600.0
+    (secs / 36.0).round() / 100.0
 }
 
 async fn build_time(
@@ -212,36 +250,77 @@ pub async fn attendance_csv(
     state: web::Data<AppState>,
     query: web::Query<AttendanceQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    export_attendance(&principal, &state, &query, FileType::Csv).await
+}
+
+/// The attendance report as an Excel workbook: one row per person and day.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(AttendanceQuery),
+    responses(
+        (status = OK, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = PAYMENT_REQUIRED, description = "The plan does not include exports", body = pulse_shared::Problem),
+        (status = NOT_FOUND, body = pulse_shared::Problem),
+        (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem),
+    )
+)]
+#[get("/reports/attendance.xlsx")]
+pub async fn attendance_xlsx(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<AttendanceQuery>,
+) -> Result<HttpResponse, ApiError> {
+    export_attendance(&principal, &state, &query, FileType::Xlsx).await
+}
+
+async fn export_attendance(
+    principal: &Principal,
+    state: &AppState,
+    query: &AttendanceQuery,
+    file_type: FileType,
+) -> Result<HttpResponse, ApiError> {
     let mut conn = db::conn(&state.pool).await?;
     plans::require(&mut conn, principal.company_id(), Feature::ReportsExport).await?;
-    let report = build_attendance(&mut conn, &principal, &state, &query).await?;
-    let mut out = String::from(
-        "user_id,name,day,time_zone,status,first_activity_at,last_activity_at,worked_secs,\
-         active_secs,expected_start,expected_end,late_by_mins,early_by_mins\n",
-    );
-    let text = |value: Option<String>| value.unwrap_or_default();
+    let report = build_attendance(&mut conn, principal, state, query).await?;
+    let mut table = Table {
+        header: vec![
+            "user_id",
+            "name",
+            "day",
+            "time_zone",
+            "status",
+            "first_activity_at",
+            "last_activity_at",
+            "worked_secs",
+            "active_secs",
+            "expected_start",
+            "expected_end",
+            "late_by_mins",
+            "early_by_mins",
+        ],
+        rows: Vec::with_capacity(report.days.len()),
+    };
+    let time = |at: Option<chrono::DateTime<chrono::Utc>>| at.map(|at| at.to_rfc3339());
     for day in report.days {
-        csv::push_line(
-            &mut out,
-            &[
-                day.user_id.to_string(),
-                day.name,
-                day.day.to_string(),
-                day.time_zone,
-                day.status.as_str().to_owned(),
-                text(day.first_activity_at.map(|at| at.to_rfc3339())),
-                text(day.last_activity_at.map(|at| at.to_rfc3339())),
-                day.worked_secs.to_string(),
-                day.active_secs.to_string(),
-                text(day.expected_start),
-                text(day.expected_end),
-                text(day.late_by_mins.map(|m| m.to_string())),
-                text(day.early_by_mins.map(|m| m.to_string())),
-            ],
-        );
+        table.rows.push(vec![
+            day.user_id.to_string().into(),
+            day.name.into(),
+            day.day.to_string().into(),
+            day.time_zone.into(),
+            day.status.as_str().into(),
+            time(day.first_activity_at).into(),
+            time(day.last_activity_at).into(),
+            day.worked_secs.into(),
+            day.active_secs.into(),
+            day.expected_start.into(),
+            day.expected_end.into(),
+            day.late_by_mins.into(),
+            day.early_by_mins.into(),
+        ]);
     }
-    let name = format!("attendance-{}-{}.csv", report.from, report.to);
-    Ok(csv::attachment(&name, out))
+    let stem = format!("attendance-{}-{}", report.from, report.to);
+    Ok(export::attachment(&stem, file_type, &table)?)
 }
 
 async fn build_attendance(

@@ -200,6 +200,16 @@ const ACTIONS: &[(&str, &str, Option<Action>)] = &[
     ),
     (
         "GET",
+        "/api/v1/reports/time.xlsx",
+        Some(Action::ReadActivity),
+    ),
+    (
+        "GET",
+        "/api/v1/reports/attendance.xlsx",
+        Some(Action::ReadActivity),
+    ),
+    (
+        "GET",
         "/api/v1/reports/attendance",
         Some(Action::ReadActivity),
     ),
@@ -447,10 +457,12 @@ fn query(path: &str, person: &str, now: chrono::DateTime<chrono::Utc>) -> String
     match path {
         "/api/v1/sessions" | "/api/v1/activity" => format!("?{range}&user_id={person}"),
         "/api/v1/sessions/summary" => format!("?{range}"),
-        "/api/v1/reports/time" | "/api/v1/reports/time.csv" => {
+        "/api/v1/reports/time" | "/api/v1/reports/time.csv" | "/api/v1/reports/time.xlsx" => {
             format!("?{}&group=day&user_id={person}", day_range(now))
         }
-        "/api/v1/reports/attendance" | "/api/v1/reports/attendance.csv" => {
+        "/api/v1/reports/attendance"
+        | "/api/v1/reports/attendance.csv"
+        | "/api/v1/reports/attendance.xlsx" => {
             format!("?{}&user_id={person}", day_range(now))
         }
         "/api/v1/category-rules/subjects" => format!("?user_id={person}"),

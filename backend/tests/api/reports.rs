@@ -468,8 +468,26 @@ async fn people_see_only_what_their_role_reaches() {
         "header, six days, total: {text}"
     );
     assert!(
-        text.contains("2026-03-26,Thu 2026-03-26,14400,4.00,13500,900,94,8100,0,5400"),
+        text.contains("2026-03-26,Thu 2026-03-26,14400,4,13500,900,94,8100,0,5400"),
         "{text}"
+    );
+    let workbook = get(
+        &app,
+        &org.owner,
+        &format!("/api/v1/reports/time.xlsx?{week}&group=day"),
+    )
+    .await;
+    assert_eq!(workbook.status(), 200);
+    assert_eq!(
+        workbook.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = workbook.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK\x03\x04"), "a zip file");
+    let names = String::from_utf8_lossy(&bytes);
+    assert!(
+        names.contains("xl/worksheets/sheet1.xml"),
+        "a workbook with a sheet"
     );
 }
 

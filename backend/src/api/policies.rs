@@ -62,8 +62,8 @@ pub async fn put_company(
     Json(body): Json<PolicySettings>,
 ) -> Result<web::Json<CompanyPolicy>, ApiError> {
     principal.require(Action::ManagePolicies)?;
-    check(body.check())?;
     let mut conn = db::conn(&state.pool).await?;
+    check(with_zone(&mut conn, body.check(), Some(&body.time_zone)).await?)?;
     let row = change(
         &mut conn,
         &principal,
@@ -210,7 +210,7 @@ async fn set_override(
     };
     principal.require(Action::ManagePolicies)?;
     if let Some(body) = &body {
-        check(body.check())?;
+        check(with_zone(&mut conn, body.check(), body.time_zone.as_deref()).await?)?;
     }
     let settings = body.as_ref().map(policies::to_json);
     let written = change(
@@ -324,6 +324,26 @@ fn describe(level: Level) -> serde_json::Value {
         Level::Team(team) => json!({"team_id": team}),
         Level::Employee(user) => json!({"user_id": user}),
     }
+}
+
+/// `errors`, and `/time_zone` when `zone` is well formed but not a zone the database
+/// knows (reports and attendance convert to it).
+async fn with_zone(
+    conn: &mut diesel_async::AsyncPgConnection,
+    mut errors: Vec<(String, pulse_shared::validate::Invalid)>,
+    zone: Option<&str>,
+) -> Result<Vec<(String, pulse_shared::validate::Invalid)>, ApiError> {
+    let named = errors.iter().any(|(field, _)| field == "/time_zone");
+    if let Some(zone) = zone
+        && !named
+        && !crate::reports::zones::known(conn).await?.contains(zone)
+    {
+        errors.push((
+            "/time_zone".to_owned(),
+            ("unknown", "There is no such time zone; use a name such as Europe/Berlin."),
+        ));
+    }
+    Ok(errors)
 }
 
 /// 422 naming every field out of bounds.

@@ -205,6 +205,8 @@ async fn settings_out_of_bounds_are_refused_field_by_field() {
         (json!({"idle_threshold_secs": 10}), "/idle_threshold_secs"),
         (json!({"volume": 11}), ""),
         (json!({"time_zone": "Atlantis"}), "/time_zone"),
+        // Well formed, but no such zone.
+        (json!({"time_zone": "Europe/Atlantis"}), "/time_zone"),
         (json!({"screenshot_mode": "always"}), "/screenshot_mode"),
     ] {
         let response = send(&app, &org.owner, Method::PUT, &team, Some(&body)).await;

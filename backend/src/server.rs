@@ -98,6 +98,11 @@ pub fn run(
             config.retention_every,
             config.deletion_grace,
         )),
+        tokio::spawn(worker::partitions::run(
+            pool.clone(),
+            config.clock,
+            worker::partitions::EVERY,
+        )),
         tokio::spawn(worker::reports::run(
             pool.clone(),
             config.clock,

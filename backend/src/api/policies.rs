@@ -340,7 +340,10 @@ async fn with_zone(
     {
         errors.push((
             "/time_zone".to_owned(),
-            ("unknown", "There is no such time zone; use a name such as Europe/Berlin."),
+            (
+                "unknown",
+                "There is no such time zone; use a name such as Europe/Berlin.",
+            ),
         ));
     }
     Ok(errors)

@@ -57,11 +57,12 @@ pub async fn insert_events(
                     AS e(id, app, title, url, started_at, duration_secs, keystrokes,
                          mouse_events, active_secs, idle)
              ON CONFLICT DO NOTHING
-             RETURNING id),
+             RETURNING id, started_at),
          queued AS (
-             INSERT INTO session_queue (company_id, agent_id, user_id, event_ids, idle_gap_secs,
-                                        time_zone)
-             SELECT $1, $2, $3, array_agg(id), $15, $16 FROM stored HAVING count(*) > 0)
+             INSERT INTO session_queue (company_id, agent_id, user_id, event_ids, event_starts,
+                                        idle_gap_secs, time_zone)
+             SELECT $1, $2, $3, array_agg(id), array_agg(started_at), $15, $16
+               FROM stored HAVING count(*) > 0)
          SELECT id FROM stored",
     )
     .bind::<diesel::sql_types::Uuid, _>(company.0)
@@ -311,7 +312,9 @@ pub async fn delete_expired(
     let retention = policies::retention_days_sql("activity_retention_days", "$1");
     let mut deleted = 0;
     // Events by their start, sessions by their end, the report rollups by their hour
-    // or day.
+    // or day. A row is named by its table and place: `ctid` alone repeats across the
+    // partitions of the events. (Months no one keeps any more are dropped whole by
+    // `worker::partitions` first.)
     for (table, time) in [
         ("activity_events", "started_at"),
         ("work_sessions", "ended_at"),
@@ -323,7 +326,7 @@ pub async fn delete_expired(
         deleted += diesel::sql_query(format!(
             "WITH retention AS ({retention})
              DELETE FROM {table}
-              WHERE ctid IN (SELECT t.ctid FROM {table} t
+              WHERE (tableoid, ctid) IN (SELECT t.tableoid, t.ctid FROM {table} t
                                JOIN retention r ON r.company_id = t.company_id
                                                AND r.user_id = t.user_id
                               WHERE t.{time} < $1 - make_interval(days => r.days)

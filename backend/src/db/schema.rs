@@ -298,7 +298,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    activity_events (company_id, agent_id, id) {
+    activity_events (company_id, agent_id, id, started_at) {
         company_id -> Uuid,
         agent_id -> Uuid,
         id -> Uuid,

@@ -10,11 +10,14 @@
 //! - [`heartbeats`]: heartbeats coalesced in memory, written in one statement;
 //! - [`outbox`]: webhook deliveries and alert e-mails, sent after their commit;
 //! - [`billing`]: the grace period of overdue payments, and "subscription expiring";
-//! - [`reports`]: scheduled report e-mails queued when due, old hours closed.
+//! - [`reports`]: scheduled report e-mails queued when due, old hours closed;
+//! - [`partitions`]: the months of activity events made ahead, and dropped once no one
+//!   keeps them.
 
 pub mod billing;
 pub mod heartbeats;
 pub mod outbox;
+pub mod partitions;
 pub mod presence;
 pub mod reports;
 pub mod retention;

@@ -62,6 +62,9 @@ struct Queued {
     user_id: UserId,
     #[diesel(sql_type = Array<diesel::sql_types::Uuid>)]
     event_ids: Vec<Uuid>,
+    /// Their starts, in the same order.
+    #[diesel(sql_type = Array<Timestamptz>)]
+    event_starts: Vec<DateTime<Utc>>,
     #[diesel(sql_type = Integer)]
     idle_gap_secs: i32,
     #[diesel(sql_type = Text)]
@@ -94,7 +97,8 @@ pub async fn build(
         let queued: Vec<Queued> = diesel::sql_query(
             "DELETE FROM session_queue
               WHERE id IN (SELECT id FROM session_queue ORDER BY id LIMIT $1)
-          RETURNING company_id, agent_id, user_id, event_ids, idle_gap_secs, time_zone",
+          RETURNING company_id, agent_id, user_id, event_ids, event_starts, idle_gap_secs,
+                    time_zone",
         )
         .bind::<diesel::sql_types::BigInt, _>(limit)
         .load(conn)
@@ -103,35 +107,40 @@ pub async fn build(
             return Ok(0);
         }
         let mut pending: BTreeMap<(CompanyId, UserId), Pending> = BTreeMap::new();
-        let (mut companies, mut agents, mut ids) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut companies, mut agents, mut ids, mut starts) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for batch in &queued {
             let entry = pending
                 .entry((batch.company_id, batch.user_id))
                 .or_default();
             entry.gap = Duration::seconds(i64::from(batch.idle_gap_secs));
             entry.time_zone.clone_from(&batch.time_zone);
-            for id in &batch.event_ids {
+            for (id, start) in batch.event_ids.iter().zip(&batch.event_starts) {
                 companies.push(batch.company_id);
                 agents.push(batch.agent_id);
                 ids.push(*id);
+                starts.push(*start);
             }
         }
-        // One primary-key probe per event: the `LIMIT` keeps the planner from turning
-        // the lateral lookup into a join, which it answers with a hash of the whole
-        // table once the key list is long (a scan that grows with every event stored).
+        // One primary-key probe per event, in the month of its start: the `LIMIT` keeps
+        // the planner from turning the lateral lookup into a join, which it answers with
+        // a hash of the whole table once the key list is long (a scan that grows with
+        // every event stored).
         let events: Vec<QueuedEvent> = diesel::sql_query(
             "SELECT e.company_id, e.user_id, e.app, e.url, e.started_at, e.duration_secs,
                     e.keystrokes, e.mouse_events, e.idle
-               FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[]) AS k(company_id, agent_id, id)
+               FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[])
+                    AS k(company_id, agent_id, id, started_at)
               CROSS JOIN LATERAL (
                     SELECT * FROM activity_events e
                      WHERE e.company_id = k.company_id AND e.agent_id = k.agent_id
-                       AND e.id = k.id
+                       AND e.id = k.id AND e.started_at = k.started_at
                      LIMIT 1) e",
         )
         .bind::<Array<diesel::sql_types::Uuid>, _>(&companies)
         .bind::<Array<diesel::sql_types::Uuid>, _>(&agents)
         .bind::<Array<diesel::sql_types::Uuid>, _>(&ids)
+        .bind::<Array<Timestamptz>, _>(&starts)
         .load(conn)
         .await?;
         let mut reported = Vec::with_capacity(events.len());

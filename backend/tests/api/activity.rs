@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::common::activity::{event, upload};
 use crate::common::agents::enroll;
-use crate::common::{Org, Session, fields, get, get_json, json, scalar, send};
+use crate::common::{Org, Session, fields, get, get_json, json, scalar, send, sql};
 
 /// Folds every stored batch into sessions (the server does it within milliseconds in
 /// tests; this makes it certain).
@@ -490,4 +490,89 @@ async fn the_policy_decides_what_is_kept_and_for_how_long() {
         ),
         (0, ottos)
     );
+}
+
+/// Events are kept in monthly partitions: made ahead by the partitions job (taking over
+/// what the default partition caught for a month that had none), and dropped whole once
+/// no one's retention keeps the month.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn months_of_activity_are_partitions_made_ahead_and_dropped_whole() {
+    let april = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 4, 3, 12, 0, 0).unwrap();
+    let app = TestApp::spawn_with(|config| {
+        config.clock = pulse_backend::clock::Clock::starting_at(april);
+    })
+    .await
+    .unwrap();
+    let (_org, enrolled) = Org::builder(&app, "months")
+        .with_employee_agent("emma-laptop")
+        .await;
+    let pool = app.pool().unwrap();
+    let made = pulse_backend::worker::partitions::round(&pool, april)
+        .await
+        .unwrap();
+    let exists = async |table: &str| {
+        scalar(
+            &app,
+            &format!("SELECT count(*) FROM pg_class WHERE relname = '{table}'"),
+        )
+        .await
+            == 1
+    };
+    for month in ["03", "04", "05", "06"] {
+        assert!(
+            exists(&format!("activity_events_2026_{month}")).await,
+            "{month}: {made:?}"
+        );
+    }
+    upload(
+        &app,
+        &enrolled.credential,
+        &[event(&app, "code", 60 * 24 * 5, 600)],
+    )
+    .await;
+    settle(&app).await;
+    assert_eq!(count(&app, "activity_events_2026_03").await, 1, "29 March");
+
+    // An event of a month without a partition lands in the default one; the month's
+    // partition, made later, takes it over.
+    sql(
+        &app,
+        "INSERT INTO activity_events
+         SELECT company_id, agent_id, gen_random_uuid(), user_id, app, title, url,
+                '2025-01-15T10:00:00Z', duration_secs, keystrokes, mouse_events, active_secs,
+                idle, received_at
+           FROM activity_events",
+    )
+    .await;
+    assert_eq!(count(&app, "activity_events_default").await, 1);
+    let february = chrono::TimeZone::with_ymd_and_hms(&Utc, 2025, 2, 10, 0, 0, 0).unwrap();
+    pulse_backend::worker::partitions::round(&pool, february)
+        .await
+        .unwrap();
+    assert_eq!(count(&app, "activity_events_default").await, 0);
+    assert_eq!(count(&app, "activity_events_2025_01").await, 1);
+    assert_eq!(count(&app, "activity_events").await, 2);
+
+    // Everyone keeps 180 days (the default): in November, March and before go whole.
+    let november = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 20, 0, 0, 0).unwrap();
+    let round = pulse_backend::worker::partitions::round(&pool, november)
+        .await
+        .unwrap();
+    assert!(
+        round
+            .dropped
+            .contains(&"activity_events_2025_01".to_owned()),
+        "{round:?}"
+    );
+    assert!(
+        round
+            .dropped
+            .contains(&"activity_events_2026_03".to_owned()),
+        "{round:?}"
+    );
+    assert!(
+        exists("activity_events_2026_06").await,
+        "kept: it ends within 180 days"
+    );
+    assert_eq!(count(&app, "activity_events").await, 0);
 }

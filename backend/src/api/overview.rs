@@ -2,14 +2,12 @@
 //! see: who is working now, today and this week against last week, teams, attendance
 //! today, the caller's newest alerts and, for owners and admins, seats.
 
-use std::collections::HashMap;
-
 use actix_web::{get, web};
 use chrono::{Datelike, Duration, NaiveDate};
 use diesel::sql_types::{Array, BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use pulse_shared::agents::{AgentState, AgentStatus};
-use pulse_shared::ids::{TeamId, UserId};
+use pulse_shared::ids::UserId;
 use pulse_shared::reports::{
     DEFAULT_GRACE_MINS, Grouping, Overview, OverviewQuery, SeatUsage, trend_percent,
 };
@@ -19,12 +17,11 @@ use super::reports::{scope, zone_or_company};
 use crate::auth::principal::Principal;
 use crate::billing::plans;
 use crate::db::alerts::{self, Filter, Window};
-use crate::db::{self, agents, policies, teams};
+use crate::db::{self, agents};
 use crate::domain::access::{Action, Reach};
 use crate::errors::ApiError;
-use crate::reports::classify::Classifier;
-use crate::reports::time::{self, Person};
-use crate::reports::{attendance, rules, subjects};
+use crate::reports::attendance;
+use crate::reports::time;
 use crate::state::AppState;
 
 /// Alerts the overview lists.
@@ -59,22 +56,10 @@ pub async fn overview(
     let today = local_today(&mut conn, now, &time_zone).await?;
     let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
 
-    let team_names: HashMap<TeamId, String> = teams::list(&mut conn, company, None)
-        .await?
-        .into_iter()
-        .map(|team| (team.id, team.name))
-        .collect();
-    let written: Vec<_> = rules::list(&mut conn, company)
-        .await?
-        .iter()
-        .map(rules::RuleRow::rule)
-        .collect();
-    let classifier = Classifier::new(&written);
-    let dictionary = subjects::list(&mut conn, company, None).await?;
+    let context = time::Company::load(&mut conn, company).await?;
     let request = |from: NaiveDate, to: NaiveDate, group: Grouping| time::Request {
-        company,
+        company: &context,
         people: &people,
-        teams: &team_names,
         from,
         to,
         group,
@@ -82,21 +67,10 @@ pub async fn overview(
         until: None,
         classify: true,
     };
-    let today_figures = time::report(
-        &mut conn,
-        &request(today, today, Grouping::Day),
-        &classifier,
-        &dictionary,
-    )
-    .await?
-    .total;
-    let week = time::report(
-        &mut conn,
-        &request(monday, today, Grouping::Team),
-        &classifier,
-        &dictionary,
-    )
-    .await?;
+    let today_figures = time::report(&mut conn, &request(today, today, Grouping::Day))
+        .await?
+        .total;
+    let week = time::report(&mut conn, &request(monday, today, Grouping::Team)).await?;
     let last_week = time::report(
         &mut conn,
         &time::Request {
@@ -108,18 +82,11 @@ pub async fn overview(
                 Grouping::Day,
             )
         },
-        &classifier,
-        &dictionary,
     )
     .await?
     .total;
 
-    let pairs: Vec<(UserId, Option<TeamId>)> = people.iter().map(|p| (p.id, p.team_id)).collect();
-    let mut settings = policies::effective_for_all(&mut conn, company, &pairs).await?;
-    let with_settings: Vec<(Person, _)> = people
-        .iter()
-        .map(|p| (p.clone(), settings.remove(&p.id).unwrap_or_default()))
-        .collect();
+    let with_settings = attendance::with_policies(&mut conn, company, &people).await?;
     let (_, attendance_today) = attendance::days(
         &mut conn,
         company,

@@ -2,8 +2,6 @@
 //! for the people the caller may see (employees themselves, managers their teams,
 //! admins everyone), as JSON or CSV.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{Duration, NaiveDate};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -25,9 +23,8 @@ use crate::db::people::PeopleFilter;
 use crate::db::{self, people, policies, teams};
 use crate::domain::access::Action;
 use crate::errors::ApiError;
-use crate::reports::classify::Classifier;
 use crate::reports::time::{self, Person};
-use crate::reports::{attendance, email, rules, subjects, zones};
+use crate::reports::{attendance, email, zones};
 use crate::state::AppState;
 
 /// The most people one report covers.
@@ -183,22 +180,10 @@ async fn build_time(
     let company = principal.company_id();
     let time_zone = zone_or_company(conn, state, company, query.time_zone.as_deref()).await?;
     let people = scope(conn, principal, query.team_id, query.user_id).await?;
-    let team_names: HashMap<TeamId, String> = teams::list(conn, company, None)
-        .await?
-        .into_iter()
-        .map(|team| (team.id, team.name))
-        .collect();
-    let rules: Vec<_> = rules::list(conn, company)
-        .await?
-        .iter()
-        .map(rules::RuleRow::rule)
-        .collect();
-    let classifier = Classifier::new(&rules);
-    let dictionary = subjects::list(conn, company, None).await?;
+    let context = time::Company::load(conn, company).await?;
     let request = time::Request {
-        company,
+        company: &context,
         people: &people,
-        teams: &team_names,
         from: query.from,
         to: query.to,
         group: query.group,
@@ -206,7 +191,7 @@ async fn build_time(
         until: None,
         classify: true,
     };
-    Ok(time::report(conn, &request, &classifier, &dictionary).await?)
+    Ok(time::report(conn, &request).await?)
 }
 
 /// Each person's days against their working hours, as of now.
@@ -350,15 +335,7 @@ async fn build_attendance(
         ));
     }
     let company = principal.company_id();
-    let pairs: Vec<(UserId, Option<TeamId>)> = people.iter().map(|p| (p.id, p.team_id)).collect();
-    let mut settings = policies::effective_for_all(conn, company, &pairs).await?;
-    let people: Vec<_> = people
-        .into_iter()
-        .map(|person| {
-            let own = settings.remove(&person.id).unwrap_or_default();
-            (person, own)
-        })
-        .collect();
+    let people = attendance::with_policies(conn, company, &people).await?;
     let (days, summary) = attendance::days(
         conn,
         company,

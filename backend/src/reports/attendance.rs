@@ -47,6 +47,20 @@ struct NowRow {
     now_local: i32,
 }
 
+/// `people` with their effective policies, as [`days`] takes them.
+pub async fn with_policies(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    people: &[Person],
+) -> QueryResult<Vec<(Person, PolicySettings)>> {
+    let pairs: Vec<_> = people.iter().map(|p| (p.id, p.team_id)).collect();
+    let mut settings = crate::db::policies::effective_for_all(conn, company, &pairs).await?;
+    Ok(people
+        .iter()
+        .map(|p| (p.clone(), settings.remove(&p.id).unwrap_or_default()))
+        .collect())
+}
+
 /// The attendance of `people` (with their effective settings) over `from..=to`, as of
 /// `now`: days after a person's today are left out, and today is judged only on what
 /// has happened so far.

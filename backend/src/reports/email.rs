@@ -13,11 +13,10 @@ use pulse_shared::ids::{CompanyId, TeamId, UserId};
 use pulse_shared::people::Role;
 use pulse_shared::reports::{DEFAULT_GRACE_MINS, Grouping, ReportFrequency};
 
-use super::classify::Classifier;
-use super::time::{self, Person};
-use super::{attendance, rules, subjects, zones};
+use super::time;
+use super::{attendance, zones};
 use crate::api::reach::Reachable;
-use crate::db::{people, policies, teams};
+use crate::db::{people, policies};
 use crate::domain::access::Action;
 
 /// The local time a summary is due.
@@ -260,22 +259,10 @@ pub async fn compose(
         return Ok(None);
     }
     let people = crate::api::reports::people_in(conn, company, &reach, None).await?;
-    let team_names: HashMap<TeamId, String> = teams::list(conn, company, None)
-        .await?
-        .into_iter()
-        .map(|team| (team.id, team.name))
-        .collect();
-    let written: Vec<_> = rules::list(conn, company)
-        .await?
-        .iter()
-        .map(rules::RuleRow::rule)
-        .collect();
-    let classifier = Classifier::new(&written);
-    let dictionary = subjects::list(conn, company, None).await?;
+    let context = time::Company::load(conn, company).await?;
     let request = time::Request {
-        company,
+        company: &context,
         people: &people,
-        teams: &team_names,
         from: email.period_from,
         to: email.period_to,
         group: Grouping::Person,
@@ -283,13 +270,8 @@ pub async fn compose(
         until: None,
         classify: true,
     };
-    let report = time::report(conn, &request, &classifier, &dictionary).await?;
-    let pairs: Vec<(UserId, Option<TeamId>)> = people.iter().map(|p| (p.id, p.team_id)).collect();
-    let mut settings = policies::effective_for_all(conn, company, &pairs).await?;
-    let with_settings: Vec<(Person, _)> = people
-        .iter()
-        .map(|p| (p.clone(), settings.remove(&p.id).unwrap_or_default()))
-        .collect();
+    let report = time::report(conn, &request).await?;
+    let with_settings = attendance::with_policies(conn, company, &people).await?;
     let (_, attendance) = attendance::days(
         conn,
         company,

@@ -14,11 +14,44 @@ use pulse_shared::reports::{
 };
 
 use super::classify::{Class, Classifier};
-use super::subjects::SubjectRow;
+use super::rules;
+use super::subjects::{self, SubjectRow};
+use crate::db::teams;
 
 /// Ranges longer than this are read from the day rollups, whose days are each
 /// person's own; shorter ones from the hours, converted to the report's time zone.
 pub const MAX_HOURLY_RANGE_DAYS: i64 = 92;
+
+/// What every report of a company reads besides the rollups: its teams' names, its
+/// rules and its dictionary of applications and sites.
+#[derive(Debug)]
+pub struct Company {
+    pub id: CompanyId,
+    pub teams: HashMap<TeamId, String>,
+    pub classifier: Classifier,
+    pub dictionary: Vec<SubjectRow>,
+}
+
+impl Company {
+    pub async fn load(conn: &mut AsyncPgConnection, id: CompanyId) -> QueryResult<Self> {
+        let teams = teams::list(conn, id, None)
+            .await?
+            .into_iter()
+            .map(|team| (team.id, team.name))
+            .collect();
+        let written: Vec<_> = rules::list(conn, id)
+            .await?
+            .iter()
+            .map(rules::RuleRow::rule)
+            .collect();
+        Ok(Self {
+            id,
+            teams,
+            classifier: Classifier::new(&written),
+            dictionary: subjects::list(conn, id, None).await?,
+        })
+    }
+}
 
 /// A person in the report.
 #[derive(Debug, Clone)]
@@ -31,9 +64,8 @@ pub struct Person {
 /// What a report is asked for, checked.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
-    pub company: CompanyId,
+    pub company: &'a Company,
     pub people: &'a [Person],
-    pub teams: &'a HashMap<TeamId, String>,
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub group: Grouping,
@@ -152,13 +184,10 @@ impl Mapping {
     }
 }
 
-/// The report for `request`, classified by `classifier` over `subjects` (the company's
-/// dictionary).
+/// The report for `request`.
 pub async fn report(
     conn: &mut AsyncPgConnection,
     request: &Request<'_>,
-    classifier: &Classifier,
-    subjects: &[SubjectRow],
 ) -> QueryResult<TimeReport> {
     let ids: Vec<UserId> = request.people.iter().map(|p| p.id).collect();
     let totals: Vec<TotalsRow> = diesel::sql_query(format!(
@@ -168,7 +197,7 @@ pub async fn report(
         key = request.key_sql(),
         from = request.rollup_sql("hours"),
     ))
-    .bind::<diesel::sql_types::Uuid, _>(request.company.0)
+    .bind::<diesel::sql_types::Uuid, _>(request.company.id.0)
     .bind::<Array<diesel::sql_types::Uuid>, _>(&ids)
     .bind::<Date, _>(request.from)
     .bind::<Date, _>(request.to)
@@ -177,12 +206,13 @@ pub async fn report(
     .load(conn)
     .await?;
     let split = if request.classify {
-        let mapping = Mapping::new(classifier, subjects, request.people);
+        let company = request.company;
+        let mapping = Mapping::new(&company.classifier, &company.dictionary, request.people);
         split(conn, request, &ids, &mapping).await?
     } else {
         Vec::new()
     };
-    Ok(assemble(request, totals, split, subjects))
+    Ok(assemble(request, totals, split))
 }
 
 /// Active time by key and classification. The rollup is summed per key and entry (and
@@ -203,7 +233,6 @@ async fn split(
         own.dedup();
         own
     };
-    let name = |p: Productivity| p.as_str();
     diesel::sql_query(format!(
         "WITH used AS (
               SELECT {key} AS key, r.subject_id,
@@ -226,7 +255,7 @@ async fn split(
         from = request.rollup_sql("hour_subjects"),
         neutral = Productivity::Neutral.as_str(),
     ))
-    .bind::<diesel::sql_types::Uuid, _>(request.company.0)
+    .bind::<diesel::sql_types::Uuid, _>(request.company.id.0)
     .bind::<Array<diesel::sql_types::Uuid>, _>(ids)
     .bind::<Date, _>(request.from)
     .bind::<Date, _>(request.to)
@@ -234,40 +263,24 @@ async fn split(
     .bind::<Timestamptz, _>(request.until_or_ever())
     .bind::<Array<diesel::sql_types::Uuid>, _>(&own)
     .bind::<Array<BigInt>, _>(mapping.base.iter().map(|b| b.0).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(
-        mapping
-            .base
-            .iter()
-            .map(|b| name(b.1.productivity))
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Text>, _>(
-        mapping
-            .base
-            .iter()
-            .map(|b| b.1.category.as_str())
-            .collect::<Vec<_>>(),
-    )
+    .bind::<Array<Text>, _>(productivities(mapping.base.iter().map(|b| &b.1)))
+    .bind::<Array<Text>, _>(categories(mapping.base.iter().map(|b| &b.1)))
     .bind::<Array<diesel::sql_types::Uuid>, _>(
         mapping.overrides.iter().map(|o| o.0).collect::<Vec<_>>(),
     )
     .bind::<Array<BigInt>, _>(mapping.overrides.iter().map(|o| o.1).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(
-        mapping
-            .overrides
-            .iter()
-            .map(|o| name(o.2.productivity))
-            .collect::<Vec<_>>(),
-    )
-    .bind::<Array<Text>, _>(
-        mapping
-            .overrides
-            .iter()
-            .map(|o| o.2.category.as_str())
-            .collect::<Vec<_>>(),
-    )
+    .bind::<Array<Text>, _>(productivities(mapping.overrides.iter().map(|o| &o.2)))
+    .bind::<Array<Text>, _>(categories(mapping.overrides.iter().map(|o| &o.2)))
     .load(conn)
     .await
+}
+
+fn productivities<'a>(classes: impl Iterator<Item = &'a Class>) -> Vec<&'static str> {
+    classes.map(|class| class.productivity.as_str()).collect()
+}
+
+fn categories<'a>(classes: impl Iterator<Item = &'a Class>) -> Vec<&'a str> {
+    classes.map(|class| class.category.as_str()).collect()
 }
 
 /// A row being added up.
@@ -290,12 +303,7 @@ impl Building {
     }
 }
 
-fn assemble(
-    request: &Request<'_>,
-    totals: Vec<TotalsRow>,
-    split: Vec<SplitRow>,
-    subjects: &[SubjectRow],
-) -> TimeReport {
+fn assemble(request: &Request<'_>, totals: Vec<TotalsRow>, split: Vec<SplitRow>) -> TimeReport {
     let team_of: HashMap<UserId, Option<TeamId>> =
         request.people.iter().map(|p| (p.id, p.team_id)).collect();
     // Person rows are keyed by the person; team rows by their team (`""`: none).
@@ -350,7 +358,7 @@ fn assemble(
         }
     }
     let mut out: Vec<ReportRow> = match request.group {
-        Grouping::App => app_rows(rows, subjects),
+        Grouping::App => app_rows(rows, &request.company.dictionary),
         Grouping::Category => {
             let mut out: Vec<ReportRow> = rows
                 .into_iter()
@@ -384,7 +392,7 @@ fn assemble(
                     let label = key
                         .parse::<TeamId>()
                         .ok()
-                        .and_then(|team| request.teams.get(&team).cloned())
+                        .and_then(|team| request.company.teams.get(&team).cloned())
                         .unwrap_or_else(|| "No team".to_owned());
                     finish(key, label, b, false)
                 })

@@ -9,6 +9,7 @@ use pulse_shared::audit::{ActorKind, AuditAction, TargetKind};
 use pulse_shared::billing::PlanId;
 use pulse_shared::ids::{AgentId, CompanyId, TeamId, UserId};
 use pulse_shared::people::{Role, UserStatus};
+use pulse_shared::policies::{PolicySettings, WorkingHours};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -17,10 +18,10 @@ use crate::db::audit::{self, Actor, Change};
 use crate::db::people::{self, CompanyRow, UserRow};
 use crate::db::schema::companies;
 use crate::db::teams::{self, TeamRow};
-use crate::db::{activity, agents};
+use crate::db::{activity, agents, policies};
 
 /// Apps of a demo day, with a window title and the URL when it is a browser.
-const APPS: [(&str, &str, Option<&str>); 6] = [
+const APPS: [(&str, &str, Option<&str>); 8] = [
     ("code", "main.rs — pulse", None),
     (
         "firefox",
@@ -31,6 +32,17 @@ const APPS: [(&str, &str, Option<&str>); 6] = [
     ("terminal", "cargo test", None),
     ("zoom", "Weekly sync", None),
     ("thunderbird", "Inbox", None),
+    // Some time the built-in catalogue counts as unproductive, for the reports.
+    (
+        "firefox",
+        "Conference talk — YouTube",
+        Some("https://www.youtube.com/watch?v=demo"),
+    ),
+    (
+        "firefox",
+        "Hacker News",
+        Some("https://news.ycombinator.com/"),
+    ),
 ];
 
 /// A small deterministic generator: the demo is the same on every machine.
@@ -323,6 +335,24 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> anyh
             ))
             .execute(conn)
             .await?;
+        // Working hours, so attendance has something to judge; the demo's days are UTC.
+        let hours = PolicySettings {
+            working_hours: Some(WorkingHours {
+                days: pulse_shared::policies::Weekday::ALL[..5].to_vec(),
+                start: "09:00".to_owned(),
+                end: "17:30".to_owned(),
+            }),
+            track_urls: true,
+            ..PolicySettings::default()
+        };
+        policies::put(
+            conn,
+            company_id,
+            policies::Level::Company,
+            policies::to_json(&hours),
+            now,
+        )
+        .await?;
         for (index, user) in everyone.iter().skip(2).enumerate() {
             seed_agent(conn, company_id, user, index, now).await?;
         }

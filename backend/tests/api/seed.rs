@@ -8,6 +8,7 @@ use pulse_shared::activity::SessionSummary;
 use pulse_shared::agents::{Agent, AgentStatus};
 use pulse_shared::audit::AuditVerifyResponse;
 use pulse_shared::people::{Person, Role};
+use pulse_shared::reports::{AttendanceReport, TimeReport};
 use pulse_shared::teams::Team;
 
 use pulse_shared::billing::{BillingOverview, PlanId};
@@ -69,6 +70,34 @@ async fn the_demo_company_is_seeded_once_and_usable() {
             "{day}: {worked:?}"
         );
     }
+    // The reports have something to say: some time on unproductive sites, and each
+    // working day judged against the company's working hours.
+    let (first, last) = (days[0], past_days_end(&days, today));
+    let report: TimeReport = get_json(
+        &app,
+        &owner,
+        &format!("/api/v1/reports/time?from={first}&to={last}&group=person"),
+    )
+    .await;
+    let total = &report.total;
+    assert!(
+        total.productive_secs > total.unproductive_secs && total.unproductive_secs > 0,
+        "{total:?}"
+    );
+    let attendance: AttendanceReport = get_json(
+        &app,
+        &owner,
+        &format!("/api/v1/reports/attendance?from={first}&to={last}"),
+    )
+    .await;
+    // Every monitored person was there each working day; the owner and the admin,
+    // who have no computer, count as absent.
+    let judged = &attendance.summary;
+    assert!(
+        judged.on_time + judged.late_start + judged.early_end >= 14 * 5,
+        "{judged:?}"
+    );
+    assert_eq!(judged.absent, 2 * 5, "{judged:?}");
     let weekend = today
         .pred_opt()
         .into_iter()
@@ -84,4 +113,13 @@ async fn the_demo_company_is_seeded_once_and_usable() {
         1 + 2 + 16 + 1,
         "company, teams, people, and the sign-in"
     );
+}
+
+/// The last of the demo's days before `today`.
+fn past_days_end(days: &[chrono::NaiveDate], today: chrono::NaiveDate) -> chrono::NaiveDate {
+    days.iter()
+        .copied()
+        .filter(|day| *day < today)
+        .max()
+        .unwrap_or(today)
 }

@@ -62,8 +62,8 @@ pub async fn with_policies(
 }
 
 /// The attendance of `people` (with their effective settings) over `from..=to`, as of
-/// `now`: days after a person's today are left out, and today is judged only on what
-/// has happened so far.
+/// `now`: days after a person's today are left out, today is judged only on what has
+/// happened so far, and people who never had a computer enrolled are left out.
 pub async fn days(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
@@ -114,10 +114,14 @@ pub async fn days(
         .into_iter()
         .map(|row| ((row.user_id, row.day), row))
         .collect();
+    let monitored = monitored(conn, company, &ids).await?;
     let grace = i32::try_from(grace_mins).unwrap_or(0) * 60;
     let mut out = Vec::new();
     let mut summary = AttendanceSummary::default();
     for ((person, settings), zone) in people.iter().zip(&zone_of) {
+        if !monitored.contains(&person.id) {
+            continue;
+        }
         let (today, now_local) = clocks.get(&person.id).copied().unwrap_or((to, 0));
         for day in from.iter_days().take_while(|day| *day <= to.min(today)) {
             let row = worked.remove(&(person.id, day));
@@ -151,6 +155,29 @@ pub async fn days(
         }
     }
     Ok((out, summary))
+}
+
+#[derive(diesel::QueryableByName)]
+struct Monitored {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    user_id: UserId,
+}
+
+/// Those of `people` with a computer enrolled (now or before): nobody else can be
+/// judged on attendance (an owner without an agent is not absent every day).
+async fn monitored(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    people: &[UserId],
+) -> QueryResult<std::collections::HashSet<UserId>> {
+    let rows: Vec<Monitored> = diesel::sql_query(
+        "SELECT DISTINCT user_id FROM agents WHERE company_id = $1 AND user_id = ANY($2)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(company.0)
+    .bind::<Array<diesel::sql_types::Uuid>, _>(people)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|row| row.user_id).collect())
 }
 
 /// A day's verdict.

@@ -1,5 +1,10 @@
-//! Overview (`/`): who you are and your company when signed in (an employee's own
-//! profile), what Pulse is, what is available now, and live facts about the server.
+//! Overview (`/`), the landing page. Signed in: what is happening now, today and this
+//! week for the people one may see (tiles, this week by team, attendance today, the
+//! newest alerts, seats), kept fresh while the page is shown; and one's own profile.
+//! Signed out: what Pulse is, and live facts about the server.
+
+mod dashboard;
+mod live;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -12,15 +17,16 @@ use crate::api;
 use crate::components::{Badge, BadgeTone, Card, ErrorCard, Skeleton};
 use crate::format;
 use crate::session::{Phase, use_session};
+use dashboard::Dashboard;
 
 /// The landing page.
 #[component]
 pub fn Overview() -> impl IntoView {
     super::set_title("Overview");
     let session = use_session();
-    let status = LocalResource::new(move || api::system_status(session));
     let me = Memo::new(move |_| session.me());
     let phase = Memo::new(move |_| session.phase());
+    let signed_in = Memo::new(move |_| me.with(Option::is_some));
     let lede = move || match me.get() {
         Some(me) => format!("Welcome back, {}.", first_name(&me.user.name)),
         None => "Welcome to Pulse.".to_owned(),
@@ -39,66 +45,82 @@ pub fn Overview() -> impl IntoView {
                     </div>
                 </Show>
             </header>
-            {move || me.get().map(profile_card)}
-            <div class="grid grid-2">
-                <Card title="What Pulse is">
-                    <p class="prose">
-                        "Pulse shows companies how work happens across their team: who is online, "
-                        "how long they worked and on what, with desktop agents reporting activity "
-                        "and an admin console to set policies, read reports and manage billing."
-                    </p>
-                    <p class="prose">"Available now:"</p>
-                    <ul class="link-list">
-                        <Show when=move || session.reaches_others(Action::ReadPeople)>
-                            <li>
-                                <A href="/people">"Employees"</A>
-                                <span class="muted">" — invite people and manage their roles and teams."</span>
-                            </li>
-                        </Show>
-                        <Show when=move || session.may(Action::ReadAudit)>
-                            <li>
-                                <A href="/audit">"Audit log"</A>
-                                <span class="muted">" — every change, tamper-evident."</span>
-                            </li>
-                        </Show>
-                        <Show when=move || {
-                            !matches!(session.role(), Some(Role::Manager | Role::Employee))
-                        }>
-                            <li>
-                                <A href="/status">"System status"</A>
-                                <span class="muted">" — the health of the server and its database."</span>
-                            </li>
-                        </Show>
+            {move || {
+                if signed_in.get() {
+                    view! { <Dashboard>{move || me.get().map(profile_card)}</Dashboard> }.into_any()
+                } else {
+                    view! { <Welcome /> }.into_any()
+                }
+            }}
+        </div>
+    }
+}
+
+/// What visitors (and the page while the session is being restored) see: what Pulse
+/// is, where to go, and the server's facts.
+#[component]
+fn Welcome() -> impl IntoView {
+    let session = use_session();
+    let status = LocalResource::new(move || api::system_status(session));
+    view! {
+        <div class="grid grid-2">
+            <Card title="What Pulse is">
+                <p class="prose">
+                    "Pulse shows companies how work happens across their team: who is online, "
+                    "how long they worked and on what, with desktop agents reporting activity "
+                    "and an admin console to set policies, read reports and manage billing."
+                </p>
+                <p class="prose">"Available now:"</p>
+                <ul class="link-list">
+                    <Show when=move || session.reaches_others(Action::ReadPeople)>
                         <li>
-                            <a href="/api/docs" rel="external">"API documentation"</a>
-                            <span class="muted">" — every REST endpoint, readable offline."</span>
+                            <A href="/people">"Employees"</A>
+                            <span class="muted">" — invite people and manage their roles and teams."</span>
                         </li>
-                    </ul>
-                </Card>
-                <Suspense fallback=|| {
-                    view! {
-                        <Card title="Server">
-                            <Skeleton lines=4 />
-                        </Card>
-                    }
-                }>
-                    {move || Suspend::new(async move {
-                        match status.await {
-                            Ok(status) => server_facts(&status).into_any(),
-                            Err(error) => {
-                                view! {
-                                    <ErrorCard
-                                        title="Server"
-                                        error=error
-                                        on_retry=Callback::new(move |()| status.refetch())
-                                    />
-                                }
-                                    .into_any()
+                    </Show>
+                    <Show when=move || session.may(Action::ReadAudit)>
+                        <li>
+                            <A href="/audit">"Audit log"</A>
+                            <span class="muted">" — every change, tamper-evident."</span>
+                        </li>
+                    </Show>
+                    <Show when=move || {
+                        !matches!(session.role(), Some(Role::Manager | Role::Employee))
+                    }>
+                        <li>
+                            <A href="/status">"System status"</A>
+                            <span class="muted">" — the health of the server and its database."</span>
+                        </li>
+                    </Show>
+                    <li>
+                        <a href="/api/docs" rel="external">"API documentation"</a>
+                        <span class="muted">" — every REST endpoint, readable offline."</span>
+                    </li>
+                </ul>
+            </Card>
+            <Suspense fallback=|| {
+                view! {
+                    <Card title="Server">
+                        <Skeleton lines=4 />
+                    </Card>
+                }
+            }>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(status) => server_facts(&status).into_any(),
+                        Err(error) => {
+                            view! {
+                                <ErrorCard
+                                    title="Server"
+                                    error=error
+                                    on_retry=Callback::new(move |()| status.refetch())
+                                />
                             }
+                                .into_any()
                         }
-                    })}
-                </Suspense>
-            </div>
+                    }
+                })}
+            </Suspense>
         </div>
     }
 }

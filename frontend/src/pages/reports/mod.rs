@@ -22,6 +22,7 @@ use crate::session::use_session;
 use attendance::AttendanceTab;
 use filters::{FilterBar, Report};
 use params::{Tab, View};
+pub(crate) use table::ReportTable;
 use time::TimeTab;
 
 /// The page: header with exports, the tab and view switches, the filters, the report.
@@ -198,7 +199,7 @@ pub fn Reports() -> impl IntoView {
 
 /// One choice of a segmented switch.
 #[component]
-fn Segment(
+pub(crate) fn Segment(
     label: &'static str,
     #[prop(into)] selected: Signal<bool>,
     on_click: Callback<()>,

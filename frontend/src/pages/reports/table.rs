@@ -19,7 +19,7 @@ const FIGURES: [&str; 7] = [
 
 /// Every row and the total.
 #[component]
-pub(super) fn ReportTable(rows: Vec<ReportRow>, group: Grouping, total: Figures) -> impl IntoView {
+pub(crate) fn ReportTable(rows: Vec<ReportRow>, group: Grouping, total: Figures) -> impl IntoView {
     let by_app = group == Grouping::App;
     let mut columns = vec![group.label()];
     columns.extend(FIGURES);

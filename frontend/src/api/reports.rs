@@ -1,10 +1,13 @@
-//! `/reports…`: time and attendance over a range, as JSON, CSV and a spreadsheet.
+//! `/reports…`: time and attendance over a range, as JSON, CSV and a spreadsheet; and
+//! `/me/report-subscription`, the scheduled summary by e-mail.
 
 use gloo_net::http::Method;
-use pulse_shared::reports::{AttendanceQuery, AttendanceReport, ReportQuery, TimeReport};
+use pulse_shared::reports::{
+    AttendanceQuery, AttendanceReport, ReportQuery, ReportSubscription, TimeReport,
+};
 
 use super::ApiError;
-use super::client::{call, get_blob, get_text, with_query};
+use super::client::{call, get_blob, get_text, json, with_query};
 use crate::session::Session;
 
 /// `GET /api/v1/reports/time`: the rows of one grouping and their total.
@@ -40,6 +43,25 @@ pub async fn attendance_csv(session: Session, query: &AttendanceQuery) -> Result
     get_text(
         session,
         &with_query("/api/v1/reports/attendance.csv", query)?,
+    )
+    .await
+}
+
+/// `GET /api/v1/me/report-subscription`: how often the caller's summary arrives.
+pub async fn report_subscription(session: Session) -> Result<ReportSubscription, ApiError> {
+    call(session, Method::GET, "/api/v1/me/report-subscription", None).await
+}
+
+/// `PUT /api/v1/me/report-subscription`: daily, weekly, or (`None`) no summary.
+pub async fn set_report_subscription(
+    session: Session,
+    subscription: &ReportSubscription,
+) -> Result<ReportSubscription, ApiError> {
+    call(
+        session,
+        Method::PUT,
+        "/api/v1/me/report-subscription",
+        json(subscription)?,
     )
     .await
 }

@@ -1,15 +1,19 @@
-//! Account (`/account`): who you are, changing your password, signing out.
+//! Account (`/account`): who you are, changing your password, signing out, and (for
+//! owners, admins and managers) how often a report arrives by e-mail.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
+use pulse_shared::access::{Action, Reach};
 use pulse_shared::auth::ChangePasswordRequest;
+use pulse_shared::reports::{ReportFrequency, ReportSubscription};
 use pulse_shared::validate;
 
 use crate::api;
 use crate::components::{
-    Badge, BadgeTone, Button, ButtonVariant, Card, FormField, FormMessage, use_toasts,
+    Badge, BadgeTone, Button, ButtonVariant, Card, FormField, FormMessage, SelectField,
+    SelectOption, use_toasts,
 };
 use crate::format;
 use crate::forms::{FormErrors, submission};
@@ -95,6 +99,9 @@ pub fn Account() -> impl IntoView {
                     </div>
                 </Card>
                 <PasswordCard />
+                <Show when=move || session.may(Action::ReceiveReportEmails)>
+                    <ReportEmailsCard />
+                </Show>
             </div>
         </div>
     }
@@ -196,5 +203,125 @@ fn PasswordCard() -> impl IntoView {
                 </div>
             </form>
         </Card>
+    }
+}
+
+/// How often the person's summary arrives: off, daily or weekly; loaded from and saved
+/// to `/me/report-subscription`.
+#[component]
+fn ReportEmailsCard() -> impl IntoView {
+    let session = use_session();
+    let toasts = use_toasts();
+    let errors = FormErrors::new();
+    // `""` is off; the select is usable once the current choice is known.
+    let choice = RwSignal::new(String::new());
+    let loaded = RwSignal::new(false);
+    spawn_local(async move {
+        match api::report_subscription(session).await {
+            Ok(subscription) => {
+                let _ = choice.try_set(frequency_value(subscription.frequency).to_owned());
+                let _ = loaded.try_set(true);
+            }
+            Err(error) => errors.show(&error, &[]),
+        }
+    });
+    let save = submission(
+        errors,
+        &["frequency"],
+        move |request: ReportSubscription| async move {
+            api::set_report_subscription(session, &request).await
+        },
+        move |saved: ReportSubscription| {
+            choice.set(frequency_value(saved.frequency).to_owned());
+            toasts.success(saved_text(saved.frequency));
+        },
+    );
+    let busy = save.pending();
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if busy.get_untracked() || !loaded.get_untracked() {
+            return;
+        }
+        errors.clear();
+        let frequency = choice.get_untracked().parse().ok();
+        save.dispatch_local(ReportSubscription { frequency });
+    };
+    let options = Signal::stored(
+        [
+            ("", "Off"),
+            ("daily", "Daily"),
+            ("weekly", "Weekly, on Mondays"),
+        ]
+        .into_iter()
+        .map(|(value, text)| (value.to_owned(), text.to_owned()))
+        .collect::<Vec<SelectOption>>(),
+    );
+    let whom = move || match session.reach(Action::ReceiveReportEmails) {
+        Reach::Company => "everyone in the company",
+        _ => "the people of your teams",
+    };
+    view! {
+        <Card title="Report e-mails" subtitle="Time, activity and attendance in your inbox." {..} data-testid="report-emails">
+            <form class="form" on:submit=submit novalidate=true>
+                <FormMessage error=errors.general() />
+                <SelectField
+                    id="report-frequency"
+                    name="frequency"
+                    label="Send me a summary"
+                    value=choice
+                    options=options
+                    error=errors.of("frequency")
+                />
+                <p class="field-hint" data-testid="report-emails-hint">
+                    "Sent at 07:00 your time about the day or week before, for the people you can see: "
+                    {whom}
+                    "."
+                </p>
+                <div class="form-actions">
+                    <Button submit=true loading=busy disabled=Signal::derive(move || !loaded.get()) {..} data-testid="report-emails-save">
+                        "Save"
+                    </Button>
+                </div>
+            </form>
+        </Card>
+    }
+}
+
+/// The select's value for a frequency: `daily`, `weekly`, or `""` for off.
+fn frequency_value(frequency: Option<ReportFrequency>) -> &'static str {
+    frequency.map_or("", ReportFrequency::as_str)
+}
+
+/// What the toast says once saved.
+fn saved_text(frequency: Option<ReportFrequency>) -> &'static str {
+    match frequency {
+        None => "Report e-mails are off.",
+        Some(ReportFrequency::Daily) => {
+            "A report about the day before arrives each morning at 07:00."
+        }
+        Some(ReportFrequency::Weekly) => {
+            "A report about the week before arrives each Monday at 07:00."
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frequencies_round_trip_through_the_select() {
+        for frequency in [
+            None,
+            Some(ReportFrequency::Daily),
+            Some(ReportFrequency::Weekly),
+        ] {
+            let value = frequency_value(frequency);
+            assert_eq!(
+                value.parse::<ReportFrequency>().ok(),
+                frequency,
+                "{value:?}"
+            );
+        }
     }
 }

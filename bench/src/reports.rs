@@ -80,8 +80,16 @@ pub struct Report {
     pub person_days: usize,
     pub absences: usize,
     pub late_starts: usize,
+    /// Entries of the company's dictionary (those someone uses), of the applications,
+    /// and the sites in each browser, people may use.
     pub subjects: usize,
+    pub dictionary_apps: usize,
+    pub dictionary_sites: usize,
+    pub browsers: usize,
+    /// Category rules in all, and those for one team or one person.
     pub rules: usize,
+    pub team_rules: usize,
+    pub person_rules: usize,
     pub rows: Rows,
     pub rollup_rows: u64,
     pub raw_events: u64,
@@ -187,7 +195,18 @@ pub async fn run(options: Options) -> anyhow::Result<Report> {
         absences: data.absences.len(),
         late_starts: data.worked.iter().filter(|w| w.late).count(),
         subjects: data.subjects,
+        dictionary_apps: dictionary::APPS.len(),
+        dictionary_sites: dictionary::SITES.len(),
+        browsers: dictionary::BROWSERS.len(),
         rules: data.rules,
+        team_rules: dictionary::RULES
+            .iter()
+            .filter(|rule| matches!(rule.5, dictionary::Scope::Team(_)))
+            .count(),
+        person_rules: dictionary::RULES
+            .iter()
+            .filter(|rule| matches!(rule.5, dictionary::Scope::Person(_)))
+            .count(),
         rollup_rows: data.rows.rollups(),
         raw_events: data.rows.activity_events,
         rows: data.rows.clone(),

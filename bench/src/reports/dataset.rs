@@ -112,7 +112,8 @@ const PEOPLE_PER_COMMIT: usize = 25;
 pub struct Size {
     #[diesel(sql_type = Text)]
     pub table: String,
-    /// `pg_total_relation_size`: the table, its indexes and TOAST.
+    /// `pg_total_relation_size`: the table, its indexes and TOAST (of all its
+    /// partitions, when it has some).
     #[diesel(sql_type = BigInt)]
     pub bytes: i64,
 }
@@ -132,7 +133,10 @@ pub async fn vacuum(conn: &mut AsyncPgConnection, tables: &[&str]) -> anyhow::Re
 /// The size of each of `tables`, in their order.
 pub async fn sizes(conn: &mut AsyncPgConnection, tables: &[&str]) -> anyhow::Result<Vec<Size>> {
     diesel::sql_query(
-        "SELECT t AS table, pg_total_relation_size(t::regclass)::int8 AS bytes
+        "SELECT t AS table,
+                coalesce((SELECT sum(pg_total_relation_size(p.relid))
+                            FROM pg_partition_tree(t::regclass) p),
+                         pg_total_relation_size(t::regclass))::int8 AS bytes
            FROM UNNEST($1::text[]) WITH ORDINALITY AS x(t, n) ORDER BY n",
     )
     .bind::<Array<Text>, _>(tables)
@@ -176,15 +180,13 @@ pub async fn fill(
     let used: BTreeSet<usize> = persons.iter().flat_map(Person::uses).collect();
     let subject_ids = insert_subjects(conn, company, &entries, &used).await?;
     let rules = insert_rules(conn, company, &teams, &people).await?;
+    let subjects = subject_ids.iter().filter(|id| **id > 0).count();
     progress(format_args!(
-        "reports: company, {} teams, {} employees with an agent each, {} applications and sites, {rules} rules in {:.1} s; now the rollups",
+        "reports: company, {} teams, {} employees with an agent each, {subjects} applications and sites, {rules} rules in {:.1} s; now the rollups",
         teams.len(),
         people.len(),
-        subject_ids.len(),
         started.elapsed().as_secs_f64()
     ));
-
-    let subjects = subject_ids.iter().filter(|id| **id > 0).count();
     let writer = Writer {
         company: company.0.to_string(),
         entries,
@@ -508,15 +510,17 @@ impl Writer {
             day_subjects_task.await?,
             events_task.await?,
         ];
-        let (worked, absences) = written?;
+        // A COPY's own error says more than the writer's "it stopped".
         let mut rows = [0; 5];
         for (index, (written, stored)) in counts.into_iter().zip(stored).enumerate() {
-            let (written, stored) = (written?, stored?);
+            let stored = stored?;
+            let written = written?;
             if written != stored {
                 bail!("{written} rows written but {stored} stored");
             }
             rows[index] = stored;
         }
+        let (worked, absences) = written?;
         Ok((
             worked,
             absences,

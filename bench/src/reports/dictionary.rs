@@ -148,6 +148,8 @@ pub const SITES: &[(&str, Kind, u32)] = &[
     ("ci.acme.internal", Dev, 6),
     ("vercel.com", Dev, 2),
     ("learn.microsoft.com", Dev, 4),
+    ("regex101.com", Dev, 2),
+    ("jwt.io", Dev, 1),
     ("acme.atlassian.net", Off, 30),
     ("linear.app", Off, 6),
     ("trello.com", Off, 5),
@@ -175,6 +177,7 @@ pub const SITES: &[(&str, Kind, u32)] = &[
     ("acme.zoom.us", Meet, 10),
     ("calendar.google.com", Meet, 15),
     ("calendly.com", Meet, 3),
+    ("whereby.com", Meet, 2),
     ("loom.com", Meet, 3),
     ("figma.com", Des, 25),
     ("canva.com", Des, 8),
@@ -204,6 +207,7 @@ pub const SITES: &[(&str, Kind, u32)] = &[
     ("indeed.com", Ppl, 6),
     ("stepstone.de", Ppl, 6),
     ("kununu.com", Ppl, 4),
+    ("lattice.com", Ppl, 3),
     ("analytics.google.com", Mkt, 15),
     ("ads.google.com", Mkt, 10),
     ("business.facebook.com", Mkt, 10),
@@ -229,6 +233,7 @@ pub const SITES: &[(&str, Kind, u32)] = &[
     ("lufthansa.com", Ref, 2),
     ("booking.com", Ref, 2),
     ("wetter.com", Ref, 2),
+    ("dict.leo.org", Ref, 2),
     ("facebook.com", Fun, 6),
     ("instagram.com", Fun, 6),
     ("x.com", Fun, 6),
@@ -267,6 +272,8 @@ pub const SITES: &[(&str, Kind, u32)] = &[
     ("tagesschau.de", Fun, 4),
     ("bild.de", Fun, 2),
     ("kicker.de", Fun, 3),
+    ("transfermarkt.de", Fun, 1),
+    ("mydealz.de", Fun, 2),
 ];
 
 /// How much of each kind everyone uses, before their team's own kinds.

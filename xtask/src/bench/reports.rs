@@ -136,12 +136,19 @@ fn without_ids(path: &str) -> String {
     out
 }
 
-fn mib(bytes: &Value) -> String {
-    #[allow(clippy::cast_precision_loss)] // sizes far below 2^52
-    bytes.as_i64().map_or_else(
-        || "–".to_owned(),
-        |b| format!("{:.0} MiB", b as f64 / 1_048_576.0),
-    )
+/// Bytes as `180 KiB`, `38.0 MiB`, `1.21 GiB`.
+fn size(bytes: &Value) -> String {
+    let Some(bytes) = bytes.as_f64() else {
+        return "–".to_owned();
+    };
+    let kib = bytes / 1024.0;
+    if kib < 1024.0 {
+        format!("{kib:.0} KiB")
+    } else if kib < 1024.0 * 1024.0 {
+        format!("{:.1} MiB", kib / 1024.0)
+    } else {
+        format!("{:.2} GiB", kib / 1024.0 / 1024.0)
+    }
 }
 
 /// The `reports` section of `BENCHMARKS.md`, from the results file's content.
@@ -160,10 +167,11 @@ fn section(results: &Value) -> String {
          day 7 to 9 hours of active and idle time from a start between 07:45 and 10:00\n\
          local with a lunch break, in 5 to 15 of the 30 applications and sites each person\n\
          uses, some of them distractions; about 3 % of working days away and 10 % started\n\
-         late. The dictionary holds {subjects} applications and sites (57 applications, 150\n\
-         sites in four browsers, many in the built-in catalogue, some not), classified by\n\
-         {rules} company rules (exact, wildcard and regular-expression patterns; three for\n\
-         a team, two for a person) over the catalogue. The rollups are what the session\n\
+         late. The company's dictionary holds the {subjects} applications and sites someone\n\
+         uses, of {apps} applications and {sites} sites in {browsers} browsers (many in the\n\
+         built-in catalogue, some not), classified by {rules} rules over the catalogue\n\
+         (exact, wildcard and regular-expression patterns; {team_rules} for a team,\n\
+         {person_rules} for a person, the rest for everyone). The rollups are what the session\n\
          builder folds from events, hours closed; raw events only for {event_people}\n\
          employees' last {event_days} days (the drill-down's). Then `VACUUM (ANALYZE)`, as\n\
          autovacuum would have run by then. Signed in as the owner, each query is sent\n\
@@ -178,7 +186,12 @@ fn section(results: &Value) -> String {
         from = text(&results["history_from"]),
         today = text(&results["today"]),
         subjects = count(&results["subjects"]),
+        apps = results["dictionary_apps"],
+        sites = results["dictionary_sites"],
+        browsers = results["browsers"],
         rules = results["rules"],
+        team_rules = results["team_rules"],
+        person_rules = results["person_rules"],
         event_people = count(&results["raw_event_people"]),
         event_days = results["raw_event_days"],
         warm_up = results["warm_up"],
@@ -220,11 +233,11 @@ fn section(results: &Value) -> String {
         ));
     }
     let rows = &results["rows"];
-    let size = |table: &str| {
+    let size_of = |table: &str| {
         results["sizes"]
             .as_array()
             .and_then(|sizes| sizes.iter().find(|s| s["table"] == json!(table)))
-            .map_or_else(|| "–".to_owned(), |s| mib(&s["bytes"]))
+            .map_or_else(|| "–".to_owned(), |s| size(&s["bytes"]))
     };
     out.push_str(
         "\nThe data set:\n\n\
@@ -240,7 +253,7 @@ fn section(results: &Value) -> String {
         out.push_str(&format!(
             "| `{table}` | {} | {} |\n",
             count(&rows[table]),
-            size(table)
+            size_of(table)
         ));
     }
     out.push_str(&format!(
@@ -248,13 +261,13 @@ fn section(results: &Value) -> String {
          | `activity_subjects` (the dictionary) | {} | {} |\n\
          | `activity_events` ({} employees × {} days) | {} | {} |\n",
         count(&results["rollup_rows"]),
-        mib(&results["rollup_bytes"]),
+        size(&results["rollup_bytes"]),
         count(&results["subjects"]),
-        size("activity_subjects"),
+        size_of("activity_subjects"),
         count(&results["raw_event_people"]),
         results["raw_event_days"],
         count(&results["raw_events"]),
-        size("activity_events"),
+        size_of("activity_events"),
     ));
     out.push_str(&format!(
         "\n{} person-days worked, {} working days away, {} started late. Written in \
@@ -307,6 +320,10 @@ mod tests {
         assert_eq!(without_ids("/api/v1/overview"), "/api/v1/overview");
         assert_eq!(duration(100.0), "100 ms");
         assert_eq!(duration(1_000.0), "1 s");
+        assert_eq!(size(&json!(184_320)), "180 KiB");
+        assert_eq!(size(&json!(39_428_096)), "37.6 MiB");
+        assert_eq!(size(&json!(1_300_000_000_i64)), "1.21 GiB");
+        assert_eq!(size(&Value::Null), "–");
     }
 
     /// The committed section is what the committed results render to, so neither is

@@ -469,6 +469,32 @@ impl Browser {
         }
     }
 
+    /// Sends a Chrome DevTools Protocol command (`Emulation.setEmulatedMedia`,
+    /// `Browser.setDownloadBehavior`, …) to the page through chromedriver's
+    /// `goog/cdp/execute`, which WebDriver itself has no word for; answers its result.
+    pub async fn cdp(
+        &self,
+        command: &str,
+        params: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let url = format!(
+            "http://127.0.0.1:{}/session/{}/goog/cdp/execute",
+            self.driver_port, self.session_id
+        );
+        let response = reqwest::Client::new()
+            .post(url)
+            .json(&json!({ "cmd": command, "params": params }))
+            .send()
+            .await
+            .with_context(|| format!("sending {command} to chromedriver"))?;
+        let status = response.status();
+        let mut answer: serde_json::Value = response.json().await?;
+        if !status.is_success() {
+            bail!("{command} answered {status}: {answer}");
+        }
+        Ok(answer["value"].take())
+    }
+
     /// Resizes the window so that the page's viewport is exactly `viewport`.
     pub async fn set_viewport(&self, viewport: Viewport) -> anyhow::Result<()> {
         let (width, height) = (viewport.width, viewport.height);
@@ -525,6 +551,29 @@ impl Browser {
         let before = self.viewport.get();
         for viewport in [DESKTOP, PHONE] {
             self.set_viewport(viewport).await?;
+            tokio::time::sleep(SETTLE).await;
+            self.screenshot(&format!("{name}-{}", viewport.name))
+                .await?;
+        }
+        self.set_viewport(before).await?;
+        tokio::time::sleep(SETTLE).await;
+        Ok(())
+    }
+
+    /// Like [`Browser::screenshot_both`], with the element matching `css` scrolled to the
+    /// top of the viewport at each width: for what lies below the fold (a chart, a table).
+    pub async fn screenshot_both_at(&self, css: &str, name: &str) -> anyhow::Result<()> {
+        self.wait_for(css).await?;
+        let before = self.viewport.get();
+        for viewport in [DESKTOP, PHONE] {
+            self.set_viewport(viewport).await?;
+            self.client
+                .execute(
+                    "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});",
+                    vec![json!(css)],
+                )
+                .await
+                .with_context(|| format!("scrolling to `{css}`"))?;
             tokio::time::sleep(SETTLE).await;
             self.screenshot(&format!("{name}-{}", viewport.name))
                 .await?;

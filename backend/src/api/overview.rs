@@ -66,6 +66,7 @@ pub async fn overview(
         time_zone: &time_zone,
         until: None,
         classify: true,
+        by_own_days: true,
     };
     let today_figures = time::report(&mut conn, &request(today, today, Grouping::Day))
         .await?
@@ -76,6 +77,7 @@ pub async fn overview(
         &time::Request {
             until: Some(now - Duration::days(7)),
             classify: false,
+            by_own_days: false,
             ..request(
                 monday - Duration::days(7),
                 today - Duration::days(7),

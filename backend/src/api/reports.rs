@@ -190,6 +190,7 @@ async fn build_time(
         time_zone: &time_zone,
         until: None,
         classify: true,
+        by_own_days: false,
     };
     Ok(time::report(conn, &request).await?)
 }

@@ -322,6 +322,9 @@ pub async fn delete_expired(
         ("activity_hour_subjects", "hour"),
         ("activity_days", "day"),
         ("activity_day_subjects", "day"),
+        // A month goes once all of it is past retention.
+        ("activity_months", "month + 31"),
+        ("activity_month_subjects", "month + 31"),
     ] {
         deleted += diesel::sql_query(format!(
             "WITH retention AS ({retention})

@@ -90,8 +90,15 @@ impl deadpool::managed::Manager for Connections {
     type Type = AsyncPgConnection;
     type Error = diesel_async::pooled_connection::PoolError;
 
+    /// A new connection, without JIT compilation: requests are short and many, and
+    /// compiling a plan to machine code costs more than it saves below seconds of work
+    /// (a year's report paid some 60 ms for it).
     async fn create(&self) -> Result<AsyncPgConnection, Self::Error> {
-        self.0.create().await
+        let mut conn = self.0.create().await?;
+        diesel_async::RunQueryDsl::execute(diesel::sql_query("SET jit = off"), &mut conn)
+            .await
+            .map_err(diesel_async::pooled_connection::PoolError::QueryError)?;
+        Ok(conn)
     }
 
     async fn recycle(

@@ -269,6 +269,7 @@ pub async fn compose(
         time_zone: &email.time_zone,
         until: None,
         classify: true,
+        by_own_days: false,
     };
     let report = time::report(conn, &request).await?;
     let with_settings = attendance::with_policies(conn, company, &people).await?;

@@ -257,7 +257,8 @@ async fn write_hours(
     .map(drop)
 }
 
-/// Adds what the hours gained to the days they fall on in their people's time zones.
+/// Adds what the hours gained to the days (and months) they fall on in their people's
+/// time zones.
 async fn write_days(
     conn: &mut AsyncPgConnection,
     hours: &BTreeMap<HourKey, Hour>,
@@ -286,15 +287,38 @@ async fn write_days(
                      mouse_events = d.mouse_events + g.mouse
                 FROM gained g
                WHERE d.company_id = g.company_id AND d.user_id = g.user_id AND d.day = g.day
-           RETURNING d.company_id, d.user_id, d.day)
-         INSERT INTO activity_days (company_id, user_id, day, first_at, last_at, active_secs,
-                                    idle_secs, keystrokes, mouse_events)
-         SELECT company_id, user_id, day, first_at, last_at, greatest(active, 0),
-                greatest(idle, 0), keys, mouse
-           FROM gained g
-          WHERE NOT EXISTS (SELECT 1 FROM grown w
+           RETURNING d.company_id, d.user_id, d.day),
+              added AS (
+              INSERT INTO activity_days (company_id, user_id, day, first_at, last_at,
+                                         active_secs, idle_secs, keystrokes, mouse_events)
+              SELECT company_id, user_id, day, first_at, last_at, greatest(active, 0),
+                     greatest(idle, 0), keys, mouse
+                FROM gained g
+               WHERE NOT EXISTS (SELECT 1 FROM grown w
+                                  WHERE w.company_id = g.company_id AND w.user_id = g.user_id
+                                    AND w.day = g.day)),
+              monthly AS (
+              SELECT company_id, user_id, date_trunc('month', day)::date AS month,
+                     sum(active) AS active, sum(idle) AS idle, sum(keys) AS keys,
+                     sum(mouse) AS mouse
+                FROM gained GROUP BY 1, 2, 3),
+              grown_months AS (
+              UPDATE activity_months m
+                 SET active_secs = greatest(m.active_secs + g.active, 0),
+                     idle_secs = greatest(m.idle_secs + g.idle, 0),
+                     keystrokes = m.keystrokes + g.keys,
+                     mouse_events = m.mouse_events + g.mouse
+                FROM monthly g
+               WHERE m.company_id = g.company_id AND m.user_id = g.user_id
+                 AND m.month = g.month
+           RETURNING m.company_id, m.user_id, m.month)
+         INSERT INTO activity_months (company_id, user_id, month, active_secs, idle_secs,
+                                      keystrokes, mouse_events)
+         SELECT company_id, user_id, month, greatest(active, 0), greatest(idle, 0), keys, mouse
+           FROM monthly g
+          WHERE NOT EXISTS (SELECT 1 FROM grown_months w
                              WHERE w.company_id = g.company_id AND w.user_id = g.user_id
-                               AND w.day = g.day)",
+                               AND w.month = g.month)",
     )
     .bind::<Array<diesel::sql_types::Uuid>, _>(hours.keys().map(|k| k.0).collect::<Vec<_>>())
     .bind::<Array<diesel::sql_types::Uuid>, _>(hours.keys().map(|k| k.1).collect::<Vec<_>>())
@@ -326,7 +350,8 @@ async fn write_days(
     .map(drop)
 }
 
-/// Adds the active seconds each application or site gained to its hours and days.
+/// Adds the active seconds each application or site gained to its hours, days and
+/// months.
 async fn write_subjects(
     conn: &mut AsyncPgConnection,
     hours: &BTreeMap<HourKey, Hour>,
@@ -346,14 +371,24 @@ async fn write_subjects(
                                                   active_secs)
               SELECT company_id, user_id, hour, subject_id, active_secs FROM gained
               ON CONFLICT (company_id, user_id, hour, subject_id) DO UPDATE
-                 SET active_secs = activity_hour_subjects.active_secs + excluded.active_secs)
-         INSERT INTO activity_day_subjects (company_id, user_id, day, subject_id, active_secs)
-         SELECT company_id, user_id, (hour AT TIME ZONE zone)::date, subject_id,
-                sum(active_secs)
+                 SET active_secs = activity_hour_subjects.active_secs + excluded.active_secs),
+              daily AS (
+              INSERT INTO activity_day_subjects (company_id, user_id, day, subject_id,
+                                                 active_secs)
+              SELECT company_id, user_id, (hour AT TIME ZONE zone)::date, subject_id,
+                     sum(active_secs)
+                FROM gained
+               GROUP BY 1, 2, 3, 4
+              ON CONFLICT (company_id, user_id, day, subject_id) DO UPDATE
+                 SET active_secs = activity_day_subjects.active_secs + excluded.active_secs)
+         INSERT INTO activity_month_subjects (company_id, user_id, month, subject_id,
+                                              active_secs)
+         SELECT company_id, user_id, date_trunc('month', (hour AT TIME ZONE zone))::date,
+                subject_id, sum(active_secs)
            FROM gained
           GROUP BY 1, 2, 3, 4
-         ON CONFLICT (company_id, user_id, day, subject_id) DO UPDATE
-            SET active_secs = activity_day_subjects.active_secs + excluded.active_secs",
+         ON CONFLICT (company_id, user_id, month, subject_id) DO UPDATE
+            SET active_secs = activity_month_subjects.active_secs + excluded.active_secs",
     )
     .bind::<Array<diesel::sql_types::Uuid>, _>(secs.keys().map(|k| k.0.0).collect::<Vec<_>>())
     .bind::<Array<diesel::sql_types::Uuid>, _>(secs.keys().map(|k| k.0.1).collect::<Vec<_>>())

@@ -76,6 +76,9 @@ pub struct Request<'a> {
     /// Whether to classify active time (the productivity split); without, the split
     /// figures are zero.
     pub classify: bool,
+    /// Read each person's own days even for a short range (the overview's today and
+    /// this week: fewer rows than the hours).
+    pub by_own_days: bool,
 }
 
 impl Request<'_> {
@@ -83,16 +86,46 @@ impl Request<'_> {
         self.until.unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
-    fn hourly(&self) -> bool {
-        self.until.is_some()
-            || matches!(self.group, Grouping::Hour | Grouping::WeekdayHour)
-            || (self.to - self.from).num_days() < MAX_HOURLY_RANGE_DAYS
+    /// Which rollups the report reads.
+    fn tier(&self) -> Tier {
+        let long = (self.to - self.from).num_days() >= MAX_HOURLY_RANGE_DAYS;
+        if self.until.is_some() || matches!(self.group, Grouping::Hour | Grouping::WeekdayHour) {
+            return Tier::Hours;
+        }
+        if !long {
+            return if self.by_own_days {
+                Tier::Days
+            } else {
+                Tier::Hours
+            };
+        }
+        if matches!(self.group, Grouping::Day | Grouping::Week) {
+            return Tier::Days;
+        }
+        // Whole months from the months, the days before and after from the days.
+        let first = if self.from.day() == 1 {
+            Some(self.from)
+        } else {
+            first_of_next_month(self.from)
+        };
+        let after = self.to.succ_opt().and_then(|next| {
+            if next.day() == 1 {
+                Some(next)
+            } else {
+                next.with_day(1)
+            }
+        });
+        match (first, after) {
+            (Some(first), Some(after)) if first < after => Tier::Months { first, after },
+            _ => Tier::Days,
+        }
     }
 
     /// The SQL of a row's key over the rollup aliased `r`: a time bucket in the
     /// report's zone (`$5`), or the person for person and team rows.
     fn key_sql(&self) -> &'static str {
-        match (self.group, self.hourly()) {
+        let hourly = self.tier() == Tier::Hours;
+        match (self.group, hourly) {
             (Grouping::Person | Grouping::Team, _) => "r.user_id::text",
             (Grouping::Hour, _) => "to_char(r.hour AT TIME ZONE $5, 'YYYY-MM-DD\"T\"HH24')",
             (Grouping::WeekdayHour, _) => "to_char(r.hour AT TIME ZONE $5, 'ID-HH24')",
@@ -107,25 +140,67 @@ impl Request<'_> {
         }
     }
 
-    /// The rollup table (`hours` or `days`) and the range filter on it.
-    fn rollup_sql(&self, table: &str) -> String {
-        if self.hourly() {
-            format!(
-                "activity_{table} r
-                 WHERE r.company_id = $1 AND r.user_id = ANY($2)
+    /// The rollup to read as `r`, in the range and of the people: the totals, or with
+    /// `per_app` the seconds per application. `people` is the condition on `user_id`
+    /// (`$2`). `$5` (the zone) and `$6` (the cut) are read by the hourly tier only.
+    fn rollup_sql(&self, per_app: bool, people: &str) -> String {
+        let (seconds, hours, days, months) = if per_app {
+            (
+                "subject_id, active_secs",
+                "activity_hour_subjects",
+                "activity_day_subjects",
+                "activity_month_subjects",
+            )
+        } else {
+            (
+                "active_secs, idle_secs",
+                "activity_hours",
+                "activity_days",
+                "activity_months",
+            )
+        };
+        match self.tier() {
+            Tier::Hours => format!(
+                "{hours} r
+                 WHERE r.company_id = $1 AND r.{people}
                    AND r.hour >= ($3::timestamp AT TIME ZONE $5)
                    AND r.hour < (($4 + 1)::timestamp AT TIME ZONE $5)
                    AND r.hour < $6"
-            )
-        } else {
-            let table = table.replace("hour", "day");
-            format!(
-                "activity_{table} r
-                 WHERE r.company_id = $1 AND r.user_id = ANY($2)
-                   AND r.day BETWEEN $3 AND $4 AND $6 IS NOT NULL"
-            )
+            ),
+            Tier::Days => format!(
+                "{days} r
+                 WHERE r.company_id = $1 AND r.{people}
+                   AND r.day BETWEEN $3 AND $4 AND $5 <> '' AND $6 IS NOT NULL"
+            ),
+            Tier::Months { first, after } => format!(
+                "(SELECT user_id, month AS day, {seconds} FROM {months}
+                   WHERE company_id = $1 AND {people}
+                     AND month >= '{first}' AND month < '{after}'
+                  UNION ALL
+                  SELECT user_id, day, {seconds} FROM {days}
+                   WHERE company_id = $1 AND {people} AND day BETWEEN $3 AND $4
+                     AND (day < '{first}' OR day >= '{after}')) r
+                 WHERE $5 <> '' AND $6 IS NOT NULL"
+            ),
         }
     }
+}
+
+/// The rollups a report reads: hours (in the report's zone; short ranges), days or
+/// whole months with the days around them (each person's own days; long ranges).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tier {
+    Hours,
+    Days,
+    /// Months `first..after` from the month rollups.
+    Months {
+        first: NaiveDate,
+        after: NaiveDate,
+    },
+}
+
+fn first_of_next_month(day: NaiveDate) -> Option<NaiveDate> {
+    day.with_day(1)?.checked_add_months(chrono::Months::new(1))
 }
 
 #[derive(diesel::QueryableByName)]
@@ -184,18 +259,51 @@ impl Mapping {
     }
 }
 
+/// The people condition of a report's queries and the ids it binds (`$2`): those in
+/// the report, or, when the report covers most of the company over days or months, the
+/// company's other people, so the rollups are scanned (in parallel) rather than probed
+/// person by person.
+async fn people_filter(
+    conn: &mut AsyncPgConnection,
+    request: &Request<'_>,
+) -> QueryResult<(Vec<UserId>, &'static str)> {
+    let ids: Vec<UserId> = request.people.iter().map(|p| p.id).collect();
+    if request.tier() == Tier::Hours {
+        return Ok((ids, "user_id = ANY($2)"));
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: UserId,
+    }
+    let everyone: Vec<Id> = diesel::sql_query("SELECT id FROM users WHERE company_id = $1")
+        .bind::<diesel::sql_types::Uuid, _>(request.company.id.0)
+        .load(conn)
+        .await?;
+    if ids.len() * 2 <= everyone.len() {
+        return Ok((ids, "user_id = ANY($2)"));
+    }
+    let inside: std::collections::HashSet<UserId> = ids.into_iter().collect();
+    let others = everyone
+        .into_iter()
+        .map(|row| row.id)
+        .filter(|id| !inside.contains(id))
+        .collect();
+    Ok((others, "user_id <> ALL($2)"))
+}
+
 /// The report for `request`.
 pub async fn report(
     conn: &mut AsyncPgConnection,
     request: &Request<'_>,
 ) -> QueryResult<TimeReport> {
-    let ids: Vec<UserId> = request.people.iter().map(|p| p.id).collect();
+    let (ids, people) = people_filter(conn, request).await?;
     let totals: Vec<TotalsRow> = diesel::sql_query(format!(
         "SELECT {key} AS key, sum(r.active_secs)::int8 AS active, sum(r.idle_secs)::int8 AS idle
            FROM {from}
           GROUP BY 1",
         key = request.key_sql(),
-        from = request.rollup_sql("hours"),
+        from = request.rollup_sql(false, people),
     ))
     .bind::<diesel::sql_types::Uuid, _>(request.company.id.0)
     .bind::<Array<diesel::sql_types::Uuid>, _>(&ids)
@@ -208,7 +316,7 @@ pub async fn report(
     let split = if request.classify {
         let company = request.company;
         let mapping = Mapping::new(&company.classifier, &company.dictionary, request.people);
-        split(conn, request, &ids, &mapping).await?
+        split(conn, request, (&ids, people), &mapping).await?
     } else {
         Vec::new()
     };
@@ -221,7 +329,7 @@ pub async fn report(
 async fn split(
     conn: &mut AsyncPgConnection,
     request: &Request<'_>,
-    ids: &[UserId],
+    (ids, people): (&[UserId], &str),
     mapping: &Mapping,
 ) -> QueryResult<Vec<SplitRow>> {
     let key = match request.group {
@@ -252,7 +360,7 @@ async fn split(
            LEFT JOIN base b ON b.subject_id = u.subject_id
            LEFT JOIN personal p ON p.user_id = u.own AND p.subject_id = u.subject_id
           GROUP BY 1, 2, 3",
-        from = request.rollup_sql("hour_subjects"),
+        from = request.rollup_sql(true, people),
         neutral = Productivity::Neutral.as_str(),
     ))
     .bind::<diesel::sql_types::Uuid, _>(request.company.id.0)

@@ -276,6 +276,30 @@ async fn the_week_adds_up_by_day_hour_app_and_time_zone() {
         (14_400, 900)
     );
 
+    // Four months and a bit, for everyone: whole months from the month rollups, the
+    // days of April from the day rollups; the same figures.
+    let months = report(
+        &app,
+        &org.owner,
+        "from=2025-12-01&to=2026-04-02&group=month",
+    )
+    .await;
+    let keys: Vec<&str> = months.rows.iter().map(|row| row.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["2025-12", "2026-01", "2026-02", "2026-03", "2026-04"]
+    );
+    assert_eq!(
+        figures(&months)[3],
+        day("2026-03", 78_000, 77_100, 71_700, 5_400)
+    );
+    let apps_long = report(&app, &org.owner, "from=2025-12-15&to=2026-04-02&group=app").await;
+    assert_eq!(apps_long.total.worked_secs, 78_000);
+    assert_eq!(
+        apps_long.rows[0].figures.active_secs,
+        7_200 + 3_600 + 27_600 + 28_800
+    );
+
     // The hours' applications add up to the hours, and the days to the hours.
     let apart = scalar(
         &app,

@@ -459,6 +459,7 @@ async fn reads_the_time_report(b: &Browser, world: &World) -> anyhow::Result<Ran
     .await?;
     b.screenshot_both_at(r#"[data-testid="time-report"]"#, "reports-table")
         .await?;
+    fits_a_phone(b, "the report as a table").await?;
 
     // By person: the owner's whole range.
     group_by(b, "person").await?;
@@ -720,6 +721,7 @@ async fn reads_attendance(b: &Browser, world: &World) -> anyhow::Result<()> {
     .await?;
     b.screenshot_both_at(r#"[data-testid="attendance-report"]"#, "reports-attendance")
         .await?;
+    fits_a_phone(b, "the attendance report").await?;
     Ok(())
 }
 
@@ -845,12 +847,16 @@ async fn reads_the_overview(b: &Browser, world: &World, credential: &str) -> any
         )
         .await?;
     } else {
-        b.wait_for_text(r#"[data-testid="overview-attendance"]"#, "Nobody was due")
-            .await?;
+        b.wait_for_text(
+            r#"[data-testid="overview-attendance"]"#,
+            "Nothing to count yet today",
+        )
+        .await?;
     }
     b.wait_for_text(r#"[data-testid="my-profile"]"#, COMPANY)
         .await?;
     b.screenshot_both("overview-dashboard").await?;
+    fits_a_phone(b, "the overview").await?;
     b.click(r#"[data-testid="overview-teams"] button.segment[data-segment="table"]"#)
         .await?;
     b.wait_for_text(
@@ -901,6 +907,26 @@ async fn subscribes(b: &Browser, world: &World) -> anyhow::Result<()> {
         "the server keeps {saved}"
     );
     b.screenshot_both("account-report-emails").await?;
+    Ok(())
+}
+
+/// At phone width the page does not scroll sideways (its content wraps instead).
+async fn fits_a_phone(b: &Browser, what: &str) -> anyhow::Result<()> {
+    b.set_viewport(pulse_e2e::PHONE).await?;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let widths = b
+        .client()
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await?;
+    b.set_viewport(pulse_e2e::DESKTOP).await?;
+    let (scrolled, shown): (u64, u64) = serde_json::from_value(widths)?;
+    ensure!(
+        scrolled <= shown,
+        "{what} is {scrolled} px wide on a {shown} px phone"
+    );
     Ok(())
 }
 

@@ -41,8 +41,13 @@ pub(super) fn Dashboard(children: Children) -> impl IntoView {
             }
             match answer {
                 Ok(overview) => {
-                    data.set(Some(overview));
-                    error.set(None);
+                    // The same figures again (a quiet minute): nothing to redraw.
+                    if data.with_untracked(|shown| shown.as_ref() != Some(&overview)) {
+                        data.set(Some(overview));
+                    }
+                    if error.with_untracked(Option::is_some) {
+                        error.set(None);
+                    }
                 }
                 Err(failed) => error.set(Some(failed)),
             }
@@ -296,7 +301,13 @@ fn AttendanceCard(summary: AttendanceSummary, today: NaiveDate) -> impl IntoView
     view! {
         <Card title="Attendance today" subtitle=today.format("%A %-d %B").to_string() {..} data-testid="overview-attendance">
             {if counted == 0 {
-                view! { <p class="muted">"Nobody was due at work yet today."</p> }.into_any()
+                view! {
+                    <p class="muted">
+                        "Nothing to count yet today: days are judged against working hours, "
+                        "once they have begun, for people with a computer enrolled."
+                    </p>
+                }
+                .into_any()
             } else {
                 view! {
                     <dl class="attendance-counts">

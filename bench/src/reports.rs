@@ -55,16 +55,18 @@ pub struct Options {
 
 /// Requests sent and checked, unmeasured, before each query is timed.
 const WARM_UP: usize = 3;
-/// The tables the data set fills: the four rollups first.
-const TABLES: [&str; 6] = [
+/// The tables the data set fills: the six rollups first.
+const TABLES: [&str; 8] = [
     "activity_hours",
     "activity_hour_subjects",
     "activity_days",
     "activity_day_subjects",
+    "activity_months",
+    "activity_month_subjects",
     "activity_subjects",
     "activity_events",
 ];
-const ROLLUPS: usize = 4;
+const ROLLUPS: usize = 6;
 
 /// What `pulse-bench reports` prints.
 #[derive(Debug, Serialize)]

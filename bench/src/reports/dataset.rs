@@ -1,16 +1,16 @@
 //! The reports data set, written straight into the server's database: the company's
 //! settings (Europe/Berlin, working hours Monday to Friday 09:00–17:00), 20 teams and
 //! their employees, a computer (agent) each, the dictionary of applications and sites
-//! they use, the company's category rules, a year of rollups (hours, hours by
-//! application, days, days by application) and a month of raw events of some people,
+//! they use, the company's category rules, a year of rollups (hours, days and months,
+//! each in all and by application) and a month of raw events of some people,
 //! the rollups and events streamed by `COPY`. What the reports should answer is kept
 //! per person and day, so every answer can be checked.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -70,6 +70,8 @@ pub struct Rows {
     pub activity_hour_subjects: u64,
     pub activity_days: u64,
     pub activity_day_subjects: u64,
+    pub activity_months: u64,
+    pub activity_month_subjects: u64,
     pub activity_events: u64,
 }
 
@@ -79,6 +81,8 @@ impl Rows {
             + self.activity_hour_subjects
             + self.activity_days
             + self.activity_day_subjects
+            + self.activity_months
+            + self.activity_month_subjects
     }
 }
 
@@ -439,13 +443,54 @@ struct Writer {
     seed: u64,
 }
 
-/// One `COPY` per table.
-struct Tables {
-    hours: copy::Table,
-    hour_subjects: copy::Table,
-    days: copy::Table,
-    day_subjects: copy::Table,
-    events: copy::Table,
+/// The tables written by `COPY`, with their columns, indexed by the constants below.
+const COPIED: [(&str, &str); 7] = [
+    (
+        "activity_hours",
+        "company_id, user_id, hour, active_secs, idle_secs, keystrokes, mouse_events",
+    ),
+    (
+        "activity_hour_subjects",
+        "company_id, user_id, hour, subject_id, active_secs",
+    ),
+    (
+        "activity_days",
+        "company_id, user_id, day, first_at, last_at, active_secs, idle_secs, keystrokes, mouse_events",
+    ),
+    (
+        "activity_day_subjects",
+        "company_id, user_id, day, subject_id, active_secs",
+    ),
+    (
+        "activity_months",
+        "company_id, user_id, month, active_secs, idle_secs, keystrokes, mouse_events",
+    ),
+    (
+        "activity_month_subjects",
+        "company_id, user_id, month, subject_id, active_secs",
+    ),
+    (
+        "activity_events",
+        "company_id, agent_id, id, user_id, app, title, url, started_at, duration_secs, keystrokes, mouse_events, active_secs, idle, received_at",
+    ),
+];
+const HOURS: usize = 0;
+const HOUR_SUBJECTS: usize = 1;
+const DAYS: usize = 2;
+const DAY_SUBJECTS: usize = 3;
+const MONTHS: usize = 4;
+const MONTH_SUBJECTS: usize = 5;
+const EVENTS: usize = 6;
+
+/// A person's month (of their own days) being added up.
+#[derive(Default)]
+struct Month {
+    active: i64,
+    idle: i64,
+    keys: i64,
+    mouse: i64,
+    /// Active seconds per dictionary id.
+    subjects: BTreeMap<i64, i64>,
 }
 
 type Written = (Vec<Worked>, Vec<(usize, NaiveDate)>, Rows);
@@ -457,79 +502,42 @@ impl Writer {
         people: Vec<Member>,
         persons: Vec<Person>,
     ) -> anyhow::Result<Written> {
-        let (hours, hours_task) = copy::open(
-            database_url,
-            "activity_hours",
-            "company_id, user_id, hour, active_secs, idle_secs, keystrokes, mouse_events",
-        );
-        let (hour_subjects, hour_subjects_task) = copy::open(
-            database_url,
-            "activity_hour_subjects",
-            "company_id, user_id, hour, subject_id, active_secs",
-        );
-        let (days, days_task) = copy::open(
-            database_url,
-            "activity_days",
-            "company_id, user_id, day, first_at, last_at, active_secs, idle_secs, keystrokes, mouse_events",
-        );
-        let (day_subjects, day_subjects_task) = copy::open(
-            database_url,
-            "activity_day_subjects",
-            "company_id, user_id, day, subject_id, active_secs",
-        );
-        let (events, events_task) = copy::open(
-            database_url,
-            "activity_events",
-            "company_id, agent_id, id, user_id, app, title, url, started_at, duration_secs, keystrokes, mouse_events, active_secs, idle, received_at",
-        );
-        let mut tables = Tables {
-            hours,
-            hour_subjects,
-            days,
-            day_subjects,
-            events,
-        };
+        let (mut tables, mut tasks) = (Vec::new(), Vec::new());
+        for (name, columns) in COPIED {
+            let (table, task) = copy::open(database_url, name, columns);
+            tables.push(table);
+            tasks.push(task);
+        }
         // Rows are made on a thread of their own, which waits while the COPYs catch up.
         let (tables, written) = tokio::task::spawn_blocking(move || {
             let written = self.write_people(&mut tables, &people, &persons);
             (tables, written)
         })
         .await?;
-        // Ends each COPY, whatever happened.
-        let counts = [
-            tables.hours.finish(),
-            tables.hour_subjects.finish(),
-            tables.days.finish(),
-            tables.day_subjects.finish(),
-            tables.events.finish(),
-        ];
-        let stored = [
-            hours_task.await?,
-            hour_subjects_task.await?,
-            days_task.await?,
-            day_subjects_task.await?,
-            events_task.await?,
-        ];
-        // A COPY's own error says more than the writer's "it stopped".
-        let mut rows = [0; 5];
-        for (index, (written, stored)) in counts.into_iter().zip(stored).enumerate() {
-            let stored = stored?;
+        // Ends each COPY, whatever happened; a COPY's own error says more than the
+        // writer's "it stopped".
+        let mut rows = [0; COPIED.len()];
+        for ((table, task), count) in tables.into_iter().zip(tasks).zip(&mut rows) {
+            let written = table.finish();
+            let stored = task.await??;
             let written = written?;
             if written != stored {
                 bail!("{written} rows written but {stored} stored");
             }
-            rows[index] = stored;
+            *count = stored;
         }
         let (worked, absences) = written?;
         Ok((
             worked,
             absences,
             Rows {
-                activity_hours: rows[0],
-                activity_hour_subjects: rows[1],
-                activity_days: rows[2],
-                activity_day_subjects: rows[3],
-                activity_events: rows[4],
+                activity_hours: rows[HOURS],
+                activity_hour_subjects: rows[HOUR_SUBJECTS],
+                activity_days: rows[DAYS],
+                activity_day_subjects: rows[DAY_SUBJECTS],
+                activity_months: rows[MONTHS],
+                activity_month_subjects: rows[MONTH_SUBJECTS],
+                activity_events: rows[EVENTS],
             },
         ))
     }
@@ -538,7 +546,7 @@ impl Writer {
     #[allow(clippy::type_complexity)]
     fn write_people(
         &self,
-        tables: &mut Tables,
+        tables: &mut [copy::Table],
         people: &[Member],
         persons: &[Person],
     ) -> anyhow::Result<(Vec<Worked>, Vec<(usize, NaiveDate)>)> {
@@ -547,6 +555,7 @@ impl Writer {
         for (index, (member, person)) in people.iter().zip(persons).enumerate() {
             let user = member.id.to_string();
             let agent = member.agent.to_string();
+            let mut months: BTreeMap<NaiveDate, Month> = BTreeMap::new();
             for day in self.from.iter_days().take_while(|day| *day <= self.today) {
                 if !history::is_working_day(day) {
                     continue;
@@ -558,6 +567,14 @@ impl Writer {
                     continue;
                 };
                 let totals = self.write_day(tables, &user, &workday)?;
+                let month = months.entry(day.with_day(1).unwrap_or(day)).or_default();
+                month.active += i64::from(totals.active);
+                month.idle += i64::from(totals.idle);
+                month.keys += totals.keys;
+                month.mouse += totals.mouse;
+                for &(entry, secs) in &totals.subjects {
+                    *month.subjects.entry(self.subject_ids[entry]).or_default() += i64::from(secs);
+                }
                 if member.events && day >= self.events_from {
                     self.write_events(tables, (&user, &agent), &workday)?;
                 }
@@ -571,12 +588,11 @@ impl Writer {
                     early,
                 });
             }
+            self.write_months(tables, &user, &months)?;
             if (index + 1) % PEOPLE_PER_COMMIT == 0 {
-                tables.hours.commit()?;
-                tables.hour_subjects.commit()?;
-                tables.days.commit()?;
-                tables.day_subjects.commit()?;
-                tables.events.commit()?;
+                for table in tables.iter_mut() {
+                    table.commit()?;
+                }
             }
             if (index + 1) % 100 == 0 {
                 progress(format_args!(
@@ -589,10 +605,32 @@ impl Writer {
         Ok((worked, absences))
     }
 
+    /// A person's months, as the rollup adds their days up.
+    fn write_months(
+        &self,
+        tables: &mut [copy::Table],
+        user: &str,
+        months: &BTreeMap<NaiveDate, Month>,
+    ) -> anyhow::Result<()> {
+        let company = &self.company;
+        for (month, m) in months {
+            tables[MONTHS].row(format_args!(
+                "{company}\t{user}\t{month}\t{}\t{}\t{}\t{}",
+                m.active, m.idle, m.keys, m.mouse
+            ))?;
+            for (subject, secs) in &m.subjects {
+                tables[MONTH_SUBJECTS].row(format_args!(
+                    "{company}\t{user}\t{month}\t{subject}\t{secs}"
+                ))?;
+            }
+        }
+        Ok(())
+    }
+
     /// One day's hour and day rows; answers the day's totals.
     fn write_day(
         &self,
-        tables: &mut Tables,
+        tables: &mut [copy::Table],
         user: &str,
         workday: &history::Workday,
     ) -> anyhow::Result<history::Totals> {
@@ -600,12 +638,12 @@ impl Writer {
         let hours = workday.hours();
         for hour in &hours {
             let at = stamp(hour.start);
-            tables.hours.row(format_args!(
+            tables[HOURS].row(format_args!(
                 "{company}\t{user}\t{at}\t{}\t{}\t{}\t{}",
                 hour.active, hour.idle, hour.keys, hour.mouse
             ))?;
             for &(entry, secs) in &hour.subjects {
-                tables.hour_subjects.row(format_args!(
+                tables[HOUR_SUBJECTS].row(format_args!(
                     "{company}\t{user}\t{at}\t{}\t{secs}",
                     self.subject_ids[entry]
                 ))?;
@@ -613,7 +651,7 @@ impl Writer {
         }
         let totals = workday.totals(&hours);
         let day = workday.day;
-        tables.days.row(format_args!(
+        tables[DAYS].row(format_args!(
             "{company}\t{user}\t{day}\t{}\t{}\t{}\t{}\t{}\t{}",
             stamp(totals.first_at),
             stamp(totals.last_at),
@@ -623,7 +661,7 @@ impl Writer {
             totals.mouse
         ))?;
         for &(entry, secs) in &totals.subjects {
-            tables.day_subjects.row(format_args!(
+            tables[DAY_SUBJECTS].row(format_args!(
                 "{company}\t{user}\t{day}\t{}\t{secs}",
                 self.subject_ids[entry]
             ))?;
@@ -635,7 +673,7 @@ impl Writer {
     /// minute after it ended.
     fn write_events(
         &self,
-        tables: &mut Tables,
+        tables: &mut [copy::Table],
         (user, agent): (&str, &str),
         workday: &history::Workday,
     ) -> anyhow::Result<()> {
@@ -653,7 +691,7 @@ impl Writer {
                 format!("https://{}/", entry.domain)
             };
             let active = if segment.idle { 0 } else { segment.secs };
-            tables.events.row(format_args!(
+            tables[EVENTS].row(format_args!(
                 "{company}\t{agent}\t{id}\t{user}\t{}\t\\N\t{url}\t{}\t{}\t{}\t{}\t{active}\t{}\t{}",
                 entry.app,
                 stamp(segment.start),

@@ -3,8 +3,8 @@
 //!
 //! On the fresh `pulse_bench` database, a server at its default settings; then
 //! `pulse-bench reports` signs up a company, writes its year straight into Postgres
-//! (people, agents, the dictionary of applications and sites, category rules, the hour
-//! and day rollups and a month of raw events for some; see `bench/src/reports/`), and
+//! (people, agents, the dictionary of applications and sites, category rules, the hour,
+//! day and month rollups and a month of raw events for some; see `bench/src/reports/`), and
 //! times each report query through the API as the owner, checking every answer against
 //! the data set. The data set stays in the database after the run, for `EXPLAIN` by
 //! hand, until the next run recreates it.
@@ -160,8 +160,8 @@ fn section(results: &Value) -> String {
          \n\
          One `pulse serve` (release build, default settings: one HTTP worker per core, a\n\
          database pool of 16) on a fresh database. `pulse-bench reports` signs up a company\n\
-         and writes its data set straight into Postgres (rows by `COPY`, five tables at\n\
-         once): {employees} employees in {teams} teams with a computer each, all in\n\
+         and writes its data set straight into Postgres (rows by `COPY`, a table per\n\
+         connection, all at once): {employees} employees in {teams} teams with a computer each, all in\n\
          {zone} with working hours Monday to Friday 09:00–17:00, and a year of their\n\
          activity, {from} to {today} (both changes of summer time within it): each working\n\
          day 7 to 9 hours of active and idle time from a start between 07:45 and 10:00\n\
@@ -249,6 +249,8 @@ fn section(results: &Value) -> String {
         "activity_hour_subjects",
         "activity_days",
         "activity_day_subjects",
+        "activity_months",
+        "activity_month_subjects",
     ] {
         out.push_str(&format!(
             "| `{table}` | {} | {} |\n",

@@ -906,7 +906,8 @@ async fn subscribes(b: &Browser, world: &World) -> anyhow::Result<()> {
         saved == json!({ "frequency": "weekly" }),
         "the server keeps {saved}"
     );
-    b.screenshot_both("account-report-emails").await?;
+    b.screenshot_both_at(r#"[data-testid="report-emails"]"#, "account-report-emails")
+        .await?;
     Ok(())
 }
 

@@ -260,7 +260,7 @@ impl Mapping {
 }
 
 /// The people condition of a report's queries and the ids it binds (`$2`): those in
-/// the report, or, when the report covers most of the company over days or months, the
+/// the report, or, when the report covers most of the company over a long range, the
 /// company's other people, so the rollups are scanned (in parallel) rather than probed
 /// person by person.
 async fn people_filter(
@@ -268,7 +268,10 @@ async fn people_filter(
     request: &Request<'_>,
 ) -> QueryResult<(Vec<UserId>, &'static str)> {
     let ids: Vec<UserId> = request.people.iter().map(|p| p.id).collect();
-    if request.tier() == Tier::Hours {
+    // A short range is a few rows per person: their index entries, read person by
+    // person, beat scanning the company's year.
+    let long = (request.to - request.from).num_days() >= MAX_HOURLY_RANGE_DAYS;
+    if request.tier() == Tier::Hours || !long {
         return Ok((ids, "user_id = ANY($2)"));
     }
     #[derive(diesel::QueryableByName)]

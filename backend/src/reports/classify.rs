@@ -247,6 +247,11 @@ impl Classifier {
         self.people.contains_key(&person) || team.is_some_and(|t| self.teams.contains_key(&t))
     }
 
+    /// Whether `person` has rules of their own.
+    pub fn has_person_rules(&self, person: UserId) -> bool {
+        self.people.contains_key(&person)
+    }
+
     /// How `app` on `domain` counts for `person` in `team` (both `None`: for the
     /// company).
     pub fn classify(

@@ -238,22 +238,37 @@ impl Mapping {
             .iter()
             .map(|s| (s.id, classifier.classify(&s.app, &s.domain, None, None)))
             .collect();
+        // What differs from the company's view, worked out once per team (and once per
+        // person with rules of their own), not once per person.
+        let differing = |person: Option<UserId>, team: Option<TeamId>| -> Vec<(i64, Class)> {
+            subjects
+                .iter()
+                .zip(&base)
+                .filter_map(|(subject, (id, company_class))| {
+                    let own = classifier.classify(&subject.app, &subject.domain, person, team);
+                    (own != *company_class).then_some((*id, own))
+                })
+                .collect()
+        };
+        let mut teams: HashMap<Option<TeamId>, Vec<(i64, Class)>> = HashMap::new();
         let mut overrides = Vec::new();
         for person in people {
             if !classifier.has_own_rules(person.id, person.team_id) {
                 continue;
             }
-            for (subject, (id, company_class)) in subjects.iter().zip(&base) {
-                let own = classifier.classify(
-                    &subject.app,
-                    &subject.domain,
-                    Some(person.id),
-                    person.team_id,
-                );
-                if own != *company_class {
-                    overrides.push((person.id, *id, own));
-                }
-            }
+            let classes = if classifier.has_person_rules(person.id) {
+                differing(Some(person.id), person.team_id)
+            } else {
+                teams
+                    .entry(person.team_id)
+                    .or_insert_with(|| differing(None, person.team_id))
+                    .clone()
+            };
+            overrides.extend(
+                classes
+                    .into_iter()
+                    .map(|(id, class)| (person.id, id, class)),
+            );
         }
         Self { base, overrides }
     }

@@ -322,20 +322,7 @@ fn alerts(
         "burst": burst,
         "stopped": stopped,
     });
-    let json_path = ctx.root.join("bench/results/alerts.json");
-    write(
-        &json_path,
-        &format!("{}\n", serde_json::to_string_pretty(&results)?),
-    )?;
-    let markdown_path = ctx.root.join("BENCHMARKS.md");
-    let existing = std::fs::read_to_string(&markdown_path).ok();
-    let section = alerts_section(&results);
-    write(
-        &markdown_path,
-        &replace_section(existing.as_deref(), "alerts", &section),
-    )?;
-    step("alerts: wrote bench/results/alerts.json and the alerts section of BENCHMARKS.md");
-    Ok(())
+    publish(ctx, "alerts", &results, &alerts_section(&results))
 }
 
 /// One step's figures: the client's report plus the server's memory.
@@ -523,6 +510,43 @@ client and rewrites that part's section below. Every figure comes from the last 
 run on the machine described in its section. The server, Postgres and the load client\n\
 share that machine (2 cores where CI and the developers run), so they compete for the\n\
 same cores: a server of its own would do better, never worse.\n";
+
+/// Writes `part`'s figures to `bench/results/<part>.json` and `section` (what they
+/// render to) into its section of BENCHMARKS.md.
+fn publish(ctx: &Ctx, part: &str, results: &Value, section: &str) -> anyhow::Result<()> {
+    write(
+        &ctx.root.join(format!("bench/results/{part}.json")),
+        &format!("{}\n", serde_json::to_string_pretty(results)?),
+    )?;
+    let markdown_path = ctx.root.join("BENCHMARKS.md");
+    let existing = std::fs::read_to_string(&markdown_path).ok();
+    write(
+        &markdown_path,
+        &replace_section(existing.as_deref(), part, section),
+    )?;
+    step(format_args!(
+        "{part}: wrote bench/results/{part}.json and the {part} section of BENCHMARKS.md"
+    ));
+    Ok(())
+}
+
+/// For the tests: the committed section of `part` is what its committed results render
+/// to (`render`), so neither is edited by hand.
+#[cfg(test)]
+fn assert_section_renders(part: &str, render: fn(&Value) -> String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let Ok(results) = std::fs::read_to_string(root.join(format!("bench/results/{part}.json")))
+    else {
+        return;
+    };
+    let results: Value = serde_json::from_str(&results).unwrap_or_default();
+    let doc = std::fs::read_to_string(root.join("BENCHMARKS.md")).unwrap_or_default();
+    let rendered = render(&results);
+    assert!(
+        doc.contains(rendered.trim_end()),
+        "BENCHMARKS.md's {part} section differs from bench/results/{part}.json rendered:\n{rendered}"
+    );
+}
 
 /// `doc` with the section of `part` replaced by `body` (between its markers); the
 /// section is appended when the markers are missing, and the file is started with an

@@ -68,73 +68,86 @@ pub async fn overview(
         classify: true,
         by_own_days: true,
     };
-    let today_figures = time::report(&mut conn, &request(today, today, Grouping::Day))
+    // The figures on this connection, the facts of now on a second one, at once.
+    let mut side = db::conn(&state.pool).await?;
+    let figures = async {
+        let today_figures = time::report(&mut conn, &request(today, today, Grouping::Day))
+            .await?
+            .total;
+        let week = time::report(&mut conn, &request(monday, today, Grouping::Team)).await?;
+        let last_week = time::report(
+            &mut conn,
+            &time::Request {
+                until: Some(now - Duration::days(7)),
+                classify: false,
+                by_own_days: false,
+                ..request(
+                    monday - Duration::days(7),
+                    today - Duration::days(7),
+                    Grouping::Day,
+                )
+            },
+        )
         .await?
         .total;
-    let week = time::report(&mut conn, &request(monday, today, Grouping::Team)).await?;
-    let last_week = time::report(
-        &mut conn,
-        &time::Request {
-            until: Some(now - Duration::days(7)),
-            classify: false,
-            by_own_days: false,
-            ..request(
-                monday - Duration::days(7),
-                today - Duration::days(7),
-                Grouping::Day,
-            )
-        },
-    )
-    .await?
-    .total;
 
-    let with_settings = attendance::with_policies(&mut conn, company, &people).await?;
-    let (_, attendance_today) = attendance::days(
-        &mut conn,
-        company,
-        &with_settings,
-        (today, today),
-        DEFAULT_GRACE_MINS,
-        now,
-    )
-    .await?;
+        Ok::<_, ApiError>((today_figures, week, last_week))
+    };
+    let facts = async {
+        let with_settings = attendance::with_policies(&mut side, company, &people).await?;
+        let (_, attendance_today) = attendance::days(
+            &mut side,
+            company,
+            &with_settings,
+            (today, today),
+            DEFAULT_GRACE_MINS,
+            now,
+        )
+        .await?;
 
-    let agents_reach = match Reachable::resolve(&mut conn, &principal, Action::ReadAgents).await? {
-        Reachable::Company => None,
-        _ => Some(ids.clone()),
+        let agents_reach =
+            match Reachable::resolve(&mut side, &principal, Action::ReadAgents).await? {
+                Reachable::Company => None,
+                _ => Some(ids.clone()),
+            };
+        let agents = agents::counts(&mut side, company, agents_reach.as_deref()).await?;
+        let working_now: Count = diesel::sql_query(
+            "SELECT count(DISTINCT user_id) AS n FROM agents
+              WHERE company_id = $1 AND user_id = ANY($2) AND revoked_at IS NULL
+                AND presence = $3 AND last_state = $4",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(company.0)
+        .bind::<Array<diesel::sql_types::Uuid>, _>(&ids)
+        .bind::<Text, _>(AgentStatus::Online.as_str())
+        .bind::<Text, _>(AgentState::Active.as_str())
+        .get_result(&mut side)
+        .await?;
+        let latest_alerts = alerts::inbox(
+            &mut side,
+            company,
+            principal.user_id(),
+            Filter::default(),
+            Window::Before(None),
+            LATEST_ALERTS,
+        )
+        .await?;
+        let seats = if pulse_shared::access::access(principal.role(), Action::ManageBilling)
+            == Reach::Company
+        {
+            let plan = plans::of_company(&mut side, company, false).await?;
+            Some(SeatUsage {
+                used: plan.seats_used,
+                limit: plan.seat_limit,
+            })
+        } else {
+            None
+        };
+        Ok::<_, ApiError>((attendance_today, agents, working_now, latest_alerts, seats))
     };
-    let agents = agents::counts(&mut conn, company, agents_reach.as_deref()).await?;
-    let working_now: Count = diesel::sql_query(
-        "SELECT count(DISTINCT user_id) AS n FROM agents
-          WHERE company_id = $1 AND user_id = ANY($2) AND revoked_at IS NULL
-            AND presence = $3 AND last_state = $4",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(company.0)
-    .bind::<Array<diesel::sql_types::Uuid>, _>(&ids)
-    .bind::<Text, _>(AgentStatus::Online.as_str())
-    .bind::<Text, _>(AgentState::Active.as_str())
-    .get_result(&mut conn)
-    .await?;
-    let latest_alerts = alerts::inbox(
-        &mut conn,
-        company,
-        principal.user_id(),
-        Filter::default(),
-        Window::Before(None),
-        LATEST_ALERTS,
-    )
-    .await?;
-    let seats = if pulse_shared::access::access(principal.role(), Action::ManageBilling)
-        == Reach::Company
-    {
-        let plan = plans::of_company(&mut conn, company, false).await?;
-        Some(SeatUsage {
-            used: plan.seats_used,
-            limit: plan.seat_limit,
-        })
-    } else {
-        None
-    };
+    let (
+        (today_figures, week, last_week),
+        (attendance_today, agents, working_now, latest_alerts, seats),
+    ) = tokio::try_join!(figures, facts)?;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     Ok(web::Json(Overview {
         time_zone,

@@ -17,8 +17,7 @@ use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 
 use super::{
-    Binaries, LoadClient, Machine, Options, Running, figure, machine_words, replace_section,
-    thousands, write,
+    Binaries, LoadClient, Machine, Options, Running, figure, machine_words, publish, thousands,
 };
 use crate::postgres::{self, Server};
 use crate::sh::{Ctx, capture, step};
@@ -185,18 +184,7 @@ pub(super) fn billing(
         results["applied"],
         results["distinct_events"],
     ));
-    write(
-        &ctx.root.join("bench/results/billing.json"),
-        &format!("{}\n", serde_json::to_string_pretty(&results)?),
-    )?;
-    let markdown_path = ctx.root.join("BENCHMARKS.md");
-    let existing = std::fs::read_to_string(&markdown_path).ok();
-    write(
-        &markdown_path,
-        &replace_section(existing.as_deref(), "billing", &section(&results)),
-    )?;
-    step("billing: wrote bench/results/billing.json and the billing section of BENCHMARKS.md");
-    Ok(())
+    publish(ctx, "billing", &results, &section(&results))
 }
 
 /// What the client saw and what the database holds that differs from every event
@@ -427,7 +415,6 @@ fn section(results: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
 
     use super::*;
 
@@ -468,20 +455,8 @@ mod tests {
         assert_eq!(shortfalls(&json!({}), &stored()).len(), 12);
     }
 
-    /// The committed section is what the committed results render to, so neither is
-    /// edited by hand.
     #[test]
     fn the_benchmarks_section_renders_the_results_file() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let Ok(results) = std::fs::read_to_string(root.join("bench/results/billing.json")) else {
-            return;
-        };
-        let results: Value = serde_json::from_str(&results).unwrap_or_default();
-        let doc = std::fs::read_to_string(root.join("BENCHMARKS.md")).unwrap_or_default();
-        let rendered = section(&results);
-        assert!(
-            doc.contains(rendered.trim_end()),
-            "BENCHMARKS.md's billing section differs from bench/results/billing.json rendered:\n{rendered}"
-        );
+        super::super::assert_section_renders("billing", section);
     }
 }

@@ -23,8 +23,7 @@ use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 
 use super::{
-    Binaries, Machine, Options, Running, figure, machine_words, mib, replace_section, rss_kib,
-    thousands, write,
+    Binaries, Machine, Options, Running, figure, machine_words, mib, publish, rss_kib, thousands,
 };
 use crate::postgres::{self, Server};
 use crate::sh::{Ctx, capture, step};
@@ -202,18 +201,7 @@ pub(super) fn ingest(
         "steps": steps,
         "stopped": stopped,
     });
-    write(
-        &ctx.root.join("bench/results/ingest.json"),
-        &format!("{}\n", serde_json::to_string_pretty(&results)?),
-    )?;
-    let markdown_path = ctx.root.join("BENCHMARKS.md");
-    let existing = std::fs::read_to_string(&markdown_path).ok();
-    write(
-        &markdown_path,
-        &replace_section(existing.as_deref(), "ingest", &section(&results)),
-    )?;
-    step("ingest: wrote bench/results/ingest.json and the ingest section of BENCHMARKS.md");
-    Ok(())
+    publish(ctx, "ingest", &results, &section(&results))
 }
 
 /// A fresh database, a server on it, one company with `agents` employees, and that
@@ -691,7 +679,6 @@ fn round2(value: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
 
     use super::*;
 
@@ -705,21 +692,9 @@ mod tests {
         assert_eq!(stat_machine_ticks(machine), Some((160, 980)));
     }
 
-    /// The committed section is what the committed results render to, so neither is
-    /// edited by hand.
     #[test]
     fn the_benchmarks_section_renders_the_results_file() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let Ok(results) = std::fs::read_to_string(root.join("bench/results/ingest.json")) else {
-            return;
-        };
-        let results: Value = serde_json::from_str(&results).unwrap_or_default();
-        let doc = std::fs::read_to_string(root.join("BENCHMARKS.md")).unwrap_or_default();
-        let rendered = section(&results);
-        assert!(
-            doc.contains(rendered.trim_end()),
-            "BENCHMARKS.md's ingest section differs from bench/results/ingest.json rendered:\n{rendered}"
-        );
+        super::super::assert_section_renders("ingest", section);
     }
 
     #[test]

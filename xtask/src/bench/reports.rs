@@ -14,9 +14,7 @@ use std::process::Stdio;
 use anyhow::{Context as _, bail};
 use serde_json::{Map, Value, json};
 
-use super::{
-    Binaries, Machine, Options, Running, figure, machine_words, replace_section, thousands, write,
-};
+use super::{Binaries, Machine, Options, Running, figure, machine_words, publish, thousands};
 use crate::sh::{Ctx, capture, step};
 
 /// The targets the figures are held against: (query, its p99 under this, in ms).
@@ -97,18 +95,7 @@ pub(super) fn reports(
         results["attendance_p99_ms"],
         results["overview_p99_ms"],
     ));
-    write(
-        &ctx.root.join("bench/results/reports.json"),
-        &format!("{}\n", serde_json::to_string_pretty(&results)?),
-    )?;
-    let markdown_path = ctx.root.join("BENCHMARKS.md");
-    let existing = std::fs::read_to_string(&markdown_path).ok();
-    write(
-        &markdown_path,
-        &replace_section(existing.as_deref(), "reports", &section(&results)),
-    )?;
-    step("reports: wrote bench/results/reports.json and the reports section of BENCHMARKS.md");
-    Ok(())
+    publish(ctx, "reports", &results, &section(&results))
 }
 
 /// What each query is, in words.
@@ -303,7 +290,6 @@ fn duration(ms: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
 
     use super::*;
 
@@ -328,20 +314,8 @@ mod tests {
         assert_eq!(size(&Value::Null), "–");
     }
 
-    /// The committed section is what the committed results render to, so neither is
-    /// edited by hand.
     #[test]
     fn the_benchmarks_section_renders_the_results_file() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let Ok(results) = std::fs::read_to_string(root.join("bench/results/reports.json")) else {
-            return;
-        };
-        let results: Value = serde_json::from_str(&results).unwrap_or_default();
-        let doc = std::fs::read_to_string(root.join("BENCHMARKS.md")).unwrap_or_default();
-        let rendered = section(&results);
-        assert!(
-            doc.contains(rendered.trim_end()),
-            "BENCHMARKS.md's reports section differs from bench/results/reports.json rendered:\n{rendered}"
-        );
+        super::super::assert_section_renders("reports", section);
     }
 }

@@ -213,19 +213,19 @@ impl Scope {
         }
     }
 
-    /// The `<select>` value: empty, `team:<id>` or `user:<id>`.
+    /// The `<select>` value: empty, `team:<id>` or `person:<id>`.
     pub fn value(self) -> String {
         match self {
             Scope::Company => String::new(),
             Scope::Team(team) => format!("team:{team}"),
-            Scope::Person(user) => format!("user:{user}"),
+            Scope::Person(user) => format!("person:{user}"),
         }
     }
 
     pub fn parse(value: &str) -> Self {
         match value.split_once(':') {
             Some(("team", id)) => id.parse().map_or(Scope::Company, Scope::Team),
-            Some(("user", id)) => id.parse().map_or(Scope::Company, Scope::Person),
+            Some(("person", id)) => id.parse().map_or(Scope::Company, Scope::Person),
             _ => Scope::Company,
         }
     }

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use pulse_shared::reports::ReportRow;
 
 use super::{
-    Axis, ChartFrame, Part, PartLegend, TICK_GAP, pieces_text, px, stack, svg, tick_label, tooltip,
+    Axis, ChartFrame, Part, PartLegend, TICK_GAP, grid_line, pieces_text, px, stack, svg, tooltip,
 };
 
 /// Room above the lanes (the axis title), left of them (tick labels), between them,
@@ -72,14 +72,7 @@ fn lanes_chart(rows: &[ReportRow], width: f64) -> impl IntoView + use<> {
                 .ticks()
                 .skip(1)
                 .filter(|tick| lane >= 100.0 || *tick == axis.top)
-                .map(|tick| {
-                    view! {
-                        <line class="chart-grid" x1=LEFT x2=px(width - RIGHT) y1=y(tick) y2=y(tick) />
-                        <text class="chart-tick" x=LEFT - 6.0 y=y(tick) + 4.0 text-anchor="end">
-                            {tick_label(tick)}
-                        </text>
-                    }
-                })
+                .map(|tick| grid_line(y(tick), (LEFT, px(width - RIGHT)), tick))
                 .collect_view();
             let columns = hours
                 .iter()

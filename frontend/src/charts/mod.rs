@@ -187,6 +187,17 @@ pub fn ceil_div(a: i64, b: i64) -> i64 {
     (a + b - 1) / b
 }
 
+/// A horizontal grid line at `y` from `left` to `right`, labelled with `secs` at its
+/// left end.
+pub fn grid_line(y: f64, (left, right): (f64, f64), secs: i64) -> impl IntoView {
+    view! {
+        <line class="chart-grid" x1=left x2=right y1=y y2=y />
+        <text class="chart-tick" x=left - 6.0 y=y + 4.0 text-anchor="end">
+            {tick_label(secs)}
+        </text>
+    }
+}
+
 /// A tick's text: `0`, `15 min`, `2 h` (steps are round minutes or hours).
 pub fn tick_label(secs: i64) -> String {
     match secs {

@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use pulse_shared::reports::{Grouping, ReportRow};
 
 use super::{
-    Axis, ChartFrame, Part, PartLegend, Piece, TICK_GAP, fit, pieces_text, px, stack, svg,
-    text_width, tick_label, tooltip,
+    Axis, ChartFrame, Part, PartLegend, Piece, TICK_GAP, fit, grid_line, pieces_text, px, stack,
+    svg, text_width, tick_label, tooltip,
 };
 use crate::format;
 
@@ -66,14 +66,7 @@ fn columns(rows: &[ReportRow], group: Grouping, width: f64) -> impl IntoView + u
     let y = move |secs: i64| px(base - axis.share(secs) * PLOT);
     let grid = axis
         .ticks()
-        .map(|tick| {
-            view! {
-                <line class="chart-grid" x1=LEFT x2=px(width - RIGHT) y1=y(tick) y2=y(tick) />
-                <text class="chart-tick" x=LEFT - 6.0 y=y(tick) + 4.0 text-anchor="end">
-                    {tick_label(tick)}
-                </text>
-            }
-        })
+        .map(|tick| grid_line(y(tick), (LEFT, px(width - RIGHT)), tick))
         .collect_view();
     let marks = rows
         .iter()

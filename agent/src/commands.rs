@@ -2,14 +2,15 @@
 
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use pulse_agent::capture;
 use pulse_agent::client::api::{Api, Outcome};
 use pulse_agent::client::backoff::Backoff;
 use pulse_agent::client::credentials::{Credential, SavedAgent};
-use pulse_agent::paths;
-use pulse_agent::run::{LAST_SYNC_KEY, POLICY_KEY, Settings};
+use pulse_agent::config::SystemConfig;
+use pulse_agent::run::{LAST_SYNC_KEY, POLICY_KEY, REFUSED_KEY, Settings};
 use pulse_agent::spool::{DEFAULT_CAP_BYTES, Spool};
+use pulse_agent::{logging, paths};
 use pulse_shared::agents::EnrollRequest;
 use pulse_shared::policies::EffectivePolicy;
 
@@ -35,12 +36,24 @@ pub struct RunOptions {
     /// takes screenshots), not at a random point of the first interval.
     #[arg(long, hide = true)]
     first_screenshot_secs: Option<u64>,
-    /// The most the spool holds, in MiB; past it the oldest items are dropped.
-    #[arg(long, default_value_t = DEFAULT_CAP_BYTES / 1024 / 1024)]
-    spool_cap_mib: u64,
+    /// The most the spool holds, in MiB; past it the oldest items are dropped. Default:
+    /// `spool_cap_mib` of /etc/pulse-agent/config.toml, else 256.
+    #[arg(long)]
+    spool_cap_mib: Option<u64>,
+    /// Log into agent.log in the state directory (rotated at 1 MiB, three kept), not
+    /// stderr: for sessions that keep no stderr (the XDG autostart entry uses it).
+    #[arg(long)]
+    log_file: bool,
 }
 
-pub async fn enroll(server: &str, options: EnrollOptions) -> anyhow::Result<()> {
+pub async fn enroll(server: Option<String>, options: EnrollOptions) -> anyhow::Result<()> {
+    let Some(server) = server.or(SystemConfig::load()?.server) else {
+        bail!(
+            "name the server: --server https://pulse.example.com, or `server` in {}",
+            SystemConfig::path().display()
+        );
+    };
+    let server = server.as_str();
     let api = Api::new(
         server,
         concat!("pulse-agent/", env!("CARGO_PKG_VERSION")),
@@ -93,13 +106,29 @@ pub async fn enroll(server: &str, options: EnrollOptions) -> anyhow::Result<()> 
 }
 
 pub async fn run(options: RunOptions) -> anyhow::Result<()> {
-    let credential = Credential::load(&paths::credential()?)?;
-    let spool = Spool::open(
-        &paths::spool()?,
-        options.spool_cap_mib.saturating_mul(1024 * 1024),
-    )?;
+    let config = SystemConfig::load()?;
+    if options.log_file {
+        logging::to_file(&paths::log_file()?)?;
+    }
+    let lock_path = paths::run_lock()?;
+    if let Some(dir) = lock_path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let lock = std::fs::File::create(&lock_path)
+        .with_context(|| format!("creating {}", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        bail!(
+            "the agent already runs for this account (it holds {})",
+            lock_path.display()
+        );
+    }
+    let cap_mib = options
+        .spool_cap_mib
+        .or(config.spool_cap_mib)
+        .unwrap_or(DEFAULT_CAP_BYTES / 1024 / 1024);
+    let spool = Spool::open(&paths::spool()?, cap_mib.saturating_mul(1024 * 1024))?;
     pulse_agent::run::run(
-        credential,
+        paths::credential()?,
         spool,
         Settings {
             sample_every: Duration::from_millis(options.sample_ms.max(100)),
@@ -133,6 +162,11 @@ pub fn status() -> anyhow::Result<()> {
         "  last sync    {}",
         spool.get(LAST_SYNC_KEY)?.unwrap_or_else(|| "never".into())
     );
+    if let Some(since) = spool.get(REFUSED_KEY)? {
+        println!(
+            "  REFUSED      since {since} the server refuses this computer's credential (revoked?): enroll it again"
+        );
+    }
     println!(
         "  spooled      {} events, {} screenshots ({} dead letters, {} dropped when full)",
         counts.events, counts.screenshots, counts.dead_letters, counts.dropped
@@ -152,11 +186,29 @@ pub fn status() -> anyhow::Result<()> {
                 if s.blur_screenshots { " (blurred)" } else { "" },
                 s.idle_threshold_secs
             );
-            if !s.excluded_apps.is_empty() {
-                println!(
-                    "               never recorded: {}",
-                    s.excluded_apps.join(", ")
-                );
+            match &s.working_hours {
+                Some(hours) => println!(
+                    "               only {}–{} on {} ({}); nothing at other times",
+                    hours.start,
+                    hours.end,
+                    hours
+                        .days
+                        .iter()
+                        .map(|day| format!("{day:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    s.time_zone
+                ),
+                None => println!("               at all hours"),
+            }
+            let never: Vec<&str> = s
+                .excluded_apps
+                .iter()
+                .chain(&s.excluded_domains)
+                .map(String::as_str)
+                .collect();
+            if !never.is_empty() {
+                println!("               never recorded: {}", never.join(", "));
             }
         }
         None => println!("  policy       not fetched yet"),
@@ -172,6 +224,7 @@ fn on(yes: bool) -> &'static str {
 struct Probe {
     window: Option<capture::Window>,
     idle_secs: f64,
+    screen_locked: bool,
     inputs: capture::Inputs,
     monitors: Vec<capture::Monitor>,
 }
@@ -185,6 +238,7 @@ pub fn probe(json: bool) -> anyhow::Result<()> {
         inputs: platform.take_inputs()?,
         window: platform.active_window()?,
         idle_secs: platform.idle()?.as_secs_f64(),
+        screen_locked: platform.screen_locked()?,
         monitors: platform.monitors()?,
     };
     if json {

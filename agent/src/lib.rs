@@ -6,7 +6,9 @@
 
 pub mod capture;
 pub mod client;
+pub mod config;
 pub mod events;
+pub mod logging;
 pub mod paths;
 pub mod policy;
 pub mod run;

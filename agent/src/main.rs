@@ -16,15 +16,11 @@ use pulse_agent::simulate;
 #[derive(Parser)]
 #[command(name = "pulse-agent", version, about = "Pulse desktop agent")]
 struct Cli {
-    /// The Pulse server, e.g. https://pulse.example.com (`run` and `status` use the
-    /// one this computer enrolled with).
-    #[arg(
-        long,
-        env = "PULSE_SERVER",
-        default_value = "http://127.0.0.1:8080",
-        global = true
-    )]
-    server: String,
+    /// The Pulse server, e.g. https://pulse.example.com; `enroll` falls back on the
+    /// `server` of /etc/pulse-agent/config.toml, `check` and `simulate` on
+    /// http://127.0.0.1:8080 (`run` and `status` use the one this computer enrolled with).
+    #[arg(long, env = "PULSE_SERVER", global = true)]
+    server: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -50,27 +46,35 @@ enum Command {
     Simulate(Box<simulate::Options>),
 }
 
+/// The server of `check` and `simulate` when none is named.
+const LOCAL_SERVER: &str = "http://127.0.0.1:8080";
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let local = || {
+        cli.server
+            .clone()
+            .unwrap_or_else(|| LOCAL_SERVER.to_owned())
+    };
     let result = match cli.command {
-        Command::Enroll(options) => commands::enroll(&cli.server, options).await.map(|()| true),
+        Command::Enroll(options) => commands::enroll(cli.server.clone(), options)
+            .await
+            .map(|()| true),
         Command::Run(options) => commands::run(options).await.map(|()| true),
         Command::Status => commands::status().map(|()| true),
         Command::Probe { json } => commands::probe(json).map(|()| true),
-        Command::Check => check::check(&cli.server).await,
+        Command::Check => check::check(&local()).await,
         Command::Simulate(options) => {
             let json = options.json;
-            simulate::run(&cli.server, *options)
-                .await
-                .and_then(|report| {
-                    if json {
-                        println!("{}", serde_json::to_string(&report)?);
-                    } else {
-                        print!("{}", report.text());
-                    }
-                    Ok(true)
-                })
+            simulate::run(&local(), *options).await.and_then(|report| {
+                if json {
+                    println!("{}", serde_json::to_string(&report)?);
+                } else {
+                    print!("{}", report.text());
+                }
+                Ok(true)
+            })
         }
     };
     match result {

@@ -1,34 +1,43 @@
 //! `pulse-agent run`: the real agent. Three tasks share the spool:
 //!
 //! - the sampler asks the platform once a second what is in front, applies the policy
-//!   (excluded apps, titles off) and builds events, spooling each one as it ends (and
-//!   the open one every `flush` and at a stop), and takes the screenshots the policy
-//!   asks for (none while an excluded app is in front);
+//!   (working hours, excluded apps and domains, titles off) and builds events, spooling
+//!   each one as it ends (and the open one every `flush` and at a stop), and takes the
+//!   screenshots the policy asks for (none while an excluded app is in front, the
+//!   screen is locked, or outside working hours). Outside working hours and while the
+//!   screen is locked nothing is read at all but the clock;
 //! - the uploader sends the spool's oldest events in batches, deleting them after the
 //!   server's 2xx, backing off on network errors, 429 and 5xx (honouring
 //!   `Retry-After`), moving what the server refuses for good to the dead letters;
-//! - the heartbeat reports every `heartbeat_secs` and fetches the policy again
+//! - the heartbeat reports the agent's state (active, idle, locked, paused outside
+//!   working hours) and its spool every `heartbeat_secs`, and fetches the policy again
 //!   (`If-None-Match`) when its version changed; a new policy applies at the next sample.
+//!
+//! When the server answers 401 (the computer was revoked), the agent says so in its log
+//! and in `status`, keeps what it spooled, and reads the credential file again before
+//! each retry, so `pulse-agent enroll` on the same account resumes it without a restart.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::Utc;
 use pulse_shared::activity::{ActivityBatch, MAX_BATCH_EVENTS};
-use pulse_shared::agents::AgentState;
+use pulse_shared::agents::{AgentState, SpoolReport};
 use pulse_shared::policies::{EffectivePolicy, PolicySettings, ScreenshotMode};
 use reqwest::StatusCode;
 use reqwest::header::HeaderValue;
 use tokio::sync::{Notify, watch};
 
+use crate::capture::Inputs;
 use crate::capture::Platform;
 use crate::client::api::{Api, Attempt, Outcome, PolicyAnswer};
 use crate::client::backoff::Backoff;
 use crate::client::credentials::Credential;
 use crate::events::{Builder, Sample};
-use crate::policy;
+use crate::logging::log;
+use crate::policy::{self, Zones};
 use crate::spool::Spool;
 
 /// Shortest and longest pause between retries of an upload.
@@ -36,6 +45,8 @@ const BACKOFF: (Duration, Duration) = (Duration::from_secs(1), Duration::from_se
 /// The spool's keys for what the agent remembers between runs.
 pub const POLICY_KEY: &str = "policy";
 pub const LAST_SYNC_KEY: &str = "last_sync";
+/// Set when the server refused the credential (401), cleared by the next success.
+pub const REFUSED_KEY: &str = "credential_refused";
 
 /// How the agent runs.
 #[derive(Debug, Clone)]
@@ -52,10 +63,12 @@ pub struct Settings {
 /// What the tasks share.
 struct Shared {
     api: Api,
-    authorization: HeaderValue,
+    /// Where the credential is kept, read again after a 401.
+    credential_path: PathBuf,
+    authorization: RwLock<HeaderValue>,
     spool: Mutex<Spool>,
     policy: watch::Sender<PolicySettings>,
-    idle: AtomicBool,
+    state: Mutex<AgentState>,
     /// Wakes the uploader when events were spooled.
     spooled: Notify,
     stop: watch::Receiver<bool>,
@@ -72,10 +85,82 @@ impl Shared {
     fn stopped(&self) -> bool {
         *self.stop.borrow()
     }
+
+    fn authorization(&self) -> HeaderValue {
+        self.authorization
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn state(&self) -> AgentState {
+        *self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn set_state(&self, state: AgentState) {
+        *self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = state;
+    }
+
+    /// The server refused the credential: say so, and take a new one from the
+    /// credential file when the computer was enrolled again (for the same server).
+    fn refused(&self) {
+        let now = Utc::now().to_rfc3339();
+        if self.spool().get(REFUSED_KEY).ok().flatten().is_none() {
+            log(format_args!(
+                "the server no longer accepts this computer's credential (revoked?): keeping what is spooled; enroll it again"
+            ));
+            let _ = self.spool().set(REFUSED_KEY, &now);
+        }
+        let Ok(saved) = Credential::load(&self.credential_path) else {
+            return;
+        };
+        let Ok(fresh) = bearer(&saved) else {
+            return;
+        };
+        let mut held = self
+            .authorization
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *held != fresh && self.api.serves(&saved.server) {
+            log(format_args!(
+                "a new credential (agent {}) was saved: using it",
+                saved.agent.agent_id.0
+            ));
+            *held = fresh;
+        }
+    }
+
+    /// The server took something: a refusal of the credential is over.
+    fn accepted(&self) {
+        let _ = self.spool().set(LAST_SYNC_KEY, &Utc::now().to_rfc3339());
+        let _ = self.spool().remove(REFUSED_KEY);
+    }
+
+    fn spool_report(&self) -> Option<SpoolReport> {
+        let counts = self.spool().counts().ok()?;
+        Some(SpoolReport {
+            pending: u32::try_from(counts.events + counts.screenshots).unwrap_or(u32::MAX),
+            dropped: counts.dropped,
+            dead_letters: u32::try_from(counts.dead_letters).unwrap_or(u32::MAX),
+        })
+    }
+}
+
+fn bearer(credential: &Credential) -> anyhow::Result<HeaderValue> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", credential.agent.credential))?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 /// Runs until SIGTERM or Ctrl-C; the open event is spooled before it returns.
-pub async fn run(credential: Credential, spool: Spool, settings: Settings) -> anyhow::Result<()> {
+pub async fn run(credential_path: PathBuf, spool: Spool, settings: Settings) -> anyhow::Result<()> {
+    let credential = Credential::load(&credential_path)?;
     let platform = crate::capture::open()?;
     let cached = spool
         .get(POLICY_KEY)?
@@ -94,10 +179,11 @@ pub async fn run(credential: Credential, spool: Spool, settings: Settings) -> an
             true,
             Duration::from_secs(30),
         )?,
-        authorization: HeaderValue::from_str(&format!("Bearer {}", credential.agent.credential))?,
+        credential_path,
+        authorization: RwLock::new(bearer(&credential)?),
         spool: Mutex::new(spool),
         policy,
-        idle: AtomicBool::new(false),
+        state: Mutex::new(AgentState::Active),
         spooled: Notify::new(),
         stop,
     });
@@ -133,11 +219,43 @@ async fn wait_for_stop() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-pub fn log(message: std::fmt::Arguments<'_>) {
-    eprintln!(
-        "{} pulse-agent: {message}",
-        Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
-    );
+/// What one look at the desktop found.
+struct Look {
+    state: AgentState,
+    inputs: Inputs,
+    window: Option<crate::capture::Window>,
+}
+
+/// Looks at the desktop as far as the policy allows: outside working hours and while
+/// the screen is locked, at nothing but the clock and the lock (inputs are drained and
+/// forgotten).
+fn look(
+    platform: &mut dyn Platform,
+    policy: &PolicySettings,
+    at_work: bool,
+) -> anyhow::Result<Look> {
+    let inputs = platform.take_inputs()?;
+    let nothing = |state| Look {
+        state,
+        inputs: Inputs::default(),
+        window: None,
+    };
+    if !at_work {
+        return Ok(nothing(AgentState::Paused));
+    }
+    if platform.screen_locked()? {
+        return Ok(nothing(AgentState::Locked));
+    }
+    let idle = platform.idle()? >= Duration::from_secs(u64::from(policy.idle_threshold_secs));
+    Ok(Look {
+        state: if idle {
+            AgentState::Idle
+        } else {
+            AgentState::Active
+        },
+        inputs,
+        window: platform.active_window()?,
+    })
 }
 
 async fn sample(
@@ -152,37 +270,52 @@ async fn sample(
     let mut stop = shared.stop.clone();
     let mut failing = false;
     let mut rng = fastrand::Rng::new();
+    let mut zones = Zones::default();
     let mut next_shot: Option<tokio::time::Instant> = None;
     let mut first_shot = settings.first_screenshot;
+    let mut was = shared.state();
     loop {
         tokio::select! {
             _ = stop.wait_for(|stopped| *stopped) => break,
             _ = ticks.tick() => {}
         }
         let policy = shared.policy.borrow().clone();
-        let seen = (|| -> anyhow::Result<_> {
-            let inputs = platform.take_inputs()?;
-            let idle =
-                platform.idle()? >= Duration::from_secs(u64::from(policy.idle_threshold_secs));
-            let window = platform.active_window()?;
-            Ok((inputs, idle, window))
-        })();
-        let (inputs, idle, window) = match seen {
-            Ok(seen) => {
+        let at = Utc::now();
+        let at_work = policy::within_working_hours(&policy, at, &mut zones);
+        let look = match look(platform.as_mut(), &policy, at_work) {
+            Ok(look) => {
                 failing = false;
-                seen
+                look
             }
             Err(error) => {
                 if !failing {
                     log(format_args!("cannot read the desktop: {error:#}"));
                 }
                 failing = true;
-                (Default::default(), false, None)
+                Look {
+                    state: AgentState::Active,
+                    inputs: Inputs::default(),
+                    window: None,
+                }
             }
         };
-        shared.idle.store(idle, Ordering::Relaxed);
-        let seen = window.as_ref().map(|w| policy::redact(w, &policy));
+        if look.state != was {
+            match look.state {
+                AgentState::Paused => log(format_args!(
+                    "outside the policy's working hours: recording nothing"
+                )),
+                AgentState::Locked => log(format_args!("the screen is locked: recording nothing")),
+                _ if matches!(was, AgentState::Paused | AgentState::Locked) => {
+                    log(format_args!("recording again"))
+                }
+                _ => {}
+            }
+            was = look.state;
+        }
+        shared.set_state(look.state);
+        let seen = look.window.as_ref().map(|w| policy::redact(w, &policy));
         let private = seen.as_ref().is_some_and(|seen| seen.private);
+        let recording = matches!(look.state, AgentState::Active | AgentState::Idle);
         if policy.screenshot_mode == ScreenshotMode::Interval {
             let now = tokio::time::Instant::now();
             let interval = screenshot_interval(&policy, &mut rng);
@@ -193,7 +326,12 @@ async fn sample(
             });
             if now >= due {
                 next_shot = Some(now + interval);
-                if private {
+                if !recording {
+                    log(format_args!(
+                        "no screenshot: {}",
+                        look.state.label().to_lowercase()
+                    ));
+                } else if private {
                     log(format_args!(
                         "no screenshot: an excluded application is in front"
                     ));
@@ -205,10 +343,10 @@ async fn sample(
             next_shot = None;
         }
         let events = builder.push(Sample {
-            at: Utc::now(),
+            at,
             seen,
-            idle,
-            inputs,
+            idle: look.state == AgentState::Idle,
+            inputs: look.inputs,
         });
         if !events.is_empty() {
             shared.spool().push_events(&events)?;
@@ -291,7 +429,7 @@ async fn upload(shared: Arc<Shared>) {
         match outcome {
             Sent::Done => {
                 backoff = Backoff::new(BACKOFF.0, BACKOFF.1);
-                let _ = shared.spool().set(LAST_SYNC_KEY, &Utc::now().to_rfc3339());
+                shared.accepted();
             }
             Sent::Retry(after, why) => {
                 let pause = backoff.next(after, &mut rng);
@@ -301,10 +439,9 @@ async fn upload(shared: Arc<Shared>) {
                 tokio::time::sleep(pause).await;
             }
             Sent::Refused(StatusCode::UNAUTHORIZED, _) => {
-                log(format_args!(
-                    "the server no longer knows this computer (revoked?): enroll it again"
-                ));
-                tokio::time::sleep(Duration::from_secs(300)).await;
+                shared.refused();
+                let pause = backoff.next(None, &mut rng);
+                tokio::time::sleep(pause).await;
             }
             Sent::Refused(..) => {}
         }
@@ -321,7 +458,7 @@ async fn upload_one(shared: &Shared) -> anyhow::Result<Option<Sent>> {
             events: events.into_iter().map(|e| e.item).collect(),
         };
         let body = shared.api.batch_body(&batch)?;
-        let outcome = sent(shared.api.activity(&shared.authorization, body).await);
+        let outcome = sent(shared.api.activity(&shared.authorization(), body).await);
         match &outcome {
             Sent::Done => shared.spool().delete_events(&seqs)?,
             Sent::Refused(status, detail) if *status != StatusCode::UNAUTHORIZED => {
@@ -347,7 +484,7 @@ async fn upload_one(shared: &Shared) -> anyhow::Result<Option<Sent>> {
     let outcome = sent(
         shared
             .api
-            .screenshot(&shared.authorization, meta, shot.item.image.clone())
+            .screenshot(&shared.authorization(), meta, shot.item.image.clone())
             .await,
     );
     match &outcome {
@@ -370,20 +507,26 @@ async fn heartbeat(shared: Arc<Shared>, mut held: Option<String>) {
     // The policy first: the one cached may be old.
     let mut known: Option<String> = None;
     loop {
-        let state = if shared.idle.load(Ordering::Relaxed) {
-            AgentState::Idle
-        } else {
-            AgentState::Active
-        };
         let current = match shared
             .api
-            .heartbeat(&shared.authorization, state)
+            .heartbeat(
+                &shared.authorization(),
+                shared.state(),
+                shared.spool_report(),
+            )
             .await
             .outcome
         {
             Outcome::Done(answer) => Some(answer.policy_version),
             Outcome::Retry { why, .. } => {
                 log(format_args!("heartbeat failed: {why}"));
+                None
+            }
+            Outcome::Refused {
+                status: StatusCode::UNAUTHORIZED,
+                ..
+            } => {
+                shared.refused();
                 None
             }
             Outcome::Refused { status, detail } => {
@@ -396,7 +539,7 @@ async fn heartbeat(shared: Arc<Shared>, mut held: Option<String>) {
         {
             match shared
                 .api
-                .policy(&shared.authorization, held.as_deref())
+                .policy(&shared.authorization(), held.as_deref())
                 .await
                 .outcome
             {

@@ -260,6 +260,12 @@ impl Spool {
         Ok(())
     }
 
+    pub fn remove(&self, key: &str) -> anyhow::Result<()> {
+        self.conn
+            .execute("DELETE FROM state WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
     /// Drops the oldest items (screenshots first: they are the large ones) while the
     /// spool holds more than its cap.
     fn enforce_cap(&mut self) -> anyhow::Result<()> {

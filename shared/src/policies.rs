@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::agents::Agent;
 use crate::ids::{PolicyId, TeamId, UserId};
 use crate::validate::Invalid;
 
@@ -68,6 +69,32 @@ pub struct WorkingHours {
     pub start: String,
     /// `HH:MM`, after `start`.
     pub end: String,
+}
+
+impl WorkingHours {
+    /// Whether `minute` (after midnight) of `day`, in the policy's time zone, is within
+    /// these hours: a listed day, from `start` up to but not including `end`.
+    pub fn contains(&self, day: Weekday, minute: u32) -> bool {
+        let (Some(start), Some(end)) = (minutes(&self.start), minutes(&self.end)) else {
+            return false;
+        };
+        self.days.contains(&day) && (start..end).contains(&minute)
+    }
+}
+
+/// Whether `domain` is `excluded` or one of its subdomains; `*.example.com` reads as
+/// `example.com`. Both sides are compared in lower case.
+pub fn domain_excluded(domain: &str, excluded: &str) -> bool {
+    let domain = domain.to_ascii_lowercase();
+    let excluded = excluded
+        .trim()
+        .trim_start_matches("*.")
+        .to_ascii_lowercase();
+    !excluded.is_empty()
+        && (domain == excluded
+            || domain
+                .strip_suffix(&excluded)
+                .is_some_and(|rest| rest.ends_with('.')))
 }
 
 /// Every setting of a policy.
@@ -402,6 +429,25 @@ pub struct EffectivePolicy {
     pub team: Option<PolicyOverride>,
     /// The employee's own override, if any.
     pub employee: Option<PolicyOverride>,
+}
+
+/// `GET /api/v1/me/monitoring`: whether the signed-in person is monitored, on which
+/// computers, and what is recorded there. Pulse has no stealth mode: everyone may see this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MonitoringResponse {
+    /// Their computers whose agent is not revoked, newest first. Empty: nothing of theirs
+    /// is monitored.
+    pub computers: Vec<Agent>,
+    /// Their effective policy: what the agents on those computers record, and when.
+    pub settings: PolicySettings,
+}
+
+impl MonitoringResponse {
+    /// Whether any computer of theirs reports to Pulse.
+    pub fn is_monitored(&self) -> bool {
+        !self.computers.is_empty()
+    }
 }
 
 #[cfg(test)]

@@ -45,6 +45,8 @@ pub trait Platform: Send {
     fn active_window(&mut self) -> anyhow::Result<Option<Window>>;
     /// Time since the last keyboard or pointer input.
     fn idle(&mut self) -> anyhow::Result<Duration>;
+    /// Whether the screen is locked or blanked, where the platform can tell.
+    fn screen_locked(&mut self) -> anyhow::Result<bool>;
     /// Inputs since the previous call.
     fn take_inputs(&mut self) -> anyhow::Result<Inputs>;
     /// The monitors, in the platform's order (the screenshot's `monitor` index).

@@ -1,17 +1,28 @@
 //! The X11 backend, through one long-lived connection (`x11rb`, pure Rust): the active
 //! window from `_NET_ACTIVE_WINDOW` (else the input focus, walked up to a window with a
-//! class), its class and title, idle time from the MIT-SCREEN-SAVER extension, input
-//! counts from XInput2 raw events on the root window, monitors from RandR.
+//! class), its class and title, idle time and a running screensaver from the
+//! MIT-SCREEN-SAVER extension, input counts from XInput2 raw events on the root window,
+//! monitors from RandR.
+//!
+//! The window in front is read again only when the X server says something changed
+//! (`PropertyNotify` of `_NET_ACTIVE_WINDOW` on the root window, or of the title or
+//! class on the window in front), and at least every [`REREAD_EVERY`] in case a
+//! notification was missed. Without `_NET_ACTIVE_WINDOW` (a window manager without
+//! EWMH) it is read at every sample.
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use x11rb::connection::Connection as _;
 use x11rb::protocol::Event;
 use x11rb::protocol::randr::ConnectionExt as _;
-use x11rb::protocol::screensaver::ConnectionExt as _;
+use x11rb::protocol::screensaver::{self, ConnectionExt as _};
 use x11rb::protocol::xinput::{self, ConnectionExt as _};
-use x11rb::protocol::xproto::{Atom, AtomEnum, ConnectionExt as _, ImageFormat, Window as XWindow};
+use x11rb::protocol::xproto::{
+    Atom, AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, EventMask, ImageFormat,
+    PropertyNotifyEvent, Window as XWindow,
+};
 use x11rb::rust_connection::RustConnection;
 
 use super::{Inputs, Monitor, Platform, Window};
@@ -24,6 +35,10 @@ const MOTION_EVERY: Duration = Duration::from_millis(250);
 const ALL_MASTER_DEVICES: u16 = 1;
 /// Longest title read, in bytes (the server keeps 1,000 characters).
 const TITLE_BYTES: u32 = 4096;
+/// The window in front is read again at least this often, notified or not.
+pub const REREAD_EVERY: Duration = Duration::from_secs(15);
+/// How often logind is asked whether the session is locked.
+const LOGIND_EVERY: Duration = Duration::from_secs(5);
 
 struct Atoms {
     net_active_window: Atom,
@@ -31,6 +46,21 @@ struct Atoms {
     net_wm_pid: Atom,
     utf8_string: Atom,
     compound_text: Atom,
+}
+
+/// The window in front as last read.
+struct Front {
+    /// The client window (the one with a class), whose property changes are selected.
+    id: XWindow,
+    window: Window,
+    read_at: Instant,
+}
+
+/// What logind said of the session's lock, and when.
+struct LogindLock {
+    session: String,
+    locked: bool,
+    asked_at: Option<Instant>,
 }
 
 pub struct X11 {
@@ -41,6 +71,11 @@ pub struct X11 {
     xinput: bool,
     inputs: Inputs,
     last_motion: Option<Instant>,
+    front: Option<Front>,
+    /// A notification said the window in front, its title or its class changed.
+    stale: bool,
+    /// `XDG_SESSION_ID` when `loginctl` can say whether this session is locked.
+    logind: Option<LogindLock>,
 }
 
 impl X11 {
@@ -66,6 +101,11 @@ impl X11 {
             compound_text: atom(b"COMPOUND_TEXT")?,
         };
         let xinput = select_raw_inputs(&conn, root).is_ok();
+        conn.change_window_attributes(
+            root,
+            &ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE),
+        )?
+        .check()?;
         Ok(Self {
             conn,
             root,
@@ -73,7 +113,96 @@ impl X11 {
             xinput,
             inputs: Inputs::default(),
             last_motion: None,
+            front: None,
+            stale: true,
+            logind: std::env::var("XDG_SESSION_ID")
+                .ok()
+                .filter(|id| !id.is_empty())
+                .map(|session| LogindLock {
+                    session,
+                    locked: false,
+                    asked_at: None,
+                }),
         })
+    }
+
+    /// Handles what the X server sent since the last call: counts raw inputs, and marks
+    /// the window in front stale when a property that names it changed.
+    fn drain_events(&mut self) -> anyhow::Result<()> {
+        while let Some(event) = self.conn.poll_for_event()? {
+            match event {
+                Event::XinputRawKeyPress(_) => {
+                    self.inputs.keystrokes = self.inputs.keystrokes.saturating_add(1);
+                }
+                Event::XinputRawButtonPress(_) => {
+                    self.inputs.mouse_events = self.inputs.mouse_events.saturating_add(1);
+                }
+                Event::XinputRawMotion(_) => {
+                    let now = Instant::now();
+                    if self
+                        .last_motion
+                        .is_none_or(|last| now.duration_since(last) >= MOTION_EVERY)
+                    {
+                        self.last_motion = Some(now);
+                        self.inputs.mouse_events = self.inputs.mouse_events.saturating_add(1);
+                    }
+                }
+                Event::PropertyNotify(notify) if self.names_front(&notify) => self.stale = true,
+                // Errors of selecting events on a window that is gone, among others.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn names_front(&self, notify: &PropertyNotifyEvent) -> bool {
+        if notify.window == self.root {
+            return notify.atom == self.atoms.net_active_window;
+        }
+        self.front
+            .as_ref()
+            .is_some_and(|front| front.id == notify.window)
+            && [
+                self.atoms.net_wm_name,
+                AtomEnum::WM_NAME.into(),
+                AtomEnum::WM_CLASS.into(),
+            ]
+            .contains(&notify.atom)
+    }
+
+    /// Selects property changes of `window` (the new window in front) and drops those of
+    /// the previous one. Errors (a window closed meanwhile) come back as events and are
+    /// ignored; the next notification or [`REREAD_EVERY`] reads the front again.
+    fn watch(&self, window: XWindow) -> anyhow::Result<()> {
+        let previous = self.front.as_ref().map(|front| front.id);
+        if previous == Some(window) {
+            return Ok(());
+        }
+        if let Some(previous) = previous {
+            self.conn.change_window_attributes(
+                previous,
+                &ChangeWindowAttributesAux::new().event_mask(EventMask::NO_EVENT),
+            )?;
+        }
+        self.conn.change_window_attributes(
+            window,
+            &ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE),
+        )?;
+        self.conn.flush()?;
+        Ok(())
+    }
+
+    /// Reads the window in front from the X server.
+    fn read_front(&self) -> anyhow::Result<Option<(XWindow, Window)>> {
+        let Some(window) = self.front_id()? else {
+            return Ok(None);
+        };
+        let exe = self.exe(window).unwrap_or(None);
+        let Some(app) = self.class(window)?.or_else(|| exe.clone()) else {
+            return Ok(None);
+        };
+        let title = self.title(window)?.filter(|t| !t.trim().is_empty());
+        Ok(Some((window, Window { app, exe, title })))
     }
 
     /// Whether inputs are counted (the server has XInput 2).
@@ -165,7 +294,7 @@ impl X11 {
 
     /// The window in front: `_NET_ACTIVE_WINDOW`, else the focus; walked up to the first
     /// window with a class (the client window inside the window manager's frame).
-    fn front(&self) -> anyhow::Result<Option<XWindow>> {
+    fn front_id(&self) -> anyhow::Result<Option<XWindow>> {
         let mut window = match self.window_id(self.root, self.atoms.net_active_window)? {
             Some(window) => window,
             None => self.conn.get_input_focus()?.reply()?.focus,
@@ -186,18 +315,34 @@ impl X11 {
 
 impl Platform for X11 {
     fn active_window(&mut self) -> anyhow::Result<Option<Window>> {
-        let Some(window) = self.front()? else {
-            return Ok(None);
-        };
-        let exe = self.exe(window).unwrap_or(None);
-        let Some(app) = self.class(window)?.or_else(|| exe.clone()) else {
-            return Ok(None);
-        };
-        Ok(Some(Window {
-            app,
-            exe,
-            title: self.title(window)?.filter(|t| !t.trim().is_empty()),
-        }))
+        self.drain_events()?;
+        if let Some(front) = &self.front
+            && !self.stale
+            && front.read_at.elapsed() < REREAD_EVERY
+        {
+            return Ok(Some(front.window.clone()));
+        }
+        // Without _NET_ACTIVE_WINDOW nothing announces a change of focus: read every time.
+        self.stale = self
+            .window_id(self.root, self.atoms.net_active_window)?
+            .is_none();
+        let read = self.read_front()?;
+        match read {
+            Some((id, window)) => {
+                self.watch(id)?;
+                self.front = Some(Front {
+                    id,
+                    window: window.clone(),
+                    read_at: Instant::now(),
+                });
+                Ok(Some(window))
+            }
+            None => {
+                self.front = None;
+                self.stale = true;
+                Ok(None)
+            }
+        }
     }
 
     fn idle(&mut self) -> anyhow::Result<Duration> {
@@ -209,28 +354,33 @@ impl Platform for X11 {
         Ok(Duration::from_millis(u64::from(info.ms_since_user_input)))
     }
 
-    fn take_inputs(&mut self) -> anyhow::Result<Inputs> {
-        while let Some(event) = self.conn.poll_for_event()? {
-            match event {
-                Event::XinputRawKeyPress(_) => {
-                    self.inputs.keystrokes = self.inputs.keystrokes.saturating_add(1);
+    fn screen_locked(&mut self) -> anyhow::Result<bool> {
+        let info = self.conn.screensaver_query_info(self.root)?.reply()?;
+        if info.state == u8::from(screensaver::State::ON) {
+            return Ok(true);
+        }
+        let Some(logind) = self.logind.as_mut() else {
+            return Ok(false);
+        };
+        if logind
+            .asked_at
+            .is_none_or(|asked| asked.elapsed() >= LOGIND_EVERY)
+        {
+            logind.asked_at = Some(Instant::now());
+            match logind_locked(&logind.session) {
+                Some(locked) => logind.locked = locked,
+                // No loginctl, or no such session: do not ask again.
+                None => {
+                    self.logind = None;
+                    return Ok(false);
                 }
-                Event::XinputRawButtonPress(_) => {
-                    self.inputs.mouse_events = self.inputs.mouse_events.saturating_add(1);
-                }
-                Event::XinputRawMotion(_) => {
-                    let now = Instant::now();
-                    if self
-                        .last_motion
-                        .is_none_or(|last| now.duration_since(last) >= MOTION_EVERY)
-                    {
-                        self.last_motion = Some(now);
-                        self.inputs.mouse_events = self.inputs.mouse_events.saturating_add(1);
-                    }
-                }
-                _ => {}
             }
         }
+        Ok(logind.locked)
+    }
+
+    fn take_inputs(&mut self) -> anyhow::Result<Inputs> {
+        self.drain_events()?;
         Ok(std::mem::take(&mut self.inputs))
     }
 
@@ -312,6 +462,24 @@ impl X11 {
             .iter()
             .find(|format| format.depth == depth)
             .map(|format| format.bits_per_pixel)
+    }
+}
+
+/// logind's `LockedHint` of `session` (set by GNOME, KDE and lockers that tell logind);
+/// `None` when loginctl cannot say.
+fn logind_locked(session: &str) -> Option<bool> {
+    let out = Command::new("loginctl")
+        .args(["show-session", session, "--property=LockedHint", "--value"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    match String::from_utf8_lossy(&out.stdout).trim() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
     }
 }
 

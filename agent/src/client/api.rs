@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use pulse_shared::activity::{ActivityBatch, ActivityReceipt};
 use pulse_shared::agents::{
-    AgentState, EnrollRequest, EnrollResponse, HeartbeatRequest, HeartbeatResponse,
+    AgentState, EnrollRequest, EnrollResponse, HeartbeatRequest, HeartbeatResponse, SpoolReport,
 };
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, RequestBuilder, StatusCode};
@@ -82,6 +82,11 @@ impl Api {
         })
     }
 
+    /// Whether this client talks to `server` (as a credential file names it).
+    pub fn serves(&self, server: &str) -> bool {
+        self.base == server.trim_end_matches('/')
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.base)
     }
@@ -95,10 +100,12 @@ impl Api {
         &self,
         credential: &HeaderValue,
         state: AgentState,
+        spool: Option<SpoolReport>,
     ) -> Attempt<HeartbeatResponse> {
         let body = HeartbeatRequest {
             state,
             sent_at: Utc::now(),
+            spool,
         };
         let call = self
             .client

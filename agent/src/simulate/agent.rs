@@ -291,7 +291,7 @@ impl Agent {
         let authorization = &self.authorization;
         let answer = shared
             .persist(Kind::Heartbeat, &mut self.rng, || {
-                shared.api.heartbeat(authorization, state)
+                shared.api.heartbeat(authorization, state, None)
             })
             .await?;
         if self.policy_version.as_deref() == Some(answer.policy_version.as_str()) {

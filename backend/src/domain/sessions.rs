@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use pulse_shared::activity::{ActivityEvent, AppUsage, TOP_APPS};
-use pulse_shared::policies::PolicySettings;
+use pulse_shared::policies::{self, PolicySettings};
 
 /// The app name stored when the policy does not track applications.
 pub const UNTRACKED_APP: &str = "Untracked";
@@ -265,7 +265,7 @@ pub fn redact(mut event: ActivityEvent, policy: &PolicySettings) -> ActivityEven
             policy
                 .excluded_domains
                 .iter()
-                .any(|excluded| domain_matches(&domain, excluded))
+                .any(|excluded| policies::domain_excluded(&domain, excluded))
         });
     if excluded_app || excluded_domain {
         event.app = PRIVATE_APP.to_owned();
@@ -300,15 +300,6 @@ pub fn domain_of(url: &str) -> Option<String> {
     let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
     let host = host.strip_prefix("www.").map(str::to_owned).unwrap_or(host);
     (!host.is_empty() && host.chars().count() <= 253).then_some(host)
-}
-
-/// Whether `domain` is `excluded` or one of its subdomains.
-fn domain_matches(domain: &str, excluded: &str) -> bool {
-    let excluded = excluded
-        .trim()
-        .trim_start_matches("*.")
-        .to_ascii_lowercase();
-    !excluded.is_empty() && (domain == excluded || domain.ends_with(&format!(".{excluded}")))
 }
 
 #[cfg(test)]
@@ -502,7 +493,7 @@ mod tests {
             Some("mail.example.com")
         );
         assert_eq!(domain_of("example.org").as_deref(), Some("example.org"));
-        assert!(domain_matches("mail.example.com", "*.example.com"));
-        assert!(!domain_matches("notexample.com", "example.com"));
+        assert!(policies::domain_excluded("mail.example.com", "*.example.com"));
+        assert!(!policies::domain_excluded("notexample.com", "example.com"));
     }
 }

@@ -25,7 +25,23 @@ pub const SECRET_TITLE: &str = "secret-title-4711";
 
 /// `pulse-agent` with its files under `home`, on `desktop`.
 pub fn agent_command(desktop: &Desktop, home: &std::path::Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pulse-agent"));
+    agent_command_of(
+        std::path::Path::new(env!("CARGO_BIN_EXE_pulse-agent")),
+        desktop,
+        home,
+        args,
+    )
+}
+
+/// `binary` (a `pulse-agent`, such as the one a package installs) with its files
+/// under `home`, on `desktop`.
+pub fn agent_command_of(
+    binary: &std::path::Path,
+    desktop: &Desktop,
+    home: &std::path::Path,
+    args: &[&str],
+) -> Command {
+    let mut command = Command::new(binary);
     command
         .args(args)
         .env("DISPLAY", &desktop.display)
@@ -38,6 +54,26 @@ pub fn agent_command(desktop: &Desktop, home: &std::path::Path, args: &[&str]) -
 /// Signs up the owner (the monitored employee), sets their policy (titles on,
 /// Secretapp excluded, screenshots every minute when asked) and makes an enrollment token for them.
 pub async fn prepare(app: &TestApp, screenshots: bool) -> anyhow::Result<(String, String)> {
+    prepare_with_policy(
+        app,
+        &json!({
+            "track_titles": true,
+            "excluded_apps": [SECRET_CLASS.to_lowercase()],
+            "heartbeat_secs": 10,
+            "screenshot_mode": if screenshots { "interval" } else { "off" },
+            "screenshot_interval_mins": 1,
+        }),
+    )
+    .await
+}
+
+/// Signs up the owner (the monitored employee), gives them `policy` (the settings of
+/// their policy that differ from the company's) and makes an enrollment token for
+/// them: their access token and the enrollment secret.
+pub async fn prepare_with_policy(
+    app: &TestApp,
+    policy: &Value,
+) -> anyhow::Result<(String, String)> {
     let signed_up: Value = app
         .sign_up(&SignupRequest {
             company_name: "X11 Ltd".into(),
@@ -60,13 +96,7 @@ pub async fn prepare(app: &TestApp, screenshots: bool) -> anyhow::Result<(String
     let http = app.client();
     http.put(app.url(&format!("/api/v1/policies/employees/{me}")))
         .bearer_auth(&access)
-        .json(&json!({
-            "track_titles": true,
-            "excluded_apps": [SECRET_CLASS.to_lowercase()],
-            "heartbeat_secs": 10,
-            "screenshot_mode": if screenshots { "interval" } else { "off" },
-            "screenshot_interval_mins": 1,
-        }))
+        .json(policy)
         .send()
         .await?
         .error_for_status()
@@ -140,6 +170,45 @@ pub async fn wait_for_events(
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     bail!("the server never held the expected events; it has {events:#?}")
+}
+
+/// Every item of a list at `path` (`/api/v1/activity`, `/api/v1/screenshots`) from
+/// `since` to now, page after page.
+pub async fn list_all(
+    app: &TestApp,
+    access: &str,
+    path: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Vec<Value>> {
+    let from = since.to_rfc3339();
+    let to = (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = vec![
+            ("from", from.as_str()),
+            ("to", to.as_str()),
+            ("limit", "200"),
+        ];
+        if let Some(cursor) = &cursor {
+            query.push(("cursor", cursor));
+        }
+        let page: Page<Value> = app
+            .client()
+            .get(app.url(path))
+            .bearer_auth(access)
+            .query(&query)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(items),
+        }
+    }
 }
 
 /// Xvfb, openbox and the two windows; all stopped when dropped.

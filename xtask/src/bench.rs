@@ -8,8 +8,11 @@
 //! to Postgres alone; see `bench/ingest.rs`), `billing` (a burst of Stripe webhook
 //! events, per-event latency next to a trivial route's, each applied exactly once; see
 //! `bench/billing.rs`) and `reports` (the report queries over a year of a 1,000-person
-//! company written straight into Postgres; see `bench/reports.rs`).
+//! company written straight into Postgres; see `bench/reports.rs`) and `agent` (the
+//! desktop agent's CPU and memory at ordinary work on a virtual desktop, and the size of
+//! its `.deb`; see `bench/agent.rs`).
 
+mod agent;
 mod billing;
 mod ingest;
 mod reports;
@@ -62,10 +65,19 @@ pub enum Part {
     /// The report queries (a team's month, the company's year, one person's week by
     /// application, attendance, the overview) over a year of a company's activity.
     Reports,
+    /// The desktop agent's CPU and memory at ordinary work on a virtual desktop, and
+    /// the size of its `.deb`.
+    Agent,
 }
 
 impl Part {
-    const ALL: [Part; 4] = [Part::Alerts, Part::Ingest, Part::Billing, Part::Reports];
+    const ALL: [Part; 5] = [
+        Part::Alerts,
+        Part::Ingest,
+        Part::Billing,
+        Part::Reports,
+        Part::Agent,
+    ];
 }
 
 #[derive(clap::Args)]
@@ -111,6 +123,10 @@ pub struct Options {
     /// Timed requests per query of the `reports` part, after 3 unmeasured ones.
     #[arg(long, default_value_t = 100)]
     runs: usize,
+    /// Seconds of ordinary work the `agent` part measures the agent through (at least
+    /// 90, so that screenshots are taken and sent).
+    #[arg(long, default_value_t = 300)]
+    agent_secs: u64,
 }
 
 /// The release binaries.
@@ -141,33 +157,40 @@ pub fn bench(ctx: &mut Ctx, options: &Options) -> anyhow::Result<ExitCode> {
         }
     };
     raise_open_files_limit(ctx);
-    step(
-        "building release binaries (cargo build --release -p pulse-backend -p pulse-bench -p pulse-agent)",
-    );
-    run(ctx.cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "pulse-backend",
-        "-p",
-        "pulse-bench",
-        "-p",
-        "pulse-agent",
-    ]))?;
+    let parts = if options.parts.is_empty() {
+        Part::ALL.to_vec()
+    } else {
+        options.parts.clone()
+    };
+    // The `agent` part builds its own (the footprint test and the `.deb`) and needs no
+    // `pulse_bench` database: alone, it leaves the last data set there.
+    let servers = parts.iter().any(|part| *part != Part::Agent);
+    if servers {
+        step(
+            "building release binaries (cargo build --release -p pulse-backend -p pulse-bench -p pulse-agent)",
+        );
+        run(ctx.cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "pulse-backend",
+            "-p",
+            "pulse-bench",
+            "-p",
+            "pulse-agent",
+        ]))?;
+    }
     let release = crate::target_dir(ctx)?.join("release");
     let binaries = Binaries {
         server: release.join("pulse"),
         client: release.join("pulse-bench"),
         agent: release.join("pulse-agent"),
     };
-    postgres::recreate_database(ctx, server.as_ref(), &admin_url, DATABASE)?;
+    if servers {
+        postgres::recreate_database(ctx, server.as_ref(), &admin_url, DATABASE)?;
+    }
     let machine = Machine::describe(ctx, server.as_ref(), &admin_url);
 
-    let parts = if options.parts.is_empty() {
-        Part::ALL.to_vec()
-    } else {
-        options.parts.clone()
-    };
     for part in parts {
         match part {
             Part::Alerts => alerts(ctx, &binaries, &bench_url, &machine, options)?,
@@ -188,6 +211,7 @@ pub fn bench(ctx: &mut Ctx, options: &Options) -> anyhow::Result<ExitCode> {
                 options,
             )?,
             Part::Reports => reports::reports(ctx, &binaries, &bench_url, &machine, options)?,
+            Part::Agent => agent::agent(ctx, &admin_url, &machine, options)?,
         }
     }
     step(format_args!(

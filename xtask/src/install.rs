@@ -185,10 +185,11 @@ fn browser(ctx: &mut Ctx) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A virtual X11 desktop for the agent's integration test (`agent/tests/x11.rs`):
+/// A virtual X11 desktop for the agent's integration test (`agent/tests/x11.rs`) and
+/// its footprint benchmark (`agent/tests/footprint.rs`):
 /// Xvfb, a window manager that sets `_NET_ACTIVE_WINDOW`, windows with chosen classes
 /// and titles, and synthetic keys and clicks.
-fn x11_desktop(ctx: &mut Ctx) -> anyhow::Result<()> {
+pub fn x11_desktop(ctx: &mut Ctx) -> anyhow::Result<()> {
     let tools = ["Xvfb", "openbox", "xdotool", "xterm"];
     if tools.iter().any(|tool| ctx.which(tool).is_none()) {
         ctx.apt_install(

@@ -493,7 +493,10 @@ mod tests {
             Some("mail.example.com")
         );
         assert_eq!(domain_of("example.org").as_deref(), Some("example.org"));
-        assert!(policies::domain_excluded("mail.example.com", "*.example.com"));
+        assert!(policies::domain_excluded(
+            "mail.example.com",
+            "*.example.com"
+        ));
         assert!(!policies::domain_excluded("notexample.com", "example.com"));
     }
 }

@@ -182,6 +182,10 @@ async fn seed_agent(
             AgentStatus::Online
         },
         revoked_at: None,
+        // A computer gone quiet still had work to send when it was last heard from.
+        spool_pending: Some(if quiet { 37 } else { 0 }),
+        spool_dropped: Some(0),
+        spool_dead_letters: Some(0),
     };
     agents::insert_agent(conn, &agent).await?;
     activity::insert_events(

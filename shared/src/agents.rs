@@ -138,6 +138,30 @@ pub struct HeartbeatRequest {
     pub state: AgentState,
     /// The agent's clock, to spot skew.
     pub sent_at: DateTime<Utc>,
+    /// What waits in the agent's spool for the server; absent from agents that keep none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spool: Option<SpoolReport>,
+}
+
+/// The state of an agent's on-disk spool, as its heartbeat reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SpoolReport {
+    /// Events and screenshots waiting to be sent.
+    pub pending: u32,
+    /// Items the agent dropped, oldest first, because its spool was full (since the
+    /// spool was made; never reset).
+    pub dropped: u64,
+    /// Items the server refused for good, kept on the computer as dead letters.
+    pub dead_letters: u32,
+}
+
+impl SpoolReport {
+    /// Whether anything was lost or refused: items dropped or dead letters.
+    pub fn is_troubled(&self) -> bool {
+        self.dropped > 0 || self.dead_letters > 0
+    }
 }
 
 /// The answer of a heartbeat.
@@ -254,6 +278,9 @@ pub struct Agent {
     pub enrolled_at: DateTime<Utc>,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// What waits in its spool, as its latest heartbeat (at `last_seen_at`) reported;
+    /// `null` when that heartbeat carried no report.
+    pub spool: Option<SpoolReport>,
 }
 
 #[cfg(feature = "diesel")]

@@ -3,7 +3,9 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use pulse_shared::agents::{Agent, AgentCounts, AgentState, AgentStatus, EnrollmentToken};
+use pulse_shared::agents::{
+    Agent, AgentCounts, AgentState, AgentStatus, EnrollmentToken, SpoolReport,
+};
 use pulse_shared::ids::{AgentId, CompanyId, EnrollmentTokenId, TeamId, UserId};
 use uuid::Uuid;
 
@@ -178,9 +180,22 @@ pub struct AgentRow {
     pub last_state: Option<AgentState>,
     pub presence: AgentStatus,
     pub revoked_at: Option<DateTime<Utc>>,
+    pub spool_pending: Option<i32>,
+    pub spool_dropped: Option<i64>,
+    pub spool_dead_letters: Option<i32>,
 }
 
 impl AgentRow {
+    /// The spool report of the latest heartbeat, if it carried one.
+    fn spool(&self) -> Option<SpoolReport> {
+        let count = |n: Option<i32>| n.and_then(|n| u32::try_from(n).ok());
+        Some(SpoolReport {
+            pending: count(self.spool_pending)?,
+            dropped: self.spool_dropped.and_then(|n| u64::try_from(n).ok())?,
+            dead_letters: count(self.spool_dead_letters)?,
+        })
+    }
+
     /// The agent of employee `user_name` as admins see it at `now`, for a heartbeat
     /// interval of `heartbeat`.
     pub fn view(self, user_name: String, now: DateTime<Utc>, heartbeat: Duration) -> Agent {
@@ -191,6 +206,7 @@ impl AgentRow {
             (None, None) if self.enrolled_at + MISSING_AFTER > now => AgentStatus::Offline,
             (None, _) => AgentStatus::Missing,
         };
+        let spool = self.spool();
         Agent {
             id: self.id,
             user_id: self.user_id,
@@ -203,6 +219,7 @@ impl AgentRow {
             enrolled_at: self.enrolled_at,
             last_seen_at: self.last_seen_at,
             revoked_at: self.revoked_at,
+            spool,
         }
     }
 }
@@ -421,25 +438,58 @@ pub async fn revoke_for_user(
     .await
 }
 
-/// Writes coalesced heartbeats in one statement: each agent's `last_seen_at` and state,
-/// unless the stored one is newer. Answers how many agents changed.
+/// An agent's latest heartbeat, as [`seen_many`] writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    pub state: AgentState,
+    pub spool: Option<SpoolReport>,
+    /// When it arrived.
+    pub at: DateTime<Utc>,
+}
+
+/// Writes coalesced heartbeats in one statement: each agent's `last_seen_at`, state and
+/// spool report (`NULL` when the heartbeat carried none), unless the stored heartbeat is
+/// newer. Answers how many agents changed.
 pub async fn seen_many(
     conn: &mut AsyncPgConnection,
-    seen: &[(CompanyId, AgentId, AgentState, DateTime<Utc>)],
+    seen: &[(CompanyId, AgentId, Seen)],
 ) -> QueryResult<usize> {
-    use diesel::sql_types::{Array, Text, Timestamptz};
+    use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz};
+    // Counts past the columns' range (which no real spool reaches) are stored as the
+    // most they hold.
+    let int = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
     diesel::sql_query(
         "UPDATE agents a
-            SET last_seen_at = s.at, last_state = s.state
-           FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[])
-                AS s(company_id, id, state, at)
+            SET last_seen_at = s.at, last_state = s.state, spool_pending = s.pending,
+                spool_dropped = s.dropped, spool_dead_letters = s.dead_letters
+           FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[],
+                       $5::int[], $6::bigint[], $7::int[])
+                AS s(company_id, id, state, at, pending, dropped, dead_letters)
           WHERE a.company_id = s.company_id AND a.id = s.id
             AND (a.last_seen_at IS NULL OR a.last_seen_at <= s.at)",
     )
     .bind::<Array<diesel::sql_types::Uuid>, _>(seen.iter().map(|s| s.0.0).collect::<Vec<_>>())
     .bind::<Array<diesel::sql_types::Uuid>, _>(seen.iter().map(|s| s.1.0).collect::<Vec<_>>())
-    .bind::<Array<Text>, _>(seen.iter().map(|s| s.2.as_str()).collect::<Vec<_>>())
-    .bind::<Array<Timestamptz>, _>(seen.iter().map(|s| s.3).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(seen.iter().map(|s| s.2.state.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(seen.iter().map(|s| s.2.at).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Integer>>, _>(
+        seen.iter()
+            .map(|(_, _, seen)| seen.spool.map(|report| int(report.pending)))
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Nullable<BigInt>>, _>(
+        seen.iter()
+            .map(|(_, _, seen)| {
+                seen.spool
+                    .map(|report| i64::try_from(report.dropped).unwrap_or(i64::MAX))
+            })
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Nullable<Integer>>, _>(
+        seen.iter()
+            .map(|(_, _, seen)| seen.spool.map(|report| int(report.dead_letters)))
+            .collect::<Vec<_>>(),
+    )
     .execute(conn)
     .await
 }

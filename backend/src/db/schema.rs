@@ -294,6 +294,9 @@ diesel::table! {
         last_state -> Nullable<Text>,
         presence -> Text,
         revoked_at -> Nullable<Timestamptz>,
+        spool_pending -> Nullable<Int4>,
+        spool_dropped -> Nullable<Int8>,
+        spool_dead_letters -> Nullable<Int4>,
     }
 }
 

@@ -1,36 +1,47 @@
-//! Heartbeats coalesced in memory. A heartbeat only notes the agent's time and state in
-//! this replica's buffer; a loop writes the buffer in one statement every
-//! `PULSE_SEEN_FLUSH_MS` (default 2 s), and once more when the process is told to stop.
-//! A crash loses at most that long of `last_seen_at` — never activity, which is written
-//! before its request is answered. Presence allows a 30-second grace, far above the lag.
+//! Heartbeats coalesced in memory. A heartbeat only notes the agent's time, state and
+//! spool report in this replica's buffer (the latest heartbeat of an agent wins whole);
+//! a loop writes the buffer in one statement every `PULSE_SEEN_FLUSH_MS` (default 2 s),
+//! and once more when the process is told to stop. A crash loses at most that long of
+//! `last_seen_at` — never activity, which is written before its request is answered.
+//! Presence allows a 30-second grace, far above the lag.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use pulse_shared::agents::AgentState;
+use pulse_shared::agents::{AgentState, SpoolReport};
 use pulse_shared::ids::{AgentId, CompanyId};
 
-use crate::db::{self, DbPool, agents};
+use crate::db::agents::{self, Seen};
+use crate::db::{self, DbPool};
 
 /// The most agents one statement updates.
 const FLUSH_CHUNK: usize = 5_000;
-
-/// An agent's latest heartbeat: its state, and when.
-type Seen = (AgentState, DateTime<Utc>);
 
 /// The latest heartbeat of each agent not yet written.
 #[derive(Clone, Default)]
 pub struct SeenBuffer(Arc<Mutex<HashMap<(CompanyId, AgentId), Seen>>>);
 
 impl SeenBuffer {
-    /// Notes a heartbeat; a later one of the same agent replaces it.
-    pub fn record(&self, company: CompanyId, agent: AgentId, state: AgentState, at: DateTime<Utc>) {
+    /// Notes a heartbeat that arrived at `at`; a later one of the same agent replaces
+    /// it, spool report and all.
+    pub fn record(
+        &self,
+        company: CompanyId,
+        agent: AgentId,
+        state: AgentState,
+        spool: Option<SpoolReport>,
+        at: DateTime<Utc>,
+    ) {
+        self.note(company, agent, Seen { state, spool, at });
+    }
+
+    fn note(&self, company: CompanyId, agent: AgentId, seen: Seen) {
         let mut pending = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = pending.entry((company, agent)).or_insert((state, at));
-        if entry.1 <= at {
-            *entry = (state, at);
+        let kept = pending.entry((company, agent)).or_insert(seen);
+        if kept.at <= seen.at {
+            *kept = seen;
         }
     }
 
@@ -41,7 +52,7 @@ impl SeenBuffer {
             let mut pending = self.0.lock().unwrap_or_else(PoisonError::into_inner);
             std::mem::take(&mut *pending)
                 .into_iter()
-                .map(|((company, agent), (state, at))| (company, agent, state, at))
+                .map(|((company, agent), seen)| (company, agent, seen))
                 .collect()
         };
         if pending.is_empty() {
@@ -60,8 +71,8 @@ impl SeenBuffer {
                 Ok(changed) => written += changed,
                 Err(error) => {
                     for unwritten in std::iter::once(chunk).chain(chunks) {
-                        for &(company, agent, state, at) in unwritten {
-                            self.record(company, agent, state, at);
+                        for &(company, agent, seen) in unwritten {
+                            self.note(company, agent, seen);
                         }
                     }
                     return Err(error);
@@ -101,6 +112,55 @@ pub async fn flush_loop(buffer: SeenBuffer, pool: DbPool, period: Duration) {
         }
         if let Err(error) = buffer.flush(&pool).await {
             tracing::warn!(%error, pending = buffer.len(), "heartbeats could not be written; retrying");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_newest_heartbeat_wins_with_its_spool_report_or_none() {
+        let (company, agent) = (CompanyId::generate(), AgentId::generate());
+        let at = |second| Utc.with_ymd_and_hms(2026, 12, 4, 9, 0, second).unwrap();
+        let report = Some(SpoolReport {
+            pending: 3,
+            dropped: 12,
+            dead_letters: 1,
+        });
+        let cases = [
+            // Later without a report: the report goes, as the agent no longer sends one.
+            (
+                [(AgentState::Active, report, 1), (AgentState::Idle, None, 2)],
+                (AgentState::Idle, None),
+            ),
+            (
+                [(AgentState::Active, None, 1), (AgentState::Idle, report, 2)],
+                (AgentState::Idle, report),
+            ),
+            // Out of order: the older heartbeat changes nothing.
+            (
+                [(AgentState::Idle, None, 2), (AgentState::Active, report, 1)],
+                (AgentState::Idle, None),
+            ),
+        ];
+        for (heartbeats, (state, spool)) in cases {
+            let buffer = SeenBuffer::default();
+            for (state, spool, second) in heartbeats {
+                buffer.record(company, agent, state, spool, at(second));
+            }
+            let kept = *buffer.0.lock().unwrap().values().next().unwrap();
+            assert_eq!(
+                kept,
+                Seen {
+                    state,
+                    spool,
+                    at: at(2)
+                },
+                "{heartbeats:?}"
+            );
         }
     }
 }

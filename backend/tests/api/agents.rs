@@ -1,18 +1,18 @@
-//! Agents: enrollment with good and bad tokens, seats, heartbeats, the policy with its
-//! ETag, and revocation.
+//! Agents: enrollment with good and bad tokens, seats, heartbeats with their spool
+//! reports, the policy with its ETag, and revocation.
 
 use pulse_backend::testing::TestApp;
 use pulse_shared::Page;
 use pulse_shared::agents::{
     Agent, AgentCounts, AgentState, AgentStatus, EnrollResponse, EnrollmentToken,
-    EnrollmentTokenCreated, HeartbeatResponse,
+    EnrollmentTokenCreated, HeartbeatResponse, SpoolReport,
 };
 use pulse_shared::alerts::Alert;
 use pulse_shared::policies::EffectivePolicy;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::agents::{agent_call, enroll, enroll_with, heartbeat, token};
+use crate::common::agents::{agent_call, enroll, enroll_with, heartbeat, heartbeat_with, token};
 use crate::common::{Org, Session, fields, get, get_json, json, post, scalar, send, sql};
 
 /// A company-wide token enrolls employees and managers; the people who run the company
@@ -380,6 +380,94 @@ async fn heartbeats_bring_agents_online_and_a_revoked_agent_is_refused() {
         .unwrap();
     assert_eq!(as_person.status(), 401);
     assert_eq!(agents(&org.admin).await[0].status, AgentStatus::Revoked);
+}
+
+/// The spool report of a heartbeat reaches the agent as admins, managers and the employee
+/// see it, once the batcher has written it. A heartbeat without one clears it: the report
+/// is always the latest heartbeat's, as of `last_seen_at`, never an old one beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_report_the_spool_and_one_without_a_report_clears_it() {
+    let app = TestApp::spawn().await.unwrap();
+    let (org, enrolled) = Org::builder(&app, "spool")
+        .with_employee_agent("emma-laptop")
+        .await;
+    let credential = enrolled.credential.as_str();
+    let spool = async |who: &Session| -> Option<SpoolReport> {
+        let agents = get_json::<Page<Agent>>(&app, who, "/api/v1/agents").await;
+        assert_eq!(agents.items.len(), 1);
+        agents.items[0].spool
+    };
+    assert_eq!(spool(&org.admin).await, None, "nothing reported yet");
+
+    // Two heartbeats, likely in one flush: the later one's report is the one kept.
+    let first = agent_call(
+        &app,
+        credential,
+        Method::POST,
+        "/api/v1/agent/heartbeat",
+        Some(json!({"state": "active", "sent_at": app.now(), "spool": {"pending": 5, "dropped": 0, "dead_letters": 0}})),
+    )
+    .await;
+    assert_eq!(first.status(), 200);
+    let troubled = SpoolReport {
+        pending: 1_250,
+        dropped: 12,
+        dead_letters: 3,
+    };
+    let beat = heartbeat_with(
+        &app,
+        credential,
+        json!({"state": "idle", "spool": troubled}),
+    )
+    .await;
+    assert_eq!(beat.status(), 200);
+    for who in [&org.admin, &org.manager, &org.employee] {
+        assert_eq!(spool(who).await, Some(troubled));
+    }
+    assert!(troubled.is_troubled());
+
+    // A report that is not one is refused, and the stored one stays.
+    for bad in [
+        json!({"pending": -1, "dropped": 0, "dead_letters": 0}),
+        json!({"pending": 1, "dropped": 0}),
+        json!({"pending": 1, "dropped": 0, "dead_letters": 0, "size": 10}),
+    ] {
+        let refused = agent_call(
+            &app,
+            credential,
+            Method::POST,
+            "/api/v1/agent/heartbeat",
+            Some(json!({"state": "active", "sent_at": app.now(), "spool": bad})),
+        )
+        .await;
+        assert_eq!(refused.status(), 422, "{bad}");
+    }
+    assert_eq!(spool(&org.admin).await, Some(troubled));
+
+    let emptied = SpoolReport {
+        pending: 0,
+        ..troubled
+    };
+    heartbeat_with(
+        &app,
+        credential,
+        json!({"state": "active", "spool": emptied}),
+    )
+    .await;
+    assert_eq!(spool(&org.admin).await, Some(emptied));
+
+    // An agent that sends no report (the simulator, an agent keeping no spool).
+    let beat = heartbeat(&app, credential, "active").await;
+    assert_eq!(beat.status(), 200);
+    assert_eq!(spool(&org.admin).await, None);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM agents WHERE spool_dropped IS NOT NULL"
+        )
+        .await,
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

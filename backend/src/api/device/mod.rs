@@ -148,6 +148,9 @@ pub async fn enroll(
                 last_state: None,
                 presence: AgentStatus::Offline,
                 revoked_at: None,
+                spool_pending: None,
+                spool_dropped: None,
+                spool_dead_letters: None,
             };
             agents::insert_agent(conn, &row).await?;
             let change = Change {
@@ -189,8 +192,10 @@ pub async fn enroll(
     }))
 }
 
-/// "Still here": records when the agent was last heard from and in which state, and
-/// answers the current policy version. Cheap and idempotent.
+/// "Still here": records when the agent was last heard from, in which state and what
+/// waits in its spool (admins see it on the agent; a heartbeat without `spool` clears
+/// it), and answers the current policy version. Cheap and idempotent: heartbeats are
+/// written in bulk within `PULSE_SEEN_FLUSH_MS`.
 #[utoipa::path(
     tag = "agent",
     security(("device" = [])),
@@ -204,9 +209,13 @@ pub async fn heartbeat(
     Json(body): Json<HeartbeatRequest>,
 ) -> Result<web::Json<HeartbeatResponse>, ApiError> {
     let now = state.clock.now();
-    state
-        .seen
-        .record(device.company_id, device.agent_id, body.state, now);
+    state.seen.record(
+        device.company_id,
+        device.agent_id,
+        body.state,
+        body.spool,
+        now,
+    );
     let effective = state
         .agent_cache
         .effective(

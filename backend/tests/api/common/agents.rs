@@ -76,8 +76,13 @@ pub async fn agent_call(
 /// Sends a heartbeat and, when it is accepted, waits until the server has written it
 /// (heartbeats are coalesced in memory and written in bulk).
 pub async fn heartbeat(app: &TestApp, credential: &str, state: &str) -> reqwest::Response {
+    heartbeat_with(app, credential, json!({"state": state})).await
+}
+
+/// [`heartbeat`] with the fields of `body` (a state, a spool report), sent now.
+pub async fn heartbeat_with(app: &TestApp, credential: &str, mut body: Value) -> reqwest::Response {
     let sent_at = app.now();
-    let body = json!({"state": state, "sent_at": sent_at});
+    body["sent_at"] = json!(sent_at);
     let response = agent_call(
         app,
         credential,

@@ -1,9 +1,10 @@
-//! `/api/v1/me`: the signed-in person.
+//! `/api/v1/me`: the signed-in person, and how they are monitored.
 
 use actix_web::{HttpResponse, get, post, web};
 use diesel_async::AsyncConnection;
 use pulse_shared::audit::{AuditAction, TargetKind};
 use pulse_shared::auth::{ChangePasswordRequest, MeResponse, SessionResponse};
+use pulse_shared::policies::MonitoringResponse;
 use pulse_shared::validate;
 use serde_json::json;
 
@@ -12,7 +13,7 @@ use super::extract::Json;
 use crate::auth::principal::Principal;
 use crate::auth::rate_limit::PASSWORD_FAILURES_PER_PERSON;
 use crate::db::audit::{self, Change};
-use crate::db::{self, people, refresh_tokens};
+use crate::db::{self, agents, people, policies, refresh_tokens};
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -33,6 +34,40 @@ pub async fn me(
     Ok(web::Json(MeResponse {
         user: user.into(),
         company: company.into(),
+    }))
+}
+
+/// Whether the signed-in person is monitored: their computers whose agent is not revoked,
+/// with their status now, and what their effective policy records there. Always about
+/// the caller alone (with an API key, its creator); nobody is monitored in secret.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = OK, body = MonitoringResponse, description = "An empty `computers`: nothing of theirs is monitored"),
+        (status = UNAUTHORIZED, body = pulse_shared::Problem, description = "No valid access token or API key"),
+        (status = SERVICE_UNAVAILABLE, body = pulse_shared::Problem, description = "The database is not reachable; try again after `Retry-After`"),
+    )
+)]
+#[get("/me/monitoring")]
+pub async fn monitoring(
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<web::Json<MonitoringResponse>, ApiError> {
+    let company = principal.company_id();
+    let mut conn = db::conn(&state.pool).await?;
+    let person = people::user(&mut conn, company, principal.user_id()).await?;
+    let effective = policies::effective(&mut conn, company, person.id, person.team_id).await?;
+    let heartbeat = chrono::Duration::seconds(i64::from(effective.settings.heartbeat_secs));
+    let now = state.clock.now();
+    let computers = agents::unrevoked_of(&mut conn, company, person.id)
+        .await?
+        .into_iter()
+        .map(|row| row.view(person.name.clone(), now, heartbeat))
+        .collect();
+    Ok(web::Json(MonitoringResponse {
+        computers,
+        settings: effective.settings,
     }))
 }
 

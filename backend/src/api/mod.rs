@@ -77,6 +77,7 @@ pub fn v1() -> Scope<
         .service(auth::request_password_reset)
         .service(auth::confirm_password_reset)
         .service(me::me)
+        .service(me::monitoring)
         .service(me::change_password)
         .service(audit::list)
         .service(audit::export_csv)

@@ -392,6 +392,22 @@ pub async fn counts(
     })
 }
 
+/// `user`'s agents that are not revoked, newest first.
+pub async fn unrevoked_of(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    user: UserId,
+) -> QueryResult<Vec<AgentRow>> {
+    agents::table
+        .filter(agents::company_id.eq(company))
+        .filter(agents::user_id.eq(user))
+        .filter(agents::revoked_at.is_null())
+        .select(AgentRow::as_select())
+        .order(agents::id.desc())
+        .load(conn)
+        .await
+}
+
 pub async fn find(
     conn: &mut AsyncPgConnection,
     company: CompanyId,

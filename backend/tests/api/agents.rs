@@ -1,5 +1,6 @@
 //! Agents: enrollment with good and bad tokens, seats, heartbeats with their spool
-//! reports, the policy with its ETag, and revocation.
+//! reports, the policy with its ETag, revocation, and what people see of their own
+//! monitoring.
 
 use pulse_backend::testing::TestApp;
 use pulse_shared::Page;
@@ -8,11 +9,12 @@ use pulse_shared::agents::{
     EnrollmentTokenCreated, HeartbeatResponse, SpoolReport,
 };
 use pulse_shared::alerts::Alert;
-use pulse_shared::policies::EffectivePolicy;
+use pulse_shared::policies::{EffectivePolicy, MonitoringResponse, ScreenshotMode};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::common::agents::{agent_call, enroll, enroll_with, heartbeat, heartbeat_with, token};
+use crate::common::fixtures::employee_policy;
 use crate::common::{Org, Session, fields, get, get_json, json, post, scalar, send, sql};
 
 /// A company-wide token enrolls employees and managers; the people who run the company
@@ -468,6 +470,86 @@ async fn heartbeats_report_the_spool_and_one_without_a_report_clears_it() {
         .await,
         0
     );
+}
+
+/// `/me/monitoring` tells each person about their own computers and policy only: the
+/// employee sees their laptop and what their policy records; the manager of their team,
+/// the admin and an API key see that nothing of theirs is monitored; a revoked computer
+/// is no longer listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everyone_sees_whether_and_how_they_are_monitored() {
+    let app = TestApp::spawn().await.unwrap();
+    let (org, enrolled) = Org::builder(&app, "monitoring")
+        .screenshots(json!({"blur_screenshots": true, "track_urls": true}))
+        .with_employee_agent("emma-laptop")
+        .await;
+    employee_policy(
+        &app,
+        &org,
+        &org.employee,
+        json!({"excluded_apps": ["keepassxc"], "idle_threshold_secs": 600}),
+    )
+    .await;
+    heartbeat(&app, &enrolled.credential, "active").await;
+    let monitoring = async |who: &Session| -> MonitoringResponse {
+        get_json(&app, who, "/api/v1/me/monitoring").await
+    };
+
+    let mine = monitoring(&org.employee).await;
+    assert!(mine.is_monitored());
+    assert_eq!(mine.computers.len(), 1);
+    let laptop = &mine.computers[0];
+    assert_eq!(
+        (laptop.id, laptop.hostname.as_str(), laptop.status),
+        (enrolled.agent_id, "emma-laptop", AgentStatus::Online)
+    );
+    assert_eq!(laptop.user_id, org.employee.body.me.user.id);
+    assert!(laptop.last_seen_at.is_some());
+    let effective: EffectivePolicy = get_json(
+        &app,
+        &org.employee,
+        &format!(
+            "/api/v1/policies/effective/{}",
+            org.employee.body.me.user.id
+        ),
+    )
+    .await;
+    assert_eq!(mine.settings, effective.settings);
+    assert_eq!(mine.settings.screenshot_mode, ScreenshotMode::Interval);
+    assert!(mine.settings.blur_screenshots && mine.settings.track_urls);
+    assert_eq!(mine.settings.excluded_apps, ["keepassxc"]);
+    assert_eq!(mine.settings.idle_threshold_secs, 600);
+
+    // Seeing others' computers elsewhere does not make them one's own.
+    for who in [
+        &org.manager,
+        &org.admin,
+        &org.owner,
+        &org.api_key,
+        &org.outsider,
+    ] {
+        let theirs = monitoring(who).await;
+        assert!(theirs.computers.is_empty(), "{:?}", who.body.me.user.role);
+        assert!(
+            !theirs
+                .settings
+                .excluded_apps
+                .contains(&"keepassxc".to_owned())
+        );
+    }
+    let unsigned = app.get("/api/v1/me/monitoring").await.unwrap();
+    assert_eq!(unsigned.status(), 401);
+
+    let revoked = send(
+        &app,
+        &org.admin,
+        Method::DELETE,
+        &format!("/api/v1/agents/{}", enrolled.agent_id),
+        None,
+    )
+    .await;
+    assert_eq!(revoked.status(), 204);
+    assert!(!monitoring(&org.employee).await.is_monitored());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

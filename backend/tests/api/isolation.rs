@@ -33,6 +33,7 @@ const NOT_FOR_KEYS: &[(&str, &str)] = &[
 /// What each protected operation needs; `None`: any signed-in principal.
 const ACTIONS: &[(&str, &str, Option<Action>)] = &[
     ("GET", "/api/v1/me", None),
+    ("GET", "/api/v1/me/monitoring", None),
     ("POST", "/api/v1/me/password", None),
     // Public, with details for owners and admins: no principal is refused.
     ("GET", "/api/v1/system/status", None),

@@ -51,6 +51,9 @@ pub struct Builder {
     last_at: Option<DateTime<Utc>>,
     /// Inputs of a stretch too short to be an event, given to the next one.
     carried: Inputs,
+    /// Where the last event ended in whole seconds (events last whole seconds): the
+    /// next one starts there when it follows on, so the fractions are not lost.
+    resume_at: Option<DateTime<Utc>>,
     max_secs: u32,
 }
 
@@ -61,6 +64,7 @@ impl Builder {
             open: None,
             last_at: None,
             carried: Inputs::default(),
+            resume_at: None,
             max_secs: max_secs.clamp(1, MAX_EVENT_SECS),
         }
     }
@@ -88,9 +92,14 @@ impl Builder {
             .is_some_and(|open| open.key == key && open.ended_at == since);
         if !continues {
             done.extend(self.close());
+            let started_at = self
+                .resume_at
+                .take()
+                .filter(|&at| at <= since && since - at < chrono::Duration::seconds(1))
+                .unwrap_or(since);
             self.open = Some(Open {
                 key,
-                started_at: since,
+                started_at,
                 ended_at: since,
                 inputs: std::mem::take(&mut self.carried),
                 active: chrono::Duration::zero(),
@@ -122,8 +131,11 @@ impl Builder {
     /// sample starts a new one where it ended.
     pub fn close(&mut self) -> Option<ActivityEvent> {
         let open = self.open.take()?;
-        let secs = (open.ended_at - open.started_at).num_seconds();
-        let Ok(duration_secs @ 1..) = u32::try_from(secs.min(i64::from(self.max_secs))) else {
+        let secs = (open.ended_at - open.started_at)
+            .num_seconds()
+            .min(i64::from(self.max_secs));
+        self.resume_at = Some(open.started_at + chrono::Duration::seconds(secs.max(0)));
+        let Ok(duration_secs @ 1..) = u32::try_from(secs) else {
             // Under a second in front: not an event; its inputs count for the next one.
             self.carried.keystrokes = self
                 .carried
@@ -187,6 +199,27 @@ mod tests {
         let mut events: Vec<_> = samples.into_iter().flat_map(|s| builder.push(s)).collect();
         events.extend(builder.close());
         events
+    }
+
+    #[test]
+    fn events_of_whole_seconds_lose_no_fractions_between_them() {
+        // Samples a little under a second apart, each flushed: cut naively, every
+        // event would last 0.999 s and none would count.
+        let mut builder = Builder::new(1);
+        let start = at(0);
+        let samples: Vec<_> = (0..=100)
+            .map(|n| Sample {
+                at: start + chrono::Duration::milliseconds(n * 999),
+                ..sample(0, Some("xterm"), false, 1)
+            })
+            .collect();
+        let events = run(&mut builder, samples);
+        let total: u32 = events.iter().map(|e| e.duration_secs).sum();
+        assert_eq!(total, 99, "99.9 s in whole seconds: {events:?}");
+        for pair in events.windows(2) {
+            let end = pair[0].started_at + chrono::Duration::seconds(pair[0].duration_secs.into());
+            assert_eq!(end, pair[1].started_at, "events follow on without gaps");
+        }
     }
 
     #[test]

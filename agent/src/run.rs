@@ -71,6 +71,8 @@ struct Shared {
     state: Mutex<AgentState>,
     /// Wakes the uploader when events were spooled.
     spooled: Notify,
+    /// Wakes the uploader out of its backoff when a heartbeat got through again.
+    reachable: Notify,
     stop: watch::Receiver<bool>,
 }
 
@@ -185,6 +187,7 @@ pub async fn run(credential_path: PathBuf, spool: Spool, settings: Settings) -> 
         policy,
         state: Mutex::new(AgentState::Active),
         spooled: Notify::new(),
+        reachable: Notify::new(),
         stop,
     });
     log(format_args!(
@@ -434,9 +437,17 @@ async fn upload(shared: Arc<Shared>) {
             Sent::Retry(after, why) => {
                 let pause = backoff.next(after, &mut rng);
                 log(format_args!(
-                    "upload failed ({why}); trying again in {pause:.1?}"
+                    "upload failed ({why}); trying again in {pause:.1?}, or once a heartbeat gets through"
                 ));
-                tokio::time::sleep(pause).await;
+                // A server that asked for a pause (Retry-After) gets all of it.
+                if after.is_some() {
+                    tokio::time::sleep(pause).await;
+                } else {
+                    tokio::select! {
+                        () = tokio::time::sleep(pause) => {}
+                        () = shared.reachable.notified() => {}
+                    }
+                }
             }
             Sent::Refused(StatusCode::UNAUTHORIZED, _) => {
                 shared.refused();
@@ -506,6 +517,7 @@ async fn heartbeat(shared: Arc<Shared>, mut held: Option<String>) {
     let mut rng = fastrand::Rng::new();
     // The policy first: the one cached may be old.
     let mut known: Option<String> = None;
+    let mut failing = false;
     loop {
         let current = match shared
             .api
@@ -517,9 +529,15 @@ async fn heartbeat(shared: Arc<Shared>, mut held: Option<String>) {
             .await
             .outcome
         {
-            Outcome::Done(answer) => Some(answer.policy_version),
+            Outcome::Done(answer) => {
+                if std::mem::take(&mut failing) {
+                    shared.reachable.notify_one();
+                }
+                Some(answer.policy_version)
+            }
             Outcome::Retry { why, .. } => {
                 log(format_args!("heartbeat failed: {why}"));
+                failing = true;
                 None
             }
             Outcome::Refused {

@@ -3,8 +3,10 @@
 //! policy's exclusion list), focused, typed into and clicked with xdotool, while
 //! `pulse-agent run` reports through a recording proxy to a `TestApp`. The server must
 //! hold the events with those apps, titles and input counts; the excluded window's
-//! title must not be in any byte the agent sent. A second test takes the server away
-//! and kills the agent meanwhile: what was typed arrives once when it is back.
+//! title must not be in any byte the agent sent. Others check that screenshots are
+//! blurred before they leave the computer and never taken of an excluded app, that
+//! nothing is recorded outside the policy's working hours, and that a minute without
+//! the server, with the agent killed meanwhile, arrives once when it is back.
 //!
 //! Needs Xvfb, openbox, xdotool and xterm (`cargo xtask test` installs them); without
 //! Xvfb the test says so and passes.
@@ -16,12 +18,15 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
+use chrono::Datelike as _;
 use common::{
     Desktop, Log, Proxy, SECRET_CLASS, SECRET_TITLE, WORK_CLASS, WORK_TITLE, agent_command,
-    prepare, screenshots, tempdir, wait_for_events, which,
+    prepare, prepare_with_policy, screenshots, tempdir, wait_for_events, which,
 };
+use pulse_agent::capture::Platform as _;
 use pulse_backend::clock::Clock;
 use pulse_backend::testing::TestApp;
+use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_agent_reports_what_is_in_front_and_keeps_excluded_apps_private() -> anyhow::Result<()>
@@ -158,10 +163,11 @@ async fn the_agent_reports_what_is_in_front_and_keeps_excluded_apps_private() ->
     Ok(())
 }
 
-/// The backend goes away (the proxy in front of it refuses and cuts connections) while
-/// the agent records typing; the agent is killed with SIGKILL in the middle of it and
-/// started again. Once the backend is back, every key typed is on the server exactly
-/// once, and no two events overlap.
+/// The backend goes away for a minute (the proxy in front of it refuses and cuts
+/// connections) while the agent records typing; the agent is killed with SIGKILL in the
+/// middle of it and started again. Once the backend is back, every key typed is on the
+/// server exactly once, no two events overlap, and the events cover the minute but for
+/// the moments no agent ran.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_is_recorded_while_the_server_is_away_arrives_once_even_after_sigkill()
 -> anyhow::Result<()> {
@@ -206,6 +212,9 @@ async fn what_is_recorded_while_the_server_is_away_arrives_once_even_after_sigki
     tokio::time::sleep(Duration::from_millis(1500)).await;
     desktop.xdotool(&["type", "--delay", "50", "fghij"])?;
     tokio::time::sleep(Duration::from_millis(2500)).await;
+    let outage = Duration::from_secs(60);
+    let away_for = (chrono::Utc::now() - down_at).to_std()?;
+    tokio::time::sleep(outage.saturating_sub(away_for)).await;
     let up_at = chrono::Utc::now();
     proxy.set_down(false);
 
@@ -233,8 +242,211 @@ async fn what_is_recorded_while_the_server_is_away_arrives_once_even_after_sigki
         let end = pair[0].started_at + chrono::Duration::seconds(i64::from(pair[0].duration_secs));
         ensure!(end <= pair[1].started_at, "events overlap: {pair:#?}");
     }
+    // Between the SIGKILL and the restart (about a second) nothing ran; the rest of
+    // the minute is on the server.
+    let covered: i64 = events
+        .iter()
+        .map(|e| {
+            let start = e.started_at.max(down_at);
+            let end =
+                (e.started_at + chrono::Duration::seconds(i64::from(e.duration_secs))).min(up_at);
+            (end - start).num_seconds().max(0)
+        })
+        .sum();
+    ensure!(
+        covered >= 50,
+        "the events cover {covered} s of the {} s outage: {events:#?}",
+        (up_at - down_at).num_seconds()
+    );
     let status = String::from_utf8_lossy(&agent(&["status"]).output()?.stdout).into_owned();
     ensure!(status.contains("0 dead letters"), "{status}");
     Ok(())
 }
 
+/// With blur on, the screenshot is blurred before it leaves the computer: the JPEG the
+/// agent sent has a tenth of the sharp edges of the same screen captured sharp. While an
+/// excluded app is in front, no screenshot is taken at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screenshots_are_blurred_on_the_computer_and_never_taken_of_an_excluded_app()
+-> anyhow::Result<()> {
+    if which("Xvfb").is_none() {
+        eprintln!("SKIPPED: Xvfb is not installed (`cargo xtask test` installs it)");
+        return Ok(());
+    }
+    let app = TestApp::spawn_with(|config| config.clock = Clock::system()).await?;
+    let (access, token) = prepare_with_policy(
+        &app,
+        &json!({
+            "excluded_apps": [SECRET_CLASS.to_lowercase()],
+            "screenshot_mode": "interval",
+            "screenshot_interval_mins": 1,
+            "blur_screenshots": true,
+        }),
+    )
+    .await?;
+    let proxy = Proxy::start(&app.base_url).await?;
+    let desktop = Desktop::start()?;
+    let home = tempdir("agent-blur")?;
+    let agent = |args: &[&str]| agent_command(&desktop, &home, args);
+    let enrolled = agent(&["enroll", "--server", &proxy.url, "--token", &token]).output()?;
+    ensure!(
+        enrolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
+    let run = ["run", "--first-screenshot-secs", "3"];
+
+    // The excluded app in front when the screenshot is due: none is taken.
+    desktop.focus(SECRET_CLASS)?;
+    let mut first = agent(&run).stderr(Stdio::piped()).spawn()?;
+    let log = Log::capture(first.stderr.take().context("no stderr")?);
+    log.wait_for(
+        "no screenshot: an excluded application is in front",
+        Duration::from_secs(30),
+    )
+    .await?;
+    Command::new("kill").arg(first.id().to_string()).status()?;
+    first.wait()?;
+
+    // The work window in front: one is taken, blurred.
+    desktop.focus(WORK_CLASS)?;
+    let mut second = agent(&run).stderr(Stdio::piped()).spawn()?;
+    let log_second = Log::capture(second.stderr.take().context("no stderr")?);
+    log_second
+        .wait_for("took a screenshot", Duration::from_secs(30))
+        .await?;
+    let shots = screenshots(&app, &access).await?;
+    Command::new("kill").arg(second.id().to_string()).status()?;
+    second.wait()?;
+    ensure!(
+        shots.len() == 1,
+        "one screenshot, taken with the work window in front: {shots:?}\n{}{}",
+        log.text(),
+        log_second.text()
+    );
+    let sent = sent_jpegs(&proxy.sent_bytes());
+    ensure!(sent.len() == 1, "{} screenshots sent", sent.len());
+
+    // The same screen, captured sharp here.
+    let mut x11 = pulse_agent::capture::x11::X11::connect_to(Some(&desktop.display))?;
+    let monitor = x11.monitors()?.remove(0);
+    let sharp = pulse_agent::screenshot::encode(x11.screenshot(&monitor)?, false)?;
+    let (sharp, blurred) = (sharp_edges(&sharp)?, sharp_edges(&sent[0])?);
+    ensure!(
+        sharp >= 200 && blurred * 10 <= sharp,
+        "the screenshot sent is not blurred: {blurred} sharp edges against {sharp} in the same screen captured sharp"
+    );
+    Ok(())
+}
+
+/// Outside the policy's working hours the agent records nothing, sends no activity,
+/// and reports itself paused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_recorded_outside_working_hours() -> anyhow::Result<()> {
+    if which("Xvfb").is_none() {
+        eprintln!("SKIPPED: Xvfb is not installed (`cargo xtask test` installs it)");
+        return Ok(());
+    }
+    let app = TestApp::spawn_with(|config| config.clock = Clock::system()).await?;
+    // A working day that is neither today nor tomorrow, whatever today is.
+    let day = (chrono::Utc::now() + chrono::Duration::days(2)).weekday();
+    let (access, token) = prepare_with_policy(
+        &app,
+        &json!({
+            "heartbeat_secs": 10,
+            "time_zone": "UTC",
+            "working_hours": {
+                "days": [day.to_string().to_lowercase()],
+                "start": "00:00",
+                "end": "23:59",
+            },
+        }),
+    )
+    .await?;
+    let proxy = Proxy::start(&app.base_url).await?;
+    let desktop = Desktop::start()?;
+    let home = tempdir("agent-hours")?;
+    let agent = |args: &[&str]| agent_command(&desktop, &home, args);
+    let enrolled = agent(&["enroll", "--server", &proxy.url, "--token", &token]).output()?;
+    ensure!(
+        enrolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
+    desktop.focus(WORK_CLASS)?;
+    let mut running = agent(&["run", "--flush-secs", "1"])
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let log = Log::capture(running.stderr.take().context("no stderr")?);
+    log.wait_for(
+        "outside the policy's working hours",
+        Duration::from_secs(30),
+    )
+    .await?;
+    desktop.xdotool(&["type", "--delay", "50", "after hours"])?;
+    let paused = wait_for_agent_state(&app, &access, "paused").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    Command::new("kill")
+        .arg(running.id().to_string())
+        .status()?;
+    running.wait()?;
+    paused.with_context(|| log.text())?;
+    let status = String::from_utf8_lossy(&agent(&["status"]).output()?.stdout).into_owned();
+    ensure!(
+        status.contains("spooled      0 events") && status.contains("nothing at other times"),
+        "{status}"
+    );
+    let sent = proxy.sent_text();
+    ensure!(
+        sent.contains("/agent/heartbeat") && !sent.contains("/agent/activity"),
+        "activity was sent outside working hours"
+    );
+    Ok(())
+}
+
+/// Waits for the agent to be reported in `state` (its heartbeats are written in batches).
+async fn wait_for_agent_state(app: &TestApp, access: &str, state: &str) -> anyhow::Result<()> {
+    let mut agents = Value::Null;
+    for _ in 0..60 {
+        agents = app
+            .client()
+            .get(app.url("/api/v1/agents"))
+            .bearer_auth(access)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        if agents["items"][0]["state"] == state {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    anyhow::bail!("the agent was never reported {state}: {agents}")
+}
+
+/// The JPEG images in the bytes the agent sent (each screenshot is one request's body).
+fn sent_jpegs(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let starts =
+        (0..bytes.len().saturating_sub(3)).filter(|&i| bytes[i..i + 3] == [0xff, 0xd8, 0xff]);
+    starts
+        .filter_map(|start| {
+            let end = (start + 2..bytes.len() - 1).find(|&i| bytes[i..i + 2] == [0xff, 0xd9])?;
+            Some(bytes[start..end + 2].to_vec())
+        })
+        .filter(|jpeg| image::load_from_memory(jpeg).is_ok())
+        .collect()
+}
+
+/// How many neighbouring pixels differ sharply in brightness: the edges of text and
+/// window borders, which a blur smooths away.
+fn sharp_edges(jpeg: &[u8]) -> anyhow::Result<usize> {
+    let image = image::load_from_memory(jpeg)?.to_luma8();
+    Ok(image
+        .rows()
+        .map(|row| {
+            let row: Vec<u8> = row.map(|pixel| pixel[0]).collect();
+            row.windows(2).filter(|w| w[0].abs_diff(w[1]) > 64).count()
+        })
+        .sum())
+}

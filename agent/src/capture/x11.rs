@@ -81,7 +81,12 @@ pub struct X11 {
 impl X11 {
     /// Connects to `$DISPLAY`.
     pub fn connect() -> anyhow::Result<Self> {
-        let (conn, screen) = x11rb::connect(None).context(
+        Self::connect_to(None)
+    }
+
+    /// Connects to `display` (`:0`), else to `$DISPLAY`.
+    pub fn connect_to(display: Option<&str>) -> anyhow::Result<Self> {
+        let (conn, screen) = x11rb::connect(display).context(
             "cannot connect to the X server (is DISPLAY set? Wayland is not supported yet)",
         )?;
         let root = conn

@@ -213,7 +213,7 @@ pub async fn list_all(
 
 /// Xvfb, openbox and the two windows; all stopped when dropped.
 pub struct Desktop {
-    display: String,
+    pub display: String,
     children: Vec<Child>,
 }
 
@@ -323,7 +323,7 @@ impl Drop for Desktop {
 
 /// A TCP proxy in front of the app that keeps every byte the agent sent.
 pub struct Proxy {
-    url: String,
+    pub url: String,
     sent: Arc<Mutex<Vec<u8>>>,
     /// While set, connections are refused and open ones cut: the server is away.
     down: Arc<AtomicBool>,
@@ -391,6 +391,14 @@ impl Proxy {
 
     pub fn set_down(&self, down: bool) {
         self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Every byte sent, as sent.
+    pub fn sent_bytes(&self) -> Vec<u8> {
+        self.sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Everything sent, with gzipped bodies unpacked.

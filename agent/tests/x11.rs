@@ -404,6 +404,90 @@ async fn nothing_is_recorded_outside_working_hours() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A revoked computer's agent keeps what it records, says so in `status`, and resumes
+/// without a restart once the computer is enrolled again: what was typed meanwhile
+/// arrives once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_computer_keeps_its_spool_and_resumes_when_enrolled_again() -> anyhow::Result<()>
+{
+    if which("Xvfb").is_none() {
+        eprintln!("SKIPPED: Xvfb is not installed (`cargo xtask test` installs it)");
+        return Ok(());
+    }
+    let app = TestApp::spawn_with(|config| config.clock = Clock::system()).await?;
+    let (access, token) = prepare(&app, false).await?;
+    let desktop = Desktop::start()?;
+    let home = tempdir("agent-revoked")?;
+    let agent = |args: &[&str]| agent_command(&desktop, &home, args);
+    let server = app.base_url.as_str();
+    let enrolled = agent(&["enroll", "--server", server, "--token", &token]).output()?;
+    ensure!(
+        enrolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
+    desktop.focus(WORK_CLASS)?;
+    let mut running = agent(&["run", "--flush-secs", "1"])
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let log = Log::capture(running.stderr.take().context("no stderr")?);
+    log.wait_for("applies", Duration::from_secs(20)).await?;
+    wait_for_events(&app, &access, |events| !events.is_empty()).await?;
+
+    let agents: Value = app
+        .client()
+        .get(app.url("/api/v1/agents"))
+        .bearer_auth(&access)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let first = agents["items"][0]["id"]
+        .as_str()
+        .context("no agent")?
+        .to_owned();
+    app.client()
+        .delete(app.url(&format!("/api/v1/agents/{first}")))
+        .bearer_auth(&access)
+        .send()
+        .await?
+        .error_for_status()?;
+    desktop.xdotool(&["type", "--delay", "50", "revoked"])?;
+    let outcome = async {
+        log.wait_for("no longer accepts", Duration::from_secs(30))
+            .await?;
+        let status = String::from_utf8_lossy(&agent(&["status"]).output()?.stdout).into_owned();
+        ensure!(status.contains("REFUSED"), "{status}");
+        let again = agent(&["enroll", "--server", server, "--token", &token]).output()?;
+        ensure!(
+            again.status.success(),
+            "{}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        log.wait_for("a new credential", Duration::from_secs(60))
+            .await?;
+        let events = wait_for_events(&app, &access, |events| {
+            events.iter().map(|e| e.keystrokes).sum::<i32>() >= 7
+        })
+        .await?;
+        let keys: i32 = events.iter().map(|e| e.keystrokes).sum();
+        ensure!(
+            keys == 7,
+            "7 keys typed while revoked, {keys} stored: {events:#?}"
+        );
+        let status = String::from_utf8_lossy(&agent(&["status"]).output()?.stdout).into_owned();
+        ensure!(!status.contains("REFUSED"), "{status}");
+        Ok(())
+    }
+    .await;
+    Command::new("kill")
+        .arg(running.id().to_string())
+        .status()?;
+    running.wait()?;
+    outcome.with_context(|| log.text())
+}
+
 /// Waits for the agent to be reported in `state` (its heartbeats are written in batches).
 async fn wait_for_agent_state(app: &TestApp, access: &str, state: &str) -> anyhow::Result<()> {
     let mut agents = Value::Null;

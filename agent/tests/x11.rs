@@ -14,57 +14,32 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
 use chrono::Datelike as _;
 use common::{
-    Desktop, Log, Proxy, SECRET_CLASS, SECRET_TITLE, WORK_CLASS, WORK_TITLE, agent_command,
-    prepare, prepare_with_policy, screenshots, tempdir, wait_for_events, which,
+    Harness, SECRET_CLASS, SECRET_TITLE, WORK_CLASS, WORK_TITLE, screenshots, terminate,
+    usual_policy, wait_for_events,
 };
 use pulse_agent::capture::Platform as _;
-use pulse_backend::clock::Clock;
 use pulse_backend::testing::TestApp;
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_agent_reports_what_is_in_front_and_keeps_excluded_apps_private() -> anyhow::Result<()>
 {
-    if which("Xvfb").is_none() {
-        eprintln!(
-            "SKIPPED: Xvfb is not installed (apt-get install xvfb openbox xdotool xterm; `cargo xtask test` does)"
-        );
+    let Some(h) = Harness::enrolled("agent-home", &usual_policy(true)).await? else {
         return Ok(());
-    }
-    for tool in ["openbox", "xdotool", "xterm"] {
-        ensure!(
-            which(tool).is_some(),
-            "{tool} is not installed (`cargo xtask test` installs it)"
-        );
-    }
-    let app = TestApp::spawn_with(|config| config.clock = Clock::system()).await?;
-    let (access, token) = prepare(&app, true).await?;
-    let proxy = Proxy::start(&app.base_url).await?;
-    let desktop = Desktop::start()?;
-    let home = tempdir("agent-home")?;
-    let agent = |args: &[&str]| agent_command(&desktop, &home, args);
-    let enrolled = agent(&["enroll", "--server", &proxy.url, "--token", &token]).output()?;
-    ensure!(
-        enrolled.status.success(),
-        "enroll failed: {}",
-        String::from_utf8_lossy(&enrolled.stderr)
-    );
+    };
+    let (app, access, desktop) = (&h.app, h.access.as_str(), &h.desktop);
     let mode = std::os::unix::fs::PermissionsExt::mode(
-        &std::fs::metadata(home.join("config/credential.json"))?.permissions(),
+        &std::fs::metadata(h.home.join("config/credential.json"))?.permissions(),
     );
     ensure!(mode & 0o777 == 0o600, "the credential file is {mode:o}");
 
     // The first screenshot 3 s after the policy came, with the work window in front.
-    let mut running = agent(&["run", "--flush-secs", "2", "--first-screenshot-secs", "3"])
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let log = Log::capture(running.stderr.take().context("no stderr")?);
+    let (mut running, log) = h.run(&["--flush-secs", "2", "--first-screenshot-secs", "3"])?;
     // The agent fetches the policy (titles on, Secretapp excluded) first.
     log.wait_for("applies", Duration::from_secs(20)).await?;
 
@@ -87,24 +62,17 @@ async fn the_agent_reports_what_is_in_front_and_keeps_excluded_apps_private() ->
     desktop.focus(WORK_CLASS)?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     // SIGTERM: the open event is spooled; a restart sends it.
-    Command::new("kill")
-        .arg(running.id().to_string())
-        .status()?;
-    let stopped = running.wait()?;
+    let stopped = terminate(&mut running)?;
     ensure!(
         stopped.success(),
         "the agent stopped with {stopped}: {}",
         log.text()
     );
-    let status = agent(&["status"]).output()?;
-    let status = String::from_utf8_lossy(&status.stdout).into_owned();
+    let status = h.status()?;
     ensure!(status.contains("Monitoring is ON"), "{status}");
-    let mut again = agent(&["run", "--flush-secs", "2"])
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let log_again = Log::capture(again.stderr.take().context("no stderr")?);
+    let (mut again, log_again) = h.run(&["--flush-secs", "2"])?;
 
-    let events = wait_for_events(&app, &access, |events| {
+    let events = wait_for_events(app, access, |events| {
         events.iter().filter(|e| e.app == WORK_CLASS).count() >= 2
             && events.iter().any(|e| e.app == "Private")
             && events
@@ -115,8 +83,7 @@ async fn the_agent_reports_what_is_in_front_and_keeps_excluded_apps_private() ->
                 >= 11
     })
     .await;
-    let _ = Command::new("kill").arg(again.id().to_string()).status();
-    let _ = again.wait();
+    terminate(&mut again)?;
     let events = events.with_context(|| format!("agent log:\n{}", log.text()))?;
 
     let work: Vec<_> = events.iter().filter(|e| e.app == WORK_CLASS).collect();
@@ -138,7 +105,7 @@ async fn the_agent_reports_what_is_in_front_and_keeps_excluded_apps_private() ->
         !events.iter().any(|e| e.app == SECRET_CLASS),
         "the excluded app was named: {events:?}"
     );
-    let shots = screenshots(&app, &access).await?;
+    let shots = screenshots(app, access).await?;
     ensure!(
         shots.len() == 1,
         "one screenshot in the first minute: {shots:?}\n{}{}",
@@ -151,7 +118,7 @@ async fn the_agent_reports_what_is_in_front_and_keeps_excluded_apps_private() ->
     );
     ensure!(shots[0]["format"] == "jpeg", "{shots:?}");
     // Not just redacted by the server: never sent at all.
-    let sent = proxy.sent_text();
+    let sent = h.proxy.sent_text();
     ensure!(
         sent.contains(WORK_TITLE),
         "the recording proxy saw no batch"
@@ -171,29 +138,14 @@ async fn the_agent_reports_what_is_in_front_and_keeps_excluded_apps_private() ->
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_is_recorded_while_the_server_is_away_arrives_once_even_after_sigkill()
 -> anyhow::Result<()> {
-    if which("Xvfb").is_none() {
-        eprintln!("SKIPPED: Xvfb is not installed (`cargo xtask test` installs it)");
+    let Some(h) = Harness::enrolled("agent-fault", &usual_policy(false)).await? else {
         return Ok(());
-    }
-    let app = TestApp::spawn_with(|config| config.clock = Clock::system()).await?;
-    let (access, token) = prepare(&app, false).await?;
-    let proxy = Proxy::start(&app.base_url).await?;
-    let desktop = Desktop::start()?;
-    let home = tempdir("agent-fault")?;
-    let agent = |args: &[&str]| agent_command(&desktop, &home, args);
-    let enrolled = agent(&["enroll", "--server", &proxy.url, "--token", &token]).output()?;
-    ensure!(
-        enrolled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&enrolled.stderr)
-    );
+    };
+    let (app, access, desktop, proxy) = (&h.app, h.access.as_str(), &h.desktop, &h.proxy);
     desktop.focus(WORK_CLASS)?;
-    let mut first = agent(&["run", "--flush-secs", "1"])
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let log = Log::capture(first.stderr.take().context("no stderr")?);
+    let (mut first, log) = h.run(&["--flush-secs", "1"])?;
     log.wait_for("applies", Duration::from_secs(20)).await?;
-    wait_for_events(&app, &access, |events| !events.is_empty()).await?;
+    wait_for_events(app, access, |events| !events.is_empty()).await?;
 
     proxy.set_down(true);
     let down_at = chrono::Utc::now();
@@ -201,14 +153,12 @@ async fn what_is_recorded_while_the_server_is_away_arrives_once_even_after_sigki
     tokio::time::sleep(Duration::from_millis(2500)).await;
     first.kill()?; // SIGKILL: no chance to flush
     first.wait()?;
-    let status = String::from_utf8_lossy(&agent(&["status"]).output()?.stdout).into_owned();
+    let status = h.status()?;
     ensure!(
         !status.contains("spooled      0 events"),
         "nothing was spooled while the server was away: {status}"
     );
-    let mut second = agent(&["run", "--flush-secs", "1"])
-        .stderr(Stdio::null())
-        .spawn()?;
+    let (mut second, _) = h.run(&["--flush-secs", "1"])?;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     desktop.xdotool(&["type", "--delay", "50", "fghij"])?;
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -218,13 +168,12 @@ async fn what_is_recorded_while_the_server_is_away_arrives_once_even_after_sigki
     let up_at = chrono::Utc::now();
     proxy.set_down(false);
 
-    let events = wait_for_events(&app, &access, |events| {
+    let events = wait_for_events(app, access, |events| {
         events.iter().map(|e| e.keystrokes).sum::<i32>() >= 10
             && events.iter().any(|e| e.started_at >= up_at)
     })
     .await;
-    let _ = Command::new("kill").arg(second.id().to_string()).status();
-    let _ = second.wait();
+    terminate(&mut second)?;
     let mut events = events?;
     let keys: i32 = events.iter().map(|e| e.keystrokes).sum();
     ensure!(
@@ -258,7 +207,7 @@ async fn what_is_recorded_while_the_server_is_away_arrives_once_even_after_sigki
         "the events cover {covered} s of the {} s outage: {events:#?}",
         (up_at - down_at).num_seconds()
     );
-    let status = String::from_utf8_lossy(&agent(&["status"]).output()?.stdout).into_owned();
+    let status = h.status()?;
     ensure!(status.contains("0 dead letters"), "{status}");
     Ok(())
 }
@@ -269,62 +218,43 @@ async fn what_is_recorded_while_the_server_is_away_arrives_once_even_after_sigki
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn screenshots_are_blurred_on_the_computer_and_never_taken_of_an_excluded_app()
 -> anyhow::Result<()> {
-    if which("Xvfb").is_none() {
-        eprintln!("SKIPPED: Xvfb is not installed (`cargo xtask test` installs it)");
+    let policy = json!({
+        "excluded_apps": [SECRET_CLASS.to_lowercase()],
+        "screenshot_mode": "interval",
+        "screenshot_interval_mins": 1,
+        "blur_screenshots": true,
+    });
+    let Some(h) = Harness::enrolled("agent-blur", &policy).await? else {
         return Ok(());
-    }
-    let app = TestApp::spawn_with(|config| config.clock = Clock::system()).await?;
-    let (access, token) = prepare_with_policy(
-        &app,
-        &json!({
-            "excluded_apps": [SECRET_CLASS.to_lowercase()],
-            "screenshot_mode": "interval",
-            "screenshot_interval_mins": 1,
-            "blur_screenshots": true,
-        }),
-    )
-    .await?;
-    let proxy = Proxy::start(&app.base_url).await?;
-    let desktop = Desktop::start()?;
-    let home = tempdir("agent-blur")?;
-    let agent = |args: &[&str]| agent_command(&desktop, &home, args);
-    let enrolled = agent(&["enroll", "--server", &proxy.url, "--token", &token]).output()?;
-    ensure!(
-        enrolled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&enrolled.stderr)
-    );
-    let run = ["run", "--first-screenshot-secs", "3"];
+    };
+    let (app, access, desktop) = (&h.app, h.access.as_str(), &h.desktop);
+    let run = ["--first-screenshot-secs", "3"];
 
     // The excluded app in front when the screenshot is due: none is taken.
     desktop.focus(SECRET_CLASS)?;
-    let mut first = agent(&run).stderr(Stdio::piped()).spawn()?;
-    let log = Log::capture(first.stderr.take().context("no stderr")?);
+    let (mut first, log) = h.run(&run)?;
     log.wait_for(
         "no screenshot: an excluded application is in front",
         Duration::from_secs(30),
     )
     .await?;
-    Command::new("kill").arg(first.id().to_string()).status()?;
-    first.wait()?;
+    terminate(&mut first)?;
 
     // The work window in front: one is taken, blurred.
     desktop.focus(WORK_CLASS)?;
-    let mut second = agent(&run).stderr(Stdio::piped()).spawn()?;
-    let log_second = Log::capture(second.stderr.take().context("no stderr")?);
+    let (mut second, log_second) = h.run(&run)?;
     log_second
         .wait_for("took a screenshot", Duration::from_secs(30))
         .await?;
-    let shots = screenshots(&app, &access).await?;
-    Command::new("kill").arg(second.id().to_string()).status()?;
-    second.wait()?;
+    let shots = screenshots(app, access).await?;
+    terminate(&mut second)?;
     ensure!(
         shots.len() == 1,
         "one screenshot, taken with the work window in front: {shots:?}\n{}{}",
         log.text(),
         log_second.text()
     );
-    let sent = sent_jpegs(&proxy.sent_bytes());
+    let sent = sent_jpegs(&h.proxy.sent_bytes());
     ensure!(sent.len() == 1, "{} screenshots sent", sent.len());
 
     // The same screen, captured sharp here.
@@ -343,60 +273,39 @@ async fn screenshots_are_blurred_on_the_computer_and_never_taken_of_an_excluded_
 /// and reports itself paused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_recorded_outside_working_hours() -> anyhow::Result<()> {
-    if which("Xvfb").is_none() {
-        eprintln!("SKIPPED: Xvfb is not installed (`cargo xtask test` installs it)");
-        return Ok(());
-    }
-    let app = TestApp::spawn_with(|config| config.clock = Clock::system()).await?;
     // A working day that is neither today nor tomorrow, whatever today is.
     let day = (chrono::Utc::now() + chrono::Duration::days(2)).weekday();
-    let (access, token) = prepare_with_policy(
-        &app,
-        &json!({
-            "heartbeat_secs": 10,
-            "time_zone": "UTC",
-            "working_hours": {
-                "days": [day.to_string().to_lowercase()],
-                "start": "00:00",
-                "end": "23:59",
-            },
-        }),
-    )
-    .await?;
-    let proxy = Proxy::start(&app.base_url).await?;
-    let desktop = Desktop::start()?;
-    let home = tempdir("agent-hours")?;
-    let agent = |args: &[&str]| agent_command(&desktop, &home, args);
-    let enrolled = agent(&["enroll", "--server", &proxy.url, "--token", &token]).output()?;
-    ensure!(
-        enrolled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&enrolled.stderr)
-    );
+    let policy = json!({
+        "heartbeat_secs": 10,
+        "time_zone": "UTC",
+        "working_hours": {
+            "days": [day.to_string().to_lowercase()],
+            "start": "00:00",
+            "end": "23:59",
+        },
+    });
+    let Some(h) = Harness::enrolled("agent-hours", &policy).await? else {
+        return Ok(());
+    };
+    let (app, access, desktop) = (&h.app, h.access.as_str(), &h.desktop);
     desktop.focus(WORK_CLASS)?;
-    let mut running = agent(&["run", "--flush-secs", "1"])
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let log = Log::capture(running.stderr.take().context("no stderr")?);
+    let (mut running, log) = h.run(&["--flush-secs", "1"])?;
     log.wait_for(
         "outside the policy's working hours",
         Duration::from_secs(30),
     )
     .await?;
     desktop.xdotool(&["type", "--delay", "50", "after hours"])?;
-    let paused = wait_for_agent_state(&app, &access, "paused").await;
+    let paused = wait_for_agent_state(app, access, "paused").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    Command::new("kill")
-        .arg(running.id().to_string())
-        .status()?;
-    running.wait()?;
+    terminate(&mut running)?;
     paused.with_context(|| log.text())?;
-    let status = String::from_utf8_lossy(&agent(&["status"]).output()?.stdout).into_owned();
+    let status = h.status()?;
     ensure!(
         status.contains("spooled      0 events") && status.contains("nothing at other times"),
         "{status}"
     );
-    let sent = proxy.sent_text();
+    let sent = h.proxy.sent_text();
     ensure!(
         sent.contains("/agent/heartbeat") && !sent.contains("/agent/activity"),
         "activity was sent outside working hours"
@@ -410,34 +319,19 @@ async fn nothing_is_recorded_outside_working_hours() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_computer_keeps_its_spool_and_resumes_when_enrolled_again() -> anyhow::Result<()>
 {
-    if which("Xvfb").is_none() {
-        eprintln!("SKIPPED: Xvfb is not installed (`cargo xtask test` installs it)");
+    let Some(h) = Harness::enrolled("agent-revoked", &usual_policy(false)).await? else {
         return Ok(());
-    }
-    let app = TestApp::spawn_with(|config| config.clock = Clock::system()).await?;
-    let (access, token) = prepare(&app, false).await?;
-    let desktop = Desktop::start()?;
-    let home = tempdir("agent-revoked")?;
-    let agent = |args: &[&str]| agent_command(&desktop, &home, args);
-    let server = app.base_url.as_str();
-    let enrolled = agent(&["enroll", "--server", server, "--token", &token]).output()?;
-    ensure!(
-        enrolled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&enrolled.stderr)
-    );
+    };
+    let (app, access, desktop) = (&h.app, h.access.as_str(), &h.desktop);
     desktop.focus(WORK_CLASS)?;
-    let mut running = agent(&["run", "--flush-secs", "1"])
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let log = Log::capture(running.stderr.take().context("no stderr")?);
+    let (mut running, log) = h.run(&["--flush-secs", "1"])?;
     log.wait_for("applies", Duration::from_secs(20)).await?;
-    wait_for_events(&app, &access, |events| !events.is_empty()).await?;
+    wait_for_events(app, access, |events| !events.is_empty()).await?;
 
     let agents: Value = app
         .client()
         .get(app.url("/api/v1/agents"))
-        .bearer_auth(&access)
+        .bearer_auth(access)
         .send()
         .await?
         .error_for_status()?
@@ -449,7 +343,7 @@ async fn a_revoked_computer_keeps_its_spool_and_resumes_when_enrolled_again() ->
         .to_owned();
     app.client()
         .delete(app.url(&format!("/api/v1/agents/{first}")))
-        .bearer_auth(&access)
+        .bearer_auth(access)
         .send()
         .await?
         .error_for_status()?;
@@ -457,17 +351,12 @@ async fn a_revoked_computer_keeps_its_spool_and_resumes_when_enrolled_again() ->
     let outcome = async {
         log.wait_for("no longer accepts", Duration::from_secs(30))
             .await?;
-        let status = String::from_utf8_lossy(&agent(&["status"]).output()?.stdout).into_owned();
+        let status = h.status()?;
         ensure!(status.contains("REFUSED"), "{status}");
-        let again = agent(&["enroll", "--server", server, "--token", &token]).output()?;
-        ensure!(
-            again.status.success(),
-            "{}",
-            String::from_utf8_lossy(&again.stderr)
-        );
+        h.enroll()?;
         log.wait_for("a new credential", Duration::from_secs(60))
             .await?;
-        let events = wait_for_events(&app, &access, |events| {
+        let events = wait_for_events(app, access, |events| {
             events.iter().map(|e| e.keystrokes).sum::<i32>() >= 7
         })
         .await?;
@@ -476,15 +365,12 @@ async fn a_revoked_computer_keeps_its_spool_and_resumes_when_enrolled_again() ->
             keys == 7,
             "7 keys typed while revoked, {keys} stored: {events:#?}"
         );
-        let status = String::from_utf8_lossy(&agent(&["status"]).output()?.stdout).into_owned();
+        let status = h.status()?;
         ensure!(!status.contains("REFUSED"), "{status}");
         Ok(())
     }
     .await;
-    Command::new("kill")
-        .arg(running.id().to_string())
-        .status()?;
-    running.wait()?;
+    terminate(&mut running)?;
     outcome.with_context(|| log.text())
 }
 

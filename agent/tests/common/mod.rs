@@ -51,20 +51,22 @@ pub fn agent_command_of(
     command
 }
 
-/// Signs up the owner (the monitored employee), sets their policy (titles on,
-/// Secretapp excluded, screenshots every minute when asked) and makes an enrollment token for them.
+/// Signs up the owner (the monitored employee), sets their policy ([`usual_policy`])
+/// and makes an enrollment token for them.
 pub async fn prepare(app: &TestApp, screenshots: bool) -> anyhow::Result<(String, String)> {
-    prepare_with_policy(
-        app,
-        &json!({
-            "track_titles": true,
-            "excluded_apps": [SECRET_CLASS.to_lowercase()],
-            "heartbeat_secs": 10,
-            "screenshot_mode": if screenshots { "interval" } else { "off" },
-            "screenshot_interval_mins": 1,
-        }),
-    )
-    .await
+    prepare_with_policy(app, &usual_policy(screenshots)).await
+}
+
+/// Titles on, Secretapp excluded, a heartbeat every 10 s, and a screenshot a minute
+/// when asked.
+pub fn usual_policy(screenshots: bool) -> Value {
+    json!({
+        "track_titles": true,
+        "excluded_apps": [SECRET_CLASS.to_lowercase()],
+        "heartbeat_secs": 10,
+        "screenshot_mode": if screenshots { "interval" } else { "off" },
+        "screenshot_interval_mins": 1,
+    })
 }
 
 /// Signs up the owner (the monitored employee), gives them `policy` (the settings of
@@ -470,4 +472,97 @@ pub fn tempdir(name: &str) -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("pulse-{name}-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+/// Where most agent tests start: the server (on the system clock) with the monitored
+/// owner under a policy, a recording proxy in front of it, a virtual desktop, and the
+/// agent's files in a temporary home, enrolled through the proxy.
+pub struct Harness {
+    pub app: TestApp,
+    /// The owner's access token.
+    pub access: String,
+    /// The enrollment secret (two uses: a test may enroll again).
+    pub token: String,
+    pub proxy: Proxy,
+    pub desktop: Desktop,
+    pub home: PathBuf,
+}
+
+impl Harness {
+    /// `None`, with a line saying so, when Xvfb is not installed (`cargo xtask test`
+    /// installs it, with openbox, xdotool and xterm, which are then required).
+    pub async fn enrolled(name: &str, policy: &Value) -> anyhow::Result<Option<Self>> {
+        if which("Xvfb").is_none() {
+            eprintln!(
+                "SKIPPED: Xvfb is not installed (apt-get install xvfb openbox xdotool xterm; `cargo xtask test` does)"
+            );
+            return Ok(None);
+        }
+        for tool in ["openbox", "xdotool", "xterm"] {
+            ensure!(
+                which(tool).is_some(),
+                "{tool} is not installed (`cargo xtask test` installs it)"
+            );
+        }
+        let app = TestApp::spawn_with(|config| {
+            config.clock = pulse_backend::clock::Clock::system();
+        })
+        .await?;
+        let (access, token) = prepare_with_policy(&app, policy).await?;
+        let proxy = Proxy::start(&app.base_url).await?;
+        let harness = Self {
+            access,
+            token,
+            proxy,
+            desktop: Desktop::start()?,
+            home: tempdir(name)?,
+            app,
+        };
+        harness.enroll()?;
+        Ok(Some(harness))
+    }
+
+    /// `pulse-agent` with `args`, on the desktop, with its files in the home.
+    pub fn agent(&self, args: &[&str]) -> Command {
+        agent_command(&self.desktop, &self.home, args)
+    }
+
+    /// `pulse-agent enroll` through the proxy with the token.
+    pub fn enroll(&self) -> anyhow::Result<()> {
+        let enrolled = self
+            .agent(&[
+                "enroll",
+                "--server",
+                &self.proxy.url,
+                "--token",
+                &self.token,
+            ])
+            .output()?;
+        ensure!(
+            enrolled.status.success(),
+            "enroll failed: {}",
+            String::from_utf8_lossy(&enrolled.stderr)
+        );
+        Ok(())
+    }
+
+    /// `pulse-agent run` with `args`, its log captured as it comes.
+    pub fn run(&self, args: &[&str]) -> anyhow::Result<(Child, Log)> {
+        let mut run = vec!["run"];
+        run.extend_from_slice(args);
+        let mut child = self.agent(&run).stderr(Stdio::piped()).spawn()?;
+        let log = Log::capture(child.stderr.take().context("no stderr")?);
+        Ok((child, log))
+    }
+
+    /// What `pulse-agent status` prints.
+    pub fn status(&self) -> anyhow::Result<String> {
+        Ok(String::from_utf8_lossy(&self.agent(&["status"]).output()?.stdout).into_owned())
+    }
+}
+
+/// Stops the agent with SIGTERM, as a session's end does, and waits for it.
+pub fn terminate(agent: &mut Child) -> anyhow::Result<std::process::ExitStatus> {
+    Command::new("kill").arg(agent.id().to_string()).status()?;
+    Ok(agent.wait()?)
 }

@@ -1,10 +1,13 @@
 //! Browser journey of agents and what they record: an owner signs up, creates an
 //! enrollment token in the UI and enrolls a computer over HTTP with the secret shown
-//! there; the Agent Monitor shows it online after a heartbeat. The computer then reports
+//! there; the Agent Monitor shows it online after a heartbeat, with what waits in its
+//! spool and a warning for what it dropped or had refused. The computer then reports
 //! activity and a screenshot, which the Sessions and Screenshots pages show. The owner
 //! saves a policy with a value out of bounds (the error shows under the field), then a
 //! valid one (the change history lists it), sets an employee override and sees where
-//! the effective values come from, and finally revokes the agent.
+//! the effective values come from; the Overview and Account pages tell them, as the
+//! person monitored, that monitoring is on, on which computer and what it records.
+//! Last, they revoke the agent, and the Overview says nothing of theirs is monitored.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anyhow::{Context as _, ensure};
@@ -52,6 +55,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     )
     .await?;
     step(
+        "is told that monitoring is on for them",
+        is_told_that_monitoring_is_on(b),
+    )
+    .await?;
+    step(
         "the computer reports work and screenshots",
         the_computer_reports_work(b, &http, &credential),
     )
@@ -65,6 +73,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     step(
         "revokes the agent",
         revokes_the_agent(b, &http, &credential),
+    )
+    .await?;
+    step(
+        "is told that nothing of theirs is monitored",
+        is_told_that_nothing_is_monitored(b),
     )
     .await?;
     Ok(())
@@ -184,7 +197,85 @@ async fn the_monitor_shows_it_online(b: &Browser) -> anyhow::Result<()> {
     // The totals follow within a round of the presence job.
     b.wait_for_text(r#"[data-testid="agents-card"] .card-header"#, "1 online")
         .await?;
+    // The heartbeat's spool report: what waits, and a warning for what was lost.
+    for (what, says) in [
+        ("agent-spool-pending", "1,250 items waiting to be sent"),
+        ("agent-spool-dropped", "12 items dropped: spool full"),
+        ("agent-spool-refused", "3 items refused by the server"),
+    ] {
+        b.wait_for_text(&format!(r#"{row} [data-testid="{what}"]"#), says)
+            .await?;
+    }
     b.screenshot_both("agents").await?;
+    no_sideways_scrolling_on_a_phone(b).await
+}
+
+/// At phone width neither the page nor any table scrolls sideways.
+async fn no_sideways_scrolling_on_a_phone(b: &Browser) -> anyhow::Result<()> {
+    b.set_viewport(pulse_e2e::PHONE).await?;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let overflow = b
+        .client()
+        .execute(
+            "return [document.documentElement.scrollWidth - window.innerWidth, \
+             ...[...document.querySelectorAll('.table-scroll')].map(t => t.scrollWidth - t.clientWidth)];",
+            vec![],
+        )
+        .await?;
+    b.set_viewport(pulse_e2e::DESKTOP).await?;
+    ensure!(
+        overflow.as_array().is_some_and(|widths| widths
+            .iter()
+            .all(|width| width.as_i64().is_some_and(|width| width <= 0))),
+        "nothing scrolls sideways on a phone: {overflow}"
+    );
+    Ok(())
+}
+
+/// As the person monitored (the owner's own laptop), the Overview and the Account page
+/// say that monitoring is on, name the computer, and say what the policy set above
+/// records: screenshots every 10 minutes unblurred, web domains (their override), no
+/// window titles, at all hours.
+async fn is_told_that_monitoring_is_on(b: &Browser) -> anyhow::Result<()> {
+    let notice = r#"[data-testid="monitoring"][data-monitored="true"]"#;
+    for (page, name) in [
+        ("/", "overview-monitoring"),
+        ("/account", "account-monitoring"),
+    ] {
+        b.goto(page).await?;
+        b.wait_for_text(notice, "Monitoring is on for you").await?;
+        b.wait_for_text(
+            &format!(r#"{notice} [data-testid="monitoring-computer"][data-host="{HOST}"]"#),
+            "Last seen",
+        )
+        .await?;
+        for (what, says) in [
+            ("Applications", "Which application is in front"),
+            ("Window titles", "Not recorded"),
+            ("Web domains", "The site of the browser's page"),
+            ("Screenshots", "One every 10 minutes or so, not blurred"),
+            ("Idle", "After 5 minutes without input"),
+            ("When", "At all hours"),
+            ("Never recorded", "Nothing"),
+        ] {
+            b.wait_for_text(&format!(r#"{notice} [data-recorded="{what}"] dd"#), says)
+                .await?;
+        }
+        b.screenshot_both(name).await?;
+        no_sideways_scrolling_on_a_phone(b).await?;
+    }
+    Ok(())
+}
+
+/// Once the laptop is revoked, nothing of theirs reports: the Overview says so.
+async fn is_told_that_nothing_is_monitored(b: &Browser) -> anyhow::Result<()> {
+    b.goto("/").await?;
+    b.wait_for_text(
+        r#"[data-testid="monitoring"][data-monitored="false"]"#,
+        "Nothing of yours is monitored",
+    )
+    .await?;
+    b.screenshot_both("overview-not-monitored").await?;
     Ok(())
 }
 
@@ -416,10 +507,12 @@ async fn revokes_the_agent(
     Ok(())
 }
 
+/// A heartbeat with a troubled spool: items waiting, some dropped, some refused.
 async fn heartbeat(b: &Browser, http: &reqwest::Client, credential: &str) -> anyhow::Result<()> {
+    let spool = json!({"pending": 1_250, "dropped": 12, "dead_letters": 3});
     http.post(b.url("/api/v1/agent/heartbeat"))
         .bearer_auth(credential)
-        .json(&json!({"state": "active", "sent_at": Utc::now()}))
+        .json(&json!({"state": "active", "sent_at": Utc::now(), "spool": spool}))
         .send()
         .await?
         .error_for_status()

@@ -1,7 +1,8 @@
 //! Turning API values into text for people: durations, dates, timestamps, money,
-//! initials.
+//! initials, working hours.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use pulse_shared::policies::{Weekday, WorkingHours};
 
 /// A duration as its two largest units, e.g. `3 d 4 h`, `2 h 5 min`, `45 s`.
 /// Negative durations (clock skew) read as `0 s`.
@@ -95,6 +96,37 @@ pub fn initials(name: &str) -> String {
         .chain(last)
         .flat_map(char::to_uppercase)
         .collect()
+}
+
+/// A day's short name: `Mon`.
+pub fn weekday(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Mon => "Mon",
+        Weekday::Tue => "Tue",
+        Weekday::Wed => "Wed",
+        Weekday::Thu => "Thu",
+        Weekday::Fri => "Fri",
+        Weekday::Sat => "Sat",
+        Weekday::Sun => "Sun",
+    }
+}
+
+/// `Mon–Fri 09:00–17:00`, `Every day 08:00–12:00`, `Mon, Wed 10:00–14:00`.
+pub fn working_hours(hours: &WorkingHours) -> String {
+    let mut days = hours.days.clone();
+    days.sort();
+    days.dedup();
+    let days = if days == Weekday::ALL[..5] {
+        "Mon–Fri".to_owned()
+    } else if days.len() == Weekday::ALL.len() {
+        "Every day".to_owned()
+    } else {
+        days.iter()
+            .map(|day| weekday(*day))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!("{days} {}–{}", hours.start, hours.end)
 }
 
 #[cfg(test)]

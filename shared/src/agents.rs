@@ -157,13 +157,6 @@ pub struct SpoolReport {
     pub dead_letters: u32,
 }
 
-impl SpoolReport {
-    /// Whether anything was lost or refused: items dropped or dead letters.
-    pub fn is_troubled(&self) -> bool {
-        self.dropped > 0 || self.dead_letters > 0
-    }
-}
-
 /// The answer of a heartbeat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1,6 +1,7 @@
 //! `Badge`: a short status label in one of five tones.
 
 use leptos::prelude::*;
+use pulse_shared::agents::AgentStatus;
 use pulse_shared::alerts::Severity;
 use pulse_shared::reports::{Attendance, Productivity};
 
@@ -34,6 +35,18 @@ impl From<Severity> for BadgeTone {
             Severity::Info => Self::Info,
             Severity::Warning => Self::Warning,
             Severity::Critical => Self::Danger,
+        }
+    }
+}
+
+/// The colour of an agent's status: on the Agent Monitor and wherever a computer is shown.
+impl From<AgentStatus> for BadgeTone {
+    fn from(status: AgentStatus) -> Self {
+        match status {
+            AgentStatus::Online => Self::Success,
+            AgentStatus::Offline => Self::Warning,
+            AgentStatus::Missing => Self::Danger,
+            AgentStatus::Revoked => Self::Neutral,
         }
     }
 }

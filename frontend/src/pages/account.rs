@@ -1,5 +1,6 @@
-//! Account (`/account`): who you are, changing your password, signing out, and (for
-//! owners, admins and managers) how often a report arrives by e-mail.
+//! Account (`/account`): who you are, whether and how you are monitored, changing your
+//! password, signing out, and (for owners, admins and managers) how often a report
+//! arrives by e-mail.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,6 +11,7 @@ use pulse_shared::auth::ChangePasswordRequest;
 use pulse_shared::reports::{ReportFrequency, ReportSubscription};
 use pulse_shared::validate;
 
+use super::monitoring::MonitoringNotice;
 use crate::api;
 use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, FormField, FormMessage, SelectField,
@@ -49,9 +51,10 @@ pub fn Account() -> impl IntoView {
             <header class="page-header">
                 <div>
                     <h1 class="page-title">"Account"</h1>
-                    <p class="page-lede">"Your profile and how you sign in."</p>
+                    <p class="page-lede">"Your profile, how you sign in and how you are monitored."</p>
                 </div>
             </header>
+            <MonitoringNotice />
             <div class="grid grid-2">
                 <Card title="Profile">
                     {move || {

@@ -11,6 +11,7 @@ mod forbidden;
 mod join;
 mod link_page;
 mod login;
+mod monitoring;
 mod not_found;
 mod overview;
 mod password_reset;

@@ -1,12 +1,13 @@
 //! The agents card: the search and status filters, the totals per status and the table
-//! of agents with Revoke.
+//! of agents (with what waits in each one's spool) with Revoke.
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use pulse_shared::agents::{Agent, AgentState, AgentStatus};
+use pulse_shared::agents::{Agent, AgentState, AgentStatus, SpoolReport};
 
 use super::SHOWN;
 use super::live::LiveAgents;
+use super::token_form::thousands;
 use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, ErrorCard,
     FormField, SelectField, Skeleton,
@@ -43,15 +44,6 @@ impl Filters {
     pub(super) fn shows(self, agent: &Agent) -> bool {
         let status = self.status.read();
         status.is_empty() || agent.status.as_str() == status.as_str()
-    }
-}
-
-pub(super) fn status_tone(status: AgentStatus) -> BadgeTone {
-    match status {
-        AgentStatus::Online => BadgeTone::Success,
-        AgentStatus::Offline => BadgeTone::Warning,
-        AgentStatus::Missing => BadgeTone::Danger,
-        AgentStatus::Revoked => BadgeTone::Neutral,
     }
 }
 
@@ -178,6 +170,7 @@ pub(super) fn AgentsCard(
                                     agent.last_seen_at,
                                     agent.agent_version.clone(),
                                     agent.user_name.clone(),
+                                    agent.spool,
                                 )
                             }
                             let:agent
@@ -219,6 +212,7 @@ pub(super) fn agent_row(
     let label = format!("Revoke the agent on {}", agent.hostname);
     let version = agent.agent_version.clone();
     let os = agent.os.clone();
+    let spool = agent.spool;
     let id = agent.id.to_string();
     let stored = StoredValue::new(agent);
     view! {
@@ -232,6 +226,7 @@ pub(super) fn agent_row(
                 <span class="stacked">
                     <span class="cell-title">{host}</span>
                     <span class="cell-sub">{os}</span>
+                    {spool.map(spool_note)}
                 </span>
             </td>
             <td class="cell-employee">
@@ -241,7 +236,7 @@ pub(super) fn agent_row(
                 </span>
             </td>
             <td class="cell-status" data-testid="agent-status" data-status=status.as_str()>
-                <Badge tone=status_tone(status)>{status.label()}</Badge>
+                <Badge tone=BadgeTone::from(status)>{status.label()}</Badge>
             </td>
             // What it last reported: current only while the agent is online.
             <td
@@ -285,5 +280,41 @@ pub(super) fn agent_row(
                 </Show>
             </td>
         </tr>
+    }
+}
+
+/// What waits in an agent's spool, when anything does, and a warning for what it lost
+/// (dropped while its spool was full) or the server refused (kept as dead letters). As
+/// of its last heartbeat; `dropped` counts since the agent was installed.
+fn spool_note(spool: SpoolReport) -> impl IntoView {
+    let waiting = (spool.pending > 0).then(|| {
+        view! {
+            <span class="cell-sub" data-testid="agent-spool-pending">
+                {format!("{} waiting to be sent", items(u64::from(spool.pending)))}
+            </span>
+        }
+    });
+    let dropped = (spool.dropped > 0).then(|| {
+        view! {
+            <span class="spool-warning" data-testid="agent-spool-dropped">
+                {format!("{} dropped: spool full", items(spool.dropped))}
+            </span>
+        }
+    });
+    let refused = (spool.dead_letters > 0).then(|| {
+        view! {
+            <span class="spool-warning" data-testid="agent-spool-refused">
+                {format!("{} refused by the server", items(u64::from(spool.dead_letters)))}
+            </span>
+        }
+    });
+    (waiting, dropped, refused)
+}
+
+/// `1 item`, `1,250 items`.
+fn items(count: u64) -> String {
+    match count {
+        1 => "1 item".to_owned(),
+        _ => format!("{} items", thousands(count)),
     }
 }

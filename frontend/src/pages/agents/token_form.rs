@@ -203,7 +203,7 @@ pub(super) fn bounded(
     match text.trim().parse::<u32>() {
         Ok(value) if (1..=max).contains(&value) => Some(value),
         Ok(_) => {
-            errors.set(field, format!("Use 1 to {}.", thousands(max)));
+            errors.set(field, format!("Use 1 to {}.", thousands(u64::from(max))));
             None
         }
         Err(_) => {
@@ -214,7 +214,7 @@ pub(super) fn bounded(
 }
 
 /// `10000` → `10,000`.
-pub(super) fn thousands(value: u32) -> String {
+pub(super) fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::new();
     for (index, digit) in digits.chars().enumerate() {

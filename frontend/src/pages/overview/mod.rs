@@ -1,6 +1,7 @@
 //! Overview (`/`), the landing page. Signed in: what is happening now, today and this
 //! week for the people one may see (tiles, this week by team, attendance today, the
-//! newest alerts, seats), kept fresh while the page is shown; and one's own profile.
+//! newest alerts, seats), kept fresh while the page is shown; whether and how one is
+//! monitored; and one's own profile.
 //! Signed out: what Pulse is, and live facts about the server.
 
 mod dashboard;
@@ -13,6 +14,7 @@ use pulse_shared::auth::MeResponse;
 use pulse_shared::people::Role;
 use pulse_shared::system::{Health, SystemStatusResponse};
 
+use super::monitoring::MonitoringNotice;
 use crate::api;
 use crate::components::{Badge, BadgeTone, Card, ErrorCard, Skeleton};
 use crate::format;
@@ -47,7 +49,11 @@ pub fn Overview() -> impl IntoView {
             </header>
             {move || {
                 if signed_in.get() {
-                    view! { <Dashboard>{move || me.get().map(profile_card)}</Dashboard> }.into_any()
+                    view! {
+                        <MonitoringNotice />
+                        <Dashboard>{move || me.get().map(profile_card)}</Dashboard>
+                    }
+                        .into_any()
                 } else {
                     view! { <Welcome /> }.into_any()
                 }

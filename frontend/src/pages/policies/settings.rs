@@ -226,15 +226,7 @@ pub(super) const ZONES: &[&str] = &[
 ];
 
 pub(super) fn day_label(day: Weekday) -> &'static str {
-    match day {
-        Weekday::Mon => "Mon",
-        Weekday::Tue => "Tue",
-        Weekday::Wed => "Wed",
-        Weekday::Thu => "Thu",
-        Weekday::Fri => "Fri",
-        Weekday::Sat => "Sat",
-        Weekday::Sun => "Sun",
-    }
+    crate::format::weekday(day)
 }
 
 pub(super) const WORK_WEEK: [Weekday; 5] = [
@@ -281,20 +273,7 @@ pub(super) fn describe(kind: Kind, value: &Value) -> String {
             >(value.clone()) else {
                 return "Always".to_owned();
             };
-            let mut days = hours.days.clone();
-            days.sort();
-            days.dedup();
-            let days = if days == WORK_WEEK {
-                "Mon–Fri".to_owned()
-            } else if days.len() == 7 {
-                "Every day".to_owned()
-            } else {
-                days.iter()
-                    .map(|day| day_label(*day))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            format!("{days} {}–{}", hours.start, hours.end)
+            crate::format::working_hours(&hours)
         }
     }
 }

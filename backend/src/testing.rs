@@ -41,22 +41,37 @@ impl TestDb {
     pub async fn new() -> anyhow::Result<Self> {
         let admin_url = admin_url()?;
         let template = ensure_template(&admin_url).await?;
+        Self::create(admin_url, Some(&template)).await
+    }
+
+    /// Creates an empty database (no migrations, no tables), for a restore to fill.
+    pub async fn empty() -> anyhow::Result<Self> {
+        Self::create(admin_url()?, None).await
+    }
+
+    async fn create(admin_url: String, template: Option<&str>) -> anyhow::Result<Self> {
         let name = format!("pulse_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = AsyncPgConnection::establish(&admin_url)
             .await
             .with_context(|| {
                 format!("cannot connect to the test database server at {admin_url}")
             })?;
+        let from = template.map_or(String::new(), |template| {
+            format!(r#" TEMPLATE "{template}""#)
+        });
         admin
-            .batch_execute(&format!(
-                r#"CREATE DATABASE "{name}" TEMPLATE "{template}""#
-            ))
+            .batch_execute(&format!(r#"CREATE DATABASE "{name}"{from}"#))
             .await?;
         Ok(Self {
             url: with_database(&admin_url, &name),
             name,
             admin_url,
         })
+    }
+
+    /// The database's name on its server.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 }
 
@@ -110,6 +125,23 @@ impl TestApp {
 
     /// Serves the app after `adjust` has changed its configuration.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
+        let db = TestDb::new().await?;
+        let objects_dir =
+            std::env::temp_dir().join(format!("pulse-objects-{}", uuid::Uuid::new_v4().simple()));
+        Self::serve_on(db, objects_dir, adjust).await
+    }
+
+    /// Serves the app on a database prepared otherwise (restored from a backup, say),
+    /// with its objects in `objects_dir`; both are removed with the app.
+    pub async fn spawn_on(db: TestDb, objects_dir: PathBuf) -> anyhow::Result<Self> {
+        Self::serve_on(db, objects_dir, |_| {}).await
+    }
+
+    async fn serve_on(
+        db: TestDb,
+        objects_dir: PathBuf,
+        adjust: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<Self> {
         // `PULSE_TEST_LOG=info` (a tracing filter) prints the servers' logs, for debugging.
         if let Ok(filter) = std::env::var("PULSE_TEST_LOG") {
             let _ = tracing_subscriber::fmt()
@@ -117,9 +149,6 @@ impl TestApp {
                 .with_test_writer()
                 .try_init();
         }
-        let db = TestDb::new().await?;
-        let objects_dir =
-            std::env::temp_dir().join(format!("pulse-objects-{}", uuid::Uuid::new_v4().simple()));
         let mut config = test_config(&db.url, &objects_dir)?;
         config.clock = test_clock()?;
         let mailbox = Mailbox::start().await?;

@@ -7,6 +7,7 @@
 pub mod alerting;
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod billing;
 pub mod clock;
 pub mod config;

@@ -1,10 +1,12 @@
-//! `pulse`: the server binary. `pulse serve` (the default) or `pulse migrate`.
+//! `pulse`: the server binary. `pulse serve` (the default), `pulse migrate`, and the
+//! chores beside them (`seed-demo`, `stripe-setup`, `backup`, `restore`).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use pulse_backend::config::Config;
-use pulse_backend::{db, seed, server, telemetry};
+use pulse_backend::{backup, db, seed, server, telemetry};
 
 #[derive(Parser)]
 #[command(name = "pulse", version, about = "Pulse: workforce monitoring server")]
@@ -24,6 +26,27 @@ enum Command {
     /// Put the paid plans on sale in the Stripe account (`STRIPE_SECRET_KEY`): one
     /// product and monthly price each, recorded in the plans table; prints their ids.
     StripeSetup,
+    /// Write a backup of the database (`pg_dump`) and of a local object store's
+    /// screenshots into one new tar file.
+    Backup {
+        /// The archive to write; it must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty database and the configured object store, then
+    /// check it: migrations, every company's audit chain, screenshots that open.
+    Restore {
+        /// The archive `pulse backup` wrote.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Restore into this database on DATABASE_URL's server instead of
+        /// DATABASE_URL's own (a name, not a URL: the password stays in DATABASE_URL).
+        #[arg(long, value_name = "DATABASE")]
+        into: Option<String>,
+        /// Replace whatever the target database holds (its `public` schema is dropped).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[tokio::main]
@@ -42,6 +65,15 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate(&config).await,
         Command::SeedDemo => seed_demo(&config).await,
         Command::StripeSetup => stripe_setup(&config).await,
+        Command::Backup { to } => backup::backup(&config, &to)
+            .await
+            .map(|written| println!("{written}")),
+        Command::Restore { from, into, force } => {
+            let options = backup::RestoreOptions { from, into, force };
+            backup::restore(&config, &options)
+                .await
+                .map(|restored| println!("{restored}"))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

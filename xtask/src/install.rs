@@ -21,6 +21,9 @@ const LOCALSTRIPE_PIP: &str = "localstripe>=1.15,<1.16";
 pub struct Needs {
     /// The local Postgres server (not when `DATABASE_URL` points elsewhere).
     pub postgres: bool,
+    /// `pg_dump` and `pg_restore`, for the backup tests (the server's package brings
+    /// them; a database elsewhere does not).
+    pub postgres_client: bool,
     /// Chromium and chromedriver, and the X11 desktop tools, for the tests.
     pub browser: bool,
     /// localstripe, the Stripe test double (the tests, and `run` with
@@ -46,6 +49,10 @@ pub fn install(ctx: &mut Ctx, needs: &Needs) -> anyhow::Result<Installed> {
         ready.push(format!("postgres {}", server.major));
         Some(server)
     } else {
+        if needs.postgres_client {
+            postgres_client(ctx)?;
+            ready.push("pg_dump + pg_restore".to_owned());
+        }
         None
     };
     wasm_target(ctx)?;
@@ -180,6 +187,26 @@ fn browser(ctx: &mut Ctx) -> anyhow::Result<()> {
         ctx.apt_install(
             &["chromium", "chromium-driver"],
             "Chromium and chromedriver (for the browser tests)",
+        )?;
+    }
+    Ok(())
+}
+
+/// `pg_dump` and `pg_restore` (Debian's `postgresql-client`), which `pulse backup` and
+/// `pulse restore` run: on PATH or in `/usr/lib/postgresql/<major>/bin`, where they
+/// look too.
+fn postgres_client(ctx: &mut Ctx) -> anyhow::Result<()> {
+    let versioned = || {
+        std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| entry.path().join("bin/pg_restore").is_file())
+    };
+    if ctx.which("pg_restore").is_none() && !versioned() {
+        ctx.apt_install(
+            &["postgresql-client"],
+            "pg_dump and pg_restore (for the backup tests)",
         )?;
     }
     Ok(())

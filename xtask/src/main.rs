@@ -133,6 +133,8 @@ fn prepare(
     let database = Database::from_env();
     let needs = Needs {
         postgres: matches!(database, Database::Local),
+        // The run with the browser is the test run, which has the backup tests.
+        postgres_client: browser,
         browser,
         localstripe,
     };

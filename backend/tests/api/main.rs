@@ -7,6 +7,7 @@ mod agents;
 mod alerts;
 mod audit;
 mod auth;
+mod backup;
 mod billing;
 mod bodies;
 mod cli;

@@ -47,6 +47,21 @@ fn scratch_dir() -> PathBuf {
     dir
 }
 
+/// Copies the archive `from` to `to` without its objects, as if they had been lost.
+fn without_objects(from: &Path, to: &Path) {
+    let mut archive = tar::Archive::new(std::fs::File::open(from).unwrap());
+    let mut copy = tar::Builder::new(std::fs::File::create(to).unwrap());
+    for entry in archive.entries().unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path().unwrap().into_owned();
+        if !path.starts_with("objects") {
+            let mut header = entry.header().clone();
+            copy.append_data(&mut header, path, entry).unwrap();
+        }
+    }
+    copy.finish().unwrap();
+}
+
 async fn sign_in(app: &TestApp, as_who: &Session) -> Session {
     let answer = login(app, &as_who.body.me.user.email, PASSWORD).await;
     assert_eq!(answer.status(), 200);
@@ -121,7 +136,25 @@ async fn a_backup_restores_into_an_empty_database_with_its_chain_and_screenshots
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("is not empty"), "{stderr}");
     assert!(stderr.contains("--force"), "{stderr}");
-    // …and with it replaces everything.
+    // …and a restore whose screenshots do not open is not called done.
+    let stripped = dir.join("without-objects.tar");
+    without_objects(&archive, &stripped);
+    let stripped_arg = stripped.to_str().unwrap();
+    let incomplete = [
+        "restore",
+        "--from",
+        stripped_arg,
+        "--into",
+        target.name(),
+        "--force",
+    ];
+    let nowhere = dir.join("empty-store");
+    let failed = pulse(&incomplete, &app.db.url, &nowhere).await;
+    let (stdout, stderr) = said(&failed);
+    assert_eq!(failed.status.code(), Some(1), "{stdout}{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("does not open"), "{stderr}");
+    // With consent, a restore replaces everything.
     let mut forced = restore.to_vec();
     forced.push("--force");
     let replaced = pulse(&forced, &app.db.url, &objects).await;

@@ -23,6 +23,15 @@ pub struct Config {
     pub db_pool_size: usize,
     /// `PULSE_DB_TIMEOUT_MS`: how long to wait for a database connection (default 1000 ms).
     pub db_timeout: Duration,
+    /// `PULSE_DB_STATEMENT_TIMEOUT_MS`: the longest one statement of the server may run
+    /// before Postgres cancels it and the request answers 503 (default 10 s). Background
+    /// jobs that work through a backlog lift it for their own transactions.
+    pub db_statement_timeout: Duration,
+    /// `PULSE_DB_LOCK_TIMEOUT_MS`: the longest a statement waits for a lock (default 5 s).
+    pub db_lock_timeout: Duration,
+    /// `PULSE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS`: how long a transaction may sit between
+    /// statements before Postgres ends its session, releasing its locks (default 60 s).
+    pub db_idle_in_transaction_timeout: Duration,
     /// `PULSE_WORKERS`: HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
     /// `PULSE_MAX_BODY_BYTES`: the largest JSON body accepted (default 1 MiB).
@@ -298,6 +307,14 @@ impl Config {
                 Some(1000),
                 |v| bounded(v, 50, 60_000).map(|ms| ms as u64),
             )?),
+            db_statement_timeout: millis(&get, "PULSE_DB_STATEMENT_TIMEOUT_MS", 10_000, 10)?,
+            db_lock_timeout: millis(&get, "PULSE_DB_LOCK_TIMEOUT_MS", 5_000, 10)?,
+            db_idle_in_transaction_timeout: millis(
+                &get,
+                "PULSE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                60_000,
+                1000,
+            )?,
             workers: parse(&get, "PULSE_WORKERS", Some(None), |v| {
                 bounded(v, 1, 256).map(Some)
             })?,
@@ -448,6 +465,12 @@ mod tests {
         );
         assert_eq!(config.screenshot_quota_bytes, 50_000_000_000);
         assert_eq!(config.deletion_grace, chrono::Duration::days(7));
+        assert_eq!(config.db_statement_timeout, Duration::from_secs(10));
+        assert_eq!(config.db_lock_timeout, Duration::from_secs(5));
+        assert_eq!(
+            config.db_idle_in_transaction_timeout,
+            Duration::from_secs(60)
+        );
     }
 
     #[test]
@@ -489,6 +512,14 @@ mod tests {
             (
                 &[DB, ("PULSE_DB_TIMEOUT_MS", "soon")],
                 "PULSE_DB_TIMEOUT_MS",
+            ),
+            (
+                &[DB, ("PULSE_DB_STATEMENT_TIMEOUT_MS", "0")],
+                "PULSE_DB_STATEMENT_TIMEOUT_MS",
+            ),
+            (
+                &[DB, ("PULSE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "10")],
+                "PULSE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
             ),
             (&[DB, ("PULSE_WORKERS", "-1")], "PULSE_WORKERS"),
             (&[DB, ("PULSE_MAX_BODY_BYTES", "1")], "PULSE_MAX_BODY_BYTES"),

@@ -6,6 +6,13 @@
 //! and answered with a generic 500 that reveals nothing; client mistakes (bad JSON, a
 //! wrong query parameter, a body over the limit) name the field at fault and never
 //! become a 500.
+//!
+//! The database failing under a request is not the request's fault and is worth trying
+//! again: no connection to be had, or Postgres unreachable, answers 503 `unavailable`;
+//! a statement Postgres stopped (`statement_timeout`, `lock_timeout`, a cancellation)
+//! answers 503 `timeout`. Both carry `Retry-After`. 503 rather than 504: Pulse is the
+//! origin server, not a gateway, and the limit is its own, so the answer is "try again
+//! shortly", not "something behind me did not answer".
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -13,7 +20,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use pulse_shared::problem::PROBLEM_JSON;
 use pulse_shared::{FieldError, Problem, ProblemType};
 
-use crate::db::DbError;
+use crate::db::{DbError, Interrupted};
 
 /// Everything a handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -53,21 +60,45 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("the database is unavailable: {0}")]
     Unavailable(DbError),
+    /// Postgres stopped a statement of this request (`DbError::Interrupted`).
+    #[error("the database stopped the request: {0}")]
+    DatabaseTimeout(DbError),
     /// A bounded queue (password hashing) is full: try again in a moment.
     #[error("busy: {0}")]
     Busy(&'static str),
     #[error("internal error: {0}")]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
 }
 
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         match error {
-            DbError::Pool(_) | DbError::Timeout(_) | DbError::Connect(_) => {
-                Self::Unavailable(error)
-            }
+            DbError::Pool(_)
+            | DbError::Timeout(_)
+            | DbError::Connect(_)
+            | DbError::Interrupted(Interrupted::SessionEnded, _) => Self::Unavailable(error),
+            DbError::Interrupted(..) => Self::DatabaseTimeout(error),
             DbError::Query(diesel::result::Error::NotFound) => Self::NotFound,
             other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    /// An internal error, unless the database failed under it: that stays a 503,
+    /// whichever layer wrapped it.
+    fn from(error: anyhow::Error) -> Self {
+        let error = match error.downcast::<DbError>() {
+            Ok(error @ DbError::Query(_)) | Ok(error @ DbError::Migration(_)) => {
+                return Self::Internal(error.into());
+            }
+            Ok(error) => return error.into(),
+            Err(error) => error,
+        };
+        match error.downcast::<diesel::result::Error>() {
+            Ok(error) if Interrupted::of(&error).is_some() => DbError::from(error).into(),
+            Ok(error) => Self::Internal(error.into()),
+            Err(error) => Self::Internal(error),
         }
     }
 }
@@ -108,6 +139,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => ProblemType::UnsupportedMediaType,
             Self::MethodNotAllowed => ProblemType::MethodNotAllowed,
             Self::Unavailable(_) | Self::Busy(_) => ProblemType::Unavailable,
+            Self::DatabaseTimeout(_) => ProblemType::Timeout,
             Self::Internal(_) => ProblemType::Internal,
         }
     }
@@ -137,6 +169,15 @@ impl ApiError {
             Self::Unavailable(_) => {
                 problem.with_detail("The database is not reachable; try again shortly.")
             }
+            Self::DatabaseTimeout(DbError::Interrupted(Interrupted::LockTimeout, _)) => problem
+                .with_detail(
+                    "What this request needs is held by another change that is taking long, \
+                     so the request was stopped. Try again shortly.",
+                ),
+            Self::DatabaseTimeout(_) => problem.with_detail(
+                "The database took too long on this request and stopped it. Try again \
+                 shortly, or ask for less (a shorter range, a narrower filter).",
+            ),
             Self::NotFound | Self::MethodNotAllowed | Self::Internal(_) => problem,
         }
     }
@@ -196,6 +237,7 @@ impl ResponseError for ApiError {
                 tracing::error!(error = format!("{error:#}"), "request failed")
             }
             Self::Unavailable(error) => tracing::warn!(%error, "database unavailable"),
+            Self::DatabaseTimeout(error) => tracing::warn!(%error, "database stopped a request"),
             Self::PaymentProvider(error) => tracing::warn!(%error, "Stripe failed"),
             _ => {}
         }
@@ -273,6 +315,51 @@ mod tests {
         for (error, status) in cases {
             assert_eq!(error.status_code().as_u16(), status, "{error:?}");
             assert_eq!(error.problem().status, status);
+        }
+    }
+
+    #[test]
+    fn a_database_that_stops_a_request_answers_503_however_it_is_wrapped() {
+        let stopped = |message: &str| {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::Unknown,
+                Box::new(message.to_owned()),
+            )
+        };
+        let cases = [
+            (
+                ApiError::from(stopped("canceling statement due to statement timeout")),
+                "/problems/timeout",
+            ),
+            (
+                ApiError::from(anyhow::Error::new(stopped(
+                    "canceling statement due to lock timeout",
+                ))),
+                "/problems/timeout",
+            ),
+            (
+                ApiError::from(
+                    anyhow::Error::new(DbError::from(stopped(
+                        "terminating connection due to idle-in-transaction timeout",
+                    )))
+                    .context("reading the trail"),
+                ),
+                "/problems/unavailable",
+            ),
+            (
+                ApiError::from(anyhow::Error::new(stopped("syntax error"))),
+                "/problems/internal",
+            ),
+        ];
+        for (error, kind) in cases {
+            let problem = error.problem();
+            assert_eq!(problem.kind, kind, "{error:?}");
+            let expected = if kind == "/problems/internal" {
+                500
+            } else {
+                503
+            };
+            assert_eq!(error.status_code().as_u16(), expected, "{error:?}");
         }
     }
 

@@ -59,6 +59,8 @@ pub enum ProblemType {
     UnsupportedMediaType,
     TooManyRequests,
     Unavailable,
+    /// The database stopped the request (a statement or lock timeout): try again.
+    Timeout,
     Internal,
 }
 
@@ -79,6 +81,7 @@ impl ProblemType {
             Self::UnsupportedMediaType => "/problems/unsupported-media-type",
             Self::TooManyRequests => "/problems/too-many-requests",
             Self::Unavailable => "/problems/unavailable",
+            Self::Timeout => "/problems/timeout",
             Self::Internal => "/problems/internal",
         }
     }
@@ -99,6 +102,7 @@ impl ProblemType {
             Self::UnsupportedMediaType => "Unsupported content type",
             Self::TooManyRequests => "Too many requests",
             Self::Unavailable => "The service is temporarily unavailable",
+            Self::Timeout => "The request took too long",
             Self::Internal => "Something went wrong on our side",
         }
     }
@@ -118,7 +122,7 @@ impl ProblemType {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::TooManyRequests => 429,
-            Self::Unavailable => 503,
+            Self::Unavailable | Self::Timeout => 503,
             Self::Internal => 500,
         }
     }

@@ -15,11 +15,19 @@ pub async fn document(json: web::Data<OpenApiJson>) -> HttpResponse {
         .body(json.0.clone())
 }
 
+/// The operations that answer without the database: the liveness probe and this
+/// document.
+const WITHOUT_DATABASE: [&str; 2] = ["/healthz", "/api/v1/openapi.json"];
+
 /// States in the document what every route's errors look like, once: a response whose
 /// body is a `Problem` is `application/problem+json` (which is what is sent), and every
 /// operation that takes a body may answer 413 (too large) and 415 (wrong media type or
-/// encoding). Runs on the finished document, after the routes are collected.
+/// encoding), and every operation that reads the database (all but
+/// [`WITHOUT_DATABASE`]) may answer 503 when it is unreachable or stops the request at
+/// a statement or lock timeout. Runs on the finished document, after the routes are
+/// collected.
 pub fn describe_problems(openapi: &mut utoipa::openapi::OpenApi) {
+    const DATABASE_503: &str = "The database is not reachable (`/problems/unavailable`) or stopped the request at its statement or lock timeout (`/problems/timeout`); try again after `Retry-After`";
     use utoipa::openapi::schema::Ref;
     use utoipa::openapi::{Content, RefOr, ResponseBuilder};
     let problem = || {
@@ -27,7 +35,8 @@ pub fn describe_problems(openapi: &mut utoipa::openapi::OpenApi) {
             Ref::from_schema_name("Problem"),
         )))
     };
-    for item in openapi.paths.paths.values_mut() {
+    for (path, item) in &mut openapi.paths.paths {
+        let reads_database = !WITHOUT_DATABASE.contains(&path.as_str());
         let operations = [
             &mut item.get,
             &mut item.put,
@@ -52,6 +61,27 @@ pub fn describe_problems(openapi: &mut utoipa::openapi::OpenApi) {
                     response
                         .content
                         .insert(pulse_shared::problem::PROBLEM_JSON.to_owned(), problem());
+                }
+            }
+            if reads_database {
+                match operation.responses.responses.get_mut("503") {
+                    Some(RefOr::T(response)) if !response.description.contains("database") => {
+                        response.description.push_str(
+                            "; or, as on every route, the database could not serve the \
+                             request (`/problems/unavailable`, `/problems/timeout`)",
+                        );
+                    }
+                    Some(_) => {}
+                    None => {
+                        let response = ResponseBuilder::new()
+                            .description(DATABASE_503)
+                            .content(pulse_shared::problem::PROBLEM_JSON, problem())
+                            .into();
+                        operation
+                            .responses
+                            .responses
+                            .insert("503".to_owned(), response);
+                    }
                 }
             }
             if operation.request_body.is_some() {

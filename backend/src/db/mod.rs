@@ -26,7 +26,7 @@ use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, PoolableConnection, RecyclingMethod,
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::Config;
@@ -47,7 +47,11 @@ pub enum DbError {
     #[error("no database connection is available: {0}")]
     Pool(#[from] PoolError),
     #[error("database query failed: {0}")]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
+    /// Postgres stopped the statement or ended the session; the same request may well
+    /// succeed a moment later.
+    #[error("the database stopped the query ({0}): {1}")]
+    Interrupted(Interrupted, diesel::result::Error),
     #[error("the database did not answer within {0:?}")]
     Timeout(Duration),
     #[error("cannot connect to the database: {0}")]
@@ -56,15 +60,69 @@ pub enum DbError {
     Migration(String),
 }
 
+impl From<diesel::result::Error> for DbError {
+    fn from(error: diesel::result::Error) -> Self {
+        match Interrupted::of(&error) {
+            Some(why) => Self::Interrupted(why, error),
+            None => Self::Query(error),
+        }
+    }
+}
+
+/// Why Postgres stopped a statement, or ended a session, that was not at fault itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Interrupted {
+    /// `statement_timeout` (SQLSTATE 57014, `query_canceled`).
+    #[error("statement timeout")]
+    StatementTimeout,
+    /// `lock_timeout` (55P03, `lock_not_available`).
+    #[error("lock timeout")]
+    LockTimeout,
+    /// Cancelled otherwise: `pg_cancel_backend`, or a conflict with recovery on a replica.
+    #[error("cancelled")]
+    Cancelled,
+    /// The session ended under the statement: `idle_in_transaction_session_timeout`
+    /// (25P03), an administrator or a restart (57P01), or the connection was lost.
+    #[error("session ended")]
+    SessionEnded,
+}
+
+impl Interrupted {
+    /// Tells an interruption from `error`. diesel-async keeps Postgres's message but not
+    /// its SQLSTATE, so this reads the message as Postgres words it in English (the
+    /// default `lc_messages`); tokio-postgres's own words name a lost connection.
+    pub fn of(error: &diesel::result::Error) -> Option<Self> {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let Error::DatabaseError(kind, info) = error else {
+            return None;
+        };
+        let message = info.message();
+        if let Some(reason) = message.strip_prefix("canceling statement due to ") {
+            return Some(match reason {
+                "statement timeout" => Self::StatementTimeout,
+                "lock timeout" => Self::LockTimeout,
+                _ => Self::Cancelled,
+            });
+        }
+        let lost = *kind == DatabaseErrorKind::UnableToSendCommand
+            && (message.starts_with("connection closed")
+                || message.starts_with("error communicating with the server"));
+        (lost || message.starts_with("terminating connection due to")).then_some(Self::SessionEnded)
+    }
+}
+
 /// Builds the pool. No connection is opened until one is needed, so the server starts
 /// (and `/readyz` answers 503) even while the database is down.
 pub fn pool(config: &Config) -> anyhow::Result<DbPool> {
     let mut manager_config = ManagerConfig::default();
     manager_config.recycling_method = RecyclingMethod::Verified;
-    let manager = Connections(AsyncDieselConnectionManager::new_with_config(
-        &config.database_url,
-        manager_config,
-    ));
+    let manager = Connections {
+        manager: AsyncDieselConnectionManager::new_with_config(
+            &config.database_url,
+            manager_config,
+        ),
+        settings: session_settings(config),
+    };
     let pool = Pool::builder(manager)
         .max_size(config.db_pool_size)
         .wait_timeout(Some(config.db_timeout))
@@ -79,23 +137,46 @@ pub fn pool(config: &Config) -> anyhow::Result<DbPool> {
 /// a round trip first.
 const TRUSTED_FOR: Duration = Duration::from_secs(5);
 
-/// The pool's connections: opened by diesel-async's manager, and checked before each
-/// loan. A connection that was idle for [`TRUSTED_FOR`] or more is checked with a round
-/// trip (`SELECT 1`), so one that died while Postgres restarted is replaced instead of
-/// failing a request; a busy one only for a closed socket or a broken transaction,
-/// which spares the round trip that would otherwise precede every query under load.
-pub struct Connections(AsyncDieselConnectionManager<AsyncPgConnection>);
+/// The settings of every pool connection, run once when it is opened:
+///
+/// - no JIT compilation: requests are short and many, and compiling a plan to machine
+///   code costs more than it saves below seconds of work (a year's report paid some
+///   60 ms for it);
+/// - `statement_timeout`, `lock_timeout` and `idle_in_transaction_session_timeout` from
+///   the configuration, so no request runs, waits or holds its locks without bound
+///   (a cancelled statement answers 503, see [`crate::errors`]). Background jobs that
+///   work through a backlog lift the first two for their own transactions
+///   ([`crate::worker::allow_long_statements`]).
+///
+/// They move to `ALTER ROLE pulse_app SET …` once the server connects as its own role.
+fn session_settings(config: &Config) -> String {
+    format!(
+        "SET jit = off; SET statement_timeout = {}; SET lock_timeout = {}; \
+         SET idle_in_transaction_session_timeout = {}",
+        config.db_statement_timeout.as_millis(),
+        config.db_lock_timeout.as_millis(),
+        config.db_idle_in_transaction_timeout.as_millis(),
+    )
+}
+
+/// The pool's connections: opened by diesel-async's manager with [`session_settings`],
+/// and checked before each loan. A connection that was idle for [`TRUSTED_FOR`] or more
+/// is checked with a round trip (`SELECT 1`), so one that died while Postgres restarted
+/// is replaced instead of failing a request; a busy one only for a closed socket or a
+/// broken transaction, which spares the round trip that would otherwise precede every
+/// query under load.
+pub struct Connections {
+    manager: AsyncDieselConnectionManager<AsyncPgConnection>,
+    settings: String,
+}
 
 impl deadpool::managed::Manager for Connections {
     type Type = AsyncPgConnection;
     type Error = diesel_async::pooled_connection::PoolError;
 
-    /// A new connection, without JIT compilation: requests are short and many, and
-    /// compiling a plan to machine code costs more than it saves below seconds of work
-    /// (a year's report paid some 60 ms for it).
     async fn create(&self) -> Result<AsyncPgConnection, Self::Error> {
-        let mut conn = self.0.create().await?;
-        diesel_async::RunQueryDsl::execute(diesel::sql_query("SET jit = off"), &mut conn)
+        let mut conn = self.manager.create().await?;
+        conn.batch_execute(&self.settings)
             .await
             .map_err(diesel_async::pooled_connection::PoolError::QueryError)?;
         Ok(conn)
@@ -109,7 +190,7 @@ impl deadpool::managed::Manager for Connections {
         if metrics.last_used() < TRUSTED_FOR && !conn.is_broken() {
             return Ok(());
         }
-        self.0.recycle(conn, metrics).await
+        self.manager.recycle(conn, metrics).await
     }
 }
 
@@ -197,4 +278,57 @@ pub async fn applied_migrations(
         .order(dsl::version.desc())
         .load(conn)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    #[test]
+    fn interruptions_are_told_from_their_messages() {
+        let database =
+            |kind, message: &str| Error::DatabaseError(kind, Box::new(message.to_owned()));
+        let unknown = DatabaseErrorKind::Unknown;
+        let cases = [
+            (
+                database(unknown, "canceling statement due to statement timeout"),
+                Some(Interrupted::StatementTimeout),
+            ),
+            (
+                database(unknown, "canceling statement due to lock timeout"),
+                Some(Interrupted::LockTimeout),
+            ),
+            (
+                database(unknown, "canceling statement due to user request"),
+                Some(Interrupted::Cancelled),
+            ),
+            (
+                database(
+                    unknown,
+                    "terminating connection due to idle-in-transaction timeout",
+                ),
+                Some(Interrupted::SessionEnded),
+            ),
+            (
+                database(DatabaseErrorKind::UnableToSendCommand, "connection closed"),
+                Some(Interrupted::SessionEnded),
+            ),
+            (
+                database(
+                    DatabaseErrorKind::UniqueViolation,
+                    "duplicate key value violates unique constraint",
+                ),
+                None,
+            ),
+            (
+                database(unknown, "relation \"missing\" does not exist"),
+                None,
+            ),
+            (Error::NotFound, None),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(Interrupted::of(&error), expected, "{error}");
+        }
+    }
 }

@@ -13,6 +13,12 @@
 //! - [`reports`]: scheduled report e-mails queued when due, old hours closed;
 //! - [`partitions`]: the months of activity events made ahead, and dropped once no one
 //!   keeps them.
+//!
+//! Jobs share the server's pool, and with it the request-sized `statement_timeout` and
+//! `lock_timeout` ([`crate::db`]). A round that works through a backlog (the session
+//! builder, retention, the partitions, the reports round) lifts them for its own
+//! transaction with [`allow_long_statements`]: a round that always timed out would
+//! never get through its backlog.
 
 pub mod billing;
 pub mod heartbeats;
@@ -53,6 +59,39 @@ pub(crate) async fn every<F>(
             );
         }
     }
+}
+
+/// How long one statement of a background round may run: a backlog (a day of queued
+/// activity after an outage, a person deleted with a year of it) is worked through in
+/// bounded batches, but a batch may still take minutes on a large company.
+const ROUND_STATEMENT_TIMEOUT: &str = "10min";
+
+/// How a background round waits for locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LockWaits {
+    /// As long as a statement may run: the session builder queues behind another
+    /// replica's round on its advisory lock, by design.
+    Long,
+    /// The server's `lock_timeout`: DDL (the partitions) asks for locks that would
+    /// queue every reader and writer of the table behind it, so it gives up soon and
+    /// tries again next round rather than stall ingest.
+    Short,
+}
+
+/// Lifts the request-sized `statement_timeout` (and, with [`LockWaits::Long`], the
+/// `lock_timeout`) to [`ROUND_STATEMENT_TIMEOUT`] for the rest of the transaction.
+pub(crate) async fn allow_long_statements(
+    conn: &mut AsyncPgConnection,
+    locks: LockWaits,
+) -> Result<(), diesel::result::Error> {
+    use diesel_async::SimpleAsyncConnection;
+    let mut settings = format!("SET LOCAL statement_timeout = '{ROUND_STATEMENT_TIMEOUT}'");
+    if locks == LockWaits::Long {
+        settings.push_str(&format!(
+            "; SET LOCAL lock_timeout = '{ROUND_STATEMENT_TIMEOUT}'"
+        ));
+    }
+    conn.batch_execute(&settings).await
 }
 
 /// Takes the advisory lock `lock` for the rest of the transaction, unless another

@@ -53,6 +53,7 @@ pub async fn round(pool: &DbPool, now: DateTime<Utc>) -> Result<Round, db::DbErr
                 if !super::try_lock(conn, PARTITIONS_LOCK).await? {
                     return Ok(None);
                 }
+                super::allow_long_statements(conn, super::LockWaits::Short).await?;
                 Ok(create(conn, month).await?)
             })
             .await?;
@@ -63,6 +64,7 @@ pub async fn round(pool: &DbPool, now: DateTime<Utc>) -> Result<Round, db::DbErr
             if !super::try_lock(conn, PARTITIONS_LOCK).await? {
                 return Ok(Vec::new());
             }
+            super::allow_long_statements(conn, super::LockWaits::Short).await?;
             Ok(drop_expired(conn, now).await?)
         })
         .await?;

@@ -42,6 +42,7 @@ pub async fn round(pool: &DbPool, now: DateTime<Utc>) -> Result<Round, db::DbErr
         if !super::try_lock(conn, REPORTS_LOCK).await? {
             return Ok(Round::default());
         }
+        super::allow_long_statements(conn, super::LockWaits::Short).await?;
         let queued = email::schedule(conn, now).await?;
         if queued > 0 {
             alerts::notify(conn, super::outbox::CHANNEL, "").await?;

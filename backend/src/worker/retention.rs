@@ -74,6 +74,7 @@ pub async fn activity_round(
                 if !super::try_lock(conn, RETENTION_LOCK).await? {
                     return Ok(None);
                 }
+                super::allow_long_statements(conn, super::LockWaits::Short).await?;
                 Ok(Some(
                     activity::delete_expired(conn, now, RETENTION_BATCH).await?,
                 ))
@@ -88,13 +89,18 @@ pub async fn activity_round(
 }
 
 /// Removes the people deleted before `before`, with everything recorded about them;
-/// answers how many. Any replica may do it: deleting twice deletes no more.
+/// answers how many. Any replica may do it: deleting twice deletes no more. The cascade
+/// may take a year of someone's activity, hence the job's allowance.
 pub async fn purge_deleted_people(
     pool: &DbPool,
     before: DateTime<Utc>,
 ) -> Result<usize, db::DbError> {
     let mut conn = db::conn(pool).await?;
-    Ok(db::people::purge_deleted(&mut conn, before).await?)
+    conn.transaction::<_, db::DbError, _>(async |conn| {
+        super::allow_long_statements(conn, super::LockWaits::Short).await?;
+        Ok(db::people::purge_deleted(conn, before).await?)
+    })
+    .await
 }
 
 /// Deletes the retention holds that ended before `now`; answers how many.
@@ -154,6 +160,7 @@ pub async fn screenshots_round(
                 if !super::try_lock(conn, SCREENSHOT_RETENTION_LOCK).await? {
                     return Ok(None);
                 }
+                super::allow_long_statements(conn, super::LockWaits::Short).await?;
                 Ok(Some(
                     screenshots::expire(conn, now, SCREENSHOT_BATCH).await?,
                 ))

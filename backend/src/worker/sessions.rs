@@ -90,6 +90,7 @@ pub async fn build(
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     conn.transaction(async |conn| {
+        super::allow_long_statements(conn, super::LockWaits::Long).await?;
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
             .bind::<diesel::sql_types::BigInt, _>(SESSION_BUILDER_LOCK)
             .execute(conn)

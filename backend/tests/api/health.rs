@@ -1,4 +1,5 @@
-//! `/healthz`, `/readyz` and the system status, with the database up, down and back.
+//! `/healthz`, `/readyz` and the system status, with the database up, down and back;
+//! and what a request answers when the database stops it (statement and lock timeouts).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +13,8 @@ use pulse_shared::system::{Health, SystemStatusResponse};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use crate::common::{Org, get_json, json};
+use crate::common::snapshots::answer;
+use crate::common::{Org, get, get_json, json, post, scalar, signup};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_answer_with_the_database_up() {
@@ -201,4 +203,103 @@ async fn readiness_fails_when_the_database_hangs() {
     let response = app.get("/api/v1/system/status").await.unwrap();
     assert_eq!(response.status(), 200);
     drop(black_hole);
+}
+
+/// A transaction of its own on the test's database that holds `table` locked until
+/// it is dropped, so that a route reading it waits on the lock.
+async fn lock_table(app: &TestApp, table: &str) -> diesel_async::AsyncPgConnection {
+    use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+    let mut conn = diesel_async::AsyncPgConnection::establish(&app.db.url)
+        .await
+        .unwrap();
+    conn.batch_execute(&format!(
+        "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+    ))
+    .await
+    .unwrap();
+    conn
+}
+
+/// Ends the transaction of [`lock_table`].
+async fn release(mut held: diesel_async::AsyncPgConnection) {
+    use diesel_async::SimpleAsyncConnection;
+    held.batch_execute("ROLLBACK").await.unwrap();
+}
+
+/// Asserts a 503 `timeout` problem with `Retry-After`.
+async fn assert_stopped(response: reqwest::Response) -> serde_json::Value {
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    let answer = answer(response).await;
+    assert_eq!(answer["content-type"], "application/problem+json");
+    assert_eq!(answer["body"]["type"], "/problems/timeout");
+    answer
+}
+
+/// A query that waits on a lock past `lock_timeout` answers 503 with `Retry-After`,
+/// changes nothing, and leaves its connection fit for the next request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_stopped_by_the_lock_timeout_answers_503() {
+    let app = TestApp::spawn_with(|config| config.db_lock_timeout = Duration::from_millis(200))
+        .await
+        .unwrap();
+    let owner = signup(&app, "ada@example.com").await;
+
+    let held = lock_table(&app, "audit_events").await;
+    let read = get(&app, &owner, "/api/v1/audit-events").await;
+    let stopped = assert_stopped(read).await;
+    insta::assert_json_snapshot!("timeout_503", stopped);
+
+    // A change waits to append to the trail, is stopped, and leaves no trace.
+    let teams = scalar(&app, "SELECT count(*) FROM teams").await;
+    let created = post(
+        &app,
+        &owner,
+        "/api/v1/teams",
+        &serde_json::json!({"name": "Gamma"}),
+    )
+    .await;
+    assert_stopped(created).await;
+    assert_eq!(scalar(&app, "SELECT count(*) FROM teams").await, teams);
+    release(held).await;
+
+    let events: Page<AuditEvent> = get_json(&app, &owner, "/api/v1/audit-events").await;
+    assert!(!events.items.is_empty());
+    let created = post(
+        &app,
+        &owner,
+        "/api/v1/teams",
+        &serde_json::json!({"name": "Gamma"}),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+}
+
+/// A statement that runs past `statement_timeout` (here: waiting on a lock, with the
+/// lock timeout longer) answers the same 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_stopped_by_the_statement_timeout_answers_503() {
+    let app = TestApp::spawn_with(|config| {
+        config.db_statement_timeout = Duration::from_millis(200);
+        config.db_lock_timeout = Duration::from_secs(60);
+    })
+    .await
+    .unwrap();
+    let owner = signup(&app, "ada@example.com").await;
+
+    let held = lock_table(&app, "audit_events").await;
+    let stopped = assert_stopped(get(&app, &owner, "/api/v1/audit-events/verify").await).await;
+    assert!(
+        stopped["body"]["detail"]
+            .as_str()
+            .is_some_and(|detail| detail.contains("took too long")),
+        "{stopped}"
+    );
+    release(held).await;
+    assert_eq!(
+        get(&app, &owner, "/api/v1/audit-events/verify")
+            .await
+            .status(),
+        200
+    );
 }

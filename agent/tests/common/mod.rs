@@ -7,12 +7,11 @@
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
-use pulse_backend::testing::TestApp;
+use pulse_backend::testing::{TcpProxy, TestApp};
 use pulse_shared::activity::ActivityRecord;
 use pulse_shared::auth::SignupRequest;
 use pulse_shared::page::Page;
@@ -323,93 +322,35 @@ impl Drop for Desktop {
     }
 }
 
-/// A TCP proxy in front of the app that keeps every byte the agent sent.
+/// A recording proxy in front of the app: every byte the agent sent is kept, and it
+/// can play dead (the server away).
 pub struct Proxy {
     pub url: String,
-    sent: Arc<Mutex<Vec<u8>>>,
-    /// While set, connections are refused and open ones cut: the server is away.
-    down: Arc<AtomicBool>,
+    tcp: TcpProxy,
 }
 
 impl Proxy {
     pub async fn start(upstream: &str) -> anyhow::Result<Self> {
-        let upstream = upstream.trim_start_matches("http://").to_owned();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        let sent = Arc::new(Mutex::new(Vec::new()));
-        let recorded = Arc::clone(&sent);
-        let down = Arc::new(AtomicBool::new(false));
-        let away = Arc::clone(&down);
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if away.load(Ordering::SeqCst) {
-                    drop(client);
-                    continue;
-                }
-                let upstream = upstream.clone();
-                let recorded = Arc::clone(&recorded);
-                let away = Arc::clone(&away);
-                tokio::spawn(async move {
-                    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-                    let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
-                        return;
-                    };
-                    let (mut client_read, mut client_write) = client.split();
-                    let (mut server_read, mut server_write) = server.split();
-                    let up = async {
-                        let mut buffer = vec![0u8; 16 * 1024];
-                        loop {
-                            let n = match client_read.read(&mut buffer).await {
-                                Ok(0) | Err(_) => break,
-                                Ok(n) => n,
-                            };
-                            if away.load(Ordering::SeqCst) {
-                                break;
-                            }
-                            recorded
-                                .lock()
-                                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                                .extend_from_slice(&buffer[..n]);
-                            if server_write.write_all(&buffer[..n]).await.is_err() {
-                                break;
-                            }
-                        }
-                        let _ = server_write.shutdown().await;
-                    };
-                    let back = async {
-                        let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
-                        let _ = client_write.shutdown().await;
-                    };
-                    // The first to end ends the connection (a cut one is cut both ways).
-                    tokio::select! {
-                        () = up => {}
-                        () = back => {}
-                    }
-                });
-            }
-        });
-        Ok(Self { url, sent, down })
+        let tcp = TcpProxy::start(upstream.trim_start_matches("http://"), true).await?;
+        Ok(Self {
+            url: format!("http://{}", tcp.addr),
+            tcp,
+        })
     }
 
+    /// While set, connections are refused and open ones cut: the server is away.
     pub fn set_down(&self, down: bool) {
-        self.down.store(down, Ordering::SeqCst);
+        self.tcp.set_down(down);
     }
 
     /// Every byte sent, as sent.
     pub fn sent_bytes(&self) -> Vec<u8> {
-        self.sent
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        self.tcp.sent()
     }
 
     /// Everything sent, with gzipped bodies unpacked.
     pub fn sent_text(&self) -> String {
-        let bytes = self
-            .sent
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
+        let bytes = self.sent_bytes();
         let mut text = String::from_utf8_lossy(&bytes).into_owned();
         for start in 0..bytes.len().saturating_sub(3) {
             if bytes[start..start + 3] == [0x1f, 0x8b, 0x08] {

@@ -8,6 +8,12 @@
 //! Each app's clock starts at `PULSE_TEST_NOW` (RFC 3339) when it is set, so the whole
 //! suite can be run as if on another day: `PULSE_TEST_NOW=2028-02-29T23:59:00Z cargo
 //! xtask test`. Tests ask the app for the time ([`TestApp::now`]), never the system.
+//!
+//! [`TcpProxy`] stands between a client and a server and can play dead, for fault tests.
+
+mod proxy;
+
+pub use proxy::TcpProxy;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::TcpListener;

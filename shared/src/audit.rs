@@ -300,17 +300,38 @@ pub struct AuditEvent {
     pub user_agent: Option<String>,
 }
 
-/// The answer of `GET /api/v1/audit-events/verify`.
+/// The answer of `GET /api/v1/audit-events/verify`: one stretch of the walk along the
+/// chain, from its start or from `cursor`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditVerifyResponse {
-    /// Whether every link of the chain holds.
+    /// Whether every link checked by this call holds (and, once there is no
+    /// `next_cursor`, the chain's end where the company's head says it is).
     pub valid: bool,
-    /// How many events were checked.
+    /// How many events this call checked.
     pub checked: i64,
     /// The first event whose hash does not match, when the chain is broken.
     pub first_broken_seq: Option<i64>,
     pub first_broken_id: Option<AuditEventId>,
+    /// Present when this call stopped at its `limit` with the chain intact so far: send
+    /// it as `cursor` to check the events that follow. Absent: the walk is complete.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+/// The most events one call of `GET /api/v1/audit-events/verify` checks.
+pub const MAX_VERIFY_EVENTS: u32 = 50_000;
+
+/// Where `GET /api/v1/audit-events/verify` starts, and how far it goes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct AuditVerifyQuery {
+    /// The `next_cursor` of the previous call; absent, the first event. It names the last
+    /// event checked and the hash it had, so the walk goes on from a link already proven.
+    pub cursor: Option<String>,
+    /// Events to check in this call, 1 to 50,000 (default 50,000).
+    pub limit: Option<u32>,
 }
 
 /// Filters of `GET /api/v1/audit-events` (and its CSV export).

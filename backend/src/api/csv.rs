@@ -39,6 +39,24 @@ pub fn attachment(name: &str, csv: String) -> HttpResponse {
         .body(csv)
 }
 
+/// `pages` (chunks of CSV lines, the header first) as a file to save, named `name`,
+/// sent as they come.
+pub fn streamed_attachment<E>(
+    name: &str,
+    pages: impl futures_util::Stream<Item = Result<actix_web::web::Bytes, E>> + 'static,
+) -> HttpResponse
+where
+    E: Into<Box<dyn std::error::Error>> + 'static,
+{
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "content-disposition",
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .streaming(pages)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

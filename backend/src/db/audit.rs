@@ -214,40 +214,70 @@ pub struct Verification {
     pub first_broken: Option<(i64, Uuid)>,
 }
 
-/// Re-walks `company`'s chain from the first event, in pages, and reports the first
-/// event whose link or hash does not hold.
-pub async fn verify(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<Verification> {
-    const PAGE: i64 = 1000;
-    let mut prev_hash = GENESIS.to_vec();
-    let mut expected_seq = 1;
+/// Where a walk along a chain stands: the last event proven, and its hash. The next
+/// event must follow it and link to that hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainPoint {
+    pub seq: i64,
+    pub hash: Vec<u8>,
+}
+
+impl ChainPoint {
+    /// Before the first event.
+    pub fn start() -> Self {
+        Self {
+            seq: 0,
+            hash: GENESIS.to_vec(),
+        }
+    }
+}
+
+/// What one page of a walk found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Every event of the page holds and more may follow it.
+    Continue(ChainPoint),
+    /// This event (`seq`, id) does not hold: its link, its hash or its place is wrong.
+    /// A nil id names an event missing from the end.
+    Broken(i64, Uuid),
+    /// The chain ends intact where the company's head says it does.
+    End,
+}
+
+/// The events at most `limit` past `from`, checked link by link: only the last
+/// hash is carried from page to page. Answers how many were checked and what was found.
+pub async fn verify_page(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    from: &ChainPoint,
+    limit: i64,
+) -> QueryResult<(i64, Step)> {
+    let rows: Vec<AuditRow> = audit_events::table
+        .filter(audit_events::company_id.eq(company))
+        .filter(audit_events::seq.gt(from.seq))
+        .order(audit_events::seq.asc())
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)
+        .await?;
+    let full = i64::try_from(rows.len()).is_ok_and(|len| len == limit);
+    let mut point = from.clone();
     let mut checked = 0;
-    loop {
-        let rows: Vec<AuditRow> = audit_events::table
-            .filter(audit_events::company_id.eq(company))
-            .filter(audit_events::seq.ge(expected_seq))
-            .order(audit_events::seq.asc())
-            .limit(PAGE)
-            .select(AuditRow::as_select())
-            .load(conn)
-            .await?;
-        let page_len = rows.len();
-        for row in rows {
-            checked += 1;
-            let intact = row.seq == expected_seq
-                && row.prev_hash == prev_hash
-                && row.hash == event_hash(&prev_hash, &row.chained());
-            if !intact {
-                return Ok(Verification {
-                    checked,
-                    first_broken: Some((row.seq, row.id.0)),
-                });
-            }
-            prev_hash = row.hash;
-            expected_seq += 1;
+    for row in rows {
+        checked += 1;
+        let intact = row.seq == point.seq + 1
+            && row.prev_hash == point.hash
+            && row.hash == event_hash(&point.hash, &row.chained());
+        if !intact {
+            return Ok((checked, Step::Broken(row.seq, row.id.0)));
         }
-        if page_len < PAGE as usize {
-            break;
-        }
+        point = ChainPoint {
+            seq: row.seq,
+            hash: row.hash,
+        };
+    }
+    if full {
+        return Ok((checked, Step::Continue(point)));
     }
     // Rows deleted from the end leave the head pointing past the last event.
     let head: Option<i64> = audit_heads::table
@@ -256,14 +286,36 @@ pub async fn verify(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryRe
         .first(conn)
         .await
         .optional()?;
-    if head.is_some_and(|head| head != expected_seq - 1) {
-        return Ok(Verification {
-            checked,
-            first_broken: Some((expected_seq, Uuid::nil())),
-        });
+    if head.is_some_and(|head| head != point.seq) {
+        return Ok((checked, Step::Broken(point.seq + 1, Uuid::nil())));
     }
-    Ok(Verification {
-        checked,
-        first_broken: None,
-    })
+    Ok((checked, Step::End))
+}
+
+/// Re-walks `company`'s whole chain from the first event, in pages, and reports the
+/// first event whose link or hash does not hold. For tools (a restore's check); the API
+/// walks a bounded stretch per request.
+pub async fn verify(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryResult<Verification> {
+    const PAGE: i64 = 1000;
+    let mut point = ChainPoint::start();
+    let mut checked = 0;
+    loop {
+        let (page_checked, step) = verify_page(conn, company, &point, PAGE).await?;
+        checked += page_checked;
+        match step {
+            Step::Continue(next) => point = next,
+            Step::Broken(seq, id) => {
+                return Ok(Verification {
+                    checked,
+                    first_broken: Some((seq, id)),
+                });
+            }
+            Step::End => {
+                return Ok(Verification {
+                    checked,
+                    first_broken: None,
+                });
+            }
+        }
+    }
 }

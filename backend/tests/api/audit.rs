@@ -73,6 +73,102 @@ async fn csv_export_follows_the_filter() {
     );
 }
 
+/// The export streams page after page (a thousand rows a query): every row arrives,
+/// newest first, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_export_streams_every_row_across_pages() {
+    let app = TestApp::spawn().await.unwrap();
+    let owner = signup(&app, "ada@example.com").await;
+    // 2,345 more events after the company's first, written straight into the trail
+    // (the export reads rows; the chain is verification's business).
+    common::sql(
+        &app,
+        "INSERT INTO audit_events (company_id, seq, id, occurred_at, actor_kind, action,
+                                   target_kind, summary, prev_hash, hash)
+         SELECT first.company_id, 1 + n, gen_random_uuid(),
+                first.occurred_at + n * interval '1 second', first.actor_kind,
+                'auth.login', first.target_kind, jsonb_build_object('n', n), '', ''
+           FROM generate_series(1, 2345) AS n,
+                (SELECT * FROM audit_events WHERE seq = 1) AS first",
+    )
+    .await;
+    let seqs = |csv: &str| -> Vec<i64> {
+        csv.lines()
+            .skip(1)
+            .map(|line| line.split(',').next().unwrap().parse().unwrap())
+            .collect()
+    };
+
+    let response = get(&app, &owner, "/api/v1/audit-events.csv").await;
+    assert_eq!(response.status(), 200);
+    let csv = response.text().await.unwrap();
+    assert!(csv.starts_with("seq,occurred_at,actor_kind"));
+    assert_eq!(seqs(&csv), (1..=2346).rev().collect::<Vec<i64>>());
+
+    let logins = get(&app, &owner, "/api/v1/audit-events.csv?action=auth.login").await;
+    let csv = logins.text().await.unwrap();
+    assert_eq!(seqs(&csv), (2..=2346).rev().collect::<Vec<i64>>());
+    assert!(csv.contains(r#""{""n"":1000}""#), "a row's summary, quoted");
+}
+
+/// Verification walks a stretch of `limit` events per call; its cursor carries the
+/// last hash proven, so a break in a later stretch is found, and so is a forged cursor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_goes_on_from_its_cursor_and_finds_a_later_break() {
+    let app = TestApp::spawn().await.unwrap();
+    let owner = signup(&app, "ada@example.com").await;
+    for _ in 0..4 {
+        login(&app, "ada@example.com", PASSWORD).await;
+    }
+    let verify = async |query: &str| -> AuditVerifyResponse {
+        let response = get(&app, &owner, &format!("/api/v1/audit-events/verify{query}")).await;
+        assert_eq!(response.status(), 200);
+        json(response).await
+    };
+    let mut stretches = Vec::new();
+    let mut query = "?limit=2".to_owned();
+    loop {
+        let stretch = verify(&query).await;
+        assert!(stretch.valid);
+        stretches.push(stretch.checked);
+        match stretch.next_cursor {
+            Some(cursor) => query = format!("?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(stretches, [2, 2, 1]);
+
+    let first = verify("?limit=2").await;
+    let cursor = first.next_cursor.unwrap();
+    let (seq, _) = cursor.split_once('.').unwrap();
+    let forged = verify(&format!("?cursor={seq}.{}", "A".repeat(43))).await;
+    assert!(!forged.valid);
+    assert_eq!(forged.first_broken_seq, Some(3));
+
+    common::sql(
+        &app,
+        "SET session_replication_role = replica; \
+         UPDATE audit_events SET ip = '203.0.113.9' WHERE seq = 4; \
+         SET session_replication_role = DEFAULT;",
+    )
+    .await;
+    assert!(
+        verify("?limit=2").await.valid,
+        "the first stretch still holds"
+    );
+    let later = verify(&format!("?limit=2&cursor={cursor}")).await;
+    assert!(!later.valid);
+    assert_eq!(
+        (later.first_broken_seq, later.checked, later.next_cursor),
+        (Some(4), 2, None)
+    );
+
+    for query in ["?limit=0", "?limit=50001", "?cursor=3", "?cursor=x.AAAA"] {
+        let refused = get(&app, &owner, &format!("/api/v1/audit-events/verify{query}")).await;
+        assert_eq!(refused.status(), 422, "{query}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tampering_with_a_row_is_found_and_pointed_at() {
     let app = TestApp::spawn().await.unwrap();

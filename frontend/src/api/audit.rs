@@ -2,7 +2,7 @@
 
 use gloo_net::http::Method;
 use pulse_shared::Page;
-use pulse_shared::audit::{AuditEvent, AuditQuery, AuditVerifyResponse};
+use pulse_shared::audit::{AuditEvent, AuditQuery, AuditVerifyQuery, AuditVerifyResponse};
 
 use super::ApiError;
 use super::client::{call, get_text, not_blank, with_query};
@@ -37,7 +37,19 @@ pub async fn audit_csv(session: Session, filter: &AuditQuery) -> Result<String, 
     get_text(session, &url).await
 }
 
-/// `GET /api/v1/audit-events/verify`: whether the hash chain holds.
+/// `GET /api/v1/audit-events/verify`, called again with each `next_cursor` until the
+/// walk is complete or finds a broken link: whether the whole hash chain holds, with
+/// every event checked counted.
 pub async fn audit_verify(session: Session) -> Result<AuditVerifyResponse, ApiError> {
-    call(session, Method::GET, "/api/v1/audit-events/verify", None).await
+    let mut checked = 0;
+    let mut query = AuditVerifyQuery::default();
+    loop {
+        let url = with_query("/api/v1/audit-events/verify", &query)?;
+        let answer: AuditVerifyResponse = call(session, Method::GET, &url, None).await?;
+        checked += answer.checked;
+        match answer.next_cursor {
+            Some(cursor) if answer.valid => query.cursor = Some(cursor),
+            _ => return Ok(AuditVerifyResponse { checked, ..answer }),
+        }
+    }
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use pulse_backend::domain::webhooks::verify;
-use pulse_backend::testing::{Receiver, TestApp};
+use pulse_backend::testing::{Receiver, TcpProxy, TestApp};
 use pulse_shared::Page;
 use pulse_shared::audit::AuditEvent;
 use pulse_shared::webhooks::{
@@ -377,4 +377,80 @@ async fn a_hanging_endpoint_holds_up_nobody_else() {
         "{} requests in flight to one endpoint",
         hanging.seen().len()
     );
+}
+
+/// A receiver that is away for a minute (every connection refused) loses nothing: each
+/// delivery queued meanwhile arrives once it is back, exactly once, and succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_away_for_a_minute_gets_every_delivery_once_it_is_back() {
+    const DELIVERIES: usize = 10;
+    let app = TestApp::spawn_with(|config| {
+        config.webhooks_allow_private = true;
+        // Attempts 0.25 s, 0.5 s, 1 s … apart: seven or eight within the minute away.
+        config.webhook_retry_base = Duration::from_millis(250);
+        config.outbox_poll = Duration::from_millis(50);
+    })
+    .await
+    .unwrap();
+    let org = Org::create(&app, "away").await;
+    let receiver = Receiver::start(Vec::new()).unwrap();
+    let (scheme_host, path) = receiver.url.split_at(receiver.url.find("/hooks").unwrap());
+    let host = scheme_host.trim_start_matches("http://");
+    let proxy = TcpProxy::start(host, false).await.unwrap();
+    proxy.set_down(true);
+    let (endpoint, _) = register(
+        &app,
+        &org,
+        &format!("http://{}{path}", proxy.addr),
+        json!(["test"]),
+    )
+    .await;
+
+    let mut deliveries = Vec::new();
+    for _ in 0..DELIVERIES {
+        let queued = post(
+            &app,
+            &org.admin,
+            &format!("/api/v1/webhooks/{endpoint}/test"),
+            &json!({}),
+        )
+        .await;
+        assert_eq!(queued.status(), 202);
+        let delivery: WebhookDelivery = json(queued).await;
+        deliveries.push(delivery.id.to_string());
+    }
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert!(receiver.seen().is_empty(), "the receiver was away");
+    proxy.set_down(false);
+
+    let mut details = Vec::new();
+    for delivery in &deliveries {
+        let mut detail: WebhookDeliveryDetail;
+        let mut polls = 0;
+        loop {
+            detail = get_json(
+                &app,
+                &org.admin,
+                &format!("/api/v1/webhooks/deliveries/{delivery}"),
+            )
+            .await;
+            polls += 1;
+            if detail.delivery.status != DeliveryStatus::Pending || polls > 1_200 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            detail.delivery.status,
+            DeliveryStatus::Succeeded,
+            "{detail:#?}"
+        );
+        assert!(detail.delivery.attempts > 1, "{detail:#?}");
+        details.push(detail);
+    }
+    let mut seen: Vec<String> = receiver.seen().into_iter().map(|r| r.event_id).collect();
+    seen.sort();
+    let mut sent: Vec<String> = details.iter().map(|d| d.payload.id.to_string()).collect();
+    sent.sort();
+    assert_eq!(seen, sent, "each event arrives exactly once");
 }

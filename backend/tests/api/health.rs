@@ -1,17 +1,13 @@
 //! `/healthz`, `/readyz` and the system status, with the database up, down and back;
 //! and what a request answers when the database stops it (statement and lock timeouts).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use pulse_backend::clock::Clock;
-use pulse_backend::testing::TestApp;
+use pulse_backend::testing::{TcpProxy, TestApp};
 use pulse_shared::Page;
 use pulse_shared::audit::AuditEvent;
 use pulse_shared::system::{Health, SystemStatusResponse};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
 
 use crate::common::snapshots::answer;
 use crate::common::{Org, get, get_json, json, post, scalar, signup};
@@ -87,50 +83,6 @@ async fn the_server_runs_on_the_clock_it_is_given() {
     );
 }
 
-/// A TCP proxy to Postgres that can be cut and restored, to play a database outage.
-struct Outage {
-    port: u16,
-    up: Arc<AtomicBool>,
-    connections: Arc<tokio::sync::Mutex<JoinSet<()>>>,
-}
-
-impl Outage {
-    async fn start(upstream: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(true));
-        let connections = Arc::new(tokio::sync::Mutex::new(JoinSet::new()));
-        let (flag, tasks) = (up.clone(), connections.clone());
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if !flag.load(Ordering::SeqCst) {
-                    continue; // dropping the socket refuses the connection
-                }
-                let upstream = upstream.clone();
-                tasks.lock().await.spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
-            }
-        });
-        Self {
-            port,
-            up,
-            connections,
-        }
-    }
-
-    async fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        self.connections.lock().await.abort_all();
-    }
-
-    fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
-
 /// The `host:port` of a Postgres URL.
 fn host_port(url: &str) -> String {
     let authority = url.split("://").nth(1).unwrap().split('/').next().unwrap();
@@ -151,19 +103,19 @@ async fn readyz_status(app: &TestApp) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_the_database_down_and_back_without_a_restart() {
     let db_url = pulse_backend::testing::TestDb::new().await.unwrap();
-    let outage = Outage::start(host_port(&db_url.url)).await;
-    let proxied = db_url.url.replacen(
-        &host_port(&db_url.url),
-        &format!("127.0.0.1:{}", outage.port),
-        1,
-    );
+    let outage = TcpProxy::start(&host_port(&db_url.url), false)
+        .await
+        .unwrap();
+    let proxied = db_url
+        .url
+        .replacen(&host_port(&db_url.url), &outage.addr, 1);
     let app = TestApp::spawn_with(|config| config.database_url = proxied)
         .await
         .unwrap();
 
     assert_eq!(readyz_status(&app).await, 200);
 
-    outage.cut().await;
+    outage.set_down(true);
     assert_eq!(readyz_status(&app).await, 503);
     let status: SystemStatusResponse = json(app.get("/api/v1/system/status").await.unwrap()).await;
     let database = &status.components[0];
@@ -173,7 +125,7 @@ async fn readiness_follows_the_database_down_and_back_without_a_restart() {
         "no raw database error in the public answer"
     );
 
-    outage.restore();
+    outage.set_down(false);
     let mut recovered = false;
     for _ in 0..50 {
         if readyz_status(&app).await == 200 {

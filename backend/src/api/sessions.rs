@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
-use pulse_shared::activity::{MAX_RANGE_DAYS, SessionQuery, SessionSummary, WorkSession};
+use pulse_shared::activity::{
+    AppUsage, MAX_RANGE_DAYS, SessionQuery, SessionSummary, TOP_APPS, WorkSession,
+};
 use pulse_shared::ids::UserId;
 
 use super::reach::Reachable;
@@ -13,7 +15,6 @@ use crate::auth::principal::Principal;
 use crate::db::people::PeopleFilter;
 use crate::db::{self, activity, people};
 use crate::domain::access::Action;
-use crate::domain::sessions::top_apps;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -51,7 +52,9 @@ pub async fn list(
 
 /// Everyone within the caller's reach (or one team, or one person), with their totals
 /// over `[from, to)`: sessions, active and idle time, first start, last end, top apps.
-/// People without sessions are listed with zeros.
+/// People without sessions are listed with zeros. Bounded: at most 31 days and 2,000
+/// people, whose sessions Postgres adds up, so the answer is a row per person however
+/// many sessions they had.
 #[utoipa::path(
     tag = "activity",
     security(("bearer" = [])),
@@ -78,25 +81,32 @@ pub async fn summary(
         everyone.retain(|person| person.id == user);
     }
     let ids: Vec<UserId> = everyone.iter().map(|person| person.id).collect();
-    let rows = activity::sessions(&mut conn, company, &ids, query.from, query.to).await?;
-    let mut totals: BTreeMap<UserId, Totals> = BTreeMap::new();
-    for row in rows {
-        totals.entry(row.user_id).or_default().add(row);
+    let totals = activity::session_totals(&mut conn, company, &ids, query.from, query.to).await?;
+    let apps = activity::top_apps(&mut conn, company, &ids, query.from, query.to, TOP_APPS).await?;
+    drop(conn);
+    let mut totals: BTreeMap<UserId, activity::SessionTotals> =
+        totals.into_iter().map(|row| (row.user_id, row)).collect();
+    let mut top: BTreeMap<UserId, Vec<AppUsage>> = BTreeMap::new();
+    for row in apps {
+        top.entry(row.user_id).or_default().push(AppUsage {
+            app: row.app,
+            secs: row.secs,
+        });
     }
     let mut summaries: Vec<SessionSummary> = everyone
         .into_iter()
         .map(|person| {
-            let totals = totals.remove(&person.id).unwrap_or_default();
+            let totals = totals.remove(&person.id);
             SessionSummary {
                 user_id: person.id,
                 name: person.name,
                 team_id: person.team_id,
-                sessions: totals.sessions,
-                active_secs: totals.active_secs,
-                idle_secs: totals.idle_secs,
-                first_started_at: totals.first_started_at,
-                last_ended_at: totals.last_ended_at,
-                top_apps: top_apps(&totals.app_secs),
+                sessions: totals.as_ref().map_or(0, |t| t.sessions),
+                active_secs: totals.as_ref().map_or(0, |t| t.active_secs),
+                idle_secs: totals.as_ref().map_or(0, |t| t.idle_secs),
+                first_started_at: totals.as_ref().map(|t| t.first_started_at),
+                last_ended_at: totals.as_ref().map(|t| t.last_ended_at),
+                top_apps: top.remove(&person.id).unwrap_or_default(),
             }
         })
         .collect();
@@ -106,36 +116,6 @@ pub async fn summary(
             .then_with(|| a.name.cmp(&b.name))
     });
     Ok(web::Json(summaries))
-}
-
-/// One person's sessions added up.
-#[derive(Default)]
-struct Totals {
-    sessions: i64,
-    active_secs: i64,
-    idle_secs: i64,
-    first_started_at: Option<DateTime<Utc>>,
-    last_ended_at: Option<DateTime<Utc>>,
-    app_secs: BTreeMap<String, i64>,
-}
-
-impl Totals {
-    fn add(&mut self, row: activity::SessionRow) {
-        self.sessions += 1;
-        self.active_secs += row.active_secs;
-        self.idle_secs += row.idle_secs;
-        self.first_started_at = Some(
-            self.first_started_at
-                .map_or(row.started_at, |first| first.min(row.started_at)),
-        );
-        self.last_ended_at = Some(
-            self.last_ended_at
-                .map_or(row.ended_at, |last| last.max(row.ended_at)),
-        );
-        for (app, secs) in row.apps() {
-            *self.app_secs.entry(app).or_default() += secs;
-        }
-    }
 }
 
 /// A range for activity reads: `from` before `to`, at most 31 days.

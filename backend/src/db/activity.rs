@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use pulse_shared::activity::{ActivityEvent, ActivityRecord, WorkSession};
 use pulse_shared::ids::{AgentId, CompanyId, UserId, WorkSessionId};
@@ -181,6 +181,93 @@ pub async fn sessions(
         .select(SessionRow::as_select())
         .load(conn)
         .await
+}
+
+/// One person's sessions overlapping a range, added up.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct SessionTotals {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub user_id: UserId,
+    #[diesel(sql_type = BigInt)]
+    pub sessions: i64,
+    #[diesel(sql_type = BigInt)]
+    pub active_secs: i64,
+    #[diesel(sql_type = BigInt)]
+    pub idle_secs: i64,
+    #[diesel(sql_type = Timestamptz)]
+    pub first_started_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub last_ended_at: DateTime<Utc>,
+}
+
+/// Active seconds of one person in one application over a range.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct AppTotal {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub user_id: UserId,
+    #[diesel(sql_type = Text)]
+    pub app: String,
+    #[diesel(sql_type = BigInt)]
+    pub secs: i64,
+}
+
+/// The sessions of `people` overlapping `[from, to)` added up per person, by Postgres:
+/// the answer is a row per person with sessions, whatever their number.
+pub async fn session_totals(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    people: &[UserId],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<Vec<SessionTotals>> {
+    diesel::sql_query(
+        "SELECT user_id, count(*) AS sessions, sum(active_secs)::bigint AS active_secs,
+                sum(idle_secs)::bigint AS idle_secs, min(started_at) AS first_started_at,
+                max(ended_at) AS last_ended_at
+           FROM work_sessions
+          WHERE company_id = $1 AND user_id = ANY($2) AND ended_at > $3 AND started_at < $4
+          GROUP BY user_id",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(company)
+    .bind::<Array<diesel::sql_types::Uuid>, _>(people)
+    .bind::<Timestamptz, _>(from)
+    .bind::<Timestamptz, _>(to)
+    .load(conn)
+    .await
+}
+
+/// The `top` applications of each of `people` over the sessions overlapping
+/// `[from, to)`, longest first (ties by name, compared as Rust compares strings), with
+/// any of zero seconds left out.
+pub async fn top_apps(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    people: &[UserId],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    top: usize,
+) -> QueryResult<Vec<AppTotal>> {
+    diesel::sql_query(
+        "SELECT user_id, app, secs
+           FROM (SELECT s.user_id, a.key AS app, sum(a.value::bigint)::bigint AS secs,
+                        row_number() OVER (PARTITION BY s.user_id
+                                           ORDER BY sum(a.value::bigint) DESC,
+                                                    a.key COLLATE \"C\") AS place
+                   FROM work_sessions s CROSS JOIN LATERAL jsonb_each_text(s.app_secs) AS a
+                  WHERE s.company_id = $1 AND s.user_id = ANY($2)
+                    AND s.ended_at > $3 AND s.started_at < $4
+                  GROUP BY s.user_id, a.key
+                 HAVING sum(a.value::bigint) > 0) AS ranked
+          WHERE place <= $5
+          ORDER BY user_id, place",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(company)
+    .bind::<Array<diesel::sql_types::Uuid>, _>(people)
+    .bind::<Timestamptz, _>(from)
+    .bind::<Timestamptz, _>(to)
+    .bind::<BigInt, _>(i64::try_from(top).unwrap_or(i64::MAX))
+    .load(conn)
+    .await
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -292,6 +292,31 @@ async fn events_become_sessions_split_by_the_idle_threshold() {
     assert_eq!(split[1].active_secs, 900);
     assert_eq!(split[1].idle_secs, 300);
     assert_eq!(split[1].top_apps[0].app, "firefox");
+    // The team view adds the two up, applications across both.
+    let team: Vec<SessionSummary> = get_json(
+        &app,
+        &org.manager,
+        &format!("/api/v1/sessions/summary?{range}"),
+    )
+    .await;
+    let emma = team
+        .iter()
+        .find(|row| row.user_id == org.employee.body.me.user.id)
+        .unwrap();
+    assert_eq!(
+        (emma.sessions, emma.active_secs, emma.idle_secs),
+        (2, 3360 + 900, 300)
+    );
+    assert_eq!(
+        (emma.first_started_at, emma.last_ended_at),
+        (Some(base), Some(split[1].ended_at))
+    );
+    let apps: Vec<(&str, i64)> = emma
+        .top_apps
+        .iter()
+        .map(|usage| (usage.app.as_str(), usage.secs))
+        .collect();
+    assert_eq!(apps, [("code", 2100), ("slack", 1560), ("firefox", 600)]);
 
     // An event filling the 20-minute gap joins the two into one.
     assert_eq!(

@@ -73,6 +73,84 @@ pub async fn serve(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<TestApp> 
     .await
 }
 
+/// Signs up `owner` (who is also the monitored employee), puts `policy` on them when
+/// it is not empty, and makes an enrollment token for them good for `computers`
+/// enrollments: the owner's access token and the token's secret.
+pub async fn monitored_owner(
+    app: &TestApp,
+    owner: &pulse_shared::auth::SignupRequest,
+    policy: &serde_json::Value,
+    computers: usize,
+) -> anyhow::Result<(String, String)> {
+    let signed_up: serde_json::Value = app.sign_up(owner).await?.error_for_status()?.json().await?;
+    let access = signed_up["access_token"]
+        .as_str()
+        .context("no access token")?
+        .to_owned();
+    let me = signed_up["me"]["user"]["id"]
+        .as_str()
+        .context("no user id")?;
+    if policy.as_object().is_some_and(|fields| !fields.is_empty()) {
+        app.client()
+            .put(app.url(&format!("/api/v1/policies/employees/{me}")))
+            .bearer_auth(&access)
+            .json(policy)
+            .send()
+            .await?
+            .error_for_status()
+            .context("setting the policy")?;
+    }
+    let token: serde_json::Value = app
+        .client()
+        .post(app.url("/api/v1/enrollment-tokens"))
+        .bearer_auth(&access)
+        // Made for the owner: a company-wide token enrolls no owner.
+        .json(&json!({
+            "name": "Test computers",
+            "user_id": me,
+            "expires_in_hours": 1,
+            "max_uses": computers,
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let secret = token["secret"].as_str().context("no secret")?.to_owned();
+    Ok((access, secret))
+}
+
+/// What the journeys run `pulse-agent simulate` with, in process: `agents` computers
+/// enrolled with `token`, reporting steadily for `duration` (a heartbeat every 10 s, a
+/// gzipped batch of five events every 2 s, no screenshots, no progress lines).
+pub fn simulation(
+    token: &str,
+    agents: usize,
+    duration: Duration,
+) -> pulse_agent::simulate::Options {
+    pulse_agent::simulate::Options {
+        enroll_tokens: vec![token.to_owned()],
+        agents,
+        duration,
+        // The token names its employee; the pattern is checked but not used.
+        employees_email_pattern: "computer{n}@e2e.test".into(),
+        heartbeat_secs: 10,
+        batch_secs: 2,
+        batch_events: 5,
+        screenshot_every: None,
+        gzip: true,
+        json: false,
+        progress_secs: 0,
+        enroll_concurrency: agents.clamp(1, 4),
+        credentials: None,
+        flood: false,
+        in_flight: 1,
+        drain: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(10),
+        seed: 7,
+    }
+}
+
 /// Runs one browser test against its own app and browser; screenshots the page as
 /// `<name>-failure.png` (plus the page's HTML) when the test returns an error.
 pub async fn run(

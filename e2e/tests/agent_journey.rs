@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
 use pulse_backend::testing::TestApp;
-use pulse_e2e::{Browser, serve, step};
+use pulse_e2e::{Browser, monitored_owner, serve, simulation, step};
 use pulse_shared::auth::SignupRequest;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const OWNER_EMAIL: &str = "sim1@journey.test";
 const PASSWORD: &str = "journey-password-42";
@@ -40,43 +40,15 @@ async fn a_simulated_agent_goes_online_then_offline_with_an_alert() -> anyhow::R
 /// Signs the owner up (they will be the monitored employee too), makes their policy
 /// quick (10 s heartbeats, screenshots on) and answers an enrollment token.
 async fn prepare(app: &TestApp) -> anyhow::Result<String> {
-    let http = app.client();
-    let signed_up: Value = app
-        .sign_up(&SignupRequest {
-            company_name: "Journey Ltd".into(),
-            name: "Sam Sim".into(),
-            email: OWNER_EMAIL.into(),
-            password: PASSWORD.into(),
-        })
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let access = signed_up["access_token"]
-        .as_str()
-        .context("no access token")?
-        .to_owned();
-    let me = signed_up["me"]["user"]["id"]
-        .as_str()
-        .context("no user id")?;
-    http.put(app.url(&format!("/api/v1/policies/employees/{me}")))
-        .bearer_auth(&access)
-        .json(&json!({"heartbeat_secs": 10, "screenshot_mode": "interval"}))
-        .send()
-        .await?
-        .error_for_status()
-        .context("setting the policy")?;
-    let token: Value = http
-        .post(app.url("/api/v1/enrollment-tokens"))
-        .bearer_auth(&access)
-        // Made for the owner: a company-wide token enrolls no owner.
-        .json(&json!({"name": "Journey", "user_id": me, "expires_in_hours": 1, "max_uses": 5}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(token["secret"].as_str().context("no secret")?.to_owned())
+    let owner = SignupRequest {
+        company_name: "Journey Ltd".into(),
+        name: "Sam Sim".into(),
+        email: OWNER_EMAIL.into(),
+        password: PASSWORD.into(),
+    };
+    let policy = json!({"heartbeat_secs": 10, "screenshot_mode": "interval"});
+    let (_, token) = monitored_owner(app, &owner, &policy, 5).await?;
+    Ok(token)
 }
 
 async fn journey(app: &TestApp, token: &str, b: &Browser) -> anyhow::Result<()> {
@@ -115,24 +87,8 @@ async fn a_simulated_agent_shows_online(
     b: &Browser,
 ) -> anyhow::Result<()> {
     let options = pulse_agent::simulate::Options {
-        enroll_tokens: vec![token.to_owned()],
-        agents: 1,
-        duration: Duration::from_secs(600),
-        employees_email_pattern: "sim{n}@journey.test".into(),
-        heartbeat_secs: 10,
-        batch_secs: 2,
-        batch_events: 5,
         screenshot_every: Some(Duration::from_secs(3)),
-        gzip: true,
-        json: false,
-        progress_secs: 0,
-        enroll_concurrency: 1,
-        credentials: None,
-        flood: false,
-        in_flight: 1,
-        drain: Duration::from_secs(5),
-        request_timeout: Duration::from_secs(10),
-        seed: 7,
+        ..simulation(token, 1, Duration::from_secs(600))
     };
     let server = app.base_url.clone();
     let simulator = tokio::spawn(async move { pulse_agent::simulate::run(&server, options).await });

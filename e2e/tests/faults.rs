@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail, ensure};
 use pulse_backend::clock::Clock;
 use pulse_backend::testing::{TcpProxy, TestApp};
+use pulse_e2e::{monitored_owner, simulation};
 use pulse_shared::activity::{ActivityRecord, WorkSession};
 use pulse_shared::auth::SignupRequest;
 use pulse_shared::page::Page;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const AGENTS: usize = 10;
 /// How long the agents report; the cut lies inside it.
@@ -34,30 +35,20 @@ async fn cutting_the_database_off_for_30_s_loses_nothing() -> anyhow::Result<()>
         config.database_url = config.database_url.replacen(&postgres, &database.addr, 1);
     })
     .await?;
-    let (access, token) = prepare(&app).await?;
+    let owner = SignupRequest {
+        company_name: "Faults Ltd".into(),
+        name: "Fay Faults".into(),
+        email: "faults@faults.test".into(),
+        password: "faults-password-42".into(),
+    };
+    let (access, token) = monitored_owner(&app, &owner, &json!({}), AGENTS).await?;
     let started = chrono::Utc::now();
 
     let options = pulse_agent::simulate::Options {
-        enroll_tokens: vec![token],
-        agents: AGENTS,
-        duration: REPORTING,
-        // The token is the owner's: every computer reports for them.
-        employees_email_pattern: "faults{n}@faults.test".into(),
-        heartbeat_secs: 10,
-        batch_secs: 2,
-        batch_events: 5,
-        screenshot_every: None,
-        gzip: true,
-        json: false,
-        progress_secs: 0,
-        enroll_concurrency: 4,
-        credentials: None,
-        flood: false,
-        in_flight: 1,
         // Calls the cut left failing retry for up to a minute after the agents stop.
         drain: Duration::from_secs(60),
-        request_timeout: Duration::from_secs(10),
         seed: 11,
+        ..simulation(&token, AGENTS, REPORTING)
     };
     let server = app.base_url.clone();
     let simulator = tokio::spawn(async move { pulse_agent::simulate::run(&server, options).await });
@@ -137,48 +128,6 @@ fn postgres_addr() -> anyhow::Result<String> {
         "the test database URL names no port: {url}"
     );
     Ok(host.to_owned())
-}
-
-/// Signs up the owner, who is the monitored employee of every simulated computer, and
-/// makes an enrollment token for them.
-async fn prepare(app: &TestApp) -> anyhow::Result<(String, String)> {
-    let signed_up: Value = app
-        .sign_up(&SignupRequest {
-            company_name: "Faults Ltd".into(),
-            name: "Fay Faults".into(),
-            email: "faults@faults.test".into(),
-            password: "faults-password-42".into(),
-        })
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let access = signed_up["access_token"]
-        .as_str()
-        .context("no access token")?
-        .to_owned();
-    let me = signed_up["me"]["user"]["id"]
-        .as_str()
-        .context("no user id")?;
-    let token: Value = app
-        .client()
-        .post(app.url("/api/v1/enrollment-tokens"))
-        .bearer_auth(&access)
-        .json(&json!({
-            "name": "Faults",
-            "user_id": me,
-            "expires_in_hours": 1,
-            "max_uses": AGENTS,
-        }))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok((
-        access,
-        token["secret"].as_str().context("no secret")?.to_owned(),
-    ))
 }
 
 /// Every event since `since`, page after page.

@@ -19,6 +19,7 @@ mod openapi;
 mod people;
 mod policies;
 mod problems;
+mod replicas;
 mod reports;
 mod screenshots;
 mod seed;

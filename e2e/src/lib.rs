@@ -120,37 +120,6 @@ pub async fn monitored_owner(
     Ok((access, secret))
 }
 
-/// What the journeys run `pulse-agent simulate` with, in process: `agents` computers
-/// enrolled with `token`, reporting steadily for `duration` (a heartbeat every 10 s, a
-/// gzipped batch of five events every 2 s, no screenshots, no progress lines).
-pub fn simulation(
-    token: &str,
-    agents: usize,
-    duration: Duration,
-) -> pulse_agent::simulate::Options {
-    pulse_agent::simulate::Options {
-        enroll_tokens: vec![token.to_owned()],
-        agents,
-        duration,
-        // The token names its employee; the pattern is checked but not used.
-        employees_email_pattern: "computer{n}@e2e.test".into(),
-        heartbeat_secs: 10,
-        batch_secs: 2,
-        batch_events: 5,
-        screenshot_every: None,
-        gzip: true,
-        json: false,
-        progress_secs: 0,
-        enroll_concurrency: agents.clamp(1, 4),
-        credentials: None,
-        flood: false,
-        in_flight: 1,
-        drain: Duration::from_secs(5),
-        request_timeout: Duration::from_secs(10),
-        seed: 7,
-    }
-}
-
 /// Runs one browser test against its own app and browser; screenshots the page as
 /// `<name>-failure.png` (plus the page's HTML) when the test returns an error.
 pub async fn run(

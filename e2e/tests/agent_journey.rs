@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
 use pulse_backend::testing::TestApp;
-use pulse_e2e::{Browser, monitored_owner, serve, simulation, step};
+use pulse_e2e::{Browser, monitored_owner, serve, step};
 use pulse_shared::auth::SignupRequest;
 use serde_json::json;
 
@@ -88,7 +88,7 @@ async fn a_simulated_agent_shows_online(
 ) -> anyhow::Result<()> {
     let options = pulse_agent::simulate::Options {
         screenshot_every: Some(Duration::from_secs(3)),
-        ..simulation(token, 1, Duration::from_secs(600))
+        ..pulse_agent::simulate::Options::steady(token, 1, Duration::from_secs(600))
     };
     let server = app.base_url.clone();
     let simulator = tokio::spawn(async move { pulse_agent::simulate::run(&server, options).await });

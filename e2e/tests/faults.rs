@@ -12,10 +12,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail, ensure};
 use pulse_backend::clock::Clock;
 use pulse_backend::testing::{TcpProxy, TestApp};
-use pulse_e2e::{monitored_owner, simulation};
+use pulse_e2e::monitored_owner;
 use pulse_shared::activity::{ActivityRecord, WorkSession};
 use pulse_shared::auth::SignupRequest;
-use pulse_shared::page::Page;
 use serde_json::json;
 
 const AGENTS: usize = 10;
@@ -48,7 +47,7 @@ async fn cutting_the_database_off_for_30_s_loses_nothing() -> anyhow::Result<()>
         // Calls the cut left failing retry for up to a minute after the agents stop.
         drain: Duration::from_secs(60),
         seed: 11,
-        ..simulation(&token, AGENTS, REPORTING)
+        ..pulse_agent::simulate::Options::steady(&token, AGENTS, REPORTING)
     };
     let server = app.base_url.clone();
     let simulator = tokio::spawn(async move { pulse_agent::simulate::run(&server, options).await });
@@ -70,7 +69,14 @@ async fn cutting_the_database_off_for_30_s_loses_nothing() -> anyhow::Result<()>
     };
 
     let report = simulator.await.context("the simulator panicked")??;
-    let events = all_events(&app, &access, started).await?;
+    let events: Vec<ActivityRecord> = app
+        .list_all(
+            &access,
+            "/api/v1/activity",
+            started - chrono::Duration::minutes(5),
+            chrono::Utc::now() + chrono::Duration::minutes(5),
+        )
+        .await?;
     let ids: HashSet<_> = events.iter().map(|event| event.id).collect();
     eprintln!(
         "database cut for {} s: {} events sent, {} accepted ({} stored at once, {} answered as duplicates of an earlier attempt), {} lost; {} on the server, {} distinct; /readyz 503 during the cut ({ready_during_cut}), 200 again after {recovered:.2?}",
@@ -128,43 +134,6 @@ fn postgres_addr() -> anyhow::Result<String> {
         "the test database URL names no port: {url}"
     );
     Ok(host.to_owned())
-}
-
-/// Every event since `since`, page after page.
-async fn all_events(
-    app: &TestApp,
-    access: &str,
-    since: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<Vec<ActivityRecord>> {
-    let from = (since - chrono::Duration::minutes(5)).to_rfc3339();
-    let to = (chrono::Utc::now() + chrono::Duration::minutes(5)).to_rfc3339();
-    let mut events = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut query = vec![
-            ("from", from.clone()),
-            ("to", to.clone()),
-            ("limit", "200".to_owned()),
-        ];
-        if let Some(cursor) = cursor.take() {
-            query.push(("cursor", cursor));
-        }
-        let page: Page<ActivityRecord> = app
-            .client()
-            .get(app.url("/api/v1/activity"))
-            .bearer_auth(access)
-            .query(&query)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        events.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(events),
-        }
-    }
 }
 
 /// Waits for the work sessions to span the events, from the first start to the last end.

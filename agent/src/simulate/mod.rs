@@ -94,6 +94,33 @@ pub struct Options {
 }
 
 impl Options {
+    /// Steady reporting, as tests run it in process: `agents` computers enrolled with
+    /// `token` (one that names its employee), for `duration`, a heartbeat every 10 s and
+    /// a gzipped batch of five events every 2 s, no screenshots, no progress lines.
+    pub fn steady(token: &str, agents: usize, duration: Duration) -> Self {
+        Self {
+            enroll_tokens: vec![token.to_owned()],
+            agents,
+            duration,
+            // Checked, but not used with a token that names its employee.
+            employees_email_pattern: "computer{n}@simulated.test".into(),
+            heartbeat_secs: 10,
+            batch_secs: 2,
+            batch_events: 5,
+            screenshot_every: None,
+            gzip: true,
+            json: false,
+            progress_secs: 0,
+            enroll_concurrency: agents.clamp(1, 4),
+            credentials: None,
+            flood: false,
+            in_flight: 1,
+            drain: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+            seed: 7,
+        }
+    }
+
     fn check(&self) -> anyhow::Result<()> {
         if self.agents == 0 {
             bail!("--agents must be at least 1");

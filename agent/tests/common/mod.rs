@@ -174,42 +174,15 @@ pub async fn wait_for_events(
 }
 
 /// Every item of a list at `path` (`/api/v1/activity`, `/api/v1/screenshots`) from
-/// `since` to now, page after page.
+/// `since` to a minute from now.
 pub async fn list_all(
     app: &TestApp,
     access: &str,
     path: &str,
     since: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Vec<Value>> {
-    let from = since.to_rfc3339();
-    let to = (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut query = vec![
-            ("from", from.as_str()),
-            ("to", to.as_str()),
-            ("limit", "200"),
-        ];
-        if let Some(cursor) = &cursor {
-            query.push(("cursor", cursor));
-        }
-        let page: Page<Value> = app
-            .client()
-            .get(app.url(path))
-            .bearer_auth(access)
-            .query(&query)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        items.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(items),
-        }
-    }
+    let to = chrono::Utc::now() + chrono::Duration::minutes(1);
+    app.list_all(access, path, since, to).await
 }
 
 /// Xvfb, openbox and the two windows; all stopped when dropped.

@@ -195,6 +195,45 @@ impl TestApp {
         self.client.get(self.url(path)).send().await
     }
 
+    /// Every item of the paged list at `path` (`/api/v1/activity`, `/api/v1/screenshots`)
+    /// from `from` to `to`, as `access` sees it, page after page of 200.
+    pub async fn list_all<T: serde::de::DeserializeOwned>(
+        &self,
+        access: &str,
+        path: &str,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<Vec<T>> {
+        let (from, to) = (from.to_rfc3339(), to.to_rfc3339());
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut query = vec![
+                ("from", from.as_str()),
+                ("to", to.as_str()),
+                ("limit", "200"),
+            ];
+            if let Some(cursor) = &cursor {
+                query.push(("cursor", cursor));
+            }
+            let page: pulse_shared::Page<T> = self
+                .client
+                .get(self.url(path))
+                .bearer_auth(access)
+                .query(&query)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            items.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
+
     /// Another replica of the app: its own process state (pool, live hub, outbox),
     /// the same database and signing key. It stops when dropped.
     pub fn replica(&self) -> anyhow::Result<Replica> {

@@ -33,25 +33,9 @@ async fn a_replica_killed_with_sigkill_loses_nothing_while_another_serves() {
     let (_, token) = agents::token(&app, &org.admin, Some(&employee)).await;
 
     let options = pulse_agent::simulate::Options {
-        enroll_tokens: vec![token],
-        agents: AGENTS,
-        duration: REPORTING,
-        // The token names its employee; the pattern is checked but not used.
-        employees_email_pattern: "computer{n}@replicas.test".into(),
-        heartbeat_secs: 10,
-        batch_secs: 2,
-        batch_events: 5,
-        screenshot_every: None,
-        gzip: true,
-        json: false,
-        progress_secs: 0,
-        enroll_concurrency: 4,
-        credentials: None,
-        flood: false,
-        in_flight: 1,
         drain: Duration::from_secs(30),
-        request_timeout: Duration::from_secs(10),
         seed: 5,
+        ..pulse_agent::simulate::Options::steady(&token, AGENTS, REPORTING)
     };
     let server = format!("http://{}", balancer.addr);
     let simulator = tokio::spawn(async move { pulse_agent::simulate::run(&server, options).await });

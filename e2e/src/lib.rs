@@ -73,53 +73,6 @@ pub async fn serve(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<TestApp> 
     .await
 }
 
-/// Signs up `owner` (who is also the monitored employee), puts `policy` on them when
-/// it is not empty, and makes an enrollment token for them good for `computers`
-/// enrollments: the owner's access token and the token's secret.
-pub async fn monitored_owner(
-    app: &TestApp,
-    owner: &pulse_shared::auth::SignupRequest,
-    policy: &serde_json::Value,
-    computers: usize,
-) -> anyhow::Result<(String, String)> {
-    let signed_up: serde_json::Value = app.sign_up(owner).await?.error_for_status()?.json().await?;
-    let access = signed_up["access_token"]
-        .as_str()
-        .context("no access token")?
-        .to_owned();
-    let me = signed_up["me"]["user"]["id"]
-        .as_str()
-        .context("no user id")?;
-    if policy.as_object().is_some_and(|fields| !fields.is_empty()) {
-        app.client()
-            .put(app.url(&format!("/api/v1/policies/employees/{me}")))
-            .bearer_auth(&access)
-            .json(policy)
-            .send()
-            .await?
-            .error_for_status()
-            .context("setting the policy")?;
-    }
-    let token: serde_json::Value = app
-        .client()
-        .post(app.url("/api/v1/enrollment-tokens"))
-        .bearer_auth(&access)
-        // Made for the owner: a company-wide token enrolls no owner.
-        .json(&json!({
-            "name": "Test computers",
-            "user_id": me,
-            "expires_in_hours": 1,
-            "max_uses": computers,
-        }))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let secret = token["secret"].as_str().context("no secret")?.to_owned();
-    Ok((access, secret))
-}
-
 /// Runs one browser test against its own app and browser; screenshots the page as
 /// `<name>-failure.png` (plus the page's HTML) when the test returns an error.
 pub async fn run(

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, ensure};
 use pulse_backend::testing::TestApp;
-use pulse_e2e::{Browser, monitored_owner, serve, step};
+use pulse_e2e::{Browser, serve, step};
 use pulse_shared::auth::SignupRequest;
 use serde_json::json;
 
@@ -47,7 +47,7 @@ async fn prepare(app: &TestApp) -> anyhow::Result<String> {
         password: PASSWORD.into(),
     };
     let policy = json!({"heartbeat_secs": 10, "screenshot_mode": "interval"});
-    let (_, token) = monitored_owner(app, &owner, &policy, 5).await?;
+    let (_, token) = app.monitored_owner(&owner, &policy, 5).await?;
     Ok(token)
 }
 

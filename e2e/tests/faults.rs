@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail, ensure};
 use pulse_backend::clock::Clock;
 use pulse_backend::testing::{TcpProxy, TestApp};
-use pulse_e2e::monitored_owner;
 use pulse_shared::activity::{ActivityRecord, WorkSession};
 use pulse_shared::auth::SignupRequest;
 use serde_json::json;
@@ -40,7 +39,7 @@ async fn cutting_the_database_off_for_30_s_loses_nothing() -> anyhow::Result<()>
         email: "faults@faults.test".into(),
         password: "faults-password-42".into(),
     };
-    let (access, token) = monitored_owner(&app, &owner, &json!({}), AGENTS).await?;
+    let (access, token) = app.monitored_owner(&owner, &json!({}), AGENTS).await?;
     let started = chrono::Utc::now();
 
     let options = pulse_agent::simulate::Options {

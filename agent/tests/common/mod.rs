@@ -75,46 +75,13 @@ pub async fn prepare_with_policy(
     app: &TestApp,
     policy: &Value,
 ) -> anyhow::Result<(String, String)> {
-    let signed_up: Value = app
-        .sign_up(&SignupRequest {
-            company_name: "X11 Ltd".into(),
-            name: "Xavier Eleven".into(),
-            email: "x11@agent.test".into(),
-            password: "x11-password-42".into(),
-        })
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let access = signed_up["access_token"]
-        .as_str()
-        .context("no token")?
-        .to_owned();
-    let me = signed_up["me"]["user"]["id"]
-        .as_str()
-        .context("no id")?
-        .to_owned();
-    let http = app.client();
-    http.put(app.url(&format!("/api/v1/policies/employees/{me}")))
-        .bearer_auth(&access)
-        .json(policy)
-        .send()
-        .await?
-        .error_for_status()
-        .context("setting the policy")?;
-    let token: Value = http
-        .post(app.url("/api/v1/enrollment-tokens"))
-        .bearer_auth(&access)
-        .json(&json!({"name": "X11", "user_id": me, "expires_in_hours": 1, "max_uses": 2}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok((
-        access,
-        token["secret"].as_str().context("no secret")?.to_owned(),
-    ))
+    let owner = SignupRequest {
+        company_name: "X11 Ltd".into(),
+        name: "Xavier Eleven".into(),
+        email: "x11@agent.test".into(),
+        password: "x11-password-42".into(),
+    };
+    app.monitored_owner(&owner, policy, 2).await
 }
 
 /// The screenshots on the server, once there is one (or after 15 s).

@@ -195,6 +195,58 @@ impl TestApp {
         self.client.get(self.url(path)).send().await
     }
 
+    /// Signs up `owner` (who is also the monitored employee), puts `policy` on them when
+    /// it is not empty, and makes an enrollment token for them good for `computers`
+    /// enrollments: the owner's access token and the token's secret.
+    pub async fn monitored_owner(
+        &self,
+        owner: &pulse_shared::auth::SignupRequest,
+        policy: &serde_json::Value,
+        computers: usize,
+    ) -> anyhow::Result<(String, String)> {
+        let signed_up: serde_json::Value = self
+            .sign_up(owner)
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let access = signed_up["access_token"]
+            .as_str()
+            .context("no access token")?
+            .to_owned();
+        let me = signed_up["me"]["user"]["id"]
+            .as_str()
+            .context("no user id")?;
+        if policy.as_object().is_some_and(|fields| !fields.is_empty()) {
+            self.client
+                .put(self.url(&format!("/api/v1/policies/employees/{me}")))
+                .bearer_auth(&access)
+                .json(policy)
+                .send()
+                .await?
+                .error_for_status()
+                .context("setting the policy")?;
+        }
+        let token: serde_json::Value = self
+            .client
+            .post(self.url("/api/v1/enrollment-tokens"))
+            .bearer_auth(&access)
+            // Made for the owner: a company-wide token enrolls no owner.
+            .json(&serde_json::json!({
+                "name": "Test computers",
+                "user_id": me,
+                "expires_in_hours": 1,
+                "max_uses": computers,
+            }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let secret = token["secret"].as_str().context("no secret")?.to_owned();
+        Ok((access, secret))
+    }
+
     /// Every item of the paged list at `path` (`/api/v1/activity`, `/api/v1/screenshots`)
     /// from `from` to `to`, as `access` sees it, page after page of 200.
     pub async fn list_all<T: serde::de::DeserializeOwned>(

@@ -234,11 +234,12 @@ pub fn probe(json: bool) -> anyhow::Result<()> {
     // Count inputs over a moment, so the probe shows that counting works.
     platform.take_inputs()?;
     std::thread::sleep(Duration::from_millis(500));
+    let idle = platform.idle()?;
     let probe = Probe {
         inputs: platform.take_inputs()?,
         window: platform.active_window()?,
-        idle_secs: platform.idle()?.as_secs_f64(),
-        screen_locked: platform.screen_locked()?,
+        idle_secs: idle.since_input.as_secs_f64(),
+        screen_locked: idle.screen_locked,
         monitors: platform.monitors()?,
     };
     if json {

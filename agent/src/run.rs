@@ -246,10 +246,11 @@ fn look(
     if !at_work {
         return Ok(nothing(AgentState::Paused));
     }
-    if platform.screen_locked()? {
+    let idle = platform.idle()?;
+    if idle.screen_locked {
         return Ok(nothing(AgentState::Locked));
     }
-    let idle = platform.idle()? >= Duration::from_secs(u64::from(policy.idle_threshold_secs));
+    let idle = idle.since_input >= Duration::from_secs(u64::from(policy.idle_threshold_secs));
     Ok(Look {
         state: if idle {
             AgentState::Idle

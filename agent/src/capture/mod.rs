@@ -28,6 +28,15 @@ pub struct Inputs {
     pub mouse_events: u32,
 }
 
+/// How long the person has been away from the keyboard and pointer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Idle {
+    /// Time since the last keyboard or pointer input.
+    pub since_input: Duration,
+    /// The screen is locked or blanked, where the platform can tell.
+    pub screen_locked: bool,
+}
+
 /// One monitor's place on the screen, in pixels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Monitor {
@@ -43,10 +52,8 @@ pub struct Monitor {
 pub trait Platform: Send {
     /// The window in front; `None` when no window has the focus.
     fn active_window(&mut self) -> anyhow::Result<Option<Window>>;
-    /// Time since the last keyboard or pointer input.
-    fn idle(&mut self) -> anyhow::Result<Duration>;
-    /// Whether the screen is locked or blanked, where the platform can tell.
-    fn screen_locked(&mut self) -> anyhow::Result<bool>;
+    /// Time since the last input, and whether the screen is locked.
+    fn idle(&mut self) -> anyhow::Result<Idle>;
     /// Inputs since the previous call.
     fn take_inputs(&mut self) -> anyhow::Result<Inputs>;
     /// The monitors, in the platform's order (the screenshot's `monitor` index).

@@ -25,7 +25,7 @@ use x11rb::protocol::xproto::{
 };
 use x11rb::rust_connection::RustConnection;
 
-use super::{Inputs, Monitor, Platform, Window};
+use super::{Idle, Inputs, Monitor, Platform, Window};
 
 /// Pointer motion counts at most once per this span: moving the mouse is input, but a
 /// raw event per pixel would break the server's inputs-per-second limit.
@@ -350,38 +350,18 @@ impl Platform for X11 {
         }
     }
 
-    fn idle(&mut self) -> anyhow::Result<Duration> {
+    fn idle(&mut self) -> anyhow::Result<Idle> {
         let info = self
             .conn
             .screensaver_query_info(self.root)?
             .reply()
             .context("the X server lacks the MIT-SCREEN-SAVER extension")?;
-        Ok(Duration::from_millis(u64::from(info.ms_since_user_input)))
-    }
-
-    fn screen_locked(&mut self) -> anyhow::Result<bool> {
-        let info = self.conn.screensaver_query_info(self.root)?.reply()?;
-        if info.state == u8::from(screensaver::State::ON) {
-            return Ok(true);
-        }
-        let Some(logind) = self.logind.as_mut() else {
-            return Ok(false);
-        };
-        if logind
-            .asked_at
-            .is_none_or(|asked| asked.elapsed() >= LOGIND_EVERY)
-        {
-            logind.asked_at = Some(Instant::now());
-            match logind_locked(&logind.session) {
-                Some(locked) => logind.locked = locked,
-                // No loginctl, or no such session: do not ask again.
-                None => {
-                    self.logind = None;
-                    return Ok(false);
-                }
-            }
-        }
-        Ok(logind.locked)
+        let screen_locked =
+            info.state == u8::from(screensaver::State::ON) || self.logind_says_locked();
+        Ok(Idle {
+            since_input: Duration::from_millis(u64::from(info.ms_since_user_input)),
+            screen_locked,
+        })
     }
 
     fn take_inputs(&mut self) -> anyhow::Result<Inputs> {
@@ -467,6 +447,31 @@ impl X11 {
             .iter()
             .find(|format| format.depth == depth)
             .map(|format| format.bits_per_pixel)
+    }
+}
+
+impl X11 {
+    /// logind's `LockedHint` of this session, asked at most every [`LOGIND_EVERY`];
+    /// `false` when logind cannot say (then it is not asked again).
+    fn logind_says_locked(&mut self) -> bool {
+        let Some(logind) = self.logind.as_mut() else {
+            return false;
+        };
+        if logind
+            .asked_at
+            .is_none_or(|asked| asked.elapsed() >= LOGIND_EVERY)
+        {
+            logind.asked_at = Some(Instant::now());
+            match logind_locked(&logind.session) {
+                Some(locked) => logind.locked = locked,
+                // No loginctl, or no such session.
+                None => {
+                    self.logind = None;
+                    return false;
+                }
+            }
+        }
+        logind.locked
     }
 }
 

@@ -204,19 +204,14 @@ impl TestApp {
         policy: &serde_json::Value,
         computers: usize,
     ) -> anyhow::Result<(String, String)> {
-        let signed_up: serde_json::Value = self
+        let signed_up: pulse_shared::auth::SessionResponse = self
             .sign_up(owner)
             .await?
             .error_for_status()?
             .json()
             .await?;
-        let access = signed_up["access_token"]
-            .as_str()
-            .context("no access token")?
-            .to_owned();
-        let me = signed_up["me"]["user"]["id"]
-            .as_str()
-            .context("no user id")?;
+        let access = signed_up.access_token;
+        let me = signed_up.me.user.id;
         if policy.as_object().is_some_and(|fields| !fields.is_empty()) {
             self.client
                 .put(self.url(&format!("/api/v1/policies/employees/{me}")))

@@ -13,13 +13,22 @@ use crate::clock::Clock;
 /// Everything the server needs to know about its surroundings.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `DATABASE_URL`: the Postgres database to use (required).
+    /// `DATABASE_URL`: the Postgres database to use (required), as the role that owns
+    /// its tables: it runs the migrations, makes partitions and takes backups.
     pub database_url: String,
+    /// `PULSE_APP_DATABASE_URL`: the same database as `pulse_app`, the role requests act
+    /// as under row-level security (default: `DATABASE_URL` with user `pulse_app` and
+    /// no password, for local trust or peer authentication).
+    pub app_database_url: String,
+    /// `PULSE_SYSTEM_DATABASE_URL`: the same database as `pulse_system`, the role of the
+    /// work across companies (default: `DATABASE_URL` with user `pulse_system`).
+    pub system_database_url: String,
     /// `PULSE_BIND`: the address to listen on (default `127.0.0.1:8080`).
     pub bind: SocketAddr,
     /// `PULSE_DIST_DIR`: the SPA built by trunk (default `dist`).
     pub dist_dir: PathBuf,
-    /// `PULSE_DB_POOL_SIZE`: the most database connections this process opens (default 16).
+    /// `PULSE_DB_POOL_SIZE`: the most database connections this process opens per role
+    /// (default 16).
     pub db_pool_size: usize,
     /// `PULSE_DB_TIMEOUT_MS`: how long to wait for a database connection (default 1000 ms).
     pub db_timeout: Duration,
@@ -232,6 +241,17 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// Points the server at the database of `url` (in tests, one behind a proxy), as
+    /// its owner and, derived from it, as `pulse_app` and `pulse_system`.
+    pub fn set_database_url(&mut self, url: String) -> Result<(), ConfigError> {
+        let none = |_: &str| None;
+        self.app_database_url = role_url(&none, "PULSE_APP_DATABASE_URL", &url, "pulse_app")?;
+        self.system_database_url =
+            role_url(&none, "PULSE_SYSTEM_DATABASE_URL", &url, "pulse_system")?;
+        self.database_url = url;
+        Ok(())
+    }
+
     /// Reads the configuration through `lookup`, so tests can supply their own variables.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
@@ -246,6 +266,14 @@ impl Config {
                 message: "must start with postgres:// or postgresql://".into(),
             });
         }
+        let app_database_url =
+            role_url(&get, "PULSE_APP_DATABASE_URL", &database_url, "pulse_app")?;
+        let system_database_url = role_url(
+            &get,
+            "PULSE_SYSTEM_DATABASE_URL",
+            &database_url,
+            "pulse_system",
+        )?;
         let bind = parse(&get, "PULSE_BIND", "127.0.0.1:8080".parse().ok(), |v| {
             v.parse::<SocketAddr>()
                 .map_err(|_| "must be an address and port such as 127.0.0.1:8080".into())
@@ -271,6 +299,8 @@ impl Config {
         )?;
         Ok(Self {
             database_url,
+            app_database_url,
+            system_database_url,
             bind,
             data_dir: get("PULSE_DATA_DIR")
                 .map_or_else(|| PathBuf::from(".pulse/data"), PathBuf::from),
@@ -419,6 +449,35 @@ fn parse<T>(
 }
 
 /// A duration in milliseconds, from `min` to an hour.
+/// `variable`, else `database_url` with `role` as its user and no password.
+fn role_url(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    database_url: &str,
+    role: &str,
+) -> Result<String, ConfigError> {
+    if let Some(url) = get(variable) {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError {
+                variable,
+                message: "must start with postgres:// or postgresql://".into(),
+            });
+        }
+        return Ok(url);
+    }
+    let mut url = url::Url::parse(database_url).map_err(|error| ConfigError {
+        variable: "DATABASE_URL",
+        message: format!("is not a URL: {error}"),
+    })?;
+    if url.set_username(role).is_err() || url.set_password(None).is_err() {
+        return Err(ConfigError {
+            variable: "DATABASE_URL",
+            message: format!("names no server to reach as {role}; set {variable}"),
+        });
+    }
+    Ok(url.into())
+}
+
 fn millis(
     get: &impl Fn(&str) -> Option<String>,
     variable: &'static str,

@@ -22,7 +22,7 @@ use crate::auth::password::Passwords;
 use crate::auth::rate_limit::RateLimits;
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
-use crate::db::{self, DbPool};
+use crate::db::{self, Db};
 use crate::errors;
 use crate::mail::Mailer;
 use crate::spa::{self, Spa};
@@ -47,9 +47,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let listener = TcpListener::bind(config.bind)
         .map_err(|error| anyhow::anyhow!("cannot listen on {}: {error}", config.bind))?;
-    let pool = db::pool(&config)?;
+    let db = db::Db::connect(&config)?;
     tracing::info!(address = %config.bind, "Pulse is listening on http://{}", config.bind);
-    run(&config, listener, pool)?.await?;
+    run(&config, listener, db)?.await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -59,27 +59,27 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 pub fn run(
     config: &Config,
     listener: TcpListener,
-    pool: DbPool,
+    db: Db,
 ) -> anyhow::Result<actix_web::dev::Server> {
     let hashing_threads = std::thread::available_parallelism().map_or(2, usize::from);
     let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
     let live = Live::default();
     let outbox_wake = Arc::new(Notify::new());
-    let outbox = Outbox::new(config, pool.clone(), mailer.clone(), outbox_wake.clone())?;
+    let outbox = Outbox::new(config, db.clone(), mailer.clone(), outbox_wake.clone())?;
     let store = storage::open(&config.object_store)?;
     let seen = SeenBuffer::default();
     let agent_cache = AgentCache::default();
     let background = Background(vec![
         tokio::spawn(live::listen(
-            config.database_url.clone(),
-            pool.clone(),
+            config.system_database_url.clone(),
+            db.clone(),
             live.clone(),
             outbox_wake,
             agent_cache.clone(),
         )),
         tokio::spawn(outbox.run()),
         tokio::spawn(worker::billing::run(
-            pool.clone(),
+            db.clone(),
             config.clock,
             config
                 .stripe
@@ -87,41 +87,41 @@ pub fn run(
                 .map_or(chrono::TimeDelta::days(7), |stripe| stripe.grace),
         )),
         tokio::spawn(worker::presence::run(
-            pool.clone(),
+            db.clone(),
             config.clock,
             config.presence_every,
         )),
         tokio::spawn(worker::retention::run(
-            pool.clone(),
+            db.clone(),
             store.clone(),
             config.clock,
             config.retention_every,
             config.deletion_grace,
         )),
         tokio::spawn(worker::partitions::run(
-            pool.clone(),
+            db.clone(),
             config.clock,
             worker::partitions::EVERY,
         )),
         tokio::spawn(worker::reports::run(
-            pool.clone(),
+            db.clone(),
             config.clock,
             worker::reports::EVERY,
         )),
         tokio::spawn(worker::sessions::run(
-            pool.clone(),
+            db.clone(),
             config.clock,
             config.sessions_every,
         )),
         tokio::spawn(worker::heartbeats::flush_loop(
             seen.clone(),
-            pool.clone(),
+            db.clone(),
             config.seen_flush,
         )),
     ]);
-    let limits = RateLimits::new(pool.clone(), config.clock);
+    let limits = RateLimits::new(db.clone(), config.clock);
     let state = web::Data::new(AppState {
-        pool,
+        db,
         clock: config.clock,
         started_at: config.clock.now(),
         tokens: TokenKeys::load(config.jwt_secret.as_deref(), &config.data_dir, config.clock)?,

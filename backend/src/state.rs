@@ -13,7 +13,7 @@ use crate::auth::device_cache::AgentCache;
 use crate::auth::password::Passwords;
 use crate::auth::rate_limit::{RateLimits, TrustedProxies};
 use crate::auth::tokens::TokenKeys;
-use crate::db::DbPool;
+use crate::db::Db;
 use crate::mail::Mailer;
 use crate::storage::Store;
 use crate::worker::heartbeats::SeenBuffer;
@@ -21,7 +21,7 @@ use crate::worker::heartbeats::SeenBuffer;
 /// Shared by all workers; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: DbPool,
+    pub db: Db,
     /// What "now" is (see `clock`).
     pub clock: Clock,
     pub started_at: DateTime<Utc>,

@@ -21,7 +21,7 @@ use pulse_shared::ids::{CompanyId, ScreenshotId, UserId};
 use pulse_shared::screenshots::ImageFormat;
 
 use crate::config::ObjectStoreConfig;
-use crate::db::{self, DbPool, screenshots};
+use crate::db::{self, Db, screenshots};
 
 /// The store, shared by all workers.
 pub type Store = Arc<dyn ObjectStore>;
@@ -98,13 +98,13 @@ pub async fn delete(store: &dyn ObjectStore, keys: &[String]) -> object_store::R
 
 /// Deletes the queued objects `keys` of `company` now and takes them off the queue. A
 /// failure is logged and left to [`drain`], which retries due rows.
-pub async fn forget(pool: &DbPool, store: &dyn ObjectStore, company: CompanyId, keys: &[String]) {
+pub async fn forget(db: &Db, store: &dyn ObjectStore, company: CompanyId, keys: &[String]) {
     if let Err(error) = delete(store, keys).await {
         tracing::warn!(%error, "objects stay queued for deletion");
         return;
     }
     let unqueued = async {
-        let mut conn = db::conn(pool).await?;
+        let mut conn = db.tenant(company).await?;
         screenshots::unqueue_deletions(&mut conn, company, keys).await?;
         Ok::<_, db::DbError>(())
     };
@@ -116,12 +116,12 @@ pub async fn forget(pool: &DbPool, store: &dyn ObjectStore, company: CompanyId, 
 /// Deletes up to `limit` objects whose deletion is due at `now`; answers how many.
 /// Replicas share the work: each takes rows the others have not locked.
 pub async fn drain(
-    pool: &DbPool,
+    db: &Db,
     store: &dyn ObjectStore,
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<usize, anyhow::Error> {
-    let mut conn = db::conn(pool).await?;
+    let mut conn = db.system().await?;
     conn.transaction::<_, anyhow::Error, _>(async |conn| {
         let due = screenshots::due_deletions(conn, now, limit).await?;
         for (company, key) in &due {

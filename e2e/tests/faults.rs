@@ -30,7 +30,10 @@ async fn cutting_the_database_off_for_30_s_loses_nothing() -> anyhow::Result<()>
     let database = TcpProxy::start(&postgres, false).await?;
     let app = TestApp::spawn_with(|config| {
         config.clock = Clock::system();
-        config.database_url = config.database_url.replacen(&postgres, &database.addr, 1);
+        let proxied = config.database_url.replacen(&postgres, &database.addr, 1);
+        config
+            .set_database_url(proxied)
+            .expect("the proxied URL is one");
     })
     .await?;
     let owner = SignupRequest {

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::auth::device_cache::{self, AgentCache};
 use crate::db::alerts::{self, AlertRow};
-use crate::db::{self, DbPool};
+use crate::db::{self, Db};
 use crate::worker::outbox;
 
 /// The channel new alerts are announced on.
@@ -105,14 +105,14 @@ impl Live {
 /// invalidations take effect as they arrive.
 pub async fn listen(
     database_url: String,
-    pool: DbPool,
+    db: Db,
     live: Live,
     outbox_wake: Arc<Notify>,
     agent_cache: AgentCache,
 ) {
     const FIRST_WAIT: Duration = Duration::from_millis(500);
     let (pending, queue) = tokio::sync::mpsc::unbounded_channel();
-    let loader = tokio::spawn(load_in_order(queue, pool, live));
+    let loader = tokio::spawn(load_in_order(queue, db, live));
     let mut wait = FIRST_WAIT;
     let mut reconnecting = false;
     loop {
@@ -204,13 +204,13 @@ async fn listen_once(
 /// another, until the listener goes away.
 async fn load_in_order(
     mut queue: tokio::sync::mpsc::UnboundedReceiver<Pending>,
-    pool: DbPool,
+    db: Db,
     live: Live,
 ) {
     while let Some(next) = queue.recv().await {
         match next {
             Pending::Resync => live.send(LiveEvent::Resync),
-            Pending::Alert(company, alert) => match load(&pool, company, alert).await {
+            Pending::Alert(company, alert) => match load(&db, company, alert).await {
                 Ok(event) => live.send(LiveEvent::Alert(Arc::new(event))),
                 Err(error) => {
                     tracing::warn!(%error, %alert, "cannot load a new alert; streams will resync");
@@ -221,8 +221,8 @@ async fn load_in_order(
     }
 }
 
-async fn load(pool: &DbPool, company: CompanyId, alert: AlertId) -> Result<LiveAlert, db::DbError> {
-    let mut conn = db::conn(pool).await?;
+async fn load(db: &Db, company: CompanyId, alert: AlertId) -> Result<LiveAlert, db::DbError> {
+    let mut conn = db.system().await?;
     let (alert, recipients) = alerts::with_recipients(&mut conn, company, alert).await?;
     Ok(LiveAlert {
         company,

@@ -8,7 +8,6 @@ use super::paging;
 use super::reach::Reachable;
 use super::sessions::check_range;
 use crate::auth::principal::Principal;
-use crate::db;
 use crate::db::activity::{self, EventCursor};
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -30,7 +29,7 @@ pub async fn list(
     check_range(query.from, query.to)?;
     let limit = paging::page_size(query.limit)?;
     let cursor = paging::cursor::<EventCursor>(query.cursor.as_deref())?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let person = Reachable::activity_subject(&mut conn, &principal, query.user_id).await?;
     let rows = activity::events(
         &mut conn,

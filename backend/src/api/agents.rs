@@ -23,7 +23,7 @@ use crate::auth::principal::Principal;
 use crate::auth::secrets::{random_token, token_hash};
 use crate::db::agents::{self, AgentFilter, TokenRow};
 use crate::db::audit::{self, Change};
-use crate::db::{self, people};
+use crate::db::people;
 use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -65,7 +65,7 @@ pub async fn create_token(
         ),
     ])?;
     let company = principal.company_id();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     if let Some(user) = body.user_id {
         match people::user(&mut conn, company, user).await {
             Ok(person) if person.is_active() => {}
@@ -123,7 +123,7 @@ pub async fn list_tokens(
     principal.require(Action::ManageAgents)?;
     let limit = paging::page_size(query.limit)?;
     let before = paging::cursor(query.cursor.as_deref())?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let rows = agents::tokens(&mut conn, principal.company_id(), before, limit + 1).await?;
     Ok(web::Json(paging::page(rows, limit, |row| {
         row.id.to_string()
@@ -147,7 +147,7 @@ pub async fn revoke_token(
     principal.require(Action::ManageAgents)?;
     let (company, id) = (principal.company_id(), *id);
     let actor = principal.actor().clone();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let token = agents::revoke_token(conn, company, id, principal.actor().at)
             .await?
@@ -209,7 +209,7 @@ pub async fn list(
         ));
     }
     let company = principal.company_id();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let filter = AgentFilter {
         people: agents_reach(&mut conn, &principal).await?,
         q: q.map(str::to_owned),
@@ -256,7 +256,7 @@ pub async fn counts(
     principal: Principal,
     state: web::Data<AppState>,
 ) -> Result<web::Json<AgentCounts>, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let people = agents_reach(&mut conn, &principal).await?;
     let counts = agents::counts(&mut conn, principal.company_id(), people.as_deref()).await?;
     Ok(web::Json(counts))
@@ -277,7 +277,7 @@ pub async fn revoke(
     id: web::Path<AgentId>,
 ) -> Result<HttpResponse, ApiError> {
     let (company, id) = (principal.company_id(), *id);
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let agent = agents::find(&mut conn, company, id).await?;
     principal.require(Action::ManageAgents)?;
     let actor = principal.actor().clone();

@@ -37,7 +37,7 @@ use crate::auth::rate_limit::{SENDS_PER_PERSON, STREAM_TICKETS_PER_PERSON};
 use crate::auth::secrets::{random_token, token_hash};
 use crate::db::alerts::{self, Filter, Window};
 use crate::db::audit::{self, Change};
-use crate::db::{self, people};
+use crate::db::people;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -70,7 +70,7 @@ pub async fn list(
         severity: query.severity,
         read: query.read,
     };
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let rows = alerts::inbox(
         &mut conn,
         principal.company_id(),
@@ -93,7 +93,7 @@ pub async fn unread_count(
     state: web::Data<AppState>,
 ) -> Result<web::Json<UnreadCount>, ApiError> {
     principal.require(Action::ReadAlerts)?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let unread = alerts::unread(&mut conn, principal.company_id(), principal.user_id()).await?;
     Ok(web::Json(UnreadCount { unread }))
 }
@@ -137,7 +137,7 @@ async fn mark(
     read: bool,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ReadAlerts)?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     match alerts::mark(
         &mut conn,
         principal.company_id(),
@@ -161,7 +161,7 @@ pub async fn mark_all_read(
     state: web::Data<AppState>,
 ) -> Result<web::Json<MarkedRead>, ApiError> {
     principal.require(Action::ReadAlerts)?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let marked = alerts::mark_all(
         &mut conn,
         principal.company_id(),
@@ -204,7 +204,7 @@ pub async fn send_test(
         },
         audience: Audience::Person(principal.user_id()),
     };
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     alerting::raise(&mut conn, principal.company_id(), alert, state.clock.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -230,7 +230,7 @@ pub async fn stream_ticket(
         .await?;
     let ticket = random_token(32)?;
     let expires_at = state.clock.now() + chrono::Duration::seconds(TICKET_TTL_SECS);
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     alerts::insert_ticket(
         &mut conn,
         principal.company_id(),
@@ -280,7 +280,7 @@ pub async fn stream(
     // burst of streams opening at once must not take the pool two at a time.
     let (company, user) = match &query.ticket {
         Some(ticket) => {
-            let mut conn = db::conn(&state.pool).await?;
+            let mut conn = state.db.system().await?;
             let (company, user) =
                 alerts::take_ticket(&mut conn, &token_hash(ticket), state.clock.now())
                     .await?
@@ -331,7 +331,7 @@ pub async fn stream(
         greeting: true,
     };
     if let Some(after) = resume_after {
-        let mut conn = db::conn(&state.pool).await?;
+        let mut conn = state.db.tenant(company).await?;
         let window = Window::After(after);
         let missed = alerts::inbox(
             &mut conn,
@@ -436,7 +436,7 @@ pub async fn preferences(
     state: web::Data<AppState>,
 ) -> Result<web::Json<AlertPreferences>, ApiError> {
     principal.require(Action::ReadAlerts)?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let items = alerts::preferences(&mut conn, principal.company_id(), principal.user_id()).await?;
     Ok(web::Json(AlertPreferences { items }))
 }
@@ -469,7 +469,7 @@ pub async fn update_preferences(
     }
     let (company, user) = (principal.company_id(), principal.user_id());
     let actor = principal.actor().clone();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let items = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let before = alerts::preferences(conn, company, user).await?;

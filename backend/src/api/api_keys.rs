@@ -15,7 +15,6 @@ use super::paging;
 use crate::auth::principal::Principal;
 use crate::auth::secrets::{random_token, token_hash};
 use crate::billing::plans::{self, Feature};
-use crate::db;
 use crate::db::api_keys::{self, ApiKeyRow};
 use crate::db::audit::{self, Change};
 use crate::domain::access::Action;
@@ -70,7 +69,7 @@ pub async fn create(
         revoked_at: None,
     };
     let actor = principal.actor().clone();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         plans::require(conn, company, Feature::ApiKeys).await?;
         api_keys::insert(conn, &row).await?;
@@ -101,7 +100,7 @@ pub async fn list(
     principal.require(Action::ManageApiKeys)?;
     let limit = paging::page_size(query.limit)?;
     let before = paging::cursor(query.cursor.as_deref())?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let rows = api_keys::list(&mut conn, principal.company_id(), before, limit + 1).await?;
     Ok(web::Json(paging::page(rows, limit, |row| {
         row.id.to_string()
@@ -122,7 +121,7 @@ pub async fn revoke(
     id: web::Path<ApiKeyId>,
 ) -> Result<HttpResponse, ApiError> {
     let (company, id) = (principal.company_id(), *id);
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let key = api_keys::find(&mut conn, company, id).await?;
     principal.require(Action::ManageApiKeys)?;
     let actor = principal.actor().clone();

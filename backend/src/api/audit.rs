@@ -69,7 +69,7 @@ pub async fn list(
 ) -> Result<web::Json<Page<AuditEvent>>, ApiError> {
     principal.require(Action::ReadAudit)?;
     let (filter, limit) = filter(&query)?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let rows = audit::list(&mut conn, principal.company_id(), &filter, limit + 1).await?;
     Ok(web::Json(paging::page(rows, limit, |row| {
         row.seq.to_string()
@@ -94,7 +94,7 @@ pub async fn export_csv(
     principal.require(Action::ReadAudit)?;
     let (filter, _) = filter(&query)?;
     let mut export = CsvExport {
-        pool: state.pool.clone(),
+        db: state.db.clone(),
         company: principal.company_id(),
         filter,
         left: CSV_MAX_ROWS,
@@ -123,7 +123,7 @@ const CSV_PAGE: i64 = 1000;
 
 /// Where the CSV export stands: what is left to read, and from where.
 struct CsvExport {
-    pool: db::DbPool,
+    db: db::Db,
     company: CompanyId,
     /// The viewer's filter, its cursor moved past each page read.
     filter: AuditFilter,
@@ -143,7 +143,7 @@ impl CsvExport {
         }
         let wanted = CSV_PAGE.min(self.left);
         let rows = if wanted > 0 {
-            let mut conn = db::conn(&self.pool).await?;
+            let mut conn = self.db.tenant(self.company).await?;
             audit::list(&mut conn, self.company, &self.filter, wanted).await?
         } else {
             Vec::new()
@@ -210,7 +210,7 @@ pub async fn verify(
     let mut left = i64::from(limit);
     let mut checked = 0;
     let step = loop {
-        let mut conn = db::conn(&state.pool).await?;
+        let mut conn = state.db.tenant(principal.company_id()).await?;
         let (page_checked, step) =
             audit::verify_page(&mut conn, principal.company_id(), &point, PAGE.min(left)).await?;
         checked += page_checked;

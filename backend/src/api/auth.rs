@@ -89,7 +89,7 @@ pub async fn signup(
         Err(ApiError::TooManyRequests { .. }) => return Ok(accepted),
         counted => counted?,
     }
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.system().await?;
     let existing = people::user_by_email(&mut conn, &email)
         .await
         .map_err(db::DbError::from)?;
@@ -162,7 +162,7 @@ pub async fn verify_signup(
     let hash = token_hash(&body.token);
     let actor_base = request_actor(&req, ActorKind::User, None);
     let now = actor_base.at;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.system().await?;
     let created = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let Some(pending) = signups::find_for_update(conn, &hash)
@@ -257,7 +257,7 @@ pub async fn login(
     // once cannot all slip under the limit.
     state.limits.attempt(&limits).await?;
     // No connection is held while the password is checked: hashing waits for a slot.
-    let found = people::user_by_email(&mut *db::conn(&state.pool).await?, &email)
+    let found = people::user_by_email(&mut *state.db.system().await?, &email)
         .await
         .map_err(db::DbError::from)?;
     // Unknown addresses are checked against a decoy hash: same work, same answer.
@@ -273,7 +273,7 @@ pub async fn login(
         _ => return Err(ApiError::Unauthorized(BAD_CREDENTIALS)),
     };
     state.limits.refund(&limits).await?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.system().await?;
     let company = people::company(&mut conn, user.company_id)
         .await
         .map_err(db::DbError::from)?;
@@ -320,7 +320,7 @@ pub async fn refresh(
         .limits
         .refuse_known(SECRET_MISSES_PER_ADDRESS, &address)?;
     let actor = request_actor(&req, ActorKind::System, None);
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.system().await?;
     // `None`: refused (unknown, expired, revoked, reused, or the person was deactivated).
     let rotation = conn
         .transaction::<_, ApiError, _>(async |conn| {
@@ -404,7 +404,7 @@ pub async fn logout(
     if let Some(cookie) = req.cookie(REFRESH_COOKIE) {
         let hash = token_hash(cookie.value());
         let mut actor = request_actor(&req, ActorKind::User, None);
-        let mut conn = db::conn(&state.pool).await?;
+        let mut conn = state.db.system().await?;
         conn.transaction::<_, ApiError, _>(async |conn| {
             if let Some(token) = refresh_tokens::find_for_update(conn, &hash).await? {
                 let company = token.company_id;
@@ -477,7 +477,7 @@ pub async fn request_password_reset(
         Err(ApiError::TooManyRequests { .. }) => return Ok(accepted),
         counted => counted?,
     }
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.system().await?;
     let Some(user) = people::user_by_email(&mut conn, &email)
         .await
         .map_err(db::DbError::from)?
@@ -543,7 +543,7 @@ pub async fn confirm_password_reset(
     let actor_base = request_actor(&req, ActorKind::User, None);
     let now = actor_base.at;
     // The link first, without a password hash for a made-up one.
-    let open = password_resets::find(&mut *db::conn(&state.pool).await?, &hash, false)
+    let open = password_resets::find(&mut *state.db.system().await?, &hash, false)
         .await?
         .filter(|reset| reset.is_open(now));
     if open.is_none() {
@@ -554,7 +554,7 @@ pub async fn confirm_password_reset(
         return Err(ApiError::NotFound);
     }
     let password_hash = state.passwords.hash(body.password).await?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.system().await?;
     let (user, refresh_token) = conn
         .transaction::<_, ApiError, _>(async |conn| {
             // Locked and checked again: it may have been used meanwhile.

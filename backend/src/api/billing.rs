@@ -22,7 +22,6 @@ use crate::auth::rate_limit::STRIPE_CALLS_PER_COMPANY;
 use crate::billing::invoices::{self, Cursor};
 use crate::billing::plans::{self, CompanyPlan};
 use crate::billing::{Stripe, account, cards, events, subscriptions};
-use crate::db;
 use crate::db::audit::{self, Change};
 use crate::domain::access::Action;
 use crate::errors::ApiError;
@@ -48,7 +47,7 @@ pub async fn list_plans(
     _principal: Principal,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<Plan>>, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(_principal.company_id()).await?;
     Ok(web::Json(plans::list(&mut conn).await?))
 }
 
@@ -102,7 +101,7 @@ pub async fn set_email(
     let actor = principal.actor().clone();
     if let (Some(stripe), Some(email)) = (&state.stripe, &email) {
         // Stripe first (no connection held while it answers): its receipts go there.
-        let mut conn = db::conn(&state.pool).await?;
+        let mut conn = state.db.tenant(company).await?;
         let customer = plans::of_company(&mut conn, company, false)
             .await?
             .stripe_customer_id;
@@ -114,7 +113,7 @@ pub async fn set_email(
                 .await?;
         }
     }
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let before = plans::of_company(conn, company, true).await?;
         plans::set_billing_email(conn, company, email.as_deref()).await?;
@@ -140,7 +139,7 @@ async fn answer(
     state: &AppState,
     company: CompanyId,
 ) -> Result<web::Json<BillingOverview>, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     Ok(web::Json(overview_of(state, &mut conn, company).await?))
 }
 
@@ -222,7 +221,7 @@ pub async fn setup_intent(
 ) -> Result<web::Json<CardSetup>, ApiError> {
     principal.require(Action::ManageBilling)?;
     let stripe = stripe(&state, &principal).await?;
-    let customer = account::customer(&state.pool, stripe, principal.company_id()).await?;
+    let customer = account::customer(&state.db, stripe, principal.company_id()).await?;
     let intent = stripe
         .client
         .create_setup_intent(&customer, uuid::Uuid::new_v4())
@@ -260,7 +259,7 @@ pub async fn set_payment_method(
     let stripe = stripe(&state, &principal).await?;
     let company = principal.company_id();
     account::set_card(
-        &state.pool,
+        &state.db,
         stripe,
         company,
         principal.actor(),
@@ -296,7 +295,7 @@ pub async fn preview(
     let stripe = stripe(&state, &principal).await?;
     let now = state.clock.now();
     Ok(web::Json(
-        account::preview(&state.pool, stripe, principal.company_id(), body.plan, now).await?,
+        account::preview(&state.db, stripe, principal.company_id(), body.plan, now).await?,
     ))
 }
 
@@ -330,7 +329,7 @@ pub async fn change_plan(
     let company = principal.company_id();
     let actor = principal.actor();
     account::change_plan(
-        &state.pool,
+        &state.db,
         stripe,
         company,
         actor,
@@ -365,7 +364,7 @@ pub async fn set_auto_renew(
     let stripe = stripe(&state, &principal).await?;
     let company = principal.company_id();
     account::set_auto_renew(
-        &state.pool,
+        &state.db,
         stripe,
         company,
         principal.actor(),
@@ -396,7 +395,7 @@ pub async fn list_invoices(
     principal.require(Action::ManageBilling)?;
     let limit = paging::page_size(query.limit)?;
     let after: Option<Cursor> = paging::cursor(query.cursor.as_deref())?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let rows = invoices::list(
         &mut conn,
         principal.company_id(),
@@ -427,7 +426,7 @@ pub async fn get_invoice(
     id: web::Path<String>,
 ) -> Result<web::Json<Invoice>, ApiError> {
     principal.require(Action::ManageBilling)?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     invoices::find(&mut conn, principal.company_id(), &id)
         .await?
         .map(|row| web::Json(row.into()))
@@ -453,7 +452,7 @@ pub async fn export_invoices(
     query: web::Query<InvoiceQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ManageBilling)?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let mut csv = String::from(
         "id,number,status,created_at,period_start,period_end,currency,total,amount_due,amount_paid,payment_error,hosted_invoice_url,invoice_pdf\n",
     );
@@ -538,7 +537,7 @@ pub async fn stripe_webhook(
     let event = events::Envelope::deserialize(&payload).map_err(|_| {
         ApiError::BadRequest("The body is not a Stripe event (`id`, `type`, `created`).".into())
     })?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.system().await?;
     let new = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let new = events::record(conn, &event, &payload, now).await?;

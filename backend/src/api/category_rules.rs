@@ -18,7 +18,7 @@ use super::extract::Json;
 use super::reach::Reachable;
 use crate::auth::principal::Principal;
 use crate::db::audit::{self, Change};
-use crate::db::{self, people, teams};
+use crate::db::{people, teams};
 use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::reports::classify::{self, Classifier, Decider, Level};
@@ -44,7 +44,7 @@ pub async fn list(
     principal: Principal,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<CategoryRule>>, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::ReadCategoryRules).await?;
     let company = principal.company_id();
     let rows = rules::list(&mut conn, company).await?;
@@ -82,7 +82,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ManageCategoryRules)?;
     let company = principal.company_id();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     check(&mut conn, company, &body).await?;
     let row = RuleRow::new(company, &body, state.clock.now());
     let actor = principal.actor().clone();
@@ -128,7 +128,7 @@ pub async fn update(
 ) -> Result<web::Json<CategoryRule>, ApiError> {
     principal.require(Action::ManageCategoryRules)?;
     let (company, id) = (principal.company_id(), *id);
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let before = rules::find(&mut conn, company, id).await?;
     check(&mut conn, company, &body).await?;
     let after = RuleRow {
@@ -171,7 +171,7 @@ pub async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Action::ManageCategoryRules)?;
     let (company, id) = (principal.company_id(), *id);
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let before = rules::find(&mut conn, company, id).await?;
     let actor = principal.actor().clone();
     conn.transaction::<_, ApiError, _>(async |conn| {
@@ -210,7 +210,7 @@ pub async fn preview(
 ) -> Result<web::Json<RulePreview>, ApiError> {
     principal.require(Action::ManageCategoryRules)?;
     let company = principal.company_id();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     check(&mut conn, company, &body).await?;
     let candidate = Level::new(Decider::Company, [&body]);
     let (classifier, dictionary) = classification(&mut conn, &state, company).await?;
@@ -257,7 +257,7 @@ pub async fn list_subjects(
     query: web::Query<SubjectsQuery>,
 ) -> Result<web::Json<Vec<Subject>>, ApiError> {
     let company = principal.company_id();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::ReadCategoryRules).await?;
     let (user, team) = match (query.user_id, query.team_id) {
         (Some(user), _) => {

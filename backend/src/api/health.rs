@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, get, web};
 
-use crate::db;
 use crate::state::AppState;
 
 /// How long `/readyz` waits for the database before it answers 503.
@@ -30,7 +29,7 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match db::ping(&state.pool, READY_TIMEOUT).await {
+    match state.db.ping(READY_TIMEOUT).await {
         Ok(_) => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
             .body("ready"),

@@ -26,7 +26,7 @@ use crate::auth::secrets::{random_token, token_hash};
 use crate::db::audit::{self, Change};
 use crate::db::invitations::{self, INVITATION_DAYS, InvitationRow};
 use crate::db::people::{self, UserRow};
-use crate::db::{self, teams};
+use crate::db::teams;
 use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -57,7 +57,7 @@ pub async fn create(
         .limits
         .hit(INVITATIONS_PER_PERSON, &principal.user_id().to_string())
         .await?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::InvitePeople).await?;
     if body.role == Role::Owner {
         principal
@@ -149,7 +149,7 @@ pub async fn list(
 ) -> Result<web::Json<Page<Invitation>>, ApiError> {
     let limit = paging::page_size(query.limit)?;
     let before = paging::cursor(query.cursor.as_deref())?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::InvitePeople).await?;
     let rows = invitations::open(
         &mut conn,
@@ -179,7 +179,7 @@ pub async fn revoke(
     id: web::Path<InvitationId>,
 ) -> Result<HttpResponse, ApiError> {
     let (company, id) = (principal.company_id(), *id);
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::InvitePeople).await?;
     let invitation = invitations::find(&mut conn, company, id).await?;
     if !invitation.is_open(state.clock.now()) || !reach.includes_team(invitation.team_id) {
@@ -223,7 +223,7 @@ pub async fn lookup(
     state
         .limits
         .refuse_known(SECRET_MISSES_PER_ADDRESS, &address)?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.system().await?;
     let Some(invitation) = invitations::by_token(&mut conn, &token_hash(&body.token))
         .await?
         .filter(|invitation| invitation.is_open(state.clock.now()))
@@ -283,7 +283,7 @@ pub async fn accept(
     // The link first: an unknown, used or expired one costs an indexed lookup, never a
     // password hash. No connection is held while hashing.
     let open = {
-        let mut conn = db::conn(&state.pool).await?;
+        let mut conn = state.db.system().await?;
         let Some(invitation) = invitations::by_token(&mut conn, &hash)
             .await?
             .filter(|invitation| invitation.is_open(now))
@@ -306,7 +306,7 @@ pub async fn accept(
         invitation.id
     };
     let password_hash = state.passwords.hash(body.password).await?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.system().await?;
     let (user, refresh_token) = conn
         .transaction::<_, ApiError, _>(async |conn| {
             // Locked and checked again: it may have been used or withdrawn meanwhile.

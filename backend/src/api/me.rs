@@ -13,7 +13,7 @@ use super::extract::Json;
 use crate::auth::principal::Principal;
 use crate::auth::rate_limit::PASSWORD_FAILURES_PER_PERSON;
 use crate::db::audit::{self, Change};
-use crate::db::{self, agents, people, policies, refresh_tokens};
+use crate::db::{agents, people, policies, refresh_tokens};
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -28,7 +28,7 @@ pub async fn me(
     principal: Principal,
     state: web::Data<AppState>,
 ) -> Result<web::Json<MeResponse>, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let user = people::user(&mut conn, principal.company_id(), principal.user_id()).await?;
     let company = people::company(&mut conn, principal.company_id()).await?;
     Ok(web::Json(MeResponse {
@@ -55,7 +55,7 @@ pub async fn monitoring(
     state: web::Data<AppState>,
 ) -> Result<web::Json<MonitoringResponse>, ApiError> {
     let company = principal.company_id();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let person = people::user(&mut conn, company, principal.user_id()).await?;
     let effective = policies::effective(&mut conn, company, person.id, person.team_id).await?;
     let heartbeat = chrono::Duration::seconds(i64::from(effective.settings.heartbeat_secs));
@@ -101,7 +101,12 @@ pub async fn change_password(
     // Counted before, given back on success, as for sign-ins: only wrong ones stay.
     state.limits.attempt(&limits).await?;
     // No connection is held while passwords are hashed: hashing waits for a slot.
-    let user = people::user(&mut *db::conn(&state.pool).await?, company_id, user_id).await?;
+    let user = people::user(
+        &mut *state.db.tenant(company_id).await?,
+        company_id,
+        user_id,
+    )
+    .await?;
     if !state
         .passwords
         .verify(body.current_password, Some(user.password_hash.clone()))
@@ -115,7 +120,7 @@ pub async fn change_password(
     }
     state.limits.refund(&limits).await?;
     let new_hash = state.passwords.hash(body.new_password).await?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company_id).await?;
     let refresh_token = conn
         .transaction::<_, ApiError, _>(async |conn| {
             people::set_password(conn, company_id, user_id, &new_hash).await?;

@@ -16,8 +16,8 @@ use super::reach::Reachable;
 use super::reports::{scope, zone_or_company};
 use crate::auth::principal::Principal;
 use crate::billing::plans;
+use crate::db::agents;
 use crate::db::alerts::{self, Filter, Window};
-use crate::db::{self, agents};
 use crate::domain::access::{Action, Reach};
 use crate::errors::ApiError;
 use crate::reports::attendance;
@@ -49,7 +49,7 @@ pub async fn overview(
 ) -> Result<web::Json<Overview>, ApiError> {
     let company = principal.company_id();
     let now = state.clock.now();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let time_zone = zone_or_company(&mut conn, &state, company, query.time_zone.as_deref()).await?;
     let people = scope(&mut conn, &principal, None, None).await?;
     let ids: Vec<UserId> = people.iter().map(|p| p.id).collect();
@@ -69,7 +69,7 @@ pub async fn overview(
         by_own_days: true,
     };
     // The figures on this connection, the facts of now on a second one, at once.
-    let mut side = db::conn(&state.pool).await?;
+    let mut side = state.db.tenant(company).await?;
     let figures = async {
         let today_figures = time::report(&mut conn, &request(today, today, Grouping::Day))
             .await?

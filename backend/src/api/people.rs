@@ -16,7 +16,7 @@ use super::reach::Reachable;
 use crate::auth::principal::Principal;
 use crate::db::audit::{self, Change};
 use crate::db::people::{self, PeopleFilter};
-use crate::db::{self, policies, refresh_tokens, teams};
+use crate::db::{policies, refresh_tokens, teams};
 use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -43,7 +43,7 @@ pub async fn list(
             "Search for at most 100 characters.",
         ));
     }
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::ReadPeople).await?;
     let mut filter = PeopleFilter {
         q: query
@@ -81,7 +81,7 @@ pub async fn get_one(
     state: web::Data<AppState>,
     id: web::Path<UserId>,
 ) -> Result<web::Json<Person>, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::ReadPeople).await?;
     let person = reach.person(&mut conn, &principal, *id).await?;
     Ok(web::Json(person.into()))
@@ -113,7 +113,7 @@ pub async fn update(
 ) -> Result<web::Json<Person>, ApiError> {
     let id = *id;
     let company = principal.company_id();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::ReadPeople).await?;
     let before = reach.person(&mut conn, &principal, id).await?;
     let updates = if body.team_id.is_some() || body.status.is_some() {
@@ -228,7 +228,7 @@ pub async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     let id = *id;
     let company = principal.company_id();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::ReadPeople).await?;
     let person = reach.person(&mut conn, &principal, id).await?;
     principal.require(Action::DeletePeople)?;
@@ -294,7 +294,7 @@ pub async fn restore(
         .map_err(|_| ApiError::Forbidden("Only an owner restores people."))?;
     let (id, company) = (*id, principal.company_id());
     let actor = principal.actor().clone();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let restored = conn
         .transaction::<_, ApiError, _>(async |conn| {
             if people::restore(conn, company, id, actor.at).await? == 0 {

@@ -19,7 +19,7 @@ use crate::alerting::{self, Audience, NewAlert};
 use crate::auth::principal::Principal;
 use crate::db::audit::{self, Change};
 use crate::db::policies::{self, Level, PolicyRow};
-use crate::db::{self, people, teams};
+use crate::db::{people, teams};
 use crate::domain::access::Action;
 use crate::domain::policies::changed_fields;
 use crate::errors::ApiError;
@@ -34,7 +34,7 @@ pub async fn overview(
 ) -> Result<web::Json<PolicyOverview>, ApiError> {
     principal.require(Action::ManagePolicies)?;
     let company = principal.company_id();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let default = policies::company(&mut conn, company, state.clock.now()).await?;
     let (employees, teams): (Vec<PolicyRow>, Vec<PolicyRow>) =
         policies::overrides(&mut conn, company)
@@ -62,7 +62,7 @@ pub async fn put_company(
     Json(body): Json<PolicySettings>,
 ) -> Result<web::Json<CompanyPolicy>, ApiError> {
     principal.require(Action::ManagePolicies)?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     check(with_zone(&mut conn, body.check(), Some(&body.time_zone)).await?)?;
     let row = change(
         &mut conn,
@@ -145,7 +145,7 @@ pub async fn remove_employee(
     state: web::Data<AppState>,
     id: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let person = people::user(&mut conn, principal.company_id(), *id).await?;
     principal.require(Action::ManagePolicies)?;
     change(
@@ -176,7 +176,7 @@ pub async fn effective_for(
     id: web::Path<UserId>,
 ) -> Result<web::Json<EffectivePolicy>, ApiError> {
     let company = principal.company_id();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::ReadPeople).await?;
     let person = people::user(&mut conn, company, *id).await?;
     if !reach.includes(&person) {
@@ -202,7 +202,7 @@ async fn set_override(
     body: Option<PolicyOverride>,
 ) -> Result<Option<PolicyRow>, ApiError> {
     let company = principal.company_id();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let what = match level {
         Level::Team(team) => format!("team {}", teams::find(&mut conn, company, team).await?.name),
         Level::Employee(user) => people::user(&mut conn, company, user).await?.name,

@@ -20,7 +20,7 @@ use crate::auth::principal::Principal;
 use crate::billing::plans::{self, Feature};
 use crate::db::audit::{self, Change};
 use crate::db::people::PeopleFilter;
-use crate::db::{self, people, policies, teams};
+use crate::db::{people, policies, teams};
 use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::reports::time::{self, Person};
@@ -52,7 +52,7 @@ pub async fn time_report(
     state: web::Data<AppState>,
     query: web::Query<ReportQuery>,
 ) -> Result<web::Json<TimeReport>, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     Ok(web::Json(
         build_time(&mut conn, &principal, &state, &query).await?,
     ))
@@ -106,7 +106,7 @@ async fn export_time(
     query: &ReportQuery,
     file_type: FileType,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     plans::require(&mut conn, principal.company_id(), Feature::ReportsExport).await?;
     let report = build_time(&mut conn, principal, state, query).await?;
     let mut table = Table {
@@ -212,7 +212,7 @@ pub async fn attendance_report(
     state: web::Data<AppState>,
     query: web::Query<AttendanceQuery>,
 ) -> Result<web::Json<AttendanceReport>, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     Ok(web::Json(
         build_attendance(&mut conn, &principal, &state, &query).await?,
     ))
@@ -266,7 +266,7 @@ async fn export_attendance(
     query: &AttendanceQuery,
     file_type: FileType,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     plans::require(&mut conn, principal.company_id(), Feature::ReportsExport).await?;
     let report = build_attendance(&mut conn, principal, state, query).await?;
     let mut table = Table {
@@ -457,7 +457,7 @@ pub async fn subscription(
     state: web::Data<AppState>,
 ) -> Result<web::Json<ReportSubscription>, ApiError> {
     principal.require(Action::ReceiveReportEmails)?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let frequency =
         email::subscription(&mut conn, principal.company_id(), principal.user_id()).await?;
     Ok(web::Json(ReportSubscription { frequency }))
@@ -487,7 +487,7 @@ pub async fn subscribe(
     let (company, user) = (principal.company_id(), principal.user_id());
     let actor = principal.actor().clone();
     let now = state.clock.now();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let before = email::subscription(conn, company, user).await?;
         if before != body.frequency {

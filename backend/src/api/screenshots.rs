@@ -22,8 +22,8 @@ use super::sessions::check_range;
 use crate::auth::principal::Principal;
 use crate::db::audit::{self, Change};
 use crate::db::people::UserRow;
+use crate::db::policies;
 use crate::db::screenshots::{self, ListCursor, ScreenshotRow};
-use crate::db::{self, policies};
 use crate::errors::ApiError;
 use crate::state::AppState;
 use crate::storage;
@@ -60,7 +60,7 @@ pub async fn list(
     let limit = paging::page_size(query.limit)?;
     let before = paging::cursor::<ListCursor>(query.cursor.as_deref())?;
     check_range(query.from, query.to)?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let subject = Reachable::activity_subject(&mut conn, &principal, query.user_id).await?;
     let subject_id = subject.id;
     let deletable = deletion_refused(&mut conn, &principal, &subject)
@@ -109,7 +109,7 @@ pub async fn image(
     state: web::Data<AppState>,
     id: web::Path<ScreenshotId>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let (shot, _) = screenshot_within_reach(&mut conn, &principal, *id).await?;
     let bytes = fetch(&state, &shot.original_key).await?;
     if shot.user_id != principal.user_id() {
@@ -134,7 +134,7 @@ pub async fn thumbnail(
     state: web::Data<AppState>,
     id: web::Path<ScreenshotId>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let (shot, _) = screenshot_within_reach(&mut conn, &principal, *id).await?;
     drop(conn);
     let bytes = fetch(&state, &shot.thumbnail_key).await?;
@@ -160,7 +160,7 @@ pub async fn remove(
     id: web::Path<ScreenshotId>,
 ) -> Result<HttpResponse, ApiError> {
     let company = principal.company_id();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let (shot, subject) = screenshot_within_reach(&mut conn, &principal, *id).await?;
     if let Some(why) = deletion_refused(&mut conn, &principal, &subject).await? {
         return Err(ApiError::Forbidden(why));
@@ -192,7 +192,7 @@ pub async fn remove(
     // any failure to the retention job.
     if let Some(deleted) = deleted {
         let keys = [deleted.original_key, deleted.thumbnail_key];
-        storage::forget(&state.pool, state.store.as_ref(), company, &keys).await;
+        storage::forget(&state.db, state.store.as_ref(), company, &keys).await;
     } else {
         tracing::debug!(screenshot = %shot.id, "already deleted by another request");
     }
@@ -217,7 +217,7 @@ pub async fn views(
     state: web::Data<AppState>,
     id: web::Path<ScreenshotId>,
 ) -> Result<web::Json<Vec<ScreenshotView>>, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let (shot, _) = screenshot_within_reach(&mut conn, &principal, *id).await?;
     match principal.require(Action::ReadScreenshotViews)? {
         Reach::Company => {}
@@ -247,7 +247,7 @@ pub async fn my_views(
 ) -> Result<web::Json<Page<ScreenshotView>>, ApiError> {
     let limit = paging::page_size(query.limit)?;
     let before = paging::cursor::<uuid::Uuid>(query.cursor.as_deref())?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let found = screenshots::views_of_subject(
         &mut conn,
         principal.company_id(),

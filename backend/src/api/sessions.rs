@@ -13,7 +13,7 @@ use pulse_shared::ids::UserId;
 use super::reach::Reachable;
 use crate::auth::principal::Principal;
 use crate::db::people::PeopleFilter;
-use crate::db::{self, activity, people};
+use crate::db::{activity, people};
 use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -37,7 +37,7 @@ pub async fn list(
     query: web::Query<SessionQuery>,
 ) -> Result<web::Json<Vec<WorkSession>>, ApiError> {
     check_range(query.from, query.to)?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let person = Reachable::activity_subject(&mut conn, &principal, query.user_id).await?;
     let rows = activity::sessions(
         &mut conn,
@@ -69,7 +69,7 @@ pub async fn summary(
 ) -> Result<web::Json<Vec<SessionSummary>>, ApiError> {
     check_range(query.from, query.to)?;
     let company = principal.company_id();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let reach = Reachable::resolve(&mut conn, &principal, Action::ReadActivity).await?;
     let mut filter = PeopleFilter {
         team_id: query.team_id,

@@ -76,8 +76,8 @@ pub async fn status(
 async fn database_status(
     state: &AppState,
 ) -> Result<(Duration, Vec<pulse_shared::system::MigrationInfo>), db::DbError> {
-    let latency = db::ping(&state.pool, CHECK_TIMEOUT).await?;
-    let mut conn = db::conn(&state.pool).await?;
+    let latency = state.db.ping(CHECK_TIMEOUT).await?;
+    let mut conn = state.db.system().await?;
     let rows = tokio::time::timeout(CHECK_TIMEOUT, db::applied_migrations(&mut conn))
         .await
         .map_err(|_| db::DbError::Timeout(CHECK_TIMEOUT))??;

@@ -15,7 +15,7 @@ use super::reach::Reachable;
 use crate::auth::principal::Principal;
 use crate::db::audit::{self, Change};
 use crate::db::teams::{self, TeamRow};
-use crate::db::{self, people, policies};
+use crate::db::{people, policies};
 use crate::domain::access::Action;
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -31,7 +31,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<Team>>, ApiError> {
     let company = principal.company_id();
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let items = match Reachable::resolve(&mut conn, &principal, Action::ReadTeams).await? {
         Reachable::Company => teams::list(&mut conn, company, None).await?,
         Reachable::Teams { teams: managed, .. } => {
@@ -87,7 +87,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     if teams::list(&mut conn, company, None).await?.len() >= MAX_TEAMS {
         return Err(ApiError::Conflict(format!(
             "A company has at most {MAX_TEAMS} teams."
@@ -131,7 +131,7 @@ pub async fn update(
     Json(body): Json<UpdateTeamRequest>,
 ) -> Result<web::Json<Team>, ApiError> {
     let (company, id) = (principal.company_id(), *id);
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let before = teams::find(&mut conn, company, id).await?;
     principal.require(Action::ManageTeams)?;
     if let Some(name) = &body.name {
@@ -219,7 +219,7 @@ pub async fn remove(
     query: web::Query<DeleteTeamQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (company, id) = (principal.company_id(), *id);
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let team = teams::find(&mut conn, company, id).await?;
     principal.require(Action::ManageTeams)?;
     if let Some(target) = query.move_to {

@@ -85,7 +85,7 @@ pub async fn create(
         updated_at: now,
     };
     let actor = principal.actor().clone();
-    let mut conn = crate::db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         plans::require(conn, company, Feature::Webhooks).await?;
         if webhooks::endpoint_count(conn, company).await? >= MAX_ENDPOINTS {
@@ -121,7 +121,7 @@ pub async fn list(
     principal.require(Action::ManageWebhooks)?;
     let limit = paging::page_size(query.limit)?;
     let before = paging::cursor(query.cursor.as_deref())?;
-    let mut conn = crate::db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(principal.company_id()).await?;
     let rows = webhooks::endpoints(&mut conn, principal.company_id(), before, limit + 1).await?;
     Ok(web::Json(paging::page(rows, limit, |row| {
         row.id.to_string()
@@ -144,7 +144,7 @@ pub async fn update(
     Json(body): Json<UpdateWebhookRequest>,
 ) -> Result<web::Json<WebhookEndpoint>, ApiError> {
     let (company, id) = (principal.company_id(), *id);
-    let mut conn = crate::db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let before = webhooks::endpoint(&mut conn, company, id).await?;
     principal.require(Action::ManageWebhooks)?;
     let url = match &body.url {
@@ -217,7 +217,7 @@ pub async fn remove(
     id: web::Path<WebhookEndpointId>,
 ) -> Result<HttpResponse, ApiError> {
     let (company, id) = (principal.company_id(), *id);
-    let mut conn = crate::db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let endpoint = webhooks::endpoint(&mut conn, company, id).await?;
     principal.require(Action::ManageWebhooks)?;
     let actor = principal.actor().clone();
@@ -256,13 +256,13 @@ pub async fn send_test(
 ) -> Result<HttpResponse, ApiError> {
     let (company, id) = (principal.company_id(), *id);
     // Each step takes a connection of its own: the limit counts through the pool too.
-    webhooks::endpoint(&mut *crate::db::conn(&state.pool).await?, company, id).await?;
+    webhooks::endpoint(&mut *state.db.tenant(company).await?, company, id).await?;
     principal.require(Action::ManageWebhooks)?;
     state
         .limits
         .hit(SENDS_PER_PERSON, &principal.user_id().to_string())
         .await?;
-    let mut conn = crate::db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let event = WebhookEvent {
         id: Uuid::now_v7(),
         event_type: "webhook.test".to_owned(),
@@ -301,7 +301,7 @@ pub async fn deliveries(
     let (company, id) = (principal.company_id(), *id);
     let limit = paging::page_size(query.limit)?;
     let before = paging::cursor(query.cursor.as_deref())?;
-    let mut conn = crate::db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     webhooks::endpoint(&mut conn, company, id).await?;
     principal.require(Action::ManageWebhooks)?;
     let rows = webhooks::deliveries(&mut conn, company, id, before, limit + 1).await?;
@@ -324,7 +324,7 @@ pub async fn delivery(
     id: web::Path<WebhookDeliveryId>,
 ) -> Result<web::Json<WebhookDeliveryDetail>, ApiError> {
     let (company, id) = (principal.company_id(), *id);
-    let mut conn = crate::db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let row = webhooks::delivery(&mut conn, company, id).await?;
     principal.require(Action::ManageWebhooks)?;
     let attempts = webhooks::attempts(&mut conn, company, id).await?;
@@ -357,14 +357,13 @@ pub async fn replay(
 ) -> Result<HttpResponse, ApiError> {
     let (company, id) = (principal.company_id(), *id);
     // Each step takes a connection of its own: the limit counts through the pool too.
-    let original =
-        webhooks::delivery(&mut *crate::db::conn(&state.pool).await?, company, id).await?;
+    let original = webhooks::delivery(&mut *state.db.tenant(company).await?, company, id).await?;
     principal.require(Action::ManageWebhooks)?;
     state
         .limits
         .hit(SENDS_PER_PERSON, &principal.user_id().to_string())
         .await?;
-    let mut conn = crate::db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     let row = DeliveryRow::new(
         company,
         original.endpoint_id,

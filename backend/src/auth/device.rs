@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use super::principal::bearer;
 use super::secrets::token_hash;
 pub use crate::auth::device_cache::Device;
-use crate::db::{self, agents};
+use crate::db::agents;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -38,7 +38,7 @@ impl FromRequest for Device {
             if let Some(device) = state.agent_cache.device(&hash) {
                 return Ok(device);
             }
-            let mut conn = db::conn(&state.pool).await?;
+            let mut conn = state.db.system().await?;
             let agent = agents::caller(&mut conn, &hash)
                 .await?
                 .ok_or(ApiError::Unauthorized(ENROLL_AGAIN))?;

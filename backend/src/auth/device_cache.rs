@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use pulse_shared::ids::{AgentId, CompanyId, TeamId, UserId};
 
 use crate::db::policies::{self, Effective};
-use crate::db::{self, DbPool};
+use crate::db::{self, Db};
 
 /// The channel the triggers announce changed companies on.
 pub const CHANNEL: &str = "pulse_agent_facts";
@@ -92,7 +92,7 @@ impl AgentCache {
     /// The effective policy of `user` in `team`, from the cache while fresh.
     pub async fn effective(
         &self,
-        pool: &DbPool,
+        db: &Db,
         company: CompanyId,
         user: UserId,
         team: Option<TeamId>,
@@ -106,7 +106,7 @@ impl AgentCache {
         if let Some(effective) = cached {
             return Ok(effective);
         }
-        let mut conn = db::conn(pool).await?;
+        let mut conn = db.tenant(company).await?;
         let effective = Arc::new(policies::effective(&mut conn, company, user, team).await?);
         self.store_policy(company, user, team, effective.clone());
         Ok(effective)

@@ -121,7 +121,7 @@ impl FromRequest for Principal {
                 .tokens
                 .verify(token)
                 .ok_or(ApiError::Unauthorized(SIGN_IN))?;
-            let mut conn = db::conn(&state.pool).await?;
+            let mut conn = state.db.tenant(claims.cid).await?;
             // The role and status are read fresh, so a deactivation or demotion takes
             // effect on the next request, not when the token expires.
             let user = match people::user(&mut conn, claims.cid, claims.sub).await {
@@ -150,7 +150,7 @@ async fn api_key_principal(
 ) -> Result<Principal, ApiError> {
     const REFUSED: ApiError = ApiError::Unauthorized("This API key is not valid.");
     let prefix = token.splitn(3, '_').take(2).collect::<Vec<_>>().join("_");
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.system().await?;
     let key = api_keys::by_prefix(&mut conn, &prefix)
         .await?
         .ok_or(REFUSED)?;

@@ -22,7 +22,7 @@ use diesel_async::RunQueryDsl;
 use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
-use crate::db::{self, DbPool};
+use crate::db::{self, Db};
 use crate::errors::ApiError;
 
 /// A limit: at most `hits` per `window` and key.
@@ -131,15 +131,15 @@ const MAX_REMEMBERED: usize = 10_000;
 /// no database work at all.
 #[derive(Clone)]
 pub struct RateLimits {
-    pool: DbPool,
+    db: Db,
     clock: Clock,
     over: Arc<Mutex<HashMap<Vec<u8>, DateTime<Utc>>>>,
 }
 
 impl RateLimits {
-    pub fn new(pool: DbPool, clock: Clock) -> Self {
+    pub fn new(db: Db, clock: Clock) -> Self {
         Self {
-            pool,
+            db,
             clock,
             over: Arc::default(),
         }
@@ -182,7 +182,7 @@ impl RateLimits {
         let now = self.clock.now();
         let key = counter_key(limit, key);
         self.known_over(&key, now)?;
-        let mut conn = db::conn(&self.pool).await?;
+        let mut conn = self.db.system().await?;
         let counter: Counter = diesel::sql_query(
             "INSERT INTO rate_limits AS r (key, window_start, hits) VALUES ($1, $2, 1)
              ON CONFLICT (key) DO UPDATE
@@ -239,7 +239,7 @@ impl RateLimits {
 
     /// Takes back one hit under each of `limits` (an attempt that succeeded).
     pub async fn refund(&self, limits: &[(Limit, &str)]) -> Result<(), ApiError> {
-        let mut conn = db::conn(&self.pool).await?;
+        let mut conn = self.db.system().await?;
         for (limit, key) in limits {
             diesel::sql_query("UPDATE rate_limits SET hits = hits - 1 WHERE key = $1 AND hits > 0")
                 .bind::<Bytea, _>(counter_key(*limit, key))
@@ -252,8 +252,8 @@ impl RateLimits {
 }
 
 /// Deletes counters whose window began more than [`KEEP_COUNTERS`] before `now`.
-pub async fn prune(pool: &DbPool, now: DateTime<Utc>) -> Result<usize, db::DbError> {
-    let mut conn = db::conn(pool).await?;
+pub async fn prune(db: &Db, now: DateTime<Utc>) -> Result<usize, db::DbError> {
+    let mut conn = db.system().await?;
     Ok(
         diesel::sql_query("DELETE FROM rate_limits WHERE window_start < $1")
             .bind::<Timestamptz, _>(now - KEEP_COUNTERS)

@@ -288,6 +288,17 @@ pub async fn restore(config: &Config, options: &RestoreOptions) -> anyhow::Resul
 
     database.restore(&dump.path).await?;
     drop(dump);
+    // The dump leaves grants out: give the server's roles theirs again (made first on
+    // a cluster that lacks them). A backup older than row-level security has no such
+    // function; the server's migrations then bring everything at its next start.
+    let mut conn = connect(&database).await?;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut conn,
+        "DO $$ BEGIN IF to_regproc('pulse_roles') IS NOT NULL THEN PERFORM pulse_roles(); END IF; END $$",
+    )
+    .await
+    .context("cannot grant the server's roles their tables")?;
+    drop(conn);
 
     let store = storage::open(&config.object_store)?;
     let mut objects_restored = 0;

@@ -17,8 +17,8 @@ use super::client::{self, CallError};
 use super::invoices::{self, InvoiceRow};
 use super::plans::{self, CompanyPlan};
 use super::subscriptions::{self, SubscriptionRow};
+use crate::db::Db;
 use crate::db::audit::{self, Actor, Change};
-use crate::db::{self, DbPool};
 use crate::errors::ApiError;
 
 impl From<CallError> for ApiError {
@@ -34,12 +34,8 @@ impl From<CallError> for ApiError {
 
 /// The company's Stripe customer, made on first need with the company's name and
 /// billing address.
-pub async fn customer(
-    pool: &DbPool,
-    stripe: &Stripe,
-    company: CompanyId,
-) -> Result<String, ApiError> {
-    let mut conn = db::conn(pool).await?;
+pub async fn customer(db: &Db, stripe: &Stripe, company: CompanyId) -> Result<String, ApiError> {
+    let mut conn = db.tenant(company).await?;
     let current = plans::of_company(&mut conn, company, false).await?;
     if let Some(customer) = current.stripe_customer_id {
         return Ok(customer);
@@ -49,7 +45,7 @@ pub async fn customer(
         .client
         .create_customer(company.0, &current.name, current.billing_email.as_deref())
         .await?;
-    let mut conn = db::conn(pool).await?;
+    let mut conn = db.tenant(company).await?;
     plans::set_customer(&mut conn, company, &customer.id).await?;
     Ok(customer.id)
 }
@@ -57,13 +53,13 @@ pub async fn customer(
 /// Makes the card Stripe.js collected (`payment_method`) the company's: attached to
 /// its customer, the default for its invoices, and stored (brand, last four, expiry).
 pub async fn set_card(
-    pool: &DbPool,
+    db: &Db,
     stripe: &Stripe,
     company: CompanyId,
     actor: &Actor,
     payment_method: &str,
 ) -> Result<CardRow, ApiError> {
-    let customer = customer(pool, stripe, company).await?;
+    let customer = customer(db, stripe, company).await?;
     let unknown = || {
         ApiError::field(
             "/payment_method_id",
@@ -105,7 +101,7 @@ pub async fn set_card(
         exp_year: card.exp_year,
         updated_at: actor.at,
     };
-    let mut conn = db::conn(pool).await?;
+    let mut conn = db.tenant(company).await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         let before = cards::of_company(conn, company).await?;
         cards::store(conn, &row).await?;
@@ -123,7 +119,7 @@ pub async fn set_card(
     })
     .await?;
     drop(conn);
-    settle_overdue(pool, stripe, company, actor, &row.stripe_payment_method_id).await?;
+    settle_overdue(db, stripe, company, actor, &row.stripe_payment_method_id).await?;
     Ok(row)
 }
 
@@ -131,13 +127,13 @@ pub async fn set_card(
 /// their subscription back: a company whose payment was overdue is in good standing
 /// again as soon as a card that pays is added.
 async fn settle_overdue(
-    pool: &DbPool,
+    db: &Db,
     stripe: &Stripe,
     company: CompanyId,
     actor: &Actor,
     card: &str,
 ) -> Result<(), ApiError> {
-    let mut conn = db::conn(pool).await?;
+    let mut conn = db.tenant(company).await?;
     let unpaid = invoices::unpaid(&mut conn, company).await?;
     let subscription = subscriptions::of_company(&mut conn, company, false)
         .await?
@@ -161,7 +157,7 @@ async fn settle_overdue(
         )),
         None => None,
     };
-    let mut conn = db::conn(pool).await?;
+    let mut conn = db.tenant(company).await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         for (invoice, error) in paid {
             if let Some(row) = InvoiceRow::from_stripe(company, &invoice, error, actor.at) {
@@ -226,13 +222,13 @@ async fn check_seats(
 /// What moving to `plan` would charge now: Stripe's preview of the next invoice,
 /// prorated as of now (the instant returned, to confirm with).
 pub async fn preview(
-    pool: &DbPool,
+    db: &Db,
     stripe: &Stripe,
     company: CompanyId,
     plan: PlanId,
     now: DateTime<Utc>,
 ) -> Result<PlanPreview, ApiError> {
-    let mut conn = db::conn(pool).await?;
+    let mut conn = db.tenant(company).await?;
     let current = plans::of_company(&mut conn, company, false).await?;
     check_seats(&mut conn, &current, plan).await?;
     let live = live_subscription(&mut conn, company).await?;
@@ -248,7 +244,7 @@ pub async fn preview(
     }
     let price = price(&mut conn, plan).await?;
     drop(conn);
-    let customer = customer(pool, stripe, company).await?;
+    let customer = customer(db, stripe, company).await?;
     let invoice = stripe
         .client
         .preview_invoice(
@@ -288,14 +284,14 @@ pub async fn preview(
 /// the company on its plan, the invoice open and "payment failed" raised, and
 /// answers 402 with Stripe's words.
 pub async fn change_plan(
-    pool: &DbPool,
+    db: &Db,
     stripe: &Stripe,
     company: CompanyId,
     actor: &Actor,
     plan: PlanId,
     proration_date: Option<i64>,
 ) -> Result<(), ApiError> {
-    let mut conn = db::conn(pool).await?;
+    let mut conn = db.tenant(company).await?;
     let current = plans::of_company(&mut conn, company, false).await?;
     check_seats(&mut conn, &current, plan).await?;
     let stored = subscriptions::of_company(&mut conn, company, false).await?;
@@ -324,12 +320,12 @@ pub async fn change_plan(
         let (id, paid_plan) = (live.stripe_subscription_id.clone(), live.plan_id);
         drop(conn);
         let ended = stripe.client.cancel_subscription(&id).await?;
-        return save(pool, company, paid_plan, Some(&ended), None, now, actor).await;
+        return save(db, company, paid_plan, Some(&ended), None, now, actor).await;
     }
     let price = price(&mut conn, plan).await?;
     let card = cards::of_company(&mut conn, company).await?;
     drop(conn);
-    let customer = customer(pool, stripe, company).await?;
+    let customer = customer(db, stripe, company).await?;
     match live {
         Some(live) if live.status.grants_plan() => {
             let proration_date = proration_date_checked(proration_date, now)?;
@@ -348,16 +344,7 @@ pub async fn change_plan(
                 .invoice_now(&customer, &changed.id, &key)
                 .await?;
             let invoice = with_error(stripe, invoice).await?;
-            save(
-                pool,
-                company,
-                plan,
-                Some(&changed),
-                Some(invoice),
-                now,
-                actor,
-            )
-            .await?;
+            save(db, company, plan, Some(&changed), Some(invoice), now, actor).await?;
             Ok(())
         }
         live => {
@@ -374,16 +361,7 @@ pub async fn change_plan(
                     .client
                     .cancel_subscription(&unpaid.stripe_subscription_id)
                     .await?;
-                save(
-                    pool,
-                    company,
-                    unpaid.plan_id,
-                    Some(&ended),
-                    None,
-                    now,
-                    actor,
-                )
-                .await?;
+                save(db, company, unpaid.plan_id, Some(&ended), None, now, actor).await?;
             }
             let key = format!(
                 "subscribe-{}-{}-{}-{}",
@@ -411,7 +389,7 @@ pub async fn change_plan(
                         .parse::<SubscriptionStatus>()
                         .is_ok_and(SubscriptionStatus::grants_plan)
                 });
-            save(pool, company, plan, Some(&created), invoice, now, actor).await?;
+            save(db, company, plan, Some(&created), invoice, now, actor).await?;
             match declined {
                 Some(error) => Err(ApiError::PaymentRequired(error)),
                 None => Ok(()),
@@ -453,7 +431,7 @@ async fn with_error(
 
 /// Stores what Stripe answered, in one transaction.
 async fn save(
-    pool: &DbPool,
+    db: &Db,
     company: CompanyId,
     plan: PlanId,
     subscription: Option<&client::Subscription>,
@@ -461,7 +439,7 @@ async fn save(
     now: DateTime<Utc>,
     actor: &Actor,
 ) -> Result<(), ApiError> {
-    let mut conn = db::conn(pool).await?;
+    let mut conn = db.tenant(company).await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         if let Some(subscription) = subscription {
             subscriptions::store(conn, company, plan, subscription, now, actor).await?;
@@ -478,13 +456,13 @@ async fn save(
 
 /// Auto-renew on or off (Stripe's `cancel_at_period_end`).
 pub async fn set_auto_renew(
-    pool: &DbPool,
+    db: &Db,
     stripe: &Stripe,
     company: CompanyId,
     actor: &Actor,
     auto_renew: bool,
 ) -> Result<(), ApiError> {
-    let mut conn = db::conn(pool).await?;
+    let mut conn = db.tenant(company).await?;
     let Some(live) = live_subscription(&mut conn, company).await? else {
         return Err(ApiError::Conflict(
             "There is no paid subscription to renew: the company is on Free.".into(),
@@ -499,7 +477,7 @@ pub async fn set_auto_renew(
             uuid::Uuid::new_v4(),
         )
         .await?;
-    let mut conn = db::conn(pool).await?;
+    let mut conn = db.tenant(company).await?;
     conn.transaction::<_, ApiError, _>(async |conn| {
         subscriptions::store(conn, company, live.plan_id, &updated, actor.at, actor).await?;
         if live.cancel_at_period_end == auto_renew {

@@ -29,6 +29,8 @@ use diesel_async::pooled_connection::{
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use pulse_shared::ids::CompanyId;
+
 use crate::config::Config;
 
 /// The migrations in `migrations/`, compiled into the binary.
@@ -111,20 +113,91 @@ impl Interrupted {
     }
 }
 
-/// Builds the pool. No connection is opened until one is needed, so the server starts
-/// (and `/readyz` answers 503) even while the database is down.
-pub fn pool(config: &Config) -> anyhow::Result<DbPool> {
+/// The database as the server reaches it, through two roles and a pool for each:
+///
+/// - [`Db::tenant`] lends a connection of `pulse_app`, the role every request acts as,
+///   with the session's company (`pulse.company_id`) set to the authenticated
+///   principal's: row-level security then shows and accepts that company's rows only,
+///   whatever a query forgets to filter;
+/// - [`Db::system`] lends a connection of `pulse_system`, whose policies pass every
+///   company: for the background jobs, which work across companies, and for finding the
+///   company a credential names before anyone is known.
+///
+/// The migrations' role owns the tables and is used only to migrate, to make and drop
+/// partitions, and for backups ([`Db::owner`]).
+#[derive(Clone)]
+pub struct Db {
+    app: DbPool,
+    system: DbPool,
+    owner_url: String,
+    timeout: Duration,
+}
+
+impl Db {
+    /// Builds both pools. No connection is opened until one is needed, so the server
+    /// starts (and `/readyz` answers 503) even while the database is down.
+    pub fn connect(config: &Config) -> anyhow::Result<Self> {
+        let settings = session_settings(config);
+        Ok(Self {
+            app: pool(config, &config.app_database_url, &settings)?,
+            system: pool(config, &config.system_database_url, &settings)?,
+            owner_url: config.database_url.clone(),
+            timeout: config.db_timeout,
+        })
+    }
+
+    /// A connection that sees and writes `company`'s rows only.
+    pub async fn tenant(&self, company: CompanyId) -> Result<DbConn, DbError> {
+        let mut conn = self.app.get().await?;
+        conn.act_for(company).await?;
+        Ok(conn)
+    }
+
+    /// A connection for work across companies, as `pulse_system`.
+    pub async fn system(&self) -> Result<DbConn, DbError> {
+        Ok(self.system.get().await?)
+    }
+
+    /// A connection of the tables' owner, opened for the occasion: for changing the
+    /// schema (partitions), never for rows.
+    pub async fn owner(&self) -> Result<AsyncPgConnection, DbError> {
+        use diesel_async::AsyncConnection;
+        let open = AsyncPgConnection::establish(&self.owner_url);
+        let mut conn = tokio::time::timeout(self.timeout, open)
+            .await
+            .map_err(|_| DbError::Timeout(self.timeout))??;
+        conn.batch_execute("SET jit = off").await?;
+        Ok(conn)
+    }
+
+    /// One round trip to the database as the requests' role, bounded by `timeout`;
+    /// returns how long it took.
+    pub async fn ping(&self, timeout: Duration) -> Result<Duration, DbError> {
+        let started = Instant::now();
+        let check = async {
+            let mut conn = self.app.get().await?;
+            diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+            Ok::<_, DbError>(())
+        };
+        tokio::time::timeout(timeout, check)
+            .await
+            .map_err(|_| DbError::Timeout(timeout))??;
+        Ok(started.elapsed())
+    }
+}
+
+fn pool(config: &Config, url: &str, settings: &str) -> anyhow::Result<DbPool> {
     let mut manager_config = ManagerConfig::default();
     manager_config.recycling_method = RecyclingMethod::Verified;
     let manager = Connections {
-        manager: AsyncDieselConnectionManager::new_with_config(
-            &config.database_url,
-            manager_config,
-        ),
-        settings: session_settings(config),
+        manager: AsyncDieselConnectionManager::new_with_config(url, manager_config),
+        settings: settings.to_owned(),
     };
     let pool = Pool::builder(manager)
         .max_size(config.db_pool_size)
+        // The connection lent last is lent first, so it is more often one already
+        // acting for the same company (and one that needs no check).
+        .queue_mode(deadpool::managed::QueueMode::Lifo)
         .wait_timeout(Some(config.db_timeout))
         .create_timeout(Some(config.db_timeout))
         .recycle_timeout(Some(config.db_timeout))
@@ -147,8 +220,6 @@ const TRUSTED_FOR: Duration = Duration::from_secs(5);
 ///   (a cancelled statement answers 503, see [`crate::errors`]). Background jobs that
 ///   work through a backlog lift the first two for their own transactions
 ///   ([`crate::worker::allow_long_statements`]).
-///
-/// They move to `ALTER ROLE pulse_app SET …` once the server connects as its own role.
 fn session_settings(config: &Config) -> String {
     format!(
         "SET jit = off; SET statement_timeout = {}; SET lock_timeout = {}; \
@@ -157,6 +228,45 @@ fn session_settings(config: &Config) -> String {
         config.db_lock_timeout.as_millis(),
         config.db_idle_in_transaction_timeout.as_millis(),
     )
+}
+
+/// A pooled connection and the company its session acts for.
+pub struct PgConn {
+    conn: AsyncPgConnection,
+    /// The company `pulse.company_id` names, as last set by [`PgConn::act_for`].
+    company: Option<CompanyId>,
+}
+
+impl PgConn {
+    /// Sets the session's company, unless it already is `company`. The setting is the
+    /// session's (not a transaction's), made outside any transaction so no rollback can
+    /// undo it, and every loan of a `pulse_app` connection makes it before its first
+    /// query, so no loan acts for the company of the one before.
+    async fn act_for(&mut self, company: CompanyId) -> Result<(), DbError> {
+        if self.company == Some(company) {
+            return Ok(());
+        }
+        self.company = None;
+        diesel::sql_query("SELECT set_config('pulse.company_id', $1, false)")
+            .bind::<diesel::sql_types::Text, _>(company.0.to_string())
+            .execute(&mut self.conn)
+            .await?;
+        self.company = Some(company);
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for PgConn {
+    type Target = AsyncPgConnection;
+    fn deref(&self) -> &AsyncPgConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PgConn {
+    fn deref_mut(&mut self) -> &mut AsyncPgConnection {
+        &mut self.conn
+    }
 }
 
 /// The pool's connections: opened by diesel-async's manager with [`session_settings`],
@@ -171,26 +281,25 @@ pub struct Connections {
 }
 
 impl deadpool::managed::Manager for Connections {
-    type Type = AsyncPgConnection;
+    type Type = PgConn;
     type Error = diesel_async::pooled_connection::PoolError;
 
-    async fn create(&self) -> Result<AsyncPgConnection, Self::Error> {
+    async fn create(&self) -> Result<PgConn, Self::Error> {
         let mut conn = self.manager.create().await?;
         conn.batch_execute(&self.settings)
             .await
             .map_err(diesel_async::pooled_connection::PoolError::QueryError)?;
-        Ok(conn)
+        Ok(PgConn {
+            conn,
+            company: None,
+        })
     }
 
-    async fn recycle(
-        &self,
-        conn: &mut AsyncPgConnection,
-        metrics: &Metrics,
-    ) -> RecycleResult<Self::Error> {
-        if metrics.last_used() < TRUSTED_FOR && !conn.is_broken() {
+    async fn recycle(&self, conn: &mut PgConn, metrics: &Metrics) -> RecycleResult<Self::Error> {
+        if metrics.last_used() < TRUSTED_FOR && !conn.conn.is_broken() {
             return Ok(());
         }
-        self.manager.recycle(conn, metrics).await
+        self.manager.recycle(&mut conn.conn, metrics).await
     }
 }
 
@@ -230,25 +339,6 @@ pub fn contains_pattern(text: &str) -> String {
             .replace('%', "\\%")
             .replace('_', "\\_")
     )
-}
-
-/// Takes a connection from the pool.
-pub async fn conn(pool: &DbPool) -> Result<DbConn, DbError> {
-    Ok(pool.get().await?)
-}
-
-/// One round trip to the database, bounded by `timeout`; returns how long it took.
-pub async fn ping(pool: &DbPool, timeout: Duration) -> Result<Duration, DbError> {
-    let started = Instant::now();
-    let check = async {
-        let mut conn = conn(pool).await?;
-        diesel::sql_query("SELECT 1").execute(&mut conn).await?;
-        Ok::<_, DbError>(())
-    };
-    tokio::time::timeout(timeout, check)
-        .await
-        .map_err(|_| DbError::Timeout(timeout))??;
-    Ok(started.elapsed())
 }
 
 /// One applied migration, as diesel records it.

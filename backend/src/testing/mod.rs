@@ -345,9 +345,10 @@ impl TestApp {
         Ok(())
     }
 
-    /// A pool on this app's database, for driving the server's own functions directly.
-    pub fn pool(&self) -> anyhow::Result<db::DbPool> {
-        db::pool(&self.config)
+    /// This app's database as the server reaches it, for driving the server's own
+    /// functions directly.
+    pub fn db(&self) -> anyhow::Result<db::Db> {
+        db::Db::connect(&self.config)
     }
 
     /// The number one SQL query answers in this app's database, e.g.
@@ -501,8 +502,8 @@ impl Drop for Receiver {
 fn serve(config: &Config) -> anyhow::Result<(String, actix_web::dev::ServerHandle)> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let base_url = format!("http://{}", listener.local_addr()?);
-    let pool = db::pool(config)?;
-    let server = crate::server::run(config, listener, pool)?;
+    let db = db::Db::connect(config)?;
+    let server = crate::server::run(config, listener, db)?;
     let handle = server.handle();
     tokio::spawn(server);
     Ok((base_url, handle))

@@ -15,7 +15,7 @@ use crate::alerting::{self, Audience, NewAlert};
 use crate::billing::{plans, subscriptions};
 use crate::clock::Clock;
 use crate::db::audit::Actor;
-use crate::db::{self, DbPool};
+use crate::db::{self, Db};
 
 const BILLING_LOCK: i64 = 0x7075_6c73_655f_6269; // "pulse_bi"
 
@@ -25,11 +25,11 @@ pub const EXPIRING_NOTICE: TimeDelta = TimeDelta::days(7);
 /// How often a round runs.
 pub const PERIOD: Duration = Duration::from_secs(15 * 60);
 
-pub async fn run(pool: DbPool, clock: Clock, grace: TimeDelta) {
+pub async fn run(db: Db, clock: Clock, grace: TimeDelta) {
     super::every(clock, PERIOD, "billing", |now| {
-        let pool = pool.clone();
+        let db = db.clone();
         async move {
-            round(&pool, now, grace).await?;
+            round(&db, now, grace).await?;
             Ok(())
         }
     })
@@ -48,11 +48,11 @@ pub struct Round {
 /// One round at `now` (a parameter, so tests can move the clock); `None` when another
 /// replica holds the lock.
 pub async fn round(
-    pool: &DbPool,
+    db: &Db,
     now: DateTime<Utc>,
     grace: TimeDelta,
 ) -> Result<Option<Round>, db::DbError> {
-    let mut conn = db::conn(pool).await?;
+    let mut conn = db.system().await?;
     conn.transaction::<_, db::DbError, _>(async |conn| {
         if !super::try_lock(conn, BILLING_LOCK).await? {
             return Ok(None);

@@ -14,7 +14,7 @@ use pulse_shared::agents::{AgentState, SpoolReport};
 use pulse_shared::ids::{AgentId, CompanyId};
 
 use crate::db::agents::{self, Seen};
-use crate::db::{self, DbPool};
+use crate::db::{self, Db};
 
 /// The most agents one statement updates.
 const FLUSH_CHUNK: usize = 5_000;
@@ -47,7 +47,7 @@ impl SeenBuffer {
 
     /// Writes what is pending; on failure it goes back into the buffer (unless a newer
     /// heartbeat arrived meanwhile) for the next flush. Answers how many agents changed.
-    pub async fn flush(&self, pool: &DbPool) -> Result<usize, db::DbError> {
+    pub async fn flush(&self, db: &Db) -> Result<usize, db::DbError> {
         let pending: Vec<_> = {
             let mut pending = self.0.lock().unwrap_or_else(PoisonError::into_inner);
             std::mem::take(&mut *pending)
@@ -61,7 +61,7 @@ impl SeenBuffer {
         let mut written = 0;
         let mut chunks = pending.chunks(FLUSH_CHUNK);
         while let Some(chunk) = chunks.next() {
-            let result = match db::conn(pool).await {
+            let result = match db.system().await {
                 Ok(mut conn) => agents::seen_many(&mut conn, chunk)
                     .await
                     .map_err(db::DbError::from),
@@ -94,7 +94,7 @@ impl SeenBuffer {
 
 /// Flushes `buffer` every `period`, and at once when the process gets SIGTERM or
 /// Ctrl-C (the server then drains its requests and stops).
-pub async fn flush_loop(buffer: SeenBuffer, pool: DbPool, period: Duration) {
+pub async fn flush_loop(buffer: SeenBuffer, db: Db, period: Duration) {
     use tokio::signal::unix::{SignalKind, signal};
     let mut every = tokio::time::interval(period);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -110,7 +110,7 @@ pub async fn flush_loop(buffer: SeenBuffer, pool: DbPool, period: Duration) {
             } => {}
             Ok(()) = tokio::signal::ctrl_c() => {}
         }
-        if let Err(error) = buffer.flush(&pool).await {
+        if let Err(error) = buffer.flush(&db).await {
             tracing::warn!(%error, pending = buffer.len(), "heartbeats could not be written; retrying");
         }
     }

@@ -24,7 +24,7 @@ use tokio::sync::Notify;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::webhooks::{self, Claim, Claimed, Outcome};
-use crate::db::{self, DbPool, alerts};
+use crate::db::{self, Db, alerts};
 use crate::domain::webhooks::{self as rules, retry_wait};
 use crate::mail::Mailer;
 use crate::reports::email as report_email;
@@ -56,7 +56,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 const ERROR_CHARS: usize = 500;
 
 pub struct Outbox {
-    pool: DbPool,
+    db: Db,
     mailer: Mailer,
     client: reqwest::Client,
     allow_private: bool,
@@ -149,12 +149,7 @@ impl Drop for Slot {
 }
 
 impl Outbox {
-    pub fn new(
-        config: &Config,
-        pool: DbPool,
-        mailer: Mailer,
-        wake: Arc<Notify>,
-    ) -> anyhow::Result<Self> {
+    pub fn new(config: &Config, db: Db, mailer: Mailer, wake: Arc<Notify>) -> anyhow::Result<Self> {
         Ok(Self {
             client: webhook_client(config.webhooks_allow_private)?,
             allow_private: config.webhooks_allow_private,
@@ -162,7 +157,7 @@ impl Outbox {
             poll: config.outbox_poll,
             public_url: config.public_url.clone(),
             clock: config.clock,
-            pool,
+            db,
             mailer,
             wake,
             in_flight: Mutex::default(),
@@ -204,7 +199,7 @@ impl Outbox {
     /// Any replica may do it: deleting twice deletes nothing more.
     async fn prune(&self) {
         let pruned = async {
-            let mut conn = db::conn(&self.pool).await?;
+            let mut conn = self.db.system().await?;
             Ok::<_, db::DbError>(
                 webhooks::prune(&mut conn, KEEP_DELIVERIES, self.clock.now()).await?,
             )
@@ -224,7 +219,7 @@ impl Outbox {
             let room = EMAILS_IN_FLIGHT.saturating_sub(in_flight.emails);
             (in_flight.claim(), i64::try_from(room).unwrap_or(0))
         };
-        let mut conn = db::conn(&self.pool).await?;
+        let mut conn = self.db.system().await?;
         let now = self.clock.now();
         let due = webhooks::claim_due(&mut conn, LEASE_SECS, &claim, now).await?;
         let emails = if email_room > 0 {
@@ -306,7 +301,7 @@ impl Outbox {
             status,
             next_attempt_at,
         };
-        let mut conn = db::conn(&self.pool).await?;
+        let mut conn = self.db.system().await?;
         webhooks::record_attempt(&mut conn, claimed.company_id, claimed.id, &outcome).await?;
         Ok(())
     }
@@ -334,7 +329,7 @@ impl Outbox {
 
     /// One try of one scheduled report: built from the rollups now, sent, recorded.
     async fn report_email(&self, summary: report_email::Claimed) -> Result<(), db::DbError> {
-        let mut conn = db::conn(&self.pool).await?;
+        let mut conn = self.db.system().await?;
         let now = self.clock.now();
         let sent = match report_email::compose(&mut conn, &summary, &self.public_url, now).await? {
             // Nobody to send it to any more: done.
@@ -378,7 +373,7 @@ impl Outbox {
                 ))
                 .unwrap_or_default()
         });
-        let mut conn = db::conn(&self.pool).await?;
+        let mut conn = self.db.system().await?;
         alerts::finish_email(&mut conn, email.seq, sent, next).await?;
         Ok(())
     }

@@ -10,7 +10,7 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::clock::Clock;
-use crate::db::{self, DbPool, policies};
+use crate::db::{self, Db, policies};
 
 /// The advisory lock of the job.
 const PARTITIONS_LOCK: i64 = 0x7075_6c73_655f_7061; // "pulse_pa"
@@ -20,10 +20,10 @@ pub const EVERY: Duration = Duration::from_secs(3_600);
 const AHEAD: u32 = 2;
 
 /// Runs [`round`] every `period` until the process ends.
-pub async fn run(pool: DbPool, clock: Clock, period: Duration) {
+pub async fn run(db: Db, clock: Clock, period: Duration) {
     super::every(clock, period, "partitions", |now| {
-        let pool = pool.clone();
-        async move { Ok(round(&pool, now).await.map(drop)?) }
+        let db = db.clone();
+        async move { Ok(round(&db, now).await.map(drop)?) }
     })
     .await;
 }
@@ -38,8 +38,8 @@ pub struct Round {
 /// Makes the partitions from last month to [`AHEAD`] months on, and drops those that
 /// ended before everyone's retention at `now`; under the job's lock, each month in a
 /// transaction of its own.
-pub async fn round(pool: &DbPool, now: DateTime<Utc>) -> Result<Round, db::DbError> {
-    let mut conn = db::conn(pool).await?;
+pub async fn round(db: &Db, now: DateTime<Utc>) -> Result<Round, db::DbError> {
+    let mut conn = db.owner().await?;
     let mut done = Round::default();
     let this_month = first_of_month(now.date_naive());
     let months = (0..=AHEAD + 1).filter_map(|n| {

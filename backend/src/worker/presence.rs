@@ -10,7 +10,7 @@ use pulse_shared::alerts::{AlertKind, AlertSubject};
 
 use crate::alerting::{self, Audience, NewAlert};
 use crate::clock::Clock;
-use crate::db::{self, DbPool, agents};
+use crate::db::{self, Db, agents};
 
 /// The advisory lock of the presence job.
 const PRESENCE_LOCK: i64 = 0x7075_6c73_655f_7072; // "pulse_pr"
@@ -23,11 +23,11 @@ const PRESENCE_BATCH: usize = 1_000;
 
 /// Recomputes presence every `period` until the process ends; a round that found a
 /// full batch of transitions is followed at once by another.
-pub async fn run(pool: DbPool, clock: Clock, period: Duration) {
+pub async fn run(db: Db, clock: Clock, period: Duration) {
     super::every(clock, period, "presence", |now| {
-        let pool = pool.clone();
+        let db = db.clone();
         async move {
-            while round(&pool, now).await? == Some(PRESENCE_BATCH) {}
+            while round(&db, now).await? == Some(PRESENCE_BATCH) {}
             Ok(())
         }
     })
@@ -39,8 +39,8 @@ pub async fn run(pool: DbPool, clock: Clock, period: Duration) {
 /// reporting and "agent back online" when one with an open offline alert reports
 /// again, once per transition. Takes at most [`PRESENCE_BATCH`] agents; answers how many
 /// changed, or `None` when another replica holds the lock.
-pub async fn round(pool: &DbPool, now: DateTime<Utc>) -> Result<Option<usize>, db::DbError> {
-    let mut conn = db::conn(pool).await?;
+pub async fn round(db: &Db, now: DateTime<Utc>) -> Result<Option<usize>, db::DbError> {
+    let mut conn = db.system().await?;
     conn.transaction::<_, db::DbError, _>(async |conn| {
         if !super::try_lock(conn, PRESENCE_LOCK).await? {
             return Ok(None);

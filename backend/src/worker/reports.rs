@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 
 use crate::clock::Clock;
-use crate::db::{self, DbPool, alerts};
+use crate::db::{self, Db, alerts};
 use crate::reports::{email, rollup};
 
 /// The advisory lock of the job.
@@ -19,10 +19,10 @@ pub const EVERY: Duration = Duration::from_secs(300);
 pub const CLOSE_AFTER_DAYS: i64 = 7;
 
 /// Runs [`round`] every `period` until the process ends.
-pub async fn run(pool: DbPool, clock: Clock, period: Duration) {
+pub async fn run(db: Db, clock: Clock, period: Duration) {
     super::every(clock, period, "reports", |now| {
-        let pool = pool.clone();
-        async move { Ok(round(&pool, now).await.map(drop)?) }
+        let db = db.clone();
+        async move { Ok(round(&db, now).await.map(drop)?) }
     })
     .await;
 }
@@ -36,8 +36,8 @@ pub struct Round {
 
 /// Queues the summaries due at `now` and closes old hours, in one transaction under
 /// the job's lock (another replica's round does nothing meanwhile).
-pub async fn round(pool: &DbPool, now: DateTime<Utc>) -> Result<Round, db::DbError> {
-    let mut conn = db::conn(pool).await?;
+pub async fn round(db: &Db, now: DateTime<Utc>) -> Result<Round, db::DbError> {
+    let mut conn = db.system().await?;
     conn.transaction::<_, db::DbError, _>(async |conn| {
         if !super::try_lock(conn, REPORTS_LOCK).await? {
             return Ok(Round::default());

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 
 use crate::clock::Clock;
-use crate::db::{self, DbPool, activity, refresh_tokens, screenshots};
+use crate::db::{self, Db, activity, refresh_tokens, screenshots};
 use crate::storage::{self, Store};
 
 /// The advisory lock of the retention job.
@@ -25,22 +25,16 @@ const SCREENSHOT_MAX_BATCHES: usize = 40;
 
 /// Deletes expired activity and screenshots, and the people deleted more than `grace`
 /// ago, every `period` until the process ends.
-pub async fn run(
-    pool: DbPool,
-    store: Store,
-    clock: Clock,
-    period: Duration,
-    grace: chrono::Duration,
-) {
+pub async fn run(db: Db, store: Store, clock: Clock, period: Duration, grace: chrono::Duration) {
     super::every(clock, period, "retention", |now| {
-        let (pool, store) = (pool.clone(), store.clone());
+        let (db, store) = (db.clone(), store.clone());
         async move {
-            let people = purge_deleted_people(&pool, now - grace).await?;
-            let holds = purge_retention_holds(&pool, now).await?;
-            let activity = activity_round(&pool, now).await?;
-            let screenshots = screenshots_round(&pool, &store, now).await?;
-            let credentials = purge_ended_credentials(&pool, now).await?;
-            let counters = crate::auth::rate_limit::prune(&pool, now).await?;
+            let people = purge_deleted_people(&db, now - grace).await?;
+            let holds = purge_retention_holds(&db, now).await?;
+            let activity = activity_round(&db, now).await?;
+            let screenshots = screenshots_round(&db, &store, now).await?;
+            let credentials = purge_ended_credentials(&db, now).await?;
+            let counters = crate::auth::rate_limit::prune(&db, now).await?;
             if let (Some(rows), Some(shots)) = (activity, screenshots) {
                 tracing::info!(
                     activity_rows = rows,
@@ -62,11 +56,8 @@ pub async fn run(
 /// Deletes the activity events and work sessions past each employee's retention at
 /// `now`, a batch per transaction until none is left. Answers how many rows went, or
 /// `None` when another replica holds the job's lock.
-pub async fn activity_round(
-    pool: &DbPool,
-    now: DateTime<Utc>,
-) -> Result<Option<usize>, db::DbError> {
-    let mut conn = db::conn(pool).await?;
+pub async fn activity_round(db: &Db, now: DateTime<Utc>) -> Result<Option<usize>, db::DbError> {
+    let mut conn = db.system().await?;
     let mut total = 0;
     loop {
         let deleted = conn
@@ -91,11 +82,8 @@ pub async fn activity_round(
 /// Removes the people deleted before `before`, with everything recorded about them;
 /// answers how many. Any replica may do it: deleting twice deletes no more. The cascade
 /// may take a year of someone's activity, hence the job's allowance.
-pub async fn purge_deleted_people(
-    pool: &DbPool,
-    before: DateTime<Utc>,
-) -> Result<usize, db::DbError> {
-    let mut conn = db::conn(pool).await?;
+pub async fn purge_deleted_people(db: &Db, before: DateTime<Utc>) -> Result<usize, db::DbError> {
+    let mut conn = db.system().await?;
     conn.transaction::<_, db::DbError, _>(async |conn| {
         super::allow_long_statements(conn, super::LockWaits::Short).await?;
         Ok(db::people::purge_deleted(conn, before).await?)
@@ -104,11 +92,8 @@ pub async fn purge_deleted_people(
 }
 
 /// Deletes the retention holds that ended before `now`; answers how many.
-pub async fn purge_retention_holds(
-    pool: &DbPool,
-    now: DateTime<Utc>,
-) -> Result<usize, db::DbError> {
-    let mut conn = db::conn(pool).await?;
+pub async fn purge_retention_holds(db: &Db, now: DateTime<Utc>) -> Result<usize, db::DbError> {
+    let mut conn = db.system().await?;
     Ok(db::policies::purge_retention_holds(&mut conn, now).await?)
 }
 
@@ -116,11 +101,8 @@ pub async fn purge_retention_holds(
 /// a day before, in batches), password-reset links (expired a day before) and sign-up
 /// links (expired); answers how many. Any
 /// replica may do it: deleting twice deletes no more.
-pub async fn purge_ended_credentials(
-    pool: &DbPool,
-    now: DateTime<Utc>,
-) -> Result<usize, db::DbError> {
-    let mut conn = db::conn(pool).await?;
+pub async fn purge_ended_credentials(db: &Db, now: DateTime<Utc>) -> Result<usize, db::DbError> {
+    let mut conn = db.system().await?;
     let mut total = db::password_resets::purge(&mut conn, now).await?
         + db::signups::purge(&mut conn, now).await?;
     loop {
@@ -148,12 +130,12 @@ pub struct ScreenshotRetention {
 /// transaction under the job's advisory lock; then deletes the queued objects that are
 /// due. `None` when another replica holds the lock.
 pub async fn screenshots_round(
-    pool: &DbPool,
+    db: &Db,
     store: &Store,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<ScreenshotRetention>> {
     let mut round = ScreenshotRetention::default();
-    let mut conn = db::conn(pool).await?;
+    let mut conn = db.system().await?;
     for _ in 0..SCREENSHOT_MAX_BATCHES {
         let expired = conn
             .transaction::<_, db::DbError, _>(async |conn| {
@@ -179,7 +161,7 @@ pub async fn screenshots_round(
     // still see those due by the wall clock.
     let due = now.max(Clock::system().now());
     for _ in 0..SCREENSHOT_MAX_BATCHES {
-        let deleted = storage::drain(pool, store.as_ref(), due, SCREENSHOT_BATCH).await?;
+        let deleted = storage::drain(db, store.as_ref(), due, SCREENSHOT_BATCH).await?;
         round.objects += deleted;
         if i64::try_from(deleted).unwrap_or(0) < SCREENSHOT_BATCH {
             break;

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::db::activity::SessionRow;
-use crate::db::{self, DbPool};
+use crate::db::{self, Db};
 use crate::domain::sessions::{self as rules, Span};
 use crate::reports::rollup::{self, Reported};
 
@@ -27,10 +27,10 @@ const SESSION_BUILDER_LOCK: i64 = 0x7075_6c73_655f_7362; // "pulse_sb"
 const SESSION_ROUND: i64 = 1_000;
 
 /// Folds queued activity into work sessions every `period` until the process ends.
-pub async fn run(pool: DbPool, clock: Clock, period: StdDuration) {
+pub async fn run(db: Db, clock: Clock, period: StdDuration) {
     super::every(clock, period, "sessions", |now| {
-        let pool = pool.clone();
-        async move { Ok(round(&pool, now).await.map(drop)?) }
+        let db = db.clone();
+        async move { Ok(round(&db, now).await.map(drop)?) }
     })
     .await;
 }
@@ -39,8 +39,8 @@ pub async fn run(pool: DbPool, clock: Clock, period: StdDuration) {
 /// transaction; answers how many batches. Waits for a round another replica is doing,
 /// so when it returns, every batch stored before the call is in the sessions. `now`
 /// stamps the sessions it writes.
-pub async fn round(pool: &DbPool, now: DateTime<Utc>) -> Result<usize, db::DbError> {
-    let mut conn = db::conn(pool).await?;
+pub async fn round(db: &Db, now: DateTime<Utc>) -> Result<usize, db::DbError> {
+    let mut conn = db.system().await?;
     let mut total = 0;
     loop {
         let folded = build(&mut conn, SESSION_ROUND, now).await?;

@@ -17,7 +17,7 @@ use crate::common::{Org, Session, fields, get, get_json, json, scalar, send, sql
 /// Folds every stored batch into sessions (the server does it within milliseconds in
 /// tests; this makes it certain).
 async fn settle(app: &TestApp) {
-    pulse_backend::worker::sessions::round(&app.pool().unwrap(), app.now())
+    pulse_backend::worker::sessions::round(&app.db().unwrap(), app.now())
         .await
         .unwrap();
 }
@@ -473,7 +473,7 @@ async fn the_policy_decides_what_is_kept_and_for_how_long() {
     let outsider = enroll(&app, &org, &org.outsider, "otto-desktop").await;
     upload(&app, &outsider.credential, &[event(&app, "code", 30, 60)]).await;
     settle(&app).await;
-    let pool = app.pool().unwrap();
+    let db = app.db().unwrap();
     let week = app.now() + Duration::days(8);
     let rollups = async |whose: &str| {
         let mut rows = 0;
@@ -500,7 +500,7 @@ async fn the_policy_decides_what_is_kept_and_for_how_long() {
         "an hour and a day each, with their applications"
     );
     assert_eq!(
-        pulse_backend::worker::retention::activity_round(&pool, week)
+        pulse_backend::worker::retention::activity_round(&db, week)
             .await
             .unwrap(),
         Some(4 + usize::try_from(emmas).unwrap()),
@@ -531,8 +531,8 @@ async fn months_of_activity_are_partitions_made_ahead_and_dropped_whole() {
     let (_org, enrolled) = Org::builder(&app, "months")
         .with_employee_agent("emma-laptop")
         .await;
-    let pool = app.pool().unwrap();
-    let made = pulse_backend::worker::partitions::round(&pool, april)
+    let db = app.db().unwrap();
+    let made = pulse_backend::worker::partitions::round(&db, april)
         .await
         .unwrap();
     let exists = async |table: &str| {
@@ -571,7 +571,7 @@ async fn months_of_activity_are_partitions_made_ahead_and_dropped_whole() {
     .await;
     assert_eq!(count(&app, "activity_events_default").await, 1);
     let february = chrono::TimeZone::with_ymd_and_hms(&Utc, 2025, 2, 10, 0, 0, 0).unwrap();
-    pulse_backend::worker::partitions::round(&pool, february)
+    pulse_backend::worker::partitions::round(&db, february)
         .await
         .unwrap();
     assert_eq!(count(&app, "activity_events_default").await, 0);
@@ -580,7 +580,7 @@ async fn months_of_activity_are_partitions_made_ahead_and_dropped_whole() {
 
     // Everyone keeps 180 days (the default): in November, March and before go whole.
     let november = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 20, 0, 0, 0).unwrap();
-    let round = pulse_backend::worker::partitions::round(&pool, november)
+    let round = pulse_backend::worker::partitions::round(&db, november)
         .await
         .unwrap();
     assert!(

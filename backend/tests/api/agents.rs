@@ -237,7 +237,7 @@ async fn agents_are_filtered_by_host_employee_and_status_and_counted_within_reac
         heartbeat(&app, &laptop.credential, "active").await.status(),
         200
     );
-    pulse_backend::worker::presence::round(&app.pool().unwrap(), app.now())
+    pulse_backend::worker::presence::round(&app.db().unwrap(), app.now())
         .await
         .unwrap();
     let revoked = send(
@@ -611,7 +611,7 @@ async fn one_alert_per_transition_between_online_and_offline() {
     let (org, enrolled) = Org::builder(&app, "presence")
         .with_employee_agent("emma-laptop")
         .await;
-    let pool = app.pool().unwrap();
+    let db = app.db().unwrap();
     let credential = enrolled.credential.as_str();
     let alerts = async |who: &Session, kind: &str| -> Vec<Alert> {
         get_json::<Page<Alert>>(&app, who, &format!("/api/v1/alerts?kind={kind}"))
@@ -621,17 +621,17 @@ async fn one_alert_per_transition_between_online_and_offline() {
     let now = || app.now();
 
     // Never heard from: stays offline, no alert. First contact: online, no alert.
-    assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(0));
+    assert_eq!(presence_round(&db, now()).await.unwrap(), Some(0));
     heartbeat(&app, credential, "active").await;
-    assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(1));
+    assert_eq!(presence_round(&db, now()).await.unwrap(), Some(1));
     assert!(alerts(&org.owner, "agent_online").await.is_empty());
 
     // Silent past its heartbeat interval and the grace period: offline, alerted once,
     // to admins and the employee's manager.
     let later = now() + chrono::Duration::minutes(2);
-    assert_eq!(presence_round(&pool, later).await.unwrap(), Some(1));
+    assert_eq!(presence_round(&db, later).await.unwrap(), Some(1));
     assert_eq!(
-        presence_round(&pool, later + chrono::Duration::minutes(5))
+        presence_round(&db, later + chrono::Duration::minutes(5))
             .await
             .unwrap(),
         Some(0)
@@ -645,11 +645,11 @@ async fn one_alert_per_transition_between_online_and_offline() {
 
     // Back: one "back online", and the offline condition is closed.
     heartbeat(&app, credential, "active").await;
-    assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(1));
+    assert_eq!(presence_round(&db, now()).await.unwrap(), Some(1));
     assert_eq!(alerts(&org.owner, "agent_online").await.len(), 1);
     // Thirty days of silence: missing (from online: also an offline alert, the second).
     let month = now() + chrono::Duration::days(31);
-    assert_eq!(presence_round(&pool, month).await.unwrap(), Some(1));
+    assert_eq!(presence_round(&db, month).await.unwrap(), Some(1));
     assert_eq!(alerts(&org.owner, "agent_offline").await.len(), 2);
     let agents: Page<Agent> = get_json(&app, &org.owner, "/api/v1/agents").await;
     assert_eq!(
@@ -666,7 +666,7 @@ async fn a_fleet_going_offline_at_once_is_taken_in_batches_with_one_alert_each()
     use pulse_backend::worker::presence::round as presence_round;
     let app = TestApp::spawn().await.unwrap();
     let org = Org::create(&app, "fleet").await;
-    let pool = app.pool().unwrap();
+    let db = app.db().unwrap();
     let email = org.employee.body.me.user.email.clone();
     sql(
         &app,
@@ -682,13 +682,13 @@ async fn a_fleet_going_offline_at_once_is_taken_in_batches_with_one_alert_each()
     )
     .await;
     let now = || app.now();
-    assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(1000));
-    assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(200));
-    assert_eq!(presence_round(&pool, now()).await.unwrap(), Some(0));
+    assert_eq!(presence_round(&db, now()).await.unwrap(), Some(1000));
+    assert_eq!(presence_round(&db, now()).await.unwrap(), Some(200));
+    assert_eq!(presence_round(&db, now()).await.unwrap(), Some(0));
     let later = now() + chrono::Duration::minutes(2);
-    assert_eq!(presence_round(&pool, later).await.unwrap(), Some(1000));
-    assert_eq!(presence_round(&pool, later).await.unwrap(), Some(200));
-    assert_eq!(presence_round(&pool, later).await.unwrap(), Some(0));
+    assert_eq!(presence_round(&db, later).await.unwrap(), Some(1000));
+    assert_eq!(presence_round(&db, later).await.unwrap(), Some(200));
+    assert_eq!(presence_round(&db, later).await.unwrap(), Some(0));
     assert_eq!(
         scalar(
             &app,
@@ -714,7 +714,7 @@ async fn an_agent_is_online_for_its_own_heartbeat_interval() {
     let (org, slow) = Org::builder(&app, "interval")
         .with_employee_agent("emma-laptop")
         .await;
-    let pool = app.pool().unwrap();
+    let db = app.db().unwrap();
     let quick = enroll(&app, &org, &org.outsider, "otto-desktop").await;
     let emma = org.employee.body.me.user.id;
     let set = send(
@@ -729,10 +729,10 @@ async fn an_agent_is_online_for_its_own_heartbeat_interval() {
     for agent in [&slow, &quick] {
         heartbeat(&app, &agent.credential, "active").await;
     }
-    assert_eq!(presence_round(&pool, app.now()).await.unwrap(), Some(2));
+    assert_eq!(presence_round(&db, app.now()).await.unwrap(), Some(2));
     // Two minutes on: past the company's 30 s + grace, within Emma's 300 s.
     let later = app.now() + chrono::Duration::minutes(2);
-    assert_eq!(presence_round(&pool, later).await.unwrap(), Some(1));
+    assert_eq!(presence_round(&db, later).await.unwrap(), Some(1));
     let agents: Page<Agent> = get_json(&app, &org.owner, "/api/v1/agents").await;
     let status = |host: &str| {
         agents

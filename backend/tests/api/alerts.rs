@@ -28,8 +28,8 @@ fn user(session: &Session) -> UserId {
 /// Raises `kind` about `about` through the server's own function, as the agent and
 /// billing code do.
 async fn raise(app: &TestApp, org: &Org, kind: AlertKind, subject: AlertSubject) -> bool {
-    let pool = app.pool().unwrap();
-    let mut conn = pool.get().await.unwrap();
+    let db = app.db().unwrap();
+    let mut conn = db.system().await.unwrap();
     let alert = NewAlert {
         kind,
         title: format!("{} for the test", kind.label()),

@@ -128,8 +128,8 @@ async fn an_address_cannot_be_squatted_and_unopened_signups_expire() {
         verify(&app, link.split_once('#').unwrap().1).await.status(),
         404
     );
-    let pool = app.pool().unwrap();
-    pulse_backend::worker::retention::purge_ended_credentials(&pool, day_later)
+    let db = app.db().unwrap();
+    pulse_backend::worker::retention::purge_ended_credentials(&db, day_later)
         .await
         .unwrap();
     assert_eq!(
@@ -411,10 +411,10 @@ async fn sign_ins_end_after_ninety_days_and_ended_tokens_are_purged() {
         common::scalar(&app, "SELECT count(*) FROM refresh_tokens").await,
         3
     );
-    let pool = app.pool().unwrap();
+    let db = app.db().unwrap();
     let purge = async |days: i64| {
         pulse_backend::worker::retention::purge_ended_credentials(
-            &pool,
+            &db,
             app.now() + chrono::Duration::days(days),
         )
         .await

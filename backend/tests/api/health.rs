@@ -109,7 +109,7 @@ async fn readiness_follows_the_database_down_and_back_without_a_restart() {
     let proxied = db_url
         .url
         .replacen(&host_port(&db_url.url), &outage.addr, 1);
-    let app = TestApp::spawn_with(|config| config.database_url = proxied)
+    let app = TestApp::spawn_with(|config| config.set_database_url(proxied).unwrap())
         .await
         .unwrap();
 
@@ -148,7 +148,7 @@ async fn readiness_fails_when_the_database_hangs() {
         "postgres://postgres@{}/pulse",
         black_hole.local_addr().unwrap()
     );
-    let app = TestApp::spawn_with(|config| config.database_url = url)
+    let app = TestApp::spawn_with(|config| config.set_database_url(url).unwrap())
         .await
         .unwrap();
     assert_eq!(readyz_status(&app).await, 503);

@@ -21,6 +21,7 @@ mod policies;
 mod problems;
 mod replicas;
 mod reports;
+mod row_security;
 mod screenshots;
 mod seed;
 mod spa;

@@ -81,7 +81,7 @@ async fn a_replica_killed_with_sigkill_loses_nothing_while_another_serves() {
     // The survivor builds the sessions of everything stored, the killed replica's too.
     let started = Instant::now();
     loop {
-        pulse_backend::worker::sessions::round(&app.pool().unwrap(), app.now())
+        pulse_backend::worker::sessions::round(&app.db().unwrap(), app.now())
             .await
             .unwrap();
         let queued = scalar(

@@ -66,7 +66,7 @@ async fn send_batch(app: &TestApp, credential: &str, events: Vec<Vec<Value>>) {
 }
 
 async fn settle(app: &TestApp) {
-    pulse_backend::worker::sessions::round(&app.pool().unwrap(), app.now())
+    pulse_backend::worker::sessions::round(&app.db().unwrap(), app.now())
         .await
         .unwrap();
 }
@@ -652,12 +652,12 @@ async fn the_weekly_summary_arrives_on_monday_morning() {
     };
     assert_eq!(put(&org.employee).await.status(), 403);
     assert_eq!(put(&org.manager).await.status(), 200);
-    let pool = app.pool().unwrap();
-    let round = pulse_backend::worker::reports::round(&pool, app.now())
+    let db = app.db().unwrap();
+    let round = pulse_backend::worker::reports::round(&db, app.now())
         .await
         .unwrap();
     assert_eq!(round.queued, 1);
-    let again = pulse_backend::worker::reports::round(&pool, app.now())
+    let again = pulse_backend::worker::reports::round(&db, app.now())
         .await
         .unwrap();
     assert_eq!(again.queued, 0, "one summary per period");

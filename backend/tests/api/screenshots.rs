@@ -641,25 +641,25 @@ async fn retention_removes_old_screenshots_with_their_files_and_views() {
     assert_eq!(get(&app, &org.admin, &image).await.status(), 200);
     assert_eq!(app.stored_objects().len(), 6);
 
-    let pool = app.pool().unwrap();
+    let db = app.db().unwrap();
     let store = app.store().unwrap();
     // Lowering the employee's retention from 30 days to 5 deletes nothing during the
     // grace period: the old retention holds.
-    let round = pulse_backend::worker::retention::screenshots_round(&pool, &store, now)
+    let round = pulse_backend::worker::retention::screenshots_round(&db, &store, now)
         .await
         .unwrap()
         .unwrap();
     assert_eq!((round.screenshots, round.objects), (0, 0));
     let grace_ended = now + app.config.deletion_grace;
     assert_eq!(
-        pulse_backend::worker::retention::purge_retention_holds(&pool, grace_ended)
+        pulse_backend::worker::retention::purge_retention_holds(&db, grace_ended)
             .await
             .unwrap(),
         1
     );
     // Once it has ended: only the employee's 10-day-old one is past their 5 days; the
     // outsider keeps 30.
-    let round = pulse_backend::worker::retention::screenshots_round(&pool, &store, now)
+    let round = pulse_backend::worker::retention::screenshots_round(&db, &store, now)
         .await
         .unwrap()
         .unwrap();
@@ -680,7 +680,7 @@ async fn retention_removes_old_screenshots_with_their_files_and_views() {
 
     // Forty days on, everything has aged out.
     let later = now + Duration::days(40);
-    let round = pulse_backend::worker::retention::screenshots_round(&pool, &store, later)
+    let round = pulse_backend::worker::retention::screenshots_round(&db, &store, later)
         .await
         .unwrap()
         .unwrap();
@@ -690,7 +690,7 @@ async fn retention_removes_old_screenshots_with_their_files_and_views() {
         "{:?}",
         app.stored_objects()
     );
-    let again = pulse_backend::worker::retention::screenshots_round(&pool, &store, later)
+    let again = pulse_backend::worker::retention::screenshots_round(&db, &store, later)
         .await
         .unwrap()
         .unwrap();

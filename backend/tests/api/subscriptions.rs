@@ -430,17 +430,17 @@ async fn auto_renew_off_ends_with_the_period_and_is_announced_once() {
         true
     );
 
-    let pool = billing.app.pool().unwrap();
+    let db = billing.app.db().unwrap();
     let ends = subscription.current_period_end;
     let grace = chrono::TimeDelta::days(7);
-    let early = worker::billing::round(&pool, ends - chrono::TimeDelta::days(8), grace).await;
+    let early = worker::billing::round(&db, ends - chrono::TimeDelta::days(8), grace).await;
     assert_eq!(
         early.unwrap().unwrap().expiring,
         0,
         "eight days before: quiet"
     );
     for _ in 0..2 {
-        worker::billing::round(&pool, ends - chrono::TimeDelta::days(3), grace)
+        worker::billing::round(&db, ends - chrono::TimeDelta::days(3), grace)
             .await
             .unwrap();
     }
@@ -600,11 +600,11 @@ async fn events_apply_once_in_the_order_made_and_grace_ends_in_free() {
         "the redelivered event changed nothing: {updates:?}"
     );
 
-    let pool = app.pool().unwrap();
+    let db = app.db().unwrap();
     let grace = chrono::TimeDelta::days(7);
-    let within = worker::billing::round(&pool, since + chrono::TimeDelta::days(6), grace).await;
+    let within = worker::billing::round(&db, since + chrono::TimeDelta::days(6), grace).await;
     assert_eq!(within.unwrap().unwrap().downgraded, 0);
-    let after = worker::billing::round(&pool, since + chrono::TimeDelta::days(8), grace).await;
+    let after = worker::billing::round(&db, since + chrono::TimeDelta::days(8), grace).await;
     assert_eq!(after.unwrap().unwrap().downgraded, 1);
     let overview = billing.overview(&org.owner).await;
     assert_eq!(

@@ -181,8 +181,8 @@ async fn alerts_go_to_the_endpoints_that_want_their_kind() {
     .await;
     assert_eq!(off.status(), 200);
 
-    let pool = app.pool().unwrap();
-    let mut conn = pool.get().await.unwrap();
+    let db = app.db().unwrap();
+    let mut conn = db.system().await.unwrap();
     let alert = pulse_backend::alerting::NewAlert {
         kind: pulse_shared::alerts::AlertKind::AgentOffline,
         title: "Agent on LAPTOP-7 is offline".into(),
@@ -318,8 +318,8 @@ async fn old_finished_deliveries_are_pruned_and_pending_ones_kept() {
         ),
     )
     .await;
-    let pool = app.pool().unwrap();
-    let mut conn = pool.get().await.unwrap();
+    let db = app.db().unwrap();
+    let mut conn = db.system().await.unwrap();
     let pruned =
         pulse_backend::db::webhooks::prune(&mut conn, chrono::Duration::days(30), app.now())
             .await

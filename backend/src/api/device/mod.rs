@@ -29,7 +29,7 @@ use crate::auth::secrets::{random_token, token_hash};
 use crate::billing::seats;
 use crate::db::agents::{self, AgentRow, Unusable};
 use crate::db::audit::{self, Change};
-use crate::db::{self, activity, people, policies};
+use crate::db::{activity, people, policies};
 use crate::domain::sessions;
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -69,7 +69,7 @@ pub async fn enroll(
     state
         .limits
         .refuse_known(SECRET_MISSES_PER_ADDRESS, &address)?;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.system().await?;
     let enrolled = conn
         .transaction::<_, ApiError, _>(async |conn| {
             let token = match agents::use_token(conn, &token_hash(body.token.trim()), actor.at).await? {
@@ -218,12 +218,7 @@ pub async fn heartbeat(
     );
     let effective = state
         .agent_cache
-        .effective(
-            &state.pool,
-            device.company_id,
-            device.user_id,
-            device.team_id,
-        )
+        .effective(&state.db, device.company_id, device.user_id, device.team_id)
         .await?;
     Ok(web::Json(HeartbeatResponse {
         policy_version: effective.version.clone(),
@@ -295,12 +290,7 @@ pub async fn upload_activity(
     }
     let effective = state
         .agent_cache
-        .effective(
-            &state.pool,
-            device.company_id,
-            device.user_id,
-            device.team_id,
-        )
+        .effective(&state.db, device.company_id, device.user_id, device.team_id)
         .await?;
     let mut ids = HashSet::with_capacity(received);
     let events: Vec<_> = batch
@@ -311,7 +301,7 @@ pub async fn upload_activity(
         .collect();
     let idle_gap = chrono::Duration::seconds(i64::from(effective.settings.idle_threshold_secs));
     let device_key = (device.company_id, device.agent_id, device.user_id);
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(device.company_id).await?;
     // One computer covers no time twice: events overlapping what it reported are cut.
     let span = (
         events.iter().map(|e| e.started_at).min().unwrap_or(now),
@@ -352,7 +342,7 @@ pub async fn policy(
     device: Device,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(device.company_id).await?;
     let effective =
         policies::effective(&mut conn, device.company_id, device.user_id, device.team_id).await?;
     state.agent_cache.store_policy(

@@ -18,8 +18,8 @@ use pulse_shared::screenshots::{MAX_MONITOR, MAX_SCREENSHOT_BYTES, Screenshot, S
 use crate::api::extract::read_unencoded;
 use crate::api::screenshots::ImageBytes;
 use crate::auth::device::Device;
+use crate::db::policies;
 use crate::db::screenshots::{self, ScreenshotRow};
-use crate::db::{self, policies};
 use crate::domain::images::{self, Refusal};
 use crate::errors::ApiError;
 use crate::state::AppState;
@@ -120,7 +120,7 @@ pub async fn upload(
 
     // Everything that can refuse the upload is checked before its body is read.
     let company = device.company_id;
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     if let Some(existing) =
         screenshots::by_client_id(&mut conn, company, device.agent_id, upload.id).await?
     {
@@ -219,7 +219,7 @@ pub async fn upload(
         uploaded_at: now,
     };
 
-    let mut conn = db::conn(&state.pool).await?;
+    let mut conn = state.db.tenant(company).await?;
     screenshots::queue_deletions(&mut conn, company, &keys, now + UPLOAD_GRACE).await?;
     drop(conn);
     let written = async {
@@ -227,13 +227,13 @@ pub async fn upload(
         storage::put(state.store.as_ref(), &row.thumbnail_key, rendered.thumbnail).await
     };
     if let Err(error) = written.await {
-        storage::forget(&state.pool, state.store.as_ref(), company, &keys).await;
+        storage::forget(&state.db, state.store.as_ref(), company, &keys).await;
         return Err(ApiError::Internal(anyhow::anyhow!(
             "writing the screenshot failed: {error}"
         )));
     }
     let inserted = async {
-        let mut conn = db::conn(&state.pool).await?;
+        let mut conn = state.db.tenant(company).await?;
         conn.transaction::<_, ApiError, _>(async |conn| {
             let inserted = screenshots::insert(conn, &row).await?;
             if inserted {
@@ -247,8 +247,8 @@ pub async fn upload(
         Ok(true) => Ok(HttpResponse::Created().json(row.view(false))),
         // The same upload arrived twice at once and the other one won.
         Ok(false) => {
-            storage::forget(&state.pool, state.store.as_ref(), company, &keys).await;
-            let mut conn = db::conn(&state.pool).await?;
+            storage::forget(&state.db, state.store.as_ref(), company, &keys).await;
+            let mut conn = state.db.tenant(company).await?;
             let existing =
                 screenshots::by_client_id(&mut conn, company, device.agent_id, upload.id)
                     .await?
@@ -256,7 +256,7 @@ pub async fn upload(
             Ok(HttpResponse::Ok().json(existing.view(false)))
         }
         Err(error) => {
-            storage::forget(&state.pool, state.store.as_ref(), company, &keys).await;
+            storage::forget(&state.db, state.store.as_ref(), company, &keys).await;
             Err(error)
         }
     }

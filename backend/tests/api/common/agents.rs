@@ -102,10 +102,10 @@ async fn written_since(app: &TestApp, credential: &str, since: chrono::DateTime<
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;
     use pulse_backend::db::schema::agents;
-    let pool = app.pool().unwrap();
+    let db = app.db().unwrap();
     let hash = pulse_backend::auth::secrets::token_hash(credential);
     for _ in 0..500 {
-        let mut conn = pool.get().await.unwrap();
+        let mut conn = db.system().await.unwrap();
         let seen: Option<chrono::DateTime<chrono::Utc>> = agents::table
             .filter(agents::secret_hash.eq(&hash))
             .select(agents::last_seen_at)

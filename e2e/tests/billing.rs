@@ -40,8 +40,8 @@ async fn spawn_billing_app(stripe: &Localstripe) -> anyhow::Result<TestApp> {
     let mut config = stripe.config();
     config.js_url = format!("{js_origin}/js.stripe.com/v3/");
     let app = serve(|app| app.stripe = Some(config)).await?;
-    let pool = app.pool()?;
-    let mut conn = pulse_backend::db::conn(&pool).await?;
+    let db = app.db()?;
+    let mut conn = db.system().await?;
     let client = pulse_backend::billing::client::StripeClient::new(&stripe.config());
     pulse_backend::billing::plans::sell_on_stripe(&mut conn, &client).await?;
     drop(conn);

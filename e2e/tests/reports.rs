@@ -271,7 +271,7 @@ async fn reports_work(app: &TestApp, b: &Browser, world: &World) -> anyhow::Resu
         events.len()
     );
     heartbeat(b, world, &enrolled.credential).await?;
-    pulse_backend::worker::sessions::round(&app.pool()?, app.now()).await?;
+    pulse_backend::worker::sessions::round(&app.db()?, app.now()).await?;
     Ok(enrolled.credential)
 }
 

@@ -120,6 +120,8 @@ struct Prepared {
     target_dir: PathBuf,
     /// The Stripe test double's command, when asked for.
     localstripe: Option<PathBuf>,
+    /// Where `initdb` and `pg_ctl` are, for tests that run a cluster of their own.
+    postgres_bin: Option<PathBuf>,
 }
 
 /// The install step, the database and the SPA build. The URL is that of database `name`
@@ -139,6 +141,10 @@ fn prepare(
         localstripe,
     };
     let installed = install::install(ctx, &needs)?;
+    let postgres_bin = installed
+        .server
+        .as_ref()
+        .map(|server| server.bin_dir().to_owned());
     let database_url = match (database, installed.server) {
         (Database::External(url), _) => {
             step("DATABASE_URL is set: using that database, starting no Postgres");
@@ -156,6 +162,7 @@ fn prepare(
         database_url,
         target_dir,
         localstripe: installed.localstripe,
+        postgres_bin,
     })
 }
 
@@ -169,6 +176,7 @@ fn run_app(ctx: &mut Ctx) -> anyhow::Result<ExitCode> {
         database_url,
         target_dir: target,
         localstripe,
+        ..
     } = prepare(ctx, false, local_stripe, Some("pulse"))?;
     step("building the backend (cargo build -p pulse-backend)");
     run(ctx.cargo().args(["build", "-p", "pulse-backend"]))?;
@@ -336,6 +344,7 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
         database_url,
         target_dir: target,
         localstripe,
+        postgres_bin,
     } = prepare(ctx, true, true, None)?;
     let screenshots = target.join("e2e-screenshots");
     std::fs::create_dir_all(&screenshots)
@@ -358,6 +367,9 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
         .env("PULSE_CHROMIUM", install::CHROMIUM);
     if let Some(localstripe) = &localstripe {
         cargo.env("PULSE_LOCALSTRIPE", localstripe);
+    }
+    if let Some(bin) = &postgres_bin {
+        cargo.env("PULSE_TEST_PG_BINDIR", bin);
     }
     if let Some(at) = test_now {
         step(format_args!(

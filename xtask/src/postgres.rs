@@ -23,6 +23,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// The directory of `initdb`, `pg_ctl` and `postgres`.
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin
+    }
+
     fn tool(&self, name: &str) -> PathBuf {
         self.bin.join(name)
     }

@@ -50,6 +50,14 @@ impl TestDb {
         Self::create(admin_url, Some(&template)).await
     }
 
+    /// Creates a migrated database on the server of `admin_url` (a cluster of a test's
+    /// own, say), removed with it.
+    pub async fn migrated_on(admin_url: &str) -> anyhow::Result<Self> {
+        let db = Self::create(admin_url.to_owned(), None).await?;
+        crate::db::migrate(&db.url).await?;
+        Ok(db)
+    }
+
     /// Creates an empty database (no migrations, no tables), for a restore to fill.
     pub async fn empty() -> anyhow::Result<Self> {
         Self::create(admin_url()?, None).await
@@ -141,6 +149,15 @@ impl TestApp {
     /// with its objects in `objects_dir`; both are removed with the app.
     pub async fn spawn_on(db: TestDb, objects_dir: PathBuf) -> anyhow::Result<Self> {
         Self::serve_on(db, objects_dir, |_| {}).await
+    }
+
+    /// [`TestApp::spawn_on`] after `adjust` has changed the configuration.
+    pub async fn spawn_on_with(
+        db: TestDb,
+        objects_dir: PathBuf,
+        adjust: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<Self> {
+        Self::serve_on(db, objects_dir, adjust).await
     }
 
     async fn serve_on(

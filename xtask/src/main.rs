@@ -120,6 +120,8 @@ struct Prepared {
     target_dir: PathBuf,
     /// The Stripe test double's command, when asked for.
     localstripe: Option<PathBuf>,
+    /// The API fuzzer's command, for the test run.
+    schemathesis: Option<PathBuf>,
 }
 
 /// The install step, the database and the SPA build. The URL is that of database `name`
@@ -137,6 +139,8 @@ fn prepare(
         postgres_client: browser,
         browser,
         localstripe,
+        // The API fuzzer runs in the tests only, as the backup tests do.
+        schemathesis: browser,
     };
     let installed = install::install(ctx, &needs)?;
     let database_url = match (database, installed.server) {
@@ -156,6 +160,7 @@ fn prepare(
         database_url,
         target_dir,
         localstripe: installed.localstripe,
+        schemathesis: installed.schemathesis,
     })
 }
 
@@ -169,6 +174,7 @@ fn run_app(ctx: &mut Ctx) -> anyhow::Result<ExitCode> {
         database_url,
         target_dir: target,
         localstripe,
+        ..
     } = prepare(ctx, false, local_stripe, Some("pulse"))?;
     step("building the backend (cargo build -p pulse-backend)");
     run(ctx.cargo().args(["build", "-p", "pulse-backend"]))?;
@@ -336,6 +342,7 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
         database_url,
         target_dir: target,
         localstripe,
+        schemathesis,
     } = prepare(ctx, true, true, None)?;
     let screenshots = target.join("e2e-screenshots");
     std::fs::create_dir_all(&screenshots)
@@ -358,6 +365,9 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
         .env("PULSE_CHROMIUM", install::CHROMIUM);
     if let Some(localstripe) = &localstripe {
         cargo.env("PULSE_LOCALSTRIPE", localstripe);
+    }
+    if let Some(schemathesis) = &schemathesis {
+        cargo.env("PULSE_SCHEMATHESIS", schemathesis);
     }
     if let Some(at) = test_now {
         step(format_args!(

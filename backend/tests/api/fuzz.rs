@@ -13,7 +13,8 @@ use std::path::Path;
 use chrono::Duration;
 use pulse_backend::testing::TestApp;
 use pulse_shared::agents::EnrollResponse;
-use pulse_shared::auth::SignupRequest;
+use pulse_shared::auth::{SessionResponse, SignupRequest};
+use pulse_shared::people::{InvitationCreatedResponse, Role};
 use serde_json::json;
 
 use crate::common::activity::{event, upload};
@@ -26,8 +27,10 @@ const CHECKS: &str = "not_a_server_error,status_code_conformance,\
     content_type_conformance,response_schema_conformance";
 
 /// Generated cases per operation and phase: enough to reach the boundaries of every
-/// parameter, few enough that both runs take about three minutes on two cores.
-const EXAMPLES: &str = "30";
+/// parameter, few enough that the runs take about three minutes on two cores.
+const EXAMPLES: u32 = 30;
+/// The same for the agents' five calls, which carry most of the traffic.
+const AGENT_EXAMPLES: u32 = 150;
 
 /// What one run of schemathesis did.
 #[derive(Debug)]
@@ -84,10 +87,12 @@ impl Fuzzed {
 
 /// A company worth fuzzing: its owner (also the monitored employee) with screenshots
 /// on, one enrolled computer, an hour of activity and a screenshot, so lists, reports and
-/// images answer with content whose schema is checked, not only empty pages.
+/// images answer with content whose schema is checked, not only empty pages; and an
+/// employee, whom most of the company's calls refuse.
 struct Company {
     app: TestApp,
     owner_access: String,
+    employee_access: String,
     device_credential: String,
 }
 
@@ -113,45 +118,75 @@ async fn company() -> Company {
         200
     );
     upload_png(&app, &device_credential, app.now() - Duration::minutes(3)).await;
+    let employee_access = employee(&app, &owner_access).await;
     Company {
         app,
         owner_access,
+        employee_access,
         device_credential,
     }
 }
 
+/// Invites an employee as `owner_access` and signs them in through the invitation: their
+/// access token.
+async fn employee(app: &TestApp, owner_access: &str) -> String {
+    let invited = app
+        .client()
+        .post(app.url("/api/v1/invitations"))
+        .bearer_auth(owner_access)
+        .json(&json!({"email": "eric@fuzz.test", "role": Role::Employee}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invited.status(), 201);
+    let invited: InvitationCreatedResponse = json(invited).await;
+    let token = invited.link.split_once('#').unwrap().1;
+    let joined = app
+        .client()
+        .post(app.url("/api/v1/invitations/accept"))
+        .json(&json!({"token": token, "name": "Eric Employee", "password": "fuzz-password-43"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), 201);
+    json::<SessionResponse>(joined).await.access_token
+}
+
 /// Runs schemathesis against `app`'s document with `credential` as the bearer token,
-/// on every operation but those `excluded`, and fails with its report when it finds
-/// anything. Its output, JUnit report and summary are kept in
-/// `target/tmp/schemathesis-<run>`, and the summary is printed even when the test passes.
-async fn fuzz(app: &TestApp, run: &str, credential: &str, excluded: &[&str]) -> Fuzzed {
+/// `examples` cases per operation and phase, on the operations `selection` picks, and
+/// fails with its report when it finds anything. Its output, JUnit report and summary
+/// are kept in `target/tmp/schemathesis-<run>`, and the summary is printed even when the
+/// test passes.
+async fn fuzz(
+    app: &TestApp,
+    run: &str,
+    credential: &str,
+    examples: u32,
+    selection: &[&str],
+) -> Fuzzed {
     let command = std::env::var_os("PULSE_SCHEMATHESIS")
         .expect("PULSE_SCHEMATHESIS is not set: run the tests through `cargo xtask test`");
     let reports = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("schemathesis-{run}"));
     let _ = std::fs::remove_dir_all(&reports);
     std::fs::create_dir_all(&reports).unwrap();
-    let mut schemathesis = tokio::process::Command::new(&command);
-    schemathesis
+    let started = std::time::Instant::now();
+    let output = tokio::process::Command::new(&command)
         .arg("run")
         .arg(app.url("/api/v1/openapi.json"))
         .args(["--checks", CHECKS])
         .arg("--generation-deterministic")
-        .args(["--max-examples", EXAMPLES])
+        .args(["--max-examples", &examples.to_string()])
         .args(["--workers", "2"])
         .args(["--request-timeout", "30"])
         .arg("--continue-on-failure")
         .arg("--no-color")
         .args(["--header", &format!("Authorization: Bearer {credential}")])
+        .args(selection)
         .args(["--report", "junit", "--report-dir"])
         .arg(&reports)
         // Hypothesis keeps its cache in the working directory.
         .current_dir(&reports)
-        .kill_on_drop(true);
-    for path in excluded {
-        schemathesis.args(["--exclude-path", path]);
-    }
-    let started = std::time::Instant::now();
-    let output = schemathesis
+        .kill_on_drop(true)
         .output()
         .await
         .unwrap_or_else(|error| panic!("could not run {}: {error}", command.to_string_lossy()));
@@ -173,18 +208,21 @@ async fn fuzz(app: &TestApp, run: &str, credential: &str, excluded: &[&str]) -> 
     fuzzed
 }
 
+/// An open stream never ends, so there is no answer to check; the stream is tested in
+/// `alerts.rs`.
+const BUT_THE_STREAM: [&str; 2] = ["--exclude-path", "/api/v1/alerts/stream"];
+
 /// Every operation with the owner's access token: the people, policies, reports and
 /// billing calls as the most powerful person sees them, the agents' calls refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_answers_the_owner_as_documented() {
     let company = company().await;
-    // An open stream never ends, so there is no answer to check; its refusals are
-    // checked in the agent's run, the stream itself in `alerts.rs`.
     let fuzzed = fuzz(
         &company.app,
         "owner",
         &company.owner_access,
-        &["/api/v1/alerts/stream"],
+        EXAMPLES,
+        &BUT_THE_STREAM,
     )
     .await;
     assert!(fuzzed.passed, "{}", fuzzed.output);
@@ -195,15 +233,43 @@ async fn every_operation_answers_the_owner_as_documented() {
     );
 }
 
-/// Every operation with an agent's device credential: its own calls fuzzed with a real
-/// agent's standing, every person's call refused as documented.
+/// Every operation with an employee's access token: what the company's people may not
+/// do is refused as documented (403, or 404 for what is out of their reach).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_operation_answers_an_agent_as_documented() {
+async fn every_operation_answers_an_employee_as_documented() {
     let company = company().await;
-    let fuzzed = fuzz(&company.app, "agent", &company.device_credential, &[]).await;
+    let fuzzed = fuzz(
+        &company.app,
+        "employee",
+        &company.employee_access,
+        EXAMPLES,
+        &BUT_THE_STREAM,
+    )
+    .await;
     assert!(fuzzed.passed, "{}", fuzzed.output);
     assert!(
         fuzzed.operations.0 >= 100 && fuzzed.requests >= 2_000,
+        "{}",
+        fuzzed.summary("employee")
+    );
+}
+
+/// The agents' calls with a real agent's device credential, and more cases each: they
+/// are most of the traffic, and the only calls the credential opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agents_calls_answer_an_agent_as_documented() {
+    let company = company().await;
+    let fuzzed = fuzz(
+        &company.app,
+        "agent",
+        &company.device_credential,
+        AGENT_EXAMPLES,
+        &["--include-tag", "agent"],
+    )
+    .await;
+    assert!(fuzzed.passed, "{}", fuzzed.output);
+    assert!(
+        fuzzed.operations.0 >= 5 && fuzzed.requests >= 500,
         "{}",
         fuzzed.summary("agent")
     );

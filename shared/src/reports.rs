@@ -430,15 +430,73 @@ impl NewCategoryRule {
     }
 }
 
-/// A stored rule.
+/// A stored rule: the rule as written, with its id and when it was made and last changed.
+// The fields of `NewCategoryRule` spelt out rather than flattened: that type refuses
+// unknown fields, so in the OpenAPI document a flattened copy would refuse the id and
+// times beside it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryRule {
     pub id: CategoryRuleId,
-    #[serde(flatten)]
-    pub rule: NewCategoryRule,
+    pub field: RuleField,
+    #[serde(rename = "match")]
+    pub matches: RuleMatch,
+    /// 1 to 200 characters.
+    pub pattern: String,
+    pub productivity: Productivity,
+    /// Such as `Development` or `Communication`; 1 to 60 characters.
+    pub category: String,
+    /// Only this team's people.
+    pub team_id: Option<TeamId>,
+    /// Only this person.
+    pub user_id: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl CategoryRule {
+    /// The stored rule `id` as written.
+    pub fn stored(
+        id: CategoryRuleId,
+        rule: NewCategoryRule,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    ) -> Self {
+        let NewCategoryRule {
+            field,
+            matches,
+            pattern,
+            productivity,
+            category,
+            team_id,
+            user_id,
+        } = rule;
+        Self {
+            id,
+            field,
+            matches,
+            pattern,
+            productivity,
+            category,
+            team_id,
+            user_id,
+            created_at,
+            updated_at,
+        }
+    }
+
+    /// The rule as written, to edit or send again.
+    pub fn written(&self) -> NewCategoryRule {
+        NewCategoryRule {
+            field: self.field,
+            matches: self.matches,
+            pattern: self.pattern.clone(),
+            productivity: self.productivity,
+            category: self.category.clone(),
+            team_id: self.team_id,
+            user_id: self.user_id,
+        }
+    }
 }
 
 /// An application (and site, for browsers) as recorded, with how it is classified.

@@ -15,7 +15,22 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// The Stripe test double the billing tests run against (PyPI), in a virtual
 /// environment of the project's own.
-const LOCALSTRIPE_PIP: &str = "localstripe>=1.15,<1.16";
+const LOCALSTRIPE: PipTool = PipTool {
+    package: "localstripe",
+    requirement: "localstripe>=1.15,<1.16",
+    series: "1.15",
+    command: "localstripe",
+    purpose: "the Stripe test double",
+};
+/// The API fuzzer the OpenAPI document is checked with (`backend/tests/api/fuzz.rs`),
+/// pinned exactly: a newer release generates other requests from the same seed.
+const SCHEMATHESIS: PipTool = PipTool {
+    package: "schemathesis",
+    requirement: "schemathesis==4.32.5",
+    series: "4.32.5",
+    command: "schemathesis",
+    purpose: "the API fuzzer",
+};
 
 /// What a command needs beyond the build tools.
 pub struct Needs {
@@ -29,6 +44,8 @@ pub struct Needs {
     /// localstripe, the Stripe test double (the tests, and `run` with
     /// `PULSE_STRIPE=local`).
     pub localstripe: bool,
+    /// schemathesis, the API fuzzer (the tests).
+    pub schemathesis: bool,
 }
 
 /// What the install step found or installed.
@@ -39,6 +56,8 @@ pub struct Installed {
     pub spa_tools: String,
     /// The `localstripe` command, when it was asked for.
     pub localstripe: Option<std::path::PathBuf>,
+    /// The `schemathesis` command, when it was asked for.
+    pub schemathesis: Option<std::path::PathBuf>,
 }
 
 /// Installs what is missing.
@@ -65,18 +84,22 @@ pub fn install(ctx: &mut Ctx, needs: &Needs) -> anyhow::Result<Installed> {
         x11_desktop(ctx)?;
         ready.push("Xvfb + openbox + xdotool + xterm".to_owned());
     }
-    let localstripe = if needs.localstripe {
-        let (command, version) = localstripe(ctx)?;
+    let mut pip_tool = |wanted: bool, tool: &PipTool| -> anyhow::Result<_> {
+        if !wanted {
+            return Ok(None);
+        }
+        let (command, version) = tool.install(ctx)?;
         ready.push(version);
-        Some(command)
-    } else {
-        None
+        Ok(Some(command))
     };
+    let localstripe = pip_tool(needs.localstripe, &LOCALSTRIPE)?;
+    let schemathesis = pip_tool(needs.schemathesis, &SCHEMATHESIS)?;
     step(format_args!("tools ready: {}", ready.join(", ")));
     Ok(Installed {
         server,
         spa_tools: spa_tools.join(", "),
         localstripe,
+        schemathesis,
     })
 }
 
@@ -227,44 +250,67 @@ pub fn x11_desktop(ctx: &mut Ctx) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// localstripe in `.pulse/tools/venv`: the command and its version line.
-fn localstripe(ctx: &mut Ctx) -> anyhow::Result<(std::path::PathBuf, String)> {
-    let venv = ctx.state_dir().join("tools/venv");
-    let command = venv.join("bin/localstripe");
-    let pip = venv.join("bin/pip");
-    let installed = |ctx: &Ctx| {
-        crate::sh::capture(ctx.cmd(&pip).args(["show", "localstripe"]))
-            .ok()
-            .and_then(|shown| {
-                shown
-                    .lines()
-                    .find_map(|line| line.strip_prefix("Version: "))
-                    .map(str::to_owned)
-            })
-            .filter(|version| is_series(version, "1.15"))
-    };
-    if let Some(version) = installed(ctx).filter(|_| command.is_file()) {
-        return Ok((command, format!("localstripe {version}")));
+/// A command from PyPI, installed with pip into `.pulse/tools/venv`, the project's own
+/// virtual environment, which every such tool shares.
+struct PipTool {
+    package: &'static str,
+    /// What pip is asked for.
+    requirement: &'static str,
+    /// The versions accepted as installed (`1.15`: any 1.15.x; `4.32.5`: that one).
+    series: &'static str,
+    /// The command the package installs in the environment's `bin/`.
+    command: &'static str,
+    /// What it is for, in the install messages.
+    purpose: &'static str,
+}
+
+impl PipTool {
+    /// Installs the tool unless it is there in its series: the command and its version
+    /// line.
+    fn install(&self, ctx: &mut Ctx) -> anyhow::Result<(std::path::PathBuf, String)> {
+        let venv = ctx.state_dir().join("tools/venv");
+        let command = venv.join("bin").join(self.command);
+        let pip = venv.join("bin/pip");
+        let installed = |ctx: &Ctx| {
+            crate::sh::capture(ctx.cmd(&pip).args(["show", self.package]))
+                .ok()
+                .and_then(|shown| {
+                    shown
+                        .lines()
+                        .find_map(|line| line.strip_prefix("Version: "))
+                        .map(str::to_owned)
+                })
+                .filter(|version| is_series(version, self.series))
+        };
+        if let Some(version) = installed(ctx).filter(|_| command.is_file()) {
+            return Ok((command, format!("{} {version}", self.package)));
+        }
+        let why = format!("Python (for {}, {})", self.package, self.purpose);
+        if ctx.which("python3").is_none() {
+            ctx.apt_install(&["python3", "python3-venv"], &why)?;
+        }
+        step(format_args!(
+            "installing {} into .pulse/tools/venv (a minute, once)",
+            self.requirement
+        ));
+        if !pip.is_file() && run(ctx.cmd("python3").args(["-m", "venv"]).arg(&venv)).is_err() {
+            ctx.apt_install(&["python3-venv"], &why)?;
+            run(ctx.cmd("python3").args(["-m", "venv"]).arg(&venv))?;
+        }
+        run(ctx.cmd(&pip).args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            self.requirement,
+        ]))?;
+        let version = installed(ctx).with_context(|| {
+            format!(
+                "pip installed {} but `pip show` does not find it",
+                self.package
+            )
+        })?;
+        Ok((command, format!("{} {version}", self.package)))
     }
-    if ctx.which("python3").is_none() {
-        ctx.apt_install(&["python3", "python3-venv"], "Python (for localstripe)")?;
-    }
-    step(format_args!(
-        "installing {LOCALSTRIPE_PIP} into .pulse/tools/venv (a minute, once)"
-    ));
-    if !pip.is_file() && run(ctx.cmd("python3").args(["-m", "venv"]).arg(&venv)).is_err() {
-        ctx.apt_install(&["python3-venv"], "Python's venv module (for localstripe)")?;
-        run(ctx.cmd("python3").args(["-m", "venv"]).arg(&venv))?;
-    }
-    run(ctx.cmd(&pip).args([
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        LOCALSTRIPE_PIP,
-    ]))?;
-    let version =
-        installed(ctx).context("pip installed localstripe but `pip show` does not find it")?;
-    Ok((command, format!("localstripe {version}")))
 }
 
 /// `trunk 0.21.14` → `0.21.14`.

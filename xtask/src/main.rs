@@ -122,6 +122,8 @@ struct Prepared {
     localstripe: Option<PathBuf>,
     /// Where `initdb` and `pg_ctl` are, for tests that run a cluster of their own.
     postgres_bin: Option<PathBuf>,
+    /// The API fuzzer's command, for the test run.
+    schemathesis: Option<PathBuf>,
 }
 
 /// The install step, the database and the SPA build. The URL is that of database `name`
@@ -139,6 +141,8 @@ fn prepare(
         postgres_client: browser,
         browser,
         localstripe,
+        // The API fuzzer runs in the tests only, as the backup tests do.
+        schemathesis: browser,
     };
     let installed = install::install(ctx, &needs)?;
     let postgres_bin = installed
@@ -163,6 +167,7 @@ fn prepare(
         target_dir,
         localstripe: installed.localstripe,
         postgres_bin,
+        schemathesis: installed.schemathesis,
     })
 }
 
@@ -345,6 +350,7 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
         target_dir: target,
         localstripe,
         postgres_bin,
+        schemathesis,
     } = prepare(ctx, true, true, None)?;
     let screenshots = target.join("e2e-screenshots");
     std::fs::create_dir_all(&screenshots)
@@ -370,6 +376,9 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
     }
     if let Some(bin) = &postgres_bin {
         cargo.env("PULSE_TEST_PG_BINDIR", bin);
+    }
+    if let Some(schemathesis) = &schemathesis {
+        cargo.env("PULSE_SCHEMATHESIS", schemathesis);
     }
     if let Some(at) = test_now {
         step(format_args!(

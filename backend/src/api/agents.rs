@@ -136,7 +136,7 @@ pub async fn list_tokens(
     tag = "agents",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The token's id")),
-    responses((status = NO_CONTENT, description = "Revoked"), (status = NOT_FOUND, body = pulse_shared::Problem))
+    responses((status = NO_CONTENT, description = "Revoked"), (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only owners and admins revoke enrollment tokens"), (status = NOT_FOUND, body = pulse_shared::Problem))
 )]
 #[delete("/enrollment-tokens/{id}")]
 pub async fn revoke_token(
@@ -268,7 +268,7 @@ pub async fn counts(
     tag = "agents",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The agent's id")),
-    responses((status = NO_CONTENT, description = "Revoked"), (status = NOT_FOUND, body = pulse_shared::Problem))
+    responses((status = NO_CONTENT, description = "Revoked"), (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only owners and admins revoke agents"), (status = NOT_FOUND, body = pulse_shared::Problem))
 )]
 #[delete("/agents/{id}")]
 pub async fn revoke(

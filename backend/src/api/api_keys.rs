@@ -112,7 +112,7 @@ pub async fn list(
     tag = "api-keys",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The key's id")),
-    responses((status = NO_CONTENT, description = "Revoked"), (status = NOT_FOUND, body = pulse_shared::Problem))
+    responses((status = NO_CONTENT, description = "Revoked"), (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only owners and admins manage API keys"), (status = NOT_FOUND, body = pulse_shared::Problem))
 )]
 #[delete("/api-keys/{id}")]
 pub async fn revoke(

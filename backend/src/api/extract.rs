@@ -215,6 +215,16 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     message,
                 }])
             }
+            // serde_json calls some shapes it did not expect syntax errors (an object
+            // where an enum's name belongs, `[null]` for a struct): when the body is
+            // JSON, the fault is the value at `pointer`, not the syntax.
+            _ if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() => {
+                ApiError::Validation(vec![FieldError {
+                    field: pointer,
+                    code: "invalid".into(),
+                    message: strip_position(&inner.to_string()),
+                }])
+            }
             _ => ApiError::BadRequest(format!(
                 "the request body is not valid JSON: {}",
                 strip_position(&inner.to_string())
@@ -278,6 +288,14 @@ mod tests {
     struct Invite {
         email: String,
         members: Vec<Member>,
+        #[serde(default)]
+        kind: Option<Kind>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    enum Kind {
+        Staff,
     }
 
     #[derive(Debug, serde::Deserialize)]
@@ -314,6 +332,12 @@ mod tests {
                 r#"{"email": "a", "members": [], "role": "OWNER"}"#,
                 "/role",
                 "unknown",
+            ),
+            // JSON that serde_json calls a syntax error for the shape it expected.
+            (
+                r#"{"email": "a", "members": [], "kind": {}}"#,
+                "/kind",
+                "invalid",
             ),
         ];
         for (body, field, code) in cases {

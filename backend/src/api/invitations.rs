@@ -170,7 +170,7 @@ pub async fn list(
     tag = "people",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The invitation's id")),
-    responses((status = NO_CONTENT, description = "Withdrawn"), (status = NOT_FOUND, body = pulse_shared::Problem))
+    responses((status = NO_CONTENT, description = "Withdrawn"), (status = FORBIDDEN, body = pulse_shared::Problem, description = "Your role does not invite people, so it withdraws no invitation"), (status = NOT_FOUND, body = pulse_shared::Problem))
 )]
 #[delete("/invitations/{id}")]
 pub async fn revoke(

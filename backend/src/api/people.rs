@@ -26,7 +26,7 @@ use crate::state::AppState;
     tag = "people",
     security(("bearer" = [])),
     params(PeopleQuery),
-    responses((status = OK, body = Page<Person>), (status = UNAUTHORIZED, body = pulse_shared::Problem))
+    responses((status = OK, body = Page<Person>), (status = FORBIDDEN, body = pulse_shared::Problem, description = "Listing people who were deleted (`deleted=true`) is for owners and admins"), (status = UNAUTHORIZED, body = pulse_shared::Problem))
 )]
 #[get("/people")]
 pub async fn list(

@@ -85,7 +85,7 @@ pub async fn put_company(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The team's id")),
     request_body = PolicyOverride,
-    responses((status = OK, body = PolicyOverrideEntry), (status = NOT_FOUND, body = pulse_shared::Problem), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
+    responses((status = OK, body = PolicyOverrideEntry), (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only owners and admins set policies"), (status = NOT_FOUND, body = pulse_shared::Problem), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
 )]
 #[put("/policies/teams/{id}")]
 pub async fn put_team(
@@ -102,7 +102,7 @@ pub async fn put_team(
     tag = "policies",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The team's id")),
-    responses((status = NO_CONTENT, description = "Removed"), (status = NOT_FOUND, body = pulse_shared::Problem))
+    responses((status = NO_CONTENT, description = "Removed"), (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only owners and admins set policies"), (status = NOT_FOUND, body = pulse_shared::Problem))
 )]
 #[delete("/policies/teams/{id}")]
 pub async fn remove_team(
@@ -120,7 +120,7 @@ pub async fn remove_team(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The person's id")),
     request_body = PolicyOverride,
-    responses((status = OK, body = PolicyOverrideEntry), (status = NOT_FOUND, body = pulse_shared::Problem), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
+    responses((status = OK, body = PolicyOverrideEntry), (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only owners and admins set policies"), (status = NOT_FOUND, body = pulse_shared::Problem), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
 )]
 #[put("/policies/employees/{id}")]
 pub async fn put_employee(
@@ -137,7 +137,7 @@ pub async fn put_employee(
     tag = "policies",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The person's id")),
-    responses((status = NO_CONTENT, description = "Removed"), (status = NOT_FOUND, body = pulse_shared::Problem))
+    responses((status = NO_CONTENT, description = "Removed"), (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only owners and admins set policies"), (status = NOT_FOUND, body = pulse_shared::Problem))
 )]
 #[delete("/policies/employees/{id}")]
 pub async fn remove_employee(

@@ -68,7 +68,7 @@ fn unique_name(error: diesel::result::Error) -> ApiError {
     tag = "teams",
     security(("bearer" = [])),
     request_body = CreateTeamRequest,
-    responses((status = CREATED, body = Team), (status = FORBIDDEN, body = pulse_shared::Problem), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
+    responses((status = CREATED, body = Team), (status = FORBIDDEN, body = pulse_shared::Problem), (status = CONFLICT, body = pulse_shared::Problem, description = "The company has the most teams it may have (500)"), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
 )]
 #[post("/teams")]
 pub async fn create(
@@ -121,7 +121,7 @@ pub async fn create(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The team's id")),
     request_body = UpdateTeamRequest,
-    responses((status = OK, body = Team), (status = NOT_FOUND, body = pulse_shared::Problem), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
+    responses((status = OK, body = Team), (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only owners and admins manage teams"), (status = NOT_FOUND, body = pulse_shared::Problem), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
 )]
 #[patch("/teams/{id}")]
 pub async fn update(
@@ -207,6 +207,7 @@ pub async fn update(
     params(("id" = String, Path, description = "The team's id"), DeleteTeamQuery),
     responses(
         (status = NO_CONTENT, description = "Deleted"),
+        (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only owners and admins manage teams"),
         (status = NOT_FOUND, body = pulse_shared::Problem),
         (status = CONFLICT, body = pulse_shared::Problem, description = "The team has people and no move_to was given"),
     )

@@ -134,7 +134,7 @@ pub async fn list(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The endpoint's id")),
     request_body = UpdateWebhookRequest,
-    responses((status = OK, body = WebhookEndpoint), (status = NOT_FOUND, body = pulse_shared::Problem), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
+    responses((status = OK, body = WebhookEndpoint), (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only owners and admins manage webhooks"), (status = NOT_FOUND, body = pulse_shared::Problem), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem))
 )]
 #[patch("/webhooks/{id}")]
 pub async fn update(
@@ -208,7 +208,7 @@ pub async fn update(
     tag = "webhooks",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The endpoint's id")),
-    responses((status = NO_CONTENT, description = "Deleted"), (status = NOT_FOUND, body = pulse_shared::Problem))
+    responses((status = NO_CONTENT, description = "Deleted"), (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only owners and admins manage webhooks"), (status = NOT_FOUND, body = pulse_shared::Problem))
 )]
 #[delete("/webhooks/{id}")]
 pub async fn remove(
@@ -244,6 +244,7 @@ pub async fn remove(
     params(("id" = String, Path, description = "The endpoint's id")),
     responses(
         (status = ACCEPTED, body = WebhookDelivery),
+        (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only owners and admins manage webhooks"),
         (status = NOT_FOUND, body = pulse_shared::Problem),
         (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "More than 60 test sends and replays in a minute")
     )
@@ -289,7 +290,7 @@ pub async fn send_test(
     tag = "webhooks",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The endpoint's id"), PageQuery),
-    responses((status = OK, body = Page<WebhookDelivery>), (status = NOT_FOUND, body = pulse_shared::Problem))
+    responses((status = OK, body = Page<WebhookDelivery>), (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only owners and admins manage webhooks"), (status = NOT_FOUND, body = pulse_shared::Problem))
 )]
 #[get("/webhooks/{id}/deliveries")]
 pub async fn deliveries(
@@ -315,7 +316,7 @@ pub async fn deliveries(
     tag = "webhooks",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "The delivery's id")),
-    responses((status = OK, body = WebhookDeliveryDetail), (status = NOT_FOUND, body = pulse_shared::Problem))
+    responses((status = OK, body = WebhookDeliveryDetail), (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only owners and admins manage webhooks"), (status = NOT_FOUND, body = pulse_shared::Problem))
 )]
 #[get("/webhooks/deliveries/{id}")]
 pub async fn delivery(
@@ -345,6 +346,7 @@ pub async fn delivery(
     params(("id" = String, Path, description = "The delivery's id")),
     responses(
         (status = ACCEPTED, body = WebhookDelivery),
+        (status = FORBIDDEN, body = pulse_shared::Problem, description = "Only owners and admins manage webhooks"),
         (status = NOT_FOUND, body = pulse_shared::Problem),
         (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "More than 60 test sends and replays in a minute")
     )

@@ -57,12 +57,7 @@ impl RuleRow {
 
 impl From<RuleRow> for CategoryRule {
     fn from(row: RuleRow) -> Self {
-        Self {
-            id: row.id,
-            rule: row.rule(),
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
+        Self::stored(row.id, row.rule(), row.created_at, row.updated_at)
     }
 }
 

@@ -12,6 +12,7 @@ mod billing;
 mod bodies;
 mod cli;
 mod common;
+mod fuzz;
 mod health;
 mod isolation;
 mod mail;

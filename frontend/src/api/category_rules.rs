@@ -84,7 +84,7 @@ mod tests {
             "created_at": "2026-03-01T10:00:00Z",
             "updated_at": "2026-03-02T10:00:00Z"
         }"#;
-        let rule = serde_json::from_str::<CategoryRule>(json).map(|rule| rule.rule);
+        let rule = serde_json::from_str::<CategoryRule>(json).map(|rule| rule.written());
         assert_eq!(
             rule.as_ref()
                 .ok()

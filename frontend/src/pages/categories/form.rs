@@ -72,7 +72,7 @@ pub(super) fn RuleForm(
             }
         },
         move |saved: CategoryRule| {
-            toasts.success(format!("Saved the rule for “{}”", saved.rule.pattern));
+            toasts.success(format!("Saved the rule for “{}”", saved.pattern));
             on_saved.run(saved);
         },
     );

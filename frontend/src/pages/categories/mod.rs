@@ -58,7 +58,7 @@ pub fn Categories() -> impl IntoView {
         deleting.confirm(
             move |rule: CategoryRule| async move { api::delete_category_rule(session, rule.id).await },
             move |rule| {
-                toasts.success(format!("Deleted the rule for “{}”", rule.rule.pattern));
+                toasts.success(format!("Deleted the rule for “{}”", rule.pattern));
                 changed.run(());
             },
         );
@@ -126,7 +126,7 @@ pub fn Categories() -> impl IntoView {
                 message=deleting.message(|rule: &CategoryRule| {
                     format!(
                         "Time in what “{}” matches will count as the next rule down says (or the built-in catalogue), in past reports too.",
-                        rule.rule.pattern
+                        rule.pattern
                     )
                 })
                 confirm_label="Delete rule"

@@ -48,7 +48,7 @@ pub(super) fn RulesCard(
 fn by_scope(rules: &[CategoryRule], names: Names) -> Vec<(String, Vec<CategoryRule>)> {
     let mut groups: Vec<(Scope, Vec<CategoryRule>)> = Vec::new();
     for rule in rules {
-        let scope = Scope::of(rule.rule.team_id, rule.rule.user_id);
+        let scope = Scope::of(rule.team_id, rule.user_id);
         match groups.iter_mut().find(|(other, _)| *other == scope) {
             Some((_, members)) => members.push(rule.clone()),
             None => groups.push((scope, vec![rule.clone()])),
@@ -57,7 +57,7 @@ fn by_scope(rules: &[CategoryRule], names: Names) -> Vec<(String, Vec<CategoryRu
     let mut named: Vec<(u8, String, Vec<CategoryRule>)> = groups
         .into_iter()
         .map(|(scope, mut members)| {
-            members.sort_by_key(|rule| (rule.rule.field, rule.rule.pattern.to_lowercase()));
+            members.sort_by_key(|rule| (rule.field, rule.pattern.to_lowercase()));
             let rank = match scope {
                 Scope::Company => 0,
                 Scope::Team(_) => 1,
@@ -108,7 +108,7 @@ fn rule_row(
     on_edit: Callback<Draft>,
     on_delete: Callback<CategoryRule>,
 ) -> impl IntoView {
-    let fields = &rule.rule;
+    let fields = &rule;
     let how = format!(
         "{} · {}",
         field_label(fields.field),
@@ -128,7 +128,7 @@ fn rule_row(
                         variant=ButtonVariant::Ghost
                         on_click=move |_| {
                             let rule = stored.get_value();
-                            on_edit.run(Draft { id: Some(rule.id), rule: rule.rule });
+                            on_edit.run(Draft { id: Some(rule.id), rule: rule.written() });
                         }
                         {..}
                         class:btn-small=true

@@ -98,6 +98,12 @@ pub fn run(
             config.retention_every,
             config.deletion_grace,
         )),
+        tokio::spawn(worker::exports::run(
+            pool.clone(),
+            store.clone(),
+            config.clock,
+            config.exports_every,
+        )),
         tokio::spawn(worker::partitions::run(
             pool.clone(),
             config.clock,

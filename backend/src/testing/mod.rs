@@ -531,6 +531,8 @@ fn test_config(database_url: &str, objects_dir: &Path) -> anyhow::Result<Config>
         // Sessions follow stored activity within a few milliseconds; API tests also
         // call `worker::sessions::round` to be sure.
         ("PULSE_SESSIONS_EVERY_MS", "20".into()),
+        // Data exports are built as soon as they are asked for.
+        ("PULSE_EXPORTS_EVERY_MS", "50".into()),
         (
             "PULSE_OBJECT_STORE",
             objects_dir.to_string_lossy().into_owned(),

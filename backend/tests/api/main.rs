@@ -18,6 +18,7 @@ mod mail;
 mod openapi;
 mod people;
 mod policies;
+mod privacy;
 mod problems;
 mod replicas;
 mod reports;

@@ -596,7 +596,9 @@ fn index_html(profile: &Person, at: DateTime<Utc>, counts: &Counts, images: &[St
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>Your data in Pulse</title>\
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
-table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ccc;padding:.4rem;text-align:left;vertical-align:top}}\
+table{{border-collapse:collapse;width:100%;table-layout:fixed}}\
+td,th{{border-bottom:1px solid #ccc;padding:.4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}}\
+th:first-child{{width:45%}}\
 .count{{text-align:right}}</style></head>\n<body>\n\
 <h1>Your data in Pulse</h1>\n\
 <p id=\"whose\">Everything Pulse holds about <strong>{name}</strong> ({email}), exported on {date} UTC.</p>\n\

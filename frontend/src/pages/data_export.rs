@@ -107,10 +107,7 @@ pub fn DataExportPanel(
                     .map(|export| {
                         let status = export.status;
                         let (progress, expires_at) = (export.progress, export.expires_at);
-                        let size = export
-                            .size_bytes
-                            .map(|bytes| format!("{:.1} MB", bytes as f64 / 1_000_000.0))
-                            .unwrap_or_default();
+                        let size = export.size_bytes.map(size_text).unwrap_or_default();
                         view! {
                             <div class="data-export-status" data-status=status.as_str() data-testid="data-export-status">
                                 <p>
@@ -135,17 +132,19 @@ pub fn DataExportPanel(
                                         " · available until "
                                         {format::date(expires_at)}
                                     </p>
-                                    <Button
-                                        variant=ButtonVariant::Primary
-                                        loading=saving
-                                        on_click=move |_| {
-                                            save.dispatch_local(());
-                                        }
-                                        {..}
-                                        data-testid="data-export-download"
-                                    >
-                                        "Download ZIP"
-                                    </Button>
+                                    <div class="form-actions">
+                                        <Button
+                                            variant=ButtonVariant::Primary
+                                            loading=saving
+                                            on_click=move |_| {
+                                                save.dispatch_local(());
+                                            }
+                                            {..}
+                                            data-testid="data-export-download"
+                                        >
+                                            "Download ZIP"
+                                        </Button>
+                                    </div>
                                 </Show>
                                 <Show when=move || status == ExportStatus::Failed>
                                     <p class="field-error">"The export could not be made. Ask for a new one."</p>
@@ -170,5 +169,28 @@ pub fn DataExportPanel(
                 </Button>
             </div>
         </div>
+    }
+}
+
+/// `532 KB`, `1.4 MB`: an archive's size.
+fn size_text(bytes: i64) -> String {
+    let bytes = bytes.max(0) as f64;
+    if bytes >= 1_000_000.0 {
+        format!("{:.1} MB", bytes / 1_000_000.0)
+    } else {
+        format!("{:.0} KB", (bytes / 1_000.0).ceil())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_in_kilobytes_then_megabytes() {
+        assert_eq!(size_text(0), "0 KB");
+        assert_eq!(size_text(1), "1 KB");
+        assert_eq!(size_text(532_100), "533 KB");
+        assert_eq!(size_text(1_400_000), "1.4 MB");
     }
 }

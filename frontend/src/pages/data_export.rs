@@ -98,9 +98,7 @@ pub fn DataExportPanel(
 
     view! {
         <div class="data-export" data-testid="data-export">
-            <p class="field-hint">
-                "One ZIP file with your profile, activity, work sessions, screenshots, who opened them, and the audit events about you, as JSON and CSV, with an index.html to open first. It is ready in a few moments and kept for a week."
-            </p>
+            <p class="field-hint">{contents(person.is_none())}</p>
             {move || {
                 newest
                     .get()
@@ -169,6 +167,15 @@ pub fn DataExportPanel(
                 </Button>
             </div>
         </div>
+    }
+}
+
+/// What the archive holds, said to the person (`own`) or to an owner or admin.
+fn contents(own: bool) -> &'static str {
+    if own {
+        "One ZIP file with your profile, activity, work sessions, screenshots, who opened them, and the audit events about you, as JSON and CSV, with an index.html to open first. It is ready in a few moments and kept for a week."
+    } else {
+        "One ZIP file with their profile, activity, work sessions, screenshots, who opened them, and the audit events about them, as JSON and CSV, with an index.html to open first. Asking for it and downloading it are in the audit log; it is kept for a week."
     }
 }
 

@@ -65,6 +65,7 @@ pub fn run(
     let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
     let live = Live::default();
     let outbox_wake = Arc::new(Notify::new());
+    let exports_wake = Arc::new(Notify::new());
     let outbox = Outbox::new(config, pool.clone(), mailer.clone(), outbox_wake.clone())?;
     let store = storage::open(&config.object_store)?;
     let seen = SeenBuffer::default();
@@ -103,6 +104,7 @@ pub fn run(
             store.clone(),
             config.clock,
             config.exports_every,
+            exports_wake.clone(),
         )),
         tokio::spawn(worker::partitions::run(
             pool.clone(),
@@ -144,6 +146,7 @@ pub fn run(
         seen,
         agent_cache: agent_cache.clone(),
         store,
+        exports_wake,
         deletion_grace: config.deletion_grace,
         stripe: config.stripe.clone().map(crate::billing::Stripe::new),
         screenshot_quota_bytes: config.screenshot_quota_bytes,

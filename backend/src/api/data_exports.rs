@@ -304,6 +304,7 @@ async fn start(
             "An export of this person is already being made; wait for it to finish.".into(),
         ));
     }
+    state.exports_wake.notify_one();
     let location = format!("/api/v1/exports/{}", row.id);
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, location))

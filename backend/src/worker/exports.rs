@@ -3,9 +3,11 @@
 //! by `privacy::export`; expired ones are deleted, their archives through the object
 //! deletion queue.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::db::{self, DbPool, exports};
@@ -17,13 +19,26 @@ const LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 /// Expired exports deleted per round.
 const PURGE_BATCH: i64 = 100;
 
-/// Builds queued exports and deletes expired ones every `period` until the process ends.
-pub async fn run(pool: DbPool, store: Store, clock: Clock, period: Duration) {
-    super::every(clock, period, "exports", |now| {
-        let (pool, store) = (pool.clone(), store.clone());
-        async move { round(&pool, &store, now).await.map(drop) }
-    })
-    .await;
+/// Builds queued exports and deletes expired ones every `period`, and at once when
+/// `wake` says an export was asked for on this replica, until the process ends.
+/// Rationale: the poll finds what other replicas queued and what a dead builder left;
+/// the wake-up makes the person's wait a build's, not a poll's, without polling often.
+pub async fn run(pool: DbPool, store: Store, clock: Clock, period: Duration, wake: Arc<Notify>) {
+    let mut every = tokio::time::interval(period);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            () = wake.notified() => {}
+        }
+        if let Err(error) = round(&pool, &store, clock.now()).await {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                job = "exports",
+                "a periodic job could not run"
+            );
+        }
+    }
 }
 
 /// One round at `now`: deletes the exports expired by then, then builds every export

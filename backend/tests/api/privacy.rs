@@ -249,12 +249,7 @@ async fn an_employee_exports_everything_of_theirs_and_nothing_of_anyone_else() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_person_and_owners_and_admins_reach_an_export() {
-    let app = TestApp::spawn_with(|config| {
-        // Built only when the test says so, to see the limits on exports in the making.
-        config.exports_every = std::time::Duration::from_secs(3600);
-    })
-    .await
-    .unwrap();
+    let app = TestApp::spawn().await.unwrap();
     let org = Org::create(&app, "reach").await;
     let stranger = Org::create(&app, "stranger").await;
     let employee = org.employee.body.me.user.id;
@@ -283,29 +278,56 @@ async fn only_the_person_and_owners_and_admins_reach_an_export() {
         404
     );
 
-    // An admin may.
+    // One in the making at a time, whoever asks: while a build of hers runs (held by a
+    // lease no worker takes over), neither she nor an admin may ask again, and there is
+    // nothing to download yet.
+    let building = uuid::Uuid::now_v7();
+    sql(
+        &app,
+        &format!(
+            "INSERT INTO data_exports (company_id, id, user_id, status, progress, lease_until,
+                                       created_at, expires_at)
+             SELECT company_id, '{building}', id, 'running', 40, now() + interval '1 hour',
+                    now(), now() + interval '7 days'
+               FROM users WHERE id = '{employee}'"
+        ),
+    )
+    .await;
+    for (who, path) in [
+        (&org.employee, "/api/v1/me/export"),
+        (&org.admin, of_employee.as_str()),
+    ] {
+        assert_eq!(post(&app, who, path, &json!({})).await.status(), 409);
+    }
+    let running: DataExport =
+        get_json(&app, &org.employee, &format!("/api/v1/exports/{building}")).await;
+    assert_eq!(
+        (running.status, running.progress),
+        (ExportStatus::Running, 40)
+    );
+    let early = format!("/api/v1/exports/{building}/download");
+    assert_eq!(get(&app, &org.employee, &early).await.status(), 409);
+    sql(
+        &app,
+        &format!("DELETE FROM data_exports WHERE id = '{building}'"),
+    )
+    .await;
+
+    // An admin may ask; the worker, woken by the request, builds it.
     let asked = post(&app, &org.admin, &of_employee, &json!({})).await;
     assert_eq!(asked.status(), 202);
     let asked: DataExport = json(asked).await;
     assert_eq!(asked.requested_by, Some(org.admin.body.me.user.id));
-    // One in the making at a time, whoever asks.
-    let again = post(&app, &org.employee, "/api/v1/me/export", &json!({})).await;
-    assert_eq!(again.status(), 409);
+    let built = ready(&app, &org.employee, "/api/v1/me/export").await;
+    assert_eq!(built.id, asked.id);
     let one = format!("/api/v1/exports/{}", asked.id);
     let download = format!("{one}/download");
-    assert_eq!(get(&app, &org.employee, &download).await.status(), 409);
-
     let pool = app.pool().unwrap();
     let store = app.store().unwrap();
-    let built = pulse_backend::worker::exports::round(&pool, &store, app.now())
-        .await
-        .unwrap();
-    assert_eq!(built, 1);
 
     // The person sees the export an admin asked for; the owner too; nobody else.
     let mine: DataExportListResponse = get_json(&app, &org.employee, "/api/v1/me/export").await;
     assert_eq!(mine.items.len(), 1);
-    assert_eq!(mine.items[0].status, ExportStatus::Ready);
     for (who, status) in [
         (&org.employee, 200),
         (&org.owner, 200),
@@ -325,18 +347,14 @@ async fn only_the_person_and_owners_and_admins_reach_an_export() {
             .status(),
         202
     );
-    pulse_backend::worker::exports::round(&pool, &store, app.now())
-        .await
-        .unwrap();
+    ready(&app, &org.employee, "/api/v1/me/export").await;
     assert_eq!(
         post(&app, &org.owner, &of_employee, &json!({}))
             .await
             .status(),
         202
     );
-    pulse_backend::worker::exports::round(&pool, &store, app.now())
-        .await
-        .unwrap();
+    ready(&app, &org.employee, "/api/v1/me/export").await;
     let fourth = post(&app, &org.employee, "/api/v1/me/export", &json!({})).await;
     assert_eq!(fourth.status(), 429);
     assert!(fourth.headers().contains_key("retry-after"));

@@ -102,6 +102,9 @@ pub struct Config {
     /// `PULSE_RETENTION_EVERY_SECS`: how often expired activity and screenshots are
     /// deleted (default hourly).
     pub retention_every: Duration,
+    /// `PULSE_EXPORTS_EVERY_MS`: how often a replica looks for data exports to build
+    /// (default 5 s); the replica a request reaches starts at once.
+    pub exports_every: Duration,
     /// `PULSE_SCREENSHOT_QUOTA_GB`: the most screenshot bytes one company may store
     /// (default 50 GB); past it, uploads are refused until retention or deletions free
     /// room.
@@ -395,6 +398,7 @@ impl Config {
             )?,
             seen_flush: millis(&get, "PULSE_SEEN_FLUSH_MS", 2000, 10)?,
             sessions_every: millis(&get, "PULSE_SESSIONS_EVERY_MS", 1000, 10)?,
+            exports_every: millis(&get, "PULSE_EXPORTS_EVERY_MS", 5000, 10)?,
             screenshot_quota_bytes: parse(
                 &get,
                 "PULSE_SCREENSHOT_QUOTA_GB",

@@ -15,6 +15,7 @@ pub mod db;
 pub mod domain;
 pub mod errors;
 pub mod mail;
+pub mod privacy;
 pub mod reports;
 pub mod seed;
 pub mod server;

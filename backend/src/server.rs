@@ -65,6 +65,7 @@ pub fn run(
     let mailer = Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
     let live = Live::default();
     let outbox_wake = Arc::new(Notify::new());
+    let exports_wake = Arc::new(Notify::new());
     let outbox = Outbox::new(config, db.clone(), mailer.clone(), outbox_wake.clone())?;
     let store = storage::open(&config.object_store)?;
     let seen = SeenBuffer::default();
@@ -97,6 +98,13 @@ pub fn run(
             config.clock,
             config.retention_every,
             config.deletion_grace,
+        )),
+        tokio::spawn(worker::exports::run(
+            db.clone(),
+            store.clone(),
+            config.clock,
+            config.exports_every,
+            exports_wake.clone(),
         )),
         tokio::spawn(worker::partitions::run(
             db.clone(),
@@ -138,6 +146,7 @@ pub fn run(
         seen,
         agent_cache: agent_cache.clone(),
         store,
+        exports_wake,
         deletion_grace: config.deletion_grace,
         stripe: config.stripe.clone().map(crate::billing::Stripe::new),
         screenshot_quota_bytes: config.screenshot_quota_bytes,

@@ -62,6 +62,9 @@ pub struct AppState {
     /// Images decoded at once: decoding is CPU-bound and takes tens of MiB per image, so
     /// uploads beyond one per core wait here instead of crowding memory.
     pub image_work: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Wakes this replica's data export worker when an export is asked for here (other
+    /// replicas find it on their next poll).
+    pub exports_wake: std::sync::Arc<tokio::sync::Notify>,
     /// The replica's background tasks, stopped when the last worker lets go of the state.
     pub background: std::sync::Arc<Background>,
 }

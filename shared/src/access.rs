@@ -48,6 +48,10 @@ pub enum Action {
     ManageCategoryRules,
     /// Receive scheduled report e-mails about the people one may see.
     ReceiveReportEmails,
+    /// Export a person's data (profile, activity, sessions, screenshots, their views,
+    /// audit events about them) and download the archive: everyone their own, owners and
+    /// admins anyone's in the company.
+    ExportPersonalData,
 }
 
 /// How far a permission reaches.
@@ -95,6 +99,7 @@ const TABLE: &[(Action, [Reach; 4])] = &[
     (A::ReadCategoryRules, [C, C, T, N]),
     (A::ManageCategoryRules, [C, C, N, N]),
     (A::ReceiveReportEmails, [C, C, T, N]),
+    (A::ExportPersonalData, [C, C, O, O]),
 ];
 
 /// How far `role` may do `action`.
@@ -154,6 +159,7 @@ mod tests {
             (Owner, A::ReadCategoryRules, C), (Admin, A::ReadCategoryRules, C), (Manager, A::ReadCategoryRules, T), (Employee, A::ReadCategoryRules, N),
             (Owner, A::ManageCategoryRules, C), (Admin, A::ManageCategoryRules, C), (Manager, A::ManageCategoryRules, N), (Employee, A::ManageCategoryRules, N),
             (Owner, A::ReceiveReportEmails, C), (Admin, A::ReceiveReportEmails, C), (Manager, A::ReceiveReportEmails, T), (Employee, A::ReceiveReportEmails, N),
+            (Owner, A::ExportPersonalData, C), (Admin, A::ExportPersonalData, C), (Manager, A::ExportPersonalData, O), (Employee, A::ExportPersonalData, O),
         ];
         for (role, action, reach) in cells {
             assert_eq!(access(*role, *action), *reach, "{role:?} × {action:?}");

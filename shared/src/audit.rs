@@ -32,6 +32,8 @@ pub enum AuditAction {
     EnrollmentTokenCreated,
     EnrollmentTokenRevoked,
     InvitationRevoked,
+    PersonalDataExportDownloaded,
+    PersonalDataExportRequested,
     PolicyOverrideRemoved,
     PolicyOverrideSet,
     PolicyUpdated,
@@ -42,6 +44,7 @@ pub enum AuditAction {
     TeamUpdated,
     UserCreated,
     UserDeleted,
+    UserErased,
     UserInvited,
     UserJoined,
     UserPasswordChanged,
@@ -55,7 +58,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action the server records, in name order: the audit page's filter lists them.
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 44] = [
         AuditAction::AgentEnrolled,
         AuditAction::AgentRevoked,
         AuditAction::AlertPreferencesUpdated,
@@ -78,6 +81,8 @@ impl AuditAction {
         AuditAction::EnrollmentTokenCreated,
         AuditAction::EnrollmentTokenRevoked,
         AuditAction::InvitationRevoked,
+        AuditAction::PersonalDataExportDownloaded,
+        AuditAction::PersonalDataExportRequested,
         AuditAction::PolicyOverrideRemoved,
         AuditAction::PolicyOverrideSet,
         AuditAction::PolicyUpdated,
@@ -88,6 +93,7 @@ impl AuditAction {
         AuditAction::TeamUpdated,
         AuditAction::UserCreated,
         AuditAction::UserDeleted,
+        AuditAction::UserErased,
         AuditAction::UserInvited,
         AuditAction::UserJoined,
         AuditAction::UserPasswordChanged,
@@ -124,6 +130,8 @@ impl AuditAction {
             AuditAction::EnrollmentTokenCreated => "enrollment_token.created",
             AuditAction::EnrollmentTokenRevoked => "enrollment_token.revoked",
             AuditAction::InvitationRevoked => "invitation.revoked",
+            AuditAction::PersonalDataExportDownloaded => "personal_data.export_downloaded",
+            AuditAction::PersonalDataExportRequested => "personal_data.export_requested",
             AuditAction::PolicyOverrideRemoved => "policy.override_removed",
             AuditAction::PolicyOverrideSet => "policy.override_set",
             AuditAction::PolicyUpdated => "policy.updated",
@@ -134,6 +142,7 @@ impl AuditAction {
             AuditAction::TeamUpdated => "team.updated",
             AuditAction::UserCreated => "user.created",
             AuditAction::UserDeleted => "user.deleted",
+            AuditAction::UserErased => "user.erased",
             AuditAction::UserInvited => "user.invited",
             AuditAction::UserJoined => "user.joined",
             AuditAction::UserPasswordChanged => "user.password_changed",
@@ -217,10 +226,11 @@ pub enum TargetKind {
     Screenshot,
     Webhook,
     CategoryRule,
+    DataExport,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 11] = [
+    pub const ALL: [TargetKind; 12] = [
         TargetKind::Company,
         TargetKind::User,
         TargetKind::Team,
@@ -232,6 +242,7 @@ impl TargetKind {
         TargetKind::Screenshot,
         TargetKind::Webhook,
         TargetKind::CategoryRule,
+        TargetKind::DataExport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -247,6 +258,7 @@ impl TargetKind {
             TargetKind::Screenshot => "screenshot",
             TargetKind::Webhook => "webhook",
             TargetKind::CategoryRule => "category_rule",
+            TargetKind::DataExport => "data_export",
         }
     }
 
@@ -264,6 +276,7 @@ impl TargetKind {
             TargetKind::Screenshot => "Screenshot",
             TargetKind::Webhook => "Webhook",
             TargetKind::CategoryRule => "Category rule",
+            TargetKind::DataExport => "Data export",
         }
     }
 }

@@ -98,3 +98,7 @@ id!(
     /// A rule that classifies applications and sites.
     CategoryRuleId
 );
+id!(
+    /// One export of a person's data (a ZIP archive built in the background).
+    DataExportId
+);

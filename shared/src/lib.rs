@@ -17,6 +17,7 @@ pub mod ids;
 pub mod page;
 pub mod people;
 pub mod policies;
+pub mod privacy;
 pub mod problem;
 pub mod reports;
 pub mod screenshots;

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod billing;
 pub mod category_rules;
 pub mod csv;
+pub mod data_exports;
 pub mod device;
 pub mod export;
 pub mod extract;
@@ -79,6 +80,12 @@ pub fn v1() -> Scope<
         .service(me::me)
         .service(me::monitoring)
         .service(me::change_password)
+        .service(data_exports::request_mine)
+        .service(data_exports::list_mine)
+        .service(data_exports::request_for)
+        .service(data_exports::list_for)
+        .service(data_exports::show)
+        .service(data_exports::download)
         .service(audit::list)
         .service(audit::export_csv)
         .service(audit::verify)

@@ -8,8 +8,10 @@ use pulse_shared::audit::{ActorKind, AuditAction, AuditEvent, TargetKind};
 use pulse_shared::ids::{AuditEventId, CompanyId};
 use uuid::Uuid;
 
-use super::schema::{audit_events, audit_heads};
-use crate::domain::audit::{ChainedEvent, GENESIS, event_hash};
+use super::schema::{audit_events, audit_heads, audit_pseudonymised};
+use crate::domain::audit::{
+    ChainedEvent, GENESIS, Personal, PersonalFields, event_hash, personal_digest,
+};
 
 /// Who acted, from where, and when.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,7 +46,7 @@ pub struct Change {
     pub summary: serde_json::Value,
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Debug, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = audit_events)]
 pub struct AuditRow {
     pub company_id: CompanyId,
@@ -61,9 +63,38 @@ pub struct AuditRow {
     pub user_agent: Option<String>,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
+    /// The second form of the chain: the salted digest of the personal fields, which
+    /// the hash covers in their place. `None`: an event of the first form.
+    pub personal_digest: Option<Vec<u8>>,
+    /// The digest's salt; `None` once erasure replaced the personal fields.
+    pub personal_salt: Option<Vec<u8>>,
 }
 
 impl AuditRow {
+    fn personal_fields(&self) -> PersonalFields<'_> {
+        PersonalFields {
+            summary: &self.summary,
+            ip: self.ip.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+        }
+    }
+
+    /// Whether the event's own hash holds after `prev_hash`: for the second form, the
+    /// digest matches the fields while the salt is kept, and the hash covers the
+    /// digest. `pseudonymised` events of the first form cannot be recomputed (the
+    /// fields their hash covered are gone); their links to their neighbours still are.
+    fn holds_after(&self, prev_hash: &[u8], pseudonymised: bool) -> bool {
+        match (&self.personal_digest, &self.personal_salt) {
+            (Some(digest), Some(salt)) => {
+                personal_digest(salt, &self.personal_fields()).as_slice() == digest.as_slice()
+                    && self.hash == event_hash(prev_hash, &self.chained())
+            }
+            (Some(_), None) => pseudonymised && self.hash == event_hash(prev_hash, &self.chained()),
+            (None, _) if pseudonymised => true,
+            (None, _) => self.hash == event_hash(prev_hash, &self.chained()),
+        }
+    }
+
     fn chained(&self) -> ChainedEvent<'_> {
         ChainedEvent {
             company_id: self.company_id.0,
@@ -75,9 +106,10 @@ impl AuditRow {
             action: self.action,
             target_kind: self.target_kind,
             target_id: self.target_id,
-            summary: &self.summary,
-            ip: self.ip.as_deref(),
-            user_agent: self.user_agent.as_deref(),
+            personal: match &self.personal_digest {
+                Some(digest) => Personal::Digest(digest),
+                None => Personal::Inline(self.personal_fields()),
+            },
         }
     }
 }
@@ -141,7 +173,14 @@ pub async fn record(
             .map(|agent| agent.chars().take(512).collect()),
         prev_hash,
         hash: Vec::new(),
+        personal_digest: None,
+        personal_salt: None,
     };
+    let mut salt = vec![0u8; 16];
+    getrandom::fill(&mut salt)
+        .map_err(|error| diesel::result::Error::QueryBuilderError(error.to_string().into()))?;
+    row.personal_digest = Some(personal_digest(&salt, &row.personal_fields()).to_vec());
+    row.personal_salt = Some(salt);
     row.hash = event_hash(&row.prev_hash, &row.chained()).to_vec();
     diesel::insert_into(audit_events::table)
         .values(&row)
@@ -261,13 +300,25 @@ pub async fn verify_page(
         .load(conn)
         .await?;
     let full = i64::try_from(rows.len()).is_ok_and(|len| len == limit);
+    let pseudonymised: std::collections::HashSet<i64> =
+        match (rows.as_slice().first(), rows.as_slice().last()) {
+            (Some(first), Some(last)) => audit_pseudonymised::table
+                .filter(audit_pseudonymised::company_id.eq(company))
+                .filter(audit_pseudonymised::seq.between(first.seq, last.seq))
+                .select(audit_pseudonymised::seq)
+                .load::<i64>(conn)
+                .await?
+                .into_iter()
+                .collect(),
+            _ => std::collections::HashSet::new(),
+        };
     let mut point = from.clone();
     let mut checked = 0;
     for row in rows {
         checked += 1;
         let intact = row.seq == point.seq + 1
             && row.prev_hash == point.hash
-            && row.hash == event_hash(&point.hash, &row.chained());
+            && row.holds_after(&point.hash, pseudonymised.contains(&row.seq));
         if !intact {
             return Ok((checked, Step::Broken(row.seq, row.id.0)));
         }
@@ -318,4 +369,71 @@ pub async fn verify(conn: &mut AsyncPgConnection, company: CompanyId) -> QueryRe
             }
         }
     }
+}
+
+/// `company`'s events by `person` or about them (as actor or target, or naming one of
+/// `also`: their API keys, computers, invitations), oldest first, after `after_seq`.
+pub async fn about(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    ids: &[Uuid],
+    after_seq: i64,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
+    audit_events::table
+        .filter(audit_events::company_id.eq(company))
+        .filter(
+            audit_events::actor_id
+                .eq_any(ids.to_vec())
+                .or(audit_events::target_id.eq_any(ids.to_vec())),
+        )
+        .filter(audit_events::seq.gt(after_seq))
+        .order(audit_events::seq.asc())
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// Replaces the personal fields of `company`'s event `seq` with `fields` and forgets
+/// its salt, recording that erasure of `person` did it. Call in the erasure's
+/// transaction after [`allow_pseudonymising`]. The chain still verifies: a second-form
+/// event keeps its digest; a first-form event is listed as pseudonymised.
+pub async fn pseudonymise(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    seq: i64,
+    fields: (serde_json::Value, Option<String>, Option<String>),
+    person: Uuid,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    let (summary, ip, user_agent) = fields;
+    diesel::update(audit_events::table.find((company.0, seq)))
+        .set((
+            audit_events::summary.eq(summary),
+            audit_events::ip.eq(ip),
+            audit_events::user_agent.eq(user_agent),
+            audit_events::personal_salt.eq(None::<Vec<u8>>),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::insert_into(audit_pseudonymised::table)
+        .values((
+            audit_pseudonymised::company_id.eq(company.0),
+            audit_pseudonymised::seq.eq(seq),
+            audit_pseudonymised::erased_user_id.eq(person),
+            audit_pseudonymised::pseudonymised_at.eq(at),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Lets this transaction replace events' personal fields (the append-only trigger
+/// admits that one change, and no other, while this setting is on).
+pub async fn allow_pseudonymising(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    use diesel_async::SimpleAsyncConnection;
+    conn.batch_execute("SET LOCAL pulse.audit_pseudonymise = 'on'")
+        .await
 }

@@ -6,6 +6,8 @@ pub mod agents;
 pub mod alerts;
 pub mod api_keys;
 pub mod audit;
+pub mod erasure;
+pub mod exports;
 pub mod invitations;
 pub mod password_resets;
 pub mod people;

@@ -278,7 +278,7 @@ pub async fn update(
 }
 
 /// Deletes `user` at `now`, restorably: they are deactivated and marked, and stay
-/// (with everything recorded about them) until [`purge_deleted`] removes them.
+/// (with everything recorded about them) until `privacy::erasure` erases them.
 pub async fn mark_deleted(
     conn: &mut AsyncPgConnection,
     company: CompanyId,
@@ -318,16 +318,4 @@ pub async fn restore(
     ))
     .execute(conn)
     .await
-}
-
-/// Removes the people deleted before `before`, with everything recorded about them
-/// (their rows cascade; screenshot objects go through the deletion queue); answers
-/// how many people went. Their audit trail stays.
-pub async fn purge_deleted(
-    conn: &mut AsyncPgConnection,
-    before: DateTime<Utc>,
-) -> QueryResult<usize> {
-    diesel::delete(users::table.filter(users::deleted_at.lt(before)))
-        .execute(conn)
-        .await
 }

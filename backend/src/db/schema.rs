@@ -119,6 +119,35 @@ diesel::table! {
         user_agent -> Nullable<Text>,
         prev_hash -> Bytea,
         hash -> Bytea,
+        personal_digest -> Nullable<Bytea>,
+        personal_salt -> Nullable<Bytea>,
+    }
+}
+
+diesel::table! {
+    audit_pseudonymised (company_id, seq) {
+        company_id -> Uuid,
+        seq -> Int8,
+        erased_user_id -> Uuid,
+        pseudonymised_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    data_exports (company_id, id) {
+        company_id -> Uuid,
+        id -> Uuid,
+        user_id -> Uuid,
+        requested_by -> Nullable<Uuid>,
+        status -> Text,
+        progress -> Int2,
+        object_key -> Nullable<Text>,
+        size_bytes -> Nullable<Int8>,
+        error -> Nullable<Text>,
+        lease_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+        expires_at -> Timestamptz,
     }
 }
 
@@ -472,6 +501,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_events,
     audit_heads,
+    audit_pseudonymised,
+    data_exports,
     alerts,
     alert_recipients,
     alert_preferences,

@@ -549,6 +549,9 @@ fn test_config(database_url: &str, objects_dir: &Path) -> anyhow::Result<Config>
         // Sessions follow stored activity within a few milliseconds; API tests also
         // call `worker::sessions::round` to be sure.
         ("PULSE_SESSIONS_EVERY_MS", "20".into()),
+        // Data exports are built when the request wakes the worker; polling, which finds
+        // what other replicas queued, would only add load to the tests' small pool.
+        ("PULSE_EXPORTS_EVERY_MS", "3600000".into()),
         (
             "PULSE_OBJECT_STORE",
             objects_dir.to_string_lossy().into_owned(),

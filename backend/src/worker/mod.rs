@@ -6,7 +6,10 @@
 //!
 //! - [`presence`]: agents between online, offline and missing, with their alerts;
 //! - [`sessions`]: queued activity folded into work sessions;
-//! - [`retention`]: what is past its retention or grace, deleted;
+//! - [`retention`]: what is past its retention or grace, deleted, and people past their
+//!   deletion grace erased;
+//! - [`exports`]: people's data exports built into the object store, and expired ones
+//!   deleted;
 //! - [`heartbeats`]: heartbeats coalesced in memory, written in one statement;
 //! - [`outbox`]: webhook deliveries and alert e-mails, sent after their commit;
 //! - [`billing`]: the grace period of overdue payments, and "subscription expiring";
@@ -21,6 +24,7 @@
 //! never get through its backlog.
 
 pub mod billing;
+pub mod exports;
 pub mod heartbeats;
 pub mod outbox;
 pub mod partitions;

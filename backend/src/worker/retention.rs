@@ -29,7 +29,7 @@ pub async fn run(db: Db, store: Store, clock: Clock, period: Duration, grace: ch
     super::every(clock, period, "retention", |now| {
         let (db, store) = (db.clone(), store.clone());
         async move {
-            let people = purge_deleted_people(&db, now - grace).await?;
+            let people = purge_deleted_people(&db, now - grace, now).await?;
             let holds = purge_retention_holds(&db, now).await?;
             let activity = activity_round(&db, now).await?;
             let screenshots = screenshots_round(&db, &store, now).await?;
@@ -79,16 +79,19 @@ pub async fn activity_round(db: &Db, now: DateTime<Utc>) -> Result<Option<usize>
     }
 }
 
-/// Removes the people deleted before `before`, with everything recorded about them;
-/// answers how many. Any replica may do it: deleting twice deletes no more. The cascade
-/// may take a year of someone's activity, hence the job's allowance.
-pub async fn purge_deleted_people(db: &Db, before: DateTime<Utc>) -> Result<usize, db::DbError> {
+/// Erases the people deleted before `before` (`privacy::erasure`: their data gone,
+/// their audit events pseudonymised, the erasure audited at `now`), each in a
+/// transaction of their own; answers how many. Any replica may do it: a person erased
+/// is not found twice. The cascade may take a year of someone's activity, hence the
+/// job's allowance. Their screenshots' and exports' objects are queued, and deleted by
+/// the screenshot round that follows.
+pub async fn purge_deleted_people(
+    db: &Db,
+    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<usize, db::DbError> {
     let mut conn = db.system().await?;
-    conn.transaction::<_, db::DbError, _>(async |conn| {
-        super::allow_long_statements(conn, super::LockWaits::Short).await?;
-        Ok(db::people::purge_deleted(conn, before).await?)
-    })
-    .await
+    crate::privacy::erasure::erase_due(&mut conn, before, now).await
 }
 
 /// Deletes the retention holds that ended before `now`; answers how many.

@@ -12,6 +12,7 @@ use pulse_shared::agents::EnrollmentTokenCreated;
 use pulse_shared::alerts::Alert;
 use pulse_shared::api_keys::ApiKeyCreatedResponse;
 use pulse_shared::people::{InvitationCreatedResponse, Person, Role};
+use pulse_shared::privacy::{DataExport, DataExportListResponse};
 use pulse_shared::reports::CategoryRule;
 use pulse_shared::teams::Team;
 use pulse_shared::webhooks::{WebhookCreatedResponse, WebhookDelivery, WebhookEndpoint};
@@ -319,6 +320,32 @@ const ACTIONS: &[(&str, &str, Option<Action>)] = &[
         Some(Action::ReadScreenshotViews),
     ),
     ("GET", "/api/v1/me/screenshot-views", None),
+    (
+        "POST",
+        "/api/v1/me/export",
+        Some(Action::ExportPersonalData),
+    ),
+    ("GET", "/api/v1/me/export", Some(Action::ExportPersonalData)),
+    (
+        "POST",
+        "/api/v1/people/{id}/export",
+        Some(Action::ExportPersonalData),
+    ),
+    (
+        "GET",
+        "/api/v1/people/{id}/export",
+        Some(Action::ExportPersonalData),
+    ),
+    (
+        "GET",
+        "/api/v1/exports/{id}",
+        Some(Action::ExportPersonalData),
+    ),
+    (
+        "GET",
+        "/api/v1/exports/{id}/download",
+        Some(Action::ExportPersonalData),
+    ),
 ];
 
 /// `(method, path)` of every operation that people's tokens and API keys may call
@@ -363,6 +390,18 @@ async fn target(app: &TestApp, org: &Org, method: &str, path: &str, n: usize) ->
     }
     if path.starts_with("/api/v1/screenshots/") {
         return target_screenshot(app, org, n).await;
+    }
+    if path.starts_with("/api/v1/exports/") {
+        // An export of the outsider (no principal under test), made once: exports are
+        // limited per person and day.
+        let of_outsider = format!("/api/v1/people/{}/export", org.outsider.body.me.user.id);
+        let made: DataExportListResponse = get_json(app, owner, &of_outsider).await;
+        if let Some(export) = made.items.first() {
+            return export.id.to_string();
+        }
+        let asked = post(app, owner, &of_outsider, &json!({})).await;
+        assert_eq!(asked.status(), 202);
+        return json::<DataExport>(asked).await.id.to_string();
     }
     if path.starts_with("/api/v1/category-rules/") {
         let rule = json!({"field": "app", "match": "exact", "pattern": format!("tool{n}"),

@@ -19,6 +19,7 @@ mod mail;
 mod openapi;
 mod people;
 mod policies;
+mod privacy;
 mod problems;
 mod replicas;
 mod reports;

@@ -796,7 +796,7 @@ async fn a_deleted_person_is_restorable_until_the_grace_period_ends() {
     let db = app.db().unwrap();
     let grace = app.config.deletion_grace;
     let purge = async |at| {
-        pulse_backend::worker::retention::purge_deleted_people(&db, at - grace)
+        pulse_backend::worker::retention::purge_deleted_people(&db, at - grace, at)
             .await
             .unwrap()
     };

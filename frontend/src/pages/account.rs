@@ -1,6 +1,6 @@
 //! Account (`/account`): who you are, whether and how you are monitored, changing your
-//! password, signing out, and (for owners, admins and managers) how often a report
-//! arrives by e-mail.
+//! password, signing out, downloading your data, and (for owners, admins and managers)
+//! how often a report arrives by e-mail.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,6 +11,7 @@ use pulse_shared::auth::ChangePasswordRequest;
 use pulse_shared::reports::{ReportFrequency, ReportSubscription};
 use pulse_shared::validate;
 
+use super::data_export::DataExportPanel;
 use super::monitoring::MonitoringNotice;
 use crate::api;
 use crate::components::{
@@ -102,6 +103,9 @@ pub fn Account() -> impl IntoView {
                     </div>
                 </Card>
                 <PasswordCard />
+                <Card title="Your data" subtitle="Everything Pulse holds about you, to keep or to take elsewhere." {..} data-testid="your-data">
+                    <DataExportPanel person=None action_label="Download my data" />
+                </Card>
                 <Show when=move || session.may(Action::ReceiveReportEmails)>
                     <ReportEmailsCard />
                 </Show>

@@ -7,6 +7,7 @@ mod api_keys;
 mod audit;
 mod billing;
 mod categories;
+mod data_export;
 mod forbidden;
 mod join;
 mod link_page;

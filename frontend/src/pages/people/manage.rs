@@ -1,4 +1,4 @@
-//! Managing one person: role, team, deactivation and deletion.
+//! Managing one person: role, team, an export of their data, deactivation and deletion.
 
 use leptos::prelude::*;
 use pulse_shared::access::{Action, Reach};
@@ -12,6 +12,7 @@ use crate::components::{
     Button, ButtonVariant, ConfirmDialog, Dialog, FormFooter, FormMessage, SelectField, use_toasts,
 };
 use crate::forms::{FormErrors, submission, task};
+use crate::pages::data_export::DataExportPanel;
 use crate::session::use_session;
 
 /// Change a person's role or team, deactivate or reactivate them, delete them.
@@ -74,6 +75,8 @@ pub(super) fn ManageForm(
     let may_change_role = session.may(Action::ChangeRole)
         && (person.role != Role::Owner || session.may(Action::GrantOwner));
     let may_update = session.reaches_others(Action::UpdatePeople);
+    let may_export = session.reach(Action::ExportPersonalData) == Reach::Company;
+    let person_id = person.id;
     let may_delete = session.may(Action::DeletePeople)
         && (person.role != Role::Owner || session.may(Action::GrantOwner));
     let original = StoredValue::new(person.clone());
@@ -203,6 +206,12 @@ pub(super) fn ManageForm(
                         />
                     </Show>
                 </div>
+                <Show when=move || may_export>
+                    <section class="person-data" data-testid="person-data">
+                        <h3 class="danger-title">"Their data"</h3>
+                        <DataExportPanel person=Some(person_id) action_label="Export their data" />
+                    </section>
+                </Show>
                 <Show when=move || may_update || may_delete>
                     <div class="danger-zone">
                         <Show when=move || may_update>

@@ -495,6 +495,22 @@ impl Browser {
         Ok(answer["value"].take())
     }
 
+    /// Saves what the page downloads into `folder`, without asking (the browser-wide
+    /// command, or the page's where chromedriver offers only that one).
+    pub async fn allow_downloads(&self, folder: &std::path::Path) -> anyhow::Result<()> {
+        let behavior = json!({ "behavior": "allow", "downloadPath": folder.to_string_lossy() });
+        if self
+            .cdp("Browser.setDownloadBehavior", behavior.clone())
+            .await
+            .is_err()
+        {
+            self.cdp("Page.setDownloadBehavior", behavior)
+                .await
+                .context("letting the browser download")?;
+        }
+        Ok(())
+    }
+
     /// Resizes the window so that the page's viewport is exactly `viewport`.
     pub async fn set_viewport(&self, viewport: Viewport) -> anyhow::Result<()> {
         let (width, height) = (viewport.width, viewport.height);
@@ -716,6 +732,15 @@ impl Drop for ProfileDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A finished download ending in `.extension`, if there is one.
+pub fn downloaded(folder: &std::path::Path, extension: &str) -> Option<std::path::PathBuf> {
+    std::fs::read_dir(folder)
+        .ok()?
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|ext| ext == extension))
 }
 
 #[cfg(test)]

@@ -4,11 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, ensure};
 use pulse_backend::testing::TestApp;
-use pulse_e2e::{Browser, run, step};
+use pulse_e2e::{Browser, downloaded, run, step};
 use pulse_shared::agents::EnrollResponse;
 use pulse_shared::auth::SignupRequest;
 use serde_json::json;
@@ -96,21 +96,7 @@ async fn monitored(app: &TestApp) -> anyhow::Result<()> {
 }
 
 async fn ask_and_save(b: &Browser, downloads: &Path) -> anyhow::Result<()> {
-    let folder = downloads.to_string_lossy().into_owned();
-    let allowed = b
-        .cdp(
-            "Browser.setDownloadBehavior",
-            json!({ "behavior": "allow", "downloadPath": folder }),
-        )
-        .await;
-    if allowed.is_err() {
-        b.cdp(
-            "Page.setDownloadBehavior",
-            json!({ "behavior": "allow", "downloadPath": folder }),
-        )
-        .await
-        .context("letting the browser download")?;
-    }
+    b.allow_downloads(downloads).await?;
     b.goto("/account").await?;
     b.wait_for(r#"[data-testid="your-data"]"#).await?;
     b.screenshot_both_at(r#"[data-testid="your-data"]"#, "account-your-data")
@@ -169,15 +155,6 @@ async fn open_index(b: &Browser, downloads: &Path) -> anyhow::Result<()> {
     b.wait_for("#whose").await?;
     b.screenshot_both("export-index").await?;
     Ok(())
-}
-
-/// A finished download ending in `.extension`, if there is one.
-fn downloaded(folder: &Path, extension: &str) -> Option<PathBuf> {
-    std::fs::read_dir(folder)
-        .ok()?
-        .flatten()
-        .map(|entry| entry.path())
-        .find(|path| path.extension().is_some_and(|ext| ext == extension))
 }
 
 /// Unpacks `bytes` into `into` (names are the server's, but kept inside `into`).

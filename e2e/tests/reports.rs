@@ -11,12 +11,12 @@
 //! Account page subscribes them to weekly report e-mails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, ensure};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Timelike, Utc};
 use pulse_backend::testing::TestApp;
-use pulse_e2e::{Browser, SignupForm, step};
+use pulse_e2e::{Browser, SignupForm, downloaded, step};
 use pulse_shared::agents::{EnrollResponse, EnrollmentTokenCreated};
 use pulse_shared::auth::SessionResponse;
 use pulse_shared::policies::{PolicySettings, Weekday, WorkingHours};
@@ -546,21 +546,7 @@ async fn app_rows(b: &Browser) -> anyhow::Result<Vec<(String, String, String)>> 
 /// CSV and Excel: the page says it saved them, the browser's download folder gets them,
 /// and the same report over HTTP has the right type and content.
 async fn exports(app: &TestApp, b: &Browser, world: &World, range: &Range) -> anyhow::Result<()> {
-    let folder = world.downloads.to_string_lossy().into_owned();
-    let allowed = b
-        .cdp(
-            "Browser.setDownloadBehavior",
-            json!({ "behavior": "allow", "downloadPath": folder }),
-        )
-        .await;
-    if allowed.is_err() {
-        b.cdp(
-            "Page.setDownloadBehavior",
-            json!({ "behavior": "allow", "downloadPath": folder }),
-        )
-        .await
-        .context("letting the browser download")?;
-    }
+    b.allow_downloads(&world.downloads).await?;
     // Exports come with the paid plans: on Free the page says so.
     b.click(r#"[data-testid="report-csv"]"#).await?;
     wait_for_toast(b, "Report exports are").await?;
@@ -634,15 +620,6 @@ fn content_type(response: &reqwest::Response) -> String {
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default()
         .to_owned()
-}
-
-/// A finished download ending in `.extension`, if there is one.
-fn downloaded(folder: &Path, extension: &str) -> Option<PathBuf> {
-    std::fs::read_dir(folder)
-        .ok()?
-        .flatten()
-        .map(|entry| entry.path())
-        .find(|path| path.extension().is_some_and(|ext| ext == extension))
 }
 
 /// "Print" calls the browser's print (replaced here by a counter: a headless print

@@ -217,20 +217,13 @@ const BUT_THE_STREAM: [&str; 2] = ["--exclude-path", "/api/v1/alerts/stream"];
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_answers_the_owner_as_documented() {
     let company = company().await;
-    let fuzzed = fuzz(
-        &company.app,
-        "owner",
-        &company.owner_access,
-        EXAMPLES,
-        &BUT_THE_STREAM,
-    )
-    .await;
-    assert!(fuzzed.passed, "{}", fuzzed.output);
-    assert!(
-        fuzzed.operations.0 >= 100 && fuzzed.requests >= 2_000,
-        "{}",
-        fuzzed.summary("owner")
-    );
+    let run = Run {
+        who: "owner",
+        credential: &company.owner_access,
+        examples: EXAMPLES,
+        scope: &BUT_THE_STREAM,
+    };
+    run.passes(&company.app, 100, 2_000).await;
 }
 
 /// Every operation with an employee's access token: what the company's people may not
@@ -238,20 +231,13 @@ async fn every_operation_answers_the_owner_as_documented() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_answers_an_employee_as_documented() {
     let company = company().await;
-    let fuzzed = fuzz(
-        &company.app,
-        "employee",
-        &company.employee_access,
-        EXAMPLES,
-        &BUT_THE_STREAM,
-    )
-    .await;
-    assert!(fuzzed.passed, "{}", fuzzed.output);
-    assert!(
-        fuzzed.operations.0 >= 100 && fuzzed.requests >= 2_000,
-        "{}",
-        fuzzed.summary("employee")
-    );
+    let run = Run {
+        who: "employee",
+        credential: &company.employee_access,
+        examples: EXAMPLES,
+        scope: &BUT_THE_STREAM,
+    };
+    run.passes(&company.app, 100, 2_000).await;
 }
 
 /// The agents' calls with a real agent's device credential, and more cases each: they
@@ -259,18 +245,34 @@ async fn every_operation_answers_an_employee_as_documented() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_agents_calls_answer_an_agent_as_documented() {
     let company = company().await;
-    let fuzzed = fuzz(
-        &company.app,
-        "agent",
-        &company.device_credential,
-        AGENT_EXAMPLES,
-        &["--include-tag", "agent"],
-    )
-    .await;
-    assert!(fuzzed.passed, "{}", fuzzed.output);
-    assert!(
-        fuzzed.operations.0 >= 5 && fuzzed.requests >= 500,
-        "{}",
-        fuzzed.summary("agent")
-    );
+    let run = Run {
+        who: "agent",
+        credential: &company.device_credential,
+        examples: AGENT_EXAMPLES,
+        scope: &["--include-tag", "agent"],
+    };
+    run.passes(&company.app, 5, 500).await;
+}
+
+/// One schemathesis run: whose credential, how many cases per operation, and which
+/// operations.
+struct Run<'a> {
+    who: &'a str,
+    credential: &'a str,
+    examples: u32,
+    scope: &'a [&'a str],
+}
+
+impl Run<'_> {
+    /// Fuzzes `app` and fails with schemathesis's report on any finding, or when fewer
+    /// than `operations` operations or `requests` requests were covered.
+    async fn passes(&self, app: &TestApp, operations: u64, requests: u64) {
+        let fuzzed = fuzz(app, self.who, self.credential, self.examples, self.scope).await;
+        assert!(fuzzed.passed, "{}", fuzzed.output);
+        assert!(
+            fuzzed.operations.0 >= operations && fuzzed.requests >= requests,
+            "{}",
+            fuzzed.summary(self.who)
+        );
+    }
 }

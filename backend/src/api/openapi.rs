@@ -88,18 +88,6 @@ pub fn describe_problems(openapi: &mut utoipa::openapi::OpenApi) {
                     }
                 }
             }
-            if let Some(description) = credential_refused(operation) {
-                operation
-                    .responses
-                    .responses
-                    .entry("401".to_owned())
-                    .or_insert_with(|| {
-                        ResponseBuilder::new()
-                            .description(description)
-                            .content(pulse_shared::problem::PROBLEM_JSON, problem())
-                            .into()
-                    });
-            }
             let has_query = operation.parameters.iter().flatten().any(|parameter| {
                 parameter.parameter_in == utoipa::openapi::path::ParameterIn::Query
             });
@@ -115,12 +103,23 @@ pub fn describe_problems(openapi: &mut utoipa::openapi::OpenApi) {
                 (false, false) => None,
             };
             let mut refusals = Vec::new();
+            if let Some(description) = credential_refused(operation) {
+                refusals.push(("401", description));
+            }
             if parses_json {
                 refusals.push(("400", MALFORMED_JSON));
             }
             if let Some(description) = invalid {
                 refusals.push(("422", description));
             }
+            if operation.request_body.is_some() {
+                refusals.push(("413", "The body is larger than this route takes"));
+                refusals.push((
+                    "415",
+                    "The body is not JSON (or not the image type this route takes), or comes with a Content-Encoding this route does not take",
+                ));
+            }
+            // Each documented unless the route documents that status in its own words.
             for (status, description) in refusals {
                 operation
                     .responses
@@ -132,26 +131,6 @@ pub fn describe_problems(openapi: &mut utoipa::openapi::OpenApi) {
                             .content(pulse_shared::problem::PROBLEM_JSON, problem())
                             .into()
                     });
-            }
-            if operation.request_body.is_some() {
-                for (status, description) in [
-                    ("413", "The body is larger than this route takes"),
-                    (
-                        "415",
-                        "The body is not JSON (or not the image type this route takes), or comes with a Content-Encoding this route does not take",
-                    ),
-                ] {
-                    operation
-                        .responses
-                        .responses
-                        .entry(status.to_owned())
-                        .or_insert_with(|| {
-                            ResponseBuilder::new()
-                                .description(description)
-                                .content(pulse_shared::problem::PROBLEM_JSON, problem())
-                                .into()
-                        });
-                }
             }
         }
     }

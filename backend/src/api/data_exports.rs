@@ -177,7 +177,7 @@ pub async fn download(
     id: web::Path<DataExportId>,
 ) -> Result<HttpResponse, ApiError> {
     let company = principal.company_id();
-    let mut conn = state.db.tenant(principal.company_id()).await?;
+    let mut conn = state.db.tenant(company).await?;
     let row = within_reach(&mut conn, &state, &principal, *id).await?;
     let (ExportStatus::Ready, Some(key)) = (row.status, row.object_key.clone()) else {
         return Err(ApiError::Conflict(format!(

@@ -207,29 +207,13 @@ async fn the_monitor_shows_it_online(b: &Browser) -> anyhow::Result<()> {
             .await?;
     }
     b.screenshot_both("agents").await?;
-    no_sideways_scrolling_on_a_phone(b).await
-}
-
-/// At phone width neither the page nor any table scrolls sideways.
-async fn no_sideways_scrolling_on_a_phone(b: &Browser) -> anyhow::Result<()> {
-    b.set_viewport(pulse_e2e::PHONE).await?;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let overflow = b
-        .client()
-        .execute(
-            "return [document.documentElement.scrollWidth - window.innerWidth, \
-             ...[...document.querySelectorAll('.table-scroll')].map(t => t.scrollWidth - t.clientWidth)];",
-            vec![],
-        )
+    b.stacks_on_a_phone(r#"[data-testid="agents"]"#, "agents-table")
         .await?;
-    b.set_viewport(pulse_e2e::DESKTOP).await?;
-    ensure!(
-        overflow.as_array().is_some_and(|widths| widths
-            .iter()
-            .all(|width| width.as_i64().is_some_and(|width| width <= 0))),
-        "nothing scrolls sideways on a phone: {overflow}"
-    );
-    Ok(())
+    b.stacks_on_a_phone(
+        r#"[data-testid="enrollment-tokens"]"#,
+        "enrollment-tokens-table",
+    )
+    .await
 }
 
 /// As the person monitored (the owner's own laptop), the Overview and the Account page
@@ -262,7 +246,7 @@ async fn is_told_that_monitoring_is_on(b: &Browser) -> anyhow::Result<()> {
                 .await?;
         }
         b.screenshot_both(name).await?;
-        no_sideways_scrolling_on_a_phone(b).await?;
+        b.fits_a_phone().await?;
     }
     Ok(())
 }

@@ -168,6 +168,10 @@ async fn opens_the_alerts_page(a: &Browser) -> anyhow::Result<()> {
         .await?;
     a.wait_for(r#"[data-testid="alert-preferences"]"#).await?;
     a.screenshot_both("alerts").await?;
+    // On a phone: a block per alert with its toggle in reach; the preferences fit too.
+    a.stacks_on_a_phone(r#"[data-testid="alerts"]"#, "alerts-table")
+        .await?;
+    a.fits_a_phone().await?;
     Ok(())
 }
 

@@ -211,28 +211,26 @@ impl LiveAgents {
         });
     }
 
-    /// Puts a refresh's rows in place of those it covers; once the person has asked
-    /// for more (`extended`), a page that "Load more" brought meanwhile, below them,
-    /// stays.
+    /// Puts a refresh's rows in place of those it covers (see [`Loaded::refreshed`]).
     fn take_refresh(self, page: Page<Agent>, extended: bool) {
-        let oldest = page.items.last().map(|agent| agent.id);
-        let below: Vec<Agent> = match (oldest, &page.next_cursor) {
-            (Some(oldest), Some(_)) if extended => self.rows.with_untracked(|rows| {
-                rows.iter()
-                    .flatten()
-                    .filter(|agent| agent.id < oldest)
-                    .cloned()
-                    .collect()
-            }),
-            _ => Vec::new(),
-        };
-        let mut rows = page.items;
-        if below.is_empty() {
-            self.next_cursor.set(page.next_cursor);
-        } else {
-            rows.extend(below);
+        self.take(|shown| shown.refreshed(page, extended));
+    }
+
+    /// Replaces the rows shown and the next page's cursor with what `change` makes of
+    /// them.
+    fn take(self, change: impl FnOnce(Loaded) -> Loaded) {
+        let next_cursor = self.rows.try_update(|rows| {
+            let shown = Loaded {
+                rows: rows.take().unwrap_or_default(),
+                next_cursor: self.next_cursor.get_untracked(),
+            };
+            let loaded = change(shown);
+            *rows = Some(loaded.rows);
+            loaded.next_cursor
+        });
+        if let Some(next_cursor) = next_cursor {
+            self.next_cursor.set(next_cursor);
         }
-        self.rows.set(Some(rows));
     }
 
     /// Appends the next page of agents.
@@ -260,24 +258,62 @@ impl LiveAgents {
                 return;
             }
             match page {
-                Ok(page) => {
-                    // A refresh may have landed meanwhile, reaching into this page.
-                    let oldest = self
-                        .rows
-                        .with_untracked(|rows| rows.iter().flatten().last().map(|agent| agent.id));
-                    self.rows.update(|rows| {
-                        rows.get_or_insert_default().extend(
-                            page.items
-                                .into_iter()
-                                .filter(|agent| oldest.is_none_or(|oldest| agent.id < oldest)),
-                        );
-                    });
-                    self.next_cursor.set(page.next_cursor);
-                }
+                Ok(page) => self.take(|shown| shown.appended(page)),
                 Err(error) => toasts.error(format!("Could not load more computers: {error}")),
             }
             let _ = self.loading_more.try_set(false);
         });
+    }
+}
+
+/// The rows shown, newest first, and where the page after them starts.
+#[derive(Debug, Default, PartialEq)]
+struct Loaded {
+    rows: Vec<Agent>,
+    next_cursor: Option<String>,
+}
+
+impl Loaded {
+    /// After a refresh answered `page`: its rows in place of those it covers. Once the
+    /// person has asked for more (`extended`), rows below it stay, with their cursor:
+    /// those of a page "Load more" brought while the refresh was on its way.
+    fn refreshed(self, page: Page<Agent>, extended: bool) -> Self {
+        let oldest = page.items.last().map(|agent| agent.id);
+        let below: Vec<Agent> = match (oldest, &page.next_cursor) {
+            (Some(oldest), Some(_)) if extended => self
+                .rows
+                .into_iter()
+                .filter(|agent| agent.id < oldest)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut rows = page.items;
+        if below.is_empty() {
+            return Self {
+                rows,
+                next_cursor: page.next_cursor,
+            };
+        }
+        rows.extend(below);
+        Self {
+            rows,
+            next_cursor: self.next_cursor,
+        }
+    }
+
+    /// After "Load more" answered `page`: its rows below those shown, but for any a
+    /// refresh that landed meanwhile already brought.
+    fn appended(mut self, page: Page<Agent>) -> Self {
+        let oldest = self.rows.last().map(|agent| agent.id);
+        self.rows.extend(
+            page.items
+                .into_iter()
+                .filter(|agent| oldest.is_none_or(|oldest| agent.id < oldest)),
+        );
+        Self {
+            rows: self.rows,
+            next_cursor: page.next_cursor,
+        }
     }
 }
 
@@ -322,6 +358,7 @@ pub(super) fn page_hidden() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pulse_shared::agents::AgentStatus;
 
     /// Ids that sort as `n` does (newest first means highest first).
     fn id(n: u32) -> AgentId {
@@ -346,5 +383,91 @@ mod tests {
         // The oldest loaded is gone (revoked and filtered out): the walk stops past it.
         assert_eq!(next_limit(&loaded[..399], id(1)), None);
         assert_eq!(next_limit(&loaded, id(0)), None);
+    }
+
+    fn agent(n: u32) -> Agent {
+        serde_json::from_value(serde_json::json!({
+            "id": id(n),
+            "user_id": "00000000-0000-7000-8000-000000000000",
+            "user_name": "Fiona Fleet",
+            "hostname": format!("fleet-{n:03}"),
+            "os": "Windows 11",
+            "agent_version": "0.1.0",
+            "status": AgentStatus::Offline,
+            "state": null,
+            "enrolled_at": "2026-11-25T10:00:00Z",
+            "last_seen_at": null,
+            "revoked_at": null,
+            "spool": null,
+        }))
+        .expect("a valid agent")
+    }
+
+    /// Agents `from` down to `to`, newest first.
+    fn agents(from: u32, to: u32) -> Vec<Agent> {
+        (to..=from).rev().map(agent).collect()
+    }
+
+    fn page(from: u32, to: u32, next: Option<&str>) -> Page<Agent> {
+        Page {
+            items: agents(from, to),
+            next_cursor: next.map(str::to_owned),
+        }
+    }
+
+    fn loaded(from: u32, to: u32, next: Option<&str>) -> Loaded {
+        Loaded {
+            rows: agents(from, to),
+            next_cursor: next.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_refresh_of_the_first_page_shows_the_newest_only() {
+        // Ten agents enrolled on top: the ten oldest leave the first page.
+        let shown = loaded(200, 1, Some("c1"));
+        assert_eq!(
+            shown.refreshed(page(210, 11, Some("c11")), false),
+            loaded(210, 11, Some("c11"))
+        );
+    }
+
+    #[test]
+    fn a_refresh_past_the_first_page_replaces_what_it_covers() {
+        let shown = loaded(400, 1, None);
+        assert_eq!(
+            shown.refreshed(page(403, 1, None), true),
+            loaded(403, 1, None)
+        );
+        let shown = loaded(400, 201, Some("c201"));
+        assert_eq!(
+            shown.refreshed(page(400, 201, Some("c201-again")), true),
+            loaded(400, 201, Some("c201-again"))
+        );
+    }
+
+    #[test]
+    fn a_page_loaded_during_a_refresh_stays_below_it() {
+        // The refresh walked down to 201 while "Load more" brought 200 to 1.
+        let shown = loaded(400, 1, None);
+        assert_eq!(
+            shown.refreshed(page(402, 201, Some("c201")), true),
+            Loaded {
+                rows: [agents(402, 201), agents(200, 1)].concat(),
+                next_cursor: None,
+            }
+        );
+    }
+
+    #[test]
+    fn load_more_appends_what_is_not_shown_yet() {
+        let shown = loaded(400, 201, Some("c201"));
+        assert_eq!(
+            shown.appended(page(200, 1, Some("c1"))),
+            loaded(400, 1, Some("c1"))
+        );
+        // A refresh that landed first reached two agents into the page.
+        let shown = loaded(400, 199, Some("c199"));
+        assert_eq!(shown.appended(page(200, 1, None)), loaded(400, 1, None));
     }
 }

@@ -1,6 +1,6 @@
 //! Agents (`/agents`): the desktop agents the person may see with their status (the
-//! newest 200 matching the search and status filters, which the server answers, and
-//! the totals per status), kept current (every few seconds while the page is visible,
+//! newest 200 matching the search and status filters, which the server answers, 200
+//! more with each "Load more", and the totals per status), kept current (every few seconds while the page is visible,
 //! and at once when an "agent offline" or "agent back online" alert arrives), and
 //! revoking an agent. For
 //! admins, the enrollment tokens computers join with: creating one (its `pet_…` secret
@@ -29,8 +29,8 @@ use tokens::TokensCard;
 /// How often the list is loaded again while the page is visible.
 const POLL: Duration = Duration::from_secs(5);
 
-/// The most computers listed at once; past it, the search and status filters (answered
-/// by the server) narrow the list.
+/// How many computers one page lists (the server's largest page): the first shown, and
+/// what each "Load more" adds.
 const SHOWN: u32 = 200;
 
 /// How long typing in the search pauses before the list is asked for again.

@@ -3,11 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use leptos_router::components::A;
 use pulse_shared::agents::{Agent, AgentState, AgentStatus, SpoolReport};
+use pulse_shared::ids::AlertId;
 
 use super::SHOWN;
 use super::live::LiveAgents;
-use super::token_form::thousands;
 use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, ErrorCard,
     FormField, SelectField, Skeleton,
@@ -19,6 +20,9 @@ use crate::format;
 pub(super) struct Filters {
     pub(super) q: RwSignal<String>,
     pub(super) status: RwSignal<String>,
+    /// Only the computers of this fleet alert (`/agents?alert=…`, linked from the
+    /// alert); set from the address, so "Clear filters" keeps it.
+    pub(super) alert: RwSignal<Option<AlertId>>,
 }
 
 impl Filters {
@@ -115,6 +119,14 @@ pub(super) fn AgentsCard(
                     </Button>
                 </Show>
             </form>
+            <Show when=move || filters.alert.with(Option::is_some)>
+                <div class="card-inset">
+                    <p class="card-footnote" data-testid="agents-of-alert">
+                        "Only the computers of one alert: those that went offline together. "
+                        <A href="/agents">"Show every computer"</A>
+                    </p>
+                </div>
+            </Show>
             {move || {
                 agents
                     .error
@@ -151,7 +163,7 @@ pub(super) fn AgentsCard(
                     >
                         <Empty slot>
                             {move || {
-                                if filters.any() {
+                                if filters.any() || filters.alert.with(Option::is_some) {
                                     "No computer matches these filters."
                                 } else if may_manage.get() {
                                     "No computers yet. Create an enrollment token below and run the install command on a computer."
@@ -315,6 +327,6 @@ fn spool_note(spool: SpoolReport) -> impl IntoView {
 fn items(count: u64) -> String {
     match count {
         1 => "1 item".to_owned(),
-        _ => format!("{} items", thousands(count)),
+        _ => format!("{} items", format::thousands(count)),
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
+use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 use pulse_shared::agents::AgentStatus;
 use pulse_shared::alerts::{AlertKind, AlertSubject};
 use pulse_shared::ids::{AgentId, CompanyId};
@@ -56,6 +56,15 @@ pub async fn round(db: &Db, now: DateTime<Utc>) -> Result<Option<usize>, db::DbE
         if !super::try_lock(conn, PRESENCE_LOCK).await? {
             return Ok(None);
         }
+        // A fleet goes offline in one statement however large it is (20,000 computers:
+        // seconds). Its rows are those of computers that stopped reporting, so holding
+        // them until the commit keeps no heartbeat waiting.
+        super::allow_long_statements(conn, super::LockWaits::Short).await?;
+        // Its statements join every agent; a nested loop planned on a stale estimate
+        // (statistics taken before the agents' presence changed) compares each changed
+        // row with every agent: 160 s instead of 2.6 s for a fleet of 20,000.
+        conn.batch_execute("SET LOCAL enable_nestloop = off")
+            .await?;
         let fleets = agents::take_fleets_offline(conn, now, FLEET_AT_LEAST).await?;
         for (company, fleet) in by_company(&fleets) {
             fleet::offline(conn, company, &fleet, now).await?;

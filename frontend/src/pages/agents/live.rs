@@ -56,6 +56,7 @@ impl LiveAgents {
             filters: Filters {
                 q: RwSignal::new(String::new()),
                 status: RwSignal::new(String::new()),
+                alert: RwSignal::new(None),
             },
             rows: RwSignal::new(None),
             next_cursor: RwSignal::new(None),
@@ -72,7 +73,13 @@ impl LiveAgents {
         // A changed filter asks again, once typing pauses.
         let pending = StoredValue::new(0_u64);
         Effect::watch(
-            move || (live.filters.q.get(), live.filters.status.get()),
+            move || {
+                (
+                    live.filters.q.get(),
+                    live.filters.status.get(),
+                    live.filters.alert.get(),
+                )
+            },
             move |_, _, _| {
                 let Some(ticket) = pending.try_update_value(|ticket| {
                     *ticket += 1;
@@ -133,7 +140,13 @@ impl LiveAgents {
             let about_agents = changes.is_none_or(|changes| {
                 changes.iter().any(|change| match change {
                     AlertChange::Arrived(alert) => {
-                        matches!(alert.kind, AlertKind::AgentOffline | AlertKind::AgentOnline)
+                        matches!(
+                            alert.kind,
+                            AlertKind::AgentOffline
+                                | AlertKind::AgentOnline
+                                | AlertKind::FleetOffline
+                                | AlertKind::FleetOnline
+                        )
                     }
                     AlertChange::Resync => true,
                     AlertChange::Marked { .. } | AlertChange::AllRead { .. } => false,
@@ -161,6 +174,7 @@ impl LiveAgents {
         AgentQuery {
             q: Some(self.filters.q.get_untracked().trim().to_owned()).filter(|q| !q.is_empty()),
             status: self.filters.status(),
+            alert: self.filters.alert.get_untracked(),
             cursor: None,
             limit: Some(SHOWN),
         }

@@ -3,11 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use leptos_router::components::A;
 use pulse_shared::agents::{Agent, AgentCounts, AgentState, AgentStatus, SpoolReport};
+use pulse_shared::ids::AlertId;
 
 use super::SHOWN;
 use super::live::LiveAgents;
-use super::token_form::thousands;
 use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, ErrorCard,
     FormField, SelectField, Skeleton, use_toasts,
@@ -19,6 +20,9 @@ use crate::format;
 pub(super) struct Filters {
     pub(super) q: RwSignal<String>,
     pub(super) status: RwSignal<String>,
+    /// Only the computers of this fleet alert (`/agents?alert=…`, linked from the
+    /// alert); set from the address, so "Clear filters" keeps it.
+    pub(super) alert: RwSignal<Option<AlertId>>,
 }
 
 impl Filters {
@@ -116,6 +120,14 @@ pub(super) fn AgentsCard(
                     </Button>
                 </Show>
             </form>
+            <Show when=move || filters.alert.with(Option::is_some)>
+                <div class="card-inset">
+                    <p class="card-footnote" data-testid="agents-of-alert">
+                        "Only the computers of one alert: those that went offline together. "
+                        <A href="/agents">"Show every computer"</A>
+                    </p>
+                </div>
+            </Show>
             {move || {
                 agents
                     .error
@@ -152,7 +164,7 @@ pub(super) fn AgentsCard(
                     >
                         <Empty slot>
                             {move || {
-                                if filters.any() {
+                                if filters.any() || filters.alert.with(Option::is_some) {
                                     "No computer matches these filters."
                                 } else if may_manage.get() {
                                     "No computers yet. Create an enrollment token below and run the install command on a computer."
@@ -209,7 +221,7 @@ pub(super) fn AgentsCard(
 /// How many computers the table shows, of how many match: the totals per status tell
 /// for a status filter or none; a search is answered page by page, without a total.
 fn how_many(filters: Filters, shown: usize, counts: Option<AgentCounts>) -> String {
-    let shown = thousands(shown as u64);
+    let shown = format::thousands(shown as u64);
     let searching = !filters.q.read().trim().is_empty();
     filters.status.track();
     let status = filters.status();
@@ -229,7 +241,7 @@ fn how_many(filters: Filters, shown: usize, counts: Option<AgentCounts>) -> Stri
             };
             format!(
                 "Showing {shown} of {} {which}, newest first",
-                thousands(total)
+                format::thousands(total)
             )
         }
         None => format!("Showing {shown} matching computers, newest first"),
@@ -358,6 +370,6 @@ fn spool_note(spool: SpoolReport) -> impl IntoView {
 fn items(count: u64) -> String {
     match count {
         1 => "1 item".to_owned(),
-        _ => format!("{} items", thousands(count)),
+        _ => format!("{} items", format::thousands(count)),
     }
 }

@@ -103,15 +103,8 @@ fn keep_focus_inside(event: &leptos::ev::KeyboardEvent, node: NodeRef<html::Dial
     let Some(dialog) = node.get_untracked() else {
         return;
     };
-    let Ok(found) = dialog.query_selector_all(FOCUSABLE) else {
-        return;
-    };
-    let controls: Vec<web_sys::HtmlElement> = (0..found.length())
-        .filter_map(|i| found.item(i))
-        .filter_map(|node| node.dyn_into::<web_sys::HtmlElement>().ok())
-        // Drawn ones only (`display: none` has no offset parent).
-        .filter(|control| control.offset_parent().is_some())
-        .collect();
+    let mut controls = Vec::new();
+    focusable_within(&dialog, &mut controls);
     let (Some(first), Some(last)) = (controls.first(), controls.last()) else {
         return;
     };
@@ -130,6 +123,23 @@ fn keep_focus_inside(event: &leptos::ev::KeyboardEvent, node: NodeRef<html::Dial
     };
     event.prevent_default();
     let _ = wrap_to.focus();
+}
+
+/// The drawn controls Tab can reach under `parent`, in document order (`display: none`
+/// leaves no offset parent).
+fn focusable_within(parent: &web_sys::Element, found: &mut Vec<web_sys::HtmlElement>) {
+    use wasm_bindgen::JsCast as _;
+    let mut child = parent.first_element_child();
+    while let Some(element) = child {
+        if element.matches(FOCUSABLE).unwrap_or(false)
+            && let Some(control) = element.dyn_ref::<web_sys::HtmlElement>()
+            && control.offset_parent().is_some()
+        {
+            found.push(control.clone());
+        }
+        focusable_within(&element, found);
+        child = element.next_element_sibling();
+    }
 }
 
 /// A [`Dialog`] asking to confirm an action, with Cancel and a danger button labelled

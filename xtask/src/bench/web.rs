@@ -233,7 +233,7 @@ fn sizes(dist: &Path) -> anyhow::Result<Sizes> {
             })?
             .len();
         let raw = std::fs::metadata(&path)?.len();
-        let in_core = core_paths.iter().any(|wanted| *wanted == relative);
+        let in_core = core_paths.contains(&relative);
         whole += brotli;
         if in_core {
             core += brotli;

@@ -125,6 +125,17 @@ fn keep_focus_inside(event: &leptos::ev::KeyboardEvent, node: NodeRef<html::Dial
     let _ = wrap_to.focus();
 }
 
+/// Gives the focus to the first control under `within`: for content that replaces the
+/// focused control while a dialog stays open (a form's answer), since the focus would
+/// otherwise be on nothing, where Tab does not reach the dialog.
+pub fn focus_first_control(within: &web_sys::Element) {
+    let mut controls = Vec::new();
+    focusable_within(within, &mut controls);
+    if let Some(first) = controls.first() {
+        let _ = first.focus();
+    }
+}
+
 /// The drawn controls Tab can reach under `parent`, in document order (`display: none`
 /// leaves no offset parent).
 fn focusable_within(parent: &web_sys::Element, found: &mut Vec<web_sys::HtmlElement>) {

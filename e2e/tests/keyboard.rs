@@ -83,9 +83,11 @@ async fn signs_in(b: &Browser) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// From the navigation to Employees, the invite dialog and back.
+/// Back from the page to the navigation, to Employees, the invite dialog and back.
 async fn invites_a_person(b: &Browser) -> anyhow::Result<()> {
-    b.tab_to(r#"a.nav-link[data-nav="people"]"#, false, TABS)
+    // Signing in took the form away: the new page has the focus, past the navigation.
+    focus_comes_to(b, "main").await?;
+    b.tab_to(r#"a.nav-link[data-nav="people"]"#, true, TABS)
         .await?;
     b.press(&Key::Enter.to_string()).await?;
     b.wait_for(&format!(r#"tr[data-person-email="{EMAIL}"]"#))
@@ -98,7 +100,7 @@ async fn invites_a_person(b: &Browser) -> anyhow::Result<()> {
     b.wait_for("dialog[open]").await?;
     b.press(&Key::Escape.to_string()).await?;
     b.wait_dialogs_closed().await?;
-    focus_back_on(b, opener).await?;
+    focus_comes_to(b, opener).await?;
 
     // Space opens it too; the address field has the focus.
     b.press(&Key::Space.to_string()).await?;
@@ -121,7 +123,7 @@ async fn invites_a_person(b: &Browser) -> anyhow::Result<()> {
         .await?;
     b.press(&Key::Enter.to_string()).await?;
     b.wait_dialogs_closed().await?;
-    focus_back_on(b, opener).await?;
+    focus_comes_to(b, opener).await?;
     b.wait_for(&format!(
         r#"[data-testid="invitations"] tr[data-invitation-email="{INVITED}"]"#
     ))
@@ -144,7 +146,7 @@ async fn revokes_the_agent(b: &Browser) -> anyhow::Result<()> {
     b.wait_for_text("dialog[open]", HOST).await?;
     b.press(&Key::Escape.to_string()).await?;
     b.wait_dialogs_closed().await?;
-    focus_back_on(b, &opener).await?;
+    focus_comes_to(b, &opener).await?;
     ensure!(
         b.find_all(&format!(r#"{row}[data-agent-status="online"]"#))
             .await?
@@ -165,14 +167,15 @@ async fn revokes_the_agent(b: &Browser) -> anyhow::Result<()> {
         .await?;
     b.wait_for_text(".toast", "revoked").await?;
     // The button is gone with the agent's access: the row holds the focus instead.
-    focus_back_on(b, &format!(r#"{row}[data-agent-status="revoked"]"#)).await?;
+    focus_comes_to(b, &format!(r#"{row}[data-agent-status="revoked"]"#)).await?;
     Ok(())
 }
 
-/// Waits until the focus is on `css` (a closing dialog gives it back after its close event).
-async fn focus_back_on(b: &Browser, css: &str) -> anyhow::Result<()> {
+/// Waits until the focus is on `css` (a closing dialog gives it back after its close
+/// event, a new page takes it on the next frame).
+async fn focus_comes_to(b: &Browser, css: &str) -> anyhow::Result<()> {
     let back = b
-        .eventually(&format!("the focus to be back on `{css}`"), async || {
+        .eventually(&format!("the focus to come to `{css}`"), async || {
             Ok(b.focus_is_on(css).await?.then_some(()))
         })
         .await;

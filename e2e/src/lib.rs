@@ -5,7 +5,9 @@
 //! fresh browser with its own profile, a `<name>-failure.png` screenshot when the test
 //! fails, and everything torn down afterwards. Tests call [`Browser::screenshot_both`] on
 //! each page they visit, so a run leaves desktop and phone pictures of every page under
-//! `PULSE_SCREENSHOT_DIR` (`cargo xtask test` points it at `<target>/e2e-screenshots`).
+//! `PULSE_SCREENSHOT_DIR` (`cargo xtask test` points it at `<target>/e2e-screenshots`),
+//! and every such page is checked with axe-core at both widths in the light and the dark
+//! theme: a serious or critical violation fails the test (see [`Browser::check_accessibility`]).
 //!
 //! Browser tests run on the system clock, whatever `PULSE_TEST_NOW` says: the page
 //! reads the browser's clock, which cannot be moved. Each starts its app through
@@ -14,13 +16,16 @@
 //! Configuration (all set by `cargo xtask test`):
 //! `PULSE_DIST_DIR` (the built SPA, default `<workspace>/dist`),
 //! `PULSE_SCREENSHOT_DIR` (default `<workspace>/target/e2e-screenshots`),
-//! `PULSE_CHROMEDRIVER` (default `chromedriver`), `PULSE_CHROMIUM` (default `/usr/bin/chromium`).
+//! `PULSE_CHROMEDRIVER` (default `chromedriver`), `PULSE_CHROMIUM` (default `/usr/bin/chromium`),
+//! `PULSE_AXE` (axe-core's `axe.min.js`, default
+//! `<workspace>/.pulse/tools/node_modules/axe-core/axe.min.js`).
 
 use std::cell::Cell;
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -561,19 +566,22 @@ impl Browser {
         Ok(path)
     }
 
-    /// Saves `<name>-desktop.png` (1280×800) and `<name>-phone.png` (390×844), then restores
-    /// the viewport the test was using.
+    /// Saves `<name>-desktop.png` (1280×800) and `<name>-phone.png` (390×844), checks the
+    /// page with axe-core at each width in both themes (failing on a serious or critical
+    /// violation), then restores the viewport the test was using.
     pub async fn screenshot_both(&self, name: &str) -> anyhow::Result<()> {
         let before = self.viewport.get();
+        let mut found = Vec::new();
         for viewport in [DESKTOP, PHONE] {
             self.set_viewport(viewport).await?;
             tokio::time::sleep(SETTLE).await;
             self.screenshot(&format!("{name}-{}", viewport.name))
                 .await?;
+            found.extend(self.axe_violations(viewport).await?);
         }
         self.set_viewport(before).await?;
         tokio::time::sleep(SETTLE).await;
-        Ok(())
+        self.fail_on(name, found).await
     }
 
     /// Like [`Browser::screenshot_both`], with the element matching `css` scrolled to the
@@ -581,6 +589,7 @@ impl Browser {
     pub async fn screenshot_both_at(&self, css: &str, name: &str) -> anyhow::Result<()> {
         self.wait_for(css).await?;
         let before = self.viewport.get();
+        let mut found = Vec::new();
         for viewport in [DESKTOP, PHONE] {
             self.set_viewport(viewport).await?;
             self.client
@@ -593,10 +602,195 @@ impl Browser {
             tokio::time::sleep(SETTLE).await;
             self.screenshot(&format!("{name}-{}", viewport.name))
                 .await?;
+            found.extend(self.axe_violations(viewport).await?);
         }
         self.set_viewport(before).await?;
         tokio::time::sleep(SETTLE).await;
-        Ok(())
+        self.fail_on(name, found).await
+    }
+
+    /// Checks the page as it is with axe-core, at the current width in the light and the
+    /// dark theme: fails with the list of serious and critical violations (rule, impact,
+    /// the elements, what to do) when there is any. [`Browser::screenshot_both`] calls it
+    /// at both widths; call it for a state that is not photographed.
+    pub async fn check_accessibility(&self, name: &str) -> anyhow::Result<()> {
+        let found = self.axe_violations(self.viewport.get()).await?;
+        self.fail_on(name, found).await
+    }
+
+    /// The serious and critical axe-core violations of the page at `viewport`, in each theme.
+    async fn axe_violations(&self, viewport: Viewport) -> anyhow::Result<Vec<Violation>> {
+        let present = self
+            .client
+            .execute("return typeof window.axe === 'object';", vec![])
+            .await
+            .context("looking for axe-core in the page")?;
+        if present != json!(true) {
+            self.client
+                .execute(axe_source()?, vec![])
+                .await
+                .context("injecting axe-core into the page")?;
+        }
+        let answer = self
+            .client
+            .execute_async(AXE_RUN, vec![])
+            .await
+            .context("running axe-core")?;
+        if let Some(error) = answer["error"].as_str() {
+            bail!("axe-core failed on {}: {error}", self.location().await);
+        }
+        let empty = Vec::new();
+        Ok(answer["violations"]
+            .as_array()
+            .unwrap_or(&empty)
+            .iter()
+            .map(|found| Violation {
+                rule: text(&found["id"]),
+                impact: text(&found["impact"]),
+                help: text(&found["help"]),
+                help_url: text(&found["helpUrl"]),
+                targets: found["targets"]
+                    .as_array()
+                    .unwrap_or(&empty)
+                    .iter()
+                    .map(text)
+                    .collect(),
+                summary: text(&found["summary"]),
+                seen: vec![format!(
+                    "{}, {} theme",
+                    viewport.name,
+                    text(&found["theme"])
+                )],
+            })
+            .collect())
+    }
+
+    /// Fails with a readable list when `found` holds any violation, the same violation
+    /// at several widths or themes listed once.
+    async fn fail_on(&self, name: &str, found: Vec<Violation>) -> anyhow::Result<()> {
+        if found.is_empty() {
+            return Ok(());
+        }
+        let mut merged: Vec<Violation> = Vec::new();
+        for violation in found {
+            match merged
+                .iter_mut()
+                .find(|seen| seen.rule == violation.rule && seen.targets == violation.targets)
+            {
+                Some(seen) => seen.seen.extend(violation.seen),
+                None => merged.push(violation),
+            }
+        }
+        let mut report = format!(
+            "axe-core found {} serious or critical accessibility violation(s) on \"{name}\" ({}):",
+            merged.len(),
+            self.location().await
+        );
+        for violation in &merged {
+            report.push_str(&format!(
+                "\n- {} ({}) at {}: {}\n    {}\n    {}\n    {}",
+                violation.rule,
+                violation.impact,
+                violation.seen.join("; "),
+                violation.help,
+                violation.targets.join(" | "),
+                violation.summary.replace('\n', " "),
+                violation.help_url,
+            ));
+        }
+        bail!(report)
+    }
+
+    /// Presses `keys` one after another on the focused element, as a person at the
+    /// keyboard does (each key down, then up): [`fantoccini::key::Key`] for Tab, Enter,
+    /// Escape and the like, or plain characters to type.
+    pub async fn press(&self, keys: &str) -> anyhow::Result<()> {
+        use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
+        let mut actions = KeyActions::new("keyboard".to_owned());
+        for key in keys.chars() {
+            actions = actions
+                .then(KeyAction::Down { value: key })
+                .then(KeyAction::Up { value: key });
+        }
+        self.client
+            .perform_actions(actions)
+            .await
+            .with_context(|| format!("pressing {keys:?}"))
+    }
+
+    /// Shift+Tab: focus goes back one stop.
+    pub async fn press_shift_tab(&self) -> anyhow::Result<()> {
+        use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
+        use fantoccini::key::Key;
+        let (shift, tab) = (char::from(Key::Shift), char::from(Key::Tab));
+        let actions = KeyActions::new("keyboard".to_owned())
+            .then(KeyAction::Down { value: shift })
+            .then(KeyAction::Down { value: tab })
+            .then(KeyAction::Up { value: tab })
+            .then(KeyAction::Up { value: shift });
+        self.client
+            .perform_actions(actions)
+            .await
+            .context("pressing Shift+Tab")
+    }
+
+    /// Whether the focused element matches `css`.
+    pub async fn focus_is_on(&self, css: &str) -> anyhow::Result<bool> {
+        let matches = self
+            .client
+            .execute(
+                "const el = document.activeElement; return !!el && el.matches(arguments[0]);",
+                vec![json!(css)],
+            )
+            .await
+            .context("looking at the focused element")?;
+        Ok(matches == json!(true))
+    }
+
+    /// Presses Tab (or Shift+Tab when `backwards`) until the focused element matches
+    /// `css` (none when it already does), at most `limit` times; fails listing where focus
+    /// went. At every stop the focus must be visible (a `:focus-visible` outline or ring).
+    pub async fn tab_to(&self, css: &str, backwards: bool, limit: usize) -> anyhow::Result<()> {
+        if self.focus_is_on(css).await? {
+            return Ok(());
+        }
+        let mut visited = Vec::new();
+        for _ in 0..limit {
+            if backwards {
+                self.press_shift_tab().await?;
+            } else {
+                self.press(&fantoccini::key::Key::Tab.to_string()).await?;
+            }
+            let focused = self.focused().await?;
+            if !focused.visible_focus {
+                bail!(
+                    "focus on {} is not visible (no :focus-visible outline or ring)",
+                    focused.describe
+                );
+            }
+            if self.focus_is_on(css).await? {
+                return Ok(());
+            }
+            visited.push(focused.describe);
+        }
+        bail!(
+            "`{css}` was not reached with {limit} presses of {}; focus went to: {}",
+            if backwards { "Shift+Tab" } else { "Tab" },
+            visited.join(", ")
+        )
+    }
+
+    /// What has the focus, in words (`button "Invite"`), and whether it shows.
+    pub async fn focused(&self) -> anyhow::Result<Focused> {
+        let answer = self
+            .client
+            .execute(FOCUSED, vec![])
+            .await
+            .context("looking at the focused element")?;
+        Ok(Focused {
+            describe: text(&answer["describe"]),
+            visible_focus: answer["visible"] == json!(true),
+        })
     }
 
     /// At phone width, neither the page nor any table (`.table-scroll`) scrolls sideways:
@@ -807,6 +1001,123 @@ impl Drop for ProfileDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// One serious or critical axe-core violation: the rule, what to do, the elements, and
+/// where it was seen (`desktop, dark theme`).
+struct Violation {
+    rule: String,
+    impact: String,
+    help: String,
+    help_url: String,
+    targets: Vec<String>,
+    /// axe-core's words about the first element (for contrast: the colours and ratio).
+    summary: String,
+    seen: Vec<String>,
+}
+
+/// The focused element, as [`Browser::focused`] describes it.
+#[derive(Debug, Clone)]
+pub struct Focused {
+    /// Its tag, role and accessible text, e.g. `button "Invite"`.
+    pub describe: String,
+    /// Whether it matches `:focus-visible` with an outline or a box shadow drawn.
+    pub visible_focus: bool,
+}
+
+/// The text of a JSON string, or its JSON form.
+fn text(value: &serde_json::Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
+}
+
+/// axe-core's script, read once per test process.
+fn axe_source() -> anyhow::Result<&'static str> {
+    static SOURCE: OnceLock<Result<String, String>> = OnceLock::new();
+    SOURCE
+        .get_or_init(|| {
+            let path = std::env::var_os("PULSE_AXE").map_or_else(
+                || workspace_root().join(".pulse/tools/node_modules/axe-core/axe.min.js"),
+                PathBuf::from,
+            );
+            std::fs::read_to_string(&path).map_err(|error| {
+                format!(
+                    "axe-core is not installed ({}: {error}): run `cargo xtask test`, which installs it, or set PULSE_AXE",
+                    path.display()
+                )
+            })
+        })
+        .as_deref()
+        .map_err(|error| anyhow::anyhow!("{error}"))
+}
+
+/// Runs axe-core in the light and then the dark theme (transitions finished, so that
+/// colours are read as they end, not halfway), puts the page's theme back, and answers the serious
+/// and critical violations. The last argument is WebDriver's callback.
+const AXE_RUN: &str = r#"
+const done = arguments[arguments.length - 1];
+const root = document.documentElement;
+const theme = root.getAttribute("data-theme");
+const frame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
+// Colour transitions jump to their end: the page's CSP admits no style of ours.
+const settle = () => {
+  getComputedStyle(root).color;
+  for (const running of document.getAnimations()) {
+    if (running instanceof CSSTransition) running.finish();
+  }
+};
+(async () => {
+  const violations = [];
+  try {
+    for (const scheme of ["light", "dark"]) {
+      root.setAttribute("data-theme", scheme);
+      settle();
+      await frame();
+      settle();
+      const results = await axe.run(document, { resultTypes: ["violations"] });
+      for (const found of results.violations) {
+        if (found.impact !== "serious" && found.impact !== "critical") continue;
+        violations.push({
+          theme: scheme,
+          id: found.id,
+          impact: found.impact,
+          help: found.help,
+          helpUrl: found.helpUrl,
+          targets: found.nodes.map((node) => node.target.join(" ")),
+          summary: found.nodes.length ? found.nodes[0].failureSummary : "",
+        });
+      }
+    }
+  } finally {
+    if (theme === null) root.removeAttribute("data-theme");
+    else root.setAttribute("data-theme", theme);
+    settle();
+  }
+  return violations;
+})().then(
+  (violations) => done({ violations }),
+  (error) => done({ error: String(error) }),
+);
+"#;
+
+/// Describes the focused element and whether its focus is drawn.
+const FOCUSED: &str = r#"
+const el = document.activeElement;
+if (!el || el === document.body) return { describe: "the page itself", visible: false };
+// A ring on the element, or on what draws it (a switch's track after its hidden input).
+const ring = (node) => {
+  if (!node) return false;
+  const style = getComputedStyle(node);
+  return (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0)
+    || style.boxShadow !== "none";
+};
+const drawn = ring(el) || ring(el.nextElementSibling);
+const name = (el.getAttribute("aria-label") || el.innerText || el.value || el.name || "")
+  .trim().replace(/\s+/g, " ").slice(0, 40);
+const role = el.getAttribute("role");
+const what = el.tagName.toLowerCase() + (role ? `[role=${role}]` : "");
+return { describe: `${what} "${name}"`, visible: el.matches(":focus-visible") && drawn };
+"#;
 
 /// A finished download ending in `.extension`, if there is one.
 pub fn downloaded(folder: &std::path::Path, extension: &str) -> Option<std::path::PathBuf> {

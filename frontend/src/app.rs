@@ -179,10 +179,30 @@ fn Shell(children: Children) -> impl IntoView {
     let menu_open = RwSignal::new(false);
     // Close the phone menu once a link was followed.
     let pathname = use_location().pathname;
+    // "Skip to content", and a new page that took the focused control away, give the
+    // focus to the page itself, past the navigation.
+    let main = NodeRef::<leptos::html::Main>::new();
+    let focus_main = move || {
+        if let Some(main) = main.get_untracked() {
+            let _ = main.focus();
+        }
+    };
     // Read the memo with `.get()`: with only `.track()` the effect was not re-run on navigation.
     Effect::watch(
         move || pathname.get(),
-        move |_, _, _| menu_open.set(false),
+        move |_, _, _| {
+            menu_open.set(false);
+            // A form sent (signing in) or a link followed inside the page leaves the focus
+            // on nothing, and Tab would start over from the top: the new page takes it.
+            request_animation_frame(move || {
+                let lost = document()
+                    .active_element()
+                    .is_none_or(|active| active.tag_name().eq_ignore_ascii_case("body"));
+                if lost {
+                    focus_main();
+                }
+            });
+        },
         false,
     );
     let close_on_escape = move |event: leptos::ev::KeyboardEvent| {
@@ -193,8 +213,16 @@ fn Shell(children: Children) -> impl IntoView {
     let role = Memo::new(move |_| session.role());
     let signed_in = Memo::new(move |_| session.phase() == Phase::SignedIn);
 
+    let skip_to_content = move |event: leptos::ev::MouseEvent| {
+        event.prevent_default();
+        focus_main();
+    };
+
     view! {
         <div class="shell" on:keydown=close_on_escape>
+            <a class="skip-link" href="#main" on:click=skip_to_content>
+                "Skip to content"
+            </a>
             <header class="sidebar" class:menu-open=move || menu_open.get()>
                 <div class="sidebar-head">
                     <A href="/" attr:class="brand" {..} aria-label="Pulse, go to Overview">
@@ -249,7 +277,7 @@ fn Shell(children: Children) -> impl IntoView {
                     <SidebarFooter />
                 </div>
             </header>
-            <main id="main" class="content">
+            <main id="main" class="content" tabindex="-1" node_ref=main>
                 <BillingBanner />
                 {children()}
             </main>

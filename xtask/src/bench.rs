@@ -10,12 +10,14 @@
 //! `bench/billing.rs`) and `reports` (the report queries over a year of a 1,000-person
 //! company written straight into Postgres; see `bench/reports.rs`) and `agent` (the
 //! desktop agent's CPU and memory at ordinary work on a virtual desktop, and the size of
-//! its `.deb`; see `bench/agent.rs`).
+//! its `.deb`; see `bench/agent.rs`) and `web` (Lighthouse scores of the release SPA on a
+//! simulated phone, and the bytes it downloads; see `bench/web.rs`).
 
 mod agent;
 mod billing;
 mod ingest;
 mod reports;
+mod web;
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{SocketAddr, TcpStream};
@@ -68,15 +70,19 @@ pub enum Part {
     /// The desktop agent's CPU and memory at ordinary work on a virtual desktop, and
     /// the size of its `.deb`.
     Agent,
+    /// Lighthouse on the release SPA (sign-in, overview, employees, agent monitor) as a
+    /// phone's browser, and the compressed bytes of the app.
+    Web,
 }
 
 impl Part {
-    const ALL: [Part; 5] = [
+    const ALL: [Part; 6] = [
         Part::Alerts,
         Part::Ingest,
         Part::Billing,
         Part::Reports,
         Part::Agent,
+        Part::Web,
     ];
 }
 
@@ -127,6 +133,10 @@ pub struct Options {
     /// 90, so that screenshots are taken and sent).
     #[arg(long, default_value_t = 300)]
     agent_secs: u64,
+    /// Lighthouse runs per page of the `web` part; the one with the median performance
+    /// score is kept.
+    #[arg(long, default_value_t = 3)]
+    lighthouse_runs: usize,
 }
 
 /// The release binaries.
@@ -166,6 +176,8 @@ pub fn bench(ctx: &mut Ctx, options: &Options) -> anyhow::Result<ExitCode> {
     // `pulse_bench` database: alone, it leaves the last data set there.
     let servers = parts.iter().any(|part| *part != Part::Agent);
     if servers {
+        // The same three for every part (`web` needs only the server): one set of
+        // features, so that no part rebuilds the dependencies of another.
         step(
             "building release binaries (cargo build --release -p pulse-backend -p pulse-bench -p pulse-agent)",
         );
@@ -212,6 +224,7 @@ pub fn bench(ctx: &mut Ctx, options: &Options) -> anyhow::Result<ExitCode> {
             )?,
             Part::Reports => reports::reports(ctx, &binaries, &bench_url, &machine, options)?,
             Part::Agent => agent::agent(ctx, &admin_url, &machine, options)?,
+            Part::Web => web::web(ctx, &binaries, &bench_url, &machine, options)?,
         }
     }
     step(format_args!(

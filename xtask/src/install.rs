@@ -10,7 +10,24 @@ use crate::sh::{Ctx, local_npm_bin, run, step};
 /// The trunk line that builds offline on this toolchain (newer ones need a newer rustc).
 const TRUNK_SERIES: &str = "0.21";
 /// binaryen from npm: Debian's (108) emits WASM that fails in the browser.
-const BINARYEN_NPM: &str = "binaryen@132.0.0";
+const BINARYEN: NpmTool = NpmTool {
+    package: "binaryen",
+    version: "132.0.0",
+    purpose: "wasm-opt",
+};
+/// The accessibility checker the browser tests inject into every page they photograph;
+/// the version Lighthouse 12.2.3 runs, so both judge by the same rules.
+pub const AXE_CORE: NpmTool = NpmTool {
+    package: "axe-core",
+    version: "4.10.3",
+    purpose: "the browser tests' accessibility checks",
+};
+/// Lighthouse for `cargo xtask bench web`: 12.2.3 runs on Node 20.
+pub const LIGHTHOUSE: NpmTool = NpmTool {
+    package: "lighthouse",
+    version: "12.2.3",
+    purpose: "the web benchmark",
+};
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// The Stripe test double the billing tests run against (PyPI), in a virtual
@@ -39,7 +56,7 @@ pub struct Needs {
     /// `pg_dump` and `pg_restore`, for the backup tests (the server's package brings
     /// them; a database elsewhere does not).
     pub postgres_client: bool,
-    /// Chromium and chromedriver, and the X11 desktop tools, for the tests.
+    /// Chromium and chromedriver, the X11 desktop tools and axe-core, for the tests.
     pub browser: bool,
     /// localstripe, the Stripe test double (the tests, and `run` with
     /// `PULSE_STRIPE=local`).
@@ -58,6 +75,8 @@ pub struct Installed {
     pub localstripe: Option<std::path::PathBuf>,
     /// The `schemathesis` command, when it was asked for.
     pub schemathesis: Option<std::path::PathBuf>,
+    /// axe-core's script, which the browser tests inject, with the browser.
+    pub axe: Option<std::path::PathBuf>,
 }
 
 /// Installs what is missing.
@@ -78,12 +97,17 @@ pub fn install(ctx: &mut Ctx, needs: &Needs) -> anyhow::Result<Installed> {
     ready.push("wasm32 target".to_owned());
     let spa_tools = [trunk(ctx)?, wasm_bindgen(ctx)?, wasm_opt(ctx)?];
     ready.extend(spa_tools.iter().cloned());
-    if needs.browser {
+    let axe = if needs.browser {
         browser(ctx)?;
         ready.push("chromium + chromedriver".to_owned());
         x11_desktop(ctx)?;
         ready.push("Xvfb + openbox + xdotool + xterm".to_owned());
-    }
+        npm_tools(ctx, &[AXE_CORE])?;
+        ready.push(AXE_CORE.spec());
+        Some(AXE_CORE.dir(&ctx.root).join("axe.min.js"))
+    } else {
+        None
+    };
     let mut pip_tool = |wanted: bool, tool: &PipTool| -> anyhow::Result<_> {
         if !wanted {
             return Ok(None);
@@ -100,6 +124,7 @@ pub fn install(ctx: &mut Ctx, needs: &Needs) -> anyhow::Result<Installed> {
         spa_tools: spa_tools.join(", "),
         localstripe,
         schemathesis,
+        axe,
     })
 }
 
@@ -174,14 +199,81 @@ fn wasm_bindgen(ctx: &Ctx) -> anyhow::Result<String> {
 
 fn wasm_opt(ctx: &mut Ctx) -> anyhow::Result<String> {
     let bin = local_npm_bin(&ctx.root).join("wasm-opt");
-    if let Some(version) = ctx.first_line_of(&bin, &["--version"]) {
-        return Ok(version);
+    if ctx.first_line_of(&bin, &["--version"]).is_none() {
+        npm_tools(ctx, &[BINARYEN])?;
+    }
+    ctx.first_line_of(&bin, &["--version"]).with_context(|| {
+        format!(
+            "npm installed {} but {} --version fails",
+            BINARYEN.spec(),
+            bin.display()
+        )
+    })
+}
+
+/// A package from npm, installed at exactly `version` into `.pulse/tools/node_modules`.
+#[derive(Clone, Copy)]
+pub struct NpmTool {
+    package: &'static str,
+    version: &'static str,
+    /// What it is for, in the install messages.
+    purpose: &'static str,
+}
+
+impl NpmTool {
+    /// `name@version`, as npm is asked for it.
+    fn spec(self) -> String {
+        format!("{}@{}", self.package, self.version)
+    }
+
+    /// `name version`, for reports.
+    pub fn label(self) -> String {
+        format!("{} {}", self.package, self.version)
+    }
+
+    /// Where npm puts the package.
+    pub fn dir(self, root: &std::path::Path) -> std::path::PathBuf {
+        root.join(".pulse/tools/node_modules").join(self.package)
+    }
+
+    /// Whether the package is there at its version.
+    fn installed(self, root: &std::path::Path) -> bool {
+        std::fs::read_to_string(self.dir(root).join("package.json"))
+            .ok()
+            .and_then(|manifest| serde_json::from_str::<serde_json::Value>(&manifest).ok())
+            .is_some_and(|manifest| manifest["version"] == self.version)
+    }
+}
+
+/// Every npm tool of the project. npm removes from `node_modules` whatever a `--no-save`
+/// install does not name, so each install names all that are wanted or already there.
+const NPM_TOOLS: [NpmTool; 3] = [BINARYEN, AXE_CORE, LIGHTHOUSE];
+
+/// Installs the npm tools of `wanted` that are missing (or at another version), keeping
+/// the others that are installed.
+pub fn npm_tools(ctx: &mut Ctx, wanted: &[NpmTool]) -> anyhow::Result<()> {
+    if wanted.iter().all(|tool| tool.installed(&ctx.root)) {
+        return Ok(());
     }
     if ctx.which("npm").is_none() {
-        ctx.apt_install(&["nodejs", "npm"], "npm (to install wasm-opt)")?;
+        ctx.apt_install(
+            &["nodejs", "npm"],
+            "npm (for the SPA's and the tests' tools)",
+        )?;
     }
+    let named: Vec<NpmTool> = NPM_TOOLS
+        .into_iter()
+        .filter(|tool| {
+            wanted.iter().any(|want| want.package == tool.package) || tool.installed(&ctx.root)
+        })
+        .collect();
+    let purposes: Vec<String> = named
+        .iter()
+        .map(|tool| format!("{} ({})", tool.spec(), tool.purpose))
+        .collect();
     step(format_args!(
-        "installing wasm-opt from npm {BINARYEN_NPM} into .pulse/tools (a minute, once)"
+        "installing {} from npm into .pulse/tools (a minute, once)",
+        purposes.join(", ")
     ));
     let prefix = ctx.state_dir().join("tools");
     std::fs::create_dir_all(&prefix).with_context(|| format!("creating {}", prefix.display()))?;
@@ -195,16 +287,18 @@ fn wasm_opt(ctx: &mut Ctx) -> anyhow::Result<String> {
             "--prefix",
         ])
         .arg(&prefix)
-        .arg(BINARYEN_NPM))?;
-    ctx.first_line_of(&bin, &["--version"]).with_context(|| {
-        format!(
-            "npm installed {BINARYEN_NPM} but {} --version fails",
-            bin.display()
-        )
-    })
+        .args(named.iter().map(|tool| tool.spec())))?;
+    if let Some(missing) = wanted.iter().find(|tool| !tool.installed(&ctx.root)) {
+        bail!(
+            "npm install {} left no {}",
+            missing.spec(),
+            missing.dir(&ctx.root).join("package.json").display()
+        );
+    }
+    Ok(())
 }
 
-fn browser(ctx: &mut Ctx) -> anyhow::Result<()> {
+pub fn browser(ctx: &mut Ctx) -> anyhow::Result<()> {
     let missing = |path: &str| !std::path::Path::new(path).is_file();
     if missing(CHROMIUM) || missing(CHROMEDRIVER) {
         ctx.apt_install(

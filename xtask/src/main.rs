@@ -124,6 +124,8 @@ struct Prepared {
     postgres_bin: Option<PathBuf>,
     /// The API fuzzer's command, for the test run.
     schemathesis: Option<PathBuf>,
+    /// axe-core's script, for the browser tests.
+    axe: Option<PathBuf>,
 }
 
 /// The install step, the database and the SPA build. The URL is that of database `name`
@@ -168,6 +170,7 @@ fn prepare(
         localstripe: installed.localstripe,
         postgres_bin,
         schemathesis: installed.schemathesis,
+        axe: installed.axe,
     })
 }
 
@@ -351,6 +354,7 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
         localstripe,
         postgres_bin,
         schemathesis,
+        axe,
     } = prepare(ctx, true, true, None)?;
     let screenshots = target.join("e2e-screenshots");
     std::fs::create_dir_all(&screenshots)
@@ -379,6 +383,9 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
     }
     if let Some(schemathesis) = &schemathesis {
         cargo.env("PULSE_SCHEMATHESIS", schemathesis);
+    }
+    if let Some(axe) = &axe {
+        cargo.env("PULSE_AXE", axe);
     }
     if let Some(at) = test_now {
         step(format_args!(

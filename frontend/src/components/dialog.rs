@@ -11,11 +11,12 @@ use super::{Button, ButtonVariant};
 
 /// A modal dialog shown while `open` is true.
 ///
-/// Rationale: `<dialog>` opened with `showModal()` gives what a modal needs for free and
-/// right: the rest of the page becomes inert (focus cannot leave), focus moves into the
-/// dialog (to an `autofocus` control, else the first focusable one) and returns where it
-/// was on close, Escape closes it. The content is built each time the dialog opens, so
-/// forms inside start empty.
+/// Rationale: `<dialog>` opened with `showModal()` gives most of what a modal needs for
+/// free and right: the rest of the page becomes inert, focus moves into the dialog (to
+/// an `autofocus` control, else the first focusable one) and returns where it was on
+/// close, Escape closes it. Only Tab past the last control (or Shift+Tab before the
+/// first) would leave it, for the browser's own controls: it wraps around instead. The
+/// content is built each time the dialog opens, so forms inside start empty.
 #[component]
 pub fn Dialog(
     /// Whether the dialog is shown; set to false when the person closes it.
@@ -55,6 +56,7 @@ pub fn Dialog(
             aria-describedby=has_description.then_some(described_by)
             // Escape, or `close()` from anywhere: keep the signal in step.
             on:close=move |_| open.set(false)
+            on:keydown=move |event| keep_focus_inside(&event, node)
         >
             <div class="dialog-panel">
                 <header class="dialog-header">
@@ -85,6 +87,69 @@ pub fn Dialog(
                 <Show when=move || open.get()>{children()}</Show>
             </div>
         </dialog>
+    }
+}
+
+/// What Tab can reach inside a dialog.
+const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), \
+     select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+
+/// Tab on the dialog's last control goes to its first, Shift+Tab on its first to its last.
+fn keep_focus_inside(event: &leptos::ev::KeyboardEvent, node: NodeRef<html::Dialog>) {
+    use wasm_bindgen::JsCast as _;
+    if event.key() != "Tab" {
+        return;
+    }
+    let Some(dialog) = node.get_untracked() else {
+        return;
+    };
+    let mut controls = Vec::new();
+    focusable_within(&dialog, &mut controls);
+    let (Some(first), Some(last)) = (controls.first(), controls.last()) else {
+        return;
+    };
+    let active = document().active_element();
+    let on = |control: &web_sys::HtmlElement| {
+        active
+            .as_ref()
+            .is_some_and(|active| active == control.unchecked_ref::<web_sys::Element>())
+    };
+    let wrap_to = if event.shift_key() && on(first) {
+        last
+    } else if !event.shift_key() && on(last) {
+        first
+    } else {
+        return;
+    };
+    event.prevent_default();
+    let _ = wrap_to.focus();
+}
+
+/// Gives the focus to the first control under `within`: for content that replaces the
+/// focused control while a dialog stays open (a form's answer), since the focus would
+/// otherwise be on nothing, where Tab does not reach the dialog.
+pub fn focus_first_control(within: &web_sys::Element) {
+    let mut controls = Vec::new();
+    focusable_within(within, &mut controls);
+    if let Some(first) = controls.first() {
+        let _ = first.focus();
+    }
+}
+
+/// The drawn controls Tab can reach under `parent`, in document order (`display: none`
+/// leaves no offset parent).
+fn focusable_within(parent: &web_sys::Element, found: &mut Vec<web_sys::HtmlElement>) {
+    use wasm_bindgen::JsCast as _;
+    let mut child = parent.first_element_child();
+    while let Some(element) = child {
+        if element.matches(FOCUSABLE).unwrap_or(false)
+            && let Some(control) = element.dyn_ref::<web_sys::HtmlElement>()
+            && control.offset_parent().is_some()
+        {
+            found.push(control.clone());
+        }
+        focusable_within(&element, found);
+        child = element.next_element_sibling();
     }
 }
 

@@ -21,7 +21,9 @@ pub use card::{Card, CardActions};
 pub use copy_field::CopyField;
 pub use data_table::{DataTable, Empty};
 pub use day_picker::DayPicker;
-pub use dialog::{ConfirmDialog, Confirmation, Dialog, FormFooter, FormMessage};
+pub use dialog::{
+    ConfirmDialog, Confirmation, Dialog, FormFooter, FormMessage, focus_first_control,
+};
 pub use error_card::ErrorCard;
 pub use form_field::{FormField, SelectField, SelectOption};
 pub use secret_dialog::SecretDialog;

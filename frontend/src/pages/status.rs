@@ -229,7 +229,7 @@ fn MigrationsCard(
                     input_type="search"
                 />
             </div>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Migrations">
                 <DataTable
                     columns=&["Version", "Applied at"]
                     is_empty=Signal::derive(move || rows.with(Vec::is_empty))

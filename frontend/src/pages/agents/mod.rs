@@ -78,6 +78,7 @@ pub fn Agents() -> impl IntoView {
     });
 
     let revoking = Confirmation::<Agent>::new();
+    let focus_revoked = RwSignal::new(None);
     let ask_revoke = Callback::new(move |agent: Agent| revoking.ask(agent));
     let toasts = use_toasts();
     let revoke = Callback::new(move |()| {
@@ -85,6 +86,7 @@ pub fn Agents() -> impl IntoView {
             move |agent: Agent| api::revoke_agent(session, agent.id),
             move |agent| {
                 toasts.success(format!("The agent on {} is revoked", agent.hostname));
+                focus_revoked.set(Some(agent.id));
                 agents.load();
             },
         );
@@ -112,7 +114,12 @@ pub fn Agents() -> impl IntoView {
                     </p>
                 </div>
             </header>
-            <AgentsCard agents=agents may_manage=may_manage on_revoke=ask_revoke />
+            <AgentsCard
+                agents=agents
+                may_manage=may_manage
+                on_revoke=ask_revoke
+                focus_revoked=focus_revoked
+            />
             <Show when=move || may_manage.get()>
                 <TokensCard people=people names=names agents=agents />
             </Show>

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use pulse_shared::agents::{Agent, AgentCounts, AgentState, AgentStatus, SpoolReport};
-use pulse_shared::ids::AlertId;
+use pulse_shared::ids::{AgentId, AlertId};
 
 use super::SHOWN;
 use super::live::LiveAgents;
@@ -57,6 +57,8 @@ pub(super) fn AgentsCard(
     agents: LiveAgents,
     may_manage: Memo<bool>,
     on_revoke: Callback<Agent>,
+    /// The agent whose row takes the focus when it is next drawn revoked.
+    focus_revoked: RwSignal<Option<AgentId>>,
 ) -> impl IntoView {
     let filters = agents.filters;
     let toasts = use_toasts();
@@ -188,7 +190,7 @@ pub(super) fn AgentsCard(
                             }
                             let:agent
                         >
-                            {agent_row(agent, agents.loaded_at, may_manage, on_revoke)}
+                            {agent_row(agent, agents.loaded_at, may_manage, on_revoke, focus_revoked)}
                         </For>
                     </DataTable>
                 </div>
@@ -253,6 +255,7 @@ pub(super) fn agent_row(
     now: RwSignal<DateTime<Utc>>,
     may_manage: Memo<bool>,
     on_revoke: Callback<Agent>,
+    focus_revoked: RwSignal<Option<AgentId>>,
 ) -> impl IntoView {
     let status = agent.status;
     let revoked = status == AgentStatus::Revoked;
@@ -269,9 +272,24 @@ pub(super) fn agent_row(
     let os = agent.os.clone();
     let spool = agent.spool;
     let id = agent.id.to_string();
+    // Revoking removes the button that had the focus: the row, redrawn revoked, takes it
+    // so that the keyboard goes on from where it was.
+    let row = NodeRef::<leptos::html::Tr>::new();
+    let agent_id = agent.id;
+    Effect::new(move || {
+        if let Some(row) = row.get()
+            && revoked
+            && focus_revoked.get_untracked() == Some(agent_id)
+        {
+            focus_revoked.set(None);
+            let _ = row.focus();
+        }
+    });
     let stored = StoredValue::new(agent);
     view! {
         <tr
+            node_ref=row
+            tabindex=revoked.then_some("-1")
             data-agent-id=id
             data-agent-host=row_host
             data-agent-status=status.as_str()

@@ -10,7 +10,7 @@ use pulse_shared::validate;
 use crate::api;
 use crate::components::{
     Button, ButtonVariant, CopyField, Dialog, FormField, FormFooter, FormMessage, SelectField,
-    SelectOption,
+    SelectOption, focus_first_control,
 };
 use crate::forms::{FormErrors, submission};
 use crate::session::{Session, use_session};
@@ -83,8 +83,15 @@ pub(super) fn InviteDialog(
                         .into_any()
                 }
                 Some(response) => {
+                    // The form that had the focus is gone: the link takes it.
+                    let body = NodeRef::<leptos::html::Div>::new();
+                    Effect::new(move || {
+                        if let Some(body) = body.get() {
+                            focus_first_control(&body);
+                        }
+                    });
                     view! {
-                        <div class="dialog-body">
+                        <div class="dialog-body" node_ref=body>
                             <p class="prose">
                                 "Send this link to " <strong>{response.invitation.email.clone()}</strong>
                                 ". It lets them join as " {response.invitation.role.label().to_lowercase()}

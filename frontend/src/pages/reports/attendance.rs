@@ -50,7 +50,12 @@ fn AttendanceCard(attendance: AttendanceReport) -> impl IntoView {
     view! {
         <Card title="Attendance" subtitle=subtitle flush=true {..} data-testid="attendance-report">
             <Stats items=counts(&attendance.summary) />
-            <div class="table-scroll table-stack table-stack-wide">
+            <div
+                class="table-scroll table-stack table-stack-wide"
+                tabindex="0"
+                role="region"
+                aria-label="Attendance table"
+            >
                 <DataTable
                     columns=&["Employee", "Day", "Status", "First activity", "Last activity", "Worked", "Late by", "Early by"]
                     is_empty=Signal::stored(is_empty)

@@ -28,7 +28,14 @@ pub(crate) fn ReportTable(rows: Vec<ReportRow>, group: Grouping, total: Figures)
     }
     let is_empty = rows.is_empty();
     view! {
-        <div class="table-scroll table-stack table-stack-wide">
+        // No control inside to reach it by: the region itself takes the focus, so that
+        // the keyboard can scroll it sideways.
+        <div
+            class="table-scroll table-stack table-stack-wide"
+            tabindex="0"
+            role="region"
+            aria-label="Report table"
+        >
             <DataTable
                 columns=columns
                 is_empty=Signal::stored(is_empty)

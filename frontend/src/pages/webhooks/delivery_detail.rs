@@ -175,7 +175,15 @@ pub(super) fn detail_body(detail: WebhookDeliveryDetail) -> impl IntoView {
         </section>
         <section class="detail-section">
             <h3 class="detail-title">"Payload"</h3>
-            <pre class="code-block" data-testid="delivery-payload">{payload}</pre>
+            // It scrolls: focusable, so that the keyboard can scroll it too.
+            <pre
+                class="code-block"
+                tabindex="0"
+                aria-label="Payload"
+                data-testid="delivery-payload"
+            >
+                {payload}
+            </pre>
         </section>
     }
 }

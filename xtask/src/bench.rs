@@ -17,7 +17,7 @@ mod agent;
 mod billing;
 mod ingest;
 mod reports;
-mod web;
+pub(crate) mod web;
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{SocketAddr, TcpStream};

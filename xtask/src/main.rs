@@ -359,6 +359,8 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
     let screenshots = target.join("e2e-screenshots");
     std::fs::create_dir_all(&screenshots)
         .with_context(|| format!("creating {}", screenshots.display()))?;
+    // Sizes are deterministic, so the weight is checked like a test; the tests still run.
+    let budget = spa::check_budget(&ctx.root.join("dist"));
 
     let mut cargo = ctx.cargo();
     // Every test binary runs even after a failure, so one run shows all that is broken.
@@ -409,7 +411,10 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
         screenshots.display()
     ));
     let status = cargo.status().context("could not start cargo test")?;
-    if status.success() {
+    if let Err(error) = &budget {
+        step(format_args!("failed: {error:#}"));
+    }
+    if status.success() && budget.is_ok() {
         step(format_args!("all tests passed in {:.1}s", ctx.elapsed()));
         Ok(ExitCode::SUCCESS)
     } else {

@@ -194,9 +194,9 @@ pub(super) fn web(
 }
 
 /// The brotli bytes of the SPA: the core (what `index.html` loads) and the whole app.
-struct Sizes {
-    core: u64,
-    whole: u64,
+pub(crate) struct Sizes {
+    pub(crate) core: u64,
+    pub(crate) whole: u64,
     /// Each counted file: its path under `dist/`, raw and brotli bytes, and whether it
     /// is in the core.
     files: Vec<Value>,
@@ -204,7 +204,7 @@ struct Sizes {
 
 /// Sums the brotli twins (`.br`) of every script, WebAssembly and style sheet under
 /// `dist` (chunks in folders included); the core is those `index.html` names.
-fn sizes(dist: &Path) -> anyhow::Result<Sizes> {
+pub(crate) fn sizes(dist: &Path) -> anyhow::Result<Sizes> {
     let index = std::fs::read_to_string(dist.join("index.html"))
         .with_context(|| format!("reading {}", dist.join("index.html").display()))?;
     let core_paths = referenced(&index);

@@ -4,6 +4,9 @@
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Timelike, Utc};
 use pulse_shared::policies::{Weekday, WorkingHours};
 
+/// `10000` → `10,000`, as the server writes counts too.
+pub use pulse_shared::text::thousands;
+
 /// A duration as its two largest units, e.g. `3 d 4 h`, `2 h 5 min`, `45 s`.
 /// Negative durations (clock skew) read as `0 s`.
 pub fn duration(delta: TimeDelta) -> String {
@@ -207,31 +210,9 @@ pub fn working_hours(hours: &WorkingHours) -> String {
     format!("{days} {}–{}", hours.start, hours.end)
 }
 
-/// `10000` → `10,000`.
-pub fn thousands(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_get_separators() {
-        assert_eq!(thousands(1), "1");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(2_160), "2,160");
-        assert_eq!(thousands(10_000), "10,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
 
     #[test]
     fn durations_read_as_two_units() {

@@ -25,6 +25,7 @@ pub mod screenshots;
 mod sql;
 pub mod system;
 pub mod teams;
+pub mod text;
 pub mod validate;
 pub mod webhooks;
 

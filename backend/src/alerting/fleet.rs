@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use pulse_shared::alerts::{AlertKind, AlertSubject};
 use pulse_shared::ids::{AgentId, AlertId, CompanyId, UserId};
+use pulse_shared::text::thousands;
 
 use super::{Audience, NewAlert, raise};
 use crate::db::agents::Transition;
@@ -53,7 +54,7 @@ pub async fn offline(
     };
     let alert = NewAlert {
         kind: AlertKind::FleetOffline,
-        title: format!("{} computers went offline", grouped(fleet.len())),
+        title: format!("{} computers went offline", thousands(fleet.len() as u64)),
         body: format!("{lead}Open the alert in Pulse to see which computers."),
         subject: AlertSubject::default(),
         audience: Audience::Company,
@@ -110,12 +111,15 @@ fn online(fleet: &FleetReturn) -> NewAlert {
     let went = fleet.created_at.format("%Y-%m-%d %H:%M");
     NewAlert {
         kind: AlertKind::FleetOnline,
-        title: format!("{} computers are back online", grouped(fleet.back.len())),
+        title: format!(
+            "{} computers are back online",
+            thousands(fleet.back.len() as u64)
+        ),
         body: match fleet.revoked {
             0 => format!("Every computer that went offline at {went} UTC reports again."),
             revoked => format!(
                 "Every computer that went offline at {went} UTC reports again, apart from {} revoked since.",
-                grouped(usize::try_from(revoked).unwrap_or(usize::MAX))
+                thousands(u64::try_from(revoked).unwrap_or(u64::MAX))
             ),
         },
         subject: AlertSubject::default(),
@@ -126,38 +130,5 @@ fn online(fleet: &FleetReturn) -> NewAlert {
             .zip(&fleet.back_users)
             .map(|(agent, user)| (AgentId(*agent), UserId(*user)))
             .collect(),
-    }
-}
-
-/// `n` with a comma between thousands, as the titles read: 1,234.
-fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::grouped;
-
-    #[test]
-    fn counts_read_with_thousands_separated() {
-        for (n, text) in [
-            (0, "0"),
-            (10, "10"),
-            (999, "999"),
-            (1_000, "1,000"),
-            (1_234, "1,234"),
-            (123_456, "123,456"),
-            (1_234_567, "1,234,567"),
-        ] {
-            assert_eq!(grouped(n), text);
-        }
     }
 }

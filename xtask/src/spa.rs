@@ -1,5 +1,5 @@
-//! Building the SPA with trunk, skipped when none of its inputs changed since the last
-//! build (trunk itself always reruns wasm-bindgen and wasm-opt, which takes a while).
+//! Building the SPA, skipped when none of its inputs changed since the last build (the
+//! release link, the split, wasm-bindgen and wasm-opt take minutes).
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash as _, Hasher as _};
@@ -26,33 +26,36 @@ const NOT_INPUTS: &[&str] = &[
     "migrations",
 ];
 
-/// `trunk build --release` from the root (Trunk.toml says what and where), unless `dist/`
-/// was built by us from exactly the current inputs and tools.
+/// Builds `dist/`: the app (see [`crate::wasm`]) into `app-<hash>/` beside the two
+/// builds before it, and the page, styles and icon with `trunk build --release` (Trunk.toml
+/// says what and where); unless `dist/` was built by us from exactly the current inputs
+/// and tools.
 pub fn build(ctx: &Ctx, target_dir: &Path, tools: &str) -> anyhow::Result<()> {
     let stamp = ctx.state_dir().join("spa-inputs");
     let index = ctx.root.join("dist/index.html");
     // The pre-compression is part of the build: a dist without it is rebuilt.
-    let inputs = inputs_fingerprint(&ctx.root, target_dir, &format!("{tools}, br 11 + gz 9"))?;
+    let tools = format!("{tools}, {}, br 11 + gz 9", crate::wasm::PIPELINE);
+    let inputs = inputs_fingerprint(&ctx.root, target_dir, &tools)?;
     let previous = std::fs::read_to_string(&stamp).unwrap_or_default();
     if previous == format!("{inputs} {}", output_fingerprint(&index)) {
         step("the SPA is up to date (no input changed since the last build)");
         return Ok(());
     }
-    step("building the SPA (trunk build --release)");
+    let _ = std::fs::remove_file(&stamp);
+    // Trunk empties dist/, so the builds dist/ keeps live in the target directory.
+    let builds = target_dir.join("spa-builds");
+    let app = crate::wasm::build(ctx, target_dir, &builds)?;
+    step("building the page, styles and icon (trunk build --release)");
     let mut trunk = ctx.cmd("trunk");
     trunk.args(["build", "--release"]);
     if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
         trunk.env("RUST_LIB_BACKTRACE", "0");
     }
-    let _ = std::fs::remove_file(&stamp);
     run(&mut trunk)?;
     let dist = ctx.root.join("dist");
-    let (raw, brotli) = precompress(&dist)?;
-    step(format_args!(
-        "pre-compressed the SPA's files: {} raw, {} brotli",
-        crate::sh::human_bytes(raw),
-        crate::sh::human_bytes(brotli)
-    ));
+    precompress(&dist)?;
+    crate::wasm::install(&builds, &dist)?;
+    crate::wasm::link_into_page(&dist, &app)?;
     // The inputs are hashed before the build: a file saved during it forces the next one.
     std::fs::create_dir_all(ctx.state_dir())?;
     std::fs::write(&stamp, format!("{inputs} {}", output_fingerprint(&index)))
@@ -64,45 +67,54 @@ pub fn build(ctx: &Ctx, target_dir: &Path, tools: &str) -> anyhow::Result<()> {
 const COMPRESSIBLE: &[&str] = &["wasm", "js", "css", "svg", "json"];
 
 /// Writes `<file>.br` (brotli quality 11) and `<file>.gz` (gzip level 9) beside every
-/// compressible file of `dist`, for the server to send as they are; answers the bytes
+/// compressible file under `dir`, for the server to send as they are; answers the bytes
 /// before and after brotli.
-pub fn precompress(dist: &Path) -> anyhow::Result<(u64, u64)> {
-    use std::io::Write as _;
+pub fn precompress(dir: &Path) -> anyhow::Result<(u64, u64)> {
     let (mut raw, mut compressed) = (0, 0);
-    for entry in std::fs::read_dir(dist).with_context(|| format!("reading {}", dist.display()))? {
-        let path = entry?.path();
+    for path in crate::wasm::files(dir)? {
         let compressible = path
             .extension()
             .and_then(|ext| ext.to_str())
             .is_some_and(|ext| COMPRESSIBLE.contains(&ext));
-        if !compressible || !path.is_file() {
+        if !compressible {
             continue;
         }
         let bytes = std::fs::read(&path)?;
-        let mut br = Vec::new();
-        brotli::BrotliCompress(
-            &mut bytes.as_slice(),
-            &mut br,
-            &brotli::enc::BrotliEncoderParams {
-                quality: 11,
-                lgwin: 24,
-                ..Default::default()
-            },
-        )?;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gz.write_all(&bytes)?;
-        let gz = gz.finish()?;
         let with = |suffix: &str| {
             let mut name = path.clone().into_os_string();
             name.push(suffix);
             PathBuf::from(name)
         };
+        let br = brotli_11(&bytes)?;
         std::fs::write(with(".br"), &br)?;
-        std::fs::write(with(".gz"), &gz)?;
+        std::fs::write(with(".gz"), gzip_9(&bytes)?)?;
         raw += bytes.len() as u64;
         compressed += br.len() as u64;
     }
     Ok((raw, compressed))
+}
+
+/// `bytes` compressed as `.br` files are: brotli at its highest quality.
+pub fn brotli_11(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut br = Vec::new();
+    brotli::BrotliCompress(
+        &mut &bytes[..],
+        &mut br,
+        &brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 24,
+            ..Default::default()
+        },
+    )?;
+    Ok(br)
+}
+
+/// `bytes` compressed as `.gz` files are: gzip at level 9.
+fn gzip_9(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes)?;
+    Ok(gz.finish()?)
 }
 
 /// A hash of the path, size and modification time of every input file, and the tools.
@@ -169,8 +181,14 @@ mod tests {
         let script = "export function hello() { return 'hello'; }\n".repeat(200);
         std::fs::write(dist.join("app-0123abcd.js"), &script)?;
         std::fs::write(dist.join("index.html"), "<html></html>")?;
+        std::fs::create_dir_all(dist.join("app-00ff"))?;
+        std::fs::write(dist.join("app-00ff/split_people.wasm"), vec![0_u8; 1000])?;
         let (raw, compressed) = precompress(&dist)?;
-        assert_eq!(raw, script.len() as u64);
+        assert_eq!(raw, script.len() as u64 + 1000);
+        assert!(
+            dist.join("app-00ff/split_people.wasm.br").is_file(),
+            "the builds' files too"
+        );
         assert!(compressed < raw / 10, "{compressed} of {raw}");
         let mut decoded = Vec::new();
         brotli::Decompressor::new(std::fs::File::open(dist.join("app-0123abcd.js.br"))?, 4096)

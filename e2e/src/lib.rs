@@ -609,6 +609,80 @@ impl Browser {
         Ok(())
     }
 
+    /// At phone width, neither the page nor any table (`.table-scroll`) scrolls sideways:
+    /// each `scrollWidth` is at most its `clientWidth`. Restores the viewport.
+    pub async fn fits_a_phone(&self) -> anyhow::Result<()> {
+        let before = self.viewport.get();
+        self.set_viewport(PHONE).await?;
+        tokio::time::sleep(SETTLE).await;
+        let overflow = self
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth - window.innerWidth, \
+                 ...[...document.querySelectorAll('.table-scroll')].map(t => t.scrollWidth - t.clientWidth)];",
+                vec![],
+            )
+            .await
+            .context("measuring what scrolls sideways");
+        self.set_viewport(before).await?;
+        let overflow: Vec<i64> = serde_json::from_value(overflow?)?;
+        if overflow.iter().any(|width| *width > 0) {
+            bail!(
+                "something scrolls sideways on a phone (px past the edge, page first, then each table): {overflow:?} on {}",
+                self.location().await
+            );
+        }
+        Ok(())
+    }
+
+    /// The table matching `table` (which has rows) stacks on a phone: every row is one
+    /// block laid out as a grid, the headings are out of sight, every button and link in
+    /// it lies within the screen, and neither the table nor the page scrolls sideways.
+    /// Photographs it at both widths (scrolled to it) as `<name>-desktop.png` and
+    /// `<name>-phone.png`.
+    pub async fn stacks_on_a_phone(&self, table: &str, name: &str) -> anyhow::Result<()> {
+        self.wait_for(&format!("{table} > tbody > tr:not(.table-empty)"))
+            .await?;
+        let before = self.viewport.get();
+        self.set_viewport(PHONE).await?;
+        tokio::time::sleep(SETTLE).await;
+        let measured = self
+            .client
+            .execute(
+                r#"
+                const table = document.querySelector(arguments[0]);
+                const rows = [...table.querySelectorAll(':scope > tbody > tr:not(.table-empty)')];
+                const head = table.querySelector(':scope > thead').getBoundingClientRect();
+                return {
+                    rows: rows.length,
+                    stacked: rows.filter(row => getComputedStyle(row).display === 'grid').length,
+                    headings_shown: head.width > 1 && head.height > 1,
+                    outside: [...table.querySelectorAll('button, a')]
+                        .filter(control => {
+                            const box = control.getBoundingClientRect();
+                            return box.width > 0 && (box.left < 0 || box.right > window.innerWidth);
+                        })
+                        .map(control => control.textContent.trim()),
+                };
+                "#,
+                vec![json!(table)],
+            )
+            .await
+            .with_context(|| format!("measuring `{table}` on a phone"));
+        self.set_viewport(before).await?;
+        let stacking = measured?;
+        let rows = stacking["rows"].as_u64().unwrap_or_default();
+        if rows == 0
+            || stacking["stacked"].as_u64() != Some(rows)
+            || stacking["headings_shown"] != json!(false)
+            || stacking["outside"] != json!([])
+        {
+            bail!("`{table}` does not stack on a phone: {stacking:?}");
+        }
+        self.fits_a_phone().await?;
+        self.screenshot_both_at(table, name).await
+    }
+
     /// After a failure: saves `<name>-failure.png` and `<name>-failure.html` and says where,
     /// best effort. [`run`] calls it; tests that drive several browsers call it themselves.
     pub async fn record_failure(&self, name: &str) {

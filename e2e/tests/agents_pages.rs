@@ -8,6 +8,10 @@
 //! the effective values come from; the Overview and Account pages tell them, as the
 //! person monitored, that monitoring is on, on which computer and what it records.
 //! Last, they revoke the agent, and the Overview says nothing of theirs is monitored.
+//!
+//! A second test fills the Agent Monitor past its first page: 250 computers, "Load
+//! more" brings the rest, and the live refresh keeps them all (with three more enrolled
+//! meanwhile on top) without showing any twice.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anyhow::{Context as _, ensure};
@@ -15,6 +19,7 @@ use chrono::{DateTime, Duration, Utc};
 use pulse_backend::testing::TestApp;
 use pulse_e2e::{Browser, SignupForm, step};
 use pulse_shared::agents::EnrollResponse;
+use pulse_shared::auth::SignupRequest;
 use serde_json::json;
 
 const COMPANY: &str = "Northwind Devices";
@@ -26,6 +31,14 @@ const HOST: &str = "olivia-laptop";
 #[tokio::test]
 async fn agents_policies_sessions_and_screenshots() -> anyhow::Result<()> {
     pulse_e2e::run("agents-pages", async |app, b| journey(app, b).await).await
+}
+
+#[tokio::test]
+async fn the_monitor_loads_more_than_its_first_page() -> anyhow::Result<()> {
+    pulse_e2e::run("agents-load-more", async |app, b| {
+        load_more_journey(app, b).await
+    })
+    .await
 }
 
 async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
@@ -207,29 +220,13 @@ async fn the_monitor_shows_it_online(b: &Browser) -> anyhow::Result<()> {
             .await?;
     }
     b.screenshot_both("agents").await?;
-    no_sideways_scrolling_on_a_phone(b).await
-}
-
-/// At phone width neither the page nor any table scrolls sideways.
-async fn no_sideways_scrolling_on_a_phone(b: &Browser) -> anyhow::Result<()> {
-    b.set_viewport(pulse_e2e::PHONE).await?;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let overflow = b
-        .client()
-        .execute(
-            "return [document.documentElement.scrollWidth - window.innerWidth, \
-             ...[...document.querySelectorAll('.table-scroll')].map(t => t.scrollWidth - t.clientWidth)];",
-            vec![],
-        )
+    b.stacks_on_a_phone(r#"[data-testid="agents"]"#, "agents-table")
         .await?;
-    b.set_viewport(pulse_e2e::DESKTOP).await?;
-    ensure!(
-        overflow.as_array().is_some_and(|widths| widths
-            .iter()
-            .all(|width| width.as_i64().is_some_and(|width| width <= 0))),
-        "nothing scrolls sideways on a phone: {overflow}"
-    );
-    Ok(())
+    b.stacks_on_a_phone(
+        r#"[data-testid="enrollment-tokens"]"#,
+        "enrollment-tokens-table",
+    )
+    .await
 }
 
 /// As the person monitored (the owner's own laptop), the Overview and the Account page
@@ -262,7 +259,7 @@ async fn is_told_that_monitoring_is_on(b: &Browser) -> anyhow::Result<()> {
                 .await?;
         }
         b.screenshot_both(name).await?;
-        no_sideways_scrolling_on_a_phone(b).await?;
+        b.fits_a_phone().await?;
     }
     Ok(())
 }
@@ -683,4 +680,144 @@ fn adler32(bytes: &[u8]) -> u32 {
 /// The Agent Monitor's row of the owner's computer.
 fn agent_row() -> String {
     format!(r#"tr[data-agent-host="{HOST}"]"#)
+}
+
+/// How many computers the load-more test starts with: more than the first page's 200.
+const FLEET: usize = 250;
+
+/// 250 computers: the first 200 show with "Load more"; it brings the other 50, and the
+/// count says so. Three more enroll: the next refresh puts them on top and keeps every
+/// row loaded, none twice.
+async fn load_more_journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
+    let owner = SignupRequest {
+        company_name: "Fleet Holdings".into(),
+        name: "Fiona Fleet".into(),
+        email: "fiona@fleet.test".into(),
+        password: PASSWORD.into(),
+    };
+    let (_, secret) = app.monitored_owner(&owner, &json!({}), FLEET + 3).await?;
+    let http = reqwest::Client::new();
+    step(
+        "250 computers enroll",
+        enroll_fleet(b, &http, &secret, 1..=FLEET),
+    )
+    .await?;
+    b.sign_in(&owner.email, PASSWORD).await?;
+    b.goto("/agents").await?;
+    step("the first 200 show", async {
+        wait_for_agent_rows(b, 200).await?;
+        b.wait_for_text(
+            r#"[data-testid="agents-shown"]"#,
+            "Showing 200 of 250 computers",
+        )
+        .await?;
+        b.wait_for(r#"[data-testid="agents-card"] [data-testid="load-more"]"#)
+            .await?;
+        b.screenshot_both_at(r#"[data-testid="agents-shown"]"#, "agents-load-more")
+            .await
+    })
+    .await?;
+    step("Load more brings the other 50", async {
+        b.click(r#"[data-testid="agents-card"] [data-testid="load-more"]"#)
+            .await?;
+        wait_for_agent_rows(b, FLEET).await?;
+        b.wait_for_text(
+            r#"[data-testid="agents-shown"]"#,
+            "Showing 250 of 250 computers",
+        )
+        .await?;
+        ensure!(
+            b.find_all(r#"[data-testid="agents-card"] [data-testid="load-more"]"#)
+                .await?
+                .is_empty(),
+            "nothing more to load"
+        );
+        b.screenshot_both_at(r#"[data-testid="agents-shown"]"#, "agents-all-loaded")
+            .await?;
+        b.fits_a_phone().await
+    })
+    .await?;
+    step("three more enroll: the refresh keeps all 253", async {
+        enroll_fleet(b, &http, &secret, FLEET + 1..=FLEET + 3).await?;
+        wait_for_agent_rows(b, FLEET + 3).await?;
+        b.wait_for_text(
+            r#"[data-testid="agents-shown"]"#,
+            "Showing 253 of 253 computers",
+        )
+        .await?;
+        // The newest on top, the oldest still at the bottom.
+        let hosts = agent_hosts(b).await?;
+        ensure!(
+            hosts.first().map(String::as_str) == Some("fleet-253")
+                && hosts.last().map(String::as_str) == Some("fleet-001"),
+            "newest first, down to the oldest: {:?} … {:?}",
+            hosts.first(),
+            hosts.last()
+        );
+        // A few more refreshes (every 5 s) change nothing.
+        tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+        wait_for_agent_rows(b, FLEET + 3).await
+    })
+    .await?;
+    Ok(())
+}
+
+/// Enrolls computers `fleet-<n>` for the owner, one after another (so that their ids,
+/// and the monitor's order, follow `n`).
+async fn enroll_fleet(
+    b: &Browser,
+    http: &reqwest::Client,
+    secret: &str,
+    numbers: std::ops::RangeInclusive<usize>,
+) -> anyhow::Result<()> {
+    for n in numbers {
+        http.post(b.url("/api/v1/agent/enroll"))
+            .json(&json!({
+                "token": secret,
+                "hostname": format!("fleet-{n:03}"),
+                "os": "Windows 11 (x86_64)",
+                "agent_version": "0.1.0",
+                "employee_email": null,
+            }))
+            .send()
+            .await?
+            .error_for_status()
+            .with_context(|| format!("enrolling fleet-{n:03}"))?;
+    }
+    Ok(())
+}
+
+/// The host names of the monitor's rows, top to bottom.
+async fn agent_hosts(b: &Browser) -> anyhow::Result<Vec<String>> {
+    let hosts = b
+        .client()
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=\"agents\"] tr[data-agent-host]')]\
+             .map(row => row.dataset.agentHost);",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(hosts)?)
+}
+
+/// Waits until the monitor shows exactly `expected` rows, each computer once.
+async fn wait_for_agent_rows(b: &Browser, expected: usize) -> anyhow::Result<()> {
+    let last = std::cell::RefCell::new(Vec::new());
+    let found = b
+        .eventually(&format!("{expected} computers listed"), async || {
+            let hosts = agent_hosts(b).await?;
+            let mut distinct = hosts.clone();
+            distinct.sort();
+            distinct.dedup();
+            ensure!(
+                distinct.len() == hosts.len(),
+                "a computer is listed twice among {} rows",
+                hosts.len()
+            );
+            let done = hosts.len() == expected;
+            *last.borrow_mut() = hosts;
+            Ok(done.then_some(()))
+        })
+        .await;
+    found.map_err(|error| anyhow::anyhow!("{error:#} ({} rows)", last.borrow().len()))
 }

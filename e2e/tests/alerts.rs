@@ -1,12 +1,15 @@
 //! Alerts in the browser: the bell counts alerts raised in the background without a
 //! reload, on the replica that raised them and on another one; the time from raising to
-//! the bell changing is measured (printed, never asserted: machines are noisy). Then the
-//! dropdown, the Alerts page, preferences, and webhooks with a real receiver.
+//! the bell changing is measured (printed, never asserted: machines are noisy). A second
+//! tab of the same person follows read marks made in the first, and the other way round,
+//! at once. Then the dropdown, the Alerts page, preferences, and webhooks with a real
+//! receiver.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, ensure};
+use fantoccini::wd::WindowHandle;
 use pulse_backend::testing::{Receiver, TestApp};
 use pulse_e2e::{Browser, serve, step};
 use pulse_shared::auth::{SessionResponse, SignupRequest};
@@ -49,9 +52,14 @@ async fn journey(app: &TestApp, token: &str, a: &Browser, b: &Browser) -> anyhow
         the_bell_counts_alerts_on_both_replicas(app, token, a, b),
     )
     .await?;
+    let (first, second) = step(
+        "a second tab follows a read mark",
+        a_second_tab_follows_a_read_mark(a),
+    )
+    .await?;
     step(
-        "marks all read from the dropdown",
-        marks_all_read_from_the_dropdown(a),
+        "marks all read from the dropdown, and the second tab follows",
+        marks_all_read_from_the_dropdown(a, &first, second),
     )
     .await?;
     step("opens the alerts page", opens_the_alerts_page(a)).await?;
@@ -87,8 +95,47 @@ async fn the_bell_counts_alerts_on_both_replicas(
     Ok(())
 }
 
-/// The dropdown shows the newest; marking all read empties the count on both.
-async fn marks_all_read_from_the_dropdown(a: &Browser) -> anyhow::Result<()> {
+/// A second window of browser A (same profile, same person) opens the Alerts page;
+/// marking the newest alert read there takes it off the first window's bell at once,
+/// and marking it unread again puts it back. Answers both windows' handles, the first
+/// one current again.
+async fn a_second_tab_follows_a_read_mark(
+    a: &Browser,
+) -> anyhow::Result<(WindowHandle, WindowHandle)> {
+    let unread = 2 * SAMPLES;
+    let first = a.client().window().await?;
+    let second = a.client().new_window(false).await?.handle;
+    a.client().switch_to_window(second.clone()).await?;
+    a.goto("/alerts").await?;
+    wait_unread(a, unread).await?;
+    let newest = r#"[data-page="alerts"] tr[data-alert-id]"#;
+    a.wait_for(&format!(r#"{newest}[data-unread="true"]"#))
+        .await?;
+    a.click(&format!(r#"{newest} [data-testid="alert-toggle-read"]"#))
+        .await?;
+    a.wait_for(&format!(r#"{newest}[data-unread="false"]"#))
+        .await?;
+    wait_unread(a, unread - 1).await?;
+
+    a.client().switch_to_window(first.clone()).await?;
+    wait_unread(a, unread - 1).await?;
+    a.client().switch_to_window(second.clone()).await?;
+    a.click(&format!(r#"{newest} [data-testid="alert-toggle-read"]"#))
+        .await?;
+    a.wait_for(&format!(r#"{newest}[data-unread="true"]"#))
+        .await?;
+    a.client().switch_to_window(first.clone()).await?;
+    wait_unread(a, unread).await?;
+    Ok((first, second))
+}
+
+/// The dropdown shows the newest; marking all read empties the count here and in the
+/// second window, whose Alerts page shows every row read; then that window closes.
+async fn marks_all_read_from_the_dropdown(
+    a: &Browser,
+    first: &WindowHandle,
+    second: WindowHandle,
+) -> anyhow::Result<()> {
     a.click(r#"[data-testid="alert-bell"]"#).await?;
     a.wait_for(r#"[data-testid="alert-menu"] [data-testid="alert-item"]"#)
         .await?;
@@ -96,6 +143,21 @@ async fn marks_all_read_from_the_dropdown(a: &Browser) -> anyhow::Result<()> {
     a.click(r#"[data-testid="alert-menu"] [data-testid="alert-mark-all-read"]"#)
         .await?;
     wait_unread(a, 0).await?;
+
+    a.client().switch_to_window(second).await?;
+    wait_unread(a, 0).await?;
+    a.eventually("every row of the second window's list read", async || {
+        let unread = a
+            .find_all(r#"[data-page="alerts"] tr[data-unread="true"]"#)
+            .await?;
+        let read = a
+            .find_all(r#"[data-page="alerts"] tr[data-unread="false"]"#)
+            .await?;
+        Ok((unread.is_empty() && !read.is_empty()).then_some(()))
+    })
+    .await?;
+    a.client().close_window().await?;
+    a.client().switch_to_window(first.clone()).await?;
     Ok(())
 }
 
@@ -106,6 +168,10 @@ async fn opens_the_alerts_page(a: &Browser) -> anyhow::Result<()> {
         .await?;
     a.wait_for(r#"[data-testid="alert-preferences"]"#).await?;
     a.screenshot_both("alerts").await?;
+    // On a phone: a block per alert with its toggle in reach; the preferences fit too.
+    a.stacks_on_a_phone(r#"[data-testid="alerts"]"#, "alerts-table")
+        .await?;
+    a.fits_a_phone().await?;
     Ok(())
 }
 

@@ -2,7 +2,9 @@
 //! invites a manager and an employee (copying each link from the UI), both join in their
 //! own browsers, the employee sees only their own profile and cannot open Employees, and
 //! the owner finds every step in the Audit log, filters it and exports it as CSV.
-//! Screenshots of every page, desktop and phone, light and (for some) dark.
+//! Screenshots of every page, desktop and phone, light and (for some) dark; on a phone
+//! the people, invitations, API keys and audit tables stack one block per row, with
+//! their buttons in reach and nothing scrolling sideways.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anyhow::{bail, ensure};
@@ -161,6 +163,8 @@ async fn invites_a_manager_and_an_employee(b: &Browser) -> anyhow::Result<(Strin
     ))
     .await?;
     b.screenshot_both("people").await?;
+    b.stacks_on_a_phone(r#"[data-testid="invitations"]"#, "invitations-table")
+        .await?;
     Ok((manager_link, employee_link))
 }
 
@@ -231,13 +235,15 @@ async fn the_employee_joins_and_sees_only_their_own(
     Ok(())
 }
 
-/// The owner sees both people joined.
+/// The owner sees both people joined; on a phone each is a block with Manage in reach.
 async fn sees_every_step_in_the_audit_log(b: &Browser) -> anyhow::Result<()> {
     b.goto("/people").await?;
     for email in [MANAGER_EMAIL, EMPLOYEE_EMAIL] {
         b.wait_for(&format!(r#"tr[data-person-email="{email}"]"#))
             .await?;
     }
+    b.stacks_on_a_phone(r#"[data-testid="people"]"#, "people-table")
+        .await?;
 
     // The Audit log shows every step, and the chain holds.
     b.goto("/audit").await?;
@@ -257,6 +263,8 @@ async fn sees_every_step_in_the_audit_log(b: &Browser) -> anyhow::Result<()> {
         .await?;
     }
     b.screenshot_both("audit").await?;
+    b.stacks_on_a_phone(r#"[data-testid="audit-events"]"#, "audit-table")
+        .await?;
     Ok(())
 }
 
@@ -404,6 +412,8 @@ async fn creates_an_api_key(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
         "the secret is gone once the dialog closes"
     );
     b.screenshot_both("api-keys").await?;
+    b.stacks_on_a_phone(r#"[data-testid="api-keys"]"#, "api-keys-table")
+        .await?;
     b.goto("/account").await?;
     b.wait_for_text(r#"[data-testid="profile"]"#, OWNER_EMAIL)
         .await?;
@@ -476,6 +486,8 @@ async fn deletes_and_restores_the_employee(b: &Browser) -> anyhow::Result<()> {
     b.wait_for(&format!(r#"{employee_row} [data-testid="restore-person"]"#))
         .await?;
     b.screenshot_both("people-deleted-dark").await?;
+    b.stacks_on_a_phone(r#"[data-testid="people"]"#, "people-deleted-table-dark")
+        .await?;
     b.click(&format!(r#"{employee_row} [data-testid="restore-person"]"#))
         .await?;
     b.eventually(

@@ -5,8 +5,9 @@ use leptos::ev;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
 use leptos_router::components::A;
-use leptos_router::hooks::use_location;
+use leptos_router::hooks::{use_location, use_navigate};
 use pulse_shared::alerts::Alert;
 use wasm_bindgen::JsCast;
 
@@ -25,6 +26,14 @@ pub fn count_text(unread: i64) -> Option<String> {
         ..=0 => None,
         1..=99 => Some(unread.to_string()),
         _ => Some("99+".to_owned()),
+    }
+}
+
+/// The words of the link from a fleet alert to its computers.
+pub fn computers_link(count: u32) -> String {
+    match count {
+        1 => "See the computer".to_owned(),
+        count => format!("See the {} computers", format::thousands(u64::from(count))),
     }
 }
 
@@ -133,7 +142,15 @@ fn AlertMenu(close: Callback<()>) -> impl IntoView {
     let mark_all = move |_| {
         mark_all_read.dispatch_local(());
     };
+    let navigate = use_navigate();
     let open_alert = Callback::new(move |alert: Alert| {
+        // A fleet alert opens the list of its computers.
+        if alert.agent_count.is_some() {
+            navigate(
+                &format!("/agents?alert={}", alert.id),
+                NavigateOptions::default(),
+            );
+        }
         if alert.read_at.is_some() {
             return;
         }
@@ -192,7 +209,7 @@ fn AlertMenu(close: Callback<()>) -> impl IntoView {
     }
 }
 
-/// One alert in the menu; a click marks it read.
+/// One alert in the menu; a click marks it read (and a fleet alert's opens its list).
 fn alert_item(alert: Alert, on_open: Callback<Alert>) -> impl IntoView {
     let unread = alert.read_at.is_none();
     let now = browser::now();
@@ -203,6 +220,7 @@ fn alert_item(alert: Alert, on_open: Callback<Alert>) -> impl IntoView {
     let title = alert.title.clone();
     let body = alert.body.clone();
     let id = alert.id.to_string();
+    let computers = alert.agent_count.map(computers_link);
     let alert = StoredValue::new(alert);
     view! {
         <button
@@ -225,6 +243,7 @@ fn alert_item(alert: Alert, on_open: Callback<Alert>) -> impl IntoView {
                     {title}
                 </span>
                 {(!body.is_empty()).then(|| view! { <span class="alert-item-body">{body}</span> })}
+                {computers.map(|text| view! { <span class="alert-item-more">{text}</span> })}
             </span>
         </button>
     }
@@ -233,6 +252,12 @@ fn alert_item(alert: Alert, on_open: Callback<Alert>) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fleet_alert_names_how_many_computers_it_lists() {
+        assert_eq!(computers_link(1), "See the computer");
+        assert_eq!(computers_link(1_234), "See the 1,234 computers");
+    }
 
     #[test]
     fn the_count_hides_at_zero_and_caps_at_99() {

@@ -8,6 +8,8 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Offset, TimeDelta, Utc};
 
+use crate::format::{self, DayStyle};
+
 /// Today in the browser's time zone.
 pub fn today() -> NaiveDate {
     let now = js_sys::Date::new_0();
@@ -53,7 +55,7 @@ pub fn local(moment: DateTime<Utc>) -> DateTime<FixedOffset> {
 
 /// A time of day on the browser's clock, e.g. `14:03`.
 pub fn time(moment: DateTime<Utc>) -> String {
-    local(moment).format("%H:%M").to_string()
+    format::clock(local(moment), false)
 }
 
 /// The browser's IANA time zone, e.g. `Europe/Berlin` (none where the browser does not say).
@@ -105,8 +107,9 @@ fn zone_time(moment: DateTime<Utc>, zone: &str) -> Option<String> {
 pub fn exact(moment: DateTime<Utc>) -> String {
     let local = local(moment);
     format!(
-        "{} {}",
-        local.format("%-d %b %Y, %H:%M:%S"),
+        "{}, {} {}",
+        format::day(local, DayStyle::Date),
+        format::clock(local, true),
         zone_name(*local.offset())
     )
 }
@@ -124,17 +127,17 @@ pub fn zone_name(offset: FixedOffset) -> String {
 
 /// A day for headings: `Tuesday, 25 November 2026`.
 pub fn long(day: NaiveDate) -> String {
-    day.format("%A, %-d %B %Y").to_string()
+    format::day(day, DayStyle::LongDate)
 }
 
 /// The `value` of an `<input type="date">`: `2026-11-25`.
 pub fn input_value(day: NaiveDate) -> String {
-    day.format("%Y-%m-%d").to_string()
+    format::day(day, DayStyle::Iso)
 }
 
 /// Reads an `<input type="date">` value.
 pub fn parse_input(value: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()
+    format::parse_day(value)
 }
 
 /// `day` moved by `days` (negative: back), staying put at the calendar's ends.

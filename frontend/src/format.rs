@@ -1,7 +1,7 @@
 //! Turning API values into text for people: durations, dates, timestamps, money,
 //! initials, working hours.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Timelike, Utc};
 use pulse_shared::policies::{Weekday, WorkingHours};
 
 /// A duration as its two largest units, e.g. `3 d 4 h`, `2 h 5 min`, `45 s`.
@@ -27,21 +27,96 @@ pub fn hours_minutes(secs: i64) -> String {
     }
 }
 
+/// How a day is written. The app writes dates in one way, through [`day`], rather than
+/// with chrono's `format`, whose strftime interpreter would ship in the WASM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DayStyle {
+    /// `4 Dec`
+    DayMonth,
+    /// `4 Dec 2026`
+    Date,
+    /// `Fri 4 Dec`
+    WeekdayDayMonth,
+    /// `Fri 4 Dec 2026`
+    WeekdayDate,
+    /// `Friday 4 December`
+    Heading,
+    /// `Friday, 4 December 2026`
+    LongDate,
+    /// `Dec 2026`
+    MonthYear,
+    /// `2026-12-04`, as `<input type="date">` takes it.
+    Iso,
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// `date` written in `style`, in English.
+pub fn day(date: impl Datelike, style: DayStyle) -> String {
+    let month = MONTHS[date.month0() as usize];
+    let weekday = WEEKDAYS[date.weekday().num_days_from_monday() as usize];
+    let (mon, wd) = (&month[..3], &weekday[..3]);
+    let (d, year) = (date.day(), date.year());
+    match style {
+        DayStyle::DayMonth => format!("{d} {mon}"),
+        DayStyle::Date => format!("{d} {mon} {year}"),
+        DayStyle::WeekdayDayMonth => format!("{wd} {d} {mon}"),
+        DayStyle::WeekdayDate => format!("{wd} {d} {mon} {year}"),
+        DayStyle::Heading => format!("{weekday} {d} {month}"),
+        DayStyle::LongDate => format!("{weekday}, {d} {month} {year}"),
+        DayStyle::MonthYear => format!("{mon} {year}"),
+        DayStyle::Iso => format!("{year:04}-{:02}-{d:02}", date.month()),
+    }
+}
+
+/// A time of day on a 24-hour clock: `14:03`, or with `seconds` `14:03:07`.
+pub fn clock(time: impl Timelike, seconds: bool) -> String {
+    let (h, m) = (time.hour(), time.minute());
+    if seconds {
+        format!("{h:02}:{m:02}:{:02}", time.second())
+    } else {
+        format!("{h:02}:{m:02}")
+    }
+}
+
 /// A moment in UTC, e.g. `25 Nov 2026, 14:03:07 UTC`.
 ///
 /// Rationale: UTC, labelled, because status data is compared with server logs.
 pub fn timestamp(moment: DateTime<Utc>) -> String {
-    moment.format("%-d %b %Y, %H:%M:%S UTC").to_string()
+    format!("{}, {} UTC", date(moment), clock(moment, true))
 }
 
 /// A day, e.g. `25 Nov 2026` (UTC, like [`timestamp`]).
 pub fn date(moment: DateTime<Utc>) -> String {
-    moment.format("%-d %b %Y").to_string()
+    day(moment, DayStyle::Date)
 }
 
 /// A moment to the minute, e.g. `25 Nov 2026, 14:03 UTC`: for tables, where seconds are noise.
 pub fn minute(moment: DateTime<Utc>) -> String {
-    moment.format("%-d %b %Y, %H:%M UTC").to_string()
+    format!("{}, {} UTC", date(moment), clock(moment, false))
 }
 
 /// How long ago `moment` was, seen from `now`: `just now` (under ten seconds),
@@ -61,8 +136,11 @@ pub fn ago(moment: DateTime<Utc>, now: DateTime<Utc>) -> String {
 }
 
 /// A date field's value (`2026-11-25`) as that day; anything else as none.
-pub fn parse_day(value: &str) -> Option<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()
+pub fn parse_day(value: &str) -> Option<NaiveDate> {
+    let mut parts = value.trim().splitn(3, '-');
+    let mut next = || parts.next()?.parse().ok();
+    let (year, month, day) = (next()?, next()?, next()?);
+    NaiveDate::from_ymd_opt(year as i32, month, day)
 }
 
 /// An amount in a currency's smallest unit, e.g. `$29.00`, `−$4.50`, `€12.00`, or
@@ -129,9 +207,31 @@ pub fn working_hours(hours: &WorkingHours) -> String {
     format!("{days} {}–{}", hours.start, hours.end)
 }
 
+/// `10000` → `10,000`.
+pub fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_get_separators() {
+        assert_eq!(thousands(1), "1");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(2_160), "2,160");
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn durations_read_as_two_units() {
@@ -221,5 +321,69 @@ mod tests {
             moment.map(timestamp).ok().as_deref(),
             Some("25 Nov 2026, 14:03:07 UTC")
         );
+    }
+
+    #[test]
+    fn days_read_in_each_style() {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 9);
+        let cases = [
+            (DayStyle::DayMonth, "9 Mar"),
+            (DayStyle::Date, "9 Mar 2026"),
+            (DayStyle::WeekdayDayMonth, "Mon 9 Mar"),
+            (DayStyle::WeekdayDate, "Mon 9 Mar 2026"),
+            (DayStyle::Heading, "Monday 9 March"),
+            (DayStyle::LongDate, "Monday, 9 March 2026"),
+            (DayStyle::MonthYear, "Mar 2026"),
+            (DayStyle::Iso, "2026-03-09"),
+        ];
+        for (style, expected) in cases {
+            assert_eq!(
+                day.map(|day| super::day(day, style)).as_deref(),
+                Some(expected)
+            );
+        }
+        let sunday = NaiveDate::from_ymd_opt(2026, 12, 27);
+        assert_eq!(
+            sunday
+                .map(|day| super::day(day, DayStyle::LongDate))
+                .as_deref(),
+            Some("Sunday, 27 December 2026")
+        );
+    }
+
+    #[test]
+    fn clocks_pad_to_two_digits() {
+        let moment = DateTime::parse_from_rfc3339("2026-11-25T04:03:07Z")
+            .map(|moment| moment.with_timezone(&Utc));
+        assert_eq!(
+            moment.map(|m| clock(m, false)).ok().as_deref(),
+            Some("04:03")
+        );
+        assert_eq!(
+            moment.map(|m| clock(m, true)).ok().as_deref(),
+            Some("04:03:07")
+        );
+        assert_eq!(
+            moment.map(minute).ok().as_deref(),
+            Some("25 Nov 2026, 04:03 UTC")
+        );
+    }
+
+    #[test]
+    fn date_fields_parse_only_whole_days() {
+        assert_eq!(
+            parse_day(" 2026-02-28 "),
+            NaiveDate::from_ymd_opt(2026, 2, 28)
+        );
+        for bad in [
+            "",
+            "2026-02-30",
+            "2026-02",
+            "28/02/2026",
+            "2026-02-28-1",
+            "2026-xx-01",
+        ] {
+            assert_eq!(parse_day(bad), None, "{bad}");
+        }
     }
 }

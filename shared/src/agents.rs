@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AgentId, EnrollmentTokenId, UserId};
+use crate::ids::{AgentId, AlertId, EnrollmentTokenId, UserId};
 
 /// Longest host name, OS description and agent version accepted.
 pub const MAX_HOST_FACT_CHARS: usize = 255;
@@ -230,6 +230,8 @@ pub struct AgentQuery {
     /// case-insensitively.
     pub q: Option<String>,
     pub status: Option<AgentStatus>,
+    /// Only the computers a fleet alert (`fleet_offline`, `fleet_online`) is about.
+    pub alert: Option<AlertId>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).

@@ -16,6 +16,11 @@ pub enum AlertKind {
     AgentOffline,
     /// An agent reported again after being offline.
     AgentOnline,
+    /// Many of a company's computers stopped reporting at once (one presence round):
+    /// one alert for all of them, which `GET /api/v1/agents?alert={id}` lists.
+    FleetOffline,
+    /// Every computer of a "fleet offline" alert reports again (or was revoked).
+    FleetOnline,
     PaymentSucceeded,
     PaymentFailed,
     /// The subscription ends or renews soon.
@@ -29,9 +34,11 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 8] = [
+    pub const ALL: [AlertKind; 10] = [
         AlertKind::AgentOffline,
         AlertKind::AgentOnline,
+        AlertKind::FleetOffline,
+        AlertKind::FleetOnline,
         AlertKind::PaymentSucceeded,
         AlertKind::PaymentFailed,
         AlertKind::SubscriptionExpiring,
@@ -45,6 +52,8 @@ impl AlertKind {
         match self {
             AlertKind::AgentOffline => "agent_offline",
             AlertKind::AgentOnline => "agent_online",
+            AlertKind::FleetOffline => "fleet_offline",
+            AlertKind::FleetOnline => "fleet_online",
             AlertKind::PaymentSucceeded => "payment_succeeded",
             AlertKind::PaymentFailed => "payment_failed",
             AlertKind::SubscriptionExpiring => "subscription_expiring",
@@ -59,6 +68,8 @@ impl AlertKind {
         match self {
             AlertKind::AgentOffline => "Agent offline",
             AlertKind::AgentOnline => "Agent back online",
+            AlertKind::FleetOffline => "Computers offline",
+            AlertKind::FleetOnline => "Computers back online",
             AlertKind::PaymentSucceeded => "Payment succeeded",
             AlertKind::PaymentFailed => "Payment failed",
             AlertKind::SubscriptionExpiring => "Subscription expiring",
@@ -72,10 +83,12 @@ impl AlertKind {
     pub fn severity(self) -> Severity {
         match self {
             AlertKind::AgentOffline
+            | AlertKind::FleetOffline
             | AlertKind::SubscriptionExpiring
             | AlertKind::SeatUsageHigh => Severity::Warning,
             AlertKind::PaymentFailed => Severity::Critical,
             AlertKind::AgentOnline
+            | AlertKind::FleetOnline
             | AlertKind::PaymentSucceeded
             | AlertKind::PolicyChanged
             | AlertKind::Test => Severity::Info,
@@ -85,6 +98,10 @@ impl AlertKind {
     /// Whether the alert describes a lasting condition (an agent is offline, a payment
     /// failed) rather than a one-off event. A condition is raised once while it stays
     /// open: raising it again changes nothing until it is resolved.
+    ///
+    /// A "fleet offline" alert is not one: a second outage while computers of the first
+    /// are still away is news of its own. It stays open while any of its computers
+    /// has not reported again, which its list records computer by computer.
     pub fn is_condition(self) -> bool {
         matches!(
             self,
@@ -102,6 +119,12 @@ impl AlertKind {
             AlertKind::PaymentSucceeded => Some(AlertKind::PaymentFailed),
             _ => None,
         }
+    }
+
+    /// Whether an alert of this kind stays open until each computer it lists reports
+    /// again.
+    pub fn waits_for_agents(self) -> bool {
+        matches!(self, AlertKind::FleetOffline)
     }
 
     /// Whether a person who has not chosen otherwise gets this kind by email.
@@ -198,6 +221,9 @@ pub struct Alert {
     pub created_at: DateTime<Utc>,
     /// When the recipient marked it read; absent while unread.
     pub read_at: Option<DateTime<Utc>>,
+    /// How many computers a fleet alert (`fleet_offline`, `fleet_online`) is about;
+    /// absent for other kinds. `GET /api/v1/agents?alert={id}` lists them.
+    pub agent_count: Option<u32>,
 }
 
 /// `GET /api/v1/alerts`: filters and a page.

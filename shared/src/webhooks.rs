@@ -171,7 +171,10 @@ pub struct WebhookEvent {
     pub event_type: String,
     pub company_id: CompanyId,
     pub created_at: DateTime<Utc>,
-    /// For alerts: `{id, kind, severity, title, body, subject, created_at}`.
+    /// For alerts: `{id, kind, severity, title, body, subject, agent_count, created_at}`;
+    /// `agent_count` is how many computers a fleet alert (`alert.fleet_offline`,
+    /// `alert.fleet_online`) is about, `null` for other kinds, and
+    /// `GET /api/v1/agents?alert={id}` lists them.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: serde_json::Value,
 }

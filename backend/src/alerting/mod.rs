@@ -3,12 +3,13 @@
 //! deliveries, and wakes every replica's live streams, all inside the caller's
 //! transaction, so an alert exists exactly when the change that caused it does.
 
+pub mod fleet;
 pub mod live;
 
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use pulse_shared::alerts::{AlertKind, AlertSubject};
-use pulse_shared::ids::{AlertId, CompanyId, UserId};
+use pulse_shared::ids::{AgentId, AlertId, CompanyId, UserId};
 use pulse_shared::webhooks::WebhookEvent;
 use serde_json::json;
 
@@ -34,6 +35,10 @@ pub struct NewAlert {
     pub body: String,
     pub subject: AlertSubject,
     pub audience: Audience,
+    /// The computers a fleet alert is about, with their employees; empty for other
+    /// kinds. They become its list and its count, and their employees' team managers
+    /// join a company audience.
+    pub agents: Vec<(AgentId, UserId)>,
 }
 
 /// Raises `alert` for `company` on `conn` (inside the caller's transaction when there
@@ -68,24 +73,27 @@ pub async fn raise(
                 .then(|| open_key(alert.kind, &alert.subject)),
             resolved_at: None,
             created_at: now,
+            agent_count: (!alert.agents.is_empty())
+                .then(|| i32::try_from(alert.agents.len()).unwrap_or(i32::MAX)),
         };
         if !alerts::insert(conn, &row).await? {
             return Ok(None);
+        }
+        if !alert.agents.is_empty() {
+            let agents: Vec<AgentId> = alert.agents.iter().map(|(agent, _)| *agent).collect();
+            let back = (!alert.kind.waits_for_agents()).then_some(now);
+            alerts::insert_agents(conn, company, id, &agents, back).await?;
         }
         let person = match alert.audience {
             Audience::Person(user) => Some(user),
             Audience::Company => None,
         };
-        let reached = alerts::insert_recipients(
-            conn,
-            company,
-            id,
-            alert.kind,
-            person,
-            alert.subject.user_id,
-            now,
-        )
-        .await?;
+        let mut about: Vec<UserId> = alert.subject.user_id.into_iter().collect();
+        about.extend(alert.agents.iter().map(|(_, user)| *user));
+        about.sort_unstable();
+        about.dedup();
+        let reached =
+            alerts::insert_recipients(conn, company, id, alert.kind, person, &about, now).await?;
         let deliveries = webhook_deliveries(conn, company, &row).await?;
         if reached.iter().any(|recipient| recipient.in_app) {
             alerts::notify(conn, live::ALERTS_CHANNEL, &live::payload(company, id)).await?;
@@ -166,6 +174,7 @@ pub fn event(company: CompanyId, row: &AlertRow) -> WebhookEvent {
             "title": row.title,
             "body": row.body,
             "subject": row.subject(),
+            "agent_count": row.agent_count,
             "created_at": row.created_at,
         }),
     }
@@ -196,7 +205,6 @@ fn clip(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pulse_shared::ids::AgentId;
 
     #[test]
     fn a_condition_is_keyed_by_what_it_is_about() {

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::extract::Json;
 use super::paging;
 use super::reach::Reachable;
+use crate::alerting;
 use crate::auth::principal::Principal;
 use crate::auth::secrets::{random_token, token_hash};
 use crate::db::agents::{self, AgentFilter, TokenRow};
@@ -189,8 +190,8 @@ async fn agents_reach(
 const MAX_SEARCH_CHARS: usize = 100;
 
 /// The agents the principal may see (managers: their teams'; employees: their own),
-/// newest first, with their status now; filtered by host or employee, and by the status
-/// the presence job last recorded.
+/// newest first, with their status now; filtered by host or employee, by the status
+/// the presence job last recorded, and to the computers a fleet alert lists.
 #[utoipa::path(tag = "agents", security(("bearer" = [])), params(AgentQuery), responses((status = OK, body = Page<Agent>), (status = UNPROCESSABLE_ENTITY, body = pulse_shared::Problem)))]
 #[get("/agents")]
 pub async fn list(
@@ -214,6 +215,7 @@ pub async fn list(
         people: agents_reach(&mut conn, &principal).await?,
         q: q.map(str::to_owned),
         status: query.status,
+        alert: query.alert,
     };
     let rows = agents::list(&mut conn, company, &filter, before, limit + 1).await?;
     let page: Page<agents::AgentRow> = paging::page(rows, limit, |row| row.id.to_string());
@@ -290,6 +292,8 @@ pub async fn revoke(
                 summary: json!({"before": {"hostname": agent.hostname, "user_id": agent.user_id}}),
             };
             audit::record(conn, company, &actor, change).await?;
+            // A fleet alert waiting only for this computer is over.
+            alerting::fleet::revoked(conn, company, id, principal.actor().at).await?;
         }
         Ok(())
     })

@@ -203,6 +203,7 @@ pub async fn send_test(
             ..AlertSubject::default()
         },
         audience: Audience::Person(principal.user_id()),
+        agents: Vec::new(),
     };
     let mut conn = state.db.tenant(principal.company_id()).await?;
     alerting::raise(&mut conn, principal.company_id(), alert, state.clock.now()).await?;

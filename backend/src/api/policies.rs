@@ -311,6 +311,7 @@ async fn change(
                 ..AlertSubject::default()
             },
             audience: Audience::Company,
+            agents: Vec::new(),
         };
         alerting::raise(conn, company, alert, now).await?;
         Ok(after)

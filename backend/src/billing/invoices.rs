@@ -147,6 +147,7 @@ pub async fn store(
             body: format!("Invoice {} is paid. Thank you.", row.label()),
             subject: row.subject(),
             audience: Audience::Company,
+            agents: Vec::new(),
         })
     } else if let Some(error) = row
         .payment_error
@@ -165,6 +166,7 @@ pub async fn store(
             ),
             subject: row.subject(),
             audience: Audience::Company,
+            agents: Vec::new(),
         })
     } else {
         None

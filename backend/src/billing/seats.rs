@@ -39,6 +39,7 @@ pub fn crossing(before: i32, after: i32, limit: i32) -> Option<NewAlert> {
         body,
         subject: AlertSubject::default(),
         audience: Audience::Company,
+        agents: Vec::new(),
     })
 }
 
@@ -54,6 +55,7 @@ pub fn over_limit(used: i32, limit: i32) -> Option<NewAlert> {
         ),
         subject: AlertSubject::default(),
         audience: Audience::Company,
+        agents: Vec::new(),
     })
 }
 

@@ -6,7 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use pulse_shared::agents::{
     Agent, AgentCounts, AgentState, AgentStatus, EnrollmentToken, SpoolReport,
 };
-use pulse_shared::ids::{AgentId, CompanyId, EnrollmentTokenId, TeamId, UserId};
+use pulse_shared::ids::{AgentId, AlertId, CompanyId, EnrollmentTokenId, TeamId, UserId};
 use uuid::Uuid;
 
 use super::schema::{agents, companies, enrollment_tokens, users};
@@ -305,6 +305,8 @@ pub struct AgentFilter {
     pub q: Option<String>,
     /// The status the presence job last recorded (or revoked).
     pub status: Option<AgentStatus>,
+    /// Only the computers a fleet alert lists.
+    pub alert: Option<AlertId>,
 }
 
 /// `company`'s agents matching `filter`, newest first, before the cursor `before`, at
@@ -349,6 +351,17 @@ pub async fn list(
                 .filter(agents::presence.eq(status.as_str()));
         }
         None => {}
+    }
+    if let Some(alert) = filter.alert {
+        use super::schema::alert_agents;
+        query = query.filter(
+            agents::id.eq_any(
+                alert_agents::table
+                    .filter(alert_agents::company_id.eq(company))
+                    .filter(alert_agents::alert_id.eq(alert))
+                    .select(alert_agents::agent_id),
+            ),
+        );
     }
     if let Some(before) = before {
         query = query.filter(agents::id.lt(before));
@@ -553,6 +566,46 @@ pub async fn update_presence(
     now: DateTime<Utc>,
     limit: usize,
 ) -> QueryResult<Vec<Transition>> {
+    move_presence(
+        conn,
+        now,
+        "SELECT * FROM computed WHERE presence <> previous LIMIT $5",
+        i64::try_from(limit).unwrap_or(i64::MAX),
+    )
+    .await
+}
+
+/// Moves every online agent that stops reporting at `now` to offline (or missing), but
+/// only in the companies where at least `at_least` of them do, and answers them, in
+/// one statement: the fleets that go offline at once, each whole.
+pub async fn take_fleets_offline(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    at_least: usize,
+) -> QueryResult<Vec<Transition>> {
+    move_presence(
+        conn,
+        now,
+        &format!(
+            "SELECT * FROM (SELECT c.*, count(*) OVER (PARTITION BY c.company_id) AS going
+                              FROM computed c
+                             WHERE c.previous = '{online}' AND c.presence <> '{online}') g
+              WHERE going >= $5",
+            online = AgentStatus::Online.as_str(),
+        ),
+        i64::try_from(at_least).unwrap_or(i64::MAX),
+    )
+    .await
+}
+
+/// Moves the agents that `changed` (a query over `computed`, each agent's presence at
+/// `$1` beside its `previous` one, with `$5` bound to `bound`) picks to their presence.
+async fn move_presence(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    changed: &str,
+    bound: i64,
+) -> QueryResult<Vec<Transition>> {
     let heartbeat = super::policies::effective_setting_sql("heartbeat_secs");
     diesel::sql_query(format!(
         "WITH computed AS (
@@ -569,8 +622,7 @@ pub async fn update_presence(
                FROM agents a
                LEFT JOIN ({heartbeat}) h ON h.company_id = a.company_id AND h.user_id = a.user_id
               WHERE a.revoked_at IS NULL),
-         changed AS (
-             SELECT * FROM computed WHERE presence <> previous LIMIT $5)
+         changed AS ({changed})
          UPDATE agents a
             SET presence = c.presence
            FROM changed c
@@ -588,7 +640,7 @@ pub async fn update_presence(
         i32::try_from(pulse_shared::policies::PolicySettings::default().heartbeat_secs)
             .unwrap_or(30),
     )
-    .bind::<diesel::sql_types::BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
+    .bind::<diesel::sql_types::BigInt, _>(bound)
     .load(conn)
     .await
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use pulse_shared::alerts::{Alert, AlertKind, AlertPreference, AlertSubject, Severity};
 use pulse_shared::ids::{AgentId, AlertId, CompanyId, PolicyId, UserId};
@@ -28,6 +28,8 @@ pub struct AlertRow {
     pub open_key: Option<String>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// How many computers a fleet alert lists.
+    pub agent_count: Option<i32>,
 }
 
 impl AlertRow {
@@ -56,6 +58,7 @@ impl AlertRow {
             subject: self.subject(),
             created_at: self.created_at,
             read_at,
+            agent_count: self.agent_count.and_then(|count| u32::try_from(count).ok()),
         }
     }
 }
@@ -105,6 +108,163 @@ pub async fn is_open(
     .await
 }
 
+/// Writes the list of a fleet alert: one row per computer, away (`back_online_at`
+/// unset) or back at `back_online_at`.
+pub async fn insert_agents(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    alert: AlertId,
+    agents: &[AgentId],
+    back_online_at: Option<DateTime<Utc>>,
+) -> QueryResult<()> {
+    let ids: Vec<Uuid> = agents.iter().map(|agent| agent.0).collect();
+    // One statement whatever the fleet's size (a bind per row would meet Postgres's
+    // limit of 65,535 parameters).
+    diesel::sql_query(
+        "INSERT INTO alert_agents (company_id, alert_id, agent_id, back_online_at)
+         SELECT $1, $2, agent, $4 FROM unnest($3::uuid[]) agent
+         ON CONFLICT DO NOTHING",
+    )
+    .bind::<SqlUuid, _>(company.0)
+    .bind::<SqlUuid, _>(alert.0)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Nullable<Timestamptz>, _>(back_online_at)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// An open "fleet offline" alert, where its computers stand.
+#[derive(Debug, QueryableByName)]
+pub struct FleetReturn {
+    #[diesel(sql_type = SqlUuid)]
+    pub alert_id: Uuid,
+    /// Its computers that reported again, now or before.
+    #[diesel(sql_type = Array<SqlUuid>)]
+    pub back: Vec<Uuid>,
+    /// Their employees, in the same order.
+    #[diesel(sql_type = Array<SqlUuid>)]
+    pub back_users: Vec<Uuid>,
+    /// Its computers still away (revoked ones are not waited for).
+    #[diesel(sql_type = BigInt)]
+    pub away: i64,
+    /// Its computers revoked while away.
+    #[diesel(sql_type = BigInt)]
+    pub revoked: i64,
+    /// When it was raised.
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    /// Whether [`settle_fleets`] closed it: none of its computers is away any more.
+    #[diesel(sql_type = Bool)]
+    pub closed: bool,
+}
+
+/// Records that `agents` of `company` report again at `now` in every open alert that
+/// waits for them (see [`AlertKind::waits_for_agents`]); answers those alerts.
+pub async fn mark_back(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    agents: &[AgentId],
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<AlertId>> {
+    let ids: Vec<Uuid> = agents.iter().map(|agent| agent.0).collect();
+    let touched: Vec<AlertIdRow> = diesel::sql_query(
+        "WITH back AS (
+             UPDATE alert_agents m
+                SET back_online_at = $3
+               FROM alerts a
+              WHERE m.company_id = $1 AND m.agent_id = ANY($2) AND m.back_online_at IS NULL
+                AND a.company_id = m.company_id AND a.id = m.alert_id
+                AND a.resolved_at IS NULL
+             RETURNING m.alert_id)
+         SELECT DISTINCT alert_id FROM back",
+    )
+    .bind::<SqlUuid, _>(company.0)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Timestamptz, _>(now)
+    .load(conn)
+    .await?;
+    Ok(touched
+        .into_iter()
+        .map(|row| AlertId(row.alert_id))
+        .collect())
+}
+
+/// The open alerts that wait for `agent` of `company`.
+pub async fn waiting_for(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    agent: AgentId,
+) -> QueryResult<Vec<AlertId>> {
+    let waiting: Vec<AlertIdRow> = diesel::sql_query(
+        "SELECT m.alert_id
+           FROM alert_agents m
+           JOIN alerts a ON a.company_id = m.company_id AND a.id = m.alert_id
+          WHERE m.company_id = $1 AND m.agent_id = $2 AND m.back_online_at IS NULL
+            AND a.resolved_at IS NULL",
+    )
+    .bind::<SqlUuid, _>(company.0)
+    .bind::<SqlUuid, _>(agent.0)
+    .load(conn)
+    .await?;
+    Ok(waiting
+        .into_iter()
+        .map(|row| AlertId(row.alert_id))
+        .collect())
+}
+
+/// Where the computers of `company`'s alerts `fleets` stand; an open one with none
+/// away any more (back, or revoked) is closed (`resolved_at`) at `now`, so it is
+/// closed once.
+pub async fn settle_fleets(
+    conn: &mut AsyncPgConnection,
+    company: CompanyId,
+    fleets: &[AlertId],
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<FleetReturn>> {
+    if fleets.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::sql_query(
+        "WITH fleets AS (
+             SELECT m.alert_id,
+                    array_agg(m.agent_id ORDER BY m.agent_id)
+                        FILTER (WHERE m.back_online_at IS NOT NULL) AS back,
+                    array_agg(g.user_id ORDER BY m.agent_id)
+                        FILTER (WHERE m.back_online_at IS NOT NULL) AS back_users,
+                    count(*) FILTER (WHERE m.back_online_at IS NULL
+                                       AND g.revoked_at IS NULL) AS away,
+                    count(*) FILTER (WHERE m.back_online_at IS NULL
+                                       AND g.revoked_at IS NOT NULL) AS revoked
+               FROM alert_agents m
+               JOIN agents g ON g.company_id = m.company_id AND g.id = m.agent_id
+              WHERE m.company_id = $1 AND m.alert_id = ANY($2)
+              GROUP BY m.alert_id),
+         closed AS (
+             UPDATE alerts a SET resolved_at = $3
+               FROM fleets f
+              WHERE a.company_id = $1 AND a.id = f.alert_id AND f.away = 0
+                AND a.resolved_at IS NULL
+             RETURNING a.id)
+         SELECT f.alert_id, coalesce(f.back, '{}') AS back,
+                coalesce(f.back_users, '{}') AS back_users, f.away, f.revoked, a.created_at,
+                EXISTS (SELECT 1 FROM closed c WHERE c.id = f.alert_id) AS closed
+           FROM fleets f
+           JOIN alerts a ON a.company_id = $1 AND a.id = f.alert_id",
+    )
+    .bind::<SqlUuid, _>(company.0)
+    .bind::<Array<SqlUuid>, _>(fleets.iter().map(|alert| alert.0).collect::<Vec<_>>())
+    .bind::<Timestamptz, _>(now)
+    .load(conn)
+    .await
+}
+
+#[derive(Debug, QueryableByName)]
+struct AlertIdRow {
+    #[diesel(sql_type = SqlUuid)]
+    alert_id: Uuid,
+}
+
 /// Who an alert reached and how.
 #[derive(Debug, QueryableByName)]
 pub struct Reached {
@@ -116,8 +276,8 @@ pub struct Reached {
 
 /// Writes one recipient row per active person in the alert's audience who wants the
 /// kind in the app or by email, in one statement. The audience is `person` alone when
-/// given; otherwise the owners and admins, plus the managers of the team of `about`
-/// (the employee the alert concerns). Only the audience's rows are read, however many
+/// given; otherwise the owners and admins, plus the managers of the teams of `about`
+/// (the employees the alert concerns). Only the audience's rows are read, however many
 /// people the company has.
 pub async fn insert_recipients(
     conn: &mut AsyncPgConnection,
@@ -125,7 +285,7 @@ pub async fn insert_recipients(
     alert: AlertId,
     kind: AlertKind,
     person: Option<UserId>,
-    about: Option<UserId>,
+    about: &[UserId],
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<Reached>> {
     diesel::sql_query(format!(
@@ -138,7 +298,7 @@ pub async fn insert_recipients(
              SELECT tm.user_id
                FROM users s
                JOIN team_managers tm ON tm.company_id = s.company_id AND tm.team_id = s.team_id
-              WHERE $5::uuid IS NULL AND s.company_id = $1 AND s.id = $6)
+              WHERE $5::uuid IS NULL AND s.company_id = $1 AND s.id = ANY($6))
          INSERT INTO alert_recipients (company_id, alert_id, user_id, in_app, email_status, email_next_at)
          SELECT u.company_id, $2, u.id, wants.in_app,
                 CASE WHEN wants.email THEN 'pending' END,
@@ -162,7 +322,7 @@ pub async fn insert_recipients(
     .bind::<Text, _>(kind.as_str())
     .bind::<Bool, _>(kind.emailed_by_default())
     .bind::<Nullable<SqlUuid>, _>(person.map(|user| user.0))
-    .bind::<Nullable<SqlUuid>, _>(about.map(|user| user.0))
+    .bind::<Array<SqlUuid>, _>(about.iter().map(|user| user.0).collect::<Vec<_>>())
     .bind::<diesel::sql_types::Timestamptz, _>(now)
     .load(conn)
     .await

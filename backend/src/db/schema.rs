@@ -174,6 +174,16 @@ diesel::table! {
         open_key -> Nullable<Text>,
         resolved_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        agent_count -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    alert_agents (company_id, alert_id, agent_id) {
+        company_id -> Uuid,
+        alert_id -> Uuid,
+        agent_id -> Uuid,
+        back_online_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -504,6 +514,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_pseudonymised,
     data_exports,
     alerts,
+    alert_agents,
     alert_recipients,
     alert_preferences,
     stream_tickets,

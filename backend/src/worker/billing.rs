@@ -75,6 +75,7 @@ pub async fn round(
                 ),
                 subject: AlertSubject::default(),
                 audience: Audience::Company,
+                agents: Vec::new(),
             };
             alerting::resolve(conn, company, alert.kind, &alert.subject, now).await?;
             alerting::raise(conn, company, alert, now).await?;

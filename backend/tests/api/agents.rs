@@ -2,6 +2,7 @@
 //! reports, the policy with its ETag, revocation, and what people see of their own
 //! monitoring.
 
+use chrono::{DateTime, Utc};
 use pulse_backend::testing::TestApp;
 use pulse_shared::Page;
 use pulse_shared::agents::{
@@ -659,51 +660,302 @@ async fn one_alert_per_transition_between_online_and_offline() {
     );
 }
 
-/// A fleet changing at once is taken a batch per transaction, each with its alerts, so
-/// no transaction holds every agent row until the last alert is written.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fleet_going_offline_at_once_is_taken_in_batches_with_one_alert_each() {
-    use pulse_backend::worker::presence::round as presence_round;
-    let app = TestApp::spawn().await.unwrap();
-    let org = Org::create(&app, "fleet").await;
-    let db = app.db().unwrap();
-    let email = org.employee.body.me.user.email.clone();
+/// `count` computers of `person` that last reported at `seen`, named `{host}-1`… and
+/// written straight to the table (as many as a large company's fleet, without enrolling
+/// each).
+async fn computers(app: &TestApp, person: &Session, host: &str, count: u32, seen: DateTime<Utc>) {
     sql(
-        &app,
+        app,
         &format!(
             "INSERT INTO agents (company_id, id, user_id, hostname, os, agent_version,
                                  secret_hash, last_seen_at)
-             SELECT u.company_id, gen_random_uuid(), u.id, 'pc-' || n, 'Linux', '1.0',
-                    sha256(('fleet' || n)::bytea), '{now}'::timestamptz
-               FROM users u, generate_series(1, 1200) n
+             SELECT u.company_id, gen_random_uuid(), u.id, '{host}-' || n, 'Linux', '1.0',
+                    sha256(('{host}' || n)::bytea), '{seen}'::timestamptz
+               FROM users u, generate_series(1, {count}) n
               WHERE u.email = '{email}'",
-            now = app.now().to_rfc3339(),
+            email = person.body.me.user.email,
+            seen = seen.to_rfc3339(),
         ),
     )
     .await;
-    let now = || app.now();
-    assert_eq!(presence_round(&db, now()).await.unwrap(), Some(1000));
-    assert_eq!(presence_round(&db, now()).await.unwrap(), Some(200));
-    assert_eq!(presence_round(&db, now()).await.unwrap(), Some(0));
-    let later = now() + chrono::Duration::minutes(2);
-    assert_eq!(presence_round(&db, later).await.unwrap(), Some(1000));
-    assert_eq!(presence_round(&db, later).await.unwrap(), Some(200));
-    assert_eq!(presence_round(&db, later).await.unwrap(), Some(0));
+}
+
+/// Every presence round at `now`, as the job runs them: until one takes less than a batch.
+async fn rounds(db: &pulse_backend::db::Db, now: DateTime<Utc>) -> usize {
+    use pulse_backend::worker::presence::round as presence_round;
+    let mut changed = 0;
+    loop {
+        let taken = presence_round(db, now).await.unwrap().unwrap();
+        changed += taken;
+        if taken < 1_000 {
+            return changed;
+        }
+    }
+}
+
+/// The computers `who` is shown for `GET /api/v1/agents?{query}`, every page.
+async fn listed(app: &TestApp, who: &Session, query: &str) -> Vec<Agent> {
+    let mut agents = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page: Page<Agent> = get_json(
+            app,
+            who,
+            &format!("/api/v1/agents?{query}&limit=200{cursor}"),
+        )
+        .await;
+        agents.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => return agents,
+        }
+    }
+}
+
+/// A whole fleet going offline in one round is one alert, "1,234 computers went
+/// offline", for the owners, admins and the managers of the employees concerned, and
+/// the Agents page lists those computers; a few computers of another company going
+/// offline at the same time are alerted one by one. Coming back is silent until the
+/// last computer of the fleet is back, then one "back online" closes the fleet alert.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_going_offline_at_once_raises_one_alert_that_lists_its_computers() {
+    let app = TestApp::spawn().await.unwrap();
+    let fleet = Org::create(&app, "fleet").await;
+    let few = Org::create(&app, "few").await;
+    let db = app.db().unwrap();
+    let start = app.now();
+    computers(&app, &fleet.employee, "pc", 1_234, start).await;
+    computers(&app, &few.employee, "desk", 3, start).await;
+    let alerts = async |who: &Session, kind: &str| -> Vec<Alert> {
+        get_json::<Page<Alert>>(&app, who, &format!("/api/v1/alerts?kind={kind}"))
+            .await
+            .items
+    };
+
+    // Online (first contact: no alert), then silent past the heartbeat and grace.
+    assert_eq!(rounds(&db, start).await, 1_237);
+    let silent = start + chrono::Duration::minutes(2);
+    assert_eq!(rounds(&db, silent).await, 1_237);
+    assert_eq!(rounds(&db, silent + chrono::Duration::minutes(1)).await, 0);
+
+    let raised = alerts(&fleet.owner, "fleet_offline").await;
+    assert_eq!(raised.len(), 1);
+    let outage = &raised[0];
+    assert_eq!(outage.title, "1,234 computers went offline");
+    assert_eq!(outage.agent_count, Some(1_234));
+    assert!(
+        outage.body.contains("last reported between"),
+        "{}",
+        outage.body
+    );
+    assert!(alerts(&fleet.owner, "agent_offline").await.is_empty());
+    assert_eq!(alerts(&fleet.admin, "fleet_offline").await.len(), 1);
+    assert_eq!(
+        alerts(&fleet.manager, "fleet_offline").await.len(),
+        1,
+        "the employee's manager is told, as of one computer"
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM alert_recipients r
+               JOIN alerts a ON a.company_id = r.company_id AND a.id = r.alert_id
+              WHERE a.kind = 'fleet_offline'"
+        )
+        .await,
+        3,
+        "the owner, the admin and the manager, once each"
+    );
+
+    // The list behind it: every computer, once, and only those.
+    let query = format!("alert={}", outage.id);
+    let shown = listed(&app, &fleet.owner, &query).await;
+    let mut hosts: Vec<&str> = shown.iter().map(|agent| agent.hostname.as_str()).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    assert_eq!(hosts.len(), 1_234);
+    assert!(hosts.iter().all(|host| host.starts_with("pc-")));
+    assert_eq!(
+        listed(&app, &fleet.manager, &format!("{query}&status=offline"))
+            .await
+            .len(),
+        1_234
+    );
+    assert!(
+        listed(&app, &few.owner, &query).await.is_empty(),
+        "another company's alert lists nothing of it"
+    );
+
+    // The other company: three computers, three alerts, by name.
+    let single = alerts(&few.owner, "agent_offline").await;
+    let mut titles: Vec<&str> = single.iter().map(|alert| alert.title.as_str()).collect();
+    titles.sort_unstable();
+    assert_eq!(
+        titles,
+        [
+            "desk-1 is offline",
+            "desk-2 is offline",
+            "desk-3 is offline"
+        ]
+    );
+    assert!(alerts(&few.owner, "fleet_offline").await.is_empty());
+    assert!(single.iter().all(|alert| alert.agent_count.is_none()));
+
+    // All but one of the fleet report again, and the three: the three are back one by
+    // one; the fleet's computers are ticked off without a word.
+    let back = silent + chrono::Duration::minutes(5);
+    sql(
+        &app,
+        &format!(
+            "UPDATE agents SET last_seen_at = '{back}'::timestamptz
+              WHERE hostname <> 'pc-1234'",
+            back = back.to_rfc3339()
+        ),
+    )
+    .await;
+    assert_eq!(rounds(&db, back).await, 1_236);
+    assert_eq!(alerts(&few.owner, "agent_online").await.len(), 3);
+    assert!(alerts(&fleet.owner, "agent_online").await.is_empty());
+    assert!(alerts(&fleet.owner, "fleet_online").await.is_empty());
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM alert_agents WHERE back_online_at IS NULL"
+        )
+        .await,
+        1,
+        "pc-1234 is still away"
+    );
+
+    // The last one: one "back online" for the fleet, and its alert is closed.
+    sql(
+        &app,
+        &format!(
+            "UPDATE agents SET last_seen_at = '{back}'::timestamptz WHERE hostname = 'pc-1234'",
+            back = back.to_rfc3339()
+        ),
+    )
+    .await;
+    assert_eq!(rounds(&db, back).await, 1);
+    assert_eq!(rounds(&db, back).await, 0);
+    let returned = alerts(&fleet.manager, "fleet_online").await;
+    assert_eq!(returned.len(), 1);
+    assert_eq!(returned[0].title, "1,234 computers are back online");
+    assert_eq!(returned[0].agent_count, Some(1_234));
+    assert!(alerts(&fleet.owner, "agent_online").await.is_empty());
+    assert_eq!(
+        listed(&app, &fleet.owner, &format!("alert={}", returned[0].id))
+            .await
+            .len(),
+        1_234
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM alerts WHERE kind = 'fleet_offline' AND resolved_at IS NULL"
+        )
+        .await,
+        0
+    );
+
+    // Offline again: a new outage, a new alert, once.
+    let again = back + chrono::Duration::minutes(2);
+    assert_eq!(rounds(&db, again).await, 1_237);
+    assert_eq!(rounds(&db, again).await, 0);
+    assert_eq!(alerts(&fleet.owner, "fleet_offline").await.len(), 2);
+    assert_eq!(alerts(&few.owner, "agent_offline").await.len(), 6);
+}
+
+/// The threshold is inclusive: as many computers as [`FLEET_AT_LEAST`] make a fleet,
+/// one fewer are alerted one by one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_starts_at_the_threshold() {
+    use pulse_backend::alerting::fleet::FLEET_AT_LEAST;
+    let app = TestApp::spawn().await.unwrap();
+    let org = Org::create(&app, "threshold").await;
+    let db = app.db().unwrap();
+    let start = app.now();
+    let at = u32::try_from(FLEET_AT_LEAST).unwrap();
+    computers(&app, &org.employee, "team", at, start).await;
+    computers(&app, &org.outsider, "solo", at - 1, start).await;
+    rounds(&db, start).await;
+    // Only the employee's computers stop; the outsider's report on.
+    sql(
+        &app,
+        &format!(
+            "UPDATE agents SET last_seen_at = '{later}'::timestamptz WHERE hostname LIKE 'solo-%'",
+            later = (start + chrono::Duration::minutes(2)).to_rfc3339()
+        ),
+    )
+    .await;
+    rounds(&db, start + chrono::Duration::minutes(2)).await;
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM alerts WHERE kind = 'fleet_offline'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        scalar(&app, "SELECT max(agent_count)::bigint FROM alerts").await,
+        i64::from(at)
+    );
+    // Then the outsider's, one fewer than a fleet: one alert each.
+    rounds(&db, start + chrono::Duration::minutes(4)).await;
     assert_eq!(
         scalar(
             &app,
             "SELECT count(*) FROM alerts WHERE kind = 'agent_offline'"
         )
         .await,
-        1200
+        i64::from(at - 1)
     );
+
+    // All of the fleet but team-1 report again; team-1 is revoked instead: the fleet is
+    // over, its "back online" counts the computers back and says one was revoked.
+    let back = start + chrono::Duration::minutes(6);
+    sql(
+        &app,
+        &format!(
+            "UPDATE agents SET last_seen_at = '{back}'::timestamptz
+              WHERE hostname LIKE 'team-%' AND hostname <> 'team-1'",
+            back = back.to_rfc3339()
+        ),
+    )
+    .await;
+    rounds(&db, back).await;
+    let online = async || -> Vec<Alert> {
+        get_json::<Page<Alert>>(&app, &org.owner, "/api/v1/alerts?kind=fleet_online")
+            .await
+            .items
+    };
+    assert!(online().await.is_empty(), "team-1 is still away");
+    let shown: Page<Agent> = get_json(&app, &org.owner, "/api/v1/agents?q=team-1").await;
+    let team_1 = shown
+        .items
+        .iter()
+        .find(|agent| agent.hostname == "team-1")
+        .unwrap();
+    let revoked = send(
+        &app,
+        &org.admin,
+        Method::DELETE,
+        &format!("/api/v1/agents/{}", team_1.id),
+        None,
+    )
+    .await;
+    assert_eq!(revoked.status(), 204);
+    let closed = online().await;
+    assert_eq!(closed.len(), 1);
     assert_eq!(
-        scalar(
-            &app,
-            "SELECT count(*) FROM agents WHERE presence = 'offline'"
-        )
-        .await,
-        1200
+        closed[0].title,
+        format!("{} computers are back online", at - 1)
+    );
+    assert!(
+        closed[0].body.ends_with("apart from 1 revoked since."),
+        "{}",
+        closed[0].body
     );
 }
 

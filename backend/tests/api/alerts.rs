@@ -36,6 +36,7 @@ async fn raise(app: &TestApp, org: &Org, kind: AlertKind, subject: AlertSubject)
         body: "Raised by a test.".into(),
         subject,
         audience: Audience::Company,
+        agents: Vec::new(),
     };
     alerting::raise(&mut conn, company(org), alert, app.now())
         .await

@@ -189,6 +189,7 @@ async fn alerts_go_to_the_endpoints_that_want_their_kind() {
         body: "Last seen 3 minutes ago.".into(),
         subject: pulse_shared::alerts::AlertSubject::default(),
         audience: pulse_backend::alerting::Audience::Company,
+        agents: Vec::new(),
     };
     pulse_backend::alerting::raise(&mut conn, org.owner.body.me.company.id, alert, app.now())
         .await

@@ -114,7 +114,13 @@ pub(super) async fn call_public<T: DeserializeOwned>(
     url: &str,
     body: Option<String>,
 ) -> Result<T, ApiError> {
-    read_json(send(method, url, body, None).await?).await
+    let url = url.to_owned();
+    decode(
+        &answer_text(Box::pin(
+            async move { send(method, &url, body, None).await },
+        ))
+        .await?,
+    )
 }
 
 /// A call without a session, answered with no body.
@@ -133,7 +139,13 @@ pub(super) async fn call<T: DeserializeOwned>(
     url: &str,
     body: Option<String>,
 ) -> Result<T, ApiError> {
-    read_json(send_authed(session, method, url, body).await?).await
+    let url = url.to_owned();
+    decode(
+        &answer_text(Box::pin(async move {
+            send_authed(session, method, &url, body).await
+        }))
+        .await?,
+    )
 }
 
 /// A call as the signed-in person, answered with no body (usually 204).
@@ -279,15 +291,29 @@ async fn send(
         .map_err(|error| ApiError::Network(error.to_string()))
 }
 
-/// Turns a response into `T`, or into the most precise [`ApiError`] it carries.
-async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
-    if response.ok() {
-        return response
-            .json::<T>()
-            .await
-            .map_err(|error| ApiError::Decode(error.to_string()));
+/// A request under way, boxed: the one future type every JSON call awaits.
+type Sending = std::pin::Pin<Box<dyn Future<Output = Result<Response, ApiError>>>>;
+
+/// The body of a successful answer to `request`, or the most precise [`ApiError`] an
+/// unsuccessful one carries.
+///
+/// Not generic, on purpose: the sending, renewing and reading are compiled once, and
+/// only [`decode`] is repeated per answer type (each generic `async fn` used to carry
+/// its own copy of the whole exchange, a large share of the WASM).
+async fn answer_text(request: Sending) -> Result<String, ApiError> {
+    let response = request.await?;
+    if !response.ok() {
+        return Err(error_of(response).await);
     }
-    Err(error_of(response).await)
+    response
+        .text()
+        .await
+        .map_err(|error| ApiError::Network(error.to_string()))
+}
+
+/// An answer's JSON body as `T`.
+fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|error| ApiError::Decode(error.to_string()))
 }
 
 /// Accepts any success (usually 204), or turns the answer into an [`ApiError`].

@@ -7,6 +7,8 @@ use chrono::NaiveDate;
 use leptos::prelude::*;
 use pulse_shared::reports::ReportRow;
 
+use crate::format::{self, DayStyle};
+
 use super::{
     Axis, ChartFrame, Part, PartLegend, TICK_GAP, grid_line, pieces_text, px, stack, svg, tooltip,
 };
@@ -80,7 +82,7 @@ fn lanes_chart(rows: &[ReportRow], width: f64) -> impl IntoView + use<> {
                     let pieces = stack(&row.figures, Part::WORKED);
                     let tip = format!(
                         "{}, {hour:02}:00–{:02}:00: {}",
-                        day.format("%a %-d %b"),
+                        format::day(*day, DayStyle::WeekdayDayMonth),
                         hour + 1,
                         pieces_text(&pieces)
                     );

@@ -10,7 +10,7 @@ use super::{
     Axis, ChartFrame, Part, PartLegend, Piece, TICK_GAP, fit, grid_line, pieces_text, px, stack,
     svg, text_width, tick_label, tooltip,
 };
-use crate::format;
+use crate::format::{self, DayStyle};
 
 /// The chart for rows grouped by day, week or month (columns) or by person, team or
 /// category (bars).
@@ -132,9 +132,11 @@ fn columns(rows: &[ReportRow], group: Grouping, width: f64) -> impl IntoView + u
 fn short_label(group: Grouping, key: &str, label: &str) -> String {
     let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
     let short = match group {
-        Grouping::Day => day(key).map(|day| day.format("%-d %b").to_string()),
+        Grouping::Day => day(key).map(|day| format::day(day, DayStyle::DayMonth)),
         Grouping::Week => key.split_once('-').map(|(_, week)| week.to_owned()),
-        Grouping::Month => day(&format!("{key}-01")).map(|month| month.format("%b %Y").to_string()),
+        Grouping::Month => {
+            day(&format!("{key}-01")).map(|month| format::day(month, DayStyle::MonthYear))
+        }
         _ => None,
     };
     short.unwrap_or_else(|| label.to_owned())

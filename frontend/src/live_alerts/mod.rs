@@ -3,6 +3,9 @@
 //! Server-Sent Events stream that [`LiveAlertsProvider`] holds open while someone is
 //! signed in. Marking alerts read goes through here too, so every view agrees at once.
 //!
+//! The stream carries new alerts only: a read mark made in one tab reaches the person's
+//! other tabs through [`tabs`] (a `BroadcastChannel`), so their counts and lists follow.
+//!
 //! Rationale for reconnecting by hand: the server ends each stream after 15 minutes and a
 //! stream ticket works once, so the browser's own `EventSource` reconnect (same URL, same
 //! ticket) cannot succeed. On any error the stream is closed and opened again with a
@@ -10,6 +13,7 @@
 
 mod changes;
 mod stream;
+mod tabs;
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -17,6 +21,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use pulse_shared::alerts::{Alert, AlertQuery};
+use pulse_shared::ids::UserId;
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
@@ -24,6 +29,7 @@ use crate::browser;
 use crate::session::{Session, use_session};
 pub use changes::AlertChange;
 use stream::{Handler, Stream, backoff, listen_to};
+use tabs::{Tabs, Told};
 
 /// How many of the newest alerts are kept for the bell menu.
 const RECENT: usize = 20;
@@ -50,6 +56,8 @@ pub struct LiveAlerts {
     /// have missed one, so it is fetched again.
     arrivals: StoredValue<u64>,
     stream: StoredValue<Stream, LocalStorage>,
+    /// The person's other tabs, while someone is signed in.
+    tabs: StoredValue<Option<Tabs>, LocalStorage>,
 }
 
 impl LiveAlerts {
@@ -62,6 +70,7 @@ impl LiveAlerts {
             changes: StoredValue::new(VecDeque::new()),
             arrivals: StoredValue::new(0),
             stream: StoredValue::new_local(Stream::default()),
+            tabs: StoredValue::new_local(None),
         }
     }
 
@@ -104,7 +113,8 @@ impl LiveAlerts {
         })
     }
 
-    /// Marks `alert` read or unread on the server, then everywhere in the app.
+    /// Marks `alert` read or unread on the server, then everywhere in the app and in the
+    /// person's other tabs.
     pub async fn set_read(self, alert: &Alert, read: bool) -> Result<(), ApiError> {
         api::mark_alert(self.session, alert.id, read).await?;
         // The bell's copy is the freshest when it has one.
@@ -117,25 +127,53 @@ impl LiveAlerts {
                     .map(|row| row.read_at.is_some())
             })
             .unwrap_or(alert.read_at.is_some());
-        if was_read != read {
-            let step = if read { -1 } else { 1 };
-            self.unread
-                .update(|unread| *unread = (*unread + step).max(0));
-        }
-        self.record(AlertChange::Marked {
+        let step = match (was_read, read) {
+            (false, true) => -1,
+            (true, false) => 1,
+            _ => 0,
+        };
+        let told = Told::Marked {
             id: alert.id,
             read_at: read.then(browser::now),
-        });
+            step,
+        };
+        self.take(told.clone());
+        self.tell_tabs(&told);
         Ok(())
     }
 
-    /// Marks every alert read; answers how many were unread.
+    /// Marks every alert read, here and in the person's other tabs; answers how many
+    /// were unread.
     pub async fn mark_all_read(self) -> Result<i64, ApiError> {
         let marked = api::mark_all_alerts_read(self.session).await?.marked;
-        self.unread
-            .update(|unread| *unread = (*unread - marked).max(0));
-        self.record(AlertChange::AllRead { at: browser::now() });
+        let told = Told::AllRead {
+            at: browser::now(),
+            marked,
+        };
+        self.take(told.clone());
+        self.tell_tabs(&told);
         Ok(marked)
+    }
+
+    /// Applies a read mark the server took, made in this tab or another of the person's.
+    fn take(self, told: Told) {
+        let (step, change) = match told {
+            Told::Marked { id, read_at, step } => (step, AlertChange::Marked { id, read_at }),
+            Told::AllRead { at, marked } => (-marked, AlertChange::AllRead { at }),
+        };
+        if step != 0 {
+            self.unread
+                .update(|unread| *unread = (*unread + step).max(0));
+        }
+        self.record(change);
+    }
+
+    fn tell_tabs(self, told: &Told) {
+        self.tabs.with_value(|tabs| {
+            if let Some(tabs) = tabs {
+                tabs.tell(told);
+            }
+        });
     }
 
     /// Adds `change` to the feed and applies it to the bell's alerts.
@@ -162,17 +200,21 @@ impl LiveAlerts {
             .unwrap_or(false)
     }
 
-    /// Loads the count and the newest alerts, then opens the stream.
-    fn start(self) {
+    /// Joins `person`'s tabs, loads the count and the newest alerts, then opens the stream.
+    fn start(self, person: UserId) {
         let run = self.stop();
+        let tabs = Tabs::join(person, move |told| self.take(told));
+        let _ = self.tabs.try_set_value(tabs);
         spawn_local(async move {
             self.refresh(run).await;
             self.connect(run).await;
         });
     }
 
-    /// Closes the stream and forgets the alerts; returns the new run number.
+    /// Closes the stream, leaves the tabs' channel and forgets the alerts; returns the
+    /// new run number.
     fn stop(self) -> u64 {
+        let _ = self.tabs.try_set_value(None);
         let run = self
             .stream
             .try_update_value(|stream| {
@@ -363,10 +405,9 @@ pub fn LiveAlertsProvider(children: Children) -> impl IntoView {
     let person = Memo::new(move |_| session.me().map(|me| me.user.id));
     Effect::watch(
         move || person.get(),
-        move |person, _, _| {
-            if person.is_some() {
-                live.start();
-            } else {
+        move |person, _, _| match person {
+            Some(person) => live.start(*person),
+            None => {
                 live.stop();
             }
         },
@@ -383,8 +424,8 @@ pub fn LiveAlertsProvider(children: Children) -> impl IntoView {
             .ok()
             .and_then(|persisted| persisted.as_bool())
             .unwrap_or(false);
-        if restored && person.get_untracked().is_some() {
-            live.start();
+        if let Some(person) = person.get_untracked().filter(|_| restored) {
+            live.start(person);
         }
     });
     let page_events = [("pagehide", on_hide), ("pageshow", on_show)];

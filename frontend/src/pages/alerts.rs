@@ -3,6 +3,7 @@
 //! (in the app, by email), with a test alert to check.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use pulse_shared::alerts::{
     Alert, AlertKind, AlertPreference, AlertPreferences, AlertQuery, Severity,
 };
@@ -254,6 +255,14 @@ fn alert_row(alert: Alert) -> impl IntoView {
     let title = alert.title.clone();
     let body = alert.body.clone();
     let id = alert.id.to_string();
+    // A fleet alert stands for many computers: the Agents page lists which.
+    let computers = alert.agent_count.map(|count| {
+        view! {
+            <A href=format!("/agents?alert={}", alert.id) {..} class="alert-computers" data-testid="alert-computers">
+                {crate::alert_bell::computers_link(count)}
+            </A>
+        }
+    });
     let action_label = format!(
         "Mark “{}” {}",
         alert.title,
@@ -290,6 +299,7 @@ fn alert_row(alert: Alert) -> impl IntoView {
                         {title}
                     </span>
                     {(!body.is_empty()).then(|| view! { <span class="cell-sub">{body}</span> })}
+                    {computers}
                 </span>
             </td>
             <td class="cell-kind">{kind.label()}</td>

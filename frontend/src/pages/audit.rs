@@ -386,7 +386,7 @@ fn event_row(event: AuditEvent, names: Memo<HashMap<String, String>>) -> impl In
                     title=format::timestamp(occurred_at)
                 >
                     <span>{format::date(occurred_at)}</span>
-                    <span class="cell-sub">{occurred_at.format("%H:%M:%S UTC").to_string()}</span>
+                    <span class="cell-sub">{format!("{} UTC", format::clock(occurred_at, true))}</span>
                 </time>
             </td>
             <td class="cell-actor" data-label="Actor">

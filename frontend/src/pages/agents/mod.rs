@@ -1,8 +1,8 @@
 //! Agents (`/agents`): the desktop agents the person may see with their status (the
-//! newest 200 matching the search and status filters, which the server answers, and
-//! the totals per status), kept current (every few seconds while the page is visible,
-//! and at once when an "agent offline" or "agent back online" alert arrives), and
-//! revoking an agent. For
+//! newest 200 matching the search and status filters, which the server answers, 200
+//! more with each "Load more", and the totals per status), kept current (every few
+//! seconds while the page is visible, and at once when an agent or fleet alert arrives),
+//! narrowed to the computers of one fleet alert by `?alert=`, and revoking an agent. For
 //! admins, the enrollment tokens computers join with: creating one (its `pet_…` secret
 //! and the install command are shown once) and revoking it.
 
@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 use pulse_shared::access::Action;
 use pulse_shared::agents::Agent;
 use pulse_shared::ids::UserId;
@@ -29,8 +30,8 @@ use tokens::TokensCard;
 /// How often the list is loaded again while the page is visible.
 const POLL: Duration = Duration::from_secs(5);
 
-/// The most computers listed at once; past it, the search and status filters (answered
-/// by the server) narrow the list.
+/// How many computers one page lists (the server's largest page): the first shown, and
+/// what each "Load more" adds.
 const SHOWN: u32 = 200;
 
 /// How long typing in the search pauses before the list is asked for again.
@@ -67,6 +68,14 @@ pub fn Agents() -> impl IntoView {
         names
     });
     let agents = LiveAgents::start(session);
+    // `?alert=` (the link of a fleet alert) narrows the list to that alert's computers.
+    let query = use_query_map();
+    Effect::new(move || {
+        let alert = query.with(|query| query.get("alert").and_then(|id| id.parse().ok()));
+        if agents.filters.alert.get_untracked() != alert {
+            agents.filters.alert.set(alert);
+        }
+    });
 
     let revoking = Confirmation::<Agent>::new();
     let ask_revoke = Callback::new(move |agent: Agent| revoking.ask(agent));

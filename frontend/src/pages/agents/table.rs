@@ -3,14 +3,15 @@
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use pulse_shared::agents::{Agent, AgentState, AgentStatus, SpoolReport};
+use leptos_router::components::A;
+use pulse_shared::agents::{Agent, AgentCounts, AgentState, AgentStatus, SpoolReport};
+use pulse_shared::ids::AlertId;
 
 use super::SHOWN;
 use super::live::LiveAgents;
-use super::token_form::thousands;
 use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, ErrorCard,
-    FormField, SelectField, Skeleton,
+    FormField, SelectField, Skeleton, use_toasts,
 };
 use crate::format;
 
@@ -19,6 +20,9 @@ use crate::format;
 pub(super) struct Filters {
     pub(super) q: RwSignal<String>,
     pub(super) status: RwSignal<String>,
+    /// Only the computers of this fleet alert (`/agents?alert=…`, linked from the
+    /// alert); set from the address, so "Clear filters" keeps it.
+    pub(super) alert: RwSignal<Option<AlertId>>,
 }
 
 impl Filters {
@@ -55,6 +59,7 @@ pub(super) fn AgentsCard(
     on_revoke: Callback<Agent>,
 ) -> impl IntoView {
     let filters = agents.filters;
+    let toasts = use_toasts();
     let shown = Memo::new(move |_| {
         agents.rows.with(|rows| {
             rows.as_deref()
@@ -115,6 +120,14 @@ pub(super) fn AgentsCard(
                     </Button>
                 </Show>
             </form>
+            <Show when=move || filters.alert.with(Option::is_some)>
+                <div class="card-inset">
+                    <p class="card-footnote" data-testid="agents-of-alert">
+                        "Only the computers of one alert: those that went offline together. "
+                        <A href="/agents">"Show every computer"</A>
+                    </p>
+                </div>
+            </Show>
             {move || {
                 agents
                     .error
@@ -151,7 +164,7 @@ pub(super) fn AgentsCard(
                     >
                         <Empty slot>
                             {move || {
-                                if filters.any() {
+                                if filters.any() || filters.alert.with(Option::is_some) {
                                     "No computer matches these filters."
                                 } else if may_manage.get() {
                                     "No computers yet. Create an enrollment token below and run the install command on a computer."
@@ -179,17 +192,59 @@ pub(super) fn AgentsCard(
                         </For>
                     </DataTable>
                 </div>
-                <Show when=move || agents.more.get()>
-                    <div class="card-inset">
-                        <p class="card-footnote muted" data-testid="agents-more">
-                            {format!(
-                                "Showing the newest {SHOWN} matching computers. Search by computer or employee, or choose a status, to find others."
-                            )}
+                <Show when=move || {
+                    agents.next_cursor.with(Option::is_some)
+                        || agents.rows.with(|rows| rows.as_ref().is_some_and(|rows| rows.len() > SHOWN as usize))
+                }>
+                    <div class="load-more load-more-counted">
+                        <p class="muted" data-testid="agents-shown" aria-live="polite">
+                            {move || how_many(filters, shown.with(Vec::len), agents.counts.get())}
                         </p>
+                        <Show when=move || agents.next_cursor.with(Option::is_some)>
+                            <Button
+                                variant=ButtonVariant::Secondary
+                                loading=agents.loading_more
+                                on_click=move |_| agents.load_more(toasts)
+                                {..}
+                                data-testid="load-more"
+                            >
+                                "Load more"
+                            </Button>
+                        </Show>
                     </div>
                 </Show>
             </Show>
         </Card>
+    }
+}
+
+/// How many computers the table shows, of how many match: the totals per status tell
+/// for a status filter or none; a search is answered page by page, without a total.
+fn how_many(filters: Filters, shown: usize, counts: Option<AgentCounts>) -> String {
+    let shown = format::thousands(shown as u64);
+    let searching = !filters.q.read().trim().is_empty();
+    filters.status.track();
+    let status = filters.status();
+    match counts.filter(|_| !searching) {
+        Some(counts) => {
+            let (total, which) = match status {
+                Some(status) => (
+                    match status {
+                        AgentStatus::Online => counts.online,
+                        AgentStatus::Offline => counts.offline,
+                        AgentStatus::Missing => counts.missing,
+                        AgentStatus::Revoked => counts.revoked,
+                    },
+                    format!("{} computers", status.label().to_lowercase()),
+                ),
+                None => (counts.total(), "computers".to_owned()),
+            };
+            format!(
+                "Showing {shown} of {} {which}, newest first",
+                format::thousands(total)
+            )
+        }
+        None => format!("Showing {shown} matching computers, newest first"),
     }
 }
 
@@ -315,6 +370,6 @@ fn spool_note(spool: SpoolReport) -> impl IntoView {
 fn items(count: u64) -> String {
     match count {
         1 => "1 item".to_owned(),
-        _ => format!("{} items", thousands(count)),
+        _ => format!("{} items", format::thousands(count)),
     }
 }

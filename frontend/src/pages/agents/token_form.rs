@@ -203,7 +203,10 @@ pub(super) fn bounded(
     match text.trim().parse::<u32>() {
         Ok(value) if (1..=max).contains(&value) => Some(value),
         Ok(_) => {
-            errors.set(field, format!("Use 1 to {}.", thousands(u64::from(max))));
+            errors.set(
+                field,
+                format!("Use 1 to {}.", crate::format::thousands(u64::from(max))),
+            );
             None
         }
         Err(_) => {
@@ -213,31 +216,9 @@ pub(super) fn bounded(
     }
 }
 
-/// `10000` → `10,000`.
-pub(super) fn thousands(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_get_separators() {
-        assert_eq!(thousands(1), "1");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(2_160), "2,160");
-        assert_eq!(thousands(10_000), "10,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
 
     #[test]
     fn the_install_command_names_server_and_token() {

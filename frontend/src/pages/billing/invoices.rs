@@ -13,7 +13,7 @@ use crate::components::{
     SelectField, use_toasts,
 };
 use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
-use crate::format;
+use crate::format::{self, DayStyle};
 use crate::forms::{FormErrors, task};
 use crate::session::use_session;
 
@@ -171,7 +171,7 @@ pub(super) fn invoice_badge(status: InvoiceStatus) -> impl IntoView {
 pub(super) fn period(invoice: &Invoice) -> String {
     format!(
         "{} – {}",
-        invoice.period_start.format("%-d %b"),
+        format::day(invoice.period_start, DayStyle::DayMonth),
         format::date(invoice.period_end)
     )
 }

@@ -16,7 +16,7 @@ use crate::api::{self, ApiError};
 use crate::browser;
 use crate::charts::StackedBars;
 use crate::components::{Badge, BadgeTone, Card, CardActions, ErrorCard, Skeleton};
-use crate::format;
+use crate::format::{self, DayStyle};
 use crate::session::use_session;
 
 /// The figures, loaded and kept fresh; `children` go under the alerts (the profile).
@@ -299,7 +299,7 @@ fn AttendanceCard(summary: AttendanceSummary, today: NaiveDate) -> impl IntoView
         ("absent", "Absent", summary.absent),
     ];
     view! {
-        <Card title="Attendance today" subtitle=today.format("%A %-d %B").to_string() {..} data-testid="overview-attendance">
+        <Card title="Attendance today" subtitle=format::day(today, DayStyle::Heading) {..} data-testid="overview-attendance">
             {if counted == 0 {
                 view! {
                     <p class="muted">

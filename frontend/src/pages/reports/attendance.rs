@@ -10,7 +10,7 @@ use super::{Loaded, Stats};
 use crate::api;
 use crate::components::{Badge, BadgeTone, Card, DataTable, Empty};
 use crate::days;
-use crate::format;
+use crate::format::{self, DayStyle};
 use crate::session::use_session;
 
 /// The attendance tab: loads the report whenever its query changes.
@@ -95,7 +95,7 @@ fn day_row(day: AttendanceDay) -> impl IntoView {
             <td class="cell-title cell-person">{day.name.clone()}</td>
             <td class="cell-day">
                 <span class="stacked">
-                    <span>{day.day.format("%a %-d %b %Y").to_string()}</span>
+                    <span>{format::day(day.day, DayStyle::WeekdayDate)}</span>
                     <span class="cell-sub">{hours}</span>
                 </span>
             </td>

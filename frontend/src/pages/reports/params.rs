@@ -9,6 +9,8 @@ use pulse_shared::reports::{
     MAX_REPORT_DAYS, ReportQuery,
 };
 
+use crate::format::{self, DayStyle};
+
 /// The two reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -149,14 +151,15 @@ impl ReportParams {
     /// The range in words: `1 – 31 Mar 2026`, `28 Feb – 3 Mar 2026`, `29 Dec 2025 – 4 Jan 2026`.
     pub fn range_text(&self) -> String {
         let (from, to) = (self.from, self.to);
+        let until = format::day(to, DayStyle::Date);
         if from == to {
-            to.format("%-d %b %Y").to_string()
+            until
         } else if from.year() != to.year() {
-            format!("{} – {}", from.format("%-d %b %Y"), to.format("%-d %b %Y"))
+            format!("{} – {until}", format::day(from, DayStyle::Date))
         } else if from.month() != to.month() {
-            format!("{} – {}", from.format("%-d %b"), to.format("%-d %b %Y"))
+            format!("{} – {until}", format::day(from, DayStyle::DayMonth))
         } else {
-            format!("{} – {}", from.day(), to.format("%-d %b %Y"))
+            format!("{} – {until}", from.day())
         }
     }
 }

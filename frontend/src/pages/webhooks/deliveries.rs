@@ -217,7 +217,7 @@ pub(super) fn delivery_row(
 ) -> impl IntoView {
     let id = delivery.id;
     let day = format::date(delivery.created_at);
-    let time = delivery.created_at.format("%H:%M:%S UTC").to_string();
+    let time = format!("{} UTC", format::clock(delivery.created_at, true));
     let exact = format::timestamp(delivery.created_at);
     let iso = delivery.created_at.to_rfc3339();
     let error = delivery.last_error.clone().unwrap_or_default();

@@ -1,7 +1,12 @@
-//! The sections of the app that load on first visit: each route below is compiled into
-//! a chunk of its own (`split_<name>.wasm`, code shared by several in `chunk_<n>.wasm`),
-//! which the browser fetches the first time someone opens one of its pages. Overview,
-//! System status and the sign-in pages are in the core, which every visit loads.
+//! The sections of the app that load on first visit: the routes below are compiled into
+//! five chunks, one per group of sections visited together (`split_<group>.wasm`, code
+//! shared by several groups in `chunk_<n>.wasm`), which the browser fetches the first
+//! time someone opens one of the group's pages. Overview, System status and the sign-in
+//! pages are in the core, which every visit loads.
+//!
+//! Few groups, not one chunk per page: the splitter puts the code each combination of
+//! groups shares in a chunk of its own, so fourteen splits made hundreds of chunks,
+//! most under a kilobyte, and a first visit fetched up to 140 files.
 //!
 //! A chunk that cannot be loaded (the server was updated since the tab opened, and the
 //! build it belongs to is gone) shows [`NewVersion`] instead of the page, and the rest
@@ -58,29 +63,33 @@ fn loaded(view: Result<AnyView, SplitLoaderError>) -> AnyView {
     view.unwrap_or_else(|_| view! { <NewVersion /> }.into_any())
 }
 
-section!(alerts in alerts => view! { <Gate><Alerts /></Gate> });
+// agents: the computers and the alerts about them (an alert links to its computers).
+section!(alerts in agents => view! { <Gate><Alerts /></Gate> });
 section!(agents in agents => view! { <Gate needs=Action::ReadAgents own=true><Agents /></Gate> });
-section!(sessions in sessions => view! {
+// activity: what people did, read together by managers.
+section!(sessions in activity => view! {
     <Gate needs=Action::ReadActivity own=true><Sessions /></Gate>
 });
-section!(screenshots in screenshots => view! {
+section!(screenshots in activity => view! {
     <Gate needs=Action::ReadActivity own=true><Screenshots /></Gate>
 });
-section!(reports in reports => view! {
+section!(reports in activity => view! {
     <Gate needs=Action::ReadActivity own=true><Reports /></Gate>
 });
+// people: the company's people and teams, and one's own account.
 section!(people in people => view! { <Gate needs=Action::ReadPeople><People /></Gate> });
-section!(teams in teams => view! { <Gate needs=Action::ReadTeams><Teams /></Gate> });
-section!(policies in policies => view! { <Gate needs=Action::ManagePolicies><Policies /></Gate> });
+section!(teams in people => view! { <Gate needs=Action::ReadTeams><Teams /></Gate> });
+// settings: how the company's Pulse works, set up by owners and admins.
+section!(policies in settings => view! { <Gate needs=Action::ManagePolicies><Policies /></Gate> });
 // Owners and admins edit the rules; managers read those of their teams.
-section!(categories in categories => view! {
+section!(categories in settings => view! {
     <Gate needs=Action::ReadCategoryRules><Categories /></Gate>
 });
-section!(api_keys in api_keys => view! { <Gate needs=Action::ManageApiKeys><ApiKeys /></Gate> });
-section!(webhooks in webhooks => view! {
+section!(api_keys in settings => view! { <Gate needs=Action::ManageApiKeys><ApiKeys /></Gate> });
+section!(webhooks in settings => view! {
     <Gate needs=Action::ManageWebhooks><Webhooks /></Gate>
 });
-section!(audit in audit => view! { <Gate needs=Action::ReadAudit><Audit /></Gate> });
+section!(audit in settings => view! { <Gate needs=Action::ReadAudit><Audit /></Gate> });
 section!(billing in billing => view! { <Gate needs=Action::ManageBilling><Billing /></Gate> });
 section!(invoices in billing => view! {
     <Gate needs=Action::ManageBilling><PaymentHistory /></Gate>
@@ -88,4 +97,4 @@ section!(invoices in billing => view! {
 section!(invoice in billing => view! {
     <Gate needs=Action::ManageBilling><BillingInvoice /></Gate>
 });
-section!(account in account => view! { <Gate><Account /></Gate> });
+section!(account in people => view! { <Gate><Account /></Gate> });

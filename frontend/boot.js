@@ -1,6 +1,8 @@
 // Starts the Pulse web app. Kept in a file (not inline) so the server's CSP can forbid
-// inline scripts. Trunk replaces the rust <link> with
-// <meta name="pulse-app" data-js="/pulse-frontend-<hash>.js" data-wasm="/…_bg.wasm">.
+// inline scripts. `cargo xtask` writes
+// <meta name="pulse-app" data-js="/app-<hash>/pulse-frontend.js" data-wasm="/app-<hash>/…_bg.wasm">
+// into the page. It also shows the page's own message when the app stops (a panic ends
+// the WASM instance: what remains is this script and the HTML).
 "use strict";
 (function () {
   var root = document.documentElement;
@@ -15,15 +17,43 @@
     // Storage can be blocked; the system theme applies then.
   }
 
-  function fail(error) {
-    console.error("Pulse could not start", error);
-    var message = document.getElementById("boot-error");
+  function show(id) {
+    var message = document.getElementById(id);
     if (message) {
       message.hidden = false;
     }
   }
 
+  function fail(error) {
+    console.error("Pulse could not start", error);
+    show("boot-error");
+  }
+
+  // A panic aborts the app with a WebAssembly RuntimeError ("unreachable"), thrown from
+  // whatever called into it last (an event, a timer, a promise).
+  function stopped(error) {
+    if (typeof WebAssembly !== "undefined" && error instanceof WebAssembly.RuntimeError) {
+      show("app-stopped");
+    }
+  }
+  window.addEventListener("error", function (event) {
+    stopped(event.error);
+  });
+  window.addEventListener("unhandledrejection", function (event) {
+    stopped(event.reason);
+  });
+
+  function wireReloads() {
+    var buttons = document.querySelectorAll("[data-reload]");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].addEventListener("click", function () {
+        window.location.reload();
+      });
+    }
+  }
+
   function start() {
+    wireReloads();
     var app = document.querySelector('meta[name="pulse-app"]');
     if (!app) {
       fail(new Error("missing <meta name=pulse-app>"));

@@ -1,8 +1,12 @@
-//! Serves the single-page app built by trunk, and the fallback for unknown paths.
+//! Serves the single-page app `cargo xtask` builds, and the fallback for unknown paths.
 //!
 //! - `/api/…` never falls back: an unknown API path is a problem+json 404.
-//! - A file that exists in the dist directory is served; hashed assets
-//!   (`name-<hex hash>.ext`) are cached for a year, everything else is revalidated.
+//! - A file that exists in the dist directory or below it is served; hashed assets
+//!   (`name-<hex hash>.ext`) and everything in a build's directory (`app-<hex hash>/`:
+//!   the app's core and the chunks it loads on demand) are cached for a year, everything
+//!   else is revalidated.
+//! - Any other path with a file extension is a problem+json 404, never the page: a chunk
+//!   of a build that is gone must fail to load as such (the app then offers to reload).
 //! - Any other path without a file extension is a client-side route: it gets
 //!   `index.html` (never cached) so deep links and reloads work.
 //!
@@ -33,7 +37,7 @@ pub struct Spa {
 impl Spa {
     pub fn new(dist_dir: PathBuf) -> Self {
         if !dist_dir.join("index.html").is_file() {
-            tracing::warn!(dir = %dist_dir.display(), "no index.html in PULSE_DIST_DIR; build the app with `trunk build --release`");
+            tracing::warn!(dir = %dist_dir.display(), "no index.html in PULSE_DIST_DIR; build the app with `cargo xtask run`");
         }
         Self { dist_dir }
     }
@@ -54,7 +58,7 @@ pub async fn serve(req: HttpRequest, spa: web::Data<Spa>) -> HttpResponse {
             .is_ok_and(|meta| meta.is_file())
         && let Ok(named) = open_encoded(&req, &file).await
     {
-        let cache = if is_hashed_asset(&file) {
+        let cache = if is_hashed_asset(&file) || in_build_dir(&spa.dist_dir, &file) {
             CacheControl(vec![
                 CacheDirective::Public,
                 CacheDirective::MaxAge(31_536_000),
@@ -248,6 +252,20 @@ fn is_hashed_asset(file: &Path) -> bool {
         .is_some_and(|(_, hash)| hash.len() >= 8 && hash.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// Whether `file` lies in a build's directory, `<dist>/app-<hex hash>/`, whose files
+/// never change (a build with other content gets another directory).
+fn in_build_dir(dist_dir: &Path, file: &Path) -> bool {
+    let Ok(relative) = file.strip_prefix(dist_dir) else {
+        return false;
+    };
+    let mut components = relative.components();
+    let first = components.next().and_then(|c| c.as_os_str().to_str());
+    components.next().is_some()
+        && first
+            .and_then(|dir| dir.strip_prefix("app-"))
+            .is_some_and(|hash| hash.len() >= 8 && hash.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,11 +286,32 @@ mod tests {
     }
 
     #[test]
+    fn files_of_a_build_are_recognised() {
+        let dist = Path::new("/srv/dist");
+        let cases = [
+            ("/srv/dist/app-0123456789abcdef/split_people.wasm", true),
+            ("/srv/dist/app-0123456789abcdef/pulse-frontend.js", true),
+            ("/srv/dist/app-0123456789abcdef", false),
+            ("/srv/dist/app-latest/pulse-frontend.js", false),
+            ("/srv/dist/docs/app-0123456789abcdef/x.js", false),
+            ("/srv/dist/index.html", false),
+            ("/elsewhere/app-0123456789abcdef/x.js", false),
+        ];
+        for (file, immutable) in cases {
+            assert_eq!(in_build_dir(dist, Path::new(file)), immutable, "{file}");
+        }
+    }
+
+    #[test]
     fn paths_cannot_escape_the_dist_dir() {
         let dist = Path::new("/srv/dist");
         assert_eq!(
             asset_path(dist, "/app.js"),
             Some(PathBuf::from("/srv/dist/app.js"))
+        );
+        assert_eq!(
+            asset_path(dist, "/app-00ff/split_people.wasm"),
+            Some(PathBuf::from("/srv/dist/app-00ff/split_people.wasm"))
         );
         for path in [
             "/",
@@ -282,6 +321,9 @@ mod tests {
             "/.env",
             "/a//b",
             "/a\\b",
+            "/app-00ff/../../etc/passwd",
+            "/app-00ff/%2e%2e/x.wasm",
+            "/app-00ff/./x.wasm",
         ] {
             assert_eq!(asset_path(dist, path), None, "{path}");
         }

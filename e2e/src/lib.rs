@@ -84,9 +84,19 @@ pub async fn run(
     name: &str,
     test: impl AsyncFnOnce(&TestApp, &Browser) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    run_with(name, |_| {}, test).await
+}
+
+/// [`run`], with the app's configuration changed by `adjust` first.
+pub async fn run_with(
+    name: &str,
+    adjust: impl FnOnce(&mut Config),
+    test: impl AsyncFnOnce(&TestApp, &Browser) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let app = serve(|config| {
         // The presence job runs as on a live server (every ten seconds there).
         config.presence_every = std::time::Duration::from_secs(1);
+        adjust(config);
     })
     .await?;
     let browser = Browser::start(&app.base_url).await?;

@@ -3,10 +3,10 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
 use leptos_router::components::{A, Redirect, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
+use leptos_router::{Lazy, NavigateOptions};
 use pulse_shared::access::Action;
 use pulse_shared::people::Role;
 
@@ -17,10 +17,10 @@ use crate::components::{Button, ButtonVariant, Card, Skeleton, ToastProvider, us
 use crate::format;
 use crate::live_alerts::LiveAlertsProvider;
 use crate::pages::{
-    Account, Agents, Alerts, ApiKeys, Audit, Billing, BillingInvoice, Categories, Forbidden,
-    ForgotPassword, Join, Login, NotFound, Overview, PaymentHistory, People, Policies, Reports,
-    ResetPassword, Screenshots, Sessions, Signup, Status, Teams, VerifySignup, Webhooks,
+    Forbidden, ForgotPassword, Join, Login, NotFound, Overview, ResetPassword, Signup, Status,
+    VerifySignup,
 };
+use crate::sections;
 use crate::session::{Phase, SessionProvider, use_session};
 use crate::theme::{self, Theme};
 
@@ -47,71 +47,23 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/join") view=Join />
                             <Route path=path!("/forgot") view=ForgotPassword />
                             <Route path=path!("/reset") view=ResetPassword />
-                            <Route
-                                path=path!("/alerts")
-                                view=|| view! { <Gate><Alerts /></Gate> }
-                            />
-                            <Route
-                                path=path!("/agents")
-                                view=|| view! { <Gate needs=Action::ReadAgents own=true><Agents /></Gate> }
-                            />
-                            <Route
-                                path=path!("/sessions")
-                                view=|| view! { <Gate needs=Action::ReadActivity own=true><Sessions /></Gate> }
-                            />
-                            <Route
-                                path=path!("/screenshots")
-                                view=|| view! { <Gate needs=Action::ReadActivity own=true><Screenshots /></Gate> }
-                            />
-                            <Route
-                                path=path!("/reports")
-                                view=|| view! { <Gate needs=Action::ReadActivity own=true><Reports /></Gate> }
-                            />
-                            <Route
-                                path=path!("/people")
-                                view=|| view! { <Gate needs=Action::ReadPeople><People /></Gate> }
-                            />
-                            <Route
-                                path=path!("/teams")
-                                view=|| view! { <Gate needs=Action::ReadTeams><Teams /></Gate> }
-                            />
-                            <Route
-                                path=path!("/policies")
-                                view=|| view! { <Gate needs=Action::ManagePolicies><Policies /></Gate> }
-                            />
-                            // Owners and admins edit the rules; managers read those of their teams.
-                            <Route
-                                path=path!("/settings/categories")
-                                view=|| view! { <Gate needs=Action::ReadCategoryRules><Categories /></Gate> }
-                            />
-                            <Route
-                                path=path!("/api-keys")
-                                view=|| view! { <Gate needs=Action::ManageApiKeys><ApiKeys /></Gate> }
-                            />
-                            <Route
-                                path=path!("/webhooks")
-                                view=|| view! { <Gate needs=Action::ManageWebhooks><Webhooks /></Gate> }
-                            />
-                            <Route
-                                path=path!("/audit")
-                                view=|| view! { <Gate needs=Action::ReadAudit><Audit /></Gate> }
-                            />
-                            <Route
-                                path=path!("/billing")
-                                view=|| view! { <Gate needs=Action::ManageBilling><Billing /></Gate> }
-                            />
-                            <Route
-                                path=path!("/billing/invoices")
-                                view=|| view! { <Gate needs=Action::ManageBilling><PaymentHistory /></Gate> }
-                            />
-                            <Route
-                                path=path!("/billing/invoices/:id")
-                                view=|| view! { <Gate needs=Action::ManageBilling><BillingInvoice /></Gate> }
-                            />
-                            <Route
-                                path=path!("/account")
-                                view=|| view! { <Gate><Account /></Gate> }
-                            />
+                            // The other sections load on first visit (see `sections`).
+                            <Route path=path!("/alerts") view={Lazy::<sections::alerts::Route>::new()} />
+                            <Route path=path!("/agents") view={Lazy::<sections::agents::Route>::new()} />
+                            <Route path=path!("/sessions") view={Lazy::<sections::sessions::Route>::new()} />
+                            <Route path=path!("/screenshots") view={Lazy::<sections::screenshots::Route>::new()} />
+                            <Route path=path!("/reports") view={Lazy::<sections::reports::Route>::new()} />
+                            <Route path=path!("/people") view={Lazy::<sections::people::Route>::new()} />
+                            <Route path=path!("/teams") view={Lazy::<sections::teams::Route>::new()} />
+                            <Route path=path!("/policies") view={Lazy::<sections::policies::Route>::new()} />
+                            <Route path=path!("/settings/categories") view={Lazy::<sections::categories::Route>::new()} />
+                            <Route path=path!("/api-keys") view={Lazy::<sections::api_keys::Route>::new()} />
+                            <Route path=path!("/webhooks") view={Lazy::<sections::webhooks::Route>::new()} />
+                            <Route path=path!("/audit") view={Lazy::<sections::audit::Route>::new()} />
+                            <Route path=path!("/billing") view={Lazy::<sections::billing::Route>::new()} />
+                            <Route path=path!("/billing/invoices") view={Lazy::<sections::invoices::Route>::new()} />
+                            <Route path=path!("/billing/invoices/:id") view={Lazy::<sections::invoice::Route>::new()} />
+                            <Route path=path!("/account") view={Lazy::<sections::account::Route>::new()} />
                         </Routes>
                     </Shell>
                 </Router>
@@ -127,7 +79,7 @@ pub fn App() -> impl IntoView {
 /// sign-in page (which brings them back) and tells everyone else the page is not for
 /// their role.
 #[component]
-fn Gate(
+pub fn Gate(
     #[prop(optional)] needs: Option<Action>,
     /// Pages that show a person their own records too (their computers, their time).
     #[prop(optional)]

@@ -146,3 +146,11 @@ pub fn save_xlsx(
         Err(message) => toasts.error(message),
     }
 }
+
+/// Unhides the page's "Pulse stopped working" message (in `index.html`, outside the
+/// app): after a panic the app is gone, so only the page itself can say so.
+pub fn show_stopped() {
+    if let Some(message) = leptos::prelude::document().get_element_by_id("app-stopped") {
+        let _ = message.remove_attribute("hidden");
+    }
+}

@@ -1,4 +1,5 @@
-//! The Pulse web app: a Leptos single-page app compiled to WASM by trunk.
+//! The Pulse web app: a Leptos single-page app compiled to WASM, split into a core and
+//! a chunk per section by `cargo xtask` (see `sections`).
 
 mod alert_bell;
 mod api;
@@ -13,12 +14,16 @@ mod format;
 mod forms;
 mod live_alerts;
 mod pages;
+mod sections;
 mod session;
 mod theme;
 #[cfg(test)]
 mod tidy;
 
 fn main() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        browser::show_stopped();
+    }));
     leptos::mount::mount_to_body(app::App);
 }

@@ -1,7 +1,7 @@
 //! `cargo xtask run|test|db|bench|dist`: the one entry point for people and CI.
 //!
 //! Each command installs what is missing (see `install`), makes sure a database is there
-//! (see `postgres`), builds the SPA with trunk and then serves or tests. Every step is
+//! (see `postgres`), builds the SPA (see `spa`) and then serves or tests. Every step is
 //! idempotent, so a second run only pays for what changed.
 
 mod bench;
@@ -11,8 +11,10 @@ mod lockfile;
 mod mail;
 mod postgres;
 mod sh;
+mod size;
 mod spa;
 mod tidy;
+mod wasm;
 
 use std::ffi::OsString;
 use std::io::Write as _;
@@ -189,7 +191,7 @@ fn run_app(ctx: &mut Ctx) -> anyhow::Result<ExitCode> {
     step("building the backend (cargo build -p pulse-backend)");
     run(ctx.cargo().args(["build", "-p", "pulse-backend"]))?;
     let dist = ctx.root.join("dist");
-    report_wasm_size(&dist)?;
+    size::report(&dist)?;
 
     let binary = target.join("debug/pulse");
     let data_dir = ctx.root.join(".pulse/data");
@@ -360,7 +362,7 @@ fn test(ctx: &mut Ctx, args: &[OsString]) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&screenshots)
         .with_context(|| format!("creating {}", screenshots.display()))?;
     // Sizes are deterministic, so the weight is checked like a test; the tests still run.
-    let budget = spa::check_budget(&ctx.root.join("dist"));
+    let budget = size::check_budget(&ctx.root.join("dist"));
 
     let mut cargo = ctx.cargo();
     // Every test binary runs even after a failure, so one run shows all that is broken.
@@ -455,31 +457,6 @@ fn db(ctx: &mut Ctx) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Prints the size of each shipped WASM file, raw and gzipped.
-fn report_wasm_size(dist: &Path) -> anyhow::Result<()> {
-    let mut found = false;
-    for entry in std::fs::read_dir(dist).with_context(|| format!("reading {}", dist.display()))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|ext| ext == "wasm") {
-            let bytes = std::fs::read(&path)?;
-            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-            gz.write_all(&bytes)?;
-            let gzipped = gz.finish()?;
-            step(format_args!(
-                "shipped WASM {}: {} raw, {} gzip",
-                path.file_name().unwrap_or_default().to_string_lossy(),
-                sh::human_bytes(bytes.len() as u64),
-                sh::human_bytes(gzipped.len() as u64),
-            ));
-            found = true;
-        }
-    }
-    if !found {
-        step(format_args!("warning: no .wasm file in {}", dist.display()));
-    }
-    Ok(())
 }
 
 /// Cargo's target directory (respects `CARGO_TARGET_DIR` and config).

@@ -121,6 +121,59 @@ async fn files_compressed_at_build_time_are_sent_as_they_are() {
     }
 }
 
+/// A build's directory (`app-<hash>/`) holds the app's core and the chunks it fetches on
+/// demand: served with their types, cached for good, their compressed twins sent as
+/// they are; a chunk that is not there (its build was removed) is a JSON 404, never the
+/// page, so that the app sees the load fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_builds_files_are_cached_for_good_and_a_missing_chunk_is_a_json_404() {
+    let dir = dist();
+    let build = dir.join("app-0123456789abcdef");
+    std::fs::create_dir_all(&build).unwrap();
+    std::fs::write(build.join("split_people.wasm"), vec![7_u8; 4096]).unwrap();
+    std::fs::write(build.join("split_people.wasm.br"), b"brotli chunk").unwrap();
+    std::fs::write(build.join("__wasm_split.js"), "export {};\n").unwrap();
+    let app = TestApp::spawn_with_dist(dir).await.unwrap();
+
+    let chunk = app
+        .client()
+        .get(app.url("/app-0123456789abcdef/split_people.wasm"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chunk.status(), 200);
+    assert_eq!(header(&chunk, "content-type"), "application/wasm");
+    assert_eq!(header(&chunk, "content-encoding"), "br");
+    let cache = header(&chunk, "cache-control");
+    assert!(
+        cache.contains("max-age=31536000") && cache.contains("immutable"),
+        "{cache}"
+    );
+    assert_eq!(chunk.bytes().await.unwrap().as_ref(), b"brotli chunk");
+
+    let loader = app
+        .get("/app-0123456789abcdef/__wasm_split.js")
+        .await
+        .unwrap();
+    assert_eq!(loader.status(), 200);
+    assert!(header(&loader, "content-type").contains("javascript"));
+    assert!(header(&loader, "cache-control").contains("immutable"));
+
+    for missing in [
+        "/app-0123456789abcdef/split_audit.wasm",
+        "/app-fedcba9876543210/split_people.wasm",
+    ] {
+        let response = app.get(missing).await.unwrap();
+        assert_eq!(response.status(), 404, "{missing}");
+        assert_eq!(
+            header(&response, "content-type"),
+            "application/problem+json",
+            "{missing}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_api_paths_are_json_404s_never_the_page() {
     let app = TestApp::spawn_with_dist(dist()).await.unwrap();
@@ -178,6 +231,8 @@ async fn path_traversal_finds_nothing() {
         "/%2e%2e/Cargo.toml",
         "/..%2fCargo.toml",
         "/.hidden.txt",
+        "/app-0123456789abcdef/../../Cargo.toml",
+        "/app-0123456789abcdef/%2e%2e/%2e%2e/Cargo.toml",
     ] {
         let response = app.get(path).await.unwrap();
         let body = response.text().await.unwrap();

@@ -18,7 +18,6 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -46,9 +45,6 @@ const PAGES: [(&str, &str, bool); 4] = [
 const DEMO_EMAIL: &str = "owner@demo.pulse.test";
 const DEMO_PASSWORD: &str = "pulse-demo-password";
 
-/// What `dist/` sends: the kinds of file counted in the sizes.
-const COUNTED: [&str; 3] = ["wasm", "js", "css"];
-
 pub(super) fn web(
     ctx: &mut Ctx,
     binaries: &Binaries,
@@ -72,7 +68,7 @@ pub(super) fn web(
     let target_dir = crate::target_dir(ctx)?;
     crate::spa::build(ctx, &target_dir, &installed.spa_tools)?;
     let dist = ctx.root.join("dist");
-    let sizes = sizes(&dist)?;
+    let sizes = crate::size::measure(&dist)?;
     step(format_args!(
         "web: core {} brotli, whole app {} brotli",
         kib(sizes.core),
@@ -182,7 +178,12 @@ pub(super) fn web(
         "load_average_after": load_after,
         "core_brotli_bytes": sizes.core,
         "whole_brotli_bytes": sizes.whole,
-        "files": sizes.files,
+        "files": sizes.files.iter().map(|file| json!({
+            "file": file.file,
+            "raw_bytes": file.raw_bytes,
+            "brotli_bytes": file.brotli_bytes,
+            "core": file.core,
+        })).collect::<Vec<_>>(),
         "performance": worst("performance"),
         "accessibility": worst("accessibility"),
         "best_practices": worst("best_practices"),
@@ -191,92 +192,6 @@ pub(super) fn web(
         "pages": pages,
     });
     publish(ctx, "web", &results, &section(&results))
-}
-
-/// The brotli bytes of the SPA: the core (what `index.html` loads) and the whole app.
-pub(crate) struct Sizes {
-    pub(crate) core: u64,
-    pub(crate) whole: u64,
-    /// Each counted file: its path under `dist/`, raw and brotli bytes, and whether it
-    /// is in the core.
-    files: Vec<Value>,
-}
-
-/// Sums the brotli twins (`.br`) of every script, WebAssembly and style sheet under
-/// `dist` (chunks in folders included); the core is those `index.html` names.
-pub(crate) fn sizes(dist: &Path) -> anyhow::Result<Sizes> {
-    let index = std::fs::read_to_string(dist.join("index.html"))
-        .with_context(|| format!("reading {}", dist.join("index.html").display()))?;
-    let core_paths = referenced(&index);
-    let mut found = Vec::new();
-    collect(dist, &mut found)?;
-    found.sort();
-    let (mut core, mut whole, mut files) = (0, 0, Vec::new());
-    for path in found {
-        let counted = path
-            .extension()
-            .and_then(|ext| ext.to_str())
-            .is_some_and(|ext| COUNTED.contains(&ext));
-        if !counted {
-            continue;
-        }
-        let relative = path
-            .strip_prefix(dist)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .replace('\\', "/");
-        let mut twin = path.clone().into_os_string();
-        twin.push(".br");
-        let brotli = std::fs::metadata(&twin)
-            .with_context(|| {
-                format!("{relative} has no brotli twin: build the SPA with `cargo xtask`")
-            })?
-            .len();
-        let raw = std::fs::metadata(&path)?.len();
-        let in_core = core_paths.contains(&relative);
-        whole += brotli;
-        if in_core {
-            core += brotli;
-        }
-        files.push(
-            json!({ "file": relative, "raw_bytes": raw, "brotli_bytes": brotli, "core": in_core }),
-        );
-    }
-    Ok(Sizes { core, whole, files })
-}
-
-fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(&path, files)?;
-        } else {
-            files.push(path);
-        }
-    }
-    Ok(())
-}
-
-/// The same-site paths `index.html` names in `href`, `src`, `data-js` and `data-wasm`
-/// attributes, without their leading `/`.
-fn referenced(index: &str) -> Vec<String> {
-    let mut paths = Vec::new();
-    for attribute in ["href=\"", "src=\"", "data-js=\"", "data-wasm=\""] {
-        let mut rest = index;
-        while let Some(at) = rest.find(attribute) {
-            rest = &rest[at + attribute.len()..];
-            let Some(end) = rest.find('"') else { break };
-            let value = &rest[..end];
-            if let Some(path) = value
-                .strip_prefix('/')
-                .filter(|path| !path.starts_with('/'))
-            {
-                let path = path.split(['?', '#']).next().unwrap_or(path);
-                paths.push(path.to_owned());
-            }
-        }
-    }
-    paths
 }
 
 /// Signs the demo owner in over HTTP: the refresh cookie's value.
@@ -521,40 +436,6 @@ fn as_u64(value: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_core_is_what_the_page_names_and_the_whole_is_every_file_below_dist() -> anyhow::Result<()>
-    {
-        let dist = std::env::temp_dir().join(format!("xtask-web-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dist);
-        std::fs::create_dir_all(dist.join("app-0123/chunks"))?;
-        std::fs::write(
-            dist.join("index.html"),
-            r#"<link rel="stylesheet" href="/main-1.css"><link rel="modulepreload" href="/app-1.js?v=2"><meta name="pulse-app" data-js="/app-1.js" data-wasm="/app-1_bg.wasm"><script src="/boot-1.js"></script><a href="//elsewhere.test/x.js">"#,
-        )?;
-        for (file, brotli) in [
-            ("main-1.css", 10),
-            ("app-1.js", 20),
-            ("app-1_bg.wasm", 300),
-            ("boot-1.js", 5),
-            ("app-0123/chunks/people.wasm", 400),
-            ("favicon-1.svg", 7),
-        ] {
-            std::fs::write(dist.join(file), vec![b'x'; brotli * 3])?;
-            std::fs::write(dist.join(format!("{file}.br")), vec![b'x'; brotli])?;
-        }
-        let sizes = sizes(&dist)?;
-        assert_eq!(sizes.core, 10 + 20 + 300 + 5);
-        assert_eq!(sizes.whole, 10 + 20 + 300 + 5 + 400);
-        assert!(
-            sizes
-                .files
-                .iter()
-                .any(|file| file["file"] == "app-0123/chunks/people.wasm" && file["core"] == false)
-        );
-        std::fs::remove_dir_all(&dist)?;
-        Ok(())
-    }
 
     #[test]
     fn the_median_run_is_kept() {

@@ -1,0 +1,112 @@
+//! Browser tests of the sections that load on first visit: when a section's chunk is
+//! gone (the server was updated while a tab stayed open), that page offers the new
+//! version and a reload, and the rest of the app goes on working.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use pulse_backend::testing::TestApp;
+use pulse_e2e::{Browser, dist_dir, run_with};
+use pulse_shared::auth::SignupRequest;
+
+const EMAIL: &str = "olivia@chunks.example";
+const PASSWORD: &str = "owner-password-42";
+
+#[tokio::test]
+async fn a_section_whose_chunk_is_gone_offers_the_new_version_and_the_rest_works()
+-> anyhow::Result<()> {
+    let dist = dist_without_chunk("split_people.wasm")?;
+    let served = dist.clone();
+    let outcome = run_with(
+        "chunk-gone",
+        move |config| config.dist_dir = served,
+        async |app: &TestApp, b: &Browser| {
+            app.sign_up(&SignupRequest {
+                company_name: "Chunks Inc".into(),
+                name: "Olivia Owner".into(),
+                email: EMAIL.into(),
+                password: PASSWORD.into(),
+            })
+            .await?
+            .error_for_status()?;
+            b.sign_in(EMAIL, PASSWORD).await?;
+
+            // Employees' code cannot be fetched: the page says why and offers a reload.
+            b.click(r#"[data-nav="people"]"#).await?;
+            b.wait_for_text(
+                r#"[data-page="new-version"] h1"#,
+                "A new version of Pulse is available",
+            )
+            .await?;
+            b.wait_for(r#"[data-page="new-version"] [data-testid="reload"]"#)
+                .await?;
+            b.screenshot_both("new-version").await?;
+
+            // The app is alive: a section of another chunk loads, and the core pages work.
+            b.click(r#"[data-nav="policies"]"#).await?;
+            b.wait_for(r#"[data-page="policies"]"#).await?;
+            b.click(r#"[data-nav="overview"]"#).await?;
+            b.wait_for(r#"[data-page="overview"]"#).await?;
+            assert!(
+                b.find_all("#app-stopped:not([hidden])").await?.is_empty(),
+                "the app did not stop"
+            );
+
+            // Reload loads the page afresh (here the same build, still without the chunk).
+            b.click(r#"[data-nav="people"]"#).await?;
+            b.wait_for(r#"[data-page="new-version"]"#).await?;
+            b.client()
+                .execute("document.body.dataset.beforeReload = 'yes'", vec![])
+                .await?;
+            b.click(r#"[data-page="new-version"] [data-testid="reload"]"#)
+                .await?;
+            b.eventually("the page to reload", async || {
+                Ok(b.find_all("body[data-before-reload]")
+                    .await?
+                    .is_empty()
+                    .then_some(()))
+            })
+            .await?;
+            b.wait_for(r#"[data-page="new-version"]"#).await?;
+            assert_eq!(b.path().await?, "/people");
+            Ok(())
+        },
+    )
+    .await;
+    std::fs::remove_dir_all(&dist)?;
+    outcome
+}
+
+/// A copy of the built app whose current build lacks `chunk` (and its compressed twins).
+fn dist_without_chunk(chunk: &str) -> anyhow::Result<PathBuf> {
+    let from = dist_dir()?;
+    let to = std::env::temp_dir().join(format!("pulse-dist-{}", uuid::Uuid::new_v4().simple()));
+    copy_dir(&from, &to)?;
+    let html = std::fs::read_to_string(to.join("index.html"))?;
+    let build = html
+        .split("data-js=\"/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .context("index.html names no build")?;
+    let file = to.join(build).join(chunk);
+    std::fs::remove_file(&file).with_context(|| format!("{} is not there", file.display()))?;
+    for twin in ["br", "gz"] {
+        let _ = std::fs::remove_file(file.with_extension(format!("wasm.{twin}")));
+    }
+    Ok(to)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let path = entry?.path();
+        let target = to.join(path.file_name().context("a file without a name")?);
+        if path.is_dir() {
+            copy_dir(&path, &target)?;
+        } else {
+            std::fs::copy(&path, &target)?;
+        }
+    }
+    Ok(())
+}

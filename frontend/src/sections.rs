@@ -1,0 +1,100 @@
+//! The sections of the app that load on first visit: the routes below are compiled into
+//! five chunks, one per group of sections visited together (`split_<group>.wasm`, code
+//! shared by several groups in `chunk_<n>.wasm`), which the browser fetches the first
+//! time someone opens one of the group's pages. Overview, System status and the sign-in
+//! pages are in the core, which every visit loads.
+//!
+//! Few groups, not one chunk per page: the splitter puts the code each combination of
+//! groups shares in a chunk of its own, so fourteen splits made hundreds of chunks,
+//! most under a kilobyte, and a first visit fetched up to 140 files.
+//!
+//! A chunk that cannot be loaded (the server was updated since the tab opened, and the
+//! build it belongs to is gone) shows [`NewVersion`] instead of the page, and the rest
+//! of the app goes on working.
+
+use leptos::prelude::*;
+use leptos_router::LazyRoute;
+use pulse_shared::access::Action;
+use wasm_split_helpers::{SplitLoaderError, wasm_split};
+
+use crate::app::Gate;
+use crate::pages::{
+    Account, Agents, Alerts, ApiKeys, Audit, Billing, BillingInvoice, Categories, NewVersion,
+    PaymentHistory, People, Policies, Reports, Screenshots, Sessions, Teams, Webhooks,
+};
+
+/// `section!(name in split => view)` defines module `name` with a `Route` for
+/// `<Route view=Lazy::<name::Route>::new() />`, whose `view` is compiled into the chunk
+/// `split` (routes naming the same split share a chunk).
+macro_rules! section {
+    ($name:ident in $split:ident => $view:expr) => {
+        pub mod $name {
+            use super::*;
+
+            /// The route; its page loads its own data once its code is there.
+            pub struct Route;
+
+            // The fn is named after the module: the splitter's symbols are made of it.
+            #[wasm_split($split, fallible, preload(preload))]
+            fn $name(_route: Route) -> Result<AnyView, SplitLoaderError> {
+                Ok($view.into_any())
+            }
+
+            impl LazyRoute for Route {
+                fn data() -> Self {
+                    Route
+                }
+
+                async fn view(this: Self) -> AnyView {
+                    loaded($name(this).await)
+                }
+
+                async fn preload() {
+                    // A failure shows when the view is asked for (the load is retried).
+                    let _ = preload().await;
+                }
+            }
+        }
+    };
+}
+
+/// The page, or what to do when its code could not be fetched.
+fn loaded(view: Result<AnyView, SplitLoaderError>) -> AnyView {
+    view.unwrap_or_else(|_| view! { <NewVersion /> }.into_any())
+}
+
+// agents: the computers and the alerts about them (an alert links to its computers).
+section!(alerts in agents => view! { <Gate><Alerts /></Gate> });
+section!(agents in agents => view! { <Gate needs=Action::ReadAgents own=true><Agents /></Gate> });
+// activity: what people did, read together by managers.
+section!(sessions in activity => view! {
+    <Gate needs=Action::ReadActivity own=true><Sessions /></Gate>
+});
+section!(screenshots in activity => view! {
+    <Gate needs=Action::ReadActivity own=true><Screenshots /></Gate>
+});
+section!(reports in activity => view! {
+    <Gate needs=Action::ReadActivity own=true><Reports /></Gate>
+});
+// people: the company's people and teams, and one's own account.
+section!(people in people => view! { <Gate needs=Action::ReadPeople><People /></Gate> });
+section!(teams in people => view! { <Gate needs=Action::ReadTeams><Teams /></Gate> });
+// settings: how the company's Pulse works, set up by owners and admins.
+section!(policies in settings => view! { <Gate needs=Action::ManagePolicies><Policies /></Gate> });
+// Owners and admins edit the rules; managers read those of their teams.
+section!(categories in settings => view! {
+    <Gate needs=Action::ReadCategoryRules><Categories /></Gate>
+});
+section!(api_keys in settings => view! { <Gate needs=Action::ManageApiKeys><ApiKeys /></Gate> });
+section!(webhooks in settings => view! {
+    <Gate needs=Action::ManageWebhooks><Webhooks /></Gate>
+});
+section!(audit in settings => view! { <Gate needs=Action::ReadAudit><Audit /></Gate> });
+section!(billing in billing => view! { <Gate needs=Action::ManageBilling><Billing /></Gate> });
+section!(invoices in billing => view! {
+    <Gate needs=Action::ManageBilling><PaymentHistory /></Gate>
+});
+section!(invoice in billing => view! {
+    <Gate needs=Action::ManageBilling><BillingInvoice /></Gate>
+});
+section!(account in people => view! { <Gate><Account /></Gate> });

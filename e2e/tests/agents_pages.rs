@@ -57,6 +57,11 @@ async fn journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     )
     .await?;
     step(
+        "keeps the keyboard's place while the monitor refreshes",
+        keeps_focus_across_refreshes(b, &http, &credential),
+    )
+    .await?;
+    step(
         "searches and filters the monitor",
         searches_and_filters_the_monitor(b),
     )
@@ -194,7 +199,7 @@ async fn a_computer_enrolls(
         .json()
         .await?;
     let credential = enrolled.credential;
-    heartbeat(b, http, &credential).await?;
+    heartbeat(b, http, &credential, 1_250).await?;
     Ok(credential)
 }
 
@@ -227,6 +232,31 @@ async fn the_monitor_shows_it_online(b: &Browser) -> anyhow::Result<()> {
         "enrollment-tokens-table",
     )
     .await
+}
+
+/// Someone on the keyboard waits on the computer's Revoke while the monitor refreshes
+/// and the row changes (its spool empties a little): the focus stays on that button.
+async fn keeps_focus_across_refreshes(
+    b: &Browser,
+    http: &reqwest::Client,
+    credential: &str,
+) -> anyhow::Result<()> {
+    let revoke = format!(r#"{} [data-testid="agent-revoke"]"#, agent_row());
+    // From the search field above the table, as someone on the keyboard goes.
+    b.click("#agents-search").await?;
+    b.tab_to(&revoke, false, 10).await?;
+    heartbeat(b, http, credential, 1_000).await?;
+    b.wait_for_text(
+        &format!(r#"{} [data-testid="agent-spool-pending"]"#, agent_row()),
+        "1,000 items waiting to be sent",
+    )
+    .await?;
+    ensure!(
+        b.focus_is_on(&revoke).await?,
+        "the refresh took the focus from Revoke to {:?}",
+        b.focused().await?
+    );
+    Ok(())
 }
 
 /// As the person monitored (the owner's own laptop), the Overview and the Account page
@@ -377,7 +407,7 @@ async fn the_computer_reports_work(
     credential: &str,
 ) -> anyhow::Result<()> {
     let now = Utc::now();
-    heartbeat(b, http, credential).await?;
+    heartbeat(b, http, credential, 1_250).await?;
     let stored = send_activity(b, http, credential, now).await?;
     ensure!(stored.0 == 4, "the batch stored {stored:?}");
     send_screenshot(b, http, credential, now - Duration::minutes(15)).await?;
@@ -504,9 +534,15 @@ async fn revokes_the_agent(
     Ok(())
 }
 
-/// A heartbeat with a troubled spool: items waiting, some dropped, some refused.
-async fn heartbeat(b: &Browser, http: &reqwest::Client, credential: &str) -> anyhow::Result<()> {
-    let spool = json!({"pending": 1_250, "dropped": 12, "dead_letters": 3});
+/// A heartbeat with a troubled spool: `pending` items waiting, some dropped, some
+/// refused.
+async fn heartbeat(
+    b: &Browser,
+    http: &reqwest::Client,
+    credential: &str,
+    pending: u32,
+) -> anyhow::Result<()> {
+    let spool = json!({"pending": pending, "dropped": 12, "dead_letters": 3});
     http.post(b.url("/api/v1/agent/heartbeat"))
         .bearer_auth(credential)
         .json(&json!({"state": "active", "sent_at": Utc::now(), "spool": spool}))

@@ -1,6 +1,8 @@
 //! The agents card: the search and status filters, the totals per status and the table
 //! of agents (with what waits in each one's spool) with Revoke.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -70,6 +72,15 @@ pub(super) fn AgentsCard(
                 .filter(|agent| filters.shows(agent))
                 .cloned()
                 .collect::<Vec<_>>()
+        })
+    });
+    // Where each shown computer is in `shown`, for its row to find its latest state.
+    let by_id = Memo::new(move |_| {
+        shown.with(|rows| {
+            rows.iter()
+                .enumerate()
+                .map(|(at, agent)| (agent.id, at))
+                .collect::<HashMap<_, _>>()
         })
     });
     let online = move || {
@@ -175,22 +186,20 @@ pub(super) fn AgentsCard(
                                 }
                             }}
                         </Empty>
-                        <For
-                            each=move || shown.get()
-                            key=|agent| {
-                                (
-                                    agent.id,
-                                    agent.status,
-                                    agent.state,
-                                    agent.last_seen_at,
-                                    agent.agent_version.clone(),
-                                    agent.user_name.clone(),
-                                    agent.spool,
-                                )
+                        // One row per computer for as long as it is shown: a refresh
+                        // redraws what changed in it, and the focus stays where it was.
+                        <For each=move || shown.get() key=|agent| agent.id let:agent>
+                            {
+                                let id = agent.id;
+                                let current = Memo::new(move |previous: Option<&Agent>| {
+                                    by_id
+                                        .with(|by_id| by_id.get(&id).copied())
+                                        .and_then(|at| shown.with(|rows| rows.get(at).cloned()))
+                                        .or_else(|| previous.cloned())
+                                        .unwrap_or_else(|| agent.clone())
+                                });
+                                agent_row(current, agents.loaded_at, may_manage, on_revoke, focus_revoked)
                             }
-                            let:agent
-                        >
-                            {agent_row(agent, agents.loaded_at, may_manage, on_revoke, focus_revoked)}
                         </For>
                     </DataTable>
                 </div>
@@ -250,109 +259,109 @@ fn how_many(filters: Filters, shown: usize, counts: Option<AgentCounts>) -> Stri
     }
 }
 
-pub(super) fn agent_row(
-    agent: Agent,
+/// A computer's row, kept while it is shown; `agent` is its latest state.
+fn agent_row(
+    agent: Memo<Agent>,
     now: RwSignal<DateTime<Utc>>,
     may_manage: Memo<bool>,
     on_revoke: Callback<Agent>,
     focus_revoked: RwSignal<Option<AgentId>>,
 ) -> impl IntoView {
-    let status = agent.status;
-    let revoked = status == AgentStatus::Revoked;
-    let last_seen = agent.last_seen_at;
-    let seen_iso = last_seen.map(|at| at.to_rfc3339()).unwrap_or_default();
-    let seen_exact = last_seen.map(format::timestamp).unwrap_or_default();
-    let enrolled = format!("Enrolled {}", format::date(agent.enrolled_at));
-    let state = agent.state;
-    let employee = agent.user_name.clone();
-    let host = agent.hostname.clone();
-    let row_host = agent.hostname.clone();
-    let label = format!("Revoke the agent on {}", agent.hostname);
-    let version = agent.agent_version.clone();
-    let os = agent.os.clone();
-    let spool = agent.spool;
-    let id = agent.id.to_string();
-    // Revoking removes the button that had the focus: the row, redrawn revoked, takes it
-    // so that the keyboard goes on from where it was.
+    let agent_id = agent.with_untracked(|agent| agent.id);
+    let status = move || agent.with(|agent| agent.status);
+    let revoked = move || status() == AgentStatus::Revoked;
+    // Revoking removes the button that had the focus: the row, now revoked, takes it so
+    // that the keyboard goes on from where it was.
     let row = NodeRef::<leptos::html::Tr>::new();
-    let agent_id = agent.id;
     Effect::new(move || {
         if let Some(row) = row.get()
-            && revoked
+            && revoked()
             && focus_revoked.get_untracked() == Some(agent_id)
         {
             focus_revoked.set(None);
             let _ = row.focus();
         }
     });
-    let stored = StoredValue::new(agent);
     view! {
         <tr
             node_ref=row
-            tabindex=revoked.then_some("-1")
-            data-agent-id=id
-            data-agent-host=row_host
-            data-agent-status=status.as_str()
+            tabindex=move || revoked().then_some("-1")
+            data-agent-id=agent_id.to_string()
+            data-agent-host=move || agent.with(|agent| agent.hostname.clone())
+            data-agent-status=move || status().as_str()
             class:is-revoked=revoked
         >
-            <td class="cell-wrap cell-computer">
-                <span class="stacked">
-                    <span class="cell-title">{host}</span>
-                    <span class="cell-sub">{os}</span>
-                    {spool.map(spool_note)}
-                </span>
-            </td>
-            <td class="cell-employee">
-                <span class="stacked">
-                    <span>{employee}</span>
-                    <span class="cell-sub">{enrolled}</span>
-                </span>
-            </td>
-            <td class="cell-status" data-testid="agent-status" data-status=status.as_str()>
-                <Badge tone=BadgeTone::from(status)>{status.label()}</Badge>
-            </td>
-            // What it last reported: current only while the agent is online.
-            <td
-                class="cell-state"
-                class:muted=status != AgentStatus::Online
-                data-label="State"
-                data-state=state.map(AgentState::as_str)
-            >
-                {match (state, status) {
-                    (None, _) => "—".to_owned(),
-                    (Some(state), AgentStatus::Online) => state.label().to_owned(),
-                    (Some(state), _) => format!("Last: {}", state.label()),
-                }}
-            </td>
-            <td class="mono cell-version" data-label="Version">{version}</td>
-            <td class="cell-seen" data-label="Last seen">
-                {match last_seen {
-                    Some(at) => {
-                        view! {
-                            <time datetime=seen_iso title=seen_exact>
-                                {move || format::ago(at, now.get())}
-                            </time>
-                        }
-                            .into_any()
-                    }
-                    None => view! { <span class="muted">"Never"</span> }.into_any(),
-                }}
-            </td>
+            {move || agent_cells(agent.get(), now)}
             <td class="cell-actions">
-                <Show when=move || may_manage.get() && !revoked>
+                <Show when=move || may_manage.get() && !revoked()>
                     <Button
                         variant=ButtonVariant::Ghost
-                        on_click=move |_| on_revoke.run(stored.get_value())
+                        on_click=move |_| on_revoke.run(agent.get_untracked())
                         {..}
                         class:btn-ghost-danger=true
                         data-testid="agent-revoke"
-                        aria-label=label.clone()
+                        aria-label=move || agent.with(|agent| format!("Revoke the agent on {}", agent.hostname))
                     >
                         "Revoke"
                     </Button>
                 </Show>
             </td>
         </tr>
+    }
+}
+
+/// The cells of a computer's row but its actions, drawn again when it changes.
+fn agent_cells(agent: Agent, now: RwSignal<DateTime<Utc>>) -> impl IntoView {
+    let status = agent.status;
+    let last_seen = agent.last_seen_at;
+    let seen_iso = last_seen.map(|at| at.to_rfc3339()).unwrap_or_default();
+    let seen_exact = last_seen.map(format::timestamp).unwrap_or_default();
+    let enrolled = format!("Enrolled {}", format::date(agent.enrolled_at));
+    let state = agent.state;
+    view! {
+        <td class="cell-wrap cell-computer">
+            <span class="stacked">
+                <span class="cell-title">{agent.hostname}</span>
+                <span class="cell-sub">{agent.os}</span>
+                {agent.spool.map(spool_note)}
+            </span>
+        </td>
+        <td class="cell-employee">
+            <span class="stacked">
+                <span>{agent.user_name}</span>
+                <span class="cell-sub">{enrolled}</span>
+            </span>
+        </td>
+        <td class="cell-status" data-testid="agent-status" data-status=status.as_str()>
+            <Badge tone=BadgeTone::from(status)>{status.label()}</Badge>
+        </td>
+        // What it last reported: current only while the agent is online.
+        <td
+            class="cell-state"
+            class:muted=status != AgentStatus::Online
+            data-label="State"
+            data-state=state.map(AgentState::as_str)
+        >
+            {match (state, status) {
+                (None, _) => "—".to_owned(),
+                (Some(state), AgentStatus::Online) => state.label().to_owned(),
+                (Some(state), _) => format!("Last: {}", state.label()),
+            }}
+        </td>
+        <td class="mono cell-version" data-label="Version">{agent.agent_version}</td>
+        <td class="cell-seen" data-label="Last seen">
+            {match last_seen {
+                Some(at) => {
+                    view! {
+                        <time datetime=seen_iso title=seen_exact>
+                            {move || format::ago(at, now.get())}
+                        </time>
+                    }
+                        .into_any()
+                }
+                None => view! { <span class="muted">"Never"</span> }.into_any(),
+            }}
+        </td>
     }
 }
 

@@ -31,6 +31,8 @@ pub fn Overview() -> impl IntoView {
     let signed_in = Memo::new(move |_| me.with(Option::is_some));
     let lede = move || match me.get() {
         Some(me) => format!("Welcome back, {}.", first_name(&me.user.name)),
+        // Held open while the sign-in is restored, so that the page below stays put.
+        None if phase.get() == Phase::Restoring => "\u{a0}".to_owned(),
         None => "Welcome to Pulse.".to_owned(),
     };
     view! {
@@ -54,6 +56,14 @@ pub fn Overview() -> impl IntoView {
                         <Dashboard>{move || me.get().map(profile_card)}</Dashboard>
                     }
                         .into_any()
+                } else if phase.get() == Phase::Restoring {
+                    // Not the visitors' page: most who open Pulse are signed in.
+                    view! {
+                        <Card title="Today">
+                            <Skeleton lines=4 />
+                        </Card>
+                    }
+                        .into_any()
                 } else {
                     view! { <Welcome /> }.into_any()
                 }
@@ -62,8 +72,7 @@ pub fn Overview() -> impl IntoView {
     }
 }
 
-/// What visitors (and the page while the session is being restored) see: what Pulse
-/// is, where to go, and the server's facts.
+/// What visitors see: what Pulse is, where to go, and the server's facts.
 #[component]
 fn Welcome() -> impl IntoView {
     let session = use_session();

@@ -744,6 +744,21 @@ impl Browser {
             .context("pressing Shift+Tab")
     }
 
+    /// How far the page's content moved while it loaded: the layout shifts the browser
+    /// recorded since the page was opened, not caused by input, summed as Cumulative
+    /// Layout Shift sums them (0 is a page that never jumped; 0.1 is where web teams
+    /// start to call it poor).
+    pub async fn layout_shift(&self) -> anyhow::Result<f64> {
+        let answer = self
+            .client
+            .execute_async(LAYOUT_SHIFT, vec![])
+            .await
+            .context("reading the page's layout shifts")?;
+        answer
+            .as_f64()
+            .with_context(|| format!("the layout shift was {answer}"))
+    }
+
     /// Whether the focused element matches `css`.
     pub async fn focus_is_on(&self, css: &str) -> anyhow::Result<bool> {
         let matches = self
@@ -1108,6 +1123,19 @@ const settle = () => {
   (violations) => done({ violations }),
   (error) => done({ error: String(error) }),
 );
+"#;
+
+/// Sums the page's buffered `layout-shift` entries without recent input; answers after
+/// a moment when there are none (the observer is then never called).
+const LAYOUT_SHIFT: &str = r#"
+const done = arguments[arguments.length - 1];
+let total = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (!entry.hadRecentInput) total += entry.value;
+  }
+}).observe({ type: "layout-shift", buffered: true });
+setTimeout(() => done(total), 200);
 "#;
 
 /// Describes the focused element and whether its focus is drawn.

@@ -4,6 +4,7 @@
 
 use pulse_backend::testing::TestApp;
 use pulse_e2e::{Browser, PHONE, run, serve};
+use pulse_shared::auth::SignupRequest;
 
 #[tokio::test]
 async fn the_app_loads_on_the_overview() -> anyhow::Result<()> {
@@ -40,6 +41,47 @@ async fn navigation_reaches_the_status_page_on_desktop_and_phone() -> anyhow::Re
         b.click(r#"[data-nav="overview"]"#).await?;
         b.wait_for(r#"[data-page="overview"]"#).await?;
         b.wait_for_path("/").await
+    })
+    .await
+}
+
+/// On a phone, signed in, the pages that load several cards draw them from the top down:
+/// nothing the reader sees is pushed down when the part above it fills in.
+#[tokio::test]
+async fn pages_do_not_jump_while_they_load() -> anyhow::Result<()> {
+    run("no-jumps", async |app: &TestApp, b: &Browser| {
+        let (email, password) = ("olivia@steady.example", "owner-password-42");
+        app.sign_up(&SignupRequest {
+            company_name: "Steady Inc".into(),
+            name: "Olivia Owner".into(),
+            email: email.into(),
+            password: password.into(),
+        })
+        .await?;
+        b.set_viewport(PHONE).await?;
+        b.sign_in(email, password).await?;
+        // Each page with what arrives last on it.
+        for (path, last) in [
+            ("/", r#"[data-testid="my-profile"]"#),
+            ("/people", r#"[data-testid="invitations"]"#),
+            ("/agents", r#"[data-testid="enrollment-tokens"]"#),
+        ] {
+            b.goto(path).await?;
+            b.wait_for(last).await?;
+            b.eventually("the page to finish loading", async || {
+                Ok(b.find_all(".page .skeleton")
+                    .await?
+                    .is_empty()
+                    .then_some(()))
+            })
+            .await?;
+            let shift = b.layout_shift().await?;
+            assert!(
+                shift < 0.01,
+                "{path} moved while it loaded: layout shift {shift:.3}"
+            );
+        }
+        Ok(())
     })
     .await
 }

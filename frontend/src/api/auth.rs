@@ -8,7 +8,7 @@ use pulse_shared::auth::{
 };
 
 use super::ApiError;
-use super::client::{call_public, call_public_empty, json};
+use super::client::{answer_of, call_public, call_public_empty, early_refresh, json};
 
 /// `POST /api/v1/auth/signup`: a link to create the company is sent to the address.
 pub async fn signup(request: &SignupRequest) -> Result<SignupPending, ApiError> {
@@ -28,9 +28,13 @@ pub async fn login(request: &LoginRequest) -> Result<SessionResponse, ApiError> 
     call_public(Method::POST, "/api/v1/auth/login", json(request)?).await
 }
 
-/// `POST /api/v1/auth/refresh`: trades the refresh cookie for a new session.
+/// `POST /api/v1/auth/refresh`: trades the refresh cookie for a new session. The first
+/// time, the answer is the one to the request `boot.js` sent while the app loaded.
 pub(super) async fn refresh() -> Result<SessionResponse, ApiError> {
-    call_public(Method::POST, "/api/v1/auth/refresh", None).await
+    match early_refresh() {
+        Some(sent) => answer_of(sent).await,
+        None => call_public(Method::POST, "/api/v1/auth/refresh", None).await,
+    }
 }
 
 /// `POST /api/v1/auth/logout`: revokes the refresh cookie and clears it.

@@ -123,6 +123,32 @@ pub(super) async fn call_public<T: DeserializeOwned>(
     )
 }
 
+/// The refresh `boot.js` sent while the app loaded (`window.pulseRestoring`), taken
+/// once: the refresh token rotates on every use, so its answer is the only one.
+pub(super) fn early_refresh() -> Option<js_sys::Promise> {
+    let window = web_sys::window()?;
+    let key = wasm_bindgen::JsValue::from_str("pulseRestoring");
+    let sent = js_sys::Reflect::get(&window, &key).ok()?;
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    wasm_bindgen::JsCast::dyn_into(sent).ok()
+}
+
+/// The answer to a request the page sent itself (a `fetch` promise), as `T`.
+pub(super) async fn answer_of<T: DeserializeOwned>(sent: js_sys::Promise) -> Result<T, ApiError> {
+    decode(
+        &answer_text(Box::pin(async move {
+            let unreachable = || ApiError::Network("the server could not be reached".to_owned());
+            let response = wasm_bindgen_futures::JsFuture::from(sent)
+                .await
+                .map_err(|_| unreachable())?;
+            wasm_bindgen::JsCast::dyn_into::<web_sys::Response>(response)
+                .map(Response::from)
+                .map_err(|_| unreachable())
+        }))
+        .await?,
+    )
+}
+
 /// A call without a session, answered with no body.
 pub(super) async fn call_public_empty(
     method: Method,

@@ -30,6 +30,48 @@
     // Storage can be blocked; the system theme applies then.
   }
 
+  // A section's code (its group's module and the chunks it shares), fetched with the
+  // core when the page opened is one of its pages, instead of after the core has run:
+  // the loader's own fetch of each file then finds it in the preload cache. The
+  // <meta name="pulse-app" data-sections> says which files each path needs.
+  function preloadSection(app) {
+    var sections;
+    try {
+      sections = JSON.parse(app.getAttribute("data-sections") || "null");
+    } catch (ignored) {
+      return;
+    }
+    if (!sections || !sections.paths || !sections.files) {
+      return;
+    }
+    var base = app.getAttribute("data-js").replace(/[^/]*$/, "");
+    var here = window.location.pathname.split("/");
+    Object.keys(sections.paths).some(function (pattern) {
+      var parts = pattern.split("/");
+      var matches =
+        parts.length === here.length &&
+        parts.every(function (part, i) {
+          return part.charAt(0) === ":" ? here[i] !== "" : part === here[i];
+        });
+      if (matches) {
+        (sections.files[sections.paths[pattern]] || []).forEach(function (stem) {
+          var link = document.createElement("link");
+          link.rel = "preload";
+          link.as = "fetch";
+          link.type = "application/wasm";
+          link.crossOrigin = "anonymous";
+          link.href = base + stem + ".wasm";
+          document.head.appendChild(link);
+        });
+      }
+      return matches;
+    });
+  }
+  var app = document.querySelector('meta[name="pulse-app"]');
+  if (app) {
+    preloadSection(app);
+  }
+
   function show(id) {
     var message = document.getElementById(id);
     if (message) {
@@ -67,7 +109,6 @@
 
   function start() {
     wireReloads();
-    var app = document.querySelector('meta[name="pulse-app"]');
     if (!app) {
       fail(new Error("missing <meta name=pulse-app>"));
       return;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use pulse_backend::testing::TestApp;
-use pulse_e2e::{Browser, dist_dir, run_with};
+use pulse_e2e::{Browser, dist_dir, run, run_with};
 use pulse_shared::auth::SignupRequest;
 
 const EMAIL: &str = "olivia@chunks.example";
@@ -76,6 +76,59 @@ async fn a_section_whose_chunk_is_gone_offers_the_new_version_and_the_rest_works
     .await;
     std::fs::remove_dir_all(&dist)?;
     outcome
+}
+
+/// A section's page opened directly (a bookmark, a link in an e-mail) fetches its code
+/// with the core, from the page's own preloads, rather than once the core has run; a
+/// page of the core fetches no section's code.
+#[tokio::test]
+async fn a_section_opened_directly_fetches_its_code_with_the_core() -> anyhow::Result<()> {
+    run("chunk-preload", async |app: &TestApp, b: &Browser| {
+        app.sign_up(&SignupRequest {
+            company_name: "Preload Inc".into(),
+            name: "Olivia Owner".into(),
+            email: EMAIL.into(),
+            password: PASSWORD.into(),
+        })
+        .await?
+        .error_for_status()?;
+        b.sign_in(EMAIL, PASSWORD).await?;
+        let fetched = async |b: &Browser| -> anyhow::Result<Vec<(String, String)>> {
+            let entries = b
+                .client()
+                .execute(
+                    "return performance.getEntriesByType('resource')
+                       .filter((entry) => entry.name.endsWith('.wasm'))
+                       .map((entry) => [entry.name.split('/').pop(), entry.initiatorType]);",
+                    vec![],
+                )
+                .await?;
+            Ok(serde_json::from_value(entries)?)
+        };
+        b.goto("/people").await?;
+        b.wait_for(r#"[data-page="people"]"#).await?;
+        let files = fetched(b).await?;
+        assert!(
+            files.iter().any(|(file, _)| file == "split_people.wasm"),
+            "Employees' module was not fetched: {files:?}"
+        );
+        // Each file once, by the page's preloads: none fetched again after the core ran.
+        assert!(
+            files.iter().all(|(_, by)| by == "link"),
+            "fetched after the core ran: {files:?}"
+        );
+        b.goto("/").await?;
+        b.wait_for(r#"[data-page="overview"]"#).await?;
+        let files = fetched(b).await?;
+        assert!(
+            files
+                .iter()
+                .all(|(file, _)| file == "pulse-frontend_bg.wasm"),
+            "the Overview fetched a section's code: {files:?}"
+        );
+        Ok(())
+    })
+    .await
 }
 
 /// A copy of the built app whose current build lacks `chunk` (and its compressed twins).

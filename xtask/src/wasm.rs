@@ -35,8 +35,8 @@ pub const APP_PREFIX: &str = "app-";
 /// How many builds `dist/` holds: the current one and the two before it.
 pub const KEPT_BUILDS: usize = 3;
 /// What the build is, for the SPA's input fingerprint: a change here rebuilds.
-pub const PIPELINE: &str = "cargo rustc --emit-relocs, wasm_split_cli_support 0.2, \
-    wasm-bindgen --keep-lld-exports, wasm-opt -Oz per module";
+pub const PIPELINE: &str = "cargo rustc --emit-relocs, wasm_split_cli_support 0.2 \
+    (with sections.json), wasm-bindgen --keep-lld-exports, wasm-opt -Oz per module";
 
 /// The features the browsers Pulse supports have, which wasm-opt must be told about
 /// (it would otherwise lower or refuse them).
@@ -53,6 +53,9 @@ const WASM_OPT_FEATURES: &[&str] = &[
 const HISTORY: &str = "history";
 /// The newest build's name and what it was made from (a hash of cargo's output).
 const SOURCE: &str = "source";
+/// In each build: the files each group of sections needs, as the splitter answered
+/// (`{"people": ["chunk_8", "split_people"]}`).
+const SECTIONS: &str = "sections.json";
 
 /// Builds the app into `<builds>/app-<hash>/` (pre-compressed) and answers its name;
 /// `builds` also keeps the previous builds and their order.
@@ -131,6 +134,15 @@ fn split(raw: &Path, out: &Path, main: &Path) -> anyhow::Result<usize> {
     options.main_module = MAIN_MODULE;
     let split = wasm_split_cli_support::transform(options)
         .map_err(|error| anyhow!("splitting {}: {error:?}", raw.display()))?;
+    let groups: std::collections::BTreeMap<_, _> = split
+        .prefetch_map
+        .into_iter()
+        .map(|(group, mut files)| {
+            files.sort();
+            (group, files)
+        })
+        .collect();
+    std::fs::write(out.join(SECTIONS), serde_json::to_string(&groups)?)?;
     Ok(split.split_modules.len())
 }
 
@@ -293,8 +305,10 @@ pub fn install(builds: &Path, dist: &Path) -> anyhow::Result<()> {
 
 /// Writes the app's `<meta name="pulse-app">` (which `boot.js` reads) and the preloads
 /// of its core into `dist/index.html`, in place of the rust `<link data-trunk-skip>`
-/// trunk left there.
-pub fn link_into_page(dist: &Path, app: &str) -> anyhow::Result<()> {
+/// trunk left there. The meta also says which files each section's paths need
+/// (`data-sections`), for `boot.js` to fetch them with the core when the page opened is
+/// a section's.
+pub fn link_into_page(dist: &Path, app: &str, routes: &[(String, String)]) -> anyhow::Result<()> {
     const MARK: &str = "data-trunk-skip";
     let index = dist.join("index.html");
     let html =
@@ -310,11 +324,12 @@ pub fn link_into_page(dist: &Path, app: &str) -> anyhow::Result<()> {
             index.display()
         );
     };
+    let sections = sections(&dist.join(app).join(SECTIONS), routes)?;
     let js = format!("/{app}/{MAIN_JS}");
     let wasm = format!("/{app}/{MAIN_WASM}");
     let loader = format!("/{app}/{LOADER}");
     let links = format!(
-        "<meta name=\"pulse-app\" data-js=\"{js}\" data-wasm=\"{wasm}\">\n    \
+        "<meta name=\"pulse-app\" data-js=\"{js}\" data-wasm=\"{wasm}\" data-sections='{sections}'>\n    \
          <link rel=\"modulepreload\" href=\"{js}\">\n    \
          <link rel=\"modulepreload\" href=\"{loader}\">\n    \
          <link rel=\"preload\" href=\"{wasm}\" as=\"fetch\" type=\"application/wasm\" crossorigin=\"anonymous\">"
@@ -322,6 +337,79 @@ pub fn link_into_page(dist: &Path, app: &str) -> anyhow::Result<()> {
     let mut page = html;
     page.replace_range(element, &links);
     std::fs::write(&index, page).with_context(|| format!("writing {}", index.display()))
+}
+
+/// `{"paths": {"/people": "people", …}, "files": {"people": ["chunk_8", …]}}`: each
+/// section path's group, and the files (stems) each group needs, from `groups` (the
+/// build's [`SECTIONS`]). Fails when a route names a group the build has no files for.
+fn sections(groups: &Path, routes: &[(String, String)]) -> anyhow::Result<String> {
+    let files: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(groups)
+            .with_context(|| format!("reading {}", groups.display()))?,
+    )
+    .with_context(|| format!("reading {}", groups.display()))?;
+    let mut paths = serde_json::Map::new();
+    for (path, group) in routes {
+        anyhow::ensure!(
+            files.contains_key(group),
+            "the section at {path} is in group `{group}`, which the build has no files for"
+        );
+        paths.insert(path.clone(), serde_json::Value::from(group.as_str()));
+    }
+    let json = serde_json::json!({ "paths": paths, "files": files }).to_string();
+    anyhow::ensure!(
+        !json.contains('\''),
+        "section names and paths have no quotes"
+    );
+    Ok(json)
+}
+
+/// The sections' paths and the group each is compiled into, read from the frontend's
+/// source: the `<Route path=path!("…") view={Lazy::<sections::NAME::Route>::new()} />`s
+/// of `app.rs` and the `section!(NAME in GROUP => …)`s of `sections.rs`. Fails unless
+/// every lazy route has its section and every section a route.
+pub fn section_routes(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let read = |file: &str| {
+        let path = root.join("frontend/src").join(file);
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    let (app, sections) = (read("app.rs")?, read("sections.rs")?);
+    let between = |line: &str, start: &str, end: &str| -> Option<String> {
+        let from = line.find(start)? + start.len();
+        let to = from + line[from..].find(end)?;
+        Some(line[from..to].to_owned())
+    };
+    let groups: Vec<(String, String)> = sections
+        .lines()
+        .filter_map(|line| {
+            let named = between(line.trim_start().strip_prefix("section!")?, "(", " =>")?;
+            let (name, group) = named.split_once(" in ")?;
+            Some((name.trim().to_owned(), group.trim().to_owned()))
+        })
+        .collect();
+    let mut routes = Vec::new();
+    for line in app
+        .lines()
+        .filter(|line| line.contains("Lazy::<sections::"))
+    {
+        let path = between(line, "path!(\"", "\")")
+            .with_context(|| format!("app.rs: no path!(\"…\") in `{}`", line.trim()))?;
+        let name = between(line, "Lazy::<sections::", "::Route>")
+            .with_context(|| format!("app.rs: no section in `{}`", line.trim()))?;
+        let group = groups
+            .iter()
+            .find(|(section, _)| *section == name)
+            .map(|(_, group)| group.clone())
+            .with_context(|| format!("app.rs routes {path} to `{name}`, not in sections.rs"))?;
+        routes.push((path, group));
+    }
+    anyhow::ensure!(
+        routes.len() == groups.len(),
+        "sections.rs defines {} sections and app.rs routes {}: each section has one route",
+        groups.len(),
+        routes.len()
+    );
+    Ok(routes)
 }
 
 /// The build `dist/index.html` starts, read from its `<meta name="pulse-app">`.
@@ -419,18 +507,51 @@ mod tests {
             dist.join("index.html"),
             "<head>\n    <link rel=\"rust\" data-trunk-skip=\"\" data-trunk-id=\"2\"/>\n</head>",
         )?;
-        link_into_page(&dist, "app-00ff")?;
+        std::fs::create_dir_all(dist.join("app-00ff"))?;
+        std::fs::write(
+            dist.join("app-00ff").join(SECTIONS),
+            r#"{"people":["chunk_1","split_people"]}"#,
+        )?;
+        let routes = [("/teams".to_owned(), "people".to_owned())];
+        link_into_page(&dist, "app-00ff", &routes)?;
         let html = std::fs::read_to_string(dist.join("index.html"))?;
         assert!(html.contains(
-            r#"<meta name="pulse-app" data-js="/app-00ff/pulse-frontend.js" data-wasm="/app-00ff/pulse-frontend_bg.wasm">"#
-        ));
+            r#"<meta name="pulse-app" data-js="/app-00ff/pulse-frontend.js" data-wasm="/app-00ff/pulse-frontend_bg.wasm" data-sections='{"files":{"people":["chunk_1","split_people"]},"paths":{"/teams":"people"}}'>"#
+        ), "{html}");
         assert!(html.contains(r#"<link rel="modulepreload" href="/app-00ff/__wasm_split.js">"#));
         assert!(!html.contains("rust"), "{html}");
         assert_eq!(current(&dist)?, "app-00ff");
         // A page without the mark is refused rather than shipped without its app.
         std::fs::write(dist.join("index.html"), "<head></head>")?;
-        assert!(link_into_page(&dist, "app-00ff").is_err());
+        assert!(link_into_page(&dist, "app-00ff", &routes).is_err());
+        // So is a section in a group the build has no files for.
+        std::fs::write(
+            dist.join("index.html"),
+            "<head><link rel=\"rust\" data-trunk-skip/></head>",
+        )?;
+        let unknown = [("/billing".to_owned(), "billing".to_owned())];
+        assert!(link_into_page(&dist, "app-00ff", &unknown).is_err());
         std::fs::remove_dir_all(&dist)?;
+        Ok(())
+    }
+
+    #[test]
+    fn every_section_of_the_app_has_its_path_and_group() -> anyhow::Result<()> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let routes = section_routes(&root)?;
+        for (path, group) in [
+            ("/people", "people"),
+            ("/billing/invoices/:id", "billing"),
+            ("/settings/categories", "settings"),
+            ("/alerts", "agents"),
+        ] {
+            assert!(
+                routes
+                    .iter()
+                    .any(|route| route.0 == path && route.1 == group),
+                "{path} in {group}: {routes:?}"
+            );
+        }
         Ok(())
     }
 

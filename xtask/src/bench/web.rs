@@ -33,6 +33,9 @@ const TARGETS: [(&str, f64); 3] = [
     ("best_practices", 95.0),
 ];
 
+/// How many times one Lighthouse run is tried before the benchmark fails.
+const ATTEMPTS: u32 = 3;
+
 /// The pages measured: (name, path, signed in as the demo owner).
 const PAGES: [(&str, &str, bool); 4] = [
     ("sign-in", "/login", false),
@@ -111,26 +114,38 @@ pub(super) fn web(
                 options.lighthouse_runs
             ));
             let report = work.join(format!("{}-{round}.json", name.replace(' ', "-")));
-            let cookie = if signed_in {
-                Some(sign_in(server.address)?)
-            } else {
-                None
-            };
-            let mut command = ctx.cmd(&lighthouse);
-            command
-                .arg(format!("{}{path}", server.url()))
-                .args(["--output=json", "--quiet"])
-                .arg(format!("--output-path={}", report.display()))
-                .arg("--only-categories=performance,accessibility,best-practices")
-                .arg("--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage")
-                .env("CHROME_PATH", crate::install::CHROMIUM);
-            if let Some(cookie) = cookie {
-                command.arg(format!(
-                    "--extra-headers={}",
-                    json!({ "Cookie": format!("pulse_refresh={cookie}") })
-                ));
+            // Lighthouse now and then loses its own trace ("NO_NAVSTART"): such a run
+            // is tried again, with a fresh sign-in, up to [`ATTEMPTS`] times.
+            let mut attempt = 1;
+            loop {
+                let cookie = if signed_in {
+                    Some(sign_in(server.address)?)
+                } else {
+                    None
+                };
+                let mut command = ctx.cmd(&lighthouse);
+                command
+                    .arg(format!("{}{path}", server.url()))
+                    .args(["--output=json", "--quiet"])
+                    .arg(format!("--output-path={}", report.display()))
+                    .arg("--only-categories=performance,accessibility,best-practices")
+                    .arg("--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage")
+                    .env("CHROME_PATH", crate::install::CHROMIUM);
+                if let Some(cookie) = cookie {
+                    command.arg(format!(
+                        "--extra-headers={}",
+                        json!({ "Cookie": format!("pulse_refresh={cookie}") })
+                    ));
+                }
+                match run(&mut command) {
+                    Ok(()) => break,
+                    Err(error) if attempt < ATTEMPTS => {
+                        step(format_args!("web: Lighthouse failed ({error}); again"));
+                        attempt += 1;
+                    }
+                    Err(error) => return Err(error),
+                }
             }
-            run(&mut command)?;
             let text = std::fs::read_to_string(&report)
                 .with_context(|| format!("Lighthouse wrote no {}", report.display()))?;
             let report: Value = serde_json::from_str(&text)

@@ -135,6 +135,25 @@ pub struct SignupForm<'a> {
     pub password: &'a str,
 }
 
+/// Creates a company through the API, owned by Olivia Owner at `email`, ready to sign in.
+pub async fn company_owned_by(
+    app: &TestApp,
+    company: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    app.sign_up(&pulse_shared::auth::SignupRequest {
+        company_name: company.into(),
+        name: "Olivia Owner".into(),
+        email: email.into(),
+        password: password.into(),
+    })
+    .await?
+    .error_for_status()
+    .with_context(|| format!("creating {company}"))?;
+    Ok(())
+}
+
 /// Signs up through the pages as a person does: fills the form, follows the link the
 /// app e-mailed (read from its mailbox) and confirms; ends on the overview, signed in.
 pub async fn sign_up(app: &TestApp, b: &Browser, form: &SignupForm<'_>) -> anyhow::Result<()> {

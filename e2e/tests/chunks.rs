@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use pulse_backend::testing::TestApp;
-use pulse_e2e::{Browser, dist_dir, run, run_with};
-use pulse_shared::auth::SignupRequest;
+use pulse_e2e::{Browser, company_owned_by, dist_dir, run, run_with};
 
 const EMAIL: &str = "olivia@chunks.example";
 const PASSWORD: &str = "owner-password-42";
@@ -22,14 +21,7 @@ async fn a_section_whose_chunk_is_gone_offers_the_new_version_and_the_rest_works
         "chunk-gone",
         move |config| config.dist_dir = served,
         async |app: &TestApp, b: &Browser| {
-            app.sign_up(&SignupRequest {
-                company_name: "Chunks Inc".into(),
-                name: "Olivia Owner".into(),
-                email: EMAIL.into(),
-                password: PASSWORD.into(),
-            })
-            .await?
-            .error_for_status()?;
+            company_owned_by(app, "Chunks Inc", EMAIL, PASSWORD).await?;
             b.sign_in(EMAIL, PASSWORD).await?;
 
             // Employees' code cannot be fetched: the page says why and offers a reload.
@@ -84,14 +76,7 @@ async fn a_section_whose_chunk_is_gone_offers_the_new_version_and_the_rest_works
 #[tokio::test]
 async fn a_section_opened_directly_fetches_its_code_with_the_core() -> anyhow::Result<()> {
     run("chunk-preload", async |app: &TestApp, b: &Browser| {
-        app.sign_up(&SignupRequest {
-            company_name: "Preload Inc".into(),
-            name: "Olivia Owner".into(),
-            email: EMAIL.into(),
-            password: PASSWORD.into(),
-        })
-        .await?
-        .error_for_status()?;
+        company_owned_by(app, "Preload Inc", EMAIL, PASSWORD).await?;
         b.sign_in(EMAIL, PASSWORD).await?;
         let fetched = async |b: &Browser| -> anyhow::Result<Vec<(String, String)>> {
             let entries = b

@@ -3,8 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use pulse_backend::testing::TestApp;
-use pulse_e2e::{Browser, PHONE, run, serve};
-use pulse_shared::auth::SignupRequest;
+use pulse_e2e::{Browser, PHONE, company_owned_by, run, serve};
 
 #[tokio::test]
 async fn the_app_loads_on_the_overview() -> anyhow::Result<()> {
@@ -51,13 +50,7 @@ async fn navigation_reaches_the_status_page_on_desktop_and_phone() -> anyhow::Re
 async fn pages_do_not_jump_while_they_load() -> anyhow::Result<()> {
     run("no-jumps", async |app: &TestApp, b: &Browser| {
         let (email, password) = ("olivia@steady.example", "owner-password-42");
-        app.sign_up(&SignupRequest {
-            company_name: "Steady Inc".into(),
-            name: "Olivia Owner".into(),
-            email: email.into(),
-            password: password.into(),
-        })
-        .await?;
+        company_owned_by(app, "Steady Inc", email, password).await?;
         b.set_viewport(PHONE).await?;
         b.sign_in(email, password).await?;
         // Each page with what arrives last on it.

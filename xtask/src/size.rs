@@ -164,9 +164,9 @@ fn brotli_size(file: &Path) -> anyhow::Result<u64> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_core_is_what_the_first_page_loads_and_the_whole_adds_the_chunks() -> anyhow::Result<()> {
-        let dist = std::env::temp_dir().join(format!("xtask-size-{}", std::process::id()));
+    /// An empty `dist/` (named for `test`) whose page starts the build it answers.
+    fn dist_with_a_build(test: &str) -> anyhow::Result<(PathBuf, PathBuf)> {
+        let dist = std::env::temp_dir().join(format!("xtask-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dist);
         let app = dist.join("app-0123456789abcdef");
         std::fs::create_dir_all(&app)?;
@@ -174,6 +174,12 @@ mod tests {
             dist.join("index.html"),
             r#"<meta name="pulse-app" data-js="/app-0123456789abcdef/pulse-frontend.js">"#,
         )?;
+        Ok((dist, app))
+    }
+
+    #[test]
+    fn the_core_is_what_the_first_page_loads_and_the_whole_adds_the_chunks() -> anyhow::Result<()> {
+        let (dist, app) = dist_with_a_build("size")?;
         // Sizes are read from the .br twins, which stand in for the files here.
         let files: [(&Path, &str, usize); 8] = [
             (&dist, "boot-1.js", 1),
@@ -212,14 +218,7 @@ mod tests {
 
     #[test]
     fn an_app_over_either_budget_fails_the_check() -> anyhow::Result<()> {
-        let dist = std::env::temp_dir().join(format!("xtask-budget-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dist);
-        let app = dist.join("app-0123456789abcdef");
-        std::fs::create_dir_all(&app)?;
-        std::fs::write(
-            dist.join("index.html"),
-            r#"<meta name="pulse-app" data-js="/app-0123456789abcdef/pulse-frontend.js">"#,
-        )?;
+        let (dist, app) = dist_with_a_build("budget")?;
         let weigh = |core: u64, chunk: u64| -> anyhow::Result<()> {
             for (name, size) in [(MAIN_WASM, core), ("split_people.wasm", chunk)] {
                 std::fs::write(app.join(name), "x")?;

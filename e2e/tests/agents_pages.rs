@@ -723,7 +723,8 @@ const FLEET: usize = 250;
 
 /// 250 computers: the first 200 show with "Load more"; it brings the other 50, and the
 /// count says so. Three more enroll: the next refresh puts them on top and keeps every
-/// row loaded, none twice.
+/// row loaded, none twice. Then all 253 go offline at once: one alert says so, and its
+/// link opens the Agent Monitor on those computers.
 async fn load_more_journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     let owner = SignupRequest {
         company_name: "Fleet Holdings".into(),
@@ -733,7 +734,7 @@ async fn load_more_journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     };
     let (_, secret) = app.monitored_owner(&owner, &json!({}), FLEET + 3).await?;
     let http = reqwest::Client::new();
-    step(
+    let mut credentials = step(
         "250 computers enroll",
         enroll_fleet(b, &http, &secret, 1..=FLEET),
     )
@@ -774,7 +775,7 @@ async fn load_more_journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     })
     .await?;
     step("three more enroll: the refresh keeps all 253", async {
-        enroll_fleet(b, &http, &secret, FLEET + 1..=FLEET + 3).await?;
+        credentials.extend(enroll_fleet(b, &http, &secret, FLEET + 1..=FLEET + 3).await?);
         wait_for_agent_rows(b, FLEET + 3).await?;
         b.wait_for_text(
             r#"[data-testid="agents-shown"]"#,
@@ -795,7 +796,53 @@ async fn load_more_journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
         wait_for_agent_rows(b, FLEET + 3).await
     })
     .await?;
+    step(
+        "the whole fleet goes offline: one alert, which lists its computers",
+        async {
+            // Each reports once; then the presence job's rounds, as it runs them: online,
+            // then silent past the heartbeat and its grace.
+            for credential in &credentials {
+                heartbeat(b, &http, credential, 0).await?;
+            }
+            let db = app.db()?;
+            for minutes in [0, 2, 3] {
+                presence_rounds(&db, app.now() + Duration::minutes(minutes)).await?;
+            }
+            b.goto("/alerts").await?;
+            b.wait_for_text(r#"[data-testid="alerts"]"#, "253 computers went offline")
+                .await?;
+            b.click(r#"[data-testid="alerts"] [data-testid="alert-computers"]"#)
+                .await?;
+            b.wait_for(r#"[data-testid="agents-of-alert"]"#).await?;
+            ensure!(
+                b.path().await?.starts_with("/agents"),
+                "the alert's link went to {}",
+                b.path().await?
+            );
+            // Its 253 computers, 200 at a time. (Their status is the server's, whose
+            // clock has not moved on with the rounds above: they still show online.)
+            wait_for_agent_rows(b, 200).await?;
+            b.click(r#"[data-testid="agents-card"] [data-testid="load-more"]"#)
+                .await?;
+            wait_for_agent_rows(b, FLEET + 3).await?;
+            b.screenshot_both("agents-of-alert").await
+        },
+    )
+    .await?;
     Ok(())
+}
+
+/// Every presence round at `now`, as the job runs them: until one takes less than a
+/// whole batch.
+async fn presence_rounds(db: &pulse_backend::db::Db, now: DateTime<Utc>) -> anyhow::Result<()> {
+    loop {
+        let taken = pulse_backend::worker::presence::round(db, now)
+            .await?
+            .context("another replica holds the presence lock")?;
+        if taken < 1_000 {
+            return Ok(());
+        }
+    }
 }
 
 /// Enrolls computers `fleet-<n>` for the owner, one after another (so that their ids,
@@ -805,9 +852,11 @@ async fn enroll_fleet(
     http: &reqwest::Client,
     secret: &str,
     numbers: std::ops::RangeInclusive<usize>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<String>> {
+    let mut credentials = Vec::new();
     for n in numbers {
-        http.post(b.url("/api/v1/agent/enroll"))
+        let enrolled: EnrollResponse = http
+            .post(b.url("/api/v1/agent/enroll"))
             .json(&json!({
                 "token": secret,
                 "hostname": format!("fleet-{n:03}"),
@@ -818,9 +867,12 @@ async fn enroll_fleet(
             .send()
             .await?
             .error_for_status()
-            .with_context(|| format!("enrolling fleet-{n:03}"))?;
+            .with_context(|| format!("enrolling fleet-{n:03}"))?
+            .json()
+            .await?;
+        credentials.push(enrolled.credential);
     }
-    Ok(())
+    Ok(credentials)
 }
 
 /// The host names of the monitor's rows, top to bottom.

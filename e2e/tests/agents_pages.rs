@@ -801,12 +801,23 @@ async fn load_more_journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
         async {
             // Each reports once; then the presence job's rounds, as it runs them: online,
             // then silent past the heartbeat and its grace.
+            let before = app.now();
             for credential in &credentials {
                 heartbeat(b, &http, credential, 0).await?;
             }
+            // The server writes heartbeats down every couple of seconds.
+            let reported = format!(
+                "SELECT count(*) FROM agents WHERE last_seen_at >= '{}'",
+                before.to_rfc3339()
+            );
+            b.eventually("the heartbeats to be written down", async || {
+                Ok((app.scalar(&reported).await? == credentials.len() as i64).then_some(()))
+            })
+            .await?;
             let db = app.db()?;
+            let seen = app.now();
             for minutes in [0, 2, 3] {
-                presence_rounds(&db, app.now() + Duration::minutes(minutes)).await?;
+                presence_rounds(&db, seen + Duration::minutes(minutes)).await?;
             }
             b.goto("/alerts").await?;
             b.wait_for_text(r#"[data-testid="alerts"]"#, "253 computers went offline")

@@ -212,16 +212,28 @@ pub fn LoadMore<T: Clone + Send + Sync + 'static, Q: CursorQuery>(
     view! {
         <Show when=move || list.next_cursor.with(Option::is_some)>
             <div class="load-more">
-                <Button
-                    variant=ButtonVariant::Secondary
+                <LoadMoreButton
                     loading=list.loading_more
-                    on_click=move |_| list.load_more(toasts)
-                    {..}
-                    data-testid="load-more"
-                >
-                    "Load more"
-                </Button>
+                    on_load=Callback::new(move |()| list.load_more(toasts))
+                />
             </div>
         </Show>
+    }
+}
+
+/// The "Load more" button itself, for lists that keep their pages their own way (the
+/// Agent Monitor's), spinning while `loading`.
+#[component]
+pub fn LoadMoreButton(loading: RwSignal<bool>, on_load: Callback<()>) -> impl IntoView {
+    view! {
+        <Button
+            variant=ButtonVariant::Secondary
+            loading=loading
+            on_click=move |_| on_load.run(())
+            {..}
+            data-testid="load-more"
+        >
+            "Load more"
+        </Button>
     }
 }

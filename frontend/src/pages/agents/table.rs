@@ -15,6 +15,7 @@ use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, ErrorCard,
     FormField, SelectField, Skeleton, use_toasts,
 };
+use crate::cursor_list::LoadMoreButton;
 use crate::format;
 
 /// The filter controls' values (strings, as the controls hold them).
@@ -212,15 +213,10 @@ pub(super) fn AgentsCard(
                             {move || how_many(filters, shown.with(Vec::len), agents.counts.get())}
                         </p>
                         <Show when=move || agents.next_cursor.with(Option::is_some)>
-                            <Button
-                                variant=ButtonVariant::Secondary
+                            <LoadMoreButton
                                 loading=agents.loading_more
-                                on_click=move |_| agents.load_more(toasts)
-                                {..}
-                                data-testid="load-more"
-                            >
-                                "Load more"
-                            </Button>
+                                on_load=Callback::new(move |()| agents.load_more(toasts))
+                            />
                         </Show>
                     </div>
                 </Show>

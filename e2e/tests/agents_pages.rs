@@ -817,7 +817,8 @@ async fn load_more_journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
             let db = app.db()?;
             let seen = app.now();
             for minutes in [0, 2, 3] {
-                presence_rounds(&db, seen + Duration::minutes(minutes)).await?;
+                pulse_backend::testing::presence_rounds(&db, seen + Duration::minutes(minutes))
+                    .await?;
             }
             b.goto("/alerts").await?;
             b.wait_for_text(r#"[data-testid="alerts"]"#, "253 computers went offline")
@@ -841,19 +842,6 @@ async fn load_more_journey(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     )
     .await?;
     Ok(())
-}
-
-/// Every presence round at `now`, as the job runs them: until one takes less than a
-/// whole batch.
-async fn presence_rounds(db: &pulse_backend::db::Db, now: DateTime<Utc>) -> anyhow::Result<()> {
-    loop {
-        let taken = pulse_backend::worker::presence::round(db, now)
-            .await?
-            .context("another replica holds the presence lock")?;
-        if taken < 1_000 {
-            return Ok(());
-        }
-    }
 }
 
 /// Enrolls computers `fleet-<n>` for the owner, one after another (so that their ids,

@@ -565,6 +565,26 @@ fn test_config(database_url: &str, objects_dir: &Path) -> anyhow::Result<Config>
     Ok(Config::from_lookup(|name| vars.get(name).cloned())?)
 }
 
+/// Every presence round at `now`, as the job runs them: until one takes less than a
+/// batch. Answers how many agents changed; fails when another replica holds the lock
+/// (nothing else takes it in a test).
+pub async fn presence_rounds(
+    db: &db::Db,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<usize> {
+    use crate::worker::presence::{PRESENCE_BATCH, round};
+    let mut changed = 0;
+    loop {
+        let taken = round(db, now)
+            .await?
+            .context("another replica holds the presence lock")?;
+        changed += taken;
+        if taken < PRESENCE_BATCH {
+            return Ok(changed);
+        }
+    }
+}
+
 /// The clock test apps run on: started at `PULSE_TEST_NOW` when it is set, else the
 /// system clock.
 pub fn test_clock() -> anyhow::Result<Clock> {

@@ -25,7 +25,7 @@ const PRESENCE_LOCK: i64 = 0x7075_6c73_655f_7072; // "pulse_pr"
 /// once, their alerts are raised over several short transactions rather than one that
 /// holds every agent row (and the heartbeat writes waiting on them) until the last
 /// alert is written. A fleet going offline costs one alert, so it is taken whole.
-const PRESENCE_BATCH: usize = 1_000;
+pub(crate) const PRESENCE_BATCH: usize = 1_000;
 
 /// Recomputes presence every `period` until the process ends; a round that found a
 /// full batch of transitions is followed at once by another.

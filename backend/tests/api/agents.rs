@@ -680,17 +680,11 @@ async fn computers(app: &TestApp, person: &Session, host: &str, count: u32, seen
     .await;
 }
 
-/// Every presence round at `now`, as the job runs them: until one takes less than a batch.
+/// Every presence round at `now`, as the job runs them.
 async fn rounds(db: &pulse_backend::db::Db, now: DateTime<Utc>) -> usize {
-    use pulse_backend::worker::presence::round as presence_round;
-    let mut changed = 0;
-    loop {
-        let taken = presence_round(db, now).await.unwrap().unwrap();
-        changed += taken;
-        if taken < 1_000 {
-            return changed;
-        }
-    }
+    pulse_backend::testing::presence_rounds(db, now)
+        .await
+        .unwrap()
 }
 
 /// The computers `who` is shown for `GET /api/v1/agents?{query}`, every page.

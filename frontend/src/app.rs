@@ -16,10 +16,7 @@ use crate::billing_watch::{BillingBanner, BillingWatchProvider};
 use crate::components::{Button, ButtonVariant, Card, Skeleton, ToastProvider, use_toasts};
 use crate::format;
 use crate::live_alerts::LiveAlertsProvider;
-use crate::pages::{
-    Forbidden, ForgotPassword, Join, Login, NotFound, Overview, ResetPassword, Signup, Status,
-    VerifySignup,
-};
+use crate::pages::{Forbidden, Login, NotFound, Overview};
 use crate::sections;
 use crate::session::{Phase, SessionProvider, use_session};
 use crate::theme::{self, Theme};
@@ -40,14 +37,14 @@ pub fn App() -> impl IntoView {
                     <Shell>
                         <Routes fallback=|| view! { <NotFound /> }>
                             <Route path=path!("/") view=Overview />
-                            <Route path=path!("/status") view=Status />
                             <Route path=path!("/login") view=Login />
-                            <Route path=path!("/signup") view=Signup />
-                            <Route path=path!("/verify") view=VerifySignup />
-                            <Route path=path!("/join") view=Join />
-                            <Route path=path!("/forgot") view=ForgotPassword />
-                            <Route path=path!("/reset") view=ResetPassword />
                             // The other sections load on first visit (see `sections`).
+                            <Route path=path!("/status") view={Lazy::<sections::status::Route>::new()} />
+                            <Route path=path!("/signup") view={Lazy::<sections::signup::Route>::new()} />
+                            <Route path=path!("/verify") view={Lazy::<sections::verify::Route>::new()} />
+                            <Route path=path!("/join") view={Lazy::<sections::join::Route>::new()} />
+                            <Route path=path!("/forgot") view={Lazy::<sections::forgot::Route>::new()} />
+                            <Route path=path!("/reset") view={Lazy::<sections::reset::Route>::new()} />
                             <Route path=path!("/alerts") view={Lazy::<sections::alerts::Route>::new()} />
                             <Route path=path!("/agents") view={Lazy::<sections::agents::Route>::new()} />
                             <Route path=path!("/sessions") view={Lazy::<sections::sessions::Route>::new()} />

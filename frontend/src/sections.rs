@@ -1,8 +1,8 @@
 //! The sections of the app that load on first visit: the routes below are compiled into
-//! five chunks, one per group of sections visited together (`split_<group>.wasm`, code
+//! six chunks, one per group of sections visited together (`split_<group>.wasm`, code
 //! shared by several groups in `chunk_<n>.wasm`), which the browser fetches the first
-//! time someone opens one of the group's pages. Overview, System status and the sign-in
-//! pages are in the core, which every visit loads.
+//! time someone opens one of the group's pages. Only the sign-in page and the Overview
+//! are in the core, which every visit loads.
 //!
 //! Few groups, not one chunk per page: the splitter puts the code each combination of
 //! groups shares in a chunk of its own, so fourteen splits made hundreds of chunks,
@@ -19,8 +19,9 @@ use wasm_split_helpers::{SplitLoaderError, wasm_split};
 
 use crate::app::Gate;
 use crate::pages::{
-    Account, Agents, Alerts, ApiKeys, Audit, Billing, BillingInvoice, Categories, NewVersion,
-    PaymentHistory, People, Policies, Reports, Screenshots, Sessions, Teams, Webhooks,
+    Account, Agents, Alerts, ApiKeys, Audit, Billing, BillingInvoice, Categories, ForgotPassword,
+    Join, NewVersion, PaymentHistory, People, Policies, Reports, ResetPassword, Screenshots,
+    Sessions, Signup, Status, Teams, VerifySignup, Webhooks,
 };
 
 /// `section!(name in split => view)` defines module `name` with a `Route` for
@@ -98,3 +99,11 @@ section!(invoice in billing => view! {
     <Gate needs=Action::ManageBilling><BillingInvoice /></Gate>
 });
 section!(account in people => view! { <Gate><Account /></Gate> });
+// visitors: the pages one opens without being signed in, rarely and once (signing up,
+// confirming an address, joining by invitation, a new password), and System status.
+section!(status in visitors => view! { <Status /> });
+section!(signup in visitors => view! { <Signup /> });
+section!(verify in visitors => view! { <VerifySignup /> });
+section!(join in visitors => view! { <Join /> });
+section!(forgot in visitors => view! { <ForgotPassword /> });
+section!(reset in visitors => view! { <ResetPassword /> });

@@ -157,7 +157,7 @@ fn lanes_chart(rows: &[ReportRow], width: f64) -> impl IntoView + use<> {
 /// `2026-03-29T14` → the day and the hour.
 fn hour_key(key: &str) -> Option<(NaiveDate, u32)> {
     let (day, hour) = key.split_once('T')?;
-    let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    let day = crate::format::parse_day(day)?;
     let hour = hour.parse().ok().filter(|hour| *hour < 24)?;
     Some((day, hour))
 }

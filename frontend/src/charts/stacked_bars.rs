@@ -2,7 +2,6 @@
 //! the range for days, weeks and months; a bar under each name for people, teams and
 //! categories (the same list, one colour per bar, is the top applications chart).
 
-use chrono::NaiveDate;
 use leptos::prelude::*;
 use pulse_shared::reports::{Grouping, ReportRow};
 
@@ -130,7 +129,7 @@ fn columns(rows: &[ReportRow], group: Grouping, width: f64) -> impl IntoView + u
 
 /// A column's label: `29 Mar` for a day, `W13` for a week, `Mar 2026` for a month.
 fn short_label(group: Grouping, key: &str, label: &str) -> String {
-    let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+    let day = format::parse_day;
     let short = match group {
         Grouping::Day => day(key).map(|day| format::day(day, DayStyle::DayMonth)),
         Grouping::Week => key.split_once('-').map(|(_, week)| week.to_owned()),

@@ -10,6 +10,26 @@ async fn the_app_loads_on_the_overview() -> anyhow::Result<()> {
     run("app-loads", async |_: &TestApp, b: &Browser| {
         b.goto("/").await?;
         b.wait_for(r#"[data-page="overview"] h1"#).await?;
+        // A visitor's start asks whether there is a sign-in to restore, and no request
+        // fails (a failed one is an error in the browser's console).
+        let answers = b
+            .client()
+            .execute(
+                "return performance.getEntriesByType('resource')
+                    .filter(e => e.name.includes('/api/'))
+                    .map(e => [new URL(e.name).pathname, e.responseStatus]);",
+                vec![],
+            )
+            .await?;
+        let answers: Vec<(String, u16)> = serde_json::from_value(answers)?;
+        assert!(
+            answers.contains(&("/api/v1/auth/refresh".to_owned(), 204)),
+            "{answers:?}"
+        );
+        assert!(
+            answers.iter().all(|(_, status)| *status < 400),
+            "a visitor's first page: {answers:?}"
+        );
         b.screenshot_both("overview").await
     })
     .await

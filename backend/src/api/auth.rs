@@ -295,10 +295,14 @@ pub async fn login(
 }
 
 /// Trades the refresh cookie for a new access token and a new refresh cookie.
+///
+/// Without a refresh cookie there is nothing to renew: nobody is signed in in this
+/// browser. That is the web app's question when it starts, not an error.
 #[utoipa::path(
     tag = "auth",
     responses(
         (status = OK, body = SessionResponse, description = "A new access token; the refresh cookie is rotated"),
+        (status = NO_CONTENT, description = "No refresh cookie came with the request: nobody is signed in in this browser"),
         (status = UNAUTHORIZED, body = pulse_shared::Problem, description = "No valid refresh cookie; sign in again"),
         (status = TOO_MANY_REQUESTS, body = pulse_shared::Problem, description = "Too many unknown refresh cookies from this address"),
     )
@@ -312,7 +316,9 @@ pub async fn refresh(
         .cookie(REFRESH_COOKIE)
         .map(|cookie| cookie.value().to_owned());
     let Some(presented) = presented else {
-        return Err(ApiError::Unauthorized("Sign in to continue."));
+        return Ok(HttpResponse::NoContent()
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+            .finish());
     };
     let hash = token_hash(&presented);
     let address = state.client_address(&req);

@@ -555,6 +555,28 @@ async fn logout_ends_the_session() {
     assert_eq!(refresh(&app, "pulse_refresh=made-up").await.status(), 401);
 }
 
+/// The web app asks whether there is a sign-in to restore on every start; a browser
+/// that holds none is told so without an error (which the browser would log), and
+/// nothing is counted against its address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_without_a_sign_in_has_nothing_to_refresh() {
+    let app = TestApp::spawn().await.unwrap();
+    for _ in 0..30 {
+        let answer = app
+            .client()
+            .post(app.url("/api/v1/auth/refresh"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 204);
+        assert_eq!(answer.headers()["cache-control"], "no-store");
+        assert!(common::refresh_cookie(&answer).is_none());
+        assert!(answer.bytes().await.unwrap().is_empty());
+    }
+    // A cookie that is there but not valid is still refused.
+    assert_eq!(refresh(&app, "pulse_refresh=made-up").await.status(), 401);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changing_the_password_ends_other_sessions() {
     let app = TestApp::spawn().await.unwrap();

@@ -28,9 +28,10 @@ pub async fn login(request: &LoginRequest) -> Result<SessionResponse, ApiError> 
     call_public(Method::POST, "/api/v1/auth/login", json(request)?).await
 }
 
-/// `POST /api/v1/auth/refresh`: trades the refresh cookie for a new session. The first
-/// time, the answer is the one to the request `boot.js` sent while the app loaded.
-pub(super) async fn refresh() -> Result<SessionResponse, ApiError> {
+/// `POST /api/v1/auth/refresh`: trades the refresh cookie for a new session; none when
+/// this browser holds no sign-in (204). The first time, the answer is the one to the
+/// request `boot.js` sent while the app loaded.
+pub(super) async fn refresh() -> Result<Option<SessionResponse>, ApiError> {
     match early_refresh() {
         Some(sent) => answer_of(sent).await,
         None => call_public(Method::POST, "/api/v1/auth/refresh", None).await,

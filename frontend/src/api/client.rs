@@ -68,7 +68,7 @@ fn plan_renewal(session: Session, lifetime_secs: u64) {
                 match renew(session, stale.as_deref()).await {
                     Ok(_) => {}
                     // The server said no: the sign-in is over.
-                    Err(error) if error.status() == Some(401) => session.expire(),
+                    Err(error) if error.ends_session() => session.expire(),
                     // Offline for a moment: the next call's 401 will try again.
                     Err(_) => {}
                 }
@@ -100,7 +100,7 @@ async fn renew(session: Session, stale: Option<&str>) -> Result<String, ApiError
     {
         return Ok(current);
     }
-    let response = refresh().await?;
+    let response = refresh().await?.ok_or(ApiError::SignedOut)?;
     let token = response.access_token.clone();
     start_session(session, response);
     Ok(token)
@@ -283,7 +283,7 @@ pub(super) async fn send_authed(
             }
             Ok(retried)
         }
-        Err(error) if error.status() == Some(401) => {
+        Err(error) if error.ends_session() => {
             session.expire();
             Ok(response)
         }
@@ -337,9 +337,11 @@ async fn answer_text(request: Sending) -> Result<String, ApiError> {
         .map_err(|error| ApiError::Network(error.to_string()))
 }
 
-/// An answer's JSON body as `T`.
+/// An answer's JSON body as `T`; an empty body (204) reads as `null`, which an `Option`
+/// takes as none and anything else refuses.
 fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    serde_json::from_str(text).map_err(|error| ApiError::Decode(error.to_string()))
+    let json = if text.is_empty() { "null" } else { text };
+    serde_json::from_str(json).map_err(|error| ApiError::Decode(error.to_string()))
 }
 
 /// Accepts any success (usually 204), or turns the answer into an [`ApiError`].

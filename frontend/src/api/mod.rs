@@ -69,6 +69,8 @@ pub enum ApiError {
     Status { status: u16, text: String },
     /// The answer was not the JSON shape this version of the app expects.
     Decode(String),
+    /// A renewal found no sign-in to renew: this browser holds none (any more).
+    SignedOut,
 }
 
 impl fmt::Display for ApiError {
@@ -98,6 +100,7 @@ impl fmt::Display for ApiError {
             Self::Decode(_) => f.write_str(
                 "The server's answer could not be read. Reload the page to get the latest version of Pulse.",
             ),
+            Self::SignedOut => f.write_str("You are signed out. Sign in to continue."),
         }
     }
 }
@@ -119,8 +122,13 @@ impl ApiError {
             Self::Problem(problem) => Some(problem.status),
             Self::TooManyRequests { .. } => Some(429),
             Self::Status { status, .. } => Some(*status),
-            Self::Network(_) | Self::Decode(_) => None,
+            Self::Network(_) | Self::Decode(_) | Self::SignedOut => None,
         }
+    }
+
+    /// Whether the sign-in is over: the server refused it (401), or there was none.
+    pub fn ends_session(&self) -> bool {
+        matches!(self, Self::SignedOut) || self.status() == Some(401)
     }
 
     /// The per-field errors of a validation problem (empty for anything else).

@@ -52,7 +52,7 @@ fn lanes_chart(rows: &[ReportRow], width: f64) -> impl IntoView + use<> {
     let plot_width = width - LEFT - RIGHT;
     let slot = plot_width / 24.0;
     let bar = slot * 0.75;
-    let x = move |hour: f64| px(LEFT + hour * slot);
+    let x = move |hour: f64| LEFT + hour * slot;
     let busiest = rows
         .iter()
         .map(|row| row.figures.worked_secs)
@@ -69,12 +69,12 @@ fn lanes_chart(rows: &[ReportRow], width: f64) -> impl IntoView + use<> {
         .map(|(index, (day, hours))| {
             let top = TOP + index as f64 * (HEADING + lane + GAP);
             let base = top + HEADING + lane;
-            let y = move |secs: i64| px(base - axis.share(secs) * lane);
+            let y = move |secs: i64| base - axis.share(secs) * lane;
             let ticks = axis
                 .ticks()
                 .skip(1)
                 .filter(|tick| lane >= 100.0 || *tick == axis.top)
-                .map(|tick| grid_line(y(tick), (LEFT, px(width - RIGHT)), tick))
+                .map(|tick| grid_line(y(tick), (LEFT, width - RIGHT), tick))
                 .collect_view();
             let columns = hours
                 .iter()
@@ -94,7 +94,7 @@ fn lanes_chart(rows: &[ReportRow], width: f64) -> impl IntoView + use<> {
                                 <rect
                                     class=part.class()
                                     x=px(left)
-                                    y=y(start + length)
+                                    y=px(y(start + length))
                                     width=px(bar)
                                     height=px(y(start) - y(start + length))
                                 />
@@ -104,16 +104,16 @@ fn lanes_chart(rows: &[ReportRow], width: f64) -> impl IntoView + use<> {
                     view! {
                         <g class="chart-mark">
                             {tooltip(tip)}
-                            <rect class="chart-hit" x=x(f64::from(*hour)) y=top + HEADING width=px(slot) height=lane />
+                            <rect class="chart-hit" x=px(x(f64::from(*hour))) y=px(top + HEADING) width=px(slot) height=px(lane) />
                             {rects}
                         </g>
                     }
                 })
                 .collect_view();
             view! {
-                <text class="chart-label" x=0 y=top + 13.0>{crate::days::long(*day)}</text>
+                <text class="chart-label" x=0 y=px(top + 13.0)>{crate::days::long(*day)}</text>
                 {ticks}
-                <line class="chart-axis" x1=LEFT x2=px(width - RIGHT) y1=base y2=base />
+                <line class="chart-axis" x1=px(LEFT) x2=px(width - RIGHT) y1=px(base) y2=px(base) />
                 {columns}
             }
         })
@@ -130,7 +130,7 @@ fn lanes_chart(rows: &[ReportRow], width: f64) -> impl IntoView + use<> {
                 _ => "middle",
             };
             view! {
-                <text class="chart-tick" x=x(f64::from(hour)) y=base + TICK_GAP text-anchor=anchor>
+                <text class="chart-tick" x=px(x(f64::from(hour))) y=px(base + TICK_GAP) text-anchor=anchor>
                     {format!("{hour:02}")}
                 </text>
             }
@@ -147,7 +147,7 @@ fn lanes_chart(rows: &[ReportRow], width: f64) -> impl IntoView + use<> {
             <text class="chart-axis-title" x=0 y=12>"Time in the hour"</text>
             {lanes}
             {hours}
-            <text class="chart-axis-title" x=px(LEFT + plot_width / 2.0) y=base + 40.0 text-anchor="middle">
+            <text class="chart-axis-title" x=px(LEFT + plot_width / 2.0) y=px(base + 40.0) text-anchor="middle">
                 "Hour of the day"
             </text>
         },

@@ -78,7 +78,7 @@ fn grid(cells: &[[i64; 24]; 7], most: i64, width: f64) -> impl IntoView + use<> 
                 })
                 .collect_view();
             view! {
-                <text class="chart-tick" x=LEFT - 6.0 y=px(top + height / 2.0 + 4.0) text-anchor="end">
+                <text class="chart-tick" x=px(LEFT - 6.0) y=px(top + height / 2.0 + 4.0) text-anchor="end">
                     {WEEKDAYS[day]}
                 </text>
                 {squares}
@@ -95,7 +95,7 @@ fn grid(cells: &[[i64; 24]; 7], most: i64, width: f64) -> impl IntoView + use<> 
                 _ => "middle",
             };
             view! {
-                <text class="chart-tick" x=px(LEFT + f64::from(hour) * cell) y=base + TICK_GAP text-anchor=anchor>
+                <text class="chart-tick" x=px(LEFT + f64::from(hour) * cell) y=px(base + TICK_GAP) text-anchor=anchor>
                     {format!("{hour:02}")}
                 </text>
             }
@@ -112,7 +112,7 @@ fn grid(cells: &[[i64; 24]; 7], most: i64, width: f64) -> impl IntoView + use<> 
             <text class="chart-axis-title" x=0 y=12>"Weekday"</text>
             {marks}
             {hours}
-            <text class="chart-axis-title" x=px(LEFT + plot_width / 2.0) y=base + 40.0 text-anchor="middle">
+            <text class="chart-axis-title" x=px(LEFT + plot_width / 2.0) y=px(base + 40.0) text-anchor="middle">
                 "Hour of the day"
             </text>
         },

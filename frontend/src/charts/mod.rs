@@ -191,8 +191,8 @@ pub fn ceil_div(a: i64, b: i64) -> i64 {
 /// left end.
 pub fn grid_line(y: f64, (left, right): (f64, f64), secs: i64) -> impl IntoView {
     view! {
-        <line class="chart-grid" x1=left x2=right y1=y y2=y />
-        <text class="chart-tick" x=left - 6.0 y=y + 4.0 text-anchor="end">
+        <line class="chart-grid" x1=px(left) x2=px(right) y1=px(y) y2=px(y) />
+        <text class="chart-tick" x=px(left - 6.0) y=px(y + 4.0) text-anchor="end">
             {tick_label(secs)}
         </text>
     }
@@ -223,9 +223,18 @@ pub fn text_width(text: &str) -> f64 {
     text.chars().count() as f64 * CHAR_WIDTH
 }
 
-/// A coordinate to a tenth of a pixel: enough, and a smaller DOM.
-pub fn px(value: f64) -> f64 {
-    (value * 10.0).round() / 10.0
+/// A coordinate as the SVG gets it, to a tenth of a pixel (enough, and a smaller DOM):
+/// `12.3`, `-4`. Written with integers, as every number the charts draw, so that the
+/// float printer stays out of the WASM.
+pub fn px(value: f64) -> String {
+    let tenths = (value * 10.0).round() as i64;
+    let sign = if tenths < 0 { "-" } else { "" };
+    let (whole, tenth) = (tenths.unsigned_abs() / 10, tenths.unsigned_abs() % 10);
+    if tenth == 0 {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{tenth}")
+    }
 }
 
 /// A chart's figure: its title, the drawing made by `draw` for the measured width, and
@@ -348,6 +357,14 @@ fn measured_width(node: NodeRef<html::Div>) -> ReadSignal<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coordinates_are_written_to_a_tenth_of_a_pixel() {
+        let written = [12.34, 12.36, 7.0, 0.04, -0.04, -4.25, -12.0, 640.0]
+            .map(px)
+            .join(" ");
+        assert_eq!(written, "12.3 12.4 7 0 0 -4.3 -12 640");
+    }
 
     #[test]
     fn axes_take_round_steps_and_reach_the_largest_value() {

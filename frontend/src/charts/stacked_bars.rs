@@ -62,10 +62,10 @@ fn columns(rows: &[ReportRow], group: Grouping, width: f64) -> impl IntoView + u
         + 8.0;
     let every = (widest / slot).ceil().max(1.0) as usize;
     let base = TOP + PLOT;
-    let y = move |secs: i64| px(base - axis.share(secs) * PLOT);
+    let y = move |secs: i64| base - axis.share(secs) * PLOT;
     let grid = axis
         .ticks()
-        .map(|tick| grid_line(y(tick), (LEFT, px(width - RIGHT)), tick))
+        .map(|tick| grid_line(y(tick), (LEFT, width - RIGHT), tick))
         .collect_view();
     let marks = rows
         .iter()
@@ -83,7 +83,7 @@ fn columns(rows: &[ReportRow], group: Grouping, width: f64) -> impl IntoView + u
                         <rect
                             class=part.class()
                             x=px(center - bar / 2.0)
-                            y=y(start + length)
+                            y=px(y(start + length))
                             width=px(bar)
                             height=px(y(start) - y(start + length))
                         />
@@ -92,7 +92,7 @@ fn columns(rows: &[ReportRow], group: Grouping, width: f64) -> impl IntoView + u
                 .collect_view();
             let tick = (index % every == 0).then(|| {
                 view! {
-                    <text class="chart-tick" x=px(center) y=base + TICK_GAP text-anchor="middle">
+                    <text class="chart-tick" x=px(center) y=px(base + TICK_GAP) text-anchor="middle">
                         {label}
                     </text>
                 }
@@ -100,7 +100,7 @@ fn columns(rows: &[ReportRow], group: Grouping, width: f64) -> impl IntoView + u
             view! {
                 <g class="chart-mark">
                     {tooltip(tip)}
-                    <rect class="chart-hit" x=px(left) y=TOP width=px(slot) height=PLOT />
+                    <rect class="chart-hit" x=px(left) y=px(TOP) width=px(slot) height=px(PLOT) />
                     {rects}
                 </g>
                 {tick}
@@ -118,9 +118,9 @@ fn columns(rows: &[ReportRow], group: Grouping, width: f64) -> impl IntoView + u
         view! {
             <text class="chart-axis-title" x=0 y=12>"Active time"</text>
             {grid}
-            <line class="chart-axis" x1=LEFT x2=px(width - RIGHT) y1=base y2=base />
+            <line class="chart-axis" x1=px(LEFT) x2=px(width - RIGHT) y1=px(base) y2=px(base) />
             {marks}
-            <text class="chart-axis-title" x=px(LEFT + plot_width / 2.0) y=base + 40.0 text-anchor="middle">
+            <text class="chart-axis-title" x=px(LEFT + plot_width / 2.0) y=px(base + 40.0) text-anchor="middle">
                 {group.label()}
             </text>
         },
@@ -180,7 +180,7 @@ pub(super) fn bar_list(bars: &[Bar], width: f64, label: String) -> impl IntoView
         (width / 90.0) as i64,
     );
     let (left, right) = (1.0, width - 1.0);
-    let x = move |secs: i64| px(left + axis.share(secs) * (right - left));
+    let x = move |secs: i64| left + axis.share(secs) * (right - left);
     let base = 4.0 + bars.len() as f64 * ROW;
     let last = axis.top;
     let grid = axis
@@ -192,8 +192,8 @@ pub(super) fn bar_list(bars: &[Bar], width: f64, label: String) -> impl IntoView
                 _ => "middle",
             };
             view! {
-                <line class="chart-grid" x1=x(tick) x2=x(tick) y1=0 y2=base />
-                <text class="chart-tick" x=x(tick) y=base + TICK_GAP text-anchor=anchor>
+                <line class="chart-grid" x1=px(x(tick)) x2=px(x(tick)) y1=0 y2=px(base) />
+                <text class="chart-tick" x=px(x(tick)) y=px(base + TICK_GAP) text-anchor=anchor>
                     {tick_label(tick)}
                 </text>
             }
@@ -212,10 +212,10 @@ pub(super) fn bar_list(bars: &[Bar], width: f64, label: String) -> impl IntoView
                     view! {
                         <rect
                             class=part.class()
-                            x=x(*start)
-                            y=top + 20.0
+                            x=px(x(*start))
+                            y=px(top + 20.0)
                             width=px(x(start + length) - x(*start))
-                            height=BAR
+                            height=px(BAR)
                         />
                     }
                 })
@@ -223,10 +223,10 @@ pub(super) fn bar_list(bars: &[Bar], width: f64, label: String) -> impl IntoView
             view! {
                 <g class="chart-mark">
                     {tooltip(bar.tip.clone())}
-                    <rect class="chart-hit" x=0 y=top width=px(width) height=ROW - 4.0 />
-                    <text class="chart-label" x=left y=top + 13.0>{fit(&bar.label, room)}</text>
-                    <text class="chart-value" x=right y=top + 13.0 text-anchor="end">{bar.value.clone()}</text>
-                    <rect class="chart-track" x=left y=top + 20.0 width=px(right - left) height=BAR />
+                    <rect class="chart-hit" x=0 y=px(top) width=px(width) height=px(ROW - 4.0) />
+                    <text class="chart-label" x=px(left) y=px(top + 13.0)>{fit(&bar.label, room)}</text>
+                    <text class="chart-value" x=px(right) y=px(top + 13.0) text-anchor="end">{bar.value.clone()}</text>
+                    <rect class="chart-track" x=px(left) y=px(top + 20.0) width=px(right - left) height=px(BAR) />
                     {rects}
                 </g>
             }
@@ -239,7 +239,7 @@ pub(super) fn bar_list(bars: &[Bar], width: f64, label: String) -> impl IntoView
         view! {
             {grid}
             {marks}
-            <text class="chart-axis-title" x=px(width / 2.0) y=base + 40.0 text-anchor="middle">
+            <text class="chart-axis-title" x=px(width / 2.0) y=px(base + 40.0) text-anchor="middle">
                 "Active time"
             </text>
         },

@@ -146,6 +146,31 @@ pub fn parse_day(value: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year as i32, month, day)
 }
 
+/// `value` to `places` decimals (at most 9), as `{:.N}` writes it: `12.346`, `-4.5`,
+/// `7`. Written with integers, as every number the app shows: printing a float brings
+/// the float printer into the WASM (ARCHITECTURE.md, "Where the WASM's bytes go").
+pub fn fixed(value: f64, places: u32) -> String {
+    let scale = 10_u64.pow(places.min(9));
+    let scaled = (value * scale as f64).round() as i64;
+    let sign = if scaled < 0 { "-" } else { "" };
+    let (whole, fraction) = (scaled.unsigned_abs() / scale, scaled.unsigned_abs() % scale);
+    match places {
+        0 => format!("{sign}{whole}"),
+        _ => format!("{sign}{whole}.{fraction:0width$}", width = places as usize),
+    }
+}
+
+/// A file's size: `532 KB` (rounded up, so a small file is never `0 KB`), `1.4 MB`; the
+/// number and its unit never part at the end of a line.
+pub fn file_size(bytes: i64) -> String {
+    let bytes = bytes.max(0);
+    if bytes >= 1_000_000 {
+        format!("{}\u{a0}MB", fixed(bytes as f64 / 1_000_000.0, 1))
+    } else {
+        format!("{}\u{a0}KB", (bytes + 999) / 1_000)
+    }
+}
+
 /// An amount in a currency's smallest unit, e.g. `$29.00`, `−$4.50`, `€12.00`, or
 /// `12.00 CHF` for currencies without a symbol here.
 pub fn money(cents: i64, currency: &str) -> String {
@@ -212,6 +237,33 @@ pub fn working_hours(hours: &WorkingHours) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbers_are_written_to_their_decimals() {
+        let written = [
+            fixed(12.3456, 3),
+            fixed(12.3456, 1),
+            fixed(99.6, 0),
+            fixed(-4.25, 1),
+            fixed(-0.004, 2),
+            fixed(0.5, 3),
+        ];
+        assert_eq!(written, ["12.346", "12.3", "100", "-4.3", "0.00", "0.500"]);
+    }
+
+    #[test]
+    fn file_sizes_read_in_kilobytes_then_megabytes() {
+        let written = [
+            0, 1, 532_000, 532_100, 999_999, 1_000_000, 1_400_000, 25_960_000,
+        ]
+        .map(|bytes| file_size(bytes).replace('\u{a0}', " "));
+        assert_eq!(
+            written,
+            [
+                "0 KB", "1 KB", "532 KB", "533 KB", "1000 KB", "1.0 MB", "1.4 MB", "26.0 MB"
+            ]
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -224,16 +224,13 @@ pub fn text_width(text: &str) -> f64 {
 }
 
 /// A coordinate as the SVG gets it, to a tenth of a pixel (enough, and a smaller DOM):
-/// `12.3`, `-4`. Written with integers, as every number the charts draw, so that the
-/// float printer stays out of the WASM.
+/// `12.3`, `-4`. Every number a chart draws goes through here: an `f64` attribute would
+/// bring the float printer into the WASM (see [`crate::format::fixed`]).
 pub fn px(value: f64) -> String {
-    let tenths = (value * 10.0).round() as i64;
-    let sign = if tenths < 0 { "-" } else { "" };
-    let (whole, tenth) = (tenths.unsigned_abs() / 10, tenths.unsigned_abs() % 10);
-    if tenth == 0 {
-        format!("{sign}{whole}")
-    } else {
-        format!("{sign}{whole}.{tenth}")
+    let text = crate::format::fixed(value, 1);
+    match text.strip_suffix(".0") {
+        Some(whole) => whole.to_owned(),
+        None => text,
     }
 }
 

@@ -105,7 +105,7 @@ pub fn DataExportPanel(
                     .map(|export| {
                         let status = export.status;
                         let (progress, expires_at) = (export.progress, export.expires_at);
-                        let size = export.size_bytes.map(size_text).unwrap_or_default();
+                        let size = export.size_bytes.map(crate::format::file_size).unwrap_or_default();
                         view! {
                             <div class="data-export-status" data-status=status.as_str() data-testid="data-export-status">
                                 <p>
@@ -176,28 +176,5 @@ fn contents(own: bool) -> &'static str {
         "One ZIP file with your profile, activity, work sessions, screenshots, who opened them, and the audit events about you, as JSON and CSV, with an index.html to open first. It is ready in a few moments and kept for a week."
     } else {
         "One ZIP file with their profile, activity, work sessions, screenshots, who opened them, and the audit events about them, as JSON and CSV, with an index.html to open first. Asking for it and downloading it are in the audit log; it is kept for a week."
-    }
-}
-
-/// `532 KB`, `1.4 MB`: an archive's size.
-fn size_text(bytes: i64) -> String {
-    let bytes = bytes.max(0) as f64;
-    if bytes >= 1_000_000.0 {
-        format!("{:.1} MB", bytes / 1_000_000.0)
-    } else {
-        format!("{:.0} KB", (bytes / 1_000.0).ceil())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_read_in_kilobytes_then_megabytes() {
-        assert_eq!(size_text(0), "0 KB");
-        assert_eq!(size_text(1), "1 KB");
-        assert_eq!(size_text(532_100), "533 KB");
-        assert_eq!(size_text(1_400_000), "1.4 MB");
     }
 }

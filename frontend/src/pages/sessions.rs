@@ -211,6 +211,11 @@ fn place(
     Some((left, width))
 }
 
+/// A place or length on the timeline for CSS: `12.346%`.
+fn percent(value: f64) -> String {
+    format!("{}%", format::fixed(value, 3))
+}
+
 /// The share of a session that was active, in percent.
 fn active_share(session: &WorkSession) -> f64 {
     let total = session.active_secs + session.idle_secs;
@@ -237,7 +242,7 @@ fn Timeline(day: NaiveDate, sessions: Vec<WorkSession>) -> impl IntoView {
                 days::time(at)
             };
             view! {
-                <span class="timeline-mark" class:timeline-mark-minor=step % 2 == 1 style:left=format!("{left:.3}%")>
+                <span class="timeline-mark" class:timeline-mark-minor=step % 2 == 1 style:left=percent(left)>
                     <span class="timeline-mark-label">{label}</span>
                 </span>
             }
@@ -245,7 +250,7 @@ fn Timeline(day: NaiveDate, sessions: Vec<WorkSession>) -> impl IntoView {
         .collect_view();
     let now_mark = (now > start && now < end).then(|| {
         let left = place(start, end, start, now).map_or(0.0, |(_, width)| width);
-        view! { <span class="timeline-now" style:left=format!("{left:.3}%") title="Now"></span> }
+        view! { <span class="timeline-now" style:left=percent(left) title="Now"></span> }
     });
     let bars = sessions
         .iter()
@@ -262,15 +267,15 @@ fn Timeline(day: NaiveDate, sessions: Vec<WorkSession>) -> impl IntoView {
             Some(view! {
                 <span
                     class="timeline-session"
-                    style:left=format!("{left:.3}%")
-                    style:width=format!("{width:.3}%")
+                    style:left=percent(left)
+                    style:width=percent(width)
                     title=label.clone()
                     aria-label=label
                     role="img"
                     data-session-id=session.id.to_string()
-                    data-active-percent=format!("{share:.0}")
+                    data-active-percent=format::fixed(share, 0)
                 >
-                    <span class="timeline-active" style:width=format!("{share:.1}%")></span>
+                    <span class="timeline-active" style:width=percent(share)></span>
                 </span>
             })
         })

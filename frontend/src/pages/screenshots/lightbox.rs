@@ -267,7 +267,7 @@ pub(super) fn ShotFacts(shot: Screenshot, position: String) -> impl IntoView {
         "{} × {} px, {}",
         shot.width,
         shot.height,
-        kilobytes(shot.bytes)
+        crate::format::file_size(shot.bytes)
     );
     view! {
         <dl class="facts facts-inline" data-testid="lightbox-facts">
@@ -301,16 +301,6 @@ pub(super) fn ShotFacts(shot: Screenshot, position: String) -> impl IntoView {
     }
 }
 
-/// `532 KB`, `1.4 MB`.
-pub(super) fn kilobytes(bytes: i64) -> String {
-    let bytes = bytes.max(0) as f64;
-    if bytes >= 1_000_000.0 {
-        format!("{:.1} MB", bytes / 1_000_000.0)
-    } else {
-        format!("{:.0} KB", (bytes / 1_000.0).ceil())
-    }
-}
-
 pub(super) fn viewer_item(view: ScreenshotView) -> impl IntoView {
     let when = format::ago(view.viewed_at, browser::now());
     let exact = days::exact(view.viewed_at);
@@ -323,18 +313,5 @@ pub(super) fn viewer_item(view: ScreenshotView) -> impl IntoView {
             </span>
             <time class="cell-sub" title=exact datetime=view.viewed_at.to_rfc3339()>{when}</time>
         </li>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_read_in_kilobytes_and_megabytes() {
-        assert_eq!(kilobytes(0), "0 KB");
-        assert_eq!(kilobytes(1), "1 KB");
-        assert_eq!(kilobytes(532_000), "532 KB");
-        assert_eq!(kilobytes(1_400_000), "1.4 MB");
     }
 }

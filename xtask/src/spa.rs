@@ -10,8 +10,9 @@ use anyhow::Context as _;
 
 use crate::sh::{Ctx, run, step};
 
-/// Top-level entries that do not feed the WASM build. Everything else counts, so a new
-/// crate the frontend comes to depend on is picked up without editing this list.
+/// Top-level entries that do not feed the WASM build, with the documents at the root
+/// (`*.md`). Everything else counts, so a new crate the frontend comes to depend on is
+/// picked up without editing this list.
 const NOT_INPUTS: &[&str] = &[
     ".git",
     ".pulse",
@@ -21,6 +22,7 @@ const NOT_INPUTS: &[&str] = &[
     "node_modules",
     "backend",
     "agent",
+    "bench",
     "e2e",
     "xtask",
     "migrations",
@@ -123,7 +125,8 @@ fn inputs_fingerprint(root: &Path, target_dir: &Path, tools: &str) -> anyhow::Re
     for entry in std::fs::read_dir(root).with_context(|| format!("reading {}", root.display()))? {
         let path = entry?.path();
         let name = path.file_name().unwrap_or_default().to_string_lossy();
-        if !NOT_INPUTS.contains(&name.as_ref()) && path != target_dir {
+        let document = path.is_file() && name.ends_with(".md");
+        if !NOT_INPUTS.contains(&name.as_ref()) && !document && path != target_dir {
             walk(&path, &mut files)?;
         }
     }
@@ -207,7 +210,8 @@ mod tests {
     }
 
     #[test]
-    fn the_fingerprint_follows_inputs_and_ignores_other_crates() -> anyhow::Result<()> {
+    fn the_fingerprint_follows_inputs_and_ignores_other_crates_and_documents() -> anyhow::Result<()>
+    {
         let root = std::env::temp_dir().join(format!("xtask-spa-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("frontend/src"))?;
@@ -221,6 +225,8 @@ mod tests {
             root.join("backend/src/main.rs"),
             "fn main() { /* changed */ }",
         )?;
+        assert_eq!(inputs_fingerprint(&root, &target, "trunk 0.21")?, first);
+        std::fs::write(root.join("BENCHMARKS.md"), "# figures")?;
         assert_eq!(inputs_fingerprint(&root, &target, "trunk 0.21")?, first);
         assert_ne!(inputs_fingerprint(&root, &target, "trunk 0.22")?, first);
 

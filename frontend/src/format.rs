@@ -150,7 +150,8 @@ pub fn parse_day(value: &str) -> Option<NaiveDate> {
 /// `7`. Written with integers, as every number the app shows: printing a float brings
 /// the float printer into the WASM (ARCHITECTURE.md, "Where the WASM's bytes go").
 pub fn fixed(value: f64, places: u32) -> String {
-    let scale = 10_u64.pow(places.min(9));
+    let places = places.min(9);
+    let scale = 10_u64.pow(places);
     let scaled = (value * scale as f64).round() as i64;
     let sign = if scaled < 0 { "-" } else { "" };
     let (whole, fraction) = (scaled.unsigned_abs() / scale, scaled.unsigned_abs() % scale);
@@ -246,8 +247,20 @@ mod tests {
             fixed(-4.25, 1),
             fixed(-0.004, 2),
             fixed(0.5, 3),
+            fixed(0.25, 12),
         ];
-        assert_eq!(written, ["12.346", "12.3", "100", "-4.3", "0.00", "0.500"]);
+        assert_eq!(
+            written,
+            [
+                "12.346",
+                "12.3",
+                "100",
+                "-4.3",
+                "0.00",
+                "0.500",
+                "0.250000000"
+            ]
+        );
     }
 
     #[test]

@@ -135,6 +135,17 @@ pub struct SignupForm<'a> {
     pub password: &'a str,
 }
 
+/// A request a page made ([`Browser::requests`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The URL's path, e.g. `/api/v1/auth/refresh`.
+    pub path: String,
+    /// What made it: `link` (a preload), `fetch`, `script`, `css`…
+    pub initiator: String,
+    /// The answer's HTTP status.
+    pub status: u16,
+}
+
 /// Creates a company through the API, owned by Olivia Owner at `email`, ready to sign in.
 pub async fn company_owned_by(
     app: &TestApp,
@@ -427,6 +438,27 @@ impl Browser {
     /// The visible text of the whole page.
     pub async fn page_text(&self) -> anyhow::Result<String> {
         Ok(self.wait_for("body").await?.text().await?)
+    }
+
+    /// Every request the page has made, from its resource timing, oldest first.
+    pub async fn requests(&self) -> anyhow::Result<Vec<Request>> {
+        let entries = self
+            .client
+            .execute(
+                "return performance.getEntriesByType('resource')
+                    .map((e) => [new URL(e.name).pathname, e.initiatorType, e.responseStatus]);",
+                vec![],
+            )
+            .await?;
+        let entries: Vec<(String, String, u16)> = serde_json::from_value(entries)?;
+        Ok(entries
+            .into_iter()
+            .map(|(path, initiator, status)| Request {
+                path,
+                initiator,
+                status,
+            })
+            .collect())
     }
 
     /// The path of the current URL, e.g. `/status`.

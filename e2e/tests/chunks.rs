@@ -79,16 +79,14 @@ async fn a_section_opened_directly_fetches_its_code_with_the_core() -> anyhow::R
         company_owned_by(app, "Preload Inc", EMAIL, PASSWORD).await?;
         b.sign_in(EMAIL, PASSWORD).await?;
         let fetched = async |b: &Browser| -> anyhow::Result<Vec<(String, String)>> {
-            let entries = b
-                .client()
-                .execute(
-                    "return performance.getEntriesByType('resource')
-                       .filter((entry) => entry.name.endsWith('.wasm'))
-                       .map((entry) => [entry.name.split('/').pop(), entry.initiatorType]);",
-                    vec![],
-                )
-                .await?;
-            Ok(serde_json::from_value(entries)?)
+            Ok(b.requests()
+                .await?
+                .into_iter()
+                .filter_map(|request| {
+                    let file = request.path.rsplit('/').next()?.to_owned();
+                    file.ends_with(".wasm").then_some((file, request.initiator))
+                })
+                .collect())
         };
         b.goto("/people").await?;
         b.wait_for(r#"[data-page="people"]"#).await?;

@@ -12,16 +12,13 @@ async fn the_app_loads_on_the_overview() -> anyhow::Result<()> {
         b.wait_for(r#"[data-page="overview"] h1"#).await?;
         // A visitor's start asks whether there is a sign-in to restore, and no request
         // fails (a failed one is an error in the browser's console).
-        let answers = b
-            .client()
-            .execute(
-                "return performance.getEntriesByType('resource')
-                    .filter(e => e.name.includes('/api/'))
-                    .map(e => [new URL(e.name).pathname, e.responseStatus]);",
-                vec![],
-            )
-            .await?;
-        let answers: Vec<(String, u16)> = serde_json::from_value(answers)?;
+        let answers: Vec<(String, u16)> = b
+            .requests()
+            .await?
+            .into_iter()
+            .filter(|request| request.path.starts_with("/api/"))
+            .map(|request| (request.path, request.status))
+            .collect();
         assert!(
             answers.contains(&("/api/v1/auth/refresh".to_owned(), 204)),
             "{answers:?}"

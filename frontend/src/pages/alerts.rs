@@ -326,7 +326,7 @@ fn alert_row(alert: Alert) -> impl IntoView {
 #[component]
 fn PreferencesCard() -> impl IntoView {
     let session = use_session();
-    let saved = LocalResource::new(move || api::alert_preferences(session));
+    let saved = api::Loaded::new(move || api::alert_preferences(session));
     view! {
         <Card
             title="Notification preferences"

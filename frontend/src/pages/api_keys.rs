@@ -26,7 +26,7 @@ pub fn ApiKeys() -> impl IntoView {
     super::set_title("API keys");
     let session = use_session();
     let toasts = use_toasts();
-    let keys = LocalResource::new(move || api::api_keys(session));
+    let keys = api::Loaded::new(move || api::api_keys(session));
     let create_open = RwSignal::new(false);
     let revoking = Confirmation::<ApiKey>::new();
     let ask_revoke = Callback::new(move |key: ApiKey| revoking.ask(key));

@@ -11,7 +11,7 @@ use pulse_shared::audit::{
 };
 use pulse_shared::people::PeopleQuery;
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::browser;
 use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, FormField,
@@ -41,16 +41,16 @@ pub fn Audit() -> impl IntoView {
             ..applied.get()
         })
     });
-    let verify = LocalResource::new(move || api::audit_verify(session));
+    let verify = api::Loaded::new(move || api::audit_verify(session));
     // Names for the actor and target columns, and the actor filter's choices.
-    let people = LocalResource::new(move || async move {
+    let people = api::Loaded::new(move || async move {
         let query = PeopleQuery {
             limit: Some(pulse_shared::page::MAX_PAGE_SIZE),
             ..Default::default()
         };
         api::people(session, &query).await.map(|page| page.items)
     });
-    let teams = LocalResource::new(move || api::teams(session));
+    let teams = api::Loaded::new(move || api::teams(session));
     // Ids of people and teams → names, for the actor and target columns.
     let names = Memo::new(move |_| {
         let mut names: HashMap<String, String> = people
@@ -139,7 +139,7 @@ pub fn Audit() -> impl IntoView {
 
 /// "Chain intact (N events)" or "Chain broken at #seq": re-walked by the server on load.
 #[component]
-fn VerifyBadge(verify: LocalResource<Result<AuditVerifyResponse, ApiError>>) -> impl IntoView {
+fn VerifyBadge(verify: api::Loaded<AuditVerifyResponse>) -> impl IntoView {
     move || {
         let (tone, text, title) = match verify.get() {
             None => (

@@ -17,7 +17,7 @@ use crate::session::use_session;
 #[component]
 pub fn MonitoringNotice() -> impl IntoView {
     let session = use_session();
-    let monitoring = LocalResource::new(move || api::my_monitoring(session));
+    let monitoring = api::Loaded::new(move || api::my_monitoring(session));
     view! {
         <Suspense fallback=|| {
             view! {

@@ -37,7 +37,7 @@ impl PersonDay {
         let session = use_session();
         let sees_others = Memo::new(move |_| session.reaches_others(Action::ReadActivity));
         let (person, day) = person_and_day();
-        let loaded = LocalResource::new(move || async move {
+        let loaded = api::Loaded::new(move || async move {
             if sees_others.get() {
                 api::everyone(session).await
             } else {

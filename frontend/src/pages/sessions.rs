@@ -38,7 +38,7 @@ pub fn Sessions() -> impl IntoView {
         people,
         ..
     } = chooser;
-    let sessions = LocalResource::new(move || {
+    let sessions = api::Loaded::new(move || {
         let (from, to) = days::bounds(day.get());
         let user = chosen.get();
         async move { api::work_sessions(session, from, to, user).await }
@@ -358,7 +358,7 @@ fn TeamCard(
     refresh: RwSignal<u32>,
 ) -> impl IntoView {
     let session = use_session();
-    let teams = LocalResource::new(move || api::teams(session));
+    let teams = api::Loaded::new(move || api::teams(session));
     let team = RwSignal::new(String::new());
     let team_options = Signal::derive(move || {
         let mut options: Vec<SelectOption> = vec![(String::new(), "Every team".to_owned())];
@@ -372,7 +372,7 @@ fn TeamCard(
         );
         options
     });
-    let summary = LocalResource::new(move || {
+    let summary = api::Loaded::new(move || {
         refresh.track();
         let (from, to) = days::bounds(day.get());
         let team: Option<TeamId> = team.get().parse().ok();
@@ -439,10 +439,7 @@ fn TeamCard(
     }
 }
 
-fn summary_error(
-    error: ApiError,
-    summary: LocalResource<Result<Vec<SessionSummary>, ApiError>>,
-) -> impl IntoView {
+fn summary_error(error: ApiError, summary: api::Loaded<Vec<SessionSummary>>) -> impl IntoView {
     view! {
         <div class="card-inset">
             <ErrorCard title="Team" error=error on_retry=Callback::new(move |()| summary.refetch()) />

@@ -19,7 +19,7 @@ pub fn Status() -> impl IntoView {
     super::set_title("System status");
     let toasts = use_toasts();
     let session = use_session();
-    let status = LocalResource::new(move || api::system_status(session));
+    let status = api::Loaded::new(move || api::system_status(session));
     // Set by the Transition while the resource (re)loads, e.g. after "Retry".
     let pending = RwSignal::new(false);
     // Lives here, not in the table card, so a refresh keeps what was typed.
@@ -32,8 +32,8 @@ pub fn Status() -> impl IntoView {
             Err(error) => toasts.error(format!("Could not refresh: {error}")),
         }
         // Keep showing the last good answer when a refresh fails; the toast says why.
-        if result.is_ok() || status.with_untracked(|current| !matches!(current, Some(Ok(_)))) {
-            status.set(Some(result));
+        if result.is_ok() || !status.answered_untracked() {
+            status.set(result);
         }
     });
     let refreshing = fetch_again.pending();

@@ -37,9 +37,9 @@ pub fn Teams() -> impl IntoView {
     super::set_title("Teams");
     let session = use_session();
     let may_manage = Memo::new(move |_| session.may(Action::ManageTeams));
-    let teams = LocalResource::new(move || api::teams(session));
+    let teams = api::Loaded::new(move || api::teams(session));
     // Names for the managers column, and the candidates for managing a team.
-    let people = LocalResource::new(move || async move {
+    let people = api::Loaded::new(move || async move {
         let query = PeopleQuery {
             limit: Some(pulse_shared::page::MAX_PAGE_SIZE),
             ..Default::default()

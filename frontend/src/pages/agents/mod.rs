@@ -47,7 +47,7 @@ pub fn Agents() -> impl IntoView {
     let session = use_session();
     let may_manage = Memo::new(move |_| session.may(Action::ManageAgents));
     // For the tokens card: whom a token names, and whom a new one may name.
-    let people = LocalResource::new(move || async move {
+    let people = api::Loaded::new(move || async move {
         if may_manage.get() {
             api::everyone(session).await
         } else {

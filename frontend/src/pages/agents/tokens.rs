@@ -10,7 +10,7 @@ use pulse_shared::people::{Person, UserStatus};
 
 use super::live::LiveAgents;
 use super::token_form::CreateTokenDialog;
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::browser;
 use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, ConfirmDialog, Confirmation,
@@ -22,13 +22,13 @@ use crate::session::use_session;
 /// Enrollment tokens: the list, "New token", and revoking.
 #[component]
 pub(super) fn TokensCard(
-    people: LocalResource<Result<Vec<Person>, ApiError>>,
+    people: api::Loaded<Vec<Person>>,
     names: Memo<HashMap<UserId, String>>,
     agents: LiveAgents,
 ) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
-    let tokens = LocalResource::new(move || api::enrollment_tokens(session));
+    let tokens = api::Loaded::new(move || api::enrollment_tokens(session));
     // A new computer used a token: show its count of uses.
     let enrolled = Memo::new(move |_| agents.counts.with(|counts| counts.map(|c| c.total())));
     Effect::watch(

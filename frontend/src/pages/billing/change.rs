@@ -33,7 +33,7 @@ fn PlanChange(plan: Plan, state: BillingState) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let id = plan.id;
-    let preview = LocalResource::new(move || async move {
+    let preview = api::Loaded::new(move || async move {
         api::preview_plan(session, &PlanPreviewRequest { plan: id }).await
     });
     let error = RwSignal::new(None::<String>);

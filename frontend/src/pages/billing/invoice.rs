@@ -20,7 +20,7 @@ pub fn BillingInvoice() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|params| params.get("id").unwrap_or_default()));
-    let invoice = LocalResource::new(move || {
+    let invoice = api::Loaded::new(move || {
         let id = id.get();
         async move { api::invoice(session, &id).await }
     });

@@ -34,8 +34,8 @@ use standing::CurrentPlan;
 pub fn Billing() -> impl IntoView {
     super::set_title("Billing");
     let session = use_session();
-    let overview = LocalResource::new(move || api::billing(session));
-    let plans = LocalResource::new(move || api::plans(session));
+    let overview = api::Loaded::new(move || api::billing(session));
+    let plans = api::Loaded::new(move || api::plans(session));
     // The page's parts keep their own state once loaded; only a retry loads it again.
     let body = move || match (overview.get(), plans.get()) {
         (Some(Ok(now)), Some(Ok(offer))) => {

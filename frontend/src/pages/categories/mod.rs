@@ -32,9 +32,9 @@ pub fn Categories() -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let editor = Memo::new(move |_| session.may(Action::ManageCategoryRules));
-    let rules = LocalResource::new(move || api::category_rules(session));
-    let teams = LocalResource::new(move || api::teams(session));
-    let people = LocalResource::new(move || api::everyone(session));
+    let rules = api::Loaded::new(move || api::category_rules(session));
+    let teams = api::Loaded::new(move || api::teams(session));
+    let people = api::Loaded::new(move || api::everyone(session));
     let names = Names {
         teams: Signal::derive(move || teams.get().and_then(Result::ok).unwrap_or_default()),
         people: Signal::derive(move || people.get().and_then(Result::ok).unwrap_or_default()),

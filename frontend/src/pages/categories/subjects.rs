@@ -26,7 +26,7 @@ pub(super) fn SubjectsCard(
 ) -> impl IntoView {
     let session = use_session();
     let scope = RwSignal::new(String::new());
-    let subjects = LocalResource::new(move || {
+    let subjects = api::Loaded::new(move || {
         changes.track();
         let (team_id, user_id) = Scope::parse(&scope.get()).ids();
         async move { api::category_subjects(session, SubjectQuery { team_id, user_id }).await }

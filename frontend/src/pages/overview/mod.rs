@@ -76,7 +76,7 @@ pub fn Overview() -> impl IntoView {
 #[component]
 fn Welcome() -> impl IntoView {
     let session = use_session();
-    let status = LocalResource::new(move || api::system_status(session));
+    let status = api::Loaded::new(move || api::system_status(session));
     view! {
         <div class="grid grid-2">
             <Card title="What Pulse is">

@@ -6,7 +6,7 @@ use pulse_shared::teams::Team;
 
 use super::role_badge;
 use super::table::team_names;
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::components::{
     Button, ButtonVariant, Card, ConfirmDialog, Confirmation, DataTable, Empty, ErrorCard,
     Skeleton, use_toasts,
@@ -17,7 +17,7 @@ use crate::session::use_session;
 /// The open invitations, each with "Revoke".
 #[component]
 pub(super) fn InvitationsCard(
-    invitations: LocalResource<Result<Vec<Invitation>, ApiError>>,
+    invitations: api::Loaded<Vec<Invitation>>,
     #[prop(into)] teams: Signal<Vec<Team>>,
 ) -> impl IntoView {
     let session = use_session();

@@ -37,7 +37,7 @@ pub fn People() -> impl IntoView {
     super::set_title("Employees");
     let session = use_session();
     let may_invite = Memo::new(move |_| session.reaches_others(Action::InvitePeople));
-    let teams = LocalResource::new(move || api::teams(session));
+    let teams = api::Loaded::new(move || api::teams(session));
     let team_list = Signal::derive(move || teams.get().and_then(Result::ok).unwrap_or_default());
 
     let filters = Filters::new();
@@ -56,7 +56,7 @@ pub fn People() -> impl IntoView {
         set_timeout(move || list.load_first(generation, query), delay);
     });
 
-    let invitations = LocalResource::new(move || async move {
+    let invitations = api::Loaded::new(move || async move {
         if may_invite.get() {
             api::invitations(session).await
         } else {

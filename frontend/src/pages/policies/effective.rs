@@ -9,7 +9,7 @@ use pulse_shared::teams::Team;
 use serde_json::Value;
 
 use super::settings::{describe, settings, to_map};
-use crate::api::ApiError;
+use crate::api;
 use crate::components::{Badge, BadgeTone, Card, ErrorCard, SelectField, SelectOption, Skeleton};
 
 /// Which level an effective value comes from.
@@ -33,7 +33,7 @@ pub(super) fn source(effective: &EffectivePolicy, key: &str) -> (&'static str, B
 #[component]
 pub(super) fn EffectiveCard(
     chosen: RwSignal<String>,
-    effective: LocalResource<Result<Option<EffectivePolicy>, ApiError>>,
+    effective: api::Loaded<Option<EffectivePolicy>>,
     #[prop(into)] people: Signal<Vec<Person>>,
     #[prop(into)] teams: Signal<Vec<Team>>,
 ) -> impl IntoView {

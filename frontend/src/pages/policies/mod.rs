@@ -39,9 +39,9 @@ const HISTORY_PAGE: u32 = 10;
 pub fn Policies() -> impl IntoView {
     super::set_title("Policies");
     let session = use_session();
-    let overview = LocalResource::new(move || api::policies(session));
-    let teams = LocalResource::new(move || api::teams(session));
-    let people = LocalResource::new(move || api::everyone(session));
+    let overview = api::Loaded::new(move || api::policies(session));
+    let teams = api::Loaded::new(move || api::teams(session));
+    let people = api::Loaded::new(move || api::everyone(session));
     let team_list = Signal::derive(move || teams.get().and_then(Result::ok).unwrap_or_default());
     let people_list = Signal::derive(move || {
         people
@@ -61,7 +61,7 @@ pub fn Policies() -> impl IntoView {
         ..Default::default()
     });
     let effective_for = RwSignal::new(String::new());
-    let effective = LocalResource::new(move || {
+    let effective = api::Loaded::new(move || {
         let chosen = effective_for.get().parse::<UserId>().ok();
         async move {
             match chosen {

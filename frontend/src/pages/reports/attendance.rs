@@ -22,7 +22,7 @@ pub(super) fn AttendanceTab(report: Report) -> impl IntoView {
             .params
             .with(|params| params.fault().is_none().then(|| params.attendance_query()))
     });
-    let loaded = LocalResource::new(move || {
+    let loaded = api::Loaded::new(move || {
         let query = query.get();
         async move {
             match query {

@@ -14,7 +14,7 @@ mod time;
 use leptos::prelude::*;
 use pulse_shared::access::{Action, Reach};
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::browser;
 use crate::components::{Button, ButtonVariant, Card, ErrorCard, Skeleton, use_toasts};
 use crate::forms::task;
@@ -34,14 +34,14 @@ pub fn Reports() -> impl IntoView {
     let report = Report::new();
     let params = report.params;
     let sees_others = Memo::new(move |_| session.reaches_others(Action::ReadActivity));
-    let teams = LocalResource::new(move || async move {
+    let teams = api::Loaded::new(move || async move {
         if sees_others.get() {
             api::teams(session).await
         } else {
             Ok(Vec::new())
         }
     });
-    let people = LocalResource::new(move || async move {
+    let people = api::Loaded::new(move || async move {
         if sees_others.get() {
             api::everyone(session).await
         } else {
@@ -251,13 +251,9 @@ fn Stats(items: Vec<(&'static str, String)>) -> impl IntoView {
 /// with "Retry", or (when the filters ask for what no report covers, the resource
 /// answers none) a pointer to the filter at fault.
 #[component]
-fn Loaded<T, V, F>(
-    title: &'static str,
-    resource: LocalResource<Result<Option<T>, ApiError>>,
-    show: F,
-) -> impl IntoView
+fn Loaded<T, V, F>(title: &'static str, resource: api::Loaded<Option<T>>, show: F) -> impl IntoView
 where
-    T: Clone + 'static,
+    T: Clone + Send + Sync + 'static,
     V: IntoView + 'static,
     F: Fn(T) -> V + Clone + Send + Sync + 'static,
 {

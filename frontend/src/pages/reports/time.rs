@@ -24,7 +24,7 @@ pub(super) fn TimeTab(report: Report) -> impl IntoView {
             .params
             .with(|params| params.fault().is_none().then(|| params.time_query()))
     });
-    let loaded = LocalResource::new(move || {
+    let loaded = api::Loaded::new(move || {
         let query = query.get();
         async move {
             match query {

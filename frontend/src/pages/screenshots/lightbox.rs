@@ -68,7 +68,7 @@ pub(super) fn Lightbox(
         session.reach(Action::ReadScreenshotViews) == Reach::Company
             || shot.with(|shot| shot.as_ref().map(|shot| shot.user_id)) == me.get()
     });
-    let views = LocalResource::new(move || {
+    let views = api::Loaded::new(move || {
         let id = shot.with(|shot| shot.as_ref().map(|shot| shot.id));
         let loaded = image.with(Option::is_some);
         let wanted = sees_views.get();

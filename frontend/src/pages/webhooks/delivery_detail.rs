@@ -48,7 +48,7 @@ pub(super) fn DeliveryDetailView(
 ) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
-    let detail = LocalResource::new(move || api::webhook_delivery(session, id));
+    let detail = api::Loaded::new(move || api::webhook_delivery(session, id));
     let send_again = task(move |()| async move {
         match api::replay_webhook_delivery(session, id).await {
             Ok(delivery) => {
@@ -87,7 +87,7 @@ pub(super) fn DeliveryDetailView(
 
 pub(super) fn detail_error(
     error: ApiError,
-    detail: LocalResource<Result<WebhookDeliveryDetail, ApiError>>,
+    detail: api::Loaded<WebhookDeliveryDetail>,
 ) -> impl IntoView {
     view! {
         <ErrorCard title="Delivery" error=error on_retry=Callback::new(move |()| detail.refetch()) />

@@ -37,7 +37,7 @@ pub fn Webhooks() -> impl IntoView {
     super::set_title("Webhooks");
     let session = use_session();
     let toasts = use_toasts();
-    let endpoints = LocalResource::new(move || api::webhooks(session));
+    let endpoints = api::Loaded::new(move || api::webhooks(session));
     let endpoint_list =
         Signal::derive(move || endpoints.get().and_then(Result::ok).unwrap_or_default());
 

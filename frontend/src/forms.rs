@@ -105,28 +105,24 @@ impl FormErrors {
     }
 }
 
-/// A form's submission as a Leptos [`Action`]: dispatching it sends the input with
-/// `call`; an answer goes to `done`, a failure to `errors` (each field error under its
-/// field when it is one of `fields`, the rest above the form). The action's `pending()`
-/// is the form's busy state: the submit button spins and the form refuses a second
-/// submission meanwhile.
-///
-/// Rationale: the futures of the API calls are not `Send` (they hold browser objects),
-/// hence [`Action::new_local`] and `dispatch_local`.
+/// A form's submission as [`Work`]: dispatching it sends the input with `call`; an
+/// answer goes to `done`, a failure to `errors` (each field error under its field when it
+/// is one of `fields`, the rest above the form). Its `pending()` is the form's busy
+/// state: the submit button spins and the form refuses a second submission meanwhile.
 pub fn submission<I, T, Fut>(
     errors: FormErrors,
     fields: &'static [&'static str],
     call: impl Fn(I) -> Fut + 'static,
     done: impl Fn(T) + 'static,
-) -> Action<I, ()>
+) -> Work<I>
 where
-    I: Clone + 'static,
+    I: 'static,
     T: 'static,
     Fut: Future<Output = Result<T, ApiError>> + 'static,
 {
     let done = Rc::new(done);
-    Action::new_local(move |input: &I| {
-        let answer = call(input.clone());
+    Work::new(move |input: I| {
+        let answer = call(input);
         let done = Rc::clone(&done);
         async move {
             match answer.await {
@@ -137,15 +133,82 @@ where
     })
 }
 
-/// A button's work as a Leptos [`Action`], as [`submission`] is a form's: dispatching it
-/// runs `run` with the input; its `pending()` is the busy state the button spins with.
-/// The outcome (a toast, a refreshed list) is `run`'s to show.
-pub fn task<I, Fut>(run: impl Fn(I) -> Fut + 'static) -> Action<I, ()>
+/// A button's work, as [`submission`] is a form's: dispatching it runs `run` with the
+/// input; its `pending()` is the busy state the button spins with. The outcome (a toast,
+/// a refreshed list) is `run`'s to show.
+pub fn task<I, Fut>(run: impl Fn(I) -> Fut + 'static) -> Work<I>
 where
-    I: Clone + 'static,
+    I: 'static,
     Fut: Future<Output = ()> + 'static,
 {
-    Action::new_local(move |input: &I| run(input.clone()))
+    Work::new(run)
+}
+
+/// Work a form or a button starts: [`dispatch_local`](Self::dispatch_local) runs it with
+/// an input, [`pending`](Self::pending) is true until every run has finished.
+///
+/// A Leptos [`Action`] underneath, but one action type for the whole app: an `Action` is
+/// compiled once per closure that creates it, so each holds a [`Job`] (the run, boxed)
+/// instead of the page's input. Rationale for `new_local`: the futures of the API calls
+/// are not `Send` (they hold browser objects).
+pub struct Work<I: 'static> {
+    action: Action<Job, ()>,
+    run: StoredValue<Rc<dyn Fn(I) -> BoxedRun>, LocalStorage>,
+}
+
+impl<I> Clone for Work<I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I> Copy for Work<I> {}
+
+impl<I: 'static> Work<I> {
+    pub fn new<Fut>(run: impl Fn(I) -> Fut + 'static) -> Self
+    where
+        Fut: Future<Output = ()> + 'static,
+    {
+        Self {
+            action: job_action(),
+            run: StoredValue::new_local(Rc::new(move |input| Box::pin(run(input)) as BoxedRun)),
+        }
+    }
+
+    /// Runs the work with `input`.
+    pub fn dispatch_local(&self, input: I) {
+        let Some(run) = self.run.try_get_value() else {
+            return;
+        };
+        let job = Job(Rc::new(std::cell::Cell::new(Some(Box::new(move || {
+            run(input)
+        })))));
+        self.action.dispatch_local(job);
+    }
+
+    /// Whether a run is under way, tracked.
+    pub fn pending(&self) -> Memo<bool> {
+        self.action.pending()
+    }
+}
+
+/// One run of some [`Work`], not started yet.
+type BoxedRun = std::pin::Pin<Box<dyn Future<Output = ()>>>;
+
+/// A run handed to the one action type: started once, by the action.
+#[derive(Clone)]
+struct Job(Rc<std::cell::Cell<Option<Box<dyn FnOnce() -> BoxedRun>>>>);
+
+/// The action every [`Work`] is.
+fn job_action() -> Action<Job, ()> {
+    Action::new_local(|job: &Job| {
+        let run = job.0.take().map(|start| start());
+        async move {
+            if let Some(run) = run {
+                run.await;
+            }
+        }
+    })
 }
 
 impl Default for FormErrors {

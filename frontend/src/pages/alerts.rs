@@ -16,7 +16,7 @@ use crate::components::{
 };
 use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::format;
-use crate::forms::task;
+use crate::forms::{Work, task};
 use crate::live_alerts::use_live_alerts;
 use crate::session::use_session;
 
@@ -269,7 +269,7 @@ fn alert_row(alert: Alert) -> impl IntoView {
         if unread { "read" } else { "unread" }
     );
     let alert = StoredValue::new(alert);
-    let mark = Action::new_local(move |(): &()| {
+    let mark = Work::new(move |()| {
         let alert = alert.get_value();
         async move {
             if let Err(error) = live.set_read(&alert, unread).await {

@@ -10,7 +10,7 @@ use pulse_shared::auth::SessionResponse;
 
 use crate::api::{self, ApiError};
 use crate::components::use_toasts;
-use crate::forms::FormErrors;
+use crate::forms::{FormErrors, Work};
 use crate::session::use_session;
 
 /// The secret of an e-mailed link, from the URL fragment so it never reaches server
@@ -34,17 +34,17 @@ pub(super) fn link_submission<I, Fut>(
     spent: Option<&'static str>,
     call: impl Fn(I) -> Fut + 'static,
     welcome: impl Fn(&SessionResponse) -> String + 'static,
-) -> Action<I, ()>
+) -> Work<I>
 where
-    I: Clone + 'static,
+    I: 'static,
     Fut: Future<Output = Result<SessionResponse, ApiError>> + 'static,
 {
     let session = use_session();
     let toasts = use_toasts();
     let navigate = use_navigate();
     let welcome = std::rc::Rc::new(welcome);
-    Action::new_local(move |input: &I| {
-        let answer = call(input.clone());
+    Work::new(move |input: I| {
+        let answer = call(input);
         let navigate = navigate.clone();
         let welcome = std::rc::Rc::clone(&welcome);
         async move {

@@ -16,7 +16,7 @@ use crate::components::{
     FormField, FormFooter, FormMessage, SelectField, Skeleton, use_toasts,
 };
 use crate::format;
-use crate::forms::{FormErrors, submission};
+use crate::forms::{FormErrors, Work, submission};
 use crate::session::use_session;
 
 /// The longest team name (the server's limit).
@@ -433,16 +433,13 @@ fn DeleteForm(
     let errors = FormErrors::new();
     let name = StoredValue::new(team.name.clone());
     // A 409 reads best under the move-to field: see `show_delete_error`.
-    let delete = leptos::prelude::Action::new_local(move |target: &Option<TeamId>| {
-        let target = *target;
-        async move {
-            match api::delete_team(session, team_id, target).await {
-                Ok(()) => {
-                    on_done.run(());
-                    toasts.success(format!("Team {} deleted", name.get_value()));
-                }
-                Err(error) => show_delete_error(errors, &error, has_people),
+    let delete = Work::new(move |target: Option<TeamId>| async move {
+        match api::delete_team(session, team_id, target).await {
+            Ok(()) => {
+                on_done.run(());
+                toasts.success(format!("Team {} deleted", name.get_value()));
             }
+            Err(error) => show_delete_error(errors, &error, has_people),
         }
     });
     let busy = delete.pending();

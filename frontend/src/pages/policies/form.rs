@@ -9,7 +9,7 @@ use super::draft::{Change, Draft, Level, request, show_failure};
 use super::settings::GROUPS;
 use crate::api::{self, OverrideOf};
 use crate::components::{Button, ButtonVariant, ConfirmDialog, FormMessage, use_toasts};
-use crate::forms::FormErrors;
+use crate::forms::{FormErrors, Work};
 use crate::session::use_session;
 
 /// The controls of one level, Save, and (for an override that exists) Remove.
@@ -37,28 +37,25 @@ pub(super) fn PolicyForm(
     let remove_error = RwSignal::new(None::<String>);
 
     // Field errors go where `place` puts them: see `show_failure`.
-    let save = Action::new_local(move |change: &Change| {
-        let change = change.clone();
-        async move {
-            let who = name.get_value();
-            let outcome = match &change {
-                Change::Company(settings) => api::put_company_policy(session, settings)
-                    .await
-                    .map(|_| "Company default saved".to_owned()),
-                Change::Set(of, settings) => api::put_policy_override(session, *of, settings)
-                    .await
-                    .map(|_| format!("Override for {who} saved")),
-                Change::Remove(of) => api::remove_policy_override(session, *of)
-                    .await
-                    .map(|()| format!("{who} follows the level above again")),
-            };
-            match outcome {
-                Ok(done) => {
-                    toasts.success(done);
-                    on_saved.run(());
-                }
-                Err(error) => show_failure(errors, &error),
+    let save = Work::new(move |change: Change| async move {
+        let who = name.get_value();
+        let outcome = match &change {
+            Change::Company(settings) => api::put_company_policy(session, settings)
+                .await
+                .map(|_| "Company default saved".to_owned()),
+            Change::Set(of, settings) => api::put_policy_override(session, *of, settings)
+                .await
+                .map(|_| format!("Override for {who} saved")),
+            Change::Remove(of) => api::remove_policy_override(session, *of)
+                .await
+                .map(|()| format!("{who} follows the level above again")),
+        };
+        match outcome {
+            Ok(done) => {
+                toasts.success(done);
+                on_saved.run(());
             }
+            Err(error) => show_failure(errors, &error),
         }
     });
     let busy = save.pending();
@@ -83,20 +80,17 @@ pub(super) fn PolicyForm(
             }
         }
     };
-    let removal = Action::new_local(move |of: &OverrideOf| {
-        let of = *of;
-        async move {
-            match api::remove_policy_override(session, of).await {
-                Ok(()) => {
-                    confirm_remove.set(false);
-                    toasts.success(format!(
-                        "{} follows the level above again",
-                        name.get_value()
-                    ));
-                    on_saved.run(());
-                }
-                Err(error) => remove_error.set(Some(error.to_string())),
+    let removal = Work::new(move |of: OverrideOf| async move {
+        match api::remove_policy_override(session, of).await {
+            Ok(()) => {
+                confirm_remove.set(false);
+                toasts.success(format!(
+                    "{} follows the level above again",
+                    name.get_value()
+                ));
+                on_saved.run(());
             }
+            Err(error) => remove_error.set(Some(error.to_string())),
         }
     });
     let remove_busy = removal.pending();

@@ -18,6 +18,44 @@
     });
     // Read by the app; a failure is its to report.
     window.pulseRestoring.catch(function () {});
+    askEarly(window.pulseRestoring);
+  }
+
+  // The data the page opened first shows, asked for as soon as the sign-in is restored,
+  // while the app's code still downloads: `window.pulseEarly[url]` is a promise of the
+  // answer (or of null), which the app takes the first time it asks for that URL
+  // (api/client.rs, `early_answer`).
+  function askEarly(restoring) {
+    var urls = { "/": ["/api/v1/overview", "/api/v1/me/monitoring"] }[window.location.pathname];
+    if (!urls) {
+      return;
+    }
+    var session = restoring
+      .then(function (response) {
+        return response.status === 200 ? response.clone().json() : null;
+      })
+      .catch(function () {
+        return null;
+      });
+    window.pulseEarly = {};
+    urls.forEach(function (url) {
+      window.pulseEarly[url] = session
+        .then(function (signedIn) {
+          if (!signedIn || typeof signedIn.access_token !== "string") {
+            return null;
+          }
+          return window.fetch(url, {
+            headers: {
+              Accept: "application/json",
+              Authorization: "Bearer " + signedIn.access_token,
+            },
+            credentials: "same-origin",
+          });
+        })
+        .catch(function () {
+          return null;
+        });
+    });
   }
 
   // Apply the stored theme before the first paint (theme.rs owns the same key).

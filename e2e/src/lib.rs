@@ -461,6 +461,11 @@ impl Browser {
             .collect())
     }
 
+    /// What `script` (a function body, `return …`) answers in the page.
+    pub async fn evaluate(&self, script: &str) -> anyhow::Result<serde_json::Value> {
+        Ok(self.client.execute(script, vec![]).await?)
+    }
+
     /// The path of the current URL, e.g. `/status`.
     pub async fn path(&self) -> anyhow::Result<String> {
         Ok(self.client.current_url().await?.path().to_owned())

@@ -130,6 +130,24 @@ async fn signs_up(app: &TestApp, b: &Browser) -> anyhow::Result<()> {
     b.refresh().await?;
     b.wait_for_text(r#"[data-testid="user-menu"]"#, OWNER_NAME)
         .await?;
+    b.wait_for_text(r#"[data-testid="my-profile"]"#, COMPANY)
+        .await?;
+    // The page asked for the overview's figures while the app loaded (boot.js), and the
+    // app took that answer instead of asking again.
+    let taken = b
+        .evaluate("return !!window.pulseEarly && Object.keys(window.pulseEarly).length === 0;")
+        .await?
+        == serde_json::Value::Bool(true);
+    let asked = b
+        .requests()
+        .await?
+        .into_iter()
+        .filter(|request| request.path == "/api/v1/overview")
+        .count();
+    assert!(
+        taken && asked == 1,
+        "early answer taken: {taken}, asked {asked} times"
+    );
     Ok(())
 }
 

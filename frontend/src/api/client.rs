@@ -127,26 +127,48 @@ pub(super) async fn call_public<T: DeserializeOwned>(
 /// once: the refresh token rotates on every use, so its answer is the only one.
 pub(super) fn early_refresh() -> Option<js_sys::Promise> {
     let window = web_sys::window()?;
-    let key = wasm_bindgen::JsValue::from_str("pulseRestoring");
-    let sent = js_sys::Reflect::get(&window, &key).ok()?;
-    let _ = js_sys::Reflect::delete_property(&window, &key);
+    take_promise(&window, &wasm_bindgen::JsValue::from_str("pulseRestoring"))
+}
+
+/// `holder[key]`, removed from `holder`, when it is a promise.
+fn take_promise(
+    holder: &wasm_bindgen::JsValue,
+    key: &wasm_bindgen::JsValue,
+) -> Option<js_sys::Promise> {
+    let sent = js_sys::Reflect::get(holder, key).ok()?;
+    let _ = js_sys::Reflect::delete_property(
+        wasm_bindgen::JsCast::unchecked_ref::<js_sys::Object>(holder),
+        key,
+    );
     wasm_bindgen::JsCast::dyn_into(sent).ok()
+}
+
+/// The answer to `GET url` that `boot.js` asked for while the app loaded
+/// (`window.pulseEarly[url]`, for the data of the page opened first), taken once; `None`
+/// when there is none or it failed, and the app asks itself.
+async fn early_answer(url: &str) -> Option<Response> {
+    let window = web_sys::window()?;
+    let early = js_sys::Reflect::get(&window, &wasm_bindgen::JsValue::from_str("pulseEarly"))
+        .ok()
+        .filter(wasm_bindgen::JsValue::is_object)?;
+    let sent = take_promise(&early, &wasm_bindgen::JsValue::from_str(url))?;
+    fetched(sent).await.ok()
+}
+
+/// The `Response` a `fetch` promise resolves to.
+async fn fetched(sent: js_sys::Promise) -> Result<Response, ApiError> {
+    let unreachable = || ApiError::Network("the server could not be reached".to_owned());
+    let response = wasm_bindgen_futures::JsFuture::from(sent)
+        .await
+        .map_err(|_| unreachable())?;
+    wasm_bindgen::JsCast::dyn_into::<web_sys::Response>(response)
+        .map(Response::from)
+        .map_err(|_| unreachable())
 }
 
 /// The answer to a request the page sent itself (a `fetch` promise), as `T`.
 pub(super) async fn answer_of<T: DeserializeOwned>(sent: js_sys::Promise) -> Result<T, ApiError> {
-    decode(
-        &answer_text(Box::pin(async move {
-            let unreachable = || ApiError::Network("the server could not be reached".to_owned());
-            let response = wasm_bindgen_futures::JsFuture::from(sent)
-                .await
-                .map_err(|_| unreachable())?;
-            wasm_bindgen::JsCast::dyn_into::<web_sys::Response>(response)
-                .map(Response::from)
-                .map_err(|_| unreachable())
-        }))
-        .await?,
-    )
+    decode(&answer_text(Box::pin(fetched(sent))).await?)
 }
 
 /// A call without a session, answered with no body.
@@ -270,6 +292,12 @@ pub(super) async fn send_authed(
     url: &str,
     body: Option<String>,
 ) -> Result<Response, ApiError> {
+    if method == Method::GET
+        && let Some(early) = early_answer(url).await
+        && early.status() != 401
+    {
+        return Ok(early);
+    }
     let token = session.token_untracked();
     let response = send(method.clone(), url, body.clone(), token.as_deref()).await?;
     if response.status() != 401 {

@@ -16,6 +16,7 @@ use crate::components::{Badge, BadgeTone, use_toasts};
 use crate::format;
 use crate::forms::task;
 use crate::live_alerts::use_live_alerts;
+use crate::reactive::memo;
 
 /// How many alerts the menu lists.
 const SHOWN: usize = 8;
@@ -160,7 +161,7 @@ fn AlertMenu(close: Callback<()>) -> impl IntoView {
             }
         });
     });
-    let newest = Memo::new(move |_| {
+    let newest = memo(move || {
         let mut recent = live.recent();
         recent.truncate(SHOWN);
         recent

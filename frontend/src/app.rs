@@ -17,6 +17,7 @@ use crate::components::{Button, ButtonVariant, Card, Skeleton, ToastProvider, us
 use crate::format;
 use crate::live_alerts::LiveAlertsProvider;
 use crate::pages::{Forbidden, Login, NotFound, Overview};
+use crate::reactive::{effect, memo};
 use crate::sections;
 use crate::session::{Phase, SessionProvider, use_session};
 use crate::theme::{self, Theme};
@@ -86,8 +87,8 @@ pub fn Gate(
     let session = use_session();
     let location = use_location();
     // Memos, so that renewing the token does not rebuild the page.
-    let phase = Memo::new(move |_| session.phase());
-    let allowed = Memo::new(move |_| {
+    let phase = memo(move || session.phase());
+    let allowed = memo(move || {
         needs.is_none_or(|action| {
             if own {
                 session.may(action)
@@ -159,8 +160,8 @@ fn Shell(children: Children) -> impl IntoView {
             menu_open.set(false);
         }
     };
-    let role = Memo::new(move |_| session.role());
-    let signed_in = Memo::new(move |_| session.phase() == Phase::SignedIn);
+    let role = memo(move || session.role());
+    let signed_in = memo(move || session.phase() == Phase::SignedIn);
 
     let skip_to_content = move |event: leptos::ev::MouseEvent| {
         event.prevent_default();
@@ -405,7 +406,7 @@ fn SidebarFooter() -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let navigate = use_navigate();
-    let me = Memo::new(move |_| session.me());
+    let me = memo(move || session.me());
     let sign_out = move |_| {
         let navigate = navigate.clone();
         spawn_local(async move {
@@ -466,7 +467,7 @@ fn ThemeToggle() -> impl IntoView {
     let toasts = use_toasts();
     let current = RwSignal::new(theme::load());
     // Apply on start too: the stored choice may be "system", or storage may hold junk.
-    Effect::new(move || theme::apply(current.get()));
+    effect(move |_| theme::apply(current.get()));
     let label = move || {
         let theme = current.get();
         format!(

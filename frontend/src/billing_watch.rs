@@ -14,6 +14,7 @@ use pulse_shared::ids::{AlertId, UserId};
 use crate::api;
 use crate::format;
 use crate::live_alerts::use_live_alerts;
+use crate::reactive::{effect, memo};
 use crate::session::use_session;
 
 /// The handle pages use; cheap to copy into closures.
@@ -74,7 +75,7 @@ pub fn BillingWatchProvider(children: Children) -> impl IntoView {
     };
     provide_context(watch);
     // Whom the standing is for: a Memo, so renewing the token does not fetch again.
-    let manager = Memo::new(move |_| {
+    let manager = memo(move || {
         session
             .me()
             .filter(|_| session.reaches_others(Action::ManageBilling))
@@ -89,14 +90,14 @@ pub fn BillingWatchProvider(children: Children) -> impl IntoView {
             }
         });
     };
-    Effect::new(move || {
+    effect(move |_| {
         watch.overview.set(None);
         if let Some(who) = manager.get() {
             fetch(who);
         }
     });
     // The newest billing alert seen: a new one means the standing changed.
-    let newest = Memo::new(move |_| {
+    let newest = memo(move || {
         live.recent()
             .into_iter()
             .find(|alert| is_billing(alert.kind))
@@ -154,7 +155,7 @@ pub fn trouble(overview: &BillingOverview) -> Option<String> {
 #[component]
 pub fn BillingBanner() -> impl IntoView {
     let watch = use_billing_watch();
-    let message = Memo::new(move |_| watch.overview.with(|now| now.as_ref().and_then(trouble)));
+    let message = memo(move || watch.overview.with(|now| now.as_ref().and_then(trouble)));
     move || {
         message.get().map(|message| {
             view! {

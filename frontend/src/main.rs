@@ -14,6 +14,7 @@ mod format;
 mod forms;
 mod live_alerts;
 mod pages;
+mod reactive;
 mod sections;
 mod session;
 mod theme;

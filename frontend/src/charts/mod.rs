@@ -17,6 +17,7 @@ pub use heatmap::Heatmap;
 pub use stacked_bars::StackedBars;
 pub use top_apps::TopApps;
 
+use crate::reactive::effect;
 use leptos::html;
 use leptos::prelude::*;
 use pulse_shared::reports::{Figures, Productivity};
@@ -324,7 +325,7 @@ fn measured_width(node: NodeRef<html::Div>) -> ReadSignal<f64> {
         Closure<dyn FnMut(js_sys::Array, web_sys::ResizeObserver)>,
     );
     let watch = StoredValue::new_local(None::<Watch>);
-    Effect::new(move || {
+    effect(move |_| {
         let Some(element) = node.get() else {
             return;
         };

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::{Button, ButtonVariant};
 use crate::days;
+use crate::reactive::memo;
 
 /// A date input between "previous day" and "next day" buttons, bound to `day`. Days
 /// after today cannot be chosen: nothing has been recorded there yet.
@@ -15,7 +16,7 @@ pub fn DayPicker(
     /// The chosen day (in the browser's time zone).
     day: RwSignal<NaiveDate>,
 ) -> impl IntoView {
-    let today = Memo::new(move |_| {
+    let today = memo(move || {
         // Read again whenever the day changes, so a page left open past midnight
         // lets the new day be chosen.
         day.track();

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{Button, ButtonVariant};
+use crate::reactive::effect;
 
 /// A modal dialog shown while `open` is true.
 ///
@@ -34,7 +35,7 @@ pub fn Dialog(
     let title_id = format!("dialog-{id}-title");
     let description_id = format!("dialog-{id}-description");
     let node = NodeRef::<html::Dialog>::new();
-    Effect::new(move || {
+    effect(move |_| {
         let want_open = open.get();
         let Some(dialog) = node.get() else {
             return;
@@ -182,7 +183,7 @@ pub fn ConfirmDialog(
     let expected = StoredValue::new(type_to_confirm);
     let typed = RwSignal::new(String::new());
     // Each opening starts with nothing typed.
-    Effect::new(move |_| {
+    effect(move |_| {
         if open.get() {
             typed.set(String::new());
         }

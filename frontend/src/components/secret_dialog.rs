@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::{Button, Dialog};
+use crate::reactive::effect;
 
 /// A [`Dialog`] showing `form` until it calls back with what it created, then a warning
 /// that the secret is shown this once, `secret` (its fields and hints) and a button
@@ -37,7 +38,7 @@ where
     T: Clone + Send + Sync + 'static,
 {
     let created = RwSignal::new(None::<T>);
-    Effect::new(move || {
+    effect(move |_| {
         if open.get() {
             created.set(None);
         }

@@ -26,6 +26,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
 use crate::browser;
+use crate::reactive::memo;
 use crate::session::{Session, use_session};
 pub use changes::AlertChange;
 use stream::{Handler, Stream, backoff, listen_to};
@@ -402,7 +403,7 @@ pub fn LiveAlertsProvider(children: Children) -> impl IntoView {
     let live = LiveAlerts::new(session);
     provide_context(live);
     // Only a change of person restarts the stream, not each renewal of the token.
-    let person = Memo::new(move |_| session.me().map(|me| me.user.id));
+    let person = memo(move || session.me().map(|me| me.user.id));
     Effect::watch(
         move || person.get(),
         move |person, _, _| match person {

@@ -20,6 +20,7 @@ use crate::components::{
 };
 use crate::format;
 use crate::forms::{FormErrors, submission};
+use crate::reactive::memo;
 use crate::session::use_session;
 
 /// The account page of the signed-in person.
@@ -29,7 +30,7 @@ pub fn Account() -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let navigate = use_navigate();
-    let me = Memo::new(move |_| session.me());
+    let me = memo(move || session.me());
     // The session's copy may be minutes old (a role change by an admin): refresh it.
     spawn_local(async move {
         if let Ok(fresh) = api::me(session).await {

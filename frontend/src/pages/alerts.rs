@@ -18,6 +18,7 @@ use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::format;
 use crate::forms::{Work, task};
 use crate::live_alerts::use_live_alerts;
+use crate::reactive::effect;
 use crate::session::use_session;
 
 /// How many alerts one "Load more" brings.
@@ -34,11 +35,11 @@ pub fn Alerts() -> impl IntoView {
     let list: AlertList = CursorList::new(session, "alerts", |session, query| {
         Box::pin(async move { api::alerts(session, &query).await })
     });
-    Effect::new(move || list.load(filters.query()));
+    effect(move |_| list.load(filters.query()));
 
     // Live: apply what happened since the last look, or load again when that is unknown.
     let seen = StoredValue::new(live.changed_untracked());
-    Effect::new(move || {
+    effect(move |_| {
         let latest = live.changed();
         let changes = live.changes_since(seen.get_value());
         seen.set_value(latest);

@@ -20,6 +20,7 @@ use crate::components::{
 use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::format;
 use crate::forms::{FormErrors, task};
+use crate::reactive::{effect, memo};
 use crate::session::use_session;
 
 /// How many events one "Load more" brings.
@@ -35,7 +36,7 @@ pub fn Audit() -> impl IntoView {
     let list: EventList = CursorList::new(session, "events", |session, query| {
         Box::pin(async move { api::audit_events(session, &query).await })
     });
-    Effect::new(move || {
+    effect(move |_| {
         list.load(AuditQuery {
             limit: Some(PAGE_SIZE),
             ..applied.get()
@@ -52,7 +53,7 @@ pub fn Audit() -> impl IntoView {
     });
     let teams = api::Loaded::new(move || api::teams(session));
     // Ids of people and teams → names, for the actor and target columns.
-    let names = Memo::new(move |_| {
+    let names = memo(move || {
         let mut names: HashMap<String, String> = people
             .get()
             .and_then(Result::ok)
@@ -70,7 +71,7 @@ pub fn Audit() -> impl IntoView {
         );
         names
     });
-    let people_names = Memo::new(move |_| {
+    let people_names = memo(move || {
         people
             .get()
             .and_then(Result::ok)

@@ -10,6 +10,7 @@ use pulse_shared::validate;
 use crate::api;
 use crate::components::{AuthCard, AuthForm, AuthHeader, AuthSwitch, FormField};
 use crate::forms::{FormErrors, submission};
+use crate::reactive::{effect, memo};
 use crate::session::{Phase, use_session};
 
 /// The sign-in form. Once signed in (here, or because the session was restored) it goes
@@ -20,13 +21,13 @@ pub fn Login() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
     let query = use_query_map();
-    let next = Memo::new(move |_| super::safe_next(query.read().get("next")));
+    let next = memo(move || super::safe_next(query.read().get("next")));
     let expired = session.take_expired();
 
     // Signed in already, or just now: leave for the wanted page.
-    Effect::new({
+    effect({
         let navigate = navigate.clone();
-        move || {
+        move |_| {
             if session.phase() == Phase::SignedIn {
                 navigate(
                     &next.get_untracked(),

@@ -12,6 +12,7 @@ use pulse_shared::people::Person;
 use crate::api;
 use crate::components::{DayPicker, SelectField, SelectOption};
 use crate::days;
+use crate::reactive::{effect, memo};
 use crate::session::use_session;
 
 /// The chosen person and day, and what the chooser needs.
@@ -35,7 +36,7 @@ impl PersonDay {
     /// Reads the person and day from the URL and loads the people to choose from.
     pub fn new() -> Self {
         let session = use_session();
-        let sees_others = Memo::new(move |_| session.reaches_others(Action::ReadActivity));
+        let sees_others = memo(move || session.reaches_others(Action::ReadActivity));
         let (person, day) = person_and_day();
         let loaded = api::Loaded::new(move || async move {
             if sees_others.get() {
@@ -45,10 +46,10 @@ impl PersonDay {
             }
         });
         let people = Signal::derive(move || loaded.get().and_then(Result::ok).unwrap_or_default());
-        let me = Memo::new(move |_| session.me().map(|me| me.user));
+        let me = memo(move || session.me().map(|me| me.user));
         let options = Signal::derive(move || person_options(&people.get(), me.get().as_ref()));
-        let chosen: Memo<Option<UserId>> = Memo::new(move |_| person.get().parse().ok());
-        let name = Memo::new(move |_| match chosen.get() {
+        let chosen: Memo<Option<UserId>> = memo(move || person.get().parse().ok());
+        let name = memo(move || match chosen.get() {
             None => me.get().map(|me| me.name).unwrap_or_default(),
             Some(id) => people.with(|people| {
                 people
@@ -137,9 +138,9 @@ fn person_and_day() -> (RwSignal<String>, RwSignal<NaiveDate>) {
     let day = RwSignal::new(day);
     let navigate = use_navigate();
     let pathname = use_location().pathname;
-    Effect::new(move |previous: Option<()>| {
+    effect(move |first| {
         let (user, day) = (user.get(), day.get());
-        if previous.is_none() {
+        if first {
             return;
         }
         let mut path = format!(

@@ -18,6 +18,7 @@ use crate::components::{
 };
 use crate::days;
 use crate::format;
+use crate::reactive::memo;
 use crate::session::use_session;
 
 /// How often today's sessions are loaded again while the page is visible.
@@ -378,7 +379,7 @@ fn TeamCard(
         let team: Option<TeamId> = team.get().parse().ok();
         async move { api::session_summary(session, from, to, team).await }
     });
-    let me = Memo::new(move |_| session.me().map(|me| me.user.id));
+    let me = memo(move || session.me().map(|me| me.user.id));
     let show = Callback::new(move |id: UserId| {
         let value = if Some(id) == me.get_untracked() {
             String::new()

@@ -10,6 +10,7 @@ use crate::components::{
 };
 use crate::format;
 use crate::forms::task;
+use crate::reactive::memo;
 use crate::session::use_session;
 
 /// The status page. "Refresh" refetches in place (the page stays, the button spins) and
@@ -204,7 +205,7 @@ fn MigrationsCard(
     let total = migrations.len();
     let migrations = StoredValue::new(migrations);
     let error = Signal::derive(move || filter_error(&filter.read()));
-    let rows = Memo::new(move |_| {
+    let rows = memo(move || {
         let needle = filter.read();
         migrations.with_value(|all| {
             all.iter()

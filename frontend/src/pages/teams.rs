@@ -17,6 +17,7 @@ use crate::components::{
 };
 use crate::format;
 use crate::forms::{FormErrors, Work, submission};
+use crate::reactive::{effect, memo};
 use crate::session::use_session;
 
 /// The longest team name (the server's limit).
@@ -36,7 +37,7 @@ enum Editing {
 pub fn Teams() -> impl IntoView {
     super::set_title("Teams");
     let session = use_session();
-    let may_manage = Memo::new(move |_| session.may(Action::ManageTeams));
+    let may_manage = memo(move || session.may(Action::ManageTeams));
     let teams = api::Loaded::new(move || api::teams(session));
     // Names for the managers column, and the candidates for managing a team.
     let people = api::Loaded::new(move || async move {
@@ -49,7 +50,7 @@ pub fn Teams() -> impl IntoView {
     let people_list = Signal::derive(move || people.get().and_then(Result::ok).unwrap_or_default());
     let editing = RwSignal::new(None::<Editing>);
     let dialog_open = RwSignal::new(false);
-    Effect::new(move || {
+    effect(move |_| {
         if !dialog_open.get() {
             editing.set(None);
         }
@@ -125,7 +126,7 @@ fn TeamsTable(
     on_edit: Callback<Editing>,
 ) -> impl IntoView {
     let count = teams.len();
-    let names = Memo::new(move |_| {
+    let names = memo(move || {
         people
             .get()
             .into_iter()
@@ -325,7 +326,7 @@ fn ManagersForm(
     let session = use_session();
     let toasts = use_toasts();
     let chosen = RwSignal::new(team.manager_ids.clone());
-    let candidates = Memo::new(move |_| {
+    let candidates = memo(move || {
         people
             .get()
             .into_iter()

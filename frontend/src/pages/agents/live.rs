@@ -19,6 +19,7 @@ use crate::api::{self, ApiError};
 use crate::browser;
 use crate::components::Toasts;
 use crate::live_alerts::{AlertChange, use_live_alerts};
+use crate::reactive::effect;
 use crate::session::Session;
 
 /// The agents matching the filters as last loaded (the newest [`SHOWN`], or down to the
@@ -133,7 +134,7 @@ impl LiveAgents {
         // An agent alert means a status changed: look now rather than at the next poll.
         let alerts = use_live_alerts();
         let seen = StoredValue::new(alerts.changed_untracked());
-        Effect::new(move || {
+        effect(move |_| {
             let latest = alerts.changed();
             let changes = alerts.changes_since(seen.get_value());
             seen.set_value(latest);

@@ -22,6 +22,7 @@ use pulse_shared::ids::UserId;
 
 use crate::api;
 use crate::components::{ConfirmDialog, Confirmation, use_toasts};
+use crate::reactive::{effect, memo};
 use crate::session::use_session;
 use live::LiveAgents;
 use table::AgentsCard;
@@ -45,7 +46,7 @@ const MAX_TOKEN_NAME: usize = 80;
 pub fn Agents() -> impl IntoView {
     super::set_title("Agents");
     let session = use_session();
-    let may_manage = Memo::new(move |_| session.may(Action::ManageAgents));
+    let may_manage = memo(move || session.may(Action::ManageAgents));
     // For the tokens card: whom a token names, and whom a new one may name.
     let people = api::Loaded::new(move || async move {
         if may_manage.get() {
@@ -54,7 +55,7 @@ pub fn Agents() -> impl IntoView {
             Ok(Vec::new())
         }
     });
-    let names = Memo::new(move |_| {
+    let names = memo(move || {
         let mut names: HashMap<UserId, String> = people
             .get()
             .and_then(Result::ok)
@@ -70,7 +71,7 @@ pub fn Agents() -> impl IntoView {
     let agents = LiveAgents::start(session);
     // `?alert=` (the link of a fleet alert) narrows the list to that alert's computers.
     let query = use_query_map();
-    Effect::new(move || {
+    effect(move |_| {
         let alert = query.with(|query| query.get("alert").and_then(|id| id.parse().ok()));
         if agents.filters.alert.get_untracked() != alert {
             agents.filters.alert.set(alert);

@@ -17,6 +17,7 @@ use crate::components::{
 };
 use crate::cursor_list::LoadMoreButton;
 use crate::format;
+use crate::reactive::{effect, memo};
 
 /// The filter controls' values (strings, as the controls hold them).
 #[derive(Debug, Clone, Copy)]
@@ -65,7 +66,7 @@ pub(super) fn AgentsCard(
 ) -> impl IntoView {
     let filters = agents.filters;
     let toasts = use_toasts();
-    let shown = Memo::new(move |_| {
+    let shown = memo(move || {
         agents.rows.with(|rows| {
             rows.as_deref()
                 .unwrap_or_default()
@@ -76,7 +77,7 @@ pub(super) fn AgentsCard(
         })
     });
     // Where each shown computer is in `shown`, for its row to find its latest state.
-    let by_id = Memo::new(move |_| {
+    let by_id = memo(move || {
         shown.with(|rows| {
             rows.iter()
                 .enumerate()
@@ -269,7 +270,7 @@ fn agent_row(
     // Revoking removes the button that had the focus: the row, now revoked, takes it so
     // that the keyboard goes on from where it was.
     let row = NodeRef::<leptos::html::Tr>::new();
-    Effect::new(move || {
+    effect(move |_| {
         if let Some(row) = row.get()
             && revoked()
             && focus_revoked.get_untracked() == Some(agent_id)

@@ -17,6 +17,7 @@ use crate::components::{
     DataTable, Empty, ErrorCard, Skeleton, use_toasts,
 };
 use crate::format;
+use crate::reactive::memo;
 use crate::session::use_session;
 
 /// Enrollment tokens: the list, "New token", and revoking.
@@ -30,7 +31,7 @@ pub(super) fn TokensCard(
     let toasts = use_toasts();
     let tokens = api::Loaded::new(move || api::enrollment_tokens(session));
     // A new computer used a token: show its count of uses.
-    let enrolled = Memo::new(move |_| agents.counts.with(|counts| counts.map(|c| c.total())));
+    let enrolled = memo(move || agents.counts.with(|counts| counts.map(|c| c.total())));
     Effect::watch(
         move || enrolled.get(),
         move |_, previous, _| {

@@ -12,6 +12,7 @@ use super::stripe::CardElement;
 use crate::api;
 use crate::components::{Button, ButtonVariant, Card, Dialog, FormMessage, Skeleton, use_toasts};
 use crate::forms::task;
+use crate::reactive::effect;
 use crate::session::use_session;
 
 /// The card on file, with "Add card" or "Replace card".
@@ -139,7 +140,7 @@ fn CardForm(state: BillingState) -> impl IntoView {
             now.publishable_key.clone().unwrap_or_default(),
         )
     });
-    Effect::new(move || {
+    effect(move |_| {
         let Some(host) = host.get() else {
             return;
         };

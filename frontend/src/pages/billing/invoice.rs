@@ -11,6 +11,7 @@ use super::invoices::{invoice_badge, invoice_name, period};
 use crate::api;
 use crate::components::{Button, ButtonVariant, Card, ErrorCard, Skeleton};
 use crate::format;
+use crate::reactive::memo;
 use crate::session::use_session;
 
 /// The page.
@@ -19,12 +20,12 @@ pub fn BillingInvoice() -> impl IntoView {
     super::super::set_title("Invoice");
     let session = use_session();
     let params = use_params_map();
-    let id = Memo::new(move |_| params.with(|params| params.get("id").unwrap_or_default()));
+    let id = memo(move || params.with(|params| params.get("id").unwrap_or_default()));
     let invoice = api::Loaded::new(move || {
         let id = id.get();
         async move { api::invoice(session, &id).await }
     });
-    let company = Memo::new(move |_| session.me().map(|me| me.company.name).unwrap_or_default());
+    let company = memo(move || session.me().map(|me| me.company.name).unwrap_or_default());
     view! {
         <div class="page page-invoice" data-page="billing-invoice">
             <header class="page-header">

@@ -15,6 +15,7 @@ use crate::components::{
 use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::format::{self, DayStyle};
 use crate::forms::{FormErrors, task};
+use crate::reactive::effect;
 use crate::session::use_session;
 
 /// How many invoices one "Load more" brings.
@@ -32,7 +33,7 @@ pub fn PaymentHistory() -> impl IntoView {
     let list: InvoiceList = CursorList::new(session, "invoices", |session, query| {
         Box::pin(async move { api::invoices(session, &query).await })
     });
-    Effect::new(move || {
+    effect(move |_| {
         list.load(InvoiceQuery {
             limit: Some(PAGE_SIZE),
             ..applied.get()

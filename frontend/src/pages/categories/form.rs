@@ -17,6 +17,7 @@ use crate::components::{
     FormField, FormFooter, FormMessage, SelectField, SelectOption, use_toasts,
 };
 use crate::forms::{FormErrors, submission};
+use crate::reactive::effect;
 use crate::session::use_session;
 
 /// How long typing pauses before the preview is asked for.
@@ -193,7 +194,7 @@ fn live_preview(rule: Signal<NewCategoryRule>, errors: FormErrors) -> ReadSignal
     let session = use_session();
     let preview = RwSignal::new(Preview::Idle);
     let asked = StoredValue::new(0_u64);
-    Effect::new(move || {
+    effect(move |_| {
         let mut rule = rule.get();
         asked.update_value(|count| *count += 1);
         let question = asked.get_value();

@@ -20,6 +20,7 @@ use crate::components::{
     Button, Card, ConfirmDialog, Confirmation, Dialog, ErrorCard, SelectOption, Skeleton,
     use_toasts,
 };
+use crate::reactive::memo;
 use crate::session::use_session;
 use form::RuleForm;
 use rules::RulesCard;
@@ -31,7 +32,7 @@ pub fn Categories() -> impl IntoView {
     super::set_title("Categories");
     let session = use_session();
     let toasts = use_toasts();
-    let editor = Memo::new(move |_| session.may(Action::ManageCategoryRules));
+    let editor = memo(move || session.may(Action::ManageCategoryRules));
     let rules = api::Loaded::new(move || api::category_rules(session));
     let teams = api::Loaded::new(move || api::teams(session));
     let people = api::Loaded::new(move || api::everyone(session));

@@ -17,6 +17,7 @@ use crate::browser;
 use crate::charts::StackedBars;
 use crate::components::{Badge, BadgeTone, Card, CardActions, ErrorCard, Skeleton};
 use crate::format::{self, DayStyle};
+use crate::reactive::memo;
 use crate::session::use_session;
 
 /// The figures, loaded and kept fresh; `children` go under the alerts (the profile).
@@ -56,10 +57,10 @@ pub(super) fn Dashboard(children: Children) -> impl IntoView {
     load();
     keep_fresh(load);
     // Employees see themselves only: the tiles speak to them.
-    let own = Memo::new(move |_| session.reach(Action::ReadActivity) == Reach::Own);
+    let own = memo(move || session.reach(Action::ReadActivity) == Reach::Own);
     // Chart or table, kept across loads.
     let as_table = RwSignal::new(false);
-    let sees_agents = Memo::new(move |_| session.may(Action::ReadAgents));
+    let sees_agents = memo(move || session.may(Action::ReadAgents));
 
     let body = move || match (data.get(), error.get()) {
         (None, None) => view! {

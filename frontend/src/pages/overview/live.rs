@@ -11,6 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
 use crate::live_alerts::{AlertChange, use_live_alerts};
+use crate::reactive::effect;
 
 /// How often the figures are fetched again while the page is visible.
 pub(super) const EVERY: Duration = Duration::from_secs(60);
@@ -69,11 +70,11 @@ pub(super) fn keep_fresh(load: impl Fn() + Copy + 'static) {
     // A new alert (or a gap in the stream) means the figures may have moved.
     let alerts = use_live_alerts();
     let seen = StoredValue::new(alerts.changed_untracked());
-    Effect::new(move |first: Option<()>| {
+    effect(move |first| {
         let latest = alerts.changed();
         let changes = alerts.changes_since(seen.get_value());
         seen.set_value(latest);
-        if first.is_some() && changes.is_none_or(|changes| changes.iter().any(moves_figures)) {
+        if !first && changes.is_none_or(|changes| changes.iter().any(moves_figures)) {
             load();
         }
     });

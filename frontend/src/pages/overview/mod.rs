@@ -18,6 +18,7 @@ use super::monitoring::MonitoringNotice;
 use crate::api;
 use crate::components::{Badge, BadgeTone, Card, ErrorCard, Skeleton};
 use crate::format;
+use crate::reactive::memo;
 use crate::session::{Phase, use_session};
 use dashboard::Dashboard;
 
@@ -26,9 +27,9 @@ use dashboard::Dashboard;
 pub fn Overview() -> impl IntoView {
     super::set_title("Overview");
     let session = use_session();
-    let me = Memo::new(move |_| session.me());
-    let phase = Memo::new(move |_| session.phase());
-    let signed_in = Memo::new(move |_| me.with(Option::is_some));
+    let me = memo(move || session.me());
+    let phase = memo(move || session.phase());
+    let signed_in = memo(move || me.with(Option::is_some));
     let lede = move || match me.get() {
         Some(me) => format!("Welcome back, {}.", first_name(&me.user.name)),
         // Held open while the sign-in is restored, so that the page below stays put.

@@ -12,6 +12,7 @@ use crate::components::{
     Skeleton, use_toasts,
 };
 use crate::format;
+use crate::reactive::memo;
 use crate::session::use_session;
 
 /// The open invitations, each with "Revoke".
@@ -22,7 +23,7 @@ pub(super) fn InvitationsCard(
 ) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
-    let team_names = Memo::new(move |_| team_names(&teams.get()));
+    let team_names = memo(move || team_names(&teams.get()));
     let revoking = Confirmation::<Invitation>::new();
     let revoke = Callback::new(move |()| {
         revoking.confirm(

@@ -13,6 +13,7 @@ use crate::components::{
     SelectOption, focus_first_control,
 };
 use crate::forms::{FormErrors, submission};
+use crate::reactive::effect;
 use crate::session::{Session, use_session};
 
 /// The roles the signed-in person may hand out: their own and below, owner only by owners.
@@ -54,7 +55,7 @@ pub(super) fn InviteDialog(
 ) -> impl IntoView {
     let created = RwSignal::new(None::<InvitationCreatedResponse>);
     // Each opening starts with an empty form.
-    Effect::new(move || {
+    effect(move |_| {
         if open.get() {
             created.set(None);
         }
@@ -85,7 +86,7 @@ pub(super) fn InviteDialog(
                 Some(response) => {
                     // The form that had the focus is gone: the link takes it.
                     let body = NodeRef::<leptos::html::Div>::new();
-                    Effect::new(move || {
+                    effect(move |_| {
                         if let Some(body) = body.get() {
                             focus_first_control(&body);
                         }
@@ -144,7 +145,7 @@ pub(super) fn InviteForm(
     let role = RwSignal::new(Role::Employee.as_str().to_owned());
     // Managers invite into one of their teams; others may leave the team open.
     let team = RwSignal::new(String::new());
-    Effect::new(move || {
+    effect(move |_| {
         if !company_wide
             && team.with(String::is_empty)
             && let Some(first) = teams.with(|teams| teams.first().map(|team| team.id.to_string()))

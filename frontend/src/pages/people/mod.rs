@@ -18,6 +18,7 @@ use pulse_shared::people::{Person, Role};
 use crate::api;
 use crate::components::{Badge, BadgeTone, Button, Card, CardActions};
 use crate::cursor_list::CursorList;
+use crate::reactive::{effect, memo};
 use crate::session::use_session;
 use filters::{FilterBar, Filters};
 use invitations::InvitationsCard;
@@ -36,7 +37,7 @@ const SEARCH_DELAY: Duration = Duration::from_millis(250);
 pub fn People() -> impl IntoView {
     super::set_title("Employees");
     let session = use_session();
-    let may_invite = Memo::new(move |_| session.reaches_others(Action::InvitePeople));
+    let may_invite = memo(move || session.reaches_others(Action::InvitePeople));
     let teams = api::Loaded::new(move || api::teams(session));
     let team_list = Signal::derive(move || teams.get().and_then(Result::ok).unwrap_or_default());
 
@@ -45,14 +46,10 @@ pub fn People() -> impl IntoView {
         Box::pin(async move { api::people(session, &query).await })
     });
     // Reload from the first page whenever a filter changes; typing waits for a pause.
-    Effect::new(move |previous: Option<()>| {
+    effect(move |first| {
         let query = filters.query();
         let generation = list.begin();
-        let delay = if previous.is_some() {
-            SEARCH_DELAY
-        } else {
-            Duration::ZERO
-        };
+        let delay = if first { Duration::ZERO } else { SEARCH_DELAY };
         set_timeout(move || list.load_first(generation, query), delay);
     });
 
@@ -66,7 +63,7 @@ pub fn People() -> impl IntoView {
     let invite_open = RwSignal::new(false);
     let managing = RwSignal::new(None::<Person>);
     let manage_open = RwSignal::new(false);
-    Effect::new(move || {
+    effect(move |_| {
         if !manage_open.get() {
             managing.set(None);
         }

@@ -15,6 +15,7 @@ use crate::components::{Badge, BadgeTone, Button, ButtonVariant, DataTable, Empt
 use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::format;
 use crate::forms::task;
+use crate::reactive::memo;
 use crate::session::use_session;
 
 /// The loaded people and how to get more.
@@ -41,9 +42,9 @@ pub(super) fn PeopleTable(
     on_manage: Callback<Person>,
 ) -> impl IntoView {
     let session = use_session();
-    let team_names = Memo::new(move |_| team_names(&teams.get()));
-    let me = Memo::new(move |_| session.me().map(|me| me.user.id));
-    let may_act = Memo::new(move |_| {
+    let team_names = memo(move || team_names(&teams.get()));
+    let me = memo(move || session.me().map(|me| me.user.id));
+    let may_act = memo(move || {
         session.reaches_others(Action::UpdatePeople)
             || session.may(Action::ChangeRole)
             || session.may(Action::DeletePeople)

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::settings::{describe, settings, to_map};
 use crate::api;
 use crate::components::{Badge, BadgeTone, Card, ErrorCard, SelectField, SelectOption, Skeleton};
+use crate::reactive::effect;
 
 /// Which level an effective value comes from.
 pub(super) fn source(effective: &EffectivePolicy, key: &str) -> (&'static str, BadgeTone) {
@@ -37,7 +38,7 @@ pub(super) fn EffectiveCard(
     #[prop(into)] people: Signal<Vec<Person>>,
     #[prop(into)] teams: Signal<Vec<Team>>,
 ) -> impl IntoView {
-    Effect::new(move || {
+    effect(move |_| {
         if chosen.with_untracked(String::is_empty)
             && let Some(first) = people.with(|people| people.first().map(|p| p.id.to_string()))
         {

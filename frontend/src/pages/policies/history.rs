@@ -14,6 +14,7 @@ use crate::browser;
 use crate::components::{Card, DataTable, Empty};
 use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::format;
+use crate::reactive::memo;
 
 pub(super) type HistoryList = CursorList<AuditEvent, AuditQuery>;
 
@@ -45,7 +46,7 @@ pub(super) fn HistoryCard(
     #[prop(into)] people: Signal<Vec<Person>>,
     #[prop(into)] teams: Signal<Vec<Team>>,
 ) -> impl IntoView {
-    let names = Memo::new(move |_| {
+    let names = memo(move || {
         let mut names: HashMap<String, String> = people
             .get()
             .into_iter()

@@ -26,6 +26,7 @@ use pulse_shared::people::UserStatus;
 use crate::api;
 use crate::components::{Card, ErrorCard, Skeleton};
 use crate::cursor_list::CursorList;
+use crate::reactive::effect;
 use crate::session::use_session;
 use effective::EffectiveCard;
 use history::{HistoryCard, HistoryList};
@@ -76,7 +77,7 @@ pub fn Policies() -> impl IntoView {
         person: RwSignal::new(String::new()),
     };
     // Choose the first team and person once they have loaded.
-    Effect::new(move || {
+    effect(move |_| {
         if choice.team.with_untracked(String::is_empty)
             && let Some(first) =
                 team_list.with(|teams| teams.first().map(|team| team.id.to_string()))

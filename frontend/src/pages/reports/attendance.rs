@@ -11,13 +11,14 @@ use crate::api;
 use crate::components::{Badge, BadgeTone, Card, DataTable, Empty};
 use crate::days;
 use crate::format::{self, DayStyle};
+use crate::reactive::memo;
 use crate::session::use_session;
 
 /// The attendance tab: loads the report whenever its query changes.
 #[component]
 pub(super) fn AttendanceTab(report: Report) -> impl IntoView {
     let session = use_session();
-    let query = Memo::new(move |_| {
+    let query = memo(move || {
         report
             .params
             .with(|params| params.fault().is_none().then(|| params.attendance_query()))

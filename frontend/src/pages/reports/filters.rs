@@ -14,6 +14,7 @@ use pulse_shared::teams::Team;
 use super::params::{Preset, ReportParams, Tab};
 use crate::components::{FormField, SelectField, SelectOption};
 use crate::days;
+use crate::reactive::{effect, memo};
 
 /// The report's parameters, read from the query string (tracked), and the one way to
 /// change them: a new query string, replacing the current one.
@@ -32,9 +33,8 @@ impl Report {
     pub fn new() -> Self {
         let today = days::today();
         let query = use_query_map();
-        let params = Memo::new(move |_| {
-            query.with(|query| ReportParams::read(|name| query.get(name), today))
-        });
+        let params =
+            memo(move || query.with(|query| ReportParams::read(|name| query.get(name), today)));
         let router = use_navigate();
         let pathname = use_location().pathname;
         let navigate: Navigate = Box::new(move |search: &str| {
@@ -53,7 +53,7 @@ impl Report {
         };
         // The URL always spells the report out (the range above all), so that a link
         // copied from it shows the same days tomorrow.
-        Effect::new(move || {
+        effect(move |_| {
             let wanted = params.with(ReportParams::query_string);
             let pairs = |query: &ParamsMap| {
                 spells(
@@ -104,15 +104,15 @@ fn bound(
     write: fn(&mut ReportParams, &str),
 ) -> RwSignal<String> {
     let text = RwSignal::new(report.params.with_untracked(read));
-    Effect::new(move || {
+    effect(move |_| {
         let value = report.params.with(read);
         if text.with_untracked(|text| *text != value) {
             text.set(value);
         }
     });
-    Effect::new(move |previous: Option<()>| {
+    effect(move |first| {
         let value = text.get();
-        if previous.is_some() {
+        if !first {
             report.update(|params| write(params, &value));
         }
     });

@@ -18,6 +18,7 @@ use crate::api;
 use crate::browser;
 use crate::components::{Button, ButtonVariant, Card, ErrorCard, Skeleton, use_toasts};
 use crate::forms::task;
+use crate::reactive::memo;
 use crate::session::use_session;
 use attendance::AttendanceTab;
 use filters::{FilterBar, Report};
@@ -33,7 +34,7 @@ pub fn Reports() -> impl IntoView {
     let toasts = use_toasts();
     let report = Report::new();
     let params = report.params;
-    let sees_others = Memo::new(move |_| session.reaches_others(Action::ReadActivity));
+    let sees_others = memo(move || session.reaches_others(Action::ReadActivity));
     let teams = api::Loaded::new(move || async move {
         if sees_others.get() {
             api::teams(session).await
@@ -50,8 +51,8 @@ pub fn Reports() -> impl IntoView {
     });
     let teams = Signal::derive(move || teams.get().and_then(Result::ok).unwrap_or_default());
     let people = Signal::derive(move || people.get().and_then(Result::ok).unwrap_or_default());
-    let tab = Memo::new(move |_| params.with(|params| params.tab));
-    let view = Memo::new(move |_| params.with(|params| params.view));
+    let tab = memo(move || params.with(|params| params.tab));
+    let view = memo(move || params.with(|params| params.view));
 
     // Whose time, in words: for the lede, which is also the printout's heading.
     let whose = move || {

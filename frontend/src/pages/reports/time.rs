@@ -12,6 +12,7 @@ use crate::api;
 use crate::charts::{DayTimeline, Heatmap, StackedBars, TopApps};
 use crate::components::Card;
 use crate::format;
+use crate::reactive::memo;
 use crate::session::use_session;
 
 /// The time tab: loads the report whenever its query changes (not when only the view
@@ -19,7 +20,7 @@ use crate::session::use_session;
 #[component]
 pub(super) fn TimeTab(report: Report) -> impl IntoView {
     let session = use_session();
-    let query = Memo::new(move |_| {
+    let query = memo(move || {
         report
             .params
             .with(|params| params.fault().is_none().then(|| params.time_query()))
@@ -33,7 +34,7 @@ pub(super) fn TimeTab(report: Report) -> impl IntoView {
             }
         }
     });
-    let view = Memo::new(move |_| report.params.with(|params| params.view));
+    let view = memo(move || report.params.with(|params| params.view));
     view! {
         <Loaded
             title="Time"

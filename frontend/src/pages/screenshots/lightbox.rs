@@ -15,6 +15,7 @@ use crate::components::{Button, ButtonVariant, ConfirmDialog, Dialog, Skeleton, 
 use crate::days;
 use crate::format;
 use crate::forms::task;
+use crate::reactive::{effect, memo};
 use crate::session::use_session;
 
 /// The full image of the screenshot at `index` of `list`, with previous / next, its
@@ -27,17 +28,17 @@ pub(super) fn Lightbox(
 ) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
-    let shot = Memo::new(move |_| {
+    let shot = memo(move || {
         index
             .get()
             .and_then(|index| list.rows.with(|rows| rows.get(index).cloned()))
     });
-    let count = Memo::new(move |_| list.rows.with(Vec::len));
+    let count = memo(move || list.rows.with(Vec::len));
     let image = RwSignal::new(None::<Arc<ObjectUrl>>);
     let image_error = RwSignal::new(None::<String>);
     // Each opened screenshot bumps this; an answer for an earlier one is dropped.
     let generation = StoredValue::new(0_u64);
-    Effect::new(move || {
+    effect(move |_| {
         let id = shot.with(|shot| shot.as_ref().map(|shot| shot.id));
         image.set(None);
         image_error.set(None);
@@ -63,8 +64,8 @@ pub(super) fn Lightbox(
     });
     // Who opened it: for its subject, and for those who see everyone's. Asked again
     // once the image has loaded (opening it may be a view).
-    let me = Memo::new(move |_| session.me().map(|me| me.user.id));
-    let sees_views = Memo::new(move |_| {
+    let me = memo(move || session.me().map(|me| me.user.id));
+    let sees_views = memo(move || {
         session.reach(Action::ReadScreenshotViews) == Reach::Company
             || shot.with(|shot| shot.as_ref().map(|shot| shot.user_id)) == me.get()
     });

@@ -23,6 +23,7 @@ use crate::api::{self, ObjectUrl, Picture};
 use crate::components::{Badge, BadgeTone};
 use crate::cursor_list::{CursorList, CursorListBody, LoadMore};
 use crate::days;
+use crate::reactive::effect;
 use crate::session::use_session;
 use lightbox::Lightbox;
 use views::MyViewsCard;
@@ -47,7 +48,7 @@ pub fn Screenshots() -> impl IntoView {
     let list: ShotList = CursorList::new(session, "screenshots", |session, query| {
         Box::pin(async move { api::screenshots(session, &query).await })
     });
-    Effect::new(move || {
+    effect(move |_| {
         let (from, to) = days::bounds(day.get());
         list.load(ScreenshotQuery {
             from,
@@ -59,7 +60,7 @@ pub fn Screenshots() -> impl IntoView {
     });
     let viewing = RwSignal::new(None::<usize>);
     let lightbox_open = RwSignal::new(false);
-    Effect::new(move || {
+    effect(move |_| {
         if !lightbox_open.get() {
             viewing.set(None);
         }
@@ -167,7 +168,7 @@ fn Thumb(shot: Screenshot, on_open: Callback<ScreenshotId>) -> impl IntoView {
         Closure<dyn FnMut(js_sys::Array, web_sys::IntersectionObserver)>,
     );
     let watch = StoredValue::new_local(None::<Watch>);
-    Effect::new(move || {
+    effect(move |_| {
         let Some(element) = node.get() else {
             return;
         };

@@ -17,6 +17,7 @@ use crate::components::{
     Button, Card, ConfirmDialog, Confirmation, ErrorCard, Skeleton, use_toasts,
 };
 use crate::cursor_list::CursorList;
+use crate::reactive::effect;
 use crate::session::use_session;
 use deliveries::{DeliveryList, DeliveryLog, DeliveryQuery, upsert};
 use endpoint_form::{CreateEndpointDialog, EditEndpointDialog};
@@ -44,7 +45,7 @@ pub fn Webhooks() -> impl IntoView {
     // The endpoint whose log is shown (its id, as the select holds it): the first one
     // until someone chooses, and again when the chosen one is deleted.
     let selected = RwSignal::new(String::new());
-    Effect::new(move || {
+    effect(move |_| {
         // Only a loaded list decides (not one being loaded again).
         let Some(Ok(list)) = endpoints.get() else {
             return;
@@ -64,7 +65,7 @@ pub fn Webhooks() -> impl IntoView {
     let deliveries: DeliveryList = CursorList::new(session, "deliveries", |session, query| {
         Box::pin(async move { api::webhook_deliveries(session, query.endpoint, &query.page).await })
     });
-    Effect::new(move || {
+    effect(move |_| {
         if let Ok(endpoint) = selected.get().parse() {
             deliveries.load(DeliveryQuery::first(endpoint));
         } else {

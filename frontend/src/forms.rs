@@ -2,7 +2,9 @@
 //! sending, and from a 422 problem after), the message above the form, and
 //! [`submission`], the one way a form sends itself ([`task`] is a button's).
 
+use std::cell::Cell;
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -165,6 +167,7 @@ impl<I> Clone for Work<I> {
 impl<I> Copy for Work<I> {}
 
 impl<I: 'static> Work<I> {
+    /// Work that runs `run` with each input it is given.
     pub fn new<Fut>(run: impl Fn(I) -> Fut + 'static) -> Self
     where
         Fut: Future<Output = ()> + 'static,
@@ -180,9 +183,8 @@ impl<I: 'static> Work<I> {
         let Some(run) = self.run.try_get_value() else {
             return;
         };
-        let job = Job(Rc::new(std::cell::Cell::new(Some(Box::new(move || {
-            run(input)
-        })))));
+        let start: Start = Box::new(move || run(input));
+        let job = Job(Rc::new(Cell::new(Some(start))));
         self.action.dispatch_local(job);
     }
 
@@ -192,12 +194,14 @@ impl<I: 'static> Work<I> {
     }
 }
 
-/// One run of some [`Work`], not started yet.
-type BoxedRun = std::pin::Pin<Box<dyn Future<Output = ()>>>;
+/// One run of some [`Work`], under way.
+type BoxedRun = Pin<Box<dyn Future<Output = ()>>>;
+/// What starts a run.
+type Start = Box<dyn FnOnce() -> BoxedRun>;
 
 /// A run handed to the one action type: started once, by the action.
 #[derive(Clone)]
-struct Job(Rc<std::cell::Cell<Option<Box<dyn FnOnce() -> BoxedRun>>>>);
+struct Job(Rc<Cell<Option<Start>>>);
 
 /// The action every [`Work`] is.
 fn job_action() -> Action<Job, ()> {

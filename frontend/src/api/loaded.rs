@@ -88,7 +88,7 @@ impl<T: Clone + Send + Sync + 'static> IntoFuture for Loaded<T> {
 
 /// The one resource every [`Loaded`] is.
 fn resource(call: Call) -> LocalResource<Erased> {
-    LocalResource::new(move || call())
+    LocalResource::new(call)
 }
 
 /// The answer as the one resource holds it.

@@ -221,7 +221,7 @@ pub fn weekday(day: Weekday) -> &'static str {
 /// `Mon–Fri 09:00–17:00`, `Every day 08:00–12:00`, `Mon, Wed 10:00–14:00`.
 pub fn working_hours(hours: &WorkingHours) -> String {
     let mut days = hours.days.clone();
-    days.sort();
+    crate::sort::ascending(&mut days);
     days.dedup();
     let days = if days == Weekday::ALL[..5] {
         "Mon–Fri".to_owned()

@@ -17,6 +17,7 @@ mod pages;
 mod reactive;
 mod sections;
 mod session;
+mod sort;
 mod theme;
 #[cfg(test)]
 mod tidy;

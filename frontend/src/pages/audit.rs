@@ -128,7 +128,7 @@ pub fn Audit() -> impl IntoView {
                     applied=applied
                     actors=Signal::derive(move || {
                         let mut actors = people_names.get();
-                        actors.sort_by(|a, b| a.1.cmp(&b.1));
+                        crate::sort::by_key(&mut actors, |actor| actor.1.clone());
                         actors
                     })
                 />

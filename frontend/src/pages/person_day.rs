@@ -171,7 +171,7 @@ fn person_options(people: &[Person], me: Option<&Person>) -> Vec<SelectOption> {
         .iter()
         .filter(|person| Some(person.id) != me.map(|me| me.id))
         .collect();
-    others.sort_by_key(|person| person.name.to_lowercase());
+    crate::sort::by_key(&mut others, |person| person.name.to_lowercase());
     let mut options = vec![(
         String::new(),
         me.map_or_else(|| "You".to_owned(), |me| format!("You ({})", me.name)),

@@ -138,7 +138,7 @@ fn DayCard(
         href
     };
     let mut ordered = sessions.clone();
-    ordered.sort_by_key(|session| session.started_at);
+    crate::sort::by_key(&mut ordered, |session| session.started_at);
     view! {
         <Card title=title subtitle=subtitle flush=true {..} data-testid="sessions-day">
             <CardActions slot>

@@ -258,7 +258,7 @@ impl Names {
     pub fn options(self, company: &str) -> Vec<SelectOption> {
         let mut options = vec![(Scope::Company.value(), company.to_owned())];
         let mut teams = self.teams.get();
-        teams.sort_by_key(|team| team.name.to_lowercase());
+        crate::sort::by_key(&mut teams, |team| team.name.to_lowercase());
         options.extend(teams.into_iter().map(|team| {
             (
                 Scope::Team(team.id).value(),
@@ -266,7 +266,7 @@ impl Names {
             )
         }));
         let mut people = self.people.get();
-        people.sort_by_key(|person| person.name.to_lowercase());
+        crate::sort::by_key(&mut people, |person| person.name.to_lowercase());
         options.extend(people.into_iter().map(|person| {
             (
                 Scope::Person(person.id).value(),

@@ -57,7 +57,9 @@ fn by_scope(rules: &[CategoryRule], names: Names) -> Vec<(String, Vec<CategoryRu
     let mut named: Vec<(u8, String, Vec<CategoryRule>)> = groups
         .into_iter()
         .map(|(scope, mut members)| {
-            members.sort_by_key(|rule| (rule.field, rule.pattern.to_lowercase()));
+            crate::sort::by_key(&mut members, |rule| {
+                (rule.field, rule.pattern.to_lowercase())
+            });
             let rank = match scope {
                 Scope::Company => 0,
                 Scope::Team(_) => 1,
@@ -66,7 +68,7 @@ fn by_scope(rules: &[CategoryRule], names: Names) -> Vec<(String, Vec<CategoryRu
             (rank, names.of(scope), members)
         })
         .collect();
-    named.sort_by_key(|(rank, name, _)| (*rank, name.to_lowercase()));
+    crate::sort::by_key(&mut named, |(rank, name, _)| (*rank, name.to_lowercase()));
     named
         .into_iter()
         .map(|(_, name, members)| (name, members))

@@ -155,7 +155,7 @@ impl Draft {
                 Kind::Hours if text == "always" => Value::Null,
                 Kind::Hours => {
                     let mut days = self.hours.days.get_untracked();
-                    days.sort();
+                    crate::sort::ascending(&mut days);
                     json!({
                         "days": days,
                         "start": self.hours.start.get_untracked().trim(),

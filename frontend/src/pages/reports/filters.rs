@@ -90,8 +90,8 @@ fn spells<'a>(query: impl IntoIterator<Item = (&'a str, &'a str)>, wanted: &str)
         .map(|(name, value)| (name.to_owned(), value.to_owned()))
         .collect();
     let mut want: Vec<(String, String)> = serde_urlencoded::from_str(wanted).unwrap_or_default();
-    have.sort();
-    want.sort();
+    crate::sort::ascending(&mut have);
+    crate::sort::ascending(&mut want);
     have == want
 }
 
@@ -240,7 +240,7 @@ pub(super) fn FilterBar(
             .into_iter()
             .filter(|person| chosen_team.is_none() || person.team_id == chosen_team)
             .collect();
-        people.sort_by_key(|person| person.name.to_lowercase());
+        crate::sort::by_key(&mut people, |person| person.name.to_lowercase());
         let mut options = vec![(String::new(), "Everyone".to_owned())];
         options.extend(
             people

@@ -173,7 +173,7 @@ pub(super) fn EndpointForm(
         let new_url = url.get_untracked().trim().to_owned();
         let new_description = description.get_untracked().trim().to_owned();
         let mut new_kinds = kinds.get_untracked();
-        new_kinds.sort();
+        crate::sort::ascending(&mut new_kinds);
         let mut ok = errors.check(
             "url",
             check_url(&new_url).map_err(|message| ("invalid", message)),
@@ -200,7 +200,7 @@ pub(super) fn EndpointForm(
             }
             Some(old) => {
                 let mut old_kinds = old.kinds.clone();
-                old_kinds.sort();
+                crate::sort::ascending(&mut old_kinds);
                 let request = UpdateWebhookRequest {
                     url: (new_url != old.url).then_some(new_url),
                     description: (new_description != old.description).then_some(new_description),

@@ -325,11 +325,13 @@ fn measured_width(node: NodeRef<html::Div>) -> ReadSignal<f64> {
         Closure<dyn FnMut(js_sys::Array, web_sys::ResizeObserver)>,
     );
     let watch = StoredValue::new_local(None::<Watch>);
+    // Measured by the observer only, whose first report comes once the page is laid
+    // out (before it is painted): reading the width while the page is still being built
+    // forced the browser to lay it all out an extra time, mid-render.
     effect(move |_| {
         let Some(element) = node.get() else {
             return;
         };
-        measure(&element);
         if watch.with_value(Option::is_some) {
             return;
         }

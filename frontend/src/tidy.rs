@@ -1,5 +1,7 @@
 //! Tidy checks on the app's own source, as ordinary tests: every file says what lives in
-//! it, and none grows past the size where it should become a folder.
+//! it, none grows past the size where it should become a folder, and none makes a
+//! resource, action, effect, memo or sort the way that compiles another copy of the
+//! framework's code.
 
 use std::path::{Path, PathBuf};
 
@@ -56,5 +58,47 @@ fn no_file_is_over_600_lines() {
             "{} has {lines} lines: make it a folder with a file per section",
             path.display()
         );
+    }
+}
+
+/// Calls that compile the framework's (or the standard library's) machinery once per
+/// closure, and the one-instance way the app makes each (ARCHITECTURE.md, "Where the
+/// WASM's bytes go"). `join.rs` keeps a `LocalResource` (its answer's error is not an
+/// `ApiError`), the Agent Monitor's rows a `Memo` that reads its previous value.
+const ONE_INSTANCE: [(&str, &str, &[&str]); 6] = [
+    (
+        "LocalResource::new(",
+        "api::Loaded::new",
+        &["api/loaded.rs", "pages/join.rs"],
+    ),
+    ("Action::new_local(", "forms::Work::new", &["forms.rs"]),
+    ("Effect::new(", "reactive::effect", &["reactive.rs"]),
+    (
+        "Memo::new(",
+        "reactive::memo",
+        &["reactive.rs", "pages/agents/table.rs"],
+    ),
+    (".sort_by_key(", "sort::by_key", &["sort.rs"]),
+    (".sort()", "sort::ascending", &["sort.rs"]),
+];
+
+#[test]
+fn the_framework_is_compiled_once_per_kind_of_closure() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for (path, text) in sources() {
+        let file = path
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if file == "tidy.rs" {
+            continue;
+        }
+        for (call, instead, allowed) in ONE_INSTANCE {
+            assert!(
+                allowed.contains(&file.as_str()) || !text.contains(call),
+                "{file} calls {call}: use {instead}, which the whole app shares"
+            );
+        }
     }
 }

@@ -19,7 +19,7 @@ pub const CORE_BUDGET: u64 = CORE_BUDGET_KIB * 1024;
 const CORE_BUDGET_KIB: u64 = 316;
 /// The most the whole app may weigh (every page visited). The target is 450 KiB.
 pub const WHOLE_BUDGET: u64 = WHOLE_BUDGET_KIB * 1024;
-const WHOLE_BUDGET_KIB: u64 = 889;
+const WHOLE_BUDGET_KIB: u64 = 812;
 
 /// Brotli sizes in bytes.
 #[derive(Debug, PartialEq, Eq)]

@@ -3,10 +3,10 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
 use leptos_router::components::{A, Redirect, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
-use leptos_router::{Lazy, NavigateOptions};
 use pulse_shared::access::Action;
 use pulse_shared::people::Role;
 
@@ -40,28 +40,28 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/") view=Overview />
                             <Route path=path!("/login") view=Login />
                             // The other sections load on first visit (see `sections`).
-                            <Route path=path!("/status") view={Lazy::<sections::status::Route>::new()} />
-                            <Route path=path!("/signup") view={Lazy::<sections::signup::Route>::new()} />
-                            <Route path=path!("/verify") view={Lazy::<sections::verify::Route>::new()} />
-                            <Route path=path!("/join") view={Lazy::<sections::join::Route>::new()} />
-                            <Route path=path!("/forgot") view={Lazy::<sections::forgot::Route>::new()} />
-                            <Route path=path!("/reset") view={Lazy::<sections::reset::Route>::new()} />
-                            <Route path=path!("/alerts") view={Lazy::<sections::alerts::Route>::new()} />
-                            <Route path=path!("/agents") view={Lazy::<sections::agents::Route>::new()} />
-                            <Route path=path!("/sessions") view={Lazy::<sections::sessions::Route>::new()} />
-                            <Route path=path!("/screenshots") view={Lazy::<sections::screenshots::Route>::new()} />
-                            <Route path=path!("/reports") view={Lazy::<sections::reports::Route>::new()} />
-                            <Route path=path!("/people") view={Lazy::<sections::people::Route>::new()} />
-                            <Route path=path!("/teams") view={Lazy::<sections::teams::Route>::new()} />
-                            <Route path=path!("/policies") view={Lazy::<sections::policies::Route>::new()} />
-                            <Route path=path!("/settings/categories") view={Lazy::<sections::categories::Route>::new()} />
-                            <Route path=path!("/api-keys") view={Lazy::<sections::api_keys::Route>::new()} />
-                            <Route path=path!("/webhooks") view={Lazy::<sections::webhooks::Route>::new()} />
-                            <Route path=path!("/audit") view={Lazy::<sections::audit::Route>::new()} />
-                            <Route path=path!("/billing") view={Lazy::<sections::billing::Route>::new()} />
-                            <Route path=path!("/billing/invoices") view={Lazy::<sections::invoices::Route>::new()} />
-                            <Route path=path!("/billing/invoices/:id") view={Lazy::<sections::invoice::Route>::new()} />
-                            <Route path=path!("/account") view={Lazy::<sections::account::Route>::new()} />
+                            <Route path=path!("/status") view=sections::status::ROUTE />
+                            <Route path=path!("/signup") view=sections::signup::ROUTE />
+                            <Route path=path!("/verify") view=sections::verify::ROUTE />
+                            <Route path=path!("/join") view=sections::join::ROUTE />
+                            <Route path=path!("/forgot") view=sections::forgot::ROUTE />
+                            <Route path=path!("/reset") view=sections::reset::ROUTE />
+                            <Route path=path!("/alerts") view=sections::alerts::ROUTE />
+                            <Route path=path!("/agents") view=sections::agents::ROUTE />
+                            <Route path=path!("/sessions") view=sections::sessions::ROUTE />
+                            <Route path=path!("/screenshots") view=sections::screenshots::ROUTE />
+                            <Route path=path!("/reports") view=sections::reports::ROUTE />
+                            <Route path=path!("/people") view=sections::people::ROUTE />
+                            <Route path=path!("/teams") view=sections::teams::ROUTE />
+                            <Route path=path!("/policies") view=sections::policies::ROUTE />
+                            <Route path=path!("/settings/categories") view=sections::categories::ROUTE />
+                            <Route path=path!("/api-keys") view=sections::api_keys::ROUTE />
+                            <Route path=path!("/webhooks") view=sections::webhooks::ROUTE />
+                            <Route path=path!("/audit") view=sections::audit::ROUTE />
+                            <Route path=path!("/billing") view=sections::billing::ROUTE />
+                            <Route path=path!("/billing/invoices") view=sections::invoices::ROUTE />
+                            <Route path=path!("/billing/invoices/:id") view=sections::invoice::ROUTE />
+                            <Route path=path!("/account") view=sections::account::ROUTE />
                         </Routes>
                     </Shell>
                 </Router>

@@ -12,8 +12,11 @@
 //! build it belongs to is gone) shows [`NewVersion`] instead of the page, and the rest
 //! of the app goes on working.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use leptos::prelude::*;
-use leptos_router::LazyRoute;
+use leptos_router::ChooseView;
 use pulse_shared::access::Action;
 use wasm_split_helpers::{SplitLoaderError, wasm_split};
 
@@ -24,37 +27,58 @@ use crate::pages::{
     Sessions, Signup, Status, Teams, VerifySignup, Webhooks,
 };
 
-/// `section!(name in split => view)` defines module `name` with a `Route` for
-/// `<Route view=Lazy::<name::Route>::new() />`, whose `view` is compiled into the chunk
-/// `split` (routes naming the same split share a chunk).
+/// A section's route, `<Route view=sections::name::ROUTE />`: the router fetches the
+/// page's code (the page before stays meanwhile), then shows it.
+///
+/// One type for every section, not leptos's `Lazy<T>` per route: the router's code for a
+/// lazy route (choosing, preloading, erasing) is compiled once per route type, about a
+/// kilobyte each in the core.
+#[derive(Clone, Copy)]
+pub struct Section {
+    view: fn() -> Pending<AnyView>,
+    preload: fn() -> Pending<()>,
+}
+
+/// A section's code being fetched.
+type Pending<T> = Pin<Box<dyn Future<Output = T>>>;
+
+impl ChooseView for Section {
+    async fn choose(self) -> AnyView {
+        (self.view)().await
+    }
+
+    async fn preload(&self) {
+        (self.preload)().await;
+    }
+}
+
+/// `section!(name in split => view)` defines module `name` with the [`Section`]
+/// `ROUTE`, whose `view` is compiled into the chunk `split` (routes naming the same
+/// split share a chunk).
 macro_rules! section {
     ($name:ident in $split:ident => $view:expr) => {
         pub mod $name {
             use super::*;
 
-            /// The route; its page loads its own data once its code is there.
-            pub struct Route;
-
             // The fn is named after the module: the splitter's symbols are made of it.
-            #[wasm_split($split, fallible, preload(preload))]
-            fn $name(_route: Route) -> Result<AnyView, SplitLoaderError> {
+            #[wasm_split($split, fallible, preload(fetch))]
+            fn $name() -> Result<AnyView, SplitLoaderError> {
                 Ok($view.into_any())
             }
 
-            impl LazyRoute for Route {
-                fn data() -> Self {
-                    Route
-                }
-
-                async fn view(this: Self) -> AnyView {
-                    loaded($name(this).await)
-                }
-
-                async fn preload() {
-                    // A failure shows when the view is asked for (the load is retried).
-                    let _ = preload().await;
-                }
+            fn view() -> Pending<AnyView> {
+                Box::pin(async { loaded($name().await) })
             }
+
+            fn preload() -> Pending<()> {
+                // A failure shows when the view is asked for (the load is retried).
+                Box::pin(async {
+                    let _ = fetch().await;
+                })
+            }
+
+            /// The route; its page loads its own data once its code is there.
+            pub const ROUTE: Section = Section { view, preload };
         }
     };
 }

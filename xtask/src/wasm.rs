@@ -365,7 +365,7 @@ fn sections(groups: &Path, routes: &[(String, String)]) -> anyhow::Result<String
 }
 
 /// The sections' paths and the group each is compiled into, read from the frontend's
-/// source: the `<Route path=path!("…") view={Lazy::<sections::NAME::Route>::new()} />`s
+/// source: the `<Route path=path!("…") view=sections::NAME::ROUTE />`s
 /// of `app.rs` and the `section!(NAME in GROUP => …)`s of `sections.rs`. Fails unless
 /// every lazy route has its section and every section a route.
 pub fn section_routes(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
@@ -388,13 +388,10 @@ pub fn section_routes(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
         })
         .collect();
     let mut routes = Vec::new();
-    for line in app
-        .lines()
-        .filter(|line| line.contains("Lazy::<sections::"))
-    {
+    for line in app.lines().filter(|line| line.contains("view=sections::")) {
         let path = between(line, "path!(\"", "\")")
             .with_context(|| format!("app.rs: no path!(\"…\") in `{}`", line.trim()))?;
-        let name = between(line, "Lazy::<sections::", "::Route>")
+        let name = between(line, "view=sections::", "::ROUTE")
             .with_context(|| format!("app.rs: no section in `{}`", line.trim()))?;
         let group = groups
             .iter()

@@ -62,6 +62,11 @@ async fn a_section_whose_chunk_is_gone_offers_the_new_version_and_the_rest_works
             .await?;
             b.wait_for(r#"[data-page="new-version"]"#).await?;
             assert_eq!(b.path().await?, "/people");
+            // The loading page the app opened with gave way to the message.
+            assert!(
+                b.find_all(r#"[data-page="loading"]"#).await?.is_empty(),
+                "the loading page stayed beside the message"
+            );
             Ok(())
         },
     )
@@ -90,6 +95,11 @@ async fn a_section_opened_directly_fetches_its_code_with_the_core() -> anyhow::R
         };
         b.goto("/people").await?;
         b.wait_for(r#"[data-page="people"]"#).await?;
+        // The loading page shown while the code arrived is gone.
+        assert!(
+            b.find_all(r#"[data-page="loading"]"#).await?.is_empty(),
+            "the loading page stayed beside Employees"
+        );
         let files = fetched(b).await?;
         assert!(
             files.iter().any(|(file, _)| file == "split_people.wasm"),

@@ -111,7 +111,8 @@ pub fn Gate(
     }
 }
 
-/// What a signed-in page shows while the app asks the server whether the session holds.
+/// What a signed-in page shows while the app asks the server whether the session holds,
+/// and any page the app opens on while its code arrives (`sections::opening`).
 fn loading_page() -> impl IntoView {
     view! {
         <div class="page" data-page="loading">
@@ -229,6 +230,7 @@ fn Shell(children: Children) -> impl IntoView {
             </header>
             <main id="main" class="content" tabindex="-1" node_ref=main>
                 <BillingBanner />
+                <Show when=sections::opening>{loading_page()}</Show>
                 {children()}
             </main>
         </div>

@@ -27,5 +27,5 @@ fn main() {
         console_error_panic_hook::hook(info);
         browser::show_stopped();
     }));
-    leptos::mount::mount_to_body(app::App);
+    sections::mount(|| leptos::mount::mount_to_body(app::App));
 }

@@ -11,7 +11,12 @@
 //! A chunk that cannot be loaded (the server was updated since the tab opened, and the
 //! build it belongs to is gone) shows [`NewVersion`] instead of the page, and the rest
 //! of the app goes on working.
+//!
+//! When the app opens on a section, the shell shows a loading page until the section's
+//! code is there ([`opening`]); later visits keep the page before meanwhile, as the
+//! router does.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -67,7 +72,7 @@ macro_rules! section {
             }
 
             fn view() -> Pending<AnyView> {
-                Box::pin(async { loaded($name().await) })
+                arriving(Box::pin(async { loaded($name().await) }))
             }
 
             fn preload() -> Pending<()> {
@@ -81,6 +86,40 @@ macro_rules! section {
             pub const ROUTE: Section = Section { view, preload };
         }
     };
+}
+
+thread_local! {
+    /// Whether the app is being mounted: a section chosen meanwhile is the first page.
+    static MOUNTING: Cell<bool> = const { Cell::new(false) };
+    /// Whether the first page is a section whose code has not arrived yet.
+    static OPENING: ArcRwSignal<bool> = ArcRwSignal::new(false);
+}
+
+/// Mounts the app with `mount`; a section it opens on is the first page (see [`opening`]).
+pub fn mount(mount: impl FnOnce()) {
+    MOUNTING.set(true);
+    mount();
+    MOUNTING.set(false);
+}
+
+/// Whether the page the app opened on is a section still waiting for its code: the shell
+/// shows a loading page in its place rather than nothing (reactive).
+pub fn opening() -> bool {
+    OPENING.with(ArcRwSignal::get)
+}
+
+/// `page`, marked as [`opening`] until it arrives when it is the first page. The router
+/// starts choosing the first page while the app mounts.
+fn arriving(page: Pending<AnyView>) -> Pending<AnyView> {
+    if !MOUNTING.get() {
+        return page;
+    }
+    OPENING.with(|opening| opening.set(true));
+    Box::pin(async {
+        let view = page.await;
+        OPENING.with(|opening| opening.set(false));
+        view
+    })
 }
 
 /// The page, or what to do when its code could not be fetched.

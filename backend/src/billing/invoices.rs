@@ -92,7 +92,19 @@ impl InvoiceRow {
     }
 }
 
-/// Stores `row` unless a newer state of the invoice is stored; a payment error
+/// How far along its life an invoice with `status` is. Stripe moves an invoice only
+/// forward: a draft is finalised (open), then paid, voided or marked uncollectible,
+/// and an uncollectible one can still be paid or voided.
+fn stage(status: InvoiceStatus) -> u8 {
+    match status {
+        InvoiceStatus::Draft => 0,
+        InvoiceStatus::Open => 1,
+        InvoiceStatus::Uncollectible => 2,
+        InvoiceStatus::Paid | InvoiceStatus::Void => 3,
+    }
+}
+
+/// Stores `row` unless a newer state of the invoice, or one further along, is stored; a payment error
 /// already known stays until the invoice is paid. On a change of status the change
 /// is audited by `actor`; an invoice newly paid raises "payment succeeded", a new
 /// payment error "payment failed". Answers whether anything was stored.
@@ -110,7 +122,9 @@ pub async fn store(
         .await
         .optional()?;
     if let Some(before) = &before {
-        if before.synced_at > row.synced_at {
+        // Events carry whole seconds, and two of one second come in any order: news of
+        // an earlier step of the invoice's life is stale whatever its time says.
+        if before.synced_at > row.synced_at || stage(before.status) > stage(row.status) {
             return Ok(false);
         }
         if row.payment_error.is_none() && row.status != InvoiceStatus::Paid {

@@ -706,6 +706,55 @@ async fn a_failed_payment_event_told_twice_alerts_once() {
     assert_eq!(billing.invoices(&org.owner, "?status=open").await.len(), 0);
 }
 
+/// Stripe's events carry whole seconds, and two of the same second arrive in any
+/// order: an invoice paid stays paid when news of its draft and its finalising come
+/// after, and its payment is announced once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoice_paid_stays_paid_when_older_news_of_the_same_second_comes_late() {
+    let billing = Billing::start().await;
+    let org = billing.org_on_pro("late").await;
+    let customer = scalar_text(
+        &billing.app,
+        "SELECT stripe_customer_id FROM companies WHERE stripe_customer_id IS NOT NULL",
+    )
+    .await;
+    let now = billing.app.now().timestamp();
+    let event = |id: &str, kind: &str, status: &str, paid: i64| {
+        json!({
+            "id": id, "object": "event", "type": kind, "created": now + 5,
+            "data": {"object": {
+                "id": "in_same_second", "object": "invoice", "customer": customer,
+                "subscription": null, "number": "PULSE-0003", "status": status,
+                "total": 2900, "amount_due": 2900, "amount_paid": paid, "currency": "usd",
+                "period_start": now, "period_end": now + 2_592_000, "created": now,
+                "hosted_invoice_url": null, "invoice_pdf": null,
+                "payment_intent": null, "lines": {"data": []},
+            }},
+        })
+    };
+    let paid_before = billing.alerts(&org.owner, "payment_succeeded").await.len();
+    for (id, kind, status, paid) in [
+        ("evt_paid_first", "invoice.paid", "paid", 2900),
+        ("evt_finalized_late", "invoice.finalized", "open", 0),
+        ("evt_created_late", "invoice.created", "draft", 0),
+    ] {
+        let answer = billing.deliver(&event(id, kind, status, paid)).await;
+        assert_eq!(answer.status(), 200, "{kind}");
+    }
+    let invoices = billing.invoices(&org.owner, "").await;
+    let invoice = invoices
+        .iter()
+        .find(|invoice| invoice.id == "in_same_second")
+        .expect("the invoice is listed");
+    assert_eq!(invoice.status, InvoiceStatus::Paid);
+    assert_eq!(invoice.amount_paid_cents, 2900);
+    assert_eq!(
+        billing.alerts(&org.owner, "payment_succeeded").await.len(),
+        paid_before + 1,
+        "the payment is announced once"
+    );
+}
+
 /// A subscription Stripe ends puts the company on Free at once; with more seats in use
 /// than Free has, the owners are told, no one more is enrolled, and the agents already
 /// enrolled keep reporting.

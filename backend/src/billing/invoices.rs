@@ -1,7 +1,7 @@
 //! Invoices, kept from Stripe's answers and events. Like subscriptions, each state
-//! carries the time it describes and an older one changes nothing; a change of
-//! status is audited, and a paid or failed payment alerts the owners and admins, in
-//! the same transaction, once per invoice whatever told us first.
+//! carries the time it describes and an older one, or one of an earlier stage, changes
+//! nothing; a change of status is audited, and a paid or failed payment alerts the
+//! owners and admins, in the same transaction, once per invoice whatever told us first.
 
 use chrono::{DateTime, NaiveTime, Utc};
 use diesel::prelude::*;

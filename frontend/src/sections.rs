@@ -115,11 +115,21 @@ fn arriving(page: Pending<AnyView>) -> Pending<AnyView> {
         return page;
     }
     OPENING.with(|opening| opening.set(true));
-    Box::pin(async {
-        let view = page.await;
-        OPENING.with(|opening| opening.set(false));
-        view
+    let opened = Opened;
+    Box::pin(async move {
+        let _opened = opened;
+        page.await
     })
+}
+
+/// Ends [`opening`] when dropped: once the first page has arrived, or when the router
+/// gave it up (someone went elsewhere first).
+struct Opened;
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        OPENING.with(|opening| opening.set(false));
+    }
 }
 
 /// The page, or what to do when its code could not be fetched.

@@ -18,25 +18,40 @@
     });
     // Read by the app; a failure is its to report.
     window.pulseRestoring.catch(function () {});
-    askEarly(window.pulseRestoring);
+    // The restored sign-in's text, once it has come: the app, when it starts after that
+    // (its code takes longer to download), starts signed in without waiting
+    // (api/client.rs, `signed_in_early`).
+    var restored = window.pulseRestoring
+      .then(function (response) {
+        return response.status === 200 ? response.clone().text() : null;
+      })
+      .catch(function () {
+        return null;
+      });
+    restored.then(function (text) {
+      if (text !== null) {
+        window.pulseSignedIn = text;
+      }
+    });
+    askEarly(restored);
   }
 
   // The data the page opened first shows, asked for as soon as the sign-in is restored,
   // while the app's code still downloads: `window.pulseEarly[url]` is a promise of the
   // answer (or of null), which the app takes the first time it asks for that URL
   // (api/client.rs, `early_answer`).
-  function askEarly(restoring) {
+  function askEarly(restored) {
     var urls = { "/": ["/api/v1/overview", "/api/v1/me/monitoring"] }[window.location.pathname];
     if (!urls) {
       return;
     }
-    var session = restoring
-      .then(function (response) {
-        return response.status === 200 ? response.clone().json() : null;
-      })
-      .catch(function () {
+    var session = restored.then(function (text) {
+      try {
+        return text === null ? null : JSON.parse(text);
+      } catch (ignored) {
         return null;
-      });
+      }
+    });
     window.pulseEarly = {};
     urls.forEach(function (url) {
       window.pulseEarly[url] = session
@@ -68,47 +83,7 @@
     // Storage can be blocked; the system theme applies then.
   }
 
-  // A section's code (its group's module and the chunks it shares), fetched with the
-  // core when the page opened is one of its pages, instead of after the core has run:
-  // the loader's own fetch of each file then finds it in the preload cache. The
-  // <meta name="pulse-app" data-sections> says which files each path needs.
-  function preloadSection(app) {
-    var sections;
-    try {
-      sections = JSON.parse(app.getAttribute("data-sections") || "null");
-    } catch (ignored) {
-      return;
-    }
-    if (!sections || !sections.paths || !sections.files) {
-      return;
-    }
-    var base = app.getAttribute("data-js").replace(/[^/]*$/, "");
-    var here = window.location.pathname.split("/");
-    Object.keys(sections.paths).some(function (pattern) {
-      var parts = pattern.split("/");
-      var matches =
-        parts.length === here.length &&
-        parts.every(function (part, i) {
-          return part.charAt(0) === ":" ? here[i] !== "" : part === here[i];
-        });
-      if (matches) {
-        (sections.files[sections.paths[pattern]] || []).forEach(function (stem) {
-          var link = document.createElement("link");
-          link.rel = "preload";
-          link.as = "fetch";
-          link.type = "application/wasm";
-          link.crossOrigin = "anonymous";
-          link.href = base + stem + ".wasm";
-          document.head.appendChild(link);
-        });
-      }
-      return matches;
-    });
-  }
   var app = document.querySelector('meta[name="pulse-app"]');
-  if (app) {
-    preloadSection(app);
-  }
 
   function show(id) {
     var message = document.getElementById(id);

@@ -75,26 +75,27 @@ async fn a_section_whose_chunk_is_gone_offers_the_new_version_and_the_rest_works
     outcome
 }
 
-/// A section's page opened directly (a bookmark, a link in an e-mail) fetches its code
-/// with the core, from the page's own preloads, rather than once the core has run; a
-/// page of the core fetches no section's code.
+/// A section's page opened directly (a bookmark, a link in an e-mail) draws first (its
+/// heading, on the loading page) and fetches its code once that is on screen, each file
+/// once; a page of the core fetches no section's code.
 #[tokio::test]
-async fn a_section_opened_directly_fetches_its_code_with_the_core() -> anyhow::Result<()> {
-    run("chunk-preload", async |app: &TestApp, b: &Browser| {
-        company_owned_by(app, "Preload Inc", EMAIL, PASSWORD).await?;
+async fn a_section_opened_directly_draws_before_it_fetches_its_code() -> anyhow::Result<()> {
+    run("chunk-opening", async |app: &TestApp, b: &Browser| {
+        company_owned_by(app, "Opening Inc", EMAIL, PASSWORD).await?;
         b.sign_in(EMAIL, PASSWORD).await?;
-        let fetched = async |b: &Browser| -> anyhow::Result<Vec<(String, String)>> {
+        let fetched = async |b: &Browser| -> anyhow::Result<Vec<String>> {
             Ok(b.requests()
                 .await?
                 .into_iter()
                 .filter_map(|request| {
                     let file = request.path.rsplit('/').next()?.to_owned();
-                    file.ends_with(".wasm").then_some((file, request.initiator))
+                    file.ends_with(".wasm").then_some(file)
                 })
                 .collect())
         };
         b.goto("/people").await?;
-        b.wait_for(r#"[data-page="people"]"#).await?;
+        b.wait_for_text(r#"[data-page="people"] h1"#, "Employees")
+            .await?;
         // The loading page shown while the code arrived is gone.
         assert!(
             b.find_all(r#"[data-page="loading"]"#).await?.is_empty(),
@@ -102,21 +103,32 @@ async fn a_section_opened_directly_fetches_its_code_with_the_core() -> anyhow::R
         );
         let files = fetched(b).await?;
         assert!(
-            files.iter().any(|(file, _)| file == "split_people.wasm"),
+            files.iter().any(|file| file == "split_people.wasm"),
             "Employees' module was not fetched: {files:?}"
         );
-        // Each file once, by the page's preloads: none fetched again after the core ran.
+        let mut once = files.clone();
+        once.sort();
+        once.dedup();
+        assert_eq!(once.len(), files.len(), "a file fetched twice: {files:?}");
+        // The first paint came before the section's code was asked for.
+        let painted_first = b
+            .evaluate(
+                "const paint = performance.getEntriesByName('first-contentful-paint')[0];
+                 const code = performance.getEntriesByType('resource')
+                     .find((entry) => entry.name.endsWith('/split_people.wasm'));
+                 return [paint ? paint.startTime : null, code ? code.startTime : null];",
+            )
+            .await?;
+        let (paint, code) = (painted_first[0].as_f64(), painted_first[1].as_f64());
         assert!(
-            files.iter().all(|(_, by)| by == "link"),
-            "fetched after the core ran: {files:?}"
+            matches!((paint, code), (Some(paint), Some(code)) if paint <= code),
+            "the page drew at {paint:?} ms, after its code was asked for at {code:?} ms"
         );
         b.goto("/").await?;
         b.wait_for(r#"[data-page="overview"]"#).await?;
         let files = fetched(b).await?;
         assert!(
-            files
-                .iter()
-                .all(|(file, _)| file == "pulse-frontend_bg.wasm"),
+            files.iter().all(|file| file == "pulse-frontend_bg.wasm"),
             "the Overview fetched a section's code: {files:?}"
         );
         Ok(())

@@ -16,6 +16,7 @@ use crate::billing_watch::{BillingBanner, BillingWatchProvider};
 use crate::components::{Button, ButtonVariant, Card, Skeleton, ToastProvider, use_toasts};
 use crate::format;
 use crate::live_alerts::LiveAlertsProvider;
+use crate::pages::heading::{self, PageHeading};
 use crate::pages::{Forbidden, Login, NotFound, Overview};
 use crate::reactive::{effect, memo};
 use crate::sections;
@@ -112,10 +113,19 @@ pub fn Gate(
 }
 
 /// What a signed-in page shows while the app asks the server whether the session holds,
-/// and any page the app opens on while its code arrives (`sections::opening`).
+/// and any page the app opens on while its code arrives (`sections::opening`): the
+/// page's heading when the core knows it ([`heading::of`]), and a placeholder for the rest.
 fn loading_page() -> impl IntoView {
+    let heading = heading::of(&use_location().pathname.get_untracked());
     view! {
         <div class="page" data-page="loading">
+            {heading.map(|heading| {
+                view! {
+                    <header class="page-header">
+                        <PageHeading heading />
+                    </header>
+                }
+            })}
             <Card title="Loading">
                 <Skeleton lines=4 />
             </Card>

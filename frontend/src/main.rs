@@ -27,5 +27,5 @@ fn main() {
         console_error_panic_hook::hook(info);
         browser::show_stopped();
     }));
-    sections::mount(|| leptos::mount::mount_to_body(app::App));
+    leptos::mount::mount_to_body(app::App);
 }

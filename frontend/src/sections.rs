@@ -16,7 +16,6 @@
 //! code is there ([`opening`]); later visits keep the page before meanwhile, as the
 //! router does.
 
-use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -72,13 +71,27 @@ macro_rules! section {
             }
 
             fn view() -> Pending<AnyView> {
-                arriving(Box::pin(async { loaded($name().await) }))
+                let opening = Opening::resume();
+                Box::pin(async move {
+                    let page = loaded($name().await);
+                    drop(opening);
+                    page
+                })
             }
 
+            // The router fetches the code first (`preload`), then asks for the view.
             fn preload() -> Pending<()> {
-                // A failure shows when the view is asked for (the load is retried).
-                Box::pin(async {
+                let opening = Opening::start();
+                Box::pin(async move {
+                    if opening.is_some() {
+                        // The page's heading first: on a slow line the code takes a while.
+                        painted().await;
+                    }
+                    // A failure shows when the view is asked for (the load is retried).
                     let _ = fetch().await;
+                    if let Some(opening) = opening {
+                        opening.hand_over();
+                    }
                 })
             }
 
@@ -89,17 +102,8 @@ macro_rules! section {
 }
 
 thread_local! {
-    /// Whether the app is being mounted: a section chosen meanwhile is the first page.
-    static MOUNTING: Cell<bool> = const { Cell::new(false) };
     /// Whether the first page is a section whose code has not arrived yet.
     static OPENING: ArcRwSignal<bool> = ArcRwSignal::new(false);
-}
-
-/// Mounts the app with `mount`; a section it opens on is the first page (see [`opening`]).
-pub fn mount(mount: impl FnOnce()) {
-    MOUNTING.set(true);
-    mount();
-    MOUNTING.set(false);
 }
 
 /// Whether the page the app opened on is a section still waiting for its code: the shell
@@ -108,28 +112,61 @@ pub fn opening() -> bool {
     OPENING.with(ArcRwSignal::get)
 }
 
-/// `page`, marked as [`opening`] until it arrives when it is the first page. The router
-/// starts choosing the first page while the app mounts.
-fn arriving(page: Pending<AnyView>) -> Pending<AnyView> {
-    if !MOUNTING.get() {
-        return page;
-    }
-    OPENING.with(|opening| opening.set(true));
-    let opened = Opened;
-    Box::pin(async move {
-        let _opened = opened;
-        page.await
-    })
+/// While one lives, the app is [`opening`] on a section.
+struct Opening {
+    /// Whether dropping it ends the opening (not when handed over to the page's view).
+    ends: bool,
 }
 
-/// Ends [`opening`] when dropped: once the first page has arrived, or when the router
-/// gave it up (someone went elsewhere first).
-struct Opened;
-
-impl Drop for Opened {
-    fn drop(&mut self) {
-        OPENING.with(|opening| opening.set(false));
+impl Opening {
+    /// Starts the opening when no page is on screen: the app has just started, and the
+    /// router shows nothing until the first page's code is there (later, it keeps the
+    /// page before meanwhile).
+    fn start() -> Option<Self> {
+        let shown = document()
+            .query_selector("#main > .page")
+            .ok()
+            .flatten()
+            .is_some();
+        if shown {
+            return None;
+        }
+        OPENING.with(|opening| opening.set(true));
+        Some(Self { ends: true })
     }
+
+    /// The opening under way, if any, ended when the page arrives or the router gives it
+    /// up (someone went elsewhere first).
+    fn resume() -> Option<Self> {
+        OPENING
+            .with(ArcRwSignal::get_untracked)
+            .then_some(Self { ends: true })
+    }
+
+    /// The code has come: the page's view, asked for next, ends the opening.
+    fn hand_over(mut self) {
+        self.ends = false;
+    }
+}
+
+impl Drop for Opening {
+    fn drop(&mut self) {
+        if self.ends {
+            OPENING.with(|opening| opening.set(false));
+        }
+    }
+}
+
+/// Resolves once the browser has painted what is on screen now: in the frame after the
+/// next (an animation frame runs before its frame's paint).
+async fn painted() {
+    let (done, painted) = futures::channel::oneshot::channel();
+    request_animation_frame(move || {
+        request_animation_frame(move || {
+            let _ = done.send(());
+        });
+    });
+    let _ = painted.await;
 }
 
 /// The page, or what to do when its code could not be fetched.

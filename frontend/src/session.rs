@@ -148,12 +148,12 @@ impl Session {
 }
 
 /// Creates the session, provides it to the children and restores it from the refresh
-/// cookie in the background.
+/// cookie (at once when `boot.js` has the answer, else in the background).
 #[component]
 pub fn SessionProvider(children: Children) -> impl IntoView {
     let session = Session::new();
     provide_context(session);
-    leptos::task::spawn_local(crate::api::restore_session(session));
+    crate::api::restore_session(session);
     children()
 }
 

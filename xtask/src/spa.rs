@@ -57,7 +57,7 @@ pub fn build(ctx: &Ctx, target_dir: &Path, tools: &str) -> anyhow::Result<()> {
     let dist = ctx.root.join("dist");
     precompress(&dist)?;
     crate::wasm::install(&builds, &dist)?;
-    crate::wasm::link_into_page(&dist, &app, &crate::wasm::section_routes(&ctx.root)?)?;
+    crate::wasm::link_into_page(&dist, &app)?;
     // The inputs are hashed before the build: a file saved during it forces the next one.
     std::fs::create_dir_all(ctx.state_dir())?;
     std::fs::write(&stamp, format!("{inputs} {}", output_fingerprint(&index)))

@@ -305,10 +305,9 @@ pub fn install(builds: &Path, dist: &Path) -> anyhow::Result<()> {
 
 /// Writes the app's `<meta name="pulse-app">` (which `boot.js` reads) and the preloads
 /// of its core into `dist/index.html`, in place of the rust `<link data-trunk-skip>`
-/// trunk left there. The meta also says which files each section's paths need
-/// (`data-sections`), for `boot.js` to fetch them with the core when the page opened is
-/// a section's.
-pub fn link_into_page(dist: &Path, app: &str, routes: &[(String, String)]) -> anyhow::Result<()> {
+/// trunk left there. A section's code is not preloaded: the app fetches it once the
+/// page's heading is on screen (`frontend/src/sections.rs`).
+pub fn link_into_page(dist: &Path, app: &str) -> anyhow::Result<()> {
     const MARK: &str = "data-trunk-skip";
     let index = dist.join("index.html");
     let html =
@@ -324,12 +323,11 @@ pub fn link_into_page(dist: &Path, app: &str, routes: &[(String, String)]) -> an
             index.display()
         );
     };
-    let sections = sections(&dist.join(app).join(SECTIONS), routes)?;
     let js = format!("/{app}/{MAIN_JS}");
     let wasm = format!("/{app}/{MAIN_WASM}");
     let loader = format!("/{app}/{LOADER}");
     let links = format!(
-        "<meta name=\"pulse-app\" data-js=\"{js}\" data-wasm=\"{wasm}\" data-sections='{sections}'>\n    \
+        "<meta name=\"pulse-app\" data-js=\"{js}\" data-wasm=\"{wasm}\">\n    \
          <link rel=\"modulepreload\" href=\"{js}\">\n    \
          <link rel=\"modulepreload\" href=\"{loader}\">\n    \
          <link rel=\"preload\" href=\"{wasm}\" as=\"fetch\" type=\"application/wasm\" crossorigin=\"anonymous\">"
@@ -337,76 +335,6 @@ pub fn link_into_page(dist: &Path, app: &str, routes: &[(String, String)]) -> an
     let mut page = html;
     page.replace_range(element, &links);
     std::fs::write(&index, page).with_context(|| format!("writing {}", index.display()))
-}
-
-/// `{"paths": {"/people": "people", …}, "files": {"people": ["chunk_8", …]}}`: each
-/// section path's group, and the files (stems) each group needs, from `groups` (the
-/// build's [`SECTIONS`]). Fails when a route names a group the build has no files for.
-fn sections(groups: &Path, routes: &[(String, String)]) -> anyhow::Result<String> {
-    let files: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
-        &std::fs::read_to_string(groups)
-            .with_context(|| format!("reading {}", groups.display()))?,
-    )
-    .with_context(|| format!("reading {}", groups.display()))?;
-    let mut paths = serde_json::Map::new();
-    for (path, group) in routes {
-        anyhow::ensure!(
-            files.contains_key(group),
-            "the section at {path} is in group `{group}`, which the build has no files for"
-        );
-        paths.insert(path.clone(), serde_json::Value::from(group.as_str()));
-    }
-    let json = serde_json::json!({ "paths": paths, "files": files }).to_string();
-    anyhow::ensure!(
-        !json.contains('\''),
-        "section names and paths have no quotes"
-    );
-    Ok(json)
-}
-
-/// The sections' paths and the group each is compiled into, read from the frontend's
-/// source: the `<Route path=path!("…") view=sections::NAME::ROUTE />`s
-/// of `app.rs` and the `section!(NAME in GROUP => …)`s of `sections.rs`. Fails unless
-/// every lazy route has its section and every section a route.
-pub fn section_routes(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
-    let read = |file: &str| {
-        let path = root.join("frontend/src").join(file);
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
-    };
-    let (app, sections) = (read("app.rs")?, read("sections.rs")?);
-    let between = |line: &str, start: &str, end: &str| -> Option<String> {
-        let from = line.find(start)? + start.len();
-        let to = from + line[from..].find(end)?;
-        Some(line[from..to].to_owned())
-    };
-    let groups: Vec<(String, String)> = sections
-        .lines()
-        .filter_map(|line| {
-            let named = between(line.trim_start().strip_prefix("section!")?, "(", " =>")?;
-            let (name, group) = named.split_once(" in ")?;
-            Some((name.trim().to_owned(), group.trim().to_owned()))
-        })
-        .collect();
-    let mut routes = Vec::new();
-    for line in app.lines().filter(|line| line.contains("view=sections::")) {
-        let path = between(line, "path!(\"", "\")")
-            .with_context(|| format!("app.rs: no path!(\"…\") in `{}`", line.trim()))?;
-        let name = between(line, "view=sections::", "::ROUTE")
-            .with_context(|| format!("app.rs: no section in `{}`", line.trim()))?;
-        let group = groups
-            .iter()
-            .find(|(section, _)| *section == name)
-            .map(|(_, group)| group.clone())
-            .with_context(|| format!("app.rs routes {path} to `{name}`, not in sections.rs"))?;
-        routes.push((path, group));
-    }
-    anyhow::ensure!(
-        routes.len() == groups.len(),
-        "sections.rs defines {} sections and app.rs routes {}: each section has one route",
-        groups.len(),
-        routes.len()
-    );
-    Ok(routes)
 }
 
 /// The build `dist/index.html` starts, read from its `<meta name="pulse-app">`.
@@ -504,51 +432,18 @@ mod tests {
             dist.join("index.html"),
             "<head>\n    <link rel=\"rust\" data-trunk-skip=\"\" data-trunk-id=\"2\"/>\n</head>",
         )?;
-        std::fs::create_dir_all(dist.join("app-00ff"))?;
-        std::fs::write(
-            dist.join("app-00ff").join(SECTIONS),
-            r#"{"people":["chunk_1","split_people"]}"#,
-        )?;
-        let routes = [("/teams".to_owned(), "people".to_owned())];
-        link_into_page(&dist, "app-00ff", &routes)?;
+        link_into_page(&dist, "app-00ff")?;
         let html = std::fs::read_to_string(dist.join("index.html"))?;
         assert!(html.contains(
-            r#"<meta name="pulse-app" data-js="/app-00ff/pulse-frontend.js" data-wasm="/app-00ff/pulse-frontend_bg.wasm" data-sections='{"files":{"people":["chunk_1","split_people"]},"paths":{"/teams":"people"}}'>"#
+            r#"<meta name="pulse-app" data-js="/app-00ff/pulse-frontend.js" data-wasm="/app-00ff/pulse-frontend_bg.wasm">"#
         ), "{html}");
         assert!(html.contains(r#"<link rel="modulepreload" href="/app-00ff/__wasm_split.js">"#));
         assert!(!html.contains("rust"), "{html}");
         assert_eq!(current(&dist)?, "app-00ff");
         // A page without the mark is refused rather than shipped without its app.
         std::fs::write(dist.join("index.html"), "<head></head>")?;
-        assert!(link_into_page(&dist, "app-00ff", &routes).is_err());
-        // So is a section in a group the build has no files for.
-        std::fs::write(
-            dist.join("index.html"),
-            "<head><link rel=\"rust\" data-trunk-skip/></head>",
-        )?;
-        let unknown = [("/billing".to_owned(), "billing".to_owned())];
-        assert!(link_into_page(&dist, "app-00ff", &unknown).is_err());
+        assert!(link_into_page(&dist, "app-00ff").is_err());
         std::fs::remove_dir_all(&dist)?;
-        Ok(())
-    }
-
-    #[test]
-    fn every_section_of_the_app_has_its_path_and_group() -> anyhow::Result<()> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let routes = section_routes(&root)?;
-        for (path, group) in [
-            ("/people", "people"),
-            ("/billing/invoices/:id", "billing"),
-            ("/settings/categories", "settings"),
-            ("/alerts", "agents"),
-        ] {
-            assert!(
-                routes
-                    .iter()
-                    .any(|route| route.0 == path && route.1 == group),
-                "{path} in {group}: {routes:?}"
-            );
-        }
         Ok(())
     }
 

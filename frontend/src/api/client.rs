@@ -30,11 +30,20 @@ thread_local! {
 
 /// Restores the session from the refresh cookie when the app starts (a reload keeps the
 /// person signed in). Ends in the signed-in or the signed-out state.
-pub async fn restore_session(session: Session) {
-    // A sign-in that finished meanwhile wins over a failed restore.
-    if renew(session, None).await.is_err() && session.phase_untracked() == Phase::Restoring {
-        session.clear();
+///
+/// When `boot.js` already has the answer (it usually does: the app's code takes longer
+/// to download), the session starts at once, and the first page draws signed in.
+pub fn restore_session(session: Session) {
+    if let Some(response) = signed_in_early() {
+        start_session(session, response);
+        return;
     }
+    leptos::task::spawn_local(async move {
+        // A sign-in that finished meanwhile wins over a failed restore.
+        if renew(session, None).await.is_err() && session.phase_untracked() == Phase::Restoring {
+            session.clear();
+        }
+    });
 }
 
 /// Replaces the session with `response` and plans its renewal shortly before it expires.
@@ -128,6 +137,17 @@ pub(super) async fn call_public<T: DeserializeOwned>(
 pub(super) fn early_refresh() -> Option<js_sys::Promise> {
     let window = web_sys::window()?;
     take_promise(&window, &wasm_bindgen::JsValue::from_str("pulseRestoring"))
+}
+
+/// The sign-in `boot.js` restored while the app loaded, when its answer has come
+/// (`window.pulseSignedIn`, the body of a 200), taken once with the request it answers.
+fn signed_in_early() -> Option<SessionResponse> {
+    let window = web_sys::window()?;
+    let key = wasm_bindgen::JsValue::from_str("pulseSignedIn");
+    let text = js_sys::Reflect::get(&window, &key).ok()?.as_string()?;
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    early_refresh();
+    decode(&text).ok()
 }
 
 /// `holder[key]`, removed from `holder`, when it is a promise.

@@ -12,6 +12,7 @@ use pulse_shared::reports::{ReportFrequency, ReportSubscription};
 use pulse_shared::validate;
 
 use super::data_export::DataExportPanel;
+use super::heading::{self, PageHeading};
 use super::monitoring::MonitoringNotice;
 use crate::api;
 use crate::components::{
@@ -26,7 +27,6 @@ use crate::session::use_session;
 /// The account page of the signed-in person.
 #[component]
 pub fn Account() -> impl IntoView {
-    super::set_title("Account");
     let session = use_session();
     let toasts = use_toasts();
     let navigate = use_navigate();
@@ -51,10 +51,7 @@ pub fn Account() -> impl IntoView {
     view! {
         <div class="page" data-page="account">
             <header class="page-header">
-                <div>
-                    <h1 class="page-title">"Account"</h1>
-                    <p class="page-lede">"Your profile, how you sign in and how you are monitored."</p>
-                </div>
+                <PageHeading heading=heading::ACCOUNT />
             </header>
             <MonitoringNotice />
             <div class="grid grid-2">

@@ -8,6 +8,7 @@ use pulse_shared::alerts::{
     Alert, AlertKind, AlertPreference, AlertPreferences, AlertQuery, Severity,
 };
 
+use super::heading::{self, PageHeading};
 use crate::api;
 use crate::browser;
 use crate::components::{
@@ -27,7 +28,6 @@ const PAGE_SIZE: u32 = 25;
 /// The page: the alerts card and the preferences card.
 #[component]
 pub fn Alerts() -> impl IntoView {
-    super::set_title("Alerts");
     let session = use_session();
     let live = use_live_alerts();
     let toasts = use_toasts();
@@ -73,10 +73,7 @@ pub fn Alerts() -> impl IntoView {
     view! {
         <div class="page" data-page="alerts">
             <header class="page-header">
-                <div>
-                    <h1 class="page-title">"Alerts"</h1>
-                    <p class="page-lede">"What happened that you should know about, newest first."</p>
-                </div>
+                <PageHeading heading=heading::ALERTS />
                 <Button
                     variant=ButtonVariant::Secondary
                     loading=marking_all

@@ -11,6 +11,7 @@ use pulse_shared::audit::{
 };
 use pulse_shared::people::PeopleQuery;
 
+use super::heading::{self, PageHeading};
 use crate::api;
 use crate::browser;
 use crate::components::{
@@ -29,7 +30,6 @@ const PAGE_SIZE: u32 = 50;
 /// The page.
 #[component]
 pub fn Audit() -> impl IntoView {
-    super::set_title("Audit log");
     let session = use_session();
     let toasts = use_toasts();
     let applied = RwSignal::new(AuditQuery::default());
@@ -95,10 +95,7 @@ pub fn Audit() -> impl IntoView {
     view! {
         <div class="page" data-page="audit">
             <header class="page-header">
-                <div>
-                    <h1 class="page-title">"Audit log"</h1>
-                    <p class="page-lede">"Every change in your company: who, what, when and from where."</p>
-                </div>
+                <PageHeading heading=heading::AUDIT />
                 <div class="header-actions">
                     <VerifyBadge verify=verify />
                     <Button

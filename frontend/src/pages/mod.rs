@@ -9,6 +9,7 @@ mod billing;
 mod categories;
 mod data_export;
 mod forbidden;
+pub mod heading;
 mod join;
 mod link_page;
 mod login;

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use pulse_shared::system::{ComponentStatus, Health, MigrationInfo, SystemStatusResponse};
 
+use super::heading::{self, PageHeading};
 use crate::api;
 use crate::components::{
     Badge, BadgeTone, Button, ButtonVariant, Card, CardActions, DataTable, Empty, ErrorCard,
@@ -17,7 +18,6 @@ use crate::session::use_session;
 /// reports the outcome in a toast.
 #[component]
 pub fn Status() -> impl IntoView {
-    super::set_title("System status");
     let toasts = use_toasts();
     let session = use_session();
     let status = api::Loaded::new(move || api::system_status(session));
@@ -45,10 +45,7 @@ pub fn Status() -> impl IntoView {
     view! {
         <div class="page" data-page="status">
             <header class="page-header">
-                <div>
-                    <h1 class="page-title">"System status"</h1>
-                    <p class="page-lede">"The health of the Pulse server and the parts it depends on."</p>
-                </div>
+                <PageHeading heading=heading::STATUS />
                 <Button variant=ButtonVariant::Secondary loading=Signal::derive(move || refreshing.get() || pending.get())
                     on_click=refresh>
                     <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">

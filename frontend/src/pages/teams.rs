@@ -10,6 +10,7 @@ use pulse_shared::people::{PeopleQuery, Person, Role};
 use pulse_shared::teams::{CreateTeamRequest, Team, UpdateTeamRequest};
 use pulse_shared::validate;
 
+use super::heading::{self, PageHeading};
 use crate::api::{self, ApiError};
 use crate::components::{
     Badge, Button, ButtonVariant, Card, CardActions, DataTable, Dialog, Empty, ErrorCard,
@@ -35,7 +36,6 @@ enum Editing {
 /// The page: the teams table and one dialog for create / rename / managers / delete.
 #[component]
 pub fn Teams() -> impl IntoView {
-    super::set_title("Teams");
     let session = use_session();
     let may_manage = memo(move || session.may(Action::ManageTeams));
     let teams = api::Loaded::new(move || api::teams(session));
@@ -67,10 +67,7 @@ pub fn Teams() -> impl IntoView {
     view! {
         <div class="page" data-page="teams">
             <header class="page-header">
-                <div>
-                    <h1 class="page-title">"Teams"</h1>
-                    <p class="page-lede">"Departments, their managers and how many people each has."</p>
-                </div>
+                <PageHeading heading=heading::TEAMS />
                 <Show when=move || may_manage.get()>
                     <Button on_click=move |_| edit(Editing::Create) {..} data-testid="create-team">
                         <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">

@@ -20,6 +20,7 @@ use pulse_shared::access::Action;
 use pulse_shared::agents::Agent;
 use pulse_shared::ids::UserId;
 
+use super::heading::{self, PageHeading};
 use crate::api;
 use crate::components::{ConfirmDialog, Confirmation, use_toasts};
 use crate::reactive::{effect, memo};
@@ -44,7 +45,6 @@ const MAX_TOKEN_NAME: usize = 80;
 /// The page: the agents card, the enrollment tokens card (admins) and the dialogs.
 #[component]
 pub fn Agents() -> impl IntoView {
-    super::set_title("Agents");
     let session = use_session();
     let may_manage = memo(move || session.may(Action::ManageAgents));
     // For the tokens card: whom a token names, and whom a new one may name.
@@ -102,18 +102,7 @@ pub fn Agents() -> impl IntoView {
     view! {
         <div class="page" data-page="agents">
             <header class="page-header">
-                <div>
-                    <h1 class="page-title">"Agents"</h1>
-                    <p class="page-lede">
-                        {move || {
-                            if session.reaches_others(Action::ReadAgents) {
-                                "The computers that report to Pulse, live."
-                            } else {
-                                "Your computers that report to Pulse, live."
-                            }
-                        }}
-                    </p>
-                </div>
+                <PageHeading heading=heading::AGENTS />
             </header>
             <AgentsCard
                 agents=agents

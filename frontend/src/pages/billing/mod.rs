@@ -17,6 +17,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use pulse_shared::billing::{BillingOverview, Plan};
 
+use super::heading::{self, PageHeading};
 use crate::api;
 use crate::billing_watch::{BillingWatch, use_billing_watch};
 use crate::components::{Card, ErrorCard, Skeleton};
@@ -32,7 +33,6 @@ use standing::CurrentPlan;
 /// The page: where the company stands, its card, the plans, the billing address.
 #[component]
 pub fn Billing() -> impl IntoView {
-    super::set_title("Billing");
     let session = use_session();
     let overview = api::Loaded::new(move || api::billing(session));
     let plans = api::Loaded::new(move || api::plans(session));
@@ -58,10 +58,7 @@ pub fn Billing() -> impl IntoView {
     view! {
         <div class="page" data-page="billing">
             <header class="page-header">
-                <div>
-                    <h1 class="page-title">"Billing"</h1>
-                    <p class="page-lede">"Your plan, the seats it gives you, how you pay and where invoices go."</p>
-                </div>
+                <PageHeading heading=heading::BILLING />
                 <A href="/billing/invoices" attr:class="btn btn-secondary" {..} data-testid="billing-history-link">
                     <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
                         <path d="M7 3h10v18l-2.5-1.5L12 21l-2.5-1.5L7 21zM10 8h4M10 12h4M10 16h2" />

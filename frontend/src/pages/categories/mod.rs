@@ -15,6 +15,7 @@ use pulse_shared::people::Person;
 use pulse_shared::reports::{CategoryRule, NewCategoryRule, Productivity, RuleField, RuleMatch};
 use pulse_shared::teams::Team;
 
+use super::heading::{self, PageHeading};
 use crate::api;
 use crate::components::{
     Button, Card, ConfirmDialog, Confirmation, Dialog, ErrorCard, SelectOption, Skeleton,
@@ -29,7 +30,6 @@ use subjects::SubjectsCard;
 /// The page: the rules by scope, the applications and sites, and the dialogs.
 #[component]
 pub fn Categories() -> impl IntoView {
-    super::set_title("Categories");
     let session = use_session();
     let toasts = use_toasts();
     let editor = memo(move || session.may(Action::ManageCategoryRules));
@@ -72,12 +72,7 @@ pub fn Categories() -> impl IntoView {
     view! {
         <div class="page" data-page="categories">
             <header class="page-header">
-                <div>
-                    <h1 class="page-title">"Categories"</h1>
-                    <p class="page-lede">
-                        "How time in each application and on each site counts in reports. A person's rule beats their team's, a team's beats the company's, and the company's beats the built-in catalogue."
-                    </p>
-                </div>
+                <PageHeading heading=heading::CATEGORIES />
                 <Show when=move || editor.get()>
                     <Button on_click=move |_| edit.run(Draft::default()) {..} data-testid="rule-add">
                         <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">

@@ -11,10 +11,11 @@ mod table;
 use std::time::Duration;
 
 use leptos::prelude::*;
-use pulse_shared::access::{Action, Reach};
+use pulse_shared::access::Action;
 use pulse_shared::ids::UserId;
 use pulse_shared::people::{Person, Role};
 
+use super::heading::{self, PageHeading};
 use crate::api;
 use crate::components::{Badge, BadgeTone, Button, Card, CardActions};
 use crate::cursor_list::CursorList;
@@ -35,7 +36,6 @@ const SEARCH_DELAY: Duration = Duration::from_millis(250);
 /// The page: filters, the people table, the invitations card and the dialogs.
 #[component]
 pub fn People() -> impl IntoView {
-    super::set_title("Employees");
     let session = use_session();
     let may_invite = memo(move || session.reaches_others(Action::InvitePeople));
     let teams = api::Loaded::new(move || api::teams(session));
@@ -76,18 +76,7 @@ pub fn People() -> impl IntoView {
     view! {
         <div class="page" data-page="people">
             <header class="page-header">
-                <div>
-                    <h1 class="page-title">"Employees"</h1>
-                    <p class="page-lede">
-                        {move || {
-                            if session.reach(Action::ReadPeople) == Reach::Company {
-                                "Everyone in your company."
-                            } else {
-                                "The people of the teams you manage."
-                            }
-                        }}
-                    </p>
-                </div>
+                <PageHeading heading=heading::PEOPLE />
                 <Show when=move || may_invite.get()>
                     <Button on_click=move |_| invite_open.set(true) {..} data-testid="invite-button">
                         <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">

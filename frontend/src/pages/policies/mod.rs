@@ -23,6 +23,7 @@ use pulse_shared::audit::AuditQuery;
 use pulse_shared::ids::UserId;
 use pulse_shared::people::UserStatus;
 
+use super::heading::{self, PageHeading};
 use crate::api;
 use crate::components::{Card, ErrorCard, Skeleton};
 use crate::cursor_list::CursorList;
@@ -38,7 +39,6 @@ const HISTORY_PAGE: u32 = 10;
 /// The page: the form of the chosen level, the effective policy, the history.
 #[component]
 pub fn Policies() -> impl IntoView {
-    super::set_title("Policies");
     let session = use_session();
     let overview = api::Loaded::new(move || api::policies(session));
     let teams = api::Loaded::new(move || api::teams(session));
@@ -99,12 +99,7 @@ pub fn Policies() -> impl IntoView {
     view! {
         <div class="page" data-page="policies">
             <header class="page-header">
-                <div>
-                    <h1 class="page-title">"Policies"</h1>
-                    <p class="page-lede">
-                        "What agents record and how long it is kept: a company default, with overrides for teams and people."
-                    </p>
-                </div>
+                <PageHeading heading=heading::POLICIES />
             </header>
             <Transition fallback=|| view! { <Card title="Policy"><Skeleton lines=8 /></Card> }>
                 {move || Suspend::new(async move {

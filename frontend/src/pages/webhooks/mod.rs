@@ -11,6 +11,7 @@ mod endpoints;
 use leptos::prelude::*;
 use pulse_shared::webhooks::{SIGNATURE_HEADER, WebhookDelivery, WebhookEndpoint};
 
+use super::heading::{self, PageHeading};
 use crate::api;
 use crate::billing_watch::{PlanLock, use_billing_watch};
 use crate::components::{
@@ -35,7 +36,6 @@ const PENDING_POLL: std::time::Duration = std::time::Duration::from_secs(5);
 /// The page: endpoints, the delivery log, how to verify signatures, and the dialogs.
 #[component]
 pub fn Webhooks() -> impl IntoView {
-    super::set_title("Webhooks");
     let session = use_session();
     let toasts = use_toasts();
     let endpoints = api::Loaded::new(move || api::webhooks(session));
@@ -120,12 +120,7 @@ pub fn Webhooks() -> impl IntoView {
     view! {
         <div class="page" data-page="webhooks">
             <header class="page-header">
-                <div>
-                    <h1 class="page-title">"Webhooks"</h1>
-                    <p class="page-lede">
-                        "Send your company's alerts to your own systems as signed HTTPS requests."
-                    </p>
-                </div>
+                <PageHeading heading=heading::WEBHOOKS />
                 <Show when=move || locked().is_none()>
                     <Button on_click=move |_| create_open.set(true) {..} data-testid="add-webhook">
                         <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">

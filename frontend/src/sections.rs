@@ -13,8 +13,10 @@
 //! of the app goes on working.
 //!
 //! When the app opens on a section, the shell shows a loading page until the section's
-//! code is there ([`opening`]); later visits keep the page before meanwhile, as the
-//! router does.
+//! code is there ([`opening`]), with the page's heading when the core knows it
+//! (`pages/heading.rs`), and the code is fetched only once that is painted: on a slow
+//! line the heading draws as soon as the core runs. Later visits keep the page before
+//! meanwhile, as the router does.
 
 use std::future::Future;
 use std::pin::Pin;

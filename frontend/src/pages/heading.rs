@@ -97,23 +97,28 @@ pub const STATUS: Heading = Heading {
     lede: |_| Some("The health of the Pulse server and the parts it depends on."),
 };
 
-/// The heading of the page at `path` (the routes in `app.rs`), if it is known before
-/// the page's code and data.
+/// The pages whose heading the core knows, by path (the routes in `app.rs`).
+const BY_PATH: &[(&str, Heading)] = &[
+    ("/alerts", ALERTS),
+    ("/agents", AGENTS),
+    ("/people", PEOPLE),
+    ("/teams", TEAMS),
+    ("/policies", POLICIES),
+    ("/settings/categories", CATEGORIES),
+    ("/webhooks", WEBHOOKS),
+    ("/audit", AUDIT),
+    ("/billing", BILLING),
+    ("/account", ACCOUNT),
+    ("/status", STATUS),
+];
+
+/// The heading of the page at `path`, if it is known before the page's code and data.
 pub fn of(path: &str) -> Option<Heading> {
-    Some(match path.trim_end_matches('/') {
-        "/alerts" => ALERTS,
-        "/agents" => AGENTS,
-        "/people" => PEOPLE,
-        "/teams" => TEAMS,
-        "/policies" => POLICIES,
-        "/settings/categories" => CATEGORIES,
-        "/webhooks" => WEBHOOKS,
-        "/audit" => AUDIT,
-        "/billing" => BILLING,
-        "/account" => ACCOUNT,
-        "/status" => STATUS,
-        _ => return None,
-    })
+    let path = path.strip_suffix('/').unwrap_or(path);
+    BY_PATH
+        .iter()
+        .find(|(known, _)| *known == path)
+        .map(|(_, heading)| *heading)
 }
 
 /// The title and lede, the left of a `.page-header` (actions go beside it). Sets the
@@ -128,5 +133,27 @@ pub fn PageHeading(heading: Heading) -> impl IntoView {
             // A no-break space holds the line until the role is known: nothing below moves.
             <p class="page-lede">{move || (heading.lede)(session).unwrap_or("\u{a0}")}</p>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_heading_is_of_a_routed_page() {
+        let routes = include_str!("../app.rs");
+        for (path, heading) in BY_PATH {
+            assert!(
+                routes.contains(&format!("path!(\"{path}\")")),
+                "{path} ({}) is not a route of app.rs",
+                heading.title
+            );
+            assert_eq!(
+                of(&format!("{path}/")).map(|found| found.title),
+                Some(heading.title)
+            );
+        }
+        assert!(of("/billing/invoices").is_none());
     }
 }

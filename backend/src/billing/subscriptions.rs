@@ -64,6 +64,21 @@ pub async fn of_company(
     }
 }
 
+/// How far along its life a subscription with `status` is. Stripe moves it only forward
+/// between these stages: waiting for its first payment, then running (in trial, paid,
+/// overdue or paused, back and forth), then ended for good.
+fn stage(status: SubscriptionStatus) -> u8 {
+    match status {
+        SubscriptionStatus::Incomplete => 0,
+        SubscriptionStatus::Trialing
+        | SubscriptionStatus::Active
+        | SubscriptionStatus::PastDue
+        | SubscriptionStatus::Unpaid
+        | SubscriptionStatus::Paused => 1,
+        SubscriptionStatus::IncompleteExpired | SubscriptionStatus::Canceled => 2,
+    }
+}
+
 /// What storing a state did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stored {
@@ -105,7 +120,11 @@ pub async fn store(
         .as_ref()
         .filter(|row| row.stripe_subscription_id == subscription.id);
     match (&before, same) {
-        (Some(_), Some(row)) if row.synced_at > at => return Ok(Stored::Stale),
+        // Stripe's events carry whole seconds: news of the same second may come in any
+        // order, but a subscription never goes back to an earlier stage of its life.
+        (Some(_), Some(row)) if row.synced_at > at || stage(row.status) > stage(status) => {
+            return Ok(Stored::Stale);
+        }
         // Another subscription's news: only a live one replaces the stored one.
         (Some(_), None) if status.is_ended() => return Ok(Stored::Stale),
         _ => {}

@@ -755,6 +755,30 @@ async fn an_invoice_paid_stays_paid_when_older_news_of_the_same_second_comes_lat
     );
 }
 
+/// A subscription ended stays ended when news of the same second that it was running
+/// comes after (Stripe's event times are whole seconds): the company stays on Free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_ended_stays_ended_when_older_news_of_the_same_second_comes_late() {
+    let billing = Billing::start().await;
+    let app = &billing.app;
+    let org = billing.org_on_pro("same-second").await;
+    let subscription = billing.stripe_subscription(&org).await;
+    let second = app.now().timestamp() + 5;
+    let mut ended = subscription_event("evt_ended_first", second, &subscription, "canceled");
+    ended["type"] = json!("customer.subscription.deleted");
+    let running = subscription_event("evt_running_late", second, &subscription, "active");
+    for event in [&ended, &running] {
+        assert_eq!(billing.deliver(event).await.status(), 200);
+    }
+    let overview = billing.overview(&org.owner).await;
+    assert_eq!(overview.plan.id, PlanId::Free);
+    assert!(
+        overview.subscription.is_none(),
+        "{:?}",
+        overview.subscription
+    );
+}
+
 /// A subscription Stripe ends puts the company on Free at once; with more seats in use
 /// than Free has, the owners are told, no one more is enrolled, and the agents already
 /// enrolled keep reporting.

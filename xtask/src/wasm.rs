@@ -35,8 +35,8 @@ pub const APP_PREFIX: &str = "app-";
 /// How many builds `dist/` holds: the current one and the two before it.
 pub const KEPT_BUILDS: usize = 3;
 /// What the build is, for the SPA's input fingerprint: a change here rebuilds.
-pub const PIPELINE: &str = "cargo rustc --emit-relocs, wasm_split_cli_support 0.2 \
-    (with sections.json), wasm-bindgen --keep-lld-exports, wasm-opt -Oz per module";
+pub const PIPELINE: &str = "cargo rustc --emit-relocs, wasm_split_cli_support 0.2, \
+    wasm-bindgen --keep-lld-exports, wasm-opt -Oz per module";
 
 /// The features the browsers Pulse supports have, which wasm-opt must be told about
 /// (it would otherwise lower or refuse them).
@@ -53,9 +53,6 @@ const WASM_OPT_FEATURES: &[&str] = &[
 const HISTORY: &str = "history";
 /// The newest build's name and what it was made from (a hash of cargo's output).
 const SOURCE: &str = "source";
-/// In each build: the files each group of sections needs, as the splitter answered
-/// (`{"people": ["chunk_8", "split_people"]}`).
-const SECTIONS: &str = "sections.json";
 
 /// Builds the app into `<builds>/app-<hash>/` (pre-compressed) and answers its name;
 /// `builds` also keeps the previous builds and their order.
@@ -134,15 +131,6 @@ fn split(raw: &Path, out: &Path, main: &Path) -> anyhow::Result<usize> {
     options.main_module = MAIN_MODULE;
     let split = wasm_split_cli_support::transform(options)
         .map_err(|error| anyhow!("splitting {}: {error:?}", raw.display()))?;
-    let groups: std::collections::BTreeMap<_, _> = split
-        .prefetch_map
-        .into_iter()
-        .map(|(group, mut files)| {
-            files.sort();
-            (group, files)
-        })
-        .collect();
-    std::fs::write(out.join(SECTIONS), serde_json::to_string(&groups)?)?;
     Ok(split.split_modules.len())
 }
 

@@ -159,17 +159,32 @@ impl Drop for Opening {
     }
 }
 
-/// Resolves once the browser has painted what is on screen now: in the frame after the
-/// next (an animation frame runs before its frame's paint).
+/// Resolves once the app's first paint is on screen: the browser has reported its first
+/// contentful paint (the shell and the loading page, drawn in one frame when the app
+/// opens). A frame's callback is not proof: the paint of the frame before can still be
+/// on its way to the screen. Waits at most [`PAINT_FRAMES`] frames (a browser that does
+/// not report paints).
 async fn painted() {
-    let (done, painted) = futures::channel::oneshot::channel();
-    request_animation_frame(move || {
+    for _ in 0..PAINT_FRAMES {
+        let reported = window().performance().is_none_or(|timing| {
+            timing
+                .get_entries_by_name("first-contentful-paint")
+                .length()
+                > 0
+        });
+        if reported {
+            return;
+        }
+        let (done, frame) = futures::channel::oneshot::channel();
         request_animation_frame(move || {
             let _ = done.send(());
         });
-    });
-    let _ = painted.await;
+        let _ = frame.await;
+    }
 }
+
+/// How many frames [`painted`] waits for the first paint at most: half a second at 60 Hz.
+const PAINT_FRAMES: usize = 30;
 
 /// The page, or what to do when its code could not be fetched.
 fn loaded(view: Result<AnyView, SplitLoaderError>) -> AnyView {

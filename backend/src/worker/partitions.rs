@@ -75,6 +75,47 @@ pub async fn round(db: &Db, now: DateTime<Utc>) -> Result<Round, db::DbError> {
     Ok(done)
 }
 
+/// Makes the partitions of the months from `first`'s to `last`'s unless they exist,
+/// each in a transaction that waits for the job's lock: for a writer of past months'
+/// events (`pulse seed-demo`). Its rows would otherwise land in the default partition
+/// while a round attaches their month, and a transaction that also writes `agents`
+/// deadlocks with the attach (which takes the default partition whole and locks
+/// `agents` for the month's foreign key). Answers the months it made.
+pub async fn make_months(
+    conn: &mut AsyncPgConnection,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> diesel::QueryResult<Vec<String>> {
+    let mut made = Vec::new();
+    let mut month = first_of_month(first);
+    while month <= last {
+        let created = conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| {
+                hold_off(conn).await?;
+                super::allow_long_statements(conn, super::LockWaits::Long).await?;
+                create(conn, month).await
+            })
+            .await?;
+        made.extend(created);
+        let Some(next) = month.checked_add_months(Months::new(1)) else {
+            break;
+        };
+        month = next;
+    }
+    Ok(made)
+}
+
+/// Keeps the job's rounds off until the transaction ends, waiting for one under way:
+/// for a transaction that writes `agents` and then `activity_events` (see
+/// [`make_months`]).
+pub async fn hold_off(conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<BigInt, _>(PARTITIONS_LOCK)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 fn first_of_month(day: NaiveDate) -> NaiveDate {
     day.with_day(1).unwrap_or(day)
 }

@@ -2,6 +2,7 @@
 //! shows a not-found page, switches themes; and the API answers JSON, never the SPA.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use anyhow::Context as _;
 use pulse_backend::testing::TestApp;
 use pulse_e2e::{Browser, PHONE, company_owned_by, run, serve};
 
@@ -89,6 +90,55 @@ async fn pages_do_not_jump_while_they_load() -> anyhow::Result<()> {
             assert!(
                 shift < 0.01,
                 "{path} moved while it loaded: layout shift {shift:.3}"
+            );
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Signed in, the Overview's figures come first: the shell's own requests (the bell's
+/// alerts and their stream, the billing standing) are sent only once the page has what it
+/// asked for, so on a slow line they do not hold up its largest paint.
+#[tokio::test]
+async fn the_shell_asks_for_its_own_after_the_first_page() -> anyhow::Result<()> {
+    run("first-page", async |app: &TestApp, b: &Browser| {
+        let (email, password) = ("olivia@first.example", "owner-password-42");
+        company_owned_by(app, "First Inc", email, password).await?;
+        b.sign_in(email, password).await?;
+        b.goto("/").await?;
+        b.wait_for(r#"[data-testid="my-profile"]"#).await?;
+        let shell = [
+            "/api/v1/alerts/unread-count",
+            "/api/v1/alerts",
+            "/api/v1/alerts/stream-tickets",
+            "/api/v1/billing",
+        ];
+        b.eventually("the shell's requests", async || {
+            let sent: Vec<String> = b.requests().await?.into_iter().map(|r| r.path).collect();
+            Ok(shell
+                .iter()
+                .all(|path| sent.iter().any(|sent| sent == path))
+                .then_some(()))
+        })
+        .await?;
+        let timings = b
+            .evaluate(
+                "return performance.getEntriesByType('resource')
+                    .map((e) => [new URL(e.name).pathname, e.startTime, e.responseEnd]);",
+            )
+            .await?;
+        let timings: Vec<(String, f64, f64)> = serde_json::from_value(timings)?;
+        let page_done = timings
+            .iter()
+            .filter(|(path, ..)| path == "/api/v1/overview" || path == "/api/v1/me/monitoring")
+            .map(|(_, _, end)| *end)
+            .fold(None, |latest: Option<f64>, end| Some(latest.map_or(end, |l| l.max(end))));
+        let page_done = page_done.context("the Overview asked for its figures")?;
+        for (path, start, _) in timings.iter().filter(|(path, ..)| shell.contains(&path.as_str())) {
+            assert!(
+                *start >= page_done,
+                "{path} was sent at {start} ms, before the Overview had its figures ({page_done} ms)"
             );
         }
         Ok(())

@@ -12,6 +12,7 @@ use pulse_shared::billing::{BillingOverview, PlanFeatures};
 use pulse_shared::ids::{AlertId, UserId};
 
 use crate::api;
+use crate::first_page;
 use crate::format;
 use crate::live_alerts::use_live_alerts;
 use crate::reactive::{effect, memo};
@@ -81,13 +82,16 @@ pub fn BillingWatchProvider(children: Children) -> impl IntoView {
             .filter(|_| session.reaches_others(Action::ManageBilling))
             .map(|me| me.user.id)
     });
+    // After the first page (see `first_page`).
     let fetch = move |who: UserId| {
-        spawn_local(async move {
-            if let Ok(overview) = api::billing(session).await
-                && manager.try_get_untracked() == Some(Some(who))
-            {
-                watch.overview.set(Some(overview));
-            }
+        first_page::after(move || {
+            spawn_local(async move {
+                if let Ok(overview) = api::billing(session).await
+                    && manager.try_get_untracked() == Some(Some(who))
+                {
+                    watch.overview.set(Some(overview));
+                }
+            });
         });
     };
     effect(move |_| {

@@ -10,6 +10,7 @@ mod charts;
 mod components;
 mod cursor_list;
 mod days;
+mod first_page;
 mod format;
 mod forms;
 mod live_alerts;
@@ -28,4 +29,5 @@ fn main() {
         browser::show_stopped();
     }));
     leptos::mount::mount_to_body(app::App);
+    first_page::watch();
 }

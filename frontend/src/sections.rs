@@ -114,6 +114,11 @@ pub fn opening() -> bool {
     OPENING.with(ArcRwSignal::get)
 }
 
+/// [`opening`], untracked.
+pub fn opening_untracked() -> bool {
+    OPENING.with(ArcRwSignal::get_untracked)
+}
+
 /// While one lives, the app is [`opening`] on a section.
 struct Opening {
     /// Whether dropping it ends the opening (not when handed over to the page's view).

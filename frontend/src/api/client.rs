@@ -375,6 +375,7 @@ type Sending = std::pin::Pin<Box<dyn Future<Output = Result<Response, ApiError>>
 /// only [`decode`] is repeated per answer type (each generic `async fn` used to carry
 /// its own copy of the whole exchange, a large share of the WASM).
 async fn answer_text(request: Sending) -> Result<String, ApiError> {
+    let _busy = crate::first_page::busy();
     let response = request.await?;
     if !response.ok() {
         return Err(error_of(response).await);

@@ -26,6 +26,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
 use crate::browser;
+use crate::first_page;
 use crate::reactive::memo;
 use crate::session::{Session, use_session};
 pub use changes::AlertChange;
@@ -406,8 +407,13 @@ pub fn LiveAlertsProvider(children: Children) -> impl IntoView {
     let person = memo(move || session.me().map(|me| me.user.id));
     Effect::watch(
         move || person.get(),
-        move |person, _, _| match person {
-            Some(person) => live.start(*person),
+        move |signed_in, _, _| match *signed_in {
+            // After the first page: see `first_page`.
+            Some(who) => first_page::after(move || {
+                if person.try_get_untracked() == Some(Some(who)) {
+                    live.start(who);
+                }
+            }),
             None => {
                 live.stop();
             }

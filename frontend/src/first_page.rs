@@ -1,0 +1,79 @@
+//! The first page before the rest: what the shell does beside the page (the alert
+//! stream with the bell's count, the billing standing) waits until the page the app
+//! opened on has drawn what it asked the server for. On a slow line its requests would
+//! share the page's bandwidth and delay its largest paint, and its code would run in
+//! the page's first task, a longer wait before the page answers a tap.
+//!
+//! The page has drawn when no answer it asked for is on its way ([`Busy`], held by every
+//! JSON call the app makes) and no section's code is ([`crate::sections::opening`]), at
+//! two checks in a row [`EVERY`] apart; at most [`AT_MOST`] after the start (a page that
+//! keeps loading).
+
+use std::cell::{Cell, RefCell};
+use std::time::Duration;
+
+use leptos::prelude::set_timeout;
+
+/// How often the app looks whether its first page has drawn.
+const EVERY: Duration = Duration::from_millis(50);
+/// How long the rest waits for the first page at most.
+const AT_MOST: Duration = Duration::from_secs(5);
+
+thread_local! {
+    /// Answers the first page waits for.
+    static BUSY: Cell<u32> = const { Cell::new(0) };
+    /// Whether the first page has drawn; from then on the rest runs at once.
+    static DRAWN: Cell<bool> = const { Cell::new(false) };
+    /// What waits for it.
+    static WAITING: RefCell<Vec<Box<dyn FnOnce()>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Held while an answer is on its way: until the first page has drawn, it waits for it.
+pub struct Busy {
+    counted: bool,
+}
+
+/// An answer on its way, which the first page waits for unless it has drawn already.
+pub fn busy() -> Busy {
+    let counted = !DRAWN.get();
+    if counted {
+        BUSY.set(BUSY.get() + 1);
+    }
+    Busy { counted }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if self.counted {
+            BUSY.set(BUSY.get().saturating_sub(1));
+        }
+    }
+}
+
+/// Runs `work` once the first page has drawn (at once when it has).
+pub fn after(work: impl FnOnce() + 'static) {
+    if DRAWN.get() {
+        work();
+    } else {
+        WAITING.with_borrow_mut(|waiting| waiting.push(Box::new(work)));
+    }
+}
+
+/// Starts looking for the first page to have drawn; called once the app is mounted.
+pub fn watch() {
+    check(0, false);
+}
+
+fn check(checks: u32, quiet_before: bool) {
+    let quiet = BUSY.get() == 0 && !crate::sections::opening_untracked();
+    let waited = EVERY * checks;
+    if (quiet && quiet_before) || waited >= AT_MOST {
+        DRAWN.set(true);
+        let waiting = WAITING.take();
+        for work in waiting {
+            work();
+        }
+        return;
+    }
+    set_timeout(move || check(checks + 1, quiet), EVERY);
+}

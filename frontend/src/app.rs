@@ -174,6 +174,20 @@ fn Shell(children: Children) -> impl IntoView {
     let role = memo(move || session.role());
     let signed_in = memo(move || session.phase() == Phase::SignedIn);
 
+    // The page draws in a task after the shell's, for the same reason the app mounts in
+    // a task of its own (`main`).
+    let page = StoredValue::new_local(Some(children));
+    let page_due = RwSignal::new(false);
+    set_timeout(move || page_due.set(true), std::time::Duration::ZERO);
+    let page = move || {
+        page_due
+            .get()
+            .then(|| page.try_update_value(Option::take).flatten())
+            .flatten()
+            // Untracked: only `page_due` may run this again (it would take nothing).
+            .map(untrack)
+    };
+
     let skip_to_content = move |event: leptos::ev::MouseEvent| {
         event.prevent_default();
         focus_main();
@@ -241,7 +255,7 @@ fn Shell(children: Children) -> impl IntoView {
             <main id="main" class="content" tabindex="-1" node_ref=main>
                 <BillingBanner />
                 <Show when=sections::opening>{loading_page()}</Show>
-                {children()}
+                {page}
             </main>
         </div>
     }

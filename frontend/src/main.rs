@@ -28,6 +28,13 @@ fn main() {
         console_error_panic_hook::hook(info);
         browser::show_stopped();
     }));
-    leptos::mount::mount_to_body(app::App);
-    first_page::watch();
+    // In a task of its own, after the one that compiled and started the WASM: on a phone
+    // each is a shorter wait before the page answers a tap than both in one.
+    leptos::prelude::set_timeout(
+        || {
+            leptos::mount::mount_to_body(app::App);
+            first_page::watch();
+        },
+        std::time::Duration::ZERO,
+    );
 }

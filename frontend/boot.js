@@ -28,7 +28,9 @@
       .catch(function () {
         return null;
       });
-    restored.then(function (text) {
+    // Settled once the sign-in's text is kept: the app waits for it a little before it
+    // draws (api/client.rs, `sign_in_known`).
+    window.pulseRestored = restored.then(function (text) {
       if (text !== null) {
         window.pulseSignedIn = text;
       }

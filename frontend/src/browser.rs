@@ -1,8 +1,20 @@
 //! Small wrappers over browser APIs the pages use: the clipboard, file downloads, the
-//! clock, the URL fragment and printing.
+//! clock, the URL fragment, printing and yielding to the browser.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
+
+/// Resolves in a task after this one: the browser may paint and answer input between.
+pub async fn next_task() {
+    let (done, later) = futures::channel::oneshot::channel();
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = done.send(());
+        },
+        std::time::Duration::ZERO,
+    );
+    let _ = later.await;
+}
 
 /// Copies `text` to the clipboard. Fails where the browser refuses (no permission, page
 /// not focused, insecure context); callers then let the person copy by hand.

@@ -28,13 +28,16 @@ fn main() {
         console_error_panic_hook::hook(info);
         browser::show_stopped();
     }));
-    // In a task of its own, after the one that compiled and started the WASM: on a phone
-    // each is a shorter wait before the page answers a tap than both in one.
-    leptos::prelude::set_timeout(
-        || {
-            leptos::mount::mount_to_body(app::App);
-            first_page::watch();
-        },
-        std::time::Duration::ZERO,
-    );
+    // (Not Leptos's `spawn_local`: its executor starts with the mount.)
+    wasm_bindgen_futures::spawn_local(async {
+        // In a task of its own, after the one that compiled and started the WASM: on a
+        // phone each is a shorter wait before the page answers a tap than both in one.
+        browser::next_task().await;
+        api::sign_in_known(SIGN_IN_WAIT).await;
+        leptos::mount::mount_to_body(app::App);
+        first_page::watch();
+    });
 }
+
+/// How long the app waits at most to know who is signed in before it draws.
+const SIGN_IN_WAIT: std::time::Duration = std::time::Duration::from_millis(250);

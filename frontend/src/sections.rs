@@ -78,7 +78,7 @@ macro_rules! section {
                     let page = loaded($name().await);
                     // Drawn in a task after the one the code arrived in: on a phone each
                     // is a shorter wait before a tap is answered than both in one.
-                    next_task().await;
+                    crate::browser::next_task().await;
                     drop(opening);
                     page
                 })
@@ -189,18 +189,6 @@ async fn painted() {
         });
         let _ = frame.await;
     }
-}
-
-/// Resolves in a task after this one.
-async fn next_task() {
-    let (done, later) = futures::channel::oneshot::channel();
-    set_timeout(
-        move || {
-            let _ = done.send(());
-        },
-        std::time::Duration::ZERO,
-    );
-    let _ = later.await;
 }
 
 /// How many frames [`painted`] waits for the first paint at most: half a second at 60 Hz.

@@ -46,6 +46,32 @@ pub fn restore_session(session: Session) {
     });
 }
 
+/// Waits, `at_most`, until `boot.js` knows whether there is a sign-in to restore
+/// (`window.pulseRestored`), so that the first page draws for its reader: the headings
+/// of some pages depend on the role. On a phone the answer has long come when the app's
+/// code arrives; it has not when the code came from the browser's cache.
+pub async fn sign_in_known(at_most: std::time::Duration) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let restored = js_sys::Reflect::get(&window, &wasm_bindgen::JsValue::from_str("pulseRestored"));
+    let Some(restored) = restored
+        .ok()
+        .and_then(|restored| wasm_bindgen::JsCast::dyn_into::<js_sys::Promise>(restored).ok())
+    else {
+        return;
+    };
+    let (done, later) = futures::channel::oneshot::channel();
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = done.send(());
+        },
+        at_most,
+    );
+    let answered = wasm_bindgen_futures::JsFuture::from(restored);
+    futures::future::select(answered, later).await;
+}
+
 /// Replaces the session with `response` and plans its renewal shortly before it expires.
 pub fn start_session(session: Session, response: SessionResponse) {
     let lifetime = response.expires_in;

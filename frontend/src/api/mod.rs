@@ -40,7 +40,7 @@ pub use audit::*;
 pub use auth::*;
 pub use billing::*;
 pub use category_rules::*;
-pub use client::{end_session, restore_session, start_session};
+pub use client::{end_session, restore_session, sign_in_known, start_session};
 pub use data_exports::*;
 pub use invitations::*;
 pub use loaded::Loaded;

@@ -178,7 +178,13 @@ fn Shell(children: Children) -> impl IntoView {
     // a task of its own (`main`).
     let page = StoredValue::new_local(Some(children));
     let page_due = RwSignal::new(false);
-    set_timeout(move || page_due.set(true), std::time::Duration::ZERO);
+    set_timeout(
+        move || {
+            page_due.set(true);
+            crate::first_page::watch();
+        },
+        std::time::Duration::ZERO,
+    );
     let page = move || {
         page_due
             .get()

@@ -6,13 +6,13 @@
 //!
 //! The page has drawn when no answer it asked for is on its way ([`Busy`], held by every
 //! JSON call the app makes) and no section's code is ([`crate::sections::opening`]), at
-//! two checks in a row [`EVERY`] apart; at most [`AT_MOST`] after the start (a page that
-//! keeps loading).
+//! two checks in a row [`EVERY`] apart, and the frame after is on screen; at most
+//! [`AT_MOST`] after the start (a page that keeps loading).
 
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
-use leptos::prelude::set_timeout;
+use leptos::prelude::{request_animation_frame, set_timeout};
 
 /// How often the app looks whether its first page has drawn.
 const EVERY: Duration = Duration::from_millis(50);
@@ -59,21 +59,36 @@ pub fn after(work: impl FnOnce() + 'static) {
     }
 }
 
-/// Starts looking for the first page to have drawn; called once the app is mounted.
+/// Starts looking for the first page to have drawn; called once the shell has put it on
+/// screen (its requests start meanwhile, so the first look is [`EVERY`] later).
 pub fn watch() {
-    check(0, false);
+    set_timeout(|| check(1, false), EVERY);
 }
 
 fn check(checks: u32, quiet_before: bool) {
-    let quiet = BUSY.get() == 0 && !crate::sections::opening_untracked();
-    let waited = EVERY * checks;
-    if (quiet && quiet_before) || waited >= AT_MOST {
-        DRAWN.set(true);
-        let waiting = WAITING.take();
-        for work in waiting {
-            work();
-        }
+    if DRAWN.get() {
         return;
     }
+    if EVERY * checks >= AT_MOST {
+        drawn();
+        return;
+    }
+    let quiet = BUSY.get() == 0 && !crate::sections::opening_untracked();
+    if quiet && quiet_before {
+        // Once the next frame is on screen (a long render can end just before a check,
+        // and its paint comes after). A hidden tab paints nothing: then at most.
+        request_animation_frame(|| set_timeout(drawn, Duration::ZERO));
+    }
     set_timeout(move || check(checks + 1, quiet), EVERY);
+}
+
+/// The first page has drawn: what waited for it runs.
+fn drawn() {
+    if DRAWN.replace(true) {
+        return;
+    }
+    let waiting = WAITING.take();
+    for work in waiting {
+        work();
+    }
 }

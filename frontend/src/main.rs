@@ -35,7 +35,6 @@ fn main() {
         browser::next_task().await;
         api::sign_in_known(SIGN_IN_WAIT).await;
         leptos::mount::mount_to_body(app::App);
-        first_page::watch();
     });
 }
 

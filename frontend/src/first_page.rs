@@ -7,7 +7,7 @@
 //! The page has drawn when no answer it asked for is on its way ([`Busy`], held by every
 //! JSON call the app makes) and no section's code is ([`crate::sections::opening`]), at
 //! two checks in a row [`EVERY`] apart, and the frame after is on screen; at most
-//! [`AT_MOST`] after the start (a page that keeps loading).
+//! [`AT_MOST`] after the shell put it on screen (a page that keeps loading).
 
 use std::cell::{Cell, RefCell};
 use std::time::Duration;

@@ -6,12 +6,17 @@ use wasm_bindgen::JsValue;
 
 /// Resolves in a task after this one: the browser may paint and answer input between.
 pub async fn next_task() {
+    sleep(std::time::Duration::ZERO).await;
+}
+
+/// Resolves after `duration`, in a task of its own.
+pub async fn sleep(duration: std::time::Duration) {
     let (done, later) = futures::channel::oneshot::channel();
     leptos::prelude::set_timeout(
         move || {
             let _ = done.send(());
         },
-        std::time::Duration::ZERO,
+        duration,
     );
     let _ = later.await;
 }

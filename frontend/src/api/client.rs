@@ -61,15 +61,8 @@ pub async fn sign_in_known(at_most: std::time::Duration) {
     else {
         return;
     };
-    let (done, later) = futures::channel::oneshot::channel();
-    leptos::prelude::set_timeout(
-        move || {
-            let _ = done.send(());
-        },
-        at_most,
-    );
     let answered = wasm_bindgen_futures::JsFuture::from(restored);
-    futures::future::select(answered, later).await;
+    futures::future::select(answered, Box::pin(crate::browser::sleep(at_most))).await;
 }
 
 /// Replaces the session with `response` and plans its renewal shortly before it expires.

@@ -111,7 +111,7 @@ async fn load(js_url: &str) -> Result<Function, String> {
         if let Some(constructor) = constructor(&window) {
             return Ok(constructor);
         }
-        sleep(&window, 50).await;
+        crate::browser::sleep(std::time::Duration::from_millis(50)).await;
         waited += 50;
     }
     Err("Stripe.js could not be loaded. Check your connection and try again.".to_owned())
@@ -121,13 +121,6 @@ fn constructor(window: &web_sys::Window) -> Option<Function> {
     Reflect::get(window, &JsValue::from_str("Stripe"))
         .ok()
         .and_then(|value| value.dyn_into::<Function>().ok())
-}
-
-async fn sleep(window: &web_sys::Window, millis: i32) {
-    let promise = Promise::new(&mut |resolve, _| {
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis);
-    });
-    let _ = JsFuture::from(promise).await;
 }
 
 /// `target[name](...args)` with `this` bound to `target`.

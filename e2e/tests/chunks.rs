@@ -126,10 +126,38 @@ async fn a_section_opened_directly_draws_before_it_fetches_its_code() -> anyhow:
         );
         b.goto("/").await?;
         b.wait_for(r#"[data-page="overview"]"#).await?;
+        // The live alerts' engine arrives after the page has drawn, with the code it
+        // shares; nothing of a section's own.
+        b.wait_for(r#"[data-page="overview"] [data-testid="overview-tiles"]"#)
+            .await?;
+        b.eventually("the live alerts' engine to be fetched", async || {
+            Ok(fetched(b)
+                .await?
+                .iter()
+                .any(|file| file == "split_live_alerts.wasm")
+                .then_some(()))
+        })
+        .await?;
         let files = fetched(b).await?;
         assert!(
-            files.iter().all(|file| file == "pulse-frontend_bg.wasm"),
+            files
+                .iter()
+                .all(|file| !file.starts_with("split_") || file == "split_live_alerts.wasm"),
             "the Overview fetched a section's code: {files:?}"
+        );
+        let late = b
+            .evaluate(
+                "const paint = performance.getEntriesByName('first-contentful-paint')[0];
+                 return performance.getEntriesByType('resource')
+                     .filter((entry) => entry.name.endsWith('.wasm')
+                         && !entry.name.endsWith('/pulse-frontend_bg.wasm'))
+                     .map((entry) => entry.startTime >= paint.startTime);",
+            )
+            .await?;
+        let late = late.as_array().context("resource timings")?;
+        assert!(
+            !late.is_empty() && late.iter().all(|after| after.as_bool() == Some(true)),
+            "the Overview fetched code beyond the core before it drew: {files:?}"
         );
         Ok(())
     })

@@ -12,6 +12,7 @@
 //! fresh ticket, resuming after the last `seq` received, 1 s to 30 s later.
 
 mod changes;
+mod engine;
 mod stream;
 mod tabs;
 
@@ -30,7 +31,7 @@ use crate::first_page;
 use crate::reactive::memo;
 use crate::session::{Session, use_session};
 pub use changes::AlertChange;
-use stream::{Handler, Stream, backoff, listen_to};
+use stream::{Handler, Stream};
 use tabs::{Tabs, Told};
 
 /// How many of the newest alerts are kept for the bell menu.
@@ -202,14 +203,15 @@ impl LiveAlerts {
             .unwrap_or(false)
     }
 
-    /// Joins `person`'s tabs, loads the count and the newest alerts, then opens the stream.
+    /// Joins `person`'s tabs, loads the count and the newest alerts, then opens the
+    /// stream. The code that does it is a chunk of its own ([`engine`]), fetched the
+    /// first time: the alerts start after the first page, which needs none of it.
     fn start(self, person: UserId) {
         let run = self.stop();
-        let tabs = Tabs::join(person, move |told| self.take(told));
-        let _ = self.tabs.try_set_value(tabs);
         spawn_local(async move {
-            self.refresh(run).await;
-            self.connect(run).await;
+            // A chunk a deploy removed: the bell stays quiet until the page is reloaded,
+            // and the sections say why when opened.
+            let _ = engine::start(self, person, run).await;
         });
     }
 
@@ -230,169 +232,6 @@ impl LiveAlerts {
         let _ = self.unread.try_set(0);
         let _ = self.recent.try_set(Vec::new());
         run
-    }
-
-    /// Fetches the unread count and the newest alerts. An alert that arrives meanwhile
-    /// may or may not be in the answers, so then they are fetched again.
-    async fn refresh(self, run: u64) {
-        let newest = AlertQuery {
-            limit: Some(RECENT as u32),
-            ..Default::default()
-        };
-        for _ in 0..3 {
-            let arrivals = self.arrivals.get_value();
-            let (count, page) = futures::future::join(
-                api::unread_alerts(self.session),
-                api::alerts(self.session, &newest),
-            )
-            .await;
-            if !self.is_current(run) {
-                return;
-            }
-            if self.arrivals.get_value() != arrivals {
-                continue;
-            }
-            if let Ok(count) = count {
-                self.unread.set(count.unread.max(0));
-            }
-            if let Ok(page) = page {
-                // With no alerts yet, resuming after 0 still brings any raised meanwhile.
-                let top = page.items.first().map_or(0, |alert| alert.seq);
-                self.stream.update_value(|stream| {
-                    stream.last_seq = stream.last_seq.max(Some(top));
-                });
-                self.recent.set(page.items);
-            }
-            return;
-        }
-    }
-
-    /// Gets a ticket and opens the stream, or plans another try.
-    async fn connect(self, run: u64) {
-        let ticket = api::alert_stream_ticket(self.session).await;
-        if !self.is_current(run) {
-            return;
-        }
-        let after = self.stream.with_value(|stream| stream.last_seq);
-        let source = ticket.and_then(|ticket| api::open_alert_stream(&ticket.ticket, after));
-        let Ok(source) = source else {
-            self.retry_later(run);
-            return;
-        };
-        let handlers = self.listen(&source, run);
-        self.stream.update_value(|stream| {
-            stream.close();
-            stream.source = Some(source);
-            stream.handlers = handlers;
-        });
-    }
-
-    /// Attaches the stream's event handlers.
-    fn listen(self, source: &web_sys::EventSource, run: u64) -> Vec<Handler> {
-        let on_open = move |_: web_sys::Event| {
-            self.stream.update_value(|stream| {
-                if stream.run == run {
-                    stream.failures = 0;
-                }
-            });
-        };
-        let on_alert = move |event: web_sys::Event| {
-            if !self.is_current(run) {
-                return;
-            }
-            let data = event
-                .dyn_ref::<web_sys::MessageEvent>()
-                .and_then(|message| message.data().as_string());
-            match data.and_then(|data| serde_json::from_str::<Alert>(&data).ok()) {
-                Some(alert) => self.receive(alert),
-                // An alert this version cannot read: load what the server has instead.
-                None => self.resync(run),
-            }
-        };
-        let on_resync = move |_: web_sys::Event| {
-            if self.is_current(run) {
-                self.resync(run);
-            }
-        };
-        let on_error = move |_: web_sys::Event| {
-            if !self.is_current(run) {
-                return;
-            }
-            // Stop the browser's own reconnect; the handlers stay until the next
-            // connect replaces them (dropping them here would free the running one).
-            self.stream.update_value(|stream| {
-                if let Some(source) = stream.source.take() {
-                    source.close();
-                }
-            });
-            self.retry_later(run);
-        };
-        vec![
-            listen_to(source, "open", on_open),
-            listen_to(source, "alert", on_alert),
-            listen_to(source, "resync", on_resync),
-            listen_to(source, "error", on_error),
-        ]
-    }
-
-    /// Plans a reconnect after the backoff, unless one is planned already.
-    fn retry_later(self, run: u64) {
-        let delay = self
-            .stream
-            .try_update_value(|stream| {
-                if stream.run != run || stream.retry.is_some() {
-                    return None;
-                }
-                let delay = backoff(stream.failures, js_sys::Math::random());
-                stream.failures = stream.failures.saturating_add(1);
-                Some(delay)
-            })
-            .flatten();
-        let Some(delay) = delay else {
-            return;
-        };
-        let planned = set_timeout_with_handle(
-            move || {
-                let _ = self.stream.try_update_value(|stream| stream.retry = None);
-                if self.is_current(run) {
-                    spawn_local(self.connect(run));
-                }
-            },
-            delay,
-        );
-        if let Ok(handle) = planned {
-            self.stream
-                .update_value(|stream| stream.retry = Some(handle));
-        }
-    }
-
-    /// Takes in an alert from the stream, once.
-    fn receive(self, alert: Alert) {
-        let fresh = self
-            .stream
-            .try_update_value(|stream| {
-                if stream.last_seq.is_some_and(|last| alert.seq <= last) {
-                    return false;
-                }
-                stream.last_seq = Some(alert.seq);
-                true
-            })
-            .unwrap_or(false);
-        if !fresh {
-            return;
-        }
-        self.arrivals.update_value(|arrivals| *arrivals += 1);
-        if alert.read_at.is_none() {
-            self.unread.update(|unread| *unread += 1);
-        }
-        self.record(AlertChange::Arrived(alert));
-    }
-
-    /// The server says something may have been missed: load the count and the newest
-    /// alerts again, and tell lists to do the same.
-    fn resync(self, run: u64) {
-        self.record(AlertChange::Resync);
-        spawn_local(self.refresh(run));
     }
 }
 

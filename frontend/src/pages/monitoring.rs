@@ -17,41 +17,29 @@ use crate::session::use_session;
 #[component]
 pub fn MonitoringNotice() -> impl IntoView {
     let session = use_session();
-    let monitoring = api::Loaded::new(move || api::my_monitoring(session));
-    view! {
-        <Suspense fallback=|| {
-            view! {
-                <Card title="Monitoring">
-                    <Skeleton lines=3 />
-                </Card>
-            }
-        }>
-            {move || Suspend::new(async move {
-                match monitoring.await {
-                    Ok(monitoring) if monitoring.is_monitored() => {
-                        monitored(monitoring).into_any()
-                    }
-                    Ok(_) => {
-                        view! {
-                            <p class="monitoring-off" data-testid="monitoring" data-monitored="false">
-                                "Nothing of yours is monitored: no computer of yours reports to Pulse."
-                            </p>
-                        }
-                            .into_any()
-                    }
-                    Err(error) => {
-                        view! {
-                            <ErrorCard
-                                title="Monitoring"
-                                error=error
-                                on_retry=Callback::new(move |()| monitoring.refetch())
-                            />
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+    let monitoring = api::Fetched::new(move || api::my_monitoring(session));
+    move || match monitoring.get() {
+        None => view! {
+            <Card title="Monitoring">
+                <Skeleton lines=3 />
+            </Card>
+        }
+        .into_any(),
+        Some(Ok(monitoring)) if monitoring.is_monitored() => monitored(monitoring).into_any(),
+        Some(Ok(_)) => view! {
+            <p class="monitoring-off" data-testid="monitoring" data-monitored="false">
+                "Nothing of yours is monitored: no computer of yours reports to Pulse."
+            </p>
+        }
+        .into_any(),
+        Some(Err(error)) => view! {
+            <ErrorCard
+                title="Monitoring"
+                error=error
+                on_retry=Callback::new(move |()| monitoring.refetch())
+            />
+        }
+        .into_any(),
     }
 }
 

@@ -77,7 +77,7 @@ pub fn Overview() -> impl IntoView {
 #[component]
 fn Welcome() -> impl IntoView {
     let session = use_session();
-    let status = api::Loaded::new(move || api::system_status(session));
+    let status = api::Fetched::new(move || api::system_status(session));
     view! {
         <div class="grid grid-2">
             <Card title="What Pulse is">
@@ -114,29 +114,19 @@ fn Welcome() -> impl IntoView {
                     </li>
                 </ul>
             </Card>
-            <Suspense fallback=|| {
-                view! {
+            {move || match status.get() {
+                None => view! {
                     <Card title="Server">
                         <Skeleton lines=4 />
                     </Card>
                 }
-            }>
-                {move || Suspend::new(async move {
-                    match status.await {
-                        Ok(status) => server_facts(&status).into_any(),
-                        Err(error) => {
-                            view! {
-                                <ErrorCard
-                                    title="Server"
-                                    error=error
-                                    on_retry=Callback::new(move |()| status.refetch())
-                                />
-                            }
-                                .into_any()
-                        }
-                    }
-                })}
-            </Suspense>
+                .into_any(),
+                Some(Ok(status)) => server_facts(&status).into_any(),
+                Some(Err(error)) => view! {
+                    <ErrorCard title="Server" error=error on_retry=Callback::new(move |()| status.refetch()) />
+                }
+                .into_any(),
+            }}
         </div>
     }
 }

@@ -73,37 +73,49 @@ macro_rules! section {
             }
 
             fn view() -> Pending<AnyView> {
-                let opening = Opening::resume();
-                Box::pin(async move {
-                    let page = loaded($name().await);
-                    // Drawn in a task after the one the code arrived in: on a phone each
-                    // is a shorter wait before a tap is answered than both in one.
-                    crate::browser::next_task().await;
-                    drop(opening);
-                    page
-                })
+                show(Box::pin($name()))
             }
 
-            // The router fetches the code first (`preload`), then asks for the view.
             fn preload() -> Pending<()> {
-                let opening = Opening::start();
-                Box::pin(async move {
-                    if opening.is_some() {
-                        // The page's heading first: on a slow line the code takes a while.
-                        painted().await;
-                    }
-                    // A failure shows when the view is asked for (the load is retried).
-                    let _ = fetch().await;
-                    if let Some(opening) = opening {
-                        opening.hand_over();
-                    }
-                })
+                open(Box::pin(fetch()))
             }
 
             /// The route; its page loads its own data once its code is there.
             pub const ROUTE: Section = Section { view, preload };
         }
     };
+}
+
+/// A section's view once its code is there (`page`, the split function's call): the
+/// page, or what to do when the code could not be fetched. One copy for every section:
+/// only the split functions themselves are per section.
+fn show(page: Pending<Result<AnyView, SplitLoaderError>>) -> Pending<AnyView> {
+    let opening = Opening::resume();
+    Box::pin(async move {
+        let page = loaded(page.await);
+        // Drawn in a task after the one the code arrived in: on a phone each is a
+        // shorter wait before a tap is answered than both in one.
+        crate::browser::next_task().await;
+        drop(opening);
+        page
+    })
+}
+
+/// Fetches a section's code (`fetch`, its split's preload): the router does this first,
+/// then asks for the view. When the app opens on the section, the page's heading is
+/// painted first, as on a slow line the code takes a while.
+fn open(fetch: Pending<Result<(), SplitLoaderError>>) -> Pending<()> {
+    let opening = Opening::start();
+    Box::pin(async move {
+        if opening.is_some() {
+            painted().await;
+        }
+        // A failure shows when the view is asked for (the load is retried).
+        let _ = fetch.await;
+        if let Some(opening) = opening {
+            opening.hand_over();
+        }
+    })
 }
 
 thread_local! {

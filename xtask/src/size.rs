@@ -16,7 +16,7 @@ use crate::wasm::{LOADER, MAIN_JS, MAIN_WASM};
 /// The target is 200 KiB; this holds today's weight with little room, so the core
 /// cannot grow unnoticed, and comes down as the core does.
 pub const CORE_BUDGET: u64 = CORE_BUDGET_KIB * 1024;
-const CORE_BUDGET_KIB: u64 = 302;
+const CORE_BUDGET_KIB: u64 = 296;
 /// The most the whole app may weigh (every page visited). The target is 450 KiB.
 pub const WHOLE_BUDGET: u64 = WHOLE_BUDGET_KIB * 1024;
 const WHOLE_BUDGET_KIB: u64 = 812;

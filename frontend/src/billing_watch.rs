@@ -143,7 +143,7 @@ pub fn trouble(overview: &BillingOverview) -> Option<String> {
         return Some(format!(
             "Payment for {} is overdue ({}).{until} Update the card to keep the plan.",
             overview.plan.name,
-            subscription.status.label().to_lowercase()
+            subscription.status.label().to_ascii_lowercase()
         ));
     }
     match overview.seat_limit {

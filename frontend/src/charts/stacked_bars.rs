@@ -15,7 +15,7 @@ use crate::format::{self, DayStyle};
 /// category (bars).
 #[component]
 pub fn StackedBars(rows: Vec<ReportRow>, group: Grouping) -> impl IntoView {
-    let title = format!("Active time by {}", group.label().to_lowercase());
+    let title = format!("Active time by {}", group.label().to_ascii_lowercase());
     let along_time = matches!(group, Grouping::Day | Grouping::Week | Grouping::Month);
     let draw = move |width: f64| {
         if along_time {
@@ -23,7 +23,7 @@ pub fn StackedBars(rows: Vec<ReportRow>, group: Grouping) -> impl IntoView {
         } else {
             let label = format!(
                 "Bars of productive, neutral and unproductive time for each {}",
-                group.label().to_lowercase()
+                group.label().to_ascii_lowercase()
             );
             bar_list(&bars(&rows), width, label).into_any()
         }
@@ -109,7 +109,7 @@ fn columns(rows: &[ReportRow], group: Grouping, width: f64) -> impl IntoView + u
         .collect_view();
     let label = format!(
         "Columns of productive, neutral and unproductive time for each {}",
-        group.label().to_lowercase()
+        group.label().to_ascii_lowercase()
     );
     svg(
         width,

@@ -13,7 +13,7 @@ pub fn Forbidden() -> impl IntoView {
     let role = move || {
         session
             .role()
-            .map(|role| role.label().to_lowercase())
+            .map(|role| role.label().to_ascii_lowercase())
             .unwrap_or_default()
     };
     view! {

@@ -243,7 +243,7 @@ fn how_many(filters: Filters, shown: usize, counts: Option<AgentCounts>) -> Stri
                         AgentStatus::Missing => counts.missing,
                         AgentStatus::Revoked => counts.revoked,
                     },
-                    format!("{} computers", status.label().to_lowercase()),
+                    format!("{} computers", status.label().to_ascii_lowercase()),
                 ),
                 None => (counts.total(), "computers".to_owned()),
             };

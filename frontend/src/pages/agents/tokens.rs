@@ -192,7 +192,7 @@ pub(super) fn token_row(
     view! {
         <tr
             data-token-name=row_name
-            data-token-state=format!("{state:?}").to_lowercase()
+            data-token-state=format!("{state:?}").to_ascii_lowercase()
             class:is-revoked=state != TokenState::Active
         >
             <td class="cell-title cell-wrap cell-token">{name}</td>

@@ -95,7 +95,7 @@ pub(super) fn InviteDialog(
                         <div class="dialog-body" node_ref=body>
                             <p class="prose">
                                 "Send this link to " <strong>{response.invitation.email.clone()}</strong>
-                                ". It lets them join as " {response.invitation.role.label().to_lowercase()}
+                                ". It lets them join as " {response.invitation.role.label().to_ascii_lowercase()}
                                 " and works once."
                             </p>
                             <CopyField

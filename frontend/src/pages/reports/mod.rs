@@ -84,7 +84,7 @@ pub fn Reports() -> impl IntoView {
     let lede = move || {
         let (range, what) = params.with(|params| {
             let what = match params.tab {
-                Tab::Time => format!("by {}", params.group.label().to_lowercase()),
+                Tab::Time => format!("by {}", params.group.label().to_ascii_lowercase()),
                 Tab::Attendance => "attendance".to_owned(),
             };
             (params.range_text(), what)
@@ -210,7 +210,7 @@ pub(crate) fn Segment(
             type="button"
             role="tab"
             class="segment"
-            data-segment=label.to_lowercase()
+            data-segment=label.to_ascii_lowercase()
             aria-selected=move || selected.get().to_string()
             on:click=move |_| on_click.run(())
         >
@@ -239,7 +239,7 @@ fn Stats(items: Vec<(&'static str, String)>) -> impl IntoView {
                     view! {
                         <div class="stat">
                             <dt>{label}</dt>
-                            <dd data-stat=label.to_lowercase()>{value}</dd>
+                            <dd data-stat=label.to_ascii_lowercase()>{value}</dd>
                         </div>
                     }
                 })

@@ -53,7 +53,7 @@ fn TimeCard(time: TimeReport, view: Memo<View>) -> impl IntoView {
     let chart = (!nothing).then(|| chart(group, time.rows.clone()));
     view! {
         <Card
-            title=format!("Time by {}", group.label().to_lowercase())
+            title=format!("Time by {}", group.label().to_ascii_lowercase())
             subtitle=subtitle
             flush=true
             {..}

@@ -30,21 +30,3 @@ where
 {
     Memo::new(move |_| compute())
 }
-
-/// False until `ready()` is, then true from the task after that on: what draws behind it
-/// waits a task, so that the browser paints what came before and answers taps in
-/// between (on a phone every long task is a wait before the page responds).
-pub fn a_task_after(ready: impl Fn() -> bool + 'static) -> ReadSignal<bool> {
-    let (due, set_due) = signal(false);
-    effect(move |_| {
-        if ready() && !due.get_untracked() {
-            set_timeout(
-                move || {
-                    set_due.try_set(true);
-                },
-                std::time::Duration::ZERO,
-            );
-        }
-    });
-    due
-}

@@ -17,7 +17,7 @@ use crate::browser;
 use crate::charts::StackedBars;
 use crate::components::{Badge, BadgeTone, Card, CardActions, ErrorCard, Skeleton};
 use crate::format::{self, DayStyle};
-use crate::reactive::{a_task_after, memo};
+use crate::reactive::memo;
 use crate::session::use_session;
 
 /// The figures, loaded and kept fresh; `children` go under the alerts (the profile).
@@ -61,9 +61,6 @@ pub(super) fn Dashboard(children: Children) -> impl IntoView {
     // Chart or table, kept across loads.
     let as_table = RwSignal::new(false);
     let sees_agents = memo(move || session.may(Action::ReadAgents));
-    // The cards under the tiles draw in the task after the tiles', once there are figures:
-    // two shorter waits on a phone before the page answers a tap, not one long one.
-    let grid_due = a_task_after(move || data.with(Option::is_some));
 
     let body = move || match (data.get(), error.get()) {
         (None, None) => view! {
@@ -87,15 +84,13 @@ pub(super) fn Dashboard(children: Children) -> impl IntoView {
             view! {
                 {stale}
                 <Tiles overview=overview.clone() own=own.get() sees_agents=sees_agents.get() />
-                {move || grid_due.get().then(|| view! {
-                    <div class="overview-grid">
-                        <TeamsCard teams=overview.teams.clone() total=overview.this_week.clone() as_table=as_table />
-                        <div class="stack">
-                            <AttendanceCard summary=overview.attendance_today.clone() today=overview.today />
-                            <AlertsCard alerts=overview.latest_alerts.clone() />
-                        </div>
+                <div class="overview-grid">
+                    <TeamsCard teams=overview.teams.clone() total=overview.this_week.clone() as_table=as_table />
+                    <div class="stack">
+                        <AttendanceCard summary=overview.attendance_today.clone() today=overview.today />
+                        <AlertsCard alerts=overview.latest_alerts.clone() />
                     </div>
-                })}
+                </div>
             }
             .into_any()
         }
